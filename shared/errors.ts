@@ -1,0 +1,39 @@
+// Every error ringtail reports to a person or a client carries a stable code, so that
+// scripts and alert rules can match on it without parsing prose.
+export const ErrorCodes = {
+  CONFIG: 'RINGTAIL_ERR_CONFIG',
+  USAGE: 'RINGTAIL_ERR_USAGE',
+  AUTH: 'RINGTAIL_ERR_AUTH',
+  FORBIDDEN: 'RINGTAIL_ERR_FORBIDDEN',
+  BAD_REQUEST: 'RINGTAIL_ERR_BAD_REQUEST',
+  BAD_QUERY: 'RINGTAIL_ERR_BAD_QUERY',
+  TOO_LARGE: 'RINGTAIL_ERR_TOO_LARGE',
+  NOT_FOUND: 'RINGTAIL_ERR_NOT_FOUND',
+  STORAGE: 'RINGTAIL_ERR_STORAGE',
+  INTERNAL: 'RINGTAIL_ERR_INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export class RingtailError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** HTTP status when the error crosses the API. */
+    readonly status = 400,
+  ) {
+    super(message);
+    this.name = 'RingtailError';
+  }
+}
+
+/** Configuration errors name the key that is wrong; the CLI prints them on one line and exits 2. */
+export class ConfigError extends RingtailError {
+  constructor(
+    readonly key: string,
+    readonly problem: string,
+  ) {
+    super(ErrorCodes.CONFIG, `${key}: ${problem}`, 2);
+    this.name = 'ConfigError';
+  }
+}

@@ -1,0 +1,90 @@
+// The wire format between agent and collector: the one module both sides import.
+// Schemas are TypeBox so the collector validates with them and the agent's types derive from them.
+import { Type, type Static } from '@sinclair/typebox';
+
+export const WIRE_VERSION = 1;
+
+export const Severity = {
+  emerg: 0,
+  alert: 1,
+  crit: 2,
+  err: 3,
+  warning: 4,
+  notice: 5,
+  info: 6,
+  debug: 7,
+} as const;
+export type SeverityName = keyof typeof Severity;
+export const SEVERITY_NAMES = Object.keys(Severity) as SeverityName[];
+
+/** One log line as the agent parsed it. `offset` is the byte offset of the line's first byte in its stream. */
+export const WireLine = Type.Object(
+  {
+    offset: Type.Integer({ minimum: 0 }),
+    ts: Type.Integer({ description: 'event time, ms since epoch' }),
+    program: Type.Optional(Type.String({ maxLength: 256 })),
+    pid: Type.Optional(Type.Integer({ minimum: 0 })),
+    facility: Type.Optional(Type.Integer({ minimum: 0, maximum: 23 })),
+    severity: Type.Integer({ minimum: 0, maximum: 7 }),
+    message: Type.String({ maxLength: 1_048_576 }),
+    truncated: Type.Optional(Type.Boolean()),
+    fields: Type.Optional(Type.Record(Type.String({ maxLength: 128 }), Type.String({ maxLength: 8192 }))),
+  },
+  { additionalProperties: false },
+);
+export type WireLine = Static<typeof WireLine>;
+
+/**
+ * A contiguous byte range [start, end) of one stream (one file generation on one agent).
+ * The collector remembers the committed end of every stream and drops what it already has,
+ * which makes redelivery after a crash or a lost acknowledgement harmless.
+ */
+export const WireSegment = Type.Object(
+  {
+    stream: Type.String({ minLength: 1, maxLength: 512, description: 'stable identity of a file generation' }),
+    source: Type.String({ minLength: 1, maxLength: 4096, description: 'path of the file' }),
+    start: Type.Integer({ minimum: 0 }),
+    end: Type.Integer({ minimum: 0 }),
+    lines: Type.Array(WireLine, { maxItems: 100_000 }),
+  },
+  { additionalProperties: false },
+);
+export type WireSegment = Static<typeof WireSegment>;
+
+export const IngestBatch = Type.Object(
+  {
+    version: Type.Literal(WIRE_VERSION),
+    agent_id: Type.String({ minLength: 1, maxLength: 128 }),
+    host: Type.String({ minLength: 1, maxLength: 255 }),
+    segments: Type.Array(WireSegment, { maxItems: 10_000 }),
+  },
+  { additionalProperties: false },
+);
+export type IngestBatch = Static<typeof IngestBatch>;
+
+export const IngestAck = Type.Object({
+  accepted: Type.Integer(),
+  duplicates: Type.Integer(),
+  /** committed end offset per stream after this batch */
+  committed: Type.Record(Type.String(), Type.Integer()),
+});
+export type IngestAck = Static<typeof IngestAck>;
+
+export const LogItem = Type.Object({
+  id: Type.Integer(),
+  ts: Type.Integer(),
+  host: Type.String(),
+  source: Type.String(),
+  program: Type.Union([Type.String(), Type.Null()]),
+  severity: Type.Integer(),
+  message: Type.String(),
+});
+export type LogItem = Static<typeof LogItem>;
+
+export const LogPage = Type.Object({
+  items: Type.Array(LogItem),
+  next_cursor: Type.Union([Type.String(), Type.Null()]),
+});
+export type LogPage = Static<typeof LogPage>;
+
+export const INGEST_PATH = '/api/v1/ingest';
