@@ -43,7 +43,7 @@ function isBoolean(s: TSchema): boolean {
 }
 
 function coerce(spec: OptionSpec, raw: string, origin: string): unknown {
-  const kind = isArray(spec.schema) ? (spec.schema as { items: TSchema }).items[Kind] : spec.schema[Kind];
+  const kind = isArray(spec.schema) ? (spec.schema as unknown as { items: TSchema }).items[Kind] : spec.schema[Kind];
   if (kind === 'Integer' || kind === 'Number') {
     if (raw.trim() === '' || !Number.isFinite(Number(raw))) {
       throw new ConfigError(origin, `expected a number, got '${raw}'`);
@@ -164,13 +164,19 @@ export function loadOptions<T>(
   }
 
   const withDefaults = Value.Default(schema, merged) as Record<string, unknown>;
+  if (help) return { options: withDefaults as T, help };
   const first = Value.Errors(schema, withDefaults).First();
   if (first) {
     const path = first.path.replace(/^\//, '').replace(/\//g, '.');
     const spec = specs.find((s) => path === s.path || path.startsWith(s.path + '.'));
-    const label = spec ? `${spec.flag}` : path ? `config key '${path}'` : 'config';
-    const problem = first.value === undefined ? 'is required' : `${first.message}, got ${JSON.stringify(first.value)}`;
-    throw new ConfigError(spec ? label : first.message.startsWith('Unexpected') ? `config key '${path}'` : label, spec ? problem : first.message.startsWith('Unexpected') ? 'unknown key' : problem);
+    if (!spec) {
+      // Only an unknown key can fail outside every declared option.
+      const unknown = first.message.startsWith('Unexpected property');
+      throw new ConfigError(`config key '${path}'`, unknown ? 'unknown key' : first.message);
+    }
+    const hint = (first.schema as { errorMessage?: string }).errorMessage;
+    const problem = first.value === undefined ? 'is required' : `${hint ?? first.message}, got ${JSON.stringify(first.value)}`;
+    throw new ConfigError(spec.flag, problem);
   }
   return { options: withDefaults as T, help };
 }

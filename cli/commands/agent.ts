@@ -1,0 +1,19 @@
+import { Agent } from '../../agent/agent.js';
+import { AgentConfig } from '../../agent/config.js';
+import { createLogger } from '../../shared/logger.js';
+import { withOptions, type Command } from '../command.js';
+import { untilSignal } from '../signals.js';
+
+export const agentCommand: Command = {
+  name: 'agent',
+  summary: 'Run the per-instance agent: follow log files and ship new lines to a collector.',
+  run: (argv) =>
+    withOptions<AgentConfig>('ringtail agent --collector URL --token T --watch GLOB [options]', agentCommand.summary, AgentConfig, argv, async (config) => {
+      const log = createLogger(process.stderr, 'info', { component: 'agent', host: config.host });
+      const agent = new Agent(config, { log });
+      await agent.start();
+      await untilSignal();
+      await agent.stop();
+      return 0;
+    }),
+};

@@ -1,0 +1,25 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+export const LISTEN_PATTERN = '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):([0-9]{1,5})$';
+
+export const CollectorConfig = Type.Object(
+  {
+    data: Type.String({ minLength: 1, default: './data', description: 'directory holding the database' }),
+    listen: Type.String({ pattern: LISTEN_PATTERN, default: '127.0.0.1:8080', description: 'HOST:PORT for the API and dashboard', errorMessage: 'expected HOST:PORT such as 127.0.0.1:8080' }),
+    admin_token: Type.Optional(
+      Type.String({ minLength: 16, description: 'first admin credential; generated and printed when absent' }),
+    ),
+    body_limit: Type.Integer({ minimum: 1024, maximum: 1024 * 1024 * 1024, default: 16 * 1024 * 1024, description: 'largest request body in bytes' }),
+    log_level: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], {
+      default: 'info',
+      description: 'level of the collector log',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type CollectorConfig = Static<typeof CollectorConfig>;
+
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = new RegExp(LISTEN_PATTERN).exec(listen)!;
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}

@@ -1,0 +1,90 @@
+// Opens (and migrates) the collector's SQLite database. WAL lets readers run beside the single
+// writer, and synchronous=FULL makes a committed ingest survive power loss, which is what
+// acknowledging a batch promises the agent.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { ErrorCodes, RingtailError } from '../../../shared/errors.js';
+
+export type Db = Database.Database;
+
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE tokens (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('agent','viewer','admin')),
+    hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+  );
+  CREATE TABLE hosts (
+    host TEXT PRIMARY KEY,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE streams (
+    agent_id TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    committed_end INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (agent_id, stream)
+  ) WITHOUT ROWID;
+  CREATE TABLE logs (
+    id INTEGER PRIMARY KEY,
+    ts INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    source TEXT NOT NULL,
+    program TEXT,
+    pid INTEGER,
+    facility INTEGER,
+    severity INTEGER NOT NULL,
+    message TEXT NOT NULL,
+    fields TEXT
+  );
+  CREATE INDEX logs_ts ON logs (ts);
+  CREATE INDEX logs_host_ts ON logs (host, ts);
+  CREATE VIRTUAL TABLE logs_fts USING fts5 (message, content='', contentless_delete=1, tokenize='unicode61');
+  `,
+];
+
+export function dbPath(dataDir: string): string {
+  return join(dataDir, 'ringtail.db');
+}
+
+export function openDatabase(dataDir: string): Db {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch (err) {
+    throw new RingtailError(ErrorCodes.STORAGE, `cannot create data directory '${dataDir}': ${(err as NodeJS.ErrnoException).code}`);
+  }
+  let db: Db;
+  try {
+    db = new Database(dbPath(dataDir));
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+  } catch (err) {
+    throw new RingtailError(ErrorCodes.STORAGE, `cannot open '${dbPath(dataDir)}': ${(err as Error).message}`);
+  }
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Db): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    throw new RingtailError(
+      ErrorCodes.STORAGE,
+      `database schema version ${version} is newer than this ringtail understands (${MIGRATIONS.length})`,
+    );
+  }
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    }).immediate();
+  }
+}

@@ -1,0 +1,59 @@
+// Tokens are random secrets shown once; only their SHA-256 is stored, so a copy of the
+// database does not hand out credentials. A high-entropy token needs no slow hash.
+import { createHash, randomBytes } from 'node:crypto';
+import type { Role, TokenRecord, TokenStore } from '../types.js';
+import type { Db } from './open.js';
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+export function newTokenSecret(role: Role): string {
+  return `rt_${role}_${randomBytes(24).toString('base64url')}`;
+}
+
+export function sqliteTokenStore(db: Db): TokenStore {
+  const insert = db.prepare(
+    'INSERT INTO tokens (id, name, role, hash, created_at) VALUES (@id, @name, @role, @hash, @created_at)',
+  );
+  const byHash = db.prepare(
+    'SELECT id, name, role, created_at, revoked_at FROM tokens WHERE hash = ? AND revoked_at IS NULL',
+  );
+  const all = db.prepare('SELECT id, name, role, created_at, revoked_at FROM tokens ORDER BY created_at, id');
+  const revoke = db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
+  const countActive = db.prepare('SELECT count(*) AS n FROM tokens WHERE role = ? AND revoked_at IS NULL');
+
+  return {
+    create(role, name, now) {
+      const token = newTokenSecret(role);
+      const record: TokenRecord = {
+        id: 'tok_' + randomBytes(6).toString('hex'),
+        name,
+        role,
+        created_at: now,
+        revoked_at: null,
+      };
+      insert.run({ ...record, hash: hashToken(token) });
+      return { token, record };
+    },
+    adopt(secret, role, name, now) {
+      const existing = byHash.get(hashToken(secret)) as TokenRecord | undefined;
+      if (existing) return existing;
+      const record: TokenRecord = { id: 'tok_' + randomBytes(6).toString('hex'), name, role, created_at: now, revoked_at: null };
+      insert.run({ ...record, hash: hashToken(secret) });
+      return record;
+    },
+    verify(token) {
+      return (byHash.get(hashToken(token)) as TokenRecord | undefined) ?? null;
+    },
+    list() {
+      return all.all() as TokenRecord[];
+    },
+    revoke(id, now) {
+      return revoke.run(now, id).changes > 0;
+    },
+    countActive(role) {
+      return (countActive.get(role) as { n: number }).n;
+    },
+  };
+}

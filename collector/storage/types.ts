@@ -1,0 +1,59 @@
+// The narrow interface between the collector and whatever keeps its data. SQLite is the embedded
+// default; a PostgreSQL backend for multi-collector deployments implements the same contract.
+import type { IngestAck, IngestBatch, LogPage } from '../../shared/wire.js';
+
+export type Role = 'agent' | 'viewer' | 'admin';
+export const ROLES: readonly Role[] = ['agent', 'viewer', 'admin'];
+
+export interface TokenRecord {
+  id: string;
+  name: string;
+  role: Role;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface LogFilter {
+  host?: string;
+  source?: string;
+  program?: string;
+  /** at most this severity number (0 emerg … 7 debug): `severity=4` keeps warnings and worse */
+  severity?: number;
+  /** FTS5 query over the message */
+  q?: string;
+  /** inclusive, ms since epoch */
+  start?: number;
+  /** exclusive, ms since epoch */
+  end?: number;
+  limit: number;
+  cursor?: string;
+}
+
+export interface HostInfo {
+  host: string;
+  first_seen: number;
+  last_seen: number;
+}
+
+export interface LogStore {
+  /** Commits the batch in one transaction; returns only after it is durable. Redelivered ranges are dropped. */
+  ingest(batch: IngestBatch, receivedAt: number): IngestAck;
+  query(filter: LogFilter): LogPage;
+  hosts(): HostInfo[];
+}
+
+export interface TokenStore {
+  create(role: Role, name: string, now: number): { token: string; record: TokenRecord };
+  /** registers a secret chosen by the operator (e.g. --admin-token); no-op when it already exists */
+  adopt(secret: string, role: Role, name: string, now: number): TokenRecord;
+  verify(token: string): TokenRecord | null;
+  list(): TokenRecord[];
+  revoke(id: string, now: number): boolean;
+  countActive(role: Role): number;
+}
+
+export interface Storage {
+  logs: LogStore;
+  tokens: TokenStore;
+  close(): void;
+}

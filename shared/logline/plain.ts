@@ -1,0 +1,26 @@
+// Lines that are not syslog: the timestamp is the time of reading and the severity comes from
+// the first level word found near the start of the line, if any.
+import { Severity } from '../wire.js';
+import type { ParsedLine } from './types.js';
+
+const LEVEL_WORDS: Array<[RegExp, number]> = [
+  [/\b(?:FATAL|PANIC|EMERG(?:ENCY)?)\b/i, Severity.emerg],
+  [/\b(?:ALERT)\b/, Severity.alert],
+  [/\b(?:CRIT(?:ICAL)?)\b/i, Severity.crit],
+  [/\b(?:ERROR|ERR|SEVERE)\b/, Severity.err],
+  [/\b(?:error|Error)\b/, Severity.err],
+  [/\b(?:WARN(?:ING)?|Warn(?:ing)?|warn(?:ing)?)\b/, Severity.warning],
+  [/\b(?:NOTICE)\b/, Severity.notice],
+  [/\b(?:DEBUG|TRACE)\b/i, Severity.debug],
+];
+
+/** Only the head of the line is searched, so a word deep inside a payload does not decide the level. */
+export function severityFromWords(text: string, fallback: number = Severity.info): number {
+  const head = text.slice(0, 200);
+  for (const [re, sev] of LEVEL_WORDS) if (re.test(head)) return sev;
+  return fallback;
+}
+
+export function parsePlain(text: string, now: number): ParsedLine {
+  return { ts: now, severity: severityFromWords(text), message: text };
+}

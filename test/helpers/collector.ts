@@ -1,0 +1,53 @@
+// A collector app on a real SQLite file in a temporary directory, driven with inject().
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../collector/app.js';
+import type { Role } from '../../collector/storage/types.js';
+import { WIRE_VERSION, type IngestBatch, type WireLine } from '../../shared/wire.js';
+import { tempDir } from './proc.js';
+
+export interface TestCollector {
+  app: FastifyInstance;
+  dir: string;
+  token(role: Role): string;
+  close(): Promise<void>;
+}
+
+export async function testCollector(clock?: () => number): Promise<TestCollector> {
+  const dir = tempDir('ringtail-app-');
+  const app = await buildApp({ dataDir: dir.path, clock, bodyLimit: 256 * 1024 });
+  await app.ready();
+  const tokens = new Map<Role, string>();
+  return {
+    app,
+    dir: dir.path,
+    token(role) {
+      let t = tokens.get(role);
+      if (!t) {
+        t = app.storage.tokens.create(role, `test ${role}`, Date.now()).token;
+        tokens.set(role, t);
+      }
+      return t;
+    },
+    async close() {
+      await app.close();
+      dir.cleanup();
+    },
+  };
+}
+
+/** A batch of `messages` as consecutive newline-terminated lines of one stream starting at `start`. */
+export function batchOf(messages: string[], opts: { stream?: string; start?: number; host?: string; agent?: string; ts?: number } = {}): IngestBatch {
+  let offset = opts.start ?? 0;
+  const start = offset;
+  const lines: WireLine[] = messages.map((message) => {
+    const line: WireLine = { offset, ts: opts.ts ?? 1_700_000_000_000, severity: 6, message };
+    offset += Buffer.byteLength(message) + 1;
+    return line;
+  });
+  return {
+    version: WIRE_VERSION,
+    agent_id: opts.agent ?? 'agt_test',
+    host: opts.host ?? 'web-1',
+    segments: [{ stream: opts.stream ?? 's1', source: '/var/log/app.log', start, end: offset, lines }],
+  };
+}

@@ -1,0 +1,100 @@
+// Real child processes of bin/ringtail for end-to-end tests, and polling with a deadline
+// (never a bare sleep standing in for a condition).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const BIN = fileURLToPath(new URL('../../bin/ringtail', import.meta.url));
+
+export function tempDir(prefix = 'ringtail-'): { path: string; cleanup(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, everyMs = 25): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v as T;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export interface Proc {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export function ringtail(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Proc {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, ...env },
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    async kill(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+export async function runRingtail(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const p = ringtail(args, env);
+  const { code } = await p.exited;
+  return { code, stdout: p.stdout(), stderr: p.stderr() };
+}
+
+/** Starts `ringtail collector` on an ephemeral loopback port and returns its URL. */
+export async function startCollectorProc(data: string, adminToken: string, extra: string[] = []): Promise<{ proc: Proc; url: string }> {
+  const proc = ringtail(['collector', '--data', data, '--listen', '127.0.0.1:0', '--admin-token', adminToken, '--log-level', 'warn', ...extra]);
+  const url = await waitFor('collector to listen', () => {
+    if (proc.child.exitCode !== null) throw new Error(`collector exited: ${proc.stderr()}`);
+    return /listening on (http:\/\/\S+)/.exec(proc.stdout())?.[1];
+  }, 30_000);
+  return { proc, url };
+}
+
+export async function api<T = unknown>(url: string, token: string, path: string): Promise<T> {
+  const res = await fetch(url + path, { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/** Every line the API holds for a query, following the cursor to the end. */
+export async function allLogs(url: string, token: string, query = ''): Promise<Array<{ message: string; source: string; host: string }>> {
+  const out: Array<{ message: string; source: string; host: string }> = [];
+  let cursor: string | null = null;
+  do {
+    const page: { items: Array<{ message: string; source: string; host: string }>; next_cursor: string | null } = await api(
+      url,
+      token,
+      `/api/v1/logs?limit=1000${query}${cursor ? `&cursor=${cursor}` : ''}`,
+    );
+    out.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return out;
+}

@@ -1,0 +1,39 @@
+// The README's configuration reference must list exactly the options the schemas accept,
+// with the flags and defaults derived from them.
+import { readFileSync } from 'node:fs';
+import type { TObject } from '@sinclair/typebox';
+import { describe, expect, it } from 'vitest';
+import { AgentConfig } from '../../agent/config.js';
+import { optionSpecs } from '../../cli/options.js';
+import { CollectorConfig } from '../../collector/config.js';
+
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+
+function table(name: string): Array<{ key: string; flag: string; def: string }> {
+  const m = new RegExp(`<!-- config:${name} -->([\\s\\S]*?)<!-- /config:${name} -->`).exec(readme);
+  if (!m) throw new Error(`README has no config:${name} table`);
+  return m[1]!
+    .trim()
+    .split('\n')
+    .slice(2)
+    .map((row) => row.split('|').map((c) => c.trim()))
+    .map((c) => ({ key: c[1]!.replace(/`/g, ''), flag: c[2]!.replace(/`/g, ''), def: c[3]!.replace(/`/g, '') }));
+}
+
+describe.each([
+  ['collector', CollectorConfig],
+  ['agent', AgentConfig],
+] as Array<[string, TObject]>)('README %s reference', (name, schema) => {
+  it('lists every option with its flag and default', () => {
+    const rows = table(name);
+    const specs = optionSpecs(schema);
+    expect(rows.map((r) => r.key)).toEqual(specs.map((s) => s.path));
+    for (const spec of specs) {
+      const row = rows.find((r) => r.key === spec.path)!;
+      expect(row.flag).toBe(spec.flag);
+      const def = (spec.schema as { default?: unknown }).default;
+      if (def !== undefined && spec.path !== 'host') expect(row.def).toBe(String(def));
+      if (def === undefined) expect(row.def).toMatch(/^\(/);
+    }
+  });
+});
