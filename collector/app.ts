@@ -5,6 +5,7 @@ import { ErrorCodes, RingtailError } from '../shared/errors.js';
 import { createEvents, type EventSink } from '../shared/events.js';
 import { authPlugin } from './plugins/auth.js';
 import { dashboardPlugin } from './plugins/dashboard.js';
+import { gzipPlugin } from './plugins/gzip.js';
 import { storagePlugin } from './plugins/storage.js';
 import type { Storage } from './storage/types.js';
 import { healthRoutes } from './routes/health.js';
@@ -74,6 +75,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(storagePlugin, { dataDir: options.dataDir, storage: options.storage });
   await app.register(authPlugin);
+  await app.register(gzipPlugin);
   await app.register(healthRoutes);
   await app.register(ingestRoutes);
   await app.register(queryRoutes);

@@ -154,6 +154,24 @@ describe('bad input gets a clear 4xx and stores nothing', () => {
     expect((await get('/api/v1/logs?bogus=1')).statusCode).toBe(400);
   });
 
+  it('accepts gzip bodies, refuses corrupt gzip with 400 and gzip bombs with 413', async () => {
+    const ok = await ingest(gzipSync(JSON.stringify(batchOf(['zipped line'], { stream: 'gz', host: 'gz' }))), undefined, { 'content-encoding': 'gzip' });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toMatchObject({ accepted: 1 });
+    const corrupt = gzipSync(JSON.stringify(batchOf(['x'], { host: 'bad' })));
+    corrupt.writeUInt32LE(0xdeadbeef, corrupt.length - 8);
+    const bad = await ingest(corrupt.subarray(0, corrupt.length - 3), undefined, { 'content-encoding': 'gzip' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toMatch(/gzip/);
+    const bomb = gzipSync(Buffer.alloc(10 * 1024 * 1024, 0x20));
+    expect(bomb.length).toBeLessThan(256 * 1024);
+    const big = await ingest(bomb, undefined, { 'content-encoding': 'gzip' });
+    expect(big.statusCode).toBe(413);
+    const br = await ingest('{}', undefined, { 'content-encoding': 'br' });
+    expect(br.statusCode).toBe(415);
+    expect(br.json().message).toMatch(/content-encoding/);
+  });
+
   it('does not decompress what it was not told to (gzip without header is bad JSON)', async () => {
     const res = await ingest(gzipSync(JSON.stringify(batchOf(['x']))));
     expect(res.statusCode).toBe(400);
