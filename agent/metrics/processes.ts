@@ -54,7 +54,8 @@ export function countTcpStates(texts: string[]): Record<string, number> {
 }
 
 export function parseUptime(text: string): number {
-  const up = Number(fields(text)[0]);
+  const m = /^\s*(\d+(?:\.\d+)?)\s/.exec(text);
+  const up = m ? Number(m[1]) : NaN;
   if (!Number.isFinite(up)) throw new Error(`unexpected /proc/uptime: '${text.trim()}'`);
   return up;
 }
