@@ -139,6 +139,11 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** collectd may use less than one 10 ms tick in a short run: no ratio then. */
+function ratio(a: number, b: number): string {
+  return b > 0 ? `${(a / b).toFixed(1)}×` : 'n/a';
+}
+
 export async function main(args: string[]): Promise<void> {
   const seconds = Number(args[0] ?? 600);
   const runs = Number(args[1] ?? 1);
@@ -164,7 +169,7 @@ export async function main(args: string[]): Promise<void> {
     '| --- | --- | --- | --- |',
     row('ringtail agent (all families, 10 s, shipping)', 'ringtail'),
     row('collectd 5.12 (cpu memory load df disk interface, 10 s, csv)', 'collectd'),
-    `| ratio ringtail / collectd | ${(m('ringtail', 'cpuPct') / m('collectd', 'cpuPct')).toFixed(1)}× | ${(m('ringtail', 'rssMeanMb') / m('collectd', 'rssMeanMb')).toFixed(1)}× | ${(m('ringtail', 'rssPeakMb') / m('collectd', 'rssPeakMb')).toFixed(1)}× |`,
+    `| ratio ringtail / collectd | ${ratio(m('ringtail', 'cpuPct'), m('collectd', 'cpuPct'))} | ${ratio(m('ringtail', 'rssMeanMb'), m('collectd', 'rssMeanMb'))} | ${ratio(m('ringtail', 'rssPeakMb'), m('collectd', 'rssPeakMb'))} |`,
     '',
     `targets: RSS under 64 MB: ${m('ringtail', 'rssPeakMb') < 64 ? 'met' : 'NOT met'}; CPU at most 1% of one core: ${m('ringtail', 'cpuPct') <= 1 ? 'met' : 'NOT met'}`,
     '',
