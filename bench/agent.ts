@@ -18,6 +18,8 @@ interface Usage {
   cpuPct: number;
   rssMeanMb: number;
   rssPeakMb: number;
+  /** RssAnon: the process's own memory, without the executable's (shared) file pages */
+  anonMeanMb: number;
 }
 
 function ticks(pid: number): number {
@@ -25,9 +27,10 @@ function ticks(pid: number): number {
   const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
   return Number(f[11]) + Number(f[12]);
 }
-function rssKb(pid: number): number {
-  const m = /^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
-  return m ? Number(m[1]) : 0;
+function memKb(pid: number): { rss: number; anon: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'latin1');
+  const get = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+  return { rss: get('VmRSS'), anon: get('RssAnon') };
 }
 
 function sleep(ms: number): Promise<void> {
@@ -103,10 +106,14 @@ async function oneRun(seconds: number): Promise<{ ringtail: Usage; collectd: Usa
     const t0 = performance.now();
     const c0 = { ringtail: ticks(pids.ringtail), collectd: ticks(pids.collectd) };
     const rss = { ringtail: [] as number[], collectd: [] as number[] };
+    const anon = { ringtail: [] as number[], collectd: [] as number[] };
     const until = t0 + seconds * 1000;
     while (performance.now() < until) {
-      rss.ringtail.push(rssKb(pids.ringtail));
-      rss.collectd.push(rssKb(pids.collectd));
+      for (const k of ['ringtail', 'collectd'] as const) {
+        const m = memKb(pids[k]);
+        rss[k].push(m.rss);
+        anon[k].push(m.anon);
+      }
       await sleep(1000);
     }
     const wall = (performance.now() - t0) / 1000;
@@ -114,6 +121,7 @@ async function oneRun(seconds: number): Promise<{ ringtail: Usage; collectd: Usa
       cpuPct: ((ticks(pids[k]) - c0[k]) / USER_HZ / wall) * 100,
       rssMeanMb: rss[k].reduce((a, b) => a + b, 0) / rss[k].length / 1024,
       rssPeakMb: Math.max(...rss[k]) / 1024,
+      anonMeanMb: anon[k].reduce((a, b) => a + b, 0) / anon[k].length / 1024,
     });
     const result = { ringtail: usage('ringtail'), collectd: usage('collectd') };
     const res = await fetch(`${url}/api/v1/metrics`, { headers: { authorization: `Bearer ${admin}` } });
@@ -156,22 +164,23 @@ export async function main(args: string[]): Promise<void> {
     const r = await oneRun(seconds);
     results.push(r);
     process.stdout.write(
-      `run ${i + 1}: ringtail ${r.ringtail.cpuPct.toFixed(3)}% CPU, RSS ${r.ringtail.rssMeanMb.toFixed(1)}/${r.ringtail.rssPeakMb.toFixed(1)} MB (${r.ringtailSeries} series); ` +
-        `collectd ${r.collectd.cpuPct.toFixed(3)}% CPU, RSS ${r.collectd.rssMeanMb.toFixed(1)}/${r.collectd.rssPeakMb.toFixed(1)} MB (${r.collectdFiles} CSV files)\n`,
+      `run ${i + 1}: ringtail ${r.ringtail.cpuPct.toFixed(3)}% CPU, RSS ${r.ringtail.rssMeanMb.toFixed(1)}/${r.ringtail.rssPeakMb.toFixed(1)} MB, anon ${r.ringtail.anonMeanMb.toFixed(1)} MB (${r.ringtailSeries} series); ` +
+        `collectd ${r.collectd.cpuPct.toFixed(3)}% CPU, RSS ${r.collectd.rssMeanMb.toFixed(1)}/${r.collectd.rssPeakMb.toFixed(1)} MB, anon ${r.collectd.anonMeanMb.toFixed(1)} MB (${r.collectdFiles} CSV files)\n`,
     );
   }
   const m = (k: 'ringtail' | 'collectd', f: keyof Usage) => median(results.map((r) => r[k][f]));
-  const row = (label: string, k: 'ringtail' | 'collectd') => `| ${label} | ${m(k, 'cpuPct').toFixed(3)} | ${m(k, 'rssMeanMb').toFixed(1)} | ${m(k, 'rssPeakMb').toFixed(1)} |`;
+  const row = (label: string, k: 'ringtail' | 'collectd') =>
+    `| ${label} | ${m(k, 'cpuPct').toFixed(3)} | ${m(k, 'rssMeanMb').toFixed(1)} | ${m(k, 'rssPeakMb').toFixed(1)} | ${m(k, 'anonMeanMb').toFixed(1)} |`;
   const lines = [
     '',
     `medians of ${runs} run(s), ${seconds} s each:`,
-    '| agent | CPU % of one core | RSS mean MB | RSS peak MB |',
-    '| --- | --- | --- | --- |',
+    '| agent | CPU % of one core | RSS mean MB | RSS peak MB | private (RssAnon) mean MB |',
+    '| --- | --- | --- | --- | --- |',
     row('ringtail agent (all families, 10 s, shipping)', 'ringtail'),
     row('collectd 5.12 (cpu memory load df disk interface, 10 s, csv)', 'collectd'),
-    `| ratio ringtail / collectd | ${ratio(m('ringtail', 'cpuPct'), m('collectd', 'cpuPct'))} | ${ratio(m('ringtail', 'rssMeanMb'), m('collectd', 'rssMeanMb'))} | ${ratio(m('ringtail', 'rssPeakMb'), m('collectd', 'rssPeakMb'))} |`,
+    `| ratio ringtail / collectd | ${ratio(m('ringtail', 'cpuPct'), m('collectd', 'cpuPct'))} | ${ratio(m('ringtail', 'rssMeanMb'), m('collectd', 'rssMeanMb'))} | ${ratio(m('ringtail', 'rssPeakMb'), m('collectd', 'rssPeakMb'))} | ${ratio(m('ringtail', 'anonMeanMb'), m('collectd', 'anonMeanMb'))} |`,
     '',
-    `targets: RSS under 64 MB: ${m('ringtail', 'rssPeakMb') < 64 ? 'met' : 'NOT met'}; CPU at most 1% of one core: ${m('ringtail', 'cpuPct') <= 1 ? 'met' : 'NOT met'}`,
+    `targets: RSS under 64 MB: mean ${m('ringtail', 'rssMeanMb') < 64 ? 'met' : 'NOT met'}, peak ${m('ringtail', 'rssPeakMb') < 64 ? 'met' : 'NOT met'}; CPU at most 1% of one core: ${m('ringtail', 'cpuPct') <= 1 ? 'met' : 'NOT met'}`,
     '',
   ];
   process.stdout.write(lines.join('\n'));
