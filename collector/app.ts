@@ -11,7 +11,7 @@ import type { Storage } from './storage/types.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { queryRoutes } from './routes/query.js';
-import { metricsPlugin, type MetricsPluginOptions } from './metrics/plugin.js';
+import { hostMetricsPlugin, type HostMetricsPluginOptions } from './metrics/plugin.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -31,7 +31,7 @@ export interface AppOptions {
   bodyLimit?: number;
   logger?: FastifyServerOptions['logger'];
   /** round-robin metric store and per-metric layouts (collector/metrics) */
-  metrics?: Omit<MetricsPluginOptions, 'dataDir'>;
+  hostMetrics?: Omit<HostMetricsPluginOptions, 'dataDir'>;
 }
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
@@ -82,7 +82,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes);
   await app.register(ingestRoutes);
   await app.register(queryRoutes);
-  await app.register(metricsPlugin, { dataDir: options.dataDir, ...options.metrics });
+  await app.register(hostMetricsPlugin, { dataDir: options.dataDir, ...options.hostMetrics });
   await app.register(dashboardPlugin);
   return app;
 }

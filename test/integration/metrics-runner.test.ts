@@ -54,7 +54,7 @@ describe('metrics runner into the collector', () => {
     const shares = second.filter((s) => s.name.startsWith('cpu.'));
     expect(shares).toHaveLength(8);
     expect(shares.reduce((a, s) => a + s.value, 0)).toBeCloseTo(100, 1);
-    const list = c.app.metrics.list('web-1');
+    const list = c.app.hostMetrics.list('web-1');
     const names = new Set(list.map((e) => e.name));
     for (const n of ['cpu.user', 'cpu.idle', 'memory.used', 'load.1', 'df.used_pct', 'net.rx_bytes', 'processes.total', 'fds.open', 'tcp.connections', 'system.uptime', 'agent.lines.shipped', 'agent.spool.bytes', 'agent.rss_bytes', 'agent.metrics.collect_ms']) {
       expect(names.has(n), n).toBe(true);
@@ -146,7 +146,7 @@ describe('metrics runner into the collector', () => {
     now += 10_000;
     await r.tick();
     expect(await r.flush()).toBe(true);
-    expect(c.app.metrics.list('web-1').map((e) => e.name)).toContain('x.ratio');
+    expect(c.app.hostMetrics.list('web-1').map((e) => e.name)).toContain('x.ratio');
   });
 
   it('a source that throws is reported once and the others still ship', async () => {
@@ -158,7 +158,7 @@ describe('metrics runner into the collector', () => {
     await r.tick();
     expect(r.events.count('metrics.source_failed')).toBe(1);
     expect(await r.flush()).toBe(true);
-    expect(c.app.metrics.list('web-1').map((e) => e.name)).toContain('x.ok');
+    expect(c.app.hostMetrics.list('web-1').map((e) => e.name)).toContain('x.ok');
   });
 });
 
@@ -195,9 +195,9 @@ describe('metrics runner over a real socket', () => {
     col = await startCollector({ data: dir.path, listen: `127.0.0.1:${port}`, admin_token: admin, body_limit: 1 << 24, log_level: 'error' }, { write: () => true } as unknown as NodeJS.WritableStream);
     expect(await r.flush()).toBe(true);
     expect(r.queued).toBe(0);
-    const entry = col.app.metrics.list('sock-1').find((e) => e.name === 'x.n')!;
+    const entry = col.app.hostMetrics.list('sock-1').find((e) => e.name === 'x.n')!;
     expect(entry.last_update).toBe(T0 + 30_000);
-    const s = col.app.metrics.fetch('sock-1', 'x.n', 'AVERAGE', T0, T0 + 30_000)!;
+    const s = col.app.hostMetrics.fetch('sock-1', 'x.n', 'AVERAGE', T0, T0 + 30_000)!;
     // rows end at T0+10 … T0+40 (rrdtool moves the end one step on); nothing after T0+30 yet
     expect(s.values).toEqual([1, 2, 3, null]);
     dir.cleanup();
