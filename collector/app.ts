@@ -11,6 +11,7 @@ import type { Storage } from './storage/types.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { queryRoutes } from './routes/query.js';
+import { syslogPlugin, type SyslogOptions, type SyslogTuning } from './receivers/syslog/index.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -29,6 +30,8 @@ export interface AppOptions {
   /** largest accepted request body in bytes */
   bodyLimit?: number;
   logger?: FastifyServerOptions['logger'];
+  /** syslog receiver; its sockets open only on app.syslog.start() (server.ts, or a test) */
+  syslog?: Partial<SyslogOptions> & { tuning?: SyslogTuning };
 }
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
@@ -80,5 +83,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(ingestRoutes);
   await app.register(queryRoutes);
   await app.register(dashboardPlugin);
+  await app.register(syslogPlugin, { syslog: options.syslog, tuning: options.syslog?.tuning });
   return app;
 }
