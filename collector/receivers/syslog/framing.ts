@@ -50,6 +50,7 @@ export class Framer {
   private truncated = false;
   /** the previous frame was octet-counted: the next must start with a digit or '<' */
   private afterOctets = false;
+  private countAfterOctets = false;
 
   constructor(
     private readonly maxFrame: number,
@@ -80,13 +81,16 @@ export class Framer {
           }
           this.truncated = false;
           this.len = 0;
-          // A count too small leaves the tail of its message here; it is kept as a line of its own.
-          if (this.afterOctets && !isDigit(b) && b !== 0x3c) this.on.countMismatch();
+          // After an octet-counted frame the next must be one too or start with '<'; otherwise
+          // the count was too small and this is the tail of that message, kept as a line.
+          const suspicious = this.afterOctets;
           this.afterOctets = false;
           if (isDigit(b)) {
             this.state = State.Count;
             this.digits = '';
+            this.countAfterOctets = suspicious;
           } else {
+            if (suspicious && b !== 0x3c) this.on.countMismatch();
             this.state = State.Line;
           }
           break;
@@ -101,6 +105,7 @@ export class Framer {
             this.startOctets(Number(this.digits));
           } else {
             // Not `LEN SP`: a line that happens to start with digits (e.g. an RFC 3339 stamp).
+            if (this.countAfterOctets) this.on.countMismatch();
             this.state = State.Line;
             this.append(Buffer.from(this.digits, 'latin1'), 0, this.digits.length);
           }
