@@ -61,6 +61,7 @@ export const upCommand: Command = {
           `  admin token:  ${admin}`,
           `  data:         ${data}`,
           `  watching:     ${watch.join(' ')}`,
+          `  syslog:       ${running.app.syslog.addresses().map((a) => `${a.transport}://${a.host}:${a.port}`).join(' ') || 'off'}`,
           `  try:          curl -H "Authorization: Bearer <admin token>" ${running.url}/api/v1/logs`,
           '',
         ].join('\n'),
