@@ -115,6 +115,26 @@ describe('syslog receiver: what arrives', () => {
   });
 });
 
+describe('syslog receiver: log text is data', () => {
+  it('markup stays verbatim in the message; a HOSTNAME that is not a host name does not become a host', async () => {
+    s = await syslogApp();
+    await sendUdp(
+      s.udpPort,
+      '<13>Nov 23 17:00:00 web-1 nginx: GET /<script>alert(1)</script> HTTP/1.1',
+      '<13>1 2026-11-23T17:00:00Z <img/src=x/onerror=alert(1)> app - - - claimed host',
+    );
+    const rows = await s.waitRows(2);
+    expect(rows.map((r) => [r.host, r.message, r.fields && JSON.parse(r.fields)])).toEqual([
+      ['web-1', 'GET /<script>alert(1)</script> HTTP/1.1', null],
+      ['127.0.0.1', 'claimed host', { hostname: '<img/src=x/onerror=alert(1)>' }],
+    ]);
+    const viewer = s.app.storage.tokens.create('viewer', 'test', Date.now()).token;
+    const res = await s.app.inject({ method: 'GET', url: '/api/v1/logs?host=web-1', headers: { authorization: `Bearer ${viewer}` } });
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.json().items[0].message).toBe('GET /<script>alert(1)</script> HTTP/1.1');
+  });
+});
+
 describe('syslog receiver: bad input never costs good traffic', () => {
   const good = (i: number, via: string) => `<13>Nov 23 17:00:00 goodhost app[${i}]: good ${via} ${i}`;
 
@@ -254,6 +274,58 @@ describe('syslog receiver: batching and durability', () => {
     const rows = await s.waitRows(1, "host = 'goodhost'");
     expect(rows[0]!.message).toBe('survives');
     expect(s.app.events.count('syslog.store_failed')).toBeGreaterThanOrEqual(1);
+  });
+
+  function flakyStorage(state: { failing: boolean; calls: number }) {
+    return (dir: string): Storage => {
+      const real = openSqliteStorage(dir);
+      return {
+        ...real,
+        logs: {
+          ...real.logs,
+          ingest: (b, at) => {
+            state.calls++;
+            if (state.failing) throw new Error('SQLITE_BUSY: database is locked');
+            return real.logs.ingest(b, at);
+          },
+        },
+      };
+    };
+  }
+
+  it('TCP under a stalled store: reads pause (bounded queue), nothing is dropped, all arrives after', async () => {
+    const state = { failing: true, calls: 0 };
+    s = await syslogApp({ storage: flakyStorage(state), syslog: { tuning: { maxPending: 500, flushLines: 100 } } });
+    const N = 3000;
+    const frames = Array.from({ length: N }, (_, i) => octet(`<13>Nov 23 17:00:00 goodhost app: n ${i}`));
+    const sending = sendTcp(s.tcpPort, Buffer.concat(frames));
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, s!.app.syslog.pending())), 5);
+    try {
+      await waitFor('backpressure', () => s!.app.events.count('syslog.backpressure.on') >= 1);
+      await waitFor('a retry while stalled', () => state.calls >= 2);
+      state.failing = false;
+      await sending;
+      const rows = await s.waitRows(N, "host = 'goodhost'");
+      expect(rows.map((r) => r.message)).toEqual(frames.map((_, i) => `n ${i}`));
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(s.app.events.count('syslog.dropped')).toBe(0);
+    // 500 queued at most, plus what was left of the socket chunk being read when reads paused
+    expect(peak).toBeLessThan(500 + 2000);
+    expect(s.app.events.count('syslog.backpressure.off')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('UDP under a stalled store: lines past the queue bound are dropped and counted', async () => {
+    const state = { failing: true, calls: 0 };
+    s = await syslogApp({ storage: flakyStorage(state), syslog: { tuning: { maxPending: 100 } } });
+    for (let i = 0; i < 150; i++) await sendUdp(s.udpPort, `<13>Nov 23 17:00:00 goodhost app: u ${i}`);
+    await waitFor('150 received', () => s!.app.events.count('syslog.received') === 150);
+    expect(s.app.events.count('syslog.dropped')).toBe(50);
+    state.failing = false;
+    const rows = await s.waitRows(100, "host = 'goodhost'");
+    expect(rows.map((r) => r.message)).toEqual(Array.from({ length: 100 }, (_, i) => `u ${i}`));
   });
 
   it('what is queued when the app closes is stored', async () => {

@@ -56,9 +56,13 @@ export class SyslogBatcher {
     return this.high;
   }
 
-  /** Queues one line; false when the queue is full and the line was not taken. */
-  add(conn: string, source: string, host: string, line: Omit<WireLine, 'offset'>): boolean {
-    if (this.queue.length >= this.o.maxPending) return false;
+  /**
+   * Queues one line; false when the queue is full and the line was not taken. `mayDrop` is for
+   * UDP, which has no way to push back; TCP lines are always taken, because TCP reads are paused
+   * at 80 % of maxPending, so the overshoot is at most one socket chunk per connection.
+   */
+  add(conn: string, source: string, host: string, line: Omit<WireLine, 'offset'>, mayDrop = true): boolean {
+    if (mayDrop && this.queue.length >= this.o.maxPending) return false;
     const stream = this.stream(conn, host);
     this.queue.push({ host, stream: stream.id, source, line: { ...line, offset: stream.next++ } });
     if (!this.high && this.queue.length >= this.o.maxPending * 0.8) this.setPressure(true);

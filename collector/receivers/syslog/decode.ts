@@ -20,6 +20,9 @@ export function looksBinary(text: string): boolean {
   return bad * 5 > text.length;
 }
 
+/** Host names, FQDNs, IPv4 and IPv6 addresses (with a zone id): what RFC 3164/5424 HOSTNAME holds. */
+const HOST_RE = /^[A-Za-z0-9_][A-Za-z0-9._:%-]{0,254}$/;
+
 export interface Decoded {
   line: Omit<WireLine, 'offset'>;
   /** HOSTNAME from the message, if any */
@@ -49,7 +52,12 @@ export function decodeFrame(bytes: Buffer, truncated: boolean, opts: { now: numb
     line.fields = fields;
   }
   const out: Decoded = { line, parsed };
-  const host = parsed.hostname?.slice(0, 255);
-  if (host) out.hostname = host;
+  const host = parsed.hostname;
+  if (host !== undefined) {
+    if (HOST_RE.test(host)) out.hostname = host;
+    // The host is an identity (filters, URLs, the host list), so markup or control characters
+    // claimed by a sender never become one: the sender's address stands in, the claim is kept.
+    else line.fields = { ...line.fields, hostname: host.slice(0, 8192) };
+  }
   return { ok: true, value: out };
 }

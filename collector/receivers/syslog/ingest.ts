@@ -6,7 +6,7 @@ import { decodeFrame } from './decode.js';
 
 export interface FrameSink {
   /** `conn` names the stream owner (a TCP connection, a UDP sender); `peer` is the sender's IP. */
-  frame(conn: string, source: string, peer: string, bytes: Buffer, flags: { truncated: boolean; partial: boolean }): boolean;
+  frame(conn: string, source: string, peer: string, bytes: Buffer, flags: { truncated: boolean; partial: boolean; mayDrop: boolean }): boolean;
   /** the connection is gone */
   closed(conn: string): void;
 }
@@ -26,7 +26,7 @@ export function frameSink(opts: { batcher: SyslogBatcher; events: EventSink; clo
       }
       if (r.value.parsed.format !== 'plain') events.add('syslog.parsed', 1);
       else events.add('syslog.unparsed', 1);
-      if (!batcher.add(conn, source, r.value.hostname ?? peer, r.value.line)) {
+      if (!batcher.add(conn, source, r.value.hostname ?? peer, r.value.line, flags.mayDrop)) {
         events.emit('syslog.dropped', { conn, reason: 'queue full' }, 'debug');
         return false;
       }

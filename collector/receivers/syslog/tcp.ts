@@ -38,7 +38,7 @@ export async function listenTcp(o: TcpOptions, sink: FrameSink, events: EventSin
     const conn = `tcp/${peer}/${socket.remotePort ?? 0}/${++seq}`;
     events.emit('syslog.tcp.connected', { conn }, 'debug');
     const framer = new Framer(o.maxFrame, {
-      frame: (f) => sink.frame(conn, TCP_SOURCE, peer, f.bytes, f),
+      frame: (f) => sink.frame(conn, TCP_SOURCE, peer, f.bytes, { truncated: f.truncated, partial: f.partial, mayDrop: false }),
       countMismatch: () => events.emit('syslog.frame.count_mismatch', { conn }, 'debug'),
     });
     socket.setTimeout(o.idleTimeoutMs);
