@@ -18,7 +18,7 @@ it('ringtail up serves health, the dashboard, and appended lines within 2 s', as
   const file = join(logs, 'app.log');
   writeFileSync(file, 'already there\n');
   const started = Date.now();
-  up = ringtail(['up', '--data', join(dir.path, 'data'), '--listen', '127.0.0.1:0', '--syslog-udp-port', '0', '--syslog-tcp-port', '0', '--watch', join(logs, '*.log')], {}, dir.path);
+  up = ringtail(['up', '--data', join(dir.path, 'data'), '--listen', '127.0.0.1:0', '--watch', join(logs, '*.log')], {}, dir.path);
   const url = await waitFor('up to print its URL', () => /ringtail is up: (http:\/\/\S+)/.exec(up!.stdout())?.[1], 30_000);
   const admin = /admin token:\s+(rt_admin_\S+)/.exec(up.stdout())?.[1];
   expect(admin).toBeDefined();

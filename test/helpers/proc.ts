@@ -69,7 +69,7 @@ export async function runRingtail(args: string[], env: NodeJS.ProcessEnv = {}): 
 
 /** Starts `ringtail collector` on an ephemeral loopback port and returns its URL. */
 export async function startCollectorProc(data: string, adminToken: string, extra: string[] = []): Promise<{ proc: Proc; url: string }> {
-  const proc = ringtail(['collector', '--data', data, '--listen', '127.0.0.1:0', '--admin-token', adminToken, '--log-level', 'warn', '--syslog-udp-port', '0', '--syslog-tcp-port', '0', ...extra]);
+  const proc = ringtail(['collector', '--data', data, '--listen', '127.0.0.1:0', '--admin-token', adminToken, '--log-level', 'warn', ...extra]);
   const url = await waitFor('collector to listen', () => {
     if (proc.child.exitCode !== null) throw new Error(`collector exited: ${proc.stderr()}`);
     return /listening on (http:\/\/\S+)/.exec(proc.stdout())?.[1];

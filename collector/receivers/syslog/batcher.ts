@@ -117,6 +117,7 @@ export class SyslogBatcher {
       list.push(p);
     }
     const failed: Pending[] = [];
+    const started = performance.now();
     for (const [host, items] of byHost) {
       const batch = toBatch(host, items);
       try {
@@ -128,6 +129,7 @@ export class SyslogBatcher {
         this.o.events.emit('syslog.store_failed', { host, lines: items.length, error: (err as Error).message }, 'warn');
       }
     }
+    this.o.events.emit('syslog.flush', { lines: queued.length, hosts: byHost.size, ms: +(performance.now() - started).toFixed(2) }, 'debug');
     if (failed.length) {
       this.retryAt = Date.now() + 1000;
       this.queue = failed.concat(this.queue);

@@ -66,8 +66,8 @@ export const syslogPlugin = fp<{ syslog?: Partial<SyslogOptions>; tuning?: Syslo
       clock: app.clock,
       events: app.events,
       flushMs: t.flushMs ?? 100,
-      flushLines: t.flushLines ?? 1000,
-      maxPending: t.maxPending ?? 50_000,
+      flushLines: t.flushLines ?? 10_000,
+      maxPending: t.maxPending ?? 20_000,
       // TCP senders with flow control (syslog-ng, rsyslog) slow down instead of losing lines.
       onPressure: (high) => tcp?.setPaused(high),
     });
