@@ -11,6 +11,7 @@ import type { Storage } from './storage/types.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { queryRoutes } from './routes/query.js';
+import { syslogPlugin, type SyslogOptions, type SyslogTuning } from './receivers/syslog/index.js';
 import { hostMetricsPlugin, type HostMetricsPluginOptions } from './metrics/plugin.js';
 
 declare module 'fastify' {
@@ -30,6 +31,8 @@ export interface AppOptions {
   /** largest accepted request body in bytes */
   bodyLimit?: number;
   logger?: FastifyServerOptions['logger'];
+  /** syslog receiver; its sockets open only on app.syslog.start() (server.ts, or a test) */
+  syslog?: Partial<SyslogOptions> & { tuning?: SyslogTuning };
   /** round-robin metric store and per-metric layouts (collector/metrics) */
   hostMetrics?: Omit<HostMetricsPluginOptions, 'dataDir'>;
 }
@@ -84,5 +87,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(queryRoutes);
   await app.register(hostMetricsPlugin, { dataDir: options.dataDir, ...options.hostMetrics });
   await app.register(dashboardPlugin);
+  await app.register(syslogPlugin, { syslog: options.syslog, tuning: options.syslog?.tuning });
   return app;
 }

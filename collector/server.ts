@@ -21,10 +21,12 @@ export async function startCollector(config: CollectorConfig, logStream?: NodeJS
     bodyLimit: config.body_limit,
     hostMetrics: { layouts: config.metrics?.layouts },
     logger: logStream ? { level: config.log_level, stream: logStream } : { level: config.log_level },
+    syslog: config.syslog,
   });
   const { host, port } = parseListen(config.listen);
   try {
     await app.listen({ host, port });
+    await app.syslog.start();
   } catch (err) {
     await app.close();
     storage.close();
