@@ -14,7 +14,7 @@ import type { FilterRule } from './config.js';
 import type { Storage } from './storage/types.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
-import { queryRoutes } from './routes/query.js';
+import { queryRoutes, type QueryOptions } from './routes/query.js';
 import { streamRoutes, type StreamOptions } from './routes/stream.js';
 
 declare module 'fastify' {
@@ -39,6 +39,7 @@ export interface AppOptions {
   /** absent: no retention (tests keep their lines); the server passes config `retention` */
   retention?: { max_age_days: number; max_bytes: number; slice_rows?: number; interval_ms?: number; auto_start?: boolean };
   tail?: StreamOptions;
+  query?: QueryOptions;
 }
 
 /** What a refused request is counted under in ringtail_requests_rejected_total{reason}. */
@@ -108,7 +109,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(healthRoutes);
   await app.register(ingestRoutes);
-  await app.register(queryRoutes);
+  await app.register(queryRoutes, options.query ?? {});
   await app.register(streamRoutes, options.tail ?? {});
   await app.register(dashboardPlugin);
   return app;

@@ -18,15 +18,22 @@ export const CHUNK_TIMEOUT_MS = 1_000;
 
 export { parseTime } from '../query/filter.js';
 
-export const queryRoutes = fp(
-  async (app) => {
+export interface QueryOptions {
+  scanBudgetRows?: number;
+  scanBudgetMs?: number;
+}
+
+export const queryRoutes = fp<QueryOptions>(
+  async (app, opts) => {
+    const budgetRows = opts.scanBudgetRows ?? SCAN_BUDGET_ROWS;
+    const budgetMs = opts.scanBudgetMs ?? SCAN_BUDGET_MS;
     async function withRegex(filter: LogFilter, re: CompiledPattern): Promise<LogPage> {
       const items: LogItem[] = [];
       let cursor = filter.cursor;
       let scanned = 0;
       const started = performance.now();
       for (;;) {
-        const chunk = app.storage.logs.query({ ...filter, cursor, limit: CHUNK_ROWS });
+        const chunk = app.storage.logs.query({ ...filter, cursor, limit: Math.min(CHUNK_ROWS, budgetRows) });
         scanned += chunk.items.length;
         const hits = await app.regex.test(re, chunk.items.map((i) => i.message), CHUNK_TIMEOUT_MS);
         for (const h of hits) {
@@ -38,7 +45,7 @@ export const queryRoutes = fp(
         }
         if (chunk.next_cursor === null) return { items, next_cursor: null, scanned };
         cursor = chunk.next_cursor;
-        if (scanned >= SCAN_BUDGET_ROWS || performance.now() - started > SCAN_BUDGET_MS) {
+        if (scanned >= budgetRows || performance.now() - started > budgetMs) {
           app.events.emit('query.scan_budget', { scanned, ms: Math.round(performance.now() - started) }, 'debug');
           return { items, next_cursor: cursor, scanned, budget_exhausted: true };
         }
