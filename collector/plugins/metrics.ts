@@ -14,6 +14,8 @@ export interface CollectorMetrics {
   commitSeconds: Histogram;
   retentionSliceMaxSeconds: Gauge;
   tailClients: Gauge;
+  /** set by the live tail: the most unsent bytes any client has */
+  tailMaxBuffered: Gauge;
 }
 
 declare module 'fastify' {
@@ -61,6 +63,7 @@ export const metricsPlugin = fp<{ dataDir: string }>(
       }),
       retentionSliceMaxSeconds: new Gauge({ name: 'ringtail_retention_slice_max_seconds', help: 'longest retention slice so far (the writer is held this long at most)', registers: [registry] }),
       tailClients: new Gauge({ name: 'ringtail_tail_clients', help: 'connected live-tail clients', registers: [registry] }),
+      tailMaxBuffered: new Gauge({ name: 'ringtail_tail_max_buffered_bytes', help: 'largest unsent backlog of any live-tail client', registers: [registry] }),
     };
     new Gauge({
       name: 'ringtail_db_used_bytes',
