@@ -92,6 +92,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     req.log.error({ err }, 'internal error');
     return reply.status(500).send({ error: ErrorCodes.INTERNAL, message: 'internal error' });
   });
+  // Our own JSON parser, so that a malformed body is answered with the parser's reason (where it
+  // broke) rather than a generic sentence. Invalid UTF-8 has already become U+FFFD when the body
+  // is decoded as a string. A `__proto__` key stays an own property (JSON.parse never sets
+  // prototypes) and is then refused by the schema like any unknown field.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (err) {
+      done(new RingtailError(ErrorCodes.BAD_REQUEST, `body: invalid JSON: ${(err as Error).message}`), undefined);
+    }
+  });
   app.setNotFoundHandler((req, reply) => refuse(req, reply, 404, ErrorCodes.NOT_FOUND, `no route ${req.method} ${req.url.split('?')[0]}`));
 
   await app.register(storagePlugin, { dataDir: options.dataDir, storage: options.storage, filters: options.filters });
