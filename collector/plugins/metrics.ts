@@ -38,7 +38,7 @@ const COUNTED: Record<string, [string, string]> = {
 export const metricsPlugin = fp<{ dataDir: string }>(
   async (app, opts) => {
     const registry = new Registry();
-    collectDefaultMetrics({ register: registry, prefix: 'ringtail_process_' });
+    collectDefaultMetrics({ register: registry, prefix: 'ringtail_' });
     const events = new Counter({ name: 'ringtail_events_total', help: 'named events, by name', labelNames: ['event'], registers: [registry] });
     const rejected = new Counter({ name: 'ringtail_requests_rejected_total', help: 'requests refused, by reason', labelNames: ['reason', 'status'], registers: [registry] });
     const counters = new Map(Object.entries(COUNTED).map(([ev, [name, help]]) => [ev, new Counter({ name, help, registers: [registry] })]));
