@@ -40,6 +40,8 @@ export interface AppOptions {
   retention?: { max_age_days: number; max_bytes: number; slice_rows?: number; interval_ms?: number; auto_start?: boolean };
   tail?: StreamOptions;
   query?: QueryOptions;
+  /** where ingest commits: 'inline' (default) or 'worker' (the writer thread; the server uses it) */
+  writer?: 'inline' | 'worker';
 }
 
 /** What a refused request is counted under in ringtail_requests_rejected_total{reason}. */
@@ -120,7 +122,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     autoStart: r?.auto_start ?? r !== undefined,
   });
   await app.register(healthRoutes);
-  await app.register(ingestRoutes);
+  await app.register(ingestRoutes, { writer: options.writer, dataDir: options.dataDir });
   await app.register(queryRoutes, options.query ?? {});
   await app.register(streamRoutes, options.tail ?? {});
   await app.register(dashboardPlugin);

@@ -25,6 +25,7 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
     storage,
     bodyLimit: config.body_limit,
     filters: config.filters,
+    writer: 'worker',
     retention,
     logger: logStream ? { level: config.log_level, stream: logStream } : { level: config.log_level },
   });

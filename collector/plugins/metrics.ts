@@ -15,7 +15,7 @@ export interface CollectorMetrics {
   retentionSliceMaxSeconds: Gauge;
   tailClients: Gauge;
   /** set by the live tail: the most unsent bytes any client has */
-  tailMaxBuffered: Gauge;
+  tailBacklog: () => number;
 }
 
 declare module 'fastify' {
@@ -63,8 +63,16 @@ export const metricsPlugin = fp<{ dataDir: string }>(
       }),
       retentionSliceMaxSeconds: new Gauge({ name: 'ringtail_retention_slice_max_seconds', help: 'longest retention slice so far (the writer is held this long at most)', registers: [registry] }),
       tailClients: new Gauge({ name: 'ringtail_tail_clients', help: 'connected live-tail clients', registers: [registry] }),
-      tailMaxBuffered: new Gauge({ name: 'ringtail_tail_max_buffered_bytes', help: 'largest unsent backlog of any live-tail client', registers: [registry] }),
+      tailBacklog: () => 0,
     };
+    new Gauge({
+      name: 'ringtail_tail_max_buffered_bytes',
+      help: 'largest unsent backlog of any live-tail client',
+      registers: [registry],
+      collect() {
+        this.set(m.tailBacklog());
+      },
+    });
     new Gauge({
       name: 'ringtail_db_used_bytes',
       help: 'bytes of the database in use (retention.max_bytes is checked against this)',

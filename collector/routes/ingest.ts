@@ -6,8 +6,10 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import fp from 'fastify-plugin';
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
 import { INGEST_PATH, IngestBatch } from '../../shared/wire.js';
+import { inlineCommitter, workerCommitter } from '../ingest/commit.js';
 import { GroupWriter } from '../ingest/writer.js';
 import { INGESTERS } from '../plugins/auth.js';
+import type { IngestItem } from '../storage/types.js';
 
 const check = TypeCompiler.Compile(IngestBatch);
 
@@ -36,16 +38,38 @@ export function validateBatch(body: unknown): IngestBatch {
   return batch;
 }
 
-export const ingestRoutes = fp(
-  async (app) => {
+export interface IngestOptions {
+  /** 'worker': commit in the writer thread on its own connection (needs the SQLite data dir) */
+  writer?: 'inline' | 'worker';
+  dataDir?: string;
+}
+
+export const ingestRoutes = fp<IngestOptions>(
+  async (app, opts) => {
+    let commit;
+    let thread: ReturnType<typeof workerCommitter> | null = null;
+    if (opts.writer === 'worker' && opts.dataDir) {
+      thread = workerCommitter(opts.dataDir);
+      commit = async (items: IngestItem[]) => {
+        const out = await thread!.commit(items.map((it) => ({ batch: app.pipeline.prepare(it.batch, it.receivedAt), receivedAt: it.receivedAt })));
+        if (out.acks.some((a) => a.accepted > 0)) app.pipeline.committed();
+        return out;
+      };
+    } else {
+      const inline = inlineCommitter(() => app.storage.logs);
+      commit = inline.commit;
+    }
     const writer = new GroupWriter(
-      () => app.storage.logs,
+      commit,
       (s) => {
         app.metrics.commitSeconds.observe(s.ms / 1000);
         if (s.ms > 250) app.events.emit('ingest.slow_commit', { batches: s.batches, lines: s.lines, ms: +s.ms.toFixed(1) }, 'warn');
       },
     );
-    app.addHook('onClose', async () => writer.drain());
+    app.addHook('onClose', async () => {
+      await writer.drain();
+      await thread?.close();
+    });
     app.post(INGEST_PATH, { config: { roles: INGESTERS } }, async (req) => {
       const batch = validateBatch(req.body);
       const started = performance.now();

@@ -17,10 +17,10 @@ export interface StreamOptions {
 export const streamRoutes = fp<StreamOptions>(
   async (app, opts) => {
     const hub = new TailHub(() => app.storage.logs, app.regex, app.events, opts.heartbeatMs ?? 15_000);
-    app.metrics.tailMaxBuffered.collect = function () {
+    app.metrics.tailBacklog = () => {
       let max = 0;
       for (const cl of hub.clients) max = Math.max(max, cl.res.writableLength);
-      this.set(max);
+      return max;
     };
     const wake = () => hub.wake();
     app.logsCommitted.on('committed', wake);
