@@ -1,4 +1,4 @@
-// `npm run bench -- collector [search|load] [--lines N] [--runs N] [--agents N] [--seconds N]`
+// `npm run bench -- collector [search|load] [--lines N] [--runs N] [--agents N] [--seconds N] [--inline]`
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadBench } from './lib/load.js';
@@ -15,7 +15,8 @@ export async function main(args: string[]): Promise<void> {
   const which = args.find((a) => !a.startsWith('--') && !/^\d+$/.test(a)) ?? 'all';
   process.stdout.write(`collector benchmark, ${new Date().toISOString()}\n\n`);
   if (which === 'load' || which === 'all') {
-    await loadBench({ agents: arg(args, 'agents', 1000), seconds: arg(args, 'seconds', 30), dir: out });
+    const writer = args.includes('--inline') ? 'inline' : 'worker';
+    await loadBench({ agents: arg(args, 'agents', 1000), seconds: arg(args, 'seconds', 30), dir: out, writer });
   }
   if (which === 'search' || which === 'all') {
     await searchBench(out, arg(args, 'lines', 10_000_000), arg(args, 'runs', 60));

@@ -33,6 +33,7 @@ export interface LoadOptions {
   dir: string;
   linesPerSecond?: number;
   intervalMs?: number;
+  writer?: 'inline' | 'worker';
 }
 
 export async function loadBench(o: LoadOptions): Promise<void> {
@@ -48,6 +49,7 @@ export async function loadBench(o: LoadOptions): Promise<void> {
 
   const proc = spawn(process.execPath, [BIN, 'collector', '--data', data, '--listen', '127.0.0.1:0', '--admin-token', admin, '--log-level', 'warn', '--retention-max-age-days', '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, RINGTAIL_BENCH_WRITER: o.writer ?? 'worker' },
   });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -143,6 +145,7 @@ export async function loadBench(o: LoadOptions): Promise<void> {
       ['load', 'value'],
       [
         ['agents × lines/s (batch every)', `${o.agents} × ${lps} (${intervalMs} ms, ${perBatch} lines)`],
+        ['writer', o.writer ?? 'worker'],
         ['duration', `${elapsed.toFixed(1)} s`],
         ['lines sent / committed (metric) / acked', `${sent} / ${committed} / ${acked}`],
         ['failed requests', String(failures)],
