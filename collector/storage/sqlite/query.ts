@@ -12,6 +12,8 @@ import type { LogFilter } from '../types.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { Db } from './open.js';
 
+const SPAN_MS = 3_600_000;
+
 const COLS = 'l.id, l.ts, l.received_at, l.host, l.source, l.program, l.pid, l.facility, l.severity, l.message, l.fields';
 
 interface Row extends Omit<LogItem, 'fields'> {
@@ -53,6 +55,7 @@ export function sqliteLogQuery(db: Db) {
   const sinceStmt = db.prepare(`SELECT ${COLS} FROM logs l WHERE l.id > ? ORDER BY l.id LIMIT ?`);
   const matchStmt = db.prepare('SELECT rowid FROM logs_fts WHERE logs_fts MATCH ? AND rowid > ? AND rowid <= ?').pluck();
   const maxIdStmt = db.prepare('SELECT max(id) FROM logs').pluck();
+  const spanStmt = db.prepare('SELECT min(min_id) AS lo, max(max_id) AS hi FROM log_spans WHERE bucket >= ? AND bucket <= ?');
 
   return {
     query(filter: LogFilter): LogPage {
@@ -100,6 +103,16 @@ export function sqliteLogQuery(db: Db) {
       if (fts) {
         params.q = filter.q;
         where.unshift('logs_fts MATCH @q');
+        if (filter.start !== undefined || filter.end !== undefined) {
+          // The lines of the time range lie within the id window of its hours (log_spans), a
+          // superset that lets FTS5 skip every match outside it.
+          const lo = filter.start !== undefined ? Math.trunc(filter.start / SPAN_MS) : Number.MIN_SAFE_INTEGER;
+          const hi = filter.end !== undefined ? Math.trunc((filter.end - 1) / SPAN_MS) : Number.MAX_SAFE_INTEGER;
+          const w = spanStmt.get(lo, hi) as { lo: number | null; hi: number | null };
+          where.push('f.rowid >= @idlo AND f.rowid <= @idhi');
+          params.idlo = w.lo ?? 1;
+          params.idhi = w.hi ?? 0;
+        }
         sql = `SELECT ${COLS} FROM logs_fts f CROSS JOIN logs l ON l.id = f.rowid
           WHERE ${where.join(' AND ')} ORDER BY f.rowid DESC LIMIT @limit`;
       } else {
