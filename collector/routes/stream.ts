@@ -33,9 +33,10 @@ export const streamRoutes = fp<StreamOptions>(
       const { filter, re } = toFilter(req.query);
       const { limit: _limit, ...tailFilter } = filter;
       // A bad FTS5 query must be a 400 now, not an error event later.
-      if (tailFilter.q !== undefined && tailFilter.q.trim() !== '') app.storage.logs.matchIds(tailFilter.q, 0, 0);
-      const lastEvent = Number(req.headers['last-event-id']);
       const now = hub.currentId();
+      // (an empty range at the newest end: FTS5 parses the query without walking a doclist)
+      if (tailFilter.q !== undefined && tailFilter.q.trim() !== '') app.storage.logs.matchIds(tailFilter.q, now, now);
+      const lastEvent = Number(req.headers['last-event-id']);
       const fromId = Number.isSafeInteger(lastEvent) && lastEvent >= 0 && lastEvent < now ? lastEvent : now;
       reply.hijack();
       const res = reply.raw;

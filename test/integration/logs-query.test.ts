@@ -76,6 +76,16 @@ describe('full-text search edge cases', () => {
     expect(res.json().message).toMatch(/^q: invalid full-text query: /);
   });
 
+  it.each(['a*', 'disk AND t*', '(x*)', '"q*'])('refuses the one-character prefix in %s', async (q) => {
+    const res = await get(`/api/v1/logs?q=${encodeURIComponent(q)}`);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toMatch(/^q: prefix '.\*' matches too many words/);
+  });
+
+  it('still accepts longer prefixes and stars inside words', async () => {
+    expect(await messages(`q=${encodeURIComponent('ti*')}`)).toEqual(['Connection TIMEOUT (second attempt)', 'connection timeout talking to db-1', 'timeouts are not timeout']);
+  });
+
   it('pages full-text results newest-arrived first with a stable cursor while matching lines keep arriving', async () => {
     for (let i = 0; i < 23; i++) await ingest([`pagefts item ${i}`], 'ftspage', { ts: 1_700_000_300_000 + i });
     const seen: string[] = [];
