@@ -10,6 +10,7 @@ import { metricsPlugin } from './plugins/metrics.js';
 import { regexPlugin } from './plugins/regex.js';
 import { retentionPlugin } from './plugins/retention.js';
 import { storagePlugin } from './plugins/storage.js';
+import { writerPlugin } from './plugins/writer.js';
 import type { FilterRule } from './config.js';
 import type { Storage } from './storage/types.js';
 import { healthRoutes } from './routes/health.js';
@@ -122,7 +123,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     autoStart: r?.auto_start ?? r !== undefined,
   });
   await app.register(healthRoutes);
-  await app.register(ingestRoutes, { writer: options.writer, dataDir: options.dataDir });
+  await app.register(writerPlugin, { mode: options.writer, dataDir: options.dataDir });
+  await app.register(ingestRoutes);
   await app.register(queryRoutes, options.query ?? {});
   await app.register(streamRoutes, options.tail ?? {});
   await app.register(dashboardPlugin);
