@@ -13,7 +13,9 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 import type { Db } from './open.js';
 
 const SPAN_MS = 3_600_000;
-const FTS_FIRST_WINDOW = 65_536;
+const FTS_FIRST_WINDOW = 262_144;
+// bounds the work of one statement, which cannot be interrupted
+const FTS_MAX_WINDOW = 1_048_576;
 /** how long one full-text page may search before it answers with what it has */
 export const FTS_BUDGET_MS = 250;
 
@@ -73,8 +75,8 @@ export function sqliteLogQuery(db: Db) {
   const spanStmt = db.prepare('SELECT min(min_id) AS lo, max(max_id) AS hi FROM log_spans WHERE bucket >= ? AND bucket <= ?');
 
   /**
-   * Full-text pages walk the id space downwards in windows that grow fourfold (64 Ki ids,
-   * then 256 Ki, …), each one bounded query. A word whose matches the other filters all reject
+   * Full-text pages walk the id space downwards in windows that grow fourfold (256 Ki ids,
+   * then 1 Mi at most), each one bounded query. A word whose matches the other filters all reject
    * (`q=GET&severity=0`) would otherwise make one statement walk millions of matches on the
    * event loop; here the walk stops after FTS_BUDGET_MS and the page says so
    * (`budget_exhausted`, with a cursor to continue below the last window searched).
@@ -113,7 +115,7 @@ export function sqliteLogQuery(db: Db) {
         return { items, next_cursor: cursorAfter(filter, items[items.length - 1]!) };
       }
       hi = lo - 1;
-      window *= 4;
+      window = Math.min(window * 4, FTS_MAX_WINDOW);
       if (hi >= bottom && performance.now() - started > FTS_BUDGET_MS) {
         return { items: rows.map(toItem), next_cursor: encodeCursor({ kind: 'id', id: hi + 1 }), budget_exhausted: true };
       }
