@@ -8,6 +8,8 @@ import { StreamQuery, toFilter } from '../query/filter.js';
 import { TailClient } from '../tail/client.js';
 import { TailHub } from '../tail/hub.js';
 
+export const MAX_REPLAY = 10_000;
+
 export interface StreamOptions {
   heartbeatMs?: number;
   /** unsent bytes per client beyond which lines are skipped (with a notice) */
@@ -37,7 +39,8 @@ export const streamRoutes = fp<StreamOptions>(
       // (an empty range at the newest end: FTS5 parses the query without walking a doclist)
       if (tailFilter.q !== undefined && tailFilter.q.trim() !== '') app.storage.logs.matchIds(tailFilter.q, now, now);
       const lastEvent = Number(req.headers['last-event-id']);
-      const fromId = Number.isSafeInteger(lastEvent) && lastEvent >= 0 && lastEvent < now ? lastEvent : now;
+      // a reconnect replays what it missed, but never more than MAX_REPLAY lines of history
+      const fromId = Number.isSafeInteger(lastEvent) && lastEvent >= 0 && lastEvent < now ? Math.max(lastEvent, now - MAX_REPLAY) : now;
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
