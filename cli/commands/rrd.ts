@@ -78,7 +78,7 @@ function getopt(argv: string[], spec: Record<string, { short?: string; arg: bool
 }
 
 function openExisting(path: string): SqliteRrdStore {
-  return openRrdStore(path, { now });
+  return openRrdStore(path, { now, journal: false });
 }
 
 async function readInput(src: string): Promise<string> {

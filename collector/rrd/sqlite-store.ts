@@ -40,6 +40,11 @@ export interface OpenRrdOptions {
   now?: () => number;
   /** journaled updates that trigger applying the journal to the archives */
   checkpointUpdates?: number;
+  /**
+   * false: each update call applies its arguments to the archives in its own transaction
+   * (one commit, best for a one-shot CLI update); true (default): journal, apply later.
+   */
+  journal?: boolean;
 }
 
 interface Meta {
@@ -60,6 +65,7 @@ export class SqliteRrdStore implements RrdStore {
   private readonly checkpointUpdates: number;
   private readonly meta = new Map<string, Meta>();
   private pending = 0;
+  private readonly journaling: boolean;
   private readonly st;
 
   constructor(
@@ -68,6 +74,7 @@ export class SqliteRrdStore implements RrdStore {
   ) {
     this.now = options.now ?? nowSeconds;
     this.checkpointUpdates = options.checkpointUpdates ?? 200_000;
+    this.journaling = options.journal ?? true;
     const existed = existsSync(path);
     if (!existed && !options.create) throw new RrdError(`opening '${path}': No such file or directory`, ErrorCodes.NOT_FOUND, 404);
     let db: Database.Database | undefined;
@@ -174,6 +181,7 @@ export class SqliteRrdStore implements RrdStore {
   }
 
   updateMany(items: UpdateManyItem[]): UpdateManyResult {
+    if (!this.journaling) return this.updateDirect(items);
     const accepted: number[] = [];
     const errors = new Map<number, Error>();
     const lines: string[] = [];
@@ -235,9 +243,32 @@ export class SqliteRrdStore implements RrdStore {
     this.pending = 0;
   }
 
-  private applySeries(id: number, args: string[]): void {
+  private updateDirect(items: UpdateManyItem[]): UpdateManyResult {
+    const accepted: number[] = [];
+    const errors = new Map<number, Error>();
+    this.db
+      .transaction(() => {
+        items.forEach((item, i) => {
+          try {
+            const m = this.load(item.series);
+            const r = this.applySeries(m.id, item.args);
+            m.lastUp = r.lastUp;
+            accepted.push(r.applied);
+            if (r.error) errors.set(i, r.error);
+          } catch (err) {
+            accepted.push(0);
+            errors.set(i, err as Error);
+          }
+        });
+      })
+      .immediate();
+    return { accepted, errors };
+  }
+
+  /** Applies arguments in order, stopping at the first bad one; writes what was applied. */
+  private applySeries(id: number, args: string[]): { applied: number; lastUp: number; error?: Error } {
     const row = this.st.seriesById.get(id) as { def: string; state: string } | undefined;
-    if (!row) return; // deleted after its updates were journaled
+    if (!row) return { applied: 0, lastUp: 0 }; // deleted after its updates were journaled
     const def = decodeDef(row.def);
     const state = decodeState(row.state);
     const chunks = new Map<number, Float64Array>();
@@ -253,16 +284,22 @@ export class SqliteRrdStore implements RrdStore {
         for (let d = 0; d < values.length; d++) data[offset + d] = values[d]!;
       },
     };
+    let applied = 0;
+    let error: Error | undefined;
     for (const arg of args) {
       try {
         applyChecked(def, state, checkUpdate(def, state, arg, this.now), sink);
-      } catch {
-        // Only possible when another process journaled for the same series concurrently;
-        // the argument was never acknowledged as applied in order, so it is dropped.
+        applied++;
+      } catch (err) {
+        // Replaying the journal this is only possible when another process journaled for the
+        // same series concurrently; such an argument is dropped, as rrdtool would refuse it.
+        error = err as Error;
+        if (!this.journaling) break;
       }
     }
     for (const [cid, data] of chunks) this.st.putChunk.run(Buffer.from(data.buffer, data.byteOffset, data.byteLength), cid);
     this.st.saveState.run(encodeJson(state), id);
+    return { applied, lastUp: state.lastUp, error };
   }
 
   info(name: string): SeriesInfo {

@@ -1,11 +1,12 @@
 // ringtail rrd against the real rrdtool 1.7.2: the same command lines through both, every row of
 // every fetch compared (times exactly, values within 1e-9 relative, unknown as unknown).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runRrd } from '../../cli/commands/rrd.js';
 import { parseFetch, sameValue, scenario } from '../helpers/rrd-gen.js';
 import { tempDir } from '../helpers/proc.js';
+import { RrdtoolPipe } from '../helpers/rrdtool-pipe.js';
 import { hasTool } from '../helpers/tools.js';
 
 const SEEDS = Number(process.env.RRD_CONFORMANCE_SEEDS ?? 150);
@@ -22,14 +23,14 @@ async function ringtail(argv: string[]): Promise<{ code: number; out: string; er
   return { code, out, err };
 }
 
-function rrdtool(argv: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync('rrdtool', argv, { encoding: 'utf8' });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
-
 describe.skipIf(!hasTool('rrdtool'))('ringtail rrd conforms to rrdtool 1.7.2', () => {
   const dir = tempDir('ringtail-rrd-conf-');
-  afterAll(() => dir.cleanup());
+  const pipe = new RrdtoolPipe();
+  const rrdtool = (argv: string[]): Promise<{ code: number; out: string; err: string }> => pipe.run(argv);
+  afterAll(() => {
+    pipe.close();
+    dir.cleanup();
+  });
 
   it(`matches every fetched row for ${SEEDS} seeded scenarios`, async () => {
     const started = Date.now();
@@ -42,16 +43,16 @@ describe.skipIf(!hasTool('rrdtool'))('ringtail rrd conforms to rrdtool 1.7.2', (
       const b = scenario(seed, storeFile);
       updates += a.updateCount;
       const ctx = (argv: string[]): string => `seed ${seed}: rrdtool ${argv.join(' ')}`;
-      expect(rrdtool(a.create).code, ctx(a.create)).toBe(0);
+      expect((await rrdtool(a.create)).code, ctx(a.create)).toBe(0);
       expect((await ringtail(b.create)).code, ctx(b.create)).toBe(0);
       for (let i = 0; i < a.updates.length; i++) {
-        const x = rrdtool(a.updates[i]!);
+        const x = await rrdtool(a.updates[i]!);
         const y = await ringtail(b.updates[i]!);
         expect(y.code, `${ctx(a.updates[i]!)}\n${y.err}`).toBe(x.code);
         expect(y.err.replace(storeFile, 'F'), ctx(a.updates[i]!)).toBe(x.err.replace(rrdFile, 'F'));
       }
       for (let i = 0; i < a.fetches.length; i++) {
-        const x = rrdtool(a.fetches[i]!);
+        const x = await rrdtool(a.fetches[i]!);
         const y = await ringtail(b.fetches[i]!);
         const what = ctx(a.fetches[i]!);
         expect(y.code, `${what}\n${y.err}`).toBe(x.code);
