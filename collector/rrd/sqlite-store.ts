@@ -10,7 +10,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { ErrorCodes } from '../../shared/errors.js';
-import { CHUNK_BYTES, MAX_CHUNKS_PER_RRA, MAX_RRAS, chunkCount, chunkId, chunkLength, locate, seriesChunkRange } from './chunks.js';
+import { CHUNK_BYTES, MAX_CHUNKS_PER_RRA, MAX_RRAS, chunkCount, chunkId, chunkLength, locate, rowsPerChunk, seriesChunkRange } from './chunks.js';
 import { applyChecked, checkUpdate } from './engine.js';
 import { RrdError, notFound } from './errors.js';
 import { fetchRows, planFetch } from './fetch.js';
@@ -311,41 +311,33 @@ export class SqliteRrdStore implements RrdStore {
 
   fetch(name: string, cf: Cf, opts: { start: number; end: number; resolution?: number }): FetchResult {
     const { def, state } = this.info(name);
-    const id = this.load(name).id;
     const plan = planFetch(def, state, cf, opts.start, opts.end, opts.resolution);
-    const rstep = plan.step;
-    return fetchRows(def, plan, (times) => {
-      if (times.length === 0) return [];
-      const chunks = this.readChunks(id, plan.rra, def);
-      return times.map((t) => {
-        const { chunk, offset } = locate(def, plan.rra, t / rstep);
-        const data = chunks.get(chunk)!;
-        return Array.from(data.subarray(offset, offset + def.ds.length));
-      });
-    });
+    return fetchRows(def, plan, this.readRing(this.load(name).id, plan.rra, def));
   }
 
-  private readChunks(id: number, rra: number, def: SeriesDef): Map<number, Float64Array> {
-    const out = new Map<number, Float64Array>();
+  /** An archive's rows in slot order, all chunks concatenated. */
+  private readRing(id: number, rra: number, def: SeriesDef): Float64Array {
     const lo = chunkId(id, rra, 0);
     const rows = this.st.getChunks.all(lo, chunkId(id, rra, chunkCount(def, rra) - 1)) as Array<{ id: number; data: Buffer }>;
-    for (const r of rows) out.set(r.id - lo, toFloats(r.data));
+    const out = new Float64Array(def.rra[rra]!.rows * def.ds.length);
+    const bytes = new Uint8Array(out.buffer);
+    const per = rowsPerChunk(def) * def.ds.length * 8;
+    for (const r of rows) bytes.set(r.data, (r.id - lo) * per);
     return out;
   }
 
   rows(name: string, rra: number): Float64Array {
     const { def, state } = this.info(name);
-    const id = this.load(name).id;
     const r = def.rra[rra];
     if (!r) throw notFound(`no RRA ${rra} in series '${name}'`);
-    const chunks = this.readChunks(id, rra, def);
+    const ring = this.readRing(this.load(name).id, rra, def);
     const rstep = def.step * r.pdpPerRow;
     const last = state.lastUp - (state.lastUp % rstep);
     const nds = def.ds.length;
     const out = new Float64Array(r.rows * nds);
     for (let i = 0; i < r.rows; i++) {
-      const { chunk, offset } = locate(def, rra, (last - (r.rows - 1 - i) * rstep) / rstep);
-      out.set(chunks.get(chunk)!.subarray(offset, offset + nds), i * nds);
+      const slot = ((last - (r.rows - 1 - i) * rstep) / rstep) % r.rows;
+      out.set(ring.subarray(slot * nds, (slot + 1) * nds), i * nds);
     }
     return out;
   }
