@@ -9,7 +9,7 @@ import { tempDir } from '../helpers/proc.js';
 import { RrdtoolPipe } from '../helpers/rrdtool-pipe.js';
 import { hasTool } from '../helpers/tools.js';
 
-const SEEDS = Number(process.env.RRD_CONFORMANCE_SEEDS ?? 150);
+const SEEDS = Number(process.env.RRD_CONFORMANCE_SEEDS ?? 120);
 const FIRST_SEED = Number(process.env.RRD_CONFORMANCE_FIRST ?? 1);
 
 async function ringtail(argv: string[]): Promise<{ code: number; out: string; err: string }> {
