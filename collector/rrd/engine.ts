@@ -22,3 +22,24 @@ export function applyChecked(def: SeriesDef, state: SeriesState, u: { parsed: Pa
 export function applyUpdate(def: SeriesDef, state: SeriesState, arg: string, now: () => number, sink: RowSink): void {
   applyChecked(def, state, checkUpdate(def, state, arg, now), sink);
 }
+
+/**
+ * Checks one argument with only the last update time: the time, the count of readings and
+ * each reading's syntax (rrdtool's checks never depend on the previous reading). Returns the
+ * argument's time.
+ */
+export function validateUpdate(def: SeriesDef, lastUp: number, arg: string, now: () => number): number {
+  const parsed = parseUpdateArg(arg, def.ds.length, now);
+  if (parsed.time <= lastUp) {
+    throw new RrdError(`illegal attempt to update using time ${parsed.time} when last update time is ${lastUp} (minimum one second step)`);
+  }
+  readingsToPdpNew(def, { lastUp, ds: UNKNOWN_PREV(def.ds.length), cdp: [] }, parsed.time - lastUp, parsed.values);
+  return parsed.time;
+}
+
+const unknownPrev = new Map<number, SeriesState['ds']>();
+function UNKNOWN_PREV(n: number): SeriesState['ds'] {
+  let v = unknownPrev.get(n);
+  if (!v) unknownPrev.set(n, (v = Array.from({ length: n }, () => ({ lastDs: 'U', scratch: NaN, unknSec: 0 }))));
+  return v;
+}

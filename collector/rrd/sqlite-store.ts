@@ -11,7 +11,7 @@ import { existsSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { ErrorCodes } from '../../shared/errors.js';
 import { CHUNK_BYTES, MAX_CHUNKS_PER_RRA, MAX_RRAS, chunkCount, chunkId, chunkLength, locate, rowsPerChunk, seriesChunkRange } from './chunks.js';
-import { applyChecked, checkUpdate } from './engine.js';
+import { applyChecked, checkUpdate, validateUpdate } from './engine.js';
 import { RrdError, notFound } from './errors.js';
 import { fetchRows, planFetch } from './fetch.js';
 import { initialState } from './pdp.js';
@@ -45,6 +45,11 @@ export interface OpenRrdOptions {
    * (one commit, best for a one-shot CLI update); true (default): journal, apply later.
    */
   journal?: boolean;
+  /**
+   * FULL (default): a returned update survives power loss (fsync per commit). NORMAL: it
+   * survives a crash of the process but not of the machine — rrdcached's journal guarantee.
+   */
+  synchronous?: 'FULL' | 'NORMAL';
 }
 
 interface Meta {
@@ -65,6 +70,8 @@ export class SqliteRrdStore implements RrdStore {
   private readonly checkpointUpdates: number;
   private readonly meta = new Map<string, Meta>();
   private pending = 0;
+  private readonly pendingLastUp = new Map<Meta, number>();
+  private readonly defsById = new Map<number, SeriesDef>();
   private readonly journaling: boolean;
   private readonly st;
 
@@ -82,7 +89,7 @@ export class SqliteRrdStore implements RrdStore {
       db = new Database(path, { fileMustExist: !options.create });
       this.db = db;
       this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = FULL');
+      this.db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
       this.db.pragma('busy_timeout = 5000');
       if (!existed) {
         this.db.exec(SCHEMA);
@@ -159,6 +166,7 @@ export class SqliteRrdStore implements RrdStore {
     const [lo, hi] = seriesChunkRange(id);
     this.st.deleteChunks.run(lo, hi);
     this.st.deleteSeries.run(id);
+    this.defsById.delete(id);
     for (const [n, m] of this.meta) if (m.id === id) this.meta.delete(n);
   }
 
@@ -182,35 +190,44 @@ export class SqliteRrdStore implements RrdStore {
 
   updateMany(items: UpdateManyItem[]): UpdateManyResult {
     if (!this.journaling) return this.updateDirect(items);
-    const accepted: number[] = [];
+    const accepted: number[] = new Array<number>(items.length);
     const errors = new Map<number, Error>();
-    const lines: string[] = [];
-    const newLastUp: Array<[Meta, number]> = [];
-    items.forEach((item, i) => {
+    let body = '';
+    let count = 0;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
       let n = 0;
+      let m: Meta | undefined;
+      let lastUp = 0;
       try {
-        const m = this.load(item.series);
-        // Validation needs only the last update time: readings are checked with an unknown
-        // previous reading, which is all rrdtool's checks depend on.
-        const probe: SeriesState = { lastUp: m.lastUp, ds: m.def.ds.map(() => ({ lastDs: 'U', scratch: NaN, unknSec: 0 })), cdp: [] };
+        m = this.load(item.series);
+        lastUp = m.lastUp;
+        // Validation needs only the last update time and the definitions: rrdtool's checks
+        // never depend on the previous reading.
         for (const arg of item.args) {
-          const { parsed } = checkUpdate(m.def, probe, arg, this.now);
-          probe.lastUp = parsed.time;
-          lines.push(`${m.id}\t${parsed.time}:${parsed.values.join(':')}`);
+          const t = validateUpdate(m.def, lastUp, arg, this.now);
+          body += `${count === 0 ? '' : '\n'}${m.id}\t${arg.startsWith('N:') ? `${t}${arg.slice(1)}` : arg}`;
+          lastUp = t;
+          count++;
           n++;
         }
-        newLastUp.push([m, probe.lastUp]);
       } catch (err) {
         errors.set(i, err as Error);
-        const m = this.meta.get(item.series);
-        if (m && n > 0) newLastUp.push([m, lastTimeOf(lines[lines.length - 1]!)]);
       }
-      accepted.push(n);
-    });
-    if (lines.length > 0) {
-      this.st.journal.run(lines.join('\n'));
-      for (const [m, t] of newLastUp) m.lastUp = t;
-      this.pending += lines.length;
+      if (m && n > 0) this.pendingLastUp.set(m, lastUp);
+      accepted[i] = n;
+    }
+    if (count > 0) {
+      try {
+        this.st.journal.run(body);
+      } catch (err) {
+        this.pendingLastUp.clear();
+        throw err;
+      }
+      // Only a committed journal row moves the in-memory last update times.
+      for (const [m, t] of this.pendingLastUp) m.lastUp = t;
+      this.pendingLastUp.clear();
+      this.pending += count;
       if (this.pending >= this.checkpointUpdates) this.checkpoint();
     }
     return { accepted, errors };
@@ -269,7 +286,8 @@ export class SqliteRrdStore implements RrdStore {
   private applySeries(id: number, args: string[]): { applied: number; lastUp: number; error?: Error } {
     const row = this.st.seriesById.get(id) as { def: string; state: string } | undefined;
     if (!row) return { applied: 0, lastUp: 0 }; // deleted after its updates were journaled
-    const def = decodeDef(row.def);
+    let def = this.defsById.get(id);
+    if (!def) this.defsById.set(id, (def = decodeDef(row.def)));
     const state = decodeState(row.state);
     const chunks = new Map<number, Float64Array>();
     const sink = {
