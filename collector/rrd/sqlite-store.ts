@@ -201,7 +201,8 @@ export class SqliteRrdStore implements RrdStore {
       let lastUp = 0;
       try {
         m = this.load(item.series);
-        lastUp = m.lastUp;
+        // the same series may appear twice in one call
+        lastUp = this.pendingLastUp.get(m) ?? m.lastUp;
         // Validation needs only the last update time and the definitions: rrdtool's checks
         // never depend on the previous reading.
         for (const arg of item.args) {
