@@ -8,59 +8,59 @@
  * wrap differs by thousands otherwise). No inf, nan or hex forms. Undefined when nothing converts.
  */
 export function strtod(s: string): { value: number; rest: string } | undefined {
+  const len = s.length;
   let p = 0;
-  const at = (i: number): number => (i < s.length ? s.charCodeAt(i) : 0);
-  const isDigit = (c: number): boolean => c >= 48 && c <= 57;
-  while (at(p) === 32 || (at(p) >= 9 && at(p) <= 13)) p++;
+  let c = len > 0 ? s.charCodeAt(0) : 0;
+  while (c === 32 || (c >= 9 && c <= 13)) c = ++p < len ? s.charCodeAt(p) : 0;
   let negative = false;
-  if (at(p) === 45) {
-    negative = true;
-    p++;
-  } else if (at(p) === 43) p++;
+  if (c === 45 || c === 43) {
+    negative = c === 45;
+    c = ++p < len ? s.charCodeAt(p) : 0;
+  }
   let number = 0;
   let exponent = 0;
   let digits = 0;
-  while (isDigit(at(p))) {
-    number = number * 10 + (at(p) - 48);
-    p++;
+  while (c >= 48 && c <= 57) {
+    number = number * 10 + (c - 48);
     digits++;
+    c = ++p < len ? s.charCodeAt(p) : 0;
   }
-  if (at(p) === 46) {
-    p++;
+  if (c === 46) {
+    c = ++p < len ? s.charCodeAt(p) : 0;
     let decimals = 0;
-    while (isDigit(at(p))) {
-      number = number * 10 + (at(p) - 48);
-      p++;
+    while (c >= 48 && c <= 57) {
+      number = number * 10 + (c - 48);
       digits++;
       decimals++;
+      c = ++p < len ? s.charCodeAt(p) : 0;
     }
     exponent -= decimals;
   }
   if (digits === 0) return undefined;
   if (negative) number = -number;
-  if (at(p) === 101 || at(p) === 69) {
-    p++;
+  if (c === 101 || c === 69) {
+    c = ++p < len ? s.charCodeAt(p) : 0;
     let eneg = false;
-    if (at(p) === 45) {
-      eneg = true;
-      p++;
-    } else if (at(p) === 43) p++;
+    if (c === 45 || c === 43) {
+      eneg = c === 45;
+      c = ++p < len ? s.charCodeAt(p) : 0;
+    }
     let n = 0;
-    while (isDigit(at(p))) {
-      n = (n * 10 + (at(p) - 48)) | 0;
-      p++;
+    while (c >= 48 && c <= 57) {
+      n = (n * 10 + (c - 48)) | 0;
+      c = ++p < len ? s.charCodeAt(p) : 0;
     }
     exponent += eneg ? -n : n;
   }
   if (exponent < -1021 || exponent > 1024) return undefined;
   let p10 = 10;
-  let n = Math.abs(exponent);
+  let n = exponent < 0 ? -exponent : exponent;
   while (n) {
     if (n & 1) number = exponent < 0 ? number / p10 : number * p10;
     n >>= 1;
     p10 *= p10;
   }
-  return { value: number, rest: s.slice(p) };
+  return { value: number, rest: p < len ? s.slice(p) : '' };
 }
 
 /** rrdtool's "%f" of a converted prefix, for its "Converted 'x' to …" message. */
