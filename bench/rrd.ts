@@ -72,12 +72,6 @@ class Pipe {
     this.errors = [];
     return e;
   }
-  async output(line: string): Promise<string> {
-    const before = this.buf;
-    void before;
-    await this.run([line]);
-    return '';
-  }
   close(): void {
     this.child.stdin.end();
   }

@@ -1,5 +1,5 @@
-// Number parsing and printing as rrdtool does it in C: strtod's longest numeric prefix,
-// rrd_diff's exact decimal subtraction for COUNTER/DERIVE, and printf's "%0.10e".
+// Number parsing and printing as rrdtool 1.7 does it in C: its own rrd_strtod, rrd_diff's
+// decimal subtraction for COUNTER/DERIVE, and glibc printf's "%0.10e".
 
 /**
  * rrdtool 1.7's own strtod (rrd_strtod): digits accumulated in a double, then scaled by
