@@ -168,7 +168,10 @@ export class MetricService {
       step: r.step * 1000,
       start: r.start * 1000,
       end: r.end * 1000,
-      values: r.rows.map((row) => (Number.isNaN(row.values[0]) ? null : row.values[0]!)),
+      values: Array.from({ length: r.rowCount }, (_, i) => {
+        const v = r.data[i * r.dsNames.length]!;
+        return Number.isNaN(v) ? null : v;
+      }),
     };
   }
 
