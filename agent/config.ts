@@ -36,8 +36,8 @@ export const AgentConfig = Type.Object(
   {
     collector: Type.String({ pattern: '^https?://[^\\s]+$', description: 'collector base URL, e.g. http://10.0.0.5:8080', errorMessage: 'expected an http:// or https:// URL' }),
     token: Type.String({ minLength: 8, description: 'ingest token (role agent)' }),
-    watch: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'glob of log files to follow' }),
-    sources: Type.Array(SourceConfig, { default: [], description: 'sources with their own filters and multiline rule (config file only)' }),
+    watch: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'glob of log files to follow' })),
+    sources: Type.Optional(Type.Array(SourceConfig, { description: 'sources with their own filters and multiline rule (config file only)' })),
     state: Type.String({ minLength: 1, default: './agent-state', description: 'directory for checkpoints, the spool and the agent id' }),
     host: Type.String({ minLength: 1, maxLength: 255, default: hostname(), description: 'host name reported with every line' }),
     start_at: Type.Union([Type.Literal('beginning'), Type.Literal('end')], {
@@ -54,7 +54,7 @@ export const AgentConfig = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
-    max_line_bytes: Type.Integer({ minimum: 256, maximum: 16 * 1024 * 1024, default: 65536, description: 'longer lines are cut and marked truncated' }),
+    max_line_bytes: Type.Integer({ minimum: 256, maximum: 1024 * 1024, default: 65536, description: 'longer lines are cut and marked truncated' }),
     spool: Type.Object(
       {
         max_bytes: Type.Integer({ minimum: 1024 * 1024, default: 256 * 1024 * 1024, description: 'disk spool bound for batches not yet acknowledged' }),
@@ -82,7 +82,7 @@ export type AgentConfig = Static<typeof AgentConfig>;
 
 /** `--watch` globs and `sources` entries as one list. */
 export function effectiveSources(config: AgentConfig): SourceConfig[] {
-  const out = [...config.sources];
-  if (config.watch.length > 0) out.push({ paths: [...config.watch] });
+  const out = [...(config.sources ?? [])];
+  if (config.watch && config.watch.length > 0) out.push({ paths: [...config.watch] });
   return out;
 }
