@@ -193,7 +193,7 @@ export class FileSource implements AgentSource {
       if (f) {
         found.delete(key);
         file.path = f.path;
-        file.detached = false;
+        if (!file.copy) file.detached = false;
         this.check(file, now);
       } else if (!file.detached) {
         file.detached = true;
@@ -250,7 +250,7 @@ export class FileSource implements AgentSource {
    * first bytes: it was truncated (and perhaps rewritten) and starts over.
    */
   private check(file: TailedFile, now: number): boolean {
-    if (!file.open || file.detached) return true;
+    if (!file.open || file.detached || file.copy) return true;
     const size = file.size();
     if (size < file.read || (size !== file.read && !file.sameHead())) {
       this.truncated(file, now);
@@ -266,6 +266,7 @@ export class FileSource implements AgentSource {
     if (copy) {
       file.moveTo(copy.path, copy.fd, copy.st.dev, copy.st.ino);
       file.detached = true;
+      file.copy = true;
       file.lastGrowth = now;
       this.ctx.checkpoints.update(file.stream, { path: copy.path, dev: copy.st.dev, ino: copy.st.ino });
       this.ctx.events.emit('file.copy_found', { path: copy.path, stream: file.stream, read: file.read, size: copy.st.size });

@@ -62,6 +62,8 @@ export class TailedFile {
   spooled: number;
   /** the glob no longer leads to this inode: read it to the end, then let it go */
   detached = false;
+  /** reading a copytruncate copy: its content is final and may end before `read` */
+  copy = false;
   lastGrowth: number;
   readonly split: SplitState = { skipping: false };
   private fd: number | null;
