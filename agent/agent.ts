@@ -75,6 +75,7 @@ export class Agent {
   private lastAckAt: number | undefined;
   private lastLagMs = 0;
   private spoolFull = false;
+  private lastScan = 0;
   private onStop: () => void = () => {};
   private readonly stopGate = new Promise<undefined>((resolve) => {
     this.onStop = () => setTimeout(resolve, 2000, undefined).unref();
@@ -174,14 +175,10 @@ export class Agent {
       { maxLines: this.config.batch.max_lines, maxBytes: this.config.batch.max_bytes, lingerMs: this.config.batch.linger_ms },
       { agentId: this.checkpoints.agentId, host: this.config.host },
     );
-    let lastScan = this.clock();
+    this.lastScan = this.clock();
     while (this.running) {
-      let now = this.clock();
-      if ((this.scanWanted && now - lastScan >= MIN_SCAN_GAP_MS) || now - lastScan >= this.config.scan_interval_ms) {
-        this.scanWanted = false;
-        for (const s of this.sources) await s.scan();
-        lastScan = now = this.clock();
-      }
+      await this.scanIfDue();
+      const now = this.clock();
       const pulled: PulledSegment[] = [];
       for (const s of this.sources) s.pull(batcher.budget(), pulled);
       batcher.add(pulled, now);
@@ -191,7 +188,7 @@ export class Agent {
         continue;
       }
       if (pulled.length > 0) continue;
-      let until = lastScan + (this.scanWanted ? MIN_SCAN_GAP_MS : this.config.scan_interval_ms);
+      let until = this.lastScan + (this.scanWanted ? MIN_SCAN_GAP_MS : this.config.scan_interval_ms);
       const linger = batcher.deadline;
       if (linger !== undefined) until = Math.min(until, linger);
       for (const s of this.sources) {
@@ -199,6 +196,16 @@ export class Agent {
         if (d !== undefined) until = Math.min(until, d);
       }
       await this.reader.sleep(until - this.clock());
+    }
+  }
+
+  /** Rescans on the periodic check or soon after a watcher event (whatever its type). */
+  private async scanIfDue(): Promise<void> {
+    const now = this.clock();
+    if ((this.scanWanted && now - this.lastScan >= MIN_SCAN_GAP_MS) || now - this.lastScan >= this.config.scan_interval_ms) {
+      this.scanWanted = false;
+      for (const s of this.sources) await s.scan();
+      this.lastScan = this.clock();
     }
   }
 
@@ -217,8 +224,11 @@ export class Agent {
         this.spoolFull = true;
         this.events.emit('spool.full', { bytes: this.spool.bytes, max_bytes: this.config.spool.max_bytes, policy: this.config.spool.when_full }, 'warn');
       }
-      await this.reader.sleep(1000);
+      // Not reading, but still watching: files rotated meanwhile are opened (and so kept) now
+      // and read once there is room.
+      await this.reader.sleep(Math.min(1000, this.config.scan_interval_ms));
       if (!this.running) return false;
+      await this.scanIfDue();
     }
     if (this.spoolFull) {
       this.spoolFull = false;

@@ -9,7 +9,12 @@ export class Checkpoints {
   constructor(
     private readonly dir: string,
     readonly state: AgentState,
-  ) {}
+  ) {
+    this.previousSaveAt = state.saved_at;
+  }
+
+  /** When the previous run last saved its state (read before this run saves). */
+  readonly previousSaveAt: number | undefined;
 
   get agentId(): string {
     return this.state.agent_id;
@@ -63,6 +68,7 @@ export class Checkpoints {
   }
 
   save(): void {
+    this.state.saved_at = Date.now();
     saveState(this.dir, this.state);
     this.dirty = false;
   }

@@ -32,6 +32,8 @@ export interface AgentState {
   agent_id: string;
   /** spool records up to this sequence number are acknowledged */
   spool_acked_seq: number;
+  /** when this state was last saved (ms); files rotated after it may hold lines no run has seen */
+  saved_at?: number;
   streams: Record<string, FileCheckpoint>;
 }
 

@@ -73,6 +73,7 @@ export class FileSource implements AgentSource {
     this.firstStart = this.ctx.checkpoints.entries().length === 0;
     this.recover();
     await this.scan();
+    if (!this.firstStart) this.adoptUnseenRotations();
     this.firstStart = false;
     this.watcher = watchBases(
       this.rules.flatMap((r) => r.paths),
@@ -93,21 +94,85 @@ export class FileSource implements AgentSource {
   private recover(): void {
     const now = this.ctx.clock();
     for (const [stream, cp] of this.ctx.checkpoints.entries()) {
-      const candidates = [cp.path, ...this.inodeNeighbours(cp.path, cp.ino)];
-      for (const path of candidates) {
+      if (this.findByInode(stream, cp.path, cp.ino, now)) continue;
+      // Truncated by copytruncate while we were down: the rest is in a copy with the same first bytes.
+      for (const path of rotatedSiblings(cp.source)) {
         const opened = openFile(path);
         if (!opened) continue;
         const { fd, st } = opened;
-        const resume = this.resumeOffset(stream, fd, st);
-        if (st.dev !== cp.dev || st.ino !== cp.ino || resume === undefined) {
+        const offset = Math.max(cp.offset, this.ctx.spooledEnds.get(stream) ?? 0);
+        const same = st.size >= cp.fingerprint_len && cp.fingerprint_len > 0 && hashOf(readHead(fd, cp.fingerprint_len)) === cp.fingerprint;
+        if (!same || this.isOpen(st.dev, st.ino)) {
           closeQuietly(fd);
           continue;
         }
-        const file = this.track(stream, cp.source, path, st, fd, resume, now, this.ruleFor(cp.source));
+        const file = this.track(stream, cp.source, path, st, fd, offset, now, this.ruleFor(cp.source));
         file.detached = true;
-        this.ctx.events.emit('file.resumed', { path, stream, offset: resume });
+        file.copy = true;
+        this.ctx.events.emit('file.copy_found', { path, stream, read: offset, size: st.size });
         break;
       }
+    }
+  }
+
+  private findByInode(stream: string, path0: string, ino: number, now: number): boolean {
+    const cp = this.ctx.checkpoints.get(stream)!;
+    for (const path of [path0, ...this.inodeNeighbours(path0, ino)]) {
+      const opened = openFile(path);
+      if (!opened) continue;
+      const { fd, st } = opened;
+      const resume = this.resumeOffset(stream, fd, st);
+      if (resume === undefined || this.isOpen(st.dev, st.ino)) {
+        closeQuietly(fd);
+        continue;
+      }
+      const file = this.track(stream, cp.source, path, st, fd, resume, now, this.ruleFor(cp.source));
+      file.detached = true;
+      this.ctx.events.emit('file.resumed', { path, stream, offset: resume });
+      return true;
+    }
+    return false;
+  }
+
+  private isOpen(dev: number, ino: number): boolean {
+    for (const f of this.files.values()) if (f.open && f.dev === dev && f.ino === ino) return true;
+    return false;
+  }
+
+  /**
+   * Generations rotated away while no agent was running (a crash loop during rotation): rotated
+   * siblings of the files we follow, written since the previous run last saved its state, and
+   * neither a file nor a copy we know. They are read whole, oldest first.
+   */
+  private adoptUnseenRotations(): void {
+    const since = this.ctx.checkpoints.previousSaveAt;
+    if (since === undefined) return;
+    const now = this.ctx.clock();
+    const sources = new Set([...this.files.values()].map((f) => f.source));
+    const fps = new Set(this.ctx.checkpoints.entries().map(([, cp]) => `${cp.fingerprint_len}:${cp.fingerprint}`));
+    const found: Array<Found & { fd: number }> = [];
+    for (const source of sources) {
+      for (const path of rotatedSiblings(source)) {
+        const opened = openFile(path);
+        if (!opened) continue;
+        const { fd, st } = opened;
+        const known =
+          this.isOpen(st.dev, st.ino) ||
+          st.mtimeMs <= since - 2000 ||
+          this.ctx.checkpoints.entries().some(([, cp]) => cp.dev === st.dev && cp.ino === st.ino) ||
+          [...fps].some((k) => {
+            const len = Number(k.split(':')[0]);
+            return len > 0 && st.size >= len && `${len}:${hashOf(readHead(fd, len))}` === k;
+          });
+        if (known) closeQuietly(fd);
+        else found.push({ path, rule: this.ruleFor(source), st, fd });
+      }
+    }
+    found.sort((a, b) => a.st.mtimeMs - b.st.mtimeMs);
+    for (const f of found) {
+      const file = this.newStream(f, f.fd, 0, now);
+      file.detached = true;
+      this.ctx.events.emit('file.unseen_rotation', { path: f.path, stream: file.stream, size: f.st.size }, 'warn');
     }
   }
 
