@@ -206,6 +206,8 @@ export class Agent {
       this.scanWanted = false;
       for (const s of this.sources) await s.scan();
       this.lastScan = this.clock();
+      // Streams found are recorded at once, so a restart knows them even if nothing was spooled yet.
+      this.checkpoints.saveIfDirty();
     }
   }
 

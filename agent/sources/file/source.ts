@@ -70,7 +70,8 @@ export class FileSource implements AgentSource {
   }
 
   async start(): Promise<void> {
-    this.firstStart = this.ctx.checkpoints.entries().length === 0;
+    // First start-up: no state saved by an earlier run (not merely no streams in it).
+    this.firstStart = this.ctx.checkpoints.previousSaveAt === undefined;
     this.recover();
     await this.scan();
     if (!this.firstStart) this.adoptUnseenRotations();
