@@ -17,6 +17,8 @@ import { crc32 } from 'node:zlib';
 
 const MAGIC = 0x52545331; // "RTS1"
 const HEADER = 16;
+/** Recently appended bodies kept in memory for the shipper; older ones are read back (page cache). */
+const CACHE_BYTES = 1024 * 1024;
 
 export interface RecordMeta {
   seq: number;
@@ -177,7 +179,7 @@ export class Spool {
     seg.unacked++;
     this.total += len;
     this.dirty = true;
-    if (this.cacheBytes + body.length <= 8 * 1024 * 1024) {
+    if (this.cacheBytes + body.length <= CACHE_BYTES) {
       this.cache.set(seq, body);
       this.cacheBytes += body.length;
     }

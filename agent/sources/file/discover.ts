@@ -39,10 +39,26 @@ export function rotatedSiblings(path: string): string[] {
   return entries.filter((e) => e !== name && e.startsWith(name) && !COMPRESSED.test(e)).map((e) => join(dir, e));
 }
 
-export function watchBases(patterns: readonly string[], onChange: (event: string) => void): FSWatcher {
-  const bases = [...new Set(patterns.map(globBase))];
-  const watcher = chokidar.watch(bases, { ignoreInitial: true, persistent: true, depth: 8, atomic: false });
-  watcher.on('all', (event) => onChange(event));
-  watcher.on('error', () => onChange('error'));
-  return watcher;
+/**
+ * How many directory levels below its base a glob can reach: none for a pattern in one
+ * directory (`/var/log/app.log`, `/var/log/ *.log`), two for `/srv/ * /logs/ *.log` (spaces added
+ * here), all (capped) with `**`. Watching deeper would turn every write in unrelated
+ * subdirectories (a database, the agent's own spool) into events.
+ */
+export function globDepth(pattern: string): number {
+  const base = globBase(pattern);
+  const rest = pattern.slice(base === '/' ? 1 : base.length + 1).split('/');
+  if (rest.includes('**')) return 8;
+  return Math.max(0, rest.length - 1);
+}
+
+export function watchBases(patterns: readonly string[], onChange: (event: string) => void): FSWatcher[] {
+  const depths = new Map<string, number>();
+  for (const p of patterns) depths.set(globBase(p), Math.max(depths.get(globBase(p)) ?? 0, globDepth(p)));
+  return [...depths].map(([base, depth]) => {
+    const watcher = chokidar.watch(base, { ignoreInitial: true, persistent: true, depth, atomic: false });
+    watcher.on('all', (event) => onChange(event));
+    watcher.on('error', () => onChange('error'));
+    return watcher;
+  });
 }

@@ -50,7 +50,7 @@ export class FileSource implements AgentSource {
   private readonly twins = new Map<string, number>();
   private readonly buf: Buffer;
   private readonly maxLine: number;
-  private watcher: FSWatcher | null = null;
+  private watchers: FSWatcher[] = [];
   private firstStart = false;
   private seq = 0;
 
@@ -66,7 +66,8 @@ export class FileSource implements AgentSource {
         : undefined,
     }));
     this.maxLine = ctx.config.max_line_bytes;
-    this.buf = Buffer.allocUnsafe(Math.max(256 * 1024, Math.min(ctx.config.batch.max_bytes, 1024 * 1024), this.maxLine + 1));
+    // One read buffer for all files: reads are synchronous and their lines are decoded at once.
+    this.buf = Buffer.allocUnsafe(Math.max(Math.min(ctx.config.batch.max_bytes, 256 * 1024), this.maxLine + 1));
   }
 
   async start(): Promise<void> {
@@ -76,14 +77,14 @@ export class FileSource implements AgentSource {
     await this.scan();
     if (!this.firstStart) this.adoptUnseenRotations();
     this.firstStart = false;
-    this.watcher = watchBases(
+    this.watchers = watchBases(
       this.rules.flatMap((r) => r.paths),
       () => this.ctx.wake(true),
     );
   }
 
   async stop(): Promise<void> {
-    await this.watcher?.close();
+    for (const w of this.watchers) await w.close();
     for (const f of this.files.values()) f.close();
     this.files.clear();
   }
