@@ -212,14 +212,15 @@ export class Spool {
 
   /**
    * Makes room for `len` bytes by deleting the oldest whole segments, never the one holding the
-   * record in flight (the head) nor the one being written.
+   * record in flight (the head).
    */
   dropOldest(len: number): Dropped {
     const dropped: Dropped = { records: 0, lines: 0, bytes: 0 };
     const head = this.entries[0]?.segment;
     for (const seg of [...this.segments.values()].sort((a, b) => a.id - b.id)) {
       if (this.hasRoom(len)) break;
-      if (seg.id === head || seg === this.writeSeg) continue;
+      if (seg.id === head) continue;
+      if (seg === this.writeSeg) this.roll();
       for (let i = this.entries.length - 1; i >= 0; i--) {
         const e = this.entries[i]!;
         if (e.segment !== seg.id) continue;

@@ -23,6 +23,8 @@ export interface SplitOptions {
   maxLineBytes: number;
   /** the file is finished (detached and idle): emit an unterminated last line too */
   final: boolean;
+  /** stop after this many lines (the rest is read again next time) */
+  maxLines?: number;
 }
 
 /** The largest cut point <= `at` that does not split a UTF-8 sequence. */
@@ -50,7 +52,8 @@ export function splitLines(buf: Buffer, len: number, base: number, state: SplitS
   const ascii = isAscii(buf.subarray(start, len));
   const str = ascii ? buf.toString('latin1', 0, len) : '';
   const text = (a: number, b: number): string => (ascii ? str.slice(a, b) : buf.toString('utf8', a, b));
-  while (start < len) {
+  const limit = out.length + (opts.maxLines ?? Infinity);
+  while (start < len && out.length < limit) {
     let nl = ascii ? str.indexOf('\n', start) : buf.indexOf(0x0a, start);
     if (nl >= len) nl = -1;
     if (nl !== -1) {

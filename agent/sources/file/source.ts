@@ -380,7 +380,7 @@ export class FileSource implements AgentSource {
         }
         final = file.detached && now - file.lastGrowth > DETACHED_GRACE_MS;
         const room = Math.min(this.buf.length, Math.max(budget.bytes, this.maxLine + 1));
-        consumed = file.readLines(this.buf.subarray(0, room), size, this.maxLine, final, raw);
+        consumed = file.readLines(this.buf.subarray(0, room), size, this.maxLine, final, raw, budget.lines);
         if (consumed > 0) file.lastGrowth = now;
       } else {
         final = true;

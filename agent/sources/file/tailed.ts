@@ -119,7 +119,7 @@ export class TailedFile {
    * Reads up to `buf.length` bytes after `read` and splits them into lines. Returns the bytes
    * consumed; 0 when nothing new (or only an incomplete line) is there.
    */
-  readLines(buf: Buffer, size: number, maxLineBytes: number, final: boolean, out: RawLine[]): number {
+  readLines(buf: Buffer, size: number, maxLineBytes: number, final: boolean, out: RawLine[], maxLines = Infinity): number {
     if (this.fd === null || size <= this.read) return 0;
     const want = Math.min(size - this.read, buf.length);
     let got = 0;
@@ -128,7 +128,7 @@ export class TailedFile {
       if (n === 0) break;
       got += n;
     }
-    const used = splitLines(buf, got, this.read, this.split, { maxLineBytes, final: final && this.read + got >= size }, out);
+    const used = splitLines(buf, got, this.read, this.split, { maxLineBytes, final: final && this.read + got >= size, maxLines }, out);
     this.read += used;
     return used;
   }

@@ -31,6 +31,14 @@ describe('splitLines', () => {
     ]);
   });
 
+  it('stops at maxLines and leaves the rest to be read again', () => {
+    const buf = Buffer.from('a\nb\nc\n');
+    const out: RawLine[] = [];
+    const used = splitLines(buf, buf.length, 0, { skipping: false }, { maxLineBytes: 64, final: false, maxLines: 2 }, out);
+    expect(out.map((l) => l.text)).toEqual(['a', 'b']);
+    expect(used).toBe(4);
+  });
+
   it('offsets are file offsets from the base', () => {
     expect(split('x\ny\n', { base: 1000 }).lines).toEqual([
       [1000, 1002, 'x', false],
