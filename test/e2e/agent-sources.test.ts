@@ -5,7 +5,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ADMIN, Rig } from '../helpers/agent-run.js';
-import { api, tempDir, waitFor } from '../helpers/proc.js';
+import { api, runRingtail, tempDir, waitFor } from '../helpers/proc.js';
 
 const dirs: Array<{ cleanup(): void }> = [];
 const rigs: Rig[] = [];
@@ -29,6 +29,19 @@ function lastStats(stderr: string): Record<string, number> | undefined {
 }
 
 describe('agent sources from a config file', () => {
+  it('exits 2 naming --watch when neither --watch nor sources is given, and names a bad pattern', async () => {
+    const d = tempDir('ringtail-src-none-');
+    dirs.push(d);
+    const none = await runRingtail(['agent', '--collector', 'http://127.0.0.1:1', '--token', 'abcdefghij', '--state', join(d.path, 'st')]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/RINGTAIL_ERR_CONFIG --watch: is required/);
+    const config = join(d.path, 'bad.json');
+    writeFileSync(config, JSON.stringify({ sources: [{ paths: ['/tmp/x.log'], include: ['(oops'] }] }));
+    const bad = await runRingtail(['agent', '--collector', 'http://127.0.0.1:1', '--token', 'abcdefghij', '--state', join(d.path, 'st'), '--config', config]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/sources\.0\.include\.0: invalid regular expression '\(oops'/);
+  });
+
   it('filters, joins stack traces, cuts long lines and replaces bad bytes', async () => {
     const r = rig('filters');
     await r.startCollector();
