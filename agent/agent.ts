@@ -24,8 +24,6 @@ import { httpTransport, ShipError, type Transport } from './transport/http.js';
 /** Rescans triggered by watcher events are at most this frequent. */
 const MIN_SCAN_GAP_MS = 100;
 const SYNC_INTERVAL_MS = 1_000;
-/** Spooled batches the reader may run ahead of a healthy collector. */
-const READ_AHEAD_RECORDS = 4;
 
 export interface AgentDeps {
   log: Logger;
@@ -78,8 +76,6 @@ export class Agent {
   private lastLagMs = 0;
   private spoolFull = false;
   private lastScan = 0;
-  /** the last delivery attempt succeeded */
-  private healthy = true;
   private onStop: () => void = () => {};
   private readonly stopGate = new Promise<undefined>((resolve) => {
     this.onStop = () => setTimeout(resolve, 2000, undefined).unref();
@@ -183,12 +179,6 @@ export class Agent {
     while (this.running) {
       await this.scanIfDue();
       const now = this.clock();
-      if (this.healthy && this.spool.records >= READ_AHEAD_RECORDS && batcher.empty) {
-        // The collector keeps up: the files are the buffer, not the spool (less disk I/O and
-        // less garbage). While it fails, reading goes on into the spool up to its bound.
-        await this.reader.sleep(this.config.scan_interval_ms);
-        continue;
-      }
       const pulled: PulledSegment[] = [];
       for (const s of this.sources) s.pull(batcher.budget(), pulled);
       batcher.add(pulled, now);
@@ -267,7 +257,6 @@ export class Agent {
         if (!ack) return;
         if (attempt > 0) this.events.emit('ship.recovered', { attempts: attempt });
         attempt = 0;
-        this.healthy = true;
         this.acknowledged(rec.meta);
       } catch (err) {
         if (err instanceof ShipError && err.permanent) {
@@ -277,8 +266,6 @@ export class Agent {
           this.acknowledged(rec.meta);
           continue;
         }
-        this.healthy = false;
-        this.reader.wake();
         this.events.emit('ship.failed', { attempt, seq: rec.meta.seq, error: (err as Error).message }, 'warn');
         await this.shipper.sleep(backoffMs(attempt++, this.config.transport.backoff_max_ms));
       }
