@@ -102,7 +102,7 @@ async function runRingtail(dir: string, input: string, n: number): Promise<Resul
   const agent = spawn(
     process.execPath,
     [BIN, 'agent', '--collector', `http://127.0.0.1:${port}`, '--watch', input, '--state', join(dir, 'state'), '--host', 'bench-host', '--stats-interval-ms', '600000'],
-    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, RINGTAIL_TOKEN: token } },
+    { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, RINGTAIL_TOKEN: token } },
   );
   let stored = 0;
   while (stored < n) {
