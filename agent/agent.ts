@@ -217,6 +217,10 @@ export class Agent {
       if (this.config.spool.when_full === 'drop_oldest') {
         const d = this.spool.dropOldest(sealed.body.length);
         if (d.records > 0) {
+          // Dropped ranges are settled like acknowledged ones: never read again, and a released
+          // stream whose last batch was dropped is forgotten.
+          for (const [stream, , end] of d.ranges) this.checkpoints.acked(stream, end);
+          this.checkpoints.save();
           this.events.add('spool.dropped_lines', d.lines);
           this.events.emit('spool.dropped', { records: d.records, lines: d.lines, bytes: d.bytes, total_lines: this.events.count('spool.dropped_lines') }, 'warn');
           continue;

@@ -48,8 +48,9 @@ export const AgentConfig = Type.Object(
     time_zone: Type.Optional(Type.String({ minLength: 1, description: 'IANA zone for timestamps without one (RFC 3164); default the system zone' })),
     batch: Type.Object(
       {
-        max_lines: Type.Integer({ minimum: 1, maximum: 100_000, default: 5000, description: 'lines per batch' }),
-        max_bytes: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: 1024 * 1024, description: 'bytes of log text per batch' }),
+        // Bounded so that a serialised batch stays under the collector's default 16 MiB body limit.
+        max_lines: Type.Integer({ minimum: 1, maximum: 50_000, default: 5000, description: 'lines per batch' }),
+        max_bytes: Type.Integer({ minimum: 1024, maximum: 8 * 1024 * 1024, default: 1024 * 1024, description: 'bytes of log text per batch' }),
         linger_ms: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000, description: 'wait for more lines before sending' }),
       },
       { additionalProperties: false, default: {} },

@@ -47,6 +47,8 @@ export interface Dropped {
   records: number;
   lines: number;
   bytes: number;
+  /** [stream, start, end] of the dropped records */
+  ranges: Array<[string, number, number]>;
 }
 
 export interface SpoolOptions {
@@ -215,7 +217,7 @@ export class Spool {
    * record in flight (the head).
    */
   dropOldest(len: number): Dropped {
-    const dropped: Dropped = { records: 0, lines: 0, bytes: 0 };
+    const dropped: Dropped = { records: 0, lines: 0, bytes: 0, ranges: [] };
     const head = this.entries[0]?.segment;
     for (const seg of [...this.segments.values()].sort((a, b) => a.id - b.id)) {
       if (this.hasRoom(len)) break;
@@ -226,6 +228,7 @@ export class Spool {
         if (e.segment !== seg.id) continue;
         dropped.records++;
         dropped.lines += e.meta.lines;
+        dropped.ranges.push(...e.meta.ranges);
         this.entries.splice(i, 1);
         this.uncache(e.meta.seq);
       }
