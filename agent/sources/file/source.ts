@@ -11,18 +11,17 @@
 //   truncate is in neither file: copytruncate loses it by design.
 // - a new inode whose first bytes equal a followed file's is held back for a while: it is most
 //   likely that file's copytruncate copy, caught between copy and truncate.
-import { closeSync, readdirSync, statSync, type Stats } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { statSync, type Stats } from 'node:fs';
 import type { FSWatcher } from 'chokidar';
-import { parseLine } from '../../../shared/logline/index.js';
-import type { WireLine } from '../../../shared/wire.js';
 import { effectiveSources, type SourceConfig } from '../../config.js';
 import type { AgentSource, Budget, PulledSegment, SourceContext, SourceKind } from '../types.js';
-import { COMPRESSED, expandGlobs, rotatedSiblings, watchBases } from './discover.js';
+import { expandGlobs, rotatedSiblings, watchBases } from './discover.js';
 import { compileFilter, compileMultilineStart, type LineFilter } from './filter.js';
 import type { RawLine } from './lines.js';
 import { MultilineJoiner } from './multiline.js';
-import { fingerprintOf, hashOf, openFile, readHead, TailedFile } from './tailed.js';
+import { recover, adoptUnseenRotations } from './restart.js';
+import { closeQuietly, fingerprintOf, hashOf, openFile, readHead, TailedFile } from './tailed.js';
+import { toWire } from './to-wire.js';
 
 /** A file no longer behind its glob stays open this long after its last growth. */
 export const DETACHED_GRACE_MS = 5_000;
@@ -35,7 +34,7 @@ interface Rule {
   multiline: { start: RegExp; maxLines: number; timeoutMs: number } | undefined;
 }
 
-interface Found {
+export interface Found {
   path: string;
   rule: number;
   st: Stats;
@@ -55,7 +54,7 @@ export class FileSource implements AgentSource {
   private seq = 0;
 
   constructor(
-    private readonly ctx: SourceContext,
+    readonly ctx: SourceContext,
     sources: SourceConfig[],
   ) {
     this.rules = sources.map((s, i) => ({
@@ -73,9 +72,9 @@ export class FileSource implements AgentSource {
   async start(): Promise<void> {
     // First start-up: no state saved by an earlier run (not merely no streams in it).
     this.firstStart = this.ctx.checkpoints.previousSaveAt === undefined;
-    this.recover();
+    recover(this);
     await this.scan();
-    if (!this.firstStart) this.adoptUnseenRotations();
+    if (!this.firstStart) adoptUnseenRotations(this);
     this.firstStart = false;
     this.watchers = watchBases(
       this.rules.flatMap((r) => r.paths),
@@ -89,125 +88,24 @@ export class FileSource implements AgentSource {
     this.files.clear();
   }
 
-  /**
-   * After a restart, streams whose file is no longer behind a glob (rotated away while we were
-   * down or before we finished it) are looked for where they were and beside it, by inode.
-   */
-  private recover(): void {
-    const now = this.ctx.clock();
-    for (const [stream, cp] of this.ctx.checkpoints.entries()) {
-      if (this.findByInode(stream, cp.path, cp.ino, now)) continue;
-      // Truncated by copytruncate while we were down: the rest is in a copy with the same first bytes.
-      for (const path of rotatedSiblings(cp.source)) {
-        const opened = openFile(path);
-        if (!opened) continue;
-        const { fd, st } = opened;
-        const offset = Math.max(cp.offset, this.ctx.spooledEnds.get(stream) ?? 0);
-        const same = st.size >= cp.fingerprint_len && cp.fingerprint_len > 0 && hashOf(readHead(fd, cp.fingerprint_len)) === cp.fingerprint;
-        if (!same || this.isOpen(st.dev, st.ino)) {
-          closeQuietly(fd);
-          continue;
-        }
-        const file = this.track(stream, cp.source, path, st, fd, offset, now, this.ruleFor(cp.source));
-        file.detached = true;
-        file.copy = true;
-        this.ctx.events.emit('file.copy_found', { path, stream, read: offset, size: st.size });
-        break;
-      }
-    }
-  }
-
-  private findByInode(stream: string, path0: string, ino: number, now: number): boolean {
-    const cp = this.ctx.checkpoints.get(stream)!;
-    for (const path of [path0, ...this.inodeNeighbours(path0, ino)]) {
-      const opened = openFile(path);
-      if (!opened) continue;
-      const { fd, st } = opened;
-      const resume = this.resumeOffset(stream, fd, st);
-      if (resume === undefined || this.isOpen(st.dev, st.ino)) {
-        closeQuietly(fd);
-        continue;
-      }
-      const file = this.track(stream, cp.source, path, st, fd, resume, now, this.ruleFor(cp.source));
-      file.detached = true;
-      this.ctx.events.emit('file.resumed', { path, stream, offset: resume });
-      return true;
-    }
-    return false;
-  }
-
-  private isOpen(dev: number, ino: number): boolean {
+  isOpen(dev: number, ino: number): boolean {
     for (const f of this.files.values()) if (f.open && f.dev === dev && f.ino === ino) return true;
     return false;
   }
 
-  /**
-   * Generations rotated away while no agent was running (a crash loop during rotation): rotated
-   * siblings of the files we follow, written since the previous run last saved its state, and
-   * neither a file nor a copy we know. They are read whole, oldest first.
-   */
-  private adoptUnseenRotations(): void {
-    const since = this.ctx.checkpoints.previousSaveAt;
-    if (since === undefined) return;
-    const now = this.ctx.clock();
-    const sources = new Set([...this.files.values()].map((f) => f.source));
-    const fps = new Set(this.ctx.checkpoints.entries().map(([, cp]) => `${cp.fingerprint_len}:${cp.fingerprint}`));
-    const found: Array<Found & { fd: number }> = [];
-    for (const source of sources) {
-      for (const path of rotatedSiblings(source)) {
-        const opened = openFile(path);
-        if (!opened) continue;
-        const { fd, st } = opened;
-        const known =
-          this.isOpen(st.dev, st.ino) ||
-          st.mtimeMs <= since - 2000 ||
-          this.ctx.checkpoints.entries().some(([, cp]) => cp.dev === st.dev && cp.ino === st.ino) ||
-          [...fps].some((k) => {
-            const len = Number(k.split(':')[0]);
-            return len > 0 && st.size >= len && `${len}:${hashOf(readHead(fd, len))}` === k;
-          });
-        if (known) closeQuietly(fd);
-        else found.push({ path, rule: this.ruleFor(source), st, fd });
-      }
-    }
-    found.sort((a, b) => a.st.mtimeMs - b.st.mtimeMs);
-    for (const f of found) {
-      const file = this.newStream(f, f.fd, 0, now);
-      file.detached = true;
-      this.ctx.events.emit('file.unseen_rotation', { path: f.path, stream: file.stream, size: f.st.size }, 'warn');
-    }
+  /** Sources of the files followed now (their rotated siblings are where lost generations hide). */
+  followedSources(): Set<string> {
+    return new Set([...this.files.values()].map((f) => f.source));
   }
 
-  private inodeNeighbours(path: string, ino: number): string[] {
-    const dir = dirname(path);
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      return [];
-    }
-    const out: string[] = [];
-    for (const n of names) {
-      if (COMPRESSED.test(n)) continue;
-      const p = join(dir, n);
-      if (p === path) continue;
-      try {
-        if (statSync(p).ino === ino) out.push(p);
-      } catch {
-        // vanished meanwhile
-      }
-    }
-    return out;
-  }
-
-  private ruleFor(source: string): number {
+  ruleFor(source: string): number {
     // The rule a stream was found by is not stored; the first rule naming its directory is close enough.
     const i = this.rules.findIndex((r) => r.paths.some((p) => source.startsWith(p.split(/[*?[{]/)[0] ?? '')));
     return i >= 0 ? i : 0;
   }
 
   /** Where a known stream resumes in this fd, or undefined when the fd holds another file. */
-  private resumeOffset(stream: string, fd: number, st: Stats): number | undefined {
+  resumeOffset(stream: string, fd: number, st: Stats): number | undefined {
     const cp = this.ctx.checkpoints.get(stream);
     if (!cp || cp.dev !== st.dev || cp.ino !== st.ino) return undefined;
     if (st.size < cp.fingerprint_len || hashOf(readHead(fd, cp.fingerprint_len)) !== cp.fingerprint) return undefined;
@@ -215,7 +113,7 @@ export class FileSource implements AgentSource {
     return offset <= st.size ? offset : undefined;
   }
 
-  private track(stream: string, source: string, path: string, st: Stats, fd: number, offset: number, now: number, rule: number): TailedFile {
+  track(stream: string, source: string, path: string, st: Stats, fd: number, offset: number, now: number, rule: number): TailedFile {
     const r = this.rules[rule];
     const joiner = r?.multiline ? new MultilineJoiner({ start: r.multiline.start, maxLines: r.multiline.maxLines, maxBytes: this.maxLine }) : null;
     const fp = fingerprintOf(fd, st.size);
@@ -231,7 +129,7 @@ export class FileSource implements AgentSource {
     return file;
   }
 
-  private newStream(found: Found, fd: number, offset: number, now: number): TailedFile {
+  newStream(found: Found, fd: number, offset: number, now: number): TailedFile {
     const stream = `${found.st.dev}-${found.st.ino}-${now.toString(36)}-${(this.seq++).toString(36)}`;
     const file = this.track(stream, found.path, found.path, found.st, fd, offset, now, found.rule);
     this.ctx.events.emit('file.followed', { path: found.path, stream, offset });
@@ -402,34 +300,11 @@ export class FileSource implements AgentSource {
   }
 
   private segment(file: TailedFile, events: RawLine[], end: number, now: number): PulledSegment {
-    const filter = this.rules[file.rule]!.filter;
-    const opts = this.ctx.config.time_zone !== undefined ? { now, timeZone: this.ctx.config.time_zone } : { now };
-    const lines: WireLine[] = [];
-    let bytes = 0;
-    let filtered = 0;
-    let truncated = 0;
-    for (const ev of events) {
-      const p = parseLine(ev.text, opts);
-      if (filter.active && !filter.keep(ev.text, p.severity)) {
-        filtered++;
-        continue;
-      }
-      const line: WireLine = { offset: ev.offset, ts: p.ts, severity: p.severity, message: p.message };
-      if (p.program !== undefined) line.program = p.program;
-      if (p.pid !== undefined) line.pid = p.pid;
-      if (p.facility !== undefined) line.facility = p.facility;
-      if (p.fields !== undefined) line.fields = p.fields;
-      if (ev.truncated) {
-        line.truncated = true;
-        truncated++;
-      }
-      bytes += ev.text.length + 1;
-      lines.push(line);
-    }
+    const c = toWire(events, this.rules[file.rule]!.filter, now, this.ctx.config.time_zone);
     this.ctx.events.add('lines.read', events.length);
-    if (filtered) this.ctx.events.add('lines.filtered', filtered);
-    if (truncated) this.ctx.events.add('lines.truncated', truncated);
-    const seg: PulledSegment = { stream: file.stream, source: file.source, start: file.emitted, end, lines, bytes };
+    if (c.filtered) this.ctx.events.add('lines.filtered', c.filtered);
+    if (c.truncated) this.ctx.events.add('lines.truncated', c.truncated);
+    const seg: PulledSegment = { stream: file.stream, source: file.source, start: file.emitted, end, lines: c.lines, bytes: c.bytes };
     file.emitted = end;
     return seg;
   }
@@ -475,14 +350,6 @@ export class FileSource implements AgentSource {
       }
     }
     return { files: open, unread_bytes: backlog };
-  }
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // already closed
   }
 }
 

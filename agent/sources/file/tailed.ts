@@ -56,6 +56,14 @@ export function openFile(path: string): { fd: number; st: Stats } | null {
   }
 }
 
+export function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+}
+
 export class TailedFile {
   read: number;
   emitted: number;
