@@ -1,10 +1,11 @@
 // SIGKILL of the agent, and separately of the collector, at seeded random moments while lines
 // flow (and logrotate rotates); then the collector down for a stretch while rotation happens,
 // with a spool too small for the backlog. Each ends in a count: lost 0, duplicated 0.
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Rig, logrotateConf, seeded, sleep, tally, writerLines } from '../helpers/agent-run.js';
-import { tempDir } from '../helpers/proc.js';
+import { tempDir, waitFor } from '../helpers/proc.js';
 import { hasTool } from '../helpers/tools.js';
 
 const dirs: Array<{ cleanup(): void }> = [];
@@ -113,5 +114,33 @@ describe.skipIf(!hasTool('logrotate'))('crashes and outages while lines flow', (
     expect(log).toMatch(/"spool.full"/);
     expect(log).toMatch(/"spool.resumed"/);
     expect(log).not.toMatch(/"spool.dropped"/);
+  });
+
+  it('agent SIGKILLed with a full spool while the collector is down: after restart nothing lost or duplicated', async () => {
+    const r = rig('spoolkill');
+    await r.startCollector();
+    const file = join(r.logs, 'app.log');
+    const args = ['--watch', file, '--batch-max-lines', '700'];
+    await r.startAgent(args);
+    await r.collector!.kill('SIGKILL');
+    const first = r.writer(file, 12_000, 20_000, 's');
+    expect(await first.done).toBe(12_000);
+    const spooled = await waitFor('everything read into the spool', () => {
+      const stats = r.agent!.stderr().split('\n').filter((l) => l.includes('"agent.stats"')).map((l) => JSON.parse(l) as Record<string, number>);
+      const last = stats[stats.length - 1];
+      return last && last.lines_read === 12_000 && last.spool_records > 1 ? last : undefined;
+    }, 15_000);
+    expect(spooled.lines_shipped).toBe(0);
+    await r.agent!.kill('SIGKILL');
+    appendFileSync(file, writerLines('s', 15_000).slice(12_000).join('\n') + '\n');
+    r.spawnAgent(args);
+    await r.startCollector();
+    await r.agentIdle(Date.now());
+    const t = tally(writerLines('s', 15_000), await r.stored());
+    expect(t).toEqual({ written: 15_000, stored: 15_000, lost: 0, duplicated: 0, foreign: 0 });
+    // The restarted agent resumed after what its spool held: it read only the new lines and
+    // shipped the spooled ones as they were.
+    const after = r.agent!.stderr().split('\n').filter((l) => l.includes('"agent.stats"')).map((l) => JSON.parse(l) as Record<string, number>);
+    expect(after[after.length - 1]).toMatchObject({ lines_read: 3_000, lines_shipped: 15_000 });
   });
 });
