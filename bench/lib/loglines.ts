@@ -2,17 +2,9 @@
 // daemons, templates with ids, IPs, paths and durations, so the FTS vocabulary is large and
 // word frequencies are skewed like real logs (a few very common words, a long tail).
 import { WIRE_VERSION, type IngestBatch, type WireLine } from '../../shared/wire.js';
+import { rng } from '../../test/helpers/rng.js';
+export { rng };
 
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const USERS = ['root', 'deploy', 'alice', 'bob', 'carol', 'ubuntu', 'admin', 'postgres', 'backup', 'ci'];
 const PATHS = ['/api/v1/orders', '/api/v1/users', '/healthz', '/login', '/static/app.js', '/api/v1/cart', '/search', '/metrics', '/api/v2/payments', '/favicon.ico'];

@@ -138,9 +138,13 @@ describe.skipIf(!hasTool('logrotate'))('crashes and outages while lines flow', (
     await r.agentIdle(Date.now());
     const t = tally(writerLines('s', 15_000), await r.stored());
     expect(t).toEqual({ written: 15_000, stored: 15_000, lost: 0, duplicated: 0, foreign: 0 });
-    // The restarted agent resumed after what its spool held: it read only the new lines and
-    // shipped the spooled ones as they were.
+    // The restarted agent resumed after what its spool held: it read the new lines, plus at most
+    // the one batch (700 lines) that was read but not yet appended to the spool when it was
+    // killed, and shipped the spooled ones as they were.
     const after = r.agent!.stderr().split('\n').filter((l) => l.includes('"agent.stats"')).map((l) => JSON.parse(l) as Record<string, number>);
-    expect(after[after.length - 1]).toMatchObject({ lines_read: 3_000, lines_shipped: 15_000 });
+    const last = after[after.length - 1]!;
+    expect(last.lines_read).toBeGreaterThanOrEqual(3_000);
+    expect(last.lines_read).toBeLessThanOrEqual(3_000 + 700);
+    expect(last.lines_shipped).toBe(15_000);
   });
 });

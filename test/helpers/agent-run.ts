@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { allLogs, ringtail, runRingtail, startCollectorProc, waitFor, type Proc } from './proc.js';
+import { rng } from './rng.js';
 
 export const ADMIN = 'rt_admin_agent_e2e_0123456789abcdef';
 const WRITER = fileURLToPath(new URL('../fixtures/log-writer.mjs', import.meta.url));
@@ -164,16 +165,7 @@ export function writerLines(tag: string, count: number): string[] {
   return Array.from({ length: count }, (_, n) => `${tag} ${n} ${pad}`);
 }
 
-/** A small seeded PRNG (mulberry32), so "random moments" are reproducible. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded so that "random moments" are reproducible. */
+export const seeded = rng;
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

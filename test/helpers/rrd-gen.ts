@@ -2,17 +2,9 @@
 // stream (update argvs) and fetch windows, exercising every DS type, counter wraps, negative
 // DERIVE steps, gaps beyond the heartbeat, min/max violations, U, updates on and between step
 // boundaries, xff at its edges, and several RRAs and CFs.
+import { rng } from './rng.js';
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 export interface Scenario {
   seed: number;

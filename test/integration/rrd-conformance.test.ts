@@ -3,25 +3,16 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runRrd } from '../../cli/commands/rrd.js';
 import { parseFetch, sameValue, scenario } from '../helpers/rrd-gen.js';
 import { tempDir } from '../helpers/proc.js';
 import { RrdtoolPipe } from '../helpers/rrdtool-pipe.js';
+import { ringtailRrd } from '../helpers/rrd-inprocess.js';
 import { hasTool } from '../helpers/tools.js';
 
 const SEEDS = Number(process.env.RRD_CONFORMANCE_SEEDS ?? 120);
 const FIRST_SEED = Number(process.env.RRD_CONFORMANCE_FIRST ?? 1);
 
-async function ringtail(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io = {
-    out: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
-    err: { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream,
-  };
-  const code = await runRrd(argv, io);
-  return { code, out, err };
-}
+const ringtail = ringtailRrd;
 
 describe.skipIf(!hasTool('rrdtool'))('ringtail rrd conforms to rrdtool 1.7.2', () => {
   const dir = tempDir('ringtail-rrd-conf-');

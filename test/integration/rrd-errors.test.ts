@@ -5,19 +5,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runRrd } from '../../cli/commands/rrd.js';
 import { tempDir } from '../helpers/proc.js';
+import { ringtailRrd } from '../helpers/rrd-inprocess.js';
 import { hasTool } from '../helpers/tools.js';
 
-async function ringtail(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io = {
-    out: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
-    err: { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream,
-  };
-  return { code: await runRrd(argv, io), out, err };
-}
+const ringtail = ringtailRrd;
 
 function rrdtool(argv: string[]): { code: number; out: string; err: string } {
   const r = spawnSync('rrdtool', argv, { encoding: 'utf8' });

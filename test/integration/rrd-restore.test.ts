@@ -4,25 +4,16 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runRrd } from '../../cli/commands/rrd.js';
 import { BIN, tempDir } from '../helpers/proc.js';
 import { parseFetch, sameValue, scenario } from '../helpers/rrd-gen.js';
+import { ringtailRrd } from '../helpers/rrd-inprocess.js';
 import { hasTool } from '../helpers/tools.js';
 
 function ringtailSync(args: string[], input?: Buffer | string): string {
   return execFileSync(process.execPath, [BIN, 'rrd', ...args], { encoding: 'utf8', input });
 }
 
-/** In-process `ringtail rrd` (the same code the binary runs), to keep the test fast. */
-async function ringtail(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io = {
-    out: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
-    err: { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream,
-  };
-  return { code: await runRrd(argv, io), out, err };
-}
+const ringtail = ringtailRrd;
 
 /** Runs a fetch through both; when rrdtool refuses it (no RRA for that CF), ringtail must too. */
 async function compareFetch(rrdArgv: string[], ringtailArgv: string[], what: string): Promise<void> {
