@@ -11,6 +11,7 @@ import type { Storage } from './storage/types.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { queryRoutes } from './routes/query.js';
+import { alertsPlugin, type AlertsPluginOptions } from './alerts/plugin.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -29,6 +30,8 @@ export interface AppOptions {
   /** largest accepted request body in bytes */
   bodyLimit?: number;
   logger?: FastifyServerOptions['logger'];
+  /** alert rules, notifiers and whether to run the evaluation timers (collector/alerts/) */
+  alerts?: Omit<AlertsPluginOptions, 'dataDir'>;
 }
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
@@ -79,6 +82,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes);
   await app.register(ingestRoutes);
   await app.register(queryRoutes);
+  await app.register(alertsPlugin, { dataDir: options.dataDir, ...options.alerts });
   await app.register(dashboardPlugin);
   return app;
 }

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { AlertsConfig } from './alerts/config.js';
 
 export const LISTEN_PATTERN = '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):([0-9]{1,5})$';
 
@@ -14,6 +15,7 @@ export const CollectorConfig = Type.Object(
       default: 'info',
       description: 'level of the collector log',
     }),
+    alerts: Type.Optional(AlertsConfig),
   },
   { additionalProperties: false },
 );

@@ -20,6 +20,7 @@ export async function startCollector(config: CollectorConfig, logStream?: NodeJS
     storage,
     bodyLimit: config.body_limit,
     logger: logStream ? { level: config.log_level, stream: logStream } : { level: config.log_level },
+    alerts: { config: config.alerts, run: true },
   });
   const { host, port } = parseListen(config.listen);
   try {
