@@ -11,22 +11,22 @@ export const AlertsConfig = Type.Object(
   {
     evaluation_interval_ms: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 10_000, description: 'how often every rule is evaluated' }),
     repeat_interval_s: Type.Integer({ minimum: 1, maximum: 30 * 86400, default: 14_400, description: 'resend a still firing alert after this long' }),
-    external_url: Type.String({ maxLength: 2048, default: '', description: 'base URL of this collector, for externalURL and generatorURL in webhooks' }),
+    external_url: Type.Optional(Type.String({ maxLength: 2048, description: 'base URL of this collector, for externalURL and generatorURL in webhooks' })),
     // Validated by compileRule (collector/alerts/rules.ts) so that errors name the rule and field.
-    rules: Type.Array(Type.Unknown(), { default: [], description: 'alert rules (config file only; see docs/alerts.md)' }),
-    webhooks: Type.Array(WebhookConfig, { default: [], description: 'webhook receivers (config file only; see docs/alerts.md)' }),
+    rules: Type.Optional(Type.Array(Type.Unknown(), { description: 'alert rules (config file only; see docs/alerts.md)' })),
+    webhooks: Type.Optional(Type.Array(WebhookConfig, { description: 'webhook receivers (config file only; see docs/alerts.md)' })),
   },
   { additionalProperties: false, default: {} },
 );
 export type AlertsConfig = Static<typeof AlertsConfig>;
 
-export const DEFAULT_ALERTS: AlertsConfig = { evaluation_interval_ms: 10_000, repeat_interval_s: 14_400, external_url: '', rules: [], webhooks: [] };
+export const DEFAULT_ALERTS: AlertsConfig = { evaluation_interval_ms: 10_000, repeat_interval_s: 14_400 };
 
 /** Rules and notifiers from the configuration; any mistake is a ConfigError naming the key. */
 export function compileAlertsConfig(cfg: AlertsConfig): { rules: CompiledRule[]; notifiers: Notifier[] } {
   const rules: CompiledRule[] = [];
   const names = new Set<string>();
-  cfg.rules.forEach((raw, i) => {
+  (cfg.rules ?? []).forEach((raw, i) => {
     let r: CompiledRule;
     try {
       r = compileRule(raw, '', 'config');
@@ -38,7 +38,7 @@ export function compileAlertsConfig(cfg: AlertsConfig): { rules: CompiledRule[];
     rules.push(r);
   });
   try {
-    return { rules, notifiers: buildNotifiers({ webhooks: cfg.webhooks }, cfg.external_url) };
+    return { rules, notifiers: buildNotifiers({ webhooks: cfg.webhooks ?? [] }, cfg.external_url ?? '') };
   } catch (err) {
     throw new ConfigError("config key 'alerts.webhooks'", (err as Error).message);
   }

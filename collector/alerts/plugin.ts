@@ -34,7 +34,11 @@ export interface AlertsPluginOptions {
 
 export const alertsPlugin = fp<AlertsPluginOptions>(
   async (app: FastifyInstance, opts) => {
-    const cfg: AlertsConfig = { ...DEFAULT_ALERTS, ...opts.config };
+    const cfg: AlertsConfig = {
+      ...opts.config,
+      evaluation_interval_ms: opts.config?.evaluation_interval_ms ?? DEFAULT_ALERTS.evaluation_interval_ms,
+      repeat_interval_s: opts.config?.repeat_interval_s ?? DEFAULT_ALERTS.repeat_interval_s,
+    };
     const { rules, notifiers } = compileAlertsConfig(cfg);
     const store = openAlertStore(opts.dataDir);
     for (const [name, d] of store.disabledNotifiers()) {
