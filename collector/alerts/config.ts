@@ -6,6 +6,7 @@ import { buildNotifiers } from './notifiers/index.js';
 import type { Notifier } from './notifiers/types.js';
 import { WebhookConfig } from './notifiers/webhook.js';
 import { compileRule, type CompiledRule } from './rules.js';
+import { checkFtsQuery } from './sources.js';
 
 export const AlertsConfig = Type.Object(
   {
@@ -30,6 +31,7 @@ export function compileAlertsConfig(cfg: AlertsConfig): { rules: CompiledRule[];
     let r: CompiledRule;
     try {
       r = compileRule(raw, '', 'config');
+      if (r.spec.kind === 'log') checkFtsQuery(r.spec.query);
     } catch (err) {
       throw new ConfigError(`config key 'alerts.rules[${i}]'`, (err as Error).message.replace(/^: /, '').replace(/^\//, ''));
     }
