@@ -58,14 +58,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > limit) {
-        reject(new HttpError(413, `body larger than ${limit} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
+      // Drain a moderately oversized body so the client reads our 413; cut off a flood.
+      if (size > limit * 8) req.destroy();
+      else if (size <= limit) chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => (size > limit ? reject(new HttpError(413, `body larger than ${limit} bytes`)) : resolve(Buffer.concat(chunks))));
     req.on('error', reject);
   });
 }
