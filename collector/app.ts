@@ -11,6 +11,7 @@ import type { Storage } from './storage/types.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { queryRoutes } from './routes/query.js';
+import { metricsPlugin, type MetricsPluginOptions } from './metrics/plugin.js';
 import { alertsPlugin, type AlertsPluginOptions } from './alerts/plugin.js';
 
 declare module 'fastify' {
@@ -30,6 +31,8 @@ export interface AppOptions {
   /** largest accepted request body in bytes */
   bodyLimit?: number;
   logger?: FastifyServerOptions['logger'];
+  /** round-robin metric store and per-metric layouts (collector/metrics) */
+  metrics?: Omit<MetricsPluginOptions, 'dataDir'>;
   /** alert rules, notifiers and whether to run the evaluation timers (collector/alerts/) */
   alerts?: Omit<AlertsPluginOptions, 'dataDir'>;
 }
@@ -82,6 +85,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes);
   await app.register(ingestRoutes);
   await app.register(queryRoutes);
+  await app.register(metricsPlugin, { dataDir: options.dataDir, ...options.metrics });
   await app.register(alertsPlugin, { dataDir: options.dataDir, ...options.alerts });
   await app.register(dashboardPlugin);
   return app;

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { LayoutOverride } from './metrics/layout.js';
 import { AlertsConfig } from './alerts/config.js';
 
 export const LISTEN_PATTERN = '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):([0-9]{1,5})$';
@@ -15,6 +16,14 @@ export const CollectorConfig = Type.Object(
       default: 'info',
       description: 'level of the collector log',
     }),
+    metrics: Type.Optional(
+      Type.Object(
+        {
+          layouts: Type.Optional(Type.Array(LayoutOverride, { maxItems: 1000, description: 'per-metric layouts {match, step?, heartbeat?, rra?}; first match wins' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     alerts: Type.Optional(AlertsConfig),
   },
   { additionalProperties: false },

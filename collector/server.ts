@@ -19,6 +19,7 @@ export async function startCollector(config: CollectorConfig, logStream?: NodeJS
     dataDir: config.data,
     storage,
     bodyLimit: config.body_limit,
+    metrics: { layouts: config.metrics?.layouts },
     logger: logStream ? { level: config.log_level, stream: logStream } : { level: config.log_level },
     alerts: { config: config.alerts, run: true },
   });
