@@ -134,7 +134,7 @@ export class Evaluator {
         return last === null ? null : Math.max(0, (now - last) / 1000);
       }
       case 'check': {
-        const st = src.checkStatus(h.host, r.check);
+        const st = src.checkStatus(h.host, r.check, now);
         return st === null ? null : st === 'down' ? 1 : 0;
       }
     }

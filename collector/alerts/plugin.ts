@@ -7,6 +7,7 @@ import { DEFAULT_ALERTS, compileAlertsConfig, type AlertsConfig } from './config
 import { Evaluator } from './evaluator.js';
 import { OutboxDeliverer } from './outbox.js';
 import { alertRoutes } from './routes.js';
+import { metricServiceSources } from './metric-sources.js';
 import { logStoreSources, type AlertSources } from './sources.js';
 import { openAlertStore, type AlertStore } from './store.js';
 
@@ -45,7 +46,8 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
       const n = notifiers.find((x) => x.name === name);
       if (n && n.target !== d.url) store.enableNotifier(name);
     }
-    const sources = opts.sources ?? logStoreSources(app.storage);
+    // Metric and check rules read the round-robin series when the metrics plugin is there.
+    const sources = opts.sources ?? logStoreSources(app.storage, app.hasDecorator('metrics') ? metricServiceSources(app.metrics) : undefined, app.clock);
     const outbox = new OutboxDeliverer({ store, notifiers, clock: app.clock, events: app.events });
     const evaluator = new Evaluator({
       store,

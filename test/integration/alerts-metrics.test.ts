@@ -1,0 +1,107 @@
+// Metric-threshold and check rules over the real metric path: samples posted to
+// /api/v1/metrics/ingest become round-robin series, and the alert evaluator reads them.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { consolidate } from '../../collector/alerts/metric-sources.js';
+import { METRICS_INGEST_PATH, WIRE_VERSION, type MetricSample } from '../../shared/wire.js';
+import { alertsApp, bearer, FakeClock } from '../helpers/alerts.js';
+import { tempDir } from '../helpers/proc.js';
+
+let dir: { path: string; cleanup(): void };
+let clock: FakeClock;
+let app: FastifyInstance;
+let agent: string;
+
+beforeEach(async () => {
+  dir = tempDir('ringtail-alerts-metrics-');
+  clock = new FakeClock(1_700_000_000_000);
+  app = await alertsApp(dir.path, clock, {
+    rules: [
+      { kind: 'check', name: 'app-down', check: 'app', annotations: { summary: '{{ $labels.host }}: app not running' } },
+      { kind: 'metric', name: 'cpu-high', metric: 'cpu.user', op: 'above', warning: 80, critical: 95, critical_clear: 90, window: '30s' },
+      { kind: 'absence', name: 'no-cpu', metric: 'cpu.user', seconds: 60 },
+    ],
+  });
+  agent = app.storage.tokens.create('agent', 'a', clock.t).token;
+});
+afterEach(async () => {
+  await app.close();
+  dir.cleanup();
+});
+
+async function send(host: string, samples: Array<Omit<MetricSample, 'ts' | 'type'>>) {
+  const res = await app.inject({
+    method: 'POST',
+    url: METRICS_INGEST_PATH,
+    headers: bearer(agent),
+    payload: { version: WIRE_VERSION, agent_id: 'agt_1', host, interval_ms: 10_000, samples: samples.map((s) => ({ ...s, type: 'GAUGE', ts: clock.t })) },
+  });
+  expect(res.statusCode, res.body).toBe(200);
+}
+
+const state = (rule: string) => app.alerts.evaluator.current(clock.t).find((a) => a.rule === rule);
+
+describe('alerts over metric series', () => {
+  it('a process check reading 0 fires at once and resolves when the process is back', async () => {
+    await send('web-1', [{ name: 'check.process.count', value: 1, labels: { check: 'app' } }]);
+    app.alerts.evaluator.cycle();
+    expect(state('app-down')).toBeUndefined();
+    clock.advance(10_000);
+    await send('web-1', [{ name: 'check.process.count', value: 0, labels: { check: 'app' } }]);
+    app.alerts.evaluator.cycle();
+    expect(state('app-down')).toMatchObject({ state: 'firing', severity: 'critical', host: 'web-1', annotations: { summary: 'web-1: app not running' } });
+    clock.advance(10_000);
+    await send('web-1', [{ name: 'check.process.count', value: 2, labels: { check: 'app' } }]);
+    app.alerts.evaluator.cycle();
+    expect(state('app-down')).toBeUndefined();
+    // An HTTP check is read the same way.
+    clock.advance(10_000);
+    await send('web-2', [{ name: 'check.http.up', value: 0, labels: { check: 'app' } }]);
+    app.alerts.evaluator.cycle();
+    expect(app.alerts.evaluator.current(clock.t).filter((a) => a.rule === 'app-down').map((a) => a.host)).toEqual(['web-2']);
+  });
+
+  it('a check result that stopped arriving is no data, not "up"', async () => {
+    await send('web-1', [{ name: 'check.process.count', value: 0, labels: { check: 'app' } }]);
+    app.alerts.evaluator.cycle();
+    expect(state('app-down')?.state).toBe('firing');
+    clock.advance(120_000);
+    app.alerts.evaluator.cycle();
+    expect(state('app-down')).toBeUndefined();
+    // …and the absence rule on the series takes over.
+    expect(state('no-cpu')).toBeUndefined(); // never had cpu.user
+  });
+
+  it('a threshold over a consolidated window, with warning then critical', async () => {
+    const feed = async (values: number[]) => {
+      for (const v of values) {
+        clock.advance(10_000);
+        await send('db-1', [{ name: 'cpu.user', value: v }]);
+      }
+    };
+    await feed([50, 50, 50, 50]);
+    app.alerts.evaluator.cycle();
+    expect(state('cpu-high')).toBeUndefined();
+    await feed([85, 85, 85, 85]);
+    app.alerts.evaluator.cycle();
+    expect(state('cpu-high')).toMatchObject({ state: 'firing', severity: 'warning' });
+    expect(state('cpu-high')!.value).toBeCloseTo(85, 6);
+    await feed([99, 99, 99, 99]);
+    app.alerts.evaluator.cycle();
+    expect(state('cpu-high')).toMatchObject({ state: 'firing', severity: 'critical' });
+    // series absence: the host stops sending
+    clock.advance(61_000);
+    app.alerts.evaluator.cycle();
+    expect(state('no-cpu')).toMatchObject({ state: 'firing', host: 'db-1' });
+  });
+
+  it.each([
+    [[1, null, 3], 'AVERAGE', 2],
+    [[1, null, 3], 'MIN', 1],
+    [[1, null, 3], 'MAX', 3],
+    [[1, 3, null], 'LAST', 3],
+    [[null, null], 'AVERAGE', null],
+  ] as const)('consolidate(%j, %s) = %s', (values, cf, want) => {
+    expect(consolidate([...values], cf)).toBe(want);
+  });
+});
