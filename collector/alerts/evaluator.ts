@@ -195,8 +195,6 @@ export class Evaluator {
           value = null;
         }
         apply(rule, h.host, value);
-        const k = key(rule.name, h.host);
-        if (this.states.has(k)) this.seenInCycle.set(k, cycle);
       }
       if (error !== null && this.ruleErrors.get(rule.name) !== error) {
         this.o.events.emit('alerts.rule.error', { rule: rule.name, error }, 'warn');
