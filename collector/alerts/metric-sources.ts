@@ -56,8 +56,11 @@ export function metricServiceSources(svc: MetricService): MetricSources {
       return data ? consolidate(data.values, cf) : null;
     },
     seriesLastUpdate(host, metric) {
-      const e = svc.list(host).find((s) => s.metric === metric);
-      return e ? e.last_update : null;
+      try {
+        return svc.store.info(seriesName(host, metric)).state.lastUp * 1000;
+      } catch {
+        return null; // no such series
+      }
     },
     checkStatus(host, check, now) {
       // the agent's label sanitising (agent/metrics/types.ts labelValue)
