@@ -63,6 +63,8 @@ export class Evaluator {
   private cycleNo = 0;
   readonly ruleErrors = new Map<string, string>();
   lastCycle: CycleStats | null = null;
+  /** bumped on every rule change, so derived views (what series to keep) can be cached */
+  version = 0;
 
   constructor(private readonly o: EvaluatorOptions) {
     for (const r of o.configRules) this.rules.set(r.name, r);
@@ -85,6 +87,7 @@ export class Evaluator {
   setRule(rule: CompiledRule): void {
     this.retired.delete(rule.name);
     this.rules.set(rule.name, rule);
+    this.version++;
   }
 
   removeRule(name: string): void {
@@ -92,6 +95,7 @@ export class Evaluator {
     if (!r) return;
     this.rules.delete(name);
     this.retired.set(name, r);
+    this.version++;
     this.ruleErrors.delete(name);
   }
 

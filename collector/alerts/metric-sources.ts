@@ -1,17 +1,21 @@
-// Alert data from the collector's metric series (collector/metrics over the round-robin store):
-// windows consolidated from rrdtool fetch rows, and check results from the last raw value a
-// series received (rrdtool's last_ds), so a dead process is seen at the agent's next sample
-// rather than when the step's row completes.
-import { metricKey, seriesName } from '../metrics/key.js';
+// Alert data from the collector's metric series (collector/metrics over the round-robin store).
+// Windows and check results are read from the recent samples kept in memory (recent-samples.ts);
+// a series not seen since the collector started is seeded once from the store (rrdtool fetch rows
+// and the last raw value, last_ds), so a restart neither loses a firing metric alert nor makes
+// every cycle pay for fetches.
 import type { MetricService } from '../metrics/service.js';
+import { metricKey, seriesName } from '../metrics/key.js';
+import type { RecentSamples } from './recent-samples.js';
 import type { AlertSources, CF, HostSeen } from './sources.js';
 
 export type MetricSources = Pick<AlertSources, 'seriesWindow' | 'seriesLastUpdate' | 'checkStatus'> & { hosts(now: number): HostSeen[] };
 
 /** Check metrics as the agent names them (agent/checks/): value < 1 means down. */
 const CHECK_SERIES = ['check.process.count', 'check.http.up', 'check.tcp.up'];
-/** A last value older than this many steps (and at least a minute) counts as no data. */
-const FRESH_STEPS = 3;
+/** A last value older than this many intervals (and at least a minute) counts as no data. */
+const FRESH_INTERVALS = 3;
+/** How far back a series is seeded from the store. */
+const SEED_MS = 15 * 60_000;
 
 export function consolidate(values: Array<number | null>, cf: CF): number | null {
   const known = values.filter((v): v is number => v !== null && !Number.isNaN(v));
@@ -28,45 +32,52 @@ export function consolidate(values: Array<number | null>, cf: CF): number | null
   }
 }
 
-export function metricServiceSources(svc: MetricService): MetricSources {
-  const lastValue = (host: string, key: string, now: number): number | null => {
-    let info;
+export function metricServiceSources(svc: MetricService, recent: RecentSamples): MetricSources {
+  const seed = (host: string, key: string, now: number) => {
+    if (recent.has(host, key)) return;
+    const points: Array<{ t: number; v: number }> = [];
+    let step = 10_000;
     try {
-      info = svc.store.info(seriesName(host, key));
+      const data = svc.fetch(host, key, 'AVERAGE', now - SEED_MS, now);
+      if (data) {
+        step = data.step;
+        data.values.forEach((v, i) => {
+          if (v !== null) points.push({ t: data.start + (i + 1) * data.step, v });
+        });
+        const info = svc.store.info(seriesName(host, key));
+        const last = Number(info.state.ds[0]?.lastDs);
+        const at = info.state.lastUp * 1000;
+        // For a gauge the last raw value is the freshest truth (a check that just read 0).
+        if (info.def.ds[0]?.type === 'GAUGE' && Number.isFinite(last) && at > (points[points.length - 1]?.t ?? -Infinity)) points.push({ t: at, v: last });
+      }
     } catch {
-      return null;
+      // a series the store cannot read counts as no data
     }
-    const fresh = Math.max(FRESH_STEPS * info.def.step * 1000, 60_000);
-    if (now - info.state.lastUp * 1000 > fresh) return null;
-    const v = Number(info.state.ds[0]?.lastDs);
-    return Number.isFinite(v) ? v : null;
+    recent.seed(host, key, points, step);
+  };
+  const fresh = (host: string, key: string, now: number): number | null => {
+    seed(host, key, now);
+    const last = recent.last(host, key);
+    if (!last || Number.isNaN(last.v)) return null;
+    return now - last.t > Math.max(FRESH_INTERVALS * last.intervalMs, 60_000) ? null : last.v;
   };
   return {
     hosts(now) {
       return svc.hosts(now).map((h) => ({ host: h.host, lastSeen: Math.max(h.last_sample, h.last_seen ?? 0) || null }));
     },
     seriesWindow(host, metric, cf, windowSec, now) {
-      if (cf === 'LAST') return lastValue(host, metric, now);
-      let data;
-      try {
-        data = svc.fetch(host, metric, cf, now - windowSec * 1000, now);
-      } catch {
-        return null;
-      }
-      return data ? consolidate(data.values, cf) : null;
+      seed(host, metric, now);
+      return consolidate(recent.window(host, metric, now - windowSec * 1000, now), cf);
     },
     seriesLastUpdate(host, metric) {
-      try {
-        return svc.store.info(seriesName(host, metric)).state.lastUp * 1000;
-      } catch {
-        return null; // no such series
-      }
+      seed(host, metric, Date.now());
+      return recent.last(host, metric)?.t ?? null;
     },
     checkStatus(host, check, now) {
       // the agent's label sanitising (agent/metrics/types.ts labelValue)
       const label = check.replace(/[{},=\s"\\]/g, '_').slice(0, 256);
       for (const name of CHECK_SERIES) {
-        const v = lastValue(host, metricKey(name, { check: label }), now);
+        const v = fresh(host, metricKey(name, { check: label }), now);
         if (v !== null) return v < 1 ? 'down' : 'up';
       }
       return null;

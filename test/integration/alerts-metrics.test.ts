@@ -29,12 +29,12 @@ afterEach(async () => {
   dir.cleanup();
 });
 
-async function send(host: string, samples: Array<Omit<MetricSample, 'ts' | 'type'>>) {
+async function send(host: string, samples: Array<Omit<MetricSample, 'ts' | 'type'> & { type?: MetricSample['type'] }>) {
   const res = await app.inject({
     method: 'POST',
     url: METRICS_INGEST_PATH,
     headers: bearer(agent),
-    payload: { version: WIRE_VERSION, agent_id: 'agt_1', host, interval_ms: 10_000, samples: samples.map((s) => ({ ...s, type: 'GAUGE', ts: clock.t })) },
+    payload: { version: WIRE_VERSION, agent_id: 'agt_1', host, interval_ms: 10_000, samples: samples.map((s) => ({ type: 'GAUGE', ...s, ts: clock.t })) },
   });
   expect(res.statusCode, res.body).toBe(200);
 }
@@ -93,6 +93,45 @@ describe('alerts over metric series', () => {
     clock.advance(61_000);
     app.alerts.evaluator.cycle();
     expect(state('no-cpu')).toMatchObject({ state: 'firing', host: 'db-1' });
+  });
+
+  it('a firing metric or check alert survives a collector restart (windows seeded from the store)', async () => {
+    for (let i = 0; i < 6; i++) {
+      clock.advance(10_000);
+      await send('db-1', [
+        { name: 'cpu.user', value: 99 },
+        { name: 'check.process.count', value: 0, labels: { check: 'app' } },
+      ]);
+    }
+    app.alerts.evaluator.cycle();
+    expect(state('cpu-high')).toMatchObject({ state: 'firing', severity: 'critical' });
+    expect(state('app-down')).toMatchObject({ state: 'firing' });
+    await app.close();
+    clock.advance(5000);
+    app = await alertsApp(dir.path, clock, {
+      rules: [
+        { kind: 'check', name: 'app-down', check: 'app' },
+        { kind: 'metric', name: 'cpu-high', metric: 'cpu.user', op: 'above', warning: 80, critical: 95, critical_clear: 90, window: '30s' },
+      ],
+    });
+    expect(app.alerts.evaluator.cycle()).toMatchObject({ transitions: 0 });
+    expect(state('cpu-high')).toMatchObject({ state: 'firing', severity: 'critical' });
+    expect(state('cpu-high')!.value).toBeGreaterThan(95);
+    expect(state('app-down')).toMatchObject({ state: 'firing' });
+  });
+
+  it('counters are rules on their per-second rate', async () => {
+    await app.close();
+    app = await alertsApp(dir.path, clock, { rules: [{ kind: 'metric', name: 'rx', metric: 'net.rx_bytes{interface=eth0}', op: 'above', critical: 1000, window: '20s' }] });
+    agent = app.storage.tokens.create('agent', 'a', clock.t).token;
+    let bytes = 1_000_000;
+    for (const rate of [100, 100, 100, 5000, 5000]) {
+      clock.advance(10_000);
+      bytes += rate * 10;
+      await send('web-1', [{ name: 'net.rx_bytes', type: 'DERIVE', value: bytes, labels: { interface: 'eth0' } }]);
+    }
+    app.alerts.evaluator.cycle();
+    expect(state('rx')).toMatchObject({ state: 'firing', value: 5000 });
   });
 
   it.each([
