@@ -125,7 +125,8 @@ export class Evaluator {
     };
   }
 
-  private valueOf(rule: CompiledRule, h: HostSeen, now: number): number | null {
+  /** undefined: the source cannot answer yet (warming up), the instance is left as it is */
+  private valueOf(rule: CompiledRule, h: HostSeen, now: number): number | null | undefined {
     const r = rule.spec;
     const src = this.o.sources;
     switch (r.kind) {
@@ -134,12 +135,12 @@ export class Evaluator {
       case 'log':
         return src.countLogs(r.query, h.host, now - rule.windowMs, Math.min(1000, Math.max(100, r.min_count ?? 1)));
       case 'absence': {
-        const last = r.source !== undefined ? src.lastLogAt(h.host, r.source) : r.metric !== undefined ? src.seriesLastUpdate(h.host, r.metric) : h.lastSeen;
-        return last === null ? null : Math.max(0, (now - last) / 1000);
+        const last = r.source !== undefined ? src.lastLogAt(h.host, r.source) : r.metric !== undefined ? src.seriesLastUpdate(h.host, r.metric, now) : h.lastSeen;
+        return last === null || last === undefined ? last : Math.max(0, (now - last) / 1000);
       }
       case 'check': {
         const st = src.checkStatus(h.host, r.check, now);
-        return st === null ? null : st === 'down' ? 1 : 0;
+        return st === null || st === undefined ? st : st === 'down' ? 1 : 0;
       }
     }
   }
@@ -190,13 +191,18 @@ export class Evaluator {
       let error: string | null = null;
       for (const h of targets) {
         instances++;
-        let value: number | null;
+        let value: number | null | undefined;
         try {
           value = this.valueOf(rule, h, now);
         } catch (err) {
           if (!(err instanceof SourceError)) throw err;
           error = err.message;
           value = null;
+        }
+        if (value === undefined) {
+          const k = key(rule.name, h.host);
+          if (this.states.has(k)) this.seenInCycle.set(k, cycle);
+          continue;
         }
         apply(rule, h.host, value);
       }

@@ -16,6 +16,8 @@ const CHECK_SERIES = ['check.process.count', 'check.http.up', 'check.tcp.up'];
 const FRESH_INTERVALS = 3;
 /** How far back a series is seeded from the store. */
 const SEED_MS = 15 * 60_000;
+/** Store reads per evaluation cycle are bounded (a fetch costs ~1 ms): the rest waits a cycle. */
+const SEED_BUDGET_MS = 200;
 
 export function consolidate(values: Array<number | null>, cf: CF): number | null {
   const known = values.filter((v): v is number => v !== null && !Number.isNaN(v));
@@ -32,9 +34,18 @@ export function consolidate(values: Array<number | null>, cf: CF): number | null
   }
 }
 
-export function metricServiceSources(svc: MetricService, recent: RecentSamples): MetricSources {
-  const seed = (host: string, key: string, now: number) => {
-    if (recent.has(host, key)) return;
+export function metricServiceSources(svc: MetricService, recent: RecentSamples, budgetMs = SEED_BUDGET_MS): MetricSources {
+  let budgetAt = -1;
+  let spent = 0;
+  /** false when the series is not in memory and this cycle's budget for store reads is spent */
+  const seed = (host: string, key: string, now: number): boolean => {
+    if (recent.has(host, key)) return true;
+    if (now !== budgetAt) {
+      budgetAt = now;
+      spent = 0;
+    }
+    if (spent > 0 && spent >= budgetMs) return false; // at least one read per cycle, so it always progresses
+    const started = performance.now();
     const points: Array<{ t: number; v: number }> = [];
     let step = 10_000;
     try {
@@ -54,9 +65,11 @@ export function metricServiceSources(svc: MetricService, recent: RecentSamples):
       // a series the store cannot read counts as no data
     }
     recent.seed(host, key, points, step);
+    spent += performance.now() - started;
+    return true;
   };
-  const fresh = (host: string, key: string, now: number): number | null => {
-    seed(host, key, now);
+  const fresh = (host: string, key: string, now: number): number | null | undefined => {
+    if (!seed(host, key, now)) return undefined;
     const last = recent.last(host, key);
     if (!last || Number.isNaN(last.v)) return null;
     return now - last.t > Math.max(FRESH_INTERVALS * last.intervalMs, 60_000) ? null : last.v;
@@ -66,11 +79,11 @@ export function metricServiceSources(svc: MetricService, recent: RecentSamples):
       return svc.hosts(now).map((h) => ({ host: h.host, lastSeen: Math.max(h.last_sample, h.last_seen ?? 0) || null }));
     },
     seriesWindow(host, metric, cf, windowSec, now) {
-      seed(host, metric, now);
+      if (!seed(host, metric, now)) return undefined;
       return consolidate(recent.window(host, metric, now - windowSec * 1000, now), cf);
     },
-    seriesLastUpdate(host, metric) {
-      seed(host, metric, Date.now());
+    seriesLastUpdate(host, metric, now) {
+      if (!seed(host, metric, now)) return undefined;
       return recent.last(host, metric)?.t ?? null;
     },
     checkStatus(host, check, now) {
@@ -78,6 +91,7 @@ export function metricServiceSources(svc: MetricService, recent: RecentSamples):
       const label = check.replace(/[{},=\s"\\]/g, '_').slice(0, 256);
       for (const name of CHECK_SERIES) {
         const v = fresh(host, metricKey(name, { check: label }), now);
+        if (v === undefined) return undefined;
         if (v !== null) return v < 1 ? 'down' : 'up';
       }
       return null;

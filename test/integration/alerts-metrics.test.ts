@@ -144,3 +144,22 @@ describe('alerts over metric series', () => {
     expect(consolidate([...values], cf)).toBe(want);
   });
 });
+
+describe('store reads after a restart are bounded per cycle', () => {
+  it('instances not yet read keep their state and are read on later cycles', async () => {
+    const { metricServiceSources } = await import('../../collector/alerts/metric-sources.js');
+    const { RecentSamples } = await import('../../collector/alerts/recent-samples.js');
+    for (let i = 0; i < 3; i++) {
+      clock.advance(10_000);
+      for (const h of ['a', 'b', 'c']) await send(h, [{ name: 'cpu.user', value: 99 }]);
+    }
+    // a zero budget: the first read of a cycle still happens, the others wait
+    const src = metricServiceSources(app.metrics, new RecentSamples(() => ({ keys: new Set(['cpu.user']), keepMs: 60_000 })), 0);
+    const now = clock.t;
+    const got = ['a', 'b', 'c'].map((h) => src.seriesWindow(h, 'cpu.user', 'AVERAGE', 30, now));
+    expect(got[0]).toBeCloseTo(99, 6);
+    expect(got.slice(1)).toEqual([undefined, undefined]);
+    expect(src.seriesWindow('b', 'cpu.user', 'AVERAGE', 30, now + 1)).toBeCloseTo(99, 6);
+    expect(src.seriesWindow('a', 'cpu.user', 'AVERAGE', 30, now + 1)).toBeCloseTo(99, 6);
+  });
+});
