@@ -5,9 +5,11 @@
 //  1. ms per evaluation cycle: quiet (few crossings) and stormy (10% of the rules change state);
 //  2. delay from a threshold crossing to the webhook's arrival, with the real timers at the
 //     configured evaluation interval (expect about interval/2 + cycle + delivery).
-// Values come from an in-memory source, so the figures are the evaluator's, state store's and
-// outbox's cost, not a metric store's. No peer runs side by side: neither Prometheus nor
-// Alertmanager is installed here (see BENCHMARKS.md).
+// Parts 1 and 2 take values from an in-memory source (the evaluator's, state store's and
+// outbox's cost); part 3 (`--rrd-runs`, default 1) runs the same rules over the real metric path:
+// samples through MetricService.ingest into the round-robin store, read back by the alerts'
+// recent-sample cache, plus the first cycle after a restart (reads from the store, bounded).
+// No peer runs side by side: neither Prometheus nor Alertmanager is installed here.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
