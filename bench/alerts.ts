@@ -174,7 +174,7 @@ async function rrdRun(nRules: number, nHosts: number): Promise<RrdResult> {
     for (const h of hosts) {
       const samples = [];
       for (let m = 0; m < perHost; m++) samples.push({ name: `m${m}`, type: 'GAUGE' as const, ts: clock.t, value: values.get(`${h} m${m}`)! });
-      app.metrics.ingest({ version: 1, agent_id: `agt_${h}`, host: h, interval_ms: 10_000, samples }, clock.t);
+      app.hostMetrics.ingest({ version: 1, agent_id: `agt_${h}`, host: h, interval_ms: 10_000, samples }, clock.t);
     }
   };
   const setup = performance.now();

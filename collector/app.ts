@@ -11,7 +11,8 @@ import type { Storage } from './storage/types.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { queryRoutes } from './routes/query.js';
-import { metricsPlugin, type MetricsPluginOptions } from './metrics/plugin.js';
+import { syslogPlugin, type SyslogOptions, type SyslogTuning } from './receivers/syslog/index.js';
+import { hostMetricsPlugin, type HostMetricsPluginOptions } from './metrics/plugin.js';
 import { alertsPlugin, type AlertsPluginOptions } from './alerts/plugin.js';
 
 declare module 'fastify' {
@@ -31,8 +32,10 @@ export interface AppOptions {
   /** largest accepted request body in bytes */
   bodyLimit?: number;
   logger?: FastifyServerOptions['logger'];
+  /** syslog receiver; its sockets open only on app.syslog.start() (server.ts, or a test) */
+  syslog?: Partial<SyslogOptions> & { tuning?: SyslogTuning };
   /** round-robin metric store and per-metric layouts (collector/metrics) */
-  metrics?: Omit<MetricsPluginOptions, 'dataDir'>;
+  hostMetrics?: Omit<HostMetricsPluginOptions, 'dataDir'>;
   /** alert rules, notifiers and whether to run the evaluation timers (collector/alerts/) */
   alerts?: Omit<AlertsPluginOptions, 'dataDir'>;
 }
@@ -85,8 +88,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes);
   await app.register(ingestRoutes);
   await app.register(queryRoutes);
-  await app.register(metricsPlugin, { dataDir: options.dataDir, ...options.metrics });
+  await app.register(hostMetricsPlugin, { dataDir: options.dataDir, ...options.hostMetrics });
   await app.register(alertsPlugin, { dataDir: options.dataDir, ...options.alerts });
   await app.register(dashboardPlugin);
+  await app.register(syslogPlugin, { syslog: options.syslog, tuning: options.syslog?.tuning });
   return app;
 }

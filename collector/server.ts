@@ -19,13 +19,15 @@ export async function startCollector(config: CollectorConfig, logStream?: NodeJS
     dataDir: config.data,
     storage,
     bodyLimit: config.body_limit,
-    metrics: { layouts: config.metrics?.layouts },
+    hostMetrics: { layouts: config.metrics?.layouts },
     logger: logStream ? { level: config.log_level, stream: logStream } : { level: config.log_level },
+    syslog: config.syslog,
     alerts: { config: config.alerts, run: true },
   });
   const { host, port } = parseListen(config.listen);
   try {
     await app.listen({ host, port });
+    await app.syslog.start();
   } catch (err) {
     await app.close();
     storage.close();

@@ -1,6 +1,5 @@
 // Wiring for the CLI: the configured families and checks, one runner. The agent's own event
 // counts become self-metrics through `snapshot`, read only — the log side is not touched.
-import type { EventSink } from '../../shared/events.js';
 import { createEvents } from '../../shared/events.js';
 import type { Logger } from '../../shared/logger.js';
 import { createChecks } from '../checks/index.js';
@@ -11,8 +10,8 @@ import { MetricsRunner } from './runner.js';
 export interface MetricsDeps {
   log: Logger;
   agentId: string | (() => string);
-  /** the log agent's events (lines read, shipped, …), if it is running */
-  agentEvents?: Pick<EventSink, 'snapshot'>;
+  /** the log agent's own figures (lines read, shipped, filtered, spool bytes, lag …), read only */
+  agentStats?: () => Record<string, number>;
   clock?: () => number;
 }
 
@@ -22,7 +21,7 @@ export function createMetricsRunner(config: AgentConfig, deps: MetricsDeps): Met
   const events = createEvents(deps.log);
   const checks = createChecks(config.checks, events);
   let runner: MetricsRunner | null = null;
-  const snapshot = () => ({ ...deps.agentEvents?.snapshot(), ...events.snapshot(), ...runner?.levels() });
+  const snapshot = () => ({ ...deps.agentStats?.(), ...events.snapshot(), ...runner?.levels() });
   const families = createFamilies(config.metrics.families, { snapshot });
   runner = new MetricsRunner({
     collector: config.collector,

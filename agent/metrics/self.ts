@@ -1,11 +1,11 @@
-// The agent's own figures as metrics: whatever its event sink counts (lines read, shipped,
-// filtered, failures …) plus its CPU and memory. Events are cumulative counts, so they travel as
+// The agent's own figures as metrics: whatever its stats or event sink count (lines read,
+// shipped, filtered, failures …) plus its CPU and memory. Events are cumulative counts, so they travel as
 // DERIVE; a figure that is a level rather than a count (spool bytes, shipping lag, age of the
 // last acknowledgement) is recognised by its unit suffix and travels as GAUGE.
 import { derive, gauge, type MetricSource, type Sample } from './types.js';
 
 /** Snapshot names ending like this are levels, not counts. */
-const GAUGE_SUFFIX = /(?:[._](?:bytes|ms|seconds|s|lag|age|pending|queued|files|gauge))$/;
+const GAUGE_SUFFIX = /(?:[._](?:bytes|ms|seconds|s|lag|age|pending|queued|records|files|gauge))$/;
 
 export function selfMetricName(event: string): string | null {
   const name = 'agent.' + event.toLowerCase().replace(/[^a-z0-9_.]/g, '_').replace(/\.{2,}/g, '.').replace(/^\.|\.$/g, '');
@@ -18,6 +18,8 @@ export function selfSamples(snapshot: Record<string, number>): Sample[] {
     const name = selfMetricName(event);
     if (!name || !Number.isFinite(value)) continue;
     const isGauge = GAUGE_SUFFIX.test(event);
+    // A negative level (age of an acknowledgement that never came: -1) is unknown, not a value.
+    if (isGauge && value < 0) continue;
     out.push(isGauge ? gauge(name, value) : derive(name, Math.round(value)));
   }
   return out;

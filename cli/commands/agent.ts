@@ -13,7 +13,9 @@ export const agentCommand: Command = {
     withOptions<AgentConfig>('ringtail agent --collector URL --token T --watch GLOB [options]', agentCommand.summary, AgentConfig, argv, async (config) => {
       const log = createLogger(process.stderr, 'info', { component: 'agent', host: config.host });
       const agent = new Agent(config, { log });
-      const metrics = createMetricsRunner(config, { log, agentId: () => loadState(config.state).agent_id, agentEvents: agent.events });
+      // The agent's stats() (counters and gauges) when it has them, its event counts otherwise.
+      const agentStats = () => (agent as { stats?: () => Record<string, number> }).stats?.() ?? agent.events.snapshot();
+      const metrics = createMetricsRunner(config, { log, agentId: () => loadState(config.state).agent_id, agentStats });
       await agent.start();
       metrics?.start();
       await untilSignal();

@@ -71,8 +71,8 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
       return wanted.value;
     });
     let metricSources: MetricSources | undefined;
-    if (app.hasDecorator('metrics')) {
-      const svc = app.metrics;
+    if (app.hasDecorator('hostMetrics')) {
+      const svc = app.hostMetrics;
       metricSources = metricServiceSources(svc, recent);
       // Fed after each durable ingest, whatever route or caller did it.
       const ingest = svc.ingest.bind(svc);

@@ -1,5 +1,5 @@
 // The metrics plugin: opens the round-robin store next to the log database (or takes one given),
-// decorates `app.metrics`, registers the metric routes, closes the store with the app.
+// decorates `app.hostMetrics`, registers the metric routes, closes the store with the app.
 import { join } from 'node:path';
 import fp from 'fastify-plugin';
 import { openRrdStore } from '../rrd/sqlite-store.js';
@@ -10,11 +10,12 @@ import { MetricService } from './service.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    metrics: MetricService;
+    /** host metrics as round-robin series (not the collector's own Prometheus metrics) */
+    hostMetrics: MetricService;
   }
 }
 
-export interface MetricsPluginOptions {
+export interface HostMetricsPluginOptions {
   dataDir: string;
   /** an open store (tests, other backends); the app then does not close it */
   store?: RrdStore;
@@ -24,13 +25,13 @@ export interface MetricsPluginOptions {
 
 export const METRICS_DB = 'metrics.db';
 
-export const metricsPlugin = fp<MetricsPluginOptions>(
+export const hostMetricsPlugin = fp<HostMetricsPluginOptions>(
   async (app, opts) => {
     const layouts = createLayouts(opts.layouts);
     const store = opts.store ?? openRrdStore(join(opts.dataDir, METRICS_DB), { create: true });
-    app.decorate('metrics', new MetricService(store, layouts));
+    app.decorate('hostMetrics', new MetricService(store, layouts));
     if (!opts.store) app.addHook('onClose', async () => store.close());
     await app.register(metricRoutes);
   },
-  { name: 'ringtail-metrics', dependencies: ['ringtail-auth'] },
+  { name: 'ringtail-host-metrics', dependencies: ['ringtail-auth'] },
 );

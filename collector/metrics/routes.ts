@@ -45,23 +45,23 @@ export const metricRoutes: FastifyPluginAsync = async (app) => {
   app.post(METRICS_INGEST_PATH, { config: { roles: INGESTERS } }, async (req) => {
     const batch = validateMetricBatch(req.body);
     const started = performance.now();
-    const ack = app.metrics.ingest(batch, app.clock());
-    app.events.emit('metrics.ingest', { host: batch.host, ...ack, ms: +(performance.now() - started).toFixed(2) }, 'debug');
-    app.events.add('metrics.samples', ack.accepted);
-    app.events.add('metrics.duplicates', ack.duplicates);
-    if (ack.created > 0) app.events.emit('metrics.series_created', { host: batch.host, created: ack.created });
+    const ack = app.hostMetrics.ingest(batch, app.clock());
+    app.events.emit('host_metrics.ingest', { host: batch.host, ...ack, ms: +(performance.now() - started).toFixed(2) }, 'debug');
+    app.events.add('host_metrics.samples', ack.accepted);
+    app.events.add('host_metrics.duplicates', ack.duplicates);
+    if (ack.created > 0) app.events.emit('host_metrics.series_created', { host: batch.host, created: ack.created });
     return ack;
   });
 
   app.get<{ Querystring: Static<typeof ListQuery> }>('/api/v1/metrics', { schema: { querystring: ListQuery }, config: { roles: READERS } }, async (req) => ({
-    items: app.metrics.list(req.query.host),
+    items: app.hostMetrics.list(req.query.host),
   }));
 
-  app.get('/api/v1/metrics/hosts', { config: { roles: READERS } }, async () => ({ items: app.metrics.hosts(app.clock()) }));
+  app.get('/api/v1/metrics/hosts', { config: { roles: READERS } }, async () => ({ items: app.hostMetrics.hosts(app.clock()) }));
 
   app.delete<{ Querystring: Static<typeof HostQuery> }>('/api/v1/metrics', { schema: { querystring: HostQuery }, config: { roles: ['admin'] } }, async (req) => {
-    const deleted = app.metrics.withdraw(req.query.host);
-    if (deleted > 0) app.events.emit('metrics.host_withdrawn', { host: req.query.host, series: deleted });
+    const deleted = app.hostMetrics.withdraw(req.query.host);
+    if (deleted > 0) app.events.emit('host_metrics.host_withdrawn', { host: req.query.host, series: deleted });
     return { host: req.query.host, deleted };
   });
 
@@ -71,7 +71,7 @@ export const metricRoutes: FastifyPluginAsync = async (app) => {
     const end = parseTimeParam('end', q.end) ?? app.clock();
     const start = parseTimeParam('start', q.start) ?? end - DAY_MS;
     if (start >= end) throw new RingtailError(ErrorCodes.BAD_QUERY, `start (${start}) must be before end (${end})`);
-    const data = app.metrics.fetch(q.host, q.metric, q.cf, start, end, q.resolution);
+    const data = app.hostMetrics.fetch(q.host, q.metric, q.cf, start, end, q.resolution);
     if (!data) throw new RingtailError(ErrorCodes.NOT_FOUND, `no series '${q.metric}' for host '${q.host}' (GET /api/v1/metrics?host= lists them)`, 404);
     return data;
   });

@@ -3,16 +3,16 @@
 // `lo`'s receive and transmit bytes. The rate is the counter delta over the elapsed time, as
 // the collector's DERIVE series computes it.
 import { execFileSync } from 'node:child_process';
-import { existsSync, realpathSync, statSync } from 'node:fs';
 import { createServer, connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { diskIoFamily } from '../../agent/metrics/disk-io.js';
 import { networkFamily } from '../../agent/metrics/network.js';
 import type { Sample } from '../../agent/metrics/types.js';
 import { hasTool } from '../helpers/tools.js';
 import { tempDir } from '../helpers/proc.js';
+import { findDisk } from '../helpers/disk.js';
 
 const MiB = 1024 * 1024;
 
@@ -20,28 +20,16 @@ function find(samples: Sample[], name: string, key: string, label: string): numb
   return samples.find((s) => s.name === name && s.labels?.[key] === label)?.value;
 }
 
-/** The whole disk under a directory, or why there is none (tmpfs, overlay …). */
-function diskOf(dir: string): { name: string } | { why: string } {
-  const dev = statSync(dir).dev;
-  const major = Math.floor(dev / 256) & 0xfff;
-  const minor = (dev & 0xff) | ((Math.floor(dev / 4096) & ~0xff) >>> 0);
-  if (major === 0) return { why: `${dir} is on an anonymous device (tmpfs, overlay, btrfs subvolume)` };
-  const sys = `/sys/dev/block/${major}:${minor}`;
-  if (!existsSync(sys)) return { why: `${sys} does not exist` };
-  const real = realpathSync(sys);
-  return { name: existsSync(join(sys, 'partition')) ? basename(dirname(real)) : basename(real) };
-}
-
-const candidates = [tmpdir(), process.cwd()];
-const disk = candidates.map((d) => ({ dir: d, disk: diskOf(d) })).find((c) => 'name' in c.disk);
+const disk = findDisk([tmpdir(), process.cwd()]);
+if ('why' in disk) console.warn(`skipping the disk traffic test: ${disk.why}`);
 
 describe.skipIf(!hasTool('dd', 'coreutils'))('disk I/O: known writes', () => {
-  it.skipIf(!disk)(`32 MiB written with O_DIRECT appear in the disk's write bytes (${disk ? (disk.disk as { name: string }).name : candidates.map((d) => diskOf(d)).map((x) => ('why' in x ? x.why : '')).join('; ')})`, async () => {
-    const device = (disk!.disk as { name: string }).name;
+  it.skipIf('why' in disk)(`32 MiB written with O_DIRECT appear in the disk's write bytes (${'name' in disk ? disk.name : 'no disk'})`, async () => {
+    const { dir: where, name: device } = disk as { dir: string; name: string };
     const dir = tempDir('ringtail-dio-');
     try {
       // tempDir is under tmpdir(); when the disk was found under cwd, write there instead.
-      const target = disk!.dir === tmpdir() ? join(dir.path, 'blob') : join(process.cwd(), `.ringtail-dio-${process.pid}`);
+      const target = where === tmpdir() ? join(dir.path, 'blob') : join(where, `.ringtail-dio-${process.pid}`);
       const fam = diskIoFamily();
       const t0 = Date.now();
       const before = (await fam.collect(t0)) as Sample[];

@@ -154,7 +154,7 @@ describe('store reads after a restart are bounded per cycle', () => {
       for (const h of ['a', 'b', 'c']) await send(h, [{ name: 'cpu.user', value: 99 }]);
     }
     // a zero budget: the first read of a cycle still happens, the others wait
-    const src = metricServiceSources(app.metrics, new RecentSamples(() => ({ keys: new Set(['cpu.user']), keepMs: 60_000 })), 0);
+    const src = metricServiceSources(app.hostMetrics, new RecentSamples(() => ({ keys: new Set(['cpu.user']), keepMs: 60_000 })), 0);
     const now = clock.t;
     const got = ['a', 'b', 'c'].map((h) => src.seriesWindow(h, 'cpu.user', 'AVERAGE', 30, now));
     expect(got[0]).toBeCloseTo(99, 6);

@@ -180,7 +180,7 @@ describe('metric layouts and restarts', () => {
     const dir = tempDir('ringtail-mlayout-');
     try {
       const layouts = [{ match: 'check.*', step: 60, rra: ['AVERAGE:0.5:1:1440', 'MAX:0.5:60:24'] }];
-      let app = await buildApp({ dataDir: dir.path, clock: () => T0, metrics: { layouts } });
+      let app = await buildApp({ dataDir: dir.path, clock: () => T0, hostMetrics: { layouts } });
       const token = app.storage.tokens.create('admin', 't', T0).token;
       const h = { authorization: `Bearer ${token}` };
       const res = await app.inject({
@@ -190,7 +190,7 @@ describe('metric layouts and restarts', () => {
         payload: batch([{ name: 'check.http.up', labels: { check: 'web' }, ts: T0, value: 1 }, { ts: T0, value: 1 }]),
       });
       expect(res.statusCode, res.body).toBe(200);
-      const defs = app.metrics.store.list().map((n) => [n, app.metrics.store.info(n).def]);
+      const defs = app.hostMetrics.store.list().map((n) => [n, app.hostMetrics.store.info(n).def]);
       const check = defs.find(([n]) => String(n).includes('check.http.up'))![1] as { step: number; rra: unknown[]; ds: Array<{ heartbeat: number }> };
       expect(check.step).toBe(60);
       expect(check.rra).toHaveLength(2);
@@ -202,7 +202,7 @@ describe('metric layouts and restarts', () => {
       ]);
       await app.close();
       app = await buildApp({ dataDir: dir.path, clock: () => T0 + 10_000 });
-      expect(app.metrics.list().map((e) => e.metric)).toEqual(['check.http.up{check=web}', 'load.1']);
+      expect(app.hostMetrics.list().map((e) => e.metric)).toEqual(['check.http.up{check=web}', 'load.1']);
       // the restarted collector still knows the last update: a redelivery is a duplicate
       const again = await app.inject({ method: 'POST', url: '/api/v1/metrics/ingest', headers: h, payload: batch([{ ts: T0, value: 1 }]) });
       expect(again.json()).toEqual({ accepted: 0, duplicates: 1, created: 0 });
@@ -215,7 +215,7 @@ describe('metric layouts and restarts', () => {
   it('an archive too large for the store is a configuration error at start', async () => {
     const dir = tempDir('ringtail-mlayout-');
     try {
-      await expect(buildApp({ dataDir: dir.path, metrics: { layouts: [{ match: '*', rra: ['AVERAGE:0.5:1:9999999'] }] } })).rejects.toThrow(/metrics.layouts\[0\].rra\[0\]: at most/);
+      await expect(buildApp({ dataDir: dir.path, hostMetrics: { layouts: [{ match: '*', rra: ['AVERAGE:0.5:1:9999999'] }] } })).rejects.toThrow(/metrics.layouts\[0\].rra\[0\]: at most/);
     } finally {
       dir.cleanup();
     }

@@ -304,6 +304,17 @@ describe('self-metrics', () => {
   ])('%s is named %s', (event, name) => {
     expect(selfMetricName(event)).toBe(name);
   });
+  it("the restructured agent's stats(): levels as GAUGE, counts as DERIVE, unknown ages left out", () => {
+    const s = selfSamples({ lines_read: 10, lines_shipped: 9, lines_filtered: 1, spool_bytes: 512, spool_records: 2, lag_ms: 30, last_ack_age_ms: -1 });
+    expect(Object.fromEntries(s.map((x) => [x.name, x.type]))).toEqual({
+      'agent.lines_read': 'DERIVE',
+      'agent.lines_shipped': 'DERIVE',
+      'agent.lines_filtered': 'DERIVE',
+      'agent.spool_bytes': 'GAUGE',
+      'agent.spool_records': 'GAUGE',
+      'agent.lag_ms': 'GAUGE',
+    });
+  });
   it('counts travel as DERIVE, levels (by unit suffix) as GAUGE', () => {
     const s = selfSamples({ 'lines.shipped': 120, 'spool.bytes': 4096, 'ship.lag_ms': 250, 'metrics.queued': 7, 'lines.filtered': 3 });
     const byName = Object.fromEntries(s.map((x) => [x.name, x.type]));
