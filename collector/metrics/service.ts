@@ -168,7 +168,8 @@ export class MetricService {
       step: r.step * 1000,
       start: r.start * 1000,
       end: r.end * 1000,
-      values: r.rows.map((row) => (Number.isNaN(row.values[0]) ? null : row.values[0]!)),
+      // one DS per series: row i is data[i] (flat layout of collector/rrd FetchResult)
+      values: Array.from({ length: r.rowCount }, (_, i) => (Number.isNaN(r.data[i * r.dsNames.length]!) ? null : r.data[i * r.dsNames.length]!)),
     };
   }
 

@@ -53,14 +53,21 @@ export function planFetch(def: SeriesDef, state: SeriesState, cf: Cf, start: num
   return { rra, step, start: s, end: e, first: last - step * (r.rows - 1), last };
 }
 
-/** Rows start+step … end; `read(rowTime)` gives the archived values of a row in range. */
-export function fetchRows(def: SeriesDef, plan: FetchPlan, read: (rowTimes: number[]) => number[][]): FetchResult {
-  const times: number[] = [];
-  for (let t = plan.start + plan.step; t <= plan.end; t += plan.step) times.push(t);
-  const inRange = times.filter((t) => t >= plan.first && t <= plan.last);
-  const got = read(inRange);
-  const unknown = def.ds.map(() => NaN);
-  let j = 0;
-  const rows = times.map((t) => ({ time: t, values: t >= plan.first && t <= plan.last ? got[j++]! : unknown.slice() }));
-  return { start: plan.start, end: plan.end, step: plan.step, dsNames: def.ds.map((d) => d.name), rows };
+/**
+ * Rows start+step … end. `ring` is the chosen archive's rows in slot order (slot = row end
+ * time / step mod rows); rows outside what the archive holds are unknown.
+ */
+export function fetchRows(def: SeriesDef, plan: FetchPlan, ring: Float64Array): FetchResult {
+  const nds = def.ds.length;
+  const rowsInRra = def.rra[plan.rra]!.rows;
+  const rowCount = Math.max(0, (plan.end - plan.start) / plan.step);
+  const data = new Float64Array(rowCount * nds).fill(NaN);
+  const from = Math.max(plan.start + plan.step, plan.first);
+  const to = Math.min(plan.end, plan.last);
+  for (let t = from; t <= to; t += plan.step) {
+    const i = (t - plan.start) / plan.step - 1;
+    const slot = (t / plan.step) % rowsInRra;
+    for (let d = 0; d < nds; d++) data[i * nds + d] = ring[slot * nds + d]!;
+  }
+  return { start: plan.start, end: plan.end, step: plan.step, dsNames: def.ds.map((d) => d.name), rowCount, data };
 }

@@ -4,8 +4,11 @@ import type { FetchResult, SeriesDef, SeriesInfo } from './types.js';
 
 export function formatFetch(r: FetchResult): string {
   const out: string[] = ['           ' + r.dsNames.map((n) => n.padStart(20)).join('') + '\n\n'];
-  for (const row of r.rows) {
-    out.push(String(row.time).padStart(10) + ':' + row.values.map((v) => ' ' + cExp10(v)).join('') + '\n');
+  const n = r.dsNames.length;
+  for (let i = 0; i < r.rowCount; i++) {
+    let line = String(r.start + r.step * (i + 1)).padStart(10) + ':';
+    for (let d = 0; d < n; d++) line += ' ' + cExp10(r.data[i * n + d]!);
+    out.push(line + '\n');
   }
   return out.join('');
 }

@@ -1,35 +1,66 @@
-// Number parsing and printing as rrdtool does it in C: strtod's longest numeric prefix,
-// rrd_diff's exact decimal subtraction for COUNTER/DERIVE, and printf's "%0.10e".
+// Number parsing and printing as rrdtool 1.7 does it in C: its own rrd_strtod, rrd_diff's
+// decimal subtraction for COUNTER/DERIVE, and glibc printf's "%0.10e".
 
-const STRTOD = /^[ \t\n\r\f\v]*[+-]?(?:0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?\d+)?|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan(?:\([0-9A-Za-z_]*\))?)/i;
-
-/** strtod: the value of the longest numeric prefix and what is left; undefined when there is none. */
+/**
+ * rrdtool 1.7's own strtod (rrd_strtod): digits accumulated in a double, then scaled by
+ * powers of ten. It is not correctly rounded, and rrdtool parses every reading, bound and
+ * counter difference with it, so ringtail must too to agree to the last bit (a 64-bit counter
+ * wrap differs by thousands otherwise). No inf, nan or hex forms. Undefined when nothing converts.
+ */
 export function strtod(s: string): { value: number; rest: string } | undefined {
-  const m = STRTOD.exec(s);
-  if (!m) return undefined;
-  const text = m[0].trim();
-  let value: number;
-  const lower = text.toLowerCase().replace(/^[+]/, '');
-  const neg = lower.startsWith('-');
-  const body = neg ? lower.slice(1) : lower;
-  if (body.startsWith('inf')) value = Infinity;
-  else if (body.startsWith('nan')) value = NaN;
-  else if (body.startsWith('0x')) value = parseHexFloat(body.slice(2));
-  else value = Number(body);
-  return { value: neg ? -value : value, rest: s.slice(m[0].length) };
-}
-
-function parseHexFloat(s: string): number {
-  const [mant = '', exp] = s.split(/[pP]/);
-  const [int = '', frac = ''] = mant.split('.');
-  let v = 0;
-  for (const c of int) v = v * 16 + parseInt(c, 16);
-  let scale = 1 / 16;
-  for (const c of frac) {
-    v += parseInt(c, 16) * scale;
-    scale /= 16;
+  const len = s.length;
+  let p = 0;
+  let c = len > 0 ? s.charCodeAt(0) : 0;
+  while (c === 32 || (c >= 9 && c <= 13)) c = ++p < len ? s.charCodeAt(p) : 0;
+  let negative = false;
+  if (c === 45 || c === 43) {
+    negative = c === 45;
+    c = ++p < len ? s.charCodeAt(p) : 0;
   }
-  return exp === undefined ? v : v * 2 ** Number(exp);
+  let number = 0;
+  let exponent = 0;
+  let digits = 0;
+  while (c >= 48 && c <= 57) {
+    number = number * 10 + (c - 48);
+    digits++;
+    c = ++p < len ? s.charCodeAt(p) : 0;
+  }
+  if (c === 46) {
+    c = ++p < len ? s.charCodeAt(p) : 0;
+    let decimals = 0;
+    while (c >= 48 && c <= 57) {
+      number = number * 10 + (c - 48);
+      digits++;
+      decimals++;
+      c = ++p < len ? s.charCodeAt(p) : 0;
+    }
+    exponent -= decimals;
+  }
+  if (digits === 0) return undefined;
+  if (negative) number = -number;
+  if (c === 101 || c === 69) {
+    c = ++p < len ? s.charCodeAt(p) : 0;
+    let eneg = false;
+    if (c === 45 || c === 43) {
+      eneg = c === 45;
+      c = ++p < len ? s.charCodeAt(p) : 0;
+    }
+    let n = 0;
+    while (c >= 48 && c <= 57) {
+      n = (n * 10 + (c - 48)) | 0;
+      c = ++p < len ? s.charCodeAt(p) : 0;
+    }
+    exponent += eneg ? -n : n;
+  }
+  if (exponent < -1021 || exponent > 1024) return undefined;
+  let p10 = 10;
+  let n = exponent < 0 ? -exponent : exponent;
+  while (n) {
+    if (n & 1) number = exponent < 0 ? number / p10 : number * p10;
+    n >>= 1;
+    p10 *= p10;
+  }
+  return { value: number, rest: p < len ? s.slice(p) : '' };
 }
 
 /** rrdtool's "%f" of a converted prefix, for its "Converted 'x' to …" message. */
@@ -51,7 +82,10 @@ export function rrdDiff(a: string, b: string): number {
   if (!pa || !pb) return NaN;
   if (pa.neg !== pb.neg) return NaN;
   if (Math.max(pa.digits.length, pb.digits.length) > LAST_DS_LEN) return NaN;
-  const d = Number(BigInt(pa.digits) - BigInt(pb.digits));
+  // rrd_diff subtracts exactly on the digits, then converts the decimal result with rrd_strtod.
+  const diff = BigInt(pa.digits) - BigInt(pb.digits);
+  const mag = strtod((diff < 0n ? -diff : diff).toString())!.value;
+  const d = diff < 0n ? -mag : mag;
   return pa.neg ? -d : d;
 }
 

@@ -6,7 +6,7 @@
 // being filled is closed on its own (its known part, plus this update's share up to the
 // boundary; unknown if more than half of it is unknown), and every further whole step this
 // update spans gets the update's rate (or unknown). What lies after the last boundary starts
-// the next step.
+// the next step. A heartbeat breach that crosses only one boundary makes that step unknown.
 import { RrdError } from './errors.js';
 import { cFixed6, rrdDiff, strtod } from './numbers.js';
 import type { DsDef, SeriesDef, SeriesState } from './types.js';
@@ -148,7 +148,9 @@ export function advancePdp(def: SeriesDef, state: SeriesState, t: number, values
   for (let i = 0; i < def.ds.length; i++) {
     const d = state.ds[i]!;
     const p = pdpNew[i]!;
-    const tooUnknown = d.unknSec > step / 2;
+    // Crossing a single boundary after a heartbeat breach loses the step (rrdtool's old rule);
+    // when the gap spans further steps, 1.7.2 closes the partly filled one on its known part.
+    const tooUnknown = d.unknSec > step / 2 || (count === 1 && interval > def.ds[i]!.heartbeat);
     if (Number.isNaN(p)) {
       first.push(tooUnknown ? NaN : d.scratch / (step - d.unknSec - firstGap));
       rest.push(NaN);

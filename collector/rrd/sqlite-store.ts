@@ -10,8 +10,8 @@
 import { existsSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { ErrorCodes } from '../../shared/errors.js';
-import { CHUNK_BYTES, MAX_CHUNKS_PER_RRA, MAX_RRAS, chunkCount, chunkId, chunkLength, locate, seriesChunkRange } from './chunks.js';
-import { applyChecked, checkUpdate } from './engine.js';
+import { MAX_CHUNKS_PER_RRA, MAX_RRAS, chunkCount, chunkId, chunkLength, locate, rowsPerChunk, seriesChunkRange } from './chunks.js';
+import { applyChecked, checkUpdate, validateUpdate } from './engine.js';
 import { RrdError, notFound } from './errors.js';
 import { fetchRows, planFetch } from './fetch.js';
 import { initialState } from './pdp.js';
@@ -40,6 +40,16 @@ export interface OpenRrdOptions {
   now?: () => number;
   /** journaled updates that trigger applying the journal to the archives */
   checkpointUpdates?: number;
+  /**
+   * false: each update call applies its arguments to the archives in its own transaction
+   * (one commit, best for a one-shot CLI update); true (default): journal, apply later.
+   */
+  journal?: boolean;
+  /**
+   * FULL (default): a returned update survives power loss (fsync per commit). NORMAL: it
+   * survives a crash of the process but not of the machine — rrdcached's journal guarantee.
+   */
+  synchronous?: 'FULL' | 'NORMAL';
 }
 
 interface Meta {
@@ -60,6 +70,9 @@ export class SqliteRrdStore implements RrdStore {
   private readonly checkpointUpdates: number;
   private readonly meta = new Map<string, Meta>();
   private pending = 0;
+  private readonly pendingLastUp = new Map<Meta, number>();
+  private readonly defsById = new Map<number, SeriesDef>();
+  private readonly journaling: boolean;
   private readonly st;
 
   constructor(
@@ -68,6 +81,7 @@ export class SqliteRrdStore implements RrdStore {
   ) {
     this.now = options.now ?? nowSeconds;
     this.checkpointUpdates = options.checkpointUpdates ?? 200_000;
+    this.journaling = options.journal ?? true;
     const existed = existsSync(path);
     if (!existed && !options.create) throw new RrdError(`opening '${path}': No such file or directory`, ErrorCodes.NOT_FOUND, 404);
     let db: Database.Database | undefined;
@@ -75,8 +89,11 @@ export class SqliteRrdStore implements RrdStore {
       db = new Database(path, { fileMustExist: !options.create });
       this.db = db;
       this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = FULL');
+      this.db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
       this.db.pragma('busy_timeout = 5000');
+      // SQLite's own WAL checkpoints would land inside update calls (a latency spike every
+      // ~140 rounds); they run after each journal checkpoint instead, with a high safety limit.
+      this.db.pragma('wal_autocheckpoint = 16384');
       if (!existed) {
         this.db.exec(SCHEMA);
         this.db.prepare('INSERT INTO rrd_meta (key, value) VALUES (?, ?), (?, ?)').run('format', FORMAT, 'version', FORMAT_VERSION);
@@ -152,6 +169,7 @@ export class SqliteRrdStore implements RrdStore {
     const [lo, hi] = seriesChunkRange(id);
     this.st.deleteChunks.run(lo, hi);
     this.st.deleteSeries.run(id);
+    this.defsById.delete(id);
     for (const [n, m] of this.meta) if (m.id === id) this.meta.delete(n);
   }
 
@@ -174,35 +192,46 @@ export class SqliteRrdStore implements RrdStore {
   }
 
   updateMany(items: UpdateManyItem[]): UpdateManyResult {
-    const accepted: number[] = [];
+    if (!this.journaling) return this.updateDirect(items);
+    const accepted: number[] = new Array<number>(items.length);
     const errors = new Map<number, Error>();
-    const lines: string[] = [];
-    const newLastUp: Array<[Meta, number]> = [];
-    items.forEach((item, i) => {
+    let body = '';
+    let count = 0;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
       let n = 0;
+      let m: Meta | undefined;
+      let lastUp = 0;
       try {
-        const m = this.load(item.series);
-        // Validation needs only the last update time: readings are checked with an unknown
-        // previous reading, which is all rrdtool's checks depend on.
-        const probe: SeriesState = { lastUp: m.lastUp, ds: m.def.ds.map(() => ({ lastDs: 'U', scratch: NaN, unknSec: 0 })), cdp: [] };
+        m = this.load(item.series);
+        // the same series may appear twice in one call
+        lastUp = this.pendingLastUp.get(m) ?? m.lastUp;
+        // Validation needs only the last update time and the definitions: rrdtool's checks
+        // never depend on the previous reading.
         for (const arg of item.args) {
-          const { parsed } = checkUpdate(m.def, probe, arg, this.now);
-          probe.lastUp = parsed.time;
-          lines.push(`${m.id}\t${parsed.time}:${parsed.values.join(':')}`);
+          const t = validateUpdate(m.def, lastUp, arg, this.now);
+          body += `${count === 0 ? '' : '\n'}${m.id}\t${arg.startsWith('N:') ? `${t}${arg.slice(1)}` : arg}`;
+          lastUp = t;
+          count++;
           n++;
         }
-        newLastUp.push([m, probe.lastUp]);
       } catch (err) {
         errors.set(i, err as Error);
-        const m = this.meta.get(item.series);
-        if (m && n > 0) newLastUp.push([m, lastTimeOf(lines[lines.length - 1]!)]);
       }
-      accepted.push(n);
-    });
-    if (lines.length > 0) {
-      this.st.journal.run(lines.join('\n'));
-      for (const [m, t] of newLastUp) m.lastUp = t;
-      this.pending += lines.length;
+      if (m && n > 0) this.pendingLastUp.set(m, lastUp);
+      accepted[i] = n;
+    }
+    if (count > 0) {
+      try {
+        this.st.journal.run(body);
+      } catch (err) {
+        this.pendingLastUp.clear();
+        throw err;
+      }
+      // Only a committed journal row moves the in-memory last update times.
+      for (const [m, t] of this.pendingLastUp) m.lastUp = t;
+      this.pendingLastUp.clear();
+      this.pending += count;
       if (this.pending >= this.checkpointUpdates) this.checkpoint();
     }
     return { accepted, errors };
@@ -233,12 +262,37 @@ export class SqliteRrdStore implements RrdStore {
       })
       .immediate();
     this.pending = 0;
+    this.db.pragma('wal_checkpoint(PASSIVE)');
   }
 
-  private applySeries(id: number, args: string[]): void {
+  private updateDirect(items: UpdateManyItem[]): UpdateManyResult {
+    const accepted: number[] = [];
+    const errors = new Map<number, Error>();
+    this.db
+      .transaction(() => {
+        items.forEach((item, i) => {
+          try {
+            const m = this.load(item.series);
+            const r = this.applySeries(m.id, item.args);
+            m.lastUp = r.lastUp;
+            accepted.push(r.applied);
+            if (r.error) errors.set(i, r.error);
+          } catch (err) {
+            accepted.push(0);
+            errors.set(i, err as Error);
+          }
+        });
+      })
+      .immediate();
+    return { accepted, errors };
+  }
+
+  /** Applies arguments in order, stopping at the first bad one; writes what was applied. */
+  private applySeries(id: number, args: string[]): { applied: number; lastUp: number; error?: Error } {
     const row = this.st.seriesById.get(id) as { def: string; state: string } | undefined;
-    if (!row) return; // deleted after its updates were journaled
-    const def = decodeDef(row.def);
+    if (!row) return { applied: 0, lastUp: 0 }; // deleted after its updates were journaled
+    let def = this.defsById.get(id);
+    if (!def) this.defsById.set(id, (def = decodeDef(row.def)));
     const state = decodeState(row.state);
     const chunks = new Map<number, Float64Array>();
     const sink = {
@@ -253,16 +307,22 @@ export class SqliteRrdStore implements RrdStore {
         for (let d = 0; d < values.length; d++) data[offset + d] = values[d]!;
       },
     };
+    let applied = 0;
+    let error: Error | undefined;
     for (const arg of args) {
       try {
         applyChecked(def, state, checkUpdate(def, state, arg, this.now), sink);
-      } catch {
-        // Only possible when another process journaled for the same series concurrently;
-        // the argument was never acknowledged as applied in order, so it is dropped.
+        applied++;
+      } catch (err) {
+        // Replaying the journal this is only possible when another process journaled for the
+        // same series concurrently; such an argument is dropped, as rrdtool would refuse it.
+        error = err as Error;
+        if (!this.journaling) break;
       }
     }
     for (const [cid, data] of chunks) this.st.putChunk.run(Buffer.from(data.buffer, data.byteOffset, data.byteLength), cid);
     this.st.saveState.run(encodeJson(state), id);
+    return { applied, lastUp: state.lastUp, error };
   }
 
   info(name: string): SeriesInfo {
@@ -274,41 +334,33 @@ export class SqliteRrdStore implements RrdStore {
 
   fetch(name: string, cf: Cf, opts: { start: number; end: number; resolution?: number }): FetchResult {
     const { def, state } = this.info(name);
-    const id = this.load(name).id;
     const plan = planFetch(def, state, cf, opts.start, opts.end, opts.resolution);
-    const rstep = plan.step;
-    return fetchRows(def, plan, (times) => {
-      if (times.length === 0) return [];
-      const chunks = this.readChunks(id, plan.rra, def);
-      return times.map((t) => {
-        const { chunk, offset } = locate(def, plan.rra, t / rstep);
-        const data = chunks.get(chunk)!;
-        return Array.from(data.subarray(offset, offset + def.ds.length));
-      });
-    });
+    return fetchRows(def, plan, this.readRing(this.load(name).id, plan.rra, def));
   }
 
-  private readChunks(id: number, rra: number, def: SeriesDef): Map<number, Float64Array> {
-    const out = new Map<number, Float64Array>();
+  /** An archive's rows in slot order, all chunks concatenated. */
+  private readRing(id: number, rra: number, def: SeriesDef): Float64Array {
     const lo = chunkId(id, rra, 0);
     const rows = this.st.getChunks.all(lo, chunkId(id, rra, chunkCount(def, rra) - 1)) as Array<{ id: number; data: Buffer }>;
-    for (const r of rows) out.set(r.id - lo, toFloats(r.data));
+    const out = new Float64Array(def.rra[rra]!.rows * def.ds.length);
+    const bytes = new Uint8Array(out.buffer);
+    const per = rowsPerChunk(def) * def.ds.length * 8;
+    for (const r of rows) bytes.set(r.data, (r.id - lo) * per);
     return out;
   }
 
   rows(name: string, rra: number): Float64Array {
     const { def, state } = this.info(name);
-    const id = this.load(name).id;
     const r = def.rra[rra];
     if (!r) throw notFound(`no RRA ${rra} in series '${name}'`);
-    const chunks = this.readChunks(id, rra, def);
+    const ring = this.readRing(this.load(name).id, rra, def);
     const rstep = def.step * r.pdpPerRow;
     const last = state.lastUp - (state.lastUp % rstep);
     const nds = def.ds.length;
     const out = new Float64Array(r.rows * nds);
     for (let i = 0; i < r.rows; i++) {
-      const { chunk, offset } = locate(def, rra, (last - (r.rows - 1 - i) * rstep) / rstep);
-      out.set(chunks.get(chunk)!.subarray(offset, offset + nds), i * nds);
+      const slot = ((last - (r.rows - 1 - i) * rstep) / rstep) % r.rows;
+      out.set(ring.subarray(slot * nds, (slot + 1) * nds), i * nds);
     }
     return out;
   }
@@ -370,4 +422,3 @@ export function removeStoreFiles(path: string): void {
   for (const p of [path, `${path}-wal`, `${path}-shm`]) rmSync(p, { force: true });
 }
 
-export { CHUNK_BYTES };

@@ -51,8 +51,16 @@ export interface FetchResult {
   end: number;
   step: number;
   dsNames: string[];
-  /** one row per step from start+step to end (each stamped with the end of its interval) */
-  rows: Array<{ time: number; values: number[] }>;
+  /** rows from start+step to end, one per step, each stamped with the end of its interval */
+  rowCount: number;
+  /** row-major values: row i, DS d at i × dsNames.length + d; NaN = unknown */
+  data: Float64Array;
+}
+
+/** Row i's time and values (convenience over the flat layout). */
+export function fetchRow(r: FetchResult, i: number): { time: number; values: number[] } {
+  const n = r.dsNames.length;
+  return { time: r.start + r.step * (i + 1), values: Array.from(r.data.subarray(i * n, (i + 1) * n)) };
 }
 
 export interface SeriesInfo {
