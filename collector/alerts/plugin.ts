@@ -2,6 +2,7 @@
 // the configuration, runs them on timers when asked (the server does; tests drive them by hand
 // with an injected clock), and registers the alerts API.
 import fp from 'fastify-plugin';
+import { Gauge } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_ALERTS, compileAlertsConfig, type AlertsConfig } from './config.js';
 import { Evaluator } from './evaluator.js';
@@ -37,6 +38,37 @@ export function wantedSeries(rules: Iterable<CompiledRule>): Wanted {
     } else if (r.spec.kind === 'absence' && r.spec.metric !== undefined) keys.add(r.spec.metric);
   }
   return { keys, keepMs };
+}
+
+/** Alert gauges beside the collector's own metrics (GET /metrics); events are counted there already. */
+function exposeMetrics(app: FastifyInstance, evaluator: Evaluator, store: AlertStore): void {
+  const registers = [app.metrics.registry];
+  new Gauge({
+    name: 'ringtail_alerts',
+    help: 'pending and firing alerts, by state and severity',
+    labelNames: ['state', 'severity'],
+    registers,
+    collect() {
+      this.reset();
+      for (const a of evaluator.current(app.clock())) this.inc({ state: a.state, severity: a.severity ?? '' });
+    },
+  });
+  new Gauge({
+    name: 'ringtail_alerts_outbox_pending',
+    help: 'notifications waiting for delivery or a retry',
+    registers,
+    collect() {
+      this.set(store.pendingCount());
+    },
+  });
+  new Gauge({
+    name: 'ringtail_alerts_cycle_seconds',
+    help: 'duration of the last evaluation cycle',
+    registers,
+    collect() {
+      this.set((evaluator.lastCycle?.ms ?? 0) / 1000);
+    },
+  });
 }
 
 export interface AlertsPluginOptions {
@@ -102,6 +134,7 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
       },
     });
     app.decorate('alerts', { store, evaluator, outbox, sources });
+    if (app.hasDecorator('metrics') && app.metrics?.registry) exposeMetrics(app, evaluator, store);
 
     let timer: NodeJS.Timeout | null = null;
     if (opts.run) {

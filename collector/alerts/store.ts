@@ -156,6 +156,7 @@ export function openAlertStore(dataDir: string) {
     ),
     due: db.prepare(`SELECT * FROM alert_outbox WHERE state = 'pending' AND next_at <= ? ORDER BY seq LIMIT ?`),
     nextDue: db.prepare(`SELECT min(next_at) FROM alert_outbox WHERE state = 'pending'`).pluck(),
+    pending: db.prepare(`SELECT count(*) FROM alert_outbox WHERE state = 'pending'`).pluck(),
     delivered: db.prepare(`UPDATE alert_outbox SET state = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL, done_at = ? WHERE seq = ?`),
     retry: db.prepare(`UPDATE alert_outbox SET attempts = attempts + 1, next_at = ?, last_status = ?, last_error = ? WHERE seq = ?`),
     finish: db.prepare(`UPDATE alert_outbox SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?, done_at = ? WHERE seq = ?`),
@@ -231,6 +232,9 @@ export function openAlertStore(dataDir: string) {
     },
     due(now: number, limit: number): OutboxRow[] {
       return q.due.all(now, limit) as OutboxRow[];
+    },
+    pendingCount(): number {
+      return q.pending.get() as number;
     },
     nextDue(): number | null {
       return (q.nextDue.get() as number | null) ?? null;

@@ -73,6 +73,9 @@ describe('log rule over the real log store, webhook in Alertmanager v4 format', 
     expect(current.items).toHaveLength(1);
     expect(current.items[0]).toMatchObject({ rule: 'oom', host: 'web-1', state: 'firing', severity: 'critical', value: 2 });
     expect(current.items[0].annotations.summary).toBe('web-1: 2 OutOfMemoryError in 1 min');
+    const firingProm = (await app.inject({ url: '/metrics', headers: bearer(token(app, 'viewer')) })).body;
+    expect(firingProm).toContain('ringtail_alerts{state="firing",severity="critical"} 1');
+    expect(firingProm).toContain('ringtail_alerts_outbox_pending 1');
 
     expect(await app.alerts.outbox.drain()).toBe(1);
     expect(hook.requests).toHaveLength(1);
@@ -110,6 +113,10 @@ describe('log rule over the real log store, webhook in Alertmanager v4 format', 
 
     const hist = (await app.inject({ url: '/api/v1/alerts/history?rule=oom', headers: bearer(token(app, 'viewer')) })).json();
     expect(hist.items.map((h: { event: string }) => h.event)).toEqual(['resolved', 'firing']);
+    const prom = (await app.inject({ url: '/metrics', headers: bearer(token(app, 'viewer')) })).body;
+    expect(prom).toContain('ringtail_alerts_outbox_pending 0');
+    expect(prom).toMatch(/ringtail_events_total\{event="alerts\.firing"\} 1/);
+    expect(prom).toMatch(/ringtail_alerts_cycle_seconds \d/);
     expect((await app.inject({ url: '/api/v1/alerts', headers: bearer(token(app, 'viewer')) })).json().items).toEqual([]);
   });
 
