@@ -45,3 +45,8 @@ export function compileAlertsConfig(cfg: AlertsConfig): { rules: CompiledRule[];
     throw new ConfigError("config key 'alerts.webhooks'", (err as Error).message);
   }
 }
+
+/** Validates the configuration's alerts section (ConfigError naming the key) without building anything. */
+export function checkAlertsConfig(cfg: Partial<AlertsConfig> | undefined): void {
+  compileAlertsConfig({ ...DEFAULT_ALERTS, ...cfg });
+}
