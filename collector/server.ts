@@ -26,11 +26,11 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
     dataDir: config.data,
     storage,
     bodyLimit: config.body_limit,
-    hostMetrics: { layouts: config.metrics?.layouts },
     filters: config.filters,
     // the inline writer stays selectable for the load benchmark's comparison (BENCHMARKS.md)
     writer: process.env.RINGTAIL_BENCH_WRITER === 'inline' ? 'inline' : 'worker',
     retention,
+    hostMetrics: { layouts: config.metrics?.layouts },
     logger: logStream ? { level: config.log_level, stream: logStream } : { level: config.log_level },
     syslog: config.syslog,
     alerts: { config: config.alerts, run: true },

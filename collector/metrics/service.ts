@@ -168,8 +168,10 @@ export class MetricService {
       step: r.step * 1000,
       start: r.start * 1000,
       end: r.end * 1000,
-      // one DS per series: row i is data[i] (flat layout of collector/rrd FetchResult)
-      values: Array.from({ length: r.rowCount }, (_, i) => (Number.isNaN(r.data[i * r.dsNames.length]!) ? null : r.data[i * r.dsNames.length]!)),
+      values: Array.from({ length: r.rowCount }, (_, i) => {
+        const v = r.data[i * r.dsNames.length]!;
+        return Number.isNaN(v) ? null : v;
+      }),
     };
   }
 
