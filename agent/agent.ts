@@ -1,37 +1,85 @@
-// The agent's main loop: discover files, read whole new lines, ship them as one batch, and
-// advance the checkpoints only when the collector has acknowledged the batch. One batch is in
-// flight at a time, which bounds memory whatever the backlog.
-import { statSync } from 'node:fs';
-import { setTimeout as delay } from 'node:timers/promises';
-import type { FSWatcher } from 'chokidar';
+// The agent: two loops around a disk spool.
+//
+//   sources ──pull──▶ batcher ──seal, gzip──▶ spool (disk) ──▶ shipper ──HTTP──▶ collector
+//
+// The reader pulls lines from the sources into a batch and appends sealed batches to the spool;
+// when the spool is full it stops reading (files keep their offsets) unless the operator chose
+// drop_oldest. The shipper sends the oldest spooled batch, retries with backoff and jitter, and
+// on the collector's acknowledgement advances the checkpoints, saves them, then forgets the
+// record. Memory holds one batch being built and one in flight, whatever the backlog.
+import { join } from 'node:path';
+import { ConfigError } from '../shared/errors.js';
 import { createEvents, type EventSink } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
-import { parseLine } from '../shared/logline/index.js';
-import { WIRE_VERSION, type IngestBatch, type WireSegment } from '../shared/wire.js';
-import type { AgentConfig } from './config.js';
-import { expandGlobs, watchBases } from './discover.js';
-import { backoffMs, ShipError, shipBatch } from './ship.js';
-import { loadState, saveState, type AgentState } from './state.js';
-import { TailedFile } from './tail.js';
+import { Batcher, type SealedBatch } from './batcher.js';
+import { Checkpoints } from './checkpoints.js';
+import { effectiveSources, type AgentConfig } from './config.js';
+import { SOURCE_KINDS } from './sources/index.js';
+import type { AgentSource, PulledSegment, SourceContext } from './sources/types.js';
+import { Spool, type RecordMeta } from './spool/spool.js';
+import { loadState } from './state.js';
+import { backoffMs } from './transport/backoff.js';
+import { httpTransport, ShipError, type Transport } from './transport/http.js';
 
-/** How long a detached (rotated away or deleted) file stays open after its last growth. */
-const DETACHED_GRACE_MS = 5_000;
+/** Rescans triggered by watcher events are at most this frequent. */
+const MIN_SCAN_GAP_MS = 100;
+const SYNC_INTERVAL_MS = 1_000;
 
 export interface AgentDeps {
   log: Logger;
   clock?: () => number;
 }
 
+/** A sleep that `wake()` ends early. */
+class Waiter {
+  private wakeFn: (() => void) | null = null;
+  private woken = false;
+
+  sleep(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const t = setTimeout(done, Math.max(0, ms));
+      const self = this;
+      function done(): void {
+        clearTimeout(t);
+        self.wakeFn = null;
+        self.woken = false;
+        resolve();
+      }
+      this.wakeFn = done;
+    });
+  }
+
+  wake(): void {
+    if (this.wakeFn) this.wakeFn();
+    else this.woken = true;
+  }
+}
+
 export class Agent {
   readonly events: EventSink;
   private readonly clock: () => number;
-  private state!: AgentState;
-  private firstStart = false;
-  private readonly files = new Map<string, TailedFile>();
-  private watcher: FSWatcher | null = null;
+  private checkpoints!: Checkpoints;
+  private spool!: Spool;
+  private transport!: Transport;
+  private sources: AgentSource[] = [];
   private running = false;
-  private wake: (() => void) | null = null;
-  private loopDone: Promise<void> | null = null;
+  private scanWanted = false;
+  private readonly reader = new Waiter();
+  private readonly shipper = new Waiter();
+  private loops: Array<Promise<void>> = [];
+  private timers: NodeJS.Timeout[] = [];
+  private lastAckAt: number | undefined;
+  private lastLagMs = 0;
+  private spoolFull = false;
+  private lastScan = 0;
+  private onStop: () => void = () => {};
+  private readonly stopGate = new Promise<undefined>((resolve) => {
+    this.onStop = () => setTimeout(resolve, 2000, undefined).unref();
+  });
 
   constructor(
     private readonly config: AgentConfig,
@@ -42,238 +90,206 @@ export class Agent {
   }
 
   async start(): Promise<void> {
-    this.state = loadState(this.config.state);
-    this.firstStart = Object.keys(this.state.streams).length === 0;
-    // The agent id and every stream id must be on disk before a batch that carries them is
-    // sent: if we die after the collector commits but before our next save, the restarted
-    // agent must present the same identities so the collector can drop the overlap.
-    saveState(this.config.state, this.state);
+    if (effectiveSources(this.config).length === 0) {
+      throw new ConfigError('--watch', 'is required: give at least one --watch glob or a sources entry in the --config file');
+    }
+    const state = loadState(this.config.state);
+    this.checkpoints = new Checkpoints(this.config.state, state);
+    this.spool = new Spool(join(this.config.state, 'spool'), { maxBytes: this.config.spool.max_bytes });
+    const { spooledEnds, cut } = this.spool.open(state.spool_acked_seq);
+    if (cut > 0) this.events.emit('spool.repaired', { cut_bytes: cut }, 'warn');
+    this.transport = httpTransport({
+      collector: this.config.collector,
+      token: this.config.token,
+      caFile: this.config.transport.ca_file,
+      timeoutMs: this.config.transport.timeout_ms,
+    });
+    const ctx: SourceContext = {
+      config: this.config,
+      events: this.events,
+      log: this.deps.log,
+      clock: this.clock,
+      checkpoints: this.checkpoints,
+      spooledEnds,
+      wake: (scan) => {
+        if (scan) this.scanWanted = true;
+        this.reader.wake();
+      },
+    };
+    this.sources = SOURCE_KINDS.flatMap((k) => k.create(ctx));
+    for (const s of this.sources) await s.start();
+    // Every stream id is on disk before a batch carrying it can reach the spool or the collector.
+    this.checkpoints.save();
     this.running = true;
-    await this.scan();
-    this.firstStart = false;
-    this.watcher = watchBases(this.config.watch, () => this.poke());
-    this.loopDone = this.loop();
-    this.deps.log.info({ agent_id: this.state.agent_id, files: this.files.size }, 'agent started');
+    this.loops = [this.readLoop(), this.shipLoop()];
+    this.timers = [
+      setInterval(() => this.spool.sync(), SYNC_INTERVAL_MS),
+      setInterval(() => this.logStats(), this.config.stats_interval_ms),
+    ];
+    this.deps.log.info(
+      { agent_id: this.checkpoints.agentId, sources: this.sources.map((s) => s.kind), spooled_records: this.spool.records },
+      'agent started',
+    );
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    this.poke();
-    await this.watcher?.close();
-    await this.loopDone;
-    for (const f of this.files.values()) f.close();
-    this.files.clear();
+    this.onStop();
+    for (const t of this.timers) clearInterval(t);
+    this.reader.wake();
+    this.shipper.wake();
+    await Promise.all(this.loops);
+    for (const s of this.sources) await s.stop();
+    this.spool.close();
+    this.checkpoints.saveIfDirty();
+    this.transport.close();
+    this.logStats();
   }
 
-  private poke(): void {
-    const w = this.wake;
-    this.wake = null;
-    w?.();
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.wake = null;
-        resolve();
-      }, ms);
-      this.wake = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
-  }
-
-  /** Matches the files on disk with what we follow, by device and inode, never by name alone. */
-  async scan(): Promise<void> {
+  /** Self-metrics as one named event: counters since start and the gauges of this moment. */
+  stats(): Record<string, number> {
     const now = this.clock();
-    const paths = await expandGlobs(this.config.watch);
-    const seen = new Set<string>();
-    let followed = false;
-    const byInode = new Map<string, TailedFile>();
-    for (const f of this.files.values()) if (!f.detached) byInode.set(`${f.dev}:${f.ino}`, f);
-
-    for (const path of paths) {
-      let st;
-      try {
-        st = statSync(path);
-      } catch {
-        continue;
-      }
-      const key = `${st.dev}:${st.ino}`;
-      seen.add(key);
-      const known = byInode.get(key);
-      if (known) {
-        known.path = path;
-        const cur = known.stat();
-        if (cur && cur.size < known.readTo) this.truncated(known, now);
-        continue;
-      }
-      followed = this.follow(path, now) || followed;
-    }
-    for (const f of this.files.values()) {
-      if (!f.detached && !seen.has(`${f.dev}:${f.ino}`)) {
-        f.detached = true;
-        this.events.emit('file.detached', { path: f.path, stream: f.stream });
-      }
-    }
-    if (followed) saveState(this.config.state, this.state);
+    const c = this.events;
+    const out: Record<string, number> = {
+      lines_read: c.count('lines.read'),
+      lines_shipped: c.count('lines.shipped'),
+      lines_filtered: c.count('lines.filtered'),
+      lines_truncated: c.count('lines.truncated'),
+      lines_dropped: c.count('spool.dropped_lines'),
+      lines_rejected: c.count('ship.rejected_lines'),
+      spool_bytes: this.spool.bytes,
+      spool_records: this.spool.records,
+      lag_ms: this.spool.oldestSealedAt !== undefined ? now - this.spool.oldestSealedAt : this.lastLagMs,
+      last_ack_age_ms: this.lastAckAt !== undefined ? now - this.lastAckAt : -1,
+    };
+    for (const s of this.sources) for (const [k, v] of Object.entries(s.stats())) out[`${s.kind}_${k}`] = (out[`${s.kind}_${k}`] ?? 0) + v;
+    return out;
   }
 
-  private follow(path: string, now: number): boolean {
-    const opened = TailedFile.open(path);
-    if (!opened) return false;
-    const { fd, st } = opened;
-    let offset = 0;
-    let stream: string | undefined;
-    for (const [id, cp] of Object.entries(this.state.streams)) {
-      if (cp.dev !== st.dev || cp.ino !== st.ino || cp.offset > st.size) continue;
-      const probe = new TailedFile(id, path, st.dev, st.ino, fd, 0, now).fingerprint(cp.fingerprint_len);
-      if (probe.fingerprint === cp.fingerprint) {
-        stream = id;
-        offset = cp.offset;
-        break;
+  private logStats(): void {
+    this.events.emit('agent.stats', this.stats());
+  }
+
+  private async readLoop(): Promise<void> {
+    const batcher = new Batcher(
+      { maxLines: this.config.batch.max_lines, maxBytes: this.config.batch.max_bytes, lingerMs: this.config.batch.linger_ms },
+      { agentId: this.checkpoints.agentId, host: this.config.host },
+    );
+    this.lastScan = this.clock();
+    while (this.running) {
+      await this.scanIfDue();
+      const now = this.clock();
+      const pulled: PulledSegment[] = [];
+      for (const s of this.sources) s.pull(batcher.budget(), pulled);
+      batcher.add(pulled, now);
+      if (batcher.due(now)) {
+        const sealed = await batcher.seal(now, this.config.transport.gzip_level);
+        if (!(await this.toSpool(sealed))) return;
+        continue;
       }
+      if (pulled.length > 0) continue;
+      let until = this.lastScan + (this.scanWanted ? MIN_SCAN_GAP_MS : this.config.scan_interval_ms);
+      const linger = batcher.deadline;
+      if (linger !== undefined) until = Math.min(until, linger);
+      for (const s of this.sources) {
+        const d = s.nextDeadline();
+        if (d !== undefined) until = Math.min(until, d);
+      }
+      await this.reader.sleep(until - this.clock());
     }
-    if (!stream) {
-      stream = `${st.dev}:${st.ino}:${now.toString(36)}`;
-      if (this.firstStart && this.config.start_at === 'end') offset = st.size;
+  }
+
+  /** Rescans on the periodic check or soon after a watcher event (whatever its type). */
+  private async scanIfDue(): Promise<void> {
+    const now = this.clock();
+    if ((this.scanWanted && now - this.lastScan >= MIN_SCAN_GAP_MS) || now - this.lastScan >= this.config.scan_interval_ms) {
+      this.scanWanted = false;
+      for (const s of this.sources) await s.scan();
+      this.lastScan = this.clock();
+      // Streams found are recorded at once, so a restart knows them even if nothing was spooled yet.
+      this.checkpoints.saveIfDirty();
     }
-    const file = new TailedFile(stream, path, st.dev, st.ino, fd, offset, now);
-    this.files.set(stream, file);
-    this.checkpoint(file);
-    this.events.emit('file.followed', { path, stream, offset });
+  }
+
+  /** Appends a sealed batch, waiting for room when the spool is full. False when stopping first. */
+  private async toSpool(sealed: SealedBatch): Promise<boolean> {
+    while (!this.spool.hasRoom(sealed.body.length)) {
+      if (this.config.spool.when_full === 'drop_oldest') {
+        const d = this.spool.dropOldest(sealed.body.length);
+        if (d.records > 0) {
+          // Dropped ranges are settled like acknowledged ones: never read again, and a released
+          // stream whose last batch was dropped is forgotten.
+          for (const [stream, , end] of d.ranges) this.checkpoints.acked(stream, end);
+          this.checkpoints.save();
+          this.events.add('spool.dropped_lines', d.lines);
+          this.events.emit('spool.dropped', { records: d.records, lines: d.lines, bytes: d.bytes, total_lines: this.events.count('spool.dropped_lines') }, 'warn');
+          continue;
+        }
+      }
+      if (!this.spoolFull) {
+        this.spoolFull = true;
+        this.events.emit('spool.full', { bytes: this.spool.bytes, max_bytes: this.config.spool.max_bytes, policy: this.config.spool.when_full }, 'warn');
+      }
+      // Not reading, but still watching: files rotated meanwhile are opened (and so kept) now
+      // and read once there is room.
+      await this.reader.sleep(Math.min(1000, this.config.scan_interval_ms));
+      if (!this.running) return false;
+      await this.scanIfDue();
+    }
+    if (this.spoolFull) {
+      this.spoolFull = false;
+      this.events.emit('spool.resumed', { bytes: this.spool.bytes });
+    }
+    this.checkpoints.saveIfDirty();
+    this.spool.append(sealed.meta, sealed.body);
+    for (const [stream, , end] of sealed.meta.ranges) for (const s of this.sources) s.spooled(stream, end);
+    this.shipper.wake();
     return true;
   }
 
-  /** copytruncate or `> file`: the inode is the same but its content started over. */
-  private truncated(file: TailedFile, now: number): void {
-    this.events.emit('file.truncated', { path: file.path, stream: file.stream, at: file.readTo }, 'warn');
-    this.files.delete(file.stream);
-    delete this.state.streams[file.stream];
-    file.close();
-    this.follow(file.path, now + 1);
-    saveState(this.config.state, this.state);
-  }
-
-  private checkpoint(file: TailedFile): void {
-    const st = file.stat();
-    const fp = file.fingerprint(Math.min(st?.size ?? 0, Math.max(file.acked, 1)));
-    this.state.streams[file.stream] = {
-      path: file.path,
-      dev: file.dev,
-      ino: file.ino,
-      fingerprint: fp.fingerprint,
-      fingerprint_len: fp.length,
-      offset: file.acked,
-    };
-  }
-
-  private collect(): IngestBatch | null {
-    const { max_lines, max_bytes } = this.config.batch;
-    const now = this.clock();
-    const segments: WireSegment[] = [];
-    let lines = 0;
-    let bytes = 0;
-    for (const file of this.files.values()) {
-      if (lines >= max_lines || bytes >= max_bytes) break;
-      const start = file.readTo;
-      const idle = file.detached && now - file.lastGrowth > DETACHED_GRACE_MS;
-      const raw = file.readLines(max_bytes - bytes, this.config.max_line_bytes, idle);
-      if (raw.length === 0) continue;
-      file.lastGrowth = now;
-      segments.push({
-        stream: file.stream,
-        source: file.path,
-        start,
-        end: file.readTo,
-        lines: raw.map((r) => {
-          const p = parseLine(r.text, { now });
-          return {
-            offset: r.offset,
-            ts: p.ts,
-            severity: p.severity,
-            message: p.message,
-            ...(p.program !== undefined ? { program: p.program } : {}),
-            ...(p.pid !== undefined ? { pid: p.pid } : {}),
-            ...(p.facility !== undefined ? { facility: p.facility } : {}),
-            ...(p.fields !== undefined ? { fields: p.fields } : {}),
-            ...(r.truncated ? { truncated: true } : {}),
-          };
-        }),
-      });
-      lines += raw.length;
-      bytes += file.readTo - start;
-    }
-    if (segments.length === 0) return null;
-    return { version: WIRE_VERSION, agent_id: this.state.agent_id, host: this.config.host, segments };
-  }
-
-  /** Detached files that are read to the end and have been idle long enough are let go. */
-  private release(): void {
-    const now = this.clock();
-    let changed = false;
-    for (const f of [...this.files.values()]) {
-      const st = f.stat();
-      if (!f.detached || !st || f.acked < st.size || now - f.lastGrowth <= DETACHED_GRACE_MS) continue;
-      f.close();
-      this.files.delete(f.stream);
-      delete this.state.streams[f.stream];
-      changed = true;
-      this.events.emit('file.released', { path: f.path, stream: f.stream, offset: f.acked });
-    }
-    if (changed) saveState(this.config.state, this.state);
-  }
-
-  private async loop(): Promise<void> {
-    let lastScan = this.clock();
+  private async shipLoop(): Promise<void> {
+    let attempt = 0;
     while (this.running) {
-      if (this.clock() - lastScan >= this.config.scan_interval_ms) {
-        await this.scan();
-        lastScan = this.clock();
-      }
-      const batch = this.collect();
-      if (!batch) {
-        this.release();
-        await this.sleep(this.config.scan_interval_ms);
+      const rec = this.spool.peek();
+      if (!rec) {
+        await this.shipper.sleep(1000);
         continue;
       }
-      const lines = batch.segments.reduce((n, s) => n + s.lines.length, 0);
-      if (lines < this.config.batch.max_lines && this.config.batch.linger_ms > 0) {
-        // Give a burst a moment to fill the batch; then take what arrived meanwhile as a second batch.
-        await this.sleep(this.config.batch.linger_ms);
+      try {
+        const sending = this.transport.send(rec.body, rec.meta.encoding);
+        const ack = await Promise.race([sending, this.stopped()]);
+        if (!ack) return;
+        if (attempt > 0) this.events.emit('ship.recovered', { attempts: attempt });
+        attempt = 0;
+        this.acknowledged(rec.meta);
+      } catch (err) {
+        if (err instanceof ShipError && err.permanent) {
+          // The collector refuses this batch for what it is; holding it would stop every later one.
+          this.events.add('ship.rejected_lines', rec.meta.lines);
+          this.events.emit('ship.rejected', { seq: rec.meta.seq, lines: rec.meta.lines, status: err.status, error: err.message }, 'warn');
+          this.acknowledged(rec.meta);
+          continue;
+        }
+        this.events.emit('ship.failed', { attempt, seq: rec.meta.seq, error: (err as Error).message }, 'warn');
+        await this.shipper.sleep(backoffMs(attempt++, this.config.transport.backoff_max_ms));
       }
-      await this.deliver(batch);
     }
   }
 
-  private async deliver(batch: IngestBatch): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const ack = await shipBatch(this.config.collector, this.config.token, batch);
-        for (const seg of batch.segments) {
-          const file = this.files.get(seg.stream);
-          if (!file) continue;
-          file.acked = seg.end;
-          this.checkpoint(file);
-        }
-        saveState(this.config.state, this.state);
-        this.events.add('lines.shipped', ack.accepted);
-        return;
-      } catch (err) {
-        const permanent = err instanceof ShipError && err.permanent;
-        this.events.emit('ship.failed', { attempt, permanent, error: (err as Error).message }, 'warn');
-        if (!this.running) {
-          for (const seg of batch.segments) this.files.get(seg.stream)?.rewind();
-          return;
-        }
-        const until = this.clock() + backoffMs(attempt);
-        while (this.running && this.clock() < until) await delay(Math.min(100, until - this.clock()));
-        if (!this.running) {
-          for (const seg of batch.segments) this.files.get(seg.stream)?.rewind();
-          return;
-        }
-      }
-    }
+  /** Resolves (with nothing) 2 s after stop(), so a hung request does not hold shutdown for long. */
+  private stopped(): Promise<undefined> {
+    return this.stopGate;
+  }
+
+  private acknowledged(meta: RecordMeta): void {
+    for (const [stream, , end] of meta.ranges) this.checkpoints.acked(stream, end);
+    this.checkpoints.ackedSeq(meta.seq);
+    this.checkpoints.save();
+    this.spool.ack(meta.seq);
+    const now = this.clock();
+    this.lastAckAt = now;
+    this.lastLagMs = now - meta.sealed_at;
+    this.events.add('lines.shipped', meta.lines);
+    this.reader.wake();
   }
 }

@@ -5,7 +5,7 @@
 import { createEvents, type EventSink } from '../../shared/events.js';
 import type { Logger } from '../../shared/logger.js';
 import { WIRE_VERSION, type MetricAck, type MetricBatch, type MetricSample } from '../../shared/wire.js';
-import { backoffMs } from '../ship.js';
+import { backoffMs } from '../transport/backoff.js';
 import { MetricShipError, shipMetrics } from './ship.js';
 import type { MetricSource } from './types.js';
 
@@ -219,7 +219,7 @@ export class MetricsRunner {
         attempt = 0;
         continue;
       }
-      await this.pause(backoffMs(attempt++, this.o.random));
+      await this.pause(backoffMs(attempt++, 30_000, this.o.random));
     }
   }
 }

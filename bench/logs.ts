@@ -1,0 +1,264 @@
+// `npm run bench -- logs [--lines N] [--runs R] [--only ringtail|syslog-ng]`
+//
+// The same file of N syslog lines (default 1,000,000, about 100 MB) moved end to end:
+//   ringtail:  agent (file) → HTTP → collector → SQLite + FTS5 (searchable)
+//   syslog-ng: client file() source → TCP → server network() source → file()
+// both with flow control (ringtail acknowledges each batch after its commit; syslog-ng with
+// flags(flow-control) on both sides). Timed from the start of the shipping process to the
+// moment the last line is stored; the shipper's CPU seconds (/proc/PID/stat) and peak RSS
+// (VmHWM) are read just before it is stopped. Prints a table of medians and the ratio.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
+import Database from 'better-sqlite3';
+
+const BIN = fileURLToPath(new URL('../../bin/ringtail', import.meta.url));
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+interface Result {
+  seconds: number;
+  linesPerSec: number;
+  cpuSeconds: number;
+  rssMb: number;
+}
+
+function arg(args: string[], name: string, def: string): string {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : def;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** N lines the way a Debian host writes /var/log/syslog with the traditional format. */
+async function writeInput(path: string, n: number): Promise<number> {
+  const out = createWriteStream(path);
+  const pad = 'lorem ipsum dolor sit amet consectetur';
+  let bytes = 0;
+  let chunk = '';
+  for (let i = 0; i < n; i++) {
+    const s = String(i % 60).padStart(2, '0');
+    chunk += `Nov 23 18:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${s} bench-host app[${1000 + (i % 50)}]: request ${i} served in ${i % 997} ms ${pad}\n`;
+    if (chunk.length > 1 << 20) {
+      bytes += Buffer.byteLength(chunk);
+      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+      chunk = '';
+    }
+  }
+  bytes += Buffer.byteLength(chunk);
+  out.end(chunk);
+  await new Promise<void>((r) => out.once('finish', () => r()));
+  return bytes;
+}
+
+function procStats(pid: number): { cpu: number; rssMb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[11] = utime, fields[12] = stime (1-based 14 and 15 in proc(5))
+  const cpu = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return { cpu, rssMb: Number(hwm) / 1024 };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(t);
+}
+
+async function runRingtail(dir: string, input: string, n: number): Promise<Result> {
+  const data = join(dir, 'data');
+  const admin = 'rt_admin_bench_0123456789abcdef';
+  const token = execFileSync(process.execPath, [BIN, 'token', 'create', '--data', data, '--role', 'agent']).toString().trim();
+  const port = await freePort();
+  const collector = spawn(process.execPath, [BIN, 'collector', '--data', data, '--listen', `127.0.0.1:${port}`, '--admin-token', admin, '--log-level', 'warn'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  collector.stdout!.on('data', (d) => (out += d));
+  while (!/listening on/.test(out)) {
+    if (collector.exitCode !== null) throw new Error('collector exited');
+    await sleep(50);
+  }
+  const db = new Database(join(data, 'ringtail.db'), { readonly: true });
+  const count = db.prepare('SELECT count(*) FROM logs').pluck();
+  const t0 = performance.now();
+  const agent = spawn(
+    process.execPath,
+    [BIN, 'agent', '--collector', `http://127.0.0.1:${port}`, '--watch', input, '--state', join(dir, 'state'), '--host', 'bench-host', '--stats-interval-ms', '600000'],
+    { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, RINGTAIL_TOKEN: token } },
+  );
+  let stored = 0;
+  while (stored < n) {
+    await sleep(50);
+    stored = count.get() as number;
+    if (agent.exitCode !== null) throw new Error('agent exited');
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const st = procStats(agent.pid!);
+  const cst = procStats(collector.pid!);
+  // Searchable: the full-text index answers for a line in the middle of the file.
+  const probe = db.prepare("SELECT count(*) FROM logs_fts WHERE logs_fts MATCH '\"request 500000 served\"'").pluck().get() as number;
+  db.close();
+  await stop(agent);
+  await stop(collector);
+  if (n > 500_000 && probe < 1) throw new Error('line 500000 is not searchable');
+  process.stderr.write(`  ringtail: ${seconds.toFixed(2)} s, agent cpu ${st.cpu.toFixed(2)} s rss ${st.rssMb.toFixed(1)} MB; collector cpu ${cst.cpu.toFixed(2)} s rss ${cst.rssMb.toFixed(1)} MB\n`);
+  return { seconds, linesPerSec: n / seconds, cpuSeconds: (st.cpu * 1_000_000) / n, rssMb: st.rssMb };
+}
+
+function syslogNg(dir: string, name: string, conf: string): ChildProcess {
+  const c = join(dir, `${name}.conf`);
+  writeFileSync(c, conf);
+  return spawn(
+    'syslog-ng',
+    ['-F', '--no-caps', '-f', c, '-R', join(dir, `${name}.persist`), '-p', join(dir, `${name}.pid`), '-c', join(dir, `${name}.ctl`)],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+}
+
+/** Counts newlines appended to a file since the last call. */
+function lineCounter(path: string): () => number {
+  let offset = 0;
+  let lines = 0;
+  const buf = Buffer.allocUnsafe(4 << 20);
+  return () => {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch {
+      return lines;
+    }
+    try {
+      for (;;) {
+        const n = readSync(fd, buf, 0, buf.length, offset);
+        if (n === 0) break;
+        offset += n;
+        let i = -1;
+        while ((i = buf.indexOf(10, i + 1)) !== -1 && i < n) lines++;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return lines;
+  };
+}
+
+async function runSyslogNg(dir: string, input: string, n: number): Promise<Result> {
+  const port = await freePort();
+  const output = join(dir, 'out.log');
+  const server = syslogNg(
+    dir,
+    'server',
+    `@version: 3.38
+options { stats_freq(0); keep_hostname(yes); };
+source s_net { network(ip("127.0.0.1") port(${port}) transport("tcp") log-iw-size(20000) max-connections(10)); };
+destination d_file { file("${output}"); };
+log { source(s_net); destination(d_file); flags(flow-control); };
+`,
+  );
+  // wait for the server's port
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(true));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(false)));
+    });
+    if (ok) break;
+    if (server.exitCode !== null) throw new Error('syslog-ng server exited');
+    await sleep(50);
+  }
+  const count = lineCounter(output);
+  const t0 = performance.now();
+  const client = syslogNg(
+    dir,
+    'client',
+    `@version: 3.38
+options { stats_freq(0); };
+source s_file { file("${input}" follow-freq(1) log-iw-size(20000)); };
+destination d_net { network("127.0.0.1" port(${port}) transport("tcp")); };
+log { source(s_file); destination(d_net); flags(flow-control); };
+`,
+  );
+  let stored = 0;
+  while (stored < n) {
+    await sleep(50);
+    stored = count();
+    if (client.exitCode !== null) throw new Error('syslog-ng client exited');
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const st = procStats(client.pid!);
+  await stop(client);
+  await stop(server);
+  process.stderr.write(`  syslog-ng: ${seconds.toFixed(2)} s, client cpu ${st.cpu.toFixed(2)} s rss ${st.rssMb.toFixed(1)} MB\n`);
+  return { seconds, linesPerSec: n / seconds, cpuSeconds: (st.cpu * 1_000_000) / n, rssMb: st.rssMb };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export async function main(args: string[]): Promise<void> {
+  const n = Number(arg(args, '--lines', '1000000'));
+  const runs = Number(arg(args, '--runs', '3'));
+  const only = arg(args, '--only', '');
+  const base = mkdtempSync(join(tmpdir(), 'ringtail-bench-logs-'));
+  const input = join(base, 'input.log');
+  const bytes = await writeInput(input, n);
+  process.stderr.write(`input: ${n} lines, ${(bytes / 1e6).toFixed(1)} MB (${statSync(input).size} bytes)\n`);
+  const results: Record<string, Result[]> = { ringtail: [], 'syslog-ng': [] };
+  try {
+    for (let r = 0; r < runs; r++) {
+      process.stderr.write(`run ${r + 1}/${runs}\n`);
+      if (only !== 'syslog-ng') {
+        const dir = mkdtempSync(join(base, 'rt-'));
+        results.ringtail!.push(await runRingtail(dir, input, n));
+        rmSync(dir, { recursive: true, force: true });
+      }
+      if (only !== 'ringtail') {
+        const dir = mkdtempSync(join(base, 'sng-'));
+        results['syslog-ng']!.push(await runSyslogNg(dir, input, n));
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+  const row = (name: string, rs: Result[]) =>
+    rs.length
+      ? `| ${name} | ${Math.round(median(rs.map((r) => r.linesPerSec))).toLocaleString('en-US')} | ${median(rs.map((r) => r.seconds)).toFixed(2)} | ${median(rs.map((r) => r.cpuSeconds)).toFixed(2)} | ${median(rs.map((r) => r.rssMb)).toFixed(1)} |`
+      : `| ${name} | – | – | – | – |`;
+  const rt = results.ringtail!;
+  const sng = results['syslog-ng']!;
+  const lines = [
+    `${n.toLocaleString('en-US')} lines (${(bytes / 1e6).toFixed(1)} MB), median of ${runs} runs`,
+    '',
+    '| shipper | lines/s end to end | seconds | shipper CPU s per 1M lines | shipper peak RSS MB |',
+    '| --- | --- | --- | --- | --- |',
+    row('ringtail agent → collector → SQLite+FTS5', rt),
+    row('syslog-ng 3.38 file → TCP → syslog-ng → file', sng),
+  ];
+  if (rt.length && sng.length) {
+    const ratio = median(rt.map((r) => r.linesPerSec)) / median(sng.map((r) => r.linesPerSec));
+    lines.push('', `ringtail / syslog-ng lines/s: ${ratio.toFixed(2)}×`);
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+}

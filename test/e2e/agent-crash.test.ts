@@ -1,0 +1,146 @@
+// SIGKILL of the agent, and separately of the collector, at seeded random moments while lines
+// flow (and logrotate rotates); then the collector down for a stretch while rotation happens,
+// with a spool too small for the backlog. Each ends in a count: lost 0, duplicated 0.
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Rig, logrotateConf, seeded, sleep, tally, writerLines } from '../helpers/agent-run.js';
+import { tempDir, waitFor } from '../helpers/proc.js';
+import { hasTool } from '../helpers/tools.js';
+
+const dirs: Array<{ cleanup(): void }> = [];
+const rigs: Rig[] = [];
+afterAll(async () => {
+  for (const r of rigs) await r.killAll();
+  if (!process.env.KEEP) dirs.forEach((d) => d.cleanup());
+});
+
+function rig(name: string): Rig {
+  const d = tempDir(`ringtail-crash-${name}-`);
+  dirs.push(d);
+  const r = new Rig(d.path, `crash-${name}`);
+  rigs.push(r);
+  return r;
+}
+
+const SEED = Number(process.env.RINGTAIL_TEST_SEED ?? 20261123);
+
+describe.skipIf(!hasTool('logrotate'))('crashes and outages while lines flow', () => {
+  it('agent SIGKILLed at random moments during rotations: every line stored once', async () => {
+    const rnd = seeded(SEED);
+    const r = rig('agent');
+    await r.startCollector();
+    const file = join(r.logs, 'app.log');
+    const lr = logrotateConf(r.dir, file, 'create');
+    const args = ['--watch', join(r.logs, '*.log')];
+    await r.startAgent(args);
+    const COUNT = 20_000;
+    const w = r.writer(file, COUNT, 5_000, 'k');
+    let writing = true;
+    void w.done.finally(() => (writing = false));
+    const rotating = (async () => {
+      while (writing) {
+        await sleep(300 + rnd() * 400);
+        await lr.run();
+      }
+    })();
+    let kills = 0;
+    while (writing && kills < 4) {
+      await sleep(300 + rnd() * 700);
+      await r.agent!.kill('SIGKILL');
+      kills++;
+      await sleep(rnd() * 400);
+      r.spawnAgent(args);
+    }
+    expect(await w.done).toBe(COUNT);
+    await rotating;
+    expect(kills).toBeGreaterThanOrEqual(3);
+    await r.agentIdle(Date.now());
+    const t = tally(writerLines('k', COUNT), await r.stored());
+    expect(t).toEqual({ written: COUNT, stored: COUNT, lost: 0, duplicated: 0, foreign: 0 });
+  });
+
+  it('collector SIGKILLed at random moments: the agent retries, every line stored once', async () => {
+    const rnd = seeded(SEED + 1);
+    const r = rig('collector');
+    await r.startCollector();
+    const file = join(r.logs, 'app.log');
+    await r.startAgent(['--watch', join(r.logs, '*.log'), '--batch-max-lines', '500']);
+    const COUNT = 30_000;
+    const w = r.writer(file, COUNT, 5_000, 'x');
+    let writing = true;
+    void w.done.finally(() => (writing = false));
+    let kills = 0;
+    while (kills < 3) {
+      await sleep(400 + rnd() * 600);
+      await r.collector!.kill('SIGKILL');
+      kills++;
+      await sleep(200 + rnd() * 800);
+      await r.startCollector();
+    }
+    expect(await w.done).toBe(COUNT);
+    expect(kills).toBe(3);
+    await r.agentIdle(Date.now());
+    const t = tally(writerLines('x', COUNT), await r.stored());
+    expect(t).toEqual({ written: COUNT, stored: COUNT, lost: 0, duplicated: 0, foreign: 0 });
+    expect(r.agent!.stderr()).toMatch(/"ship.failed"/);
+  });
+
+  it('collector down while files rotate and the spool fills: reading stops, resumes, nothing lost', async () => {
+    const r = rig('outage');
+    await r.startCollector();
+    const file = join(r.logs, 'app.log');
+    const lr = logrotateConf(r.dir, file, 'create', ['compress', 'delaycompress']);
+    // A 1 MiB spool of uncompressed batches holds about 12,000 of these lines: less than the outage brings.
+    await r.startAgent(['--watch', join(r.logs, '*.log'), '--spool-max-bytes', String(1024 * 1024), '--transport-gzip-level', '0', '--batch-max-lines', '1000']);
+    const COUNT = 30_000;
+    await r.collector!.kill('SIGTERM');
+    const w = r.writer(file, COUNT, 10_000, 'o');
+    let rotations = 0;
+    let writing = true;
+    void w.done.finally(() => (writing = false));
+    while (writing) {
+      await sleep(300);
+      await lr.run();
+      rotations++;
+    }
+    expect(await w.done).toBe(COUNT);
+    expect(rotations).toBeGreaterThanOrEqual(5);
+    await r.startCollector();
+    await r.agentIdle(Date.now(), 45_000);
+    const t = tally(writerLines('o', COUNT), await r.stored());
+    expect(t).toEqual({ written: COUNT, stored: COUNT, lost: 0, duplicated: 0, foreign: 0 });
+    const log = r.agent!.stderr();
+    expect(log).toMatch(/"spool.full"/);
+    expect(log).toMatch(/"spool.resumed"/);
+    expect(log).not.toMatch(/"spool.dropped"/);
+  });
+
+  it('agent SIGKILLed with a full spool while the collector is down: after restart nothing lost or duplicated', async () => {
+    const r = rig('spoolkill');
+    await r.startCollector();
+    const file = join(r.logs, 'app.log');
+    const args = ['--watch', file, '--batch-max-lines', '700'];
+    await r.startAgent(args);
+    await r.collector!.kill('SIGKILL');
+    const first = r.writer(file, 12_000, 20_000, 's');
+    expect(await first.done).toBe(12_000);
+    const spooled = await waitFor('everything read into the spool', () => {
+      const stats = r.agent!.stderr().split('\n').filter((l) => l.includes('"agent.stats"')).map((l) => JSON.parse(l) as Record<string, number>);
+      const last = stats[stats.length - 1];
+      return last && last.lines_read === 12_000 && last.spool_records > 1 ? last : undefined;
+    }, 15_000);
+    expect(spooled.lines_shipped).toBe(0);
+    await r.agent!.kill('SIGKILL');
+    appendFileSync(file, writerLines('s', 15_000).slice(12_000).join('\n') + '\n');
+    r.spawnAgent(args);
+    await r.startCollector();
+    await r.agentIdle(Date.now());
+    const t = tally(writerLines('s', 15_000), await r.stored());
+    expect(t).toEqual({ written: 15_000, stored: 15_000, lost: 0, duplicated: 0, foreign: 0 });
+    // The restarted agent resumed after what its spool held: it read only the new lines and
+    // shipped the spooled ones as they were.
+    const after = r.agent!.stderr().split('\n').filter((l) => l.includes('"agent.stats"')).map((l) => JSON.parse(l) as Record<string, number>);
+    expect(after[after.length - 1]).toMatchObject({ lines_read: 3_000, lines_shipped: 15_000 });
+  });
+});

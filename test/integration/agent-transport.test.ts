@@ -1,0 +1,68 @@
+// The agent's HTTP transport against real TLS on loopback: a collector certificate signed by a
+// private CA is trusted only with the CA file; the bearer token and gzip encoding travel.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpTransport, ShipError } from '../../agent/transport/http.js';
+import { ConfigError } from '../../shared/errors.js';
+import { tempDir } from '../helpers/proc.js';
+import { hasTool } from '../helpers/tools.js';
+
+const dir = tempDir('ringtail-tls-');
+let server: Server;
+let url = '';
+const seen: Array<{ auth: string | undefined; encoding: string | undefined; body: string }> = [];
+
+describe.skipIf(!hasTool('openssl'))('agent transport over TLS', () => {
+  beforeAll(async () => {
+    const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir.path, stdio: 'ignore' });
+    ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=ringtail test CA');
+    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'srv.key', '-out', 'srv.csr', '-subj', '/CN=127.0.0.1');
+    writeFileSync(join(dir.path, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+    ssl('x509', '-req', '-in', 'srv.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'srv.pem', '-days', '2', '-extfile', 'san.ext');
+    server = createServer({ key: readFileSync(join(dir.path, 'srv.key')), cert: readFileSync(join(dir.path, 'srv.pem')) }, (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        const encoding = req.headers['content-encoding'];
+        seen.push({ auth: req.headers.authorization, encoding, body: (encoding === 'gzip' ? gunzipSync(raw) : raw).toString() });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ accepted: 1, duplicates: 0, committed: { s1: 10 } }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const addr = server.address();
+    url = `https://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  });
+
+  afterAll(async () => {
+    await new Promise((r) => server?.close(r));
+    dir.cleanup();
+  });
+
+  it('delivers with the CA file: bearer token and gzip body arrive', async () => {
+    const t = httpTransport({ collector: url, token: 'rt_agent_secret_token', caFile: join(dir.path, 'ca.pem'), timeoutMs: 5000 });
+    const ack = await t.send(gzipSync(Buffer.from('{"hello":1}')), 'gzip');
+    t.close();
+    expect(ack).toEqual({ accepted: 1, duplicates: 0, committed: { s1: 10 } });
+    expect(seen.at(-1)).toEqual({ auth: 'Bearer rt_agent_secret_token', encoding: 'gzip', body: '{"hello":1}' });
+  });
+
+  it('refuses the certificate without the CA file, as a retryable failure', async () => {
+    const t = httpTransport({ collector: url, token: 'rt_agent_secret_token', timeoutMs: 5000 });
+    const err = await t.send(Buffer.from('{}'), 'identity').catch((e: unknown) => e);
+    t.close();
+    expect(err).toBeInstanceOf(ShipError);
+    expect((err as ShipError).permanent).toBe(false);
+    expect((err as Error).message).toMatch(/unreachable/);
+  });
+
+  it('names the option when the CA file cannot be read', () => {
+    expect(() => httpTransport({ collector: url, token: 'x'.repeat(10), caFile: join(dir.path, 'missing.pem'), timeoutMs: 5000 })).toThrow(ConfigError);
+    expect(() => httpTransport({ collector: url, token: 'x'.repeat(10), caFile: join(dir.path, 'missing.pem'), timeoutMs: 5000 })).toThrow(/--transport-ca-file: cannot read/);
+  });
+});
