@@ -19,6 +19,7 @@ import { queryRoutes, type QueryOptions } from './routes/query.js';
 import { streamRoutes, type StreamOptions } from './routes/stream.js';
 import { syslogPlugin, type SyslogOptions, type SyslogTuning } from './receivers/syslog/index.js';
 import { hostMetricsPlugin, type HostMetricsPluginOptions } from './metrics/plugin.js';
+import { alertsPlugin, type AlertsPluginOptions } from './alerts/plugin.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -49,6 +50,8 @@ export interface AppOptions {
   writer?: 'inline' | 'worker';
   /** round-robin metric store and per-metric layouts (collector/metrics) */
   hostMetrics?: Omit<HostMetricsPluginOptions, 'dataDir'>;
+  /** alert rules, notifiers and whether to run the evaluation timers (collector/alerts/) */
+  alerts?: Omit<AlertsPluginOptions, 'dataDir'>;
 }
 
 /** What a refused request is counted under in ringtail_requests_rejected_total{reason}. */
@@ -134,6 +137,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(queryRoutes, options.query ?? {});
   await app.register(streamRoutes, options.tail ?? {});
   await app.register(hostMetricsPlugin, { dataDir: options.dataDir, ...options.hostMetrics });
+  await app.register(alertsPlugin, { dataDir: options.dataDir, ...options.alerts });
   await app.register(dashboardPlugin);
   await app.register(syslogPlugin, { syslog: options.syslog, tuning: options.syslog?.tuning });
   return app;

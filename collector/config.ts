@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { LayoutOverride } from './metrics/layout.js';
+import { AlertsConfig } from './alerts/config.js';
 
 export const LISTEN_PATTERN = '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):([0-9]{1,5})$';
 
@@ -64,6 +65,7 @@ export const CollectorConfig = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    alerts: Type.Optional(AlertsConfig),
   },
   { additionalProperties: false },
 );

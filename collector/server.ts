@@ -2,6 +2,7 @@
 import { Value } from '@sinclair/typebox/value';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
+import { checkAlertsConfig } from './alerts/config.js';
 import { ensureAdmin, type AdminCredential } from './bootstrap.js';
 import { CollectorConfig, parseListen } from './config.js';
 import { openSqliteStorage } from './storage/sqlite/index.js';
@@ -18,6 +19,7 @@ export type ServerConfig = Omit<CollectorConfig, 'retention'> & Partial<Pick<Col
 
 export async function startCollector(config: ServerConfig, logStream?: NodeJS.WritableStream): Promise<RunningCollector> {
   const retention = config.retention ?? (Value.Default(CollectorConfig.properties.retention, {}) as CollectorConfig['retention']);
+  checkAlertsConfig(config.alerts); // before anything opens: a bad rule must not leave threads behind
   const storage = openSqliteStorage(config.data);
   const admin = ensureAdmin(storage, config.data, config.admin_token, Date.now());
   const app = await buildApp({
@@ -31,6 +33,7 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
     hostMetrics: { layouts: config.metrics?.layouts },
     logger: logStream ? { level: config.log_level, stream: logStream } : { level: config.log_level },
     syslog: config.syslog,
+    alerts: { config: config.alerts, run: true },
   });
   const { host, port } = parseListen(config.listen);
   try {

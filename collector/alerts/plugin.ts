@@ -1,0 +1,162 @@
+// The alerts plugin: opens the alert store, builds the evaluator and the outbox deliverer from
+// the configuration, runs them on timers when asked (the server does; tests drive them by hand
+// with an injected clock), and registers the alerts API.
+import fp from 'fastify-plugin';
+import { Gauge } from 'prom-client';
+import type { FastifyInstance } from 'fastify';
+import { DEFAULT_ALERTS, compileAlertsConfig, type AlertsConfig } from './config.js';
+import { Evaluator } from './evaluator.js';
+import { OutboxDeliverer } from './outbox.js';
+import { alertRoutes } from './routes.js';
+import { metricServiceSources, type MetricSources } from './metric-sources.js';
+import { RecentSamples, type Wanted } from './recent-samples.js';
+import type { CompiledRule } from './rules.js';
+import { logStoreSources, type AlertSources } from './sources.js';
+import { openAlertStore, type AlertStore } from './store.js';
+
+export interface AlertsRuntime {
+  store: AlertStore;
+  evaluator: Evaluator;
+  outbox: OutboxDeliverer;
+  sources: AlertSources;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    alerts: AlertsRuntime;
+  }
+}
+
+/** The series metric and absence rules read, and the longest window among them. */
+export function wantedSeries(rules: Iterable<CompiledRule>): Wanted {
+  const keys = new Set<string>();
+  let keepMs = 60_000;
+  for (const r of rules) {
+    if (r.spec.kind === 'metric') {
+      keys.add(r.spec.metric);
+      keepMs = Math.max(keepMs, r.windowMs + 60_000);
+    } else if (r.spec.kind === 'absence' && r.spec.metric !== undefined) keys.add(r.spec.metric);
+  }
+  return { keys, keepMs };
+}
+
+/** Alert gauges beside the collector's own metrics (GET /metrics); events are counted there already. */
+function exposeMetrics(app: FastifyInstance, evaluator: Evaluator, store: AlertStore): void {
+  const registers = [app.metrics.registry];
+  new Gauge({
+    name: 'ringtail_alerts',
+    help: 'pending and firing alerts, by state and severity',
+    labelNames: ['state', 'severity'],
+    registers,
+    collect() {
+      this.reset();
+      for (const a of evaluator.current(app.clock())) this.inc({ state: a.state, severity: a.severity ?? '' });
+    },
+  });
+  new Gauge({
+    name: 'ringtail_alerts_outbox_pending',
+    help: 'notifications waiting for delivery or a retry',
+    registers,
+    collect() {
+      this.set(store.pendingCount());
+    },
+  });
+  new Gauge({
+    name: 'ringtail_alerts_cycle_seconds',
+    help: 'duration of the last evaluation cycle',
+    registers,
+    collect() {
+      this.set((evaluator.lastCycle?.ms ?? 0) / 1000);
+    },
+  });
+}
+
+export interface AlertsPluginOptions {
+  dataDir: string;
+  config?: Partial<AlertsConfig>;
+  /** start the evaluation and delivery timers (the server does; tests call cycle()/drain()) */
+  run?: boolean;
+  /** where rule values come from; the log store (and no metrics) by default */
+  sources?: AlertSources;
+}
+
+export const alertsPlugin = fp<AlertsPluginOptions>(
+  async (app: FastifyInstance, opts) => {
+    const cfg: AlertsConfig = {
+      ...opts.config,
+      evaluation_interval_ms: opts.config?.evaluation_interval_ms ?? DEFAULT_ALERTS.evaluation_interval_ms,
+      repeat_interval_s: opts.config?.repeat_interval_s ?? DEFAULT_ALERTS.repeat_interval_s,
+    };
+    const { rules, notifiers } = compileAlertsConfig(cfg);
+    const store = openAlertStore(opts.dataDir);
+    for (const [name, d] of store.disabledNotifiers()) {
+      const n = notifiers.find((x) => x.name === name);
+      if (n && n.target !== d.url) store.enableNotifier(name);
+    }
+    // Metric and check rules read the metric series when the metrics plugin is there, through
+    // recent samples kept as they are ingested.
+    let evaluator: Evaluator | null = null;
+    let wanted: { version: number; value: Wanted } | null = null;
+    const recent = new RecentSamples(() => {
+      if (!evaluator) return { keys: new Set(), keepMs: 0 };
+      if (wanted?.version !== evaluator.version) wanted = { version: evaluator.version, value: wantedSeries(evaluator.rules.values()) };
+      return wanted.value;
+    });
+    let metricSources: MetricSources | undefined;
+    if (app.hasDecorator('hostMetrics')) {
+      const svc = app.hostMetrics;
+      metricSources = metricServiceSources(svc, recent);
+      // Fed after each durable ingest, whatever route or caller did it.
+      const ingest = svc.ingest.bind(svc);
+      svc.ingest = (batch, now) => {
+        const ack = ingest(batch, now);
+        recent.record(batch);
+        return ack;
+      };
+      const withdraw = svc.withdraw.bind(svc);
+      svc.withdraw = (host) => {
+        recent.forgetHost(host);
+        return withdraw(host);
+      };
+    }
+    const sources = opts.sources ?? logStoreSources(app.storage, metricSources, app.clock);
+    const outbox = new OutboxDeliverer({ store, notifiers, clock: app.clock, events: app.events });
+    evaluator = new Evaluator({
+      store,
+      sources,
+      notifiers,
+      clock: app.clock,
+      events: app.events,
+      configRules: rules,
+      repeatIntervalMs: cfg.repeat_interval_s * 1000,
+      onQueued: () => {
+        if (opts.run) outbox.kick();
+      },
+    });
+    app.decorate('alerts', { store, evaluator, outbox, sources });
+    if (app.hasDecorator('metrics') && app.metrics?.registry) exposeMetrics(app, evaluator, store);
+
+    let timer: NodeJS.Timeout | null = null;
+    if (opts.run) {
+      const tick = () => {
+        try {
+          evaluator.cycle();
+        } catch (err) {
+          app.events.emit('alerts.cycle.failed', { error: (err as Error).message }, 'warn');
+        }
+      };
+      app.addHook('onReady', async () => {
+        outbox.start();
+        timer = setInterval(tick, cfg.evaluation_interval_ms);
+        setImmediate(tick);
+      });
+    }
+    app.addHook('onClose', async () => {
+      if (timer) clearInterval(timer);
+      await outbox.stop();
+      store.close();
+    });
+    await app.register(alertRoutes);
+  },
+  { name: 'ringtail-alerts', dependencies: ['ringtail-storage', 'ringtail-auth'] },
+);
