@@ -11,6 +11,8 @@ import type { Storage } from './storage/types.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { queryRoutes } from './routes/query.js';
+import { sessionsPlugin } from './sessions/plugin.js';
+import { sessionRoutes } from './sessions/routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -74,11 +76,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   );
 
   await app.register(storagePlugin, { dataDir: options.dataDir, storage: options.storage });
+  await app.register(sessionsPlugin, { dataDir: options.dataDir });
   await app.register(authPlugin);
   await app.register(gzipPlugin);
   await app.register(healthRoutes);
   await app.register(ingestRoutes);
   await app.register(queryRoutes);
+  await app.register(sessionRoutes);
   await app.register(dashboardPlugin);
   return app;
 }
