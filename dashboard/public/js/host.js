@@ -1,0 +1,132 @@
+// Host page: one chart per metric family over the chosen range, thresholds from the host's
+// alert rules, zoom by dragging (refetching a finer archive), double-click to go back, and the
+// whole view (range or from/to) kept in the URL.
+import { api, ApiError, available } from './api.js';
+import { activeAlerts, listRules, ruleAppliesTo, ruleEnabled, ruleLevels, ruleMetric } from './alerts-api.js';
+import { chartGroup, timeChart } from './charts.js';
+import { h, link } from './dom.js';
+import { ago, fmtTime, fromLocalInput, toLocalInput } from './format.js';
+import { hostStatus } from './hosts.js';
+import { fetchSeries, groupFamilies, listMetrics } from './metrics.js';
+import { RANGES, rangeFromParams } from './ranges.js';
+import { href, navigate, start as rerender } from './router.js';
+
+function percentUnit(metric) {
+  return /percent|pct|util|usage/i.test(metric) ? '%' : '';
+}
+
+export function mountHost(main, host, params) {
+  const ctl = new AbortController();
+  const group = chartGroup();
+  const charts = [];
+  const range = rangeFromParams(params);
+  const baseRange = params.get('range') ?? '1d';
+
+  const go = (p) => navigate(['host', host], p);
+  const picker = h('div', { class: 'range-picker', role: 'group', 'aria-label': 'Time range' },
+    RANGES.map((r) => h('button', { type: 'button', 'aria-pressed': String(range.key === r.key), dataset: { range: r.key }, onclick: () => go({ range: r.key }) }, r.label)),
+  );
+  const fromIn = h('input', { type: 'datetime-local', 'aria-label': 'From', value: toLocalInput(range.start) });
+  const toIn = h('input', { type: 'datetime-local', 'aria-label': 'To', value: toLocalInput(range.end) });
+  const custom = h('form', { class: 'custom-range', 'aria-label': 'Custom range' }, fromIn, '→', toIn, h('button', { type: 'submit' }, 'Apply'));
+  custom.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const from = fromLocalInput(fromIn.value);
+    const to = fromLocalInput(toIn.value);
+    if (from !== undefined && to !== undefined && to > from) go({ range: baseRange, from, to });
+  });
+  const status = h('p', { class: 'muted', id: 'host-status' });
+  const grid = h('div', { class: 'chart-grid', id: 'charts' });
+  const info = h('p', { class: 'muted small', id: 'range-info' },
+    `${fmtTime(range.start)} → ${fmtTime(range.end)}`, range.key === 'custom' ? ' · double-click a chart to reset the zoom' : ' · drag across a chart to zoom');
+  main.replaceChildren(
+    h('section', { class: 'view' },
+      h('div', { class: 'toolbar' },
+        h('h1', {}, link(href(['hosts']), 'Hosts', { class: 'crumb' }), ' / ', host),
+        picker, custom),
+      status, info,
+      h('p', {}, link(href(['logs'], { host }), `Logs of ${host} →`)),
+      grid),
+  );
+
+  async function load() {
+    try {
+      const hosts = await api('/api/v1/hosts', { signal: ctl.signal });
+      const me = hosts.items.find((x) => x.host === host);
+      const alerts = (await available('/api/v1/alerts')) ? (await activeAlerts(ctl.signal).catch(() => [])).filter((a) => a.host === host) : [];
+      status.replaceChildren(
+        me ? h('span', { class: 'badge ' + hostStatus(me.last_seen, Date.now()) }, hostStatus(me.last_seen, Date.now())) : h('span', { class: 'badge down' }, 'unknown host'),
+        me ? ` last seen ${ago(me.last_seen)}` : '',
+        ...alerts.map((a) => h('span', { class: `badge alert ${a.state} ${a.severity}` }, `${a.rule} (${a.state})`)),
+      );
+      if (!(await available('/api/v1/metrics'))) {
+        grid.replaceChildren(h('p', { class: 'muted' }, 'This collector has no metrics API yet (GET /api/v1/metrics).'));
+        return;
+      }
+      const names = await listMetrics(host, ctl.signal);
+      if (!names.length) {
+        grid.replaceChildren(h('p', { class: 'muted' }, 'No metrics for this host.'));
+        return;
+      }
+      const rules = (await listRules(ctl.signal).catch(() => null)) ?? [];
+      const hostRules = rules.filter((r) => ruleEnabled(r) && ruleAppliesTo(r, host));
+      const t0 = performance.now();
+      const families = [...groupFamilies(names)];
+      const cards = families.map(([family, metrics]) => {
+        const canvas = h('canvas', { 'aria-label': `${family} chart` });
+        const card = h('figure', { class: 'chart-card', dataset: { family } }, h('figcaption', {}, family), h('div', { class: 'chart-box' }, canvas));
+        return { family, metrics, canvas, card };
+      });
+      grid.replaceChildren(...cards.map((c) => c.card));
+      await Promise.all(cards.map(async (c) => {
+        const series = await Promise.all(c.metrics.slice(0, 6).map(async (metric) => {
+          const avg = await fetchSeries({ host, metric, start: range.start, end: range.end, cf: 'AVERAGE' }, ctl.signal);
+          let min = null;
+          let max = null;
+          try {
+            const [mn, mx] = await Promise.all(['MIN', 'MAX'].map((cf) => fetchSeries({ host, metric, start: range.start, end: range.end, cf }, ctl.signal)));
+            // A band only where MIN and MAX were consolidated at the same resolution as the line.
+            if (mn.step === avg.step && mx.step === avg.step && mn.points.length === avg.points.length && avg.step > 0 && mn.points.some((p, i) => p.y !== null && p.y !== avg.points[i].y)) {
+              min = mn.points;
+              max = mx.points;
+            }
+          } catch (err) {
+            if (!(err instanceof ApiError)) throw err;
+          }
+          return { label: metric, points: avg.points, min, max, step: avg.step };
+        }));
+        const levels = [];
+        for (const r of hostRules) {
+          const m = ruleMetric(r);
+          if (!m || !c.metrics.includes(m)) continue;
+          const { warning, critical } = ruleLevels(r);
+          if (warning !== undefined) levels.push({ kind: 'warning', value: warning });
+          if (critical !== undefined) levels.push({ kind: 'critical', value: critical });
+        }
+        const step = series[0]?.step ?? 0;
+        c.card.dataset.step = String(step);
+        c.card.dataset.points = String(series.reduce((n, s) => n + s.points.filter((p) => p.y !== null).length, 0));
+        c.card.dataset.band = String(series.some((s) => s.min));
+        c.card.dataset.levels = String(levels.length);
+        c.card.querySelector('figcaption').append(h('span', { class: 'muted small' }, ` · step ${step / 1000} s${series.some((s) => s.min) ? ' · min/max band' : ''}`));
+        charts.push(timeChart(c.canvas, {
+          series, start: range.start, end: range.end, levels, group, unit: percentUnit(c.metrics[0]),
+          onZoom: (from, to) => go({ range: baseRange, from, to }),
+          onReset: () => go({ range: baseRange }),
+        }));
+      }));
+      grid.dataset.ready = 'true';
+      grid.dataset.drawMs = String(Math.round(performance.now() - t0));
+    } catch (err) {
+      if (err.name !== 'AbortError') status.append(h('span', { class: 'error' }, ` Could not load: ${err.message}`));
+    }
+  }
+  load();
+  const onTheme = () => rerender();
+  window.addEventListener('rt:theme', onTheme);
+  return () => {
+    ctl.abort();
+    window.removeEventListener('rt:theme', onTheme);
+    for (const c of charts) c.destroy();
+  };
+}
