@@ -6,11 +6,16 @@ import { createEvents, type EventSink } from '../shared/events.js';
 import { authPlugin } from './plugins/auth.js';
 import { dashboardPlugin } from './plugins/dashboard.js';
 import { gzipPlugin } from './plugins/gzip.js';
+import { metricsPlugin } from './plugins/metrics.js';
+import { regexPlugin } from './plugins/regex.js';
+import { retentionPlugin } from './plugins/retention.js';
 import { storagePlugin } from './plugins/storage.js';
+import type { FilterRule } from './config.js';
 import type { Storage } from './storage/types.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
-import { queryRoutes } from './routes/query.js';
+import { queryRoutes, type QueryOptions } from './routes/query.js';
+import { streamRoutes, type StreamOptions } from './routes/stream.js';
 import { sessionsPlugin } from './sessions/plugin.js';
 import { sessionRoutes } from './sessions/routes.js';
 
@@ -31,6 +36,25 @@ export interface AppOptions {
   /** largest accepted request body in bytes */
   bodyLimit?: number;
   logger?: FastifyServerOptions['logger'];
+  /** collector-side drop/keep rules (config key `filters`) */
+  filters?: readonly FilterRule[];
+  /** absent: no retention (tests keep their lines); the server passes config `retention` */
+  retention?: { max_age_days: number; max_bytes: number; slice_rows?: number; interval_ms?: number; auto_start?: boolean };
+  tail?: StreamOptions;
+  query?: QueryOptions;
+}
+
+/** What a refused request is counted under in ringtail_requests_rejected_total{reason}. */
+function rejectReason(code: string | undefined, status: number, message: string): string {
+  if (status === 401) return 'auth';
+  if (status === 403) return 'forbidden';
+  if (status === 404) return 'not_found';
+  if (status === 413) return 'too_large';
+  if (status === 415) return 'encoding';
+  if (/gzip/i.test(message)) return 'gzip';
+  if (/JSON/.test(message)) return 'json';
+  if (code === ErrorCodes.BAD_QUERY) return 'query';
+  return 'invalid';
 }
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
@@ -53,35 +77,43 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     for (const method of methods) app.routeTable.push({ method, url: route.url, public: route.config?.public === true });
   });
 
+  const refuse = (req: { url: string }, reply: import('fastify').FastifyReply, status: number, code: string, message: string) => {
+    app.events.emit('request.rejected', { reason: rejectReason(code, status, message), code, status, url: req.url.split('?')[0] }, 'debug');
+    return reply.status(status).send({ error: code, message });
+  };
   app.setErrorHandler((err, req, reply) => {
+    if (err instanceof RingtailError && err.status < 500) return refuse(req, reply, err.status, err.code, err.message);
     if (err instanceof RingtailError) {
-      app.events.emit('request.rejected', { code: err.code, status: err.status, url: req.url }, 'debug');
+      app.events.emit('request.failed', { code: err.code, status: err.status, url: req.url.split('?')[0], message: err.message }, 'warn');
       return reply.status(err.status).send({ error: err.code, message: err.message });
     }
     const e = err as { statusCode?: number; code?: string; validation?: unknown; message: string; validationContext?: string };
-    if (e.validation) {
-      return reply.status(400).send({ error: ErrorCodes.BAD_REQUEST, message: `${e.validationContext ?? 'request'}: ${e.message}` });
-    }
-    if (e.statusCode === 413) {
-      return reply.status(413).send({ error: ErrorCodes.TOO_LARGE, message: `body larger than ${app.initialConfig.bodyLimit} bytes` });
-    }
-    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
-      return reply.status(e.statusCode).send({ error: ErrorCodes.BAD_REQUEST, message: e.message });
-    }
+    if (e.validation) return refuse(req, reply, 400, ErrorCodes.BAD_REQUEST, `${e.validationContext ?? 'request'}: ${e.message}`);
+    if (e.statusCode === 413) return refuse(req, reply, 413, ErrorCodes.TOO_LARGE, `body larger than ${app.initialConfig.bodyLimit} bytes`);
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return refuse(req, reply, e.statusCode, ErrorCodes.BAD_REQUEST, e.message);
     req.log.error({ err }, 'internal error');
     return reply.status(500).send({ error: ErrorCodes.INTERNAL, message: 'internal error' });
   });
-  app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send({ error: ErrorCodes.NOT_FOUND, message: `no route ${req.method} ${req.url.split('?')[0]}` }),
-  );
+  app.setNotFoundHandler((req, reply) => refuse(req, reply, 404, ErrorCodes.NOT_FOUND, `no route ${req.method} ${req.url.split('?')[0]}`));
 
-  await app.register(storagePlugin, { dataDir: options.dataDir, storage: options.storage });
+  await app.register(storagePlugin, { dataDir: options.dataDir, storage: options.storage, filters: options.filters });
   await app.register(sessionsPlugin, { dataDir: options.dataDir });
   await app.register(authPlugin);
   await app.register(gzipPlugin);
+  await app.register(metricsPlugin, { dataDir: options.dataDir });
+  await app.register(regexPlugin);
+  const r = options.retention;
+  await app.register(retentionPlugin, {
+    maxAgeDays: r?.max_age_days ?? 0,
+    maxBytes: r?.max_bytes ?? 0,
+    sliceRows: r?.slice_rows,
+    intervalMs: r?.interval_ms,
+    autoStart: r?.auto_start ?? r !== undefined,
+  });
   await app.register(healthRoutes);
   await app.register(ingestRoutes);
-  await app.register(queryRoutes);
+  await app.register(queryRoutes, options.query ?? {});
+  await app.register(streamRoutes, options.tail ?? {});
   await app.register(sessionRoutes);
   await app.register(dashboardPlugin);
   return app;

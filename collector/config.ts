@@ -2,6 +2,24 @@ import { Type, type Static } from '@sinclair/typebox';
 
 export const LISTEN_PATTERN = '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):([0-9]{1,5})$';
 
+/**
+ * A collector-side filter rule (the second filtering stage, after the agent's choice of files):
+ * rules are tried in order and the first whose every given condition matches decides; a line no
+ * rule matches is kept. Dropped lines still advance the sender's committed offsets.
+ */
+export const FilterRule = Type.Object(
+  {
+    action: Type.Union([Type.Literal('drop'), Type.Literal('keep')]),
+    host: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'glob: * and ? wildcards' })),
+    program: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'glob: * and ? wildcards' })),
+    severity_min: Type.Optional(Type.Integer({ minimum: 0, maximum: 7, description: 'matches severity numbers >= this (7 = debug)' })),
+    severity_max: Type.Optional(Type.Integer({ minimum: 0, maximum: 7, description: 'matches severity numbers <= this (0 = emerg)' })),
+    re: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'JavaScript regular expression tested on the message' })),
+  },
+  { additionalProperties: false },
+);
+export type FilterRule = Static<typeof FilterRule>;
+
 export const CollectorConfig = Type.Object(
   {
     data: Type.String({ minLength: 1, default: './data', description: 'directory holding the database' }),
@@ -14,6 +32,16 @@ export const CollectorConfig = Type.Object(
       default: 'info',
       description: 'level of the collector log',
     }),
+    retention: Type.Object(
+      {
+        max_age_days: Type.Integer({ minimum: 0, maximum: 36_500, default: 30, description: 'delete lines older than this many days; 0 keeps them' }),
+        max_bytes: Type.Integer({ minimum: 0, default: 0, description: 'delete the oldest lines while the database uses more bytes; 0 = no limit' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    filters: Type.Optional(
+      Type.Array(FilterRule, { maxItems: 1000, description: 'drop/keep rules by host, program, severity, regex (JSON config file)' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,8 +1,9 @@
 // The collector's server entry: the only place that opens a port.
+import { Value } from '@sinclair/typebox/value';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { ensureAdmin, type AdminCredential } from './bootstrap.js';
-import { parseListen, type CollectorConfig } from './config.js';
+import { CollectorConfig, parseListen } from './config.js';
 import { openSqliteStorage } from './storage/sqlite/index.js';
 
 export interface RunningCollector {
@@ -12,13 +13,19 @@ export interface RunningCollector {
   close(): Promise<void>;
 }
 
-export async function startCollector(config: CollectorConfig, logStream?: NodeJS.WritableStream): Promise<RunningCollector> {
+/** `retention` may be left out (e.g. by `ringtail up`); it then takes the schema's defaults */
+export type ServerConfig = Omit<CollectorConfig, 'retention'> & Partial<Pick<CollectorConfig, 'retention'>>;
+
+export async function startCollector(config: ServerConfig, logStream?: NodeJS.WritableStream): Promise<RunningCollector> {
+  const retention = config.retention ?? (Value.Default(CollectorConfig.properties.retention, {}) as CollectorConfig['retention']);
   const storage = openSqliteStorage(config.data);
   const admin = ensureAdmin(storage, config.data, config.admin_token, Date.now());
   const app = await buildApp({
     dataDir: config.data,
     storage,
     bodyLimit: config.body_limit,
+    filters: config.filters,
+    retention,
     logger: logStream ? { level: config.log_level, stream: logStream } : { level: config.log_level },
   });
   const { host, port } = parseListen(config.listen);

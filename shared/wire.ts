@@ -78,12 +78,20 @@ export const LogItem = Type.Object({
   program: Type.Union([Type.String(), Type.Null()]),
   severity: Type.Integer(),
   message: Type.String(),
+  received_at: Type.Optional(Type.Integer()),
+  pid: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+  facility: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+  /** structured fields; the collector adds `ts_original` when it clamped an implausible time */
+  fields: Type.Optional(Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()])),
 });
 export type LogItem = Static<typeof LogItem>;
 
 export const LogPage = Type.Object({
   items: Type.Array(LogItem),
   next_cursor: Type.Union([Type.String(), Type.Null()]),
+  /** with `re`: rows examined, and whether the scan budget ran out before the page filled */
+  scanned: Type.Optional(Type.Integer()),
+  budget_exhausted: Type.Optional(Type.Boolean()),
 });
 export type LogPage = Static<typeof LogPage>;
 

@@ -1,10 +1,20 @@
+// Storage: opens the store (or adopts one passed in) and decorates `app.storage`, with the log
+// store wrapped in the ingest pipeline (timestamp clamping, filter rules, commit notification)
+// so that every receiver goes through it. `app.logsCommitted` is the signal the live tail
+// listens to.
+import { EventEmitter } from 'node:events';
 import fp from 'fastify-plugin';
+import type { FilterRule } from '../config.js';
+import { compileFilters } from '../ingest/filters.js';
+import { withPipeline } from '../ingest/pipeline.js';
 import { openSqliteStorage } from '../storage/sqlite/index.js';
 import type { Storage } from '../storage/types.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     storage: Storage;
+    /** emits 'committed' after every commit that stored lines */
+    logsCommitted: EventEmitter;
   }
 }
 
@@ -12,13 +22,18 @@ export interface StoragePluginOptions {
   dataDir: string;
   /** an already open storage (tests, other backends); the app then does not close it */
   storage?: Storage;
+  filters?: readonly FilterRule[];
 }
 
 export const storagePlugin = fp<StoragePluginOptions>(
   async (app, opts) => {
-    const storage = opts.storage ?? openSqliteStorage(opts.dataDir);
-    app.decorate('storage', storage);
-    if (!opts.storage) app.addHook('onClose', async () => storage.close());
+    const raw = opts.storage ?? openSqliteStorage(opts.dataDir);
+    const committed = new EventEmitter();
+    committed.setMaxListeners(0);
+    const logs = withPipeline(raw.logs, { filter: compileFilters(opts.filters), events: app.events, onCommitted: () => committed.emit('committed') });
+    app.decorate('storage', { ...raw, logs });
+    app.decorate('logsCommitted', committed);
+    if (!opts.storage) app.addHook('onClose', async () => raw.close());
   },
   { name: 'ringtail-storage' },
 );

@@ -1,45 +1,64 @@
-// Read API: logs (newest first, cursor pagination) and hosts.
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
-import { ErrorCodes, RingtailError } from '../../shared/errors.js';
+// Read API: logs (newest first, cursor pagination, optional bounded regex) and hosts.
+//
+// `re` is evaluated over candidate rows (those matching every other filter) in chunks, in the
+// regex worker, within a scan budget of SCAN_BUDGET_ROWS rows and SCAN_BUDGET_MS. When the
+// budget runs out before the page is full, the answer says so (`budget_exhausted`, `scanned`)
+// and its cursor continues from the last row examined, so a client can keep paging.
+import fp from 'fastify-plugin';
+import type { LogItem, LogPage } from '../../shared/wire.js';
 import { READERS } from '../plugins/auth.js';
+import { LogsQuery, toFilter } from '../query/filter.js';
+import type { CompiledPattern } from '../query/regex.js';
+import type { LogFilter } from '../storage/types.js';
 
-const LogsQuery = Type.Object(
-  {
-    host: Type.Optional(Type.String({ maxLength: 255 })),
-    source: Type.Optional(Type.String({ maxLength: 4096 })),
-    program: Type.Optional(Type.String({ maxLength: 256 })),
-    severity: Type.Optional(Type.Integer({ minimum: 0, maximum: 7 })),
-    q: Type.Optional(Type.String({ maxLength: 1024 })),
-    start: Type.Optional(Type.String({ maxLength: 64 })),
-    end: Type.Optional(Type.String({ maxLength: 64 })),
-    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-    cursor: Type.Optional(Type.String({ maxLength: 128 })),
-  },
-  { additionalProperties: false },
-);
-type LogsQuery = Static<typeof LogsQuery>;
+export const SCAN_BUDGET_ROWS = 200_000;
+export const SCAN_BUDGET_MS = 2_000;
+export const CHUNK_ROWS = 2_000;
+export const CHUNK_TIMEOUT_MS = 1_000;
 
-/** Accepts ms since epoch or an RFC 3339 time, so both scripts and people can write ranges. */
-export function parseTime(name: string, raw: string | undefined): number | undefined {
-  if (raw === undefined || raw === '') return undefined;
-  if (/^-?\d+$/.test(raw)) return Number(raw);
-  const t = Date.parse(raw);
-  if (Number.isNaN(t)) {
-    throw new RingtailError(ErrorCodes.BAD_QUERY, `${name}: expected ms since epoch or an RFC 3339 time, got '${raw}'`);
-  }
-  return t;
+export { parseTime } from '../query/filter.js';
+
+export interface QueryOptions {
+  scanBudgetRows?: number;
+  scanBudgetMs?: number;
 }
 
-export const queryRoutes: FastifyPluginAsync = async (app) => {
-  app.get<{ Querystring: LogsQuery }>(
-    '/api/v1/logs',
-    { schema: { querystring: LogsQuery }, config: { roles: READERS } },
-    async (req) => {
-      const { start, end, ...rest } = req.query;
-      return app.storage.logs.query({ ...rest, start: parseTime('start', start), end: parseTime('end', end) });
-    },
-  );
+export const queryRoutes = fp<QueryOptions>(
+  async (app, opts) => {
+    const budgetRows = opts.scanBudgetRows ?? SCAN_BUDGET_ROWS;
+    const budgetMs = opts.scanBudgetMs ?? SCAN_BUDGET_MS;
+    async function withRegex(filter: LogFilter, re: CompiledPattern): Promise<LogPage> {
+      const items: LogItem[] = [];
+      let cursor = filter.cursor;
+      let scanned = 0;
+      const started = performance.now();
+      for (;;) {
+        const chunk = app.storage.logs.query({ ...filter, cursor, limit: Math.min(CHUNK_ROWS, budgetRows) });
+        scanned += chunk.items.length;
+        const hits = await app.regex.test(re, chunk.items.map((i) => i.message), CHUNK_TIMEOUT_MS);
+        for (const h of hits) {
+          items.push(chunk.items[h]!);
+          if (items.length === filter.limit) {
+            const more = h < chunk.items.length - 1 || chunk.next_cursor !== null;
+            return { items, next_cursor: more ? app.storage.logs.cursorAfter(filter, items[items.length - 1]!) : null, scanned };
+          }
+        }
+        if (chunk.next_cursor === null) return { items, next_cursor: null, scanned };
+        cursor = chunk.next_cursor;
+        if (scanned >= budgetRows || performance.now() - started > budgetMs) {
+          app.events.emit('query.scan_budget', { scanned, ms: Math.round(performance.now() - started) }, 'debug');
+          return { items, next_cursor: cursor, scanned, budget_exhausted: true };
+        }
+      }
+    }
 
-  app.get('/api/v1/hosts', { config: { roles: READERS } }, async () => ({ items: app.storage.logs.hosts() }));
-};
+    app.get<{ Querystring: LogsQuery }>('/api/v1/logs', { schema: { querystring: LogsQuery }, config: { roles: READERS } }, async (req) => {
+      const { filter, re } = toFilter(req.query);
+      if (re) return withRegex(filter, re);
+      return app.storage.logs.query(filter);
+    });
+
+    app.get('/api/v1/hosts', { config: { roles: READERS } }, async () => ({ items: app.storage.logs.hosts() }));
+  },
+  { name: 'ringtail-query', dependencies: ['ringtail-storage', 'ringtail-auth', 'ringtail-regex'], encapsulate: true },
+);

@@ -1,6 +1,6 @@
 // The narrow interface between the collector and whatever keeps its data. SQLite is the embedded
 // default; a PostgreSQL backend for multi-collector deployments implements the same contract.
-import type { IngestAck, IngestBatch, LogPage } from '../../shared/wire.js';
+import type { IngestAck, IngestBatch, LogItem, LogPage } from '../../shared/wire.js';
 
 export type Role = 'agent' | 'viewer' | 'admin';
 export const ROLES: readonly Role[] = ['agent', 'viewer', 'admin'];
@@ -35,11 +35,36 @@ export interface HostInfo {
   last_seen: number;
 }
 
+export interface IngestItem {
+  batch: IngestBatch;
+  receivedAt: number;
+}
+
 export interface LogStore {
   /** Commits the batch in one transaction; returns only after it is durable. Redelivered ranges are dropped. */
   ingest(batch: IngestBatch, receivedAt: number): IngestAck;
+  /** Several batches in one transaction (group commit): one fsync for all, acks in order. */
+  ingestMany(items: IngestItem[]): IngestAck[];
   query(filter: LogFilter): LogPage;
+  /** the cursor that continues a page of `filter` after `item` */
+  cursorAfter(filter: LogFilter, item: LogItem): string;
+  /** lines with id > afterId in id order (live tail) */
+  since(afterId: number, limit: number): LogItem[];
+  /** ids in (afterId, uptoId] whose message matches the FTS5 query `q` */
+  matchIds(q: string, afterId: number, uptoId: number): Set<number>;
+  maxId(): number;
   hosts(): HostInfo[];
+  retention: RetentionOps;
+}
+
+/** Small, bounded deletions so that retention never holds the writer for long. */
+export interface RetentionOps {
+  /** deletes at most `limit` lines with ts < before, oldest first; returns how many */
+  deleteOlderThan(before: number, limit: number): number;
+  /** deletes the `limit` oldest lines */
+  deleteOldest(limit: number): number;
+  /** bytes of the database in use (pages minus free pages) */
+  usedBytes(): number;
 }
 
 export interface TokenStore {

@@ -1,6 +1,6 @@
 // A collector app on a real SQLite file in a temporary directory, driven with inject().
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../collector/app.js';
+import { buildApp, type AppOptions } from '../../collector/app.js';
 import type { Role } from '../../collector/storage/types.js';
 import { WIRE_VERSION, type IngestBatch, type WireLine } from '../../shared/wire.js';
 import { tempDir } from './proc.js';
@@ -12,9 +12,9 @@ export interface TestCollector {
   close(): Promise<void>;
 }
 
-export async function testCollector(clock?: () => number): Promise<TestCollector> {
+export async function testCollector(clock?: () => number, extra: Partial<AppOptions> = {}): Promise<TestCollector> {
   const dir = tempDir('ringtail-app-');
-  const app = await buildApp({ dataDir: dir.path, clock, bodyLimit: 256 * 1024 });
+  const app = await buildApp({ dataDir: dir.path, clock, bodyLimit: 256 * 1024, ...extra });
   await app.ready();
   const tokens = new Map<Role, string>();
   return {
@@ -36,11 +36,15 @@ export async function testCollector(clock?: () => number): Promise<TestCollector
 }
 
 /** A batch of `messages` as consecutive newline-terminated lines of one stream starting at `start`. */
-export function batchOf(messages: string[], opts: { stream?: string; start?: number; host?: string; agent?: string; ts?: number } = {}): IngestBatch {
+export function batchOf(
+  messages: string[],
+  opts: { stream?: string; start?: number; host?: string; agent?: string; ts?: number; severity?: number; program?: string } = {},
+): IngestBatch {
   let offset = opts.start ?? 0;
   const start = offset;
   const lines: WireLine[] = messages.map((message) => {
-    const line: WireLine = { offset, ts: opts.ts ?? 1_700_000_000_000, severity: 6, message };
+    const line: WireLine = { offset, ts: opts.ts ?? 1_700_000_000_000, severity: opts.severity ?? 6, message };
+    if (opts.program !== undefined) line.program = opts.program;
     offset += Buffer.byteLength(message) + 1;
     return line;
   });

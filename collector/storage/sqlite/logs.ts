@@ -2,25 +2,13 @@
 // Ingest is idempotent per (agent, stream): the committed end offset of every stream is kept
 // in the same transaction as the lines, so a batch redelivered after a lost acknowledgement
 // adds nothing.
-import { ErrorCodes, RingtailError } from '../../../shared/errors.js';
-import type { IngestAck, IngestBatch, LogItem, LogPage } from '../../../shared/wire.js';
-import type { HostInfo, LogFilter, LogStore } from '../types.js';
+import type { IngestAck, IngestBatch, LogItem } from '../../../shared/wire.js';
+import type { HostInfo, IngestItem, LogStore } from '../types.js';
 import type { Db } from './open.js';
+import { sqliteLogQuery } from './query.js';
+import { sqliteRetention } from './retention.js';
 
-interface Cursor {
-  ts: number;
-  id: number;
-}
-
-export function encodeCursor(c: Cursor): string {
-  return Buffer.from(`${c.ts}:${c.id}`, 'utf8').toString('base64url');
-}
-
-export function decodeCursor(raw: string): Cursor {
-  const m = /^(-?\d+):(\d+)$/.exec(Buffer.from(raw, 'base64url').toString('utf8'));
-  if (!m) throw new RingtailError(ErrorCodes.BAD_QUERY, `cursor: not a cursor returned by this API: '${raw}'`);
-  return { ts: Number(m[1]), id: Number(m[2]) };
-}
+export { decodeCursor, encodeCursor } from './cursor.js';
 
 export function sqliteLogStore(db: Db): LogStore {
   const getCommitted = db.prepare('SELECT committed_end FROM streams WHERE agent_id = ? AND stream = ?').pluck();
@@ -39,7 +27,7 @@ export function sqliteLogStore(db: Db): LogStore {
   );
   const listHosts = db.prepare('SELECT host, first_seen, last_seen FROM hosts ORDER BY host');
 
-  const ingestTx = db.transaction((batch: IngestBatch, receivedAt: number): IngestAck => {
+  const ingestOne = (batch: IngestBatch, receivedAt: number): IngestAck => {
     let accepted = 0;
     let duplicates = 0;
     const committed: Record<string, number> = {};
@@ -50,6 +38,7 @@ export function sqliteLogStore(db: Db): LogStore {
           duplicates++;
           continue;
         }
+        const fields = line.fields || line.truncated ? JSON.stringify({ ...line.fields, ...(line.truncated ? { truncated: 'true' } : {}) }) : null;
         const info = insertLog.run({
           ts: line.ts,
           received_at: receivedAt,
@@ -60,7 +49,7 @@ export function sqliteLogStore(db: Db): LogStore {
           facility: line.facility ?? null,
           severity: line.severity,
           message: line.message,
-          fields: line.fields || line.truncated ? JSON.stringify({ ...line.fields, ...(line.truncated ? { truncated: 'true' } : {}) }) : null,
+          fields,
         });
         insertFts.run(info.lastInsertRowid, line.message);
         accepted++;
@@ -71,72 +60,23 @@ export function sqliteLogStore(db: Db): LogStore {
     }
     touchHost.run(batch.host, receivedAt, receivedAt);
     return { accepted, duplicates, committed };
-  });
+  };
+  const ingestTx = db.transaction(ingestOne);
+  const ingestManyTx = db.transaction((items: IngestItem[]) => items.map((it) => ingestOne(it.batch, it.receivedAt)));
 
   return {
     ingest(batch, receivedAt) {
       return ingestTx.immediate(batch, receivedAt);
     },
-
-    query(filter: LogFilter): LogPage {
-      const where: string[] = [];
-      const params: Record<string, unknown> = { limit: filter.limit + 1 };
-      if (filter.host !== undefined) {
-        where.push('l.host = @host');
-        params.host = filter.host;
-      }
-      if (filter.source !== undefined) {
-        where.push('l.source = @source');
-        params.source = filter.source;
-      }
-      if (filter.program !== undefined) {
-        where.push('l.program = @program');
-        params.program = filter.program;
-      }
-      if (filter.severity !== undefined) {
-        where.push('l.severity <= @severity');
-        params.severity = filter.severity;
-      }
-      if (filter.start !== undefined) {
-        where.push('l.ts >= @start');
-        params.start = filter.start;
-      }
-      if (filter.end !== undefined) {
-        where.push('l.ts < @end');
-        params.end = filter.end;
-      }
-      if (filter.cursor !== undefined) {
-        const c = decodeCursor(filter.cursor);
-        where.push('(l.ts < @cts OR (l.ts = @cts AND l.id < @cid))');
-        params.cts = c.ts;
-        params.cid = c.id;
-      }
-      if (filter.q !== undefined && filter.q.trim() !== '') {
-        where.push('l.id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH @q)');
-        params.q = filter.q;
-      }
-      // Only fixed SQL fragments are concatenated here; every value travels as a bound parameter.
-      const sql = `SELECT l.id, l.ts, l.host, l.source, l.program, l.severity, l.message FROM logs l
-        ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-        ORDER BY l.ts DESC, l.id DESC LIMIT @limit`;
-      let rows: LogItem[];
-      try {
-        rows = db.prepare(sql).all(params) as LogItem[];
-      } catch (err) {
-        const msg = (err as Error).message;
-        if (/fts5|unterminated|syntax error|no such column/i.test(msg) && params.q !== undefined) {
-          throw new RingtailError(ErrorCodes.BAD_QUERY, `q: invalid full-text query: ${msg}`);
-        }
-        throw err;
-      }
-      const more = rows.length > filter.limit;
-      if (more) rows.pop();
-      const last = rows[rows.length - 1];
-      return { items: rows, next_cursor: more && last ? encodeCursor({ ts: last.ts, id: last.id }) : null };
+    ingestMany(items) {
+      return ingestManyTx.immediate(items);
     },
-
+    ...sqliteLogQuery(db),
     hosts(): HostInfo[] {
       return listHosts.all() as HostInfo[];
     },
+    retention: sqliteRetention(db),
   };
 }
+
+export type { LogItem };

@@ -1,0 +1,23 @@
+// `npm run bench -- collector [search|load] [--lines N] [--runs N] [--agents N] [--seconds N]`
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadBench } from './lib/load.js';
+import { searchBench } from './lib/search.js';
+
+function arg(args: string[], name: string, def: number): number {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? Number(args[i + 1]) : def;
+}
+
+export async function main(args: string[]): Promise<void> {
+  const out = fileURLToPath(new URL('../../bench/out/', import.meta.url));
+  mkdirSync(out, { recursive: true });
+  const which = args.find((a) => !a.startsWith('--') && !/^\d+$/.test(a)) ?? 'all';
+  process.stdout.write(`collector benchmark, ${new Date().toISOString()}\n\n`);
+  if (which === 'load' || which === 'all') {
+    await loadBench({ agents: arg(args, 'agents', 1000), seconds: arg(args, 'seconds', 30), dir: out });
+  }
+  if (which === 'search' || which === 'all') {
+    await searchBench(out, arg(args, 'lines', 10_000_000), arg(args, 'runs', 60));
+  }
+}

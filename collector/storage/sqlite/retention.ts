@@ -1,0 +1,35 @@
+// Retention deletes in slices: each call removes at most `limit` lines in one short
+// transaction, so the scheduler (collector/retention.ts) can interleave them with ingest.
+// Freed pages go to SQLite's free list and are reused by new lines, so "used bytes"
+// (pages minus free pages) is what the size limit is checked against; the file itself keeps
+// its high-water mark instead of paying for VACUUM.
+import type { RetentionOps } from '../types.js';
+import type { Db } from './open.js';
+
+export function sqliteRetention(db: Db): RetentionOps {
+  const olderThan = db.prepare('SELECT id FROM logs WHERE ts < ? ORDER BY ts LIMIT ?').pluck();
+  const oldest = db.prepare('SELECT id FROM logs ORDER BY ts LIMIT ?').pluck();
+  const delLog = db.prepare('DELETE FROM logs WHERE id = ?');
+  const delFts = db.prepare('DELETE FROM logs_fts WHERE rowid = ?');
+  const deleteIds = db.transaction((ids: number[]) => {
+    for (const id of ids) {
+      delLog.run(id);
+      delFts.run(id);
+    }
+    return ids.length;
+  });
+  return {
+    deleteOlderThan(before, limit) {
+      return deleteIds.immediate(olderThan.all(before, limit) as number[]);
+    },
+    deleteOldest(limit) {
+      return deleteIds.immediate(oldest.all(limit) as number[]);
+    },
+    usedBytes() {
+      const pages = db.pragma('page_count', { simple: true }) as number;
+      const free = db.pragma('freelist_count', { simple: true }) as number;
+      const size = db.pragma('page_size', { simple: true }) as number;
+      return (pages - free) * size;
+    },
+  };
+}
