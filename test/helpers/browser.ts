@@ -45,7 +45,9 @@ export function watchProblems(page: Page): string[] {
   return problems;
 }
 
+/** Signs in from a clean slate (the profile is shared by the tests of a file). */
 export async function signIn(page: Page, url: string, token: string): Promise<void> {
+  await page.context().clearCookies();
   await page.goto(url + '/');
   await page.fill('#token', token);
   await page.click('#login-form button[type=submit]');
