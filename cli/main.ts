@@ -1,12 +1,13 @@
 // `ringtail <command>`: the one registration point for subcommands.
 import { agentCommand } from './commands/agent.js';
 import { collectorCommand } from './commands/collector.js';
+import { relaunchCommand } from './commands/relaunch.js';
 import { tokenCommand } from './commands/token.js';
 import { upCommand } from './commands/up.js';
 import { versionCommand } from './commands/version.js';
 import type { Command } from './command.js';
 
-export const COMMANDS: readonly Command[] = [upCommand, collectorCommand, agentCommand, tokenCommand, versionCommand];
+export const COMMANDS: readonly Command[] = [upCommand, collectorCommand, agentCommand, tokenCommand, versionCommand, relaunchCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

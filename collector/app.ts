@@ -18,6 +18,7 @@ import { queryRoutes, type QueryOptions } from './routes/query.js';
 import { streamRoutes, type StreamOptions } from './routes/stream.js';
 import { sessionsPlugin } from './sessions/plugin.js';
 import { sessionRoutes } from './sessions/routes.js';
+import { alertsPlugin, type AlertsPluginOptions } from './alerts/plugin.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -42,6 +43,8 @@ export interface AppOptions {
   retention?: { max_age_days: number; max_bytes: number; slice_rows?: number; interval_ms?: number; auto_start?: boolean };
   tail?: StreamOptions;
   query?: QueryOptions;
+  /** alert rules, notifiers and whether to run the evaluation timers (collector/alerts/) */
+  alerts?: Omit<AlertsPluginOptions, 'dataDir'>;
 }
 
 /** What a refused request is counted under in ringtail_requests_rejected_total{reason}. */
@@ -114,6 +117,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(ingestRoutes);
   await app.register(queryRoutes, options.query ?? {});
   await app.register(streamRoutes, options.tail ?? {});
+  await app.register(alertsPlugin, { dataDir: options.dataDir, ...options.alerts });
   await app.register(sessionRoutes);
   await app.register(dashboardPlugin);
   return app;

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { AlertsConfig } from './alerts/config.js';
 
 export const LISTEN_PATTERN = '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):([0-9]{1,5})$';
 
@@ -42,6 +43,7 @@ export const CollectorConfig = Type.Object(
     filters: Type.Optional(
       Type.Array(FilterRule, { maxItems: 1000, description: 'drop/keep rules by host, program, severity, regex (JSON config file)' }),
     ),
+    alerts: Type.Optional(AlertsConfig),
   },
   { additionalProperties: false },
 );

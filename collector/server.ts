@@ -27,6 +27,7 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
     filters: config.filters,
     retention,
     logger: logStream ? { level: config.log_level, stream: logStream } : { level: config.log_level },
+    alerts: { config: config.alerts, run: true },
   });
   const { host, port } = parseListen(config.listen);
   try {

@@ -1,0 +1,47 @@
+// The `alerts` section of the collector configuration. Rules and webhooks are lists of objects,
+// so they come from the JSON config file (--config); the scalar keys also have flags.
+import { Type, type Static } from '@sinclair/typebox';
+import { ConfigError } from '../../shared/errors.js';
+import { buildNotifiers } from './notifiers/index.js';
+import type { Notifier } from './notifiers/types.js';
+import { WebhookConfig } from './notifiers/webhook.js';
+import { compileRule, type CompiledRule } from './rules.js';
+import { checkFtsQuery } from './sources.js';
+
+export const AlertsConfig = Type.Object(
+  {
+    evaluation_interval_ms: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 10_000, description: 'how often every rule is evaluated' }),
+    repeat_interval_s: Type.Integer({ minimum: 1, maximum: 30 * 86400, default: 14_400, description: 'resend a still firing alert after this long' }),
+    external_url: Type.Optional(Type.String({ maxLength: 2048, description: 'base URL of this collector, for externalURL and generatorURL in webhooks' })),
+    // Validated by compileRule (collector/alerts/rules.ts) so that errors name the rule and field.
+    rules: Type.Optional(Type.Array(Type.Unknown(), { description: 'alert rules (config file only; see docs/alerts.md)' })),
+    webhooks: Type.Optional(Type.Array(WebhookConfig, { description: 'webhook receivers (config file only; see docs/alerts.md)' })),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type AlertsConfig = Static<typeof AlertsConfig>;
+
+export const DEFAULT_ALERTS: AlertsConfig = { evaluation_interval_ms: 10_000, repeat_interval_s: 14_400 };
+
+/** Rules and notifiers from the configuration; any mistake is a ConfigError naming the key. */
+export function compileAlertsConfig(cfg: AlertsConfig): { rules: CompiledRule[]; notifiers: Notifier[] } {
+  const rules: CompiledRule[] = [];
+  const names = new Set<string>();
+  (cfg.rules ?? []).forEach((raw, i) => {
+    let r: CompiledRule;
+    try {
+      r = compileRule(raw, '', 'config');
+      if (r.spec.kind === 'log') checkFtsQuery(r.spec.query);
+    } catch (err) {
+      throw new ConfigError(`config key 'alerts.rules[${i}]'`, (err as Error).message.replace(/^: /, '').replace(/^\//, ''));
+    }
+    if (names.has(r.name)) throw new ConfigError(`config key 'alerts.rules[${i}].name'`, `'${r.name}' is used twice`);
+    names.add(r.name);
+    rules.push(r);
+  });
+  try {
+    return { rules, notifiers: buildNotifiers({ webhooks: cfg.webhooks ?? [] }, cfg.external_url ?? '') };
+  } catch (err) {
+    throw new ConfigError("config key 'alerts.webhooks'", (err as Error).message);
+  }
+}

@@ -1,0 +1,305 @@
+// The evaluation cycle: for every rule and every host it applies to, read one value from the
+// sources, step the state machine, decide notifications, and commit state, history and outbox
+// rows in one transaction. Notification decisions are level-triggered from persisted state
+// (what was last announced, and when), so a restart neither forgets nor repeats an alert.
+import { createHash } from 'node:crypto';
+import type { EventSink } from '../../shared/events.js';
+import { messageId } from '../../shared/webhook-signature.js';
+import type { AlertPayload, Notifier } from './notifiers/types.js';
+import { compileRule, type CompiledRule, type Severity } from './rules.js';
+import { compileSilence, silencedBy, type CompiledSilence } from './silences.js';
+import { SourceError, type AlertSources, type HostSeen } from './sources.js';
+import { changed, firingKey, initialState, parseKey, step, type InstanceState, type Transition } from './state.js';
+import type { AlertStore, NewOutbox } from './store.js';
+import { renderTemplate } from './template.js';
+
+export interface EvaluatorOptions {
+  store: AlertStore;
+  sources: AlertSources;
+  notifiers: Notifier[];
+  clock: () => number;
+  events: EventSink;
+  configRules: CompiledRule[];
+  repeatIntervalMs: number;
+  /** called after notifications were committed to the outbox */
+  onQueued?: () => void;
+}
+
+export interface CycleStats {
+  ms: number;
+  instances: number;
+  transitions: number;
+  notifications: number;
+}
+
+export interface CurrentAlert {
+  rule: string;
+  host: string;
+  state: 'pending' | 'firing';
+  severity: Severity | null;
+  value: number | null;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  active_since: number | null;
+  starts_at: number | null;
+  silenced_by: string | null;
+}
+
+const key = (rule: string, host: string) => `${rule}\u0000${host}`;
+
+export function fingerprint(labels: Record<string, string>): string {
+  const h = createHash('sha256');
+  for (const k of Object.keys(labels).sort()) h.update(`${k}\u0000${labels[k]}\u0000`);
+  return h.digest('hex').slice(0, 16);
+}
+
+export class Evaluator {
+  readonly rules = new Map<string, CompiledRule>();
+  /** rules removed through the API whose announced alerts still need a resolved notification */
+  private readonly retired = new Map<string, CompiledRule>();
+  private readonly states = new Map<string, InstanceState>();
+  private silences: CompiledSilence[] = [];
+  private readonly seenInCycle = new Map<string, number>();
+  private cycleNo = 0;
+  readonly ruleErrors = new Map<string, string>();
+  lastCycle: CycleStats | null = null;
+
+  constructor(private readonly o: EvaluatorOptions) {
+    for (const r of o.configRules) this.rules.set(r.name, r);
+    for (const { name, spec } of o.store.apiRules()) {
+      if (this.rules.has(name)) continue;
+      try {
+        this.rules.set(name, compileRule(spec, `rule '${name}'`, 'api'));
+      } catch (err) {
+        o.events.emit('alerts.rule.invalid', { rule: name, error: (err as Error).message }, 'warn');
+      }
+    }
+    for (const s of o.store.loadStates()) this.states.set(key(s.rule, s.host), s);
+    this.reloadSilences();
+  }
+
+  reloadSilences(): void {
+    this.silences = this.o.store.silences().map(compileSilence);
+  }
+
+  setRule(rule: CompiledRule): void {
+    this.retired.delete(rule.name);
+    this.rules.set(rule.name, rule);
+  }
+
+  removeRule(name: string): void {
+    const r = this.rules.get(name);
+    if (!r) return;
+    this.rules.delete(name);
+    this.retired.set(name, r);
+    this.ruleErrors.delete(name);
+  }
+
+  labelsFor(rule: CompiledRule, host: string, severity: Severity): Record<string, string> {
+    return { ...rule.labels, alertname: rule.name, rule: rule.name, host, severity };
+  }
+
+  private annotationsFor(rule: CompiledRule, labels: Record<string, string>, value: number | null): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(rule.spec.annotations ?? {})) {
+      if (v !== undefined) out[k] = renderTemplate(v, { value, rule: rule.name, severity: labels.severity ?? '', labels });
+    }
+    return out;
+  }
+
+  private payload(rule: CompiledRule, s: InstanceState, severity: Severity, startsAt: number, endsAt: number | null): AlertPayload {
+    const labels = this.labelsFor(rule, s.host, severity);
+    return {
+      status: endsAt === null ? 'firing' : 'resolved',
+      labels,
+      annotations: this.annotationsFor(rule, labels, s.value),
+      severity,
+      startsAt,
+      endsAt,
+      fingerprint: fingerprint(labels),
+      value: s.value,
+    };
+  }
+
+  private valueOf(rule: CompiledRule, h: HostSeen, now: number): number | null {
+    const r = rule.spec;
+    const src = this.o.sources;
+    switch (r.kind) {
+      case 'metric':
+        return src.seriesWindow(h.host, r.metric, r.cf ?? 'AVERAGE', rule.windowMs / 1000, now);
+      case 'log':
+        return src.countLogs(r.query, h.host, now - rule.windowMs, Math.min(1000, Math.max(100, r.min_count ?? 1)));
+      case 'absence': {
+        const last = r.source !== undefined ? src.lastLogAt(h.host, r.source) : r.metric !== undefined ? src.seriesLastUpdate(h.host, r.metric) : h.lastSeen;
+        return last === null ? null : Math.max(0, (now - last) / 1000);
+      }
+      case 'check': {
+        const st = src.checkStatus(h.host, r.check);
+        return st === null ? null : st === 'down' ? 1 : 0;
+      }
+    }
+  }
+
+  /** One evaluation of every rule over every host. Throws only when the commit fails. */
+  cycle(): CycleStats {
+    const started = performance.now();
+    const now = this.o.clock();
+    const cycle = ++this.cycleNo;
+    const hosts = this.o.sources.hosts();
+    const byHost = new Map(hosts.map((h) => [h.host, h]));
+    const upserts: InstanceState[] = [];
+    const deletes: Array<[string, string]> = [];
+    const history: Transition[] = [];
+    const groups = new Map<string, AlertPayload[]>();
+    let instances = 0;
+
+    const apply = (rule: CompiledRule, host: string, value: number | null, force = false) => {
+      const k = key(rule.name, host);
+      const prev = this.states.get(k);
+      if (!prev && (value === null || force)) return;
+      const base = prev ?? initialState(rule.name, host);
+      let { next, transitions } = step(rule, base, value, now);
+      if (force && next.phase !== 'ok') {
+        // the rule is gone: end its alerts now, without keep_firing_for
+        if (next.phase === 'firing') transitions = [{ rule: rule.name, host, at: now, event: 'resolved', severity: next.severity, value }];
+        next = { ...initialState(rule.name, host), notifiedKey: next.notifiedKey, lastNotifiedAt: next.lastNotifiedAt };
+      }
+      this.decideNotifications(rule, next, now, groups);
+      history.push(...transitions);
+      if (next.phase === 'ok' && next.notifiedKey === null) {
+        if (prev) {
+          this.states.delete(k);
+          this.seenInCycle.delete(k);
+          deletes.push([rule.name, host]);
+        }
+        return;
+      }
+      this.states.set(k, next);
+      this.seenInCycle.set(k, cycle);
+      if (!prev || changed(prev, next)) upserts.push(next);
+    };
+
+    for (const rule of this.rules.values()) {
+      const pattern = rule.spec.host;
+      const exact = pattern !== undefined && !/[*?]/.test(pattern);
+      const targets = exact ? (byHost.has(pattern) ? [byHost.get(pattern)!] : []) : rule.hostGlob ? hosts.filter((h) => rule.hostGlob!.test(h.host)) : hosts;
+      let error: string | null = null;
+      for (const h of targets) {
+        instances++;
+        let value: number | null;
+        try {
+          value = this.valueOf(rule, h, now);
+        } catch (err) {
+          if (!(err instanceof SourceError)) throw err;
+          error = err.message;
+          value = null;
+        }
+        apply(rule, h.host, value);
+        const k = key(rule.name, h.host);
+        if (this.states.has(k)) this.seenInCycle.set(k, cycle);
+      }
+      if (error !== null && this.ruleErrors.get(rule.name) !== error) {
+        this.o.events.emit('alerts.rule.error', { rule: rule.name, error }, 'warn');
+      }
+      if (error !== null) this.ruleErrors.set(rule.name, error);
+      else this.ruleErrors.delete(rule.name);
+    }
+    // Instances not visited: their host vanished from the rule's reach (no data), or the rule was removed.
+    for (const [k, s] of [...this.states]) {
+      if (this.seenInCycle.get(k) === cycle) continue;
+      const live = this.rules.get(s.rule);
+      if (live) apply(live, s.host, null);
+      else {
+        const gone = this.retired.get(s.rule);
+        if (gone) apply(gone, s.host, null, true);
+        else {
+          this.states.delete(k);
+          deletes.push([s.rule, s.host]);
+        }
+      }
+    }
+    for (const name of [...this.retired.keys()]) {
+      if (![...this.states.values()].some((s) => s.rule === name)) this.retired.delete(name);
+    }
+
+    const outbox = this.outboxRows(groups);
+    this.o.store.commit(upserts, deletes, history, outbox, now);
+    for (const t of history) this.o.events.emit(`alerts.${t.event}`, { rule: t.rule, host: t.host, severity: t.severity, value: t.value }, 'info');
+    if (outbox.length > 0) this.o.onQueued?.();
+    if (cycle % 100 === 0) this.o.store.prune(now, 100_000, 7 * 86_400_000);
+    const stats = { ms: performance.now() - started, instances, transitions: history.length, notifications: outbox.length };
+    this.o.events.add('alerts.cycles', 1);
+    this.lastCycle = stats;
+    return stats;
+  }
+
+  private decideNotifications(rule: CompiledRule, s: InstanceState, now: number, groups: Map<string, AlertPayload[]>): void {
+    const out: AlertPayload[] = [];
+    if (s.phase === 'firing') {
+      const k = firingKey(s)!;
+      const silenced = silencedBy(this.silences, this.labelsFor(rule, s.host, s.severity!), now) !== null;
+      if (s.notifiedKey !== k) {
+        if (s.notifiedKey !== null) {
+          const old = parseKey(s.notifiedKey);
+          out.push(this.payload(rule, s, old.severity, old.startsAt, now));
+          s.notifiedKey = null;
+          s.lastNotifiedAt = null;
+        }
+        if (!silenced) {
+          out.push(this.payload(rule, s, s.severity!, s.firingSince!, null));
+          s.notifiedKey = k;
+          s.lastNotifiedAt = now;
+        }
+      } else if (!silenced && now - (s.lastNotifiedAt ?? 0) >= this.o.repeatIntervalMs) {
+        out.push(this.payload(rule, s, s.severity!, s.firingSince!, null));
+        s.lastNotifiedAt = now;
+      }
+    } else if (s.notifiedKey !== null) {
+      const old = parseKey(s.notifiedKey);
+      out.push(this.payload(rule, s, old.severity, old.startsAt, now));
+      s.notifiedKey = null;
+      s.lastNotifiedAt = null;
+    }
+    if (out.length === 0) return;
+    const list = groups.get(rule.name) ?? [];
+    list.push(...out);
+    groups.set(rule.name, list);
+  }
+
+  private outboxRows(groups: Map<string, AlertPayload[]>): NewOutbox[] {
+    if (groups.size === 0) return [];
+    const disabled = this.o.store.disabledNotifiers();
+    const rows: NewOutbox[] = [];
+    for (const [rule, alerts] of groups) {
+      for (const n of this.o.notifiers) {
+        if (disabled.has(n.name) || !n.accepts(rule)) continue;
+        rows.push({ id: messageId(), notifier: n.name, rule, body: n.render({ rule, alerts }) });
+      }
+    }
+    return rows;
+  }
+
+  /** Pending and firing alerts, for GET /api/v1/alerts. */
+  current(now: number): CurrentAlert[] {
+    const out: CurrentAlert[] = [];
+    for (const s of this.states.values()) {
+      if (s.phase === 'ok') continue;
+      const rule = this.rules.get(s.rule);
+      if (!rule) continue;
+      const labels = this.labelsFor(rule, s.host, s.severity!);
+      out.push({
+        rule: s.rule,
+        host: s.host,
+        state: s.phase,
+        severity: s.severity,
+        value: s.value,
+        labels,
+        annotations: this.annotationsFor(rule, labels, s.value),
+        active_since: s.activeSince,
+        starts_at: s.firingSince,
+        silenced_by: silencedBy(this.silences, labels, now),
+      });
+    }
+    return out.sort((a, b) => a.rule.localeCompare(b.rule) || a.host.localeCompare(b.host));
+  }
+}

@@ -1,0 +1,127 @@
+// The alerts API: current alerts and their history for readers; rules and silences readable by
+// readers, changed by admins only.
+import { randomBytes } from 'node:crypto';
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { ErrorCodes, RingtailError } from '../../shared/errors.js';
+import { READERS } from '../plugins/auth.js';
+import { compileRule } from './rules.js';
+import { compileMatchers, isActive, NewSilence, silenceWindow } from './silences.js';
+import { SourceError } from './sources.js';
+
+const ADMIN = ['admin'] as const;
+const NameParam = Type.Object({ name: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,128}$' }) }, { additionalProperties: false });
+const IdParam = Type.Object({ id: Type.String({ pattern: '^sil_[A-Za-z0-9_-]{1,64}$' }) }, { additionalProperties: false });
+const HistoryQuery = Type.Object(
+  {
+    rule: Type.Optional(Type.String({ maxLength: 128 })),
+    host: Type.Optional(Type.String({ maxLength: 255 })),
+    before: Type.Optional(Type.Integer({ minimum: 1 })),
+    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+  },
+  { additionalProperties: false },
+);
+
+export const alertRoutes: FastifyPluginAsync = async (app) => {
+  const { evaluator, store, sources } = app.alerts;
+
+  app.get('/api/v1/alerts', { config: { roles: READERS } }, async () => ({
+    items: evaluator.current(app.clock()),
+    rule_errors: Object.fromEntries(evaluator.ruleErrors),
+    last_cycle: evaluator.lastCycle,
+  }));
+
+  app.get<{ Querystring: Static<typeof HistoryQuery> }>(
+    '/api/v1/alerts/history',
+    { schema: { querystring: HistoryQuery }, config: { roles: READERS } },
+    async (req) => {
+      const items = store.history(req.query);
+      const last = items[items.length - 1];
+      return { items, next_before: items.length === req.query.limit && last ? last.id : null };
+    },
+  );
+
+  app.get('/api/v1/alerts/rules', { config: { roles: READERS } }, async () => ({
+    items: [...evaluator.rules.values()]
+      .map((r) => ({ name: r.name, source: r.source, spec: r.spec, error: evaluator.ruleErrors.get(r.name) ?? null }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
+  }));
+
+  app.put<{ Params: Static<typeof NameParam> }>(
+    '/api/v1/alerts/rules/:name',
+    { schema: { params: NameParam }, config: { roles: ADMIN } },
+    async (req, reply) => {
+      const { name } = req.params;
+      const body = req.body;
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new RingtailError(ErrorCodes.BAD_REQUEST, 'body: expected a JSON object (a rule)');
+      const spec = { ...(body as Record<string, unknown>) };
+      if (spec.name === undefined) spec.name = name;
+      if (spec.name !== name) throw new RingtailError(ErrorCodes.BAD_REQUEST, `body/name: '${String(spec.name)}' differs from the path's '${name}'`);
+      const existing = evaluator.rules.get(name);
+      if (existing?.source === 'config') throw new RingtailError(ErrorCodes.BAD_REQUEST, `rule '${name}' comes from the configuration file; change it there`, 409);
+      const rule = compileRule(spec, 'body', 'api');
+      if (rule.spec.kind === 'log') {
+        try {
+          sources.validateLogQuery(rule.spec.query);
+        } catch (err) {
+          if (err instanceof SourceError) throw new RingtailError(ErrorCodes.BAD_REQUEST, `body/query: ${err.message}`);
+          throw err;
+        }
+      }
+      store.putRule(name, rule.spec, app.clock());
+      evaluator.setRule(rule);
+      return reply.status(existing ? 200 : 201).send({ name, source: 'api', spec: rule.spec });
+    },
+  );
+
+  app.delete<{ Params: Static<typeof NameParam> }>(
+    '/api/v1/alerts/rules/:name',
+    { schema: { params: NameParam }, config: { roles: ADMIN } },
+    async (req) => {
+      const { name } = req.params;
+      const existing = evaluator.rules.get(name);
+      if (!existing) throw new RingtailError(ErrorCodes.NOT_FOUND, `no rule '${name}'`, 404);
+      if (existing.source === 'config') throw new RingtailError(ErrorCodes.BAD_REQUEST, `rule '${name}' comes from the configuration file; remove it there`, 409);
+      store.deleteRule(name);
+      evaluator.removeRule(name);
+      return { deleted: name };
+    },
+  );
+
+  app.get('/api/v1/alerts/silences', { config: { roles: READERS } }, async () => {
+    const now = app.clock();
+    return { items: store.silences().map((s) => ({ ...s, active: isActive(s, now) })) };
+  });
+
+  app.post<{ Body: NewSilence }>('/api/v1/alerts/silences', { schema: { body: NewSilence }, config: { roles: ADMIN } }, async (req, reply) => {
+    const now = app.clock();
+    const window = silenceWindow(req.body, now);
+    compileMatchers(req.body.matchers);
+    const row = {
+      id: 'sil_' + randomBytes(9).toString('base64url'),
+      matchers: req.body.matchers,
+      ...window,
+      comment: req.body.comment,
+      created_by: req.principal?.name ?? 'unknown',
+      created_at: now,
+    };
+    store.addSilence(row);
+    evaluator.reloadSilences();
+    return reply.status(201).send(row);
+  });
+
+  app.delete<{ Params: Static<typeof IdParam> }>(
+    '/api/v1/alerts/silences/:id',
+    { schema: { params: IdParam }, config: { roles: ADMIN } },
+    async (req) => {
+      if (!store.expireSilence(req.params.id, app.clock())) throw new RingtailError(ErrorCodes.NOT_FOUND, `no silence '${req.params.id}'`, 404);
+      evaluator.reloadSilences();
+      return { expired: req.params.id };
+    },
+  );
+
+  app.get('/api/v1/alerts/outbox', { config: { roles: ADMIN } }, async () => ({
+    items: store.outbox(200).map(({ body, ...rest }) => ({ ...rest, bytes: Buffer.byteLength(body) })),
+    disabled_notifiers: Object.fromEntries(store.disabledNotifiers()),
+  }));
+};

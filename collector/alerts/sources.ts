@@ -1,0 +1,118 @@
+// The narrow data sources the evaluator reads. Each kind of rule needs one question answered per
+// (rule, host); adapters map those questions onto whichever store holds the answer, so the
+// evaluator does not care whether metrics live in the round-robin store or elsewhere.
+import Database from 'better-sqlite3';
+import type { Storage } from '../storage/types.js';
+
+export type CF = 'AVERAGE' | 'MIN' | 'MAX' | 'LAST';
+
+export interface HostSeen {
+  host: string;
+  /** last time anything arrived from the host (ms), null when unknown */
+  lastSeen: number | null;
+}
+
+export interface AlertSources {
+  /** every host a rule without a host glob applies to */
+  hosts(): HostSeen[];
+  /** the series consolidated over the last `windowSec` seconds; null when there is no data */
+  seriesWindow(host: string, metric: string, cf: CF, windowSec: number, now: number): number | null;
+  /** time of the last update of a series (ms), null when unknown */
+  seriesLastUpdate(host: string, metric: string): number | null;
+  /** lines matching an FTS5 query since `sinceMs`, counted up to `cap` */
+  countLogs(query: string, host: string, sinceMs: number, cap: number): number;
+  /** time of the newest line of one host, optionally of one source (ms) */
+  lastLogAt(host: string, source?: string): number | null;
+  /** latest result of a process/HTTP/TCP check */
+  checkStatus(host: string, check: string): 'up' | 'down' | null;
+  /** throws SourceError when a log rule's query cannot run */
+  validateLogQuery(query: string): void;
+}
+
+/** Raised to the evaluator when a rule's question cannot be answered (e.g. a bad FTS query). */
+export class SourceError extends Error {}
+
+let ftsCheck: Database.Database | undefined;
+
+/** Parses an FTS5 query against an empty table of the log index's kind (an empty log store might never parse it). */
+export function checkFtsQuery(query: string): void {
+  if (!ftsCheck) {
+    ftsCheck = new Database(':memory:');
+    ftsCheck.exec("CREATE VIRTUAL TABLE qc USING fts5 (message, content='', tokenize='unicode61')");
+  }
+  try {
+    ftsCheck.prepare('SELECT count(*) FROM qc WHERE qc MATCH ?').get(query);
+  } catch (err) {
+    throw new SourceError(`invalid full-text query: ${(err as Error).message}`);
+  }
+}
+
+/** Logs and hosts from the collector's log store; metrics and checks answer "no data" until a metric store is plugged in. */
+export function logStoreSources(storage: Storage, metrics?: Partial<Pick<AlertSources, 'seriesWindow' | 'seriesLastUpdate' | 'checkStatus'>>): AlertSources {
+  return {
+    hosts() {
+      return storage.logs.hosts().map((h) => ({ host: h.host, lastSeen: h.last_seen }));
+    },
+    seriesWindow: metrics?.seriesWindow ?? (() => null),
+    seriesLastUpdate: metrics?.seriesLastUpdate ?? (() => null),
+    checkStatus: metrics?.checkStatus ?? (() => null),
+    countLogs(query, host, sinceMs, cap) {
+      try {
+        return storage.logs.query({ q: query, host, start: sinceMs, limit: cap }).items.length;
+      } catch (err) {
+        throw new SourceError((err as Error).message);
+      }
+    },
+    validateLogQuery: checkFtsQuery,
+    lastLogAt(host, source) {
+      const item = storage.logs.query({ host, source, limit: 1 }).items[0];
+      return item ? item.ts : null;
+    },
+  };
+}
+
+/**
+ * An in-memory source for the benchmark and unit tests: values set by hand per (host, metric),
+ * checks per (host, check), last-seen times per host.
+ */
+export function memorySources(): AlertSources & {
+  set(host: string, metric: string, value: number | null): void;
+  setCheck(host: string, check: string, status: 'up' | 'down' | null): void;
+  seen(host: string, at: number): void;
+} {
+  const values = new Map<string, number | null>();
+  const checks = new Map<string, 'up' | 'down' | null>();
+  const lastSeen = new Map<string, number | null>();
+  return {
+    set(host, metric, value) {
+      if (!lastSeen.has(host)) lastSeen.set(host, null);
+      values.set(`${host}\u0000${metric}`, value);
+    },
+    setCheck(host, check, status) {
+      if (!lastSeen.has(host)) lastSeen.set(host, null);
+      checks.set(`${host}\u0000${check}`, status);
+    },
+    seen(host, at) {
+      lastSeen.set(host, at);
+    },
+    hosts() {
+      return [...lastSeen].map(([host, seen]) => ({ host, lastSeen: seen }));
+    },
+    seriesWindow(host, metric) {
+      return values.get(`${host}\u0000${metric}`) ?? null;
+    },
+    seriesLastUpdate() {
+      return null;
+    },
+    countLogs() {
+      return 0;
+    },
+    lastLogAt() {
+      return null;
+    },
+    validateLogQuery: checkFtsQuery,
+    checkStatus(host, check) {
+      return checks.get(`${host}\u0000${check}`) ?? null;
+    },
+  };
+}

@@ -1,0 +1,174 @@
+// The loop closed end to end with real processes: a demo application writes a log line every
+// 200 ms; a real agent ships it to a real collector whose absence rule watches that log; the app
+// is killed → the alert fires → the signed webhook reaches a real `ringtail relaunch` → its
+// command starts the app again → lines flow → the alert resolves. Prints kill → resolve time.
+//
+// The issue asks for a process check as the trigger; the collector does not store check results
+// yet (branch `metrics` has the agent side only), so the dead man's switch on the app's log is
+// the trigger here, as the lead allowed.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { generateSecret } from '../../shared/webhook-signature.js';
+import { api, ringtail, runRingtail, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
+
+const ADMIN = 'rt_admin_e2e_relaunch_token_0123456789';
+const SECRET = generateSecret();
+const dir = tempDir('ringtail-loop-');
+const procs: Proc[] = [];
+const appDir = join(dir.path, 'app');
+const appLog = join(appDir, 'app.log');
+const pidfile = join(appDir, 'app.pid');
+
+function appPid(): number | null {
+  return existsSync(pidfile) ? Number(readFileSync(pidfile, 'utf8').trim()) || null : null;
+}
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+afterAll(async () => {
+  const pid = appPid();
+  if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
+  for (const p of procs.reverse()) await p.kill('SIGTERM');
+  if (!process.env.KEEP) dir.cleanup();
+  else console.log('kept', dir.path);
+});
+
+async function startedLine(p: Proc, what: string): Promise<string> {
+  return waitFor(what, () => {
+    if (p.child.exitCode !== null) throw new Error(`${what} exited: ${p.stderr()}`);
+    return /listening on (http:\/\/\S+)/.exec(p.stdout())?.[1];
+  }, 30_000);
+}
+
+describe('kill → alert → signed webhook → relaunch → resolved', () => {
+  it('closes the loop with real processes', async () => {
+    mkdirSync(appDir, { recursive: true });
+    // The demo application: a pidfile and a heartbeat line every 200 ms, until killed.
+    writeFileSync(
+      join(appDir, 'app.mjs'),
+      `import { appendFileSync, writeFileSync } from 'node:fs';
+       const [log, pidfile] = process.argv.slice(2);
+       writeFileSync(pidfile, String(process.pid));
+       let n = 0;
+       setInterval(() => appendFileSync(log, 'demo app alive ' + (n++) + ' pid ' + process.pid + '\\n'), 200);`,
+    );
+    // What `systemctl start app` would be: start the app detached and return.
+    writeFileSync(
+      join(appDir, 'start-app.mjs'),
+      `import { spawn } from 'node:child_process';
+       import { appendFileSync } from 'node:fs';
+       const [app, log, pidfile, record] = process.argv.slice(2);
+       appendFileSync(record, JSON.stringify({ at: Date.now(), host: process.env.RINGTAIL_ALERT_HOST, summary: process.env.RINGTAIL_ALERT_SUMMARY }) + '\\n');
+       spawn(process.execPath, [app, log, pidfile], { detached: true, stdio: 'ignore' }).unref();`,
+    );
+    const record = join(dir.path, 'relaunches.jsonl');
+    const startArgv = [process.execPath, join(appDir, 'start-app.mjs'), join(appDir, 'app.mjs'), appLog, pidfile, record];
+
+    writeFileSync(
+      join(dir.path, 'relaunch.json'),
+      JSON.stringify({
+        listen: '127.0.0.1:0',
+        state: join(dir.path, 'relaunch-state'),
+        actions: [{ name: 'restart-demo', match: { alertname: 'demo-app-down', host: 'demo-host' }, command: startArgv, max_runs: 3, within_s: 600 }],
+      }),
+    );
+    const relaunch = ringtail(['relaunch', '--config', join(dir.path, 'relaunch.json')], { RINGTAIL_SECRET: SECRET });
+    procs.push(relaunch);
+    const relaunchUrl = await startedLine(relaunch, 'relaunch to listen');
+
+    const data = join(dir.path, 'data');
+    writeFileSync(
+      join(dir.path, 'collector.json'),
+      JSON.stringify({
+        alerts: {
+          evaluation_interval_ms: 250,
+          rules: [
+            {
+              kind: 'absence',
+              name: 'demo-app-down',
+              host: 'demo-host',
+              source: appLog,
+              seconds: 2,
+              annotations: { summary: '{{ $labels.host }}: demo app silent for {{ $value }} s', description: '$(touch /tmp/never) is only text' },
+            },
+          ],
+          webhooks: [{ name: 'relaunch', url: relaunchUrl + '/hook', secret: SECRET, backoff_base_ms: 200 }],
+        },
+      }),
+    );
+    const created = await runRingtail(['token', 'create', '--data', data, '--role', 'agent']);
+    expect(created.code).toBe(0);
+    const collector = await startCollectorProc(data, ADMIN, ['--config', join(dir.path, 'collector.json')]);
+    procs.push(collector.proc);
+
+    // The app runs, the agent follows its log.
+    await new Promise<void>((resolve, reject) => {
+      const p = spawn(startArgv[0]!, startArgv.slice(1), { stdio: 'ignore' });
+      p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`start-app exited ${code}`))));
+    });
+    const agent = ringtail(
+      ['agent', '--collector', collector.url, '--watch', appLog, '--state', join(dir.path, 'agent-state'), '--host', 'demo-host', '--batch-linger-ms', '50', '--scan-interval-ms', '100'],
+      { RINGTAIL_TOKEN: created.stdout.trim() },
+    );
+    procs.push(agent);
+    const firstPid = await waitFor('the app to write its pidfile', () => appPid() ?? undefined);
+    await waitFor('app lines at the collector', async () => {
+      const page = await api<{ items: unknown[] }>(collector.url, ADMIN, '/api/v1/logs?host=demo-host&limit=5');
+      return page.items.length >= 3;
+    }, 20_000);
+    type Alerts = { items: Array<{ rule: string; state: string; host: string }> };
+    expect((await api<Alerts>(collector.url, ADMIN, '/api/v1/alerts')).items).toEqual([]);
+
+    // Kill it.
+    const killedAt = Date.now();
+    process.kill(firstPid, 'SIGKILL');
+    await waitFor('the app to die', () => !alive(firstPid));
+
+    const firing = await waitFor('the alert to fire', async () => {
+      const a = await api<Alerts>(collector.url, ADMIN, '/api/v1/alerts');
+      return a.items.find((x) => x.rule === 'demo-app-down' && x.state === 'firing');
+    }, 30_000, 50);
+    const firedAt = Date.now();
+    expect(firing.host).toBe('demo-host');
+
+    const secondPid = await waitFor('the app to be relaunched', () => {
+      const pid = appPid();
+      return pid !== null && pid !== firstPid && alive(pid) ? pid : undefined;
+    }, 30_000, 50);
+    const relaunchedAt = Date.now();
+
+    await waitFor('the alert to resolve', async () => {
+      const h = await api<{ items: Array<{ event: string; rule: string }> }>(collector.url, ADMIN, '/api/v1/alerts/history?rule=demo-app-down');
+      return h.items[0]?.event === 'resolved';
+    }, 30_000, 50);
+    const resolvedAt = Date.now();
+    expect((await api<Alerts>(collector.url, ADMIN, '/api/v1/alerts')).items).toEqual([]);
+
+    console.log(
+      `relaunch loop: kill → firing ${firedAt - killedAt} ms, → app relaunched ${relaunchedAt - killedAt} ms, → resolved ${resolvedAt - killedAt} ms` +
+        ' (absence threshold 2 s, evaluation every 250 ms)',
+    );
+
+    // Exactly one relaunch, told which host and why, through environment variables.
+    const runs = readFileSync(record, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(runs).toHaveLength(2); // the test's own first start, then the relaunch
+    expect(runs[1]).toMatchObject({ host: 'demo-host' });
+    expect(runs[1].summary).toMatch(/^demo-host: demo app silent for \d/);
+    expect(existsSync('/tmp/never')).toBe(false);
+    const status = (await (await fetch(relaunchUrl + '/status')).json()) as { actions: Array<{ name: string; runs_in_window: number; suspended_at: number | null }> };
+    expect(status.actions[0]).toMatchObject({ name: 'restart-demo', runs_in_window: 1, suspended_at: null });
+
+    // Both notifications went out from the outbox, signed, and were accepted.
+    const outbox = await api<{ items: Array<{ state: string }> }>(collector.url, ADMIN, '/api/v1/alerts/outbox');
+    expect(outbox.items.map((o) => o.state)).toEqual(['delivered', 'delivered']);
+    expect(secondPid).not.toBe(firstPid);
+  });
+});
