@@ -5,7 +5,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { launchBrowser, signIn, watchProblems, type TestBrowser } from '../helpers/browser.js';
 import { ringtail, runRingtail, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
 import { hasTool } from '../helpers/tools.js';
@@ -19,6 +19,11 @@ const procs: Proc[] = [];
 let url = '';
 let viewer = '';
 let browser: TestBrowser;
+// One page for the whole file (closing pages of a persistent context proved flaky); each test
+// starts from a signed-out state and its own list of problems and fired payloads.
+let page: Page;
+let problems: string[] = [];
+const fired: string[] = [];
 
 // Each payload, if it ran, would set window.__xss or call alert()/window.__pwned().
 const XSS = [
@@ -62,7 +67,7 @@ describe.skipIf(!hasTool('chromium'))('dashboard in chromium', () => {
     viewer = v.stdout.trim();
     const a = await runRingtail(['token', 'create', '--data', data, '--role', 'agent']);
     const agentToken = a.stdout.trim();
-    const c = await startCollectorProc(data, ADMIN);
+    const c = await startCollectorProc(data, ADMIN, ['--alerts-evaluation-interval-ms', '250']);
     procs.push(c.proc);
     url = c.url;
     procs.push(
@@ -75,6 +80,19 @@ describe.skipIf(!hasTool('chromium'))('dashboard in chromium', () => {
     await ingest('scroll-host', Array.from({ length: 450 }, (_, i) => ({ message: `scroll line ${String(i).padStart(3, '0')}`, ts: now - 3600_000 + i * 1000, severity: [2, 3, 4, 6, 7][i % 5] })));
     await ingest('web-1', [{ message: 'GET /health 200 timeout none', ts: now - 5000 }]);
     browser = await launchBrowser();
+    page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    const seen = watchProblems(page);
+    problems = seen;
+    page.on('dialog', (d) => {
+      fired.push('dialog ' + d.message());
+      void d.dismiss();
+    });
+    await page.exposeBinding('__pwned', () => void fired.push('binding'));
+  });
+
+  beforeEach(async () => {
+    problems.length = 0;
+    await page.setViewportSize({ width: 1280, height: 860 });
   });
 
   afterAll(async () => {
@@ -84,8 +102,7 @@ describe.skipIf(!hasTool('chromium'))('dashboard in chromium', () => {
   });
 
   it('signs in with an HttpOnly SameSite=Strict cookie, refuses a wrong token, signs out', async () => {
-    const page = await browser.context.newPage();
-    const problems = watchProblems(page);
+    await page.context().clearCookies();
     await page.goto(url + '/');
     await page.fill('#token', 'rt_viewer_wrong');
     await page.click('#login-form button[type=submit]');
@@ -107,12 +124,9 @@ describe.skipIf(!hasTool('chromium'))('dashboard in chromium', () => {
     const res = await page.evaluate(async () => (await fetch('/api/v1/hosts')).status);
     expect(res).toBe(401);
     expect(problems).toEqual([]);
-    await page.close();
   });
 
   it('filters and sorts the hosts overview, and works by keyboard at phone width', async () => {
-    const page = await browser.context.newPage();
-    const problems = watchProblems(page);
     await signIn(page, url, viewer);
     await page.goto(url + '/#/hosts?sort=host&dir=desc');
     await page.waitForSelector('#hosts[data-ready]');
@@ -140,18 +154,9 @@ describe.skipIf(!hasTool('chromium'))('dashboard in chromium', () => {
       expect(overflow, view).toBeLessThanOrEqual(0);
     }
     expect(problems).toEqual([]);
-    await page.close();
   });
 
   it('renders log lines carrying XSS payloads as text, in the list, highlights, context and live tail', async () => {
-    const page = await browser.context.newPage();
-    const problems = watchProblems(page);
-    const fired: string[] = [];
-    page.on('dialog', (d) => {
-      fired.push('dialog ' + d.message());
-      void d.dismiss();
-    });
-    await page.exposeBinding('__pwned', () => void fired.push('binding'));
     await signIn(page, url, viewer);
     await page.goto(url + '/#/logs?host=xss-host&q=payload%20OR%20script%20OR%20img%20OR%20textarea');
     await page.waitForSelector('#log-list[data-ready]');
@@ -174,12 +179,9 @@ describe.skipIf(!hasTool('chromium'))('dashboard in chromium', () => {
     expect(tailed.sort()).toEqual(XSS.map((m) => `tail ${m}`).sort());
     await expectNothingRan(page, fired);
     expect(problems).toEqual([]);
-    await page.close();
   });
 
   it('shows a line appended to a watched file in live tail within 2 s, and pauses and resumes', async () => {
-    const page = await browser.context.newPage();
-    const problems = watchProblems(page);
     await signIn(page, url, viewer);
     await page.goto(url + '/#/logs?host=agent-host&live=1');
     await page.waitForSelector('#live-state:text-matches("live \\\\(streaming\\\\)")');
@@ -201,12 +203,9 @@ describe.skipIf(!hasTool('chromium'))('dashboard in chromium', () => {
     const top = await page.$$eval('#log-list > li.log-line .msg', (els) => els.slice(0, 2).map((e) => e.textContent));
     expect(top).toEqual([`${marker} while paused`, `${marker} appended`]);
     expect(problems).toEqual([]);
-    await page.close();
   });
 
   it('scrolls endlessly by cursor, colours severities, draws the volume histogram and shows context', async () => {
-    const page = await browser.context.newPage();
-    const problems = watchProblems(page);
     await signIn(page, url, viewer);
     await page.goto(url + '/#/logs?host=scroll-host');
     await page.waitForSelector('#log-list[data-ready]');
@@ -253,6 +252,47 @@ describe.skipIf(!hasTool('chromium'))('dashboard in chromium', () => {
     const ctx = await page.$$eval('#log-list li.context li.log-line .msg', (els) => els.map((e) => e.textContent));
     expect(ctx).toEqual(['scroll line 354', 'scroll line 353', 'scroll line 352', 'scroll line 351', 'scroll line 350', 'scroll line 349', 'scroll line 348', 'scroll line 347', 'scroll line 346', 'scroll line 345', 'scroll line 344']);
     expect(problems).toEqual([]);
-    await page.close();
+  });
+
+  it('lets an admin create a rule in the page, shows the alert firing, and mutes it; viewers only read', async () => {
+    await signIn(page, url, ADMIN);
+    await page.goto(url + '/#/alerts');
+    await page.waitForSelector('#alerts-active[data-ready]');
+    await page.click('#new-rule');
+    await page.fill('#rule-editor', JSON.stringify({ kind: 'log', name: 'oom', query: 'OutOfMemoryError', min_count: 1, window: '5m', annotations: { summary: 'OOM on {{ $labels.host }}' } }));
+    await page.click('#rule-form button[type=submit]');
+    await page.waitForSelector('#rules-table tr[data-rule="oom"]');
+    appendFileSync(watched, 'java.lang.OutOfMemoryError: Java heap space\n');
+    const row = await page.waitForSelector('#active-table tr[data-rule="oom"][data-host="agent-host"][data-state="firing"]', { timeout: 15_000 });
+    expect(await row.textContent()).toContain('OOM on agent-host');
+    expect(await row.textContent()).toMatch(/\d+ s ago/);
+    await page.waitForSelector('#history-table .badge:text-is("firing")');
+    // the overview shows it next to the host
+    await page.goto(url + '/#/hosts');
+    await page.waitForSelector('#hosts tr[data-host="agent-host"].firing .badge.alert.firing');
+    // mute: a silence for the rule; the alert is still listed, marked silenced
+    await page.goto(url + '/#/alerts');
+    await page.click('#rules-table tr[data-rule="oom"] button:text("Mute")');
+    await page.waitForSelector('#rules-table tr[data-rule="oom"] td:text("muted")');
+    await page.waitForSelector('#active-table tr[data-rule="oom"] .badge:text("silenced")');
+
+    // a viewer sees the same, without the admin controls, and cannot change rules even by hand
+    await signIn(page, url, viewer);
+    await page.goto(url + '/#/alerts');
+    await page.waitForSelector('#active-table tr[data-rule="oom"]');
+    expect(await page.locator('#new-rule, #rules-table button, #silence-form').count()).toBe(0);
+    const status = await page.evaluate(async () => {
+      const me = await (await fetch('/api/v1/session')).json();
+      const res = await fetch('/api/v1/alerts/rules/oom', { method: 'DELETE', headers: { 'x-csrf-token': me.csrf } });
+      return res.status;
+    });
+    expect(status).toBe(403);
+    // and without the CSRF token even an admin's session cannot change anything
+    await signIn(page, url, ADMIN);
+    const noCsrf = await page.evaluate(async () => (await fetch('/api/v1/alerts/rules/oom', { method: 'DELETE' })).status);
+    expect(noCsrf).toBe(403);
+    await page.goto(url + '/#/alerts');
+    await page.waitForSelector('#rules-table tr[data-rule="oom"]');
+    expect(problems).toEqual([]);
   });
 });

@@ -12,17 +12,24 @@ function listOf(res) {
 
 export function normAlert(a) {
   const labels = a.labels ?? {};
+  const state = String(a.state ?? a.event ?? a.status ?? 'firing').toLowerCase();
   return {
     raw: a,
-    rule: a.rule ?? a.rule_name ?? a.rule_id ?? labels.rule ?? labels.alertname ?? '?',
+    rule: a.rule ?? labels.rule ?? labels.alertname ?? '?',
     host: a.host ?? labels.host ?? '',
-    state: String(a.state ?? a.status ?? 'firing').toLowerCase(),
-    severity: String(a.severity ?? a.level ?? labels.severity ?? '').toLowerCase(),
-    since: a.since ?? a.active_at ?? a.activeAt ?? a.started_at ?? a.startsAt ?? a.fired_at ?? a.ts ?? null,
-    until: a.resolved_at ?? a.ended_at ?? a.endsAt ?? null,
+    state,
+    severity: String(a.severity ?? labels.severity ?? '').toLowerCase(),
+    // firing: since it fired; pending: since the condition began; history rows: when it happened
+    since: (state === 'firing' ? a.starts_at : null) ?? a.active_since ?? a.at ?? null,
     value: a.value ?? null,
-    summary: a.summary ?? a.annotations?.summary ?? '',
+    summary: a.annotations?.summary ?? '',
+    silenced: Array.isArray(a.silenced_by) ? a.silenced_by.length > 0 : Boolean(a.silenced_by),
   };
+}
+
+/** A rule as the API lists it ({ name, source, spec, error }) flattened to its spec plus those. */
+export function normRule(r) {
+  return { ...(r.spec ?? r), name: r.name ?? r.spec?.name, source: r.source ?? 'api', error: r.error ?? null };
 }
 
 export async function activeAlerts(signal) {
@@ -42,7 +49,7 @@ export async function silencesPath() {
 
 export async function listRules(signal) {
   const p = await rulesPath();
-  return p ? listOf(await api(p, { signal })) : null;
+  return p ? listOf(await api(p, { signal })).map(normRule) : null;
 }
 export async function listSilences(signal) {
   const p = await silencesPath();
@@ -53,13 +60,14 @@ export async function listSilences(signal) {
 export function ruleLevels(rule) {
   const num = (v) => (typeof v === 'number' ? v : typeof v === 'string' && v !== '' && !Number.isNaN(Number(v)) ? Number(v) : undefined);
   const pick = (obj, k) => (obj && typeof obj === 'object' ? obj[k] : undefined);
-  const warning = num(rule.warning) ?? num(pick(rule.warning, 'above') ?? pick(rule.warning, 'below') ?? pick(rule.warning, 'value')) ?? num(pick(rule.levels, 'warning')) ?? num(pick(rule.thresholds, 'warning'));
-  const critical = num(rule.critical) ?? num(pick(rule.critical, 'above') ?? pick(rule.critical, 'below') ?? pick(rule.critical, 'value')) ?? num(pick(rule.levels, 'critical')) ?? num(pick(rule.thresholds, 'critical'));
+  if (rule.kind !== undefined && rule.kind !== 'metric') return { warning: undefined, critical: undefined };
+  const warning = num(rule.warning) ?? num(pick(rule.levels, 'warning'));
+  const critical = num(rule.critical) ?? num(pick(rule.levels, 'critical'));
   return { warning, critical };
 }
 
 export function ruleMetric(rule) {
-  return rule.metric ?? rule.series ?? rule.expr?.metric ?? rule.match?.metric ?? null;
+  return rule.metric ?? null;
 }
 
 /** Does a rule apply to this host? Rules without a host matcher apply to all hosts. */
