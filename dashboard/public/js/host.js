@@ -7,13 +7,12 @@ import { chartGroup, timeChart } from './charts.js';
 import { h, link } from './dom.js';
 import { ago, fmtTime, fromLocalInput, toLocalInput } from './format.js';
 import { hostStatus } from './hosts.js';
-import { fetchSeries, groupFamilies, listMetrics } from './metrics.js';
+import { fetchSeries, foldOnto, groupFamilies, listMetricEntries, unitOf } from './metrics.js';
 import { RANGES, rangeFromParams } from './ranges.js';
 import { href, navigate, start as rerender } from './router.js';
 
-function percentUnit(metric) {
-  return /percent|pct|util|usage/i.test(metric) ? '%' : '';
-}
+// About one row per two pixels of a chart: the series API picks the archive nearest to it.
+const TARGET_POINTS = 600;
 
 export function mountHost(main, host, params) {
   const ctl = new AbortController();
@@ -63,7 +62,9 @@ export function mountHost(main, host, params) {
         grid.replaceChildren(h('p', { class: 'muted' }, 'This collector has no metrics API yet (GET /api/v1/metrics).'));
         return;
       }
-      const names = await listMetrics(host, ctl.signal);
+      const entries = await listMetricEntries(host, ctl.signal);
+      const names = entries.map((e) => e.metric);
+      const finest = new Map(entries.map((e) => [e.metric, e.step]));
       if (!names.length) {
         grid.replaceChildren(h('p', { class: 'muted' }, 'No metrics for this host.'));
         return;
@@ -79,19 +80,22 @@ export function mountHost(main, host, params) {
       });
       grid.replaceChildren(...cards.map((c) => c.card));
       await Promise.all(cards.map(async (c) => {
-        const series = await Promise.all(c.metrics.slice(0, 6).map(async (metric) => {
-          const avg = await fetchSeries({ host, metric, start: range.start, end: range.end, cf: 'AVERAGE' }, ctl.signal);
+        const resolution = (range.end - range.start) / TARGET_POINTS;
+        const series = await Promise.all(c.metrics.slice(0, 8).map(async (metric) => {
+          const q = { host, metric, start: range.start, end: range.end, resolution };
+          const avg = await fetchSeries({ ...q, cf: 'AVERAGE' }, ctl.signal);
           let min = null;
           let max = null;
-          try {
-            const [mn, mx] = await Promise.all(['MIN', 'MAX'].map((cf) => fetchSeries({ host, metric, start: range.start, end: range.end, cf }, ctl.signal)));
-            // A band only where MIN and MAX were consolidated at the same resolution as the line.
-            if (mn.step === avg.step && mx.step === avg.step && mn.points.length === avg.points.length && avg.step > 0 && mn.points.some((p, i) => p.y !== null && p.y !== avg.points[i].y)) {
-              min = mn.points;
-              max = mx.points;
+          // Consolidated rows (coarser than the series' own step) hide peaks: show MIN..MAX.
+          if (avg.step > (finest.get(metric) || 0)) {
+            try {
+              const [mn, mx] = await Promise.all(['MIN', 'MAX'].map((cf) => fetchSeries({ ...q, cf, resolution: avg.step }, ctl.signal)));
+              min = foldOnto(avg.points, avg.step, mn.points, mn.step, Math.min);
+              max = foldOnto(avg.points, avg.step, mx.points, mx.step, Math.max);
+              if (!min.some((p) => p.y !== null)) min = max = null;
+            } catch (err) {
+              if (!(err instanceof ApiError)) throw err; // no MIN/MAX archive for this series
             }
-          } catch (err) {
-            if (!(err instanceof ApiError)) throw err;
           }
           return { label: metric, points: avg.points, min, max, step: avg.step };
         }));
@@ -110,7 +114,7 @@ export function mountHost(main, host, params) {
         c.card.dataset.levels = String(levels.length);
         c.card.querySelector('figcaption').append(h('span', { class: 'muted small' }, ` · step ${step / 1000} s${series.some((s) => s.min) ? ' · min/max band' : ''}`));
         charts.push(timeChart(c.canvas, {
-          series, start: range.start, end: range.end, levels, group, unit: percentUnit(c.metrics[0]),
+          series, start: range.start, end: range.end, levels, group, unit: unitOf(c.metrics[0]),
           onZoom: (from, to) => go({ range: baseRange, from, to }),
           onReset: () => go({ range: baseRange }),
         }));
