@@ -164,7 +164,18 @@ export function mountHosts(main, params) {
   async function refresh() {
     try {
       const res = await api('/api/v1/hosts', { signal: ctl.signal });
-      hosts = res.items;
+      // Hosts that only send metrics are listed by the metrics API, not the log store's.
+      const byHost = new Map(res.items.map((x) => [x.host, { ...x }]));
+      if (await available('/api/v1/metrics/hosts')) {
+        const m = await api('/api/v1/metrics/hosts', { signal: ctl.signal }).catch(() => ({ items: [] }));
+        for (const x of m.items) {
+          const seen = Math.max(x.last_seen ?? 0, x.last_sample ?? 0);
+          const known = byHost.get(x.host);
+          if (known) known.last_seen = Math.max(known.last_seen, seen);
+          else byHost.set(x.host, { host: x.host, first_seen: seen, last_seen: seen });
+        }
+      }
+      hosts = [...byHost.values()];
       if (await available('/api/v1/alerts')) {
         const alerts = await activeAlerts(ctl.signal).catch(() => []);
         alertsByHost = new Map();
