@@ -80,6 +80,7 @@ export function mountHost(main, host, params) {
       });
       grid.replaceChildren(...cards.map((c) => c.card));
       await Promise.all(cards.map(async (c) => {
+        const t1 = performance.now();
         const resolution = (range.end - range.start) / TARGET_POINTS;
         const series = await Promise.all(c.metrics.slice(0, 8).map(async (metric) => {
           const q = { host, metric, start: range.start, end: range.end, resolution };
@@ -118,6 +119,7 @@ export function mountHost(main, host, params) {
           onZoom: (from, to) => go({ range: baseRange, from, to }),
           onReset: () => go({ range: baseRange }),
         }));
+        c.card.dataset.ms = (performance.now() - t1).toFixed(1); // fetched and drawn (bench/dashboard.ts)
       }));
       grid.dataset.ready = 'true';
       grid.dataset.drawMs = String(Math.round(performance.now() - t0));
