@@ -63,6 +63,16 @@ export function available(path) {
   return probes.get(path);
 }
 
+/** GET `path`, or null when the collector has no such route (a feature not merged/enabled). */
+export async function tryApi(path, opts) {
+  try {
+    return await api(path, opts);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404 && /^no route/.test(err.message)) return null;
+    throw err;
+  }
+}
+
 /** The first of several candidate paths the collector serves (APIs still settling), or null. */
 export async function firstAvailable(paths) {
   for (const p of paths) if (await available(p)) return p;

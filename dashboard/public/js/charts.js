@@ -8,6 +8,20 @@
 import { fmtShortTime, fmtTime, fmtValue } from './format.js';
 import { palette } from './theme.js';
 
+/** Loads Chart.js (UMD, served locally) on first use, so pages without charts never parse it. */
+let loading = null;
+export function loadChartJs() {
+  if (window.Chart) return Promise.resolve(window.Chart);
+  loading ??= new Promise((resolve, reject) => {
+    const s = document.createElement('script');
+    s.src = '/vendor/chart.umd.js';
+    s.onload = () => resolve(window.Chart);
+    s.onerror = () => reject(new Error('could not load /vendor/chart.umd.js'));
+    document.head.append(s);
+  });
+  return loading;
+}
+
 /** Charts that share a crosshair: one group per host page. */
 export function chartGroup() {
   return { charts: new Set(), x: null };

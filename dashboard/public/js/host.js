@@ -3,7 +3,7 @@
 // whole view (range or from/to) kept in the URL.
 import { api, ApiError, available } from './api.js';
 import { activeAlerts, listRules, ruleAppliesTo, ruleEnabled, ruleLevels, ruleMetric } from './alerts-api.js';
-import { chartGroup, timeChart } from './charts.js';
+import { chartGroup, loadChartJs, timeChart } from './charts.js';
 import { h, link } from './dom.js';
 import { ago, fmtTime, fromLocalInput, toLocalInput } from './format.js';
 import { hostStatus } from './hosts.js';
@@ -71,6 +71,7 @@ export function mountHost(main, host, params) {
       }
       const rules = (await listRules(ctl.signal).catch(() => null)) ?? [];
       const hostRules = rules.filter((r) => ruleEnabled(r) && ruleAppliesTo(r, host));
+      await loadChartJs();
       const t0 = performance.now();
       const families = [...groupFamilies(names)];
       const cards = families.map(([family, metrics]) => {
@@ -84,19 +85,21 @@ export function mountHost(main, host, params) {
         const resolution = (range.end - range.start) / TARGET_POINTS;
         const series = await Promise.all(c.metrics.slice(0, 8).map(async (metric) => {
           const q = { host, metric, start: range.start, end: range.end, resolution };
+          // All three at once; MIN and MAX are used only when the AVERAGE rows are consolidated
+          // (coarser than the series' own step), where they show the peaks the average hides.
+          const bands = Promise.all(['MIN', 'MAX'].map((cf) => fetchSeries({ ...q, cf }, ctl.signal))).catch((err) => {
+            if (err instanceof ApiError) return null; // no MIN/MAX archive for this series
+            throw err;
+          });
           const avg = await fetchSeries({ ...q, cf: 'AVERAGE' }, ctl.signal);
+          const mm = await bands;
           let min = null;
           let max = null;
-          // Consolidated rows (coarser than the series' own step) hide peaks: show MIN..MAX.
-          if (avg.step > (finest.get(metric) || 0)) {
-            try {
-              const [mn, mx] = await Promise.all(['MIN', 'MAX'].map((cf) => fetchSeries({ ...q, cf, resolution: avg.step }, ctl.signal)));
-              min = foldOnto(avg.points, avg.step, mn.points, mn.step, Math.min);
-              max = foldOnto(avg.points, avg.step, mx.points, mx.step, Math.max);
-              if (!min.some((p) => p.y !== null)) min = max = null;
-            } catch (err) {
-              if (!(err instanceof ApiError)) throw err; // no MIN/MAX archive for this series
-            }
+          if (mm && avg.step > (finest.get(metric) || 0)) {
+            const [mn, mx] = mm;
+            min = foldOnto(avg.points, avg.step, mn.points, mn.step, Math.min);
+            max = foldOnto(avg.points, avg.step, mx.points, mx.step, Math.max);
+            if (!min.some((p) => p.y !== null)) min = max = null;
           }
           return { label: metric, points: avg.points, min, max, step: avg.step };
         }));

@@ -1,8 +1,8 @@
 // Hosts overview: every host with its status by last-seen age, its active alerts, and
 // sparklines of CPU, memory and disk over the last hour. The list is interactive as soon as
 // /api/v1/hosts answers; sparklines load only for rows on screen, a few at a time.
-import { api, ApiError, available, limiter } from './api.js';
-import { activeAlerts } from './alerts-api.js';
+import { api, ApiError, limiter, tryApi } from './api.js';
+import { normAlert } from './alerts-api.js';
 import { h, link } from './dom.js';
 import { ago } from './format.js';
 import { fetchSeries, headlineMetrics, listMetrics } from './metrics.js';
@@ -163,30 +163,29 @@ export function mountHosts(main, params) {
 
   async function refresh() {
     try {
-      const res = await api('/api/v1/hosts', { signal: ctl.signal });
+      // One round of requests; optional APIs (alerts, metrics) answer null when not there.
+      const [res, alerts, mhosts] = await Promise.all([
+        api('/api/v1/hosts', { signal: ctl.signal }),
+        tryApi('/api/v1/alerts', { signal: ctl.signal }).catch(() => null),
+        tryApi('/api/v1/metrics/hosts', { signal: ctl.signal }).catch(() => null),
+      ]);
       // Hosts that only send metrics are listed by the metrics API, not the log store's.
       const byHost = new Map(res.items.map((x) => [x.host, { ...x }]));
-      if (await available('/api/v1/metrics/hosts')) {
-        const m = await api('/api/v1/metrics/hosts', { signal: ctl.signal }).catch(() => ({ items: [] }));
-        for (const x of m.items) {
-          const seen = Math.max(x.last_seen ?? 0, x.last_sample ?? 0);
-          const known = byHost.get(x.host);
-          if (known) known.last_seen = Math.max(known.last_seen, seen);
-          else byHost.set(x.host, { host: x.host, first_seen: seen, last_seen: seen });
-        }
+      for (const x of mhosts?.items ?? []) {
+        const seen = Math.max(x.last_seen ?? 0, x.last_sample ?? 0);
+        const known = byHost.get(x.host);
+        if (known) known.last_seen = Math.max(known.last_seen, seen);
+        else byHost.set(x.host, { host: x.host, first_seen: seen, last_seen: seen });
       }
       hosts = [...byHost.values()];
-      if (await available('/api/v1/alerts')) {
-        const alerts = await activeAlerts(ctl.signal).catch(() => []);
-        alertsByHost = new Map();
-        for (const a of alerts) {
-          if (!alertsByHost.has(a.host)) alertsByHost.set(a.host, []);
-          alertsByHost.get(a.host).push(a);
-        }
+      alertsByHost = new Map();
+      for (const a of (alerts?.items ?? []).map(normAlert)) {
+        if (!alertsByHost.has(a.host)) alertsByHost.set(a.host, []);
+        alertsByHost.get(a.host).push(a);
       }
       if (metricsOk === null) {
-        metricsOk = await available('/api/v1/metrics');
-        if (!metricsOk) note.textContent = 'This collector has no metrics API yet: sparklines are empty.';
+        metricsOk = mhosts !== null;
+        if (!metricsOk) note.textContent = 'This collector has no metrics API: sparklines are empty.';
       }
       render();
       const table = main.querySelector('#hosts');
