@@ -72,12 +72,7 @@ const overlay = {
   },
 };
 
-/**
- * A time chart in `canvas`. `series`: [{ label, points, min?, max? }] where min/max are point
- * arrays of the MIN and MAX consolidations (drawn as a band around the line).
- */
-export function timeChart(canvas, { series, start, end, levels = [], group, onZoom, onReset, unit = '' }) {
-  const pal = palette();
+function datasetsFor(series, pal) {
   const datasets = [];
   series.forEach((s, i) => {
     const color = pal.series[i % pal.series.length];
@@ -87,6 +82,16 @@ export function timeChart(canvas, { series, start, end, levels = [], group, onZo
     }
     datasets.push({ label: s.label, data: s.points, borderColor: color, backgroundColor: color, borderWidth: 1.5, pointRadius: 0, fill: false, spanGaps: false });
   });
+  return datasets;
+}
+
+/**
+ * A time chart in `canvas`. `series`: [{ label, points, min?, max? }] where min/max are point
+ * arrays of the MIN and MAX consolidations (drawn as a band around the line).
+ */
+export function timeChart(canvas, { series, start, end, levels = [], group, onZoom, onReset, unit = '' }) {
+  const pal = palette();
+  const datasets = datasetsFor(series, pal);
   const span = end - start;
   const chart = new window.Chart(canvas, {
     type: 'line',
@@ -162,6 +167,11 @@ export function timeChart(canvas, { series, start, end, levels = [], group, onZo
   canvas.addEventListener('dblclick', onDbl);
   return {
     chart,
+    /** Replaces the data (e.g. adds the MIN/MAX band once it has arrived) and redraws. */
+    setSeries(next) {
+      chart.data.datasets = datasetsFor(next, palette());
+      chart.update('none');
+    },
     destroy() {
       group.charts.delete(chart);
       chart.destroy();
