@@ -35,6 +35,7 @@ export function ago(ms, now = Date.now()) {
 
 export function fmtValue(v) {
   if (v === null || v === undefined || Number.isNaN(v)) return '–';
+  if (v === 0) return '0';
   const a = Math.abs(v);
   if (a >= 1e9) return (v / 1e9).toFixed(1) + 'G';
   if (a >= 1e6) return (v / 1e6).toFixed(1) + 'M';

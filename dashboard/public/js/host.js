@@ -1,7 +1,7 @@
 // Host page: one chart per metric family over the chosen range, thresholds from the host's
 // alert rules, zoom by dragging (refetching a finer archive), double-click to go back, and the
 // whole view (range or from/to) kept in the URL.
-import { api, ApiError, available } from './api.js';
+import { api, ApiError, available, tryApi } from './api.js';
 import { activeAlerts, listRules, ruleAppliesTo, ruleEnabled, ruleLevels, ruleMetric } from './alerts-api.js';
 import { chartGroup, loadChartJs, timeChart } from './charts.js';
 import { h, link } from './dom.js';
@@ -51,11 +51,16 @@ export function mountHost(main, host, params) {
   async function load() {
     try {
       const hosts = await api('/api/v1/hosts', { signal: ctl.signal });
-      const me = hosts.items.find((x) => x.host === host);
+      let me = hosts.items.find((x) => x.host === host);
+      if (!me) {
+        // a host that sends only metrics
+        const m = (await tryApi('/api/v1/metrics/hosts', { signal: ctl.signal }).catch(() => null))?.items?.find((x) => x.host === host);
+        if (m) me = { host, last_seen: Math.max(m.last_seen ?? 0, m.last_sample ?? 0) };
+      }
       const alerts = (await available('/api/v1/alerts')) ? (await activeAlerts(ctl.signal).catch(() => [])).filter((a) => a.host === host) : [];
       status.replaceChildren(
         me ? h('span', { class: 'badge ' + hostStatus(me.last_seen, Date.now()) }, hostStatus(me.last_seen, Date.now())) : h('span', { class: 'badge down' }, 'unknown host'),
-        me ? ` last seen ${ago(me.last_seen)}` : '',
+        me ? ` last seen ${ago(me.last_seen)} ` : '',
         ...alerts.map((a) => h('span', { class: `badge alert ${a.state} ${a.severity}` }, `${a.rule} (${a.state})`)),
       );
       if (!(await available('/api/v1/metrics'))) {

@@ -180,12 +180,16 @@ export function mountLogs(main, params) {
   });
   io.observe(sentinel);
 
-  // Without a time filter the histogram spans what the first page shows when that is all
-  // there is, else the last day.
   async function loadHistogram(firstPage) {
     const end = f.end ? Number(f.end) : Date.now();
     const oldest = firstPage?.items.at(-1)?.ts;
-    const start = f.start ? Number(f.start) : firstPage && !firstPage.next_cursor && oldest !== undefined ? Math.min(oldest, end - 60_000) : end - 24 * 3600_000;
+    // All results on the first page: exactly their span. More pages: a span a few times what
+    // the first page covers (at least an hour, at most a week), since the total is unknown.
+    let start;
+    if (f.start) start = Number(f.start);
+    else if (oldest === undefined) start = end - 3600_000;
+    else if (!firstPage.next_cursor) start = Math.min(oldest, end - 60_000);
+    else start = end - Math.min(7 * 86400_000, Math.max(3600_000, 4 * (end - oldest)));
     try {
       const { start: _s, end: _e, ...rest } = filters();
       const bars = await volume(rest, start, end, 30, ctl.signal);
