@@ -1,8 +1,9 @@
-// `npm run bench -- collector [search|load] [--lines N] [--runs N] [--agents N] [--seconds N]`
+// `npm run bench -- collector [load|writer|search] [--lines N] [--runs N] [--agents N] [--seconds N] [--inline]`
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadBench } from './lib/load.js';
 import { searchBench } from './lib/search.js';
+import { writerBench } from './lib/writer.js';
 
 function arg(args: string[], name: string, def: number): number {
   const i = args.indexOf(`--${name}`);
@@ -15,7 +16,11 @@ export async function main(args: string[]): Promise<void> {
   const which = args.find((a) => !a.startsWith('--') && !/^\d+$/.test(a)) ?? 'all';
   process.stdout.write(`collector benchmark, ${new Date().toISOString()}\n\n`);
   if (which === 'load' || which === 'all') {
-    await loadBench({ agents: arg(args, 'agents', 1000), seconds: arg(args, 'seconds', 30), dir: out });
+    const writer = args.includes('--inline') ? 'inline' : 'worker';
+    await loadBench({ agents: arg(args, 'agents', 1000), seconds: arg(args, 'seconds', 30), dir: out, writer });
+  }
+  if (which === 'writer' || which === 'all') {
+    await writerBench(out, arg(args, 'seconds', 10), arg(args, 'batches', 1000), arg(args, 'batch-lines', 20));
   }
   if (which === 'search' || which === 'all') {
     await searchBench(out, arg(args, 'lines', 10_000_000), arg(args, 'runs', 60));

@@ -10,6 +10,7 @@ import { metricsPlugin } from './plugins/metrics.js';
 import { regexPlugin } from './plugins/regex.js';
 import { retentionPlugin } from './plugins/retention.js';
 import { storagePlugin } from './plugins/storage.js';
+import { writerPlugin } from './plugins/writer.js';
 import type { FilterRule } from './config.js';
 import type { Storage } from './storage/types.js';
 import { healthRoutes } from './routes/health.js';
@@ -43,6 +44,8 @@ export interface AppOptions {
   retention?: { max_age_days: number; max_bytes: number; slice_rows?: number; interval_ms?: number; auto_start?: boolean };
   tail?: StreamOptions;
   query?: QueryOptions;
+  /** where ingest commits: 'inline' (default) or 'worker' (the writer thread; the server uses it) */
+  writer?: 'inline' | 'worker';
   /** alert rules, notifiers and whether to run the evaluation timers (collector/alerts/) */
   alerts?: Omit<AlertsPluginOptions, 'dataDir'>;
 }
@@ -97,6 +100,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     req.log.error({ err }, 'internal error');
     return reply.status(500).send({ error: ErrorCodes.INTERNAL, message: 'internal error' });
   });
+  // Our own JSON parser, so that a malformed body is answered with the parser's reason (where it
+  // broke) rather than a generic sentence. Invalid UTF-8 has already become U+FFFD when the body
+  // is decoded as a string. A `__proto__` key stays an own property (JSON.parse never sets
+  // prototypes) and is then refused by the schema like any unknown field.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (err) {
+      done(new RingtailError(ErrorCodes.BAD_REQUEST, `body: invalid JSON: ${(err as Error).message}`), undefined);
+    }
+  });
   app.setNotFoundHandler((req, reply) => refuse(req, reply, 404, ErrorCodes.NOT_FOUND, `no route ${req.method} ${req.url.split('?')[0]}`));
 
   await app.register(storagePlugin, { dataDir: options.dataDir, storage: options.storage, filters: options.filters });
@@ -114,6 +129,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     autoStart: r?.auto_start ?? r !== undefined,
   });
   await app.register(healthRoutes);
+  await app.register(writerPlugin, { mode: options.writer, dataDir: options.dataDir });
   await app.register(ingestRoutes);
   await app.register(queryRoutes, options.query ?? {});
   await app.register(streamRoutes, options.tail ?? {});

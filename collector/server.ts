@@ -25,6 +25,8 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
     storage,
     bodyLimit: config.body_limit,
     filters: config.filters,
+    // the inline writer stays selectable for the load benchmark's comparison (BENCHMARKS.md)
+    writer: process.env.RINGTAIL_BENCH_WRITER === 'inline' ? 'inline' : 'worker',
     retention,
     logger: logStream ? { level: config.log_level, stream: logStream } : { level: config.log_level },
     alerts: { config: config.alerts, run: true },

@@ -1,3 +1,171 @@
-export async function loadBench(_o: { agents: number; seconds: number; dir: string }): Promise<void> {
-  throw new Error('load benchmark: not yet written');
+// Load benchmark: N simulated agents over loopback against a real `ringtail collector` process,
+// each sending 20 log lines per second (as batches every `intervalMs`, like the agent's linger),
+// while a reader queries. Reports ingest latency, the collector's CPU and RSS (from /proc), the
+// group-commit shape and event-loop lag (from its /metrics), query latency under load, and checks
+// that every line sent was committed exactly once.
+// Metric ingest (60 values per agent per 10 s) is pending: the collector has no metric ingest
+// route yet (the metrics issue); the table says so.
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openSqliteStorage } from '../../collector/storage/sqlite/index.js';
+import { INGEST_PATH, type IngestAck } from '../../shared/wire.js';
+import { genBatch, hostName, rng } from './loglines.js';
+import { pct, table } from './stats.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/ringtail', import.meta.url));
+const CLK = 100; // USER_HZ on Linux
+
+function procCpuTicks(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const parts = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return Number(parts[11]) + Number(parts[12]);
+}
+function procRssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+export interface LoadOptions {
+  agents: number;
+  seconds: number;
+  dir: string;
+  linesPerSecond?: number;
+  intervalMs?: number;
+  writer?: 'inline' | 'worker';
+}
+
+export async function loadBench(o: LoadOptions): Promise<void> {
+  const lps = o.linesPerSecond ?? 20;
+  const intervalMs = o.intervalMs ?? 500;
+  const perBatch = Math.round((lps * intervalMs) / 1000);
+  const data = join(o.dir, 'load-data');
+  rmSync(data, { recursive: true, force: true });
+  const admin = 'bench-admin-token-0123456789';
+  const storage = openSqliteStorage(data);
+  const tokens = Array.from({ length: o.agents }, (_, i) => storage.tokens.create('agent', `bench ${i}`, Date.now()).token);
+  storage.close();
+
+  const proc = spawn(process.execPath, [BIN, 'collector', '--data', data, '--listen', '127.0.0.1:0', '--admin-token', admin, '--log-level', 'warn', '--retention-max-age-days', '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, RINGTAIL_BENCH_WRITER: o.writer ?? 'worker' },
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    proc.on('exit', (code) => reject(new Error(`collector exited ${code}`)));
+  });
+  const pid = proc.pid!;
+
+  const latencies: number[] = [];
+  const queryMs: number[] = [];
+  let sent = 0;
+  let acked = 0;
+  let failures = 0;
+  let inflightMax = 0;
+  let inflight = 0;
+  const r = rng(1);
+  const offsets = new Array<number>(o.agents).fill(0);
+  const deadline = Date.now() + o.seconds * 1000;
+  const cpu0 = procCpuTicks(pid);
+  const self0 = process.cpuUsage();
+  const t0 = Date.now();
+  let rssMax = 0;
+  const sampler = setInterval(() => (rssMax = Math.max(rssMax, procRssBytes(pid))), 500);
+
+  const agent = async (i: number) => {
+    // spread the agents' phases over one interval
+    await new Promise((res) => setTimeout(res, (i * intervalMs) / o.agents));
+    let next = Date.now();
+    while (Date.now() < deadline) {
+      const host = hostName(i);
+      const { batch, end } = genBatch(r, host, `bench-${i}`, offsets[i]!, perBatch, Date.now(), 1);
+      batch.agent_id = `agt_bench_${i}`;
+      offsets[i] = end;
+      const started = performance.now();
+      inflight++;
+      inflightMax = Math.max(inflightMax, inflight);
+      try {
+        const res = await fetch(url + INGEST_PATH, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${tokens[i]}`, 'content-type': 'application/json' },
+          body: JSON.stringify(batch),
+        });
+        const body = await res.text();
+        if (res.status !== 200) throw new Error(`${res.status} ${body}`);
+        acked += (JSON.parse(body) as IngestAck).accepted;
+        latencies.push(performance.now() - started);
+      } catch (err) {
+        failures++;
+        if (failures < 5) process.stderr.write(`ingest failed: ${(err as Error).message}\n`);
+      } finally {
+        inflight--;
+      }
+      sent += perBatch;
+      next += intervalMs;
+      const wait = next - Date.now();
+      if (wait > 0) await new Promise((res) => setTimeout(res, wait));
+    }
+  };
+  const reader = async () => {
+    const words = ['deadlock', 'timeout', 'publickey', 'snapshot'];
+    let k = 0;
+    while (Date.now() < deadline) {
+      const t = performance.now();
+      const res = await fetch(`${url}/api/v1/logs?limit=100&q=${words[k++ % words.length]}`, { headers: { authorization: `Bearer ${admin}` } });
+      await res.text();
+      if (res.status === 200) queryMs.push(performance.now() - t);
+      await new Promise((res) => setTimeout(res, 250));
+    }
+  };
+  await Promise.all([...Array.from({ length: o.agents }, (_, i) => agent(i)), reader()]);
+  const elapsed = (Date.now() - t0) / 1000;
+  clearInterval(sampler);
+  const cpuPct = ((procCpuTicks(pid) - cpu0) / CLK / elapsed) * 100;
+  const self = process.cpuUsage(self0);
+  const genPct = ((self.user + self.system) / 1e6 / elapsed) * 100;
+
+  const metrics = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${admin}` } })).text();
+  const val = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+  const committed = val('ringtail_ingest_lines_total');
+  const commits = val('ringtail_commit_seconds_count');
+  const commitMean = (val('ringtail_commit_seconds_sum') / commits) * 1000;
+  const lagP99 = val('ringtail_nodejs_eventloop_lag_p99_seconds') * 1000;
+  // server-side latency (body parsed → acknowledged) from the collector's histogram: the
+  // upper bound of the bucket holding the quantile
+  const buckets = [...metrics.matchAll(/^ringtail_ingest_batch_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)].map((m) => [Number(m[1]), Number(m[2])] as const);
+  const total = buckets.at(-1)?.[1] ?? 0;
+  const quantile = (q: number) => (buckets.find(([, n]) => n >= q * total)?.[0] ?? NaN) * 1000;
+  proc.kill('SIGTERM');
+  await new Promise((res) => proc.once('exit', res));
+
+  const expected = sent - failures * perBatch;
+  process.stdout.write(
+    table(
+      ['load', 'value'],
+      [
+        ['agents × lines/s (batch every)', `${o.agents} × ${lps} (${intervalMs} ms, ${perBatch} lines)`],
+        ['writer', o.writer ?? 'worker'],
+        ['duration', `${elapsed.toFixed(1)} s`],
+        ['lines sent / committed (metric) / acked', `${sent} / ${committed} / ${acked}`],
+        ['failed requests', String(failures)],
+        ['nothing lost', committed === expected && acked === expected && failures === 0 ? 'yes' : 'NO'],
+        ['ingest rate', `${(acked / elapsed).toFixed(0)} lines/s, ${(latencies.length / elapsed).toFixed(0)} req/s`],
+        ['ingest latency p50 / p99 (client, includes generator lag)', `${pct(latencies, 50).toFixed(1)} / ${pct(latencies, 99).toFixed(1)} ms`],
+        ['ingest latency p50 / p99 (collector, parsed → ack, bucket bound)', `≤ ${quantile(0.5)} / ≤ ${quantile(0.99)} ms`],
+        ['collector CPU (avg, 100% = 1 core)', `${cpuPct.toFixed(0)} %`],
+        ['collector RSS (max)', `${(rssMax / 2 ** 20).toFixed(0)} MiB`],
+        ['group commits: count, batches per commit, mean ms', `${commits}, ${(latencies.length / commits).toFixed(1)}, ${commitMean.toFixed(2)}`],
+        ['collector event-loop lag p99', `${lagP99.toFixed(1)} ms`],
+        ['search (q=word, limit 100) during load p50 / p99', `${pct(queryMs, 50).toFixed(1)} / ${pct(queryMs, 99).toFixed(1)} ms (${queryMs.length} queries)`],
+        ['load generator CPU (same machine)', `${genPct.toFixed(0)} %`],
+        ['metric values (60 per agent per 10 s)', 'pending: no metric ingest route yet (metrics issue)'],
+      ],
+    ) + '\n',
+  );
 }

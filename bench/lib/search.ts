@@ -86,6 +86,19 @@ export async function searchBench(dir: string, lines: number, runs: number): Pro
     { name: 'word', url: (i) => `q=${words[i % words.length]}`, grep: words },
     { name: 'phrase', url: (i) => `q=${encodeURIComponent(`"${phrases[i % phrases.length]}"`)}`, grep: phrases },
     {
+      name: 'word + 1 day',
+      url: (i) => {
+        const start = T0 + Math.floor(r() * (SPAN_MS - 86_400_000));
+        return `q=${words[i % words.length]}&start=${start}&end=${start + 86_400_000}`;
+      },
+      grep: words,
+    },
+    {
+      name: 'word + host',
+      url: (i) => `q=${words[i % words.length]}&host=${hostName(Math.floor(r() * HOSTS))}`,
+      grep: words,
+    },
+    {
       name: 'host+severity+1 day',
       url: () => {
         const start = T0 + Math.floor(r() * (SPAN_MS - 86_400_000));

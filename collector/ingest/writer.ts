@@ -1,11 +1,11 @@
-// The one writer path for agent batches: group commit. Requests validated in the same turn of
-// the event loop are committed together in one transaction (one fsync) on the next turn, and
-// each request is answered only after that commit. Under load this turns thousands of small
-// fsyncs per second into a few dozen, and each transaction stays short (capped at
-// MAX_GROUP_LINES lines) so queries interleave between them.
+// The one writer path for agent batches: group commit. Batches that arrive while a commit is
+// in progress (or within the same turn of the event loop) are committed together in the next
+// transaction, one fsync for all of them, and each request is answered only after that commit.
+// Under load this turns thousands of small fsyncs per second into a few dozen; each group is
+// capped at MAX_GROUP_LINES lines so that no single transaction grows long.
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
 import type { IngestAck, IngestBatch } from '../../shared/wire.js';
-import type { LogStore } from '../storage/types.js';
+import type { IngestItem } from '../storage/types.js';
 
 export const MAX_GROUP_LINES = 20_000;
 
@@ -23,11 +23,15 @@ export interface FlushStats {
   ms: number;
 }
 
+export type CommitFn = (items: IngestItem[]) => Promise<{ acks: IngestAck[]; ms: number }>;
+
 export class GroupWriter {
   private queue: Pending[] = [];
-  private scheduled = false;
+  private busy = false;
+  private idle: Array<() => void> = [];
+
   constructor(
-    private readonly logs: () => LogStore,
+    private readonly commit: CommitFn,
     private readonly onFlush: (s: FlushStats) => void = () => {},
   ) {}
 
@@ -35,35 +39,35 @@ export class GroupWriter {
     const lines = batch.segments.reduce((n, s) => n + s.lines.length, 0);
     return new Promise((resolve, reject) => {
       this.queue.push({ batch, receivedAt, lines, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
+      if (!this.busy) {
+        this.busy = true;
+        setImmediate(() => void this.flush());
       }
     });
   }
 
-  private flush(): void {
-    let n = 0;
-    let lines = 0;
-    while (n < this.queue.length && (n === 0 || lines + this.queue[n]!.lines <= MAX_GROUP_LINES)) lines += this.queue[n++]!.lines;
-    const group = this.queue.splice(0, n);
-    this.scheduled = this.queue.length > 0;
-    if (this.scheduled) setImmediate(() => this.flush());
-    const started = performance.now();
-    let acks: IngestAck[];
-    try {
-      acks = this.logs().ingestMany(group.map((p) => ({ batch: p.batch, receivedAt: p.receivedAt })));
-    } catch (err) {
-      const e = new RingtailError(ErrorCodes.STORAGE, `storage could not commit the batch, retry later: ${(err as Error).message}`, 503);
-      for (const p of group) p.reject(e);
-      return;
+  private async flush(): Promise<void> {
+    while (this.queue.length > 0) {
+      let n = 0;
+      let lines = 0;
+      while (n < this.queue.length && (n === 0 || lines + this.queue[n]!.lines <= MAX_GROUP_LINES)) lines += this.queue[n++]!.lines;
+      const group = this.queue.splice(0, n);
+      try {
+        const { acks, ms } = await this.commit(group.map((p) => ({ batch: p.batch, receivedAt: p.receivedAt })));
+        this.onFlush({ batches: group.length, lines, ms });
+        group.forEach((p, i) => p.resolve(acks[i]!));
+      } catch (err) {
+        const e = new RingtailError(ErrorCodes.STORAGE, `storage could not commit the batch, retry later: ${(err as Error).message}`, 503);
+        for (const p of group) p.reject(e);
+      }
     }
-    this.onFlush({ batches: group.length, lines, ms: performance.now() - started });
-    group.forEach((p, i) => p.resolve(acks[i]!));
+    this.busy = false;
+    for (const f of this.idle.splice(0)) f();
   }
 
   /** waits until everything submitted so far is committed (shutdown) */
-  async drain(): Promise<void> {
-    while (this.queue.length > 0) await new Promise((r) => setImmediate(r));
+  drain(): Promise<void> {
+    if (!this.busy) return Promise.resolve();
+    return new Promise((r) => this.idle.push(r));
   }
 }

@@ -14,6 +14,8 @@ export interface CollectorMetrics {
   commitSeconds: Histogram;
   retentionSliceMaxSeconds: Gauge;
   tailClients: Gauge;
+  /** set by the live tail: the most unsent bytes any client has */
+  tailBacklog: () => number;
 }
 
 declare module 'fastify' {
@@ -36,7 +38,7 @@ const COUNTED: Record<string, [string, string]> = {
 export const metricsPlugin = fp<{ dataDir: string }>(
   async (app, opts) => {
     const registry = new Registry();
-    collectDefaultMetrics({ register: registry, prefix: 'ringtail_process_' });
+    collectDefaultMetrics({ register: registry, prefix: 'ringtail_' });
     const events = new Counter({ name: 'ringtail_events_total', help: 'named events, by name', labelNames: ['event'], registers: [registry] });
     const rejected = new Counter({ name: 'ringtail_requests_rejected_total', help: 'requests refused, by reason', labelNames: ['reason', 'status'], registers: [registry] });
     const counters = new Map(Object.entries(COUNTED).map(([ev, [name, help]]) => [ev, new Counter({ name, help, registers: [registry] })]));
@@ -61,7 +63,16 @@ export const metricsPlugin = fp<{ dataDir: string }>(
       }),
       retentionSliceMaxSeconds: new Gauge({ name: 'ringtail_retention_slice_max_seconds', help: 'longest retention slice so far (the writer is held this long at most)', registers: [registry] }),
       tailClients: new Gauge({ name: 'ringtail_tail_clients', help: 'connected live-tail clients', registers: [registry] }),
+      tailBacklog: () => 0,
     };
+    new Gauge({
+      name: 'ringtail_tail_max_buffered_bytes',
+      help: 'largest unsent backlog of any live-tail client',
+      registers: [registry],
+      collect() {
+        this.set(m.tailBacklog());
+      },
+    });
     new Gauge({
       name: 'ringtail_db_used_bytes',
       help: 'bytes of the database in use (retention.max_bytes is checked against this)',

@@ -6,15 +6,18 @@ import { EventEmitter } from 'node:events';
 import fp from 'fastify-plugin';
 import type { FilterRule } from '../config.js';
 import { compileFilters } from '../ingest/filters.js';
-import { withPipeline } from '../ingest/pipeline.js';
+import { prepareBatch, withPipeline } from '../ingest/pipeline.js';
 import { openSqliteStorage } from '../storage/sqlite/index.js';
 import type { Storage } from '../storage/types.js';
+import type { IngestBatch } from '../../shared/wire.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     storage: Storage;
     /** emits 'committed' after every commit that stored lines */
     logsCommitted: EventEmitter;
+    /** the pipeline's steps, for writers that commit elsewhere (the writer thread) */
+    pipeline: { prepare(batch: IngestBatch, receivedAt: number): IngestBatch; committed(): void };
   }
 }
 
@@ -30,7 +33,12 @@ export const storagePlugin = fp<StoragePluginOptions>(
     const raw = opts.storage ?? openSqliteStorage(opts.dataDir);
     const committed = new EventEmitter();
     committed.setMaxListeners(0);
-    const logs = withPipeline(raw.logs, { filter: compileFilters(opts.filters), events: app.events, onCommitted: () => committed.emit('committed') });
+    const filter = compileFilters(opts.filters);
+    const logs = withPipeline(raw.logs, { filter, events: app.events, onCommitted: () => committed.emit('committed') });
+    app.decorate('pipeline', {
+      prepare: (batch: IngestBatch, receivedAt: number) => prepareBatch(batch, receivedAt, filter, app.events),
+      committed: () => committed.emit('committed'),
+    });
     app.decorate('storage', { ...raw, logs });
     app.decorate('logsCommitted', committed);
     if (!opts.storage) app.addHook('onClose', async () => raw.close());

@@ -1,12 +1,11 @@
 // POST /api/v1/ingest: the agent's batches. Validated against the shared TypeBox schema
 // (unknown fields rejected, no type coercion), checked for consistent byte ranges, then handed
-// to the group writer; the 200 goes out only after the transaction holding it has committed.
+// to the group writer (app.writer); the 200 goes out only after the transaction holding it has committed.
 // A request that fails validation is refused whole before anything is queued.
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import fp from 'fastify-plugin';
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
 import { INGEST_PATH, IngestBatch } from '../../shared/wire.js';
-import { GroupWriter } from '../ingest/writer.js';
 import { INGESTERS } from '../plugins/auth.js';
 
 const check = TypeCompiler.Compile(IngestBatch);
@@ -38,18 +37,10 @@ export function validateBatch(body: unknown): IngestBatch {
 
 export const ingestRoutes = fp(
   async (app) => {
-    const writer = new GroupWriter(
-      () => app.storage.logs,
-      (s) => {
-        app.metrics.commitSeconds.observe(s.ms / 1000);
-        if (s.ms > 250) app.events.emit('ingest.slow_commit', { batches: s.batches, lines: s.lines, ms: +s.ms.toFixed(1) }, 'warn');
-      },
-    );
-    app.addHook('onClose', async () => writer.drain());
     app.post(INGEST_PATH, { config: { roles: INGESTERS } }, async (req) => {
       const batch = validateBatch(req.body);
       const started = performance.now();
-      const ack = await writer.submit(batch, app.clock());
+      const ack = await app.writer.submit(batch, app.clock());
       const ms = performance.now() - started;
       app.metrics.batchSeconds.observe(ms / 1000);
       app.events.emit('ingest.batches', { host: batch.host, accepted: ack.accepted, duplicates: ack.duplicates, ms: +ms.toFixed(2) }, 'debug');
@@ -58,5 +49,5 @@ export const ingestRoutes = fp(
       return ack;
     });
   },
-  { name: 'ringtail-ingest', dependencies: ['ringtail-storage', 'ringtail-auth', 'ringtail-gzip', 'ringtail-metrics'], encapsulate: true },
+  { name: 'ringtail-ingest', dependencies: ['ringtail-storage', 'ringtail-auth', 'ringtail-gzip', 'ringtail-metrics', 'ringtail-writer'], encapsulate: true },
 );

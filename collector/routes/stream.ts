@@ -8,6 +8,8 @@ import { StreamQuery, toFilter } from '../query/filter.js';
 import { TailClient } from '../tail/client.js';
 import { TailHub } from '../tail/hub.js';
 
+export const MAX_REPLAY = 10_000;
+
 export interface StreamOptions {
   heartbeatMs?: number;
   /** unsent bytes per client beyond which lines are skipped (with a notice) */
@@ -17,6 +19,11 @@ export interface StreamOptions {
 export const streamRoutes = fp<StreamOptions>(
   async (app, opts) => {
     const hub = new TailHub(() => app.storage.logs, app.regex, app.events, opts.heartbeatMs ?? 15_000);
+    app.metrics.tailBacklog = () => {
+      let max = 0;
+      for (const cl of hub.clients) max = Math.max(max, cl.res.writableLength);
+      return max;
+    };
     const wake = () => hub.wake();
     app.logsCommitted.on('committed', wake);
     app.addHook('preClose', async () => {
@@ -28,10 +35,12 @@ export const streamRoutes = fp<StreamOptions>(
       const { filter, re } = toFilter(req.query);
       const { limit: _limit, ...tailFilter } = filter;
       // A bad FTS5 query must be a 400 now, not an error event later.
-      if (tailFilter.q !== undefined && tailFilter.q.trim() !== '') app.storage.logs.matchIds(tailFilter.q, 0, 0);
-      const lastEvent = Number(req.headers['last-event-id']);
       const now = hub.currentId();
-      const fromId = Number.isSafeInteger(lastEvent) && lastEvent >= 0 && lastEvent < now ? lastEvent : now;
+      // (an empty range at the newest end: FTS5 parses the query without walking a doclist)
+      if (tailFilter.q !== undefined && tailFilter.q.trim() !== '') app.storage.logs.matchIds(tailFilter.q, now, now);
+      const lastEvent = Number(req.headers['last-event-id']);
+      // a reconnect replays what it missed, but never more than MAX_REPLAY lines of history
+      const fromId = Number.isSafeInteger(lastEvent) && lastEvent >= 0 && lastEvent < now ? Math.max(lastEvent, now - MAX_REPLAY) : now;
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {

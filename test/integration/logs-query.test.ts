@@ -76,6 +76,16 @@ describe('full-text search edge cases', () => {
     expect(res.json().message).toMatch(/^q: invalid full-text query: /);
   });
 
+  it.each(['a*', 'disk AND t*', '(x*)', '"q*'])('refuses the one-character prefix in %s', async (q) => {
+    const res = await get(`/api/v1/logs?q=${encodeURIComponent(q)}`);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toMatch(/^q: prefix '.\*' matches too many words/);
+  });
+
+  it('still accepts longer prefixes and stars inside words', async () => {
+    expect(await messages(`q=${encodeURIComponent('ti*')}`)).toEqual(['Connection TIMEOUT (second attempt)', 'connection timeout talking to db-1', 'timeouts are not timeout']);
+  });
+
   it('pages full-text results newest-arrived first with a stable cursor while matching lines keep arriving', async () => {
     for (let i = 0; i < 23; i++) await ingest([`pagefts item ${i}`], 'ftspage', { ts: 1_700_000_300_000 + i });
     const seen: string[] = [];
@@ -89,6 +99,23 @@ describe('full-text search edge cases', () => {
       await ingest([`pagefts late ${round++}`], 'ftspage');
     } while (cursor);
     expect(seen).toEqual(Array.from({ length: 23 }, (_, i) => `pagefts item ${22 - i}`));
+  });
+
+  it('combines q with a time range, including lines that arrived late with old times', async () => {
+    const H = 3_600_000;
+    const t0 = 1_750_000_000_000;
+    await ingest(['span early hit', 'span early other'], 'span', { ts: t0 });
+    await ingest(['span middle hit'], 'span', { ts: t0 + 5 * H });
+    await ingest(['span late hit'], 'span', { ts: t0 + 10 * H });
+    // arrives last (highest id) but belongs to the first hour
+    await ingest(['span backfilled hit'], 'span', { ts: t0 + 1000 });
+    const within = async (start: number, end: number) =>
+      (await get(`/api/v1/logs?host=span&q=hit&start=${start}&end=${end}`)).json().items.map((i: { message: string }) => i.message);
+    expect(await within(t0, t0 + H)).toEqual(['span backfilled hit', 'span early hit']);
+    expect(await within(t0 + H, t0 + 6 * H)).toEqual(['span middle hit']);
+    expect(await within(t0 + 11 * H, t0 + 20 * H)).toEqual([]);
+    expect(await within(t0 - 10 * H, t0 - H)).toEqual([]);
+    expect((await get(`/api/v1/logs?host=span&q=hit&start=${t0 + 5 * H}`)).json().items.map((i: { message: string }) => i.message)).toEqual(['span late hit', 'span middle hit']);
   });
 
   it('refuses a cursor from the other kind of query', async () => {

@@ -10,6 +10,10 @@ import { sqliteRetention } from './retention.js';
 
 export { decodeCursor, encodeCursor } from './cursor.js';
 
+export const SPAN_MS = 3_600_000;
+/** SQLite's integer division truncates toward zero; so does this. */
+export const spanBucket = (ts: number) => Math.trunc(ts / SPAN_MS);
+
 export function sqliteLogStore(db: Db): LogStore {
   const getCommitted = db.prepare('SELECT committed_end FROM streams WHERE agent_id = ? AND stream = ?').pluck();
   const putCommitted = db.prepare(
@@ -26,11 +30,16 @@ export function sqliteLogStore(db: Db): LogStore {
      ON CONFLICT (host) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)`,
   );
   const listHosts = db.prepare('SELECT host, first_seen, last_seen FROM hosts ORDER BY host');
+  const putSpan = db.prepare(
+    `INSERT INTO log_spans (bucket, min_id, max_id) VALUES (?, ?, ?)
+     ON CONFLICT (bucket) DO UPDATE SET min_id = min(min_id, excluded.min_id), max_id = max(max_id, excluded.max_id)`,
+  );
 
   const ingestOne = (batch: IngestBatch, receivedAt: number): IngestAck => {
     let accepted = 0;
     let duplicates = 0;
     const committed: Record<string, number> = {};
+    const spans = new Map<number, [number, number]>();
     for (const seg of batch.segments) {
       const prior = getCommitted.get(batch.agent_id, seg.stream) as number | undefined;
       for (const line of seg.lines) {
@@ -51,13 +60,19 @@ export function sqliteLogStore(db: Db): LogStore {
           message: line.message,
           fields,
         });
-        insertFts.run(info.lastInsertRowid, line.message);
+        const id = Number(info.lastInsertRowid);
+        insertFts.run(id, line.message);
+        const bucket = spanBucket(line.ts);
+        const span = spans.get(bucket);
+        if (span) span[1] = id;
+        else spans.set(bucket, [id, id]);
         accepted++;
       }
       const end = Math.max(prior ?? 0, seg.end);
       putCommitted.run(batch.agent_id, seg.stream, end, receivedAt);
       committed[seg.stream] = end;
     }
+    for (const [bucket, [lo, hi]] of spans) putSpan.run(bucket, lo, hi);
     touchHost.run(batch.host, receivedAt, receivedAt);
     return { accepted, duplicates, committed };
   };

@@ -47,6 +47,16 @@ const MIGRATIONS: string[] = [
   CREATE INDEX logs_host_ts ON logs (host, ts);
   CREATE VIRTUAL TABLE logs_fts USING fts5 (message, content='', contentless_delete=1, tokenize='unicode61');
   `,
+  // The id range of the lines of each hour of event time: a full-text query with a time range
+  // restricts FTS5 to that rowid window instead of walking every match back from the newest.
+  `
+  CREATE TABLE log_spans (
+    bucket INTEGER PRIMARY KEY,
+    min_id INTEGER NOT NULL,
+    max_id INTEGER NOT NULL
+  );
+  INSERT INTO log_spans (bucket, min_id, max_id) SELECT ts / 3600000, min(id), max(id) FROM logs GROUP BY ts / 3600000;
+  `,
 ];
 
 export function dbPath(dataDir: string): string {

@@ -11,6 +11,8 @@ export function sqliteRetention(db: Db): RetentionOps {
   const oldest = db.prepare('SELECT id FROM logs ORDER BY ts LIMIT ?').pluck();
   const delLog = db.prepare('DELETE FROM logs WHERE id = ?');
   const delFts = db.prepare('DELETE FROM logs_fts WHERE rowid = ?');
+  // spans of hours entirely before the cutoff can go; a stale span is only a wider window
+  const delSpans = db.prepare('DELETE FROM log_spans WHERE bucket < ?');
   const deleteIds = db.transaction((ids: number[]) => {
     for (const id of ids) {
       delLog.run(id);
@@ -20,7 +22,9 @@ export function sqliteRetention(db: Db): RetentionOps {
   });
   return {
     deleteOlderThan(before, limit) {
-      return deleteIds.immediate(olderThan.all(before, limit) as number[]);
+      const n = deleteIds.immediate(olderThan.all(before, limit) as number[]);
+      if (n < limit) delSpans.run(Math.trunc(before / 3_600_000));
+      return n;
     },
     deleteOldest(limit) {
       return deleteIds.immediate(oldest.all(limit) as number[]);

@@ -1,0 +1,77 @@
+// How a group of batches gets committed: inline on the event loop (any Storage; tests), or in
+// the writer thread (SQLite; the server). Both resolve only after the transaction committed.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { IngestAck } from '../../shared/wire.js';
+import type { IngestItem, LogStore } from '../storage/types.js';
+import type { WriterReply, WriterRequest } from './writer-worker.js';
+
+export interface Committer {
+  commit(items: IngestItem[]): Promise<{ acks: IngestAck[]; ms: number }>;
+  close(): Promise<void>;
+}
+
+export function inlineCommitter(logs: () => LogStore): Committer {
+  return {
+    async commit(items) {
+      const started = performance.now();
+      const acks = logs().ingestMany(items);
+      return { acks, ms: performance.now() - started };
+    },
+    async close() {},
+  };
+}
+
+/** dist/…/writer-worker.js; from the TypeScript tree (vitest) the built copy is used. */
+export function writerWorkerPath(): string {
+  const here = new URL('./writer-worker.js', import.meta.url);
+  if (existsSync(here)) return fileURLToPath(here);
+  const built = new URL('../../dist/collector/ingest/writer-worker.js', import.meta.url);
+  if (existsSync(built)) return fileURLToPath(built);
+  throw new Error('writer-worker.js not found: run `npm run build`');
+}
+
+export function workerCommitter(dataDir: string): Committer {
+  const worker = new Worker(writerWorkerPath(), { workerData: { dataDir } });
+  const waiting = new Map<number, { resolve(v: { acks: IngestAck[]; ms: number }): void; reject(e: Error): void }>();
+  let nextId = 1;
+  let closed: (() => void) | null = null;
+  let dead: Error | null = null;
+  worker.on('message', (m: WriterReply) => {
+    if (m.type === 'closed') return closed?.();
+    const w = waiting.get(m.id);
+    if (!w) return;
+    waiting.delete(m.id);
+    if (m.type === 'committed') w.resolve({ acks: m.acks, ms: m.ms });
+    else w.reject(new Error(m.error));
+  });
+  const fail = (err: Error) => {
+    dead = err;
+    for (const w of waiting.values()) w.reject(err);
+    waiting.clear();
+  };
+  worker.on('error', fail);
+  worker.on('exit', () => {
+    fail(new Error('writer thread exited'));
+    closed?.();
+  });
+  return {
+    commit(items) {
+      if (dead) return Promise.reject(dead);
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        worker.postMessage({ type: 'commit', id, items } satisfies WriterRequest);
+      });
+    },
+    async close() {
+      if (dead) return;
+      await new Promise<void>((resolve) => {
+        closed = resolve;
+        worker.postMessage({ type: 'close' } satisfies WriterRequest);
+      });
+      await worker.terminate();
+    },
+  };
+}

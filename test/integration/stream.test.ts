@@ -1,0 +1,155 @@
+// Live tail over a real socket: GET /api/v1/logs/stream as Server-Sent Events.
+import { connect, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { batchOf, testCollector, type TestCollector } from '../helpers/collector.js';
+import { waitFor } from '../helpers/proc.js';
+
+let c: TestCollector;
+let base: string;
+let seq = 0;
+beforeAll(async () => {
+  c = await testCollector(undefined, { tail: { heartbeatMs: 100, maxBuffered: 64 * 1024 } });
+  base = await c.app.listen({ host: '127.0.0.1', port: 0 });
+});
+afterAll(async () => c.close());
+
+async function ingest(messages: string[], opts: { host?: string; severity?: number; program?: string } = {}) {
+  const res = await fetch(`${base}/api/v1/ingest`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${c.token('agent')}`, 'content-type': 'application/json' },
+    body: JSON.stringify(batchOf(messages, { stream: `tail-${seq++}`, ...opts })),
+  });
+  expect(res.status).toBe(200);
+}
+
+interface Sse {
+  events: Array<{ event: string; id?: string; data: string }>;
+  comments: string[];
+  close(): void;
+}
+
+/** A minimal SSE reader over fetch's body stream. */
+async function subscribe(query: string, headers: Record<string, string> = {}): Promise<Sse> {
+  const ac = new AbortController();
+  const res = await fetch(`${base}/api/v1/logs/stream?${query}`, { headers: { authorization: `Bearer ${c.token('viewer')}`, ...headers }, signal: ac.signal });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+  const out: Sse = { events: [], comments: [], close: () => ac.abort() };
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = '';
+  void (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buf += value;
+        let i;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const ev: { event: string; id?: string; data: string } = { event: 'message', data: '' };
+          for (const line of block.split('\n')) {
+            if (line.startsWith(':')) out.comments.push(line.slice(1).trim());
+            else if (line.startsWith('event: ')) ev.event = line.slice(7);
+            else if (line.startsWith('id: ')) ev.id = line.slice(4);
+            else if (line.startsWith('data: ')) ev.data += line.slice(6);
+          }
+          if (ev.data) out.events.push(ev);
+        }
+      }
+    } catch {
+      // aborted
+    }
+  })();
+  await waitFor('the stream to open', () => out.comments.some((x) => x.startsWith('connected')));
+  return out;
+}
+const logs = (s: Sse) => s.events.filter((e) => e.event === 'log').map((e) => JSON.parse(e.data) as { id: number; message: string; host: string });
+
+describe('live tail', () => {
+  it('needs a viewer token and refuses bad filters before streaming', async () => {
+    expect((await fetch(`${base}/api/v1/logs/stream`)).status).toBe(401);
+    const agent = await fetch(`${base}/api/v1/logs/stream`, { headers: { authorization: `Bearer ${c.token('agent')}` } });
+    expect(agent.status).toBe(403);
+    const bad = await fetch(`${base}/api/v1/logs/stream?q=%22open`, { headers: { authorization: `Bearer ${c.token('viewer')}` } });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).message).toMatch(/^q: invalid full-text query/);
+    const badRe = await fetch(`${base}/api/v1/logs/stream?re=(x`, { headers: { authorization: `Bearer ${c.token('viewer')}` } });
+    expect(badRe.status).toBe(400);
+  });
+
+  it('streams new lines that match host, severity, q and re, and nothing older', async () => {
+    await ingest(['before the subscription error'], { host: 'tail-a', severity: 3 });
+    const all = await subscribe('host=tail-a');
+    const errs = await subscribe('host=tail-a&severity=3');
+    const fts = await subscribe(`q=${encodeURIComponent('"disk full"')}`);
+    const re = await subscribe(`host=tail-a&re=${encodeURIComponent('code=5\\d\\d')}`);
+    await ingest(['disk full on /data', 'request code=503 failed'], { host: 'tail-a', severity: 3 });
+    await ingest(['just info code=200'], { host: 'tail-a', severity: 6 });
+    await ingest(['disk full elsewhere'], { host: 'tail-b', severity: 6 });
+    await waitFor('all lines', () => logs(all).length === 3);
+    await waitFor('fts lines', () => logs(fts).length === 2);
+    await waitFor('error lines', () => logs(errs).length === 2);
+    await waitFor('re lines', () => logs(re).length === 1);
+    expect(logs(all).map((l) => l.message)).toEqual(['disk full on /data', 'request code=503 failed', 'just info code=200']);
+    expect(logs(errs).map((l) => l.message)).toEqual(['disk full on /data', 'request code=503 failed']);
+    expect(logs(fts).map((l) => l.message)).toEqual(['disk full on /data', 'disk full elsewhere']);
+    expect(logs(re).map((l) => l.message)).toEqual(['request code=503 failed']);
+    // ids are SSE ids, so EventSource can resume with Last-Event-ID
+    expect(all.events[0]!.id).toBe(String(logs(all)[0]!.id));
+    for (const s of [all, errs, fts, re]) s.close();
+  });
+
+  it('sends heartbeats', async () => {
+    const s = await subscribe('host=nobody');
+    await waitFor('two heartbeats', () => s.comments.filter((x) => x.startsWith('heartbeat')).length >= 2);
+    s.close();
+  });
+
+  it('replays what a reconnecting client missed (Last-Event-ID)', async () => {
+    const first = await subscribe('host=tail-r');
+    await ingest(['r1'], { host: 'tail-r' });
+    await waitFor('r1', () => logs(first).length === 1);
+    const lastId = first.events.at(-1)!.id!;
+    first.close();
+    await ingest(['r2', 'r3'], { host: 'tail-r' });
+    const again = await subscribe('host=tail-r', { 'last-event-id': lastId });
+    await ingest(['r4'], { host: 'tail-r' });
+    await waitFor('r2..r4', () => logs(again).length === 3);
+    expect(logs(again).map((l) => l.message)).toEqual(['r2', 'r3', 'r4']);
+    again.close();
+  });
+
+  it('skips lines for a client that does not read, with a notice, instead of buffering without bound', async () => {
+    // a raw socket that sends the request and then stops reading
+    const sock: Socket = connect({ host: '127.0.0.1', port: Number(new URL(base).port) });
+    sock.setNoDelay(true);
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    sock.write(`GET /api/v1/logs/stream?host=flood HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${c.token('viewer')}\r\n\r\n`);
+    let received = '';
+    sock.on('data', (d) => (received += d.toString('utf8')));
+    await waitFor('stream to open', () => received.includes('connected'));
+    sock.pause();
+    const body = 'x'.repeat(10_000);
+    const total = 200 * 20;
+    for (let i = 0; i < 200; i++) await ingest(Array.from({ length: 20 }, (_, j) => `${i}-${j} ${body}`), { host: 'flood' });
+    await waitFor('lines to be skipped', () => c.app.events.count('tail.skipped') > 0);
+    // what the server holds for this client stays at the cap (64 KiB + one line), far below the 40 MB sent
+    const metrics = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${c.token('viewer')}` } }).then((r) => r.text());
+    const held = Number(/^ringtail_tail_max_buffered_bytes (\d+)/m.exec(metrics)![1]);
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThanOrEqual(64 * 1024 + 11_000);
+    sock.resume();
+    await waitFor('the skipped notice', () => /event: skipped\ndata: \{"lines":\d+/.test(received), 15_000);
+    const delivered = (received.match(/event: log/g) ?? []).length;
+    const skipped = Number(/event: skipped\ndata: \{"lines":(\d+)/.exec(received)![1]);
+    expect(skipped).toBeGreaterThan(0);
+    expect(delivered).toBeLessThan(total);
+    await waitFor('every line delivered or counted as skipped', () => {
+      const d = (received.match(/event: log/g) ?? []).length;
+      const sk = [...received.matchAll(/event: skipped\ndata: \{"lines":(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+      return d + sk === total;
+    });
+    sock.destroy();
+  });
+});
