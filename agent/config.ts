@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { Type, type Static } from '@sinclair/typebox';
+import { ChecksConfig, MetricsConfig } from './metrics/config.js';
 
 export const AgentConfig = Type.Object(
   {
@@ -22,6 +23,8 @@ export const AgentConfig = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     max_line_bytes: Type.Integer({ minimum: 256, maximum: 16 * 1024 * 1024, default: 65536, description: 'longer lines are cut and marked truncated' }),
+    metrics: MetricsConfig,
+    checks: ChecksConfig,
   },
   { additionalProperties: false },
 );

@@ -19,6 +19,8 @@ import { queryRoutes, type QueryOptions } from './routes/query.js';
 import { streamRoutes, type StreamOptions } from './routes/stream.js';
 import { sessionsPlugin } from './sessions/plugin.js';
 import { sessionRoutes } from './sessions/routes.js';
+import { syslogPlugin, type SyslogOptions, type SyslogTuning } from './receivers/syslog/index.js';
+import { hostMetricsPlugin, type HostMetricsPluginOptions } from './metrics/plugin.js';
 import { alertsPlugin, type AlertsPluginOptions } from './alerts/plugin.js';
 
 declare module 'fastify' {
@@ -46,6 +48,10 @@ export interface AppOptions {
   query?: QueryOptions;
   /** where ingest commits: 'inline' (default) or 'worker' (the writer thread; the server uses it) */
   writer?: 'inline' | 'worker';
+  /** syslog receiver; its sockets open only on app.syslog.start() (server.ts, or a test) */
+  syslog?: Partial<SyslogOptions> & { tuning?: SyslogTuning };
+  /** round-robin metric store and per-metric layouts (collector/metrics) */
+  hostMetrics?: Omit<HostMetricsPluginOptions, 'dataDir'>;
   /** alert rules, notifiers and whether to run the evaluation timers (collector/alerts/) */
   alerts?: Omit<AlertsPluginOptions, 'dataDir'>;
 }
@@ -133,8 +139,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(ingestRoutes);
   await app.register(queryRoutes, options.query ?? {});
   await app.register(streamRoutes, options.tail ?? {});
+  await app.register(hostMetricsPlugin, { dataDir: options.dataDir, ...options.hostMetrics });
   await app.register(alertsPlugin, { dataDir: options.dataDir, ...options.alerts });
   await app.register(sessionRoutes);
   await app.register(dashboardPlugin);
+  await app.register(syslogPlugin, { syslog: options.syslog, tuning: options.syslog?.tuning });
   return app;
 }

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { LayoutOverride } from './metrics/layout.js';
 import { AlertsConfig } from './alerts/config.js';
 
 export const LISTEN_PATTERN = '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):([0-9]{1,5})$';
@@ -42,6 +43,27 @@ export const CollectorConfig = Type.Object(
     ),
     filters: Type.Optional(
       Type.Array(FilterRule, { maxItems: 1000, description: 'drop/keep rules by host, program, severity, regex (JSON config file)' }),
+    ),
+    syslog: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'receive syslog over UDP and TCP (RFC 3164, RFC 5424; RFC 6587 framing)' }),
+        host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'address the syslog ports bind to; 0.0.0.0 to accept other hosts (syslog has no authentication)' }),
+        udp_port: Type.Integer({ minimum: 0, maximum: 65535, default: 5514, description: 'UDP port (0 picks a free one)' }),
+        tcp_port: Type.Integer({ minimum: 0, maximum: 65535, default: 5514, description: 'TCP port (0 picks a free one)' }),
+        time_zone: Type.String({ minLength: 1, default: 'UTC', description: 'IANA zone of RFC 3164 time stamps, which carry none' }),
+        max_message_bytes: Type.Integer({ minimum: 2048, maximum: 1024 * 1024, default: 65536, description: 'longer messages are cut and marked truncated' }),
+        max_connections: Type.Integer({ minimum: 1, maximum: 100_000, default: 512, description: 'open TCP connections at most; more are refused' }),
+        idle_timeout_ms: Type.Integer({ minimum: 100, default: 600_000, description: 'a TCP connection silent this long is closed' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    metrics: Type.Optional(
+      Type.Object(
+        {
+          layouts: Type.Optional(Type.Array(LayoutOverride, { maxItems: 1000, description: 'per-metric layouts {match, step?, heartbeat?, rra?}; first match wins' })),
+        },
+        { additionalProperties: false },
+      ),
     ),
     alerts: Type.Optional(AlertsConfig),
   },

@@ -28,12 +28,15 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
     // the inline writer stays selectable for the load benchmark's comparison (BENCHMARKS.md)
     writer: process.env.RINGTAIL_BENCH_WRITER === 'inline' ? 'inline' : 'worker',
     retention,
+    hostMetrics: { layouts: config.metrics?.layouts },
     logger: logStream ? { level: config.log_level, stream: logStream } : { level: config.log_level },
+    syslog: config.syslog,
     alerts: { config: config.alerts, run: true },
   });
   const { host, port } = parseListen(config.listen);
   try {
     await app.listen({ host, port });
+    await app.syslog.start();
   } catch (err) {
     await app.close();
     storage.close();

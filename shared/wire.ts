@@ -96,3 +96,56 @@ export const LogPage = Type.Object({
 export type LogPage = Static<typeof LogPage>;
 
 export const INGEST_PATH = '/api/v1/ingest';
+
+// ---- Metrics (agent → collector) --------------------------------------------------------------
+
+export const METRICS_INGEST_PATH = '/api/v1/metrics/ingest';
+
+/** rrdtool's data-source types: counters travel raw and the store derives the rates. */
+export const MetricType = Type.Union([Type.Literal('GAUGE'), Type.Literal('COUNTER'), Type.Literal('DERIVE'), Type.Literal('ABSOLUTE')]);
+export type MetricType = Static<typeof MetricType>;
+
+export const METRIC_NAME_PATTERN = '^[a-z][a-z0-9_]*(\\.[a-z0-9_]+)*$';
+export const LABEL_KEY_PATTERN = '^[a-z_][a-z0-9_]*$';
+/** label values end up inside series keys `name{k=v,…}`, so the key syntax is excluded */
+export const LABEL_VALUE_PATTERN = '^[^{},=\\s"\\\\]*$';
+
+export const MetricSample = Type.Object(
+  {
+    name: Type.String({ maxLength: 128, pattern: METRIC_NAME_PATTERN }),
+    type: MetricType,
+    /** sample time, ms since epoch */
+    ts: Type.Integer({ minimum: 0 }),
+    /** COUNTER and DERIVE must be integers (checked by the collector, as rrdtool does) */
+    value: Type.Number(),
+    labels: Type.Optional(
+      Type.Record(Type.String({ maxLength: 64, pattern: LABEL_KEY_PATTERN }), Type.String({ maxLength: 256, pattern: LABEL_VALUE_PATTERN }), {
+        maxProperties: 8,
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type MetricSample = Static<typeof MetricSample>;
+
+export const MetricBatch = Type.Object(
+  {
+    version: Type.Literal(WIRE_VERSION),
+    agent_id: Type.String({ minLength: 1, maxLength: 128 }),
+    host: Type.String({ minLength: 1, maxLength: 255 }),
+    /** the agent's sampling interval: the collector sizes a new series' heartbeat from it */
+    interval_ms: Type.Optional(Type.Integer({ minimum: 1000, maximum: 3_600_000 })),
+    samples: Type.Array(MetricSample, { maxItems: 100_000 }),
+  },
+  { additionalProperties: false },
+);
+export type MetricBatch = Static<typeof MetricBatch>;
+
+export const MetricAck = Type.Object({
+  accepted: Type.Integer(),
+  /** samples not after their series' last update (a redelivered batch): dropped, not an error */
+  duplicates: Type.Integer(),
+  /** series created by this batch */
+  created: Type.Integer(),
+});
+export type MetricAck = Static<typeof MetricAck>;

@@ -17,6 +17,7 @@ export const collectorCommand: Command = {
       checkListen(config.listen);
       const running = await startCollector(config);
       process.stdout.write(`ringtail collector listening on ${running.url}\n`);
+      for (const a of running.app.syslog.addresses()) process.stdout.write(`syslog receiver on ${a.transport}://${a.host}:${a.port}\n`);
       if (running.admin.generated) {
         process.stdout.write(`admin token (saved in ${running.admin.file}): ${running.admin.token}\n`);
       }

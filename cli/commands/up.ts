@@ -17,7 +17,7 @@ const LOCAL_AGENT_TOKEN_NAME = 'local agent (ringtail up)';
 
 const UpOptions = Type.Composite(
   [
-    Type.Pick(CollectorConfig, ['data', 'listen', 'admin_token', 'log_level']),
+    Type.Pick(CollectorConfig, ['data', 'listen', 'admin_token', 'log_level', 'syslog']),
     Type.Object({
       watch: Type.Array(Type.String({ minLength: 1 }), {
         default: DEFAULT_UP_WATCH,
@@ -61,6 +61,7 @@ export const upCommand: Command = {
           `  admin token:  ${admin}`,
           `  data:         ${data}`,
           `  watching:     ${watch.join(' ')}`,
+          `  syslog:       ${running.app.syslog.addresses().map((a) => `${a.transport}://${a.host}:${a.port}`).join(' ') || 'off'}`,
           `  try:          curl -H "Authorization: Bearer <admin token>" ${running.url}/api/v1/logs`,
           '',
         ].join('\n'),
@@ -75,7 +76,7 @@ export const upCommand: Command = {
 async function startCollectorLogged(o: UpOptions, data: string, ownLog: string) {
   // The collector's own log goes to a file the local agent follows: ringtail watches itself.
   const stream = createWriteStream(ownLog, { flags: 'a' });
-  const running = await startCollector({ data, listen: o.listen, admin_token: o.admin_token, log_level: o.log_level, body_limit: 16 * 1024 * 1024 }, stream);
+  const running = await startCollector({ data, listen: o.listen, admin_token: o.admin_token, log_level: o.log_level, body_limit: 16 * 1024 * 1024, syslog: o.syslog }, stream);
   return running;
 }
 

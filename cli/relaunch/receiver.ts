@@ -103,7 +103,8 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
           const runs = (st?.runs ?? []).filter((t) => t > now - (a.within_s ?? 300) * 1000);
           return { name: a.name, runs_in_window: runs.length, max_runs: a.max_runs ?? 3, within_s: a.within_s ?? 300, suspended_at: st?.suspended_at ?? null };
         }),
-        recent: recent.slice(-20),
+        // unauthenticated: no command output here (it is in the log), only outcomes
+        recent: recent.slice(-20).map(({ output: _output, ...r }) => r),
         handled_ids: Object.keys(state.handled).length,
       });
     }

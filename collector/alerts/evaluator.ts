@@ -63,6 +63,8 @@ export class Evaluator {
   private cycleNo = 0;
   readonly ruleErrors = new Map<string, string>();
   lastCycle: CycleStats | null = null;
+  /** bumped on every rule change, so derived views (what series to keep) can be cached */
+  version = 0;
 
   constructor(private readonly o: EvaluatorOptions) {
     for (const r of o.configRules) this.rules.set(r.name, r);
@@ -85,6 +87,7 @@ export class Evaluator {
   setRule(rule: CompiledRule): void {
     this.retired.delete(rule.name);
     this.rules.set(rule.name, rule);
+    this.version++;
   }
 
   removeRule(name: string): void {
@@ -92,6 +95,7 @@ export class Evaluator {
     if (!r) return;
     this.rules.delete(name);
     this.retired.set(name, r);
+    this.version++;
     this.ruleErrors.delete(name);
   }
 
@@ -121,7 +125,8 @@ export class Evaluator {
     };
   }
 
-  private valueOf(rule: CompiledRule, h: HostSeen, now: number): number | null {
+  /** undefined: the source cannot answer yet (warming up), the instance is left as it is */
+  private valueOf(rule: CompiledRule, h: HostSeen, now: number): number | null | undefined {
     const r = rule.spec;
     const src = this.o.sources;
     switch (r.kind) {
@@ -130,12 +135,12 @@ export class Evaluator {
       case 'log':
         return src.countLogs(r.query, h.host, now - rule.windowMs, Math.min(1000, Math.max(100, r.min_count ?? 1)));
       case 'absence': {
-        const last = r.source !== undefined ? src.lastLogAt(h.host, r.source) : r.metric !== undefined ? src.seriesLastUpdate(h.host, r.metric) : h.lastSeen;
-        return last === null ? null : Math.max(0, (now - last) / 1000);
+        const last = r.source !== undefined ? src.lastLogAt(h.host, r.source) : r.metric !== undefined ? src.seriesLastUpdate(h.host, r.metric, now) : h.lastSeen;
+        return last === null || last === undefined ? last : Math.max(0, (now - last) / 1000);
       }
       case 'check': {
-        const st = src.checkStatus(h.host, r.check);
-        return st === null ? null : st === 'down' ? 1 : 0;
+        const st = src.checkStatus(h.host, r.check, now);
+        return st === null || st === undefined ? st : st === 'down' ? 1 : 0;
       }
     }
   }
@@ -186,7 +191,7 @@ export class Evaluator {
       let error: string | null = null;
       for (const h of targets) {
         instances++;
-        let value: number | null;
+        let value: number | null | undefined;
         try {
           value = this.valueOf(rule, h, now);
         } catch (err) {
@@ -194,9 +199,12 @@ export class Evaluator {
           error = err.message;
           value = null;
         }
+        if (value === undefined) {
+          const k = key(rule.name, h.host);
+          if (this.states.has(k)) this.seenInCycle.set(k, cycle);
+          continue;
+        }
         apply(rule, h.host, value);
-        const k = key(rule.name, h.host);
-        if (this.states.has(k)) this.seenInCycle.set(k, cycle);
       }
       if (error !== null && this.ruleErrors.get(rule.name) !== error) {
         this.o.events.emit('alerts.rule.error', { rule: rule.name, error }, 'warn');

@@ -27,6 +27,7 @@ export class OutboxDeliverer {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = true;
+  private closing = false;
   private again = false;
   private readonly byName: Map<string, Notifier>;
 
@@ -41,6 +42,7 @@ export class OutboxDeliverer {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.closing = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.running;
@@ -84,7 +86,7 @@ export class OutboxDeliverer {
         await Promise.all(rows.slice(i, i + width).map((r) => this.attempt(r)));
       }
       tried += rows.length;
-      if (this.stopped && tried > 0) return tried;
+      if (this.closing) return tried;
     }
   }
 

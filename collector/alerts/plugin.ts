@@ -7,6 +7,9 @@ import { DEFAULT_ALERTS, compileAlertsConfig, type AlertsConfig } from './config
 import { Evaluator } from './evaluator.js';
 import { OutboxDeliverer } from './outbox.js';
 import { alertRoutes } from './routes.js';
+import { metricServiceSources, type MetricSources } from './metric-sources.js';
+import { RecentSamples, type Wanted } from './recent-samples.js';
+import type { CompiledRule } from './rules.js';
 import { logStoreSources, type AlertSources } from './sources.js';
 import { openAlertStore, type AlertStore } from './store.js';
 
@@ -21,6 +24,19 @@ declare module 'fastify' {
   interface FastifyInstance {
     alerts: AlertsRuntime;
   }
+}
+
+/** The series metric and absence rules read, and the longest window among them. */
+export function wantedSeries(rules: Iterable<CompiledRule>): Wanted {
+  const keys = new Set<string>();
+  let keepMs = 60_000;
+  for (const r of rules) {
+    if (r.spec.kind === 'metric') {
+      keys.add(r.spec.metric);
+      keepMs = Math.max(keepMs, r.windowMs + 60_000);
+    } else if (r.spec.kind === 'absence' && r.spec.metric !== undefined) keys.add(r.spec.metric);
+  }
+  return { keys, keepMs };
 }
 
 export interface AlertsPluginOptions {
@@ -45,9 +61,35 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
       const n = notifiers.find((x) => x.name === name);
       if (n && n.target !== d.url) store.enableNotifier(name);
     }
-    const sources = opts.sources ?? logStoreSources(app.storage);
+    // Metric and check rules read the metric series when the metrics plugin is there, through
+    // recent samples kept as they are ingested.
+    let evaluator: Evaluator | null = null;
+    let wanted: { version: number; value: Wanted } | null = null;
+    const recent = new RecentSamples(() => {
+      if (!evaluator) return { keys: new Set(), keepMs: 0 };
+      if (wanted?.version !== evaluator.version) wanted = { version: evaluator.version, value: wantedSeries(evaluator.rules.values()) };
+      return wanted.value;
+    });
+    let metricSources: MetricSources | undefined;
+    if (app.hasDecorator('hostMetrics')) {
+      const svc = app.hostMetrics;
+      metricSources = metricServiceSources(svc, recent);
+      // Fed after each durable ingest, whatever route or caller did it.
+      const ingest = svc.ingest.bind(svc);
+      svc.ingest = (batch, now) => {
+        const ack = ingest(batch, now);
+        recent.record(batch);
+        return ack;
+      };
+      const withdraw = svc.withdraw.bind(svc);
+      svc.withdraw = (host) => {
+        recent.forgetHost(host);
+        return withdraw(host);
+      };
+    }
+    const sources = opts.sources ?? logStoreSources(app.storage, metricSources, app.clock);
     const outbox = new OutboxDeliverer({ store, notifiers, clock: app.clock, events: app.events });
-    const evaluator = new Evaluator({
+    evaluator = new Evaluator({
       store,
       sources,
       notifiers,

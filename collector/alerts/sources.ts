@@ -15,16 +15,19 @@ export interface HostSeen {
 export interface AlertSources {
   /** every host a rule without a host glob applies to */
   hosts(): HostSeen[];
-  /** the series consolidated over the last `windowSec` seconds; null when there is no data */
-  seriesWindow(host: string, metric: string, cf: CF, windowSec: number, now: number): number | null;
-  /** time of the last update of a series (ms), null when unknown */
-  seriesLastUpdate(host: string, metric: string): number | null;
+  /**
+   * the series consolidated over the last `windowSec` seconds; null when there is no data;
+   * undefined when the answer is not ready yet (then the instance keeps its state this cycle)
+   */
+  seriesWindow(host: string, metric: string, cf: CF, windowSec: number, now: number): number | null | undefined;
+  /** time of the last update of a series (ms), null when unknown, undefined when not ready */
+  seriesLastUpdate(host: string, metric: string, now: number): number | null | undefined;
   /** lines matching an FTS5 query since `sinceMs`, counted up to `cap` */
   countLogs(query: string, host: string, sinceMs: number, cap: number): number;
   /** time of the newest line of one host, optionally of one source (ms) */
   lastLogAt(host: string, source?: string): number | null;
   /** latest result of a process/HTTP/TCP check */
-  checkStatus(host: string, check: string): 'up' | 'down' | null;
+  checkStatus(host: string, check: string, now: number): 'up' | 'down' | null | undefined;
   /** throws SourceError when a log rule's query cannot run */
   validateLogQuery(query: string): void;
 }
@@ -48,10 +51,21 @@ export function checkFtsQuery(query: string): void {
 }
 
 /** Logs and hosts from the collector's log store; metrics and checks answer "no data" until a metric store is plugged in. */
-export function logStoreSources(storage: Storage, metrics?: Partial<Pick<AlertSources, 'seriesWindow' | 'seriesLastUpdate' | 'checkStatus'>>): AlertSources {
+export function logStoreSources(
+  storage: Storage,
+  metrics?: Partial<Pick<AlertSources, 'seriesWindow' | 'seriesLastUpdate' | 'checkStatus'>> & { hosts?(now: number): HostSeen[] },
+  clock: () => number = Date.now,
+): AlertSources {
   return {
     hosts() {
-      return storage.logs.hosts().map((h) => ({ host: h.host, lastSeen: h.last_seen }));
+      // Hosts that ship logs, metrics or both; last seen is the latest of the two.
+      const by = new Map<string, HostSeen>(storage.logs.hosts().map((h) => [h.host, { host: h.host, lastSeen: h.last_seen }]));
+      for (const h of metrics?.hosts?.(clock()) ?? []) {
+        const known = by.get(h.host);
+        if (!known) by.set(h.host, h);
+        else if (h.lastSeen !== null && (known.lastSeen === null || h.lastSeen > known.lastSeen)) known.lastSeen = h.lastSeen;
+      }
+      return [...by.values()];
     },
     seriesWindow: metrics?.seriesWindow ?? (() => null),
     seriesLastUpdate: metrics?.seriesLastUpdate ?? (() => null),

@@ -1,9 +1,80 @@
 // The single log-line parser shared by the agent (files) and the collector (syslog receiver).
-import { parsePlain } from './plain.js';
+// Formats tried in order: RFC 5424, RFC 3339-stamped BSD lines, RFC 3164 (through syslog-parse),
+// then plain text. Files and the network differ only where a line has no <PRI>: a file line
+// takes its severity from level words, a network frame gets 13 (user.notice, RFC 3164 §4.3.3).
+import { parsePlain, severityFromWords } from './plain.js';
+import { DEFAULT_PRI, readPri, type Pri } from './pri.js';
+import { parseRfc3164 } from './rfc3164.js';
+import { parseRfc3339Line } from './rfc3339.js';
+import { parseRfc5424 } from './rfc5424.js';
 import type { ParseOptions, ParsedLine } from './types.js';
+import type { HostTagMessage } from './header.js';
 
 export type { ParseOptions, ParsedLine } from './types.js';
+export { isValidTimeZone } from './zone.js';
+export { severityFromWords } from './plain.js';
 
+type Mode = 'file' | 'network';
+
+/** A line read from a file (the agent): syslog formats recognised, anything else plain. */
 export function parseLine(text: string, opts: ParseOptions): ParsedLine {
-  return parsePlain(text, opts.now);
+  return parse(text, opts, 'file');
+}
+
+/** One syslog message received over UDP or TCP (framing already removed). */
+export function parseSyslogFrame(text: string, opts: ParseOptions): ParsedLine {
+  return parse(text, opts, 'network');
+}
+
+function parse(text: string, opts: ParseOptions, mode: Mode): ParsedLine {
+  const zone = opts.timeZone ?? 'UTC';
+  const pri = readPri(text);
+  const body = pri ? text.slice(pri.length) : text;
+
+  if (pri) {
+    const r5424 = parseRfc5424(body, zone);
+    if (r5424) {
+      const line: ParsedLine = {
+        ts: r5424.ts ?? opts.now,
+        severity: pri.severity,
+        facility: pri.facility,
+        message: r5424.message,
+        format: 'rfc5424',
+      };
+      if (r5424.hostname) line.hostname = r5424.hostname;
+      if (r5424.program) line.program = r5424.program;
+      if (r5424.pid !== undefined) line.pid = r5424.pid;
+      if (Object.keys(r5424.fields).length) line.fields = r5424.fields;
+      return line;
+    }
+  }
+  const r3339 = parseRfc3339Line(body, zone);
+  if (r3339) return bsd(r3339, r3339.ts, pri, mode, 'rfc3339');
+  const r3164 = parseRfc3164(body, pri, zone, opts.now);
+  if (r3164) return bsd(r3164, r3164.ts, pri, mode, 'rfc3164');
+
+  // Not a syslog header: RFC 3164 §4.3.2/§4.3.3, the whole content is the message, stamped now.
+  if (pri) return { ts: opts.now, severity: pri.severity, facility: pri.facility, message: body, format: 'plain' };
+  if (mode === 'network') {
+    return { ts: opts.now, severity: DEFAULT_PRI.severity, facility: DEFAULT_PRI.facility, message: text, format: 'plain' };
+  }
+  return { ...parsePlain(text, opts.now), format: 'plain' };
+}
+
+function bsd(p: HostTagMessage, ts: number, pri: Pri | null, mode: Mode, format: ParsedLine['format']): ParsedLine {
+  const line: ParsedLine = { ts, severity: 0, message: p.message, format };
+  if (pri) {
+    line.severity = pri.severity;
+    line.facility = pri.facility;
+  } else if (mode === 'network') {
+    line.severity = DEFAULT_PRI.severity;
+    line.facility = DEFAULT_PRI.facility;
+  } else {
+    line.severity = severityFromWords(p.message);
+  }
+  if (p.hostname) line.hostname = p.hostname;
+  if (p.program) line.program = p.program;
+  if (p.pid !== undefined) line.pid = p.pid;
+  if (p.procid !== undefined) line.fields = { procid: p.procid };
+  return line;
 }

@@ -1,11 +1,9 @@
-// The loop closed end to end with real processes: a demo application writes a log line every
-// 200 ms; a real agent ships it to a real collector whose absence rule watches that log; the app
-// is killed → the alert fires → the signed webhook reaches a real `ringtail relaunch` → its
-// command starts the app again → lines flow → the alert resolves. Prints kill → resolve time.
-//
-// The issue asks for a process check as the trigger; the collector does not store check results
-// yet (branch `metrics` has the agent side only), so the dead man's switch on the app's log is
-// the trigger here, as the lead allowed.
+// The loop closed end to end with real processes: a demo application (pidfile, a log line every
+// 200 ms) is watched by a real agent, both by a process check on its pidfile and by tailing its
+// log, and shipped to a real collector. The app is killed → the alert fires → the signed webhook
+// reaches a real `ringtail relaunch` → its command starts the app again → the alert resolves.
+// Two triggers, one test each: the process check (check rule), and the dead man's switch on the
+// app's log (absence rule). Prints kill → resolve times.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,11 +13,11 @@ import { api, ringtail, runRingtail, startCollectorProc, tempDir, waitFor, type 
 
 const ADMIN = 'rt_admin_e2e_relaunch_token_0123456789';
 const SECRET = generateSecret();
-const dir = tempDir('ringtail-loop-');
 const procs: Proc[] = [];
-const appDir = join(dir.path, 'app');
-const appLog = join(appDir, 'app.log');
-const pidfile = join(appDir, 'app.pid');
+const dirs: Array<{ path: string; cleanup(): void }> = [];
+let appDir = '';
+let appLog = '';
+let pidfile = '';
 
 function appPid(): number | null {
   return existsSync(pidfile) ? Number(readFileSync(pidfile, 'utf8').trim()) || null : null;
@@ -33,12 +31,14 @@ function alive(pid: number): boolean {
   }
 }
 
+const appPids: number[] = [];
 afterAll(async () => {
-  const pid = appPid();
-  if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
+  for (const pid of appPids) if (alive(pid)) process.kill(pid, 'SIGKILL');
   for (const p of procs.reverse()) await p.kill('SIGTERM');
-  if (!process.env.KEEP) dir.cleanup();
-  else console.log('kept', dir.path);
+  for (const d of dirs) {
+    if (!process.env.KEEP) d.cleanup();
+    else console.log('kept', d.path);
+  }
 });
 
 async function startedLine(p: Proc, what: string): Promise<string> {
@@ -48,8 +48,24 @@ async function startedLine(p: Proc, what: string): Promise<string> {
   }, 30_000);
 }
 
+const TRIGGERS = {
+  'process check': {
+    rule: { kind: 'check', name: 'demo-app-down', host: 'demo-host', check: 'demo', annotations: { summary: '{{ $labels.host }}: demo app not running', description: '$(touch /tmp/never) is only text' } },
+    note: 'process check on the pidfile, agent samples every 1 s',
+  },
+  'log absence': {
+    rule: null,
+    note: 'absence threshold 2 s on the app log',
+  },
+} as const;
+
 describe('kill → alert → signed webhook → relaunch → resolved', () => {
-  it('closes the loop with real processes', async () => {
+  it.each(Object.keys(TRIGGERS) as Array<keyof typeof TRIGGERS>)('closes the loop with real processes, triggered by the %s', async (trigger) => {
+    const dir = tempDir('ringtail-loop-');
+    dirs.push(dir);
+    appDir = join(dir.path, 'app');
+    appLog = join(appDir, 'app.log');
+    pidfile = join(appDir, 'app.pid');
     mkdirSync(appDir, { recursive: true });
     // The demo application: a pidfile and a heartbeat line every 200 ms, until killed.
     writeFileSync(
@@ -91,7 +107,7 @@ describe('kill → alert → signed webhook → relaunch → resolved', () => {
         alerts: {
           evaluation_interval_ms: 250,
           rules: [
-            {
+            TRIGGERS[trigger].rule ?? {
               kind: 'absence',
               name: 'demo-app-down',
               host: 'demo-host',
@@ -114,18 +130,35 @@ describe('kill → alert → signed webhook → relaunch → resolved', () => {
       const p = spawn(startArgv[0]!, startArgv.slice(1), { stdio: 'ignore' });
       p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`start-app exited ${code}`))));
     });
-    const agent = ringtail(
-      ['agent', '--collector', collector.url, '--watch', appLog, '--state', join(dir.path, 'agent-state'), '--host', 'demo-host', '--batch-linger-ms', '50', '--scan-interval-ms', '100'],
-      { RINGTAIL_TOKEN: created.stdout.trim() },
-    );
-    procs.push(agent);
+    // The agent starts once the app runs, so its first check round sees it.
     const firstPid = await waitFor('the app to write its pidfile', () => appPid() ?? undefined);
+    appPids.push(firstPid);
+    writeFileSync(
+      join(dir.path, 'agent.json'),
+      JSON.stringify({
+        collector: collector.url,
+        watch: [appLog],
+        state: join(dir.path, 'agent-state'),
+        host: 'demo-host',
+        batch: { linger_ms: 50 },
+        scan_interval_ms: 100,
+        metrics: { interval_ms: 1000, families: ['load'] },
+        checks: { processes: [{ name: 'demo', pidfile }] },
+      }),
+    );
+    const agent = ringtail(['agent', '--config', join(dir.path, 'agent.json')], { RINGTAIL_TOKEN: created.stdout.trim() });
+    procs.push(agent);
     await waitFor('app lines at the collector', async () => {
       const page = await api<{ items: unknown[] }>(collector.url, ADMIN, '/api/v1/logs?host=demo-host&limit=5');
       return page.items.length >= 3;
     }, 20_000);
+    await waitFor('the process check at the collector', async () => {
+      const m = await api<{ items: Array<{ metric: string }> }>(collector.url, ADMIN, '/api/v1/metrics?host=demo-host');
+      return m.items.some((i) => i.metric === 'check.process.count{check=demo}');
+    }, 20_000);
     type Alerts = { items: Array<{ rule: string; state: string; host: string }> };
     expect((await api<Alerts>(collector.url, ADMIN, '/api/v1/alerts')).items).toEqual([]);
+    expect((await api<{ items: unknown[] }>(collector.url, ADMIN, '/api/v1/alerts/history')).items).toEqual([]);
 
     // Kill it.
     const killedAt = Date.now();
@@ -143,6 +176,7 @@ describe('kill → alert → signed webhook → relaunch → resolved', () => {
       const pid = appPid();
       return pid !== null && pid !== firstPid && alive(pid) ? pid : undefined;
     }, 30_000, 50);
+    appPids.push(secondPid);
     const relaunchedAt = Date.now();
 
     await waitFor('the alert to resolve', async () => {
@@ -154,14 +188,14 @@ describe('kill → alert → signed webhook → relaunch → resolved', () => {
 
     console.log(
       `relaunch loop: kill → firing ${firedAt - killedAt} ms, → app relaunched ${relaunchedAt - killedAt} ms, → resolved ${resolvedAt - killedAt} ms` +
-        ' (absence threshold 2 s, evaluation every 250 ms)',
+        ` (${TRIGGERS[trigger].note}, evaluation every 250 ms)`,
     );
 
     // Exactly one relaunch, told which host and why, through environment variables.
     const runs = readFileSync(record, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(runs).toHaveLength(2); // the test's own first start, then the relaunch
     expect(runs[1]).toMatchObject({ host: 'demo-host' });
-    expect(runs[1].summary).toMatch(/^demo-host: demo app silent for \d/);
+    expect(runs[1].summary).toMatch(/^demo-host: demo app (not running|silent for \d)/);
     expect(existsSync('/tmp/never')).toBe(false);
     const status = (await (await fetch(relaunchUrl + '/status')).json()) as { actions: Array<{ name: string; runs_in_window: number; suspended_at: number | null }> };
     expect(status.actions[0]).toMatchObject({ name: 'restart-demo', runs_in_window: 1, suspended_at: null });

@@ -171,6 +171,23 @@ describe('state and outbox across a collector restart', () => {
     expect(hook.requests.map((r) => r.json.status)).toEqual(['firing', 'resolved']);
   });
 
+  it('an instance whose source is not ready (undefined) keeps its state', async () => {
+    const src = memorySources();
+    src.set('web-1', 'load', 9);
+    let ready = true;
+    const wrapped = { ...src, seriesWindow: (...a: Parameters<typeof src.seriesWindow>) => (ready ? src.seriesWindow(...a) : undefined) };
+    const app = await start({ rules: [{ kind: 'metric', name: 'load', metric: 'load', op: 'above', critical: 5 }] }, wrapped as typeof src);
+    app.alerts.evaluator.cycle();
+    ready = false;
+    clock.advance(10_000);
+    expect(app.alerts.evaluator.cycle()).toMatchObject({ transitions: 0 });
+    expect(app.alerts.evaluator.current(clock.t)).toMatchObject([{ host: 'web-1', state: 'firing' }]);
+    ready = true;
+    src.set('web-1', 'load', 1);
+    clock.advance(10_000);
+    expect(app.alerts.evaluator.cycle()).toMatchObject({ transitions: 1 });
+  });
+
   it('a receiver down then up gets the notification once, after a collector restart', async () => {
     const port = hook.port;
     const url = hook.url;

@@ -1,0 +1,225 @@
+// Samples every metric source once per interval, stamps the round with one timestamp and ships
+// the samples to the collector. Sampling never waits for the network: samples queue in memory
+// (bounded, oldest dropped first) while the collector is away and leave in order when it is
+// back, so each series' timestamps only ever increase, as the round-robin store requires.
+import { createEvents, type EventSink } from '../../shared/events.js';
+import type { Logger } from '../../shared/logger.js';
+import { WIRE_VERSION, type MetricAck, type MetricBatch, type MetricSample } from '../../shared/wire.js';
+import { backoffMs } from '../ship.js';
+import { MetricShipError, shipMetrics } from './ship.js';
+import type { MetricSource } from './types.js';
+
+/** Samples per request: a request is one durable update on the collector, keep it moderate. */
+const MAX_SAMPLES_PER_REQUEST = 5_000;
+
+export interface RunnerOptions {
+  collector: string;
+  token: string;
+  host: string;
+  /** read at the first delivery: the log agent creates its id when it starts */
+  agentId: string | (() => string);
+  intervalMs: number;
+  maxQueued: number;
+  sources: MetricSource[];
+  log: Logger;
+  /** ms since epoch; injected by tests */
+  clock?: () => number;
+  /** delivery of one batch; tests may replace it */
+  send?: (batch: MetricBatch, signal: AbortSignal) => Promise<MetricAck>;
+  random?: () => number;
+  events?: EventSink;
+}
+
+export class MetricsRunner {
+  readonly events: EventSink;
+  private readonly clock: () => number;
+  private readonly send: (batch: MetricBatch, signal: AbortSignal) => Promise<MetricAck>;
+  /** aborts a delivery in flight when the agent stops: shutdown must not wait for a hung collector */
+  private readonly abort = new AbortController();
+  private queue: MetricSample[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private round: Promise<void> | null = null;
+  private shipping: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private lastAck: number | null = null;
+  private readonly failing = new Set<string>();
+
+  constructor(private readonly o: RunnerOptions) {
+    this.clock = o.clock ?? Date.now;
+    this.events = o.events ?? createEvents(o.log);
+    this.send = o.send ?? ((batch, signal) => shipMetrics(o.collector, o.token, batch, signal));
+  }
+
+  /** Levels for the self family: they are states, not counts. */
+  levels(): Record<string, number> {
+    const out: Record<string, number> = { 'metrics.queued': this.queue.length };
+    if (this.lastAck !== null) out['metrics.last_ack_age_ms'] = this.clock() - this.lastAck;
+    return out;
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.shipping = this.shipLoop();
+    // The first round takes the baselines (CPU ticks, disk busy time) and ships the levels.
+    const first = this.clock();
+    this.startRound();
+    this.schedule(first + this.o.intervalMs);
+  }
+
+  private startRound(): void {
+    this.round = this.tick()
+      .then(() => {})
+      .catch((err: unknown) => this.events.emit('metrics.round_failed', { error: (err as Error).message }, 'warn'))
+      .finally(() => {
+        this.round = null;
+      });
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.round;
+    this.abort.abort();
+    this.poke();
+    await this.shipping;
+    for (const s of this.o.sources) s.close?.();
+  }
+
+  private schedule(at: number): void {
+    if (!this.running) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      const now = this.clock();
+      // Missed rounds (a suspended VM, a stalled loop) are skipped, not replayed in a burst.
+      let next = at + this.o.intervalMs;
+      while (next <= now) next += this.o.intervalMs;
+      if (this.round) {
+        this.events.emit('metrics.round_skipped', { reason: 'previous round still running' }, 'warn');
+      } else {
+        this.startRound();
+      }
+      this.schedule(next);
+    }, Math.max(0, at - this.clock()));
+  }
+
+  /** One round: every source sampled, stamped with one time, queued for shipping. */
+  async tick(): Promise<MetricSample[]> {
+    const ts = Math.round(this.clock());
+    const started = performance.now();
+    const results = await Promise.all(
+      this.o.sources.map(async (src) => {
+        try {
+          const samples = await src.collect(ts);
+          if (this.failing.delete(src.name)) this.events.emit('metrics.source_recovered', { source: src.name });
+          return samples;
+        } catch (err) {
+          // Once per outage, not once per round.
+          if (!this.failing.has(src.name)) this.events.emit('metrics.source_failed', { source: src.name, error: (err as Error).message }, 'warn');
+          this.failing.add(src.name);
+          return [];
+        }
+      }),
+    );
+    const round: MetricSample[] = [];
+    for (const samples of results) {
+      for (const s of samples) {
+        if (!Number.isFinite(s.value)) continue;
+        round.push(s.labels ? { name: s.name, type: s.type, ts, value: s.value, labels: s.labels } : { name: s.name, type: s.type, ts, value: s.value });
+      }
+    }
+    round.push({ name: 'agent.metrics.collect_ms', type: 'GAUGE', ts, value: Math.round((performance.now() - started) * 1000) / 1000 });
+    this.enqueue(round);
+    this.events.add('metrics.sampled', round.length);
+    return round;
+  }
+
+  private enqueue(samples: MetricSample[]): void {
+    for (const s of samples) this.queue.push(s);
+    const over = this.queue.length - this.o.maxQueued;
+    if (over > 0) {
+      this.queue.splice(0, over);
+      this.events.emit('metrics.dropped', { samples: over, reason: `more than ${this.o.maxQueued} samples queued` }, 'warn');
+      this.events.add('metrics.dropped_samples', over);
+    }
+    this.poke();
+  }
+
+  private poke(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  private pause(ms: number | null): Promise<void> {
+    return new Promise((resolve) => {
+      const t = ms === null ? null : setTimeout(() => done(), ms);
+      const done = () => {
+        if (t) clearTimeout(t);
+        this.wake = null;
+        resolve();
+      };
+      this.wake = done;
+    });
+  }
+
+  /** Ships everything queued now; resolves when the queue is empty or a delivery failed. */
+  async flush(): Promise<boolean> {
+    while (this.queue.length > 0) {
+      if (!(await this.shipOnce())) return false;
+    }
+    return true;
+  }
+
+  private async shipOnce(): Promise<boolean> {
+    const samples = this.queue.slice(0, MAX_SAMPLES_PER_REQUEST);
+    if (typeof this.o.agentId === 'function') this.o.agentId = this.o.agentId();
+    const batch: MetricBatch = { version: WIRE_VERSION, agent_id: this.o.agentId, host: this.o.host, interval_ms: this.o.intervalMs, samples };
+    try {
+      const ack = await this.send(batch, this.abort.signal);
+      this.dropShipped(samples);
+      this.lastAck = this.clock();
+      this.events.add('metrics.shipped', ack.accepted);
+      if (ack.duplicates > 0) this.events.add('metrics.duplicates', ack.duplicates);
+      return true;
+    } catch (err) {
+      if (err instanceof MetricShipError && err.permanent) {
+        // A refused batch would block every later one; it is dropped and said so loudly.
+        this.dropShipped(samples);
+        this.events.emit('metrics.rejected', { samples: samples.length, error: err.message }, 'warn');
+        return true;
+      }
+      if (this.abort.signal.aborted) return false;
+      this.events.emit('metrics.ship_failed', { error: (err as Error).message, queued: this.queue.length }, 'warn');
+      return false;
+    }
+  }
+
+  /** The queue may have lost its head to the size bound while the request was out. */
+  private dropShipped(samples: MetricSample[]): void {
+    const last = samples[samples.length - 1];
+    const at = last ? this.queue.lastIndexOf(last) : -1;
+    if (at >= 0) this.queue.splice(0, at + 1);
+  }
+
+  private async shipLoop(): Promise<void> {
+    let attempt = 0;
+    while (this.running) {
+      if (this.queue.length === 0) {
+        await this.pause(null);
+        continue;
+      }
+      if (await this.shipOnce()) {
+        attempt = 0;
+        continue;
+      }
+      await this.pause(backoffMs(attempt++, this.o.random));
+    }
+  }
+}

@@ -1,0 +1,111 @@
+// Recent samples of the series that alert rules watch, kept in memory as they are acknowledged
+// by the metrics ingest. Reading a window from the round-robin store costs about a millisecond
+// per series (a fetch), far too slow for thousands of rules every 10 s; a window over raw
+// recent samples costs microseconds, and is what Prometheus evaluates too. Counters are turned
+// into per-second rates on the way in, as the round-robin store would (COUNTER: a decrease is a
+// reset and gives no rate; DERIVE may go negative; ABSOLUTE: value over the interval).
+import type { MetricBatch } from '../../shared/wire.js';
+import { metricKey } from '../metrics/key.js';
+
+interface Series {
+  t: number[];
+  v: number[];
+  /** last raw value and time, for rates */
+  raw?: { t: number; v: number };
+  /** the agent's sampling interval, for freshness */
+  intervalMs: number;
+}
+
+export interface Wanted {
+  /** metric keys some rule reads (`cpu.user`, `check.process.count{check=app}`) */
+  keys: Set<string>;
+  /** longest window any rule reads, ms */
+  keepMs: number;
+}
+
+const MAX_PER_SERIES = 4096;
+
+export class RecentSamples {
+  private readonly series = new Map<string, Series>();
+
+  constructor(private readonly wanted: () => Wanted) {}
+
+  private static id(host: string, key: string): string {
+    return `${host}\u0000${key}`;
+  }
+
+  /** Feeds an acknowledged batch; only series some rule reads, and every check result, are kept. */
+  record(batch: MetricBatch): void {
+    const { keys, keepMs } = this.wanted();
+    const interval = batch.interval_ms ?? 10_000;
+    for (const s of batch.samples) {
+      const key = metricKey(s.name, s.labels);
+      if (!keys.has(key) && !s.name.startsWith('check.')) continue;
+      const id = RecentSamples.id(batch.host, key);
+      let ser = this.series.get(id);
+      if (!ser) this.series.set(id, (ser = { t: [], v: [], intervalMs: interval }));
+      ser.intervalMs = interval;
+      let value: number | null = s.value;
+      if (s.type !== 'GAUGE') {
+        const prev = ser.raw;
+        ser.raw = { t: s.ts, v: s.value };
+        if (!prev || s.ts <= prev.t) continue;
+        const dt = (s.ts - prev.t) / 1000;
+        if (s.type === 'ABSOLUTE') value = s.value / dt;
+        else {
+          const d = s.value - prev.v;
+          value = s.type === 'COUNTER' && d < 0 ? null : d / dt;
+        }
+        if (value === null) continue;
+      }
+      const last = ser.t[ser.t.length - 1];
+      if (last !== undefined && s.ts <= last) continue; // redelivered
+      ser.t.push(s.ts);
+      ser.v.push(value);
+      this.trim(ser, s.ts - keepMs);
+    }
+  }
+
+  private trim(ser: Series, before: number): void {
+    let drop = 0;
+    while (drop < ser.t.length - 1 && ser.t[drop]! < before) drop++;
+    if (ser.t.length - drop > MAX_PER_SERIES) drop = ser.t.length - MAX_PER_SERIES;
+    if (drop > 0) {
+      ser.t.splice(0, drop);
+      ser.v.splice(0, drop);
+    }
+  }
+
+  has(host: string, key: string): boolean {
+    return this.series.has(RecentSamples.id(host, key));
+  }
+
+  /** Seeds a series from the store (after a restart), so it is read from there only once. */
+  seed(host: string, key: string, points: Array<{ t: number; v: number }>, intervalMs: number): void {
+    const id = RecentSamples.id(host, key);
+    if (this.series.has(id)) return;
+    this.series.set(id, { t: points.map((p) => p.t), v: points.map((p) => p.v), intervalMs });
+  }
+
+  /** Values with time in (since, until]. */
+  window(host: string, key: string, since: number, until: number): number[] {
+    const ser = this.series.get(RecentSamples.id(host, key));
+    if (!ser) return [];
+    const out: number[] = [];
+    for (let i = ser.t.length - 1; i >= 0 && ser.t[i]! > since; i--) if (ser.t[i]! <= until) out.push(ser.v[i]!);
+    return out.reverse();
+  }
+
+  last(host: string, key: string): { t: number; v: number; intervalMs: number } | null {
+    const ser = this.series.get(RecentSamples.id(host, key));
+    if (!ser) return null;
+    const i = ser.t.length - 1;
+    if (i >= 0) return { t: ser.t[i]!, v: ser.v[i]!, intervalMs: ser.intervalMs };
+    return ser.raw ? { t: ser.raw.t, v: NaN, intervalMs: ser.intervalMs } : null;
+  }
+
+  /** Drops series of hosts that were withdrawn. */
+  forgetHost(host: string): void {
+    for (const id of this.series.keys()) if (id.startsWith(host + '\u0000')) this.series.delete(id);
+  }
+}

@@ -1,0 +1,37 @@
+// The metrics plugin: opens the round-robin store next to the log database (or takes one given),
+// decorates `app.hostMetrics`, registers the metric routes, closes the store with the app.
+import { join } from 'node:path';
+import fp from 'fastify-plugin';
+import { openRrdStore } from '../rrd/sqlite-store.js';
+import type { RrdStore } from '../rrd/types.js';
+import { createLayouts, type LayoutOverride } from './layout.js';
+import { metricRoutes } from './routes.js';
+import { MetricService } from './service.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** host metrics as round-robin series (not the collector's own Prometheus metrics) */
+    hostMetrics: MetricService;
+  }
+}
+
+export interface HostMetricsPluginOptions {
+  dataDir: string;
+  /** an open store (tests, other backends); the app then does not close it */
+  store?: RrdStore;
+  /** per-metric-pattern layouts, first match wins; the default host layout otherwise */
+  layouts?: LayoutOverride[];
+}
+
+export const METRICS_DB = 'metrics.db';
+
+export const hostMetricsPlugin = fp<HostMetricsPluginOptions>(
+  async (app, opts) => {
+    const layouts = createLayouts(opts.layouts);
+    const store = opts.store ?? openRrdStore(join(opts.dataDir, METRICS_DB), { create: true });
+    app.decorate('hostMetrics', new MetricService(store, layouts));
+    if (!opts.store) app.addHook('onClose', async () => store.close());
+    await app.register(metricRoutes);
+  },
+  { name: 'ringtail-host-metrics', dependencies: ['ringtail-auth'] },
+);

@@ -1,0 +1,187 @@
+// The collector's metric side over the round-robin store: every (host, metric key) is a series
+// created on first sight, a whole ingest request is one durable updateMany, and an in-memory
+// catalog (rebuilt from the store at start) answers listings without touching the archives.
+import { ErrorCodes, RingtailError } from '../../shared/errors.js';
+import type { MetricAck, MetricBatch, MetricType } from '../../shared/wire.js';
+import type { Cf, RrdStore, UpdateManyItem } from '../rrd/types.js';
+import { metricKey, parseMetricKey, seriesName, splitSeriesName } from './key.js';
+import type { Layouts } from './layout.js';
+
+export interface SeriesEntry {
+  host: string;
+  metric: string;
+  name: string;
+  labels: Record<string, string>;
+  type: MetricType | string;
+  step: number;
+  /** seconds since epoch of the last stored sample */
+  last_update: number;
+}
+
+export interface HostEntry {
+  host: string;
+  series: number;
+  /** ms since epoch: the newest sample time over its series */
+  last_sample: number;
+  /** ms since epoch: the last ingest request from this host (since the collector started) */
+  last_seen: number | null;
+  interval_ms: number;
+  /** 'active' while samples arrive; 'stale' after three intervals without one (at least 60 s) */
+  state: 'active' | 'stale';
+}
+
+export interface SeriesData {
+  host: string;
+  metric: string;
+  cf: Cf;
+  /** ms */
+  step: number;
+  /** ms; values[i] covers (start + i·step, start + (i+1)·step] */
+  start: number;
+  end: number;
+  values: Array<number | null>;
+}
+
+export const DEFAULT_INTERVAL_MS = 10_000;
+const STALE_MIN_MS = 60_000;
+
+export class MetricService {
+  private readonly catalog = new Map<string, SeriesEntry>();
+  private readonly seen = new Map<string, { at: number; interval_ms: number }>();
+
+  constructor(
+    readonly store: RrdStore,
+    private readonly layouts: Layouts,
+  ) {
+    for (const name of store.list()) {
+      const split = splitSeriesName(name);
+      const key = split && parseMetricKey(split.key);
+      if (!split || !key) continue; // not one of ours (created with `ringtail rrd`)
+      const info = store.info(name);
+      const ds = info.def.ds[0];
+      if (!ds) continue;
+      this.catalog.set(name, { host: split.host, metric: split.key, name: key.name, labels: key.labels, type: ds.type, step: info.def.step, last_update: info.state.lastUp });
+    }
+  }
+
+  /** Validated batch in, one durable update out. Samples not after their series' last update are duplicates. */
+  ingest(batch: MetricBatch, now: number): MetricAck {
+    const groups = new Map<string, { key: string; name: string; labels: Record<string, string>; type: MetricType; args: Array<[number, string]> }>();
+    batch.samples.forEach((s, i) => {
+      if ((s.type === 'COUNTER' || s.type === 'DERIVE') && !Number.isSafeInteger(s.value)) {
+        throw new RingtailError(ErrorCodes.BAD_REQUEST, `body/samples/${i}/value: ${s.type} values must be integers, got ${s.value}`);
+      }
+      if (s.type === 'COUNTER' && s.value < 0) {
+        throw new RingtailError(ErrorCodes.BAD_REQUEST, `body/samples/${i}/value: COUNTER values cannot be negative, got ${s.value}`);
+      }
+      const key = metricKey(s.name, s.labels);
+      const series = seriesName(batch.host, key);
+      const known = this.catalog.get(series);
+      if (known && known.type !== s.type) {
+        throw new RingtailError(ErrorCodes.BAD_REQUEST, `body/samples/${i}: series '${key}' of host '${batch.host}' is ${known.type}, the sample says ${s.type}`);
+      }
+      let g = groups.get(series);
+      if (!g) groups.set(series, (g = { key, name: s.name, labels: s.labels ?? {}, type: s.type, args: [] }));
+      else if (g.type !== s.type) throw new RingtailError(ErrorCodes.BAD_REQUEST, `body/samples/${i}: series '${key}' appears as ${g.type} and as ${s.type}`);
+      g.args.push([Math.floor(s.ts / 1000), String(s.value)]);
+    });
+
+    // Per series in time order; one second is the store's resolution, two samples in it are a client error.
+    let duplicates = 0;
+    const items: UpdateManyItem[] = [];
+    const creates: Array<{ series: string; g: { key: string; name: string; labels: Record<string, string>; type: MetricType }; first: number }> = [];
+    for (const [series, g] of groups) {
+      g.args.sort((a, b) => a[0] - b[0]);
+      for (let j = 1; j < g.args.length; j++) {
+        if (g.args[j]![0] === g.args[j - 1]![0]) {
+          throw new RingtailError(ErrorCodes.BAD_REQUEST, `body/samples: two samples of '${g.key}' in second ${g.args[j]![0]}`);
+        }
+      }
+      const last = this.catalog.get(series)?.last_update ?? -Infinity;
+      const fresh = g.args.filter(([t]) => t > last);
+      duplicates += g.args.length - fresh.length;
+      if (fresh.length === 0) continue;
+      if (!this.catalog.has(series)) creates.push({ series, g, first: fresh[0]![0] });
+      items.push({ series, args: fresh.map(([t, v]) => `${t}:${v}`) });
+    }
+
+    // Nothing is written before the whole request is known to be valid.
+    for (const c of creates) {
+      const def = this.layouts.define(c.g.name, c.g.type, batch.interval_ms);
+      this.store.create(c.series, def, { start: c.first - 1 });
+      this.catalog.set(c.series, { host: batch.host, metric: c.g.key, name: c.g.name, labels: c.g.labels, type: c.g.type, step: def.step, last_update: c.first - 1 });
+    }
+    const res = items.length > 0 ? this.store.updateMany(items) : { accepted: [], errors: new Map<number, Error>() };
+    let accepted = 0;
+    items.forEach((item, i) => {
+      const n = res.accepted[i] ?? 0;
+      accepted += n;
+      if (n > 0) this.catalog.get(item.series)!.last_update = Number(item.args[n - 1]!.split(':')[0]);
+    });
+    this.seen.set(batch.host, { at: now, interval_ms: batch.interval_ms ?? DEFAULT_INTERVAL_MS });
+    if (res.errors.size > 0) {
+      // Validation above makes this a store failure, not a client mistake; what was accepted is
+      // durable and a retry is recognised as duplicates.
+      const [i, err] = [...res.errors][0]!;
+      throw new RingtailError(ErrorCodes.STORAGE, `storing '${items[i]!.series}': ${err.message}`, 500);
+    }
+    return { accepted, duplicates, created: creates.length };
+  }
+
+  list(host?: string): SeriesEntry[] {
+    const out: SeriesEntry[] = [];
+    for (const e of this.catalog.values()) if (host === undefined || e.host === host) out.push({ ...e, last_update: e.last_update * 1000 });
+    return out.sort((a, b) => (a.host === b.host ? a.metric.localeCompare(b.metric) : a.host.localeCompare(b.host)));
+  }
+
+  hosts(now: number): HostEntry[] {
+    const by = new Map<string, HostEntry>();
+    for (const e of this.catalog.values()) {
+      let h = by.get(e.host);
+      if (!h) {
+        const seen = this.seen.get(e.host);
+        by.set(e.host, (h = { host: e.host, series: 0, last_sample: 0, last_seen: seen?.at ?? null, interval_ms: seen?.interval_ms ?? DEFAULT_INTERVAL_MS, state: 'active' }));
+      }
+      h.series++;
+      h.last_sample = Math.max(h.last_sample, e.last_update * 1000);
+    }
+    for (const h of by.values()) {
+      const quiet = now - Math.max(h.last_sample, h.last_seen ?? 0);
+      h.state = quiet > Math.max(3 * h.interval_ms, STALE_MIN_MS) ? 'stale' : 'active';
+    }
+    return [...by.values()].sort((a, b) => a.host.localeCompare(b.host));
+  }
+
+  /** rrdtool fetch of one series; times in ms, unknown rows as null. Null when the series does not exist. */
+  fetch(host: string, metric: string, cf: Cf, startMs: number, endMs: number, resolutionMs?: number): SeriesData | null {
+    const name = seriesName(host, metric);
+    if (!this.catalog.has(name)) return null;
+    const r = this.store.fetch(name, cf, {
+      start: Math.floor(startMs / 1000),
+      end: Math.floor(endMs / 1000),
+      ...(resolutionMs !== undefined ? { resolution: Math.max(1, Math.round(resolutionMs / 1000)) } : {}),
+    });
+    return {
+      host,
+      metric,
+      cf,
+      step: r.step * 1000,
+      start: r.start * 1000,
+      end: r.end * 1000,
+      values: r.rows.map((row) => (Number.isNaN(row.values[0]) ? null : row.values[0]!)),
+    };
+  }
+
+  /** Withdraws a host: its series and archives are deleted. */
+  withdraw(host: string): number {
+    let n = 0;
+    for (const [name, e] of [...this.catalog]) {
+      if (e.host !== host) continue;
+      this.store.delete(name);
+      this.catalog.delete(name);
+      n++;
+    }
+    this.seen.delete(host);
+    return n;
+  }
+}

@@ -1,0 +1,140 @@
+// The syslog receiver as a Fastify plugin: decorates `app.syslog` (a Receiver) and stores every
+// message through app.storage.logs.ingest, host = the message's HOSTNAME or the sender's IP,
+// source `syslog:udp` / `syslog:tcp`. Sockets open only in start(); preClose stops them and
+// stores what is queued.
+import type { Socket } from 'node:dgram';
+import type { AddressInfo } from 'node:net';
+import fp from 'fastify-plugin';
+import { ConfigError } from '../../../shared/errors.js';
+import { isValidTimeZone } from '../../../shared/logline/index.js';
+import type { Receiver, ReceiverAddress } from '../types.js';
+import { SyslogBatcher } from './batcher.js';
+import { frameSink } from './ingest.js';
+import { listenTcp, type TcpReceiver } from './tcp.js';
+import { listenUdp } from './udp.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    syslog: Receiver & { pending(): number; tcpConnections(): number };
+  }
+}
+
+export interface SyslogOptions {
+  enabled: boolean;
+  host: string;
+  /** 0 picks a free port (tests); the bound port is in addresses() */
+  udp_port: number;
+  tcp_port: number;
+  /** IANA zone of RFC 3164 stamps (they carry none) */
+  time_zone: string;
+  max_message_bytes: number;
+  max_connections: number;
+  idle_timeout_ms: number;
+}
+
+export const SYSLOG_DEFAULTS: SyslogOptions = {
+  enabled: true,
+  host: '127.0.0.1',
+  udp_port: 5514,
+  tcp_port: 5514,
+  time_zone: 'UTC',
+  max_message_bytes: 65536,
+  max_connections: 512,
+  idle_timeout_ms: 600_000,
+};
+
+/** Tuning the tests shrink; not configuration an operator needs. */
+export interface SyslogTuning {
+  flushMs?: number;
+  flushLines?: number;
+  maxPending?: number;
+}
+
+export const syslogPlugin = fp<{ syslog?: Partial<SyslogOptions>; tuning?: SyslogTuning }>(
+  async (app, opts) => {
+    const o: SyslogOptions = { ...SYSLOG_DEFAULTS, ...opts.syslog };
+    const t = opts.tuning ?? {};
+    if (!isValidTimeZone(o.time_zone)) {
+      throw new ConfigError('--syslog-time-zone', `unknown IANA time zone '${o.time_zone}' (e.g. UTC, Europe/Berlin)`);
+    }
+    let tcp: TcpReceiver | null = null;
+    let udp: Socket | null = null;
+    let addresses: ReceiverAddress[] = [];
+    let starting: Promise<ReceiverAddress[]> | null = null;
+    const batcher = new SyslogBatcher({
+      store: (batch, at) => app.storage.logs.ingest(batch, at),
+      clock: app.clock,
+      events: app.events,
+      flushMs: t.flushMs ?? 100,
+      flushLines: t.flushLines ?? 10_000,
+      maxPending: t.maxPending ?? 20_000,
+      // TCP senders with flow control (syslog-ng, rsyslog) slow down instead of losing lines.
+      onPressure: (high) => tcp?.setPaused(high),
+    });
+    const sink = frameSink({ batcher, events: app.events, clock: app.clock, timeZone: o.time_zone });
+
+    async function open(): Promise<ReceiverAddress[]> {
+      if (!o.enabled) return [];
+      let key = '--syslog-tcp-port';
+      try {
+        tcp = await listenTcp(
+          { host: o.host, port: o.tcp_port, maxFrame: o.max_message_bytes, maxConnections: o.max_connections, idleTimeoutMs: o.idle_timeout_ms },
+          sink,
+          app.events,
+        );
+        key = '--syslog-udp-port';
+        udp = await listenUdp(o.host, o.udp_port, o.max_message_bytes, sink, app.events);
+      } catch (err) {
+        await close();
+        starting = null;
+        const e = err as NodeJS.ErrnoException;
+        const port = key === '--syslog-tcp-port' ? o.tcp_port : o.udp_port;
+        throw new ConfigError(key, `syslog receiver cannot listen on ${o.host}:${port}: ${e.code ?? e.message}`);
+      }
+      const t4 = tcp!.server.address() as AddressInfo;
+      const u4 = udp!.address();
+      addresses = [
+        { transport: 'udp', host: o.host, port: u4.port },
+        { transport: 'tcp', host: o.host, port: t4.port },
+      ];
+      app.events.emit('syslog.listening', { udp: u4.port, tcp: t4.port, host: o.host });
+      return addresses;
+    }
+
+    async function close(): Promise<void> {
+      const closing: Array<Promise<void>> = [];
+      if (tcp) closing.push(tcp.close());
+      if (udp) {
+        const u = udp;
+        closing.push(new Promise<void>((resolve) => u.close(() => resolve())));
+      }
+      tcp = null;
+      udp = null;
+      addresses = [];
+      await Promise.all(closing);
+    }
+
+    app.decorate('syslog', {
+      name: 'syslog',
+      start() {
+        starting ??= open();
+        return starting;
+      },
+      async stop() {
+        await starting?.catch(() => undefined);
+        starting = null;
+        await close();
+        batcher.flush();
+      },
+      addresses: () => addresses,
+      pending: () => batcher.pending,
+      tcpConnections: () => tcp?.connections() ?? 0,
+    });
+    // preClose: before the storage plugin's onClose closes the database the final flush needs.
+    app.addHook('preClose', async () => {
+      await app.syslog.stop();
+      batcher.close();
+    });
+  },
+  { name: 'ringtail-syslog', dependencies: ['ringtail-storage'] },
+);

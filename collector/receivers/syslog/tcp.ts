@@ -1,0 +1,96 @@
+// TCP (RFC 6587): octet counting or LF framing per frame (framing.ts). One stream per
+// connection. Bounded per connection (the framer's cap), a cap on connections, an idle timeout
+// for silent or half-open peers, keep-alive probes, and reads paused while the store catches up.
+import { createServer, type Server, type Socket } from 'node:net';
+import type { EventSink } from '../../../shared/events.js';
+import { Framer } from './framing.js';
+import type { FrameSink } from './ingest.js';
+
+export const TCP_SOURCE = 'syslog:tcp';
+
+export interface TcpOptions {
+  host: string;
+  port: number;
+  maxFrame: number;
+  maxConnections: number;
+  idleTimeoutMs: number;
+}
+
+export interface TcpReceiver {
+  server: Server;
+  connections(): number;
+  setPaused(paused: boolean): void;
+  close(): Promise<void>;
+}
+
+export async function listenTcp(o: TcpOptions, sink: FrameSink, events: EventSink): Promise<TcpReceiver> {
+  const sockets = new Set<Socket>();
+  let seq = 0;
+  let paused = false;
+  const server = createServer({ keepAlive: true, keepAliveInitialDelay: 60_000 }, (socket) => {
+    if (sockets.size >= o.maxConnections) {
+      events.emit('syslog.tcp.refused', { peer: socket.remoteAddress, open: sockets.size }, 'warn');
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    const peer = socket.remoteAddress ?? 'unknown';
+    const conn = `tcp/${peer}/${socket.remotePort ?? 0}/${++seq}`;
+    events.emit('syslog.tcp.connected', { conn }, 'debug');
+    const framer = new Framer(o.maxFrame, {
+      frame: (f) => sink.frame(conn, TCP_SOURCE, peer, f.bytes, { truncated: f.truncated, partial: f.partial, mayDrop: false }),
+      countMismatch: () => events.emit('syslog.frame.count_mismatch', { conn }, 'debug'),
+    });
+    socket.setTimeout(o.idleTimeoutMs);
+    socket.on('timeout', () => {
+      events.emit('syslog.tcp.idle_closed', { conn, buffered: framer.buffered }, 'debug');
+      socket.destroy();
+    });
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        framer.push(chunk);
+      } catch (err) {
+        // A bug in framing must cost this connection, never the collector.
+        events.emit('syslog.tcp.error', { conn, error: (err as Error).message }, 'warn');
+        socket.destroy();
+      }
+    });
+    socket.on('error', (err) => events.emit('syslog.tcp.socket_error', { conn, error: err.message }, 'debug'));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      try {
+        framer.end();
+      } catch (err) {
+        events.emit('syslog.tcp.error', { conn, error: (err as Error).message }, 'warn');
+      }
+      sink.closed(conn);
+      events.emit('syslog.tcp.closed', { conn }, 'debug');
+    });
+    if (paused) socket.pause();
+  });
+  server.on('error', (err) => events.emit('syslog.tcp.error', { error: err.message }, 'warn'));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: o.host, port: o.port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    server,
+    connections: () => sockets.size,
+    setPaused(p) {
+      paused = p;
+      for (const s of sockets) {
+        if (p) s.pause();
+        else s.resume();
+      }
+    },
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+    },
+  };
+}

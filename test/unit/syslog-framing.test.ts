@@ -1,0 +1,90 @@
+// RFC 6587 framing, table-driven: the bytes a connection delivers and the frames expected.
+// Every case is also fed one byte at a time, so frame boundaries never depend on chunking.
+import { describe, expect, it } from 'vitest';
+import { Framer, type Frame } from '../../collector/receivers/syslog/framing.js';
+
+const MAX = 64;
+
+interface Out {
+  text: string;
+  framing: Frame['framing'];
+  truncated?: boolean;
+  partial?: boolean;
+}
+
+function run(input: Buffer, chunk: number, max = MAX): { frames: Out[]; mismatches: number; peak: number } {
+  const frames: Out[] = [];
+  let mismatches = 0;
+  let peak = 0;
+  const f = new Framer(max, {
+    frame: (fr) => frames.push({ text: fr.bytes.toString('latin1'), framing: fr.framing, ...(fr.truncated ? { truncated: true } : {}), ...(fr.partial ? { partial: true } : {}) }),
+    countMismatch: () => mismatches++,
+  });
+  for (let i = 0; i < input.length; i += chunk) {
+    f.push(input.subarray(i, i + chunk));
+    peak = Math.max(peak, f.buffered);
+  }
+  f.end();
+  return { frames, mismatches, peak };
+}
+
+const oc = (m: string) => `${Buffer.byteLength(m)} ${m}`;
+
+const cases: Array<{ name: string; input: string | Buffer; want: Out[]; mismatches?: number }> = [
+  { name: 'LF framing', input: '<13>a\n<14>b\n', want: [{ text: '<13>a', framing: 'lf' }, { text: '<14>b', framing: 'lf' }] },
+  { name: 'CRLF and NUL trailers', input: '<13>a\r\n<14>b\0<15>c\n', want: [{ text: '<13>a', framing: 'lf' }, { text: '<14>b', framing: 'lf' }, { text: '<15>c', framing: 'lf' }] },
+  { name: 'octet counting without separators', input: oc('<13>1 - - - - - - one') + oc('<13>1 - - - - - - two'), want: [{ text: '<13>1 - - - - - - one', framing: 'octet' }, { text: '<13>1 - - - - - - two', framing: 'octet' }] },
+  { name: 'octet counting keeps an embedded LF', input: oc('<13>a\nb'), want: [{ text: '<13>a\nb', framing: 'octet' }] },
+  { name: 'framing chosen per frame', input: oc('<13>x') + '<14>y\n' + oc('<15>z') + '\n', want: [{ text: '<13>x', framing: 'octet' }, { text: '<14>y', framing: 'lf' }, { text: '<15>z', framing: 'octet' }] },
+  { name: 'a line starting with digits but no `LEN SP` is LF-framed', input: '2026-01-12T11:15:58+00:00 h p: m\n', want: [{ text: '2026-01-12T11:15:58+00:00 h p: m', framing: 'lf' }] },
+  { name: 'count with a leading zero is not a count', input: '012 abc\n', want: [{ text: '012 abc', framing: 'lf' }] },
+  {
+    name: 'count too small: the tail becomes a line of its own, counted',
+    input: '5 <13>hello\n' + oc('<14>ok'),
+    want: [{ text: '<13>h', framing: 'octet' }, { text: 'ello', framing: 'lf' }, { text: '<14>ok', framing: 'octet' }],
+    mismatches: 1,
+  },
+  {
+    name: 'count too large swallowing LF-framed frames: resynchronised at the LF',
+    input: '40 <13>first\n<14>second\n<15>third\n<16>fourth\n',
+    want: [{ text: '<13>first', framing: 'octet' }, { text: '<14>second', framing: 'lf' }, { text: '<15>third', framing: 'lf' }, { text: '<16>fourth', framing: 'lf' }],
+    mismatches: 1,
+  },
+  {
+    name: 'count larger than what the connection ever sends: partial frame at the end',
+    input: '50 <13>half',
+    want: [{ text: '<13>half', framing: 'octet', partial: true }],
+  },
+  { name: 'LF frame cut by the end of the connection', input: '<13>a\n<14>no newline', want: [{ text: '<13>a', framing: 'lf' }, { text: '<14>no newline', framing: 'lf', partial: true }] },
+  {
+    name: 'frame over the cap (octet): first MAX bytes kept, marked, rest skipped',
+    input: oc('<13>' + 'x'.repeat(200)) + oc('<14>after'),
+    want: [{ text: ('<13>' + 'x'.repeat(200)).slice(0, MAX), framing: 'octet', truncated: true }, { text: '<14>after', framing: 'octet' }],
+  },
+  {
+    name: 'frame over the cap (LF): first MAX bytes kept, rest skipped to the LF',
+    input: '<13>' + 'y'.repeat(300) + '\n<14>after\n',
+    want: [{ text: ('<13>' + 'y'.repeat(300)).slice(0, MAX), framing: 'lf', truncated: true }, { text: '<14>after', framing: 'lf' }],
+  },
+  { name: 'blank lines between frames are skipped', input: '\n\n\r\n<13>a\n\n', want: [{ text: '<13>a', framing: 'lf' }] },
+  { name: 'an absurd count is skipped, not allocated', input: '9999999999 ' + 'z'.repeat(100), want: [{ text: 'z'.repeat(MAX), framing: 'octet', truncated: true, partial: true }] },
+];
+
+describe('RFC 6587 framer', () => {
+  it.each(cases)('$name', ({ input, want, mismatches }) => {
+    const buf = typeof input === 'string' ? Buffer.from(input, 'latin1') : input;
+    for (const chunk of [buf.length || 1, 7, 1]) {
+      const got = run(buf, chunk);
+      expect(got.frames, `chunk size ${chunk}`).toEqual(want);
+      expect(got.mismatches, `chunk size ${chunk}`).toBe(mismatches ?? 0);
+      expect(got.peak).toBeLessThanOrEqual(MAX);
+    }
+  });
+
+  it('holds at most the cap whatever the sender does (1 MB frame, 64 KiB cap)', () => {
+    const big = Buffer.concat([Buffer.from('1048576 '), Buffer.alloc(1048576, 0x61), Buffer.from(oc('<13>next'))]);
+    const got = run(big, 65536, 65536);
+    expect(got.peak).toBeLessThanOrEqual(65536);
+    expect(got.frames.map((f) => [f.text.length, f.truncated ?? false])).toEqual([[65536, true], [8, false]]);
+  });
+});
