@@ -156,6 +156,20 @@ describe.skipIf(!hasTool('chromium'))('dashboard charts in chromium', () => {
     );
     expect(xs.every((x) => x !== null && x === xs[0])).toBe(true);
 
+    // keyboard: focus the chart, + zooms in around the middle, 0 resets
+    await canvas.focus();
+    const zoomedUrl = page.url();
+    await page.keyboard.press('+');
+    await page.waitForURL((u) => u.href !== zoomedUrl);
+    const p2 = new URL(page.url().replace('#/', '')).searchParams;
+    expect(Number(p2.get('to')) - Number(p2.get('from'))).toBeLessThan(span * 0.6);
+    await page.locator('#charts figure[data-family="cpu"] canvas').focus();
+    await page.keyboard.press('0');
+    await page.waitForURL((u) => !u.hash.includes('from='));
+    await page.locator('#charts figure[data-family="cpu"] canvas').waitFor();
+    await page.goto(shared);
+    await families(page);
+
     await canvas.dblclick();
     await page.waitForURL((u) => !u.hash.includes('from='));
     expect(page.url()).toContain('range=1w');

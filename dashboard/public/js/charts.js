@@ -160,6 +160,18 @@ export function timeChart(canvas, { series, start, end, levels = [], group, onZo
     onZoom?.(Math.round(Math.max(a, start)), Math.round(Math.min(b, end)));
   };
   const onDbl = () => onReset?.();
+  // Keyboard: + and - zoom in and out around the middle, 0 or Escape resets.
+  const onKey = (ev) => {
+    const mid = (start + end) / 2;
+    const half = (end - start) / 2;
+    if (ev.key === '+' || ev.key === '=') onZoom?.(Math.round(mid - half / 2), Math.round(mid + half / 2));
+    else if (ev.key === '-') onZoom?.(Math.round(mid - half * 2), Math.round(Math.min(Date.now(), mid + half * 2)));
+    else if (ev.key === '0' || ev.key === 'Escape') onReset?.();
+    else return;
+    ev.preventDefault();
+  };
+  canvas.tabIndex = 0;
+  canvas.addEventListener('keydown', onKey);
   canvas.addEventListener('pointermove', onMove);
   canvas.addEventListener('pointerleave', onLeave);
   canvas.addEventListener('pointerdown', onDown);

@@ -1,7 +1,7 @@
 // Host page: one chart per metric family over the chosen range, thresholds from the host's
 // alert rules, zoom by dragging (refetching a finer archive), double-click to go back, and the
 // whole view (range or from/to) kept in the URL.
-import { api, ApiError, available, tryApi } from './api.js';
+import { api, available, tryApi } from './api.js';
 import { activeAlerts, listRules, ruleAppliesTo, ruleEnabled, ruleLevels, ruleMetric } from './alerts-api.js';
 import { chartGroup, loadChartJs, timeChart } from './charts.js';
 import { h, link } from './dom.js';
@@ -37,7 +37,7 @@ export function mountHost(main, host, params) {
   const status = h('p', { class: 'muted', id: 'host-status' });
   const grid = h('div', { class: 'chart-grid', id: 'charts' });
   const info = h('p', { class: 'muted small', id: 'range-info' },
-    `${fmtTime(range.start)} → ${fmtTime(range.end)}`, range.key === 'custom' ? ' · double-click a chart to reset the zoom' : ' · drag across a chart to zoom');
+    `${fmtTime(range.start)} → ${fmtTime(range.end)}`, range.key === 'custom' ? ' · double-click a chart (or press 0) to reset the zoom' : ' · drag across a chart (or focus it and press +) to zoom');
   main.replaceChildren(
     h('section', { class: 'view' },
       h('div', { class: 'toolbar' },
@@ -80,7 +80,7 @@ export function mountHost(main, host, params) {
       const t0 = performance.now();
       const families = [...groupFamilies(names)];
       const cards = families.map(([family, metrics]) => {
-        const canvas = h('canvas', { 'aria-label': `${family} chart` });
+        const canvas = h('canvas', { 'aria-label': `${family} chart; + and - zoom, 0 resets` });
         const card = h('figure', { class: 'chart-card', dataset: { family } }, h('figcaption', {}, family), h('div', { class: 'chart-box' }, canvas));
         return { family, metrics, canvas, card };
       });
@@ -98,10 +98,9 @@ export function mountHost(main, host, params) {
           return { metric, q, avg: fetchSeries({ ...q, cf: 'AVERAGE' }, ctl.signal), bands: null };
         });
         for (const f of fetched) {
-          f.bands = Promise.all(['MIN', 'MAX'].map((cf) => fetchSeries({ ...f.q, cf }, ctl.signal))).catch((err) => {
-            if (err instanceof ApiError) return null; // no MIN/MAX archive for this series
-            throw err;
-          });
+          // The band is optional: no MIN/MAX archive, an aborted page or any failure means none
+          // (never an unhandled rejection when the view is left mid-fetch).
+          f.bands = Promise.all(['MIN', 'MAX'].map((cf) => fetchSeries({ ...f.q, cf }, ctl.signal))).catch(() => null);
         }
         const series = await Promise.all(fetched.map(async (f) => {
           const avg = await f.avg;

@@ -24,6 +24,9 @@ export function mountLogs(main, params) {
   let stopTail = null;
   let paused = false;
   let buffered = [];
+  let redrawHistogram = () => {};
+  const onTheme = () => redrawHistogram();
+  window.addEventListener('rt:theme', onTheme);
 
   const field = (name, label, props = {}) => h('label', { class: 'field' }, h('span', {}, label), h('input', { name, value: f[name], ...props }));
   const hostList = h('datalist', { id: 'host-options' });
@@ -194,7 +197,9 @@ export function mountLogs(main, params) {
       const { start: _s, end: _e, ...rest } = filters();
       const bars = await volume(rest, start, end, 30, ctl.signal);
       histo.dataset.total = String(bars.reduce((n, b) => n + b.count, 0));
-      drawHistogram(histo, bars, { onPick: (b) => navigate(['logs'], { ...filters(), start: b.start, end: b.end }) });
+      const draw = () => drawHistogram(histo, bars, { onPick: (b) => navigate(['logs'], { ...filters(), start: b.start, end: b.end }) });
+      draw();
+      redrawHistogram = draw;
     } catch {
       /* the histogram is an aid; the list below still works */
     }
@@ -217,6 +222,7 @@ export function mountLogs(main, params) {
   }
   return () => {
     ctl.abort();
+    window.removeEventListener('rt:theme', onTheme);
     io.disconnect();
     stopTail?.();
   };
