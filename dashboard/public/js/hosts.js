@@ -157,7 +157,7 @@ export function mountHosts(main, params) {
       sparkCache.set(host, series);
       if (tr.isConnected) paint(tr, series);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 404) metricsOk = false;
+      if (err instanceof ApiError && err.status === 404 && /^no route/.test(err.message)) metricsOk = false;
     }
   }
 
