@@ -17,6 +17,8 @@ import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { queryRoutes, type QueryOptions } from './routes/query.js';
 import { streamRoutes, type StreamOptions } from './routes/stream.js';
+import { sessionsPlugin } from './sessions/plugin.js';
+import { sessionRoutes } from './sessions/routes.js';
 import { syslogPlugin, type SyslogOptions, type SyslogTuning } from './receivers/syslog/index.js';
 import { hostMetricsPlugin, type HostMetricsPluginOptions } from './metrics/plugin.js';
 import { alertsPlugin, type AlertsPluginOptions } from './alerts/plugin.js';
@@ -119,6 +121,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setNotFoundHandler((req, reply) => refuse(req, reply, 404, ErrorCodes.NOT_FOUND, `no route ${req.method} ${req.url.split('?')[0]}`));
 
   await app.register(storagePlugin, { dataDir: options.dataDir, storage: options.storage, filters: options.filters });
+  await app.register(sessionsPlugin, { dataDir: options.dataDir });
   await app.register(authPlugin);
   await app.register(gzipPlugin);
   await app.register(metricsPlugin, { dataDir: options.dataDir });
@@ -138,6 +141,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(streamRoutes, options.tail ?? {});
   await app.register(hostMetricsPlugin, { dataDir: options.dataDir, ...options.hostMetrics });
   await app.register(alertsPlugin, { dataDir: options.dataDir, ...options.alerts });
+  await app.register(sessionRoutes);
   await app.register(dashboardPlugin);
   await app.register(syslogPlugin, { syslog: options.syslog, tuning: options.syslog?.tuning });
   return app;

@@ -11,6 +11,7 @@ export const ErrorCodes = {
   NOT_FOUND: 'RINGTAIL_ERR_NOT_FOUND',
   STORAGE: 'RINGTAIL_ERR_STORAGE',
   INTERNAL: 'RINGTAIL_ERR_INTERNAL',
+  RATE_LIMITED: 'RINGTAIL_ERR_RATE_LIMITED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,5 +1,6 @@
-// Deny by default: every route needs a bearer token whose role the route lists in
-// `config.roles`; only routes that say `config.public: true` (health, login page) are open.
+// Deny by default: every route needs a bearer token (or a dashboard session cookie, see
+// collector/sessions/) whose role the route lists in `config.roles`; only routes that say
+// `config.public: true` (health, the login page and its assets, the sign-in call) are open.
 import fp from 'fastify-plugin';
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
 import type { Role, TokenRecord } from '../storage/types.js';
@@ -30,9 +31,15 @@ export const authPlugin = fp(
       const config = req.routeOptions.config;
       if (config?.public) return;
       const token = bearerToken(req.headers.authorization);
-      if (!token) throw new RingtailError(ErrorCodes.AUTH, 'missing bearer token (Authorization: Bearer <token>)', 401);
-      const principal = app.storage.tokens.verify(token);
-      if (!principal) throw new RingtailError(ErrorCodes.AUTH, 'unknown or revoked token', 401);
+      let principal: TokenRecord | null;
+      if (token) {
+        principal = app.storage.tokens.verify(token);
+        if (!principal) throw new RingtailError(ErrorCodes.AUTH, 'unknown or revoked token', 401);
+      } else {
+        // sessionAuth also enforces CSRF on state changes (throws 403).
+        principal = app.hasDecorator('sessionAuth') ? app.sessionAuth(req) : null;
+        if (!principal) throw new RingtailError(ErrorCodes.AUTH, 'missing bearer token (Authorization: Bearer <token>) or session', 401);
+      }
       const roles = config?.roles ?? ['admin'];
       if (!roles.includes(principal.role)) {
         throw new RingtailError(ErrorCodes.FORBIDDEN, `role '${principal.role}' may not use this route`, 403);

@@ -24,6 +24,9 @@ describe('auth', () => {
   it('every route but health and the login page needs a token', async () => {
     const open = c.app.routeTable.filter((r) => r.public).map((r) => `${r.method} ${r.url}`);
     expect(open.filter((r) => r.startsWith('GET /api'))).toEqual([]);
+    // the only other public routes: the sign-in call and the dashboard's static files
+    expect(open.filter((r) => !r.startsWith('GET ') && !r.startsWith('HEAD '))).toEqual(['POST /api/v1/session']);
+    expect(open.filter((r) => /^(GET|HEAD) /.test(r) && r !== 'GET /healthz' && r !== 'HEAD /healthz' && !/^(GET|HEAD) \/([\w./-]*\.(html|js|css|svg|png|ico))?$/.test(r))).toEqual([]);
     expect(open).toContain('GET /healthz');
     for (const route of c.app.routeTable) {
       if (route.public) continue;

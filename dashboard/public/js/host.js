@@ -1,0 +1,163 @@
+// Host page: one chart per metric family over the chosen range, thresholds from the host's
+// alert rules, zoom by dragging (refetching a finer archive), double-click to go back, and the
+// whole view (range or from/to) kept in the URL.
+import { api, available, tryApi } from './api.js';
+import { activeAlerts, listRules, ruleAppliesTo, ruleEnabled, ruleLevels, ruleMetric } from './alerts-api.js';
+import { chartGroup, loadChartJs, timeChart } from './charts.js';
+import { h, link } from './dom.js';
+import { ago, fmtTime, fromLocalInput, toLocalInput } from './format.js';
+import { hostStatus } from './hosts.js';
+import { fetchSeries, foldOnto, groupFamilies, listMetricEntries, unitOf } from './metrics.js';
+import { RANGES, rangeFromParams } from './ranges.js';
+import { href, navigate, start as rerender } from './router.js';
+
+// About one row per two pixels of a chart: the series API picks the archive nearest to it.
+const TARGET_POINTS = 600;
+
+export function mountHost(main, host, params) {
+  const ctl = new AbortController();
+  const group = chartGroup();
+  const charts = [];
+  const range = rangeFromParams(params);
+  const baseRange = params.get('range') ?? '1d';
+
+  const go = (p) => navigate(['host', host], p);
+  const picker = h('div', { class: 'range-picker', role: 'group', 'aria-label': 'Time range' },
+    RANGES.map((r) => h('button', { type: 'button', 'aria-pressed': String(range.key === r.key), dataset: { range: r.key }, onclick: () => go({ range: r.key }) }, r.label)),
+  );
+  const fromIn = h('input', { type: 'datetime-local', 'aria-label': 'From', value: toLocalInput(range.start) });
+  const toIn = h('input', { type: 'datetime-local', 'aria-label': 'To', value: toLocalInput(range.end) });
+  const custom = h('form', { class: 'custom-range', 'aria-label': 'Custom range' }, fromIn, '→', toIn, h('button', { type: 'submit' }, 'Apply'));
+  custom.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const from = fromLocalInput(fromIn.value);
+    const to = fromLocalInput(toIn.value);
+    if (from !== undefined && to !== undefined && to > from) go({ range: baseRange, from, to });
+  });
+  const status = h('p', { class: 'muted', id: 'host-status' });
+  const grid = h('div', { class: 'chart-grid', id: 'charts' });
+  const info = h('p', { class: 'muted small', id: 'range-info' },
+    `${fmtTime(range.start)} → ${fmtTime(range.end)}`, range.key === 'custom' ? ' · double-click a chart (or press 0) to reset the zoom' : ' · drag across a chart (or focus it and press +) to zoom');
+  main.replaceChildren(
+    h('section', { class: 'view' },
+      h('div', { class: 'toolbar' },
+        h('h1', {}, link(href(['hosts']), 'Hosts', { class: 'crumb' }), ' / ', host),
+        picker, custom),
+      status, info,
+      h('p', {}, link(href(['logs'], { host }), `Logs of ${host} →`)),
+      grid),
+  );
+
+  async function load() {
+    try {
+      const hosts = await api('/api/v1/hosts', { signal: ctl.signal });
+      let me = hosts.items.find((x) => x.host === host);
+      if (!me) {
+        // a host that sends only metrics
+        const m = (await tryApi('/api/v1/metrics/hosts', { signal: ctl.signal }).catch(() => null))?.items?.find((x) => x.host === host);
+        if (m) me = { host, last_seen: Math.max(m.last_seen ?? 0, m.last_sample ?? 0) };
+      }
+      const alerts = (await available('/api/v1/alerts')) ? (await activeAlerts(ctl.signal).catch(() => [])).filter((a) => a.host === host) : [];
+      status.replaceChildren(
+        me ? h('span', { class: 'badge ' + hostStatus(me.last_seen, Date.now()) }, hostStatus(me.last_seen, Date.now())) : h('span', { class: 'badge down' }, 'unknown host'),
+        me ? ` last seen ${ago(me.last_seen)} ` : '',
+        ...alerts.map((a) => h('span', { class: `badge alert ${a.state} ${a.severity}` }, `${a.rule} (${a.state})`)),
+      );
+      if (!(await available('/api/v1/metrics'))) {
+        grid.replaceChildren(h('p', { class: 'muted' }, 'This collector has no metrics API yet (GET /api/v1/metrics).'));
+        return;
+      }
+      const entries = await listMetricEntries(host, ctl.signal);
+      const names = entries.map((e) => e.metric);
+      const finest = new Map(entries.map((e) => [e.metric, e.step]));
+      if (!names.length) {
+        grid.replaceChildren(h('p', { class: 'muted' }, 'No metrics for this host.'));
+        return;
+      }
+      const rules = (await listRules(ctl.signal).catch(() => null)) ?? [];
+      const hostRules = rules.filter((r) => ruleEnabled(r) && ruleAppliesTo(r, host));
+      await loadChartJs();
+      const t0 = performance.now();
+      const families = [...groupFamilies(names)];
+      const cards = families.map(([family, metrics]) => {
+        const canvas = h('canvas', { 'aria-label': `${family} chart; + and - zoom, 0 resets` });
+        const card = h('figure', { class: 'chart-card', dataset: { family } }, h('figcaption', {}, family), h('div', { class: 'chart-box' }, canvas));
+        return { family, metrics, canvas, card };
+      });
+      grid.replaceChildren(...cards.map((c) => c.card));
+      await Promise.all(cards.map(async (c) => {
+        const t1 = performance.now();
+        const resolution = (range.end - range.start) / TARGET_POINTS;
+        // Lines first, band after: AVERAGE, MIN and MAX are all requested at once, the chart is
+        // drawn as soon as the AVERAGE rows are in, and the MIN/MAX band is added when it lands.
+        // The band is used only when the rows are consolidated (coarser than the series' own
+        // step), where it shows the peaks and dips the average hides.
+        // AVERAGE requests go out first so the server answers them first.
+        const fetched = c.metrics.slice(0, 8).map((metric) => {
+          const q = { host, metric, start: range.start, end: range.end, resolution };
+          return { metric, q, avg: fetchSeries({ ...q, cf: 'AVERAGE' }, ctl.signal), bands: null };
+        });
+        for (const f of fetched) {
+          // The band is optional: no MIN/MAX archive, an aborted page or any failure means none
+          // (never an unhandled rejection when the view is left mid-fetch).
+          f.bands = Promise.all(['MIN', 'MAX'].map((cf) => fetchSeries({ ...f.q, cf }, ctl.signal))).catch(() => null);
+        }
+        const series = await Promise.all(fetched.map(async (f) => {
+          const avg = await f.avg;
+          return { label: f.metric, points: avg.points, min: null, max: null, step: avg.step };
+        }));
+        const levels = [];
+        for (const r of hostRules) {
+          const m = ruleMetric(r);
+          if (!m || !c.metrics.includes(m)) continue;
+          const { warning, critical } = ruleLevels(r);
+          if (warning !== undefined) levels.push({ kind: 'warning', value: warning });
+          if (critical !== undefined) levels.push({ kind: 'critical', value: critical });
+        }
+        const step = series[0]?.step ?? 0;
+        c.card.dataset.step = String(step);
+        c.card.dataset.points = String(series.reduce((n, s) => n + s.points.filter((p) => p.y !== null).length, 0));
+        c.card.dataset.levels = String(levels.length);
+        const caption = h('span', { class: 'muted small' }, ` · step ${step / 1000} s`);
+        c.card.querySelector('figcaption').append(caption);
+        const tc = timeChart(c.canvas, {
+          series, start: range.start, end: range.end, levels, group, unit: unitOf(c.metrics[0]),
+          onZoom: (from, to) => go({ range: baseRange, from, to }),
+          onReset: () => go({ range: baseRange }),
+        });
+        charts.push(tc);
+        c.card.dataset.ms = (performance.now() - t1).toFixed(1); // lines fetched and drawn (bench/dashboard.ts)
+        let banded = false;
+        await Promise.all(fetched.map(async (f, i) => {
+          const mm = await f.bands;
+          const s = series[i];
+          if (!mm || !(s.step > (finest.get(f.metric) || 0))) return;
+          const [mn, mx] = mm;
+          const min = foldOnto(s.points, s.step, mn.points, mn.step, Math.min);
+          if (!min.some((p) => p.y !== null)) return;
+          s.min = min;
+          s.max = foldOnto(s.points, s.step, mx.points, mx.step, Math.max);
+          banded = true;
+        }));
+        if (banded) {
+          tc.setSeries(series);
+          caption.append(' · min/max band');
+        }
+        c.card.dataset.band = String(banded);
+        c.card.dataset.bandMs = (performance.now() - t1).toFixed(1); // with the band (bench/dashboard.ts)
+      }));
+      grid.dataset.ready = 'true';
+      grid.dataset.drawMs = String(Math.round(performance.now() - t0));
+    } catch (err) {
+      if (err.name !== 'AbortError') status.append(h('span', { class: 'error' }, ` Could not load: ${err.message}`));
+    }
+  }
+  load();
+  const onTheme = () => rerender();
+  window.addEventListener('rt:theme', onTheme);
+  return () => {
+    ctl.abort();
+    window.removeEventListener('rt:theme', onTheme);
+    for (const c of charts) c.destroy();
+  };
+}
