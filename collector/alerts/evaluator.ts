@@ -165,7 +165,7 @@ export class Evaluator {
       const base = prev ?? initialState(rule.name, host);
       let { next, transitions } = step(rule, base, value, now);
       if (force && next.phase !== 'ok') {
-        // the rule is gone: end its alerts now, without keep_firing_for
+        // the rule is gone or disabled: end its alerts now, without keep_firing_for
         if (next.phase === 'firing') transitions = [{ rule: rule.name, host, at: now, event: 'resolved', severity: next.severity, value }];
         next = { ...initialState(rule.name, host), notifiedKey: next.notifiedKey, lastNotifiedAt: next.lastNotifiedAt };
       }
@@ -185,6 +185,11 @@ export class Evaluator {
     };
 
     for (const rule of this.rules.values()) {
+      if (!rule.enabled) {
+        // its instances are not visited, so the loop below resolves them
+        this.ruleErrors.delete(rule.name);
+        continue;
+      }
       const pattern = rule.spec.host;
       const exact = pattern !== undefined && !/[*?]/.test(pattern);
       const targets = exact ? (byHost.has(pattern) ? [byHost.get(pattern)!] : []) : rule.hostGlob ? hosts.filter((h) => rule.hostGlob!.test(h.host)) : hosts;
@@ -212,11 +217,12 @@ export class Evaluator {
       if (error !== null) this.ruleErrors.set(rule.name, error);
       else this.ruleErrors.delete(rule.name);
     }
-    // Instances not visited: their host vanished from the rule's reach (no data), or the rule was removed.
+    // Instances not visited: their host vanished from the rule's reach (no data), or the rule was
+    // disabled or removed (ended at once, with a resolved notification for what was announced).
     for (const [k, s] of [...this.states]) {
       if (this.seenInCycle.get(k) === cycle) continue;
       const live = this.rules.get(s.rule);
-      if (live) apply(live, s.host, null);
+      if (live) apply(live, s.host, null, !live.enabled);
       else {
         const gone = this.retired.get(s.rule);
         if (gone) apply(gone, s.host, null, true);

@@ -32,6 +32,7 @@ export function wantedSeries(rules: Iterable<CompiledRule>): Wanted {
   const keys = new Set<string>();
   let keepMs = 60_000;
   for (const r of rules) {
+    if (!r.enabled) continue;
     if (r.spec.kind === 'metric') {
       keys.add(r.spec.metric);
       keepMs = Math.max(keepMs, r.windowMs + 60_000);

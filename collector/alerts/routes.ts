@@ -11,6 +11,7 @@ import { SourceError } from './sources.js';
 
 const ADMIN = ['admin'] as const;
 const NameParam = Type.Object({ name: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,128}$' }) }, { additionalProperties: false });
+const EnabledBody = Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false });
 const IdParam = Type.Object({ id: Type.String({ pattern: '^sil_[A-Za-z0-9_-]{1,64}$' }) }, { additionalProperties: false });
 const HistoryQuery = Type.Object(
   {
@@ -43,7 +44,7 @@ export const alertRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/api/v1/alerts/rules', { config: { roles: READERS } }, async () => ({
     items: [...evaluator.rules.values()]
-      .map((r) => ({ name: r.name, source: r.source, spec: r.spec, error: evaluator.ruleErrors.get(r.name) ?? null }))
+      .map((r) => ({ name: r.name, source: r.source, enabled: r.enabled, spec: r.spec, error: evaluator.ruleErrors.get(r.name) ?? null }))
       .sort((a, b) => a.name.localeCompare(b.name)),
   }));
 
@@ -70,7 +71,24 @@ export const alertRoutes: FastifyPluginAsync = async (app) => {
       }
       store.putRule(name, rule.spec, app.clock());
       evaluator.setRule(rule);
-      return reply.status(existing ? 200 : 201).send({ name, source: 'api', spec: rule.spec });
+      return reply.status(existing ? 200 : 201).send({ name, source: 'api', enabled: rule.enabled, spec: rule.spec });
+    },
+  );
+
+  // Switching a rule off or on without resending it (the dashboard's Disable/Enable). The flag
+  // lives in the rule's spec, so PUT with `enabled` does the same and a restart keeps it.
+  app.patch<{ Params: Static<typeof NameParam>; Body: Static<typeof EnabledBody> }>(
+    '/api/v1/alerts/rules/:name',
+    { schema: { params: NameParam, body: EnabledBody }, config: { roles: ADMIN } },
+    async (req) => {
+      const { name } = req.params;
+      const existing = evaluator.rules.get(name);
+      if (!existing) throw new RingtailError(ErrorCodes.NOT_FOUND, `no rule '${name}'`, 404);
+      if (existing.source === 'config') throw new RingtailError(ErrorCodes.BAD_REQUEST, `rule '${name}' comes from the configuration file; set "enabled" there`, 409);
+      const rule = compileRule({ ...existing.spec, enabled: req.body.enabled }, 'body', 'api');
+      store.putRule(name, rule.spec, app.clock());
+      evaluator.setRule(rule);
+      return { name, source: 'api', enabled: rule.enabled, spec: rule.spec };
     },
   );
 

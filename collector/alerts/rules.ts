@@ -15,6 +15,8 @@ const LabelMap = Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63
 
 const Common = {
   name: Name,
+  /** false: the rule is kept but not evaluated; its alerts resolve (default true) */
+  enabled: Type.Optional(Type.Boolean()),
   /** host name or glob (`web-*`); every known host when absent */
   host: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
   for: Type.Optional(Duration),
@@ -104,6 +106,7 @@ export interface CompiledRule {
   windowMs: number;
   labels: Record<string, string>;
   source: 'config' | 'api';
+  enabled: boolean;
 }
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -205,5 +208,6 @@ export function compileRule(raw: unknown, where: string, source: 'config' | 'api
     windowMs,
     labels: r.labels ?? {},
     source,
+    enabled: r.enabled !== false,
   };
 }
