@@ -10,6 +10,7 @@ import { READERS } from '../plugins/auth.js';
 import { LogsQuery, toFilter } from '../query/filter.js';
 import type { CompiledPattern } from '../query/regex.js';
 import type { LogFilter } from '../storage/types.js';
+import { histogramRoutes } from './histogram.js';
 
 export const SCAN_BUDGET_ROWS = 200_000;
 export const SCAN_BUDGET_MS = 2_000;
@@ -59,6 +60,7 @@ export const queryRoutes = fp<QueryOptions>(
     });
 
     app.get('/api/v1/hosts', { config: { roles: READERS } }, async () => ({ items: app.storage.logs.hosts() }));
+    await app.register(histogramRoutes);
   },
   { name: 'ringtail-query', dependencies: ['ringtail-storage', 'ringtail-auth', 'ringtail-regex'], encapsulate: true },
 );

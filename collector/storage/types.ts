@@ -29,6 +29,23 @@ export interface LogFilter {
   cursor?: string;
 }
 
+/** The filters of LogFilter (no paging) over [start, end), cut into `buckets` equal intervals. */
+export interface HistogramFilter extends Omit<LogFilter, 'limit' | 'cursor' | 'start' | 'end'> {
+  start: number;
+  end: number;
+  buckets: number;
+}
+
+/** Lines per bucket: counts[i] covers [start + i*interval, min(end, start + (i+1)*interval)). */
+export interface LogHistogram {
+  start: number;
+  end: number;
+  interval: number;
+  counts: number[];
+  /** the counting stopped at its time budget; counts are lower bounds */
+  budget_exhausted?: boolean;
+}
+
 export interface HostInfo {
   host: string;
   first_seen: number;
@@ -46,6 +63,8 @@ export interface LogStore {
   /** Several batches in one transaction (group commit): one fsync for all, acks in order. */
   ingestMany(items: IngestItem[]): IngestAck[];
   query(filter: LogFilter): LogPage;
+  /** lines per time bucket for the filters, within a time budget */
+  histogram(filter: HistogramFilter): LogHistogram;
   /** the cursor that continues a page of `filter` after `item` */
   cursorAfter(filter: LogFilter, item: LogItem): string;
   /** lines with id > afterId in id order (live tail) */

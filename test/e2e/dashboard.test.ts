@@ -254,7 +254,7 @@ describe.skipIf(!hasTool('chromium'))('dashboard in chromium', () => {
     expect(problems).toEqual([]);
   });
 
-  it('lets an admin create a rule in the page, shows the alert firing, and mutes it; viewers only read', async () => {
+  it('lets an admin create a rule in the page, shows the alert firing, and disables it; viewers only read', async () => {
     await signIn(page, url, ADMIN);
     await page.goto(url + '/#/alerts');
     await page.waitForSelector('#alerts-active[data-ready]');
@@ -270,16 +270,27 @@ describe.skipIf(!hasTool('chromium'))('dashboard in chromium', () => {
     // the overview shows it next to the host
     await page.goto(url + '/#/hosts');
     await page.waitForSelector('#hosts tr[data-host="agent-host"].firing .badge.alert.firing');
-    // mute: a silence for the rule; the alert is still listed, marked silenced
+    // disable: the rule shows as disabled, its alert resolves (the evaluator runs every 250 ms)
     await page.goto(url + '/#/alerts');
-    await page.click('#rules-table tr[data-rule="oom"] button:text("Mute")');
-    await page.waitForSelector('#rules-table tr[data-rule="oom"] td:text("muted")');
-    await page.waitForSelector('#active-table tr[data-rule="oom"] .badge:text("silenced")');
+    await page.waitForSelector('#rules-table tr[data-rule="oom"] td.rule-state:text-is("enabled")');
+    await page.click('#rules-table tr[data-rule="oom"] button:text-is("Disable")');
+    await page.waitForSelector('#rules-table tr[data-rule="oom"].disabled td.rule-state:text-is("disabled")');
+    await page.waitForSelector('#rules-table tr[data-rule="oom"] button:text-is("Enable")');
+    await page.waitForSelector('#history-table .badge:text-is("resolved")', { timeout: 15_000 });
+    await page.waitForSelector('#active-table tr[data-rule="oom"]', { state: 'detached', timeout: 15_000 });
+    const listed = await page.evaluate(async () => (await (await fetch('/api/v1/alerts/rules')).json()).items.find((r: { name: string }) => r.name === 'oom'));
+    expect(listed).toMatchObject({ enabled: false, spec: { enabled: false } });
 
-    // a viewer sees the same, without the admin controls, and cannot change rules even by hand
+    // a viewer sees the rule's state, without the admin controls, and cannot change rules even by hand
     await signIn(page, url, viewer);
     await page.goto(url + '/#/alerts');
-    await page.waitForSelector('#active-table tr[data-rule="oom"]');
+    await page.waitForSelector('#rules-table tr[data-rule="oom"] td.rule-state:text-is("disabled")');
+    const patched = await page.evaluate(async () => {
+      const me = await (await fetch('/api/v1/session')).json();
+      const res = await fetch('/api/v1/alerts/rules/oom', { method: 'PATCH', headers: { 'x-csrf-token': me.csrf, 'content-type': 'application/json' }, body: '{"enabled":true}' });
+      return res.status;
+    });
+    expect(patched).toBe(403);
     expect(await page.locator('#new-rule, #rules-table button, #silence-form').count()).toBe(0);
     const status = await page.evaluate(async () => {
       const me = await (await fetch('/api/v1/session')).json();
@@ -291,6 +302,8 @@ describe.skipIf(!hasTool('chromium'))('dashboard in chromium', () => {
     await signIn(page, url, ADMIN);
     const noCsrf = await page.evaluate(async () => (await fetch('/api/v1/alerts/rules/oom', { method: 'DELETE' })).status);
     expect(noCsrf).toBe(403);
+    const noCsrfPatch = await page.evaluate(async () => (await fetch('/api/v1/alerts/rules/oom', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{"enabled":true}' })).status);
+    expect(noCsrfPatch).toBe(403);
     await page.goto(url + '/#/alerts');
     await page.waitForSelector('#rules-table tr[data-rule="oom"]');
     expect(problems).toEqual([]);

@@ -5,6 +5,7 @@
 import type { IngestAck, IngestBatch, LogItem } from '../../../shared/wire.js';
 import type { HostInfo, IngestItem, LogStore } from '../types.js';
 import type { Db } from './open.js';
+import { sqliteLogHistogram } from './histogram.js';
 import { sqliteLogQuery } from './query.js';
 import { sqliteRetention } from './retention.js';
 
@@ -87,6 +88,7 @@ export function sqliteLogStore(db: Db): LogStore {
       return ingestManyTx.immediate(items);
     },
     ...sqliteLogQuery(db),
+    histogram: sqliteLogHistogram(db),
     hosts(): HostInfo[] {
       return listHosts.all() as HostInfo[];
     },

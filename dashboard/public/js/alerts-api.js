@@ -29,7 +29,7 @@ export function normAlert(a) {
 
 /** A rule as the API lists it ({ name, source, spec, error }) flattened to its spec plus those. */
 export function normRule(r) {
-  return { ...(r.spec ?? r), name: r.name ?? r.spec?.name, source: r.source ?? 'api', error: r.error ?? null };
+  return { ...(r.spec ?? r), name: r.name ?? r.spec?.name, source: r.source ?? 'api', enabled: r.enabled ?? r.spec?.enabled ?? true, error: r.error ?? null };
 }
 
 export async function activeAlerts(signal) {

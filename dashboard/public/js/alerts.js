@@ -1,8 +1,9 @@
 // Alerts page: what fires and what is pending (and since when), the history of transitions,
-// the rules (admins create, edit, mute and delete them) and the silences (admins add
-// and expire them). Rules from the collector's configuration file are read-only here.
+// the rules (admins create, edit, disable, enable and delete them) and the silences (admins add
+// and expire them). Rules from the collector's configuration file are read-only here (their
+// `enabled` is set in the file); viewers see every rule's state.
 import { api, available } from './api.js';
-import { alertHistory, activeAlerts, listRules, listSilences, ruleLevels, ruleMetric, RULE_PATHS, SILENCE_PATHS } from './alerts-api.js';
+import { alertHistory, activeAlerts, listRules, listSilences, ruleEnabled, ruleLevels, ruleMetric, RULE_PATHS, SILENCE_PATHS } from './alerts-api.js';
 import { h, link, toast } from './dom.js';
 import { ago, fmtTime } from './format.js';
 import { href } from './router.js';
@@ -17,22 +18,12 @@ const RULE_TEMPLATE = {
   for: '2m',
   annotations: { summary: '{{ $labels.host }}: CPU at {{ $value }}%' },
 };
-// The alerts API has no "enabled" flag yet, so a rule cannot be switched off without deleting
-// it. What it offers is a silence: "Mute" adds one matching rule=NAME with no practical end
-// (the rule is still evaluated and its alerts listed, marked silenced; no notification goes
-// out), "Unmute" expires it. A true disable needs `enabled` in the rules API.
-const DISABLE_COMMENT = 'muted from the dashboard';
-const FOREVER = 100 * 365 * 86400_000;
 
 const when = (t) => (t ? h('time', { datetime: new Date(t).toISOString(), title: fmtTime(t) }, ago(t)) : '–');
 
 function table(id, heads, rows, empty) {
   if (!rows.length) return h('p', { class: 'muted', id }, empty);
   return h('div', { class: 'table-wrap' }, h('table', { id }, h('thead', {}, h('tr', {}, heads.map((x) => h('th', { scope: 'col' }, x)))), h('tbody', {}, rows)));
-}
-
-function disablingSilence(silences, rule) {
-  return silences?.find((s) => s.active !== false && s.comment === DISABLE_COMMENT && s.matchers?.length === 1 && s.matchers[0].name === 'rule' && s.matchers[0].value === rule && !s.matchers[0].regex);
 }
 
 export function mountAlerts(main, _params, me) {
@@ -93,8 +84,8 @@ export function mountAlerts(main, _params, me) {
     load();
   };
   const removeRule = (r) => act(() => api(`${RULE_PATHS[0]}/${encodeURIComponent(r.name)}`, { method: 'DELETE' }), `Rule ${r.name} deleted.`);
-  const disableRule = (r) => act(() => api(SILENCE_PATHS[0], { method: 'POST', body: { matchers: [{ name: 'rule', value: r.name }], ends_at: Date.now() + FOREVER, comment: DISABLE_COMMENT } }), `Rule ${r.name} muted.`);
-  const enableRule = (s, r) => act(() => api(`${SILENCE_PATHS[0]}/${encodeURIComponent(s.id)}`, { method: 'DELETE' }), `Rule ${r.name} unmuted.`);
+  // A disabled rule is not evaluated and its alerts resolve (PATCH { enabled }).
+  const setEnabled = (r, enabled) => act(() => api(`${RULE_PATHS[0]}/${encodeURIComponent(r.name)}`, { method: 'PATCH', body: { enabled } }), `Rule ${r.name} ${enabled ? 'enabled' : 'disabled'}.`);
   const expire = (s) => act(() => api(`${SILENCE_PATHS[0]}/${encodeURIComponent(s.id)}`, { method: 'DELETE' }), 'Silence expired.');
 
   function silenceForm() {
@@ -144,7 +135,7 @@ export function mountAlerts(main, _params, me) {
       rules.replaceChildren(rl === null ? h('p', { class: 'muted' }, 'No rules API on this collector.') :
         table('rules-table', ['Rule', 'Kind', 'Metric / query', 'Hosts', 'Warning', 'Critical', 'State', admin ? 'Actions' : ''], rl.map((r) => {
           const lv = ruleLevels(r);
-          const off = disablingSilence(sl, r.name);
+          const off = !ruleEnabled(r);
           const fromConfig = r.source === 'config';
           return h('tr', { class: off ? 'disabled' : '', dataset: { rule: r.name } },
             h('td', {}, r.name),
@@ -153,13 +144,13 @@ export function mountAlerts(main, _params, me) {
             h('td', {}, r.host ?? 'all'),
             h('td', {}, lv.warning ?? '–'),
             h('td', {}, lv.critical ?? '–'),
-            h('td', {}, r.error ? h('span', { class: 'error' }, r.error) : off ? 'muted' : 'active'),
+            h('td', { class: 'rule-state' }, off ? 'disabled' : r.error ? h('span', { class: 'error' }, r.error) : 'enabled'),
             h('td', {}, !admin ? '' : [
               fromConfig ? h('span', { class: 'muted small' }, 'from config') : h('button', { type: 'button', class: 'ghost', onclick: () => edit(r) }, 'Edit'), ' ',
-              off ? h('button', { type: 'button', class: 'ghost', onclick: enableRule(off, r) }, 'Unmute') : h('button', { type: 'button', class: 'ghost', onclick: disableRule(r) }, 'Mute'), ' ',
+              fromConfig ? null : h('button', { type: 'button', class: 'ghost', onclick: setEnabled(r, off) }, off ? 'Enable' : 'Disable'), ' ',
               fromConfig ? null : h('button', { type: 'button', class: 'ghost', onclick: removeRule(r) }, 'Delete')]));
         }), 'No rules.'));
-      const shown = (sl ?? []).filter((s) => s.active !== false && s.comment !== DISABLE_COMMENT);
+      const shown = (sl ?? []).filter((s) => s.active !== false);
       silences.replaceChildren(
         sl === null ? h('p', { class: 'muted' }, 'No silences API on this collector.') :
           table('silences-table', ['Matchers', 'From', 'Until', 'Comment', 'By', ''], shown.map((s) => h('tr', {},

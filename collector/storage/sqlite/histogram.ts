@@ -1,0 +1,100 @@
+// Log volume: lines per time bucket for the filters of GET /api/v1/logs, counted by SQLite.
+//
+// The lines of [start, end) lie within the id window of their hours (log_spans). That window is
+// walked downwards in slices of at most `windowIds` ids, each one `GROUP BY` statement over
+// a bounded id range, in which the planner still uses the (host, ts) or ts index (or FTS5 for
+// `q`). The walk stops after `budgetMs`: the answer then says `budget_exhausted`, and its
+// counts are lower bounds (the lines of the ids not reached, mostly the oldest, are missing).
+import { ErrorCodes, RingtailError } from '../../../shared/errors.js';
+import type { HistogramFilter, LogHistogram } from '../types.js';
+import type { Db } from './open.js';
+import { checkPrefixes, ftsError, hasQ } from './query.js';
+
+const SPAN_MS = 3_600_000;
+export const HISTOGRAM_WINDOW_IDS = 1_048_576;
+export const HISTOGRAM_BUDGET_MS = 500;
+export const MAX_BUCKETS = 1000;
+
+export interface HistogramLimits {
+  windowIds?: number;
+  budgetMs?: number;
+}
+
+export function sqliteLogHistogram(db: Db, limits: HistogramLimits = {}) {
+  const windowIds = limits.windowIds ?? HISTOGRAM_WINDOW_IDS;
+  const budgetMs = limits.budgetMs ?? HISTOGRAM_BUDGET_MS;
+  const cache = new Map<string, ReturnType<Db['prepare']>>();
+  const prepared = (sql: string) => {
+    let st = cache.get(sql);
+    if (!st) {
+      st = db.prepare(sql);
+      if (cache.size > 64) cache.clear();
+      cache.set(sql, st);
+    }
+    return st;
+  };
+  const spanStmt = db.prepare('SELECT min(min_id) AS lo, max(max_id) AS hi FROM log_spans WHERE bucket >= ? AND bucket <= ?');
+  const checkStmt = db.prepare('SELECT rowid FROM logs_fts WHERE logs_fts MATCH ? LIMIT 1');
+
+  return function histogram(filter: HistogramFilter): LogHistogram {
+    const { start, end, buckets } = filter;
+    if (!Number.isInteger(buckets) || buckets < 1 || buckets > MAX_BUCKETS) {
+      throw new RingtailError(ErrorCodes.BAD_QUERY, `buckets: expected an integer from 1 to ${MAX_BUCKETS}, got ${buckets}`);
+    }
+    if (!(start < end)) throw new RingtailError(ErrorCodes.BAD_QUERY, `start: must be before end (start ${start}, end ${end})`);
+    const interval = Math.max(1, Math.ceil((end - start) / buckets));
+    const counts = new Array<number>(buckets).fill(0);
+    const out: LogHistogram = { start, end, interval, counts };
+
+    const where = ['l.ts >= @start', 'l.ts < @end'];
+    const params: Record<string, unknown> = { start, end, interval };
+    for (const k of ['host', 'source', 'program'] as const) {
+      if (filter[k] !== undefined) {
+        where.push(`l.${k} = @${k}`);
+        params[k] = filter[k];
+      }
+    }
+    if (filter.severity !== undefined) {
+      where.push('l.severity <= @severity');
+      params.severity = filter.severity;
+    }
+    const fts = hasQ(filter);
+    if (fts) {
+      checkPrefixes(filter.q);
+      params.q = filter.q;
+      try {
+        checkStmt.all(filter.q); // a mistake in q is a 400 even when the range is empty
+      } catch (err) {
+        throw ftsError(err) ?? err;
+      }
+    }
+    // better-sqlite3 binds numbers as REAL: the casts keep the bucket number an integer division
+    const sql = fts
+      ? `SELECT (l.ts - CAST(@start AS INTEGER)) / CAST(@interval AS INTEGER) AS b, count(*) AS n FROM logs_fts f CROSS JOIN logs l ON l.id = f.rowid
+         WHERE logs_fts MATCH @q AND f.rowid >= @wlo AND f.rowid <= @whi AND ${where.join(' AND ')} GROUP BY b`
+      : `SELECT (l.ts - CAST(@start AS INTEGER)) / CAST(@interval AS INTEGER) AS b, count(*) AS n FROM logs l
+         WHERE l.id >= @wlo AND l.id <= @whi AND ${where.join(' AND ')} GROUP BY b`;
+
+    const w = spanStmt.get(Math.trunc(start / SPAN_MS), Math.trunc((end - 1) / SPAN_MS)) as { lo: number | null; hi: number | null };
+    if (w.lo === null || w.hi === null) return out;
+    const stmt = prepared(sql);
+    const started = performance.now();
+    let hi = w.hi;
+    while (hi >= w.lo) {
+      const lo = Math.max(w.lo, hi - windowIds + 1);
+      let rows: Array<{ b: number; n: number }>;
+      try {
+        rows = stmt.all({ ...params, wlo: lo, whi: hi }) as Array<{ b: number; n: number }>;
+      } catch (err) {
+        throw ftsError(err) ?? err;
+      }
+      for (const r of rows) if (r.b >= 0 && r.b < buckets) counts[r.b] = counts[r.b]! + r.n;
+      hi = lo - 1;
+      if (hi >= w.lo && performance.now() - started > budgetMs) {
+        out.budget_exhausted = true;
+        break;
+      }
+    }
+    return out;
+  };
+}
