@@ -254,6 +254,29 @@ describe.skipIf(!hasTool('chromium'))('dashboard in chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  it('draws the volume histogram from one counting request, with exact counts above 1000', async () => {
+    const base = Date.now() - 40 * 60_000;
+    await ingest('burst-host', Array.from({ length: 1500 }, (_, i) => ({ message: `burst ${i}`, ts: base + 5 * 60_000 + i })));
+    await ingest('burst-host', [{ message: 'a lone line', ts: base + 20 * 60_000 }], 'burst-2');
+    await signIn(page, url, viewer);
+    const asked: string[] = [];
+    const onRequest = (r: { url(): string }) => void (r.url().includes('/api/v1/logs') && asked.push(r.url()));
+    page.on('request', onRequest);
+    try {
+      await page.goto(url + `/#/logs?host=burst-host&start=${base}&end=${base + 30 * 60_000}`);
+      await page.waitForSelector('#log-list[data-ready]');
+      await expect.poll(() => page.getAttribute('#histogram', 'data-total')).toBe('1501');
+      expect(await page.getAttribute('#histogram', 'data-max')).toBe('1500');
+      expect(await page.getAttribute('#histogram', 'data-partial')).toBe('false');
+      expect(await page.getAttribute('#histogram', 'title')).toContain('max 1500 lines per bar');
+    } finally {
+      page.off('request', onRequest);
+    }
+    expect(asked.filter((u) => u.includes('/api/v1/logs/histogram'))).toHaveLength(1);
+    expect(asked.filter((u) => /limit=1000/.test(u))).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+
   it('lets an admin create a rule in the page, shows the alert firing, and disables it; viewers only read', async () => {
     await signIn(page, url, ADMIN);
     await page.goto(url + '/#/alerts');

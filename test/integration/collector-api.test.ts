@@ -35,6 +35,9 @@ describe('auth', () => {
       if (route.method !== 'HEAD') expect(res.json().error).toBe('RINGTAIL_ERR_AUTH');
     }
     expect(c.app.routeTable.filter((r) => !r.public).length).toBeGreaterThanOrEqual(3);
+    // routes added later are in the table walked above (so they answered 401 without a token)
+    const all = c.app.routeTable.map((r) => `${r.method} ${r.url}`);
+    for (const r of ['GET /api/v1/logs/histogram', 'PATCH /api/v1/alerts/rules/:name']) expect(all).toContain(r);
   });
 
   it('rejects unknown and revoked tokens, and checks roles', async () => {

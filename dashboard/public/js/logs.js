@@ -197,6 +197,7 @@ export function mountLogs(main, params) {
       const { start: _s, end: _e, ...rest } = filters();
       const bars = await volume(rest, start, end, 30, ctl.signal);
       histo.dataset.total = String(bars.reduce((n, b) => n + b.count, 0));
+      histo.dataset.partial = String(bars.some((b) => b.partial));
       const draw = () => drawHistogram(histo, bars, { onPick: (b) => navigate(['logs'], { ...filters(), start: b.start, end: b.end }) });
       draw();
       redrawHistogram = draw;
