@@ -97,8 +97,9 @@ async function runRingtail(dir: string, corpus: Corpus): Promise<RingtailResult>
   storage.close();
   const child = spawn(
     process.execPath,
-    [BIN, 'collector', '--data', data, '--listen', '127.0.0.1:0', '--admin-token', ADMIN, '--log-level', 'warn', '--syslog-udp-port', '0', '--syslog-tcp-port', '0', '--retention-max-age-days', '0'],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_OPTIONS: process.env.RINGTAIL_BENCH_NODE_OPTIONS ?? '' } },
+    // RINGTAIL_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles the collector's threads
+    [...(process.env.RINGTAIL_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), BIN, 'collector', '--data', data, '--listen', '127.0.0.1:0', '--admin-token', ADMIN, '--log-level', 'warn', '--syslog-udp-port', '0', '--syslog-tcp-port', '0', '--retention-max-age-days', '0'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const base = await new Promise<string>((resolve, reject) => {
     let out = '';
