@@ -61,7 +61,9 @@ export function sender(file: string, port: number): ChildProcess {
 
 async function runRingtail(dir: string, input: string, n: number): Promise<Result> {
   const data = join(dir, 'rt');
-  const child = spawn(process.execPath, [BIN, 'collector', '--data', data, '--listen', '127.0.0.1:0', '--admin-token', 'bench-admin-token-0123456789', '--log-level', 'warn', '--syslog-udp-port', '0', '--syslog-tcp-port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // RINGTAIL_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles the collector's threads
+  const nodeArgs = process.env.RINGTAIL_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, BIN, 'collector', '--data', data, '--listen', '127.0.0.1:0', '--admin-token', 'bench-admin-token-0123456789', '--log-level', 'warn', '--syslog-udp-port', '0', '--syslog-tcp-port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   await until('ringtail syslog port', () => /syslog receiver on tcp:\/\/[^:]+:(\d+)/.test(out), 30_000);

@@ -117,7 +117,14 @@ export class SyslogBatcher {
   flush(): Promise<void> {
     this.flushing ??= this.flushNow().finally(() => {
       this.flushing = null;
-      if (this.queue.length) this.schedule();
+      if (this.queue.length === 0 || this.closed) return;
+      // Lines that arrived during a commit have waited for it already: they go in the next
+      // commit at once (group commit), not after another flushMs; after a failure, in a second.
+      if (this.retryAt > Date.now()) this.schedule();
+      else this.immediate ??= setImmediate(() => {
+        this.immediate = null;
+        void this.flush();
+      });
     });
     return this.flushing;
   }
