@@ -1,4 +1,4 @@
-// `npm run bench -- ingest [lines] [runs] [--clients N] [--no-peer]`: the collector's log ingest
+// `npm run bench -- ingest [lines] [runs] [--clients N] [--no-peer] [--store]`: the collector's log ingest
 // end to end. One corpus of realistic lines (bench/lib/loglines.ts) is cut into 1,000–2,000-line
 // batches, gzip'd JSON as the agent sends them, and posted by N concurrent keep-alive HTTP
 // clients (one request in flight each, like the agent) to a real `ringtail collector` process
@@ -6,6 +6,8 @@
 // The same lines, as RFC 5424 frames in a file, go through syslog-ng 3.38 (file → TCP →
 // syslog-ng with flow control → file; bench/syslog.ts's harness) for the ratio. Afterwards the
 // database is checked: every line stored once and found by full-text search.
+// `--store` instead times the SQLite store alone (LogStore.ingestMany on this thread, groups of
+// `--group` batches as the writer thread would commit them): the micro-benchmark for the store.
 import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -15,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { openSqliteStorage } from '../collector/storage/sqlite/index.js';
-import { INGEST_PATH, type IngestAck } from '../shared/wire.js';
+import { INGEST_PATH, type IngestAck, type IngestBatch } from '../shared/wire.js';
 import { genBatch, hostName, rng } from './lib/loglines.js';
 import { frame, median, procStats, runSyslogNg, type Result } from './syslog.js';
 
@@ -142,6 +144,31 @@ async function runRingtail(dir: string, corpus: Corpus): Promise<RingtailResult>
   return { seconds, cpu: st.cpu - cpu0, rssMb: st.hwmKb / 1024, searchable };
 }
 
+/** The store alone: the corpus's batches through ingestMany in groups, CPU and wall per line. */
+function storeBench(dir: string, n: number, group: number): { seconds: number; cpuUs: number } {
+  const r = rng(4);
+  const batches: IngestBatch[] = [];
+  let ts = Date.now() - 3_600_000;
+  for (let left = n, off = 0; left > 0; ) {
+    const size = Math.min(left, 1000 + Math.floor(r() * 1001));
+    const g = genBatch(r, hostName(batches.length % 4), `bench-${batches.length % 4}`, off, size, ts, 1);
+    off = g.end;
+    ts = g.lastTs;
+    left -= size;
+    batches.push(g.batch);
+  }
+  const data = join(dir, 'store');
+  rmSync(data, { recursive: true, force: true });
+  const storage = openSqliteStorage(data);
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < batches.length; i += group) storage.logs.ingestMany(batches.slice(i, i + group).map((batch) => ({ batch, receivedAt: Date.now() })));
+  const seconds = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  storage.close();
+  return { seconds, cpuUs: (c.user + c.system) / n };
+}
+
 function arg(args: string[], name: string, def: number): number {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] ? Number(args[i + 1]) : def;
@@ -154,6 +181,20 @@ export async function main(args: string[]): Promise<void> {
   const clients = arg(args, 'clients', 4);
   const peer = !args.includes('--no-peer');
   const dir = mkdtempSync(join(tmpdir(), 'ringtail-bench-ingest-'));
+  if (args.includes('--store')) {
+    try {
+      const group = arg(args, 'group', 4);
+      const res: Array<{ seconds: number; cpuUs: number }> = [];
+      for (let i = 0; i < runs; i++) {
+        res.push(storeBench(dir, n, group));
+        process.stderr.write(`run ${i + 1}: ${Math.round(n / res[i]!.seconds)} lines/s, ${res[i]!.cpuUs.toFixed(2)} CPU µs per line\n`);
+      }
+      process.stdout.write(`store alone (SQLite LogStore.ingestMany, groups of ${group} batches), ${n} lines, medians of ${runs} runs: ${Math.round(median(res.map((x) => n / x.seconds)))} lines/s, ${median(res.map((x) => x.cpuUs)).toFixed(2)} CPU µs per line\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    return;
+  }
   try {
     const corpus = makeCorpus(dir, n, clients);
     process.stderr.write(`corpus: ${n} lines, ${(corpus.jsonBytes / 1e6).toFixed(0)} MB JSON, ${(corpus.gzBytes / 1e6).toFixed(0)} MB gzip, ${(corpus.msgBytes / 1e6).toFixed(0)} MB of messages\n`);
