@@ -13,13 +13,13 @@ import Database from 'better-sqlite3';
 const BIN = fileURLToPath(new URL('../../bin/ringtail', import.meta.url));
 const TICK = 100; // USER_HZ on Linux
 
-interface Result {
+export interface Result {
   seconds: number;
   cpu: number;
   rssMb: number;
 }
 
-function procStats(pid: number): { cpu: number; hwmKb: number } {
+export function procStats(pid: number): { cpu: number; hwmKb: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const cpu = (Number(f[11]) + Number(f[12])) / TICK;
@@ -27,7 +27,7 @@ function procStats(pid: number): { cpu: number; hwmKb: number } {
   return { cpu, hwmKb: Number(hwm?.[1] ?? 0) };
 }
 
-async function until(what: string, probe: () => boolean, timeoutMs = 600_000): Promise<void> {
+export async function until(what: string, probe: () => boolean, timeoutMs = 600_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!probe()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -35,13 +35,18 @@ async function until(what: string, probe: () => boolean, timeoutMs = 600_000): P
   }
 }
 
+/** One RFC 5424 message as syslog-ng's syslog() source expects it, octet-counted. */
+export function frame(host: string, app: string, pid: number, severity: number, iso: string, msg: string): Buffer {
+  const f = `<${8 + severity}>1 ${iso} ${host} ${app} ${pid} - - ${msg}`;
+  return Buffer.from(`${Buffer.byteLength(f)} ${f}`);
+}
+
 function makeInput(dir: string, n: number): { file: string; msgBytes: number } {
   const parts: Buffer[] = [];
   let msgBytes = 0;
   for (let i = 0; i < n; i++) {
     const msg = `bench line ${i} user=alice action=login status=ok latency_ms=${i % 997} path=/api/v1/items/${i % 4096}`;
-    const frame = `<14>1 2026-11-23T17:00:00.${String(i % 1000).padStart(3, '0')}Z host-${i % 10} app ${1000 + (i % 50)} - - ${msg}`;
-    parts.push(Buffer.from(`${Buffer.byteLength(frame)} ${frame}`));
+    parts.push(frame(`host-${i % 10}`, 'app', 1000 + (i % 50), 6, `2026-11-23T17:00:00.${String(i % 1000).padStart(3, '0')}Z`, msg));
     msgBytes += Buffer.byteLength(msg) + 1;
   }
   const file = join(dir, 'input.bin');
@@ -49,14 +54,16 @@ function makeInput(dir: string, n: number): { file: string; msgBytes: number } {
   return { file, msgBytes };
 }
 
-function sender(file: string, port: number): ChildProcess {
+export function sender(file: string, port: number): ChildProcess {
   const script = `const s=require('net').connect(${port},'127.0.0.1',()=>{require('fs').createReadStream(${JSON.stringify(file)}).pipe(s)});s.on('error',e=>{console.error(e);process.exit(1)});`;
   return spawn(process.execPath, ['-e', script], { stdio: 'inherit' });
 }
 
 async function runRingtail(dir: string, input: string, n: number): Promise<Result> {
   const data = join(dir, 'rt');
-  const child = spawn(process.execPath, [BIN, 'collector', '--data', data, '--listen', '127.0.0.1:0', '--admin-token', 'bench-admin-token-0123456789', '--log-level', 'warn', '--syslog-udp-port', '0', '--syslog-tcp-port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // RINGTAIL_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles the collector's threads
+  const nodeArgs = process.env.RINGTAIL_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, BIN, 'collector', '--data', data, '--listen', '127.0.0.1:0', '--admin-token', 'bench-admin-token-0123456789', '--log-level', 'warn', '--syslog-udp-port', '0', '--syslog-tcp-port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   await until('ringtail syslog port', () => /syslog receiver on tcp:\/\/[^:]+:(\d+)/.test(out), 30_000);
@@ -75,7 +82,7 @@ async function runRingtail(dir: string, input: string, n: number): Promise<Resul
   return { seconds, cpu: st.cpu - cpu0, rssMb: st.hwmKb / 1024 };
 }
 
-async function runSyslogNg(dir: string, input: string, msgBytes: number): Promise<Result> {
+export async function runSyslogNg(dir: string, input: string, msgBytes: number): Promise<Result> {
   const ng = join(dir, 'ng');
   rmSync(ng, { recursive: true, force: true });
   const { mkdirSync } = await import('node:fs');
@@ -122,7 +129,7 @@ log { source(s); destination(d); flags(flow-control); };
   return { seconds, cpu: st.cpu - cpu0, rssMb: st.hwmKb / 1024 };
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
 }

@@ -11,10 +11,13 @@ import { INGESTERS } from '../plugins/auth.js';
 const check = TypeCompiler.Compile(IngestBatch);
 
 export function validateBatch(body: unknown): IngestBatch {
-  const first = check.Errors(body).First();
-  if (first) {
-    const at = first.path || '/';
-    throw new RingtailError(ErrorCodes.BAD_REQUEST, `body${at}: ${first.message}`);
+  // Check() is the compiled fast path; Errors() walks the value again with the generic
+  // interpreter (≈ 3 µs per line: a third of the main thread's time on 1,000-line batches), so
+  // it runs only to explain a body that already failed.
+  if (!check.Check(body)) {
+    const first = check.Errors(body).First();
+    const at = first?.path || '/';
+    throw new RingtailError(ErrorCodes.BAD_REQUEST, `body${at}: ${first?.message ?? 'does not match the batch schema'}`);
   }
   const batch = body as IngestBatch;
   batch.segments.forEach((seg, i) => {

@@ -236,7 +236,8 @@ describe('syslog receiver: batching and durability', () => {
     s = await syslogApp({
       storage: (dir) => {
         const real = openSqliteStorage(dir);
-        return { ...real, logs: { ...real.logs, ingest: (b, at) => (calls++, real.logs.ingest(b, at)) } } satisfies Storage;
+        // a transaction is one ingestMany (the group writer) or one ingest
+        return { ...real, logs: { ...real.logs, ingest: (b, at) => (calls++, real.logs.ingest(b, at)), ingestMany: (items) => (calls++, real.logs.ingestMany(items)) } } satisfies Storage;
       },
     });
     const N = 5000;
@@ -266,6 +267,13 @@ describe('syslog receiver: batching and durability', () => {
               }
               return real.logs.ingest(b, at);
             },
+            ingestMany: (items) => {
+              if (failures > 0) {
+                failures--;
+                throw new Error('SQLITE_FULL: database or disk is full');
+              }
+              return real.logs.ingestMany(items);
+            },
           },
         } satisfies Storage;
       },
@@ -287,6 +295,12 @@ describe('syslog receiver: batching and durability', () => {
             state.calls++;
             if (state.failing) throw new Error('SQLITE_BUSY: database is locked');
             return real.logs.ingest(b, at);
+          },
+          // the receiver stores through the group writer, which commits with ingestMany
+          ingestMany: (items) => {
+            state.calls++;
+            if (state.failing) throw new Error('SQLITE_BUSY: database is locked');
+            return real.logs.ingestMany(items);
           },
         },
       };

@@ -23,7 +23,8 @@ interface Pending {
 }
 
 export interface BatcherOptions {
-  store(batch: IngestBatch, receivedAt: number): IngestAck;
+  /** resolves once the batch is committed (the collector's group writer, app.writer) */
+  store(batch: IngestBatch, receivedAt: number): Promise<IngestAck> | IngestAck;
   clock(): number;
   events: EventSink;
   flushMs: number;
@@ -40,6 +41,9 @@ export class SyslogBatcher {
   private generation = 0;
   private readonly streams = new Map<string, StreamState>();
   private queue: Pending[] = [];
+  /** lines of the flush being committed; one flush at a time keeps each stream's offsets in order */
+  private inflight = 0;
+  private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
   private retryAt = 0;
@@ -49,7 +53,7 @@ export class SyslogBatcher {
   constructor(private readonly o: BatcherOptions) {}
 
   get pending(): number {
-    return this.queue.length;
+    return this.queue.length + this.inflight;
   }
 
   get pressure(): boolean {
@@ -62,10 +66,10 @@ export class SyslogBatcher {
    * at 80 % of maxPending, so the overshoot is at most one socket chunk per connection.
    */
   add(conn: string, source: string, host: string, line: Omit<WireLine, 'offset'>, mayDrop = true): boolean {
-    if (mayDrop && this.queue.length >= this.o.maxPending) return false;
+    if (mayDrop && this.pending >= this.o.maxPending) return false;
     const stream = this.stream(conn, host);
     this.queue.push({ host, stream: stream.id, source, line: { ...line, offset: stream.next++ } });
-    if (!this.high && this.queue.length >= this.o.maxPending * 0.8) this.setPressure(true);
+    if (!this.high && this.pending >= this.o.maxPending * 0.8) this.setPressure(true);
     this.schedule();
     return true;
   }
@@ -94,22 +98,42 @@ export class SyslogBatcher {
     if (this.queue.length >= this.o.flushLines && Date.now() >= this.retryAt) {
       this.immediate ??= setImmediate(() => {
         this.immediate = null;
-        this.flush();
+        void this.flush();
       });
     } else if (!this.timer) {
       const wait = Math.max(this.o.flushMs, this.retryAt - Date.now());
       this.timer = setTimeout(() => {
         this.timer = null;
-        this.flush();
+        void this.flush();
       }, wait);
     }
   }
 
-  /** Stores everything queued; on a storage error keeps it and retries after a second. */
-  flush(): void {
+  /**
+   * Stores everything queued, one batch per host, all handed to the writer at once so that they
+   * share one group commit; on a storage error keeps the lines and retries after a second. While
+   * a flush is being committed, new lines wait for the next one (offsets stay in order per stream).
+   */
+  flush(): Promise<void> {
+    this.flushing ??= this.flushNow().finally(() => {
+      this.flushing = null;
+      if (this.queue.length === 0 || this.closed) return;
+      // Lines that arrived during a commit have waited for it already: they go in the next
+      // commit at once (group commit), not after another flushMs; after a failure, in a second.
+      if (this.retryAt > Date.now()) this.schedule();
+      else this.immediate ??= setImmediate(() => {
+        this.immediate = null;
+        void this.flush();
+      });
+    });
+    return this.flushing;
+  }
+
+  private async flushNow(): Promise<void> {
     if (this.queue.length === 0) return;
     const queued = this.queue;
     this.queue = [];
+    this.inflight = queued.length;
     const byHost = new Map<string, Pending[]>();
     for (const p of queued) {
       let list = byHost.get(p.host);
@@ -118,17 +142,20 @@ export class SyslogBatcher {
     }
     const failed: Pending[] = [];
     const started = performance.now();
-    for (const [host, items] of byHost) {
-      const batch = toBatch(host, items);
-      try {
-        const ack = this.o.store(batch, this.o.clock());
-        this.o.events.add('syslog.stored', ack.accepted);
-        if (ack.duplicates) this.o.events.add('syslog.duplicates', ack.duplicates);
-      } catch (err) {
+    const at = this.o.clock();
+    const hosts = [...byHost];
+    const results = await Promise.allSettled(hosts.map(([host, items]) => Promise.resolve().then(() => this.o.store(toBatch(host, items), at))));
+    results.forEach((r, i) => {
+      const [host, items] = hosts[i]!;
+      if (r.status === 'fulfilled') {
+        this.o.events.add('syslog.stored', r.value.accepted);
+        if (r.value.duplicates) this.o.events.add('syslog.duplicates', r.value.duplicates);
+      } else {
         failed.push(...items);
-        this.o.events.emit('syslog.store_failed', { host, lines: items.length, error: (err as Error).message }, 'warn');
+        this.o.events.emit('syslog.store_failed', { host, lines: items.length, error: (r.reason as Error).message }, 'warn');
       }
-    }
+    });
+    this.inflight = 0;
     this.o.events.emit('syslog.flush', { lines: queued.length, hosts: byHost.size, ms: +(performance.now() - started).toFixed(2) }, 'debug');
     if (failed.length) {
       this.retryAt = Date.now() + 1000;
@@ -137,18 +164,24 @@ export class SyslogBatcher {
       this.retryAt = 0;
     }
     if (this.high && this.queue.length <= this.o.maxPending * 0.4) this.setPressure(false);
-    if (this.queue.length) this.schedule();
+  }
+
+  /** Waits for the flush in progress, then stores what is queued (stop). */
+  async settle(): Promise<void> {
+    await this.flushing;
+    await this.flush();
   }
 
   /** Final flush when the app closes. */
-  close(): void {
+  async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
     this.timer = null;
     this.immediate = null;
+    await this.flushing;
     this.retryAt = 0;
-    this.flush();
+    await this.flush();
     if (this.queue.length) this.o.events.emit('syslog.lost_on_close', { lines: this.queue.length }, 'warn');
   }
 

@@ -1,5 +1,6 @@
 // The syslog receiver as a Fastify plugin: decorates `app.syslog` (a Receiver) and stores every
-// message through app.storage.logs.ingest, host = the message's HOSTNAME or the sender's IP,
+// message through the collector's one writer path (app.writer: group commit, in the writer
+// thread on the server, with the ingest pipeline's filters and clamping), host = the message's HOSTNAME or the sender's IP,
 // source `syslog:udp` / `syslog:tcp`. Sockets open only in start(); preClose stops them and
 // stores what is queued.
 import type { Socket } from 'node:dgram';
@@ -62,7 +63,9 @@ export const syslogPlugin = fp<{ syslog?: Partial<SyslogOptions>; tuning?: Syslo
     let addresses: ReceiverAddress[] = [];
     let starting: Promise<ReceiverAddress[]> | null = null;
     const batcher = new SyslogBatcher({
-      store: (batch, at) => app.storage.logs.ingest(batch, at),
+      // Not app.storage.logs: a write on the main connection beside the writer thread would wait
+      // for its lock in SQLite's busy handler, which blocks the event loop.
+      store: (batch, at) => app.writer.submit(batch, at),
       clock: app.clock,
       events: app.events,
       flushMs: t.flushMs ?? 100,
@@ -124,7 +127,7 @@ export const syslogPlugin = fp<{ syslog?: Partial<SyslogOptions>; tuning?: Syslo
         await starting?.catch(() => undefined);
         starting = null;
         await close();
-        batcher.flush();
+        await batcher.settle();
       },
       addresses: () => addresses,
       pending: () => batcher.pending,
@@ -133,8 +136,8 @@ export const syslogPlugin = fp<{ syslog?: Partial<SyslogOptions>; tuning?: Syslo
     // preClose: before the storage plugin's onClose closes the database the final flush needs.
     app.addHook('preClose', async () => {
       await app.syslog.stop();
-      batcher.close();
+      await batcher.close();
     });
   },
-  { name: 'ringtail-syslog', dependencies: ['ringtail-storage'] },
+  { name: 'ringtail-syslog', dependencies: ['ringtail-storage', 'ringtail-writer'] },
 );

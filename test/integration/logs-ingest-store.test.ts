@@ -1,0 +1,106 @@
+// The SQLite store's write path: multi-row INSERTs with assigned ids and one FTS5 INSERT…SELECT
+// per transaction. Every committed line must be stored once, searchable (words and phrases),
+// counted in log_spans, and a redelivered range must add nothing, across batch sizes that do and
+// do not fill a whole multi-row statement.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ROWS_PER_INSERT } from '../../collector/storage/sqlite/logs.js';
+import { openSqliteStorage } from '../../collector/storage/sqlite/index.js';
+import type { Storage } from '../../collector/storage/types.js';
+import { WIRE_VERSION, type IngestBatch, type WireLine } from '../../shared/wire.js';
+
+const T0 = Date.UTC(2026, 10, 23, 10);
+let dir = '';
+let st: Storage | null = null;
+afterEach(() => {
+  st?.close();
+  st = null;
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function open(): Storage {
+  dir = mkdtempSync(join(tmpdir(), 'rt-ingest-store-'));
+  st = openSqliteStorage(dir);
+  return st;
+}
+
+/** `n` lines of agent/stream from byte offset `from`, each message naming its stream and number */
+function batch(agent: string, stream: string, from: number, n: number, extra: Partial<WireLine> = {}): IngestBatch {
+  const lines: WireLine[] = [];
+  let o = from;
+  for (let i = 0; i < n; i++) {
+    const message = `${stream} line ${o} quick brown fox`;
+    lines.push({ offset: o, ts: T0 + o * 1000, severity: 6, message, ...extra });
+    o += message.length + 1;
+  }
+  return { version: WIRE_VERSION, agent_id: agent, host: `h-${agent}`, segments: [{ stream, source: '/var/log/x', start: from, end: o, lines }] };
+}
+
+const sizes = [1, ROWS_PER_INSERT - 1, ROWS_PER_INSERT, ROWS_PER_INSERT + 1, 3 * ROWS_PER_INSERT + 7];
+
+describe('SQLite ingest write path', () => {
+  it.each(sizes)('a group of batches of %i lines: every line once, in the full-text index, in its hour span', (n) => {
+    const s = open();
+    const a = batch('a1', 'sa', 0, n);
+    const b = batch('b1', 'sb', 0, n, { fields: { k: 'v' }, program: 'prog', pid: 7, facility: 3 });
+    const acks = s.logs.ingestMany([
+      { batch: a, receivedAt: T0 },
+      { batch: b, receivedAt: T0 },
+    ]);
+    expect(acks.map((x) => x.accepted)).toEqual([n, n]);
+    const db = new Database(join(dir, 'ringtail.db'), { readonly: true });
+    try {
+      const rows = db.prepare('SELECT id, ts, host, program, pid, facility, message, fields FROM logs ORDER BY id').all() as Array<Record<string, unknown>>;
+      expect(rows.map((r) => r.message)).toEqual([...a.segments[0]!.lines, ...b.segments[0]!.lines].map((l) => l.message));
+      expect(rows.map((r) => r.id)).toEqual(rows.map((_, i) => i + 1));
+      expect(rows[n]).toMatchObject({ host: 'h-b1', program: 'prog', pid: 7, facility: 3, fields: '{"k":"v"}' });
+      // the FTS5 index holds exactly the stored ids
+      const ftsIds = db.prepare(`SELECT rowid FROM logs_fts WHERE logs_fts MATCH '"quick brown fox"' ORDER BY rowid`).pluck().all();
+      expect(ftsIds).toEqual(rows.map((r) => r.id));
+      expect(db.prepare("SELECT count(*) FROM logs_fts WHERE logs_fts MATCH 'sb'").pluck().get()).toBe(n);
+      // log_spans covers every stored id in its hour
+      for (const r of rows) {
+        const span = db.prepare('SELECT min_id, max_id FROM log_spans WHERE bucket = ?').get(Math.trunc((r.ts as number) / 3_600_000)) as { min_id: number; max_id: number };
+        expect(r.id as number).toBeGreaterThanOrEqual(span.min_id);
+        expect(r.id as number).toBeLessThanOrEqual(span.max_id);
+      }
+    } finally {
+      db.close();
+    }
+    expect(s.logs.query({ q: 'sa', limit: 1000 }).items).toHaveLength(n);
+  });
+
+  it('a redelivered range adds nothing, the new tail of an overlapping batch is stored and searchable', () => {
+    const s = open();
+    const first = batch('a1', 'sa', 0, 150);
+    s.logs.ingest(first, T0);
+    const end = first.segments[0]!.end;
+    const more = batch('a1', 'sa', end, 120);
+    // the agent resends the last 30 lines of the first batch with 120 new ones, and the whole
+    // first batch again in the same group
+    const overlap: IngestBatch = { ...more, segments: [{ ...more.segments[0]!, start: first.segments[0]!.lines[120]!.offset, lines: [...first.segments[0]!.lines.slice(120), ...more.segments[0]!.lines] }] };
+    const acks = s.logs.ingestMany([
+      { batch: first, receivedAt: T0 },
+      { batch: overlap, receivedAt: T0 },
+    ]);
+    expect(acks.map((x) => [x.accepted, x.duplicates])).toEqual([
+      [0, 150],
+      [120, 30],
+    ]);
+    expect(s.logs.maxId()).toBe(270);
+    expect(s.logs.query({ q: '"quick brown fox"', limit: 1000 }).items).toHaveLength(270);
+    expect(s.logs.since(150, 1000).map((l) => l.message)).toEqual(more.segments[0]!.lines.map((l) => l.message));
+  });
+
+  it('ids continue after retention deleted the newest lines, and the index follows them', () => {
+    const s = open();
+    s.logs.ingest(batch('a1', 'sa', 0, 10), T0);
+    expect(s.logs.retention.deleteOldest(10)).toBe(10);
+    s.logs.ingest(batch('a2', 'sb', 0, 5), T0);
+    const items = s.logs.query({ q: 'fox', limit: 100 }).items;
+    expect(items.map((i) => i.message)).toEqual(batch('a2', 'sb', 0, 5).segments[0]!.lines.map((l) => l.message).reverse());
+  });
+});
