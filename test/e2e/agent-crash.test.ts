@@ -92,15 +92,19 @@ describe.skipIf(!hasTool('logrotate'))('crashes and outages while lines flow', (
     const file = join(r.logs, 'app.log');
     const lr = logrotateConf(r.dir, file, 'create', ['compress', 'delaycompress']);
     // A 1 MiB spool of uncompressed batches holds about 12,000 of these lines: less than the outage brings.
-    await r.startAgent(['--watch', join(r.logs, '*.log'), '--spool-max-bytes', String(1024 * 1024), '--transport-gzip-level', '0', '--batch-max-lines', '1000']);
+    // Each file generation lives about 1 s as app.log and 1 s as app.log.1 before it is
+    // compressed, five scan intervals: the agent must find every generation while it is still a
+    // plain file, even on a loaded machine (a generation gzipped before any scan saw it is out of
+    // any agent's reach; real rotations are hours apart).
+    await r.startAgent(['--watch', join(r.logs, '*.log'), '--spool-max-bytes', String(1024 * 1024), '--transport-gzip-level', '0', '--batch-max-lines', '1000', '--scan-interval-ms', '200']);
     const COUNT = 30_000;
     await r.collector!.kill('SIGTERM');
-    const w = r.writer(file, COUNT, 10_000, 'o');
+    const w = r.writer(file, COUNT, 5_000, 'o');
     let rotations = 0;
     let writing = true;
     void w.done.finally(() => (writing = false));
     while (writing) {
-      await sleep(300);
+      await sleep(1000);
       await lr.run();
       rotations++;
     }
