@@ -277,8 +277,13 @@ export class FileSource implements AgentSource {
           this.ctx.checkpoints.update(file.stream, { fingerprint: file.fp.hash, fingerprint_len: file.fp.length });
         }
         final = file.detached && now - file.lastGrowth > DETACHED_GRACE_MS;
-        const room = Math.min(this.buf.length, Math.max(budget.bytes, this.maxLine + 1));
-        consumed = file.readLines(this.buf.subarray(0, room), size, this.maxLine, final, raw, budget.lines);
+        // Only what the budget asks for is read and decoded; a line longer than that (up to the
+        // longest allowed) is read again with the whole buffer.
+        const small = Math.min(this.buf.length, budget.bytes);
+        consumed = file.readLines(this.buf.subarray(0, small), size, this.maxLine, final, raw, budget.lines);
+        if (consumed === 0 && size - file.read > small) {
+          consumed = file.readLines(this.buf, size, this.maxLine, final, raw, budget.lines);
+        }
         if (consumed > 0) file.lastGrowth = now;
       } else {
         final = true;
