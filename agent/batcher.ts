@@ -29,9 +29,9 @@ interface OpenSegment {
 export class Batcher {
   private segments: OpenSegment[] = [];
   private last = new Map<string, OpenSegment>();
-  private scratch: Buffer = Buffer.allocUnsafe(64 * 1024);
+  private scratch: Buffer;
   private used = 0;
-  private body: Buffer = Buffer.allocUnsafe(64 * 1024);
+  private body: Buffer;
   lines = 0;
   bytes = 0;
   firstAt: number | undefined;
@@ -39,7 +39,13 @@ export class Batcher {
   constructor(
     private readonly limits: { maxLines: number; maxBytes: number; lingerMs: number },
     private readonly identity: { agentId: string; host: string },
-  ) {}
+  ) {
+    // Sized once for a full batch (JSON is ~1.5× the text; twice leaves room for escaping). Pages
+    // never written stay unallocated, and growing by steps would leave each old step as garbage.
+    const size = Math.min(2 * limits.maxBytes + 64 * 1024, 32 * 1024 * 1024);
+    this.scratch = Buffer.allocUnsafe(size);
+    this.body = Buffer.allocUnsafe(size);
+  }
 
   get empty(): boolean {
     return this.segments.length === 0;
