@@ -66,7 +66,8 @@ export class FileSource implements AgentSource {
     }));
     this.maxLine = ctx.config.max_line_bytes;
     // One read buffer for all files: reads are synchronous and their lines are decoded at once.
-    this.buf = Buffer.allocUnsafe(Math.max(Math.min(ctx.config.batch.max_bytes, 256 * 1024), this.maxLine + 1));
+    // Pulls are small (agent.ts); the buffer only needs to hold the longest line allowed.
+    this.buf = Buffer.allocUnsafe(Math.max(Math.min(ctx.config.batch.max_bytes, 64 * 1024), this.maxLine + 1));
   }
 
   async start(): Promise<void> {
