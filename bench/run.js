@@ -11,7 +11,8 @@ if (!name || !available.includes(name)) {
   process.stderr.write(`usage: npm run bench -- <${available.join('|') || 'none yet'}> [args]\n`);
   process.exit(2);
 }
-execFileSync(process.execPath, [new URL('node_modules/typescript/bin/tsc', root).pathname, '-p', new URL('tsconfig.json', root).pathname], { stdio: 'inherit' });
+// `npm run build`, not tsc alone: it also writes dist/agent.bundle.js, which `ringtail agent` runs.
+execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit', cwd: root.pathname });
 const entry = new URL(`dist/bench/${name}.js`, root);
 if (!existsSync(entry)) throw new Error(`${entry.pathname} was not built`);
 const mod = await import(entry.href);

@@ -3,10 +3,10 @@
 // the timeout with an expected status. Latency is sent whenever an answer arrived, even a wrong
 // one; a timeout or a refused connection has no latency, only up = 0.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import type { EventSink } from '../../shared/events.js';
 import { ConfigError } from '../../shared/errors.js';
 import { gauge, labelValue, type MetricSource, type Sample } from '../metrics/types.js';
+import { lazyHttps } from '../transport/lazy-https.js';
 
 export interface HttpCheckConfig {
   name: string;
@@ -40,7 +40,7 @@ export function probeHttp(c: HttpCheckConfig): Promise<ProbeResult> {
       req.destroy();
       resolve(r);
     };
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const send = url.protocol === 'https:' ? lazyHttps().request : httpRequest;
     const req = send(url, { method: c.method ?? 'GET', agent: false, headers: { 'user-agent': 'ringtail-agent check' } }, (res: IncomingMessage) => {
       const status = res.statusCode ?? 0;
       // Drain the body (bounded by the timeout) so the latency covers the whole answer.

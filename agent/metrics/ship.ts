@@ -3,9 +3,10 @@
 // kept-alive connection rather than fetch: undici and its WebAssembly parser cost the agent
 // about 8 MB of memory, and a request every 10 s needs none of it.
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Agent as HttpsAgent } from 'node:https';
 import { gzipSync } from 'node:zlib';
 import { METRICS_INGEST_PATH, type MetricAck, type MetricBatch } from '../../shared/wire.js';
+import { lazyHttps } from '../transport/lazy-https.js';
 
 export class MetricShipError extends Error {
   constructor(
@@ -20,7 +21,7 @@ export class MetricShipError extends Error {
 /** Bodies above this are gzipped: metric names repeat, so they shrink about tenfold. */
 const GZIP_ABOVE = 8 * 1024;
 
-const keepAlive = { http: new HttpAgent({ keepAlive: true, maxSockets: 1 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 1 }) };
+const keepAlive: { http: HttpAgent; https?: HttpsAgent } = { http: new HttpAgent({ keepAlive: true, maxSockets: 1 }) };
 
 export function shipMetrics(collector: string, token: string, batch: MetricBatch, signal?: AbortSignal, timeoutMs = 30_000): Promise<MetricAck> {
   const url = new URL(METRICS_INGEST_PATH, collector);
@@ -29,11 +30,11 @@ export function shipMetrics(collector: string, token: string, batch: MetricBatch
   const body = gzip ? gzipSync(json) : json;
   const tls = url.protocol === 'https:';
   return new Promise((resolve, reject) => {
-    const req = (tls ? httpsRequest : httpRequest)(
+    const req = (tls ? lazyHttps().request : httpRequest)(
       url,
       {
         method: 'POST',
-        agent: tls ? keepAlive.https : keepAlive.http,
+        agent: tls ? (keepAlive.https ??= new (lazyHttps().Agent)({ keepAlive: true, maxSockets: 1 })) : keepAlive.http,
         headers: {
           authorization: `Bearer ${token}`,
           'content-type': 'application/json',

@@ -17,8 +17,6 @@ import { crc32 } from 'node:zlib';
 
 const MAGIC = 0x52545331; // "RTS1"
 const HEADER = 16;
-/** Recently appended bodies kept in memory for the shipper; older ones are read back (page cache). */
-const CACHE_BYTES = 1024 * 1024;
 
 export interface RecordMeta {
   seq: number;
@@ -60,8 +58,12 @@ export interface SpoolOptions {
 export class Spool {
   private readonly entries: Entry[] = [];
   private readonly segments = new Map<number, Segment>();
-  private readonly cache = new Map<number, Buffer>();
-  private cacheBytes = 0;
+  /**
+   * Records are read back (from the page cache, usually) into this one buffer, which grows to the
+   * largest record: a Buffer per record, or a cache of recent ones, is external memory that V8
+   * frees only on a full GC, and that piled up by ~20 MB over a million lines.
+   */
+  private readonly scratch: Scratch = { buf: Buffer.allocUnsafe(64 * 1024) };
   private writeFd: number | null = null;
   private writeSeg: Segment | null = null;
   private nextSegment = 1;
@@ -99,7 +101,7 @@ export class Spool {
         const size = fstatSync(fd).size;
         let pos = 0;
         while (pos < size) {
-          const rec = readRecord(fd, pos, size);
+          const rec = readRecord(fd, pos, size, this.scratch);
           if (!rec) break;
           maxSeq = Math.max(maxSeq, rec.meta.seq);
           if (rec.meta.seq > ackedSeq) {
@@ -181,22 +183,16 @@ export class Spool {
     seg.unacked++;
     this.total += len;
     this.dirty = true;
-    if (this.cacheBytes + body.length <= CACHE_BYTES) {
-      this.cache.set(seq, body);
-      this.cacheBytes += body.length;
-    }
     return seq;
   }
 
-  /** The oldest record not yet acknowledged. */
+  /** The oldest record not yet acknowledged. Its body is valid until the next peek() or open(). */
   peek(): { meta: RecordMeta; body: Buffer } | undefined {
     const e = this.entries[0];
     if (!e) return undefined;
-    const cached = this.cache.get(e.meta.seq);
-    if (cached) return { meta: e.meta, body: cached };
     const fd = openSync(this.segPath(e.segment), 'r');
     try {
-      const rec = readRecord(fd, e.pos, e.pos + e.len, true);
+      const rec = readRecord(fd, e.pos, e.pos + e.len, this.scratch);
       if (!rec?.body) throw new Error(`spool record ${e.meta.seq} in ${this.segPath(e.segment)} is damaged`);
       return { meta: e.meta, body: rec.body };
     } finally {
@@ -230,7 +226,6 @@ export class Spool {
         dropped.lines += e.meta.lines;
         dropped.ranges.push(...e.meta.ranges);
         this.entries.splice(i, 1);
-        this.uncache(e.meta.seq);
       }
       dropped.bytes += seg.size;
       this.removeSegment(seg);
@@ -252,19 +247,10 @@ export class Spool {
   }
 
   private forget(e: Entry): void {
-    this.uncache(e.meta.seq);
     const seg = this.segments.get(e.segment);
     if (!seg) return;
     seg.unacked--;
     if (seg.unacked === 0) this.removeSegment(seg);
-  }
-
-  private uncache(seq: number): void {
-    const b = this.cache.get(seq);
-    if (b) {
-      this.cacheBytes -= b.length;
-      this.cache.delete(seq);
-    }
   }
 
   private removeSegment(seg: Segment): void {
@@ -296,8 +282,13 @@ function writeAll(fd: number, buf: Buffer): void {
   while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
 }
 
-function readExact(fd: number, len: number, pos: number): Buffer | null {
-  const buf = Buffer.allocUnsafe(len);
+interface Scratch {
+  buf: Buffer;
+}
+
+function readExact(fd: number, len: number, pos: number, into?: Scratch): Buffer | null {
+  if (into && into.buf.length < len) into.buf = Buffer.allocUnsafe(Math.max(len, into.buf.length * 2));
+  const buf = into ? into.buf.subarray(0, len) : Buffer.allocUnsafe(len);
   let got = 0;
   while (got < len) {
     const n = readSync(fd, buf, got, len - got, pos + got);
@@ -307,8 +298,8 @@ function readExact(fd: number, len: number, pos: number): Buffer | null {
   return buf;
 }
 
-/** One record at `pos`, or null when it is torn, corrupt or not a record. */
-function readRecord(fd: number, pos: number, limit: number, withBody = false): { meta: RecordMeta; len: number; body?: Buffer } | null {
+/** One record at `pos`, read into `scratch` (its body is a view of it), or null when it is torn, corrupt or not a record. */
+function readRecord(fd: number, pos: number, limit: number, scratch: Scratch): { meta: RecordMeta; len: number; body: Buffer } | null {
   if (pos + HEADER > limit) return null;
   const head = readExact(fd, HEADER, pos);
   if (!head || head.readUInt32BE(0) !== MAGIC) return null;
@@ -316,7 +307,7 @@ function readRecord(fd: number, pos: number, limit: number, withBody = false): {
   const bodyLen = head.readUInt32BE(8);
   const len = HEADER + metaLen + bodyLen;
   if (pos + len > limit || metaLen > 16 * 1024 * 1024) return null;
-  const rest = readExact(fd, metaLen + bodyLen, pos + HEADER);
+  const rest = readExact(fd, metaLen + bodyLen, pos + HEADER, scratch);
   if (!rest) return null;
   const metaBuf = rest.subarray(0, metaLen);
   const body = rest.subarray(metaLen);
@@ -327,5 +318,5 @@ function readRecord(fd: number, pos: number, limit: number, withBody = false): {
   } catch {
     return null;
   }
-  return withBody ? { meta, len, body } : { meta, len };
+  return { meta, len, body };
 }

@@ -3,9 +3,9 @@
 // certificate authority. A batch counts as delivered only on a 200 with an acknowledgement.
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import https from 'node:https';
 import { ConfigError } from '../../shared/errors.js';
 import { INGEST_PATH, type IngestAck } from '../../shared/wire.js';
+import { lazyHttps } from './lazy-https.js';
 
 export class ShipError extends Error {
   constructor(
@@ -43,8 +43,8 @@ export function httpTransport(opts: TransportOptions): Transport {
       throw new ConfigError('--transport-ca-file', `cannot read '${opts.caFile}': ${(err as NodeJS.ErrnoException).code}`);
     }
   }
-  const agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 1, ...(ca ? { ca } : {}) }) : new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const request = secure ? https.request : http.request;
+  const agent = secure ? new (lazyHttps().Agent)({ keepAlive: true, maxSockets: 1, ...(ca ? { ca } : {}) }) : new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const request = secure ? lazyHttps().request : http.request;
 
   return {
     send(body, encoding) {

@@ -135,6 +135,11 @@ describe.skipIf(!hasTool('logrotate'))('crashes and outages while lines flow', (
       return last && last.lines_read === 12_000 && last.spool_records > 1 ? last : undefined;
     }, 15_000);
     expect(spooled.lines_shipped).toBe(0);
+    // Every line read is not yet every line spooled: the last, partial batch is sealed after the
+    // linger time (200 ms). The next stats line (1 s later) comes after it.
+    const statsLines = () => r.agent!.stderr().split('\n').filter((l) => l.includes('"agent.stats"')).length;
+    const seen = statsLines();
+    await waitFor('the next stats line', () => statsLines() > seen, 5_000);
     await r.agent!.kill('SIGKILL');
     appendFileSync(file, writerLines('s', 15_000).slice(12_000).join('\n') + '\n');
     r.spawnAgent(args);

@@ -66,7 +66,8 @@ export class FileSource implements AgentSource {
     }));
     this.maxLine = ctx.config.max_line_bytes;
     // One read buffer for all files: reads are synchronous and their lines are decoded at once.
-    this.buf = Buffer.allocUnsafe(Math.max(Math.min(ctx.config.batch.max_bytes, 256 * 1024), this.maxLine + 1));
+    // Pulls are small (agent.ts); the buffer only needs to hold the longest line allowed.
+    this.buf = Buffer.allocUnsafe(Math.max(Math.min(ctx.config.batch.max_bytes, 64 * 1024), this.maxLine + 1));
   }
 
   async start(): Promise<void> {
@@ -277,8 +278,13 @@ export class FileSource implements AgentSource {
           this.ctx.checkpoints.update(file.stream, { fingerprint: file.fp.hash, fingerprint_len: file.fp.length });
         }
         final = file.detached && now - file.lastGrowth > DETACHED_GRACE_MS;
-        const room = Math.min(this.buf.length, Math.max(budget.bytes, this.maxLine + 1));
-        consumed = file.readLines(this.buf.subarray(0, room), size, this.maxLine, final, raw, budget.lines);
+        // Only what the budget asks for is read and decoded; a line longer than that (up to the
+        // longest allowed) is read again with the whole buffer.
+        const small = Math.min(this.buf.length, budget.bytes);
+        consumed = file.readLines(this.buf.subarray(0, small), size, this.maxLine, final, raw, budget.lines);
+        if (consumed === 0 && size - file.read > small) {
+          consumed = file.readLines(this.buf, size, this.maxLine, final, raw, budget.lines);
+        }
         if (consumed > 0) file.lastGrowth = now;
       } else {
         final = true;

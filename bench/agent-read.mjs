@@ -1,0 +1,43 @@
+// `node bench/agent-read.mjs [N] [agent flags…]` (after `npm run build`): the agent alone, reading
+// an N-line file (default 200,000; the same lines as `npm run bench -- logs`) at full speed and
+// shipping to a stand-in collector in this process that acknowledges every batch at once, so the
+// agent, not the collector, sets the pace. Prints the time until every line is acknowledged,
+// lines/s, the agent's CPU seconds, its peak RSS (VmHWM) and its peak private memory (RssAnon,
+// sampled every 50 ms). Not a `npm run bench` benchmark (no peer): a probe for the agent's memory
+// (BENCHMARKS.md, logs). WT=dir runs another checkout's bin/ringtail; NODEFLAGS adds node flags.
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { gunzipSync } from 'node:zlib';
+import { mkdtempSync, readFileSync, rmSync, existsSync, createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+const WT = process.env.WT || fileURLToPath(new URL('..', import.meta.url));
+const n = Number(process.argv[2] || 200000);
+const extra = process.argv.slice(3);
+const input = join(tmpdir(), `ringtail-agent-read-${n}.log`);
+if (!existsSync(input)) {
+  const out = createWriteStream(input); const pad = 'lorem ipsum dolor sit amet consectetur'; let chunk = '';
+  for (let i = 0; i < n; i++) { const s = String(i % 60).padStart(2, '0');
+    chunk += `Nov 23 18:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${s} bench-host app[${1000 + (i % 50)}]: request ${i} served in ${i % 997} ms ${pad}\n`;
+    if (chunk.length > 1 << 20) { if (!out.write(chunk)) await new Promise(r => out.once('drain', r)); chunk = ''; } }
+  out.end(chunk); await new Promise(r => out.once('finish', r));
+}
+let lines = 0, tDone = 0, batches = 0;
+const t0 = performance.now();
+const srv = http.createServer((req, res) => { const c = []; req.on('data', d => c.push(d)); req.on('end', () => {
+  if (req.url.includes('ingest') && !req.url.includes('metrics')) { let b = Buffer.concat(c); if (req.headers['content-encoding'] === 'gzip') b = gunzipSync(b);
+    globalThis.maxBody = Math.max(globalThis.maxBody ?? 0, b.length); const j = JSON.parse(b); const committed = {}; for (const s of j.segments) { lines += s.lines.length; committed[s.stream] = s.end; } batches++;
+    if (lines >= n && !tDone) tDone = performance.now();
+    res.end(JSON.stringify({ accepted: 0, duplicates: 0, committed })); } else res.end('{}'); }); });
+await new Promise(r => srv.listen(0, '127.0.0.1', r));
+const dir = mkdtempSync(join(tmpdir(), 'ringtail-agent-read-'));
+const agent = spawn(process.execPath, [...(process.env.NODEFLAGS ? process.env.NODEFLAGS.split(' ') : []), (process.env.BIN || join(WT, 'bin/ringtail')), 'agent', '--collector', `http://127.0.0.1:${srv.address().port}`, '--token', 'tok_probe_123456', '--watch', input, '--state', join(dir, 'state'), '--host', 'h', '--stats-interval-ms', '600000', ...extra], { stdio: ['ignore', process.env.SHOWOUT ? 'inherit' : 'ignore', process.env.SHOWERR ? 'inherit' : 'ignore'] });
+const st = () => { try { const s = readFileSync(`/proc/${agent.pid}/status`, 'utf8'); const g = k => Number(new RegExp(k + ':\\s+(\\d+)').exec(s)[1]) / 1024; return { hwm: g('VmHWM'), rss: g('VmRSS'), anon: g('RssAnon') }; } catch { return null; } };
+let maxAnon = 0;
+while (!tDone) { await new Promise(r => setTimeout(r, 50)); const s = st(); if (s) maxAnon = Math.max(maxAnon, s.anon); if (agent.exitCode !== null) { console.log('agent exited'); process.exit(1); } if (performance.now() - t0 > 300000) break; }
+const end = st();
+const cpu = (() => { const f = readFileSync(`/proc/${agent.pid}/stat`, 'utf8'); const x = f.slice(f.lastIndexOf(')') + 2).split(' '); return (Number(x[11]) + Number(x[12])) / 100; })();
+agent.kill('SIGTERM'); await new Promise(r => agent.once('exit', r)); srv.close(); rmSync(dir, { recursive: true, force: true });
+const secs = (tDone - t0) / 1000;
+console.log(JSON.stringify({ n, lines, batches, secs: +secs.toFixed(2), lps: Math.round(n / secs), cpu, hwm: +end.hwm.toFixed(1), rssEnd: +end.rss.toFixed(1), maxAnon: +maxAnon.toFixed(1), maxBodyBytes: globalThis.maxBody }));
