@@ -3,25 +3,12 @@
 // with a spool too small for the backlog. Each ends in a count: lost 0, duplicated 0.
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { Rig, logrotateConf, seeded, sleep, tally, writerLines } from '../helpers/agent-run.js';
-import { tempDir, waitFor } from '../helpers/proc.js';
+import { describe, expect, it } from 'vitest';
+import { logrotateConf, seeded, sleep, tally, writerLines, rigsFor } from '../helpers/agent-run.js';
+import { waitFor } from '../helpers/proc.js';
 import { hasTool } from '../helpers/tools.js';
 
-const dirs: Array<{ cleanup(): void }> = [];
-const rigs: Rig[] = [];
-afterAll(async () => {
-  for (const r of rigs) await r.killAll();
-  if (!process.env.KEEP) dirs.forEach((d) => d.cleanup());
-});
-
-function rig(name: string): Rig {
-  const d = tempDir(`ringtail-crash-${name}-`);
-  dirs.push(d);
-  const r = new Rig(d.path, `crash-${name}`);
-  rigs.push(r);
-  return r;
-}
+const rig = rigsFor('crash');
 
 const SEED = Number(process.env.RINGTAIL_TEST_SEED ?? 20261123);
 

@@ -3,24 +3,11 @@
 // gets a deleted file's inode while the agent is down is not taken for the old one.
 import { appendFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { Rig, tally } from '../helpers/agent-run.js';
-import { tempDir, waitFor } from '../helpers/proc.js';
+import { describe, expect, it } from 'vitest';
+import { tally, rigsFor } from '../helpers/agent-run.js';
+import { waitFor } from '../helpers/proc.js';
 
-const dirs: Array<{ cleanup(): void }> = [];
-const rigs: Rig[] = [];
-afterAll(async () => {
-  for (const r of rigs) await r.killAll();
-  if (!process.env.KEEP) dirs.forEach((d) => d.cleanup());
-});
-
-function rig(name: string): Rig {
-  const d = tempDir(`ringtail-id-${name}-`);
-  dirs.push(d);
-  const r = new Rig(d.path, `id-${name}`);
-  rigs.push(r);
-  return r;
-}
+const rig = rigsFor('id');
 
 const lines = (tag: string, n: number, pad = 20) => Array.from({ length: n }, (_, i) => `${tag} ${i} ${'p'.repeat(pad)}`);
 

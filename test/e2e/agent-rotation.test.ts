@@ -5,25 +5,11 @@
 // truncate (that text is in no file afterwards), so there a line counts as written when it is
 // in some file on disk after the run (gzipped rotations included).
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { Rig, linesOnDisk, logrotateConf, sleep, tally, writerLines } from '../helpers/agent-run.js';
-import { tempDir } from '../helpers/proc.js';
+import { describe, expect, it } from 'vitest';
+import { linesOnDisk, logrotateConf, sleep, tally, writerLines, rigsFor } from '../helpers/agent-run.js';
 import { hasTool } from '../helpers/tools.js';
 
-const dirs: Array<{ cleanup(): void }> = [];
-const rigs: Rig[] = [];
-afterAll(async () => {
-  for (const r of rigs) await r.killAll();
-  if (!process.env.KEEP) dirs.forEach((d) => d.cleanup());
-});
-
-function rig(name: string): Rig {
-  const d = tempDir(`ringtail-rot-${name}-`);
-  dirs.push(d);
-  const r = new Rig(d.path, `rot-${name}`);
-  rigs.push(r);
-  return r;
-}
+const rig = rigsFor('rot');
 
 async function rotateWhile(writing: Promise<unknown>, rotate: () => Promise<void>, everyMs: number): Promise<number> {
   let done = false;

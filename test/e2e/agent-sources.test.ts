@@ -3,24 +3,11 @@
 // the file goes on, invalid UTF-8 replaced; and drop_oldest, which discards and reports.
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { ADMIN, Rig } from '../helpers/agent-run.js';
-import { api, runRingtail, tempDir, waitFor } from '../helpers/proc.js';
+import { describe, expect, it } from 'vitest';
+import { ADMIN, rigsFor } from '../helpers/agent-run.js';
+import { api, runRingtail, waitFor } from '../helpers/proc.js';
 
-const dirs: Array<{ cleanup(): void }> = [];
-const rigs: Rig[] = [];
-afterAll(async () => {
-  for (const r of rigs) await r.killAll();
-  if (!process.env.KEEP) dirs.forEach((d) => d.cleanup());
-});
-
-function rig(name: string): Rig {
-  const d = tempDir(`ringtail-src-${name}-`);
-  dirs.push(d);
-  const r = new Rig(d.path, `src-${name}`);
-  rigs.push(r);
-  return r;
-}
+const rig = rigsFor('src');
 
 function lastStats(stderr: string): Record<string, number> | undefined {
   const lines = stderr.split('\n').filter((l) => l.includes('"agent.stats"'));
@@ -30,8 +17,7 @@ function lastStats(stderr: string): Record<string, number> | undefined {
 
 describe('agent sources from a config file', () => {
   it('exits 2 naming --watch when neither --watch nor sources is given, and names a bad pattern', async () => {
-    const d = tempDir('ringtail-src-none-');
-    dirs.push(d);
+    const d = { path: rig('none').dir };
     const none = await runRingtail(['agent', '--collector', 'http://127.0.0.1:1', '--token', 'abcdefghij', '--state', join(d.path, 'st')]);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/RINGTAIL_ERR_CONFIG --watch: is required/);

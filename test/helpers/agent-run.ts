@@ -7,7 +7,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { allLogs, ringtail, runRingtail, startCollectorProc, waitFor, type Proc } from './proc.js';
+import { afterAll } from 'vitest';
+import { allLogs, ringtail, runRingtail, startCollectorProc, tempDir, waitFor, type Proc } from './proc.js';
 import { rng } from './rng.js';
 
 export const ADMIN = 'rt_admin_agent_e2e_0123456789abcdef';
@@ -169,3 +170,23 @@ export function writerLines(tag: string, count: number): string[] {
 export const seeded = rng;
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * `rig(name)` for one test file: each rig gets its own temporary directory; after the file,
+ * every rig's processes are killed and the directories removed (kept with KEEP=1).
+ */
+export function rigsFor(prefix: string): (name: string) => Rig {
+  const dirs: Array<{ cleanup(): void }> = [];
+  const rigs: Rig[] = [];
+  afterAll(async () => {
+    for (const r of rigs) await r.killAll();
+    if (!process.env.KEEP) dirs.forEach((d) => d.cleanup());
+  });
+  return (name) => {
+    const d = tempDir(`ringtail-${prefix}-${name}-`);
+    dirs.push(d);
+    const r = new Rig(d.path, `${prefix}-${name}`);
+    rigs.push(r);
+    return r;
+  };
+}
