@@ -1,6 +1,8 @@
 // The runner end to end inside one process: real families and a real collector app. The clock
 // is injected (rounds 10 s apart) while the counters are real, so known loopback and disk
 // traffic must come out of the collector's DERIVE series as rates whose sum covers it.
+import { CollectorConfig } from '../../collector/config.js';
+import { Value } from '@sinclair/typebox/value';
 import { execFileSync } from 'node:child_process';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,6 +20,10 @@ import type { MetricAck, MetricBatch } from '../../shared/wire.js';
 import { testCollector, type TestCollector } from '../helpers/collector.js';
 import { tempDir } from '../helpers/proc.js';
 import { findDisk } from '../helpers/disk.js';
+
+// In-process collectors must not bind the default syslog port (5514): another collector on the
+// machine, or a parallel test, may hold it.
+const NO_SYSLOG = Value.Default(CollectorConfig.properties.syslog, { enabled: false }) as CollectorConfig['syslog'];
 
 const T0 = 1_700_000_000_000;
 // tempDir() is under tmpdir(): the test needs it on a real disk
@@ -175,7 +181,7 @@ describe('metrics runner over a real socket', () => {
 
   it('keeps sampling while the collector is down and delivers in order once it is back', async () => {
     const admin = 'adm_' + 'x'.repeat(24);
-    col = await startCollector({ data: dir.path, listen: '127.0.0.1:0', admin_token: admin, body_limit: 1 << 24, log_level: 'error' }, { write: () => true } as unknown as NodeJS.WritableStream);
+    col = await startCollector({ data: dir.path, listen: '127.0.0.1:0', admin_token: admin, body_limit: 1 << 24, log_level: 'error', syslog: NO_SYSLOG }, { write: () => true } as unknown as NodeJS.WritableStream);
     const url = col.url;
     const port = Number(new URL(url).port);
     let now = T0;
@@ -195,7 +201,7 @@ describe('metrics runner over a real socket', () => {
     }
     expect(await r.flush()).toBe(false);
     expect(r.events.count('metrics.ship_failed')).toBe(1);
-    col = await startCollector({ data: dir.path, listen: `127.0.0.1:${port}`, admin_token: admin, body_limit: 1 << 24, log_level: 'error' }, { write: () => true } as unknown as NodeJS.WritableStream);
+    col = await startCollector({ data: dir.path, listen: `127.0.0.1:${port}`, admin_token: admin, body_limit: 1 << 24, log_level: 'error', syslog: NO_SYSLOG }, { write: () => true } as unknown as NodeJS.WritableStream);
     expect(await r.flush()).toBe(true);
     expect(r.queued).toBe(0);
     const entry = col.app.hostMetrics.list('sock-1').find((e) => e.name === 'x.n')!;
