@@ -165,9 +165,12 @@ describe('kill → alert → signed webhook → relaunch → resolved', () => {
     process.kill(firstPid, 'SIGKILL');
     await waitFor('the app to die', () => !alive(firstPid));
 
+    // The history, not the current state: the loop can close (relaunch, resolve) within one
+    // sampling interval, faster than a poll of /api/v1/alerts on a loaded machine would see it.
+    type History = { items: Array<{ event: string; rule: string; host: string }> };
     const firing = await waitFor('the alert to fire', async () => {
-      const a = await api<Alerts>(collector.url, ADMIN, '/api/v1/alerts');
-      return a.items.find((x) => x.rule === 'demo-app-down' && x.state === 'firing');
+      const h = await api<History>(collector.url, ADMIN, '/api/v1/alerts/history?rule=demo-app-down');
+      return h.items.find((x) => x.event === 'firing');
     }, 30_000, 50);
     const firedAt = Date.now();
     expect(firing.host).toBe('demo-host');
