@@ -42,3 +42,19 @@ export function toast(message) {
   clearTimeout(toast.timer);
   toast.timer = setTimeout(() => t.classList.remove('show'), 4000);
 }
+
+/**
+ * Sizes a canvas's backing store to its CSS box times the device pixel ratio (crisp lines on
+ * high-density screens) and returns a cleared 2D context drawing in CSS pixels.
+ */
+export function sizedCanvas(canvas, fallbackWidth, fallbackHeight) {
+  const dpr = window.devicePixelRatio || 1;
+  const w = canvas.clientWidth || fallbackWidth;
+  const h = canvas.clientHeight || fallbackHeight;
+  canvas.width = Math.round(w * dpr);
+  canvas.height = Math.round(h * dpr);
+  const ctx = canvas.getContext('2d');
+  ctx.scale(dpr, dpr);
+  ctx.clearRect(0, 0, w, h);
+  return { ctx, w, h };
+}

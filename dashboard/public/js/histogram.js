@@ -5,6 +5,7 @@
 import { api, qs } from './api.js';
 import { fmtShortTime, fmtTime } from './format.js';
 import { palette } from './theme.js';
+import { sizedCanvas } from './dom.js';
 
 export async function volume(filters, start, end, buckets, signal) {
   const { limit: _l, cursor: _c, re: _re, ...rest } = filters;
@@ -19,15 +20,8 @@ export async function volume(filters, start, end, buckets, signal) {
 }
 
 export function drawHistogram(canvas, bars, { onPick } = {}) {
-  const dpr = window.devicePixelRatio || 1;
-  const w = canvas.clientWidth || 600;
-  const hgt = canvas.clientHeight || 60;
-  canvas.width = Math.round(w * dpr);
-  canvas.height = Math.round(hgt * dpr);
-  const ctx = canvas.getContext('2d');
-  ctx.scale(dpr, dpr);
+  const { ctx, w, h: hgt } = sizedCanvas(canvas, 600, 60);
   const pal = palette();
-  ctx.clearRect(0, 0, w, hgt);
   const max = Math.max(1, ...bars.map((b) => b.count));
   const bw = w / Math.max(1, bars.length);
   const label = 12;

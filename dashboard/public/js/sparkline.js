@@ -1,14 +1,9 @@
 // A tiny canvas line for the hosts overview: hundreds of rows cannot each afford a Chart.js
 // instance, and a sparkline needs no axes.
+import { sizedCanvas } from './dom.js';
+
 export function drawSparkline(canvas, points, { color, max } = {}) {
-  const dpr = window.devicePixelRatio || 1;
-  const w = canvas.clientWidth || 90;
-  const hgt = canvas.clientHeight || 24;
-  canvas.width = Math.round(w * dpr);
-  canvas.height = Math.round(hgt * dpr);
-  const ctx = canvas.getContext('2d');
-  ctx.scale(dpr, dpr);
-  ctx.clearRect(0, 0, w, hgt);
+  const { ctx, w, h: hgt } = sizedCanvas(canvas, 90, 24);
   const ys = points.map((p) => p.y).filter((y) => y !== null);
   if (ys.length === 0) return 0;
   const hi = max ?? Math.max(...ys);
