@@ -30,6 +30,16 @@ interface FamilyInfo {
   drawn: number;
 }
 
+// Runs an action that changes the view and waits until the page has mounted a new chart grid:
+// a hash change re-renders asynchronously, so the old grid (with its data-ready mark and its
+// canvases) can still be in the document when the URL already reads the new view.
+async function nextView(p: Page, action: () => Promise<unknown>): Promise<Record<string, FamilyInfo>> {
+  const old = await p.waitForSelector('#charts');
+  await action();
+  await p.waitForFunction((el) => !el.isConnected, old);
+  return families(p);
+}
+
 async function families(p: Page): Promise<Record<string, FamilyInfo>> {
   await p.waitForSelector('#charts[data-ready]');
   return p.$$eval('#charts figure', (figs) =>
@@ -157,21 +167,25 @@ describe.skipIf(!hasTool('chromium'))('dashboard charts in chromium', () => {
     expect(xs.every((x) => x !== null && x === xs[0])).toBe(true);
 
     // keyboard: focus the chart, + zooms in around the middle, 0 resets
-    await canvas.focus();
     const zoomedUrl = page.url();
-    await page.keyboard.press('+');
-    await page.waitForURL((u) => u.href !== zoomedUrl);
+    await nextView(page, async () => {
+      await canvas.focus();
+      await page.keyboard.press('+');
+      await page.waitForURL((u) => u.href !== zoomedUrl);
+    });
     const p2 = new URL(page.url().replace('#/', '')).searchParams;
     expect(Number(p2.get('to')) - Number(p2.get('from'))).toBeLessThan(span * 0.6);
-    await page.locator('#charts figure[data-family="cpu"] canvas').focus();
-    await page.keyboard.press('0');
-    await page.waitForURL((u) => !u.hash.includes('from='));
-    await page.locator('#charts figure[data-family="cpu"] canvas').waitFor();
-    await page.goto(shared);
-    await families(page);
+    await nextView(page, async () => {
+      await canvas.focus();
+      await page.keyboard.press('0');
+      await page.waitForURL((u) => !u.hash.includes('from='));
+    });
+    await nextView(page, () => page.goto(shared));
 
-    await canvas.dblclick();
-    await page.waitForURL((u) => !u.hash.includes('from='));
+    await nextView(page, async () => {
+      await canvas.dblclick();
+      await page.waitForURL((u) => !u.hash.includes('from='));
+    });
     expect(page.url()).toContain('range=1w');
     expect((await families(page)).cpu!.step).toBe(before.cpu!.step);
     expect(problems).toEqual([]);
