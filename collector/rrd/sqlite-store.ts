@@ -23,6 +23,7 @@ import { applyChecked, checkUpdate, validateUpdate } from './engine.js';
 import { RrdError, notFound } from './errors.js';
 import { fetchRows, planFetch } from './fetch.js';
 import { initialState } from './pdp.js';
+import { PendingUpdates } from './pending.js';
 import { decodeDef, decodeState, encodeJson } from './state-codec.js';
 import type { Cf, CreateOptions, FetchResult, RrdStore, SeriesDef, SeriesInfo, SeriesState, UpdateManyItem, UpdateManyResult } from './types.js';
 
@@ -79,13 +80,10 @@ export class SqliteRrdStore implements RrdStore {
   private readonly now: () => number;
   private readonly checkpointUpdates: number;
   private readonly checkpointSlice: number;
-  /**
-   * Arguments journaled by this handle and not yet in the archives, by series id, with the
-   * journal row of the first; Map order is the order of that first row (oldest first).
-   */
-  private readonly pendingArgs = new Map<number, { row: number; args: string[] }>();
+  /** arguments journaled by this handle and not yet in the archives */
+  private readonly pendingArgs = new PendingUpdates();
+  private lastJournalRow = 0;
   private readonly meta = new Map<string, Meta>();
-  private pending = 0;
   private readonly pendingLastUp = new Map<Meta, number>();
   private readonly defsById = new Map<number, SeriesDef>();
   private readonly journaling: boolean;
@@ -189,7 +187,7 @@ export class SqliteRrdStore implements RrdStore {
     this.st.deleteChunks.run(lo, hi);
     this.st.deleteSeries.run(id);
     this.defsById.delete(id);
-    this.pendingArgs.delete(id);
+    this.pendingArgs.take(id);
     for (const [n, m] of this.meta) if (m.id === id) this.meta.delete(n);
   }
 
@@ -255,14 +253,10 @@ export class SqliteRrdStore implements RrdStore {
       // Only a committed journal row moves the in-memory last update times.
       for (const [m, t] of this.pendingLastUp) m.lastUp = t;
       this.pendingLastUp.clear();
-      for (const [id, line] of journaled) {
-        const p = this.pendingArgs.get(id);
-        if (p) p.args.push(line);
-        else this.pendingArgs.set(id, { row, args: [line] });
-      }
-      this.pending += count;
+      for (const [id, line] of journaled) this.pendingArgs.add(id, row, line);
+      this.lastJournalRow = row;
       // Twice this call's updates at least, so the journal shrinks however fast updates come.
-      if (this.pending >= this.checkpointUpdates) this.checkpointSome(Math.max(this.checkpointSlice, 2 * count));
+      if (this.pendingArgs.size >= this.checkpointUpdates) this.checkpointSome(Math.max(this.checkpointSlice, 2 * count));
     }
     return { accepted, errors };
   }
@@ -291,7 +285,6 @@ export class SqliteRrdStore implements RrdStore {
       this.db.pragma('wal_checkpoint(PASSIVE)');
     }
     this.pendingArgs.clear();
-    this.pending = 0;
   }
 
   /**
@@ -299,31 +292,20 @@ export class SqliteRrdStore implements RrdStore {
    * transaction, and deletes the journal rows no pending argument needs any more.
    */
   private checkpointSome(budget: number): void {
-    let applied = 0;
     this.db
       .transaction(() => {
-        for (const [id, p] of this.pendingArgs) {
-          if (applied >= budget) break;
-          this.applySeries(id, p.args);
-          applied += p.args.length;
-          this.pendingArgs.delete(id);
-        }
-        const oldest = this.pendingArgs.values().next().value;
-        this.st.journalClear.run(oldest ? oldest.row - 1 : Number.MAX_SAFE_INTEGER);
+        for (const [id, args] of this.pendingArgs.takeOldest(budget)) this.applySeries(id, args);
+        this.st.journalClear.run(this.pendingArgs.releasedUpTo(this.lastJournalRow));
       })
       .immediate();
-    this.pending = Math.max(0, this.pending - applied);
     // a slice's pages go back into the database a little at a time, not 64 MB at once
     this.db.pragma('wal_checkpoint(PASSIVE)');
   }
 
   /** Brings one series' archives up to date with what this handle journaled for it. */
   private flushSeries(id: number): void {
-    const p = this.pendingArgs.get(id);
-    if (!p) return;
-    this.db.transaction(() => this.applySeries(id, p.args)).immediate();
-    this.pendingArgs.delete(id);
-    this.pending = Math.max(0, this.pending - p.args.length);
+    const args = this.pendingArgs.take(id);
+    if (args) this.db.transaction(() => this.applySeries(id, args)).immediate();
   }
 
   private updateDirect(items: UpdateManyItem[]): UpdateManyResult {
