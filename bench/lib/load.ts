@@ -1,16 +1,15 @@
 // Load benchmark: N simulated agents over loopback against a real `ringtail collector` process,
-// each sending 20 log lines per second (as batches every `intervalMs`, like the agent's linger),
-// while a reader queries. Reports ingest latency, the collector's CPU and RSS (from /proc), the
+// each sending 20 log lines per second (as batches every `intervalMs`, like the agent's linger)
+// and 60 metric values every 10 s (one request, like the agent's metrics runner), while a
+// reader queries. Reports ingest latency, the collector's CPU and RSS (from /proc), the
 // group-commit shape and event-loop lag (from its /metrics), query latency under load, and checks
-// that every line sent was committed exactly once.
-// Metric ingest (60 values per agent per 10 s) is pending: the collector has no metric ingest
-// route yet (the metrics issue); the table says so.
+// that every line and every metric value sent was stored exactly once.
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openSqliteStorage } from '../../collector/storage/sqlite/index.js';
-import { INGEST_PATH, type IngestAck } from '../../shared/wire.js';
+import { INGEST_PATH, METRICS_INGEST_PATH, WIRE_VERSION, type IngestAck, type MetricAck, type MetricBatch } from '../../shared/wire.js';
 import { genBatch, hostName, rng } from './loglines.js';
 import { pct, table } from './stats.js';
 
@@ -34,6 +33,9 @@ export interface LoadOptions {
   linesPerSecond?: number;
   intervalMs?: number;
   writer?: 'inline' | 'worker';
+  /** metric values per agent per metricIntervalMs; 0 leaves the metric half out */
+  metrics?: number;
+  metricIntervalMs?: number;
 }
 
 export async function loadBench(o: LoadOptions): Promise<void> {
@@ -62,6 +64,9 @@ export async function loadBench(o: LoadOptions): Promise<void> {
   });
   const pid = proc.pid!;
 
+  const metricsPer = o.metrics ?? 60;
+  const metricIntervalMs = o.metricIntervalMs ?? 10_000;
+  const m = { sent: 0, accepted: 0, duplicates: 0, failures: 0, created: 0, latencies: [] as number[] };
   const latencies: number[] = [];
   const queryMs: number[] = [];
   let sent = 0;
@@ -112,6 +117,49 @@ export async function loadBench(o: LoadOptions): Promise<void> {
       if (wait > 0) await new Promise((res) => setTimeout(res, wait));
     }
   };
+  const metricAgent = async (i: number) => {
+    await new Promise((res) => setTimeout(res, (i * metricIntervalMs) / o.agents));
+    let next = Date.now();
+    let tick = 0;
+    while (Date.now() < deadline) {
+      const ts = Date.now();
+      tick++;
+      const batch: MetricBatch = {
+        version: WIRE_VERSION,
+        agent_id: `agt_bench_${i}`,
+        host: hostName(i),
+        interval_ms: metricIntervalMs,
+        samples: Array.from({ length: metricsPer }, (_, k) => ({
+          name: `bench.m${String(k).padStart(2, '0')}`,
+          type: k % 4 === 3 ? ('COUNTER' as const) : ('GAUGE' as const),
+          ts,
+          value: k % 4 === 3 ? tick * 1000 + k : Math.round(r() * 10_000) / 100,
+        })),
+      };
+      const started = performance.now();
+      try {
+        const res = await fetch(url + METRICS_INGEST_PATH, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${tokens[i]}`, 'content-type': 'application/json' },
+          body: JSON.stringify(batch),
+        });
+        const body = await res.text();
+        if (res.status !== 200) throw new Error(`${res.status} ${body}`);
+        const ack = JSON.parse(body) as MetricAck;
+        m.accepted += ack.accepted;
+        m.duplicates += ack.duplicates;
+        m.created += ack.created;
+        m.latencies.push(performance.now() - started);
+      } catch (err) {
+        m.failures++;
+        if (m.failures < 5) process.stderr.write(`metric ingest failed: ${(err as Error).message}\n`);
+      }
+      m.sent += metricsPer;
+      next += metricIntervalMs;
+      const wait = next - Date.now();
+      if (wait > 0) await new Promise((res) => setTimeout(res, wait));
+    }
+  };
   const reader = async () => {
     const words = ['deadlock', 'timeout', 'publickey', 'snapshot'];
     let k = 0;
@@ -123,7 +171,8 @@ export async function loadBench(o: LoadOptions): Promise<void> {
       await new Promise((res) => setTimeout(res, 250));
     }
   };
-  await Promise.all([...Array.from({ length: o.agents }, (_, i) => agent(i)), reader()]);
+  const metricAgents = metricsPer > 0 ? Array.from({ length: o.agents }, (_, i) => metricAgent(i)) : [];
+  await Promise.all([...Array.from({ length: o.agents }, (_, i) => agent(i)), ...metricAgents, reader()]);
   const elapsed = (Date.now() - t0) / 1000;
   clearInterval(sampler);
   const cpuPct = ((procCpuTicks(pid) - cpu0) / CLK / elapsed) * 100;
@@ -164,7 +213,9 @@ export async function loadBench(o: LoadOptions): Promise<void> {
         ['collector event-loop lag p99', `${lagP99.toFixed(1)} ms`],
         ['search (q=word, limit 100) during load p50 / p99', `${pct(queryMs, 50).toFixed(1)} / ${pct(queryMs, 99).toFixed(1)} ms (${queryMs.length} queries)`],
         ['load generator CPU (same machine)', `${genPct.toFixed(0)} %`],
-        ['metric values (60 per agent per 10 s)', 'pending: no metric ingest route yet (metrics issue)'],
+        [`metric values (${metricsPer} per agent per ${metricIntervalMs / 1000} s) sent / accepted / duplicates`, `${m.sent} / ${m.accepted} / ${m.duplicates} (${m.created} series created)`],
+        ['metric values: failed requests, nothing lost', `${m.failures}, ${m.accepted === m.sent && m.duplicates === 0 && m.failures === 0 ? 'yes' : 'NO'}`],
+        ['metric ingest rate, latency p50 / p99 (client)', `${(m.accepted / elapsed).toFixed(0)} values/s, ${pct(m.latencies, 50).toFixed(1)} / ${pct(m.latencies, 99).toFixed(1)} ms`],
       ],
     ) + '\n',
   );
