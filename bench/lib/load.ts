@@ -57,7 +57,9 @@ export async function loadBench(o: LoadOptions): Promise<void> {
   const config = join(o.dir, 'load-config.json');
   mkdirSync(o.dir, { recursive: true });
   writeFileSync(config, JSON.stringify({ metrics: { layouts: [{ match: 'bench.*', rra: [`AVERAGE:0.5:1:${BENCH_ROWS}`] }] } }));
-  const proc = spawn(process.execPath, [BIN, 'collector', '--config', config, '--data', data, '--listen', '127.0.0.1:0', '--admin-token', admin, '--log-level', 'warn', '--retention-max-age-days', '0', '--no-syslog-enabled'], {
+  // RINGTAIL_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles the collector's threads
+  const nodeArgs = process.env.RINGTAIL_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const proc = spawn(process.execPath, [...nodeArgs, BIN, 'collector', '--config', config, '--data', data, '--listen', '127.0.0.1:0', '--admin-token', admin, '--log-level', 'warn', '--retention-max-age-days', '0', '--no-syslog-enabled'], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, RINGTAIL_BENCH_WRITER: o.writer ?? 'worker' },
   });
