@@ -108,11 +108,14 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
       const svc = app.hostMetrics;
       metricSources = metricServiceSources(svc, recent);
       // Fed after each durable ingest, whatever route or caller did it.
-      const ingest = svc.ingest.bind(svc);
-      svc.ingest = (batch, now) => {
-        const ack = ingest(batch, now);
-        recent.record(batch);
-        return ack;
+      // (ingest and the group commit behind submit both go through ingestMany)
+      const ingestMany = svc.ingestMany.bind(svc);
+      svc.ingestMany = (reqs) => {
+        const acks = ingestMany(reqs);
+        acks.forEach((a, i) => {
+          if (!(a instanceof Error)) recent.record(reqs[i]!.batch);
+        });
+        return acks;
       };
       const withdraw = svc.withdraw.bind(svc);
       svc.withdraw = (host) => {

@@ -1,44 +1,56 @@
-// The one writer path for agent batches: group commit. Batches that arrive while a commit is
-// in progress (or within the same turn of the event loop) are committed together in the next
-// transaction, one fsync for all of them, and each request is answered only after that commit.
-// Under load this turns thousands of small fsyncs per second into a few dozen; each group is
-// capped at MAX_GROUP_LINES lines so that no single transaction grows long.
+// The one writer path: group commit. Requests that arrive while a commit is in progress (or
+// within the same turn of the event loop) are committed together in the next transaction, one
+// fsync for all of them, and each request is answered only after that commit. Under load this
+// turns thousands of small fsyncs per second into a few dozen; each group is capped at
+// `maxWeight` (log lines, metric values) so that no single transaction grows long. Agent log
+// batches (a writer thread behind `commit`) and metric batches (MetricService) both go through it.
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
-import type { IngestAck, IngestBatch } from '../../shared/wire.js';
+import type { IngestAck } from '../../shared/wire.js';
 import type { IngestItem } from '../storage/types.js';
 
 export const MAX_GROUP_LINES = 20_000;
 
-interface Pending {
-  batch: IngestBatch;
-  receivedAt: number;
-  lines: number;
-  resolve(ack: IngestAck): void;
+interface Pending<T, R> {
+  item: T;
+  weight: number;
+  resolve(ack: R): void;
   reject(err: Error): void;
 }
 
 export interface FlushStats {
-  batches: number;
-  lines: number;
+  /** requests in the group */
+  items: number;
+  /** their summed weight (lines, values) */
+  weight: number;
   ms: number;
 }
 
-export type CommitFn = (items: IngestItem[]) => Promise<{ acks: IngestAck[]; ms: number }>;
+/**
+ * Commits a group: one answer per item, in order, an Error for an item that failed on its own
+ * (the others stand). A rejection fails the whole group (nothing of it is acknowledged).
+ */
+export type CommitFn<T, R> = (items: T[]) => Promise<{ acks: Array<R | Error>; ms: number }>;
 
-export class GroupWriter {
-  private queue: Pending[] = [];
+export interface GroupOptions<T> {
+  weight(item: T): number;
+  maxWeight: number;
+  onFlush?(s: FlushStats): void;
+}
+
+export class GroupWriter<T = IngestItem, R = IngestAck> {
+  private queue: Array<Pending<T, R>> = [];
   private busy = false;
   private idle: Array<() => void> = [];
 
   constructor(
-    private readonly commit: CommitFn,
-    private readonly onFlush: (s: FlushStats) => void = () => {},
+    private readonly commit: CommitFn<T, R>,
+    private readonly opts: GroupOptions<T>,
   ) {}
 
-  submit(batch: IngestBatch, receivedAt: number): Promise<IngestAck> {
-    const lines = batch.segments.reduce((n, s) => n + s.lines.length, 0);
+  submit(item: T): Promise<R> {
+    const weight = this.opts.weight(item);
     return new Promise((resolve, reject) => {
-      this.queue.push({ batch, receivedAt, lines, resolve, reject });
+      this.queue.push({ item, weight, resolve, reject });
       if (!this.busy) {
         this.busy = true;
         setImmediate(() => void this.flush());
@@ -49,13 +61,17 @@ export class GroupWriter {
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
       let n = 0;
-      let lines = 0;
-      while (n < this.queue.length && (n === 0 || lines + this.queue[n]!.lines <= MAX_GROUP_LINES)) lines += this.queue[n++]!.lines;
+      let weight = 0;
+      while (n < this.queue.length && (n === 0 || weight + this.queue[n]!.weight <= this.opts.maxWeight)) weight += this.queue[n++]!.weight;
       const group = this.queue.splice(0, n);
       try {
-        const { acks, ms } = await this.commit(group.map((p) => ({ batch: p.batch, receivedAt: p.receivedAt })));
-        this.onFlush({ batches: group.length, lines, ms });
-        group.forEach((p, i) => p.resolve(acks[i]!));
+        const { acks, ms } = await this.commit(group.map((p) => p.item));
+        this.opts.onFlush?.({ items: group.length, weight, ms });
+        group.forEach((p, i) => {
+          const a = acks[i]!;
+          if (a instanceof Error) p.reject(a);
+          else p.resolve(a);
+        });
       } catch (err) {
         const e = new RingtailError(ErrorCodes.STORAGE, `storage could not commit the batch, retry later: ${(err as Error).message}`, 503);
         for (const p of group) p.reject(e);
@@ -70,4 +86,13 @@ export class GroupWriter {
     if (!this.busy) return Promise.resolve();
     return new Promise((r) => this.idle.push(r));
   }
+}
+
+/** The agent log batches' writer: groups capped by lines. */
+export function logGroupWriter(commit: CommitFn<IngestItem, IngestAck>, onFlush?: (s: FlushStats) => void): GroupWriter<IngestItem, IngestAck> {
+  return new GroupWriter(commit, {
+    weight: (it) => it.batch.segments.reduce((n, s) => n + s.lines.length, 0),
+    maxWeight: MAX_GROUP_LINES,
+    ...(onFlush ? { onFlush } : {}),
+  });
 }

@@ -29,8 +29,12 @@ export const hostMetricsPlugin = fp<HostMetricsPluginOptions>(
   async (app, opts) => {
     const layouts = createLayouts(opts.layouts);
     const store = opts.store ?? openRrdStore(join(opts.dataDir, METRICS_DB), { create: true });
-    app.decorate('hostMetrics', new MetricService(store, layouts));
-    if (!opts.store) app.addHook('onClose', async () => store.close());
+    const svc = new MetricService(store, layouts);
+    app.decorate('hostMetrics', svc);
+    app.addHook('onClose', async () => {
+      await svc.drain();
+      if (!opts.store) store.close();
+    });
     await app.register(metricRoutes);
   },
   { name: 'ringtail-host-metrics', dependencies: ['ringtail-auth'] },

@@ -45,7 +45,8 @@ export const metricRoutes: FastifyPluginAsync = async (app) => {
   app.post(METRICS_INGEST_PATH, { config: { roles: INGESTERS } }, async (req) => {
     const batch = validateMetricBatch(req.body);
     const started = performance.now();
-    const ack = app.hostMetrics.ingest(batch, app.clock());
+    // answered after the group commit holding it (MetricService.submit)
+    const ack = await app.hostMetrics.submit(batch, app.clock());
     app.events.emit('host_metrics.ingest', { host: batch.host, ...ack, ms: +(performance.now() - started).toFixed(2) }, 'debug');
     app.events.add('host_metrics.samples', ack.accepted);
     app.events.add('host_metrics.duplicates', ack.duplicates);

@@ -1,8 +1,9 @@
 // The collector's metric side over the round-robin store: every (host, metric key) is a series
-// created on first sight, a whole ingest request is one durable updateMany, and an in-memory
+// created on first sight, the requests of one group commit are one durable updateMany, and an in-memory
 // catalog (rebuilt from the store at start) answers listings without touching the archives.
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
 import type { MetricAck, MetricBatch, MetricType } from '../../shared/wire.js';
+import { GroupWriter } from '../ingest/writer.js';
 import type { Cf, RrdStore, UpdateManyItem } from '../rrd/types.js';
 import { metricKey, parseMetricKey, seriesName, splitSeriesName } from './key.js';
 import type { Layouts } from './layout.js';
@@ -43,6 +44,14 @@ export interface SeriesData {
 }
 
 export const DEFAULT_INTERVAL_MS = 10_000;
+/** metric values per group commit, at most (a request larger than this is a group alone) */
+export const MAX_GROUP_VALUES = 20_000;
+
+export interface MetricRequest {
+  batch: MetricBatch;
+  /** ms since epoch: when it was received */
+  now: number;
+}
 const STALE_MIN_MS = 60_000;
 
 export class MetricService {
@@ -64,8 +73,85 @@ export class MetricService {
     }
   }
 
-  /** Validated batch in, one durable update out. Samples not after their series' last update are duplicates. */
+  /**
+   * Group commit (the logs' GroupWriter): metric requests of one event-loop turn are stored by
+   * one updateMany, one fsync, and each is answered after it, exactly as if alone.
+   */
+  private readonly writer = new GroupWriter<MetricRequest, MetricAck>(
+    async (reqs) => {
+      const started = performance.now();
+      const acks = this.ingestMany(reqs);
+      return { acks, ms: performance.now() - started };
+    },
+    { weight: (r) => r.batch.samples.length, maxWeight: MAX_GROUP_VALUES },
+  );
+
+  /** Resolves once the request's values are durable; rejects with its own error. */
+  submit(batch: MetricBatch, now: number): Promise<MetricAck> {
+    return this.writer.submit({ batch, now });
+  }
+
+  /** waits until everything submitted so far is committed (shutdown) */
+  drain(): Promise<void> {
+    return this.writer.drain();
+  }
+
+  /** One request alone: validated batch in, one durable update out. */
   ingest(batch: MetricBatch, now: number): MetricAck {
+    const r = this.ingestMany([{ batch, now }])[0]!;
+    if (r instanceof Error) throw r;
+    return r;
+  }
+
+  /**
+   * Requests in, one durable updateMany out, one answer per request: its ack, or its own error
+   * (a bad request stores nothing and does not affect the others). Answers are those of the
+   * requests applied one after the other: a sample not after its series' last update, stored or
+   * planned by an earlier request of the group, is a duplicate. Throws when the commit itself
+   * fails (nothing of the group is stored).
+   */
+  ingestMany(reqs: MetricRequest[]): Array<MetricAck | Error> {
+    const planned = new Map<string, number>();
+    const plans = reqs.map((r) => {
+      try {
+        return this.plan(r.batch, planned);
+      } catch (err) {
+        return err as Error;
+      }
+    });
+    const items: UpdateManyItem[] = [];
+    const owner: number[] = [];
+    plans.forEach((p, k) => {
+      if (p instanceof Error) return;
+      for (const it of p.items) {
+        items.push(it);
+        owner.push(k);
+      }
+    });
+    const res = items.length > 0 ? this.store.updateMany(items) : { accepted: [], errors: new Map<number, Error>() };
+    const acks = plans.map((p) => (p instanceof Error ? p : { accepted: 0, duplicates: p.duplicates, created: p.created }));
+    const failed = new Map<number, Error>();
+    items.forEach((item, i) => {
+      const n = res.accepted[i] ?? 0;
+      const ack = acks[owner[i]!] as MetricAck;
+      ack.accepted += n;
+      if (n > 0) this.catalog.get(item.series)!.last_update = Number(item.args[n - 1]!.split(':')[0]);
+      const err = res.errors.get(i);
+      // Validation makes this a store failure, not a client mistake; what was accepted is
+      // durable and a retry is recognised as duplicates.
+      if (err && !failed.has(owner[i]!)) failed.set(owner[i]!, new RingtailError(ErrorCodes.STORAGE, `storing '${item.series}': ${err.message}`, 500));
+    });
+    reqs.forEach((r, k) => {
+      if (!(plans[k] instanceof Error)) this.seen.set(r.batch.host, { at: r.now, interval_ms: r.batch.interval_ms ?? DEFAULT_INTERVAL_MS });
+    });
+    return acks.map((a, k) => failed.get(k) ?? a);
+  }
+
+  /**
+   * Validates one request and creates its new series; returns the updates it adds. `planned`:
+   * the last time per series that earlier requests of the group will store.
+   */
+  private plan(batch: MetricBatch, planned: Map<string, number>): { items: UpdateManyItem[]; duplicates: number; created: number } {
     const groups = new Map<string, { key: string; name: string; labels: Record<string, string>; type: MetricType; args: Array<[number, string]> }>();
     batch.samples.forEach((s, i) => {
       if ((s.type === 'COUNTER' || s.type === 'DERIVE') && !Number.isSafeInteger(s.value)) {
@@ -90,6 +176,7 @@ export class MetricService {
     let duplicates = 0;
     const items: UpdateManyItem[] = [];
     const creates: Array<{ series: string; g: { key: string; name: string; labels: Record<string, string>; type: MetricType }; first: number }> = [];
+    const lasts: Array<[string, number]> = [];
     for (const [series, g] of groups) {
       g.args.sort((a, b) => a[0] - b[0]);
       for (let j = 1; j < g.args.length; j++) {
@@ -97,12 +184,13 @@ export class MetricService {
           throw new RingtailError(ErrorCodes.BAD_REQUEST, `body/samples: two samples of '${g.key}' in second ${g.args[j]![0]}`);
         }
       }
-      const last = this.catalog.get(series)?.last_update ?? -Infinity;
+      const last = planned.get(series) ?? this.catalog.get(series)?.last_update ?? -Infinity;
       const fresh = g.args.filter(([t]) => t > last);
       duplicates += g.args.length - fresh.length;
       if (fresh.length === 0) continue;
       if (!this.catalog.has(series)) creates.push({ series, g, first: fresh[0]![0] });
       items.push({ series, args: fresh.map(([t, v]) => `${t}:${v}`) });
+      lasts.push([series, fresh[fresh.length - 1]![0]]);
     }
 
     // Nothing is written before the whole request is known to be valid.
@@ -111,21 +199,8 @@ export class MetricService {
       this.store.create(c.series, def, { start: c.first - 1 });
       this.catalog.set(c.series, { host: batch.host, metric: c.g.key, name: c.g.name, labels: c.g.labels, type: c.g.type, step: def.step, last_update: c.first - 1 });
     }
-    const res = items.length > 0 ? this.store.updateMany(items) : { accepted: [], errors: new Map<number, Error>() };
-    let accepted = 0;
-    items.forEach((item, i) => {
-      const n = res.accepted[i] ?? 0;
-      accepted += n;
-      if (n > 0) this.catalog.get(item.series)!.last_update = Number(item.args[n - 1]!.split(':')[0]);
-    });
-    this.seen.set(batch.host, { at: now, interval_ms: batch.interval_ms ?? DEFAULT_INTERVAL_MS });
-    if (res.errors.size > 0) {
-      // Validation above makes this a store failure, not a client mistake; what was accepted is
-      // durable and a retry is recognised as duplicates.
-      const [i, err] = [...res.errors][0]!;
-      throw new RingtailError(ErrorCodes.STORAGE, `storing '${items[i]!.series}': ${err.message}`, 500);
-    }
-    return { accepted, duplicates, created: creates.length };
+    for (const [series, t] of lasts) planned.set(series, t);
+    return { items, duplicates, created: creates.length };
   }
 
   list(host?: string): SeriesEntry[] {

@@ -1,10 +1,10 @@
-// The one writer path, as a plugin: `app.writer.submit(batch, receivedAt)` resolves with the
+// The one writer path, as a plugin: `app.writer.submit({ batch, receivedAt })` resolves with the
 // acknowledgement once the group commit holding the batch is durable. The agent route uses it;
 // other receivers (syslog) should too, so that their commits share the writer thread instead
 // of writing through the main connection next to it.
 import fp from 'fastify-plugin';
 import { inlineCommitter, workerCommitter, type Committer } from '../ingest/commit.js';
-import { GroupWriter } from '../ingest/writer.js';
+import { logGroupWriter, type GroupWriter } from '../ingest/writer.js';
 import type { IngestItem } from '../storage/types.js';
 
 declare module 'fastify' {
@@ -36,9 +36,9 @@ export const writerPlugin = fp<WriterOptions>(
       committer = inlineCommitter(() => app.storage.logs);
       commit = committer.commit;
     }
-    const writer = new GroupWriter(commit, (s) => {
+    const writer = logGroupWriter(commit, (s) => {
       app.metrics.commitSeconds.observe(s.ms / 1000);
-      if (s.ms > 250) app.events.emit('ingest.slow_commit', { batches: s.batches, lines: s.lines, ms: +s.ms.toFixed(1) }, 'warn');
+      if (s.ms > 250) app.events.emit('ingest.slow_commit', { batches: s.items, lines: s.weight, ms: +s.ms.toFixed(1) }, 'warn');
     });
     app.decorate('writer', writer);
     app.addHook('onClose', async () => {

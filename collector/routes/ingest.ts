@@ -43,7 +43,7 @@ export const ingestRoutes = fp(
     app.post(INGEST_PATH, { config: { roles: INGESTERS } }, async (req) => {
       const batch = validateBatch(req.body);
       const started = performance.now();
-      const ack = await app.writer.submit(batch, app.clock());
+      const ack = await app.writer.submit({ batch, receivedAt: app.clock() });
       const ms = performance.now() - started;
       app.metrics.batchSeconds.observe(ms / 1000);
       app.events.emit('ingest.batches', { host: batch.host, accepted: ack.accepted, duplicates: ack.duplicates, ms: +ms.toFixed(2) }, 'debug');
