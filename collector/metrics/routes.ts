@@ -9,9 +9,12 @@ import { INGESTERS, READERS } from '../plugins/auth.js';
 const check = TypeCompiler.Compile(MetricBatch);
 
 export function validateMetricBatch(body: unknown): MetricBatch {
+  // As for log batches: Check() is the compiled fast path; Errors() walks the value again with
+  // the generic interpreter (2 % of the main thread under the load bench), so it runs only to
+  // explain a body that already failed.
+  if (check.Check(body)) return body;
   const first = check.Errors(body).First();
-  if (first) throw new RingtailError(ErrorCodes.BAD_REQUEST, `body${first.path || '/'}: ${first.message}`);
-  return body as MetricBatch;
+  throw new RingtailError(ErrorCodes.BAD_REQUEST, `body${first?.path || '/'}: ${first?.message ?? 'does not match the metric batch schema'}`);
 }
 
 const ListQuery = Type.Object({ host: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }, { additionalProperties: false });
