@@ -1,6 +1,7 @@
 // The collector's metric side over the round-robin store: every (host, metric key) is a series
-// created on first sight, the requests of one group commit are one durable updateMany, and an in-memory
-// catalog (rebuilt from the store at start) answers listings without touching the archives.
+// created on first sight, the requests of one group commit are one durable updateMany, and an
+// in-memory catalog (rebuilt from the store at start) answers listings without touching the
+// archives.
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
 import type { MetricAck, MetricBatch, MetricType } from '../../shared/wire.js';
 import { GroupWriter } from '../ingest/writer.js';
@@ -108,7 +109,7 @@ export class MetricService {
    * (a bad request stores nothing and does not affect the others). Answers are those of the
    * requests applied one after the other: a sample not after its series' last update, stored or
    * planned by an earlier request of the group, is a duplicate. Throws when the commit itself
-   * fails (nothing of the group is stored).
+   * fails: none of the group's values is stored (series it created stay, empty).
    */
   ingestMany(reqs: MetricRequest[]): Array<MetricAck | Error> {
     const planned = new Map<string, number>();
