@@ -6,7 +6,9 @@
 // when the spool is full it stops reading (files keep their offsets) unless the operator chose
 // drop_oldest. The shipper sends the oldest spooled batch, retries with backoff and jitter, and
 // on the collector's acknowledgement advances the checkpoints, saves them, then forgets the
-// record. Memory holds one batch being built and one in flight, whatever the backlog.
+// record. With a backlog, up to MAX_RECORDS_PER_REQUEST spooled batches go in one request (one
+// collector transaction). Memory holds one batch being built and the (gzip'd) request in
+// flight, whatever the backlog.
 import { join } from 'node:path';
 import { ConfigError } from '../shared/errors.js';
 import { createEvents, type EventSink } from '../shared/events.js';
@@ -32,6 +34,14 @@ const SYNC_INTERVAL_MS = 1_000;
  */
 const PULL_BYTES = 16 * 1024;
 const PULL_LINES = 200;
+/**
+ * Spooled batches per request when there is a backlog, and their line cap (the collector's
+ * group-commit cap). The logs benchmark's collector stored 1 M lines in 5,000-line commits at
+ * ~15.5 CPU µs per line and in 20,000-line commits at ~10.7 (lines out of time order dirty most
+ * index leaves per commit, whatever its size).
+ */
+const MAX_RECORDS_PER_REQUEST = 8;
+const MAX_LINES_PER_REQUEST = 20_000;
 
 export interface AgentDeps {
   log: Logger;
@@ -73,6 +83,10 @@ export class Agent {
   private checkpoints!: Checkpoints;
   private spool!: Spool;
   private transport!: Transport;
+  /** the collector takes multi-batch requests (false after it answered one with 415/404) */
+  private multiOk = true;
+  /** records to send one at a time, after a multi-batch request was refused as a whole */
+  private singles = 0;
   private sources: AgentSource[] = [];
   private running = false;
   private scanWanted = false;
@@ -261,27 +275,40 @@ export class Agent {
   private async shipLoop(): Promise<void> {
     let attempt = 0;
     while (this.running) {
-      const rec = this.spool.peek();
-      if (!rec) {
+      // A backlog goes several spooled batches per request (one commit on the collector: a
+      // 20,000-line transaction costs much less per line than four of 5,000). Still one request
+      // in flight, so the collector sees every stream's ranges in order.
+      const recs = this.singles > 0 || !this.multiOk ? [this.spool.peek()].filter((r) => r !== undefined) : this.spool.peekMany(MAX_RECORDS_PER_REQUEST, MAX_LINES_PER_REQUEST);
+      if (recs.length === 0) {
         await this.shipper.sleep(1000);
         continue;
       }
+      const head = recs[0]!;
       try {
-        const sending = this.transport.send(rec.body, rec.meta.encoding);
+        const sending = recs.length === 1 ? this.transport.send(head.body, head.meta.encoding) : this.transport.sendMany(recs.map((r) => r.body), head.meta.encoding);
         const ack = await Promise.race([sending, this.stopped()]);
         if (!ack) return;
         if (attempt > 0) this.events.emit('ship.recovered', { attempts: attempt });
         attempt = 0;
-        this.acknowledged(rec.meta);
+        if (this.singles > 0) this.singles--;
+        this.acknowledged(recs.map((r) => r.meta));
       } catch (err) {
         if (err instanceof ShipError && err.permanent) {
+          if (recs.length > 1) {
+            // Refused as a whole: find out which batch it was by sending these one at a time
+            // (a collector that predates multi-batch requests answers 415: stop asking it).
+            this.singles = recs.length;
+            if (err.status === 415 || err.status === 404) this.multiOk = false;
+            continue;
+          }
           // The collector refuses this batch for what it is; holding it would stop every later one.
-          this.events.add('ship.rejected_lines', rec.meta.lines);
-          this.events.emit('ship.rejected', { seq: rec.meta.seq, lines: rec.meta.lines, status: err.status, error: err.message }, 'warn');
-          this.acknowledged(rec.meta);
+          if (this.singles > 0) this.singles--;
+          this.events.add('ship.rejected_lines', head.meta.lines);
+          this.events.emit('ship.rejected', { seq: head.meta.seq, lines: head.meta.lines, status: err.status, error: err.message }, 'warn');
+          this.acknowledged([head.meta]);
           continue;
         }
-        this.events.emit('ship.failed', { attempt, seq: rec.meta.seq, error: (err as Error).message }, 'warn');
+        this.events.emit('ship.failed', { attempt, seq: head.meta.seq, error: (err as Error).message }, 'warn');
         await this.shipper.sleep(backoffMs(attempt++, this.config.transport.backoff_max_ms));
       }
     }
@@ -292,15 +319,18 @@ export class Agent {
     return this.stopGate;
   }
 
-  private acknowledged(meta: RecordMeta): void {
-    for (const [stream, , end] of meta.ranges) this.checkpoints.acked(stream, end);
-    this.checkpoints.ackedSeq(meta.seq);
+  /** The records were committed, in this order: advance the checkpoints, save them once, forget the records. */
+  private acknowledged(metas: RecordMeta[]): void {
+    for (const meta of metas) {
+      for (const [stream, , end] of meta.ranges) this.checkpoints.acked(stream, end);
+      this.checkpoints.ackedSeq(meta.seq);
+    }
     this.checkpoints.save();
-    this.spool.ack(meta.seq);
+    for (const meta of metas) this.spool.ack(meta.seq);
     const now = this.clock();
     this.lastAckAt = now;
-    this.lastLagMs = now - meta.sealed_at;
-    this.events.add('lines.shipped', meta.lines);
+    this.lastLagMs = now - metas[metas.length - 1]!.sealed_at;
+    for (const meta of metas) this.events.add('lines.shipped', meta.lines);
     this.reader.wake();
   }
 }

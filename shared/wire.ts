@@ -96,6 +96,12 @@ export const LogPage = Type.Object({
 export type LogPage = Static<typeof LogPage>;
 
 export const INGEST_PATH = '/api/v1/ingest';
+/**
+ * Content type of a request carrying several batches, one JSON document per line (the agent's
+ * spooled batches sent together; gzip'd they are concatenated gzip members). The collector
+ * commits them in one transaction, in order, and answers with a JSON array of their acks.
+ */
+export const INGEST_MULTI_TYPE = 'application/x-ndjson';
 
 // ---- Metrics (agent → collector) --------------------------------------------------------------
 

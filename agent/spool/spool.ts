@@ -200,6 +200,30 @@ export class Spool {
     }
   }
 
+  /**
+   * The oldest records not yet acknowledged, in order, to be sent together: at most `maxRecords`,
+   * at most `maxLines` lines (the first always), all with the head's encoding. The bodies are
+   * copies (a few hundred KB of gzip each), valid until the caller drops them.
+   */
+  peekMany(maxRecords: number, maxLines: number): Array<{ meta: RecordMeta; body: Buffer }> {
+    const out: Array<{ meta: RecordMeta; body: Buffer }> = [];
+    let lines = 0;
+    for (const e of this.entries) {
+      if (out.length >= maxRecords) break;
+      if (out.length > 0 && (lines + e.meta.lines > maxLines || e.meta.encoding !== out[0]!.meta.encoding)) break;
+      const fd = openSync(this.segPath(e.segment), 'r');
+      try {
+        const rec = readRecord(fd, e.pos, e.pos + e.len, this.scratch);
+        if (!rec?.body) throw new Error(`spool record ${e.meta.seq} in ${this.segPath(e.segment)} is damaged`);
+        out.push({ meta: e.meta, body: Buffer.from(rec.body) });
+      } finally {
+        closeSync(fd);
+      }
+      lines += e.meta.lines;
+    }
+    return out;
+  }
+
   /** The head record is acknowledged (and the state saying so is saved): forget it. */
   ack(seq: number): void {
     const e = this.entries[0];

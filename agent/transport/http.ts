@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { ConfigError } from '../../shared/errors.js';
-import { INGEST_PATH, type IngestAck } from '../../shared/wire.js';
+import { gzipSync } from 'node:zlib';
+import { INGEST_MULTI_TYPE, INGEST_PATH, type IngestAck } from '../../shared/wire.js';
 import { lazyHttps } from './lazy-https.js';
 
 export class ShipError extends Error {
@@ -27,10 +28,18 @@ export interface TransportOptions {
 
 export interface Transport {
   send(body: Buffer, encoding: 'gzip' | 'identity'): Promise<IngestAck>;
+  /**
+   * Several spooled bodies (same encoding) in one request, as NDJSON: the collector commits them
+   * in one transaction and answers one ack per body, in order. Gzip'd bodies are concatenated as
+   * gzip members (with a member holding the newline between them), so nothing is recompressed.
+   */
+  sendMany(bodies: Buffer[], encoding: 'gzip' | 'identity'): Promise<IngestAck[]>;
   close(): void;
 }
 
 const PERMANENT = new Set([400, 404, 405, 413, 415, 422]);
+const NEWLINE = Buffer.from('\n');
+const GZIP_NEWLINE = gzipSync(NEWLINE);
 
 export function httpTransport(opts: TransportOptions): Transport {
   const url = new URL(INGEST_PATH, opts.collector);
@@ -46,9 +55,8 @@ export function httpTransport(opts: TransportOptions): Transport {
   const agent = secure ? new (lazyHttps().Agent)({ keepAlive: true, maxSockets: 1, ...(ca ? { ca } : {}) }) : new http.Agent({ keepAlive: true, maxSockets: 1 });
   const request = secure ? lazyHttps().request : http.request;
 
-  return {
-    send(body, encoding) {
-      return new Promise<IngestAck>((resolve, reject) => {
+  const post = <T>(body: Buffer, encoding: 'gzip' | 'identity', contentType: string, accept: (parsed: unknown) => parsed is T): Promise<T> =>
+      new Promise<T>((resolve, reject) => {
         const req = request(
           url,
           {
@@ -56,7 +64,7 @@ export function httpTransport(opts: TransportOptions): Transport {
             agent,
             headers: {
               authorization: `Bearer ${opts.token}`,
-              'content-type': 'application/json',
+              'content-type': contentType,
               'content-length': body.length,
               ...(encoding === 'gzip' ? { 'content-encoding': 'gzip' } : {}),
             },
@@ -73,11 +81,14 @@ export function httpTransport(opts: TransportOptions): Transport {
                 reject(new ShipError(`collector answered ${status}: ${text.slice(0, 300)}`, PERMANENT.has(status), status));
                 return;
               }
+              let parsed: unknown;
               try {
-                resolve(JSON.parse(text) as IngestAck);
+                parsed = JSON.parse(text);
               } catch {
-                reject(new ShipError(`collector answered 200 with a body that is not an acknowledgement: ${text.slice(0, 100)}`, false, status));
+                parsed = undefined;
               }
+              if (accept(parsed)) resolve(parsed);
+              else reject(new ShipError(`collector answered 200 with a body that is not an acknowledgement: ${text.slice(0, 100)}`, false, status));
             });
           },
         );
@@ -85,6 +96,21 @@ export function httpTransport(opts: TransportOptions): Transport {
         req.on('error', (err) => reject(new ShipError(`collector ${url.origin} unreachable: ${(err as NodeJS.ErrnoException).code ?? err.message}`, false)));
         req.end(body);
       });
+  const isAck = (v: unknown): v is IngestAck => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+  return {
+    send(body, encoding) {
+      return post(body, encoding, 'application/json', isAck);
+    },
+    sendMany(bodies, encoding) {
+      const sep = encoding === 'gzip' ? GZIP_NEWLINE : NEWLINE;
+      const parts: Buffer[] = [];
+      bodies.forEach((b, i) => {
+        if (i > 0) parts.push(sep);
+        parts.push(b);
+      });
+      const isAcks = (v: unknown): v is IngestAck[] => Array.isArray(v) && v.length === bodies.length && v.every(isAck);
+      return post(Buffer.concat(parts), encoding, INGEST_MULTI_TYPE, isAcks);
     },
     close() {
       agent.destroy();

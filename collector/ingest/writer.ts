@@ -3,6 +3,10 @@
 // transaction, one fsync for all of them, and each request is answered only after that commit.
 // Under load this turns thousands of small fsyncs per second into a few dozen; each group is
 // capped at MAX_GROUP_LINES lines so that no single transaction grows long.
+// `submitMany` queues the batches of one request (an agent sending several spooled batches at
+// once) as one unit that is never split between two transactions: they commit together or not
+// at all, so a failure can never leave a later batch of a stream committed without an earlier
+// one (which would move the stream's committed end past lines that were never stored).
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
 import type { IngestAck, IngestBatch } from '../../shared/wire.js';
 import type { IngestItem } from '../storage/types.js';
@@ -10,10 +14,10 @@ import type { IngestItem } from '../storage/types.js';
 export const MAX_GROUP_LINES = 20_000;
 
 interface Pending {
-  batch: IngestBatch;
+  batches: IngestBatch[];
   receivedAt: number;
   lines: number;
-  resolve(ack: IngestAck): void;
+  resolve(acks: IngestAck[]): void;
   reject(err: Error): void;
 }
 
@@ -36,9 +40,15 @@ export class GroupWriter {
   ) {}
 
   submit(batch: IngestBatch, receivedAt: number): Promise<IngestAck> {
-    const lines = batch.segments.reduce((n, s) => n + s.lines.length, 0);
+    return this.submitMany([batch], receivedAt).then((acks) => acks[0]!);
+  }
+
+  /** Commits the batches, in this order, in one transaction; resolves with their acks. */
+  submitMany(batches: IngestBatch[], receivedAt: number): Promise<IngestAck[]> {
+    let lines = 0;
+    for (const b of batches) for (const s of b.segments) lines += s.lines.length;
     return new Promise((resolve, reject) => {
-      this.queue.push({ batch, receivedAt, lines, resolve, reject });
+      this.queue.push({ batches, receivedAt, lines, resolve, reject });
       if (!this.busy) {
         this.busy = true;
         setImmediate(() => void this.flush());
@@ -53,9 +63,14 @@ export class GroupWriter {
       while (n < this.queue.length && (n === 0 || lines + this.queue[n]!.lines <= MAX_GROUP_LINES)) lines += this.queue[n++]!.lines;
       const group = this.queue.splice(0, n);
       try {
-        const { acks, ms } = await this.commit(group.map((p) => ({ batch: p.batch, receivedAt: p.receivedAt })));
-        this.onFlush({ batches: group.length, lines, ms });
-        group.forEach((p, i) => p.resolve(acks[i]!));
+        const items = group.flatMap((p) => p.batches.map((batch) => ({ batch, receivedAt: p.receivedAt })));
+        const { acks, ms } = await this.commit(items);
+        this.onFlush({ batches: items.length, lines, ms });
+        let i = 0;
+        for (const p of group) {
+          p.resolve(acks.slice(i, i + p.batches.length));
+          i += p.batches.length;
+        }
       } catch (err) {
         const e = new RingtailError(ErrorCodes.STORAGE, `storage could not commit the batch, retry later: ${(err as Error).message}`, 503);
         for (const p of group) p.reject(e);
