@@ -87,7 +87,9 @@ async function runRingtail(dir: string, input: string, n: number): Promise<Resul
   const admin = 'rt_admin_bench_0123456789abcdef';
   const token = execFileSync(process.execPath, [BIN, 'token', 'create', '--data', data, '--role', 'agent']).toString().trim();
   const port = await freePort();
-  const collector = spawn(process.execPath, [BIN, 'collector', '--data', data, '--listen', `127.0.0.1:${port}`, '--admin-token', admin, '--log-level', 'warn', '--syslog-udp-port', '0', '--syslog-tcp-port', '0'], {
+  // RINGTAIL_BENCH_NODE_ARGS: node flags for the collector (e.g. --cpu-prof), as in bench/ingest.ts
+  const nodeArgs = process.env.RINGTAIL_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const collector = spawn(process.execPath, [...nodeArgs, BIN, 'collector', '--data', data, '--listen', `127.0.0.1:${port}`, '--admin-token', admin, '--log-level', 'warn', '--syslog-udp-port', '0', '--syslog-tcp-port', '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
