@@ -42,6 +42,30 @@ const PULL_LINES = 200;
  */
 const MAX_RECORDS_PER_REQUEST = 8;
 const MAX_LINES_PER_REQUEST = 20_000;
+/** requests in flight at once, once the collector is known to order them */
+const PIPELINE_DEPTH = 2;
+
+interface Flight {
+  recs: Array<{ meta: RecordMeta; body: Buffer }>;
+  done: Promise<{ ok: true } | { ok: false; err: unknown }>;
+}
+
+/** For the streams of `recs`, the end of their ranges in the requests still in flight. */
+function pendingEnds(flights: Flight[], recs: Array<{ meta: RecordMeta }>): Record<string, number> | undefined {
+  const mine = new Set(recs.flatMap((r) => r.meta.ranges.map(([stream]) => stream)));
+  const ends: Record<string, number> = {};
+  let any = false;
+  for (const f of flights) {
+    for (const r of f.recs) {
+      for (const [stream, , end] of r.meta.ranges) {
+        if (!mine.has(stream)) continue;
+        ends[stream] = Math.max(ends[stream] ?? 0, end);
+        any = true;
+      }
+    }
+  }
+  return any ? ends : undefined;
+}
 
 export interface AgentDeps {
   log: Logger;
@@ -87,6 +111,8 @@ export class Agent {
   private multiOk = true;
   /** records to send one at a time, after a multi-batch request was refused as a whole */
   private singles = 0;
+  /** the collector took a multi-batch request, so it also honours INGEST_AFTER_HEADER */
+  private pipelineOk = false;
   private sources: AgentSource[] = [];
   private running = false;
   private scanWanted = false;
@@ -272,45 +298,83 @@ export class Agent {
     return true;
   }
 
+  /** Up to a request's worth of spooled records after `afterSeq` (one when batches go singly). */
+  private nextRecords(afterSeq: number): Array<{ meta: RecordMeta; body: Buffer }> {
+    return this.singles > 0 || !this.multiOk ? this.spool.peekMany(1, Infinity, afterSeq) : this.spool.peekMany(MAX_RECORDS_PER_REQUEST, MAX_LINES_PER_REQUEST, afterSeq);
+  }
+
+  /** Sends records as one request; the promise never rejects. */
+  private fly(recs: Array<{ meta: RecordMeta; body: Buffer }>, after: Record<string, number> | undefined): Flight {
+    const enc = recs[0]!.meta.encoding;
+    const sending = recs.length === 1 ? this.transport.send(recs[0]!.body, enc, after).then((a) => [a]) : this.transport.sendMany(recs.map((r) => r.body), enc, after);
+    return { recs, done: sending.then(() => ({ ok: true as const }), (err: unknown) => ({ ok: false as const, err })) };
+  }
+
   private async shipLoop(): Promise<void> {
     let attempt = 0;
+    const flights: Flight[] = [];
     while (this.running) {
       // A backlog goes several spooled batches per request (one commit on the collector: a
-      // 20,000-line transaction costs much less per line than four of 5,000). Still one request
-      // in flight, so the collector sees every stream's ranges in order.
-      const recs = this.singles > 0 || !this.multiOk ? [this.spool.peek()].filter((r) => r !== undefined) : this.spool.peekMany(MAX_RECORDS_PER_REQUEST, MAX_LINES_PER_REQUEST);
-      if (recs.length === 0) {
+      // 20,000-line transaction costs much less per line than four of 5,000), and once the
+      // collector has shown it orders them (a multi-batch request went through), a second request
+      // goes out behind the first so that the collector decodes one while it commits the other.
+      // The second names the ends of the first's streams (INGEST_AFTER_HEADER): the collector
+      // stores it only after them, and answers 409 if it got there first.
+      const depth = this.pipelineOk && this.singles === 0 ? PIPELINE_DEPTH : 1;
+      while (flights.length < depth) {
+        const prev = flights.at(-1);
+        const recs = this.nextRecords(prev ? prev.recs.at(-1)!.meta.seq : -1);
+        if (recs.length === 0) break;
+        flights.push(this.fly(recs, prev ? pendingEnds(flights, recs) : undefined));
+      }
+      const head = flights[0];
+      if (!head) {
         await this.shipper.sleep(1000);
         continue;
       }
-      const head = recs[0]!;
-      try {
-        const sending = recs.length === 1 ? this.transport.send(head.body, head.meta.encoding) : this.transport.sendMany(recs.map((r) => r.body), head.meta.encoding);
-        const ack = await Promise.race([sending, this.stopped()]);
-        if (!ack) return;
+      const outcome = await Promise.race([head.done, this.stopped()]);
+      if (!outcome) return;
+      flights.shift();
+      const metas = head.recs.map((r) => r.meta);
+      if (outcome.ok) {
         if (attempt > 0) this.events.emit('ship.recovered', { attempts: attempt });
         attempt = 0;
         if (this.singles > 0) this.singles--;
-        this.acknowledged(recs.map((r) => r.meta));
-      } catch (err) {
-        if (err instanceof ShipError && err.permanent) {
-          if (recs.length > 1) {
-            // Refused as a whole: find out which batch it was by sending these one at a time
-            // (a collector that predates multi-batch requests answers 415: stop asking it).
-            this.singles = recs.length;
-            if (err.status === 415 || err.status === 404) this.multiOk = false;
-            continue;
-          }
-          // The collector refuses this batch for what it is; holding it would stop every later one.
-          if (this.singles > 0) this.singles--;
-          this.events.add('ship.rejected_lines', head.meta.lines);
-          this.events.emit('ship.rejected', { seq: head.meta.seq, lines: head.meta.lines, status: err.status, error: err.message }, 'warn');
-          this.acknowledged([head.meta]);
+        if (head.recs.length > 1) this.pipelineOk = true;
+        this.acknowledged(metas);
+        continue;
+      }
+      // The head failed: what was sent behind it goes again from the spool after it. Wait for
+      // those answers and forget them (a batch the collector already has is dropped there by
+      // offset; one that would overtake is refused with 409).
+      if (flights.length > 0) {
+        if (!(await Promise.race([Promise.all(flights.map((f) => f.done)), this.stopped()]))) return;
+        flights.length = 0;
+      }
+      const err = outcome.err;
+      if (err instanceof ShipError && err.status === 409) {
+        // sent behind a request that had not committed yet: send it again, now at the head
+        this.events.add('ship.out_of_order', 1);
+        continue;
+      }
+      if (err instanceof ShipError && err.permanent) {
+        if (head.recs.length > 1) {
+          // Refused as a whole: find out which batch it was by sending these one at a time
+          // (a collector that predates multi-batch requests answers 415: stop asking it).
+          this.singles = head.recs.length;
+          if (err.status === 415 || err.status === 404) this.multiOk = false;
           continue;
         }
-        this.events.emit('ship.failed', { attempt, seq: head.meta.seq, error: (err as Error).message }, 'warn');
-        await this.shipper.sleep(backoffMs(attempt++, this.config.transport.backoff_max_ms));
+        // The collector refuses this batch for what it is; holding it would stop every later one.
+        if (this.singles > 0) this.singles--;
+        const meta = metas[0]!;
+        this.events.add('ship.rejected_lines', meta.lines);
+        this.events.emit('ship.rejected', { seq: meta.seq, lines: meta.lines, status: err.status, error: err.message }, 'warn');
+        this.acknowledged(metas);
+        continue;
       }
+      this.events.emit('ship.failed', { attempt, seq: metas[0]!.seq, error: (err as Error).message }, 'warn');
+      await this.shipper.sleep(backoffMs(attempt++, this.config.transport.backoff_max_ms));
     }
   }
 

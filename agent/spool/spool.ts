@@ -203,12 +203,14 @@ export class Spool {
   /**
    * The oldest records not yet acknowledged, in order, to be sent together: at most `maxRecords`,
    * at most `maxLines` lines (the first always), all with the head's encoding. The bodies are
-   * copies (a few hundred KB of gzip each), valid until the caller drops them.
+   * copies (a few hundred KB of gzip each), valid until the caller drops them. `afterSeq`: the
+   * last record already in flight; only later ones are read.
    */
-  peekMany(maxRecords: number, maxLines: number): Array<{ meta: RecordMeta; body: Buffer }> {
+  peekMany(maxRecords: number, maxLines: number, afterSeq = -1): Array<{ meta: RecordMeta; body: Buffer }> {
     const out: Array<{ meta: RecordMeta; body: Buffer }> = [];
     let lines = 0;
     for (const e of this.entries) {
+      if (e.meta.seq <= afterSeq) continue;
       if (out.length >= maxRecords) break;
       if (out.length > 0 && (lines + e.meta.lines > maxLines || e.meta.encoding !== out[0]!.meta.encoding)) break;
       const fd = openSync(this.segPath(e.segment), 'r');

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { ConfigError } from '../../shared/errors.js';
 import { gzipSync } from 'node:zlib';
-import { INGEST_MULTI_TYPE, INGEST_PATH, type IngestAck } from '../../shared/wire.js';
+import { INGEST_AFTER_HEADER, INGEST_MULTI_TYPE, INGEST_PATH, type IngestAck } from '../../shared/wire.js';
 import { lazyHttps } from './lazy-https.js';
 
 export class ShipError extends Error {
@@ -27,13 +27,14 @@ export interface TransportOptions {
 }
 
 export interface Transport {
-  send(body: Buffer, encoding: 'gzip' | 'identity'): Promise<IngestAck>;
+  /** `after`: committed ends (stream → offset) the batch must follow (INGEST_AFTER_HEADER) */
+  send(body: Buffer, encoding: 'gzip' | 'identity', after?: Record<string, number>): Promise<IngestAck>;
   /**
    * Several spooled bodies (same encoding) in one request, as NDJSON: the collector commits them
    * in one transaction and answers one ack per body, in order. Gzip'd bodies are concatenated as
    * gzip members (with a member holding the newline between them), so nothing is recompressed.
    */
-  sendMany(bodies: Buffer[], encoding: 'gzip' | 'identity'): Promise<IngestAck[]>;
+  sendMany(bodies: Buffer[], encoding: 'gzip' | 'identity', after?: Record<string, number>): Promise<IngestAck[]>;
   close(): void;
 }
 
@@ -52,10 +53,11 @@ export function httpTransport(opts: TransportOptions): Transport {
       throw new ConfigError('--transport-ca-file', `cannot read '${opts.caFile}': ${(err as NodeJS.ErrnoException).code}`);
     }
   }
-  const agent = secure ? new (lazyHttps().Agent)({ keepAlive: true, maxSockets: 1, ...(ca ? { ca } : {}) }) : new http.Agent({ keepAlive: true, maxSockets: 1 });
+  // Two sockets: the shipper may have a second request in flight behind the first (agent.ts).
+  const agent = secure ? new (lazyHttps().Agent)({ keepAlive: true, maxSockets: 2, ...(ca ? { ca } : {}) }) : new http.Agent({ keepAlive: true, maxSockets: 2 });
   const request = secure ? lazyHttps().request : http.request;
 
-  const post = <T>(body: Buffer, encoding: 'gzip' | 'identity', contentType: string, accept: (parsed: unknown) => parsed is T): Promise<T> =>
+  const post = <T>(body: Buffer, encoding: 'gzip' | 'identity', contentType: string, accept: (parsed: unknown) => parsed is T, after?: Record<string, number>): Promise<T> =>
       new Promise<T>((resolve, reject) => {
         const req = request(
           url,
@@ -67,6 +69,7 @@ export function httpTransport(opts: TransportOptions): Transport {
               'content-type': contentType,
               'content-length': body.length,
               ...(encoding === 'gzip' ? { 'content-encoding': 'gzip' } : {}),
+              ...(after ? { [INGEST_AFTER_HEADER]: encodeURIComponent(JSON.stringify(after)) } : {}),
             },
             timeout: opts.timeoutMs,
           },
@@ -99,10 +102,10 @@ export function httpTransport(opts: TransportOptions): Transport {
   const isAck = (v: unknown): v is IngestAck => typeof v === 'object' && v !== null && !Array.isArray(v);
 
   return {
-    send(body, encoding) {
-      return post(body, encoding, 'application/json', isAck);
+    send(body, encoding, after) {
+      return post(body, encoding, 'application/json', isAck, after);
     },
-    sendMany(bodies, encoding) {
+    sendMany(bodies, encoding, after) {
       const sep = encoding === 'gzip' ? GZIP_NEWLINE : NEWLINE;
       const parts: Buffer[] = [];
       bodies.forEach((b, i) => {
@@ -110,7 +113,7 @@ export function httpTransport(opts: TransportOptions): Transport {
         parts.push(b);
       });
       const isAcks = (v: unknown): v is IngestAck[] => Array.isArray(v) && v.length === bodies.length && v.every(isAck);
-      return post(Buffer.concat(parts), encoding, INGEST_MULTI_TYPE, isAcks);
+      return post(Buffer.concat(parts), encoding, INGEST_MULTI_TYPE, isAcks, after);
     },
     close() {
       agent.destroy();

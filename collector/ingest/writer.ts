@@ -16,6 +16,7 @@ export const MAX_GROUP_LINES = 20_000;
 interface Pending {
   batches: IngestBatch[];
   receivedAt: number;
+  after: Record<string, number> | undefined;
   lines: number;
   resolve(acks: IngestAck[]): void;
   reject(err: Error): void;
@@ -44,11 +45,11 @@ export class GroupWriter {
   }
 
   /** Commits the batches, in this order, in one transaction; resolves with their acks. */
-  submitMany(batches: IngestBatch[], receivedAt: number): Promise<IngestAck[]> {
+  submitMany(batches: IngestBatch[], receivedAt: number, after?: Record<string, number>): Promise<IngestAck[]> {
     let lines = 0;
     for (const b of batches) for (const s of b.segments) lines += s.lines.length;
     return new Promise((resolve, reject) => {
-      this.queue.push({ batches, receivedAt, lines, resolve, reject });
+      this.queue.push({ batches, receivedAt, after, lines, resolve, reject });
       if (!this.busy) {
         this.busy = true;
         setImmediate(() => void this.flush());
@@ -63,7 +64,9 @@ export class GroupWriter {
       while (n < this.queue.length && (n === 0 || lines + this.queue[n]!.lines <= MAX_GROUP_LINES)) lines += this.queue[n++]!.lines;
       const group = this.queue.splice(0, n);
       try {
-        const items = group.flatMap((p) => p.batches.map((batch) => ({ batch, receivedAt: p.receivedAt })));
+        // `after` on every batch of a request: if the first is held back, so are the others (the
+        // committed ends it checks do not move), and the request stays all-or-nothing.
+        const items = group.flatMap((p) => p.batches.map((batch) => ({ batch, receivedAt: p.receivedAt, ...(p.after ? { after: p.after } : {}) })));
         const { acks, ms } = await this.commit(items);
         this.onFlush({ batches: items.length, lines, ms });
         let i = 0;

@@ -28,7 +28,7 @@ export const writerPlugin = fp<WriterOptions>(
       committer = thread;
       // The pipeline (filters, clamping) runs here; the thread only stores.
       commit = async (items) => {
-        const out = await thread.commit(items.map((it) => ({ batch: app.pipeline.prepare(it.batch, it.receivedAt), receivedAt: it.receivedAt })));
+        const out = await thread.commit(items.map((it) => ({ ...it, batch: app.pipeline.prepare(it.batch, it.receivedAt) })));
         if (out.acks.some((a) => a.accepted > 0)) app.pipeline.committed();
         return out;
       };

@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { GroupWriter } from '../../collector/ingest/writer.js';
 import type { IngestAck, IngestBatch } from '../../shared/wire.js';
-import { INGEST_MULTI_TYPE } from '../../shared/wire.js';
+import { INGEST_AFTER_HEADER, INGEST_MULTI_TYPE } from '../../shared/wire.js';
 import { batchOf, testCollector } from '../helpers/collector.js';
 
 const ndjsonGzip = (batches: unknown[]) => Buffer.concat(batches.flatMap((b, i) => [...(i > 0 ? [gzipSync('\n')] : []), gzipSync(JSON.stringify(b))]));
@@ -61,6 +61,43 @@ describe('multi-batch ingest requests', () => {
     expect(notJson.json().message).toMatch(/^body: line 2 is not JSON/);
     const items = (await c.app.inject({ method: 'GET', url: '/api/v1/logs?limit=10', headers: { authorization: `Bearer ${c.token('viewer')}` } })).json().items;
     expect(items).toHaveLength(0);
+    await c.close();
+  });
+});
+
+describe('a request sent behind another (INGEST_AFTER_HEADER)', () => {
+  it.each(['worker', 'inline'] as const)('is refused with 409 and stores nothing until the batch it follows is committed (%s writer)', async (writer) => {
+    const c = await testCollector(undefined, { writer });
+    const b1 = batchOf(['one a', 'one b'], { stream: 'p1', start: 0 });
+    const b2 = batchOf(['two a', 'two b'], { stream: 'p1', start: b1.segments[0]!.end });
+    const other = batchOf(['elsewhere'], { stream: 'p2', start: 0 });
+    const post = (batches: unknown[], after?: string) =>
+      c.app.inject({
+        method: 'POST',
+        url: '/api/v1/ingest',
+        headers: {
+          authorization: `Bearer ${c.token('agent')}`,
+          'content-type': batches.length > 1 ? INGEST_MULTI_TYPE : 'application/json',
+          ...(after !== undefined ? { [INGEST_AFTER_HEADER]: after } : {}),
+        },
+        payload: batches.map((b) => JSON.stringify(b)).join('\n'),
+      });
+    const after = encodeURIComponent(JSON.stringify({ p1: b1.segments[0]!.end }));
+    // b2 (with a batch of another stream) overtakes b1: refused whole, nothing stored
+    const early = await post([b2, other], after);
+    expect(early.statusCode, early.body).toBe(409);
+    expect(early.json().error).toBe('RINGTAIL_ERR_OUT_OF_ORDER');
+    const single = await post([b2], after);
+    expect(single.statusCode).toBe(409);
+    const viewer = { authorization: `Bearer ${c.token('viewer')}` };
+    const stored = async () => ((await c.app.inject({ method: 'GET', url: '/api/v1/logs?limit=100', headers: viewer })).json().items as Array<{ id: number; message: string }>).sort((a, b) => a.id - b.id).map((i) => i.message);
+    expect(await stored()).toEqual([]);
+    expect((await post([b1])).statusCode).toBe(200);
+    const late = await post([b2, other], after);
+    expect(late.statusCode, late.body).toBe(200);
+    expect(await stored()).toEqual(['one a', 'one b', 'two a', 'two b', 'elsewhere']);
+    expect((await post([b2], '%7Bnot json')).statusCode).toBe(400);
+    expect((await post([b2], encodeURIComponent('{"p1":-1}'))).statusCode).toBe(400);
     await c.close();
   });
 });

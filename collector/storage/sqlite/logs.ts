@@ -101,7 +101,10 @@ export function sqliteLogStore(db: Db): LogStore {
     const first = ((maxId.get() as number | null) ?? 0) + 1;
     let next = first;
     const rows: Row[] = [];
-    const acks = items.map((it) => {
+    const acks = items.map((it): IngestAck => {
+      if (it.after && Object.entries(it.after).some(([stream, end]) => (((getCommitted.get(it.batch.agent_id, stream) as number | undefined) ?? 0) < end))) {
+        return { accepted: 0, duplicates: 0, committed: {}, out_of_order: true };
+      }
       const [ack, after] = ingestOne(it.batch, it.receivedAt, next, rows);
       next = after;
       return ack;
