@@ -21,7 +21,7 @@ import type { AgentSource, PulledSegment, SourceContext } from './sources/types.
 import { Spool, type RecordMeta } from './spool/spool.js';
 import { loadState } from './state.js';
 import { backoffMs } from './transport/backoff.js';
-import { httpTransport, ShipError, type Transport } from './transport/http.js';
+import { httpTransport, multiSeparator, ShipError, type Transport } from './transport/http.js';
 
 /** Rescans triggered by watcher events are at most this frequent. */
 const MIN_SCAN_GAP_MS = 100;
@@ -46,18 +46,21 @@ const MAX_LINES_PER_REQUEST = 20_000;
 const PIPELINE_DEPTH = 2;
 
 interface Flight {
-  recs: Array<{ meta: RecordMeta; body: Buffer }>;
+  metas: RecordMeta[];
+  /** the request body is buf[0, len) */
+  buf: Buffer;
+  len: number;
   done: Promise<{ ok: true } | { ok: false; err: unknown }>;
 }
 
-/** For the streams of `recs`, the end of their ranges in the requests still in flight. */
-function pendingEnds(flights: Flight[], recs: Array<{ meta: RecordMeta }>): Record<string, number> | undefined {
-  const mine = new Set(recs.flatMap((r) => r.meta.ranges.map(([stream]) => stream)));
+/** For the streams of `metas`, the end of their ranges in the requests still in flight. */
+function pendingEnds(flights: Flight[], metas: RecordMeta[]): Record<string, number> | undefined {
+  const mine = new Set(metas.flatMap((m) => m.ranges.map(([stream]) => stream)));
   const ends: Record<string, number> = {};
   let any = false;
   for (const f of flights) {
-    for (const r of f.recs) {
-      for (const [stream, , end] of r.meta.ranges) {
+    for (const m of f.metas) {
+      for (const [stream, , end] of m.ranges) {
         if (!mine.has(stream)) continue;
         ends[stream] = Math.max(ends[stream] ?? 0, end);
         any = true;
@@ -113,6 +116,8 @@ export class Agent {
   private singles = 0;
   /** the collector took a multi-batch request, so it also honours INGEST_AFTER_HEADER */
   private pipelineOk = false;
+  /** request body buffers not in flight (at most PIPELINE_DEPTH) */
+  private bodies: Buffer[] = [];
   private sources: AgentSource[] = [];
   private running = false;
   private scanWanted = false;
@@ -298,16 +303,48 @@ export class Agent {
     return true;
   }
 
-  /** Up to a request's worth of spooled records after `afterSeq` (one when batches go singly). */
-  private nextRecords(afterSeq: number): Array<{ meta: RecordMeta; body: Buffer }> {
-    return this.singles > 0 || !this.multiOk ? this.spool.peekMany(1, Infinity, afterSeq) : this.spool.peekMany(MAX_RECORDS_PER_REQUEST, MAX_LINES_PER_REQUEST, afterSeq);
+  /**
+   * Reads up to a request's worth of spooled records after `afterSeq` (one when batches go
+   * singly) into a request body; undefined when there is none. The body is one of PIPELINE_DEPTH
+   * buffers kept from request to request: a fresh Buffer per request is external memory that V8
+   * frees only at a full GC, and at full speed those piled up (agent peak RSS +5 MB).
+   */
+  private nextRequest(afterSeq: number): Omit<Flight, 'done'> | undefined {
+    let buf = this.bodies.pop() ?? Buffer.allocUnsafe(256 * 1024);
+    let len = 0;
+    let sep: Buffer | undefined;
+    const single = this.singles > 0 || !this.multiOk;
+    const metas = this.spool.peekMany(single ? 1 : MAX_RECORDS_PER_REQUEST, single ? Infinity : MAX_LINES_PER_REQUEST, afterSeq, (body, meta) => {
+      const add = (b: Buffer) => {
+        if (len + b.length > buf.length) {
+          const next = Buffer.allocUnsafe(Math.max(len + b.length, buf.length * 2));
+          buf.copy(next, 0, 0, len);
+          buf = next;
+        }
+        len += b.copy(buf, len);
+      };
+      if (sep) add(sep);
+      add(body);
+      sep ??= multiSeparator(meta.encoding);
+    });
+    if (metas.length === 0) {
+      this.bodies.push(buf);
+      return undefined;
+    }
+    return { metas, buf, len };
   }
 
-  /** Sends records as one request; the promise never rejects. */
-  private fly(recs: Array<{ meta: RecordMeta; body: Buffer }>, after: Record<string, number> | undefined): Flight {
-    const enc = recs[0]!.meta.encoding;
-    const sending = recs.length === 1 ? this.transport.send(recs[0]!.body, enc, after).then((a) => [a]) : this.transport.sendMany(recs.map((r) => r.body), enc, after);
-    return { recs, done: sending.then(() => ({ ok: true as const }), (err: unknown) => ({ ok: false as const, err })) };
+  /** Sends a request; the promise never rejects. */
+  private fly(req: Omit<Flight, 'done'>, after: Record<string, number> | undefined): Flight {
+    const enc = req.metas[0]!.encoding;
+    const body = req.buf.subarray(0, req.len);
+    const sending = req.metas.length === 1 ? this.transport.send(body, enc, after).then((a) => [a]) : this.transport.sendMany(body, req.metas.length, enc, after);
+    return { ...req, done: sending.then(() => ({ ok: true as const }), (err: unknown) => ({ ok: false as const, err })) };
+  }
+
+  /** The request is answered: its body buffer serves the next one. */
+  private landed(f: Flight): void {
+    if (this.bodies.length < PIPELINE_DEPTH) this.bodies.push(f.buf);
   }
 
   private async shipLoop(): Promise<void> {
@@ -323,9 +360,9 @@ export class Agent {
       const depth = this.pipelineOk && this.singles === 0 ? PIPELINE_DEPTH : 1;
       while (flights.length < depth) {
         const prev = flights.at(-1);
-        const recs = this.nextRecords(prev ? prev.recs.at(-1)!.meta.seq : -1);
-        if (recs.length === 0) break;
-        flights.push(this.fly(recs, prev ? pendingEnds(flights, recs) : undefined));
+        const req = this.nextRequest(prev ? prev.metas.at(-1)!.seq : -1);
+        if (!req) break;
+        flights.push(this.fly(req, prev ? pendingEnds(flights, req.metas) : undefined));
       }
       const head = flights[0];
       if (!head) {
@@ -335,12 +372,13 @@ export class Agent {
       const outcome = await Promise.race([head.done, this.stopped()]);
       if (!outcome) return;
       flights.shift();
-      const metas = head.recs.map((r) => r.meta);
+      this.landed(head);
+      const metas = head.metas;
       if (outcome.ok) {
         if (attempt > 0) this.events.emit('ship.recovered', { attempts: attempt });
         attempt = 0;
         if (this.singles > 0) this.singles--;
-        if (head.recs.length > 1) this.pipelineOk = true;
+        if (metas.length > 1) this.pipelineOk = true;
         this.acknowledged(metas);
         continue;
       }
@@ -349,7 +387,7 @@ export class Agent {
       // offset; one that would overtake is refused with 409).
       if (flights.length > 0) {
         if (!(await Promise.race([Promise.all(flights.map((f) => f.done)), this.stopped()]))) return;
-        flights.length = 0;
+        for (const f of flights.splice(0)) this.landed(f);
       }
       const err = outcome.err;
       if (err instanceof ShipError && err.status === 409) {
@@ -358,10 +396,10 @@ export class Agent {
         continue;
       }
       if (err instanceof ShipError && err.permanent) {
-        if (head.recs.length > 1) {
+        if (metas.length > 1) {
           // Refused as a whole: find out which batch it was by sending these one at a time
           // (a collector that predates multi-batch requests answers 415: stop asking it).
-          this.singles = head.recs.length;
+          this.singles = metas.length;
           if (err.status === 415 || err.status === 404) this.multiOk = false;
           continue;
         }

@@ -31,16 +31,21 @@ export interface Transport {
   send(body: Buffer, encoding: 'gzip' | 'identity', after?: Record<string, number>): Promise<IngestAck>;
   /**
    * Several spooled bodies (same encoding) in one request, as NDJSON: the collector commits them
-   * in one transaction and answers one ack per body, in order. Gzip'd bodies are concatenated as
-   * gzip members (with a member holding the newline between them), so nothing is recompressed.
+   * in one transaction and answers one ack per body, in order. `body` is the bodies joined by
+   * multiSeparator(encoding): gzip'd ones as gzip members, so nothing is recompressed.
    */
-  sendMany(bodies: Buffer[], encoding: 'gzip' | 'identity', after?: Record<string, number>): Promise<IngestAck[]>;
+  sendMany(body: Buffer, batches: number, encoding: 'gzip' | 'identity', after?: Record<string, number>): Promise<IngestAck[]>;
   close(): void;
 }
 
 const PERMANENT = new Set([400, 404, 405, 413, 415, 422]);
 const NEWLINE = Buffer.from('\n');
 const GZIP_NEWLINE = gzipSync(NEWLINE);
+
+/** What goes between two spooled bodies in a multi-batch request: a newline, gzip'd if they are. */
+export function multiSeparator(encoding: 'gzip' | 'identity'): Buffer {
+  return encoding === 'gzip' ? GZIP_NEWLINE : NEWLINE;
+}
 
 export function httpTransport(opts: TransportOptions): Transport {
   const url = new URL(INGEST_PATH, opts.collector);
@@ -105,15 +110,9 @@ export function httpTransport(opts: TransportOptions): Transport {
     send(body, encoding, after) {
       return post(body, encoding, 'application/json', isAck, after);
     },
-    sendMany(bodies, encoding, after) {
-      const sep = encoding === 'gzip' ? GZIP_NEWLINE : NEWLINE;
-      const parts: Buffer[] = [];
-      bodies.forEach((b, i) => {
-        if (i > 0) parts.push(sep);
-        parts.push(b);
-      });
-      const isAcks = (v: unknown): v is IngestAck[] => Array.isArray(v) && v.length === bodies.length && v.every(isAck);
-      return post(Buffer.concat(parts), encoding, INGEST_MULTI_TYPE, isAcks, after);
+    sendMany(body, batches, encoding, after) {
+      const isAcks = (v: unknown): v is IngestAck[] => Array.isArray(v) && v.length === batches && v.every(isAck);
+      return post(body, encoding, INGEST_MULTI_TYPE, isAcks, after);
     },
     close() {
       agent.destroy();
