@@ -1,21 +1,21 @@
 // Load benchmark: N simulated agents over loopback against a real `ringtail collector` process,
-// each sending 20 log lines per second (as batches every `intervalMs`, like the agent's linger),
-// while a reader queries. Reports ingest latency, the collector's CPU and RSS (from /proc), the
+// each sending 20 log lines per second (as batches every `intervalMs`, like the agent's linger)
+// and 60 metric values every 10 s (one request, like the agent's metrics runner), while a
+// reader queries. Reports ingest latency, the collector's CPU and RSS (from /proc), the
 // group-commit shape and event-loop lag (from its /metrics), query latency under load, and checks
-// that every line sent was committed exactly once.
-// Metric ingest (60 values per agent per 10 s) is pending: the collector has no metric ingest
-// route yet (the metrics issue); the table says so.
+// that every line and every metric value sent was stored exactly once.
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openSqliteStorage } from '../../collector/storage/sqlite/index.js';
-import { INGEST_PATH, type IngestAck } from '../../shared/wire.js';
+import { INGEST_PATH, METRICS_INGEST_PATH, WIRE_VERSION, type IngestAck, type MetricAck, type MetricBatch } from '../../shared/wire.js';
 import { genBatch, hostName, rng } from './loglines.js';
 import { pct, table } from './stats.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/ringtail', import.meta.url));
 const CLK = 100; // USER_HZ on Linux
+const BENCH_ROWS = 500;
 
 function procCpuTicks(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -34,6 +34,9 @@ export interface LoadOptions {
   linesPerSecond?: number;
   intervalMs?: number;
   writer?: 'inline' | 'worker';
+  /** metric values per agent per metricIntervalMs; 0 leaves the metric half out */
+  metrics?: number;
+  metricIntervalMs?: number;
 }
 
 export async function loadBench(o: LoadOptions): Promise<void> {
@@ -47,10 +50,20 @@ export async function loadBench(o: LoadOptions): Promise<void> {
   const tokens = Array.from({ length: o.agents }, (_, i) => storage.tokens.create('agent', `bench ${i}`, Date.now()).token);
   storage.close();
 
-  const proc = spawn(process.execPath, [BIN, 'collector', '--data', data, '--listen', '127.0.0.1:0', '--admin-token', admin, '--log-level', 'warn', '--retention-max-age-days', '0'], {
+  // The default host layout preallocates 590 KB per series (a year of archives, as rrdtool
+  // does): 1,000 agents × 60 metrics would be 35 GB, more than this machine's disk should hold
+  // for a benchmark. The bench's metrics get one archive of 500 rows (one 4 KB chunk) instead;
+  // the update path per value is the same.
+  const config = join(o.dir, 'load-config.json');
+  mkdirSync(o.dir, { recursive: true });
+  writeFileSync(config, JSON.stringify({ metrics: { layouts: [{ match: 'bench.*', rra: [`AVERAGE:0.5:1:${BENCH_ROWS}`] }] } }));
+  const proc = spawn(process.execPath, [BIN, 'collector', '--config', config, '--data', data, '--listen', '127.0.0.1:0', '--admin-token', admin, '--log-level', 'warn', '--retention-max-age-days', '0', '--no-syslog-enabled'], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, RINGTAIL_BENCH_WRITER: o.writer ?? 'worker' },
   });
+  // a failed run must not leave the collector behind
+  const killChild = () => proc.kill('SIGKILL');
+  process.once('exit', killChild);
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     proc.stdout!.on('data', (d) => {
@@ -62,6 +75,9 @@ export async function loadBench(o: LoadOptions): Promise<void> {
   });
   const pid = proc.pid!;
 
+  const metricsPer = o.metrics ?? 60;
+  const metricIntervalMs = o.metricIntervalMs ?? 10_000;
+  const m = { sent: 0, accepted: 0, duplicates: 0, failures: 0, created: 0, latencies: [] as number[] };
   const latencies: number[] = [];
   const queryMs: number[] = [];
   let sent = 0;
@@ -71,7 +87,24 @@ export async function loadBench(o: LoadOptions): Promise<void> {
   let inflight = 0;
   const r = rng(1);
   const offsets = new Array<number>(o.agents).fill(0);
-  const deadline = Date.now() + o.seconds * 1000;
+  let deadline = Number.POSITIVE_INFINITY;
+  const metricTicks = new Array<number>(o.agents).fill(0);
+  // Series are created on first sight; creating 60 k of them is a one-off that would swamp a
+  // 30 s window, so every agent's first metric batch is sent (and timed) before the measurement.
+  const warm = { ms: 0, created: 0, cpu: 0 };
+  if (metricsPer > 0) {
+    const cpuW = procCpuTicks(pid);
+    const t = Date.now();
+    let nextAgent = 0;
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        while (nextAgent < o.agents) await sendMetrics(nextAgent++, true);
+      }),
+    );
+    warm.ms = Date.now() - t;
+    warm.cpu = (procCpuTicks(pid) - cpuW) / CLK;
+  }
+  deadline = Date.now() + o.seconds * 1000;
   const cpu0 = procCpuTicks(pid);
   const self0 = process.cpuUsage();
   const t0 = Date.now();
@@ -108,7 +141,60 @@ export async function loadBench(o: LoadOptions): Promise<void> {
       }
       sent += perBatch;
       next += intervalMs;
-      const wait = next - Date.now();
+      const wait = Math.min(next, deadline) - Date.now();
+      if (wait > 0) await new Promise((res) => setTimeout(res, wait));
+    }
+  };
+  async function sendMetrics(i: number, warmup = false): Promise<void> {
+    const ts = Date.now();
+    const tick = ++metricTicks[i]!;
+    const batch: MetricBatch = {
+      version: WIRE_VERSION,
+      agent_id: `agt_bench_${i}`,
+      host: hostName(i),
+      interval_ms: metricIntervalMs,
+      samples: Array.from({ length: metricsPer }, (_, k) => ({
+        name: `bench.m${String(k).padStart(2, '0')}`,
+        type: k % 4 === 3 ? ('COUNTER' as const) : ('GAUGE' as const),
+        ts,
+        value: k % 4 === 3 ? tick * 1000 + k : Math.round(r() * 10_000) / 100,
+      })),
+    };
+    const started = performance.now();
+    try {
+      const res = await fetch(url + METRICS_INGEST_PATH, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens[i]}`, 'content-type': 'application/json' },
+        body: JSON.stringify(batch),
+      });
+      const body = await res.text();
+      if (res.status !== 200) throw new Error(`${res.status} ${body}`);
+      const ack = JSON.parse(body) as MetricAck;
+      if (warmup) {
+        warm.created += ack.created;
+        if (ack.accepted !== metricsPer) throw new Error(`warm-up: ${ack.accepted} of ${metricsPer} accepted`);
+        return;
+      }
+      m.accepted += ack.accepted;
+      m.duplicates += ack.duplicates;
+      m.created += ack.created;
+      m.latencies.push(performance.now() - started);
+    } catch (err) {
+      if (warmup) throw err;
+      m.failures++;
+      if (m.failures < 5) process.stderr.write(`metric ingest failed: ${(err as Error).message}\n`);
+    }
+    m.sent += metricsPer;
+  }
+  const metricAgent = async (i: number) => {
+    // the warm-up sent one batch just now; the next is one interval later, phases spread
+    // (+1 s: the store keeps whole seconds, a sample in the warm-up's second would be a duplicate)
+    await new Promise((res) => setTimeout(res, 1000 + (i * metricIntervalMs) / o.agents));
+    let next = Date.now();
+    while (Date.now() < deadline) {
+      await sendMetrics(i);
+      next += metricIntervalMs;
+      const wait = Math.min(next, deadline) - Date.now();
       if (wait > 0) await new Promise((res) => setTimeout(res, wait));
     }
   };
@@ -123,7 +209,8 @@ export async function loadBench(o: LoadOptions): Promise<void> {
       await new Promise((res) => setTimeout(res, 250));
     }
   };
-  await Promise.all([...Array.from({ length: o.agents }, (_, i) => agent(i)), reader()]);
+  const metricAgents = metricsPer > 0 ? Array.from({ length: o.agents }, (_, i) => metricAgent(i)) : [];
+  await Promise.all([...Array.from({ length: o.agents }, (_, i) => agent(i)), ...metricAgents, reader()]);
   const elapsed = (Date.now() - t0) / 1000;
   clearInterval(sampler);
   const cpuPct = ((procCpuTicks(pid) - cpu0) / CLK / elapsed) * 100;
@@ -141,6 +228,7 @@ export async function loadBench(o: LoadOptions): Promise<void> {
   const buckets = [...metrics.matchAll(/^ringtail_ingest_batch_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)].map((m) => [Number(m[1]), Number(m[2])] as const);
   const total = buckets.at(-1)?.[1] ?? 0;
   const quantile = (q: number) => (buckets.find(([, n]) => n >= q * total)?.[0] ?? NaN) * 1000;
+  process.off('exit', killChild);
   proc.kill('SIGTERM');
   await new Promise((res) => proc.once('exit', res));
 
@@ -164,7 +252,10 @@ export async function loadBench(o: LoadOptions): Promise<void> {
         ['collector event-loop lag p99', `${lagP99.toFixed(1)} ms`],
         ['search (q=word, limit 100) during load p50 / p99', `${pct(queryMs, 50).toFixed(1)} / ${pct(queryMs, 99).toFixed(1)} ms (${queryMs.length} queries)`],
         ['load generator CPU (same machine)', `${genPct.toFixed(0)} %`],
-        ['metric values (60 per agent per 10 s)', 'pending: no metric ingest route yet (metrics issue)'],
+        [`metric values (${metricsPer} per agent per ${metricIntervalMs / 1000} s) sent / accepted / duplicates`, `${m.sent} / ${m.accepted} / ${m.duplicates} (${m.created} series created)`],
+        ['metric series creation (warm-up, before the measurement)', `${warm.created} series in ${(warm.ms / 1000).toFixed(1)} s, collector ${warm.cpu.toFixed(1)} CPU s (layout: 1 archive × ${BENCH_ROWS} rows)`],
+        ['metric values: failed requests, nothing lost', `${m.failures}, ${m.accepted === m.sent && m.duplicates === 0 && m.failures === 0 ? 'yes' : 'NO'}`],
+        ['metric ingest rate, latency p50 / p99 (client)', `${(m.accepted / elapsed).toFixed(0)} values/s, ${pct(m.latencies, 50).toFixed(1)} / ${pct(m.latencies, 99).toFixed(1)} ms`],
       ],
     ) + '\n',
   );

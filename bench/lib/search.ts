@@ -46,7 +46,8 @@ export function buildSearchData(dir: string, lines: number): { flat: string; dat
       writeSync(fd, text.join(''));
       pending = [];
       text = [];
-      if ((n / PER_BATCH) % 10_000 === 0) process.stderr.write(`  built ${n + PER_BATCH} lines in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+      // flushes happen every 500 batches (50,000 lines); report every millionth line
+      if ((n + PER_BATCH) % 1_000_000 === 0) process.stderr.write(`  built ${n + PER_BATCH} lines in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
     }
   }
   if (pending.length) storage.logs.ingestMany(pending);

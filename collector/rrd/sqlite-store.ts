@@ -4,9 +4,17 @@
 // call validates its arguments against each series' last update time, appends the accepted
 // ones to `rrd_journal` and commits (WAL, synchronous=FULL), so it is durable when it returns
 // while touching one small row. Applying the journal to the archives — rrdtool's arithmetic on
-// the series state and its chunks — happens in one transaction per checkpoint: after
-// `checkpointUpdates` journaled updates, before any read, and on close. A crash at any point
-// leaves the last committed journal and archives; opening the store applies what is pending.
+// the series state and its chunks — happens per series, from the pending arguments this handle
+// keeps in memory: a read applies its own series' first; once `checkpointUpdates` updates are
+// pending, each update call also applies the series that have waited longest, twice as many
+// updates as it journaled (most of a series' cost is reading and writing its chunks, so a
+// series is best applied with all its pending arguments at once, and no call stalls the
+// collector's event loop for the whole journal). Journal rows older than the oldest pending
+// argument are then deleted. On open, delete and close the whole journal is applied; an
+// argument whose time is not after its series' last applied update was applied already and is
+// skipped. A crash at any point leaves the last committed journal and archives; opening the
+// store applies what is pending. One process journals into a store: the collector (the CLI
+// applies its updates directly).
 import { existsSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { ErrorCodes } from '../../shared/errors.js';
@@ -15,6 +23,7 @@ import { applyChecked, checkUpdate, validateUpdate } from './engine.js';
 import { RrdError, notFound } from './errors.js';
 import { fetchRows, planFetch } from './fetch.js';
 import { initialState } from './pdp.js';
+import { PendingUpdates } from './pending.js';
 import { decodeDef, decodeState, encodeJson } from './state-codec.js';
 import type { Cf, CreateOptions, FetchResult, RrdStore, SeriesDef, SeriesInfo, SeriesState, UpdateManyItem, UpdateManyResult } from './types.js';
 
@@ -38,8 +47,10 @@ export interface OpenRrdOptions {
   create?: boolean;
   /** seconds since the epoch, for `N` and defaults */
   now?: () => number;
-  /** journaled updates that trigger applying the journal to the archives */
+  /** journaled updates past which each update call also applies a slice of the journal */
   checkpointUpdates?: number;
+  /** the least number of pending updates one slice applies (default 20,000) */
+  checkpointSlice?: number;
   /**
    * false: each update call applies its arguments to the archives in its own transaction
    * (one commit, best for a one-shot CLI update); true (default): journal, apply later.
@@ -68,8 +79,11 @@ export class SqliteRrdStore implements RrdStore {
   private readonly db: Database.Database;
   private readonly now: () => number;
   private readonly checkpointUpdates: number;
+  private readonly checkpointSlice: number;
+  /** arguments journaled by this handle and not yet in the archives */
+  private readonly pendingArgs = new PendingUpdates();
+  private lastJournalRow = 0;
   private readonly meta = new Map<string, Meta>();
-  private pending = 0;
   private readonly pendingLastUp = new Map<Meta, number>();
   private readonly defsById = new Map<number, SeriesDef>();
   private readonly journaling: boolean;
@@ -81,6 +95,7 @@ export class SqliteRrdStore implements RrdStore {
   ) {
     this.now = options.now ?? nowSeconds;
     this.checkpointUpdates = options.checkpointUpdates ?? 200_000;
+    this.checkpointSlice = options.checkpointSlice ?? 20_000;
     this.journaling = options.journal ?? true;
     const existed = existsSync(path);
     if (!existed && !options.create) throw new RrdError(`opening '${path}': No such file or directory`, ErrorCodes.NOT_FOUND, 404);
@@ -146,6 +161,8 @@ export class SqliteRrdStore implements RrdStore {
     });
     const start = Math.floor(options.start ?? this.now() - 10);
     const state = initialState(def, start);
+    // The journal names series by id, and a new series may take the id of the one it replaces.
+    if (options.overwrite && this.st.seriesByName.get(name)) this.checkpoint();
     this.db
       .transaction(() => {
         const old = this.st.seriesByName.get(name) as { id: number } | undefined;
@@ -170,6 +187,7 @@ export class SqliteRrdStore implements RrdStore {
     this.st.deleteChunks.run(lo, hi);
     this.st.deleteSeries.run(id);
     this.defsById.delete(id);
+    this.pendingArgs.take(id);
     for (const [n, m] of this.meta) if (m.id === id) this.meta.delete(n);
   }
 
@@ -197,6 +215,7 @@ export class SqliteRrdStore implements RrdStore {
     const errors = new Map<number, Error>();
     let body = '';
     let count = 0;
+    const journaled: Array<[number, string]> = [];
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       let n = 0;
@@ -210,7 +229,9 @@ export class SqliteRrdStore implements RrdStore {
         // never depend on the previous reading.
         for (const arg of item.args) {
           const t = validateUpdate(m.def, lastUp, arg, this.now);
-          body += `${count === 0 ? '' : '\n'}${m.id}\t${arg.startsWith('N:') ? `${t}${arg.slice(1)}` : arg}`;
+          const line = arg.startsWith('N:') ? `${t}${arg.slice(1)}` : arg;
+          body += `${count === 0 ? '' : '\n'}${m.id}\t${line}`;
+          journaled.push([m.id, line]);
           lastUp = t;
           count++;
           n++;
@@ -222,8 +243,9 @@ export class SqliteRrdStore implements RrdStore {
       accepted[i] = n;
     }
     if (count > 0) {
+      let row: number;
       try {
-        this.st.journal.run(body);
+        row = Number(this.st.journal.run(body).lastInsertRowid);
       } catch (err) {
         this.pendingLastUp.clear();
         throw err;
@@ -231,38 +253,59 @@ export class SqliteRrdStore implements RrdStore {
       // Only a committed journal row moves the in-memory last update times.
       for (const [m, t] of this.pendingLastUp) m.lastUp = t;
       this.pendingLastUp.clear();
-      this.pending += count;
-      if (this.pending >= this.checkpointUpdates) this.checkpoint();
+      for (const [id, line] of journaled) this.pendingArgs.add(id, row, line);
+      this.lastJournalRow = row;
+      // Twice this call's updates at least, so the journal shrinks however fast updates come.
+      if (this.pendingArgs.size >= this.checkpointUpdates) this.checkpointSome(Math.max(this.checkpointSlice, 2 * count));
     }
     return { accepted, errors };
   }
 
-  /** Applies the journal to the archives in one transaction. */
+  /** Applies the whole journal to the archives, in one transaction. */
   checkpoint(): void {
-    if (this.st.journalAny.get() === undefined) {
-      this.pending = 0;
-      return;
+    if (this.st.journalAny.get() !== undefined) {
+      this.db
+        .transaction(() => {
+          const bySeries = new Map<number, string[]>();
+          let lastId = -1;
+          for (const e of this.st.journalAll.iterate() as IterableIterator<{ id: number; body: string }>) {
+            for (const line of e.body.split('\n')) {
+              const tab = line.indexOf('\t');
+              const id = Number(line.slice(0, tab));
+              let list = bySeries.get(id);
+              if (!list) bySeries.set(id, (list = []));
+              list.push(line.slice(tab + 1));
+            }
+            lastId = e.id;
+          }
+          for (const [id, args] of bySeries) this.applySeries(id, args);
+          this.st.journalClear.run(lastId);
+        })
+        .immediate();
+      this.db.pragma('wal_checkpoint(PASSIVE)');
     }
+    this.pendingArgs.clear();
+  }
+
+  /**
+   * Applies the series that have waited longest, at least `budget` updates of them, in one
+   * transaction, and deletes the journal rows no pending argument needs any more.
+   */
+  private checkpointSome(budget: number): void {
     this.db
       .transaction(() => {
-        const entries = this.st.journalAll.all() as Array<{ id: number; body: string }>;
-        if (entries.length === 0) return;
-        const bySeries = new Map<number, string[]>();
-        for (const e of entries) {
-          for (const line of e.body.split('\n')) {
-            const tab = line.indexOf('\t');
-            const id = Number(line.slice(0, tab));
-            let list = bySeries.get(id);
-            if (!list) bySeries.set(id, (list = []));
-            list.push(line.slice(tab + 1));
-          }
-        }
-        for (const [id, args] of bySeries) this.applySeries(id, args);
-        this.st.journalClear.run(entries[entries.length - 1]!.id);
+        for (const [id, args] of this.pendingArgs.takeOldest(budget)) this.applySeries(id, args);
+        this.st.journalClear.run(this.pendingArgs.releasedUpTo(this.lastJournalRow));
       })
       .immediate();
-    this.pending = 0;
+    // a slice's pages go back into the database a little at a time, not 64 MB at once
     this.db.pragma('wal_checkpoint(PASSIVE)');
+  }
+
+  /** Brings one series' archives up to date with what this handle journaled for it. */
+  private flushSeries(id: number): void {
+    const args = this.pendingArgs.take(id);
+    if (args) this.db.transaction(() => this.applySeries(id, args)).immediate();
   }
 
   private updateDirect(items: UpdateManyItem[]): UpdateManyResult {
@@ -310,6 +353,8 @@ export class SqliteRrdStore implements RrdStore {
     let applied = 0;
     let error: Error | undefined;
     for (const arg of args) {
+      // already applied by a read of this series (flushSeries) before its journal slice came
+      if (this.journaling && parseFloat(arg) <= state.lastUp) continue;
       try {
         applyChecked(def, state, checkUpdate(def, state, arg, this.now), sink);
         applied++;
@@ -326,7 +371,8 @@ export class SqliteRrdStore implements RrdStore {
   }
 
   info(name: string): SeriesInfo {
-    this.checkpoint();
+    const m = this.meta.get(name);
+    if (m) this.flushSeries(m.id);
     const row = this.st.seriesByName.get(name) as { id: number; def: string; state: string } | undefined;
     if (!row) throw notFound(`no series '${name}' in '${this.path}'`);
     return { name, def: decodeDef(row.def), state: decodeState(row.state) };

@@ -3,9 +3,12 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { afterEach, beforeEach } from 'vitest';
 import { buildApp } from '../../collector/app.js';
 import type { AlertsConfig } from '../../collector/alerts/config.js';
 import type { AlertSources } from '../../collector/alerts/sources.js';
+import { generateSecret } from '../../shared/webhook-signature.js';
+import { tempDir } from './proc.js';
 
 export interface Hook {
   url: string;
@@ -65,4 +68,43 @@ export async function alertsApp(dir: string, clock: FakeClock, config: Partial<A
 
 export function bearer(token: string) {
   return { authorization: `Bearer ${token}` };
+}
+
+/**
+ * Per test: a fresh data directory, a fake clock and a webhook receiver; `start()` builds an app
+ * whose webhook `ops` points at the receiver, and every app started is closed after the test.
+ * `stopApps()` closes them in the middle of a test: a collector restart.
+ */
+export function alertsRig(prefix: string, webhook: Record<string, unknown> = {}) {
+  const rig = {
+    dir: undefined as unknown as { path: string; cleanup(): void },
+    clock: undefined as unknown as FakeClock,
+    hook: undefined as unknown as Hook,
+    apps: [] as FastifyInstance[],
+    async start(config: Record<string, unknown> = {}, sources?: AlertSources): Promise<FastifyInstance> {
+      const app = await alertsApp(rig.dir.path, rig.clock, { webhooks: [{ name: 'ops', url: rig.hook.url, secret: generateSecret(), ...webhook }], ...config }, sources);
+      rig.apps.push(app);
+      return app;
+    },
+    /** an app on the same data directory and clock, with this config as is */
+    async startWith(config: Partial<AlertsConfig>, sources?: AlertSources): Promise<FastifyInstance> {
+      const app = await alertsApp(rig.dir.path, rig.clock, config, sources);
+      rig.apps.push(app);
+      return app;
+    },
+    async stopApps(): Promise<void> {
+      for (const a of rig.apps.splice(0)) await a.close();
+    },
+  };
+  beforeEach(async () => {
+    rig.dir = tempDir(prefix);
+    rig.clock = new FakeClock();
+    rig.hook = await hookReceiver();
+  });
+  afterEach(async () => {
+    await rig.stopApps();
+    await rig.hook.close();
+    rig.dir.cleanup();
+  });
+  return rig;
 }

@@ -1,36 +1,14 @@
 // Disabling alert rules: a disabled rule raises nothing, disabling a firing rule resolves its
 // alert once (with the resolved webhook), enabling it again evaluates it again; the flag
 // travels through PUT, PATCH (admins only), GET, the config file and a collector restart.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { memorySources } from '../../collector/alerts/sources.js';
-import { generateSecret } from '../../shared/webhook-signature.js';
-import { alertsApp, bearer, FakeClock, hookReceiver, type Hook } from '../helpers/alerts.js';
-import { tempDir } from '../helpers/proc.js';
+import { alertsRig, bearer } from '../helpers/alerts.js';
 
-let dir: { path: string; cleanup(): void };
-let clock: FakeClock;
-let hook: Hook;
-let apps: FastifyInstance[] = [];
-
-beforeEach(async () => {
-  dir = tempDir('ringtail-alerts-off-');
-  clock = new FakeClock();
-  hook = await hookReceiver();
-});
-afterEach(async () => {
-  for (const a of apps) await a.close();
-  apps = [];
-  await hook.close();
-  dir.cleanup();
-});
-
-async function start(config: Record<string, unknown>, src: ReturnType<typeof memorySources>) {
-  const app = await alertsApp(dir.path, clock, { webhooks: [{ name: 'ops', url: hook.url, secret: generateSecret() }], ...config }, src);
-  apps.push(app);
-  return app;
-}
-const token = (app: FastifyInstance, role: 'viewer' | 'admin') => app.storage.tokens.create(role, `t ${role}`, clock.t).token;
+const rig = alertsRig('ringtail-alerts-off-');
+const { start } = rig;
+const token = (app: FastifyInstance, role: 'viewer' | 'admin') => app.storage.tokens.create(role, `t ${role}`, rig.clock.t).token;
 const load = { kind: 'metric', metric: 'load', op: 'above', critical: 5, keep_firing_for: '1h' };
 
 function patch(app: FastifyInstance, name: string, payload: unknown, tok: string) {
@@ -47,12 +25,12 @@ describe('disabled alert rules', () => {
     expect(put.statusCode).toBe(201);
     expect(put.json()).toMatchObject({ name: 'load', enabled: false });
     expect(app.alerts.evaluator.cycle()).toMatchObject({ instances: 0, transitions: 0, notifications: 0 });
-    expect(app.alerts.evaluator.current(clock.t)).toEqual([]);
+    expect(app.alerts.evaluator.current(rig.clock.t)).toEqual([]);
 
     expect((await patch(app, 'load', { enabled: true }, admin)).json()).toMatchObject({ name: 'load', enabled: true, spec: { enabled: true } });
-    clock.advance(1000);
+    rig.clock.advance(1000);
     expect(app.alerts.evaluator.cycle()).toMatchObject({ instances: 1, transitions: 1, notifications: 1 });
-    expect(app.alerts.evaluator.current(clock.t)).toMatchObject([{ rule: 'load', host: 'web-1', state: 'firing' }]);
+    expect(app.alerts.evaluator.current(rig.clock.t)).toMatchObject([{ rule: 'load', host: 'web-1', state: 'firing' }]);
   });
 
   it('disabling a firing rule resolves its alert once, at once (no keep_firing_for), and survives a restart', async () => {
@@ -64,45 +42,44 @@ describe('disabled alert rules', () => {
     expect((await app.inject({ method: 'PUT', url: '/api/v1/alerts/rules/load', headers: bearer(admin), payload: load })).statusCode).toBe(201);
     expect(app.alerts.evaluator.cycle().notifications).toBe(1);
     await app.alerts.outbox.drain();
-    const fired = hook.requests[0]!.json;
+    const fired = rig.hook.requests[0]!.json;
     expect(fired.status).toBe('firing');
 
-    clock.advance(5000);
+    rig.clock.advance(5000);
     const off = await patch(app, 'load', { enabled: false }, admin);
     expect(off.statusCode).toBe(200);
     expect(off.json()).toMatchObject({ enabled: false, spec: { ...load, name: 'load', enabled: false } });
     expect(app.alerts.evaluator.cycle()).toMatchObject({ transitions: 2, notifications: 1 });
-    expect(app.alerts.evaluator.current(clock.t)).toEqual([]);
+    expect(app.alerts.evaluator.current(rig.clock.t)).toEqual([]);
     await app.alerts.outbox.drain();
-    expect(hook.requests).toHaveLength(2);
-    const resolved = hook.requests[1]!.json;
+    expect(rig.hook.requests).toHaveLength(2);
+    const resolved = rig.hook.requests[1]!.json;
     expect(resolved.status).toBe('resolved');
     expect(resolved.alerts.map((a: { labels: { host: string }; endsAt: string }) => `${a.labels.host} ${a.endsAt}`).sort()).toEqual(
-      ['web-1', 'web-2'].map((h) => `${h} ${new Date(clock.t).toISOString()}`),
+      ['web-1', 'web-2'].map((h) => `${h} ${new Date(rig.clock.t).toISOString()}`),
     );
     expect(resolved.alerts.map((a: { fingerprint: string }) => a.fingerprint).sort()).toEqual(fired.alerts.map((a: { fingerprint: string }) => a.fingerprint).sort());
     const hist = (await app.inject({ url: '/api/v1/alerts/history?rule=load', headers: bearer(admin) })).json();
     expect(hist.items.map((h: { event: string }) => h.event)).toEqual(['resolved', 'resolved', 'firing', 'firing']);
 
     // further cycles, and a restart, neither resolve again nor fire
-    clock.advance(5000);
+    rig.clock.advance(5000);
     expect(app.alerts.evaluator.cycle()).toMatchObject({ transitions: 0, notifications: 0 });
-    await app.close();
-    apps = [];
+    await rig.stopApps();
     app = await start({}, src);
     const viewer = token(app, 'viewer');
     const listed = (await app.inject({ url: '/api/v1/alerts/rules', headers: bearer(viewer) })).json();
     expect(listed.items).toMatchObject([{ name: 'load', source: 'api', enabled: false, spec: { enabled: false } }]);
-    clock.advance(5000);
+    rig.clock.advance(5000);
     expect(app.alerts.evaluator.cycle()).toMatchObject({ instances: 0, transitions: 0, notifications: 0 });
     await app.alerts.outbox.drain();
-    expect(hook.requests).toHaveLength(2);
+    expect(rig.hook.requests).toHaveLength(2);
 
     // enabled again: evaluated again, a new alert
     expect((await patch(app, 'load', { enabled: true }, token(app, 'admin'))).statusCode).toBe(200);
     expect(app.alerts.evaluator.cycle()).toMatchObject({ instances: 2, transitions: 2, notifications: 1 });
     await app.alerts.outbox.drain();
-    expect(hook.requests.map((r) => r.json.status)).toEqual(['firing', 'resolved', 'firing']);
+    expect(rig.hook.requests.map((r) => r.json.status)).toEqual(['firing', 'resolved', 'firing']);
   });
 
   it('PATCH: admins only, 404 for an unknown rule, 409 for config rules, 400 naming a bad body', async () => {
@@ -134,6 +111,6 @@ describe('disabled alert rules', () => {
     const listed = (await app.inject({ url: '/api/v1/alerts/rules', headers: bearer(viewer) })).json();
     expect(listed.items.map((r: { name: string; enabled: boolean }) => `${r.name}:${r.enabled}`)).toEqual(['from-file:false', 'load:true']);
     app.alerts.evaluator.cycle();
-    expect(app.alerts.evaluator.current(clock.t).map((a) => a.rule)).toEqual(['load']);
+    expect(app.alerts.evaluator.current(rig.clock.t).map((a) => a.rule)).toEqual(['load']);
   });
 });

@@ -2,44 +2,23 @@
 // bodies in Alertmanager's v4 format signed per Standard Webhooks and received over loopback,
 // the outbox across a collector restart, retries, 410, silences, and the rules API.
 import { createHmac } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { memorySources } from '../../collector/alerts/sources.js';
 import { generateSecret } from '../../shared/webhook-signature.js';
 import { batchOf } from '../helpers/collector.js';
-import { alertsApp, bearer, FakeClock, hookReceiver, type Hook } from '../helpers/alerts.js';
-import { tempDir } from '../helpers/proc.js';
+import { alertsRig, bearer, hookReceiver, type Hook } from '../helpers/alerts.js';
 
 const SECRET = generateSecret();
-let dir: { path: string; cleanup(): void };
-let clock: FakeClock;
-let hook: Hook;
-let apps: FastifyInstance[] = [];
-
-beforeEach(async () => {
-  dir = tempDir('ringtail-alerts-');
-  clock = new FakeClock();
-  hook = await hookReceiver();
-});
-afterEach(async () => {
-  for (const a of apps) await a.close();
-  apps = [];
-  await hook.close();
-  dir.cleanup();
-});
-
-async function start(config: Record<string, unknown> = {}, sources?: ReturnType<typeof memorySources>) {
-  const app = await alertsApp(dir.path, clock, { webhooks: [{ name: 'ops', url: hook.url, secret: SECRET, backoff_base_ms: 1000 }], ...config }, sources);
-  apps.push(app);
-  return app;
-}
+const rig = alertsRig('ringtail-alerts-', { secret: SECRET, backoff_base_ms: 1000 });
+const { start } = rig;
 
 function token(app: FastifyInstance, role: 'agent' | 'viewer' | 'admin') {
-  return app.storage.tokens.create(role, `t ${role}`, clock.t).token;
+  return app.storage.tokens.create(role, `t ${role}`, rig.clock.t).token;
 }
 
 async function ingest(app: FastifyInstance, messages: string[], opts: Parameters<typeof batchOf>[1] = {}) {
-  const res = await app.inject({ method: 'POST', url: '/api/v1/ingest', headers: bearer(token(app, 'agent')), payload: batchOf(messages, { ts: clock.t, ...opts }) });
+  const res = await app.inject({ method: 'POST', url: '/api/v1/ingest', headers: bearer(token(app, 'agent')), payload: batchOf(messages, { ts: rig.clock.t, ...opts }) });
   expect(res.statusCode).toBe(200);
 }
 
@@ -50,7 +29,7 @@ function expectSigned(req: Hook['requests'][number]) {
   const expected = 'v1,' + createHmac('sha256', key).update(`${id}.${ts}.${req.body}`).digest('base64');
   expect(req.headers['webhook-signature']).toBe(expected);
   expect(id).toMatch(/^msg_/);
-  expect(Number(ts)).toBe(Math.floor(clock.t / 1000));
+  expect(Number(ts)).toBe(Math.floor(rig.clock.t / 1000));
 }
 
 const oomRule = {
@@ -78,8 +57,8 @@ describe('log rule over the real log store, webhook in Alertmanager v4 format', 
     expect(firingProm).toContain('ringtail_alerts_outbox_pending 1');
 
     expect(await app.alerts.outbox.drain()).toBe(1);
-    expect(hook.requests).toHaveLength(1);
-    const fired = hook.requests[0]!;
+    expect(rig.hook.requests).toHaveLength(1);
+    const fired = rig.hook.requests[0]!;
     expectSigned(fired);
     expect(fired.json).toMatchObject({
       version: '4',
@@ -93,22 +72,22 @@ describe('log rule over the real log store, webhook in Alertmanager v4 format', 
     expect(typeof fired.json.groupKey).toBe('string');
     expect(typeof fired.json.externalURL).toBe('string');
     const a = fired.json.alerts[0];
-    expect(a).toMatchObject({ status: 'firing', endsAt: '0001-01-01T00:00:00Z', startsAt: new Date(clock.t).toISOString() });
+    expect(a).toMatchObject({ status: 'firing', endsAt: '0001-01-01T00:00:00Z', startsAt: new Date(rig.clock.t).toISOString() });
     expect(a.fingerprint).toMatch(/^[0-9a-f]{16}$/);
     expect(typeof a.generatorURL).toBe('string');
 
     // Nothing new while it stays firing (repeat interval 4 h by default).
-    clock.advance(10_000);
+    rig.clock.advance(10_000);
     expect(app.alerts.evaluator.cycle().notifications).toBe(0);
 
     // The lines leave the 1 min window: resolved.
-    clock.advance(60_000);
+    rig.clock.advance(60_000);
     expect(app.alerts.evaluator.cycle()).toMatchObject({ transitions: 1, notifications: 1 });
     await app.alerts.outbox.drain();
-    const resolved = hook.requests[1]!;
+    const resolved = rig.hook.requests[1]!;
     expectSigned(resolved);
     expect(resolved.json.status).toBe('resolved');
-    expect(resolved.json.alerts[0]).toMatchObject({ status: 'resolved', fingerprint: a.fingerprint, startsAt: a.startsAt, endsAt: new Date(clock.t).toISOString() });
+    expect(resolved.json.alerts[0]).toMatchObject({ status: 'resolved', fingerprint: a.fingerprint, startsAt: a.startsAt, endsAt: new Date(rig.clock.t).toISOString() });
     expect(resolved.headers['webhook-id']).not.toBe(fired.headers['webhook-id']);
 
     const hist = (await app.inject({ url: '/api/v1/alerts/history?rule=oom', headers: bearer(token(app, 'viewer')) })).json();
@@ -128,8 +107,8 @@ describe('log rule over the real log store, webhook in Alertmanager v4 format', 
     const app = await start({ rules: [{ kind: 'metric', name: 'cpu', metric: 'cpu', op: 'above', critical: 90 }] }, src);
     expect(app.alerts.evaluator.cycle().notifications).toBe(1);
     await app.alerts.outbox.drain();
-    expect(hook.requests).toHaveLength(1);
-    const body = hook.requests[0]!.json;
+    expect(rig.hook.requests).toHaveLength(1);
+    const body = rig.hook.requests[0]!.json;
     expect(body.alerts.map((x: { labels: { host: string } }) => x.labels.host).sort()).toEqual(['a', 'b']);
     expect(body.commonLabels).toEqual({ alertname: 'cpu', rule: 'cpu', severity: 'critical' });
   });
@@ -139,19 +118,19 @@ describe('absence rule (dead man\'s switch) over host last-seen times', () => {
   it('fires when a host sends nothing for N seconds and resolves when it is back', async () => {
     const app = await start({ rules: [{ kind: 'absence', name: 'silent', seconds: 30, annotations: { summary: '{{ $labels.host }} silent for {{ $value }} s' } }] });
     await ingest(app, ['hello'], { host: 'web-1' });
-    clock.advance(30_000);
+    rig.clock.advance(30_000);
     app.alerts.evaluator.cycle();
-    expect(app.alerts.evaluator.current(clock.t)).toEqual([]);
-    clock.advance(1000);
+    expect(app.alerts.evaluator.current(rig.clock.t)).toEqual([]);
+    rig.clock.advance(1000);
     app.alerts.evaluator.cycle();
-    const cur = app.alerts.evaluator.current(clock.t);
+    const cur = app.alerts.evaluator.current(rig.clock.t);
     expect(cur).toHaveLength(1);
     expect(cur[0]!.annotations.summary).toBe('web-1 silent for 31 s');
     await ingest(app, ['back'], { host: 'web-1', start: 6 });
     app.alerts.evaluator.cycle();
-    expect(app.alerts.evaluator.current(clock.t)).toEqual([]);
+    expect(app.alerts.evaluator.current(rig.clock.t)).toEqual([]);
     await app.alerts.outbox.drain();
-    expect(hook.requests.map((r) => r.json.status)).toEqual(['firing', 'resolved']);
+    expect(rig.hook.requests.map((r) => r.json.status)).toEqual(['firing', 'resolved']);
   });
 });
 
@@ -163,19 +142,18 @@ describe('state and outbox across a collector restart', () => {
     let app = await start({ rules }, src);
     app.alerts.evaluator.cycle();
     await app.alerts.outbox.drain();
-    expect(hook.requests).toHaveLength(1);
-    await app.close();
-    apps = [];
+    expect(rig.hook.requests).toHaveLength(1);
+    await rig.stopApps();
 
-    clock.advance(10_000);
+    rig.clock.advance(10_000);
     app = await start({ rules }, src);
-    expect(app.alerts.evaluator.current(clock.t)).toMatchObject([{ host: 'web-1', state: 'firing' }]);
+    expect(app.alerts.evaluator.current(rig.clock.t)).toMatchObject([{ host: 'web-1', state: 'firing' }]);
     expect(app.alerts.evaluator.cycle().notifications).toBe(0);
     src.set('web-1', 'load', 1);
-    clock.advance(10_000);
+    rig.clock.advance(10_000);
     expect(app.alerts.evaluator.cycle().notifications).toBe(1);
     await app.alerts.outbox.drain();
-    expect(hook.requests.map((r) => r.json.status)).toEqual(['firing', 'resolved']);
+    expect(rig.hook.requests.map((r) => r.json.status)).toEqual(['firing', 'resolved']);
   });
 
   it('an instance whose source is not ready (undefined) keeps its state', async () => {
@@ -186,43 +164,40 @@ describe('state and outbox across a collector restart', () => {
     const app = await start({ rules: [{ kind: 'metric', name: 'load', metric: 'load', op: 'above', critical: 5 }] }, wrapped as typeof src);
     app.alerts.evaluator.cycle();
     ready = false;
-    clock.advance(10_000);
+    rig.clock.advance(10_000);
     expect(app.alerts.evaluator.cycle()).toMatchObject({ transitions: 0 });
-    expect(app.alerts.evaluator.current(clock.t)).toMatchObject([{ host: 'web-1', state: 'firing' }]);
+    expect(app.alerts.evaluator.current(rig.clock.t)).toMatchObject([{ host: 'web-1', state: 'firing' }]);
     ready = true;
     src.set('web-1', 'load', 1);
-    clock.advance(10_000);
+    rig.clock.advance(10_000);
     expect(app.alerts.evaluator.cycle()).toMatchObject({ transitions: 1 });
   });
 
   it('a receiver down then up gets the notification once, after a collector restart', async () => {
-    const port = hook.port;
-    const url = hook.url;
-    await hook.close(); // receiver down
+    const port = rig.hook.port;
+    const url = rig.hook.url;
+    await rig.hook.close(); // receiver down
     const src = memorySources();
     src.set('web-1', 'disk', 99);
     const config = { rules: [{ kind: 'metric', name: 'disk', metric: 'disk', op: 'above', critical: 95 }], webhooks: [{ name: 'ops', url, secret: SECRET, backoff_base_ms: 1000 }] };
-    let app = await alertsApp(dir.path, clock, config, src);
-    apps.push(app);
-    app.alerts.evaluator.cycle();
+    let app = await rig.startWith(config, src);
+        app.alerts.evaluator.cycle();
     expect(await app.alerts.outbox.drain()).toBe(1);
     let row = app.alerts.store.outbox(10)[0]!;
     expect(row).toMatchObject({ state: 'pending', attempts: 1 });
     expect(row.last_error).toMatch(/ECONNREFUSED|fetch failed/);
-    expect(row.next_at).toBeGreaterThanOrEqual(clock.t + 500);
-    expect(row.next_at).toBeLessThanOrEqual(clock.t + 1000);
-    await app.close(); // collector stops with the notification undelivered
-    apps = [];
+    expect(row.next_at).toBeGreaterThanOrEqual(rig.clock.t + 500);
+    expect(row.next_at).toBeLessThanOrEqual(rig.clock.t + 1000);
+    await rig.stopApps(); // collector stops with the notification undelivered
 
-    hook = await hookReceiver(port); // receiver up again
-    clock.advance(2000);
-    app = await alertsApp(dir.path, clock, config, src);
-    apps.push(app);
-    expect(await app.alerts.outbox.drain()).toBe(1);
+    rig.hook = await hookReceiver(port); // receiver up again
+    rig.clock.advance(2000);
+    app = await rig.startWith(config, src);
+        expect(await app.alerts.outbox.drain()).toBe(1);
     expect(await app.alerts.outbox.drain()).toBe(0);
-    expect(hook.requests).toHaveLength(1);
-    expect(hook.requests[0]!.headers['webhook-id']).toBe(row.id);
-    expectSigned(hook.requests[0]!);
+    expect(rig.hook.requests).toHaveLength(1);
+    expect(rig.hook.requests[0]!.headers['webhook-id']).toBe(row.id);
+    expectSigned(rig.hook.requests[0]!);
     row = app.alerts.store.outbox(10)[0]!;
     expect(row).toMatchObject({ state: 'delivered', attempts: 2, last_status: 200 });
     expect(app.alerts.evaluator.cycle().notifications).toBe(0);
@@ -235,25 +210,25 @@ describe('delivery policy', () => {
   it('honours Retry-After, backs off with jitter, and gives up after max_attempts', async () => {
     const src = memorySources();
     src.set('h', 'm', 2);
-    const app = await start({ rules: [rule], webhooks: [{ name: 'ops', url: hook.url, secret: SECRET, backoff_base_ms: 1000, max_attempts: 3 }] }, src);
+    const app = await start({ rules: [rule], webhooks: [{ name: 'ops', url: rig.hook.url, secret: SECRET, backoff_base_ms: 1000, max_attempts: 3 }] }, src);
     app.alerts.evaluator.cycle();
-    hook.answers.push({ status: 429, headers: { 'retry-after': '120' } }, { status: 503 }, { status: 500 });
+    rig.hook.answers.push({ status: 429, headers: { 'retry-after': '120' } }, { status: 503 }, { status: 500 });
     await app.alerts.outbox.drain();
-    expect(app.alerts.store.outbox(1)[0]!).toMatchObject({ state: 'pending', next_at: clock.t + 120_000, last_status: 429 });
-    clock.advance(119_000);
+    expect(app.alerts.store.outbox(1)[0]!).toMatchObject({ state: 'pending', next_at: rig.clock.t + 120_000, last_status: 429 });
+    rig.clock.advance(119_000);
     expect(await app.alerts.outbox.drain()).toBe(0);
-    clock.advance(1000);
+    rig.clock.advance(1000);
     expect(await app.alerts.outbox.drain()).toBe(1);
     const second = app.alerts.store.outbox(1)[0]!;
     expect(second.last_status).toBe(503);
     // attempt 2: 2 s with equal jitter → between 1 and 2 s
-    expect(second.next_at - clock.t).toBeGreaterThanOrEqual(1000);
-    expect(second.next_at - clock.t).toBeLessThanOrEqual(2000);
-    clock.advance(2000);
+    expect(second.next_at - rig.clock.t).toBeGreaterThanOrEqual(1000);
+    expect(second.next_at - rig.clock.t).toBeLessThanOrEqual(2000);
+    rig.clock.advance(2000);
     await app.alerts.outbox.drain();
     expect(app.alerts.store.outbox(1)[0]!).toMatchObject({ state: 'failed', attempts: 3, last_status: 500 });
-    expect(hook.requests).toHaveLength(3);
-    expect(new Set(hook.requests.map((r) => r.headers['webhook-id'])).size).toBe(1);
+    expect(rig.hook.requests).toHaveLength(3);
+    expect(new Set(rig.hook.requests.map((r) => r.headers['webhook-id'])).size).toBe(1);
   });
 
   it('410 Gone disables the webhook until its URL changes', async () => {
@@ -261,15 +236,15 @@ describe('delivery policy', () => {
     src.set('h', 'm', 2);
     const app = await start({ rules: [rule] }, src);
     app.alerts.evaluator.cycle();
-    hook.answers.push({ status: 410 });
+    rig.hook.answers.push({ status: 410 });
     await app.alerts.outbox.drain();
     expect(app.alerts.store.outbox(1)[0]!.state).toBe('disabled');
     const out = (await app.inject({ url: '/api/v1/alerts/outbox', headers: bearer(token(app, 'admin')) })).json();
-    expect(out.disabled_notifiers.ops.url).toBe(hook.url);
+    expect(out.disabled_notifiers.ops.url).toBe(rig.hook.url);
     src.set('h', 'm', 0);
-    clock.advance(1000);
+    rig.clock.advance(1000);
     expect(app.alerts.evaluator.cycle().notifications).toBe(0);
-    expect(hook.requests).toHaveLength(1);
+    expect(rig.hook.requests).toHaveLength(1);
   });
 
   it('repeats a still firing alert after the repeat interval', async () => {
@@ -277,12 +252,12 @@ describe('delivery policy', () => {
     src.set('h', 'm', 2);
     const app = await start({ rules: [rule], repeat_interval_s: 60 }, src);
     expect(app.alerts.evaluator.cycle().notifications).toBe(1);
-    clock.advance(59_000);
+    rig.clock.advance(59_000);
     expect(app.alerts.evaluator.cycle().notifications).toBe(0);
-    clock.advance(1000);
+    rig.clock.advance(1000);
     expect(app.alerts.evaluator.cycle().notifications).toBe(1);
     await app.alerts.outbox.drain();
-    expect(hook.requests.map((r) => r.json.alerts[0].startsAt)).toEqual([new Date(clock.t - 60_000).toISOString(), new Date(clock.t - 60_000).toISOString()]);
+    expect(rig.hook.requests.map((r) => r.json.alerts[0].startsAt)).toEqual([new Date(rig.clock.t - 60_000).toISOString(), new Date(rig.clock.t - 60_000).toISOString()]);
   });
 });
 
@@ -293,34 +268,34 @@ describe('silences', () => {
     src.set('web-2', 'm', 2);
     const app = await start({ rules: [{ kind: 'metric', name: 'm', metric: 'm', op: 'above', critical: 1 }] }, src);
     const admin = token(app, 'admin');
-    const bad = await app.inject({ method: 'POST', url: '/api/v1/alerts/silences', headers: bearer(admin), payload: { matchers: [{ name: 'host', value: '(' , regex: true }], ends_at: clock.t + 60_000, comment: 'x' } });
+    const bad = await app.inject({ method: 'POST', url: '/api/v1/alerts/silences', headers: bearer(admin), payload: { matchers: [{ name: 'host', value: '(' , regex: true }], ends_at: rig.clock.t + 60_000, comment: 'x' } });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().message).toContain('matchers/0/value');
-    const viewer = await app.inject({ method: 'POST', url: '/api/v1/alerts/silences', headers: bearer(token(app, 'viewer')), payload: { matchers: [{ name: 'host', value: 'web-1' }], ends_at: clock.t + 60_000, comment: 'maintenance' } });
+    const viewer = await app.inject({ method: 'POST', url: '/api/v1/alerts/silences', headers: bearer(token(app, 'viewer')), payload: { matchers: [{ name: 'host', value: 'web-1' }], ends_at: rig.clock.t + 60_000, comment: 'maintenance' } });
     expect(viewer.statusCode).toBe(403);
     const res = await app.inject({
       method: 'POST',
       url: '/api/v1/alerts/silences',
       headers: bearer(admin),
-      payload: { matchers: [{ name: 'host', value: 'web-1' }, { name: 'alertname', value: 'm|other', regex: true }], ends_at: new Date(clock.t + 60_000).toISOString(), comment: 'maintenance' },
+      payload: { matchers: [{ name: 'host', value: 'web-1' }, { name: 'alertname', value: 'm|other', regex: true }], ends_at: new Date(rig.clock.t + 60_000).toISOString(), comment: 'maintenance' },
     });
     expect(res.statusCode).toBe(201);
     const sil = res.json();
     app.alerts.evaluator.cycle();
     await app.alerts.outbox.drain();
-    expect(hook.requests).toHaveLength(1);
-    expect(hook.requests[0]!.json.alerts.map((a: { labels: { host: string } }) => a.labels.host)).toEqual(['web-2']);
-    const cur = app.alerts.evaluator.current(clock.t);
+    expect(rig.hook.requests).toHaveLength(1);
+    expect(rig.hook.requests[0]!.json.alerts.map((a: { labels: { host: string } }) => a.labels.host)).toEqual(['web-2']);
+    const cur = app.alerts.evaluator.current(rig.clock.t);
     expect(cur.find((c) => c.host === 'web-1')!.silenced_by).toBe(sil.id);
 
     // The silence ends (expired through the API): web-1 is announced on the next cycle.
-    clock.advance(10_000);
+    rig.clock.advance(10_000);
     expect((await app.inject({ method: 'DELETE', url: `/api/v1/alerts/silences/${sil.id}`, headers: bearer(admin) })).statusCode).toBe(200);
     expect((await app.inject({ method: 'DELETE', url: '/api/v1/alerts/silences/sil_nope', headers: bearer(admin) })).statusCode).toBe(404);
     app.alerts.evaluator.cycle();
     await app.alerts.outbox.drain();
-    expect(hook.requests).toHaveLength(2);
-    expect(hook.requests[1]!.json.alerts.map((a: { labels: { host: string } }) => a.labels.host)).toEqual(['web-1']);
+    expect(rig.hook.requests).toHaveLength(2);
+    expect(rig.hook.requests[1]!.json.alerts.map((a: { labels: { host: string } }) => a.labels.host)).toEqual(['web-1']);
     const list = (await app.inject({ url: '/api/v1/alerts/silences', headers: bearer(token(app, 'viewer')) })).json();
     expect(list.items[0]).toMatchObject({ id: sil.id, active: false, created_by: 't admin' });
   });
@@ -359,16 +334,15 @@ describe('rules API', () => {
 
     // The API rule fires, survives a restart, and deleting it resolves its alert.
     app.alerts.evaluator.cycle();
-    expect(app.alerts.evaluator.current(clock.t)).toMatchObject([{ rule: 'mem', severity: 'critical', labels: { team: 'ops' } }]);
-    await app.close();
-    apps = [];
+    expect(app.alerts.evaluator.current(rig.clock.t)).toMatchObject([{ rule: 'mem', severity: 'critical', labels: { team: 'ops' } }]);
+    await rig.stopApps();
     const app2 = await start({ rules: [oomRule] }, src);
     expect((await app2.inject({ method: 'DELETE', url: '/api/v1/alerts/rules/mem', headers: bearer(token(app2, 'admin')) })).statusCode).toBe(200);
-    clock.advance(1000);
+    rig.clock.advance(1000);
     expect(app2.alerts.evaluator.cycle().notifications).toBe(1);
     await app2.alerts.outbox.drain();
-    expect(hook.requests.map((r) => r.json.status)).toEqual(['firing', 'resolved']);
-    expect(app2.alerts.evaluator.current(clock.t)).toEqual([]);
+    expect(rig.hook.requests.map((r) => r.json.status)).toEqual(['firing', 'resolved']);
+    expect(app2.alerts.evaluator.current(rig.clock.t)).toEqual([]);
     const hist = (await app2.inject({ url: '/api/v1/alerts/history?host=web-1', headers: bearer(token(app2, 'viewer')) })).json();
     expect(hist.items.map((h: { event: string }) => h.event)).toEqual(['resolved', 'firing']);
   });

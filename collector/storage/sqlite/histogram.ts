@@ -8,6 +8,7 @@
 import { ErrorCodes, RingtailError } from '../../../shared/errors.js';
 import type { HistogramFilter, LogHistogram } from '../types.js';
 import type { Db } from './open.js';
+import { ROWID_IN_WINDOW } from './fts-plan.js';
 import { checkPrefixes, ftsError, hasQ } from './query.js';
 
 const SPAN_MS = 3_600_000;
@@ -71,7 +72,7 @@ export function sqliteLogHistogram(db: Db, limits: HistogramLimits = {}) {
     // better-sqlite3 binds numbers as REAL: the casts keep the bucket number an integer division
     const sql = fts
       ? `SELECT (l.ts - CAST(@start AS INTEGER)) / CAST(@interval AS INTEGER) AS b, count(*) AS n FROM logs_fts f CROSS JOIN logs l ON l.id = f.rowid
-         WHERE logs_fts MATCH @q AND f.rowid >= @wlo AND f.rowid <= @whi AND ${where.join(' AND ')} GROUP BY b`
+         WHERE logs_fts MATCH @q AND ${ROWID_IN_WINDOW} AND ${where.join(' AND ')} GROUP BY b`
       : `SELECT (l.ts - CAST(@start AS INTEGER)) / CAST(@interval AS INTEGER) AS b, count(*) AS n FROM logs l
          WHERE l.id >= @wlo AND l.id <= @whi AND ${where.join(' AND ')} GROUP BY b`;
 

@@ -6,10 +6,13 @@
 // is served by FTS5 itself, so a word in millions of lines yields its newest matches without
 // materialising and sorting them all. Full-text results are therefore newest-*arrived* first;
 // as ingest clamps implausible times, arrival order and time order agree except for backlogs.
+// With a host filter, each window may instead keep only matches among the host's ids from the
+// (host, ts) index (fts-plan.ts); both plans return the same rows in the same order.
 import { ErrorCodes, RingtailError } from '../../../shared/errors.js';
 import type { LogItem, LogPage } from '../../../shared/wire.js';
 import type { LogFilter } from '../types.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { hostWindowPlanner, ROWID_IN_WINDOW, type PlanChoice } from './fts-plan.js';
 import type { Db } from './open.js';
 
 const SPAN_MS = 3_600_000;
@@ -18,6 +21,14 @@ const FTS_FIRST_WINDOW = 262_144;
 const FTS_MAX_WINDOW = 1_048_576;
 /** how long one full-text page may search before it answers with what it has */
 export const FTS_BUDGET_MS = 250;
+
+/** Window sizes, budget and plan of full-text pages; tests make them small or force a plan. */
+export interface QueryLimits {
+  firstWindow?: number;
+  maxWindow?: number;
+  budgetMs?: number;
+  plan?: PlanChoice;
+}
 
 const COLS = 'l.id, l.ts, l.received_at, l.host, l.source, l.program, l.pid, l.facility, l.severity, l.message, l.fields';
 
@@ -55,7 +66,11 @@ function cursorAfter(filter: LogFilter, item: LogItem): string {
   return encodeCursor(hasQ(filter) ? { kind: 'id', id: item.id } : { kind: 'ts', ts: item.ts, id: item.id });
 }
 
-export function sqliteLogQuery(db: Db) {
+export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
+  const firstWindow = limits.firstWindow ?? FTS_FIRST_WINDOW;
+  const maxWindow = limits.maxWindow ?? FTS_MAX_WINDOW;
+  const budgetMs = limits.budgetMs ?? FTS_BUDGET_MS;
+  const planWindow = hostWindowPlanner(db, limits.plan);
   const cache = new Map<string, ReturnType<Db['prepare']>>();
   const prepared = (sql: string) => {
     let st = cache.get(sql);
@@ -69,7 +84,10 @@ export function sqliteLogQuery(db: Db) {
   const sinceStmt = db.prepare(`SELECT ${COLS} FROM logs l WHERE l.id > ? ORDER BY l.id LIMIT ?`);
   // Descending: FTS5 seeks a rowid range near the newest end of a doclist cheaply (0.1 ms for
   // a word in 1 M lines) and the same range ascending costs ~80 ms.
-  const matchStmt = db.prepare('SELECT rowid FROM logs_fts WHERE logs_fts MATCH ? AND rowid > ? AND rowid <= ? ORDER BY rowid DESC').pluck();
+  // CASTs: FTS5 seeks only INTEGER rowid bounds, and better-sqlite3 binds numbers as REAL (fts-plan.ts)
+  const matchStmt = db
+    .prepare('SELECT rowid FROM logs_fts WHERE logs_fts MATCH ? AND rowid > CAST(? AS INTEGER) AND rowid <= CAST(? AS INTEGER) ORDER BY rowid DESC')
+    .pluck();
   const checkStmt = db.prepare('SELECT rowid FROM logs_fts WHERE logs_fts MATCH ? ORDER BY rowid DESC LIMIT 1').pluck();
   const maxIdStmt = db.prepare('SELECT max(id) FROM logs').pluck();
   const spanStmt = db.prepare('SELECT min(min_id) AS lo, max(max_id) AS hi FROM log_spans WHERE bucket >= ? AND bucket <= ?');
@@ -94,17 +112,29 @@ export function sqliteLogQuery(db: Db) {
       bottom = Math.max(bottom, w.lo);
       hi = Math.min(hi, w.hi);
     }
-    const stmt = prepared(`SELECT ${COLS} FROM logs_fts f CROSS JOIN logs l ON l.id = f.rowid
-      WHERE logs_fts MATCH @q AND f.rowid >= @wlo AND f.rowid <= @whi${where.length ? ' AND ' + where.join(' AND ') : ''}
-      ORDER BY f.rowid DESC LIMIT @limit`);
+    const tail = `${where.length ? ' AND ' + where.join(' AND ') : ''} ORDER BY f.rowid DESC LIMIT @limit`;
+    const scan = prepared(`SELECT ${COLS} FROM logs_fts f CROSS JOIN logs l ON l.id = f.rowid
+      WHERE logs_fts MATCH @q AND ${ROWID_IN_WINDOW}${tail}`);
+    // `+` keeps the IN a filter on FTS5's output: as a rowid constraint FTS5 would seek each id
+    const member =
+      filter.host === undefined
+        ? null
+        : prepared(`SELECT ${COLS} FROM logs_fts f CROSS JOIN logs l ON l.id = f.rowid
+      WHERE logs_fts MATCH @q AND ${ROWID_IN_WINDOW} AND +f.rowid IN (SELECT h.id FROM logs h INDEXED BY logs_host_ts
+        WHERE h.host = @host AND h.ts >= @hlo AND h.ts < @hhi AND h.id >= @wlo AND h.id <= @whi)${tail}`);
     const rows: Row[] = [];
     const started = performance.now();
-    let window = FTS_FIRST_WINDOW;
+    let window = firstWindow;
     while (hi >= bottom) {
       const lo = Math.max(bottom, hi - window + 1);
+      const need = filter.limit + 1 - rows.length;
       let got: Row[];
       try {
-        got = stmt.all({ ...params, q: filter.q, wlo: lo, whi: hi, limit: filter.limit + 1 - rows.length }) as Row[];
+        const plan = member ? planWindow({ q: filter.q!, host: filter.host!, lo, hi, start: filter.start, end: filter.end, need }) : { kind: 'scan' as const };
+        const args = { ...params, q: filter.q, wlo: lo, whi: hi, limit: need };
+        if (plan.kind === 'skip') got = [];
+        else if (plan.kind === 'member') got = member!.all({ ...args, hlo: plan.hlo, hhi: plan.hhi }) as Row[];
+        else got = scan.all(args) as Row[];
       } catch (err) {
         throw ftsError(err) ?? err;
       }
@@ -115,8 +145,8 @@ export function sqliteLogQuery(db: Db) {
         return { items, next_cursor: cursorAfter(filter, items[items.length - 1]!) };
       }
       hi = lo - 1;
-      window = Math.min(window * 4, FTS_MAX_WINDOW);
-      if (hi >= bottom && performance.now() - started > FTS_BUDGET_MS) {
+      window = Math.min(window * 4, maxWindow);
+      if (hi >= bottom && performance.now() - started > budgetMs) {
         return { items: rows.map(toItem), next_cursor: encodeCursor({ kind: 'id', id: hi + 1 }), budget_exhausted: true };
       }
     }

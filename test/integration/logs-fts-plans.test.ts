@@ -1,0 +1,170 @@
+// Full-text pages give the same rows whichever plan searches each id window: FTS5 with a row
+// lookup per match ('scan'), matches kept by membership in the host's ids from the (host, ts)
+// index ('member'), or the cost-based choice between them ('auto'). Each is compared page by
+// page, cursors included, with a naive statement (every match, every filter, ORDER BY id DESC)
+// on a seeded database whose times are not monotonic in id (hosts with skewed clocks, backlogs
+// that arrive late with old times), with windows small enough that every page spans several.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeCursor } from '../../collector/storage/sqlite/cursor.js';
+import { hostWindowPlanner } from '../../collector/storage/sqlite/fts-plan.js';
+import { openDatabase, type Db } from '../../collector/storage/sqlite/open.js';
+import { sqliteLogQuery } from '../../collector/storage/sqlite/query.js';
+import { openSqliteStorage } from '../../collector/storage/sqlite/index.js';
+import type { LogFilter, Storage } from '../../collector/storage/types.js';
+import { WIRE_VERSION, type IngestBatch, type WireLine } from '../../shared/wire.js';
+import { rng } from '../helpers/rng.js';
+
+const H = 3_600_000;
+const T0 = Date.UTC(2026, 10, 20);
+// skewed on purpose: a few words in most lines, a long tail of rare ones
+const WORDS = ['alpha', 'alpha', 'alpha', 'alpha', 'beta', 'beta', 'gamma', 'delta', 'kappa', 'omega'];
+const HOSTS = ['big', 'big', 'big', 'big', 'big', 'mid', 'mid', 'h1', 'h2', 'h3', 'h4', 'h5'];
+
+let dir = '';
+let storage: Storage;
+let db: Db;
+const offsets = new Map<string, number>();
+
+function batch(r: () => number, host: string, n: number, ts: number, step: number): IngestBatch {
+  const lines: WireLine[] = [];
+  let o = offsets.get(host) ?? 0;
+  const start = o;
+  for (let i = 0; i < n; i++) {
+    const words = Array.from({ length: 3 }, () => WORDS[Math.floor(r() * WORDS.length)]!);
+    const message = `${words.join(' ')} ${r() < 0.01 ? 'needle ' : ''}n${o}`;
+    lines.push({ offset: o, ts: Math.round(ts + i * step), severity: Math.floor(r() * 8), program: r() < 0.5 ? 'app' : 'db', message });
+    o += message.length + 1;
+  }
+  offsets.set(host, o);
+  return { version: WIRE_VERSION, agent_id: `agt-${host}`, host, segments: [{ stream: 's', source: '/var/log/x', start, end: o, lines }] };
+}
+
+function seed(r: () => number, batches: number, from: number): number {
+  let ts = from;
+  for (let b = 0; b < batches; b++) {
+    const host = HOSTS[Math.floor(r() * HOSTS.length)]!;
+    // host clocks disagree by up to two hours; every 25th batch is a backlog from a day ago
+    const skew = (host.charCodeAt(host.length - 1) % 5) * 0.5 * H - H;
+    const at = b % 25 === 24 ? ts - 24 * H : ts + skew;
+    storage.logs.ingestMany([{ batch: batch(r, host, 20 + Math.floor(r() * 60), at, 7_000), receivedAt: 0 }]);
+    ts += 20 * 60_000;
+  }
+  return ts;
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'rt-fts-plans-'));
+  storage = openSqliteStorage(dir);
+  seed(rng(11), 600, T0);
+  db = openDatabase(dir);
+}, 60_000);
+afterAll(() => {
+  db?.close();
+  storage?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const COLS = 'l.id, l.ts, l.received_at, l.host, l.source, l.program, l.pid, l.facility, l.severity, l.message, l.fields';
+
+/** Every match of the filter below `top`, newest id first: no windows, no plan, no budget. */
+function naive(f: LogFilter, top: number): number[] {
+  const where = ['l.id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH @q)', 'l.id < @top'];
+  const p: Record<string, unknown> = { q: f.q, top };
+  for (const k of ['host', 'program'] as const) if (f[k] !== undefined) (where.push(`l.${k} = @${k}`), (p[k] = f[k]));
+  if (f.severity !== undefined) (where.push('l.severity <= @severity'), (p.severity = f.severity));
+  if (f.start !== undefined) (where.push('l.ts >= @start'), (p.start = f.start));
+  if (f.end !== undefined) (where.push('l.ts < @end'), (p.end = f.end));
+  return db.prepare(`SELECT l.id FROM logs l WHERE ${where.join(' AND ')} ORDER BY l.id DESC`).pluck().all(p) as number[];
+}
+
+const cases: Array<[string, Omit<LogFilter, 'limit'>, number]> = [
+  ['a frequent word on the biggest host', { q: 'alpha', host: 'big' }, 40],
+  ['a frequent word on a small host', { q: 'alpha', host: 'h3' }, 25],
+  ['a rare word on the biggest host', { q: 'needle', host: 'big' }, 7],
+  ['a rare word on a small host', { q: 'needle', host: 'h1' }, 3],
+  ['a phrase on a middle host', { q: '"alpha beta"', host: 'mid' }, 30],
+  ['AND / NOT with a host and severity', { q: 'beta NOT gamma', host: 'mid', severity: 3 }, 20],
+  ['a word, a host and one day', { q: 'beta', host: 'h2', start: T0 + 30 * H, end: T0 + 54 * H }, 10],
+  ['a word, a host and a range cutting hours', { q: 'gamma', host: 'big', start: T0 + 40 * H + 1234, end: T0 + 47 * H - 999 }, 15],
+  ['a word and one day, no host', { q: 'delta', start: T0 + 60 * H, end: T0 + 84 * H }, 30],
+  ['a word and a program on a host', { q: 'kappa', host: 'big', program: 'db' }, 12],
+  ['a host that does not exist', { q: 'alpha', host: 'nobody' }, 10],
+  ['a word nowhere', { q: 'zzzz', host: 'big' }, 10],
+];
+
+describe.each(['auto', 'scan', 'member'] as const)('plan %s', (plan) => {
+  it.each(cases)('%s: same pages and cursors as the naive statement', (_name, f, limit) => {
+    const q = sqliteLogQuery(db, { firstWindow: 97, maxWindow: 1500, budgetMs: Number.POSITIVE_INFINITY, plan });
+    const all = naive({ ...f, limit }, Number.MAX_SAFE_INTEGER);
+    let cursor: string | undefined;
+    let seen = 0;
+    for (let page = 0; page < 6; page++) {
+      const got = q.query({ ...f, limit, cursor });
+      const want = all.slice(seen, seen + limit);
+      expect(got.items.map((i) => i.id)).toEqual(want);
+      const more = all.length > seen + limit;
+      expect(got.next_cursor !== null).toBe(more);
+      if (!more) return;
+      expect(decodeCursor(got.next_cursor!)).toEqual({ kind: 'id', id: want[want.length - 1] });
+      cursor = got.next_cursor!;
+      seen += limit;
+    }
+    expect(seen).toBeGreaterThan(0);
+  });
+
+  it('returns whole rows identical to the default plan', () => {
+    const q = sqliteLogQuery(db, { firstWindow: 97, maxWindow: 1500, budgetMs: Number.POSITIVE_INFINITY, plan });
+    const dflt = sqliteLogQuery(db);
+    for (const [, f, limit] of cases) expect(q.query({ ...f, limit })).toEqual(dflt.query({ ...f, limit }));
+  });
+
+  it('reports a malformed query even when no window has a line of the host', () => {
+    const q = sqliteLogQuery(db, { firstWindow: 97, plan });
+    expect(() => q.query({ q: '"unterminated', host: 'nobody', limit: 5 })).toThrow(/invalid full-text query/);
+    expect(() => q.query({ q: '"unterminated', host: 'big', limit: 5 })).toThrow(/invalid full-text query/);
+  });
+});
+
+describe('cursor paging while matching lines arrive', () => {
+  it.each(['auto', 'member'] as const)('%s: later lines never enter pages below the cursor', (plan) => {
+    const q = sqliteLogQuery(db, { firstWindow: 97, maxWindow: 1500, budgetMs: Number.POSITIVE_INFINITY, plan });
+    const f = { q: 'omega', host: 'big', limit: 150 };
+    const before = naive(f, Number.MAX_SAFE_INTEGER);
+    const r = rng(plan === 'auto' ? 5 : 6);
+    const ids: number[] = [];
+    let cursor: string | undefined;
+    do {
+      const got = q.query({ ...f, cursor });
+      ids.push(...got.items.map((i) => i.id));
+      cursor = got.next_cursor ?? undefined;
+      storage.logs.ingestMany([{ batch: batch(r, 'big', 30, T0 + 300 * H, 1000), receivedAt: 0 }]);
+    } while (cursor);
+    expect(ids).toEqual(before);
+  });
+});
+
+describe('the planner', () => {
+  it('skips windows without the host, builds small host sets, and scans when the set would cost more', () => {
+    const plan = hostWindowPlanner(db);
+    const top = db.prepare('SELECT max(id) FROM logs').pluck().get() as number;
+    expect(plan({ q: 'alpha', host: 'nobody', lo: 1, hi: top, need: 10 })).toEqual({ kind: 'skip' });
+    expect(plan({ q: 'alpha', host: 'h4', lo: 1, hi: top, need: 10 }).kind).toBe('member');
+    expect(plan({ q: 'zzzz', host: 'h4', lo: 1, hi: top, need: 10 }).kind).toBe('member');
+  });
+
+  it('scans when the host has more lines in the window than a small set and the lookups saved are fewer', () => {
+    // one host with 20,000 lines in a row: a set of them costs more than looking up the ~1 % of
+    // needles, or the first 101 of the ~80 % of alphas
+    const r = rng(9);
+    for (let i = 0; i < 10; i++) storage.logs.ingestMany([{ batch: batch(r, 'huge', 2000, T0 + 400 * H + i * 2_000_000, 1000), receivedAt: 0 }]);
+    const top = db.prepare('SELECT max(id) FROM logs').pluck().get() as number;
+    const plan = hostWindowPlanner(db);
+    expect(plan({ q: 'needle', host: 'huge', lo: top - 19_999, hi: top, need: 101 }).kind).toBe('scan');
+    expect(plan({ q: 'alpha', host: 'huge', lo: top - 19_999, hi: top, need: 101 }).kind).toBe('scan');
+    const q = sqliteLogQuery(db, { budgetMs: Number.POSITIVE_INFINITY });
+    expect(q.query({ q: 'needle', host: 'huge', limit: 1000 }).items.map((i) => i.id)).toEqual(naive({ q: 'needle', host: 'huge', limit: 0 }, Number.MAX_SAFE_INTEGER));
+  });
+});
