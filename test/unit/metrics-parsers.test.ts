@@ -7,7 +7,7 @@ import { parseMountinfo, realMounts, spaceFigures } from '../../agent/metrics/di
 import { parseLoadavg } from '../../agent/metrics/load.js';
 import { memoryFigures, parseMeminfo } from '../../agent/metrics/memory.js';
 import { parseNetDev } from '../../agent/metrics/network.js';
-import { countTcpStates, parseFileNr, parseProcStatCounts, parseUptime } from '../../agent/metrics/processes.js';
+import { countTcpStates, parseFileNr, parseProcStatCounts, parseUptime, TCP_STATES } from '../../agent/metrics/processes.js';
 import { selfMetricName, selfSamples } from '../../agent/metrics/self.js';
 import type { ProcFs } from '../../agent/metrics/types.js';
 import { parsePidStat, parseVmRss } from '../../agent/checks/process.js';
@@ -255,6 +255,33 @@ describe('processes', () => {
     const n = countTcpStates([tcp, tcp6]);
     expect(n).toMatchObject({ listen: 2, established: 2, time_wait: 1, close_wait: 1, syn_sent: 0 });
     expect(Object.keys(n)).toHaveLength(12);
+  });
+  it('counts TCP states of thousands of sockets like splitting every line into fields would', () => {
+    // The reference: the plain reading of the format (what the scanner replaced).
+    const reference = (texts: string[]): Record<string, number> => {
+      const out: Record<string, number> = {};
+      for (const s of Object.values(TCP_STATES)) out[s] = 0;
+      for (const text of texts)
+        for (const line of text.split('\n').slice(1)) {
+          const st = line.trim().split(/\s+/)[3];
+          const name = st ? TCP_STATES[st.toUpperCase()] : undefined;
+          if (name) out[name]! += 1;
+        }
+      return out;
+    };
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const codes = ['01', '06', '0A', '0a', '0C', '0D', '00', '1', '010', 'zz', '08'];
+    const lines = ['  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode'];
+    for (let k = 0; k < 5000; k++) {
+      const gap = [' ', '  ', '\t'][rnd(3)]!;
+      lines.push(`${' '.repeat(rnd(4))}${k}: 0100007F:${(40000 + k).toString(16).toUpperCase()}${gap}0100007F:07E8${gap}${codes[rnd(codes.length)]}${rnd(9) === 0 ? '' : ' 00000000:00000000 00:00000000 00000000     0        0 0 3 0'}${rnd(5) === 0 ? '\r' : ''}`);
+    }
+    lines.push('', '   short: line', '');
+    const big = lines.join('\n');
+    const n = countTcpStates([big, '', 'header only']);
+    expect(n).toEqual(reference([big, '', 'header only']));
+    expect(n.time_wait).toBeGreaterThan(300);
   });
   it('uptime', () => {
     expect(parseUptime('35467.71 70000.05\n')).toBe(35467.71);
