@@ -281,7 +281,7 @@ describe('processes', () => {
       const gap = [' ', '  ', '\t'][rnd(3)]!;
       lines.push(`${' '.repeat(rnd(4))}${k}: 0100007F:${(40000 + k).toString(16).toUpperCase()}${gap}0100007F:07E8${gap}${codes[rnd(codes.length)]}${rnd(9) === 0 ? '' : ' 00000000:00000000 00:00000000 00000000     0        0 0 3 0'}${rnd(5) === 0 ? '\r' : ''}`);
     }
-    lines.push('', '   short: line', `   9: ${'x'.repeat(70_000)}`, '   1: 0100007F:9C40 0100007F:07E8 01');
+    lines.push('', '   short: line', `   9: ${'x'.repeat(70_000)} 0100007F:1 0100007F:2 01`, '   1: 0100007F:9C40 0100007F:07E8 01');
     const big = lines.join('\n');
     const n = countTcpStates([big, '', 'header only']);
     expect(n).toEqual(reference([big, '', 'header only']));
