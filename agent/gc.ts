@@ -6,8 +6,8 @@
 //   their concatenation, malloc'ed outside V8's heap) and other short-lived objects that happened
 //   to be alive during two young-generation collections are promoted and freed only by a full
 //   collection: ~6 MB of the malloc heap over a million lines (peak RSS ~67 → ~62 MB);
-// - shipping metrics every 10 s, the old generation fills with each round's promoted garbage and
-//   only grows (private memory crept from ~15 to ~21 MB over ten minutes).
+// - sampling and shipping metrics every 10 s, each round's promoted garbage fills the old
+//   generation up to V8's own limit: its pages grew from ~7.5 to ~14 MB over ten minutes.
 // A full collection of the agent's ~10 MB heap takes a few ms: after every GC_LINES lines read
 // (about 2 % more CPU at full speed) and at most once a minute otherwise.
 import { setFlagsFromString } from 'node:v8';
