@@ -16,6 +16,7 @@ import type { Logger } from '../shared/logger.js';
 import { Batcher, type SealedBatch } from './batcher.js';
 import { Checkpoints } from './checkpoints.js';
 import { effectiveSources, type AgentConfig } from './config.js';
+import { GC_INTERVAL_MS, GcSchedule } from './gc.js';
 import { SOURCE_KINDS } from './sources/index.js';
 import type { AgentSource, PulledSegment, SourceContext } from './sources/types.js';
 import { Spool, type RecordMeta } from './spool/spool.js';
@@ -131,6 +132,8 @@ export class Agent {
   private lastLagMs = 0;
   private spoolFull = false;
   private lastScan = 0;
+  /** Full garbage collections asked for by the agent (gc.ts: the memory target). */
+  private readonly gc: GcSchedule;
   private onStop: () => void = () => {};
   private readonly stopGate = new Promise<undefined>((resolve) => {
     this.onStop = () => setTimeout(resolve, 2000, undefined).unref();
@@ -142,6 +145,7 @@ export class Agent {
   ) {
     this.clock = deps.clock ?? Date.now;
     this.events = createEvents(deps.log);
+    this.gc = new GcSchedule(this.clock);
   }
 
   async start(): Promise<void> {
@@ -180,6 +184,7 @@ export class Agent {
     this.timers = [
       setInterval(() => this.spool.sync(), SYNC_INTERVAL_MS),
       setInterval(() => this.logStats(), this.config.stats_interval_ms),
+      setInterval(() => this.gc.tick(), GC_INTERVAL_MS / 4),
     ];
     this.deps.log.info(
       { agent_id: this.checkpoints.agentId, sources: this.sources.map((s) => s.kind), spooled_records: this.spool.records },
@@ -243,6 +248,7 @@ export class Agent {
       if (batcher.due(now)) {
         const sealed = await batcher.seal(now, this.config.transport.gzip_level);
         if (!(await this.toSpool(sealed))) return;
+        this.gc.sealed(sealed.meta.lines);
         continue;
       }
       if (pulled.length > 0) continue;
