@@ -87,7 +87,7 @@ async function oneRun(seconds: number): Promise<{ ringtail: Usage; collectd: Usa
   const children: ChildProcess[] = [];
   try {
     const admin = 'rt_admin_bench_' + 'x'.repeat(20);
-    const collector = spawn(process.execPath, [BIN, 'collector', '--data', join(dir, 'data'), '--listen', '127.0.0.1:0', '--admin-token', admin, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const collector = spawn(process.execPath, [BIN, 'collector', '--data', join(dir, 'data'), '--listen', '127.0.0.1:0', '--admin-token', admin, '--log-level', 'warn', '--syslog-udp-port', '0', '--syslog-tcp-port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(collector);
     const url = await waitForLine(collector, /listening on (http:\/\/\S+)/, 'collector');
     mkdirSync(join(dir, 'logs'));

@@ -1,4 +1,4 @@
-// `npm run bench -- logs [--lines N] [--runs R] [--only ringtail|syslog-ng]`
+// `npm run bench -- logs [--lines N] [--runs R] [--only ringtail|syslog-ng] [--timestamps ordered|cyclic]`
 //
 // The same file of N syslog lines (default 1,000,000, about 100 MB) moved end to end:
 //   ringtail:  agent (file) → HTTP → collector → SQLite + FTS5 (searchable)
@@ -43,15 +43,23 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** N lines the way a Debian host writes /var/log/syslog with the traditional format. */
-async function writeInput(path: string, n: number): Promise<number> {
+/**
+ * N lines the way a Debian host writes /var/log/syslog with the traditional format. `ordered`
+ * (default): time never goes back, 100 lines a second from Nov 23 18:00:00, as a busy host
+ * writes them. `cyclic`: the clock runs through the same hour over and over (i mod 3600
+ * seconds), the input of the figures before 2026-11-29, which makes every commit insert into
+ * thousands of places of the collector's time indexes.
+ */
+async function writeInput(path: string, n: number, timestamps: string): Promise<number> {
   const out = createWriteStream(path);
   const pad = 'lorem ipsum dolor sit amet consectetur';
+  const p2 = (v: number) => String(v).padStart(2, '0');
   let bytes = 0;
   let chunk = '';
   for (let i = 0; i < n; i++) {
-    const s = String(i % 60).padStart(2, '0');
-    chunk += `Nov 23 18:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${s} bench-host app[${1000 + (i % 50)}]: request ${i} served in ${i % 997} ms ${pad}\n`;
+    const sec = timestamps === 'cyclic' ? i % 3600 : Math.floor(i / 100);
+    const hms = `${p2(18 + Math.floor(sec / 3600))}:${p2(Math.floor(sec / 60) % 60)}:${p2(sec % 60)}`;
+    chunk += `Nov 23 ${hms} bench-host app[${1000 + (i % 50)}]: request ${i} served in ${i % 997} ms ${pad}\n`;
     if (chunk.length > 1 << 20) {
       bytes += Buffer.byteLength(chunk);
       if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
@@ -87,7 +95,9 @@ async function runRingtail(dir: string, input: string, n: number): Promise<Resul
   const admin = 'rt_admin_bench_0123456789abcdef';
   const token = execFileSync(process.execPath, [BIN, 'token', 'create', '--data', data, '--role', 'agent']).toString().trim();
   const port = await freePort();
-  const collector = spawn(process.execPath, [BIN, 'collector', '--data', data, '--listen', `127.0.0.1:${port}`, '--admin-token', admin, '--log-level', 'warn'], {
+  // RINGTAIL_BENCH_NODE_ARGS: node flags for the collector (e.g. --cpu-prof), as in bench/ingest.ts
+  const nodeArgs = process.env.RINGTAIL_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const collector = spawn(process.execPath, [...nodeArgs, BIN, 'collector', '--data', data, '--listen', `127.0.0.1:${port}`, '--admin-token', admin, '--log-level', 'warn', '--syslog-udp-port', '0', '--syslog-tcp-port', '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -222,7 +232,9 @@ export async function main(args: string[]): Promise<void> {
   const only = arg(args, '--only', '');
   const base = mkdtempSync(join(tmpdir(), 'ringtail-bench-logs-'));
   const input = join(base, 'input.log');
-  const bytes = await writeInput(input, n);
+  const timestamps = arg(args, '--timestamps', 'ordered');
+  if (timestamps !== 'ordered' && timestamps !== 'cyclic') throw new Error(`--timestamps takes ordered or cyclic, not '${timestamps}'`);
+  const bytes = await writeInput(input, n, timestamps);
   process.stderr.write(`input: ${n} lines, ${(bytes / 1e6).toFixed(1)} MB (${statSync(input).size} bytes)\n`);
   const results: Record<string, Result[]> = { ringtail: [], 'syslog-ng': [] };
   try {
@@ -249,7 +261,7 @@ export async function main(args: string[]): Promise<void> {
   const rt = results.ringtail!;
   const sng = results['syslog-ng']!;
   const lines = [
-    `${n.toLocaleString('en-US')} lines (${(bytes / 1e6).toFixed(1)} MB), median of ${runs} runs`,
+    `${n.toLocaleString('en-US')} lines (${(bytes / 1e6).toFixed(1)} MB, timestamps ${timestamps}), median of ${runs} runs`,
     '',
     '| shipper | lines/s end to end | seconds | shipper CPU s per 1M lines | shipper peak RSS MB |',
     '| --- | --- | --- | --- | --- |',

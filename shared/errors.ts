@@ -12,6 +12,8 @@ export const ErrorCodes = {
   STORAGE: 'RINGTAIL_ERR_STORAGE',
   INTERNAL: 'RINGTAIL_ERR_INTERNAL',
   RATE_LIMITED: 'RINGTAIL_ERR_RATE_LIMITED',
+  /** a pipelined batch arrived before the batch it follows was committed: send it again */
+  OUT_OF_ORDER: 'RINGTAIL_ERR_OUT_OF_ORDER',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -67,6 +67,8 @@ export const IngestAck = Type.Object({
   duplicates: Type.Integer(),
   /** committed end offset per stream after this batch */
   committed: Type.Record(Type.String(), Type.Integer()),
+  /** inside the collector only: held back by INGEST_AFTER_HEADER (the route answers 409) */
+  out_of_order: Type.Optional(Type.Literal(true)),
 });
 export type IngestAck = Static<typeof IngestAck>;
 
@@ -96,6 +98,19 @@ export const LogPage = Type.Object({
 export type LogPage = Static<typeof LogPage>;
 
 export const INGEST_PATH = '/api/v1/ingest';
+/**
+ * Content type of a request carrying several batches, one JSON document per line (the agent's
+ * spooled batches sent together; gzip'd they are concatenated gzip members). The collector
+ * commits them in one transaction, in order, and answers with a JSON array of their acks.
+ */
+export const INGEST_MULTI_TYPE = 'application/x-ndjson';
+/**
+ * Request header of a request sent while earlier ones of the same agent are in flight:
+ * URI-encoded JSON {stream: end} of those earlier batches' ranges. The collector stores the
+ * request only if every named stream's committed end has reached its value, and otherwise
+ * answers 409 RINGTAIL_ERR_OUT_OF_ORDER; so a batch never overtakes the one before it.
+ */
+export const INGEST_AFTER_HEADER = 'x-ringtail-after';
 
 // ---- Metrics (agent → collector) --------------------------------------------------------------
 

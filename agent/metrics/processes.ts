@@ -1,6 +1,7 @@
 // The system as a whole: processes running, blocked and in total, forks, open file descriptors,
 // TCP connections by state and uptime.
 import { readdirSync } from 'node:fs';
+import { countTcpStates, countTcpStatesInFiles, TCP_FILES } from './tcp-states.js';
 import { derive, fields, gauge, realProc, type MetricSource, type ProcFs, type Sample } from './types.js';
 
 export interface ProcStatCounts {
@@ -22,35 +23,6 @@ export function parseProcStatCounts(stat: string): ProcStatCounts {
 export function parseFileNr(text: string): { open: number; max: number } {
   const [allocated, free, max] = fields(text).map(Number);
   return { open: (allocated ?? 0) - (free ?? 0), max: max ?? NaN };
-}
-
-/** The `st` column of /proc/net/tcp{,6}, as include/net/tcp_states.h numbers them. */
-export const TCP_STATES: Record<string, string> = {
-  '01': 'established',
-  '02': 'syn_sent',
-  '03': 'syn_recv',
-  '04': 'fin_wait1',
-  '05': 'fin_wait2',
-  '06': 'time_wait',
-  '07': 'close',
-  '08': 'close_wait',
-  '09': 'last_ack',
-  '0A': 'listen',
-  '0B': 'closing',
-  '0C': 'new_syn_recv',
-};
-
-export function countTcpStates(texts: string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const s of Object.values(TCP_STATES)) out[s] = 0;
-  for (const text of texts) {
-    for (const line of text.split('\n').slice(1)) {
-      const st = fields(line)[3];
-      const name = st ? TCP_STATES[st.toUpperCase()] : undefined;
-      if (name) out[name]! += 1;
-    }
-  }
-  return out;
 }
 
 export function parseUptime(text: string): number {
@@ -78,12 +50,14 @@ function readOr(proc: ProcFs, path: string): string {
 }
 
 export function processesFamily(proc: ProcFs = realProc, pids: () => number[] = listPids): MetricSource {
+  // The real /proc through a reused buffer (tcp-states.ts); captured copies as strings.
+  const tcpStates = proc === realProc ? () => countTcpStatesInFiles(TCP_FILES) : () => countTcpStates(TCP_FILES.map((p) => readOr(proc, p)));
   return {
     name: 'processes',
     collect(): Sample[] {
       const stat = parseProcStatCounts(proc.read('/proc/stat'));
       const fds = parseFileNr(proc.read('/proc/sys/fs/file-nr'));
-      const tcp = countTcpStates([readOr(proc, '/proc/net/tcp'), readOr(proc, '/proc/net/tcp6')]);
+      const tcp = tcpStates();
       const out: Sample[] = [
         gauge('processes.running', stat.running),
         gauge('processes.blocked', stat.blocked),

@@ -200,6 +200,33 @@ export class Spool {
     }
   }
 
+  /**
+   * The oldest records not yet acknowledged after `afterSeq` (the last one already in flight), in
+   * order, to be sent together: at most `maxRecords`, at most `maxLines` lines (the first always),
+   * all of one encoding. Each body is handed to `onBody` as a view of the read buffer, valid only
+   * during the call (the caller copies it into its request body: no Buffer per record).
+   */
+  peekMany(maxRecords: number, maxLines: number, afterSeq: number, onBody: (body: Buffer, meta: RecordMeta) => void): RecordMeta[] {
+    const out: RecordMeta[] = [];
+    let lines = 0;
+    for (const e of this.entries) {
+      if (e.meta.seq <= afterSeq) continue;
+      if (out.length >= maxRecords) break;
+      if (out.length > 0 && (lines + e.meta.lines > maxLines || e.meta.encoding !== out[0]!.encoding)) break;
+      const fd = openSync(this.segPath(e.segment), 'r');
+      try {
+        const rec = readRecord(fd, e.pos, e.pos + e.len, this.scratch);
+        if (!rec?.body) throw new Error(`spool record ${e.meta.seq} in ${this.segPath(e.segment)} is damaged`);
+        onBody(rec.body, e.meta);
+        out.push(e.meta);
+      } finally {
+        closeSync(fd);
+      }
+      lines += e.meta.lines;
+    }
+    return out;
+  }
+
   /** The head record is acknowledged (and the state saying so is saved): forget it. */
   ack(seq: number): void {
     const e = this.entries[0];

@@ -65,7 +65,7 @@ export function withPipeline(inner: LogStore, opts: PipelineOptions): LogStore {
       return after([inner.ingest(prepareBatch(batch, receivedAt, opts.filter, opts.events), receivedAt)])[0]!;
     },
     ingestMany(items: IngestItem[]) {
-      return after(inner.ingestMany(items.map((it) => ({ batch: prepareBatch(it.batch, it.receivedAt, opts.filter, opts.events), receivedAt: it.receivedAt }))));
+      return after(inner.ingestMany(items.map((it) => ({ ...it, batch: prepareBatch(it.batch, it.receivedAt, opts.filter, opts.events) }))));
     },
   };
 }

@@ -1,56 +1,56 @@
 // The one writer path: group commit. Requests that arrive while a commit is in progress (or
 // within the same turn of the event loop) are committed together in the next transaction, one
 // fsync for all of them, and each request is answered only after that commit. Under load this
-// turns thousands of small fsyncs per second into a few dozen; each group is capped at
-// `maxWeight` (log lines, metric values) so that no single transaction grows long. Agent log
-// batches (a writer thread behind `commit`) and metric batches (MetricService) both go through it.
+// turns thousands of small fsyncs per second into a few dozen; each group is capped (log lines,
+// metric values) so that no single transaction grows long. `GroupWriter` is the pattern; agent
+// log batches use it through `LogWriter` (a writer thread behind its commit), metric batches
+// through MetricService.submit.
+//
+// `LogWriter.submitMany` queues the batches of one request (an agent sending several spooled
+// batches at once) as one unit that is never split between two transactions: they commit
+// together or not at all, so a failure can never leave a later batch of a stream committed
+// without an earlier one (which would move the stream's committed end past lines that were
+// never stored).
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
-import type { IngestAck } from '../../shared/wire.js';
+import type { IngestAck, IngestBatch } from '../../shared/wire.js';
 import type { IngestItem } from '../storage/types.js';
 
 export const MAX_GROUP_LINES = 20_000;
 
 interface Pending<T, R> {
-  item: T;
+  unit: T;
   weight: number;
   resolve(ack: R): void;
   reject(err: Error): void;
 }
 
-export interface FlushStats {
-  /** requests in the group */
-  items: number;
-  /** their summed weight (lines, values) */
-  weight: number;
-  ms: number;
-}
-
 /**
- * Commits a group: one answer per item, in order, an Error for an item that failed on its own
- * (the others stand). A rejection fails the whole group (nothing of it is acknowledged).
+ * Commits a group of units: one answer per unit, in order, or an Error for a unit that failed
+ * on its own (the others stand). A rejection fails the whole group: nothing of it is
+ * acknowledged, every unit gets a 503.
  */
-export type CommitFn<T, R> = (items: T[]) => Promise<{ acks: Array<R | Error>; ms: number }>;
+export type GroupCommitFn<T, R> = (units: T[]) => Promise<{ acks: Array<R | Error>; ms: number }>;
 
 export interface GroupOptions<T> {
-  weight(item: T): number;
+  weight(unit: T): number;
+  /** a group takes units while their summed weight stays within this (the first always) */
   maxWeight: number;
-  onFlush?(s: FlushStats): void;
 }
 
-export class GroupWriter<T = IngestItem, R = IngestAck> {
+export class GroupWriter<T, R> {
   private queue: Array<Pending<T, R>> = [];
   private busy = false;
   private idle: Array<() => void> = [];
 
   constructor(
-    private readonly commit: CommitFn<T, R>,
+    private readonly commit: GroupCommitFn<T, R>,
     private readonly opts: GroupOptions<T>,
   ) {}
 
-  submit(item: T): Promise<R> {
-    const weight = this.opts.weight(item);
+  submit(unit: T): Promise<R> {
+    const weight = this.opts.weight(unit);
     return new Promise((resolve, reject) => {
-      this.queue.push({ item, weight, resolve, reject });
+      this.queue.push({ unit, weight, resolve, reject });
       if (!this.busy) {
         this.busy = true;
         setImmediate(() => void this.flush());
@@ -65,8 +65,7 @@ export class GroupWriter<T = IngestItem, R = IngestAck> {
       while (n < this.queue.length && (n === 0 || weight + this.queue[n]!.weight <= this.opts.maxWeight)) weight += this.queue[n++]!.weight;
       const group = this.queue.splice(0, n);
       try {
-        const { acks, ms } = await this.commit(group.map((p) => p.item));
-        this.opts.onFlush?.({ items: group.length, weight, ms });
+        const { acks } = await this.commit(group.map((p) => p.unit));
         group.forEach((p, i) => {
           const a = acks[i]!;
           if (a instanceof Error) p.reject(a);
@@ -88,11 +87,54 @@ export class GroupWriter<T = IngestItem, R = IngestAck> {
   }
 }
 
-/** The agent log batches' writer: groups capped by lines. */
-export function logGroupWriter(commit: CommitFn<IngestItem, IngestAck>, onFlush?: (s: FlushStats) => void): GroupWriter<IngestItem, IngestAck> {
-  return new GroupWriter(commit, {
-    weight: (it) => it.batch.segments.reduce((n, s) => n + s.lines.length, 0),
-    maxWeight: MAX_GROUP_LINES,
-    ...(onFlush ? { onFlush } : {}),
-  });
+export interface FlushStats {
+  batches: number;
+  lines: number;
+  ms: number;
+}
+
+export type CommitFn = (items: IngestItem[]) => Promise<{ acks: IngestAck[]; ms: number }>;
+
+/** The batches of one request, committed together. */
+interface LogUnit {
+  batches: IngestBatch[];
+  receivedAt: number;
+  after: Record<string, number> | undefined;
+  lines: number;
+}
+
+/** Agent (and syslog) log batches over GroupWriter, groups capped by lines. */
+export class LogWriter {
+  private readonly group: GroupWriter<LogUnit, IngestAck[]>;
+
+  constructor(commit: CommitFn, onFlush: (s: FlushStats) => void = () => {}) {
+    this.group = new GroupWriter<LogUnit, IngestAck[]>(
+      async (units) => {
+        // `after` on every batch of a request: if the first is held back, so are the others (the
+        // committed ends it checks do not move), and the request stays all-or-nothing.
+        const items = units.flatMap((u) => u.batches.map((batch) => ({ batch, receivedAt: u.receivedAt, ...(u.after ? { after: u.after } : {}) })));
+        const { acks, ms } = await commit(items);
+        onFlush({ batches: items.length, lines: units.reduce((n, u) => n + u.lines, 0), ms });
+        let i = 0;
+        const out = units.map((u) => acks.slice(i, (i += u.batches.length)));
+        return { acks: out, ms };
+      },
+      { weight: (u) => u.lines, maxWeight: MAX_GROUP_LINES },
+    );
+  }
+
+  submit(batch: IngestBatch, receivedAt: number): Promise<IngestAck> {
+    return this.submitMany([batch], receivedAt).then((acks) => acks[0]!);
+  }
+
+  /** Commits the batches, in this order, in one transaction; resolves with their acks. */
+  submitMany(batches: IngestBatch[], receivedAt: number, after?: Record<string, number>): Promise<IngestAck[]> {
+    let lines = 0;
+    for (const b of batches) for (const s of b.segments) lines += s.lines.length;
+    return this.group.submit({ batches, receivedAt, after, lines });
+  }
+
+  drain(): Promise<void> {
+    return this.group.drain();
+  }
 }

@@ -1,15 +1,15 @@
-// The one writer path, as a plugin: `app.writer.submit({ batch, receivedAt })` resolves with the
+// The one writer path, as a plugin: `app.writer.submit(batch, receivedAt)` resolves with the
 // acknowledgement once the group commit holding the batch is durable. The agent route uses it;
 // other receivers (syslog) should too, so that their commits share the writer thread instead
 // of writing through the main connection next to it.
 import fp from 'fastify-plugin';
 import { inlineCommitter, workerCommitter, type Committer } from '../ingest/commit.js';
-import { logGroupWriter, type GroupWriter } from '../ingest/writer.js';
+import { LogWriter } from '../ingest/writer.js';
 import type { IngestItem } from '../storage/types.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    writer: GroupWriter;
+    writer: LogWriter;
   }
 }
 
@@ -28,7 +28,7 @@ export const writerPlugin = fp<WriterOptions>(
       committer = thread;
       // The pipeline (filters, clamping) runs here; the thread only stores.
       commit = async (items) => {
-        const out = await thread.commit(items.map((it) => ({ batch: app.pipeline.prepare(it.batch, it.receivedAt), receivedAt: it.receivedAt })));
+        const out = await thread.commit(items.map((it) => ({ ...it, batch: app.pipeline.prepare(it.batch, it.receivedAt) })));
         if (out.acks.some((a) => a.accepted > 0)) app.pipeline.committed();
         return out;
       };
@@ -36,9 +36,9 @@ export const writerPlugin = fp<WriterOptions>(
       committer = inlineCommitter(() => app.storage.logs);
       commit = committer.commit;
     }
-    const writer = logGroupWriter(commit, (s) => {
+    const writer = new LogWriter(commit, (s) => {
       app.metrics.commitSeconds.observe(s.ms / 1000);
-      if (s.ms > 250) app.events.emit('ingest.slow_commit', { batches: s.items, lines: s.weight, ms: +s.ms.toFixed(1) }, 'warn');
+      if (s.ms > 250) app.events.emit('ingest.slow_commit', { batches: s.batches, lines: s.lines, ms: +s.ms.toFixed(1) }, 'warn');
     });
     app.decorate('writer', writer);
     app.addHook('onClose', async () => {

@@ -55,6 +55,12 @@ export interface HostInfo {
 export interface IngestItem {
   batch: IngestBatch;
   receivedAt: number;
+  /**
+   * Committed ends the batch's streams must have reached (stream → offset), from an agent that
+   * sent it while the batches before it were still in flight. If any is short, the batch is not
+   * stored and its ack says `out_of_order` (the agent sends it again).
+   */
+  after?: Record<string, number>;
 }
 
 export interface LogStore {

@@ -1,5 +1,8 @@
 // /proc parsers, table-driven over captured text (kernel 5.x/6.x layouts, and older ones where
 // columns were missing), and the families' arithmetic over two captured readings.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cpuFamily, cpuShares, parseCpuLine } from '../../agent/metrics/cpu.js';
 import { diskIoFamily, parseDiskstats, selectDisks } from '../../agent/metrics/disk-io.js';
@@ -7,7 +10,8 @@ import { parseMountinfo, realMounts, spaceFigures } from '../../agent/metrics/di
 import { parseLoadavg } from '../../agent/metrics/load.js';
 import { memoryFigures, parseMeminfo } from '../../agent/metrics/memory.js';
 import { parseNetDev } from '../../agent/metrics/network.js';
-import { countTcpStates, parseFileNr, parseProcStatCounts, parseUptime } from '../../agent/metrics/processes.js';
+import { parseFileNr, parseProcStatCounts, parseUptime } from '../../agent/metrics/processes.js';
+import { countTcpStates, countTcpStatesInFiles, TCP_STATES } from '../../agent/metrics/tcp-states.js';
 import { selfMetricName, selfSamples } from '../../agent/metrics/self.js';
 import type { ProcFs } from '../../agent/metrics/types.js';
 import { parsePidStat, parseVmRss } from '../../agent/checks/process.js';
@@ -255,6 +259,43 @@ describe('processes', () => {
     const n = countTcpStates([tcp, tcp6]);
     expect(n).toMatchObject({ listen: 2, established: 2, time_wait: 1, close_wait: 1, syn_sent: 0 });
     expect(Object.keys(n)).toHaveLength(12);
+  });
+  it('counts TCP states of thousands of sockets like splitting every line into fields would', () => {
+    // The reference: the plain reading of the format (what the scanner replaced).
+    const reference = (texts: string[]): Record<string, number> => {
+      const out: Record<string, number> = {};
+      for (const s of Object.values(TCP_STATES)) out[s] = 0;
+      for (const text of texts)
+        for (const line of text.split('\n').slice(1)) {
+          const st = line.trim().split(/\s+/)[3];
+          const name = st ? TCP_STATES[st.toUpperCase()] : undefined;
+          if (name) out[name]! += 1;
+        }
+      return out;
+    };
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const codes = ['01', '06', '0A', '0a', '0C', '0D', '00', '1', '010', 'zz', '08'];
+    const lines = ['  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode'];
+    for (let k = 0; k < 5000; k++) {
+      const gap = [' ', '  ', '\t'][rnd(3)]!;
+      lines.push(`${' '.repeat(rnd(4))}${k}: 0100007F:${(40000 + k).toString(16).toUpperCase()}${gap}0100007F:07E8${gap}${codes[rnd(codes.length)]}${rnd(9) === 0 ? '' : ' 00000000:00000000 00:00000000 00000000     0        0 0 3 0'}${rnd(5) === 0 ? '\r' : ''}`);
+    }
+    lines.push('', '   short: line', `   9: ${'x'.repeat(70_000)} 0100007F:1 0100007F:2 01`, '   1: 0100007F:9C40 0100007F:07E8 01');
+    const big = lines.join('\n');
+    const n = countTcpStates([big, '', 'header only']);
+    expect(n).toEqual(reference([big, '', 'header only']));
+    expect(n.time_wait).toBeGreaterThan(300);
+    // The same text as a file (~500 KB), read through the 64 KB buffer: lines cut at its edges, a
+    // line longer than it, a last line without a newline; a missing file counts nothing.
+    const dir = mkdtempSync(join(tmpdir(), 'ringtail-tcp-'));
+    try {
+      writeFileSync(join(dir, 'tcp'), big);
+      writeFileSync(join(dir, 'tcp6'), `${big}\n`);
+      expect(countTcpStatesInFiles([join(dir, 'tcp'), join(dir, 'missing'), join(dir, 'tcp6')])).toEqual(reference([big, `${big}\n`]));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
   it('uptime', () => {
     expect(parseUptime('35467.71 70000.05\n')).toBe(35467.71);

@@ -65,7 +65,7 @@ export const syslogPlugin = fp<{ syslog?: Partial<SyslogOptions>; tuning?: Syslo
     const batcher = new SyslogBatcher({
       // Not app.storage.logs: a write on the main connection beside the writer thread would wait
       // for its lock in SQLite's busy handler, which blocks the event loop.
-      store: (batch, at) => app.writer.submit({ batch, receivedAt: at }),
+      store: (batch, at) => app.writer.submit(batch, at),
       clock: app.clock,
       events: app.events,
       flushMs: t.flushMs ?? 100,

@@ -47,19 +47,19 @@ export function sqliteLogStore(db: Db): LogStore {
      ON CONFLICT (bucket) DO UPDATE SET min_id = min(min_id, excluded.min_id), max_id = max(max_id, excluded.max_id)`,
   );
 
-  /** Stores one batch's new lines with ids from `next`; returns the ack and the next free id. */
-  const ingestOne = (batch: IngestBatch, receivedAt: number, next: number): [IngestAck, number] => {
+  // Rows of the whole transaction, inserted in event-time order (ids stay in arrival order):
+  // lines whose timestamps are not in arrival order otherwise land all over the logs_ts and
+  // logs_host_ts B-trees, one descent to a different leaf per row; in ts order consecutive rows
+  // go to the same or the next leaf (store probe, the logs benchmark's corpus, 20,000-line
+  // commits: 11.5 → 8.9 CPU µs per line). Rows already in order (the usual case) sort for free.
+  type Row = [id: number, ts: number, receivedAt: number, host: string, source: string, program: string | null, pid: number | null, facility: number | null, severity: number, message: string, fields: string | null];
+
+  /** Collects one batch's new lines as rows with ids from `next`; returns the ack and the next free id. */
+  const ingestOne = (batch: IngestBatch, receivedAt: number, next: number, rows: Row[]): [IngestAck, number] => {
     let accepted = 0;
     let duplicates = 0;
     const committed: Record<string, number> = {};
     const spans = new Map<number, [number, number]>();
-    const args: unknown[] = [];
-    let rows = 0;
-    const put = () => {
-      insertRows(rows).run(args);
-      args.length = 0;
-      rows = 0;
-    };
     for (const seg of batch.segments) {
       const prior = getCommitted.get(batch.agent_id, seg.stream) as number | undefined;
       for (const line of seg.lines) {
@@ -69,8 +69,7 @@ export function sqliteLogStore(db: Db): LogStore {
         }
         const fields = line.fields || line.truncated ? JSON.stringify({ ...line.fields, ...(line.truncated ? { truncated: 'true' } : {}) }) : null;
         const id = next++;
-        args.push(id, line.ts, receivedAt, batch.host, seg.source, line.program ?? null, line.pid ?? null, line.facility ?? null, line.severity, line.message, fields);
-        if (++rows === ROWS_PER_INSERT) put();
+        rows.push([id, line.ts, receivedAt, batch.host, seg.source, line.program ?? null, line.pid ?? null, line.facility ?? null, line.severity, line.message, fields]);
         const bucket = spanBucket(line.ts);
         const span = spans.get(bucket);
         if (span) span[1] = id;
@@ -81,19 +80,36 @@ export function sqliteLogStore(db: Db): LogStore {
       putCommitted.run(batch.agent_id, seg.stream, end, receivedAt);
       committed[seg.stream] = end;
     }
-    if (rows > 0) put();
     for (const [bucket, [lo, hi]] of spans) putSpan.run(bucket, lo, hi);
     touchHost.run(batch.host, receivedAt, receivedAt);
     return [{ accepted, duplicates, committed }, next];
   };
+  const insertAll = (rows: Row[]) => {
+    let sorted = true;
+    for (let i = 1; i < rows.length && sorted; i++) sorted = rows[i - 1]![1] <= rows[i]![1];
+    // Array.prototype.sort is stable: equal timestamps keep their arrival order.
+    if (!sorted) rows.sort((a, b) => a[1] - b[1]);
+    const args: unknown[] = [];
+    for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+      const n = Math.min(ROWS_PER_INSERT, rows.length - i);
+      args.length = 0;
+      for (let j = i; j < i + n; j++) args.push(...rows[j]!);
+      insertRows(n).run(args);
+    }
+  };
   const ingestManyTx = db.transaction((items: IngestItem[]): IngestAck[] => {
     const first = ((maxId.get() as number | null) ?? 0) + 1;
     let next = first;
-    const acks = items.map((it) => {
-      const [ack, after] = ingestOne(it.batch, it.receivedAt, next);
+    const rows: Row[] = [];
+    const acks = items.map((it): IngestAck => {
+      if (it.after && Object.entries(it.after).some(([stream, end]) => (((getCommitted.get(it.batch.agent_id, stream) as number | undefined) ?? 0) < end))) {
+        return { accepted: 0, duplicates: 0, committed: {}, out_of_order: true };
+      }
+      const [ack, after] = ingestOne(it.batch, it.receivedAt, next, rows);
       next = after;
       return ack;
     });
+    insertAll(rows);
     if (next > first) indexRange.run(first, next - 1);
     return acks;
   });

@@ -52,4 +52,24 @@ describe('Batcher', () => {
     expect(sealed.meta.encoding).toBe('identity');
     expect(JSON.parse(sealed.body.toString()).segments[0].lines).toHaveLength(3);
   });
+
+  it('seals one segment read in order in place, with any head length, batch after batch', async () => {
+    // A head longer than the room kept before the lines (a very long source path) takes the copying path.
+    for (const source of ['/var/log/app.log', `/var/log/${'d'.repeat(9000)}.log`]) {
+      const b = new Batcher({ maxLines: 1000, maxBytes: 1 << 20, lingerMs: 1000 }, { agentId: 'agt_2', host: 'h\u00e9' });
+      for (let batch = 0; batch < 3; batch++) {
+        const lines: PulledSegment['lines'] = [];
+        for (let pull = 0; pull < 4; pull++) {
+          const p = seg('s', batch * 40 + pull * 10, batch * 40 + pull * 10 + 10, [`b${batch} p${pull} "q"`, `\u00fc ${pull}`]);
+          p.source = source;
+          b.add([p], batch);
+          lines.push(...p.lines);
+        }
+        const want = { version: 1, agent_id: 'agt_2', host: 'h\u00e9', segments: [{ stream: 's', source, start: batch * 40, end: batch * 40 + 40, lines }] };
+        const sealed = await b.seal(batch, batch % 2);
+        const text = (batch % 2 ? gunzipSync(sealed.body) : sealed.body).toString('utf8');
+        expect(text).toBe(JSON.stringify(want));
+      }
+    }
+  });
 });

@@ -1,0 +1,95 @@
+// An agent with a backlog sends several spooled batches per request (NDJSON, one commit on the
+// collector). Against a real collector every line arrives once, also across an agent SIGKILL
+// in the middle of the backlog; against a collector that predates multi-batch requests (415)
+// the agent falls back to one batch per request and still delivers every line once, in order.
+import { writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { INGEST_PATH, type IngestBatch } from '../../shared/wire.js';
+import { rigsFor } from '../helpers/agent-run.js';
+import { waitFor } from '../helpers/proc.js';
+
+const rig = rigsFor('multi');
+const LINES = 20_000;
+const fileOf = (path: string, tag: string) => {
+  const lines = Array.from({ length: LINES }, (_, i) => `${tag} backlog line ${i}`);
+  writeFileSync(path, lines.join('\n') + '\n');
+  return lines;
+};
+
+describe('agent sending several batches per request', () => {
+  it('delivers a backlog exactly once through a real collector, also across a SIGKILL', async () => {
+    const r = rig('real');
+    await r.startCollector();
+    const file = join(r.logs, 'app.log');
+    const want = fileOf(file, 'real');
+    const args = ['--watch', file, '--batch-max-lines', '500'];
+    const first = await r.startAgent(args);
+    await waitFor('part of the backlog stored', async () => (await r.stored()).length >= 3000, 30_000, 100);
+    await first.kill('SIGKILL');
+    await r.startAgent(args);
+    await waitFor('the whole backlog stored', async () => (await r.stored()).length >= LINES, 60_000, 200);
+    await r.agentIdle(Date.now());
+    const stored = await r.stored();
+    expect(stored).toHaveLength(LINES);
+    expect(new Set(stored).size).toBe(LINES);
+    expect([...stored].sort()).toEqual([...want].sort());
+  });
+
+  it('falls back to one batch per request when the collector answers 415', async () => {
+    const seen: string[] = [];
+    const got: string[] = [];
+    const committed = new Map<string, number>();
+    let requests = 0;
+    const read = (req: IncomingMessage) =>
+      new Promise<Buffer>((resolve) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => resolve(Buffer.concat(chunks)));
+      });
+    // A collector from before multi-batch requests: JSON only, one batch per request. Its first
+    // answer is slow, so that the agent has a backlog to combine by the time it sends again.
+    const server = createServer(async (req, res) => {
+      const raw = await read(req);
+      if (req.url !== INGEST_PATH) {
+        // host metrics and anything else the agent posts: not this test's concern
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{}');
+        return;
+      }
+      const type = String(req.headers['content-type']);
+      seen.push(type);
+      if (requests++ === 0) await new Promise((w) => setTimeout(w, 500));
+      if (type !== 'application/json') {
+        res.writeHead(415, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'RINGTAIL_ERR_BAD_REQUEST', message: `unsupported ${type}` }));
+        return;
+      }
+      const batch = JSON.parse((req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString()) as IngestBatch;
+      let accepted = 0;
+      for (const seg of batch.segments) {
+        const prior = committed.get(seg.stream) ?? 0;
+        for (const l of seg.lines) if (l.offset >= prior) (got.push(l.message), accepted++);
+        committed.set(seg.stream, Math.max(prior, seg.end));
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ accepted, duplicates: 0, committed: Object.fromEntries(committed) }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    afterAll(() => new Promise((r) => server.close(r)));
+    const addr = server.address();
+    const r = rig('old');
+    r.token = 'rt_agent_stand_in_0123456789';
+    r.port = typeof addr === 'object' && addr ? addr.port : 0;
+    const file = join(r.logs, 'app.log');
+    const want = fileOf(file, 'old');
+    await r.startAgent(['--watch', file, '--batch-max-lines', '500']);
+    await waitFor('every line at the stand-in', () => got.length >= LINES, 60_000, 100);
+    expect(got).toEqual(want);
+    const multi = seen.filter((t) => t === 'application/x-ndjson').length;
+    expect(multi).toBe(1);
+    expect(seen.indexOf('application/x-ndjson')).toBeLessThan(3);
+  });
+});
