@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { linesOnDisk, logrotateConf, sleep, tally, writerLines, rigsFor } from '../helpers/agent-run.js';
+import { DETACHED_GRACE_MS } from '../../agent/sources/file/source.js';
 import { hasTool } from '../helpers/tools.js';
 
 const rig = rigsFor('rot');
@@ -71,5 +72,11 @@ describe.skipIf(!hasTool('logrotate'))('rotation with logrotate', () => {
     // What copytruncate itself loses grows with the time logrotate's copy takes (12 % on a
     // loaded 2-core machine); this only guards that the count above is about most of the lines.
     expect(t.written).toBeGreaterThan(COUNT * 0.75);
+    // The copies stay on disk behind the glob after the agent has read them: once they have
+    // been idle longer than a detached file's grace, they must not be read again as new files.
+    await r.agentIdle(Date.now() + DETACHED_GRACE_MS + 2_000);
+    const later = tally(onDisk, await r.stored(), (l) => all.has(l));
+    expect(later.duplicated).toBe(0);
+    expect(later.stored).toBe(t.stored);
   });
 });

@@ -159,7 +159,10 @@ export class FileSource implements AgentSource {
       if (f) {
         found.delete(key);
         file.path = f.path;
-        if (!file.copy) file.detached = false;
+        // Still behind a glob (a renamed generation, or a copytruncate copy when the glob matches
+        // the copies): kept open and never let go, since a released file found again would be
+        // taken for a new one and read again from 0.
+        file.detached = false;
         this.check(file, now);
       } else if (!file.detached) {
         file.detached = true;
@@ -205,7 +208,7 @@ export class FileSource implements AgentSource {
 
   private isTwin(fd: number, size: number): boolean {
     for (const file of this.files.values()) {
-      if (!file.open || file.detached || file.fp.length === 0 || size < file.fp.length) continue;
+      if (!file.open || file.detached || file.copy || file.fp.length === 0 || size < file.fp.length) continue;
       if (readHead(fd, file.fp.length).equals(file.fp.head)) return true;
     }
     return false;
@@ -277,7 +280,8 @@ export class FileSource implements AgentSource {
         if (file.widenFingerprint(size)) {
           this.ctx.checkpoints.update(file.stream, { fingerprint: file.fp.hash, fingerprint_len: file.fp.length });
         }
-        final = file.detached && now - file.lastGrowth > DETACHED_GRACE_MS;
+        // A copy's content is final: its last line is complete even without a newline.
+        final = (file.detached || file.copy) && now - file.lastGrowth > DETACHED_GRACE_MS;
         // Only what the budget asks for is read and decoded; a line longer than that (up to the
         // longest allowed) is read again with the whole buffer.
         const small = Math.min(this.buf.length, budget.bytes);
@@ -301,7 +305,7 @@ export class FileSource implements AgentSource {
       budget.bytes -= consumed;
       budget.lines -= events.length;
       if (emittedEnd > file.emitted || events.length > 0) out.push(this.segment(file, events, emittedEnd, now));
-      if (final) this.releaseIfDone(file);
+      if (final && (file.detached || !file.open)) this.releaseIfDone(file);
     }
   }
 
