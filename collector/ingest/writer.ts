@@ -7,17 +7,28 @@
 // once) as one unit that is never split between two transactions: they commit together or not
 // at all, so a failure can never leave a later batch of a stream committed without an earlier
 // one (which would move the stream's committed end past lines that were never stored).
+//
+// A request that names, in INGEST_AFTER_HEADER, ends not committed yet (its agent sent it behind
+// another one that it overtook on the way: two sockets, two decodes) is held instead of refused
+// while another ingest request is still arriving or queued, and tried again after the next
+// commit, so that it follows the one it overtook without a 409 and a resend (which drained the
+// agent's pipeline and, with both requests sent again at once, could overtake again). It is
+// refused (409) when nothing is on its way any more or after HOLD_MS.
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
 import type { IngestAck, IngestBatch } from '../../shared/wire.js';
 import type { IngestItem } from '../storage/types.js';
 
 export const MAX_GROUP_LINES = 20_000;
+/** longest wait of a request held for the one it overtook */
+export const HOLD_MS = 2_000;
 
 interface Pending {
   batches: IngestBatch[];
   receivedAt: number;
   after: Record<string, number> | undefined;
   lines: number;
+  /** set when first held (out of order, something else on its way) */
+  heldUntil?: number;
   resolve(acks: IngestAck[]): void;
   reject(err: Error): void;
 }
@@ -34,10 +45,15 @@ export class GroupWriter {
   private queue: Pending[] = [];
   private busy = false;
   private idle: Array<() => void> = [];
+  /** ingest requests received but not submitted yet (being read, decoded, validated) */
+  private incoming = 0;
+  /** wakes a flush that waits with held requests only */
+  private nudge: (() => void) | null = null;
 
   constructor(
     private readonly commit: CommitFn,
     private readonly onFlush: (s: FlushStats) => void = () => {},
+    private readonly holdMs = HOLD_MS,
   ) {}
 
   submit(batch: IngestBatch, receivedAt: number): Promise<IngestAck> {
@@ -50,6 +66,7 @@ export class GroupWriter {
     for (const b of batches) for (const s of b.segments) lines += s.lines.length;
     return new Promise((resolve, reject) => {
       this.queue.push({ batches, receivedAt, after, lines, resolve, reject });
+      this.nudge?.();
       if (!this.busy) {
         this.busy = true;
         setImmediate(() => void this.flush());
@@ -57,8 +74,38 @@ export class GroupWriter {
     });
   }
 
+  /**
+   * An ingest request has started (+1) or has been submitted or failed (-1): while one is on its
+   * way, a request that overtook it is held rather than refused.
+   */
+  arriving(delta: 1 | -1): void {
+    this.incoming += delta;
+    if (delta < 0) this.nudge?.();
+  }
+
   private async flush(): Promise<void> {
-    while (this.queue.length > 0) {
+    const held: Pending[] = [];
+    while (this.queue.length > 0 || held.length > 0) {
+      if (this.queue.length === 0) {
+        // Only held requests: wait for the next submission, for the last arriving request to be
+        // settled, or for the earliest hold to run out; then try them again.
+        const until = Math.min(...held.map((p) => p.heldUntil!));
+        if (this.incoming > 0 && Date.now() < until) {
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(done, Math.max(0, until - Date.now()));
+            const self = this;
+            function done(): void {
+              clearTimeout(t);
+              self.nudge = null;
+              resolve();
+            }
+            this.nudge = done;
+          });
+        }
+        // if nothing came, this is their last try (refused with 409 if still out of order)
+      }
+      // held requests go after what arrived meanwhile (the request they overtook among it)
+      this.queue.push(...held.splice(0));
       let n = 0;
       let lines = 0;
       while (n < this.queue.length && (n === 0 || lines + this.queue[n]!.lines <= MAX_GROUP_LINES)) lines += this.queue[n++]!.lines;
@@ -70,9 +117,15 @@ export class GroupWriter {
         const { acks, ms } = await this.commit(items);
         this.onFlush({ batches: items.length, lines, ms });
         let i = 0;
+        const now = Date.now();
         for (const p of group) {
-          p.resolve(acks.slice(i, i + p.batches.length));
+          const mine = acks.slice(i, i + p.batches.length);
           i += p.batches.length;
+          if (mine.some((a) => a.out_of_order) && (this.incoming > 0 || this.queue.length > 0) && now < (p.heldUntil ??= now + this.holdMs)) {
+            held.push(p);
+            continue;
+          }
+          p.resolve(mine);
         }
       } catch (err) {
         const e = new RingtailError(ErrorCodes.STORAGE, `storage could not commit the batch, retry later: ${(err as Error).message}`, 503);
