@@ -249,6 +249,11 @@ export class Agent {
         const sealed = await batcher.seal(now, this.config.transport.gzip_level);
         if (!(await this.toSpool(sealed))) return;
         this.gc.sealed(sealed.meta.lines);
+        // Reading is synchronous and every await above settles at once: without a turn of the
+        // event loop here, a file with a backlog was read to its end before the shipper saw a
+        // single acknowledgement (logs benchmark: the first ack of 1 M lines was handled after
+        // ~3 s, when the reader caught up). One turn per sealed batch lets the shipper answer.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         continue;
       }
       if (pulled.length > 0) continue;

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { IngestAck } from '../../shared/wire.js';
 import type { IngestItem, LogStore } from '../storage/types.js';
+import { packItems } from './pack.js';
 import type { WriterReply, WriterRequest } from './writer-worker.js';
 
 export interface Committer {
@@ -62,7 +63,8 @@ export function workerCommitter(dataDir: string): Committer {
       const id = nextId++;
       return new Promise((resolve, reject) => {
         waiting.set(id, { resolve, reject });
-        worker.postMessage({ type: 'commit', id, items } satisfies WriterRequest);
+        const { packed, transfer } = packItems(items);
+        worker.postMessage({ type: 'commit', id, items: packed } satisfies WriterRequest, transfer);
       });
     },
     async close() {

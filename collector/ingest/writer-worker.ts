@@ -4,9 +4,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { sqliteLogStore } from '../storage/sqlite/logs.js';
 import { openDatabase } from '../storage/sqlite/open.js';
-import type { IngestItem } from '../storage/types.js';
+import { unpackItems, type PackedItem } from './pack.js';
 
-export type WriterRequest = { type: 'commit'; id: number; items: IngestItem[] } | { type: 'close' };
+export type WriterRequest = { type: 'commit'; id: number; items: PackedItem[] } | { type: 'close' };
 export type WriterReply = { type: 'committed'; id: number; acks: import('../../shared/wire.js').IngestAck[]; ms: number } | { type: 'failed'; id: number; error: string } | { type: 'closed' };
 
 const port = parentPort!;
@@ -31,7 +31,7 @@ port.on('message', (m: WriterRequest) => {
   }
   const started = performance.now();
   try {
-    const acks = logs.ingestMany(m.items);
+    const acks = logs.ingestMany(unpackItems(m.items));
     port.postMessage({ type: 'committed', id: m.id, acks, ms: performance.now() - started } satisfies WriterReply);
   } catch (err) {
     port.postMessage({ type: 'failed', id: m.id, error: (err as Error).message } satisfies WriterReply);

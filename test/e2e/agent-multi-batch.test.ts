@@ -2,7 +2,7 @@
 // collector). Against a real collector every line arrives once, also across an agent SIGKILL
 // in the middle of the backlog; against a collector that predates multi-batch requests (415)
 // the agent falls back to one batch per request and still delivers every line once, in order.
-import { writeFileSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -91,5 +91,57 @@ describe('agent sending several batches per request', () => {
     const multi = seen.filter((t) => t === 'application/x-ndjson').length;
     expect(multi).toBe(1);
     expect(seen.indexOf('application/x-ndjson')).toBeLessThan(3);
+  });
+
+  it('answers acknowledgements while it reads a backlog, not only once the file is read', async () => {
+    // Reading is synchronous; without a turn of the event loop per spooled batch the agent read
+    // the whole file into its spool before it handled the first ack. The spool's size when the
+    // second request arrives tells which: a small part of its largest size, or all of it.
+    const r = rig('busy');
+    const spoolBytes = () => {
+      try {
+        return readdirSync(join(r.state, 'spool')).reduce((n, f) => n + statSync(join(r.state, 'spool', f)).size, 0);
+      } catch {
+        return 0;
+      }
+    };
+    const atRequest: number[] = [];
+    let lines = 0;
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (req.url === INGEST_PATH) {
+          atRequest.push(spoolBytes());
+          const raw = Buffer.concat(chunks);
+          const text = (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString();
+          const batches = text.split('\n').filter(Boolean).map((d) => JSON.parse(d) as IngestBatch);
+          const acks = batches.map((b) => {
+            for (const seg of b.segments) lines += seg.lines.length;
+            return { accepted: 0, duplicates: 0, committed: Object.fromEntries(b.segments.map((seg) => [seg.stream, seg.end])) };
+          });
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(String(req.headers['content-type']).includes('ndjson') ? acks : acks[0]));
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    afterAll(() => new Promise((res) => server.close(res)));
+    const addr = server.address();
+    r.token = 'rt_agent_stand_in_0123456789';
+    r.port = typeof addr === 'object' && addr ? addr.port : 0;
+    const file = join(r.logs, 'big.log');
+    const n = 400_000;
+    writeFileSync(file, Array.from({ length: n }, (_, i) => `Nov 23 18:00:00 h app[1]: busy backlog line ${i} with some padding to make it longer`).join('\n') + '\n');
+    // no periodic rescan during the test: it used to be the reader's only turn of the event loop
+    await r.startAgent(['--watch', file, '--batch-max-lines', '1000', '--scan-interval-ms', '60000']);
+    await waitFor('every line at the stand-in', () => lines >= n, 90_000, 100);
+    expect(atRequest.length).toBeGreaterThan(2);
+    const largest = Math.max(...atRequest);
+    expect(largest).toBeGreaterThan(0);
+    expect(atRequest[1]!).toBeLessThan(largest / 2);
   });
 });

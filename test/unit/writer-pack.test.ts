@@ -1,0 +1,44 @@
+// The packed form in which batches cross to the writer thread must give back exactly the lines
+// that went in: every optional property present or absent as it was, strings of any content.
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { packItems, packSegment, unpackItems, unpackSegment } from '../../collector/ingest/pack.js';
+import type { WireLine, WireSegment } from '../../shared/wire.js';
+
+const lines: WireLine[] = [
+  { offset: 0, ts: 1_700_000_000_000, program: 'sshd', pid: 4242, facility: 4, severity: 6, message: 'Accepted publickey for root' },
+  { offset: 28, ts: 1_700_000_000_001, severity: 3, message: '' },
+  { offset: 29, ts: -5, program: '', severity: 0, message: 'no pid, empty program', truncated: true },
+  { offset: 60, ts: 2 ** 52, program: 'kernel', facility: 0, severity: 7, message: 'ünïcödé — 日本語 😀 and a lone \ud800 surrogate', truncated: false },
+  { offset: 130, ts: 1, pid: 0, severity: 5, message: 'x', fields: { a: '1', 'k"ey': 'v\nq' } },
+  { offset: 131, ts: 2, program: 'p'.repeat(256), severity: 4, message: 'y'.repeat(100_000), fields: {} },
+];
+const seg: WireSegment = { stream: 'dev:ino:gen', source: '/var/log/syslog', start: 0, end: 100_200, lines };
+
+describe('writer thread packing', () => {
+  it('gives back every line as it was, optional properties included', () => {
+    const back = unpackSegment(packSegment(seg));
+    expect(back).toEqual(seg);
+    // absent stays absent (toEqual would also accept undefined-valued keys)
+    expect(Object.keys(back.lines[1]!).sort()).toEqual(['message', 'offset', 'severity', 'ts']);
+    expect(Object.keys(back.lines[2]!).sort()).toEqual(['message', 'offset', 'program', 'severity', 'truncated', 'ts']);
+    expect(back.lines[3]!.message).toBe(lines[3]!.message);
+  });
+
+  it('survives postMessage with its number buffers transferred', () => {
+    const items = [
+      { batch: { version: 1 as const, agent_id: 'agent-1', host: 'h1', segments: [seg, { ...seg, stream: 'empty', lines: [] }] }, receivedAt: 123, after: { 'dev:ino:gen': 7 } },
+      { batch: { version: 1 as const, agent_id: 'agent-2', host: 'h2', segments: [] }, receivedAt: 456 },
+    ];
+    const { packed, transfer } = packItems(items);
+    expect(transfer).toHaveLength(2);
+    const { port1, port2 } = new MessageChannel();
+    port1.postMessage(packed, transfer);
+    // transferred: the sender's views are detached, nothing was copied
+    expect(packed[0]!.segments[0]!.nums.length).toBe(0);
+    const got = receiveMessageOnPort(port2)!.message;
+    port1.close();
+    expect(unpackItems(got)).toEqual(items);
+    expect('after' in unpackItems(got)[1]!).toBe(false);
+  });
+});
