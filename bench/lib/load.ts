@@ -76,6 +76,17 @@ export async function loadBench(o: LoadOptions): Promise<void> {
     proc.on('exit', (code) => reject(new Error(`collector exited ${code}`)));
   });
   const pid = proc.pid!;
+  /** POSTs a JSON body as agent `token`; the parsed answer, or an Error naming a non-200 one */
+  const postJson = async <T>(path: string, token: string, payload: unknown): Promise<T> => {
+    const res = await fetch(url + path, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(payload),
+    });
+    const body = await res.text();
+    if (res.status !== 200) throw new Error(`${res.status} ${body}`);
+    return JSON.parse(body) as T;
+  };
 
   const metricsPer = o.metrics ?? 60;
   const metricIntervalMs = o.metricIntervalMs ?? 10_000;
@@ -129,14 +140,9 @@ export async function loadBench(o: LoadOptions): Promise<void> {
       inflight++;
       inflightMax = Math.max(inflightMax, inflight);
       try {
-        const res = await fetch(url + INGEST_PATH, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${tokens[i]}`, 'content-type': 'application/json' },
-          body: JSON.stringify(batch),
-        });
-        const body = await res.text();
-        if (res.status !== 200) throw new Error(`${res.status} ${body}`);
-        acked += (JSON.parse(body) as IngestAck).accepted;
+        // (not `acked += await …`: that reads `acked` before the await and loses concurrent adds)
+        const ack = await postJson<IngestAck>(INGEST_PATH, tokens[i]!, batch);
+        acked += ack.accepted;
         latencies.push(performance.now() - started);
       } catch (err) {
         failures++;
@@ -167,14 +173,7 @@ export async function loadBench(o: LoadOptions): Promise<void> {
     };
     const started = performance.now();
     try {
-      const res = await fetch(url + METRICS_INGEST_PATH, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${tokens[i]}`, 'content-type': 'application/json' },
-        body: JSON.stringify(batch),
-      });
-      const body = await res.text();
-      if (res.status !== 200) throw new Error(`${res.status} ${body}`);
-      const ack = JSON.parse(body) as MetricAck;
+      const ack = await postJson<MetricAck>(METRICS_INGEST_PATH, tokens[i]!, batch);
       if (warmup) {
         warm.created += ack.created;
         if (ack.accepted !== metricsPer) throw new Error(`warm-up: ${ack.accepted} of ${metricsPer} accepted`);
