@@ -11,11 +11,21 @@
 // together or not at all, so a failure can never leave a later batch of a stream committed
 // without an earlier one (which would move the stream's committed end past lines that were
 // never stored).
+//
+// A request that names, in INGEST_AFTER_HEADER, ends not committed yet (its agent sent it behind
+// another one that it overtook on the way: two sockets, two decodes) is held by `LogWriter`
+// instead of refused while another ingest request is still arriving or queued, and tried again
+// after it, so that it follows the one it overtook without a 409 and a resend (which drained the
+// agent's pipeline and, with both requests sent again at once, could overtake again). It is
+// refused (409) when nothing is on its way any more or after HOLD_MS. Only log ingest does this
+// (the out-of-order acks come from the log store); metric groups never hold.
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
 import type { IngestAck, IngestBatch } from '../../shared/wire.js';
 import type { IngestItem } from '../storage/types.js';
 
 export const MAX_GROUP_LINES = 20_000;
+/** longest wait of a request held for the one it overtook */
+export const HOLD_MS = 2_000;
 
 interface Pending<T, R> {
   unit: T;
@@ -48,14 +58,24 @@ export class GroupWriter<T, R> {
   ) {}
 
   submit(unit: T): Promise<R> {
-    const weight = this.opts.weight(unit);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ unit, weight, resolve, reject });
-      if (!this.busy) {
-        this.busy = true;
-        setImmediate(() => void this.flush());
-      }
-    });
+    return new Promise((resolve, reject) => this.enqueue(unit, resolve, reject));
+  }
+
+  /**
+   * `submit` with callbacks, called synchronously when the unit's group has committed: a unit
+   * queued again from `resolve` joins the queue before the next group is taken from it.
+   */
+  enqueue(unit: T, resolve: (ack: R) => void, reject: (err: Error) => void): void {
+    this.queue.push({ unit, weight: this.opts.weight(unit), resolve, reject });
+    if (!this.busy) {
+      this.busy = true;
+      setImmediate(() => void this.flush());
+    }
+  }
+
+  /** units waiting for a group */
+  get queued(): number {
+    return this.queue.length;
   }
 
   private async flush(): Promise<void> {
@@ -101,13 +121,24 @@ interface LogUnit {
   receivedAt: number;
   after: Record<string, number> | undefined;
   lines: number;
+  /** set when first held (out of order, something else on its way) */
+  heldUntil?: number;
 }
 
 /** Agent (and syslog) log batches over GroupWriter, groups capped by lines. */
 export class LogWriter {
   private readonly group: GroupWriter<LogUnit, IngestAck[]>;
+  /** ingest requests received but not submitted yet (being read, decoded, validated) */
+  private incoming = 0;
+  /** held requests waiting for a submission, an arrival settled, or their HOLD_MS */
+  private readonly waiting = new Set<() => void>();
+  private idle: Array<() => void> = [];
 
-  constructor(commit: CommitFn, onFlush: (s: FlushStats) => void = () => {}) {
+  constructor(
+    commit: CommitFn,
+    onFlush: (s: FlushStats) => void = () => {},
+    private readonly holdMs = HOLD_MS,
+  ) {
     this.group = new GroupWriter<LogUnit, IngestAck[]>(
       async (units) => {
         // `after` on every batch of a request: if the first is held back, so are the others (the
@@ -131,10 +162,60 @@ export class LogWriter {
   submitMany(batches: IngestBatch[], receivedAt: number, after?: Record<string, number>): Promise<IngestAck[]> {
     let lines = 0;
     for (const b of batches) for (const s of b.segments) lines += s.lines.length;
-    return this.group.submit({ batches, receivedAt, after, lines });
+    const unit: LogUnit = { batches, receivedAt, after, lines };
+    return new Promise((resolve, reject) => {
+      this.enqueue(unit, resolve, reject);
+      this.wake();
+    });
   }
 
-  drain(): Promise<void> {
-    return this.group.drain();
+  /**
+   * An ingest request has started (+1) or has been submitted or failed (-1): while one is on its
+   * way, a request that overtook it is held rather than refused.
+   */
+  arriving(delta: 1 | -1): void {
+    this.incoming += delta;
+    if (delta < 0) this.wake();
+  }
+
+  private enqueue(unit: LogUnit, resolve: (acks: IngestAck[]) => void, reject: (err: Error) => void): void {
+    this.group.enqueue(
+      unit,
+      (acks) => {
+        const now = Date.now();
+        const waitFor = this.incoming > 0 || this.group.queued > 0;
+        if (!acks.some((a) => a.out_of_order) || !waitFor || now >= (unit.heldUntil ??= now + this.holdMs)) return resolve(acks);
+        // Queued meanwhile (the request it overtook among them, maybe): go right behind them.
+        if (this.group.queued > 0) return this.enqueue(unit, resolve, reject);
+        // Only on its way: wait for it, then try again; if nothing came, this is the last try
+        // (answered out of order, a 409, if still not reached).
+        const retry = () => {
+          clearTimeout(timer);
+          this.waiting.delete(retry);
+          this.enqueue(unit, resolve, reject);
+          if (this.waiting.size === 0) for (const f of this.idle.splice(0)) f();
+        };
+        const timer = setTimeout(retry, unit.heldUntil - now);
+        this.waiting.add(retry);
+      },
+      reject,
+    );
+  }
+
+  /** Held requests try again, after whatever called this has queued its own (a microtask later). */
+  private wake(): void {
+    if (this.waiting.size === 0) return;
+    queueMicrotask(() => {
+      for (const f of [...this.waiting]) f();
+    });
+  }
+
+  /** waits until everything submitted so far is committed or refused (shutdown) */
+  async drain(): Promise<void> {
+    await this.group.drain();
+    while (this.waiting.size > 0) {
+      await new Promise<void>((r) => this.idle.push(r));
+      await this.group.drain();
+    }
   }
 }

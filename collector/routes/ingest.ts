@@ -6,7 +6,8 @@
 // few spooled batches at once, so that one agent's lines make commits of ~20,000 lines instead of
 // 5,000): they are committed in order in one transaction and answered with an array of acks.
 // A request sent while the agent's previous one is still in flight names, in INGEST_AFTER_HEADER,
-// the committed ends it must follow; arriving first, it is refused with 409 and sent again.
+// the committed ends it must follow; arriving first, it waits for that one while another request
+// is on its way (LogWriter holds it), and is refused with 409 and sent again otherwise.
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import fp from 'fastify-plugin';
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
@@ -100,6 +101,18 @@ export const ingestRoutes = fp(
         done(err as Error, undefined);
       }
     });
+    // Requests on their way (counted from their first byte until they are submitted or have
+    // failed): a request that overtook one of them is held, not refused (LogWriter).
+    const arriving = new WeakSet<object>();
+    const settle = (req: object) => {
+      if (arriving.delete(req)) app.writer.arriving(-1);
+    };
+    app.addHook('onRequest', async (req) => {
+      arriving.add(req);
+      app.writer.arriving(1);
+    });
+    app.addHook('onResponse', async (req) => settle(req));
+    app.addHook('onRequestAbort', async (req) => settle(req));
     app.post(INGEST_PATH, { config: { roles: INGESTERS } }, async (req) => {
       if (req.body instanceof MultiBody) {
         const multi = req.body.docs;
@@ -109,7 +122,10 @@ export const ingestRoutes = fp(
         const batches = multi.map((b) => validateBatch(b));
         const after = parseAfter(req.headers[INGEST_AFTER_HEADER]);
         const started = performance.now();
-        const acks = await app.writer.submitMany(batches, app.clock(), after);
+        // queued first, then no longer counted: a request held for this one retries behind it
+        const submitted = app.writer.submitMany(batches, app.clock(), after);
+        settle(req);
+        const acks = await submitted;
         refuseOutOfOrder(acks);
         const ms = performance.now() - started;
         app.metrics.batchSeconds.observe(ms / 1000);
@@ -124,7 +140,9 @@ export const ingestRoutes = fp(
       const batch = validateBatch(req.body);
       const after = parseAfter(req.headers[INGEST_AFTER_HEADER]);
       const started = performance.now();
-      const ack = (await app.writer.submitMany([batch], app.clock(), after))[0]!;
+      const submitted = app.writer.submitMany([batch], app.clock(), after);
+      settle(req);
+      const ack = (await submitted)[0]!;
       refuseOutOfOrder([ack]);
       const ms = performance.now() - started;
       app.metrics.batchSeconds.observe(ms / 1000);

@@ -1,6 +1,7 @@
 // Several batches in one request (NDJSON, gzip members concatenated): what an agent with a
 // backlog sends. They commit in order in one transaction, are acknowledged one ack each, stay
 // exactly-once on redelivery, and a request with one bad batch stores nothing.
+import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { LogWriter } from '../../collector/ingest/writer.js';
@@ -102,7 +103,116 @@ describe('a request sent behind another (INGEST_AFTER_HEADER)', () => {
   });
 });
 
+describe('a request that overtook the one it follows', () => {
+  it.each(['worker', 'inline'] as const)('waits for it while it is still arriving, then both commit in order (%s writer)', async (writer) => {
+    const c = await testCollector(undefined, { writer });
+    await c.app.listen({ port: 0, host: '127.0.0.1' });
+    const port = (c.app.server.address() as { port: number }).port;
+    const b1 = batchOf(['first a', 'first b'], { stream: 'h1', start: 0 });
+    const b2 = batchOf(['second a'], { stream: 'h1', start: b1.segments[0]!.end });
+    const after = encodeURIComponent(JSON.stringify({ h1: b1.segments[0]!.end }));
+    const viewer = { authorization: `Bearer ${c.token('viewer')}` };
+    const stored = async () => ((await c.app.inject({ method: 'GET', url: '/api/v1/logs?limit=100', headers: viewer })).json().items as Array<{ id: number; message: string }>).sort((a, b) => a.id - b.id).map((i) => i.message);
+    /** b1 over a real socket, its body held back until `finish()` (or the socket destroyed) */
+    const slow = (batch: IngestBatch) => {
+      const body = Buffer.from(JSON.stringify(batch));
+      let status: (s: number) => void = () => {};
+      const answered = new Promise<number>((r) => (status = r));
+      const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/api/v1/ingest', headers: { authorization: `Bearer ${c.token('agent')}`, 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
+        res.resume();
+        res.on('end', () => status(res.statusCode ?? 0));
+      });
+      req.on('error', () => status(-1));
+      req.write(body.subarray(0, 10));
+      return { answered, finish: () => req.end(body.subarray(10)), abort: () => req.destroy() };
+    };
+    const post2 = () =>
+      c.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${c.token('agent')}`, 'content-type': 'application/json', [INGEST_AFTER_HEADER]: after }, payload: JSON.stringify(b2) });
+    const waitArriving = async () => {
+      // the slow request's headers have reached the server once it counts as arriving
+      const deadline = Date.now() + 5000;
+      while ((c.app.writer as unknown as { incoming: number }).incoming < 1) {
+        if (Date.now() > deadline) throw new Error('the slow request never arrived');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+
+    const first = slow(b1);
+    await waitArriving();
+    const second = post2();
+    // held, not refused: still unanswered while b1 is arriving
+    const raced = await Promise.race([second.then(() => 'answered'), new Promise((r) => setTimeout(r, 200, 'held'))]);
+    expect(raced).toBe('held');
+    expect(await stored()).toEqual([]);
+    first.finish();
+    expect(await first.answered).toBe(200);
+    const r2 = await second;
+    expect(r2.statusCode, r2.body).toBe(200);
+    expect(r2.json().accepted).toBe(1);
+    expect(await stored()).toEqual(['first a', 'first b', 'second a']);
+
+    // the request it waits for never comes (its socket dies): refused with 409 at once, not after the hold
+    const b3 = batchOf(['third'], { stream: 'h1', start: b2.segments[0]!.end });
+    const b4 = batchOf(['fourth'], { stream: 'h1', start: b3.segments[0]!.end });
+    const third = slow(b3);
+    await waitArriving();
+    const fourth = c.app.inject({
+      method: 'POST',
+      url: '/api/v1/ingest',
+      headers: { authorization: `Bearer ${c.token('agent')}`, 'content-type': 'application/json', [INGEST_AFTER_HEADER]: encodeURIComponent(JSON.stringify({ h1: b3.segments[0]!.end })) },
+      payload: JSON.stringify(b4),
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    const t0 = Date.now();
+    third.abort();
+    const r4 = await fourth;
+    expect(r4.statusCode, r4.body).toBe(409);
+    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(await stored()).toEqual(['first a', 'first b', 'second a']);
+    await c.close();
+  });
+});
+
 describe('LogWriter.submitMany', () => {
+  it('holds a request that is out of order while another is arriving, for at most holdMs', async () => {
+    const committed = new Map<string, number>();
+    const order: string[] = [];
+    // a stand-in store: a batch with `after` is out of order until its stream reached that end
+    const w = new LogWriter(
+      async (items) => ({
+        acks: items.map((it) => {
+          const seg = it.batch.segments[0]!;
+          if (it.after && (committed.get(seg.stream) ?? 0) < it.after[seg.stream]!) return { accepted: 0, duplicates: 0, committed: {}, out_of_order: true as const };
+          committed.set(seg.stream, seg.end);
+          order.push(seg.lines[0]!.message);
+          return { accepted: seg.lines.length, duplicates: 0, committed: { [seg.stream]: seg.end } };
+        }),
+        ms: 0,
+      }),
+      () => {},
+      300,
+    );
+    const a = batchOf(['a'], { stream: 's', start: 0 });
+    const b = batchOf(['b'], { stream: 's', start: a.segments[0]!.end });
+    w.arriving(1); // a is on its way
+    const pb = w.submitMany([b], 0, { s: a.segments[0]!.end });
+    await new Promise((r) => setTimeout(r, 50));
+    w.arriving(-1);
+    const pa = w.submitMany([a], 0);
+    expect((await pa)[0]!.accepted).toBe(1);
+    expect((await pb)[0]!.accepted).toBe(1);
+    expect(order).toEqual(['a', 'b']);
+    // the one it follows never comes, but something is still said to arrive: refused after holdMs
+    const c = batchOf(['c'], { stream: 's', start: 1000 });
+    w.arriving(1);
+    const t0 = Date.now();
+    const pc = await w.submitMany([c], 0, { s: 1000 });
+    expect(pc[0]!.out_of_order).toBe(true);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+    w.arriving(-1);
+  });
+
+
   const lines = (n: number): IngestBatch => batchOf(Array.from({ length: n }, (_, i) => `l${i}`));
 
   it('never splits one request between two transactions, and fails it whole', async () => {
