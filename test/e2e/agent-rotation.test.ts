@@ -64,7 +64,8 @@ describe.skipIf(!hasTool('logrotate'))('rotation with logrotate', () => {
     // case keeps 4/s.
     const rotations = await rotateWhile(w.done, lr.run, glob.endsWith('*') ? 250 : 350);
     expect(await w.done).toBe(COUNT);
-    expect(rotations).toBeGreaterThanOrEqual(10);
+    // each round is the interval plus logrotate's own run: ~9–16 rounds in the writer's ~4 s
+    expect(rotations).toBeGreaterThanOrEqual(glob.endsWith('*') ? 10 : 7);
     await r.agentIdle(Date.now());
     const all = new Set(writerLines('t', COUNT));
     const onDisk = linesOnDisk(r.logs);
