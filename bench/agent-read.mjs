@@ -27,9 +27,14 @@ let lines = 0, tDone = 0, batches = 0;
 const t0 = performance.now();
 const srv = http.createServer((req, res) => { const c = []; req.on('data', d => c.push(d)); req.on('end', () => {
   if (req.url.includes('ingest') && !req.url.includes('metrics')) { let b = Buffer.concat(c); if (req.headers['content-encoding'] === 'gzip') b = gunzipSync(b);
-    globalThis.maxBody = Math.max(globalThis.maxBody ?? 0, b.length); const j = JSON.parse(b); const committed = {}; for (const s of j.segments) { lines += s.lines.length; committed[s.stream] = s.end; } batches++;
+    globalThis.maxBody = Math.max(globalThis.maxBody ?? 0, b.length);
+    // one batch as JSON, or (an agent with a backlog) several as NDJSON answered with an array of acks
+    const multi = String(req.headers['content-type']).startsWith('application/x-ndjson');
+    const docs = multi ? b.toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [JSON.parse(b)];
+    const acks = docs.map((j) => { const committed = {}; for (const s of j.segments) { lines += s.lines.length; committed[s.stream] = s.end; } batches++; return { accepted: 0, duplicates: 0, committed }; });
     if (lines >= n && !tDone) tDone = performance.now();
-    res.end(JSON.stringify({ accepted: 0, duplicates: 0, committed })); } else res.end('{}'); }); });
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(multi ? acks : acks[0])); } else res.end('{}'); }); });
 await new Promise(r => srv.listen(0, '127.0.0.1', r));
 const dir = mkdtempSync(join(tmpdir(), 'ringtail-agent-read-'));
 const agent = spawn(process.execPath, [...(process.env.NODEFLAGS ? process.env.NODEFLAGS.split(' ') : []), (process.env.BIN || join(WT, 'bin/ringtail')), 'agent', '--collector', `http://127.0.0.1:${srv.address().port}`, '--token', 'tok_probe_123456', '--watch', input, '--state', join(dir, 'state'), '--host', 'h', '--stats-interval-ms', '600000', ...extra], { stdio: ['ignore', process.env.SHOWOUT ? 'inherit' : 'ignore', process.env.SHOWERR ? 'inherit' : 'ignore'] });
