@@ -189,15 +189,7 @@ export class Spool {
   /** The oldest record not yet acknowledged. Its body is valid until the next peek() or open(). */
   peek(): { meta: RecordMeta; body: Buffer } | undefined {
     const e = this.entries[0];
-    if (!e) return undefined;
-    const fd = openSync(this.segPath(e.segment), 'r');
-    try {
-      const rec = readRecord(fd, e.pos, e.pos + e.len, this.scratch);
-      if (!rec?.body) throw new Error(`spool record ${e.meta.seq} in ${this.segPath(e.segment)} is damaged`);
-      return { meta: e.meta, body: rec.body };
-    } finally {
-      closeSync(fd);
-    }
+    return e ? { meta: e.meta, body: this.readBody(e) } : undefined;
   }
 
   /**
@@ -213,18 +205,23 @@ export class Spool {
       if (e.meta.seq <= afterSeq) continue;
       if (out.length >= maxRecords) break;
       if (out.length > 0 && (lines + e.meta.lines > maxLines || e.meta.encoding !== out[0]!.encoding)) break;
-      const fd = openSync(this.segPath(e.segment), 'r');
-      try {
-        const rec = readRecord(fd, e.pos, e.pos + e.len, this.scratch);
-        if (!rec?.body) throw new Error(`spool record ${e.meta.seq} in ${this.segPath(e.segment)} is damaged`);
-        onBody(rec.body, e.meta);
-        out.push(e.meta);
-      } finally {
-        closeSync(fd);
-      }
+      onBody(this.readBody(e), e.meta);
+      out.push(e.meta);
       lines += e.meta.lines;
     }
     return out;
+  }
+
+  /** A record's body, read into the scratch buffer: valid until the next read. */
+  private readBody(e: Entry): Buffer {
+    const fd = openSync(this.segPath(e.segment), 'r');
+    try {
+      const rec = readRecord(fd, e.pos, e.pos + e.len, this.scratch);
+      if (!rec?.body) throw new Error(`spool record ${e.meta.seq} in ${this.segPath(e.segment)} is damaged`);
+      return rec.body;
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /** The head record is acknowledged (and the state saying so is saved): forget it. */

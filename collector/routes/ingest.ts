@@ -114,42 +114,34 @@ export const ingestRoutes = fp(
     app.addHook('onResponse', async (req) => settle(req));
     app.addHook('onRequestAbort', async (req) => settle(req));
     app.post(INGEST_PATH, { config: { roles: INGESTERS } }, async (req) => {
+      const multi = req.body instanceof MultiBody;
+      let batches: IngestBatch[];
       if (req.body instanceof MultiBody) {
-        const multi = req.body.docs;
-        if (multi.length === 0 || multi.length > MAX_BATCHES_PER_REQUEST) {
-          throw new RingtailError(ErrorCodes.BAD_REQUEST, `body: ${multi.length} batches (1 to ${MAX_BATCHES_PER_REQUEST} per request)`);
+        const docs = req.body.docs;
+        if (docs.length === 0 || docs.length > MAX_BATCHES_PER_REQUEST) {
+          throw new RingtailError(ErrorCodes.BAD_REQUEST, `body: ${docs.length} batches (1 to ${MAX_BATCHES_PER_REQUEST} per request)`);
         }
-        const batches = multi.map((b) => validateBatch(b));
-        const after = parseAfter(req.headers[INGEST_AFTER_HEADER]);
-        const started = performance.now();
-        // queued first, then no longer counted: a request held for this one retries behind it
-        const submitted = app.writer.submitMany(batches, app.clock(), after);
-        settle(req);
-        const acks = await submitted;
-        refuseOutOfOrder(acks);
-        const ms = performance.now() - started;
-        app.metrics.batchSeconds.observe(ms / 1000);
-        batches.forEach((batch, i) => {
-          const ack = acks[i]!;
-          app.events.emit('ingest.batches', { host: batch.host, accepted: ack.accepted, duplicates: ack.duplicates, ms: +ms.toFixed(2) }, 'debug');
-          app.events.add('ingest.lines', ack.accepted);
-          app.events.add('ingest.duplicates', ack.duplicates);
-        });
-        return acks;
+        batches = docs.map((b) => validateBatch(b));
+      } else {
+        batches = [validateBatch(req.body)];
       }
-      const batch = validateBatch(req.body);
       const after = parseAfter(req.headers[INGEST_AFTER_HEADER]);
       const started = performance.now();
-      const submitted = app.writer.submitMany([batch], app.clock(), after);
+      // queued first, then no longer counted: a request held for this one retries behind it
+      const submitted = app.writer.submitMany(batches, app.clock(), after);
       settle(req);
-      const ack = (await submitted)[0]!;
-      refuseOutOfOrder([ack]);
+      const acks = await submitted;
+      refuseOutOfOrder(acks);
       const ms = performance.now() - started;
       app.metrics.batchSeconds.observe(ms / 1000);
-      app.events.emit('ingest.batches', { host: batch.host, accepted: ack.accepted, duplicates: ack.duplicates, ms: +ms.toFixed(2) }, 'debug');
-      app.events.add('ingest.lines', ack.accepted);
-      app.events.add('ingest.duplicates', ack.duplicates);
-      return ack;
+      batches.forEach((batch, i) => {
+        const ack = acks[i]!;
+        app.events.emit('ingest.batches', { host: batch.host, accepted: ack.accepted, duplicates: ack.duplicates, ms: +ms.toFixed(2) }, 'debug');
+        app.events.add('ingest.lines', ack.accepted);
+        app.events.add('ingest.duplicates', ack.duplicates);
+      });
+      // a multi-batch request is answered with an array of acks, a single batch with its ack
+      return multi ? acks : acks[0]!;
     });
   },
   { name: 'ringtail-ingest', dependencies: ['ringtail-storage', 'ringtail-auth', 'ringtail-gzip', 'ringtail-metrics', 'ringtail-writer'], encapsulate: true },
