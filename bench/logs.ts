@@ -97,23 +97,34 @@ async function runRingtail(dir: string, input: string, n: number): Promise<Resul
   const port = await freePort();
   // RINGTAIL_BENCH_NODE_ARGS: node flags for the collector (e.g. --cpu-prof), as in bench/ingest.ts
   const nodeArgs = process.env.RINGTAIL_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const collector = spawn(process.execPath, [...nodeArgs, BIN, 'collector', '--data', data, '--listen', `127.0.0.1:${port}`, '--admin-token', admin, '--log-level', 'warn', '--syslog-udp-port', '0', '--syslog-tcp-port', '0'], {
+  // RINGTAIL_BENCH_LOG_DIR: keep each run's collector and agent logs (info level) there, to
+  // explain a slow run afterwards (retries, 409s, holds).
+  const logDir = process.env.RINGTAIL_BENCH_LOG_DIR;
+  const logLevel = logDir ? 'info' : 'warn';
+  const runTag = `${Date.now()}`;
+  const collector = spawn(process.execPath, [...nodeArgs, BIN, 'collector', '--data', data, '--listen', `127.0.0.1:${port}`, '--admin-token', admin, '--log-level', logLevel, '--syslog-udp-port', '0', '--syslog-tcp-port', '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
-  collector.stdout!.on('data', (d) => (out += d));
+  const collectorLog = logDir ? createWriteStream(join(logDir, `${runTag}-collector.log`)) : null;
+  collector.stdout!.on('data', (d) => {
+    if (!/listening on/.test(out)) out += d;
+    collectorLog?.write(d);
+  });
   while (!/listening on/.test(out)) {
     if (collector.exitCode !== null) throw new Error('collector exited');
     await sleep(50);
   }
   const db = new Database(join(data, 'ringtail.db'), { readonly: true });
   const count = db.prepare('SELECT count(*) FROM logs').pluck();
+  const agentLog = logDir ? openSync(join(logDir, `${runTag}-agent.log`), 'w') : null;
   const t0 = performance.now();
   const agent = spawn(
     process.execPath,
     [BIN, 'agent', '--collector', `http://127.0.0.1:${port}`, '--watch', input, '--state', join(dir, 'state'), '--host', 'bench-host', '--stats-interval-ms', '600000'],
-    { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, RINGTAIL_TOKEN: token } },
+    { stdio: ['ignore', agentLog ?? 'ignore', agentLog ?? 'ignore'], env: { ...process.env, RINGTAIL_TOKEN: token } },
   );
+  if (agentLog !== null) closeSync(agentLog);
   let stored = 0;
   while (stored < n) {
     await sleep(50);

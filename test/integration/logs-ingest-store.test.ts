@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ROWS_PER_INSERT } from '../../collector/storage/sqlite/logs.js';
+import { PAGE_SIZE } from '../../collector/storage/sqlite/open.js';
 import { openSqliteStorage } from '../../collector/storage/sqlite/index.js';
 import type { Storage } from '../../collector/storage/types.js';
 import { WIRE_VERSION, type IngestBatch, type WireLine } from '../../shared/wire.js';
@@ -102,5 +103,31 @@ describe('SQLite ingest write path', () => {
     s.logs.ingest(batch('a2', 'sb', 0, 5), T0);
     const items = s.logs.query({ q: 'fox', limit: 100 }).items;
     expect(items.map((i) => i.message)).toEqual(batch('a2', 'sb', 0, 5).segments[0]!.lines.map((l) => l.message).reverse());
+  });
+
+  // The page size is fixed when a database is created; an existing one (4 KiB, as every
+  // database before PAGE_SIZE) keeps its pages, and both get the FTS5 merge setting.
+  it.each([
+    ['a new database', null],
+    ['a database created with 4 KiB pages', 4096],
+  ] as const)('%s: page size, FTS5 automerge 12, lines stored and searchable', (_name, oldPageSize) => {
+    dir = mkdtempSync(join(tmpdir(), 'rt-ingest-store-'));
+    if (oldPageSize !== null) {
+      const old = new Database(join(dir, 'ringtail.db'));
+      old.pragma(`page_size = ${oldPageSize}`);
+      old.pragma('journal_mode = WAL');
+      old.exec('CREATE TABLE made_by_an_older_ringtail (x)');
+      old.close();
+    }
+    st = openSqliteStorage(dir);
+    expect(st.logs.ingest(batch('a1', 'sa', 0, 250), T0).accepted).toBe(250);
+    const db = new Database(join(dir, 'ringtail.db'), { readonly: true });
+    try {
+      expect(db.pragma('page_size', { simple: true })).toBe(oldPageSize ?? PAGE_SIZE);
+      expect(db.prepare("SELECT v FROM logs_fts_config WHERE k = 'automerge'").pluck().get()).toBe(12);
+      expect(db.prepare(`SELECT count(*) FROM logs_fts WHERE logs_fts MATCH '"quick brown fox"'`).pluck().get()).toBe(250);
+    } finally {
+      db.close();
+    }
   });
 });

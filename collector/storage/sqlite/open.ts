@@ -64,7 +64,23 @@ const MIGRATIONS: string[] = [
   `
   INSERT INTO logs_fts (logs_fts, rank) VALUES ('deletemerge', 0);
   `,
+  // FTS5 writes each commit's terms as a new segment and, by default, merges a level as soon as
+  // it holds 4 segments: on 1 M lines in 20,000-line commits that merging was ~40 % of the
+  // writer thread. Merging at 12 rewrites each posting about half as often (log12 vs log4 of
+  // the segment count) for up to 11 segments per level to read at query time
+  // (store probe: 4.47 → 3.71 s per 1 M lines with the 4 KiB pages of existing databases).
+  `
+  INSERT INTO logs_fts (logs_fts, rank) VALUES ('automerge', 12);
+  `,
 ];
+
+/**
+ * Page size of a new database (an existing one keeps its own: SQLite fixes it at creation in WAL
+ * mode). Rows of ~200 bytes, FTS5 leaves of ~4 KB and mostly-appending indexes fill 16 KiB pages
+ * with a quarter of the per-page work (B-tree splits, WAL frame headers and checksums, write
+ * calls): store probe 3.71 → 3.31 s per 1 M lines.
+ */
+export const PAGE_SIZE = 16_384;
 
 export function dbPath(dataDir: string): string {
   return join(dataDir, 'ringtail.db');
@@ -79,6 +95,8 @@ export function openDatabase(dataDir: string): Db {
   let db: Db;
   try {
     db = new Database(dbPath(dataDir));
+    // Only takes effect on an empty file, so it must precede journal_mode (which writes page 1).
+    db.pragma(`page_size = ${PAGE_SIZE}`);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('busy_timeout = 5000');
