@@ -121,7 +121,7 @@ async function runRingtail(dir: string, input: string, n: number): Promise<Resul
   const t0 = performance.now();
   const agent = spawn(
     process.execPath,
-    [BIN, 'agent', '--collector', `http://127.0.0.1:${port}`, '--watch', input, '--state', join(dir, 'state'), '--host', 'bench-host', '--stats-interval-ms', '600000'],
+    [BIN, 'agent', '--collector', `http://127.0.0.1:${port}`, '--watch', input, '--state', join(dir, 'state'), '--host', 'bench-host', '--stats-interval-ms', logDir ? '1000' : '600000'],
     { stdio: ['ignore', agentLog ?? 'ignore', agentLog ?? 'ignore'], env: { ...process.env, RINGTAIL_TOKEN: token } },
   );
   if (agentLog !== null) closeSync(agentLog);

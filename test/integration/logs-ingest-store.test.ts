@@ -105,6 +105,34 @@ describe('SQLite ingest write path', () => {
     expect(items.map((i) => i.message)).toEqual(batch('a2', 'sb', 0, 5).segments[0]!.lines.map((l) => l.message).reverse());
   });
 
+  // Rows go into the table in event-time order while ids keep arrival order: each row must keep
+  // its own values whatever order its timestamps come in (a sort that moved one column and not
+  // the others would pair ids, times and messages wrongly).
+  it('lines whose times go back and forth: every line keeps its id (arrival order), time and text', () => {
+    const s = open();
+    const b = batch('a1', 'sa', 0, 3 * ROWS_PER_INSERT + 7, { program: 'p' });
+    const lines = b.segments[0]!.lines;
+    lines.forEach((l, i) => {
+      l.ts = T0 + ((i * 7919) % 503) * 1000 - (i % 3) * 3_600_000;
+      l.pid = i + 1;
+    });
+    const c = batch('b1', 'sb', 0, 5);
+    c.segments[0]!.lines.forEach((l, i) => (l.ts = T0 - i * 1000));
+    expect(s.logs.ingestMany([{ batch: b, receivedAt: T0 }, { batch: c, receivedAt: T0 }]).map((a) => a.accepted)).toEqual([lines.length, 5]);
+    const db = new Database(join(dir, 'ringtail.db'), { readonly: true });
+    try {
+      const rows = db.prepare('SELECT id, ts, host, pid, message FROM logs ORDER BY id').all() as Array<{ id: number; ts: number; host: string; pid: number | null; message: string }>;
+      const sent = [...lines.map((l) => ({ ts: l.ts, host: 'h-a1', pid: l.pid ?? null, message: l.message })), ...c.segments[0]!.lines.map((l) => ({ ts: l.ts, host: 'h-b1', pid: null, message: l.message }))];
+      expect(rows.map(({ ts, host, pid, message }) => ({ ts, host, pid, message }))).toEqual(sent);
+      expect(rows.map((r) => r.id)).toEqual(sent.map((_, i) => i + 1));
+      // and the time index answers in time order with the same pairs
+      const byTs = db.prepare('SELECT ts, message FROM logs INDEXED BY logs_ts ORDER BY ts, id').all();
+      expect(byTs).toEqual([...sent].map((r, i) => ({ ts: r.ts, message: r.message, i })).sort((x, y) => x.ts - y.ts || x.i - y.i).map(({ ts, message }) => ({ ts, message })));
+    } finally {
+      db.close();
+    }
+  });
+
   // The page size is fixed when a database is created; an existing one (4 KiB, as every
   // database before PAGE_SIZE) keeps its pages, and both get the FTS5 merge setting.
   it.each([
