@@ -151,3 +151,14 @@ function validate(rest: string, r: SyslogParseResult): HostTagMessage | null {
   else if (procText !== undefined && !/^\d+$/.test(procText)) out.procid = procText;
   return out;
 }
+
+/** What the memo holds, by kind (tests check that it is used). */
+export function headerMemoStats(): { split: number; rejected: number; direct: number } {
+  const s = { split: 0, rejected: 0, direct: 0 };
+  for (const e of memo.values()) {
+    if (e === REJECTED) s.rejected++;
+    else if (e === DIRECT) s.direct++;
+    else s.split++;
+  }
+  return s;
+}
