@@ -11,11 +11,12 @@
 //   and compute the time from the text (time.ts), case-insensitive months, configured zone;
 // - `undefined` for tags without colon or an empty MSG, and `(.+)` stops at the first CR/LF of
 //   a multi-line message → our own split (header.ts) and the message taken by position.
-// What syslog-parse still decides: the PRI decoding and the HOSTNAME / TAG / PID / MSG split.
-import syslogParse from 'syslog-parse';
-import { splitHostTag, TAG_WORD_RE, type HostTagMessage } from './header.js';
+// What syslog-parse still decides: the HOSTNAME / TAG / PID / MSG split (rfc3164-split.ts,
+// asked once per header).
+import { splitDirect, splitRest } from './rfc3164-split.js';
 import type { Pri } from './pri.js';
-import { inferYear, isPlausibleWallTime, monthIndex, type WallTime } from './time.js';
+import type { HostTagMessage } from './header.js';
+import { inferYear, inferYearUncached, isPlausibleWallTime, monthIndex, type WallTime } from './time.js';
 
 // Day space-padded or zero-padded, optional fraction (rsyslog high precision off, some
 // appliances add it); anchored at the start of what follows the PRI.
@@ -27,66 +28,55 @@ export interface Rfc3164Parts extends HostTagMessage {
   severity?: number;
 }
 
+// The last stamp's time: a file has many lines per second and the agent parses a chunk with one
+// `now`. inferYear is a function of the wall time, the zone and `now` only, and the wall time
+// of the matched text only (HEAD_RE's groups are unambiguous), so equal keys give equal times.
+let lastStamp = '';
+let lastZone = '';
+let lastNow = NaN;
+let lastTs = 0;
+
 /** `body` is the text after the PRI (if any). Null when it does not start with an RFC 3164 stamp. */
 export function parseRfc3164(body: string, pri: Pri | null, zone: string, now: number): Rfc3164Parts | null {
+  return parse(body, pri, zone, now, true);
+}
+
+/** The same without the caches (stamp, year of `now`, header memo), for tests that compare. */
+export function parseRfc3164Uncached(body: string, pri: Pri | null, zone: string, now: number): Rfc3164Parts | null {
+  return parse(body, pri, zone, now, false);
+}
+
+function parse(body: string, pri: Pri | null, zone: string, now: number, cached: boolean): Rfc3164Parts | null {
   const m = HEAD_RE.exec(body);
   if (!m) return null;
-  const wall: WallTime = {
-    month: monthIndex(m[1]!),
-    day: Number(m[2]),
-    hour: Number(m[3]),
-    minute: Number(m[4]),
-    second: Number(m[5]),
-    ms: m[6] ? Math.floor(Number(`0.${m[6]}`) * 1000) : 0,
-  };
-  if (!isPlausibleWallTime(wall)) return null;
-  const ts = inferYear(wall, zone, now);
-  const rest = body.slice(m[0].length);
-  const parts = viaSyslogParse(rest, pri) ?? splitHostTag(rest);
-  const out: Rfc3164Parts = { ts, ...parts };
+  const stamp = m[0];
+  let ts: number;
+  if (cached && stamp === lastStamp && now === lastNow && zone === lastZone) ts = lastTs;
+  else {
+    const wall: WallTime = {
+      month: monthIndex(m[1]!),
+      day: Number(m[2]),
+      hour: Number(m[3]),
+      minute: Number(m[4]),
+      second: Number(m[5]),
+      ms: m[6] ? Math.floor(Number(`0.${m[6]}`) * 1000) : 0,
+    };
+    if (!isPlausibleWallTime(wall)) return null;
+    ts = cached ? inferYear(wall, zone, now) : inferYearUncached(wall, zone, now);
+    if (cached) {
+      lastStamp = stamp;
+      lastZone = zone;
+      lastNow = now;
+      lastTs = ts;
+    }
+  }
+  const rest = body.slice(stamp.length);
+  // The split is a fresh object: it becomes the result (a spread copy cost ~10% of a line).
+  const out = (cached ? splitRest(rest, pri) : splitDirect(rest, pri)) as Rfc3164Parts;
+  out.ts = ts;
   if (pri) {
     out.facility = pri.facility;
     out.severity = pri.severity;
   }
-  return out;
-}
-
-const FIXED_STAMP = 'Jan  1 00:00:00 ';
-
-function viaSyslogParse(rest: string, pri: Pri | null): HostTagMessage | null {
-  const priText = pri ? `<${pri.facility * 8 + pri.severity}>` : '';
-  const r = syslogParse(priText + FIXED_STAMP + rest);
-  if (!r) return null;
-  // Where its match must have started for the split to be ours: HOSTNAME? TAG [PID]? ':'
-  let pos = 0;
-  if (!r.host) {
-    // Without HOSTNAME its tag must be the first word: "fe80::1 sshd: x" is not program "fe80".
-    if (!TAG_WORD_RE.test(rest.split(/\s/, 1)[0]!)) return null;
-  } else {
-    if (!rest.startsWith(r.host)) return null;
-    pos = r.host.length;
-    const ws = /^\s+/.exec(rest.slice(pos));
-    if (!ws) return null;
-    pos += ws[0].length;
-  }
-  if (!rest.startsWith(r.process, pos)) return null;
-  pos += r.process.length;
-  let procText: string | undefined;
-  if (rest[pos] === '[') {
-    const close = rest.indexOf(']', pos);
-    if (close < 0) return null;
-    procText = rest.slice(pos + 1, close);
-    pos = close + 1;
-  }
-  if (rest[pos] !== ':') return null;
-  const tail = rest.slice(pos + 1);
-  const out: HostTagMessage = {
-    program: r.process,
-    // Its `(.+)` does not cross line breaks; a joined multi-line message is taken by position.
-    message: /[\r\n\u2028\u2029]/.test(tail) ? tail.trim() : r.message,
-  };
-  if (r.host) out.hostname = r.host;
-  if (r.pid !== undefined && Number.isSafeInteger(r.pid) && r.pid > 0) out.pid = r.pid;
-  else if (procText !== undefined && !/^\d+$/.test(procText)) out.procid = procText;
   return out;
 }

@@ -39,12 +39,30 @@ export function isPlausibleWallTime(w: WallTime): boolean {
   );
 }
 
+let yearZone = '';
+let yearNow = NaN;
+let yearAtNow = 0;
+
 /**
  * Epoch ms of a year-less wall time written in `zone`: the latest occurrence that is not more
  * than FUTURE_WINDOW_MS after `now`. Feb 29 goes back to the last leap year that qualifies.
  */
 export function inferYear(w: WallTime, zone: string, now: number): number {
-  const year = yearIn(zone, now);
+  // The agent parses a chunk of lines with one `now`: its year in the zone is asked once.
+  if (zone !== yearZone || now !== yearNow) {
+    yearAtNow = yearIn(zone, now); // may throw (unknown zone): the key is set after it
+    yearZone = zone;
+    yearNow = now;
+  }
+  return inferYearFrom(w, zone, now, yearAtNow);
+}
+
+/** inferYear without the cached year of `now` (tests compare the two). */
+export function inferYearUncached(w: WallTime, zone: string, now: number): number {
+  return inferYearFrom(w, zone, now, yearIn(zone, now));
+}
+
+function inferYearFrom(w: WallTime, zone: string, now: number, year: number): number {
   // A leap second (:60) is stored as :59.999 so the line still sorts before the next second.
   const second = Math.min(w.second, 59);
   const ms = w.second === 60 ? 999 : w.ms;
