@@ -13,9 +13,11 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-/** A full collection after this many lines were sealed into batches since the last one (20 full batches;
- * every 50,000 lines saved another ~0.5 MB of peak for twice the CPU). */
-export const GC_LINES = 100_000;
+/** A full collection after this many lines were sealed into batches since the last one (10 full
+ * batches). Since the agent parses a line in ~2 µs instead of ~3, it reads faster and its peak
+ * was back at 63.2–64.1 MB with 100,000 (`node bench/agent-read.mjs 1000000`, 4 runs); every
+ * 50,000 lines: 62.5–63.7 MB for ~0.1 CPU s more per 1 M lines. */
+export const GC_LINES = 50_000;
 /** And one at least this often. */
 export const GC_INTERVAL_MS = 60_000;
 
