@@ -27,12 +27,17 @@ export function sqliteLogStore(db: Db): LogStore {
   // of a hundred) with ids we assign, so that the whole transaction's lines are one id range
   // and FTS5 gets them in one statement at the end (INSERT … SELECT over that range), which
   // costs less than a row-at-a-time insert into the full-text index.
-  const insertSql = (rows: number) =>
-    `INSERT INTO logs (id, ts, received_at, host, source, program, pid, facility, severity, message, fields) VALUES ${new Array(rows).fill('(?,?,?,?,?,?,?,?,?,?,?)').join(',')}`;
-  const inserts = new Map<number, ReturnType<Db['prepare']>>();
-  const insertRows = (rows: number) => {
-    let st = inserts.get(rows);
-    if (!st) inserts.set(rows, (st = db.prepare(insertSql(rows))));
+  // A statement's rows usually come from one segment of one batch and share its received time,
+  // host and source path: those are then bound once per statement as named parameters instead
+  // of once per row (binding and converting the two strings was ~0.2 of ~1 µs per row).
+  const COLUMNS = '(id, ts, received_at, host, source, program, pid, facility, severity, message, fields)';
+  const insertSql = (rows: number, shared: boolean) =>
+    `INSERT INTO logs ${COLUMNS} VALUES ${new Array(rows).fill(shared ? '(?,?,@received_at,@host,@source,?,?,?,?,?,?)' : '(?,?,?,?,?,?,?,?,?,?,?)').join(',')}`;
+  const inserts = new Map<number, { run(...params: unknown[]): unknown }>();
+  const insertRows = (rows: number, shared: boolean) => {
+    const key = shared ? -rows : rows;
+    let st = inserts.get(key);
+    if (!st) inserts.set(key, (st = db.prepare<unknown[]>(insertSql(rows, shared))));
     return st;
   };
   const maxId = db.prepare('SELECT max(id) FROM logs').pluck();
@@ -56,6 +61,10 @@ export function sqliteLogStore(db: Db): LogStore {
   // array per row was a million small objects per million lines for the writer thread's GC.
   const COLS = 11;
   const TS = 1;
+  /** the columns a statement's rows usually share (see insertRows) */
+  const RECEIVED = 2;
+  const HOST = 3;
+  const SOURCE = 4;
 
   /** Collects one batch's new lines as rows with ids from `next`; returns the ack and the next free id. */
   const ingestOne = (batch: IngestBatch, receivedAt: number, next: number, vals: unknown[]): [IngestAck, number] => {
@@ -100,14 +109,35 @@ export function sqliteLogStore(db: Db): LogStore {
     const rows = vals.length / COLS;
     const order = tsOrder(vals, rows);
     const args: unknown[] = [];
+    const named = { received_at: 0 as unknown, host: '' as unknown, source: '' as unknown };
     for (let i = 0; i < rows; i += ROWS_PER_INSERT) {
       const n = Math.min(ROWS_PER_INSERT, rows - i);
-      args.length = n * COLS;
-      for (let j = 0; j < n; j++) {
-        const from = (order ? order[i + j]! : i + j) * COLS;
-        for (let c = 0; c < COLS; c++) args[j * COLS + c] = vals[from + c];
+      const at = (j: number) => (order ? order[i + j]! : i + j) * COLS;
+      const f0 = at(0);
+      let shared = true;
+      for (let j = 1; j < n && shared; j++) {
+        const f = at(j);
+        shared = vals[f + RECEIVED] === vals[f0 + RECEIVED] && vals[f + HOST] === vals[f0 + HOST] && vals[f + SOURCE] === vals[f0 + SOURCE];
       }
-      insertRows(n).run(args);
+      if (shared) {
+        args.length = n * (COLS - 3);
+        let k = 0;
+        for (let j = 0; j < n; j++) {
+          const from = at(j);
+          for (let c = 0; c < COLS; c++) if (c < RECEIVED || c > SOURCE) args[k++] = vals[from + c];
+        }
+        named.received_at = vals[f0 + RECEIVED];
+        named.host = vals[f0 + HOST];
+        named.source = vals[f0 + SOURCE];
+        insertRows(n, true).run(named, args);
+      } else {
+        args.length = n * COLS;
+        for (let j = 0; j < n; j++) {
+          const from = at(j);
+          for (let c = 0; c < COLS; c++) args[j * COLS + c] = vals[from + c];
+        }
+        insertRows(n, false).run(args);
+      }
     }
   };
   const ingestManyTx = db.transaction((items: IngestItem[]): IngestAck[] => {
