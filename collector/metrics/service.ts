@@ -194,12 +194,12 @@ export class MetricService {
       lasts.push([series, fresh[fresh.length - 1]![0]]);
     }
 
-    // Nothing is written before the whole request is known to be valid.
-    for (const c of creates) {
-      const def = this.layouts.define(c.g.name, c.g.type, batch.interval_ms);
-      this.store.create(c.series, def, { start: c.first - 1 });
-      this.catalog.set(c.series, { host: batch.host, metric: c.g.key, name: c.g.name, labels: c.g.labels, type: c.g.type, step: def.step, last_update: c.first - 1 });
-    }
+    // Nothing is written before the whole request is known to be valid; its new series go in one commit.
+    const defs = creates.map((c) => this.layouts.define(c.g.name, c.g.type, batch.interval_ms));
+    if (creates.length > 0) this.store.createMany(creates.map((c, i) => ({ name: c.series, def: defs[i]!, start: c.first - 1 })));
+    creates.forEach((c, i) => {
+      this.catalog.set(c.series, { host: batch.host, metric: c.g.key, name: c.g.name, labels: c.g.labels, type: c.g.type, step: defs[i]!.step, last_update: c.first - 1 });
+    });
     for (const [series, t] of lasts) planned.set(series, t);
     return { items, duplicates, created: creates.length };
   }

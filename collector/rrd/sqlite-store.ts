@@ -155,12 +155,8 @@ export class SqliteRrdStore implements RrdStore {
   }
 
   create(name: string, def: SeriesDef, options: CreateOptions = {}): void {
-    if (def.rra.length > MAX_RRAS) throw new RrdError(`at most ${MAX_RRAS} RRAs per series`);
-    def.rra.forEach((_, i) => {
-      if (chunkCount(def, i) > MAX_CHUNKS_PER_RRA) throw new RrdError(`RRA ${i} has too many rows for one series`);
-    });
+    checkCreatable(def);
     const start = Math.floor(options.start ?? this.now() - 10);
-    const state = initialState(def, start);
     // The journal names series by id, and a new series may take the id of the one it replaces.
     if (options.overwrite && this.st.seriesByName.get(name)) this.checkpoint();
     this.db
@@ -170,16 +166,40 @@ export class SqliteRrdStore implements RrdStore {
           if (!options.overwrite) throw new RrdError(`creating '${name}': File exists`);
           this.removeSeries(old.id);
         }
-        const id = Number(this.st.insertSeries.run(name, encodeJson(def), encodeJson(state)).lastInsertRowid);
-        for (let r = 0; r < def.rra.length; r++) {
-          for (let c = 0; c < chunkCount(def, r); c++) {
-            const values = new Float64Array(chunkLength(def, r, c)).fill(NaN);
-            this.st.insertChunk.run(chunkId(id, r, c), Buffer.from(values.buffer));
-          }
-        }
-        this.meta.set(name, { id, def, lastUp: start });
+        this.insertSeries(name, def, start);
       })
       .immediate();
+  }
+
+  /**
+   * New series in one durable commit: a fleet of agents starting at once brings thousands, and
+   * one commit each was ~1.6 ms of the event loop per series (85 per agent). All or nothing: a
+   * bad definition or an existing name throws before anything is written.
+   */
+  createMany(items: Array<{ name: string; def: SeriesDef; start?: number }>): void {
+    const names = new Set<string>();
+    for (const it of items) {
+      checkCreatable(it.def);
+      if (names.has(it.name) || this.st.seriesByName.get(it.name)) throw new RrdError(`creating '${it.name}': File exists`);
+      names.add(it.name);
+    }
+    this.db
+      .transaction(() => {
+        for (const it of items) this.insertSeries(it.name, it.def, Math.floor(it.start ?? this.now() - 10));
+      })
+      .immediate();
+  }
+
+  private insertSeries(name: string, def: SeriesDef, start: number): void {
+    const state = initialState(def, start);
+    const id = Number(this.st.insertSeries.run(name, encodeJson(def), encodeJson(state)).lastInsertRowid);
+    for (let r = 0; r < def.rra.length; r++) {
+      for (let c = 0; c < chunkCount(def, r); c++) {
+        const values = new Float64Array(chunkLength(def, r, c)).fill(NaN);
+        this.st.insertChunk.run(chunkId(id, r, c), Buffer.from(values.buffer));
+      }
+    }
+    this.meta.set(name, { id, def, lastUp: start });
   }
 
   private removeSeries(id: number): void {
@@ -468,3 +488,9 @@ export function removeStoreFiles(path: string): void {
   for (const p of [path, `${path}-wal`, `${path}-shm`]) rmSync(p, { force: true });
 }
 
+function checkCreatable(def: SeriesDef): void {
+  if (def.rra.length > MAX_RRAS) throw new RrdError(`at most ${MAX_RRAS} RRAs per series`);
+  def.rra.forEach((_, i) => {
+    if (chunkCount(def, i) > MAX_CHUNKS_PER_RRA) throw new RrdError(`RRA ${i} has too many rows for one series`);
+  });
+}

@@ -97,6 +97,37 @@ describe('SQLite round-robin store', () => {
     }
   });
 
+  it('createMany: all series in one commit, the same as one create each; all or nothing', () => {
+    const path = join(dir.path, 'create-many.db');
+    let store = openRrdStore(path, { create: true });
+    try {
+      store.create('one', def, { start: T0 });
+      store.createMany([
+        { name: 'm1', def, start: T0 },
+        { name: 'm2', def, start: T0 + 5 },
+      ]);
+      // an existing name, a duplicate in the list, a bad definition: nothing of the call is written
+      expect(() => store.createMany([{ name: 'm3', def }, { name: 'one', def }])).toThrow(/creating 'one': File exists/);
+      expect(() => store.createMany([{ name: 'm4', def }, { name: 'm4', def }])).toThrow(/creating 'm4': File exists/);
+      const tooMany = { ...def, rra: Array.from({ length: 100 }, () => def.rra[0]!) };
+      expect(() => store.createMany([{ name: 'm5', def }, { name: 'm6', def: tooMany }])).toThrow(/RRAs per series/);
+      expect(store.list()).toEqual(['m1', 'm2', 'one']);
+    } finally {
+      store.close();
+    }
+    store = openRrdStore(path);
+    try {
+      expect(store.info('m2').state.lastUp).toBe(T0 + 5);
+      const args = Array.from({ length: 30 }, (_, i) => `${T0 + 10 * (i + 1)}:${i}`);
+      for (const n of ['one', 'm1']) store.update(n, args);
+      const one = store.fetch('one', 'AVERAGE', { start: T0, end: T0 + 300 });
+      expect(store.fetch('m1', 'AVERAGE', { start: T0, end: T0 + 300 })).toEqual(one);
+      expect([...one.data].filter((v) => !Number.isNaN(v)).length).toBeGreaterThan(20);
+    } finally {
+      store.close();
+    }
+  });
+
   it('reads and sliced checkpoints interleave without applying an update twice', () => {
     const path = join(dir.path, 'sliced.db');
     // a slice every call once 300 updates are pending, at least 250 updates per slice
