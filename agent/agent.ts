@@ -42,9 +42,12 @@ const PULL_LINES = 200;
  * index leaves per commit, whatever its size).
  */
 // Four records of the default 1 MiB of text are ~6 MB of JSON: well inside the collector's
-// 16 MiB body limit. A larger request refused with 413 is sent again one batch at a time.
+// 16 MiB body limit (counted decompressed). With larger batches (`batch.max_bytes` up to 8 MiB)
+// a request takes fewer records, up to MAX_TEXT_BYTES_PER_REQUEST of log text (the first one
+// always goes): four 8 MiB batches were a 413, then a resend one at a time.
 const MAX_RECORDS_PER_REQUEST = 4;
 const MAX_LINES_PER_REQUEST = 20_000;
+export const MAX_TEXT_BYTES_PER_REQUEST = 4 * 1024 * 1024;
 /** requests in flight at once, once the collector is known to order them */
 const PIPELINE_DEPTH = 2;
 
@@ -339,7 +342,7 @@ export class Agent {
       if (sep) add(sep);
       add(body);
       sep ??= multiSeparator(meta.encoding);
-    });
+    }, single ? Infinity : MAX_TEXT_BYTES_PER_REQUEST);
     if (metas.length === 0) {
       this.bodies.push(buf);
       return undefined;

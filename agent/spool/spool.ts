@@ -28,6 +28,13 @@ export interface RecordMeta {
   ranges: Array<[string, number, number]>;
 }
 
+/** Bytes of log text a record's batch holds: the sum of its byte ranges. */
+export function textBytes(meta: RecordMeta): number {
+  let n = 0;
+  for (const [, start, end] of meta.ranges) n += end - start;
+  return n;
+}
+
 interface Entry {
   meta: RecordMeta;
   segment: number;
@@ -198,16 +205,19 @@ export class Spool {
    * all of one encoding. Each body is handed to `onBody` as a view of the read buffer, valid only
    * during the call (the caller copies it into its request body: no Buffer per record).
    */
-  peekMany(maxRecords: number, maxLines: number, afterSeq: number, onBody: (body: Buffer, meta: RecordMeta) => void): RecordMeta[] {
+  peekMany(maxRecords: number, maxLines: number, afterSeq: number, onBody: (body: Buffer, meta: RecordMeta) => void, maxTextBytes = Infinity): RecordMeta[] {
     const out: RecordMeta[] = [];
     let lines = 0;
+    let text = 0;
     for (const e of this.entries) {
       if (e.meta.seq <= afterSeq) continue;
       if (out.length >= maxRecords) break;
-      if (out.length > 0 && (lines + e.meta.lines > maxLines || e.meta.encoding !== out[0]!.encoding)) break;
+      const bytes = textBytes(e.meta);
+      if (out.length > 0 && (lines + e.meta.lines > maxLines || text + bytes > maxTextBytes || e.meta.encoding !== out[0]!.encoding)) break;
       onBody(this.readBody(e), e.meta);
       out.push(e.meta);
       lines += e.meta.lines;
+      text += bytes;
     }
     return out;
   }

@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { MAX_TEXT_BYTES_PER_REQUEST } from '../../agent/agent.js';
 import { INGEST_PATH, type IngestBatch } from '../../shared/wire.js';
 import { rigsFor } from '../helpers/agent-run.js';
 import { waitFor } from '../helpers/proc.js';
@@ -144,4 +145,55 @@ describe('agent sending several batches per request', () => {
     expect(largest).toBeGreaterThan(0);
     expect(atRequest[1]!).toBeLessThan(largest / 2);
   });
+
+  it('puts fewer large batches in a request: at most MAX_TEXT_BYTES_PER_REQUEST of text, the first always', async () => {
+    // Four batches of the largest `batch.max_bytes` (8 MiB of text, ~12 MB of JSON each) passed
+    // the collector's 16 MiB body limit: a 413, then everything again one batch at a time.
+    const r = rig('large');
+    const perRequest: Array<{ batches: number; text: number }> = [];
+    const got: string[] = [];
+    let requests = 0;
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', async () => {
+        if (req.url !== INGEST_PATH) {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end('{}');
+          return;
+        }
+        // the first answer is slow, so that a backlog is spooled by the time the agent sends again
+        if (requests++ === 0) await new Promise((w) => setTimeout(w, 800));
+        const raw = Buffer.concat(chunks);
+        const text = (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString();
+        const multi = String(req.headers['content-type']).includes('ndjson');
+        const batches = (multi ? text.split('\n').filter(Boolean) : [text]).map((d) => JSON.parse(d) as IngestBatch);
+        perRequest.push({ batches: batches.length, text: batches.reduce((n, b) => n + b.segments.reduce((m, seg) => m + seg.end - seg.start, 0), 0) });
+        const acks = batches.map((b) => {
+          for (const seg of b.segments) for (const l of seg.lines) got.push(l.message);
+          return { accepted: 0, duplicates: 0, committed: Object.fromEntries(b.segments.map((seg) => [seg.stream, seg.end])) };
+        });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(multi ? acks : acks[0]));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    afterAll(() => new Promise((res) => server.close(res)));
+    const addr = server.address();
+    r.token = 'rt_agent_stand_in_0123456789';
+    r.port = typeof addr === 'object' && addr ? addr.port : 0;
+    const file = join(r.logs, 'wide.log');
+    const n = 16_000;
+    const want = Array.from({ length: n }, (_, i) => `wide line ${i} ${'x'.repeat(1000)}`);
+    writeFileSync(file, want.join('\n') + '\n');
+    const batchBytes = 1536 * 1024;
+    await r.startAgent(['--watch', file, '--batch-max-lines', '50000', '--batch-max-bytes', String(batchBytes)]);
+    await waitFor('every line at the stand-in', () => got.length >= n, 60_000, 100);
+    expect(got).toEqual(want);
+    // a backlog was combined, but never past the text bound (which four of these batches exceed)
+    expect(4 * batchBytes).toBeGreaterThan(MAX_TEXT_BYTES_PER_REQUEST);
+    expect(Math.max(...perRequest.map((q) => q.batches))).toBeGreaterThanOrEqual(2);
+    for (const q of perRequest) if (q.batches > 1) expect(q.text).toBeLessThanOrEqual(MAX_TEXT_BYTES_PER_REQUEST);
+  });
 });
+
