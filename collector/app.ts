@@ -120,29 +120,37 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((req, reply) => refuse(req, reply, 404, ErrorCodes.NOT_FOUND, `no route ${req.method} ${req.url.split('?')[0]}`));
 
-  await app.register(storagePlugin, { dataDir: options.dataDir, storage: options.storage, filters: options.filters });
-  await app.register(sessionsPlugin, { dataDir: options.dataDir });
-  await app.register(authPlugin);
-  await app.register(gzipPlugin);
-  await app.register(metricsPlugin, { dataDir: options.dataDir });
-  await app.register(regexPlugin);
-  const r = options.retention;
-  await app.register(retentionPlugin, {
-    maxAgeDays: r?.max_age_days ?? 0,
-    maxBytes: r?.max_bytes ?? 0,
-    sliceRows: r?.slice_rows,
-    intervalMs: r?.interval_ms,
-    autoStart: r?.auto_start ?? r !== undefined,
-  });
-  await app.register(healthRoutes);
-  await app.register(writerPlugin, { mode: options.writer, dataDir: options.dataDir });
-  await app.register(ingestRoutes);
-  await app.register(queryRoutes, options.query ?? {});
-  await app.register(streamRoutes, options.tail ?? {});
-  await app.register(hostMetricsPlugin, { dataDir: options.dataDir, ...options.hostMetrics });
-  await app.register(alertsPlugin, { dataDir: options.dataDir, ...options.alerts });
-  await app.register(sessionRoutes);
-  await app.register(dashboardPlugin);
-  await app.register(syslogPlugin, { syslog: options.syslog, tuning: options.syslog?.tuning });
+  // A plugin that fails (a bad option, a port in use) leaves those before it open: their
+  // databases, the writer thread. Closing the app runs their onClose hooks, so a caller that
+  // handles the error (a test, `ringtail up` retrying) does not leak them.
+  try {
+    await app.register(storagePlugin, { dataDir: options.dataDir, storage: options.storage, filters: options.filters });
+    await app.register(sessionsPlugin, { dataDir: options.dataDir });
+    await app.register(authPlugin);
+    await app.register(gzipPlugin);
+    await app.register(metricsPlugin, { dataDir: options.dataDir });
+    await app.register(regexPlugin);
+    const r = options.retention;
+    await app.register(retentionPlugin, {
+      maxAgeDays: r?.max_age_days ?? 0,
+      maxBytes: r?.max_bytes ?? 0,
+      sliceRows: r?.slice_rows,
+      intervalMs: r?.interval_ms,
+      autoStart: r?.auto_start ?? r !== undefined,
+    });
+    await app.register(healthRoutes);
+    await app.register(writerPlugin, { mode: options.writer, dataDir: options.dataDir });
+    await app.register(ingestRoutes);
+    await app.register(queryRoutes, options.query ?? {});
+    await app.register(streamRoutes, options.tail ?? {});
+    await app.register(hostMetricsPlugin, { dataDir: options.dataDir, ...options.hostMetrics });
+    await app.register(alertsPlugin, { dataDir: options.dataDir, ...options.alerts });
+    await app.register(sessionRoutes);
+    await app.register(dashboardPlugin);
+    await app.register(syslogPlugin, { syslog: options.syslog, tuning: options.syslog?.tuning });
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw err;
+  }
   return app;
 }

@@ -1,6 +1,7 @@
 // The syslog receiver on real loopback sockets and a real SQLite file: what arrives, under which
 // host, with which fields, and that garbage, half frames, huge frames and lying counts cost
 // nothing of the good traffic around them.
+import { readdirSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../collector/app.js';
@@ -51,10 +52,23 @@ describe('syslog receiver lifecycle', () => {
     }
   });
 
-  it('rejects an unknown time zone at build time', async () => {
+  it('rejects an unknown time zone at build time, closing what the plugins before it opened', async () => {
     const d = tempDir();
+    // the files of this data directory held open by this process (databases, WAL, shm)
+    const openHere = () =>
+      readdirSync('/proc/self/fd').flatMap((fd) => {
+        try {
+          const target = readlinkSync(`/proc/self/fd/${fd}`);
+          return target.startsWith(d.path) ? [target] : [];
+        } catch {
+          return [];
+        }
+      });
     try {
       await expect(buildApp({ dataDir: d.path, syslog: { time_zone: 'Mars/Olympus' } })).rejects.toThrow(/--syslog-time-zone: unknown IANA time zone 'Mars\/Olympus'/);
+      // the storage, sessions, metrics and alerts plugins had opened their databases by then
+      expect(readdirSync(d.path).some((f) => f.endsWith('.db'))).toBe(true);
+      expect(openHere()).toEqual([]);
     } finally {
       d.cleanup();
     }
