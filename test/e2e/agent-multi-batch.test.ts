@@ -3,13 +3,13 @@
 // in the middle of the backlog; against a collector that predates multi-batch requests (415)
 // the agent falls back to one batch per request and still delivers every line once, in order.
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_TEXT_BYTES_PER_REQUEST } from '../../agent/agent.js';
 import { INGEST_PATH, type IngestBatch } from '../../shared/wire.js';
-import { rigsFor } from '../helpers/agent-run.js';
+import { rigsFor, type Rig } from '../helpers/agent-run.js';
 import { waitFor } from '../helpers/proc.js';
 
 const rig = rigsFor('multi');
@@ -19,6 +19,41 @@ const fileOf = (path: string, tag: string) => {
   writeFileSync(path, lines.join('\n') + '\n');
   return lines;
 };
+
+/** What a stand-in collector answers an ingest request with. */
+type Answer = { status: number; body: unknown };
+
+/**
+ * A stand-in collector on 127.0.0.1 for `r`: `ingest` gets each ingest request's batches (the
+ * body decompressed, one per NDJSON line or the one JSON document) and its content type; host
+ * metrics and anything else the agent posts are answered `{}`.
+ */
+async function standIn(r: Rig, ingest: (batches: IngestBatch[], type: string) => Answer | Promise<Answer>): Promise<void> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      let answer: Answer = { status: 200, body: {} };
+      if (req.url === INGEST_PATH) {
+        const raw = Buffer.concat(chunks);
+        const text = (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString();
+        const type = String(req.headers['content-type']);
+        const docs = type.includes('ndjson') ? text.split('\n').filter(Boolean) : [text];
+        answer = await ingest(docs.map((d) => JSON.parse(d) as IngestBatch), type);
+      }
+      res.writeHead(answer.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(answer.body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  afterAll(() => new Promise((res) => server.close(res)));
+  const addr = server.address();
+  r.token = 'rt_agent_stand_in_0123456789';
+  r.port = typeof addr === 'object' && addr ? addr.port : 0;
+}
+
+/** The acknowledgement a stand-in that keeps nothing gives one batch: its ranges committed. */
+const ackAll = (b: IngestBatch) => ({ accepted: 0, duplicates: 0, committed: Object.fromEntries(b.segments.map((seg) => [seg.stream, seg.end])) });
 
 describe('agent sending several batches per request', () => {
   it('delivers a backlog exactly once through a real collector, also across a SIGKILL', async () => {
@@ -44,46 +79,21 @@ describe('agent sending several batches per request', () => {
     const got: string[] = [];
     const committed = new Map<string, number>();
     let requests = 0;
-    const read = (req: IncomingMessage) =>
-      new Promise<Buffer>((resolve) => {
-        const chunks: Buffer[] = [];
-        req.on('data', (c: Buffer) => chunks.push(c));
-        req.on('end', () => resolve(Buffer.concat(chunks)));
-      });
+    const r = rig('old');
     // A collector from before multi-batch requests: JSON only, one batch per request. Its first
     // answer is slow, so that the agent has a backlog to combine by the time it sends again.
-    const server = createServer(async (req, res) => {
-      const raw = await read(req);
-      if (req.url !== INGEST_PATH) {
-        // host metrics and anything else the agent posts: not this test's concern
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end('{}');
-        return;
-      }
-      const type = String(req.headers['content-type']);
+    await standIn(r, async (batches, type) => {
       seen.push(type);
       if (requests++ === 0) await new Promise((w) => setTimeout(w, 500));
-      if (type !== 'application/json') {
-        res.writeHead(415, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: 'RINGTAIL_ERR_BAD_REQUEST', message: `unsupported ${type}` }));
-        return;
-      }
-      const batch = JSON.parse((req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString()) as IngestBatch;
+      if (type !== 'application/json') return { status: 415, body: { error: 'RINGTAIL_ERR_BAD_REQUEST', message: `unsupported ${type}` } };
       let accepted = 0;
-      for (const seg of batch.segments) {
+      for (const seg of batches[0]!.segments) {
         const prior = committed.get(seg.stream) ?? 0;
         for (const l of seg.lines) if (l.offset >= prior) (got.push(l.message), accepted++);
         committed.set(seg.stream, Math.max(prior, seg.end));
       }
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ accepted, duplicates: 0, committed: Object.fromEntries(committed) }));
+      return { status: 200, body: { accepted, duplicates: 0, committed: Object.fromEntries(committed) } };
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    afterAll(() => new Promise((r) => server.close(r)));
-    const addr = server.address();
-    const r = rig('old');
-    r.token = 'rt_agent_stand_in_0123456789';
-    r.port = typeof addr === 'object' && addr ? addr.port : 0;
     const file = join(r.logs, 'app.log');
     const want = fileOf(file, 'old');
     await r.startAgent(['--watch', file, '--batch-max-lines', '500']);
@@ -108,32 +118,12 @@ describe('agent sending several batches per request', () => {
     };
     const atRequest: number[] = [];
     let lines = 0;
-    const server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        if (req.url === INGEST_PATH) {
-          atRequest.push(spoolBytes());
-          const raw = Buffer.concat(chunks);
-          const text = (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString();
-          const batches = text.split('\n').filter(Boolean).map((d) => JSON.parse(d) as IngestBatch);
-          const acks = batches.map((b) => {
-            for (const seg of b.segments) lines += seg.lines.length;
-            return { accepted: 0, duplicates: 0, committed: Object.fromEntries(b.segments.map((seg) => [seg.stream, seg.end])) };
-          });
-          res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(JSON.stringify(String(req.headers['content-type']).includes('ndjson') ? acks : acks[0]));
-          return;
-        }
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end('{}');
-      });
+    await standIn(r, (batches, type) => {
+      atRequest.push(spoolBytes());
+      for (const b of batches) for (const seg of b.segments) lines += seg.lines.length;
+      const acks = batches.map(ackAll);
+      return { status: 200, body: type.includes('ndjson') ? acks : acks[0] };
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    afterAll(() => new Promise((res) => server.close(res)));
-    const addr = server.address();
-    r.token = 'rt_agent_stand_in_0123456789';
-    r.port = typeof addr === 'object' && addr ? addr.port : 0;
     const file = join(r.logs, 'big.log');
     const n = 400_000;
     writeFileSync(file, Array.from({ length: n }, (_, i) => `Nov 23 18:00:00 h app[1]: busy backlog line ${i} with some padding to make it longer`).join('\n') + '\n');
@@ -153,35 +143,14 @@ describe('agent sending several batches per request', () => {
     const perRequest: Array<{ batches: number; text: number }> = [];
     const got: string[] = [];
     let requests = 0;
-    const server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', async () => {
-        if (req.url !== INGEST_PATH) {
-          res.writeHead(200, { 'content-type': 'application/json' });
-          res.end('{}');
-          return;
-        }
-        // the first answer is slow, so that a backlog is spooled by the time the agent sends again
-        if (requests++ === 0) await new Promise((w) => setTimeout(w, 800));
-        const raw = Buffer.concat(chunks);
-        const text = (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString();
-        const multi = String(req.headers['content-type']).includes('ndjson');
-        const batches = (multi ? text.split('\n').filter(Boolean) : [text]).map((d) => JSON.parse(d) as IngestBatch);
-        perRequest.push({ batches: batches.length, text: batches.reduce((n, b) => n + b.segments.reduce((m, seg) => m + seg.end - seg.start, 0), 0) });
-        const acks = batches.map((b) => {
-          for (const seg of b.segments) for (const l of seg.lines) got.push(l.message);
-          return { accepted: 0, duplicates: 0, committed: Object.fromEntries(b.segments.map((seg) => [seg.stream, seg.end])) };
-        });
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(multi ? acks : acks[0]));
-      });
+    await standIn(r, async (batches, type) => {
+      // the first answer is slow, so that a backlog is spooled by the time the agent sends again
+      if (requests++ === 0) await new Promise((w) => setTimeout(w, 800));
+      perRequest.push({ batches: batches.length, text: batches.reduce((n, b) => n + b.segments.reduce((m, seg) => m + seg.end - seg.start, 0), 0) });
+      for (const b of batches) for (const seg of b.segments) for (const l of seg.lines) got.push(l.message);
+      const acks = batches.map(ackAll);
+      return { status: 200, body: type.includes('ndjson') ? acks : acks[0] };
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    afterAll(() => new Promise((res) => server.close(res)));
-    const addr = server.address();
-    r.token = 'rt_agent_stand_in_0123456789';
-    r.port = typeof addr === 'object' && addr ? addr.port : 0;
     const file = join(r.logs, 'wide.log');
     const n = 16_000;
     const want = Array.from({ length: n }, (_, i) => `wide line ${i} ${'x'.repeat(1000)}`);

@@ -7,18 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { readPri } from '../../shared/logline/pri.js';
 import { parseRfc3164, parseRfc3164Uncached } from '../../shared/logline/rfc3164.js';
 import { headerMemoStats, splitDirect, splitRest } from '../../shared/logline/rfc3164-split.js';
-
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 2 ** 32;
-  };
-}
+import { rng } from '../helpers/rng.js';
 
 type R = () => number;
 const pick = <T>(r: R, a: readonly T[]): T => a[Math.floor(r() * a.length)]!;

@@ -3,18 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { Framer } from '../../collector/receivers/syslog/framing.js';
 import { parseLine, parseSyslogFrame } from '../../shared/logline/index.js';
-
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 2 ** 32;
-  };
-}
+import { rng } from '../helpers/rng.js';
 
 const PIECES = ['<13>', '<191>', '<999>', '1 ', '12 ', '99999 ', '\n', '\r\n', '\0', ' ', 'Oct  1 12:34:56 ', 'Feb 29 ', '2026-01-12T11:15:58.1+00:00 ', '- ', '[a@1 b="c\\"]"] ', 'host ', 'sshd[1]: ', '\uFEFF', 'é', '\uD800', 'msg'];
 
