@@ -65,6 +65,8 @@ export function sqliteLogStore(db: Db): LogStore {
   const RECEIVED = 2;
   const HOST = 3;
   const SOURCE = 4;
+  const ALL_COLUMNS = Array.from({ length: COLS }, (_, c) => c);
+  const UNSHARED_COLUMNS = ALL_COLUMNS.filter((c) => c < RECEIVED || c > SOURCE);
 
   /** Collects one batch's new lines as rows with ids from `next`; returns the ack and the next free id. */
   const ingestOne = (batch: IngestBatch, receivedAt: number, next: number, vals: unknown[]): [IngestAck, number] => {
@@ -119,23 +121,19 @@ export function sqliteLogStore(db: Db): LogStore {
         const f = at(j);
         shared = vals[f + RECEIVED] === vals[f0 + RECEIVED] && vals[f + HOST] === vals[f0 + HOST] && vals[f + SOURCE] === vals[f0 + SOURCE];
       }
+      const cols = shared ? UNSHARED_COLUMNS : ALL_COLUMNS;
+      args.length = n * cols.length;
+      let k = 0;
+      for (let j = 0; j < n; j++) {
+        const from = at(j);
+        for (const c of cols) args[k++] = vals[from + c];
+      }
       if (shared) {
-        args.length = n * (COLS - 3);
-        let k = 0;
-        for (let j = 0; j < n; j++) {
-          const from = at(j);
-          for (let c = 0; c < COLS; c++) if (c < RECEIVED || c > SOURCE) args[k++] = vals[from + c];
-        }
         named.received_at = vals[f0 + RECEIVED];
         named.host = vals[f0 + HOST];
         named.source = vals[f0 + SOURCE];
         insertRows(n, true).run(named, args);
       } else {
-        args.length = n * COLS;
-        for (let j = 0; j < n; j++) {
-          const from = at(j);
-          for (let c = 0; c < COLS; c++) args[j * COLS + c] = vals[from + c];
-        }
         insertRows(n, false).run(args);
       }
     }
