@@ -196,10 +196,7 @@ export class SqliteRrdStore implements RrdStore {
     const state = initialState(def, start);
     const id = Number(this.st.insertSeries.run(name, encodeJson(def), encodeJson(state)).lastInsertRowid);
     for (let r = 0; r < def.rra.length; r++) {
-      for (let c = 0; c < chunkCount(def, r); c++) {
-        const values = new Float64Array(chunkLength(def, r, c)).fill(NaN);
-        this.st.insertChunk.run(chunkId(id, r, c), Buffer.from(values.buffer));
-      }
+      for (let c = 0; c < chunkCount(def, r); c++) this.st.insertChunk.run(chunkId(id, r, c), unknownChunk(chunkLength(def, r, c)));
     }
     this.meta.set(name, { id, def, lastUp: start });
   }
@@ -496,3 +493,13 @@ function checkCreatable(def: SeriesDef): void {
     if (chunkCount(def, i) > MAX_CHUNKS_PER_RRA) throw new RrdError(`RRA ${i} has too many rows for one series`);
   });
 }
+
+/** A new chunk's bytes, all unknown (NaN): one Buffer per length, bound (copied by SQLite) for
+ * every chunk of that length instead of a fresh array per chunk (~15 % of a series' creation). */
+const unknownChunks = new Map<number, Buffer>();
+function unknownChunk(values: number): Buffer {
+  let b = unknownChunks.get(values);
+  if (!b) unknownChunks.set(values, (b = Buffer.from(new Float64Array(values).fill(NaN).buffer)));
+  return b;
+}
+
