@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_TEXT_BYTES_PER_REQUEST } from '../../agent/agent.js';
-import { INGEST_PATH, type IngestBatch } from '../../shared/wire.js';
+import { INGEST_AFTER_HEADER, INGEST_PATH, type IngestBatch } from '../../shared/wire.js';
 import { rigsFor, type Rig } from '../helpers/agent-run.js';
 import { waitFor } from '../helpers/proc.js';
 
@@ -25,10 +25,11 @@ type Answer = { status: number; body: unknown };
 
 /**
  * A stand-in collector on 127.0.0.1 for `r`: `ingest` gets each ingest request's batches (the
- * body decompressed, one per NDJSON line or the one JSON document) and its content type; host
- * metrics and anything else the agent posts are answered `{}`.
+ * body decompressed, one per NDJSON line or the one JSON document), its content type and the
+ * committed ends it must follow (INGEST_AFTER_HEADER); host metrics and anything else the agent
+ * posts are answered `{}`.
  */
-async function standIn(r: Rig, ingest: (batches: IngestBatch[], type: string) => Answer | Promise<Answer>): Promise<void> {
+async function standIn(r: Rig, ingest: (batches: IngestBatch[], type: string, after: Record<string, number> | undefined) => Answer | Promise<Answer>): Promise<void> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -39,7 +40,8 @@ async function standIn(r: Rig, ingest: (batches: IngestBatch[], type: string) =>
         const text = (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString();
         const type = String(req.headers['content-type']);
         const docs = type.includes('ndjson') ? text.split('\n').filter(Boolean) : [text];
-        answer = await ingest(docs.map((d) => JSON.parse(d) as IngestBatch), type);
+        const after = req.headers[INGEST_AFTER_HEADER];
+        answer = await ingest(docs.map((d) => JSON.parse(d) as IngestBatch), type, after ? (JSON.parse(decodeURIComponent(String(after))) as Record<string, number>) : undefined);
       }
       res.writeHead(answer.status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(answer.body));
@@ -142,13 +144,26 @@ describe('agent sending several batches per request', () => {
     const r = rig('large');
     const perRequest: Array<{ batches: number; text: number }> = [];
     const got: string[] = [];
+    const committed = new Map<string, number>();
     let requests = 0;
-    await standIn(r, async (batches, type) => {
+    await standIn(r, async (batches, type, after) => {
       // the first answer is slow, so that a backlog is spooled by the time the agent sends again
       if (requests++ === 0) await new Promise((w) => setTimeout(w, 800));
+      // as the collector does: a request that got here before the one it follows is refused
+      if (after && Object.entries(after).some(([stream, end]) => (committed.get(stream) ?? 0) < end)) {
+        return { status: 409, body: { error: 'RINGTAIL_ERR_OUT_OF_ORDER', message: 'send it again after the one it follows' } };
+      }
       perRequest.push({ batches: batches.length, text: batches.reduce((n, b) => n + b.segments.reduce((m, seg) => m + seg.end - seg.start, 0), 0) });
-      for (const b of batches) for (const seg of b.segments) for (const l of seg.lines) got.push(l.message);
-      const acks = batches.map(ackAll);
+      // as the collector does: what is below a stream's committed end is a redelivery (a request
+      // sent again after a failed one ahead of it), dropped
+      const acks = batches.map((b) => {
+        for (const seg of b.segments) {
+          const prior = committed.get(seg.stream) ?? 0;
+          for (const l of seg.lines) if (l.offset >= prior) got.push(l.message);
+          committed.set(seg.stream, Math.max(prior, seg.end));
+        }
+        return { accepted: 0, duplicates: 0, committed: Object.fromEntries(committed) };
+      });
       return { status: 200, body: type.includes('ndjson') ? acks : acks[0] };
     });
     const file = join(r.logs, 'wide.log');
