@@ -206,10 +206,17 @@ export class FileSource implements AgentSource {
     return false;
   }
 
+  /**
+   * Its first bytes are a followed file's: most likely that file's copytruncate copy. A copy that
+   * logrotate is still writing (created empty, then filled) is shorter than the fingerprint;
+   * what it holds so far is then the fingerprint's start. Taken for a new file, it would be read
+   * again from 0 (a new empty file elsewhere is only looked at again on the next scan).
+   */
   private isTwin(fd: number, size: number): boolean {
     for (const file of this.files.values()) {
-      if (!file.open || file.detached || file.copy || file.fp.length === 0 || size < file.fp.length) continue;
-      if (readHead(fd, file.fp.length).equals(file.fp.head)) return true;
+      if (!file.open || file.detached || file.copy || file.fp.length === 0) continue;
+      const n = Math.min(size, file.fp.length);
+      if (readHead(fd, n).equals(file.fp.head.subarray(0, n))) return true;
     }
     return false;
   }
