@@ -9,8 +9,9 @@
 //   generation is read from the copy beside it, found by its first bytes, and the live file
 //   becomes a new stream read from 0. What the writer appended between logrotate's copy and its
 //   truncate is in neither file: copytruncate loses it by design.
-// - a new inode whose first bytes equal a followed file's is held back for a while: it is most
-//   likely that file's copytruncate copy, caught between copy and truncate.
+// - a new inode whose first bytes equal a followed file's (or, while logrotate still writes it,
+//   their start) is held back for a while: it is most likely that file's copytruncate copy,
+//   caught between copy and truncate.
 import { statSync, type Stats } from 'node:fs';
 import type { FSWatcher } from 'chokidar';
 import { effectiveSources, type SourceConfig } from '../../config.js';
