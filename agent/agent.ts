@@ -330,7 +330,8 @@ export class Agent {
     let len = 0;
     let sep: Buffer | undefined;
     const single = this.singles > 0 || !this.multiOk;
-    const metas = this.spool.peekMany(single ? 1 : MAX_RECORDS_PER_REQUEST, single ? Infinity : MAX_LINES_PER_REQUEST, afterSeq, (body, meta) => {
+    const max = single ? { records: 1, lines: Infinity, textBytes: Infinity } : { records: MAX_RECORDS_PER_REQUEST, lines: MAX_LINES_PER_REQUEST, textBytes: MAX_TEXT_BYTES_PER_REQUEST };
+    const metas = this.spool.peekMany(max, afterSeq, (body, meta) => {
       const add = (b: Buffer) => {
         if (len + b.length > buf.length) {
           const next = Buffer.allocUnsafe(Math.max(len + b.length, buf.length * 2));
@@ -342,7 +343,7 @@ export class Agent {
       if (sep) add(sep);
       add(body);
       sep ??= multiSeparator(meta.encoding);
-    }, single ? Infinity : MAX_TEXT_BYTES_PER_REQUEST);
+    });
     if (metas.length === 0) {
       this.bodies.push(buf);
       return undefined;

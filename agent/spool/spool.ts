@@ -29,7 +29,7 @@ export interface RecordMeta {
 }
 
 /** Bytes of log text a record's batch holds: the sum of its byte ranges. */
-export function textBytes(meta: RecordMeta): number {
+function textBytes(meta: RecordMeta): number {
   let n = 0;
   for (const [, start, end] of meta.ranges) n += end - start;
   return n;
@@ -201,19 +201,19 @@ export class Spool {
 
   /**
    * The oldest records not yet acknowledged after `afterSeq` (the last one already in flight), in
-   * order, to be sent together: at most `maxRecords`, at most `maxLines` lines (the first always),
-   * all of one encoding. Each body is handed to `onBody` as a view of the read buffer, valid only
+   * order, to be sent together: at most `max.records`, `max.lines` lines and `max.textBytes` bytes
+   * of log text (the first always), all of one encoding. Each body is handed to `onBody` as a view of the read buffer, valid only
    * during the call (the caller copies it into its request body: no Buffer per record).
    */
-  peekMany(maxRecords: number, maxLines: number, afterSeq: number, onBody: (body: Buffer, meta: RecordMeta) => void, maxTextBytes = Infinity): RecordMeta[] {
+  peekMany(max: { records: number; lines: number; textBytes: number }, afterSeq: number, onBody: (body: Buffer, meta: RecordMeta) => void): RecordMeta[] {
     const out: RecordMeta[] = [];
     let lines = 0;
     let text = 0;
     for (const e of this.entries) {
       if (e.meta.seq <= afterSeq) continue;
-      if (out.length >= maxRecords) break;
+      if (out.length >= max.records) break;
       const bytes = textBytes(e.meta);
-      if (out.length > 0 && (lines + e.meta.lines > maxLines || text + bytes > maxTextBytes || e.meta.encoding !== out[0]!.encoding)) break;
+      if (out.length > 0 && (lines + e.meta.lines > max.lines || text + bytes > max.textBytes || e.meta.encoding !== out[0]!.encoding)) break;
       onBody(this.readBody(e), e.meta);
       out.push(e.meta);
       lines += e.meta.lines;

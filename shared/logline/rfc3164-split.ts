@@ -67,14 +67,18 @@ export function splitRest(rest: string, pri: Pri | null): HostTagMessage {
   return withMessage(e, message);
 }
 
+/** syslog-parse on `rest` behind our fixed stamp (and the line's PRI, if it had one). */
+function ask(rest: string, pri: Pri | null): SyslogParseResult | undefined {
+  return syslogParse((pri ? `<${pri.facility * 8 + pri.severity}>` : '') + FIXED_STAMP + rest);
+}
+
 function fill(key: string, head: string, ws: boolean, rest: string, pri: Pri | null, message: string): HostTagMessage {
-  const priText = pri ? `<${pri.facility * 8 + pri.severity}>` : '';
-  const r = syslogParse(priText + FIXED_STAMP + rest);
+  const r = ask(rest, pri);
   const direct = (r && validate(rest, r)) ?? splitHostTag(rest);
   let entry: Entry = DIRECT;
   if (r) {
     const probeRest = head + (ws ? ': x' : ':x');
-    const p = syslogParse(FIXED_STAMP + probeRest);
+    const p = ask(probeRest, null);
     if (p) {
       const v = validate(probeRest, p);
       entry = v ? splitOf(v) : REJECTED;
@@ -110,8 +114,7 @@ function sameSplit(a: HostTagMessage, b: HostTagMessage): boolean {
 
 /** The per-line path: syslog-parse on this line, or splitHostTag. Tests compare the memo with it. */
 export function splitDirect(rest: string, pri: Pri | null): HostTagMessage {
-  const priText = pri ? `<${pri.facility * 8 + pri.severity}>` : '';
-  const r = syslogParse(priText + FIXED_STAMP + rest);
+  const r = ask(rest, pri);
   return (r && validate(rest, r)) ?? splitHostTag(rest);
 }
 
