@@ -5,7 +5,7 @@
 
 // Characters a bare value may hold and still be read as one term. Anything else (spaces,
 // quotes, parentheses, `*`, `:`, a leading `-`) would be syntax, so such a value is quoted.
-const PLAIN_VALUE = /^[\p{L}\p{N}_][\p{L}\p{N}_.\/@=+-]*$/u;
+const PLAIN_VALUE = /^[\p{L}\p{N}_./@][\p{L}\p{N}_.\/@=+-]*$/u;
 // Field names the language accepts after `field.`; a chip whose key is anything else is shown
 // but offers no filter (there is no way to write it).
 const FIELD_NAME = /^[\p{L}\p{N}_][\p{L}\p{N}_.-]*$/u;
