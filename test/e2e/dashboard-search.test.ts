@@ -59,7 +59,7 @@ describe.skipIf(!hasTool('chromium'))('dashboard search and fields in chromium',
     const v = await runRingtail(['token', 'create', '--data', data, '--role', 'viewer', '--name', 'search viewer']);
     expect(v.code).toBe(0);
     viewer = v.stdout.trim();
-    const c = await startCollectorProc(data, ADMIN);
+    const c = await startCollectorProc(data, ADMIN, ['--no-syslog-enabled']);
     procs.push(c.proc);
     url = c.url;
     const now = Date.now();
@@ -263,14 +263,20 @@ describe.skipIf(!hasTool('chromium'))('dashboard search and fields in chromium',
   });
 
   it('keeps the phone layout within the screen and chips readable in both themes', async () => {
+    const ua = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
+    await ingest('fields-host', [{ message: 'a long field', fields: { user_agent: ua, token: 'x'.repeat(400) } }], 'fields-host-2');
     await signIn(page, url, viewer);
     await page.setViewportSize({ width: 390, height: 800 });
     await page.goto(url + '/#/logs?host=fields-host');
     await page.waitForSelector('#log-list[data-ready]');
+    await page.waitForSelector('#log-list li.log-line:has(.msg:text-is("a long field")) .fields');
     await page.click('#log-list li.log-line:has(.msg:text-is("many fields")) .chip.more');
     await page.click('#query-help-toggle');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
+    // the search box takes the whole width, a refused query's reason below it
+    const box = await page.locator('#log-q').boundingBox();
+    expect(box!.width).toBeGreaterThan(300);
     const colours = async () => page.$eval('#log-list .chip .v', (e) => [getComputedStyle(e).color, getComputedStyle(e.closest('.chip')!).backgroundColor]);
     const first = await colours();
     await page.click('#theme');
