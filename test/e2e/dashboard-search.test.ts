@@ -192,6 +192,19 @@ describe.skipIf(!hasTool('chromium'))('dashboard search and fields in chromium',
       page.off('request', onRequest);
     }
     expect(asked.filter((u) => !u.includes('/histogram'))).toHaveLength(1);
+    // with live tail on, the tail (refused too) stops instead of polling every second
+    asked.length = 0;
+    page.on('request', onRequest);
+    try {
+      await page.goto(url + '/#/logs?host=fields-host&live=1&q=' + encodeURIComponent(bad));
+      await page.waitForSelector('#live-state:text-is("live tail stopped: the search was refused")');
+      const n = asked.length;
+      // absence over time can only be watched for a while: the tail would poll within 1 s
+      await page.waitForTimeout(1_500);
+      expect(asked.length).toBe(n);
+    } finally {
+      page.off('request', onRequest);
+    }
     expect(fired).toEqual([]);
     // the refused requests are the only console noise (failed loads), nothing else
     expect(problems).toEqual([]);

@@ -180,6 +180,12 @@ export function mountLogs(main, params) {
         if (err instanceof ApiError && err.status === 400) {
           sb.showError(err, f.q);
           cursor = undefined;
+          // the same filters would be refused for the tail too: stop rather than retry each second
+          if (stopTail) {
+            stopTail();
+            stopTail = null;
+            liveState.textContent = 'live tail stopped: the search was refused';
+          }
         }
       }
     } finally {
