@@ -131,6 +131,19 @@ describe.skipIf(!hasTool('chromium'))('dashboard search and fields in chromium',
         await page.waitForSelector('#log-list[data-ready]');
         await expect.poll(async () => (await shownMessages()).sort()).toEqual(ref.messages.sort());
         expect(ref.messages).toEqual(['login ok alice']);
+        // a second chip ANDs a second clause
+        await page.click('#log-list li.log-line .chip:has-text("path=/api/v1/users")');
+        const both = 'login field.user_id:42 field.path:/api/v1/users';
+        await expect.poll(() => hashParams().get('q')).toBe(both);
+        await page.waitForSelector('#log-list[data-ready]');
+        expect(await shownMessages()).toEqual(['login ok alice']);
+        // onto a query with a top-level OR, the clause goes after the OR in parentheses
+        await page.goto(url + '/#/logs?host=fields-host&q=' + encodeURIComponent('alice OR bob'));
+        await page.waitForSelector('#log-list[data-ready]');
+        await page.click('#log-list li.log-line:has(.msg:has-text("ok bob")) .chip:has-text("user_id=7")');
+        await expect.poll(() => hashParams().get('q')).toBe('(alice OR bob) field.user_id:7');
+        await page.waitForSelector('#log-list[data-ready]');
+        expect(await shownMessages()).toEqual(['login ok bob']);
       } else {
         expect(ref.status).toBe(400);
         await expect.poll(() => page.textContent('#log-q-error')).not.toBe('');
@@ -160,7 +173,8 @@ describe.skipIf(!hasTool('chromium'))('dashboard search and fields in chromium',
     const bad = 'login "abc';
     const ref = await fetch(url + '/api/v1/logs?' + new URLSearchParams({ host: 'fields-host', q: bad }), { headers: { authorization: `Bearer ${ADMIN}` } });
     expect(ref.status).toBe(400);
-    const reason = ((await ref.json()) as { message: string }).message;
+    const refBody = (await ref.json()) as { message: string; position?: number };
+    const reason = refBody.message;
     await page.fill('#log-q', bad);
     await page.press('#log-q', 'Enter');
     await page.waitForSelector('#log-q-error .query-error-msg');
@@ -169,6 +183,13 @@ describe.skipIf(!hasTool('chromium'))('dashboard search and fields in chromium',
     expect(await page.getAttribute('#log-q', 'aria-describedby')).toContain('log-q-error');
     expect(await page.getAttribute('#log-q', 'aria-invalid')).toBe('true');
     expect(await page.inputValue('#log-q')).toBe(bad);
+    // with a position (the query language's parser gives one), the offending character is marked
+    if (typeof refBody.position === 'number') {
+      expect(await page.textContent('#log-q-error .query-caret')).toBe(bad);
+      expect(await page.textContent('#log-q-error .query-caret mark')).toBe(bad[refBody.position]);
+    } else {
+      expect(await page.locator('#log-q-error .query-caret').count()).toBe(0);
+    }
     expect(new URL(page.url()).hash).toBe(hashBefore);
     expect(await shownMessages()).toEqual(before);
     // a corrected query clears the reason and shows its results

@@ -23,6 +23,7 @@ describe('termsOf', () => {
     ['"say \\"hi\\" now"', ['say hi now']],
     ['NOT (a b) c', ['a', 'b', 'c']],
     ['"unbalanced', ['unbalanced']],
+    ['message:timeout Host:web-1 FIELD.x:y', ['timeout']],
     ['', []],
   ])('%j → %j', (q, want) => expect(termsOf(q)).toEqual(want));
 });
@@ -64,9 +65,13 @@ describe('search text from clicks', () => {
     ['v', 'OR', 'field.v:"OR"'],
     ['v', '(x)', 'field.v:"(x)"'],
     ['http.status', '200', 'field.http.status:200'],
+    ['@timestamp', '2026-12-06', 'field.@timestamp:2026-12-06'],
+    ['a*', 'b', 'field.a*:b'],
     ['<img src=x>', 'a', null],
     ['a b', 'a', null],
     ['a:b', 'a', null],
+    ['a"b', 'a', null],
+    ['f(x)', 'a', null],
   ])('%j = %j → %j', (k, v, want) => expect(fieldClause(k, v)).toBe(want));
 
   it.each([

@@ -6,7 +6,9 @@ const OPERATORS = new Set(['AND', 'OR', 'NOT']);
 const WORDS = /[\p{L}\p{N}_]+/gu;
 // `name:` before a value makes a field term (host:web-*, field.user:42, level:>=warning): it
 // filters on metadata, not on the message's words, so it is not highlighted.
-const FIELD_TERM = /^(?:host|program|source|level|severity|field\.[^:\s]+):/;
+const FIELD_TERM = /^(?:host|program|source|level|severity|field\.[^:\s]+):/i;
+// `message:` names the text itself: its value is highlighted like a bare term
+const MESSAGE_TERM = /^message:/i;
 
 /**
  * What to highlight for a query in ringtail's language: each term or "phrase" as its words
@@ -54,7 +56,7 @@ export function termsOf(query) {
       i = j;
       if (OPERATORS.has(word)) negate = word === 'NOT';
       else if (FIELD_TERM.test(word)) negate = false;
-      else take(word.replace(/\*$/, ''));
+      else take(word.replace(MESSAGE_TERM, '').replace(/\*$/, ''));
     }
   }
   return [...new Set(terms.map((t) => t.toLowerCase()))];

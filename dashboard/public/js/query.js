@@ -6,9 +6,10 @@
 // Characters a bare value may hold and still be read as one term. Anything else (spaces,
 // quotes, parentheses, `*`, `:`, a leading `-`) would be syntax, so such a value is quoted.
 const PLAIN_VALUE = /^[\p{L}\p{N}_./@][\p{L}\p{N}_.\/@=+-]*$/u;
-// Field names the language accepts after `field.`; a chip whose key is anything else is shown
-// but offers no filter (there is no way to write it).
-const FIELD_NAME = /^[\p{L}\p{N}_][\p{L}\p{N}_.-]*$/u;
+// Field names the language can spell after `field.` (it reads the name up to the first `:`, and
+// a word ends at whitespace, a parenthesis or a quote); a chip whose key holds any of those is
+// shown but offers no filter, since there is no way to write it.
+const FIELD_NAME = /^[^\s()":]+$/u;
 
 /** `"…"` with backslash escapes for `"` and `\`, the language's only quoting. */
 export function quote(value) {
