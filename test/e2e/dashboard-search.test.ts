@@ -248,6 +248,23 @@ describe.skipIf(!hasTool('chromium'))('dashboard search and fields in chromium',
     expect(problems).toEqual([]);
   });
 
+  it('narrows to a line\'s host or program on a click on it, without opening its context', async () => {
+    await signIn(page, url, viewer);
+    await page.goto(url + '/#/logs');
+    await page.waitForSelector('#log-list[data-ready]');
+    expect(new Set(await page.$$eval('#log-list > li.log-line .host', (els) => els.map((e) => e.textContent))).size).toBeGreaterThan(1);
+    await page.click('#log-list > li.log-line button.quick.host:text-is("xss-fields")');
+    await expect.poll(() => hashParams().get('host')).toBe('xss-fields');
+    await page.waitForSelector('#log-list[data-ready]');
+    expect(await shownMessages()).toEqual(['xss in fields']);
+    expect(await page.inputValue('#log-host')).toBe('xss-fields');
+    await page.click('#log-list > li.log-line button.quick.prog');
+    await expect.poll(() => hashParams().get('program')).toBe('app');
+    expect(hashParams().get('host')).toBe('xss-fields');
+    expect(await page.locator('#log-list li.context').count()).toBe(0);
+    expect(problems).toEqual([]);
+  });
+
   it('has a "?" next to the box that opens and closes the syntax help', async () => {
     await signIn(page, url, viewer);
     await page.goto(url + '/#/logs');

@@ -137,12 +137,24 @@ export function mountLogs(main, params) {
     liveState.textContent = !live ? '' : paused ? `paused · ${buffered.length} new` : `live (${liveState.dataset.mode === 'poll' ? 'polling' : 'streaming'})`;
   }
 
+  // Host and program as quick filters: a click narrows to them (the inputs above stay the
+  // keyboard's way, so the cells are no extra tab stops in a list of thousands of lines).
+  function quick(key, value, text, title) {
+    const cls = key === 'host' ? 'host' : 'prog';
+    return h('button', { type: 'button', class: `${cls} quick`, tabindex: '-1', title, onclick: (ev) => {
+      ev.stopPropagation();
+      search({ ...f, [key]: value });
+    } }, text);
+  }
+
   function row(item) {
     const li = h('li', { class: 'log-line ' + severityClass(item.severity), tabindex: '0', dataset: { id: String(item.id) } },
       h('time', { datetime: new Date(item.ts).toISOString() }, fmtTime(item.ts, true)),
       h('span', { class: 'sev', title: SEVERITIES[item.severity] ?? String(item.severity) }, SEVERITIES[item.severity] ?? String(item.severity)),
-      h('span', { class: 'host' }, item.host),
-      h('span', { class: 'prog', title: item.source }, item.program ?? item.source.split('/').pop()),
+      quick('host', item.host, item.host, `Show only host ${item.host}`),
+      item.program !== null && item.program !== undefined
+        ? quick('program', item.program, item.program, `Show only program ${item.program} (${item.source})`)
+        : quick('source', item.source, item.source.split('/').pop(), `Show only ${item.source}`),
       h('span', { class: 'msg' }, highlight(item.message, terms)),
       fieldChips(item.fields, addFilter));
     li.$item = item;
@@ -221,7 +233,7 @@ export function mountLogs(main, params) {
     }
   }
   list.addEventListener('click', (ev) => {
-    if (ev.target.closest('.fields')) return;
+    if (ev.target.closest('.fields, .quick')) return;
     const li = ev.target.closest('li.log-line');
     if (li && li.parentElement === list && !getSelection()?.toString()) toggleContext(li);
   });
