@@ -56,7 +56,7 @@ async function families(p: Page): Promise<Record<string, FamilyInfo>> {
 
 describe.skipIf(!hasTool('chromium'))('dashboard charts in chromium', () => {
   beforeAll(async () => {
-    const c = await startCollectorProc(join(dir.path, 'data'), ADMIN, ['--alerts-evaluation-interval-ms', '1000']);
+    const c = await startCollectorProc(join(dir.path, 'data'), ADMIN, ['--alerts-evaluation-interval-ms', '1000', '--no-syslog-enabled']);
     proc = c.proc;
     url = c.url;
     seriesApi = await hasSeriesApi(url, ADMIN);

@@ -67,7 +67,7 @@ describe.skipIf(!hasTool('chromium'))('dashboard in chromium', () => {
     viewer = v.stdout.trim();
     const a = await runRingtail(['token', 'create', '--data', data, '--role', 'agent']);
     const agentToken = a.stdout.trim();
-    const c = await startCollectorProc(data, ADMIN, ['--alerts-evaluation-interval-ms', '250']);
+    const c = await startCollectorProc(data, ADMIN, ['--alerts-evaluation-interval-ms', '250', '--no-syslog-enabled']);
     procs.push(c.proc);
     url = c.url;
     procs.push(

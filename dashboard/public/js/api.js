@@ -8,10 +8,12 @@ export function setCsrf(token) {
 }
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, body = null) {
     super(message);
     this.status = status;
     this.code = code;
+    /** the whole JSON error body (a refused query's `position`, for one) */
+    this.body = body;
   }
 }
 
@@ -35,7 +37,7 @@ export async function api(path, { method = 'GET', body, signal } = {}) {
   }
   if (!res.ok) {
     if (res.status === 401 && !path.startsWith('/api/v1/session')) window.dispatchEvent(new CustomEvent('rt:unauthorized'));
-    throw new ApiError(res.status, data?.error ?? 'HTTP_' + res.status, data?.message ?? res.statusText);
+    throw new ApiError(res.status, data?.error ?? data?.code ?? 'HTTP_' + res.status, data?.message ?? res.statusText, data);
   }
   return data;
 }

@@ -2,20 +2,64 @@
 // writing HTML. Kibana (CVE-2021-37936) and Graylog (#819) both turned log text into markup
 // while highlighting; here the text is only ever a Text node's data.
 
-const OPERATORS = new Set(['AND', 'OR', 'NOT', 'NEAR']);
+const OPERATORS = new Set(['AND', 'OR', 'NOT']);
+const WORDS = /[\p{L}\p{N}_]+/gu;
+// `name:` before a value makes a field term (host:web-*, field.user:42, level:>=warning): it
+// filters on metadata, not on the message's words, so it is not highlighted.
+const FIELD_TERM = /^(?:host|program|source|level|severity|field\.[^:\s]+):/i;
+// `message:` names the text itself: its value is highlighted like a bare term
+const MESSAGE_TERM = /^message:/i;
 
-/** The words of an FTS5 query worth highlighting (operators, column names and syntax dropped). */
+/**
+ * What to highlight for a query in ringtail's language: each term or "phrase" as its words
+ * joined by one space ("10.0.0.1" → "10 0 0 1", the token sequence the index matches), leaving
+ * out operators, field terms and negated terms (-x, NOT x), which select no text to mark.
+ */
 export function termsOf(query) {
   if (!query) return [];
   const terms = [];
-  for (const m of query.matchAll(/"([^"]*)"|([\p{L}\p{N}_]+)\*?/gu)) {
-    if (m[1] !== undefined) {
-      for (const w of m[1].match(/[\p{L}\p{N}_]+/gu) ?? []) terms.push(w);
-    } else if (m[2] && !OPERATORS.has(m[2])) {
-      terms.push(m[2]);
+  let negate = false;
+  let i = 0;
+  const take = (text) => {
+    const words = text.match(WORDS) ?? [];
+    if (words.length && !negate) terms.push(words.join(' '));
+    negate = false;
+  };
+  while (i < query.length) {
+    const c = query[i];
+    if (/\s/.test(c) || c === '(' || c === ')') {
+      if (c === '(' || c === ')') negate = false;
+      i++;
+    } else if (c === '-' && i + 1 < query.length && !/\s/.test(query[i + 1]) && (i === 0 || /[\s(]/.test(query[i - 1]))) {
+      negate = true;
+      i++;
+    } else if (c === '"') {
+      let j = i + 1;
+      let text = '';
+      while (j < query.length && query[j] !== '"') {
+        if (query[j] === '\\' && j + 1 < query.length) j++;
+        text += query[j++];
+      }
+      take(text);
+      i = j + 1;
+    } else {
+      // a bare term runs to whitespace or a parenthesis; a quoted part inside (field:"a b") is kept whole
+      let j = i;
+      while (j < query.length && !/[\s()]/.test(query[j])) {
+        if (query[j] === '"') {
+          j++;
+          while (j < query.length && query[j] !== '"') j += query[j] === '\\' ? 2 : 1;
+        }
+        j++;
+      }
+      const word = query.slice(i, j);
+      i = j;
+      if (OPERATORS.has(word)) negate = word === 'NOT';
+      else if (FIELD_TERM.test(word)) negate = false;
+      else take(word.replace(MESSAGE_TERM, '').replace(/\*$/, ''));
     }
   }
-  return [...new Set(terms.map((t) => t.toLowerCase()))].filter((t) => t.length > 0);
+  return [...new Set(terms.map((t) => t.toLowerCase()))];
 }
 
 function escapeRe(s) {
@@ -29,8 +73,11 @@ export function highlight(text, terms) {
     frag.append(document.createTextNode(text));
     return frag;
   }
-  // Longest first so "timeout" wins over "time"; matches start at a word boundary, like FTS5 tokens.
-  const re = new RegExp(`(?<![\\p{L}\\p{N}_])(?:${[...terms].sort((a, b) => b.length - a.length).map(escapeRe).join('|')})`, 'giu');
+  // Longest first so "timeout" wins over "time"; matches start at a word boundary, like FTS5
+  // tokens, and the words of a phrase may be separated by any non-word characters ("10 0 0 1"
+  // marks 10.0.0.1).
+  const alts = [...terms].sort((a, b) => b.length - a.length).map((t) => t.split(' ').map(escapeRe).join('[^\\p{L}\\p{N}_]+'));
+  const re = new RegExp(`(?<![\\p{L}\\p{N}_])(?:${alts.join('|')})`, 'giu');
   let last = 0;
   for (const m of text.matchAll(re)) {
     if (m.index > last) frag.append(document.createTextNode(text.slice(last, m.index)));

@@ -1,18 +1,29 @@
 // Logs explorer: filters kept in the URL, full-text search with highlights (text nodes only),
 // severity colours, a volume histogram, endless scrolling by cursor, the lines around a line,
 // and live tail with pause and resume. Log text is data: it reaches the page only as Text
-// nodes (highlight.js) — never through innerHTML, never as an attribute that could be a URL.
-import { api, qs } from './api.js';
+// nodes (highlight.js, fields.js) — never through innerHTML, never as an attribute that could
+// be a URL. A new search is asked first and the view changes only when the collector accepts
+// it: a refused query leaves the previous results in place with the reason under the box.
+import { api, ApiError, qs } from './api.js';
 import { h } from './dom.js';
+import { fieldChips } from './fields.js';
 import { fmtTime, fromLocalInput, SEVERITIES, severityClass, toLocalInput } from './format.js';
 import { highlight, termsOf } from './highlight.js';
 import { drawHistogram, volume } from './histogram.js';
 import { tail } from './live.js';
+import { addClause } from './query.js';
 import { navigate } from './router.js';
+import { searchBox } from './search-box.js';
 
 const PAGE = 200;
 const MAX_ROWS = 5000;
 const FILTER_KEYS = ['host', 'source', 'program', 'severity', 'q', 'start', 'end'];
+// The first page of a search the form has just asked for, handed to the view it navigates to
+// so the accepted search is not asked twice.
+let prefetched = null;
+const PREFETCH_TTL_MS = 10_000;
+
+const onlyFilters = (obj) => Object.fromEntries(FILTER_KEYS.filter((k) => obj[k] !== undefined && obj[k] !== '').map((k) => [k, obj[k]]));
 
 export function mountLogs(main, params) {
   const ctl = new AbortController();
@@ -30,17 +41,19 @@ export function mountLogs(main, params) {
 
   const field = (name, label, props = {}) => h('label', { class: 'field' }, h('span', {}, label), h('input', { name, value: f[name], ...props }));
   const hostList = h('datalist', { id: 'host-options' });
-  const sevSel = h('select', { name: 'severity' },
+  // severity=N asks for severity <= N (syslog numbers: smaller is more important)
+  const sevSel = h('select', { name: 'severity', id: 'log-level' },
     h('option', { value: '' }, 'any'),
-    SEVERITIES.map((s, i) => h('option', { value: String(i), selected: f.severity === String(i) }, `${s} or worse`)));
+    SEVERITIES.map((s, i) => h('option', { value: String(i), selected: f.severity === String(i) }, `≥ ${s}`)));
+  const sb = searchBox(f.q);
   const startIn = h('input', { type: 'datetime-local', name: 'start', value: f.start ? toLocalInput(Number(f.start)) : '' });
   const endIn = h('input', { type: 'datetime-local', name: 'end', value: f.end ? toLocalInput(Number(f.end)) : '' });
   const form = h('form', { id: 'log-filters', class: 'filters', role: 'search' },
-    field('q', 'Search', { type: 'search', id: 'log-q', placeholder: 'words, "phrases", a OR b' }),
+    sb.el,
     field('host', 'Host', { list: 'host-options', id: 'log-host' }),
     field('source', 'Source', { id: 'log-source', placeholder: '/var/log/…' }),
     field('program', 'Program', { id: 'log-program' }),
-    h('label', { class: 'field' }, h('span', {}, 'Severity'), sevSel),
+    h('label', { class: 'field' }, h('span', {}, 'Level'), sevSel),
     h('label', { class: 'field' }, h('span', {}, 'From'), startIn),
     h('label', { class: 'field' }, h('span', {}, 'To'), endIn),
     h('button', { type: 'submit' }, 'Search'),
@@ -65,15 +78,48 @@ export function mountLogs(main, params) {
     return out;
   };
 
+  // Asks for the first page of `next`; shows the view for it only when the collector accepts
+  // it. A 400 (a query the language refuses, a bad time) stays on this view with the reason.
+  let asking = null;
+  async function search(next) {
+    asking?.abort();
+    const mine = (asking = new AbortController());
+    const wanted = onlyFilters(next);
+    try {
+      const page = await api('/api/v1/logs' + qs({ ...wanted, limit: PAGE }), { signal: mine.signal });
+      prefetched = { key: qs(wanted), page, at: Date.now() };
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      if (err instanceof ApiError && err.status === 400) {
+        sb.showError(err, next.q ?? '');
+        return;
+      }
+      // anything else (network, 5xx): go on; the view reports it where the lines would be
+    }
+    if (mine.signal.aborted) return;
+    sb.showError(null);
+    navigate(['logs'], { ...wanted, live: live ? '1' : '' });
+  }
+
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const data = new FormData(form);
     const next = {};
-    for (const k of ['q', 'host', 'source', 'program', 'severity']) next[k] = String(data.get(k) ?? '').trim();
+    for (const k of ['host', 'source', 'program', 'severity']) next[k] = String(data.get(k) ?? '').trim();
+    // the query goes as typed: a refused query's position counts characters of this text
+    const q = String(data.get('q') ?? '');
+    next.q = q.trim() ? q : '';
     next.start = fromLocalInput(startIn.value) ?? '';
     next.end = fromLocalInput(endIn.value) ?? '';
-    navigate(['logs'], { ...next, live: live ? '1' : '' });
+    search(next);
   });
+  sevSel.addEventListener('change', () => form.requestSubmit());
+  // A chip narrows the results on screen: its clause is ANDed onto the search they came from.
+  const addFilter = (clause) => {
+    const q = addClause(f.q, clause);
+    sb.input.value = q;
+    search({ ...f, q });
+  };
   liveBtn.addEventListener('click', () => navigate(['logs'], { ...filters(), live: live ? '' : '1' }));
   pauseBtn.addEventListener('click', () => {
     paused = !paused;
@@ -91,13 +137,26 @@ export function mountLogs(main, params) {
     liveState.textContent = !live ? '' : paused ? `paused · ${buffered.length} new` : `live (${liveState.dataset.mode === 'poll' ? 'polling' : 'streaming'})`;
   }
 
+  // Host and program as quick filters: a click narrows to them (the inputs above stay the
+  // keyboard's way, so the cells are no extra tab stops in a list of thousands of lines).
+  function quick(key, value, text, title) {
+    const cls = key === 'host' ? 'host' : 'prog';
+    return h('button', { type: 'button', class: `${cls} quick`, tabindex: '-1', title, onclick: (ev) => {
+      ev.stopPropagation();
+      search({ ...f, [key]: value });
+    } }, text);
+  }
+
   function row(item) {
     const li = h('li', { class: 'log-line ' + severityClass(item.severity), tabindex: '0', dataset: { id: String(item.id) } },
       h('time', { datetime: new Date(item.ts).toISOString() }, fmtTime(item.ts, true)),
       h('span', { class: 'sev', title: SEVERITIES[item.severity] ?? String(item.severity) }, SEVERITIES[item.severity] ?? String(item.severity)),
-      h('span', { class: 'host' }, item.host),
-      h('span', { class: 'prog', title: item.source }, item.program ?? item.source.split('/').pop()),
-      h('span', { class: 'msg' }, highlight(item.message, terms)));
+      quick('host', item.host, item.host, `Show only host ${item.host}`),
+      item.program !== null && item.program !== undefined
+        ? quick('program', item.program, item.program, `Show only program ${item.program} (${item.source})`)
+        : quick('source', item.source, item.source.split('/').pop(), `Show only ${item.source}`),
+      h('span', { class: 'msg' }, highlight(item.message, terms)),
+      fieldChips(item.fields, addFilter));
     li.$item = item;
     return li;
   }
@@ -113,9 +172,13 @@ export function mountLogs(main, params) {
   async function more() {
     if (loading || cursor === undefined) return;
     loading = true;
+    let failed = false;
     sentinel.textContent = 'Loading…';
     try {
-      const page = await api('/api/v1/logs' + qs({ ...filters(), limit: PAGE, cursor }), { signal: ctl.signal });
+      const key = qs(filters());
+      const ready = cursor === null && prefetched?.key === key && Date.now() - prefetched.at < PREFETCH_TTL_MS ? prefetched.page : null;
+      prefetched = null;
+      const page = ready ?? (await api('/api/v1/logs' + qs({ ...filters(), limit: PAGE, cursor }), { signal: ctl.signal }));
       if (cursor === null) loadHistogram(page);
       list.append(...page.items.map(row));
       cursor = page.next_cursor ?? undefined;
@@ -123,11 +186,25 @@ export function mountLogs(main, params) {
       sentinel.textContent = cursor ? '' : list.children.length ? 'End of results.' : 'No lines match.';
       list.dataset.ready = 'true';
     } catch (err) {
-      if (err.name !== 'AbortError') sentinel.textContent = `Could not load lines: ${err.message}`;
+      failed = true;
+      if (err.name !== 'AbortError') {
+        sentinel.textContent = `Could not load lines: ${err.message}`;
+        if (err instanceof ApiError && err.status === 400) {
+          sb.showError(err, f.q);
+          cursor = undefined;
+          // the same filters would be refused for the tail too: stop rather than retry each second
+          if (stopTail) {
+            stopTail();
+            stopTail = null;
+            liveState.textContent = 'live tail stopped: the search was refused';
+          }
+        }
+      }
     } finally {
       loading = false;
     }
-    if (cursor !== undefined && sentinel.getBoundingClientRect().top < innerHeight + 400) more();
+    // keep filling the screen, but not by retrying a request that just failed
+    if (!failed && cursor !== undefined && sentinel.getBoundingClientRect().top < innerHeight + 400) more();
   }
 
   // Context: the lines just before and after a line, from the same host and source.
@@ -156,12 +233,14 @@ export function mountLogs(main, params) {
     }
   }
   list.addEventListener('click', (ev) => {
+    if (ev.target.closest('.fields, .quick')) return;
     const li = ev.target.closest('li.log-line');
     if (li && li.parentElement === list && !getSelection()?.toString()) toggleContext(li);
   });
   list.addEventListener('keydown', (ev) => {
+    // only keys on the line itself: Enter on a chip inside it is the chip's own click
     const li = ev.target.closest('li.log-line');
-    if (!li) return;
+    if (!li || ev.target !== li) return;
     if (ev.key === 'Enter' || ev.key === ' ') {
       ev.preventDefault();
       toggleContext(li);
@@ -223,6 +302,8 @@ export function mountLogs(main, params) {
   }
   return () => {
     ctl.abort();
+    asking?.abort();
+    sb.dispose();
     window.removeEventListener('rt:theme', onTheme);
     io.disconnect();
     stopTail?.();
