@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectorClient, type ClientOptions } from '../../agent/transport/client.js';
 import { httpTransport, ShipError } from '../../agent/transport/http.js';
 import { ConfigError } from '../../shared/errors.js';
 import { tempDir } from '../helpers/proc.js';
@@ -14,6 +15,7 @@ import { hasTool } from '../helpers/tools.js';
 const dir = tempDir('ringtail-tls-');
 let server: Server;
 let url = '';
+const opts = (extra: Partial<ClientOptions> = {}): ClientOptions => ({ collector: url, token: 'rt_agent_secret_token', timeoutMs: 5000, backoffMaxMs: 1000, gzipLevel: 1, ...extra });
 const seen: Array<{ auth: string | undefined; encoding: string | undefined; body: string }> = [];
 
 describe.skipIf(!hasTool('openssl'))('agent transport over TLS', () => {
@@ -45,24 +47,24 @@ describe.skipIf(!hasTool('openssl'))('agent transport over TLS', () => {
   });
 
   it('delivers with the CA file: bearer token and gzip body arrive', async () => {
-    const t = httpTransport({ collector: url, token: 'rt_agent_secret_token', caFile: join(dir.path, 'ca.pem'), timeoutMs: 5000 });
-    const ack = await t.send(gzipSync(Buffer.from('{"hello":1}')), 'gzip');
-    t.close();
+    const c = collectorClient(opts({ caFile: join(dir.path, 'ca.pem') }));
+    const ack = await httpTransport(c).send(gzipSync(Buffer.from('{"hello":1}')), 'gzip');
+    c.close();
     expect(ack).toEqual({ accepted: 1, duplicates: 0, committed: { s1: 10 } });
     expect(seen.at(-1)).toEqual({ auth: 'Bearer rt_agent_secret_token', encoding: 'gzip', body: '{"hello":1}' });
   });
 
   it('refuses the certificate without the CA file, as a retryable failure', async () => {
-    const t = httpTransport({ collector: url, token: 'rt_agent_secret_token', timeoutMs: 5000 });
-    const err = await t.send(Buffer.from('{}'), 'identity').catch((e: unknown) => e);
-    t.close();
+    const c = collectorClient(opts());
+    const err = await httpTransport(c).send(Buffer.from('{}'), 'identity').catch((e: unknown) => e);
+    c.close();
     expect(err).toBeInstanceOf(ShipError);
     expect((err as ShipError).permanent).toBe(false);
     expect((err as Error).message).toMatch(/unreachable/);
   });
 
   it('names the option when the CA file cannot be read', () => {
-    expect(() => httpTransport({ collector: url, token: 'x'.repeat(10), caFile: join(dir.path, 'missing.pem'), timeoutMs: 5000 })).toThrow(ConfigError);
-    expect(() => httpTransport({ collector: url, token: 'x'.repeat(10), caFile: join(dir.path, 'missing.pem'), timeoutMs: 5000 })).toThrow(/--transport-ca-file: cannot read/);
+    expect(() => collectorClient(opts({ caFile: join(dir.path, 'missing.pem') }))).toThrow(ConfigError);
+    expect(() => collectorClient(opts({ caFile: join(dir.path, 'missing.pem') }))).toThrow(/--transport-ca-file: cannot read/);
   });
 });
