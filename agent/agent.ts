@@ -91,7 +91,7 @@ export interface AgentDeps {
  * failing collector (issue 12: 108 attempts in 30 s, some 205 ms apart). Only `close()` (stop)
  * ends a firm sleep, and every sleep after it.
  */
-export class Waiter {
+class Waiter {
   private wakeFn: (() => void) | null = null;
   private firm = false;
   private woken = false;

@@ -154,9 +154,10 @@ describe('agent retry backoff while lines keep arriving', () => {
     col.answer = refuse(503, { 'retry-after': '1' });
     await col.listen();
     cleanups.push(() => col.close());
-    // random = 0: the drawn waits are 250, 500, 1000, 2000 ms; Retry-After: 1 makes them 1000, 1000, 1000, 2000
+    // random = 0: the drawn waits are 250, 500, 1000, 2000, 2500 ms; Retry-After: 1 makes them
+    // 1000, 1000, 1000, 2000, 2500: attempts at 0, 1, 2, 3, 5 and 7.5 s
     await agentWithWriter(col.url, 5000, () => 0);
-    const gaps = await window(col.attempts, 5500);
+    const gaps = await window(col.attempts, 6000);
     expect(gaps.length).toBeGreaterThanOrEqual(4);
     expect(gaps.length).toBeLessThanOrEqual(5);
     gaps.forEach((g, i) => atLeast(g, Math.max(1000, 250 * 2 ** i)));
@@ -180,8 +181,9 @@ describe('agent retry backoff while lines keep arriving', () => {
     col.answer = refuse(503, { 'retry-after': '3600' });
     await col.listen();
     cleanups.push(() => col.close());
+    // attempts at 0, 1.5, 3 and 4.5 s
     await agentWithWriter(col.url, 1500, () => 0);
-    const gaps = await window(col.attempts, 3400);
+    const gaps = await window(col.attempts, 3900);
     expect(gaps).toHaveLength(2);
     for (const g of gaps) {
       atLeast(g, 1500);
@@ -233,7 +235,7 @@ describe('agent retry backoff while lines keep arriving', () => {
       latencies.push(performance.now() - t0);
     }
     latencies.sort((a, b) => a - b);
-    expect(latencies[2], `latencies ${latencies.map(Math.round).join(', ')} ms`).toBeLessThan(500);
+    expect(latencies[2], `latencies ${latencies.map(Math.round).join(', ')} ms`).toBeLessThan(700);
   });
 });
 
