@@ -54,6 +54,13 @@ export const CollectorConfig = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    regex: Type.Object(
+      {
+        workers: Type.Integer({ minimum: 1, maximum: 64, default: 2, description: 'threads matching `re`; a pattern that overruns its deadline stops only its own request' }),
+        max_concurrent_per_token: Type.Integer({ minimum: 1, maximum: 10_000, default: 2, description: '`re` queries one token may run at once; more are refused with 429' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     filters: Type.Optional(
       Type.Array(FilterRule, { maxItems: 1000, description: 'drop/keep rules by host, program, severity, regex (JSON config file)' }),
     ),

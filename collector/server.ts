@@ -14,11 +14,17 @@ export interface RunningCollector {
   close(): Promise<void>;
 }
 
-/** `retention` may be left out (e.g. by `ringtail up`); it then takes the schema's defaults */
-export type ServerConfig = Omit<CollectorConfig, 'retention'> & Partial<Pick<CollectorConfig, 'retention'>>;
+/** `retention` and `regex` may be left out (e.g. by `ringtail up`); they then take the schema's defaults */
+type Defaulted = 'retention' | 'regex';
+export type ServerConfig = Omit<CollectorConfig, Defaulted> & Partial<Pick<CollectorConfig, Defaulted>>;
+
+function defaults<K extends Defaulted>(config: ServerConfig, key: K): CollectorConfig[K] {
+  return (config[key] ?? Value.Default(CollectorConfig.properties[key], {})) as CollectorConfig[K];
+}
 
 export async function startCollector(config: ServerConfig, logStream?: NodeJS.WritableStream): Promise<RunningCollector> {
-  const retention = config.retention ?? (Value.Default(CollectorConfig.properties.retention, {}) as CollectorConfig['retention']);
+  const retention = defaults(config, 'retention');
+  const regex = defaults(config, 'regex');
   checkAlertsConfig(config.alerts); // before anything opens: a bad rule must not leave threads behind
   const storage = openSqliteStorage(config.data);
   const admin = ensureAdmin(storage, config.data, config.admin_token, Date.now());
@@ -33,6 +39,7 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
     hostMetrics: { layouts: config.metrics?.layouts },
     logger: logStream ? { level: config.log_level, stream: logStream } : { level: config.log_level },
     syslog: config.syslog,
+    regex: { workers: regex.workers, maxConcurrentPerToken: regex.max_concurrent_per_token },
     alerts: { config: config.alerts, run: true },
   });
   const { host, port } = parseListen(config.listen);
