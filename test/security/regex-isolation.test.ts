@@ -1,7 +1,10 @@
 // One viewer's runaway `re` must fail only that viewer's request (issue 12, item 5): a pattern
 // that overruns its deadline costs its own worker, never the queries queued or running beside it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Worker } from 'node:worker_threads';
+import { parsePattern, RegexRunner } from '../../collector/query/regex.js';
 import { batchOf, testCollector, type TestCollector } from '../helpers/collector.js';
+import { waitFor } from '../helpers/proc.js';
 
 // (a+)+$ against a's followed by a non-a backtracks exponentially: 2^40 steps never finish.
 const RUNAWAY = encodeURIComponent('(a+)+$');
@@ -61,5 +64,26 @@ describe.each([1, 2])('re isolation with %i regex worker(s)', (workers) => {
     const after = await get(s.c, s.attacker, 'seed');
     expect(after.statusCode).toBe(200);
     expect(after.json().items).toHaveLength(2);
+  });
+});
+
+describe('RegexRunner', () => {
+  it('runs a chunk again on a fresh worker when its worker dies under it for another reason', async () => {
+    const runner = new RegexRunner({ workers: 1 });
+    try {
+      const lines = Array.from({ length: 50 }, (_, i) => `line ${i}`);
+      const slow = runner.test(parsePattern('(a+)+$'), [A_LINE], 2_000);
+      const worker = () => (runner as unknown as { slots: Array<{ worker: Worker | null }> }).slots[0]!.worker;
+      const first = await waitFor('the worker to start', () => worker());
+      await first.terminate(); // (not a deadline: the chunk was not at fault)
+      await waitFor('a fresh worker', () => worker() !== null && worker() !== first);
+      // the runaway chunk now runs on the new worker, and the harmless one queued behind it waits
+      const harmless = runner.test(parsePattern('line [13]$'), lines, 5_000);
+      await expect(slow).rejects.toThrow(/re: matching took longer than 2000 ms/);
+      expect(await harmless).toEqual([1, 3]);
+      expect(runner.killed).toBe(1);
+    } finally {
+      await runner.close();
+    }
   });
 });
