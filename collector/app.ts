@@ -7,7 +7,7 @@ import { authPlugin } from './plugins/auth.js';
 import { dashboardPlugin } from './plugins/dashboard.js';
 import { gzipPlugin } from './plugins/gzip.js';
 import { metricsPlugin } from './plugins/metrics.js';
-import { regexPlugin } from './plugins/regex.js';
+import { regexPlugin, type RegexPluginOptions } from './plugins/regex.js';
 import { retentionPlugin } from './plugins/retention.js';
 import { storagePlugin } from './plugins/storage.js';
 import { writerPlugin } from './plugins/writer.js';
@@ -48,6 +48,8 @@ export interface AppOptions {
   retention?: { max_age_days: number; max_bytes: number; slice_rows?: number; interval_ms?: number; auto_start?: boolean };
   tail?: StreamOptions;
   query?: QueryOptions;
+  /** regex workers and the per-token cap on concurrent `re` queries (config `regex`) */
+  regex?: RegexPluginOptions;
   /** where ingest commits: 'inline' (default) or 'worker' (the writer thread; the server uses it) */
   writer?: 'inline' | 'worker';
   /** round-robin metric store and per-metric layouts (collector/metrics) */
@@ -129,7 +131,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(authPlugin);
     await app.register(gzipPlugin);
     await app.register(metricsPlugin, { dataDir: options.dataDir });
-    await app.register(regexPlugin);
+    await app.register(regexPlugin, options.regex ?? {});
     const r = options.retention;
     await app.register(retentionPlugin, {
       maxAgeDays: r?.max_age_days ?? 0,

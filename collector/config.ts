@@ -54,6 +54,28 @@ export const CollectorConfig = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    tail: Type.Object(
+      {
+        max_clients: Type.Integer({ minimum: 1, maximum: 100_000, default: 100, description: 'live-tail connections at most; more are refused with 503' }),
+        max_clients_per_token: Type.Integer({ minimum: 1, maximum: 100_000, default: 10, description: 'live-tail connections per token (a dashboard session counts as its token); more are refused with 429' }),
+        max_buffered_bytes: Type.Integer({
+          minimum: 65_536,
+          maximum: 256 * 1024 * 1024,
+          default: 1024 * 1024,
+          description: 'unsent bytes per live-tail client, the line being written included; lines that do not fit are skipped with a notice',
+        }),
+        max_replay_lines: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 10_000, description: 'a reconnect (Last-Event-ID) replays at most this many of the newest lines it missed' }),
+        max_replay_bytes: Type.Integer({ minimum: 0, maximum: 1024 * 1024 * 1024, default: 4 * 1024 * 1024, description: 'and at most this many bytes of them (as sent)' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    regex: Type.Object(
+      {
+        workers: Type.Integer({ minimum: 1, maximum: 64, default: 2, description: 'threads matching `re`; a pattern that overruns its deadline stops only its own request' }),
+        max_concurrent_per_token: Type.Integer({ minimum: 1, maximum: 10_000, default: 2, description: '`re` queries one token may run at once; more are refused with 429' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     filters: Type.Optional(
       Type.Array(FilterRule, { maxItems: 1000, description: 'drop/keep rules by host, program, severity, regex (JSON config file)' }),
     ),

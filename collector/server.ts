@@ -14,11 +14,18 @@ export interface RunningCollector {
   close(): Promise<void>;
 }
 
-/** `retention` may be left out (e.g. by `ringtail up`); it then takes the schema's defaults */
-export type ServerConfig = Omit<CollectorConfig, 'retention'> & Partial<Pick<CollectorConfig, 'retention'>>;
+/** `retention`, `tail` and `regex` may be left out (e.g. by `ringtail up`); they then take the schema's defaults */
+type Defaulted = 'retention' | 'tail' | 'regex';
+export type ServerConfig = Omit<CollectorConfig, Defaulted> & Partial<Pick<CollectorConfig, Defaulted>>;
+
+function defaults<K extends Defaulted>(config: ServerConfig, key: K): CollectorConfig[K] {
+  return (config[key] ?? Value.Default(CollectorConfig.properties[key], {})) as CollectorConfig[K];
+}
 
 export async function startCollector(config: ServerConfig, logStream?: NodeJS.WritableStream): Promise<RunningCollector> {
-  const retention = config.retention ?? (Value.Default(CollectorConfig.properties.retention, {}) as CollectorConfig['retention']);
+  const retention = defaults(config, 'retention');
+  const tail = defaults(config, 'tail');
+  const regex = defaults(config, 'regex');
   checkAlertsConfig(config.alerts); // before anything opens: a bad rule must not leave threads behind
   const storage = openSqliteStorage(config.data);
   const admin = ensureAdmin(storage, config.data, config.admin_token, Date.now());
@@ -33,6 +40,14 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
     hostMetrics: { layouts: config.metrics?.layouts },
     logger: logStream ? { level: config.log_level, stream: logStream } : { level: config.log_level },
     syslog: config.syslog,
+    tail: {
+      maxClients: tail.max_clients,
+      maxClientsPerToken: tail.max_clients_per_token,
+      maxBuffered: tail.max_buffered_bytes,
+      maxReplayLines: tail.max_replay_lines,
+      maxReplayBytes: tail.max_replay_bytes,
+    },
+    regex: { workers: regex.workers, maxConcurrentPerToken: regex.max_concurrent_per_token },
     alerts: { config: config.alerts, run: true },
   });
   const { host, port } = parseListen(config.listen);
