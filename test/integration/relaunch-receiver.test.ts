@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startReceiver, type Receiver } from '../../cli/relaunch/receiver.js';
 import type { RelaunchConfig } from '../../cli/relaunch/config.js';
 import { createLogger } from '../../shared/logger.js';
-import { generateSecret, messageId, signedHeaders } from '../../shared/webhook-signature.js';
+import { generateSecret, messageId, signedHeaders, type SignedHeaders } from '../../shared/webhook-signature.js';
 import { tempDir, waitFor } from '../helpers/proc.js';
 
 const SECRET = generateSecret();
@@ -71,7 +71,10 @@ function body(status: 'firing' | 'resolved', labels: Record<string, string>, ann
   });
 }
 
-async function post(payload: string, headers: Record<string, string> = signedHeaders(SECRET, messageId(), Date.now(), payload)) {
+/** the headers of one delivery: correctly signed ones, or any (possibly wrong or missing) set */
+type DeliveryHeaders = SignedHeaders | Record<string, string>;
+
+async function post(payload: string, headers: DeliveryHeaders = signedHeaders(SECRET, messageId(), Date.now(), payload)) {
   const res = await fetch(rx.url + '/', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: payload });
   return { status: res.status, json: (await res.json()) as any, headers };
 }
@@ -112,7 +115,7 @@ describe('relaunch receiver', () => {
   it('rejects bad input with 4xx, runs nothing, and keeps serving', async () => {
     const good = body('firing', { alertname: 'app-down' });
     const now = Date.now();
-    const cases: Array<[string, string, Record<string, string>, number]> = [
+    const cases: Array<[string, string, DeliveryHeaders, number]> = [
       ['bad signature', good, { ...signedHeaders(SECRET, 'msg_1', now, good), 'webhook-signature': 'v1,' + Buffer.alloc(32).toString('base64') }, 401],
       ['signed with another secret', good, signedHeaders(generateSecret(), 'msg_2', now, good), 401],
       ['body changed after signing', good.replace('app-down', 'app-up'), signedHeaders(SECRET, 'msg_3', now, good), 401],
