@@ -8,7 +8,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Logger } from '../../shared/logger.js';
 import { SignatureError, verify } from '../../shared/webhook-signature.js';
 import { compileAction, plan, runCommand, type CompiledAction, type RunResult, type WebhookAlert } from './actions.js';
-import { parseListen, type RelaunchConfig } from './config.js';
+import { checkActions, parseListen, type RelaunchConfig } from './config.js';
 import { loadState, pruneHandled, saveState, type ReceiverState } from './state.js';
 
 const StringMap = Type.Record(Type.String(), Type.String());
@@ -77,6 +77,7 @@ function send(res: ServerResponse, status: number, body: object): void {
 export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
   const { config, log } = opts;
   const clock = opts.clock ?? Date.now;
+  checkActions(config.actions);
   mkdirSync(config.state, { recursive: true });
   const state: ReceiverState = loadState(config.state);
   if (config.resume) {

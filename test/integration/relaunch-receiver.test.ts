@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startReceiver, type Receiver } from '../../cli/relaunch/receiver.js';
 import type { RelaunchConfig } from '../../cli/relaunch/config.js';
+import { ConfigError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
 import { generateSecret, messageId, signedHeaders, type SignedHeaders } from '../../shared/webhook-signature.js';
 import { tempDir, waitFor } from '../helpers/proc.js';
@@ -183,5 +184,51 @@ describe('relaunch receiver', () => {
     await start({ resume: true });
     expect((await post(body('firing', { alertname: 'app-down' }))).json.runs).toHaveLength(1);
     await waitFor('third run', () => runs().length === 3);
+  });
+
+  it('gives a command the documented environment only: never the webhook secret', async () => {
+    const dump = join(dir.path, 'env.jsonl');
+    writeFileSync(
+      join(dir.path, 'dump-env.mjs'),
+      `import { appendFileSync } from 'node:fs';
+       appendFileSync(process.argv[2], JSON.stringify(process.env) + '\\n');`,
+    );
+    // relaunch runs in this process here, so this process's environment is relaunch's
+    const saved = { ...process.env };
+    process.env.RINGTAIL_SECRET = SECRET;
+    process.env.APP_CONFIG = '/etc/app.conf';
+    process.env.NOT_ASKED_FOR = 'x';
+    try {
+      await rx.close();
+      await start({
+        actions: [{ name: 'dump', match: { alertname: 'dump' }, command: [process.execPath, join(dir.path, 'dump-env.mjs'), dump], env: ['APP_CONFIG', 'UNSET_NAME'] }],
+      });
+      const res = await post(body('firing', { alertname: 'dump', host: 'web-1' }));
+      expect(res.status).toBe(202);
+      await rx.idle();
+      const env = JSON.parse(readFileSync(dump, 'utf8').trim()) as Record<string, string>;
+      const alertVars = ['STATUS', 'NAME', 'HOST', 'SEVERITY', 'SUMMARY', 'DESCRIPTION', 'STARTS_AT', 'ENDS_AT', 'FINGERPRINT', 'LABELS', 'ANNOTATIONS'].map((k) => `RINGTAIL_ALERT_${k}`);
+      const passed = ['PATH', 'HOME', 'LANG'].filter((k) => process.env[k] !== undefined);
+      expect(Object.keys(env).sort()).toEqual([...passed, 'APP_CONFIG', 'RINGTAIL_ACTION', 'RINGTAIL_WEBHOOK_ID', ...alertVars].sort());
+      for (const k of passed) expect(env[k]).toBe(process.env[k]);
+      expect(env.APP_CONFIG).toBe('/etc/app.conf');
+      expect(JSON.stringify(env)).not.toContain(SECRET);
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
+  });
+
+  it.each([
+    [['RINGTAIL_SECRET'], "actions[0].env[0]", 'the webhook secret is never passed to a command'],
+    [['TZ', 'RINGTAIL_ALERT_NAME'], "actions[0].env[1]", 'set by relaunch'],
+  ])('refuses an env allow-list naming %j', async (names, key, why) => {
+    await rx.close();
+    const bad = start({ actions: [{ name: 'a', command: ['true'], env: names }] });
+    await expect(bad).rejects.toThrow(ConfigError);
+    await expect(bad).rejects.toThrow(key);
+    await expect(bad).rejects.toThrow(why);
+    // afterEach closes rx again: give it a running receiver
+    await start();
   });
 });
