@@ -96,7 +96,8 @@ export function plan(actions: CompiledAction[], alerts: WebhookAlert[], state: R
     for (const action of actions) {
       if (!action.matches(alert)) continue;
       const name = action.spec.name;
-      const st: ActionState = (state.actions[name] ??= { runs: [], suspended_at: null });
+      let st: ActionState | undefined = state.actions.get(name);
+      if (st === undefined) state.actions.set(name, (st = { runs: [], suspended_at: null }));
       const windowMs = (action.spec.within_s ?? 300) * 1000;
       st.runs = st.runs.filter((t) => t > now - windowMs);
       if (st.suspended_at !== null) {

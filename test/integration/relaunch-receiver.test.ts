@@ -157,6 +157,48 @@ describe('relaunch receiver', () => {
     expect(runs()).toHaveLength(1);
   });
 
+  it('takes webhook ids and action names such as __proto__ and constructor as the strings they are', async () => {
+    const ids = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'];
+    await rx.close();
+    await start({ actions: [{ name: 'constructor', match: { alertname: 'app-down' }, command: [process.execPath, join(dir.path, 'record.mjs'), out], max_runs: 100 }] });
+    const payload = body('firing', { alertname: 'app-down' });
+    for (const id of ids) {
+      const first = await post(payload, signedHeaders(SECRET, id, Date.now(), payload));
+      expect(first.status, id).toBe(202);
+      expect(first.json.runs, id).toEqual([{ action: 'constructor', fingerprint: 'abc' }]);
+    }
+    for (const id of ids) expect((await post(payload, signedHeaders(SECRET, id, Date.now(), payload))).json.status, id).toBe('duplicate');
+    // on disk as before: one JSON object of ids, written atomically; read back after a restart
+    const onDisk = JSON.parse(readFileSync(join(dir.path, 'state', 'relaunch-state.json'), 'utf8'));
+    expect(Object.keys(onDisk.handled).sort()).toEqual([...ids].sort());
+    expect(Object.keys(onDisk.actions)).toEqual(['constructor']);
+    expect(onDisk.actions.constructor.runs).toHaveLength(ids.length);
+    await rx.close();
+    await rx.idle();
+    await start({ actions: [{ name: 'constructor', match: { alertname: 'app-down' }, command: [process.execPath, join(dir.path, 'record.mjs'), out], max_runs: 100 }] });
+    for (const id of ids) expect((await post(payload, signedHeaders(SECRET, id, Date.now(), payload))).json.status, id).toBe('duplicate');
+    const status = (await (await fetch(rx.url + '/status')).json()) as { handled_ids: number; actions: Array<{ name: string; runs_in_window: number }> };
+    expect(status.handled_ids).toBe(ids.length);
+    expect(status.actions).toMatchObject([{ name: 'constructor', runs_in_window: ids.length }]);
+    await rx.idle();
+    expect(runs()).toHaveLength(ids.length);
+  });
+
+  it('reads the state file an earlier version wrote', async () => {
+    await rx.close();
+    await rx.idle();
+    const now = Date.now();
+    writeFileSync(
+      join(dir.path, 'state', 'relaunch-state.json'),
+      JSON.stringify({ handled: { msg_earlier: now - 1000 }, actions: { 'restart-app': { runs: [now - 1000, now - 500], suspended_at: null } } }),
+    );
+    await start();
+    const payload = body('firing', { alertname: 'app-down' });
+    expect((await post(payload, signedHeaders(SECRET, 'msg_earlier', now, payload))).json.status).toBe('duplicate');
+    // two runs in the window already: max_runs 2 suspends the action
+    expect((await post(payload)).json.suspended).toEqual(['restart-app']);
+  });
+
   it('acts on resolved only where configured', async () => {
     expect((await post(body('resolved', { alertname: 'app-down' }))).json.runs).toEqual([]);
     expect((await post(body('firing', { alertname: 'cleanup' }))).json.runs).toEqual([]);
