@@ -6,7 +6,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
-import { clientKey } from '../sessions/throttle.js';
 import type { Role, TokenRecord } from '../storage/types.js';
 
 declare module 'fastify' {
@@ -49,7 +48,7 @@ export const authPlugin = fp(
       let principal: TokenRecord | null;
       if (token) {
         // decided before the token is looked at, so a refused guess learns nothing
-        const client = clientKey(req.ip);
+        const client = req.ip;
         const now = app.clock();
         const wait = app.credentialThrottle.retryAfter(client, now);
         if (wait > 0) return refuseThrottled(app, reply, client, wait, 'bearer');

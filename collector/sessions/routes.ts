@@ -5,7 +5,6 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
 import { READERS, refuseThrottled } from '../plugins/auth.js';
-import { clientKey } from './throttle.js';
 import { claimedOrigin, expectedOrigin, readCookie, SESSION_COOKIE } from './plugin.js';
 
 const LoginBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 512 }) }, { additionalProperties: false });
@@ -26,7 +25,7 @@ export const sessionRoutes: FastifyPluginAsync = async (app) => {
     if (origin !== null && origin !== expectedOrigin(req)) {
       throw new RingtailError(ErrorCodes.FORBIDDEN, `cross-origin sign-in refused (Origin ${origin})`, 403);
     }
-    const client = clientKey(req.ip);
+    const client = req.ip;
     const wait = app.credentialThrottle.retryAfter(client, now);
     if (wait > 0) return refuseThrottled(app, reply, client, wait, 'sign-in');
     const principal = app.storage.tokens.verify(req.body.token);

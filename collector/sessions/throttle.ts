@@ -34,10 +34,10 @@ const MAX_CLIENTS = 100_000;
 const GLOBAL_BUCKETS = 60;
 
 export interface CredentialThrottle {
-  /** ms before this client may present a credential again, or 0 */
-  retryAfter(client: string, now: number): number;
-  /** a credential from this client matched no token */
-  fail(client: string, now: number): void;
+  /** ms before a client at this address may present a credential again, or 0 */
+  retryAfter(address: string, now: number): number;
+  /** a credential from this address matched no token */
+  fail(address: string, now: number): void;
 }
 
 /** The key a client is counted under: IPv4 (also IPv4-mapped) as is, IPv6 by its /64 prefix. */
@@ -61,8 +61,10 @@ export function createCredentialThrottle(limits: ThrottleLimits = DEFAULT_THROTT
     while (list.length && list[0]! <= now - limits.perClientWindowMs) list.shift();
   };
   return {
-    retryAfter(client, now) {
-      // the common case, every bearer request: a client that has not failed
+    retryAfter(address, now) {
+      // the common case, on every bearer request: no client has failed lately
+      if (perClient.size === 0) return 0;
+      const client = clientKey(address);
       const mine = perClient.get(client);
       if (mine === undefined) return 0;
       prune(mine, now);
@@ -75,7 +77,8 @@ export function createCredentialThrottle(limits: ThrottleLimits = DEFAULT_THROTT
       if (globalUntil > 0) until = Math.max(until, Math.min(globalUntil, mine[mine.length - 1]! + limits.perClientWindowMs));
       return until > now ? until - now : 0;
     },
-    fail(client, now) {
+    fail(address, now) {
+      const client = clientKey(address);
       global.add(now);
       let mine = perClient.get(client);
       if (!mine) perClient.set(client, (mine = []));
