@@ -97,6 +97,8 @@ export interface TokenStore {
   /** registers a secret chosen by the operator (e.g. --admin-token); no-op when it already exists */
   adopt(secret: string, role: Role, name: string, now: number): TokenRecord;
   verify(token: string): TokenRecord | null;
+  /** a token that was issued and is revoked now (presenting it is no guess) */
+  isRevoked(token: string): boolean;
   list(): TokenRecord[];
   revoke(id: string, now: number): boolean;
   countActive(role: Role): number;

@@ -19,6 +19,7 @@ export function sqliteTokenStore(db: Db): TokenStore {
   const byHash = db.prepare(
     'SELECT id, name, role, created_at, revoked_at FROM tokens WHERE hash = ? AND revoked_at IS NULL',
   );
+  const revokedByHash = db.prepare('SELECT 1 FROM tokens WHERE hash = ? AND revoked_at IS NOT NULL');
   const all = db.prepare('SELECT id, name, role, created_at, revoked_at FROM tokens ORDER BY created_at, id');
   const revoke = db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
   const countActive = db.prepare('SELECT count(*) AS n FROM tokens WHERE role = ? AND revoked_at IS NULL');
@@ -45,6 +46,9 @@ export function sqliteTokenStore(db: Db): TokenStore {
     },
     verify(token) {
       return (byHash.get(hashToken(token)) as TokenRecord | undefined) ?? null;
+    },
+    isRevoked(token) {
+      return revokedByHash.get(hashToken(token)) !== undefined;
     },
     list() {
       return all.all() as TokenRecord[];
