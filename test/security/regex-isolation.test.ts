@@ -74,7 +74,7 @@ describe('RegexRunner', () => {
       const lines = Array.from({ length: 50 }, (_, i) => `line ${i}`);
       const slow = runner.test(parsePattern('(a+)+$'), [A_LINE], 2_000);
       const worker = () => (runner as unknown as { slots: Array<{ worker: Worker | null }> }).slots[0]!.worker;
-      const first = await waitFor('the worker to start', () => worker());
+      const first = await waitFor('the worker to start', () => worker() ?? undefined);
       await first.terminate(); // (not a deadline: the chunk was not at fault)
       await waitFor('a fresh worker', () => worker() !== null && worker() !== first);
       // the runaway chunk now runs on the new worker, and the harmless one queued behind it waits
