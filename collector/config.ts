@@ -61,6 +61,14 @@ export const CollectorConfig = Type.Object(
       Type.Object(
         {
           layouts: Type.Optional(Type.Array(LayoutOverride, { maxItems: 1000, description: 'per-metric layouts {match, step?, heartbeat?, rra?}; first match wins' })),
+          // Log lines more than MAX_FUTURE_MS (1 h) ahead are clamped to their arrival time;
+          // a metric sample cannot be, so it is rejected, with the same default bound.
+          max_future_ms: Type.Integer({
+            minimum: 1000,
+            maximum: 366 * 86_400_000,
+            default: 3_600_000,
+            description: 'samples stamped more than this after the collector clock are rejected (counted in the ack)',
+          }),
         },
         { additionalProperties: false },
       ),

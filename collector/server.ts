@@ -30,7 +30,7 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
     // the inline writer stays selectable for the load benchmark's comparison (BENCHMARKS.md)
     writer: process.env.RINGTAIL_BENCH_WRITER === 'inline' ? 'inline' : 'worker',
     retention,
-    hostMetrics: { layouts: config.metrics?.layouts },
+    hostMetrics: { layouts: config.metrics?.layouts, maxFutureMs: config.metrics?.max_future_ms },
     logger: logStream ? { level: config.log_level, stream: logStream } : { level: config.log_level },
     syslog: config.syslog,
     alerts: { config: config.alerts, run: true },
