@@ -9,6 +9,7 @@ import { gzipPlugin } from './plugins/gzip.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { regexPlugin } from './plugins/regex.js';
 import { retentionPlugin } from './plugins/retention.js';
+import { securityHeadersPlugin } from './plugins/security-headers.js';
 import { storagePlugin } from './plugins/storage.js';
 import { writerPlugin } from './plugins/writer.js';
 import type { FilterRule } from './config.js';
@@ -124,6 +125,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // databases, the writer thread. Closing the app runs their onClose hooks, so a caller that
   // handles the error (a test, `ringtail up` retrying) does not leak them.
   try {
+    // first, so that its hook runs before authentication can refuse a request
+    await app.register(securityHeadersPlugin);
     await app.register(storagePlugin, { dataDir: options.dataDir, storage: options.storage, filters: options.filters });
     await app.register(sessionsPlugin, { dataDir: options.dataDir });
     await app.register(authPlugin);
