@@ -5,6 +5,7 @@
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
 import type { EventSink } from '../../shared/events.js';
 import { MAX_ACK_REASONS, type MetricAck, type MetricBatch, type MetricRejectReason, type MetricType } from '../../shared/wire.js';
+import { storageUnavailable } from '../ingest/unavailable.js';
 import { GroupWriter } from '../ingest/writer.js';
 import type { Cf, RrdStore, UpdateManyItem } from '../rrd/types.js';
 import { metricKey, parseMetricKey, seriesName, splitSeriesName } from './key.js';
@@ -50,6 +51,8 @@ export const DEFAULT_INTERVAL_MS = 10_000;
 export const DEFAULT_MAX_FUTURE_MS = 60 * 60 * 1000;
 /** metric values per group commit, at most (a request larger than this is a group alone) */
 export const MAX_GROUP_VALUES = 20_000;
+/** queued metric values at most before new requests get 503 + Retry-After (as MAX_QUEUED_LINES) */
+export const MAX_QUEUED_VALUES = 200_000;
 
 interface Rejection {
   path: string;
@@ -76,6 +79,8 @@ export interface MetricServiceOptions {
   maxFutureMs?: number;
   /** where series resets are reported */
   events?: EventSink;
+  /** MAX_QUEUED_VALUES when absent */
+  maxQueuedValues?: number;
 }
 
 /** A series' archives reach back this many seconds from its last update, at most. */
@@ -96,6 +101,14 @@ export class MetricService {
   ) {
     this.maxFutureMs = opts.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
     this.events = opts.events;
+    this.writer = new GroupWriter<MetricRequest, MetricAck>(
+      async (reqs) => {
+        const started = performance.now();
+        const acks = this.ingestMany(reqs);
+        return { acks, ms: performance.now() - started };
+      },
+      { weight: (r) => r.batch.samples.length, maxWeight: MAX_GROUP_VALUES, maxQueuedWeight: opts.maxQueuedValues ?? MAX_QUEUED_VALUES, what: 'the metric batch' },
+    );
     for (const name of store.list()) {
       const split = splitSeriesName(name);
       const key = split && parseMetricKey(split.key);
@@ -111,17 +124,15 @@ export class MetricService {
    * Group commit (the logs' GroupWriter): metric requests of one event-loop turn are stored by
    * one updateMany, one fsync, and each is answered after it, exactly as if alone.
    */
-  private readonly writer = new GroupWriter<MetricRequest, MetricAck>(
-    async (reqs) => {
-      const started = performance.now();
-      const acks = this.ingestMany(reqs);
-      return { acks, ms: performance.now() - started };
-    },
-    { weight: (r) => r.batch.samples.length, maxWeight: MAX_GROUP_VALUES },
-  );
+  private readonly writer: GroupWriter<MetricRequest, MetricAck>;
 
-  /** Resolves once the request's values are durable; rejects with its own error. */
+  /** Resolves once the request's values are durable; rejects with its own error (503 when saturated). */
   submit(batch: MetricBatch, now: number): Promise<MetricAck> {
+    try {
+      this.writer.admit(batch.samples.length);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     return this.writer.submit({ batch, now });
   }
 
@@ -152,7 +163,7 @@ export class MetricService {
       } catch (err) {
         // A store failure while creating series (a full disk) is the collector's, not the client's.
         if (err instanceof RingtailError) return err;
-        return new RingtailError(ErrorCodes.STORAGE, `storage could not create the batch's series, retry later: ${(err as Error).message}`, 503);
+        return storageUnavailable("the metric batch's new series", err);
       }
     });
     const items: UpdateManyItem[] = [];
