@@ -7,6 +7,7 @@ import { STORAGE_RETRY_S, UnavailableError } from './ingest/unavailable.js';
 import { authPlugin } from './plugins/auth.js';
 import { dashboardPlugin } from './plugins/dashboard.js';
 import { gzipPlugin } from './plugins/gzip.js';
+import { hostBindingPlugin } from './plugins/host-binding.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { regexPlugin } from './plugins/regex.js';
 import { retentionPlugin } from './plugins/retention.js';
@@ -52,6 +53,8 @@ export interface AppOptions {
   query?: QueryOptions;
   /** where ingest commits: 'inline' (default) or 'worker' (the writer thread; the server uses it) */
   writer?: 'inline' | 'worker';
+  /** config `auth.bind_agent_hosts`: an agent token may only send for the first host it announced */
+  bindAgentHosts?: boolean;
   /** queued log lines beyond which ingest answers 503 + Retry-After (MAX_QUEUED_LINES) */
   writerMaxQueuedLines?: number;
   /** round-robin metric store and per-metric layouts (collector/metrics) */
@@ -142,6 +145,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(storagePlugin, { dataDir: options.dataDir, storage: options.storage, filters: options.filters });
     await app.register(sessionsPlugin, { dataDir: options.dataDir });
     await app.register(authPlugin);
+    await app.register(hostBindingPlugin, { enabled: options.bindAgentHosts });
     await app.register(gzipPlugin);
     await app.register(metricsPlugin, { dataDir: options.dataDir });
     await app.register(regexPlugin);

@@ -29,6 +29,16 @@ export const CollectorConfig = Type.Object(
     admin_token: Type.Optional(
       Type.String({ minLength: 16, description: 'first admin credential; generated and printed when absent' }),
     ),
+    auth: Type.Optional(
+      Type.Object(
+        {
+          // Off by default: fleets of short-lived instances often share one agent token baked into
+          // their image, and bound, every instance after the first would be refused (plugins/host-binding.ts).
+          bind_agent_hosts: Type.Boolean({ default: false, description: 'an agent token may only send for the first host it announced' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     body_limit: Type.Integer({ minimum: 1024, maximum: 1024 * 1024 * 1024, default: 16 * 1024 * 1024, description: 'largest request body in bytes' }),
     log_level: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], {
       default: 'info',

@@ -26,6 +26,7 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
     dataDir: config.data,
     storage,
     bodyLimit: config.body_limit,
+    bindAgentHosts: config.auth?.bind_agent_hosts ?? false,
     filters: config.filters,
     // the inline writer stays selectable for the load benchmark's comparison (BENCHMARKS.md)
     writer: process.env.RINGTAIL_BENCH_WRITER === 'inline' ? 'inline' : 'worker',
