@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyPluginAsync } from 'fastify';
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
-import { METRICS_INGEST_PATH, MetricBatch } from '../../shared/wire.js';
+import { MAX_WIRE_TS, METRICS_INGEST_PATH, MetricBatch } from '../../shared/wire.js';
 import { INGESTERS, READERS } from '../plugins/auth.js';
 
 const check = TypeCompiler.Compile(MetricBatch);
@@ -40,12 +40,12 @@ type SeriesQuery = Static<typeof SeriesQuery>;
 
 const DAY_MS = 86_400_000;
 
-/** ms since epoch or RFC 3339, as in the logs API. */
+/** ms since epoch or RFC 3339, as in the logs API; within what a Date can hold (else 400). */
 export function parseTimeParam(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined || raw === '') return undefined;
-  if (/^\d+$/.test(raw)) return Number(raw);
-  const t = Date.parse(raw);
+  const t = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
   if (Number.isNaN(t)) throw new RingtailError(ErrorCodes.BAD_QUERY, `${name}: expected ms since epoch or an RFC 3339 time, got '${raw}'`);
+  if (t < 0 || t > MAX_WIRE_TS) throw new RingtailError(ErrorCodes.BAD_QUERY, `${name}: ${raw} is out of range (0 to ${MAX_WIRE_TS} ms)`);
   return t;
 }
 

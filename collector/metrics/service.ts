@@ -7,6 +7,7 @@ import type { EventSink } from '../../shared/events.js';
 import { MAX_ACK_REASONS, type MetricAck, type MetricBatch, type MetricRejectReason, type MetricType } from '../../shared/wire.js';
 import { storageUnavailable } from '../ingest/unavailable.js';
 import { GroupWriter } from '../ingest/writer.js';
+import { planFetch } from '../rrd/fetch.js';
 import type { Cf, RrdStore, UpdateManyItem } from '../rrd/types.js';
 import { metricKey, parseMetricKey, seriesName, splitSeriesName } from './key.js';
 import type { Layouts } from './layout.js';
@@ -47,6 +48,8 @@ export interface SeriesData {
 }
 
 export const DEFAULT_INTERVAL_MS = 10_000;
+/** rows one GET /api/v1/series answers at most (a year of the default layout's hourly rows is 8,784) */
+export const MAX_SERIES_ROWS = 100_000;
 /** samples stamped later than this after the collector's clock are rejected (config `metrics.max_future_ms`) */
 export const DEFAULT_MAX_FUTURE_MS = 60 * 60 * 1000;
 /** metric values per group commit, at most (a request larger than this is a group alone) */
@@ -336,6 +339,14 @@ export class MetricService {
   fetch(host: string, metric: string, cf: Cf, startMs: number, endMs: number, resolutionMs?: number): SeriesData | null {
     const name = seriesName(host, metric);
     if (!this.catalog.has(name)) return null;
+    // The archive and row count the fetch will have, before it allocates them: a range of
+    // years at the finest archive's 10 s (or start=1&end=9e15 at any) ran the collector out of memory.
+    const info = this.store.info(name);
+    const plan = planFetch(info.def, info.state, cf, Math.floor(startMs / 1000), Math.floor(endMs / 1000), resolutionMs !== undefined ? Math.max(1, Math.round(resolutionMs / 1000)) : 1);
+    const rows = (plan.end - plan.start) / plan.step;
+    if (rows > MAX_SERIES_ROWS) {
+      throw new RingtailError(ErrorCodes.BAD_QUERY, `start..end at the ${plan.step} s archive is ${rows} rows, at most ${MAX_SERIES_ROWS}: ask for a shorter range or a coarser resolution`);
+    }
     const r = this.store.fetch(name, cf, {
       start: Math.floor(startMs / 1000),
       end: Math.floor(endMs / 1000),

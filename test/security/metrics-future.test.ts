@@ -187,3 +187,34 @@ describe('a series poisoned before the fix', () => {
     }
   });
 });
+
+describe('GET /api/v1/series with extreme ranges', () => {
+  let c: TestCollector;
+  beforeEach(async () => {
+    c = await testCollector(() => T0);
+    const res = await c.app.inject({ method: 'POST', url: '/api/v1/metrics/ingest', headers: { authorization: `Bearer ${c.token('agent')}` }, payload: batch([{ ts: T0, value: 1 }]) as object });
+    expect(res.statusCode).toBe(200);
+  });
+  afterEach(async () => c.close());
+  const get = (q: string) => c.app.inject({ method: 'GET', url: `/api/v1/series?host=victim&metric=cpu.user&${q}`, headers: { authorization: `Bearer ${c.token('viewer')}` } });
+
+  it.each([
+    // ran the collector out of memory (2.5e9 hourly rows): a viewer could kill it
+    ['start=1&end=8000000000000000', /^start\.\.end at the 3600 s archive is \d+ rows, at most 100000/],
+    // ten years at the 10 s archive (it reaches back to start): 31.5 M rows
+    [`start=${T0 - 3_600_000}&end=${T0 + 10 * 365 * 86_400_000}&resolution=1000`, /^start\.\.end at the 10 s archive is \d+ rows, at most 100000/],
+    // was a 500
+    ['start=0&end=99999999999999999999999', /^end: 99999999999999999999999 is out of range/],
+  ])('%s is a 400 naming the problem', async (q, message) => {
+    const res = await get(q);
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json()).toMatchObject({ error: 'RINGTAIL_ERR_BAD_QUERY', message: expect.stringMatching(message) });
+  });
+
+  it('a year at the hourly archive is still answered', async () => {
+    const res = await get(`start=${T0 - 365 * 86_400_000}&end=${T0}&resolution=3600000`);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().step).toBe(3_600_000);
+    expect(res.json().values.length).toBe(8761);
+  });
+});
