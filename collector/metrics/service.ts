@@ -245,6 +245,7 @@ export class MetricService {
     const items: UpdateManyItem[] = [];
     const creates: Array<{ series: string; g: { key: string; name: string; labels: Record<string, string>; type: MetricType }; first: number }> = [];
     const lasts: Array<[string, number]> = [];
+    const resets: SeriesEntry[] = [];
     for (const [series, g] of groups) {
       g.args.sort((a, b) => a[0] - b[0]);
       for (let j = 1; j < g.args.length; j++) {
@@ -258,9 +259,7 @@ export class MetricService {
         // Updated in the far future before that was refused (or by a clock since set back):
         // every real sample would be a duplicate until then. See poisonedSeries().
         if (this.resettable(known, now)) {
-          this.store.delete(series);
-          this.catalog.delete(series);
-          this.events?.emit('host_metrics.series_reset', { host: batch.host, metric: g.key, last_update: known.last_update * 1000, now }, 'warn');
+          resets.push(known);
           known = undefined;
         } else {
           for (const [, , i] of g.args) {
@@ -277,12 +276,17 @@ export class MetricService {
       const fresh = g.args.filter(([t]) => t > last);
       duplicates += g.args.length - fresh.length;
       if (fresh.length === 0) continue;
-      if (!this.catalog.has(series)) creates.push({ series, g, first: fresh[0]![0] });
+      if (!known) creates.push({ series, g, first: fresh[0]![0] });
       items.push({ series, args: fresh.map(([t, v]) => `${t}:${v}`) });
       lasts.push([series, fresh[fresh.length - 1]![0]]);
     }
 
     // Nothing is written before the whole request is known to be valid; its new series go in one commit.
+    for (const e of resets) {
+      this.store.delete(seriesName(e.host, e.metric));
+      this.catalog.delete(seriesName(e.host, e.metric));
+      this.events?.emit('host_metrics.series_reset', { host: e.host, metric: e.metric, last_update: e.last_update * 1000, now }, 'warn');
+    }
     const defs = creates.map((c) => this.layouts.define(c.g.name, c.g.type, batch.interval_ms));
     if (creates.length > 0) this.store.createMany(creates.map((c, i) => ({ name: c.series, def: defs[i]!, start: c.first - 1 })));
     creates.forEach((c, i) => {
