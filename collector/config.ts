@@ -29,6 +29,16 @@ export const CollectorConfig = Type.Object(
     admin_token: Type.Optional(
       Type.String({ minLength: 16, description: 'first admin credential; generated and printed when absent' }),
     ),
+    auth: Type.Optional(
+      Type.Object(
+        {
+          // Off by default: fleets of short-lived instances often share one agent token baked into
+          // their image, and bound, every instance after the first would be refused (plugins/host-binding.ts).
+          bind_agent_hosts: Type.Boolean({ default: false, description: 'an agent token may only send for the first host it announced' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     body_limit: Type.Integer({ minimum: 1024, maximum: 1024 * 1024 * 1024, default: 16 * 1024 * 1024, description: 'largest request body in bytes' }),
     log_level: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], {
       default: 'info',
@@ -83,6 +93,14 @@ export const CollectorConfig = Type.Object(
       Type.Object(
         {
           layouts: Type.Optional(Type.Array(LayoutOverride, { maxItems: 1000, description: 'per-metric layouts {match, step?, heartbeat?, rra?}; first match wins' })),
+          // Log lines more than MAX_FUTURE_MS (1 h) ahead are clamped to their arrival time;
+          // a metric sample cannot be, so it is rejected, with the same default bound.
+          max_future_ms: Type.Integer({
+            minimum: 1000,
+            maximum: 366 * 86_400_000,
+            default: 3_600_000,
+            description: 'samples stamped more than this after the collector clock are rejected (counted in the ack)',
+          }),
         },
         { additionalProperties: false },
       ),

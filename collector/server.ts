@@ -33,11 +33,12 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
     dataDir: config.data,
     storage,
     bodyLimit: config.body_limit,
+    bindAgentHosts: config.auth?.bind_agent_hosts ?? false,
     filters: config.filters,
     // the inline writer stays selectable for the load benchmark's comparison (BENCHMARKS.md)
     writer: process.env.RINGTAIL_BENCH_WRITER === 'inline' ? 'inline' : 'worker',
     retention,
-    hostMetrics: { layouts: config.metrics?.layouts },
+    hostMetrics: { layouts: config.metrics?.layouts, maxFutureMs: config.metrics?.max_future_ms },
     logger: logStream ? { level: config.log_level, stream: logStream } : { level: config.log_level },
     syslog: config.syslog,
     tail: {

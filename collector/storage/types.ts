@@ -102,6 +102,11 @@ export interface TokenStore {
   list(): TokenRecord[];
   revoke(id: string, now: number): boolean;
   countActive(role: Role): number;
+  /**
+   * `auth.bind_agent_hosts`: binds the token to `host` if it has no host yet, and returns the
+   * host it is bound to (the first it announced). Optional: a store without it cannot bind.
+   */
+  bindHost?(id: string, host: string, now: number): string;
 }
 
 export interface Storage {

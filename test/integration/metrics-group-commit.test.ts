@@ -62,7 +62,8 @@ describe('metric ingest group commit', () => {
   /** submits, and records whether the commit holding it had returned when it was answered */
   const committed = () => calls.at(-1)?.done === true;
   const submit = (b: MetricBatch) =>
-    svc.submit(b, T0).then(
+    // received after the last sample the tests send (a sample over 1 h ahead would be rejected)
+    svc.submit(b, T0 + 1000 * 10_000).then(
       (ack) => ({ ack, committed: committed() }),
       (err: Error) => ({ err, committed: committed() }),
     );
