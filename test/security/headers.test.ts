@@ -2,6 +2,7 @@
 // dashboard's files had it). Every response now carries the security headers: every registered
 // route with and without credentials, errors of every kind, the live tail over a real socket.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InjectOptions } from 'fastify';
 import { DASHBOARD_CSP } from '../../collector/plugins/dashboard.js';
 import { batchOf, testCollector, type TestCollector } from '../helpers/collector.js';
 
@@ -52,7 +53,7 @@ describe('security headers', () => {
     const headers: Record<string, string> = { ...('headers' in req ? req.headers : {}) };
     if (req.method === 'POST') headers.authorization = `Bearer ${c.token('agent')}`;
     if (status === 404) headers.authorization = `Bearer ${c.token('admin')}`; // without, deny by default: 401
-    const res = await c.app.inject({ ...req, headers } as Parameters<typeof c.app.inject>[0] & object);
+    const res = await c.app.inject({ ...req, headers } as InjectOptions);
     expect(res.statusCode, res.body).toBe(status);
     expectApiHeaders(res, req.url);
   });
