@@ -17,7 +17,6 @@ export const SCAN_BUDGET_MS = 2_000;
 export const CHUNK_ROWS = 2_000;
 export const CHUNK_TIMEOUT_MS = 1_000;
 
-export { parseTime } from '../query/filter.js';
 
 export interface QueryOptions {
   scanBudgetRows?: number;
@@ -54,7 +53,7 @@ export const queryRoutes = fp<QueryOptions>(
     }
 
     app.get<{ Querystring: LogsQuery }>('/api/v1/logs', { schema: { querystring: LogsQuery }, config: { roles: READERS } }, async (req) => {
-      const { filter, re } = toFilter(req.query);
+      const { filter, re } = toFilter(req.query, app.clock());
       if (re) return withRegex(filter, re);
       return app.storage.logs.query(filter);
     });

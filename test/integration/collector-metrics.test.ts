@@ -128,7 +128,7 @@ describe('metrics on the collector', () => {
     expect((await get('/api/v1/series?host=web-1&metric=load.1&cf=MEDIAN')).statusCode).toBe(400);
     const t = await get('/api/v1/series?host=web-1&metric=load.1&start=yesterday');
     expect(t.statusCode).toBe(400);
-    expect(t.json().message).toMatch(/start: expected ms since epoch or an RFC 3339 time/);
+    expect(t.json().message).toMatch(/start: expected an RFC 3339 time, ms or s since the epoch, or a relative time/);
     expect((await get(`/api/v1/series?host=web-1&metric=load.1&start=${T0}&end=${T0}`)).statusCode).toBe(400);
   });
 
