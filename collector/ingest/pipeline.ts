@@ -21,7 +21,8 @@ export const MAX_FUTURE_MS = 60 * 60 * 1000;
  * an entry of the field index (log_fields), so an agent that sends 10,000 keys must not cost
  * 10,000 index entries a line. Extra fields are dropped and long values cut (on a UTF-8
  * boundary); the line then says so in `fields_truncated` (how many fields were dropped or cut),
- * and the collector counts it (`ingest.fields_truncated`) and logs a warning per batch.
+ * and the collector counts them (`ingest.fields_truncated`) and logs a warning per batch
+ * (`ingest.fields_bounded`).
  */
 export const MAX_FIELDS = 64;
 export const MAX_FIELD_NAME_BYTES = 128;
@@ -105,7 +106,8 @@ export function prepareBatch(batch: IngestBatch, receivedAt: number, filter: Lin
   if (clamped) events.add('ingest.ts_clamped', clamped);
   if (cutFields) {
     events.add('ingest.fields_truncated', cutFields);
-    events.emit('ingest.fields_truncated', { host: batch.host, lines: cutLines, fields: cutFields, max_fields: MAX_FIELDS, max_value_bytes: MAX_FIELD_VALUE_BYTES }, 'warn');
+    // one warning per batch (counted as batches under its own name), the fields counted above
+    events.emit('ingest.fields_bounded', { host: batch.host, lines: cutLines, fields: cutFields, max_fields: MAX_FIELDS, max_value_bytes: MAX_FIELD_VALUE_BYTES }, 'warn');
   }
   return changed ? { ...batch, segments } : batch;
 }
