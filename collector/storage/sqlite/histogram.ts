@@ -9,7 +9,7 @@ import { ErrorCodes, RingtailError } from '../../../shared/errors.js';
 import type { HistogramFilter, LogHistogram } from '../types.js';
 import type { Db } from './open.js';
 import { ROWID_IN_WINDOW } from './fts-plan.js';
-import { sqlSearch } from './search.js';
+import { fieldPlanner, hasText, probePerRow, sqlSearch } from './search.js';
 
 const SPAN_MS = 3_600_000;
 export const HISTOGRAM_WINDOW_IDS = 1_048_576;
@@ -34,6 +34,7 @@ export function sqliteLogHistogram(db: Db, limits: HistogramLimits = {}) {
     }
     return st;
   };
+  const planFields = fieldPlanner(db);
   const spanStmt = db.prepare('SELECT min(min_id) AS lo, max(max_id) AS hi FROM log_spans WHERE bucket >= ? AND bucket <= ?');
 
   return function histogram(asked: HistogramFilter): LogHistogram {
@@ -47,7 +48,7 @@ export function sqliteLogHistogram(db: Db, limits: HistogramLimits = {}) {
     const out: LogHistogram = { start, end, interval, counts };
 
     // the search's field terms are conditions like the filters (collector/storage/sqlite/search.ts)
-    const search = sqlSearch({ ...asked, limit: 1 });
+    const search = sqlSearch({ ...asked, limit: 1 }, hasText(asked) ? probePerRow : planFields());
     const filter = search.filter;
     const where = ['l.ts >= @start', 'l.ts < @end', ...search.where];
     const params: Record<string, unknown> = { ...search.params, start, end, interval };

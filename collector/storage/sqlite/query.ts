@@ -14,7 +14,7 @@ import type { LogFilter } from '../types.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { hostWindowPlanner, ROWID_IN_WINDOW, type PlanChoice } from './fts-plan.js';
 import type { Db } from './open.js';
-import { hasText, sqlSearch } from './search.js';
+import { fieldPlanner, hasText, probePerRow, sqlSearch } from './search.js';
 
 const SPAN_MS = 3_600_000;
 const FTS_FIRST_WINDOW = 262_144;
@@ -50,6 +50,7 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
   const maxWindow = limits.maxWindow ?? FTS_MAX_WINDOW;
   const budgetMs = limits.budgetMs ?? FTS_BUDGET_MS;
   const planWindow = hostWindowPlanner(db, limits.plan);
+  const planFields = fieldPlanner(db);
   const cache = new Map<string, ReturnType<Db['prepare']>>();
   const prepared = (sql: string) => {
     let st = cache.get(sql);
@@ -123,7 +124,8 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
   return {
     query(asked: LogFilter): LogPage {
       // the search's field terms are conditions like the filters; an exact host term is the host filter
-      const search = sqlSearch(asked);
+      // full-text matches are candidates checked one by one; other pages walk a range of rows
+      const search = sqlSearch(asked, hasText(asked) ? probePerRow : planFields(asked.limit));
       const filter = search.filter;
       const where: string[] = [...search.where];
       const params: Record<string, unknown> = { ...search.params, limit: filter.limit + 1 };
@@ -184,7 +186,8 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
     },
 
     matchIds(q: string, afterId: number, uptoId: number): Set<number> {
-      const search = sqlSearch({ q, limit: 1 });
+      // the new lines' own fields: the tail reads those rows anyway
+      const search = sqlSearch({ q, limit: 1 }, () => 'row');
       const where = [...search.where];
       if (search.filter.host !== undefined) where.push('l.host = @host');
       const more = where.length ? ' AND ' + where.join(' AND ') : '';
