@@ -72,7 +72,9 @@ export const alertRoutes: FastifyPluginAsync = async (app) => {
         try {
           sources.validateLogQuery(rule.spec.query);
         } catch (err) {
-          if (err instanceof SourceError) throw new RingtailError(ErrorCodes.BAD_REQUEST, `body/query: ${err.message}`);
+          if (err instanceof SourceError) {
+            throw new RingtailError(ErrorCodes.BAD_REQUEST, `body/query: ${err.message}`, 400, err.position === undefined ? undefined : { position: err.position });
+          }
           throw err;
         }
       }

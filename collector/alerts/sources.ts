@@ -32,8 +32,16 @@ export interface AlertSources {
   validateLogQuery(query: string): void;
 }
 
-/** Raised to the evaluator when a rule's question cannot be answered (e.g. a bad FTS query). */
-export class SourceError extends Error {}
+/** Raised to the evaluator when a rule's question cannot be answered (e.g. a bad search). */
+export class SourceError extends Error {
+  constructor(
+    message: string,
+    /** for a search that cannot be read: where, as in the logs API's 400 */
+    readonly position?: number,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Checks a log rule's query with the search parser, the same check as GET /api/v1/logs, the
@@ -44,7 +52,7 @@ export function checkFtsQuery(query: string): void {
   try {
     validateSearch(query);
   } catch (err) {
-    if (err instanceof QueryError) throw new SourceError(`invalid search: ${err.reason}`);
+    if (err instanceof QueryError) throw new SourceError(`invalid search: ${err.reason}`, err.position);
     throw err;
   }
 }

@@ -329,13 +329,16 @@ describe('rules API', () => {
       [{ ...rule, op: 'over' }, 400, 'body/op'],
       [{ ...rule, name: 'other' }, 400, 'body/name'],
       [{ ...rule, critical_clear: 99 }, 400, 'critical_clear'],
-      [{ kind: 'log', query: 'unterminated "quote' }, 400, 'body/query'],
+      [{ kind: 'log', query: 'unterminated "quote' }, 400, 'body/query: invalid search: unbalanced quote at 13'],
+      // the one prefix check of every search (issue 12 item 8)
+      [{ kind: 'log', query: 'oom "a"*' }, 400, "body/query: invalid search: prefix 'a*' at 4"],
       [[1, 2], 400, 'expected a JSON object'],
     ];
     for (const [payload, status, msg] of cases) {
       const res = await app.inject({ method: 'PUT', url: '/api/v1/alerts/rules/mem', headers: bearer(admin), payload: payload as object });
       expect(res.statusCode, JSON.stringify(payload)).toBe(status);
       expect(res.json().message).toContain(msg);
+      if (msg.startsWith('body/query')) expect(res.json().position).toBe(Number(/at (\d+)/.exec(msg)![1]));
     }
     expect((await app.inject({ method: 'PUT', url: '/api/v1/alerts/rules/oom', headers: bearer(admin), payload: oomRule })).statusCode).toBe(409);
     expect((await app.inject({ method: 'DELETE', url: '/api/v1/alerts/rules/oom', headers: bearer(admin) })).statusCode).toBe(409);
