@@ -294,6 +294,12 @@ describe('refusals over HTTP', () => {
     expect(terms.json()).toMatchObject({ error: 'RINGTAIL_ERR_BAD_QUERY', message: expect.stringMatching(/too many terms/) });
   });
 
+  it('a NUL in a search separates words like any punctuation (FTS5 read it as the end of the string)', async () => {
+    const res = await get(`/api/v1/logs?q=${encodeURIComponent('quick\u0000brown')}`);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().items.length).toBe(lines.filter(has('quick brown')).length);
+  });
+
   it('field parameters are bounded and only field.* is admitted', async () => {
     expect((await get('/api/v1/logs?fieldx=1')).statusCode).toBe(400);
     expect((await get(`/api/v1/logs?field.k=${'v'.repeat(2000)}`)).statusCode).toBe(400);

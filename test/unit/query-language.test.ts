@@ -42,6 +42,7 @@ describe('search language: meaning', () => {
     ['ログイン', '"ログイン"'],
     ['café', '"café"'],
     ['host:web-1', null],
+    ['a\u0000b', '"a b"'],
   ])('%s → %s', (q, expected) => {
     if (q === '"say ""hi"""') {
       // two phrases glued by quotes: refused with a position rather than guessed

@@ -5,8 +5,9 @@
 // syntax (column filters, NEAR, ^) can be written and no FTS5 syntax error can happen.
 import type { Node } from './ast.js';
 
+/** NUL ends FTS5's reading of the string ("unterminated string"); it separates words anyway. */
 function quote(s: string): string {
-  return `"${s.replace(/"/g, '""')}"`;
+  return `"${s.replace(/"/g, '""').replace(/\0/g, ' ')}"`;
 }
 
 /** FTS5 has only a binary NOT: `a b -c -d` becomes (a AND b) NOT (c OR d). */
