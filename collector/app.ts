@@ -98,12 +98,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     for (const method of methods) app.routeTable.push({ method, url: route.url, public: route.config?.public === true });
   });
 
-  const refuse = (req: { url: string }, reply: import('fastify').FastifyReply, status: number, code: string, message: string) => {
+  const refuse = (req: { url: string }, reply: import('fastify').FastifyReply, status: number, code: string, message: string, details?: Record<string, unknown>) => {
     app.events.emit('request.rejected', { reason: rejectReason(code, status, message), code, status, url: req.url.split('?')[0] }, 'debug');
-    return reply.status(status).send({ error: code, message });
+    return reply.status(status).send({ ...details, error: code, message });
   };
   app.setErrorHandler((err, req, reply) => {
-    if (err instanceof RingtailError && err.status < 500) return refuse(req, reply, err.status, err.code, err.message);
+    if (err instanceof RingtailError && err.status < 500) return refuse(req, reply, err.status, err.code, err.message, err.details);
     if (err instanceof UnavailableError) {
       // Said when to come back (collector/ingest/unavailable.ts). A saturated writer refuses many
       // requests a second: counted, logged at debug only; a full disk or failed commit is a warning.

@@ -3,8 +3,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyPluginAsync } from 'fastify';
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
-import { MAX_WIRE_TS, METRICS_INGEST_PATH, MetricBatch } from '../../shared/wire.js';
+import { METRICS_INGEST_PATH, MetricBatch } from '../../shared/wire.js';
 import { INGESTERS, READERS } from '../plugins/auth.js';
+import { parseTimeParam } from '../query/time.js';
 
 const check = TypeCompiler.Compile(MetricBatch);
 
@@ -39,15 +40,6 @@ const SeriesQuery = Type.Object(
 type SeriesQuery = Static<typeof SeriesQuery>;
 
 const DAY_MS = 86_400_000;
-
-/** ms since epoch or RFC 3339, as in the logs API; within what a Date can hold (else 400). */
-export function parseTimeParam(name: string, raw: string | undefined): number | undefined {
-  if (raw === undefined || raw === '') return undefined;
-  const t = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
-  if (Number.isNaN(t)) throw new RingtailError(ErrorCodes.BAD_QUERY, `${name}: expected ms since epoch or an RFC 3339 time, got '${raw}'`);
-  if (t < 0 || t > MAX_WIRE_TS) throw new RingtailError(ErrorCodes.BAD_QUERY, `${name}: ${raw} is out of range (0 to ${MAX_WIRE_TS} ms)`);
-  return t;
-}
 
 export const metricRoutes: FastifyPluginAsync = async (app) => {
   const warned = new Map<string, number>();
@@ -89,9 +81,10 @@ export const metricRoutes: FastifyPluginAsync = async (app) => {
   app.get<{ Querystring: SeriesQuery }>('/api/v1/series', { schema: { querystring: SeriesQuery }, config: { roles: READERS } }, async (req) => {
     const q = req.query;
     // rrdtool's defaults: end now, start one day before end.
-    const end = parseTimeParam('end', q.end) ?? app.clock();
-    const start = parseTimeParam('start', q.start) ?? end - DAY_MS;
-    if (start >= end) throw new RingtailError(ErrorCodes.BAD_QUERY, `start (${start}) must be before end (${end})`);
+    const now = app.clock();
+    const end = parseTimeParam('end', q.end, now) ?? now;
+    const start = parseTimeParam('start', q.start, now) ?? end - DAY_MS;
+    if (start >= end) throw new RingtailError(ErrorCodes.BAD_QUERY, `start: must be before end (start ${start}, end ${end})`, 400, { parameter: 'start' });
     const data = app.hostMetrics.fetch(q.host, q.metric, q.cf, start, end, q.resolution);
     if (!data) throw new RingtailError(ErrorCodes.NOT_FOUND, `no series '${q.metric}' for host '${q.host}' (GET /api/v1/metrics?host= lists them)`, 404);
     return data;

@@ -19,7 +19,6 @@ export const SCAN_BUDGET_MS = 2_000;
 export const CHUNK_ROWS = 2_000;
 export const CHUNK_TIMEOUT_MS = 1_000;
 
-export { parseTime } from '../query/filter.js';
 
 export interface QueryOptions {
   scanBudgetRows?: number;
@@ -56,7 +55,7 @@ export const queryRoutes = fp<QueryOptions>(
     }
 
     app.get<{ Querystring: LogsQuery }>('/api/v1/logs', { schema: { querystring: LogsQuery }, config: { roles: READERS } }, async (req) => {
-      const { filter, re } = toFilter(req.query);
+      const { filter, re } = toFilter(req.query, app.clock());
       if (re) {
         const who = req.principal?.id ?? '';
         const release = app.reQueries.acquire(who);

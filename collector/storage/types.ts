@@ -19,8 +19,10 @@ export interface LogFilter {
   program?: string;
   /** at most this severity number (0 emerg … 7 debug): `severity=4` keeps warnings and worse */
   severity?: number;
-  /** FTS5 query over the message */
+  /** a search in ringtail's query language (collector/query/lang, docs/query-language.md) */
   q?: string;
+  /** structured fields that must equal these values (`?field.user_id=42`) */
+  fields?: Record<string, string>;
   /** inclusive, ms since epoch */
   start?: number;
   /** exclusive, ms since epoch */

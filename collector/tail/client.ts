@@ -55,6 +55,7 @@ export class TailClient {
     if (f.severity !== undefined && l.severity > f.severity) return false;
     if (f.start !== undefined && l.ts < f.start) return false;
     if (f.end !== undefined && l.ts >= f.end) return false;
+    if (f.fields !== undefined) for (const k in f.fields) if (l.fields?.[k] !== f.fields[k]) return false;
     return true;
   }
 

@@ -76,7 +76,11 @@ describe('live tail', () => {
     expect(agent.status).toBe(403);
     const bad = await fetch(`${base}/api/v1/logs/stream?q=%22open`, { headers: { authorization: `Bearer ${c.token('viewer')}` } });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).message).toMatch(/^q: invalid full-text query/);
+    expect(await bad.json()).toMatchObject({ error: 'RINGTAIL_ERR_BAD_QUERY', position: 0, message: expect.stringMatching(/^q: unbalanced quote at 0/) });
+    // the one prefix check of every search (issue 12 item 8): the live tail too
+    const prefix = await fetch(`${base}/api/v1/logs/stream?q=a*`, { headers: { authorization: `Bearer ${c.token('viewer')}` } });
+    expect(prefix.status).toBe(400);
+    expect((await prefix.json()).message).toMatch(/^q: prefix 'a\*'/);
     const badRe = await fetch(`${base}/api/v1/logs/stream?re=(x`, { headers: { authorization: `Bearer ${c.token('viewer')}` } });
     expect(badRe.status).toBe(400);
   });

@@ -11,10 +11,15 @@ export function sqliteRetention(db: Db): RetentionOps {
   const oldest = db.prepare('SELECT id FROM logs ORDER BY ts LIMIT ?').pluck();
   const delLog = db.prepare('DELETE FROM logs WHERE id = ?');
   const delFts = db.prepare('DELETE FROM logs_fts WHERE rowid = ?');
+  // a line's field entries are found through its own fields (the index is keyed by value)
+  const delFields = db.prepare(
+    `DELETE FROM log_fields WHERE id = @id AND (key, value) IN (SELECT j.key, j.value FROM logs l, json_each(l.fields) j WHERE l.id = @id AND l.fields IS NOT NULL)`,
+  );
   // spans of hours entirely before the cutoff can go; a stale span is only a wider window
   const delSpans = db.prepare('DELETE FROM log_spans WHERE bucket < ?');
   const deleteIds = db.transaction((ids: number[]) => {
     for (const id of ids) {
+      delFields.run({ id });
       delLog.run(id);
       delFts.run(id);
     }
