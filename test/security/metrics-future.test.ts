@@ -200,11 +200,13 @@ describe('GET /api/v1/series with extreme ranges', () => {
 
   it.each([
     // ran the collector out of memory (2.5e9 hourly rows): a viewer could kill it
-    ['start=1&end=8000000000000000', /^start\.\.end at the 3600 s archive is \d+ rows, at most 100000/],
+    // (end in the year 9892: the time parser refuses what lies past 9999)
+    ['start=1&end=250000000000000', /^start\.\.end at the 3600 s archive is \d+ rows, at most 100000/],
+    ['start=1&end=8000000000000000', /^end: .*out of range/],
     // ten years at the 10 s archive (it reaches back to start): 31.5 M rows
     [`start=${T0 - 3_600_000}&end=${T0 + 10 * 365 * 86_400_000}&resolution=1000`, /^start\.\.end at the 10 s archive is \d+ rows, at most 100000/],
     // was a 500
-    ['start=0&end=99999999999999999999999', /^end: 99999999999999999999999 is out of range/],
+    ['start=0&end=99999999999999999999999', /^end: .*'99999999999999999999999'/],
   ])('%s is a 400 naming the problem', async (q, message) => {
     const res = await get(q);
     expect(res.statusCode, res.body).toBe(400);
