@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { Type, type Static } from '@sinclair/typebox';
 import { ChecksConfig, MetricsConfig } from './metrics/config.js';
 import { SEVERITY_NAMES } from '../shared/wire.js';
+import { PARSER_MODES } from '../shared/logline/types.js';
 
 export const SeverityName = Type.Union(
   SEVERITY_NAMES.map((n) => Type.Literal(n)),
@@ -28,6 +29,12 @@ export const SourceConfig = Type.Object(
     exclude: Type.Optional(Type.Array(Type.String(), { description: 'drop lines matching one of these regular expressions' })),
     min_severity: Type.Optional(SeverityName),
     multiline: Type.Optional(MultilineConfig),
+    parser: Type.Optional(
+      Type.Union(PARSER_MODES.map((m) => Type.Literal(m)), {
+        default: 'auto',
+        description: 'how lines are read: auto (syslog, then JSON, logfmt, plain with a leading timestamp), or json, logfmt, plain, syslog to force one',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
