@@ -43,12 +43,15 @@ describe('structured lines end to end', () => {
     const dpkg = `${dpkgStamp(base + 60_000)} status installed e2e-dpkg:amd64 1.0-1`;
     appendFileSync(app, `${JSON.stringify(info)}\n${JSON.stringify(error)}\n${dpkg}\n{"level":30,"msg":"cut\n`);
     appendFileSync(forced, `${JSON.stringify(error)}\n`);
+    // 100 keys: 64 are kept, the line and the agent's stats count the 36 others.
+    const wide = { msg: 'e2e wide', ...Object.fromEntries(Array.from({ length: 100 }, (_, k) => [`k${k}`, k])) };
+    appendFileSync(app, `${JSON.stringify(wide)}\n`);
 
-    const items = await waitFor('5 lines stored', async () => {
+    const items = await waitFor('6 lines stored', async () => {
       const page = await api<{ items: Item[] }>(r.url, ADMIN, `/api/v1/logs?host=${r.host}&limit=100`);
-      return page.items.length >= 5 ? page.items : undefined;
+      return page.items.length >= 6 ? page.items : undefined;
     }, 20_000);
-    expect(items).toHaveLength(5);
+    expect(items).toHaveLength(6);
     const byMessage = new Map(items.filter((i) => i.source === app).map((i) => [i.message, i]));
 
     const i = byMessage.get('e2e pino info')!;
@@ -62,6 +65,15 @@ describe('structured lines end to end', () => {
     const d = byMessage.get(dpkg)!;
     expect(d).toMatchObject({ ts: base + 60_000, severity: 6 });
     expect(d.fields ?? undefined).toBeUndefined();
+
+    const w = byMessage.get('e2e wide')!;
+    expect(Object.keys(w.fields!)).toHaveLength(65);
+    expect(w.fields!.fields_truncated).toBe('36');
+    await waitFor('agent stats counting the cut fields', () => {
+      const stats = r.agent!.stderr().split('\n').filter((l) => l.includes('"agent.stats"'));
+      const last = stats[stats.length - 1];
+      return last !== undefined && (JSON.parse(last) as { fields_truncated: number }).fields_truncated === 36;
+    }, 10_000);
 
     // Malformed JSON is a plain line stamped when it was read.
     const cut = byMessage.get('{"level":30,"msg":"cut')!;

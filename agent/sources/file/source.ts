@@ -324,10 +324,8 @@ export class FileSource implements AgentSource {
     const rule = this.rules[file.rule]!;
     const c = toWire(events, rule.filter, now, this.ctx.config.time_zone, rule.parser);
     this.ctx.events.add('lines.read', events.length);
-    if (c.fieldsTruncated) {
-      this.ctx.events.add('lines.fields_truncated', c.fieldsTruncated);
-      this.ctx.events.emit('lines.fields_truncated', { path: file.path, count: c.fieldsTruncated }, 'debug');
-    }
+    // Fields dropped or cut by the bounds (shared/logline/fields.ts): in agent.stats; each line says how many too.
+    if (c.fieldsTruncated) this.ctx.events.add('lines.fields_truncated', c.fieldsTruncated);
     if (c.filtered) this.ctx.events.add('lines.filtered', c.filtered);
     if (c.truncated) this.ctx.events.add('lines.truncated', c.truncated);
     const seg: PulledSegment = { stream: file.stream, source: file.source, start: file.emitted, end, lines: c.lines, bytes: c.bytes };

@@ -28,10 +28,8 @@ export function frameSink(opts: { batcher: SyslogBatcher; events: EventSink; clo
       if (parsed.format !== 'plain') events.add('syslog.parsed', 1);
       else events.add('syslog.unparsed', 1);
       if (parsed.body !== undefined) events.add(`syslog.body.${parsed.body}`, 1);
-      if (parsed.fieldsTruncated !== undefined) {
-        events.add('syslog.fields_truncated', parsed.fieldsTruncated);
-        events.emit('syslog.fields_truncated', { conn, count: parsed.fieldsTruncated }, 'debug');
-      }
+      // Fields dropped or cut by the bounds (shared/logline/fields.ts); the line says how many too.
+      if (parsed.fieldsTruncated !== undefined) events.add('syslog.fields_truncated', parsed.fieldsTruncated);
       if (!batcher.add(conn, source, r.value.hostname ?? peer, r.value.line, flags.mayDrop)) {
         events.emit('syslog.dropped', { conn, reason: 'queue full' }, 'debug');
         return false;
