@@ -53,7 +53,7 @@ export const AgentConfig = Type.Object(
       description: 'where to start files found at first start-up (files created later are read whole)',
     }),
     scan_interval_ms: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000, description: 'periodic re-scan of globs and sizes' }),
-    time_zone: Type.Optional(Type.String({ minLength: 1, description: 'IANA zone in which zone-less timestamps (RFC 3164 lines) were written; default UTC' })),
+    time_zone: Type.Optional(Type.String({ minLength: 1, description: 'IANA zone in which zone-less timestamps (RFC 3164 lines, plain and JSON lines) were written; default UTC' })),
     batch: Type.Object(
       {
         // Bounded so that a serialised batch stays under the collector's default 16 MiB body limit.

@@ -62,9 +62,9 @@ export function valueText(v: unknown): string {
 }
 
 /** Adds the entries of `obj` flattened with dots, skipping `skip` at the top level. */
-export function flattenInto(sink: FieldSink, obj: Record<string, unknown>, prefix: string, depth: number, skip?: ReadonlySet<string>): void {
+export function flattenInto(sink: FieldSink, obj: Record<string, unknown>, prefix: string, depth: number, skip?: readonly string[]): void {
   for (const k in obj) {
-    if (skip !== undefined && depth === 0 && skip.has(k)) continue;
+    if (skip !== undefined && depth === 0 && skip.includes(k)) continue;
     const key = prefix === '' ? k : `${prefix}.${k}`;
     if (sink.full) {
       // Counted, not walked: a line of 10,000 keys costs one pass over its top level.

@@ -22,7 +22,7 @@ export function parseJsonLine(text: string, zone: string, now: number): Structur
   const o = obj as Record<string, unknown>;
   const roles = pickRoles(Object.keys(o), (k) => o[k], zone, now);
   const sink = new FieldSink();
-  flattenInto(sink, o, '', 0, roles.used.length ? new Set(roles.used) : undefined);
+  flattenInto(sink, o, '', 0, roles.used.length ? roles.used : undefined);
   const out: Structured = { kind: 'json', fieldsTruncated: sink.truncated };
   if (roles.message !== undefined) out.message = roles.message;
   if (roles.severity !== undefined) out.severity = roles.severity;
