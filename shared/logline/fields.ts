@@ -10,7 +10,8 @@ export const MAX_DEPTH = 8;
 export const TRUNCATED_KEY = 'fields_truncated';
 
 export class FieldSink {
-  readonly out: Record<string, string> = {};
+  // No prototype: `__proto__`, `constructor` are keys like any other, and a miss is `undefined`.
+  readonly out: Record<string, string> = Object.create(null) as Record<string, string>;
   count = 0;
   truncated = 0;
 
@@ -24,16 +25,14 @@ export class FieldSink {
       value = value.slice(0, MAX_VALUE);
       this.truncated++;
     }
-    if (!Object.prototype.hasOwnProperty.call(this.out, key)) {
+    if (this.out[key] === undefined) {
       if (this.count >= MAX_FIELDS) {
         this.truncated++;
         return;
       }
       this.count++;
     }
-    // `__proto__` is a key like any other in a log line: defined, not assigned (that would set the prototype).
-    if (key === '__proto__') Object.defineProperty(this.out, key, { value, enumerable: true, writable: true, configurable: true });
-    else this.out[key] = value;
+    this.out[key] = value;
   }
 
   get full(): boolean {

@@ -13,6 +13,20 @@ MESSAGE_KEYS.forEach((k, i) => RANK.set(k, i));
 LEVEL_KEYS.forEach((k, i) => RANK.set(k, 100 + i));
 TIME_KEYS.forEach((k, i) => RANK.set(k, 200 + i));
 const LONGEST = 20;
+// Rank per key as written (-1: no role), so a log's repeated keys are lower-cased once, not per
+// line (JSON.parse interns property names: the lookup hashes nothing new). Cleared when full.
+const seen = new Map<string, number>();
+const SEEN_MAX = 4096;
+
+function rankOf(k: string): number {
+  let r = seen.get(k);
+  if (r === undefined) {
+    r = k.length > LONGEST ? -1 : (RANK.get(k.toLowerCase()) ?? -1);
+    if (seen.size >= SEEN_MAX) seen.clear();
+    seen.set(k, r);
+  }
+  return r;
+}
 
 export interface Roles {
   message?: string;
@@ -27,13 +41,12 @@ export function pickRoles(keys: readonly string[], value: (key: string) => unkno
   // Candidates by rank; a line has a handful of them at most.
   let cands: Array<[number, string]> | undefined;
   for (const k of keys) {
-    if (k.length > LONGEST) continue;
-    const r = RANK.get(k.toLowerCase());
-    if (r !== undefined) (cands ??= []).push([r, k]);
+    const r = rankOf(k);
+    if (r >= 0) (cands ??= []).push([r, k]);
   }
   const out: Roles = { used: [] };
   if (cands === undefined) return out;
-  cands.sort((a, b) => a[0] - b[0]);
+  if (cands.length > 1) cands.sort((a, b) => a[0] - b[0]);
   for (const [r, k] of cands) {
     const v = value(k);
     if (r < 100) {
