@@ -36,7 +36,8 @@ function parse(text: string, opts: ParseOptions, mode: Mode): ParsedLine {
   const parser = opts.parser ?? 'auto';
   if (parser !== 'auto' && parser !== 'syslog') return parseForced(text, parser, zone, opts.now);
   const auto = parser === 'auto';
-  const pri = readPri(text);
+  // One character before each regex: most file lines have no PRI, and a JSON line is no stamp.
+  const pri = text.charCodeAt(0) === 60 /* < */ ? readPri(text) : null;
   const body = pri ? text.slice(pri.length) : text;
 
   if (pri) {
@@ -56,14 +57,15 @@ function parse(text: string, opts: ParseOptions, mode: Mode): ParsedLine {
       return auto ? withBody(line, zone, opts.now) : line;
     }
   }
-  const r3339 = parseRfc3339Line(body, zone);
+  const b0 = body.charCodeAt(0);
+  const r3339 = b0 >= 48 && b0 <= 57 ? parseRfc3339Line(body, zone) : null;
   // A file line stamped like Debian's syslog but without a TAG, or whose "host" is a level word,
   // is an application's line (`2026-12-06T23:40:46Z ERROR …`): under auto it is read as plain.
   if (r3339 && (!auto || mode === 'network' || pri || isSyslogHeader(r3339))) {
     const line = bsd(r3339, r3339.ts, pri, mode, 'rfc3339');
     return auto ? withBody(line, zone, opts.now) : line;
   }
-  const r3164 = parseRfc3164(body, pri, zone, opts.now);
+  const r3164 = b0 !== 123 /* { */ ? parseRfc3164(body, pri, zone, opts.now) : null;
   if (r3164) {
     const line = bsd(r3164, r3164.ts, pri, mode, 'rfc3164');
     return auto ? withBody(line, zone, opts.now) : line;
