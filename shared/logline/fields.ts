@@ -1,10 +1,12 @@
-// Structured fields of one line, bounded as the wire schema requires (WireLine.fields: keys
-// ≤ 128, values ≤ 8192 characters) and in count, so a JSON line of 10,000 keys or 100 levels of
-// nesting costs bounded memory and time. Every field dropped and every key or value cut counts
-// once; a line that lost anything says so in one more field, `fields_truncated` (the count).
+// Structured fields of one line, bounded where they are made, so a JSON line of 10,000 keys or
+// 100 levels of nesting costs bounded memory and time. The bounds are the collector's field
+// index's (collector/ingest/pipeline.ts: 64 fields with the mark, names 128 and values 1024 UTF-8
+// bytes), which also fit the wire schema (128 / 8192 characters): a line bounded here passes
+// there unchanged, so the count it carries is the whole count. Every field dropped and every
+// key or value cut counts once; a line that lost anything says so in `fields_truncated`.
 export const MAX_FIELDS = 64;
 export const MAX_KEY = 128;
-export const MAX_VALUE = 8192;
+export const MAX_VALUE = 1024;
 /** Nesting flattened as `a.b.c`; deeper objects become their JSON text. */
 export const MAX_DEPTH = 8;
 export const TRUNCATED_KEY = 'fields_truncated';
@@ -17,12 +19,13 @@ export class FieldSink {
 
   /** Adds one field unless the line is full; later keys of the same name replace earlier ones. */
   add(key: string, value: string): void {
-    if (key.length > MAX_KEY) {
-      key = key.slice(0, MAX_KEY);
+    // A string of L UTF-16 units has at most 3L UTF-8 bytes: most need no count.
+    if (key.length * 3 > MAX_KEY && Buffer.byteLength(key) > MAX_KEY) {
+      key = cutUtf8(key, MAX_KEY);
       this.truncated++;
     }
-    if (value.length > MAX_VALUE) {
-      value = value.slice(0, MAX_VALUE);
+    if (value.length * 3 > MAX_VALUE && Buffer.byteLength(value) > MAX_VALUE) {
+      value = cutUtf8(value, MAX_VALUE);
       this.truncated++;
     }
     if (this.out[key] === undefined) {
@@ -41,10 +44,26 @@ export class FieldSink {
 
   /** The fields with the truncation mark, or undefined when there are none. */
   result(): Record<string, string> | undefined {
-    // The mark comes on top of MAX_FIELDS, so it never costs a field of the line.
-    if (this.truncated > 0) this.out[TRUNCATED_KEY] = String(this.truncated);
+    if (this.truncated > 0) {
+      // The mark is one of the MAX_FIELDS: a full line gives up its last field for it.
+      if (this.count >= MAX_FIELDS && this.out[TRUNCATED_KEY] === undefined) {
+        const keys = Object.keys(this.out);
+        delete this.out[keys[keys.length - 1]!];
+        this.truncated++;
+      }
+      this.out[TRUNCATED_KEY] = String(this.truncated);
+    }
     return this.count > 0 || this.truncated > 0 ? this.out : undefined;
   }
+}
+
+/** The longest prefix of `s` of at most `max` UTF-8 bytes that does not split a character. */
+export function cutUtf8(s: string, max: number): string {
+  const b = Buffer.from(s.length > max ? s.slice(0, max) : s, 'utf8');
+  if (b.length <= max) return s.length > max ? s.slice(0, max) : s;
+  let end = max;
+  while (end > 0 && (b[end]! & 0xc0) === 0x80) end--; // not inside a multi-byte character
+  return b.subarray(0, end).toString('utf8');
 }
 
 /** A JSON value as field text: strings as they are, objects too deep or arrays as JSON. */

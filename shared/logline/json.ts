@@ -23,11 +23,11 @@ export function parseJsonLine(text: string, zone: string, now: number): Structur
   const roles = pickRoles(Object.keys(o), (k) => o[k], zone, now);
   const sink = new FieldSink();
   flattenInto(sink, o, '', 0, roles.used.length ? roles.used : undefined);
+  const fields = sink.result(); // first: making room for the mark counts too
   const out: Structured = { kind: 'json', fieldsTruncated: sink.truncated };
   if (roles.message !== undefined) out.message = roles.message;
   if (roles.severity !== undefined) out.severity = roles.severity;
   if (roles.ts !== undefined) out.ts = roles.ts;
-  const fields = sink.result();
   if (fields !== undefined) out.fields = fields;
   return out;
 }

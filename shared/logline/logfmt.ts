@@ -104,11 +104,11 @@ export function parseLogfmt(text: string, zone: string, now: number, strict: boo
   if (t.rest) sink.truncated++;
   const used = roles.used;
   for (const k of t.keys) if (used.length === 0 || !used.includes(k)) sink.add(k, t.values.get(k)!);
+  const fields = sink.result(); // first: making room for the mark counts too
   const out: Structured = { kind: 'logfmt', fieldsTruncated: sink.truncated };
   if (roles.message !== undefined) out.message = roles.message;
   if (roles.severity !== undefined) out.severity = roles.severity;
   if (roles.ts !== undefined) out.ts = roles.ts;
-  const fields = sink.result();
   if (fields !== undefined) out.fields = fields;
   return out;
 }

@@ -43,7 +43,7 @@ describe('structured lines end to end', () => {
     const dpkg = `${dpkgStamp(base + 60_000)} status installed e2e-dpkg:amd64 1.0-1`;
     appendFileSync(app, `${JSON.stringify(info)}\n${JSON.stringify(error)}\n${dpkg}\n{"level":30,"msg":"cut\n`);
     appendFileSync(forced, `${JSON.stringify(error)}\n`);
-    // 100 keys: 64 are kept, the line and the agent's stats count the 36 others.
+    // 100 keys: 63 are kept with the mark, the line and the agent's stats count the 37 others.
     const wide = { msg: 'e2e wide', ...Object.fromEntries(Array.from({ length: 100 }, (_, k) => [`k${k}`, k])) };
     appendFileSync(app, `${JSON.stringify(wide)}\n`);
 
@@ -67,12 +67,12 @@ describe('structured lines end to end', () => {
     expect(d.fields ?? undefined).toBeUndefined();
 
     const w = byMessage.get('e2e wide')!;
-    expect(Object.keys(w.fields!)).toHaveLength(65);
-    expect(w.fields!.fields_truncated).toBe('36');
+    expect(Object.keys(w.fields!)).toHaveLength(64);
+    expect(w.fields!.fields_truncated).toBe('37');
     await waitFor('agent stats counting the cut fields', () => {
       const stats = r.agent!.stderr().split('\n').filter((l) => l.includes('"agent.stats"'));
       const last = stats[stats.length - 1];
-      return last !== undefined && (JSON.parse(last) as { fields_truncated: number }).fields_truncated === 36;
+      return last !== undefined && (JSON.parse(last) as { fields_truncated: number }).fields_truncated === 37;
     }, 10_000);
 
     // Malformed JSON is a plain line stamped when it was read.

@@ -58,7 +58,7 @@ describe('corpus of real formats', () => {
 });
 
 describe('bounds', () => {
-  it('a JSON line of 10,000 keys keeps 64 fields and says how many it lost', () => {
+  it('a JSON line of 10,000 keys keeps 63 fields and the mark, and says how many it lost', () => {
     const obj: Record<string, unknown> = { level: 40, msg: 'wide' };
     for (let i = 0; i < 10_000; i++) obj[`k${i}`] = i;
     const t0 = performance.now();
@@ -66,10 +66,11 @@ describe('bounds', () => {
     expect(performance.now() - t0).toBeLessThan(500);
     expect(got.severity).toBe(Severity.warning);
     expect(got.message).toBe('wide');
-    expect(Object.keys(got.fields!)).toHaveLength(MAX_FIELDS + 1);
+    expect(Object.keys(got.fields!)).toHaveLength(MAX_FIELDS);
     expect(got.fields!.k0).toBe('0');
-    expect(got.fields![TRUNCATED_KEY]).toBe(String(10_000 - MAX_FIELDS));
-    expect(got.fieldsTruncated).toBe(10_000 - MAX_FIELDS);
+    expect(got.fields!.k62).toBe('62');
+    expect(got.fields![TRUNCATED_KEY]).toBe(String(10_000 - (MAX_FIELDS - 1)));
+    expect(got.fieldsTruncated).toBe(10_000 - (MAX_FIELDS - 1));
   });
 
   it('100 levels of nesting: flattened to a depth, the rest kept as JSON text', () => {
@@ -91,13 +92,16 @@ describe('bounds', () => {
     expect(got.fields!.a!.length).toBeGreaterThan(0);
   });
 
-  it('long keys and values are cut to the wire limits, counted, and the line validates', () => {
+  it('long keys and values are cut in UTF-8 bytes on a character boundary, counted, and the line validates', () => {
     const long = 'v'.repeat(MAX_VALUE + 10);
     const key = 'k'.repeat(MAX_KEY + 5);
-    const got = parseLine(JSON.stringify({ msg: 'big', [key]: 'x', value: long }), { now: NOW });
+    // 'é' is 2 bytes: 1023 bytes of 'a' then 'é' would end at byte 1025, so the cut keeps 1023
+    const accented = 'a'.repeat(MAX_VALUE - 1) + 'é' + 'b';
+    const got = parseLine(JSON.stringify({ msg: 'big', [key]: 'x', value: long, accented }), { now: NOW });
     expect(got.fields![key.slice(0, MAX_KEY)]).toBe('x');
     expect(got.fields!.value).toHaveLength(MAX_VALUE);
-    expect(got.fields![TRUNCATED_KEY]).toBe('2');
+    expect(got.fields!.accented).toBe('a'.repeat(MAX_VALUE - 1));
+    expect(got.fields![TRUNCATED_KEY]).toBe('3');
     const wire = { offset: 0, ts: got.ts, severity: got.severity, message: got.message, fields: got.fields };
     expect(Value.Check(WireLine, wire)).toBe(true);
   });
@@ -106,8 +110,16 @@ describe('bounds', () => {
     const line = `level=info msg=wide ${Array.from({ length: 5000 }, (_, i) => `k${i}=${i}`).join(' ')}`;
     const got = parseLine(line, { now: NOW });
     expect(got.format).toBe('logfmt');
-    expect(Object.keys(got.fields!)).toHaveLength(MAX_FIELDS + 1);
+    expect(Object.keys(got.fields!)).toHaveLength(MAX_FIELDS);
     expect(Number(got.fields![TRUNCATED_KEY])).toBeGreaterThan(0);
+  });
+
+  it('a line of exactly 64 fields keeps them all, unmarked; 65 keep 63 and the mark', () => {
+    const keys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i]));
+    expect(Object.keys(parseLine(JSON.stringify({ msg: 'x', ...keys(64) }), { now: NOW }).fields!)).toHaveLength(64);
+    const over = parseLine(JSON.stringify({ msg: 'x', ...keys(65) }), { now: NOW }).fields!;
+    expect(Object.keys(over)).toHaveLength(64);
+    expect(over[TRUNCATED_KEY]).toBe('2');
   });
 
   it('a __proto__ key is a field, not a prototype', () => {
