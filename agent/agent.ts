@@ -238,6 +238,7 @@ export class Agent {
       lines_shipped: c.count('lines.shipped'),
       lines_filtered: c.count('lines.filtered'),
       lines_truncated: c.count('lines.truncated'),
+      fields_truncated: c.count('lines.fields_truncated'),
       lines_dropped: c.count('spool.dropped_lines'),
       lines_rejected: c.count('ship.rejected_lines'),
       spool_bytes: this.spool.bytes,
