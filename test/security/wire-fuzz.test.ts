@@ -281,7 +281,7 @@ function generate(r: () => number): Case {
       whats.push(m.what);
     }
   }
-  let body = Buffer.from(text);
+  let body: Buffer = Buffer.from(text);
   if ((target === 'ndjson' && level >= 0.9) || (target !== 'ndjson' && level >= 0.85 && level < 0.95)) {
     const m = mutateBytes(r, body);
     body = m.body;
