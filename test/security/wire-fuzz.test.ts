@@ -6,7 +6,7 @@
 // still there after it. Replay one seed with RINGTAIL_FUZZ_SEED=<n>.
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INGEST_MULTI_TYPE, WIRE_VERSION, type IngestBatch, type MetricBatch } from '../../shared/wire.js';
+import { INGEST_AFTER_HEADER, INGEST_MULTI_TYPE, WIRE_VERSION, type IngestBatch, type MetricBatch } from '../../shared/wire.js';
 import { buildApp } from '../../collector/app.js';
 import { batchOf, testCollector, type TestCollector } from '../helpers/collector.js';
 import { tempDir } from '../helpers/proc.js';
@@ -237,6 +237,11 @@ function transport(r: () => number, c0: Case): Case {
   }
   if (kind < 0.84) return { ...c0, body: Buffer.concat([gzipSync(c0.body), Buffer.from('trailing garbage')]), headers: { ...c0.headers, 'content-encoding': 'gzip' }, what: `${c0.what}, gzip + trailing garbage` };
   if (kind < 0.88) return { ...c0, headers: { ...c0.headers, 'content-encoding': pick(r, ['deflate', 'br', 'gzip, gzip', 'x-gzip', 'compress', '']) }, what: `${c0.what}, odd content-encoding` };
+  if (kind < 0.9 && c0.target !== 'metrics') {
+    // the ordering header (INGEST_AFTER_HEADER): garbage, huge ends, streams nobody sends
+    const after = pick(r, ['garbage', '%E0%A4%A', encodeURIComponent('{"s":1e300}'), encodeURIComponent('{"__proto__":{"x":1}}'), encodeURIComponent('{"":1}'), encodeURIComponent('[1]'), encodeURIComponent('{"never-sent":5}'), encodeURIComponent(`{"fz-stream-${streamSeq - 1}":0}`), encodeURIComponent(JSON.stringify(Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`s${i}`, i]))))]);
+    return { ...c0, headers: { ...c0.headers, [INGEST_AFTER_HEADER]: after }, what: `${c0.what}, ${INGEST_AFTER_HEADER}: ${after.slice(0, 40)}` };
+  }
   if (kind < 0.92) return { ...c0, headers: { ...c0.headers, 'content-encoding': 'gzip' }, what: `${c0.what}, claims gzip but is not` };
   const types = ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', `${ct}; charset=utf-16`, `${ct}; charset=latin1`, 'application/JSON', ct === 'application/json' ? INGEST_MULTI_TYPE : 'application/json'];
   return { ...c0, headers: { ...c0.headers, 'content-type': pick(r, types) }, what: `${c0.what}, content-type swapped` };
