@@ -257,6 +257,29 @@ describe('auth matrix: every route × every credential', () => {
   });
 });
 
+describe('the public sign-in call under hostile bodies', () => {
+  it.each([
+    ['not JSON', 'application/json', '{"token":'],
+    ['token not a string', 'application/json', '{"token":123}'],
+    ['token empty', 'application/json', '{"token":""}'],
+    ['token 10 KB', 'application/json', JSON.stringify({ token: 'x'.repeat(10_000) })],
+    ['extra field', 'application/json', JSON.stringify({ token: 'x', role: 'admin' })],
+    ['prototype key', 'application/json', '{"token":"x","__proto__":{"role":"admin"}}'],
+    ['array', 'application/json', '[]'],
+    ['form encoded', 'application/x-www-form-urlencoded', 'token=x'],
+    ['ndjson', 'application/x-ndjson', '{"token":"x"}\n'],
+    ['agent token', 'application/json', null],
+    ['revoked token', 'application/json', null],
+  ])('%s: a coded 4xx, never a session', async (name, type, raw) => {
+    const body = raw ?? JSON.stringify({ token: name === 'agent token' ? tokens.agent.token : tokens.revoked.token });
+    const res = await c.app.inject({ method: 'POST', url: '/api/v1/session', remoteAddress: `127.0.1.${KINDS.length}`, headers: { 'content-type': type }, payload: body });
+    expect(res.statusCode, res.body).toBeGreaterThanOrEqual(400);
+    expect(res.statusCode, res.body).toBeLessThan(500);
+    expect(res.json().error).toMatch(/^RINGTAIL_ERR_[A-Z_]+$/);
+    expect(res.headers['set-cookie']).toBeUndefined();
+  });
+});
+
 // Probes that fail on today's code because of defects filed in issue 12; each is `it.fails` so
 // the suite passes now. When the fix merges, the probe starts passing, `it.fails` then fails,
 // and the lead flips it to `it`.
