@@ -431,6 +431,7 @@ export const KNOWN_DEFECTS = {
 } as const;
 export const NEW_FINDINGS = {
   'gauge near DBL_MAX': 'a finite GAUGE value >= ~1.8e307 is acknowledged as accepted but stored as unknown',
+  'stream poisoning': "any agent token can end another agent's log stream: agent_id is the body's, not bound to the token, and a segment end of 2^53-1 (inside the bound issue12#1 proposes) makes every later batch a duplicate",
   'label __proto__': "a metric label named __proto__ is listed before a restart and silently lost after it (parseMetricKey assigns into a plain object)",
 } as const;
 
@@ -463,6 +464,20 @@ describe('known defects (issue 12) and new findings', () => {
     const res = await post({ target: 'logs', what: 'end 1e301', body: Buffer.from(JSON.stringify(b)), headers: { 'content-type': 'application/json' } });
     expect(res.statusCode).toBe(400);
     expect(res.json().error).toBe('RINGTAIL_ERR_BAD_REQUEST');
+  });
+
+  it.fails(`new: stream poisoning: ${NEW_FINDINGS['stream poisoning']}`, async () => {
+    const send = async (b: IngestBatch, token: string) =>
+      c.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload: JSON.stringify(b) });
+    const victim = c.app.storage.tokens.create('agent', 'victim agent', Date.now()).token;
+    const attacker = c.app.storage.tokens.create('agent', 'attacker agent', Date.now()).token;
+    expect((await send(batchOf(['v1'], { stream: 'inode-1', agent: 'agt_victim', host: 'victim-logs' }), victim)).json()).toMatchObject({ accepted: 1 });
+    const hostile = batchOf(['x'], { stream: 'inode-1', agent: 'agt_victim', host: 'victim-logs', start: 3 });
+    hostile.segments[0]!.end = Number.MAX_SAFE_INTEGER;
+    await send(hostile, attacker);
+    // the victim's next line, at the offset where its stream really is, must still be stored
+    const next = await send(batchOf(['v2'], { stream: 'inode-1', agent: 'agt_victim', host: 'victim-logs', start: 3 }), victim);
+    expect(next.json()).toMatchObject({ accepted: 1, duplicates: 0 });
   });
 
   it.fails(`new: gauge near DBL_MAX: ${NEW_FINDINGS['gauge near DBL_MAX']}`, async () => {
