@@ -1,4 +1,7 @@
-// `npm run bench -- logs [--lines N] [--runs R] [--only ringtail|syslog-ng] [--timestamps ordered|cyclic] [--corpus syslog|json]`
+// `npm run bench -- logs [--lines N] [--runs R] [--only ringtail|syslog-ng] [--timestamps ordered|cyclic] [--corpus syslog|json] [--peer tuned|default|both]`
+// `--peer`: syslog-ng as its documentation advises for throughput (`log-fetch-limit(1000)` on both
+// sources, `flush-lines(1000)` on the file destination: ~22% faster here), at its defaults, or both
+// (the default), so the ratio is against syslog-ng at its best and the old figures stay comparable.
 //
 // The same file of N syslog lines (default 1,000,000, about 100 MB) moved end to end:
 //   ringtail:  agent (file) → HTTP → collector → SQLite + FTS5 (searchable)
@@ -194,8 +197,9 @@ function lineCounter(path: string): () => number {
   };
 }
 
-async function runSyslogNg(dir: string, input: string, n: number, corpus: string): Promise<Result> {
+async function runSyslogNg(dir: string, input: string, n: number, corpus: string, tuned: boolean): Promise<Result> {
   const json = corpus === 'json';
+  const fetch = tuned ? ' log-fetch-limit(1000)' : '';
   const port = await freePort();
   const output = join(dir, 'out.log');
   const server = syslogNg(
@@ -203,8 +207,8 @@ async function runSyslogNg(dir: string, input: string, n: number, corpus: string
     'server',
     `@version: 3.38
 options { stats_freq(0); keep_hostname(yes); };
-source s_net { network(ip("127.0.0.1") port(${port}) transport("tcp") log-iw-size(20000) max-connections(10)${json ? ' flags(no-parse)' : ''}); };
-destination d_file { file("${output}"${json ? ' template("$MSG\\n")' : ''}); };
+source s_net { network(ip("127.0.0.1") port(${port}) transport("tcp") log-iw-size(20000) max-connections(10)${fetch}${json ? ' flags(no-parse)' : ''}); };
+destination d_file { file("${output}"${json ? ' template("$MSG\\n")' : ''}${tuned ? ' flush-lines(1000)' : ''}); };
 log { source(s_net); destination(d_file); flags(flow-control); };
 `,
   );
@@ -226,7 +230,7 @@ log { source(s_net); destination(d_file); flags(flow-control); };
     'client',
     `@version: 3.38
 options { stats_freq(0); };
-source s_file { file("${input}" follow-freq(1) log-iw-size(20000)${json ? ' flags(no-parse)' : ''}); };
+source s_file { file("${input}" follow-freq(1) log-iw-size(20000)${fetch}${json ? ' flags(no-parse)' : ''}); };
 ${json ? 'parser p_json { json-parser(prefix(".json.")); };\n' : ''}destination d_net { network("127.0.0.1" port(${port}) transport("tcp")${json ? ' template("$(format-json --key .json.* --rekey .json.* --shift 6)\\n")' : ''}); };
 log { source(s_file); ${json ? 'parser(p_json); ' : ''}destination(d_net); flags(flow-control); };
 `,
@@ -241,7 +245,7 @@ log { source(s_file); ${json ? 'parser(p_json); ' : ''}destination(d_net); flags
   const st = procStats(client.pid!);
   await stop(client);
   await stop(server);
-  process.stderr.write(`  syslog-ng: ${seconds.toFixed(2)} s, client cpu ${st.cpu.toFixed(2)} s rss ${st.rssMb.toFixed(1)} MB\n`);
+  process.stderr.write(`  syslog-ng${tuned ? ' (tuned)' : ''}: ${seconds.toFixed(2)} s, client cpu ${st.cpu.toFixed(2)} s rss ${st.rssMb.toFixed(1)} MB\n`);
   return { seconds, linesPerSec: n / seconds, cpuSeconds: (st.cpu * 1_000_000) / n, rssMb: st.rssMb };
 }
 
@@ -261,9 +265,11 @@ export async function main(args: string[]): Promise<void> {
   if (timestamps !== 'ordered' && timestamps !== 'cyclic') throw new Error(`--timestamps takes ordered or cyclic, not '${timestamps}'`);
   const corpus = arg(args, '--corpus', 'syslog');
   if (corpus !== 'syslog' && corpus !== 'json') throw new Error(`--corpus takes syslog or json, not '${corpus}'`);
+  const peer = arg(args, '--peer', 'both');
+  if (peer !== 'tuned' && peer !== 'default' && peer !== 'both') throw new Error(`--peer takes tuned, default or both, not '${peer}'`);
   const bytes = await writeInput(input, n, timestamps, corpus);
   process.stderr.write(`input: ${n} lines, ${(bytes / 1e6).toFixed(1)} MB (${statSync(input).size} bytes)\n`);
-  const results: Record<string, Result[]> = { ringtail: [], 'syslog-ng': [] };
+  const results: Record<string, Result[]> = { ringtail: [], 'syslog-ng': [], 'syslog-ng tuned': [] };
   try {
     for (let r = 0; r < runs; r++) {
       process.stderr.write(`run ${r + 1}/${runs}\n`);
@@ -273,9 +279,11 @@ export async function main(args: string[]): Promise<void> {
         rmSync(dir, { recursive: true, force: true });
       }
       if (only !== 'ringtail') {
-        const dir = mkdtempSync(join(base, 'sng-'));
-        results['syslog-ng']!.push(await runSyslogNg(dir, input, n, corpus));
-        rmSync(dir, { recursive: true, force: true });
+        for (const tuned of peer === 'both' ? [true, false] : [peer === 'tuned']) {
+          const dir = mkdtempSync(join(base, 'sng-'));
+          results[tuned ? 'syslog-ng tuned' : 'syslog-ng']!.push(await runSyslogNg(dir, input, n, corpus, tuned));
+          rmSync(dir, { recursive: true, force: true });
+        }
       }
     }
   } finally {
@@ -287,17 +295,19 @@ export async function main(args: string[]): Promise<void> {
       : `| ${name} | – | – | – | – |`;
   const rt = results.ringtail!;
   const sng = results['syslog-ng']!;
+  const tunedRs = results['syslog-ng tuned']!;
+  const peerName = corpus === 'json' ? 'syslog-ng 3.38 file → json-parser() → TCP $(format-json) → syslog-ng → file' : 'syslog-ng 3.38 file → TCP → syslog-ng → file';
   const lines = [
     `${n.toLocaleString('en-US')} ${corpus === 'json' ? 'pino-like JSON' : 'syslog'} lines (${(bytes / 1e6).toFixed(1)} MB, timestamps ${timestamps}), median of ${runs} runs`,
     '',
     '| shipper | lines/s end to end | seconds | shipper CPU s per 1M lines | shipper peak RSS MB |',
     '| --- | --- | --- | --- | --- |',
     row('ringtail agent → collector → SQLite+FTS5', rt),
-    row(corpus === 'json' ? 'syslog-ng 3.38 file → json-parser() → TCP $(format-json) → syslog-ng → file' : 'syslog-ng 3.38 file → TCP → syslog-ng → file', sng),
+    ...(tunedRs.length ? [row(`${peerName}, tuned (log-fetch-limit 1000, flush-lines 1000)`, tunedRs)] : []),
+    ...(sng.length ? [row(`${peerName}, defaults`, sng)] : []),
   ];
-  if (rt.length && sng.length) {
-    const ratio = median(rt.map((r) => r.linesPerSec)) / median(sng.map((r) => r.linesPerSec));
-    lines.push('', `ringtail / syslog-ng lines/s: ${ratio.toFixed(2)}×`);
-  }
+  const ratio = (peerRs: Result[]) => median(rt.map((r) => r.linesPerSec)) / median(peerRs.map((r) => r.linesPerSec));
+  if (rt.length && tunedRs.length) lines.push('', `ringtail / syslog-ng tuned lines/s: ${ratio(tunedRs).toFixed(2)}×`);
+  if (rt.length && sng.length) lines.push('', `ringtail / syslog-ng defaults lines/s: ${ratio(sng).toFixed(2)}×`);
   process.stdout.write(lines.join('\n') + '\n');
 }
