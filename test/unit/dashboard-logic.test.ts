@@ -158,8 +158,7 @@ describe('host states', () => {
   ])('%j → %j', (item, want) => expect(hostState(item, now)).toEqual(want));
 
   it('counts each state', () => {
-    const rows = ['up', 'up', 'down', 'retired', 'stale', 'up'].map((state) => ({ state }));
-    expect(stateCounts(rows)).toEqual({ up: 3, stale: 1, down: 1, retired: 1 });
+    expect(stateCounts(['up', 'up', 'down', 'retired', 'stale', 'up', 'toString', undefined])).toEqual({ up: 3, stale: 1, down: 1, retired: 1 });
     expect(stateCounts([])).toEqual({ up: 0, stale: 0, down: 0, retired: 0 });
   });
 

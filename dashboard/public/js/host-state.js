@@ -41,9 +41,9 @@ export function mergeHosts(items, metricHosts, lifecycle) {
   return [...byHost.values()];
 }
 
-/** { up, stale, down, retired } over rows carrying `state`. */
-export function stateCounts(rows) {
+/** { up, stale, down, retired } from a list of states. */
+export function stateCounts(states) {
   const out = Object.fromEntries(STATES.map((s) => [s, 0]));
-  for (const r of rows) if (r.state in out) out[r.state]++;
+  for (const s of states) if (Object.hasOwn(out, s)) out[s]++;
   return out;
 }

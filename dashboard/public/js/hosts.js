@@ -112,7 +112,7 @@ export function mountHosts(main, params) {
     const rows = named.filter((x) => !state.status || x.status === state.status).sort(SORTS[state.sort]);
     if (state.dir === 'desc') rows.reverse();
     summary.textContent = `${rows.length} of ${all.length} hosts`;
-    renderCounts(stateCounts(named));
+    renderCounts(stateCounts(named.map((x) => x.status)));
     observer.disconnect();
     tbody.replaceChildren(
       ...rows.map((x) => {
