@@ -269,6 +269,15 @@ describe.skipIf(!hasTool('chromium'))('dashboard host lifecycle in chromium', ()
     expect(texts).toEqual(['stale → down', 'up → stale', '— → up']);
     expect(await page.textContent('#host-status .badge[data-state]')).toBe('down');
     await page.waitForSelector('.range-picker[data-key="1d"]');
+    // a 2-hour instance retired days ago (absent from the default list): found, and opened on
+    // its life, ending shortly after its last report rather than on an empty day
+    const spot = HOSTS.find((x) => x.host === 'spot-a')!;
+    await page.goto(url + '/#/host/spot-a');
+    await page.waitForSelector('.range-picker[data-key="life"]');
+    expect(await page.textContent('#host-status .badge[data-state]')).toBe('retired');
+    expect(asked).toContain('/api/v1/hosts?include_retired=true');
+    expect(Number(await page.getAttribute('.range-picker', 'data-start'))).toBe(spot.first_seen);
+    expect(Number(await page.getAttribute('.range-picker', 'data-end'))).toBe(spot.last_seen + 5 * MIN);
     expect(problems).toEqual([]);
   });
 
