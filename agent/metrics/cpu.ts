@@ -20,6 +20,13 @@ export function parseCpuLine(stat: string): CpuTicks {
   return out;
 }
 
+/** Online CPUs: the `cpuN` lines of /proc/stat (what load per core divides by, as Netdata's load alarms). */
+export function countCpus(stat: string): number {
+  let n = 0;
+  for (const line of stat.split('\n')) if (/^cpu\d+\s/.test(line)) n++;
+  return n;
+}
+
 /** Percent of all ticks spent in each state between two readings; null when no tick elapsed. */
 export function cpuShares(prev: CpuTicks, cur: CpuTicks): Record<CpuState, number> | null {
   let total = 0;
@@ -40,11 +47,14 @@ export function cpuFamily(proc: ProcFs = realProc): MetricSource {
   return {
     name: 'cpu',
     collect(): Sample[] {
-      const cur = parseCpuLine(proc.read('/proc/stat'));
+      const stat = proc.read('/proc/stat');
+      const cur = parseCpuLine(stat);
       const shares = prev ? cpuShares(prev, cur) : null;
       prev = cur;
-      if (!shares) return [];
-      return CPU_STATES.map((s) => gauge(`cpu.${s}`, round(shares[s])));
+      const cores = countCpus(stat);
+      const out = cores > 0 ? [gauge('cpu.cores', cores)] : [];
+      if (!shares) return out;
+      return [...CPU_STATES.map((s) => gauge(`cpu.${s}`, round(shares[s]))), ...out];
     },
   };
 }
