@@ -83,8 +83,8 @@ export function alertsRig(prefix: string, webhook: Record<string, unknown> = {})
     clock: undefined as unknown as FakeClock,
     hook: undefined as unknown as Hook,
     apps: [] as FastifyInstance[],
-    async start(config: Record<string, unknown> = {}, sources?: AlertSources): Promise<FastifyInstance> {
-      const app = await alertsApp(rig.dir.path, rig.clock, { webhooks: [{ name: 'ops', url: rig.hook.url, secret: generateSecret(), ...webhook }], ...config }, sources);
+    async start(config: Record<string, unknown> = {}, sources?: AlertSources, hosts?: HostDirectory): Promise<FastifyInstance> {
+      const app = await alertsApp(rig.dir.path, rig.clock, { webhooks: [{ name: 'ops', url: rig.hook.url, secret: generateSecret(), ...webhook }], ...config }, sources, hosts);
       rig.apps.push(app);
       return app;
     },
