@@ -7,8 +7,8 @@ export const MIN_POINTS = 3;
 export const MIN_SPAN_SHARE = 0.5;
 
 /**
- * Hours from `now` until the fitted line reaches `reach`; 0 when it is there already; null when
- * the line moves away from it (or stays flat), or when the samples are too few or span too
+ * Hours from `now` until the fitted line reaches `reach`; 0 when it crossed it within the window;
+ * null when the line moves away from it (or stays flat), or when the samples are too few or span too
  * little of the window (a freshly started host has no trend, whatever its first minutes show).
  */
 export function hoursToReach(t: readonly number[], v: readonly number[], reach: number, now: number, windowMs: number): number | null {
@@ -35,6 +35,11 @@ export function hoursToReach(t: readonly number[], v: readonly number[], reach: 
   const atNow = mv + slopePerMs * (now - mt);
   const gap = reach - atNow;
   if (gap === 0) return 0;
-  if (slopePerMs === 0 || Math.sign(slopePerMs) !== Math.sign(gap)) return null;
+  if (slopePerMs === 0) return null;
+  if (Math.sign(slopePerMs) !== Math.sign(gap)) {
+    // moving away: either it crossed the level within the window (reached: 0) or never will
+    const atStart = mv + slopePerMs * (t[0]! - mt);
+    return Math.sign(atStart - reach) !== Math.sign(atNow - reach) ? 0 : null;
+  }
   return gap / slopePerMs / 3_600_000;
 }

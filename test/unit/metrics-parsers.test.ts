@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cpuFamily, cpuShares, parseCpuLine } from '../../agent/metrics/cpu.js';
+import { countCpus, cpuFamily, cpuShares, parseCpuLine } from '../../agent/metrics/cpu.js';
 import { diskIoFamily, parseDiskstats, selectDisks } from '../../agent/metrics/disk-io.js';
 import { parseMountinfo, realMounts, spaceFigures } from '../../agent/metrics/disk-space.js';
 import { parseLoadavg } from '../../agent/metrics/load.js';
@@ -86,6 +86,14 @@ describe('cpu', () => {
     expect(out.find((s) => s.name === 'cpu.user')).toEqual({ name: 'cpu.user', type: 'GAUGE', value: 50 });
     expect(out.find((s) => s.name === 'cpu.idle')!.value).toBe(50);
     expect(out.every((s) => s.type === 'GAUGE')).toBe(true);
+  });
+});
+
+describe('cpu.cores', () => {
+  it('counts the cpuN lines of /proc/stat, sent from the first round on (load per core divides by it)', () => {
+    const fam = cpuFamily(fakeProc({ '/proc/stat': STAT_6X }));
+    expect(fam.collect(0)).toEqual([{ name: 'cpu.cores', type: 'GAUGE', value: 1 }]);
+    expect(countCpus('cpu  1 2 3 4\ncpu0 1 2 3 4\ncpu1 1 2 3 4\ncpu3 1 2 3 4\nintr 5\n')).toBe(3);
   });
 });
 
@@ -346,12 +354,13 @@ describe('self-metrics', () => {
     expect(selfMetricName(event)).toBe(name);
   });
   it("the restructured agent's stats(): levels as GAUGE, counts as DERIVE, unknown ages left out", () => {
-    const s = selfSamples({ lines_read: 10, lines_shipped: 9, lines_filtered: 1, spool_bytes: 512, spool_records: 2, lag_ms: 30, last_ack_age_ms: -1 });
+    const s = selfSamples({ lines_read: 10, lines_shipped: 9, lines_filtered: 1, spool_bytes: 512, spool_max_bytes: 4096, spool_records: 2, lag_ms: 30, last_ack_age_ms: -1 });
     expect(Object.fromEntries(s.map((x) => [x.name, x.type]))).toEqual({
       'agent.lines_read': 'DERIVE',
       'agent.lines_shipped': 'DERIVE',
       'agent.lines_filtered': 'DERIVE',
       'agent.spool_bytes': 'GAUGE',
+      'agent.spool_max_bytes': 'GAUGE',
       'agent.spool_records': 'GAUGE',
       'agent.lag_ms': 'GAUGE',
     });
