@@ -43,7 +43,7 @@ export const DEFAULT_RULES: AlertRule[] = [
   },
   {
     kind: 'metric', name: 'swap-used', metric: 'memory.swap_used', divide_by: 'memory.swap_total', scale: 100, op: 'above',
-    window: '1m', for: '1m', warning: 90, warning_clear: 80, critical: 98, critical_clear: 90, notify: false,
+    window: '1m', for: '30s', warning: 90, warning_clear: 80, critical: 98, critical_clear: 90, notify: 'critical',
     annotations: summary('{{ $labels.host }}: {{ $value }}% of the swap used'),
   },
   // CPU and load
@@ -65,7 +65,7 @@ export const DEFAULT_RULES: AlertRule[] = [
   {
     // "for 15 minutes" as the lowest value of a covered 15-minute window: nothing pends meanwhile
     kind: 'metric', name: 'load-per-core', metric: 'load.15', divide_by: 'cpu.cores', cf: 'MIN', op: 'above', window: '15m', min_coverage: 0.9,
-    warning: 2, notify: false,
+    warning: 2, warning_clear: 1.75, notify: false,
     annotations: summary('{{ $labels.host }}: 15-minute load {{ $value }} per core'),
   },
   {

@@ -142,14 +142,19 @@ describe('default rules', () => {
     expect(sent(app)).toEqual(['memory-available firing critical app-1', 'memory-available resolved critical app-1']);
   });
 
-  it('swap: no swap is no alert; above 90% used for a minute is a silent warning', async () => {
+  it('swap: no swap is no alert; above 90% used for 30 s is a warning, sent only at critical', async () => {
     const { src, app } = await setup();
     run(app, src, 'app-1', 120, { 'memory.swap_used': 0, 'memory.swap_total': 0 });
     expect(app.alerts.evaluator.current(rig.clock.t)).toEqual([]);
     expect(app.alerts.evaluator.ruleErrors.size).toBe(0);
-    run(app, src, 'app-2', 130, { 'memory.swap_used': 95, 'memory.swap_total': 100 });
+    run(app, src, 'app-2', 30, { 'memory.swap_used': 95, 'memory.swap_total': 100 });
+    expect(alert(app, 'swap-used', 'app-2')).toMatchObject({ state: 'pending', severity: 'warning' });
+    run(app, src, 'app-2', 10, { 'memory.swap_used': 95, 'memory.swap_total': 100 });
     expect(alert(app, 'swap-used', 'app-2')).toMatchObject({ state: 'firing', severity: 'warning', notify: false });
     expect(sent(app)).toEqual([]);
+    run(app, src, 'app-2', 70, { 'memory.swap_used': 99, 'memory.swap_total': 100 });
+    expect(alert(app, 'swap-used', 'app-2')).toMatchObject({ state: 'firing', severity: 'critical', notify: true });
+    expect(sent(app)).toEqual(['swap-used firing critical app-2']);
   });
 
   it('CPU busy (100 − idle) over a covered 10-minute window: nothing before it is covered, warning above 85, critical above 95; silent', async () => {
@@ -188,7 +193,9 @@ describe('default rules', () => {
     expect(alert(app, 'load-per-core', 'web-1')).toBeUndefined(); // the dip is still in the window
     run(app, src, 'web-1', 6 * 60, { 'load.15': 5, 'cpu.cores': 2 });
     expect(alert(app, 'load-per-core', 'web-1')).toMatchObject({ state: 'firing', severity: 'warning', value: 2.5 });
-    run(app, src, 'web-1', 30, { 'load.15': 3.9, 'cpu.cores': 2 });
+    run(app, src, 'web-1', 30, { 'load.15': 3.6, 'cpu.cores': 2 }); // 1.8 per core: above the clear level (1.75)
+    expect(alert(app, 'load-per-core', 'web-1')).toMatchObject({ state: 'firing', value: 1.8 });
+    run(app, src, 'web-1', 30, { 'load.15': 3.4, 'cpu.cores': 2 });
     expect(alert(app, 'load-per-core', 'web-1')).toBeUndefined();
     // the same load on 4 cores is fine
     run(app, src, 'big-1', 16 * 60, { 'load.15': 5, 'cpu.cores': 4 });
