@@ -9,7 +9,7 @@ import type { Severity } from './rules.js';
 
 type Db = Database.Database;
 
-const MIGRATIONS: string[] = [
+export const MIGRATIONS: string[] = [
   `
   CREATE TABLE alert_rules (
     name TEXT PRIMARY KEY,

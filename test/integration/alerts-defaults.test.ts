@@ -368,3 +368,37 @@ describe('overriding default rules by name', () => {
     expect(sent(app).slice(before)).toEqual(['check-down firing critical web-1 cache']);
   });
 });
+
+describe('the alert database from before per-series alerts', () => {
+  it('migrates: a firing alert of the old schema is still firing, neither forgotten nor announced again', async () => {
+    const { default: Database } = await import('better-sqlite3');
+    const { mkdirSync } = await import('node:fs');
+    const { dbPath } = await import('../../collector/storage/sqlite/open.js');
+    const { MIGRATIONS } = await import('../../collector/alerts/store.js');
+    mkdirSync(rig.dir.path, { recursive: true });
+    const db = new Database(dbPath(rig.dir.path));
+    db.exec('CREATE TABLE alerts_schema (version INTEGER NOT NULL)');
+    db.exec(MIGRATIONS[0]!);
+    db.prepare('INSERT INTO alerts_schema (version) VALUES (1)').run();
+    const t = rig.clock.t;
+    db.prepare(
+      `INSERT INTO alert_state (rule, host, phase, severity, active_since, firing_since, clear_since, value, notified_key, last_notified_at)
+       VALUES ('host-down', 'web-1', 'firing', 'critical', ?, ?, NULL, 300, ?, ?)`,
+    ).run(t - 60_000, t - 60_000, `critical@${t - 60_000}`, t - 60_000);
+    db.prepare(`INSERT INTO alert_history (at, rule, host, event, severity, value) VALUES (?, 'host-down', 'web-1', 'firing', 'critical', 300)`).run(t - 60_000);
+    db.close();
+
+    const src = memorySources();
+    src.reporting('web-1');
+    src.seen('web-1', t - 400_000);
+    const app = await rig.start({ defaults: true }, src);
+    app.alerts.evaluator.cycle();
+    expect(alert(app, 'host-down', 'web-1')).toMatchObject({ state: 'firing', series: '', starts_at: t - 60_000 });
+    expect(sent(app)).toEqual([]);
+    const hist = app.alerts.store.history({ rule: 'host-down', limit: 10 });
+    expect(hist.map((h) => [h.event, h.series])).toEqual([['firing', '']]);
+    src.seen('web-1', rig.clock.t);
+    app.alerts.evaluator.cycle();
+    expect(sent(app)).toEqual(['host-down resolved critical web-1']);
+  });
+});
