@@ -9,7 +9,6 @@ import type { AlertPayload, Notifier } from './notifiers/types.js';
 import { HOST_DOWN_RULE, ownHostDirectory, type HostDirectory } from './hosts.js';
 import { parseMetricKey } from '../metrics/key.js';
 import { CHECK_SERIES } from './metric-sources.js';
-import { consolidate } from './consolidate.js';
 import { hoursToReach } from './predict.js';
 import { compileRule, notifies, type CompiledRule, type Severity } from './rules.js';
 import { compileSilence, silencedBy, type CompiledSilence } from './silences.js';
@@ -208,13 +207,7 @@ export class Evaluator {
           return hours;
         }
         const cf = r.cf ?? 'AVERAGE';
-        let v: number | null | undefined;
-        if (r.min_coverage !== undefined) {
-          const pts = src.seriesPoints(h.host, metric, rule.windowMs / 1000, now);
-          if (!pts) return pts;
-          if (pts.t.length === 0 || pts.t[pts.t.length - 1]! - pts.t[0]! < r.min_coverage * rule.windowMs) return null;
-          v = consolidate(pts.v, cf);
-        } else v = src.seriesWindow(h.host, metric, cf, rule.windowMs / 1000, now);
+        let v = src.seriesWindow(h.host, metric, cf, rule.windowMs / 1000, now, (r.min_coverage ?? 0) * rule.windowMs);
         if (v === null || v === undefined) return v;
         if (r.divide_by !== undefined) {
           const labels = series !== '' ? series : r.metric.includes('{') ? r.metric.slice(r.metric.indexOf('{')) : '';

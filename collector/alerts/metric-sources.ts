@@ -74,9 +74,9 @@ export function metricServiceSources(svc: MetricService, recent: RecentSamples, 
     hosts(now) {
       return svc.hosts(now).map((h) => ({ host: h.host, lastSeen: Math.max(h.last_sample, h.last_seen ?? 0) || null }));
     },
-    seriesWindow(host, metric, cf, windowSec, now) {
+    seriesWindow(host, metric, cf, windowSec, now, minSpanMs = 0) {
       if (!seed(host, metric, now)) return undefined;
-      return consolidate(recent.window(host, metric, now - windowSec * 1000, now), cf);
+      return recent.consolidated(host, metric, now - windowSec * 1000, now, cf, minSpanMs);
     },
     seriesLastUpdate(host, metric, now) {
       if (!seed(host, metric, now)) return undefined;

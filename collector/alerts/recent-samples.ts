@@ -28,6 +28,7 @@ export interface Wanted {
 }
 
 const MAX_PER_SERIES = 4096;
+const TRIM_BATCH = 64;
 
 export class RecentSamples {
   private readonly series = new Map<string, Series>();
@@ -79,7 +80,9 @@ export class RecentSamples {
     let drop = 0;
     while (drop < ser.t.length - 1 && ser.t[drop]! < before) drop++;
     if (ser.t.length - drop > MAX_PER_SERIES) drop = ser.t.length - MAX_PER_SERIES;
-    if (drop > 0) {
+    // Readers bound their windows by time, so old samples may wait: shifting the arrays on every
+    // sample would cost a copy of the whole series per sample.
+    if (drop >= TRIM_BATCH || (drop > 0 && ser.t.length > MAX_PER_SERIES)) {
       ser.t.splice(0, drop);
       ser.v.splice(0, drop);
     }
@@ -144,6 +147,35 @@ export class RecentSamples {
     const out: number[] = [];
     for (let i = ser.t.length - 1; i >= 0 && ser.t[i]! > since; i--) if (ser.t[i]! <= until) out.push(ser.v[i]!);
     return out.reverse();
+  }
+
+  /**
+   * The window (since, until] consolidated as rrdtool's CFs, without copying it; null when it
+   * holds no value or its values span less than `minSpanMs` (a young series, see min_coverage).
+   */
+  consolidated(host: string, key: string, since: number, until: number, cf: 'AVERAGE' | 'MIN' | 'MAX' | 'LAST', minSpanMs = 0): number | null {
+    const ser = this.series.get(RecentSamples.id(host, key));
+    if (!ser) return null;
+    let n = 0;
+    let sum = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    let last = NaN;
+    let first = NaN;
+    let newest = NaN;
+    for (let i = ser.t.length - 1; i >= 0 && ser.t[i]! > since; i--) {
+      if (ser.t[i]! > until) continue;
+      const v = ser.v[i]!;
+      if (Number.isNaN(v)) continue;
+      if (n === 0) (last = v), (newest = ser.t[i]!);
+      first = ser.t[i]!;
+      n++;
+      sum += v;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    if (n === 0 || newest - first < minSpanMs) return null;
+    return cf === 'AVERAGE' ? sum / n : cf === 'MIN' ? min : cf === 'MAX' ? max : last;
   }
 
   last(host: string, key: string): { t: number; v: number; intervalMs: number } | null {

@@ -31,7 +31,7 @@ export interface AlertSources {
    * the series consolidated over the last `windowSec` seconds; null when there is no data;
    * undefined when the answer is not ready yet (then the instance keeps its state this cycle)
    */
-  seriesWindow(host: string, metric: string, cf: CF, windowSec: number, now: number): number | null | undefined;
+  seriesWindow(host: string, metric: string, cf: CF, windowSec: number, now: number, minSpanMs?: number): number | null | undefined;
   /** time of the last update of a series (ms), null when unknown, undefined when not ready */
   seriesLastUpdate(host: string, metric: string, now: number): number | null | undefined;
   /** times and values of the last `windowSec` seconds (for trends); same null/undefined meaning */
@@ -167,14 +167,15 @@ export function memorySources(): AlertSources & {
     hosts() {
       return [...lastSeen].map(([host, seen]) => ({ host, lastSeen: seen, reports: reporting.has(host) }));
     },
-    seriesWindow(host, metric, cf, windowSec, now) {
+    seriesWindow(host, metric, cf, windowSec, now, minSpanMs = 0) {
       const id = `${host}\u0000${metric}`;
       if (values.has(id)) return values.get(id) ?? null;
       const p = points.get(id);
       if (!p) return null;
       const since = now - windowSec * 1000;
-      const vals = p.v.filter((_, i) => p.t[i]! > since && p.t[i]! <= now);
-      return consolidate(vals, cf);
+      const idx = p.t.map((t, i) => (t > since && t <= now ? i : -1)).filter((i) => i >= 0);
+      if (idx.length === 0 || p.t[idx[idx.length - 1]!]! - p.t[idx[0]!]! < minSpanMs) return null;
+      return consolidate(idx.map((i) => p.v[i]!), cf);
     },
     seriesLastUpdate() {
       return null;
