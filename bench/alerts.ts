@@ -245,7 +245,7 @@ function defaultsRun(nHosts: number): { instances: number; wallMs: number; cpuMs
       const samples = [
         g('df.used_pct', 40, { mount: '/' }), g('df.used_pct', 20, { mount: '/data' }), g('df.inodes_used_pct', 5, { mount: '/' }), g('df.inodes_used_pct', 3, { mount: '/data' }),
         g('memory.available', 5e9), g('memory.total', 8e9), g('memory.swap_used', 0), g('memory.swap_total', 0),
-        g('cpu.idle', 80), g('cpu.iowait', 1), g('cpu.steal', 0), g('cpu.cores', 2), g('load.15', 0.5), g('fds.open', 1000), g('fds.max', 100_000),
+        g('cpu.idle', 80), g('cpu.iowait', 1), g('cpu.steal', 0), g('load.cores', 2), g('load.15', 0.5), g('fds.open', 1000), g('fds.max', 100_000),
         g('agent.spool_bytes', 0), g('agent.spool_max_bytes', 268_435_456), g('agent.lag_ms', 100), g('agent.lines_dropped', 0),
       ];
       fed += samples.length;

@@ -20,7 +20,7 @@ export function parseCpuLine(stat: string): CpuTicks {
   return out;
 }
 
-/** Online CPUs: the `cpuN` lines of /proc/stat (what load per core divides by, as Netdata's load alarms). */
+/** Online CPUs: the `cpuN` lines of /proc/stat (what load per core divides by, as Netdata's load alarms; sent as load.cores). */
 export function countCpus(stat: string): number {
   let n = 0;
   for (const line of stat.split('\n')) if (/^cpu\d+\s/.test(line)) n++;
@@ -47,14 +47,11 @@ export function cpuFamily(proc: ProcFs = realProc): MetricSource {
   return {
     name: 'cpu',
     collect(): Sample[] {
-      const stat = proc.read('/proc/stat');
-      const cur = parseCpuLine(stat);
+      const cur = parseCpuLine(proc.read('/proc/stat'));
       const shares = prev ? cpuShares(prev, cur) : null;
       prev = cur;
-      const cores = countCpus(stat);
-      const out = cores > 0 ? [gauge('cpu.cores', cores)] : [];
-      if (!shares) return out;
-      return [...CPU_STATES.map((s) => gauge(`cpu.${s}`, round(shares[s]))), ...out];
+      if (!shares) return [];
+      return CPU_STATES.map((s) => gauge(`cpu.${s}`, round(shares[s])));
     },
   };
 }

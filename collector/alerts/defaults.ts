@@ -64,7 +64,7 @@ export const DEFAULT_RULES: AlertRule[] = [
   },
   {
     // "for 15 minutes" as the lowest value of a covered 15-minute window: nothing pends meanwhile
-    kind: 'metric', name: 'load-per-core', metric: 'load.15', divide_by: 'cpu.cores', cf: 'MIN', op: 'above', window: '15m', min_coverage: 0.9,
+    kind: 'metric', name: 'load-per-core', metric: 'load.15', divide_by: 'load.cores', cf: 'MIN', op: 'above', window: '15m', min_coverage: 0.9,
     warning: 2, warning_clear: 1.75, notify: false,
     annotations: summary('{{ $labels.host }}: 15-minute load {{ $value }} per core'),
   },

@@ -187,18 +187,18 @@ describe('default rules', () => {
 
   it('load15 per core above 2 for 15 minutes: every sample of the window', async () => {
     const { src, app } = await setup();
-    run(app, src, 'web-1', 10 * 60, { 'load.15': 5, 'cpu.cores': 2 });
-    run(app, src, 'web-1', 10, { 'load.15': 3, 'cpu.cores': 2 }); // one sample at 1.5 per core
-    run(app, src, 'web-1', 10 * 60, { 'load.15': 5, 'cpu.cores': 2 });
+    run(app, src, 'web-1', 10 * 60, { 'load.15': 5, 'load.cores': 2 });
+    run(app, src, 'web-1', 10, { 'load.15': 3, 'load.cores': 2 }); // one sample at 1.5 per core
+    run(app, src, 'web-1', 10 * 60, { 'load.15': 5, 'load.cores': 2 });
     expect(alert(app, 'load-per-core', 'web-1')).toBeUndefined(); // the dip is still in the window
-    run(app, src, 'web-1', 6 * 60, { 'load.15': 5, 'cpu.cores': 2 });
+    run(app, src, 'web-1', 6 * 60, { 'load.15': 5, 'load.cores': 2 });
     expect(alert(app, 'load-per-core', 'web-1')).toMatchObject({ state: 'firing', severity: 'warning', value: 2.5 });
-    run(app, src, 'web-1', 30, { 'load.15': 3.6, 'cpu.cores': 2 }); // 1.8 per core: above the clear level (1.75)
+    run(app, src, 'web-1', 30, { 'load.15': 3.6, 'load.cores': 2 }); // 1.8 per core: above the clear level (1.75)
     expect(alert(app, 'load-per-core', 'web-1')).toMatchObject({ state: 'firing', value: 1.8 });
-    run(app, src, 'web-1', 30, { 'load.15': 3.4, 'cpu.cores': 2 });
+    run(app, src, 'web-1', 30, { 'load.15': 3.4, 'load.cores': 2 });
     expect(alert(app, 'load-per-core', 'web-1')).toBeUndefined();
     // the same load on 4 cores is fine
-    run(app, src, 'big-1', 16 * 60, { 'load.15': 5, 'cpu.cores': 4 });
+    run(app, src, 'big-1', 16 * 60, { 'load.15': 5, 'load.cores': 4 });
     expect(alert(app, 'load-per-core', 'big-1')).toBeUndefined();
   });
 

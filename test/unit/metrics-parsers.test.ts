@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { countCpus, cpuFamily, cpuShares, parseCpuLine } from '../../agent/metrics/cpu.js';
 import { diskIoFamily, parseDiskstats, selectDisks } from '../../agent/metrics/disk-io.js';
 import { parseMountinfo, realMounts, spaceFigures } from '../../agent/metrics/disk-space.js';
-import { parseLoadavg } from '../../agent/metrics/load.js';
+import { loadFamily, parseLoadavg } from '../../agent/metrics/load.js';
 import { memoryFigures, parseMeminfo } from '../../agent/metrics/memory.js';
 import { parseNetDev } from '../../agent/metrics/network.js';
 import { parseFileNr, parseProcStatCounts, parseUptime } from '../../agent/metrics/processes.js';
@@ -89,11 +89,13 @@ describe('cpu', () => {
   });
 });
 
-describe('cpu.cores', () => {
-  it('counts the cpuN lines of /proc/stat, sent from the first round on (load per core divides by it)', () => {
-    const fam = cpuFamily(fakeProc({ '/proc/stat': STAT_6X }));
-    expect(fam.collect(0)).toEqual([{ name: 'cpu.cores', type: 'GAUGE', value: 1 }]);
+describe('load.cores', () => {
+  it('counts the cpuN lines of /proc/stat and sends them with the load averages (load per core divides by it)', () => {
+    const fam = loadFamily(fakeProc({ '/proc/loadavg': '0.50 0.40 0.30 1/200 1234\n', '/proc/stat': STAT_6X }));
+    expect(fam.collect(0)).toContainEqual({ name: 'load.cores', type: 'GAUGE', value: 1 });
     expect(countCpus('cpu  1 2 3 4\ncpu0 1 2 3 4\ncpu1 1 2 3 4\ncpu3 1 2 3 4\nintr 5\n')).toBe(3);
+    // without /proc/stat the load averages still go
+    expect((loadFamily(fakeProc({ '/proc/loadavg': '0.50 0.40 0.30 1/200 1234\n' })).collect(0) as Array<{ name: string }>).map((s) => s.name)).toEqual(['load.1', 'load.5', 'load.15']);
   });
 });
 
