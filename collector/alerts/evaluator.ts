@@ -88,7 +88,11 @@ export class Evaluator {
   /** set by valueOf: the highest level a predict rule's guard allows (undefined: no limit) */
   private cap: Severity | null | undefined = undefined;
 
+  /** when this evaluator (the collector) started listening */
+  private readonly startedAt: number;
+
   constructor(private readonly o: EvaluatorOptions) {
+    this.startedAt = o.clock();
     this.hosts =
       o.hosts ??
       ownHostDirectory(
@@ -222,7 +226,12 @@ export class Evaluator {
         return src.countLogs(r.query, h.host, now - rule.windowMs, Math.min(1000, Math.max(100, r.min_count ?? 1)));
       case 'absence': {
         const last = r.source !== undefined ? src.lastLogAt(h.host, r.source) : r.metric !== undefined ? src.seriesLastUpdate(h.host, r.metric, now) : h.lastSeen;
-        return last === null || last === undefined ? last : Math.max(0, (now - last) / 1000);
+        if (last === null || last === undefined) return last;
+        // Silence is only known after listening that long: after a collector restart the agents'
+        // data of the downtime is still on its way, so no host is "down" for the collector's own
+        // absence (an alert already firing keeps its state meanwhile).
+        if (last < this.startedAt && now - this.startedAt <= r.seconds * 1000) return undefined;
+        return Math.max(0, (now - last) / 1000);
       }
       case 'check': {
         const name = series !== '' ? parseMetricKey('x' + series)!.labels.check! : r.check;

@@ -266,6 +266,30 @@ describe('default rules', () => {
     expect(alert(app, 'host-down', 'web-1')).toBeUndefined();
   });
 
+  it('host down after a collector restart: no host is down for the collector\'s own downtime; silence counts from when it listens again', async () => {
+    const src = memorySources();
+    let app = await rig.start({ defaults: true }, src);
+    for (const h of ['back-1', 'gone-1']) (src.reporting(h), src.seen(h, rig.clock.t));
+    app.alerts.evaluator.cycle();
+    await rig.stopApps();
+    rig.clock.advance(10 * 60_000); // the collector was down 10 minutes
+    app = await rig.start({ defaults: true }, src);
+    app.alerts.evaluator.cycle();
+    expect(app.alerts.evaluator.current(rig.clock.t)).toEqual([]);
+    rig.clock.advance(30_000);
+    src.seen('back-1', rig.clock.t); // its agent reconnects and ships what it spooled
+    app.alerts.evaluator.cycle();
+    rig.clock.advance(90_000); // 120 s after the restart: not more than 120 s of listening yet
+    src.seen('back-1', rig.clock.t);
+    app.alerts.evaluator.cycle();
+    expect(app.alerts.evaluator.current(rig.clock.t)).toEqual([]);
+    rig.clock.advance(10_000);
+    src.seen('back-1', rig.clock.t);
+    app.alerts.evaluator.cycle();
+    expect(app.alerts.evaluator.current(rig.clock.t).map((a) => `${a.rule} ${a.host} ${a.state}`)).toEqual(['host-down gone-1 firing']);
+    expect(sent(app)).toEqual(['host-down firing critical gone-1']);
+  });
+
   it('host flapping: 3 down/up within 30 min is a silent warning, from host-down\'s own history', async () => {
     const { src, app } = await setup();
     src.reporting('web-1');
