@@ -34,6 +34,7 @@ export function wantedSeries(rules: Iterable<CompiledRule>): Wanted {
   const names = new Set<string>();
   const keep = new Map<string, number>();
   let keepMs = 60_000;
+  let minCount = 1;
   const want = (metric: string, ms: number) => {
     (metric.includes('{') ? keys : names).add(metric);
     keep.set(metric, Math.max(keep.get(metric) ?? 60_000, ms));
@@ -45,8 +46,9 @@ export function wantedSeries(rules: Iterable<CompiledRule>): Wanted {
       want(r.spec.metric, r.windowMs + 60_000);
       if (r.spec.divide_by !== undefined) want(r.spec.divide_by, r.windowMs + 60_000);
     } else if (r.spec.kind === 'absence' && r.spec.metric !== undefined) want(r.spec.metric, 60_000);
+    else if (r.spec.kind === 'check') minCount = Math.max(minCount, r.spec.samples ?? 1);
   }
-  return { keys, names, keepMs, keep };
+  return { keys, names, keepMs, keep, minCount };
 }
 
 /** Alert gauges beside the collector's own metrics (GET /metrics); events are counted there already. */

@@ -25,6 +25,8 @@ export interface Wanted {
   keepMs: number;
   /** how long the samples of a name or key are kept (keepMs when absent): an hour of disk use need not mean an hour of everything */
   keep?: Map<string, number>;
+  /** at least this many samples stay, whatever their age (checks down N times in a row, at any interval) */
+  minCount?: number;
 }
 
 const MAX_PER_SERIES = 4096;
@@ -43,7 +45,7 @@ export class RecentSamples {
 
   /** Feeds an acknowledged batch; only series some rule reads, and every check result, are kept. */
   record(batch: MetricBatch): void {
-    const { keys, keepMs, names, keep } = this.wanted();
+    const { keys, keepMs, names, keep, minCount } = this.wanted();
     const interval = batch.interval_ms ?? 10_000;
     for (const s of batch.samples) {
       const key = metricKey(s.name, s.labels);
@@ -72,13 +74,13 @@ export class RecentSamples {
       if (last !== undefined && s.ts <= last) continue; // redelivered
       ser.t.push(s.ts);
       ser.v.push(value);
-      this.trim(ser, s.ts - (keep ? (keep.get(s.name) ?? keep.get(key) ?? 60_000) : keepMs));
+      this.trim(ser, s.ts - (keep ? (keep.get(s.name) ?? keep.get(key) ?? 60_000) : keepMs), minCount ?? 1);
     }
   }
 
-  private trim(ser: Series, before: number): void {
+  private trim(ser: Series, before: number, minCount: number): void {
     let drop = 0;
-    while (drop < ser.t.length - 1 && ser.t[drop]! < before) drop++;
+    while (drop < ser.t.length - Math.max(1, minCount) && ser.t[drop]! < before) drop++;
     if (ser.t.length - drop > MAX_PER_SERIES) drop = ser.t.length - MAX_PER_SERIES;
     // Readers bound their windows by time, so old samples may wait: shifting the arrays on every
     // sample would cost a copy of the whole series per sample.

@@ -114,3 +114,30 @@ describe('new rule fields are validated, naming the field', () => {
     expect(rules[0]!.spec).toMatchObject({ kind: 'metric', metric: 'df.used_pct', warning: 85, critical: 98 });
   });
 });
+
+describe('recent samples keep what the default rules read', () => {
+  it('a check sampled every 90 s keeps its last 2 results (check-down needs 2 in a row), however old', async () => {
+    const { RecentSamples } = await import('../../collector/alerts/recent-samples.js');
+    const { wantedSeries } = await import('../../collector/alerts/plugin.js');
+    const { compileDefaultRules } = await import('../../collector/alerts/defaults.js');
+    const wanted = wantedSeries(compileDefaultRules());
+    expect(wanted.minCount).toBe(2);
+    const recent = new RecentSamples(() => wanted);
+    const seen: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      recent.record({ version: 1, agent_id: 'agt_1', host: 'h', interval_ms: 90_000, samples: [{ name: 'check.tcp.up', type: 'GAUGE', ts: T0 + i * 90_000, value: 0, labels: { check: 'db' } }] });
+      seen.push(recent.lastN('h', 'check.tcp.up{check=db}', 2).length);
+    }
+    expect(seen.slice(1).every((n) => n === 2)).toBe(true);
+  });
+  it('windows are bounded by time even while old samples wait to be trimmed', async () => {
+    const { RecentSamples } = await import('../../collector/alerts/recent-samples.js');
+    const recent = new RecentSamples(() => ({ keys: new Set(), names: new Set(['cpu.idle']), keepMs: 60_000, keep: new Map([['cpu.idle', 60_000]]) }));
+    for (let i = 0; i < 50; i++) recent.record({ version: 1, agent_id: 'a', host: 'h', interval_ms: 10_000, samples: [{ name: 'cpu.idle', type: 'GAUGE', ts: T0 + i * 10_000, value: i }] });
+    const now = T0 + 49 * 10_000;
+    expect(recent.consolidated('h', 'cpu.idle', now - 60_000, now, 'MIN')).toBe(44);
+    expect(recent.consolidated('h', 'cpu.idle', now - 60_000, now, 'AVERAGE')).toBe(46.5);
+    expect(recent.consolidated('h', 'cpu.idle', now - 60_000, now, 'LAST', 60_000)).toBeNull(); // 50 s of span
+    expect(recent.consolidated('h', 'cpu.idle', now - 60_000, now, 'LAST', 50_000)).toBe(49);
+  });
+});
