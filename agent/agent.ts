@@ -242,6 +242,8 @@ export class Agent {
       lines_dropped: c.count('spool.dropped_lines'),
       lines_rejected: c.count('ship.rejected_lines'),
       spool_bytes: this.spool.bytes,
+      // the bound, so the collector's default rule can alert on a spool above half of it
+      spool_max_bytes: this.config.spool.max_bytes,
       spool_records: this.spool.records,
       lag_ms: this.spool.oldestSealedAt !== undefined ? now - this.spool.oldestSealedAt : this.lastLagMs,
       last_ack_age_ms: this.lastAckAt !== undefined ? now - this.lastAckAt : -1,

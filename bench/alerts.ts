@@ -1,4 +1,4 @@
-// `npm run bench -- alerts [--runs 3] [--rules 10000] [--hosts 1000] [--interval-ms 10000] [--crossings 4]`
+// `npm run bench -- alerts [--runs 3] [--rules 10000] [--hosts 1000] [--interval-ms 10000] [--crossings 4] [--rrd-runs 1] [--defaults-hosts 1000]`
 //
 // 10,000 metric rules over 1,000 hosts (10 per host, each bound to its host), evaluated by the
 // real evaluator on a real SQLite database, notifications signed and delivered over loopback:
@@ -16,7 +16,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp } from '../collector/app.js';
-import { memorySources } from '../collector/alerts/sources.js';
+import { compileDefaultRules } from '../collector/alerts/defaults.js';
+import { Evaluator } from '../collector/alerts/evaluator.js';
+import { metricServiceSources } from '../collector/alerts/metric-sources.js';
+import { wantedSeries } from '../collector/alerts/plugin.js';
+import { RecentSamples } from '../collector/alerts/recent-samples.js';
+import { logStoreSources, memorySources } from '../collector/alerts/sources.js';
+import { openAlertStore } from '../collector/alerts/store.js';
+import type { MetricService } from '../collector/metrics/service.js';
+import type { Storage } from '../collector/storage/types.js';
+import type { EventSink } from '../shared/events.js';
+import type { MetricBatch } from '../shared/wire.js';
 import { generateSecret, verify } from '../shared/webhook-signature.js';
 
 function arg(args: string[], name: string, def: number): number {
@@ -76,7 +86,7 @@ async function oneRun(nRules: number, nHosts: number, intervalMs: number, crossi
   const app = await buildApp({
     dataDir: dir,
     clock: () => clock.t,
-    alerts: { config: { evaluation_interval_ms: intervalMs, rules, webhooks: [{ name: 'bench', url, secret }] }, run: false, sources: src },
+    alerts: { config: { evaluation_interval_ms: intervalMs, rules, webhooks: [{ name: 'bench', url, secret }], defaults: false }, run: false, sources: src },
   });
   await app.ready();
   const ev = app.alerts.evaluator;
@@ -113,7 +123,7 @@ async function oneRun(nRules: number, nHosts: number, intervalMs: number, crossi
   const immediate = rules.map((r) => ({ ...r, for: 0 }));
   const live = await buildApp({
     dataDir: dir2,
-    alerts: { config: { evaluation_interval_ms: intervalMs, rules: immediate, webhooks: [{ name: 'bench', url, secret }] }, run: true, sources: src },
+    alerts: { config: { evaluation_interval_ms: intervalMs, rules: immediate, webhooks: [{ name: 'bench', url, secret }], defaults: false }, run: true, sources: src },
   });
   await live.ready();
   const delays: number[] = [];
@@ -165,7 +175,7 @@ async function rrdRun(nRules: number, nHosts: number): Promise<RrdResult> {
   for (const h of hosts) for (let m = 0; m < perHost; m++) values.set(`${h} m${m}`, 50);
   const clock = { t: Math.floor(Date.now() / 10_000) * 10_000 - 3_600_000 };
   const open = async () => {
-    const app = await buildApp({ dataDir: dir, clock: () => clock.t, alerts: { config: { rules }, run: false } });
+    const app = await buildApp({ dataDir: dir, clock: () => clock.t, alerts: { config: { rules, defaults: false }, run: false } });
     await app.ready();
     return app;
   };
@@ -211,6 +221,59 @@ async function rrdRun(nRules: number, nHosts: number): Promise<RrdResult> {
   return { setupS, quietMs: median(quiet), stormMs: median(storm), restartCycleMs };
 }
 
+/**
+ * The default rules (collector/alerts/defaults.ts) over `nHosts` agents, each sending the series
+ * they read (two mounts) every 10 s for an hour, fed to the alerts' recent-sample cache as the
+ * ingest does; store reads (only after a restart) are left out. Wall and CPU ms per cycle.
+ */
+function defaultsRun(nHosts: number): { instances: number; wallMs: number; cpuMs: number; feedUsPerSample: number } {
+  const rules = compileDefaultRules();
+  const wanted = wantedSeries(rules);
+  const recent = new RecentSamples(() => wanted);
+  let now = Math.floor(Date.now() / 10_000) * 10_000 - 3_600_000;
+  const hosts = Array.from({ length: nHosts }, (_, i) => `h${String(i).padStart(4, '0')}`);
+  const svc = { hosts: () => hosts.map((h) => ({ host: h, last_sample: now, last_seen: now })) } as unknown as MetricService;
+  const sources = logStoreSources({ logs: { hosts: () => [] } } as unknown as Storage, metricServiceSources(svc, recent), () => now);
+  const dir = mkdtempSync(join(tmpdir(), 'ringtail-bench-alerts-defaults-'));
+  const store = openAlertStore(dir);
+  const events = { emit() {}, add() {} } as unknown as EventSink;
+  const ev = new Evaluator({ store, sources, notifiers: [], clock: () => now, events, configRules: [], defaultRules: rules, repeatIntervalMs: 4 * 3_600_000 });
+  let fed = 0;
+  const feed = () => {
+    for (const h of hosts) {
+      const g = (name: string, value: number, labels?: Record<string, string>) => ({ name, type: 'GAUGE' as const, ts: now, value, ...(labels ? { labels } : {}) });
+      const samples = [
+        g('df.used_pct', 40, { mount: '/' }), g('df.used_pct', 20, { mount: '/data' }), g('df.inodes_used_pct', 5, { mount: '/' }), g('df.inodes_used_pct', 3, { mount: '/data' }),
+        g('memory.available', 5e9), g('memory.total', 8e9), g('memory.swap_used', 0), g('memory.swap_total', 0),
+        g('cpu.idle', 80), g('cpu.iowait', 1), g('cpu.steal', 0), g('load.cores', 2), g('load.15', 0.5), g('fds.open', 1000), g('fds.max', 100_000),
+        g('agent.spool_bytes', 0), g('agent.spool_max_bytes', 268_435_456), g('agent.lag_ms', 100), g('agent.lines_dropped', 0),
+      ];
+      fed += samples.length;
+      recent.record({ version: 1, agent_id: `agt_${h}`, host: h, interval_ms: 10_000, samples } as MetricBatch);
+    }
+  };
+  const feedStart = performance.now();
+  for (let i = 0; i < 360; i++) {
+    now += 10_000;
+    feed();
+  }
+  const feedUsPerSample = ((performance.now() - feedStart) * 1000) / fed;
+  ev.cycle();
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    now += 10_000;
+    feed();
+    const c0 = process.cpuUsage();
+    wall.push(ev.cycle().ms);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
+  }
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+  return { instances: ev.lastCycle!.instances, wallMs: median(wall), cpuMs: median(cpu), feedUsPerSample };
+}
+
 export async function main(args: string[]): Promise<void> {
   const runs = arg(args, 'runs', 3);
   const nRules = arg(args, 'rules', 10_000);
@@ -218,6 +281,13 @@ export async function main(args: string[]): Promise<void> {
   const intervalMs = arg(args, 'interval-ms', 10_000);
   const crossings = arg(args, 'crossings', 4);
   const rrdRuns = arg(args, 'rrd-runs', 1);
+  const defaultsHosts = arg(args, 'defaults-hosts', nHosts);
+  const defaults = defaultsHosts > 0 ? defaultsRun(defaultsHosts) : null;
+  if (defaults) {
+    process.stdout.write(
+      `default rules over ${defaultsHosts} hosts (${defaults.instances} instances): cycle ${defaults.wallMs.toFixed(1)} ms wall, ${defaults.cpuMs.toFixed(1)} ms CPU; feeding the cache ${defaults.feedUsPerSample.toFixed(2)} µs per sample\n`,
+    );
+  }
   const results: RunResult[] = [];
   const rrd: RrdResult[] = [];
   for (let i = 0; i < rrdRuns; i++) {
@@ -234,7 +304,8 @@ export async function main(args: string[]): Promise<void> {
     );
   }
   const allDelays = results.flatMap((r) => r.delays);
-  const rows: Array<[string, string]> = [
+  const rows: Array<[string, string]> = [];
+  if (results.length > 0) rows.push(
     [`evaluation cycle, ${nRules} rules / ${nHosts} hosts, ~0.1% crossing (median of run medians)`, `${median(results.map((r) => r.quietMs)).toFixed(1)} ms`],
     ['evaluation cycle p95 (median of runs)', `${median(results.map((r) => r.quietP95)).toFixed(1)} ms`],
     ['evaluation cycle, 10% of rules changing state (median / max of 5)', `${median(results.map((r) => r.stormMs)).toFixed(1)} / ${median(results.map((r) => r.stormMax)).toFixed(1)} ms`],
@@ -242,6 +313,8 @@ export async function main(args: string[]): Promise<void> {
     [`crossing → signed webhook received, interval ${intervalMs / 1000} s (median of ${allDelays.length})`, `${median(allDelays).toFixed(0)} ms`],
     ['crossing → webhook, max', `${Math.max(...allDelays).toFixed(0)} ms`],
     ['start of the detecting cycle → webhook received (median)', `${median(results.flatMap((r) => r.pipeline)).toFixed(0)} ms`],
+  );
+  rows.push(
     ...(rrd.length
       ? ([
           [`real metric path (round-robin store), cycle ~0.1% crossing (median of ${rrd.length})`, `${median(rrd.map((r) => r.quietMs)).toFixed(1)} ms`],
@@ -249,8 +322,11 @@ export async function main(args: string[]): Promise<void> {
           ['real metric path, first cycle after a restart (windows seeded from the store)', `${median(rrd.map((r) => r.restartCycleMs)).toFixed(0)} ms`],
         ] as Array<[string, string]>)
       : []),
+    ...(defaults
+      ? ([[`default rules over ${defaultsHosts} hosts (${defaults.instances} instances), cycle wall / CPU (median of 6)`, `${defaults.wallMs.toFixed(1)} / ${defaults.cpuMs.toFixed(1)} ms`]] as Array<[string, string]>)
+      : []),
     ['target', 'cycle < 500 ms'],
-  ];
+  );
   const w = Math.max(...rows.map((r) => r[0].length));
   process.stdout.write(`\n| measure${' '.repeat(w - 7)} | ringtail |\n| ${'-'.repeat(w)} | --- |\n`);
   for (const [k, v] of rows) process.stdout.write(`| ${k.padEnd(w)} | ${v} |\n`);

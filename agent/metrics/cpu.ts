@@ -20,6 +20,13 @@ export function parseCpuLine(stat: string): CpuTicks {
   return out;
 }
 
+/** Online CPUs: the `cpuN` lines of /proc/stat (what load per core divides by, as Netdata's load alarms; sent as load.cores). */
+export function countCpus(stat: string): number {
+  let n = 0;
+  for (const line of stat.split('\n')) if (/^cpu\d+\s/.test(line)) n++;
+  return n;
+}
+
 /** Percent of all ticks spent in each state between two readings; null when no tick elapsed. */
 export function cpuShares(prev: CpuTicks, cur: CpuTicks): Record<CpuState, number> | null {
   let total = 0;

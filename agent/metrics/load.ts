@@ -1,4 +1,6 @@
-// Load averages straight from /proc/loadavg.
+// Load averages straight from /proc/loadavg, and the online CPUs they compare with (load.cores,
+// the cpuN lines of /proc/stat): load per core is what the default rule alerts on.
+import { countCpus } from './cpu.js';
 import { fields, gauge, realProc, type MetricSource, type ProcFs, type Sample } from './types.js';
 
 export interface LoadAvg {
@@ -23,7 +25,15 @@ export function loadFamily(proc: ProcFs = realProc): MetricSource {
     name: 'load',
     collect(): Sample[] {
       const l = parseLoadavg(proc.read('/proc/loadavg'));
-      return [gauge('load.1', l.load1), gauge('load.5', l.load5), gauge('load.15', l.load15)];
+      const out = [gauge('load.1', l.load1), gauge('load.5', l.load5), gauge('load.15', l.load15)];
+      let cores = 0;
+      try {
+        cores = countCpus(proc.read('/proc/stat'));
+      } catch {
+        // no /proc/stat (a captured copy without it): no core count, load still goes
+      }
+      if (cores > 0) out.push(gauge('load.cores', cores));
+      return out;
     },
   };
 }

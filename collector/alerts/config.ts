@@ -5,6 +5,7 @@ import { ConfigError } from '../../shared/errors.js';
 import { buildNotifiers } from './notifiers/index.js';
 import type { Notifier } from './notifiers/types.js';
 import { WebhookConfig } from './notifiers/webhook.js';
+import { compileDefaultRules, DEFAULT_RULES } from './defaults.js';
 import { compileRule, type CompiledRule } from './rules.js';
 import { checkFtsQuery } from './sources.js';
 
@@ -12,6 +13,7 @@ export const AlertsConfig = Type.Object(
   {
     evaluation_interval_ms: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 10_000, description: 'how often every rule is evaluated' }),
     repeat_interval_s: Type.Integer({ minimum: 1, maximum: 30 * 86400, default: 14_400, description: 'resend a still firing alert after this long' }),
+    defaults: Type.Boolean({ default: true, description: 'evaluate the default rules (host down, disks, memory, CPU, load, agent, checks; see docs/alerts.md)' }),
     external_url: Type.Optional(Type.String({ maxLength: 2048, description: 'base URL of this collector, for externalURL and generatorURL in webhooks' })),
     // Validated by compileRule (collector/alerts/rules.ts) so that errors name the rule and field.
     rules: Type.Optional(Type.Array(Type.Unknown(), { description: 'alert rules (config file only; see docs/alerts.md)' })),
@@ -21,16 +23,26 @@ export const AlertsConfig = Type.Object(
 );
 export type AlertsConfig = Static<typeof AlertsConfig>;
 
-export const DEFAULT_ALERTS: AlertsConfig = { evaluation_interval_ms: 10_000, repeat_interval_s: 14_400 };
+export const DEFAULT_ALERTS: AlertsConfig = { evaluation_interval_ms: 10_000, repeat_interval_s: 14_400, defaults: true };
+
+/**
+ * A configured rule without `kind` that names a default rule changes only the fields it gives
+ * (`{"name": "cpu-busy", "enabled": false}`, `{"name": "disk-space", "warning": 85}`).
+ */
+function overDefault(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || 'kind' in raw) return raw;
+  const base = DEFAULT_RULES.find((d) => d.name === (raw as { name?: unknown }).name);
+  return base ? { ...base, ...raw } : raw;
+}
 
 /** Rules and notifiers from the configuration; any mistake is a ConfigError naming the key. */
-export function compileAlertsConfig(cfg: AlertsConfig): { rules: CompiledRule[]; notifiers: Notifier[] } {
+export function compileAlertsConfig(cfg: AlertsConfig): { rules: CompiledRule[]; defaults: CompiledRule[]; notifiers: Notifier[] } {
   const rules: CompiledRule[] = [];
   const names = new Set<string>();
   (cfg.rules ?? []).forEach((raw, i) => {
     let r: CompiledRule;
     try {
-      r = compileRule(raw, '', 'config');
+      r = compileRule(overDefault(raw), '', 'config');
       if (r.spec.kind === 'log') checkFtsQuery(r.spec.query);
     } catch (err) {
       throw new ConfigError(`config key 'alerts.rules[${i}]'`, (err as Error).message.replace(/^: /, '').replace(/^\//, ''));
@@ -40,7 +52,7 @@ export function compileAlertsConfig(cfg: AlertsConfig): { rules: CompiledRule[];
     rules.push(r);
   });
   try {
-    return { rules, notifiers: buildNotifiers({ webhooks: cfg.webhooks ?? [] }, cfg.external_url ?? '') };
+    return { rules, defaults: cfg.defaults === false ? [] : compileDefaultRules(), notifiers: buildNotifiers({ webhooks: cfg.webhooks ?? [] }, cfg.external_url ?? '') };
   } catch (err) {
     throw new ConfigError("config key 'alerts.webhooks'", (err as Error).message);
   }

@@ -6,7 +6,11 @@ import { createHash } from 'node:crypto';
 import type { EventSink } from '../../shared/events.js';
 import { messageId } from '../../shared/webhook-signature.js';
 import type { AlertPayload, Notifier } from './notifiers/types.js';
-import { compileRule, type CompiledRule, type Severity } from './rules.js';
+import { HOST_DOWN_RULE, ownHostDirectory, type HostDirectory } from './hosts.js';
+import { parseMetricKey } from '../metrics/key.js';
+import { CHECK_SERIES } from './metric-sources.js';
+import { hoursToReach } from './predict.js';
+import { compileRule, notifies, type CompiledRule, type Severity } from './rules.js';
 import { compileSilence, silencedBy, type CompiledSilence } from './silences.js';
 import { SourceError, type AlertSources, type HostSeen } from './sources.js';
 import { changed, firingKey, initialState, parseKey, step, type InstanceState, type Transition } from './state.js';
@@ -20,6 +24,10 @@ export interface EvaluatorOptions {
   clock: () => number;
   events: EventSink;
   configRules: CompiledRule[];
+  /** the default rules (collector/alerts/defaults.ts); a config or API rule of the same name replaces one */
+  defaultRules?: CompiledRule[];
+  /** host lifecycle (ephemeral, retired, transitions); every host permanent by default */
+  hosts?: HostDirectory;
   repeatIntervalMs: number;
   /** called after notifications were committed to the outbox */
   onQueued?: () => void;
@@ -35,6 +43,10 @@ export interface CycleStats {
 export interface CurrentAlert {
   rule: string;
   host: string;
+  /** the series' labels part (`{mount=/}`) for rules that watch every series of a name, else '' */
+  series: string;
+  /** false: shown here, never sent to webhooks (the rule's `notify`) */
+  notify: boolean;
   state: 'pending' | 'firing';
   severity: Severity | null;
   value: number | null;
@@ -45,7 +57,13 @@ export interface CurrentAlert {
   silenced_by: string | null;
 }
 
-const key = (rule: string, host: string) => `${rule}\u0000${host}`;
+const key = (rule: string, host: string, series = '') => `${rule}\u0000${host}\u0000${series}`;
+const RESERVED = new Set(['alertname', 'rule', 'host', 'severity']);
+
+/** Whether a metric rule watches every series of its name (no labels given: `df.used_pct`). */
+function perSeries(rule: CompiledRule): boolean {
+  return (rule.spec.kind === 'metric' && !rule.spec.metric.includes('{')) || rule.checkGlob !== null;
+}
 
 export function fingerprint(labels: Record<string, string>): string {
   const h = createHash('sha256');
@@ -65,18 +83,38 @@ export class Evaluator {
   lastCycle: CycleStats | null = null;
   /** bumped on every rule change, so derived views (what series to keep) can be cached */
   version = 0;
+  readonly defaults = new Map<string, CompiledRule>();
+  readonly hosts: HostDirectory;
+  /** set by valueOf: the highest level a predict rule's guard allows (undefined: no limit) */
+  private cap: Severity | null | undefined = undefined;
+
+  /** when this evaluator (the collector) started listening */
+  private readonly startedAt: number;
 
   constructor(private readonly o: EvaluatorOptions) {
+    this.startedAt = o.clock();
+    this.hosts =
+      o.hosts ??
+      ownHostDirectory(
+        o.store
+          .history({ rule: HOST_DOWN_RULE, limit: 10_000 })
+          .reverse()
+          .map((h) => ({ rule: h.rule, host: h.host, series: h.series, at: h.at, event: h.event, severity: h.severity, value: h.value })),
+      );
+    for (const r of o.defaultRules ?? []) {
+      this.defaults.set(r.name, r);
+      this.rules.set(r.name, r);
+    }
     for (const r of o.configRules) this.rules.set(r.name, r);
     for (const { name, spec } of o.store.apiRules()) {
-      if (this.rules.has(name)) continue;
+      if (this.rules.get(name)?.source === 'config') continue;
       try {
         this.rules.set(name, compileRule(spec, `rule '${name}'`, 'api'));
       } catch (err) {
         o.events.emit('alerts.rule.invalid', { rule: name, error: (err as Error).message }, 'warn');
       }
     }
-    for (const s of o.store.loadStates()) this.states.set(key(s.rule, s.host), s);
+    for (const s of o.store.loadStates()) this.states.set(key(s.rule, s.host, s.series), s);
     this.reloadSilences();
   }
 
@@ -93,14 +131,25 @@ export class Evaluator {
   removeRule(name: string): void {
     const r = this.rules.get(name);
     if (!r) return;
-    this.rules.delete(name);
-    this.retired.set(name, r);
+    const fallback = this.defaults.get(name);
     this.version++;
     this.ruleErrors.delete(name);
+    // an API rule that replaced a default gives way to the default again
+    if (fallback && r !== fallback) {
+      this.rules.set(name, fallback);
+      return;
+    }
+    this.rules.delete(name);
+    this.retired.set(name, r);
   }
 
-  labelsFor(rule: CompiledRule, host: string, severity: Severity): Record<string, string> {
-    return { ...rule.labels, alertname: rule.name, rule: rule.name, host, severity };
+  labelsFor(rule: CompiledRule, host: string, severity: Severity, series = ''): Record<string, string> {
+    const out: Record<string, string> = { ...rule.labels };
+    if (series !== '') {
+      const parsed = parseMetricKey('x' + series);
+      for (const [k, v] of Object.entries(parsed?.labels ?? {})) if (!RESERVED.has(k)) out[k] = v;
+    }
+    return Object.assign(out, { alertname: rule.name, rule: rule.name, host, severity });
   }
 
   private annotationsFor(rule: CompiledRule, labels: Record<string, string>, value: number | null): Record<string, string> {
@@ -112,7 +161,7 @@ export class Evaluator {
   }
 
   private payload(rule: CompiledRule, s: InstanceState, severity: Severity, startsAt: number, endsAt: number | null): AlertPayload {
-    const labels = this.labelsFor(rule, s.host, severity);
+    const labels = this.labelsFor(rule, s.host, severity, s.series);
     return {
       status: endsAt === null ? 'firing' : 'resolved',
       labels,
@@ -125,22 +174,74 @@ export class Evaluator {
     };
   }
 
+  /** The series a rule evaluates on a host: '' for one, label parts for every series of a name. */
+  private seriesFor(rule: CompiledRule, host: string, known: Map<string, string[]>): Iterable<string> {
+    if (!perSeries(rule)) return [''];
+    const out = new Set<string>(known.get(`${rule.name}\u0000${host}`) ?? []);
+    const r = rule.spec;
+    if (r.kind === 'metric') {
+      for (const k of this.o.sources.seriesKeys(host, r.metric)) out.add(k.slice(r.metric.length));
+    } else if (r.kind === 'check') {
+      for (const type of r.check_types ?? (['process', 'http', 'tcp'] as const)) {
+        for (const k of this.o.sources.seriesKeys(host, CHECK_SERIES[type])) {
+          const check = parseMetricKey(k)?.labels.check;
+          if (check !== undefined && rule.checkGlob!.test(check)) out.add(`{check=${check}}`);
+        }
+      }
+    }
+    return out;
+  }
+
   /** undefined: the source cannot answer yet (warming up), the instance is left as it is */
-  private valueOf(rule: CompiledRule, h: HostSeen, now: number): number | null | undefined {
+  private valueOf(rule: CompiledRule, h: HostSeen, series: string, now: number): number | null | undefined {
     const r = rule.spec;
     const src = this.o.sources;
+    this.cap = undefined;
     switch (r.kind) {
-      case 'metric':
-        return src.seriesWindow(h.host, r.metric, r.cf ?? 'AVERAGE', rule.windowMs / 1000, now);
+      case 'metric': {
+        const metric = r.metric + series;
+        if (r.predict) {
+          const pts = src.seriesPoints(h.host, metric, rule.windowMs / 1000, now);
+          if (!pts) return pts;
+          const hours = hoursToReach(pts.t, pts.v, r.predict.reach, now, rule.windowMs);
+          if (hours === null) return null;
+          const last = pts.v[pts.v.length - 1]!;
+          const beyond = (from: number | undefined) => from === undefined || (r.predict!.reach >= from ? last >= from : last <= from);
+          this.cap = beyond(r.predict.critical_from) ? undefined : beyond(r.predict.warning_from) ? 'warning' : null;
+          return hours;
+        }
+        const cf = r.cf ?? 'AVERAGE';
+        let v = src.seriesWindow(h.host, metric, cf, rule.windowMs / 1000, now, (r.min_coverage ?? 0) * rule.windowMs);
+        if (v === null || v === undefined) return v;
+        if (r.divide_by !== undefined) {
+          const labels = series !== '' ? series : r.metric.includes('{') ? r.metric.slice(r.metric.indexOf('{')) : '';
+          const d = src.seriesWindow(h.host, r.divide_by + labels, cf, rule.windowMs / 1000, now);
+          if (d === null || d === undefined) return d;
+          if (d === 0) return null; // no swap configured: no ratio, no alert
+          v /= d;
+        }
+        return (r.offset ?? 0) + (r.scale ?? 1) * v;
+      }
       case 'log':
         return src.countLogs(r.query, h.host, now - rule.windowMs, Math.min(1000, Math.max(100, r.min_count ?? 1)));
       case 'absence': {
         const last = r.source !== undefined ? src.lastLogAt(h.host, r.source) : r.metric !== undefined ? src.seriesLastUpdate(h.host, r.metric, now) : h.lastSeen;
-        return last === null || last === undefined ? last : Math.max(0, (now - last) / 1000);
+        if (last === null || last === undefined) return last;
+        // Silence is only known after listening that long: after a collector restart the agents'
+        // data of the downtime is still on its way, so no host is "down" for the collector's own
+        // absence (an alert already firing keeps its state meanwhile).
+        if (last < this.startedAt && now - this.startedAt <= r.seconds * 1000) return undefined;
+        return Math.max(0, (now - last) / 1000);
       }
       case 'check': {
-        const st = src.checkStatus(h.host, r.check, now);
+        const name = series !== '' ? parseMetricKey('x' + series)!.labels.check! : r.check;
+        const st = src.checkStatus(h.host, name, now, { samples: r.samples, types: r.check_types });
         return st === null || st === undefined ? st : st === 'down' ? 1 : 0;
+      }
+      case 'flapping': {
+        let downs = 0;
+        for (const t of this.hosts.transitions(h.host, now - rule.windowMs)) if (t.to === 'down') downs++;
+        return downs;
       }
     }
   }
@@ -150,24 +251,33 @@ export class Evaluator {
     const started = performance.now();
     const now = this.o.clock();
     const cycle = ++this.cycleNo;
-    const hosts = this.o.sources.hosts();
+    const dir = this.hosts;
+    const hosts = this.o.sources.hosts().filter((h) => !dir.isRetired(h.host));
     const byHost = new Map(hosts.map((h) => [h.host, h]));
+    // series with a state, per (rule, host): a restart keeps evaluating them before new samples come
+    const known = new Map<string, string[]>();
+    for (const st of this.states.values()) {
+      const k = `${st.rule}\u0000${st.host}`;
+      const list = known.get(k);
+      if (list) list.push(st.series);
+      else known.set(k, [st.series]);
+    }
     const upserts: InstanceState[] = [];
-    const deletes: Array<[string, string]> = [];
+    const deletes: Array<[string, string, string]> = [];
     const history: Transition[] = [];
     const groups = new Map<string, AlertPayload[]>();
     let instances = 0;
 
-    const apply = (rule: CompiledRule, host: string, value: number | null, force = false) => {
-      const k = key(rule.name, host);
+    const apply = (rule: CompiledRule, host: string, series: string, value: number | null, force = false, cap?: Severity | null) => {
+      const k = key(rule.name, host, series);
       const prev = this.states.get(k);
       if (!prev && (value === null || force)) return;
-      const base = prev ?? initialState(rule.name, host);
-      let { next, transitions } = step(rule, base, value, now);
+      const base = prev ?? initialState(rule.name, host, series);
+      let { next, transitions } = step(rule, base, value, now, cap);
       if (force && next.phase !== 'ok') {
         // the rule is gone or disabled: end its alerts now, without keep_firing_for
-        if (next.phase === 'firing') transitions = [{ rule: rule.name, host, at: now, event: 'resolved', severity: next.severity, value }];
-        next = { ...initialState(rule.name, host), notifiedKey: next.notifiedKey, lastNotifiedAt: next.lastNotifiedAt };
+        if (next.phase === 'firing') transitions = [{ rule: rule.name, host, series, at: now, event: 'resolved', severity: next.severity, value }];
+        next = { ...initialState(rule.name, host, series), notifiedKey: next.notifiedKey, lastNotifiedAt: next.lastNotifiedAt };
       }
       this.decideNotifications(rule, next, now, groups);
       history.push(...transitions);
@@ -175,7 +285,7 @@ export class Evaluator {
         if (prev) {
           this.states.delete(k);
           this.seenInCycle.delete(k);
-          deletes.push([rule.name, host]);
+          deletes.push([rule.name, host, series]);
         }
         return;
       }
@@ -192,24 +302,27 @@ export class Evaluator {
       }
       const pattern = rule.spec.host;
       const exact = pattern !== undefined && !/[*?]/.test(pattern);
-      const targets = exact ? (byHost.has(pattern) ? [byHost.get(pattern)!] : []) : rule.hostGlob ? hosts.filter((h) => rule.hostGlob!.test(h.host)) : hosts;
+      let targets = exact ? (byHost.has(pattern) ? [byHost.get(pattern)!] : []) : rule.hostGlob ? hosts.filter((h) => rule.hostGlob!.test(h.host)) : hosts;
+      if (rule.spec.permanent_only) targets = targets.filter((h) => h.reports === true && !dir.isEphemeral(h.host));
       let error: string | null = null;
       for (const h of targets) {
-        instances++;
-        let value: number | null | undefined;
-        try {
-          value = this.valueOf(rule, h, now);
-        } catch (err) {
-          if (!(err instanceof SourceError)) throw err;
-          error = err.message;
-          value = null;
+        for (const series of this.seriesFor(rule, h.host, known)) {
+          instances++;
+          let value: number | null | undefined;
+          try {
+            value = this.valueOf(rule, h, series, now);
+          } catch (err) {
+            if (!(err instanceof SourceError)) throw err;
+            error = err.message;
+            value = null;
+          }
+          if (value === undefined) {
+            const k = key(rule.name, h.host, series);
+            if (this.states.has(k)) this.seenInCycle.set(k, cycle);
+            continue;
+          }
+          apply(rule, h.host, series, value, false, this.cap);
         }
-        if (value === undefined) {
-          const k = key(rule.name, h.host);
-          if (this.states.has(k)) this.seenInCycle.set(k, cycle);
-          continue;
-        }
-        apply(rule, h.host, value);
       }
       if (error !== null && this.ruleErrors.get(rule.name) !== error) {
         this.o.events.emit('alerts.rule.error', { rule: rule.name, error }, 'warn');
@@ -222,13 +335,13 @@ export class Evaluator {
     for (const [k, s] of [...this.states]) {
       if (this.seenInCycle.get(k) === cycle) continue;
       const live = this.rules.get(s.rule);
-      if (live) apply(live, s.host, null, !live.enabled);
+      if (live) apply(live, s.host, s.series, null, !live.enabled);
       else {
         const gone = this.retired.get(s.rule);
-        if (gone) apply(gone, s.host, null, true);
+        if (gone) apply(gone, s.host, s.series, null, true);
         else {
           this.states.delete(k);
-          deletes.push([s.rule, s.host]);
+          deletes.push([s.rule, s.host, s.series]);
         }
       }
     }
@@ -238,7 +351,10 @@ export class Evaluator {
 
     const outbox = this.outboxRows(groups);
     this.o.store.commit(upserts, deletes, history, outbox, now);
-    for (const t of history) this.o.events.emit(`alerts.${t.event}`, { rule: t.rule, host: t.host, severity: t.severity, value: t.value }, 'info');
+    for (const t of history) {
+      dir.observe?.(t);
+      this.o.events.emit(`alerts.${t.event}`, { rule: t.rule, host: t.host, ...(t.series ? { series: t.series } : {}), severity: t.severity, value: t.value }, 'info');
+    }
     if (outbox.length > 0) this.o.onQueued?.();
     if (cycle % 100 === 0) this.o.store.prune(now, 100_000, 7 * 86_400_000);
     const stats = { ms: performance.now() - started, instances, transitions: history.length, notifications: outbox.length };
@@ -251,7 +367,8 @@ export class Evaluator {
     const out: AlertPayload[] = [];
     if (s.phase === 'firing') {
       const k = firingKey(s)!;
-      const silenced = silencedBy(this.silences, this.labelsFor(rule, s.host, s.severity!), now) !== null;
+      // a silent rule (notify: false, or 'critical' at warning) is held back like a silenced alert
+      const silenced = !notifies(rule, s.severity!) || silencedBy(this.silences, this.labelsFor(rule, s.host, s.severity!, s.series), now) !== null;
       if (s.notifiedKey !== k) {
         if (s.notifiedKey !== null) {
           const old = parseKey(s.notifiedKey);
@@ -300,10 +417,12 @@ export class Evaluator {
       if (s.phase === 'ok') continue;
       const rule = this.rules.get(s.rule);
       if (!rule) continue;
-      const labels = this.labelsFor(rule, s.host, s.severity!);
+      const labels = this.labelsFor(rule, s.host, s.severity!, s.series);
       out.push({
         rule: s.rule,
         host: s.host,
+        series: s.series,
+        notify: notifies(rule, s.severity!),
         state: s.phase,
         severity: s.severity,
         value: s.value,
@@ -314,6 +433,6 @@ export class Evaluator {
         silenced_by: silencedBy(this.silences, labels, now),
       });
     }
-    return out.sort((a, b) => a.rule.localeCompare(b.rule) || a.host.localeCompare(b.host));
+    return out.sort((a, b) => a.rule.localeCompare(b.rule) || a.host.localeCompare(b.host) || a.series.localeCompare(b.series));
   }
 }

@@ -6,33 +6,29 @@
 import type { MetricService } from '../metrics/service.js';
 import { metricKey, seriesName } from '../metrics/key.js';
 import type { RecentSamples } from './recent-samples.js';
-import type { AlertSources, CF, HostSeen } from './sources.js';
+import { consolidate } from './consolidate.js';
+import type { AlertSources, CheckOptions, HostSeen } from './sources.js';
 
-export type MetricSources = Pick<AlertSources, 'seriesWindow' | 'seriesLastUpdate' | 'checkStatus'> & { hosts(now: number): HostSeen[] };
+export { consolidate };
+
+export type MetricSources = Pick<AlertSources, 'seriesWindow' | 'seriesLastUpdate' | 'seriesPoints' | 'seriesKeys' | 'checkStatus'> & {
+  hosts(now: number): HostSeen[];
+};
 
 /** Check metrics as the agent names them (agent/checks/): value < 1 means down. */
-const CHECK_SERIES = ['check.process.count', 'check.http.up', 'check.tcp.up'];
+export const CHECK_SERIES = { process: 'check.process.count', http: 'check.http.up', tcp: 'check.tcp.up' } as const;
+const ALL_CHECK_TYPES = ['process', 'http', 'tcp'] as const;
+
+/** A check is down when its last `samples` results all are (fewer results than that: not yet). */
+export function checkVerdict(last: readonly number[], samples: number): 'up' | 'down' {
+  return last.length >= samples && last.slice(-samples).every((v) => v < 1) ? 'down' : 'up';
+}
 /** A last value older than this many intervals (and at least a minute) counts as no data. */
 const FRESH_INTERVALS = 3;
 /** How far back a series is seeded from the store. */
 const SEED_MS = 15 * 60_000;
 /** Store reads per evaluation cycle are bounded (a fetch costs ~1 ms): the rest waits a cycle. */
 const SEED_BUDGET_MS = 200;
-
-export function consolidate(values: Array<number | null>, cf: CF): number | null {
-  const known = values.filter((v): v is number => v !== null && !Number.isNaN(v));
-  if (known.length === 0) return null;
-  switch (cf) {
-    case 'AVERAGE':
-      return known.reduce((a, b) => a + b, 0) / known.length;
-    case 'MIN':
-      return Math.min(...known);
-    case 'MAX':
-      return Math.max(...known);
-    case 'LAST':
-      return known[known.length - 1]!;
-  }
-}
 
 export function metricServiceSources(svc: MetricService, recent: RecentSamples, budgetMs = SEED_BUDGET_MS): MetricSources {
   let budgetAt = -1;
@@ -49,7 +45,7 @@ export function metricServiceSources(svc: MetricService, recent: RecentSamples, 
     const points: Array<{ t: number; v: number }> = [];
     let step = 10_000;
     try {
-      const data = svc.fetch(host, key, 'AVERAGE', now - SEED_MS, now);
+      const data = svc.fetch(host, key, 'AVERAGE', now - Math.max(SEED_MS, recent.keepMs()), now);
       if (data) {
         step = data.step;
         data.values.forEach((v, i) => {
@@ -78,21 +74,29 @@ export function metricServiceSources(svc: MetricService, recent: RecentSamples, 
     hosts(now) {
       return svc.hosts(now).map((h) => ({ host: h.host, lastSeen: Math.max(h.last_sample, h.last_seen ?? 0) || null }));
     },
-    seriesWindow(host, metric, cf, windowSec, now) {
+    seriesWindow(host, metric, cf, windowSec, now, minSpanMs = 0) {
       if (!seed(host, metric, now)) return undefined;
-      return consolidate(recent.window(host, metric, now - windowSec * 1000, now), cf);
+      return recent.consolidated(host, metric, now - windowSec * 1000, now, cf, minSpanMs);
     },
     seriesLastUpdate(host, metric, now) {
       if (!seed(host, metric, now)) return undefined;
       return recent.last(host, metric)?.t ?? null;
     },
-    checkStatus(host, check, now) {
+    seriesPoints(host, metric, windowSec, now) {
+      if (!seed(host, metric, now)) return undefined;
+      return recent.points(host, metric, now - windowSec * 1000, now);
+    },
+    seriesKeys(host, name) {
+      return recent.keysOf(host, name);
+    },
+    checkStatus(host, check, now, opts: CheckOptions = {}) {
       // the agent's label sanitising (agent/metrics/types.ts labelValue)
       const label = check.replace(/[{},=\s"\\]/g, '_').slice(0, 256);
-      for (const name of CHECK_SERIES) {
-        const v = fresh(host, metricKey(name, { check: label }), now);
+      for (const type of opts.types ?? ALL_CHECK_TYPES) {
+        const key = metricKey(CHECK_SERIES[type], { check: label });
+        const v = fresh(host, key, now);
         if (v === undefined) return undefined;
-        if (v !== null) return v < 1 ? 'down' : 'up';
+        if (v !== null) return (opts.samples ?? 1) <= 1 ? (v < 1 ? 'down' : 'up') : checkVerdict(recent.lastN(host, key, opts.samples!), opts.samples!);
       }
       return null;
     },

@@ -10,6 +10,7 @@ import { OutboxDeliverer } from './outbox.js';
 import { alertRoutes } from './routes.js';
 import { metricServiceSources, type MetricSources } from './metric-sources.js';
 import { RecentSamples, type Wanted } from './recent-samples.js';
+import type { HostDirectory } from './hosts.js';
 import type { CompiledRule } from './rules.js';
 import { logStoreSources, type AlertSources } from './sources.js';
 import { openAlertStore, type AlertStore } from './store.js';
@@ -27,18 +28,27 @@ declare module 'fastify' {
   }
 }
 
-/** The series metric and absence rules read, and the longest window among them. */
+/** The series metric and absence rules read, how long each is kept, and the longest window among them. */
 export function wantedSeries(rules: Iterable<CompiledRule>): Wanted {
   const keys = new Set<string>();
+  const names = new Set<string>();
+  const keep = new Map<string, number>();
   let keepMs = 60_000;
+  let minCount = 1;
+  const want = (metric: string, ms: number) => {
+    (metric.includes('{') ? keys : names).add(metric);
+    keep.set(metric, Math.max(keep.get(metric) ?? 60_000, ms));
+    keepMs = Math.max(keepMs, ms);
+  };
   for (const r of rules) {
     if (!r.enabled) continue;
     if (r.spec.kind === 'metric') {
-      keys.add(r.spec.metric);
-      keepMs = Math.max(keepMs, r.windowMs + 60_000);
-    } else if (r.spec.kind === 'absence' && r.spec.metric !== undefined) keys.add(r.spec.metric);
+      want(r.spec.metric, r.windowMs + 60_000);
+      if (r.spec.divide_by !== undefined) want(r.spec.divide_by, r.windowMs + 60_000);
+    } else if (r.spec.kind === 'absence' && r.spec.metric !== undefined) want(r.spec.metric, 60_000);
+    else if (r.spec.kind === 'check') minCount = Math.max(minCount, r.spec.samples ?? 1);
   }
-  return { keys, keepMs };
+  return { keys, names, keepMs, keep, minCount };
 }
 
 /** Alert gauges beside the collector's own metrics (GET /metrics); events are counted there already. */
@@ -79,6 +89,8 @@ export interface AlertsPluginOptions {
   run?: boolean;
   /** where rule values come from; the log store (and no metrics) by default */
   sources?: AlertSources;
+  /** host lifecycle for host-scoped rules (ephemeral, retired, down/up transitions); see hosts.ts */
+  hosts?: HostDirectory;
 }
 
 export const alertsPlugin = fp<AlertsPluginOptions>(
@@ -87,8 +99,9 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
       ...opts.config,
       evaluation_interval_ms: opts.config?.evaluation_interval_ms ?? DEFAULT_ALERTS.evaluation_interval_ms,
       repeat_interval_s: opts.config?.repeat_interval_s ?? DEFAULT_ALERTS.repeat_interval_s,
+      defaults: opts.config?.defaults ?? DEFAULT_ALERTS.defaults,
     };
-    const { rules, notifiers } = compileAlertsConfig(cfg);
+    const { rules, defaults, notifiers } = compileAlertsConfig(cfg);
     const store = openAlertStore(opts.dataDir);
     for (const [name, d] of store.disabledNotifiers()) {
       const n = notifiers.find((x) => x.name === name);
@@ -132,6 +145,8 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
       clock: app.clock,
       events: app.events,
       configRules: rules,
+      defaultRules: defaults,
+      hosts: opts.hosts,
       repeatIntervalMs: cfg.repeat_interval_s * 1000,
       onQueued: () => {
         if (opts.run) outbox.kick();

@@ -19,14 +19,23 @@ interface Series {
 export interface Wanted {
   /** metric keys some rule reads (`cpu.user`, `check.process.count{check=app}`) */
   keys: Set<string>;
+  /** metric names whose every series some rule reads (`df.used_pct`: one per mount) */
+  names?: Set<string>;
   /** longest window any rule reads, ms */
   keepMs: number;
+  /** how long the samples of a name or key are kept (keepMs when absent): an hour of disk use need not mean an hour of everything */
+  keep?: Map<string, number>;
+  /** at least this many samples stay, whatever their age (checks down N times in a row, at any interval) */
+  minCount?: number;
 }
 
 const MAX_PER_SERIES = 4096;
+const TRIM_BATCH = 64;
 
 export class RecentSamples {
   private readonly series = new Map<string, Series>();
+  /** host → metric name → keys of that name, for rules over every series of a name */
+  private readonly byName = new Map<string, Map<string, Set<string>>>();
 
   constructor(private readonly wanted: () => Wanted) {}
 
@@ -36,14 +45,17 @@ export class RecentSamples {
 
   /** Feeds an acknowledged batch; only series some rule reads, and every check result, are kept. */
   record(batch: MetricBatch): void {
-    const { keys, keepMs } = this.wanted();
+    const { keys, keepMs, names, keep, minCount } = this.wanted();
     const interval = batch.interval_ms ?? 10_000;
     for (const s of batch.samples) {
       const key = metricKey(s.name, s.labels);
-      if (!keys.has(key) && !s.name.startsWith('check.')) continue;
+      if (!keys.has(key) && !s.name.startsWith('check.') && !names?.has(s.name)) continue;
       const id = RecentSamples.id(batch.host, key);
       let ser = this.series.get(id);
-      if (!ser) this.series.set(id, (ser = { t: [], v: [], intervalMs: interval }));
+      if (!ser) {
+        this.series.set(id, (ser = { t: [], v: [], intervalMs: interval }));
+        this.index(batch.host, s.name, key);
+      }
       ser.intervalMs = interval;
       let value: number | null = s.value;
       if (s.type !== 'GAUGE') {
@@ -62,18 +74,38 @@ export class RecentSamples {
       if (last !== undefined && s.ts <= last) continue; // redelivered
       ser.t.push(s.ts);
       ser.v.push(value);
-      this.trim(ser, s.ts - keepMs);
+      this.trim(ser, s.ts - (keep ? (keep.get(s.name) ?? keep.get(key) ?? 60_000) : keepMs), minCount ?? 1);
     }
   }
 
-  private trim(ser: Series, before: number): void {
+  private trim(ser: Series, before: number, minCount: number): void {
     let drop = 0;
-    while (drop < ser.t.length - 1 && ser.t[drop]! < before) drop++;
+    while (drop < ser.t.length - Math.max(1, minCount) && ser.t[drop]! < before) drop++;
     if (ser.t.length - drop > MAX_PER_SERIES) drop = ser.t.length - MAX_PER_SERIES;
-    if (drop > 0) {
+    // Readers bound their windows by time, so old samples may wait: shifting the arrays on every
+    // sample would cost a copy of the whole series per sample.
+    if (drop >= TRIM_BATCH || (drop > 0 && ser.t.length > MAX_PER_SERIES)) {
       ser.t.splice(0, drop);
       ser.v.splice(0, drop);
     }
+  }
+
+  private index(host: string, name: string, key: string): void {
+    let h = this.byName.get(host);
+    if (!h) this.byName.set(host, (h = new Map()));
+    let set = h.get(name);
+    if (!set) h.set(name, (set = new Set()));
+    set.add(key);
+  }
+
+  /** Keys of every series of this metric name the host sent since the collector started. */
+  keysOf(host: string, name: string): Iterable<string> {
+    return this.byName.get(host)?.get(name) ?? [];
+  }
+
+  /** The longest window any rule reads, ms. */
+  keepMs(): number {
+    return this.wanted().keepMs;
   }
 
   has(host: string, key: string): boolean {
@@ -85,6 +117,29 @@ export class RecentSamples {
     const id = RecentSamples.id(host, key);
     if (this.series.has(id)) return;
     this.series.set(id, { t: points.map((p) => p.t), v: points.map((p) => p.v), intervalMs });
+    const brace = key.indexOf('{');
+    this.index(host, brace < 0 ? key : key.slice(0, brace), key);
+  }
+
+  /** Times and values in (since, until], for trends. */
+  points(host: string, key: string, since: number, until: number): { t: number[]; v: number[] } {
+    const ser = this.series.get(RecentSamples.id(host, key));
+    const t: number[] = [];
+    const v: number[] = [];
+    if (!ser) return { t, v };
+    let i = ser.t.length - 1;
+    while (i >= 0 && ser.t[i]! > since) i--;
+    for (i++; i < ser.t.length && ser.t[i]! <= until; i++) {
+      t.push(ser.t[i]!);
+      v.push(ser.v[i]!);
+    }
+    return { t, v };
+  }
+
+  /** The last `n` values (fewer when the series is shorter), oldest first. */
+  lastN(host: string, key: string, n: number): number[] {
+    const ser = this.series.get(RecentSamples.id(host, key));
+    return ser ? ser.v.slice(Math.max(0, ser.v.length - n)) : [];
   }
 
   /** Values with time in (since, until]. */
@@ -94,6 +149,35 @@ export class RecentSamples {
     const out: number[] = [];
     for (let i = ser.t.length - 1; i >= 0 && ser.t[i]! > since; i--) if (ser.t[i]! <= until) out.push(ser.v[i]!);
     return out.reverse();
+  }
+
+  /**
+   * The window (since, until] consolidated as rrdtool's CFs, without copying it; null when it
+   * holds no value or its values span less than `minSpanMs` (a young series, see min_coverage).
+   */
+  consolidated(host: string, key: string, since: number, until: number, cf: 'AVERAGE' | 'MIN' | 'MAX' | 'LAST', minSpanMs = 0): number | null {
+    const ser = this.series.get(RecentSamples.id(host, key));
+    if (!ser) return null;
+    let n = 0;
+    let sum = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    let last = NaN;
+    let first = NaN;
+    let newest = NaN;
+    for (let i = ser.t.length - 1; i >= 0 && ser.t[i]! > since; i--) {
+      if (ser.t[i]! > until) continue;
+      const v = ser.v[i]!;
+      if (Number.isNaN(v)) continue;
+      if (n === 0) (last = v), (newest = ser.t[i]!);
+      first = ser.t[i]!;
+      n++;
+      sum += v;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    if (n === 0 || newest - first < minSpanMs) return null;
+    return cf === 'AVERAGE' ? sum / n : cf === 'MIN' ? min : cf === 'MAX' ? max : last;
   }
 
   last(host: string, key: string): { t: number; v: number; intervalMs: number } | null {
@@ -107,5 +191,6 @@ export class RecentSamples {
   /** Drops series of hosts that were withdrawn. */
   forgetHost(host: string): void {
     for (const id of this.series.keys()) if (id.startsWith(host + '\u0000')) this.series.delete(id);
+    this.byName.delete(host);
   }
 }

@@ -109,9 +109,14 @@ export const alertRoutes: FastifyPluginAsync = async (app) => {
       const existing = evaluator.rules.get(name);
       if (!existing) throw new RingtailError(ErrorCodes.NOT_FOUND, `no rule '${name}'`, 404);
       if (existing.source === 'config') throw new RingtailError(ErrorCodes.BAD_REQUEST, `rule '${name}' comes from the configuration file; remove it there`, 409);
+      if (existing.source === 'default') {
+        throw new RingtailError(ErrorCodes.BAD_REQUEST, `rule '${name}' is a default rule; switch it off with PATCH {"enabled": false}, or all of them with alerts.defaults: false`, 409);
+      }
       store.deleteRule(name);
       evaluator.removeRule(name);
-      return { deleted: name };
+      // an API rule that replaced a default rule gives way to it again
+      const restored = evaluator.rules.get(name);
+      return restored ? { deleted: name, restored: restored.source } : { deleted: name };
     },
   );
 

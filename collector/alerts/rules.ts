@@ -15,6 +15,13 @@ const LabelMap = Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63
 
 const Common = {
   name: Name,
+  /**
+   * whether firing alerts are sent to webhooks: true (default), false (silent: shown in the API
+   * and dashboard, never sent), or 'critical' (only the critical level is sent)
+   */
+  notify: Type.Optional(Type.Union([Type.Boolean(), Type.Literal('critical')])),
+  /** only hosts that report at an interval (agents), are permanent (not ephemeral) and not retired */
+  permanent_only: Type.Optional(Type.Boolean()),
   /** false: the rule is kept but not evaluated; its alerts resolve (default true) */
   enabled: Type.Optional(Type.Boolean()),
   /** host name or glob (`web-*`); every known host when absent */
@@ -45,6 +52,27 @@ export const MetricRule = Type.Object(
     cf: Type.Optional(Type.Union([Type.Literal('AVERAGE'), Type.Literal('MIN'), Type.Literal('MAX'), Type.Literal('LAST')])),
     window: Type.Optional(Duration),
     op: Type.Union([Type.Literal('above'), Type.Literal('below')]),
+    /** value = offset + scale × metric (÷ divide_by, the series of that name with the same labels) */
+    divide_by: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    /** no value until the window's samples span this share of it (a young series has no 10-minute average) */
+    min_coverage: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+    scale: Type.Optional(Type.Number()),
+    offset: Type.Optional(Type.Number()),
+    /**
+     * value = hours until the least-squares line through the window's samples reaches `reach`
+     * (no value when it moves away from it); a level applies only while the latest sample is
+     * beyond its guard (`warning_from`, `critical_from`), as node-mixin's "and free < 40%"
+     */
+    predict: Type.Optional(
+      Type.Object(
+        {
+          reach: Type.Number(),
+          warning_from: Type.Optional(Type.Number()),
+          critical_from: Type.Optional(Type.Number()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     ...Levels,
   },
   { additionalProperties: false },
@@ -79,13 +107,28 @@ export const CheckRule = Type.Object(
   {
     kind: Type.Literal('check'),
     ...Common,
-    /** the name of a process, HTTP or TCP check run by the agent */
+    /** the name of a process, HTTP or TCP check run by the agent, or a glob (`*`): one alert per check */
     check: Type.String({ minLength: 1, maxLength: 255 }),
+    /** which kinds of check the rule reads (all three by default) */
+    check_types: Type.Optional(Type.Array(Type.Union([Type.Literal('process'), Type.Literal('http'), Type.Literal('tcp')]), { minItems: 1, maxItems: 3 })),
+    /** down only when this many consecutive results are down (1) */
+    samples: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
     severity: Type.Optional(Severity),
   },
   { additionalProperties: false },
 );
-export const AlertRule = Type.Union([MetricRule, LogRule, AbsenceRule, CheckRule]);
+export const FlappingRule = Type.Object(
+  {
+    kind: Type.Literal('flapping'),
+    ...Common,
+    /** at least this many down transitions of the host (host.down) within the window */
+    min_count: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    window: Type.Optional(Duration),
+    severity: Type.Optional(Severity),
+  },
+  { additionalProperties: false },
+);
+export const AlertRule = Type.Union([MetricRule, LogRule, AbsenceRule, CheckRule, FlappingRule]);
 export type AlertRule = Static<typeof AlertRule>;
 export type Severity = Static<typeof Severity>;
 
@@ -105,11 +148,19 @@ export interface CompiledRule {
   criticalClear: number | null;
   windowMs: number;
   labels: Record<string, string>;
-  source: 'config' | 'api';
+  source: 'config' | 'api' | 'default';
   enabled: boolean;
+  /** check rules: the check name pattern (null: one exact name) */
+  checkGlob: RegExp | null;
 }
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Whether a firing alert at this severity is sent to webhooks (the rule's `notify`). */
+export function notifies(rule: CompiledRule, severity: Severity): boolean {
+  const n = rule.spec.notify ?? true;
+  return n === true || (n === 'critical' && severity === 'critical');
+}
 
 export function durationMs(d: number | string | undefined, fallbackMs: number): number {
   if (d === undefined) return fallbackMs;
@@ -130,11 +181,11 @@ function bad(where: string, msg: string): never {
 }
 
 /** Validates and normalises one rule; `where` names it in errors (`alerts.rules[3]`, `body`). */
-export function compileRule(raw: unknown, where: string, source: 'config' | 'api'): CompiledRule {
+export function compileRule(raw: unknown, where: string, source: 'config' | 'api' | 'default'): CompiledRule {
   if (!checkRule.Check(raw)) {
     const kind = (raw as { kind?: unknown } | null)?.kind;
-    const specific = { metric: MetricRule, log: LogRule, absence: AbsenceRule, check: CheckRule }[String(kind)];
-    if (!specific) bad(`${where}/kind`, `expected one of metric, log, absence, check, got ${JSON.stringify(kind)}`);
+    const specific = { metric: MetricRule, log: LogRule, absence: AbsenceRule, check: CheckRule, flapping: FlappingRule }[String(kind)];
+    if (!specific) bad(`${where}/kind`, `expected one of metric, log, absence, check, flapping, got ${JSON.stringify(kind)}`);
     const first = TypeCompiler.Compile(specific).Errors(raw).First()!;
     bad(`${where}${first.path}`, first.message);
   }
@@ -165,6 +216,7 @@ export function compileRule(raw: unknown, where: string, source: 'config' | 'api
       if (critical !== null && !looser(criticalClear!, critical)) bad(`${where}/critical_clear`, `must be ${r.op === 'above' ? 'at most' : 'at least'} critical (${critical})`);
       if (warning !== null && critical !== null && !looser(warning, critical)) bad(`${where}/warning`, `must be ${r.op === 'above' ? 'below' : 'above'} critical (${critical})`);
       windowMs = durationMs(r.window, 60_000);
+      if (r.predict && r.divide_by !== undefined) bad(`${where}/predict`, 'cannot be combined with divide_by');
       break;
     }
     case 'log': {
@@ -189,6 +241,14 @@ export function compileRule(raw: unknown, where: string, source: 'config' | 'api
       else warning = 1;
       break;
     }
+    case 'flapping': {
+      op = '>=';
+      const level = r.min_count ?? 3;
+      if ((r.severity ?? 'warning') === 'critical') critical = level;
+      else warning = level;
+      windowMs = durationMs(r.window, 30 * 60_000);
+      break;
+    }
   }
   if (r.kind !== 'metric') {
     warningClear = warning;
@@ -209,5 +269,6 @@ export function compileRule(raw: unknown, where: string, source: 'config' | 'api
     labels: r.labels ?? {},
     source,
     enabled: r.enabled !== false,
+    checkGlob: r.kind === 'check' && /[*?]/.test(r.check) ? globToRegExp(r.check) : null,
   };
 }

@@ -3,6 +3,8 @@
 // evaluator does not care whether metrics live in the round-robin store or elsewhere.
 import { QueryError, validateSearch } from '../query/lang/index.js';
 import type { Storage } from '../storage/types.js';
+import { consolidate } from './consolidate.js';
+import { CHECK_SERIES, checkVerdict } from './metric-sources.js';
 
 export type CF = 'AVERAGE' | 'MIN' | 'MAX' | 'LAST';
 
@@ -10,6 +12,16 @@ export interface HostSeen {
   host: string;
   /** last time anything arrived from the host (ms), null when unknown */
   lastSeen: number | null;
+  /** the host reports at an interval (an agent sending metrics), so its silence means down */
+  reports?: boolean;
+}
+
+export type CheckType = 'process' | 'http' | 'tcp';
+
+export interface CheckOptions {
+  /** down only when this many consecutive results are down */
+  samples?: number;
+  types?: readonly CheckType[];
 }
 
 export interface AlertSources {
@@ -19,15 +31,19 @@ export interface AlertSources {
    * the series consolidated over the last `windowSec` seconds; null when there is no data;
    * undefined when the answer is not ready yet (then the instance keeps its state this cycle)
    */
-  seriesWindow(host: string, metric: string, cf: CF, windowSec: number, now: number): number | null | undefined;
+  seriesWindow(host: string, metric: string, cf: CF, windowSec: number, now: number, minSpanMs?: number): number | null | undefined;
   /** time of the last update of a series (ms), null when unknown, undefined when not ready */
   seriesLastUpdate(host: string, metric: string, now: number): number | null | undefined;
+  /** times and values of the last `windowSec` seconds (for trends); same null/undefined meaning */
+  seriesPoints(host: string, metric: string, windowSec: number, now: number): { t: number[]; v: number[] } | null | undefined;
+  /** keys of every series of a metric name the host sent (`df.used_pct{mount=/}` …) */
+  seriesKeys(host: string, name: string): Iterable<string>;
   /** lines matching a search (collector/query/lang) since `sinceMs`, counted up to `cap` */
   countLogs(query: string, host: string, sinceMs: number, cap: number): number;
   /** time of the newest line of one host, optionally of one source (ms) */
   lastLogAt(host: string, source?: string): number | null;
   /** latest result of a process/HTTP/TCP check */
-  checkStatus(host: string, check: string, now: number): 'up' | 'down' | null | undefined;
+  checkStatus(host: string, check: string, now: number, opts?: CheckOptions): 'up' | 'down' | null | undefined;
   /** throws SourceError when a log rule's query cannot run */
   validateLogQuery(query: string): void;
 }
@@ -60,7 +76,7 @@ export function checkFtsQuery(query: string): void {
 /** Logs and hosts from the collector's log store; metrics and checks answer "no data" until a metric store is plugged in. */
 export function logStoreSources(
   storage: Storage,
-  metrics?: Partial<Pick<AlertSources, 'seriesWindow' | 'seriesLastUpdate' | 'checkStatus'>> & { hosts?(now: number): HostSeen[] },
+  metrics?: Partial<Pick<AlertSources, 'seriesWindow' | 'seriesLastUpdate' | 'seriesPoints' | 'seriesKeys' | 'checkStatus'>> & { hosts?(now: number): HostSeen[] },
   clock: () => number = Date.now,
 ): AlertSources {
   return {
@@ -69,13 +85,16 @@ export function logStoreSources(
       const by = new Map<string, HostSeen>(storage.logs.hosts().map((h) => [h.host, { host: h.host, lastSeen: h.last_seen }]));
       for (const h of metrics?.hosts?.(clock()) ?? []) {
         const known = by.get(h.host);
-        if (!known) by.set(h.host, h);
+        if (known) known.reports = true;
+        if (!known) by.set(h.host, { ...h, reports: true });
         else if (h.lastSeen !== null && (known.lastSeen === null || h.lastSeen > known.lastSeen)) known.lastSeen = h.lastSeen;
       }
       return [...by.values()];
     },
     seriesWindow: metrics?.seriesWindow ?? (() => null),
     seriesLastUpdate: metrics?.seriesLastUpdate ?? (() => null),
+    seriesPoints: metrics?.seriesPoints ?? (() => null),
+    seriesKeys: metrics?.seriesKeys ?? (() => []),
     checkStatus: metrics?.checkStatus ?? (() => null),
     countLogs(query, host, sinceMs, cap) {
       try {
@@ -98,13 +117,49 @@ export function logStoreSources(
  */
 export function memorySources(): AlertSources & {
   set(host: string, metric: string, value: number | null): void;
+  /** a sample at a time, for trends and consecutive check results */
+  point(host: string, key: string, t: number, v: number): void;
+  /** marks the host as one reporting at an interval (an agent) */
+  reporting(host: string): void;
   setCheck(host: string, check: string, status: 'up' | 'down' | null): void;
   seen(host: string, at: number): void;
 } {
   const values = new Map<string, number | null>();
   const checks = new Map<string, 'up' | 'down' | null>();
   const lastSeen = new Map<string, number | null>();
+  const points = new Map<string, { t: number[]; v: number[] }>();
+  const reporting = new Set<string>();
+  const nameOf = (key: string) => (key.includes('{') ? key.slice(0, key.indexOf('{')) : key);
   return {
+    point(host, key, t, v) {
+      if (!lastSeen.has(host)) lastSeen.set(host, null);
+      const id = `${host}\u0000${key}`;
+      let p = points.get(id);
+      if (!p) points.set(id, (p = { t: [], v: [] }));
+      p.t.push(t);
+      p.v.push(v);
+    },
+    reporting(host) {
+      reporting.add(host);
+    },
+    seriesPoints(host, key, windowSec, now) {
+      const p = points.get(`${host}\u0000${key}`);
+      if (!p) return null;
+      const since = now - windowSec * 1000;
+      const out = { t: [] as number[], v: [] as number[] };
+      p.t.forEach((t, i) => {
+        if (t > since && t <= now) (out.t.push(t), out.v.push(p.v[i]!));
+      });
+      return out;
+    },
+    seriesKeys(host, name) {
+      const out = new Set<string>();
+      for (const id of [...values.keys(), ...points.keys()]) {
+        const [h, key] = id.split('\u0000') as [string, string];
+        if (h === host && nameOf(key) === name) out.add(key);
+      }
+      return out;
+    },
     set(host, metric, value) {
       if (!lastSeen.has(host)) lastSeen.set(host, null);
       values.set(`${host}\u0000${metric}`, value);
@@ -117,10 +172,17 @@ export function memorySources(): AlertSources & {
       lastSeen.set(host, at);
     },
     hosts() {
-      return [...lastSeen].map(([host, seen]) => ({ host, lastSeen: seen }));
+      return [...lastSeen].map(([host, seen]) => ({ host, lastSeen: seen, reports: reporting.has(host) }));
     },
-    seriesWindow(host, metric) {
-      return values.get(`${host}\u0000${metric}`) ?? null;
+    seriesWindow(host, metric, cf, windowSec, now, minSpanMs = 0) {
+      const id = `${host}\u0000${metric}`;
+      if (values.has(id)) return values.get(id) ?? null;
+      const p = points.get(id);
+      if (!p) return null;
+      const since = now - windowSec * 1000;
+      const idx = p.t.map((t, i) => (t > since && t <= now ? i : -1)).filter((i) => i >= 0);
+      if (idx.length === 0 || p.t[idx[idx.length - 1]!]! - p.t[idx[0]!]! < minSpanMs) return null;
+      return consolidate(idx.map((i) => p.v[i]!), cf);
     },
     seriesLastUpdate() {
       return null;
@@ -132,8 +194,17 @@ export function memorySources(): AlertSources & {
       return null;
     },
     validateLogQuery: checkFtsQuery,
-    checkStatus(host, check) {
-      return checks.get(`${host}\u0000${check}`) ?? null;
+    checkStatus(host, check, now, opts = {}) {
+      const set = checks.get(`${host}\u0000${check}`);
+      if (set !== undefined) return set;
+      // otherwise from check series given with point(), as the agent names them
+      for (const type of opts.types ?? (['process', 'http', 'tcp'] as const)) {
+        const p = points.get(`${host}\u0000${CHECK_SERIES[type]}{check=${check}}`);
+        if (!p || p.t.length === 0) continue;
+        const samples = opts.samples ?? 1;
+        return checkVerdict(p.v.filter((_, i) => p.t[i]! <= now), samples);
+      }
+      return null;
     },
   };
 }

@@ -10,6 +10,8 @@ export type Phase = 'ok' | 'pending' | 'firing';
 export interface InstanceState {
   rule: string;
   host: string;
+  /** the labels part of the series key (`{mount=/}`) when a rule watches every series of a name; '' otherwise */
+  series: string;
   phase: Phase;
   severity: Severity | null;
   /** when the condition last became true (start of pending) */
@@ -29,16 +31,18 @@ export type HistoryEvent = 'pending' | 'firing' | 'resolved' | 'cancelled' | 'es
 export interface Transition {
   rule: string;
   host: string;
+  series: string;
   at: number;
   event: HistoryEvent;
   severity: Severity | null;
   value: number | null;
 }
 
-export function initialState(rule: string, host: string): InstanceState {
+export function initialState(rule: string, host: string, series = ''): InstanceState {
   return {
     rule,
     host,
+    series,
     phase: 'ok',
     severity: null,
     activeSince: null,
@@ -63,10 +67,13 @@ function cmp(op: Op, v: number, level: number): boolean {
   }
 }
 
-/** The level the value calls for, given the level currently held (hysteresis). No data: none. */
-export function targetSeverity(rule: CompiledRule, value: number | null, held: Severity | null): Severity | null {
-  if (value === null || Number.isNaN(value)) return null;
-  if (rule.critical !== null && (cmp(rule.op, value, rule.critical) || (held === 'critical' && cmp(rule.op, value, rule.criticalClear!)))) {
+/**
+ * The level the value calls for, given the level currently held (hysteresis). No data: none.
+ * `cap` limits the level (a predict rule's guard: critical only below 20% free).
+ */
+export function targetSeverity(rule: CompiledRule, value: number | null, held: Severity | null, cap: Severity | null | undefined = undefined): Severity | null {
+  if (value === null || Number.isNaN(value) || cap === null) return null;
+  if (cap !== 'warning' && rule.critical !== null && (cmp(rule.op, value, rule.critical) || (held === 'critical' && cmp(rule.op, value, rule.criticalClear!)))) {
     return 'critical';
   }
   if (rule.warning !== null && (cmp(rule.op, value, rule.warning) || (held !== null && cmp(rule.op, value, rule.warningClear!)))) {
@@ -78,12 +85,18 @@ export function targetSeverity(rule: CompiledRule, value: number | null, held: S
 const RANK: Record<Severity, number> = { warning: 1, critical: 2 };
 
 /** One evaluation. Returns the next state (a new object when anything but the value changed) and what happened. */
-export function step(rule: CompiledRule, prev: InstanceState, value: number | null, now: number): { next: InstanceState; transitions: Transition[] } {
-  const target = targetSeverity(rule, value, prev.severity);
+export function step(
+  rule: CompiledRule,
+  prev: InstanceState,
+  value: number | null,
+  now: number,
+  cap?: Severity | null,
+): { next: InstanceState; transitions: Transition[] } {
+  const target = targetSeverity(rule, value, prev.severity, cap);
   const s: InstanceState = { ...prev, value };
   const out: Transition[] = [];
   const note = (event: HistoryEvent, severity: Severity | null) =>
-    out.push({ rule: prev.rule, host: prev.host, at: now, event, severity, value });
+    out.push({ rule: prev.rule, host: prev.host, series: prev.series, at: now, event, severity, value });
 
   const fire = (sev: Severity) => {
     s.phase = 'firing';

@@ -9,7 +9,7 @@ import type { Severity } from './rules.js';
 
 type Db = Database.Database;
 
-const MIGRATIONS: string[] = [
+export const MIGRATIONS: string[] = [
   `
   CREATE TABLE alert_rules (
     name TEXT PRIMARY KEY,
@@ -70,6 +70,29 @@ const MIGRATIONS: string[] = [
     disabled_at INTEGER,
     reason TEXT
   ) WITHOUT ROWID;
+  `,
+  // One alert per series for rules that watch every series of a name (a disk per mount, a check
+  // per name): the series' labels join the instance's key.
+  `
+  CREATE TABLE alert_state_v2 (
+    rule TEXT NOT NULL,
+    host TEXT NOT NULL,
+    series TEXT NOT NULL DEFAULT '',
+    phase TEXT NOT NULL CHECK (phase IN ('ok','pending','firing')),
+    severity TEXT,
+    active_since INTEGER,
+    firing_since INTEGER,
+    clear_since INTEGER,
+    value REAL,
+    notified_key TEXT,
+    last_notified_at INTEGER,
+    PRIMARY KEY (rule, host, series)
+  ) WITHOUT ROWID;
+  INSERT INTO alert_state_v2 (rule, host, series, phase, severity, active_since, firing_since, clear_since, value, notified_key, last_notified_at)
+    SELECT rule, host, '', phase, severity, active_since, firing_since, clear_since, value, notified_key, last_notified_at FROM alert_state;
+  DROP TABLE alert_state;
+  ALTER TABLE alert_state_v2 RENAME TO alert_state;
+  ALTER TABLE alert_history ADD COLUMN series TEXT NOT NULL DEFAULT '';
   `,
 ];
 
@@ -142,14 +165,14 @@ export function openAlertStore(dataDir: string) {
     delRule: db.prepare('DELETE FROM alert_rules WHERE name = ?'),
     states: db.prepare('SELECT * FROM alert_state'),
     putState: db.prepare(
-      `INSERT INTO alert_state (rule, host, phase, severity, active_since, firing_since, clear_since, value, notified_key, last_notified_at)
-       VALUES (@rule, @host, @phase, @severity, @activeSince, @firingSince, @clearSince, @value, @notifiedKey, @lastNotifiedAt)
-       ON CONFLICT (rule, host) DO UPDATE SET phase = excluded.phase, severity = excluded.severity, active_since = excluded.active_since,
+      `INSERT INTO alert_state (rule, host, series, phase, severity, active_since, firing_since, clear_since, value, notified_key, last_notified_at)
+       VALUES (@rule, @host, @series, @phase, @severity, @activeSince, @firingSince, @clearSince, @value, @notifiedKey, @lastNotifiedAt)
+       ON CONFLICT (rule, host, series) DO UPDATE SET phase = excluded.phase, severity = excluded.severity, active_since = excluded.active_since,
          firing_since = excluded.firing_since, clear_since = excluded.clear_since, value = excluded.value,
          notified_key = excluded.notified_key, last_notified_at = excluded.last_notified_at`,
     ),
-    delState: db.prepare('DELETE FROM alert_state WHERE rule = ? AND host = ?'),
-    addHistory: db.prepare('INSERT INTO alert_history (at, rule, host, event, severity, value) VALUES (@at, @rule, @host, @event, @severity, @value)'),
+    delState: db.prepare('DELETE FROM alert_state WHERE rule = ? AND host = ? AND series = ?'),
+    addHistory: db.prepare('INSERT INTO alert_history (at, rule, host, series, event, severity, value) VALUES (@at, @rule, @host, @series, @event, @severity, @value)'),
     pruneHistory: db.prepare('DELETE FROM alert_history WHERE id <= (SELECT max(id) FROM alert_history) - ?'),
     addOutbox: db.prepare(
       `INSERT INTO alert_outbox (id, notifier, rule, body, created_at, next_at, state) VALUES (@id, @notifier, @rule, @body, @now, @now, 'pending')`,
@@ -176,9 +199,9 @@ export function openAlertStore(dataDir: string) {
     expireSilence: db.prepare('UPDATE alert_silences SET ends_at = min(ends_at, ?) WHERE id = ?'),
   };
 
-  const commitTx = db.transaction((upserts: InstanceState[], deletes: Array<[string, string]>, history: Transition[], outbox: NewOutbox[], now: number) => {
+  const commitTx = db.transaction((upserts: InstanceState[], deletes: Array<[string, string, string]>, history: Transition[], outbox: NewOutbox[], now: number) => {
     for (const s of upserts) q.putState.run(s);
-    for (const [rule, host] of deletes) q.delState.run(rule, host);
+    for (const [rule, host, series] of deletes) q.delState.run(rule, host, series);
     for (const t of history) q.addHistory.run(t);
     for (const o of outbox) q.addOutbox.run({ ...o, now });
   });
@@ -201,6 +224,7 @@ export function openAlertStore(dataDir: string) {
       return (q.states.all() as Array<Record<string, unknown>>).map((r) => ({
         rule: r.rule as string,
         host: r.host as string,
+        series: r.series as string,
         phase: r.phase as InstanceState['phase'],
         severity: r.severity as Severity | null,
         activeSince: r.active_since as number | null,
@@ -212,7 +236,7 @@ export function openAlertStore(dataDir: string) {
       }));
     },
     /** State changes, their history and the notifications they cause, in one transaction: all or nothing. */
-    commit(upserts: InstanceState[], deletes: Array<[string, string]>, history: Transition[], outbox: NewOutbox[], now: number): void {
+    commit(upserts: InstanceState[], deletes: Array<[string, string, string]>, history: Transition[], outbox: NewOutbox[], now: number): void {
       if (upserts.length + deletes.length + history.length + outbox.length === 0) return;
       commitTx.immediate(upserts, deletes, history, outbox, now);
     },
@@ -225,7 +249,7 @@ export function openAlertStore(dataDir: string) {
       if (filter.start !== undefined) (where.push('at >= @start'), (p.start = filter.start));
       if (filter.end !== undefined) (where.push('at < @end'), (p.end = filter.end));
       return db
-        .prepare(`SELECT id, at, rule, host, event, severity, value FROM alert_history ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT @limit`)
+        .prepare(`SELECT id, at, rule, host, series, event, severity, value FROM alert_history ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT @limit`)
         .all(p) as HistoryRow[];
     },
     prune(now: number, keepHistoryRows: number, keepDoneMs: number): void {

@@ -106,6 +106,8 @@ describe('kill → alert → signed webhook → relaunch → resolved', () => {
       JSON.stringify({
         alerts: {
           evaluation_interval_ms: 250,
+          // this loop watches its own rule; the default process-down would alert on the same check
+          defaults: false,
           rules: [
             TRIGGERS[trigger].rule ?? {
               kind: 'absence',

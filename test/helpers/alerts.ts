@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach } from 'vitest';
 import { buildApp } from '../../collector/app.js';
 import type { AlertsConfig } from '../../collector/alerts/config.js';
+import type { HostDirectory } from '../../collector/alerts/hosts.js';
 import type { AlertSources } from '../../collector/alerts/sources.js';
 import { generateSecret } from '../../shared/webhook-signature.js';
 import { tempDir } from './proc.js';
@@ -60,8 +61,9 @@ export class FakeClock {
   }
 }
 
-export async function alertsApp(dir: string, clock: FakeClock, config: Partial<AlertsConfig>, sources?: AlertSources): Promise<FastifyInstance> {
-  const app = await buildApp({ dataDir: dir, clock: clock.now, alerts: { config, run: false, sources } });
+/** The default rules stay off unless the test's config asks for them (`defaults: true`): each test watches its own rules. */
+export async function alertsApp(dir: string, clock: FakeClock, config: Partial<AlertsConfig>, sources?: AlertSources, hosts?: HostDirectory): Promise<FastifyInstance> {
+  const app = await buildApp({ dataDir: dir, clock: clock.now, alerts: { config: { defaults: false, ...config }, run: false, sources, hosts } });
   await app.ready();
   return app;
 }
@@ -81,8 +83,8 @@ export function alertsRig(prefix: string, webhook: Record<string, unknown> = {})
     clock: undefined as unknown as FakeClock,
     hook: undefined as unknown as Hook,
     apps: [] as FastifyInstance[],
-    async start(config: Record<string, unknown> = {}, sources?: AlertSources): Promise<FastifyInstance> {
-      const app = await alertsApp(rig.dir.path, rig.clock, { webhooks: [{ name: 'ops', url: rig.hook.url, secret: generateSecret(), ...webhook }], ...config }, sources);
+    async start(config: Record<string, unknown> = {}, sources?: AlertSources, hosts?: HostDirectory): Promise<FastifyInstance> {
+      const app = await alertsApp(rig.dir.path, rig.clock, { webhooks: [{ name: 'ops', url: rig.hook.url, secret: generateSecret(), ...webhook }], ...config }, sources, hosts);
       rig.apps.push(app);
       return app;
     },

@@ -10,6 +10,7 @@ describe('alerts configuration', () => {
     const { rules, notifiers } = compileAlertsConfig({
       evaluation_interval_ms: 1000,
       repeat_interval_s: 60,
+      defaults: false,
       rules: [ok],
       webhooks: [{ name: 'ops', url: 'http://127.0.0.1:1/x', secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }],
     });

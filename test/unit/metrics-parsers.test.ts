@@ -4,10 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cpuFamily, cpuShares, parseCpuLine } from '../../agent/metrics/cpu.js';
+import { countCpus, cpuFamily, cpuShares, parseCpuLine } from '../../agent/metrics/cpu.js';
 import { diskIoFamily, parseDiskstats, selectDisks } from '../../agent/metrics/disk-io.js';
 import { parseMountinfo, realMounts, spaceFigures } from '../../agent/metrics/disk-space.js';
-import { parseLoadavg } from '../../agent/metrics/load.js';
+import { loadFamily, parseLoadavg } from '../../agent/metrics/load.js';
 import { memoryFigures, parseMeminfo } from '../../agent/metrics/memory.js';
 import { parseNetDev } from '../../agent/metrics/network.js';
 import { parseFileNr, parseProcStatCounts, parseUptime } from '../../agent/metrics/processes.js';
@@ -86,6 +86,16 @@ describe('cpu', () => {
     expect(out.find((s) => s.name === 'cpu.user')).toEqual({ name: 'cpu.user', type: 'GAUGE', value: 50 });
     expect(out.find((s) => s.name === 'cpu.idle')!.value).toBe(50);
     expect(out.every((s) => s.type === 'GAUGE')).toBe(true);
+  });
+});
+
+describe('load.cores', () => {
+  it('counts the cpuN lines of /proc/stat and sends them with the load averages (load per core divides by it)', () => {
+    const fam = loadFamily(fakeProc({ '/proc/loadavg': '0.50 0.40 0.30 1/200 1234\n', '/proc/stat': STAT_6X }));
+    expect(fam.collect(0)).toContainEqual({ name: 'load.cores', type: 'GAUGE', value: 1 });
+    expect(countCpus('cpu  1 2 3 4\ncpu0 1 2 3 4\ncpu1 1 2 3 4\ncpu3 1 2 3 4\nintr 5\n')).toBe(3);
+    // without /proc/stat the load averages still go
+    expect((loadFamily(fakeProc({ '/proc/loadavg': '0.50 0.40 0.30 1/200 1234\n' })).collect(0) as Array<{ name: string }>).map((s) => s.name)).toEqual(['load.1', 'load.5', 'load.15']);
   });
 });
 
@@ -346,12 +356,13 @@ describe('self-metrics', () => {
     expect(selfMetricName(event)).toBe(name);
   });
   it("the restructured agent's stats(): levels as GAUGE, counts as DERIVE, unknown ages left out", () => {
-    const s = selfSamples({ lines_read: 10, lines_shipped: 9, lines_filtered: 1, spool_bytes: 512, spool_records: 2, lag_ms: 30, last_ack_age_ms: -1 });
+    const s = selfSamples({ lines_read: 10, lines_shipped: 9, lines_filtered: 1, spool_bytes: 512, spool_max_bytes: 4096, spool_records: 2, lag_ms: 30, last_ack_age_ms: -1 });
     expect(Object.fromEntries(s.map((x) => [x.name, x.type]))).toEqual({
       'agent.lines_read': 'DERIVE',
       'agent.lines_shipped': 'DERIVE',
       'agent.lines_filtered': 'DERIVE',
       'agent.spool_bytes': 'GAUGE',
+      'agent.spool_max_bytes': 'GAUGE',
       'agent.spool_records': 'GAUGE',
       'agent.lag_ms': 'GAUGE',
     });

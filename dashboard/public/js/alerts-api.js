@@ -24,6 +24,10 @@ export function normAlert(a) {
     value: a.value ?? null,
     summary: a.annotations?.summary ?? '',
     silenced: Array.isArray(a.silenced_by) ? a.silenced_by.length > 0 : Boolean(a.silenced_by),
+    // a silent rule's alert (notify: false) is shown here and never sent
+    silent: a.notify === false,
+    // one alert per series (a disk's mount, a check's name): its labels, `{mount=/}`
+    series: a.series ?? '',
   };
 }
 

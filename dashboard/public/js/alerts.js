@@ -122,9 +122,9 @@ export function mountAlerts(main, _params, me) {
       const current = cur.sort((a, b) => (order[a.state] ?? 2) - (order[b.state] ?? 2) || (a.since ?? 0) - (b.since ?? 0));
       active.replaceChildren(table('active-table', ['State', 'Severity', 'Rule', 'Host', 'Since', 'Value', 'Summary'], current.map((a) =>
         h('tr', { class: `alert-row ${a.state} ${a.severity}`, dataset: { rule: a.rule, host: a.host, state: a.state } },
-          h('td', {}, h('span', { class: `badge alert ${a.state} ${a.severity}` }, a.state), a.silenced ? h('span', { class: 'badge muted' }, 'silenced') : null),
+          h('td', {}, h('span', { class: `badge alert ${a.state} ${a.severity}` }, a.state), a.silenced ? h('span', { class: 'badge muted' }, 'silenced') : null, a.silent ? h('span', { class: 'badge muted', title: 'shown here, not sent to webhooks' }, 'silent') : null),
           h('td', {}, a.severity || '–'),
-          h('td', {}, a.rule),
+          h('td', {}, a.series ? `${a.rule} ${a.series}` : a.rule),
           h('td', {}, a.host ? link(href(['host', a.host]), a.host) : '–'),
           h('td', {}, when(a.since)),
           h('td', {}, a.value ?? '–'),
@@ -137,6 +137,8 @@ export function mountAlerts(main, _params, me) {
           const lv = ruleLevels(r);
           const off = !ruleEnabled(r);
           const fromConfig = r.source === 'config';
+          // a default rule can be edited (replaced by an API rule of its name) and switched off, not deleted
+          const isDefault = r.source === 'default';
           return h('tr', { class: off ? 'disabled' : '', dataset: { rule: r.name } },
             h('td', {}, r.name),
             h('td', {}, r.kind ?? ''),
@@ -148,7 +150,7 @@ export function mountAlerts(main, _params, me) {
             h('td', {}, !admin ? '' : [
               fromConfig ? h('span', { class: 'muted small' }, 'from config') : h('button', { type: 'button', class: 'ghost', onclick: () => edit(r) }, 'Edit'), ' ',
               fromConfig ? null : h('button', { type: 'button', class: 'ghost', onclick: setEnabled(r, off) }, off ? 'Enable' : 'Disable'), ' ',
-              fromConfig ? null : h('button', { type: 'button', class: 'ghost', onclick: removeRule(r) }, 'Delete')]));
+              fromConfig ? null : isDefault ? h('span', { class: 'muted small' }, 'default') : h('button', { type: 'button', class: 'ghost', onclick: removeRule(r) }, 'Delete')]));
         }), 'No rules.'));
       const shown = (sl ?? []).filter((s) => s.active !== false);
       silences.replaceChildren(
