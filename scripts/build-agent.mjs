@@ -50,6 +50,18 @@ if (foreign.length > 0 || /\.node["'`]|better-sqlite3|\bimport\(/.test(code)) {
   process.exit(1);
 }
 
+// A node built without SEA support (some distributions' packages) has no fuse to flip: the
+// one-file agent cannot be made with it. That is said, not hidden: the build goes on without
+// it (ringtail itself works), and test/e2e/agent-sea.test.ts fails under CI=true, skips elsewhere.
+rmSync(dist('ringtail-agent.skipped'), { force: true });
+if (!readFileSync(process.execPath).includes(FUSE)) {
+  const why = `${process.execPath} (node ${process.version}) has no single-executable-application fuse; build with an official Node.js binary`;
+  writeFileSync(dist('ringtail-agent.skipped'), why + '\n');
+  rmSync(dist('ringtail-agent'), { force: true });
+  process.stderr.write(`build-agent: dist/ringtail-agent NOT built: ${why}\n`);
+  process.exit(0);
+}
+
 // 2. The blob, made by the node that runs this script (the binary copied below).
 const seaConfig = dist('sea-config.json');
 writeFileSync(

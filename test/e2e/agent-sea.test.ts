@@ -27,8 +27,19 @@ function agent(args: string[]): Proc {
   return p;
 }
 
+/** The build skips the one-file agent with a node that cannot make one, and says why. */
+function built(): boolean {
+  if (existsSync(AGENT)) return true;
+  const skipped = AGENT + '.skipped';
+  const why = existsSync(skipped) ? readFileSync(skipped, 'utf8').trim() : 'run npm run build';
+  if (process.env.CI === 'true' || !existsSync(skipped)) throw new Error(`${AGENT} is missing: ${why}`);
+  console.warn(`skipping: dist/ringtail-agent was not built: ${why}`);
+  return false;
+}
+const BUILT = built();
+
 beforeAll(async () => {
-  if (!existsSync(AGENT)) throw new Error(`${AGENT} is missing: run npm run build`);
+  if (!BUILT) return;
   mkdirSync(join(dir.path, 'empty-bin'));
   mkdirSync(join(dir.path, 'logs'));
   const created = await runRingtail(['token', 'create', '--data', join(dir.path, 'data'), '--role', 'agent']);
@@ -43,7 +54,7 @@ afterAll(async () => {
   if (!process.env.KEEP) dir.cleanup();
 });
 
-describe('dist/ringtail-agent, a single executable', () => {
+describe.skipIf(!BUILT)('dist/ringtail-agent, a single executable', () => {
   it('is a file of its own: no node on PATH, --help answers', async () => {
     // the stripped PATH really has no node in it
     const which = spawnProc('/bin/sh', ['-c', 'command -v node || echo none'], bare());
