@@ -1,30 +1,83 @@
 import { Agent } from '../../agent/agent.js';
-import { AgentConfig } from '../../agent/config.js';
+import { AgentConfig, effectiveSources } from '../../agent/config.js';
 import { createMetricsRunner } from '../../agent/metrics/index.js';
 import { loadState } from '../../agent/state.js';
 import { clientOptions, collectorClient } from '../../agent/transport/client.js';
 import { createLogger } from '../../shared/logger.js';
 import { withOptions, type Command } from '../command.js';
-import { untilSignal } from '../signals.js';
+import { loadOptions } from '../options.js';
+import { onSignal, untilSignal } from '../signals.js';
+
+interface Running {
+  stop(): Promise<void>;
+}
+
+async function start(config: AgentConfig): Promise<Running> {
+  const log = createLogger(process.stderr, 'info', { component: 'agent', host: config.host });
+  // One collector client for logs and metrics: the same TLS trust, timeout, token and retry policy.
+  const client = collectorClient(clientOptions(config));
+  const agent = new Agent(config, { log, client });
+  // The agent's stats() (counters and gauges) when it has them, its event counts otherwise.
+  const agentStats = () => (agent as { stats?: () => Record<string, number> }).stats?.() ?? agent.events.snapshot();
+  const metrics = createMetricsRunner(config, { log, agentId: () => loadState(config.state).agent_id, agentStats, client });
+  try {
+    await agent.start();
+  } catch (err) {
+    client.close();
+    throw err;
+  }
+  metrics?.start();
+  return {
+    async stop() {
+      await metrics?.stop();
+      await agent.stop();
+      client.close();
+    },
+  };
+}
 
 export const agentCommand: Command = {
   name: 'agent',
   summary: 'Run the per-instance agent: follow log files and ship new lines to a collector.',
   run: (argv) =>
     withOptions<AgentConfig>('ringtail agent --collector URL --token T --watch GLOB [options]', agentCommand.summary, AgentConfig, argv, async (config) => {
-      const log = createLogger(process.stderr, 'info', { component: 'agent', host: config.host });
-      // One collector client for logs and metrics: the same TLS trust, timeout, token and retry policy.
-      const client = collectorClient(clientOptions(config));
-      const agent = new Agent(config, { log, client });
-      // The agent's stats() (counters and gauges) when it has them, its event counts otherwise.
-      const agentStats = () => (agent as { stats?: () => Record<string, number> }).stats?.() ?? agent.events.snapshot();
-      const metrics = createMetricsRunner(config, { log, agentId: () => loadState(config.state).agent_id, agentStats, client });
-      await agent.start();
-      metrics?.start();
+      let current = config;
+      let running = await start(config);
+      // SIGHUP: the config file (and environment) read again, then the agent stopped as on SIGTERM
+      // and started with it in the same process — sources, filters, multiline rules, collector,
+      // batching, metrics: everything. The stop is the clean one (spool closed whole, checkpoints
+      // saved), so nothing is lost or sent twice across it. A file that does not load, or an agent
+      // that does not start with it, leaves (or puts back) the previous configuration.
+      const log = () => createLogger(process.stderr, 'info', { component: 'agent', host: current.host });
+      let reloading: Promise<unknown> = Promise.resolve();
+      const offReload = onSignal('SIGHUP', () => {
+        reloading = (async () => {
+          let next: AgentConfig;
+          try {
+            next = loadOptions<AgentConfig>(AgentConfig, argv).options;
+            if (effectiveSources(next).length === 0) throw Object.assign(new Error('--watch: is required: give at least one --watch glob or a sources entry'), { code: 'RINGTAIL_ERR_CONFIG' });
+          } catch (err) {
+            const e = err as { code?: string; message: string };
+            log().warn({ event: 'config.reload_failed', code: e.code ?? 'RINGTAIL_ERR_INTERNAL', error: e.message }, 'config.reload_failed');
+            return;
+          }
+          await running.stop();
+          try {
+            running = await start(next);
+            current = next;
+            log().info({ event: 'config.reloaded' }, 'config.reloaded');
+          } catch (err) {
+            const e = err as { code?: string; message: string };
+            log().warn({ event: 'config.reload_failed', code: e.code ?? 'RINGTAIL_ERR_INTERNAL', error: e.message }, 'config.reload_failed');
+            running = await start(current);
+          }
+        })();
+        return reloading;
+      });
       await untilSignal();
-      await metrics?.stop();
-      await agent.stop();
-      client.close();
+      offReload();
+      await reloading.catch(() => undefined);
+      await running.stop();
       return 0;
     }),
 };

@@ -1,8 +1,10 @@
 import { CollectorConfig, parseListen } from '../../collector/config.js';
+import { reloadCollector } from '../../collector/reload.js';
 import { startCollector } from '../../collector/server.js';
 import { ConfigError } from '../../shared/errors.js';
 import { withOptions, type Command } from '../command.js';
-import { untilSignal } from '../signals.js';
+import { loadOptions } from '../options.js';
+import { onSignal, untilSignal } from '../signals.js';
 
 export function checkListen(listen: string): void {
   const { port } = parseListen(listen);
@@ -21,7 +23,21 @@ export const collectorCommand: Command = {
       if (running.admin.generated) {
         process.stdout.write(`admin token (saved in ${running.admin.file}): ${running.admin.token}\n`);
       }
+      // SIGHUP: the config file (and environment) read again; filters and alert rules applied (collector/reload.ts)
+      let current = config;
+      const offReload = onSignal('SIGHUP', () => {
+        try {
+          const next = loadOptions<CollectorConfig>(CollectorConfig, argv).options;
+          const outcome = reloadCollector(running.app, current, next);
+          current = next;
+          running.app.events.emit('config.reloaded', { ...outcome }, outcome.restart_needed.length > 0 ? 'warn' : 'info');
+        } catch (err) {
+          const e = err as { code?: string; message: string };
+          running.app.events.emit('config.reload_failed', { code: e.code ?? 'RINGTAIL_ERR_INTERNAL', error: e.message }, 'warn');
+        }
+      });
       await untilSignal();
+      offReload();
       await running.close();
       return 0;
     }),

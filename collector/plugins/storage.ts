@@ -17,7 +17,12 @@ declare module 'fastify' {
     /** emits 'committed' after every commit that stored lines */
     logsCommitted: EventEmitter;
     /** the pipeline's steps, for writers that commit elsewhere (the writer thread) */
-    pipeline: { prepare(batch: IngestBatch, receivedAt: number): IngestBatch; committed(): void };
+    pipeline: {
+      prepare(batch: IngestBatch, receivedAt: number): IngestBatch;
+      committed(): void;
+      /** replaces the filter rules (SIGHUP reload); throws ConfigError, and changes nothing, on a bad rule */
+      setFilters(rules: readonly FilterRule[] | undefined): void;
+    };
   }
 }
 
@@ -33,11 +38,15 @@ export const storagePlugin = fp<StoragePluginOptions>(
     const raw = opts.storage ?? openSqliteStorage(opts.dataDir);
     const committed = new EventEmitter();
     committed.setMaxListeners(0);
-    const filter = compileFilters(opts.filters);
-    const logs = withPipeline(raw.logs, { filter, events: app.events, onCommitted: () => committed.emit('committed') });
+    // One options object read on every batch, so a reload swaps the filter for every receiver at once.
+    const steps = { filter: compileFilters(opts.filters), events: app.events, onCommitted: () => committed.emit('committed') };
+    const logs = withPipeline(raw.logs, steps);
     app.decorate('pipeline', {
-      prepare: (batch: IngestBatch, receivedAt: number) => prepareBatch(batch, receivedAt, filter, app.events),
+      prepare: (batch: IngestBatch, receivedAt: number) => prepareBatch(batch, receivedAt, steps.filter, app.events),
       committed: () => committed.emit('committed'),
+      setFilters: (rules: readonly FilterRule[] | undefined) => {
+        steps.filter = compileFilters(rules);
+      },
     });
     app.decorate('storage', { ...raw, logs });
     app.decorate('logsCommitted', committed);

@@ -37,11 +37,12 @@ export interface Proc {
 }
 
 export function ringtail(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, ...env },
-    cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return spawnProc(process.execPath, [BIN, ...args], { ...process.env, ...env }, cwd);
+}
+
+/** Any executable as a Proc; `env` is its whole environment (e.g. one without node on PATH). */
+export function spawnProc(file: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): Proc {
+  const child = spawn(file, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => (out += d));
