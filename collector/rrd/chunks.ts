@@ -71,12 +71,15 @@ export function allUnknown(values: ArrayLike<number>): boolean {
  * when every value is unknown (the chunk need not exist).
  */
 export function encodeChunk(data: Float64Array, nds: number): Buffer | undefined {
+  // the first and last known values, by index (no per-row views: this runs for every chunk written)
+  let lo = 0;
+  while (lo < data.length && Number.isNaN(data[lo]!)) lo++;
+  if (lo === data.length) return undefined;
+  let hi = data.length - 1;
+  while (Number.isNaN(data[hi]!)) hi--;
   const rows = data.length / nds;
-  let first = 0;
-  while (first < rows && allUnknown(data.subarray(first * nds, (first + 1) * nds))) first++;
-  if (first === rows) return undefined;
-  let end = rows;
-  while (allUnknown(data.subarray((end - 1) * nds, end * nds))) end--;
+  const first = Math.floor(lo / nds);
+  const end = Math.floor(hi / nds) + 1;
   const values = new Uint8Array(data.buffer, data.byteOffset + first * nds * 8, (end - first) * nds * 8);
   if (first === 0 && end === rows) return Buffer.from(values);
   const out = Buffer.allocUnsafe(SPAN_HEADER + values.length);

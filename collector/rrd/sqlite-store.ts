@@ -212,6 +212,7 @@ export class SqliteRrdStore implements RrdStore {
     // no chunks: a missing chunk reads as unknown rows (chunks.ts)
     const id = Number(this.st.insertSeries.run(name, encodeJson(def), encodeJson(state)).lastInsertRowid);
     this.meta.set(name, { id, def, lastUp: start });
+    this.defsById.set(id, def);
   }
 
   private removeSeries(id: number): void {
