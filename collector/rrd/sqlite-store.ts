@@ -37,7 +37,7 @@ import { RrdError, notFound } from './errors.js';
 import { fetchRows, planFetch } from './fetch.js';
 import { initialState } from './pdp.js';
 import { PendingUpdates } from './pending.js';
-import { decodeDef, decodeState, encodeJson } from './state-codec.js';
+import { decodeDef, decodeState, encodeJson, encodeState } from './state-codec.js';
 import type { Cf, CreateOptions, FetchResult, RrdStore, SeriesDef, SeriesInfo, SeriesState, UpdateManyItem, UpdateManyResult } from './types.js';
 
 const FORMAT = 'ringtail-rrd';
@@ -210,7 +210,7 @@ export class SqliteRrdStore implements RrdStore {
   private insertSeries(name: string, def: SeriesDef, start: number): void {
     const state = initialState(def, start);
     // no chunks: a missing chunk reads as unknown rows (chunks.ts)
-    const id = Number(this.st.insertSeries.run(name, encodeJson(def), encodeJson(state)).lastInsertRowid);
+    const id = Number(this.st.insertSeries.run(name, encodeJson(def), encodeState(state)).lastInsertRowid);
     this.meta.set(name, { id, def, lastUp: start });
     this.defsById.set(id, def);
   }
@@ -409,7 +409,7 @@ export class SqliteRrdStore implements RrdStore {
       }
     }
     for (const [cid, data] of chunks) if (data) this.writeChunk(cid, data, nds, stored.has(cid));
-    this.st.saveState.run(encodeJson(state), id);
+    this.st.saveState.run(encodeState(state), id);
     return { applied, lastUp: state.lastUp, error };
   }
 
@@ -483,7 +483,7 @@ export class SqliteRrdStore implements RrdStore {
         });
         // the series was just created: none of its chunks exists
         for (const [cid, data] of chunks) this.writeChunk(cid, data, def.ds.length, false);
-        this.st.saveState.run(encodeJson(state), id);
+        this.st.saveState.run(encodeState(state), id);
       })
       .immediate();
   }
