@@ -95,8 +95,11 @@ export interface CreateOptions {
 
 export interface RrdStore {
   create(name: string, def: SeriesDef, options?: CreateOptions): void;
-  /** New series (none may exist yet) in one durable commit; all or nothing. */
-  createMany(items: Array<{ name: string; def: SeriesDef; start?: number }>): void;
+  /**
+   * New series (none may exist yet) in one durable commit; all or nothing. `deferSync`: durable
+   * with the store's next durable commit instead (a caller that updates before it answers).
+   */
+  createMany(items: Array<{ name: string; def: SeriesDef; start?: number }>, options?: { deferSync?: boolean }): void;
   /** Applies the arguments in order; throws at the first bad one, keeping those before it. Durable on return. */
   update(name: string, args: UpdateArg[]): void;
   /** Many series in one durable commit: the collector's workload (one value per series per round). */

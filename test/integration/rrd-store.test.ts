@@ -136,6 +136,25 @@ describe('SQLite round-robin store', () => {
     }
   });
 
+  it('createMany with deferSync: the handle goes back to fsync per commit; the series and the updates after it survive reopening', () => {
+    const path = join(dir.path, 'defer.db');
+    let store = openRrdStore(path, { create: true });
+    const sync = (): number => (store as unknown as { db: { pragma(p: string, o: { simple: true }): number } }).db.pragma('synchronous', { simple: true });
+    expect(sync()).toBe(2); // FULL
+    store.createMany([{ name: 'd1', def, start: T0 }], { deferSync: true });
+    expect(sync()).toBe(2);
+    expect(() => store.createMany([{ name: 'd1', def }], { deferSync: true })).toThrow(/File exists/);
+    expect(sync()).toBe(2);
+    store.update('d1', [`${T0 + 10}:4`, `${T0 + 20}:5`]);
+    store.close();
+    store = openRrdStore(path);
+    try {
+      expect(store.info('d1').state.lastUp).toBe(T0 + 20);
+    } finally {
+      store.close();
+    }
+  });
+
   it('reads and sliced checkpoints interleave without applying an update twice', () => {
     const path = join(dir.path, 'sliced.db');
     // a slice every call once 300 updates are pending, at least 250 updates per slice
