@@ -281,14 +281,16 @@ export class MetricService {
       lasts.push([series, fresh[fresh.length - 1]![0]]);
     }
 
-    // Nothing is written before the whole request is known to be valid; its new series go in one commit.
+    // Nothing is written before the whole request is known to be valid; its new series go in one
+    // commit, made durable by the group's updateMany (every new series has values in it) before
+    // any answer.
     for (const e of resets) {
       this.store.delete(seriesName(e.host, e.metric));
       this.catalog.delete(seriesName(e.host, e.metric));
       this.events?.emit('host_metrics.series_reset', { host: e.host, metric: e.metric, last_update: e.last_update * 1000, now }, 'warn');
     }
     const defs = creates.map((c) => this.layouts.define(c.g.name, c.g.type, batch.interval_ms));
-    if (creates.length > 0) this.store.createMany(creates.map((c, i) => ({ name: c.series, def: defs[i]!, start: c.first - 1 })));
+    if (creates.length > 0) this.store.createMany(creates.map((c, i) => ({ name: c.series, def: defs[i]!, start: c.first - 1 })), { deferSync: true });
     creates.forEach((c, i) => {
       this.catalog.set(c.series, { host: batch.host, metric: c.g.key, name: c.g.name, labels: c.g.labels, type: c.g.type, step: defs[i]!.step, last_update: c.first - 1 });
     });

@@ -18,13 +18,26 @@
 import { existsSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { ErrorCodes } from '../../shared/errors.js';
-import { MAX_CHUNKS_PER_RRA, MAX_RRAS, chunkCount, chunkId, chunkLength, locate, rowsPerChunk, seriesChunkRange } from './chunks.js';
+import {
+  MAX_CHUNKS_PER_RRA,
+  MAX_RRAS,
+  allUnknown,
+  chunkCount,
+  chunkId,
+  chunkLength,
+  decodeChunk,
+  decodeChunkInto,
+  encodeChunk,
+  locate,
+  rowsPerChunk,
+  seriesChunkRange,
+} from './chunks.js';
 import { applyChecked, checkUpdate, validateUpdate } from './engine.js';
 import { RrdError, notFound } from './errors.js';
 import { fetchRows, planFetch } from './fetch.js';
 import { initialState } from './pdp.js';
 import { PendingUpdates } from './pending.js';
-import { decodeDef, decodeState, encodeJson } from './state-codec.js';
+import { decodeDef, decodeState, encodeJson, encodeState } from './state-codec.js';
 import type { Cf, CreateOptions, FetchResult, RrdStore, SeriesDef, SeriesInfo, SeriesState, UpdateManyItem, UpdateManyResult } from './types.js';
 
 const FORMAT = 'ringtail-rrd';
@@ -87,6 +100,7 @@ export class SqliteRrdStore implements RrdStore {
   private readonly pendingLastUp = new Map<Meta, number>();
   private readonly defsById = new Map<number, SeriesDef>();
   private readonly journaling: boolean;
+  private readonly synchronous: 'FULL' | 'NORMAL';
   private readonly st;
 
   constructor(
@@ -97,6 +111,7 @@ export class SqliteRrdStore implements RrdStore {
     this.checkpointUpdates = options.checkpointUpdates ?? 200_000;
     this.checkpointSlice = options.checkpointSlice ?? 20_000;
     this.journaling = options.journal ?? true;
+    this.synchronous = options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
     const existed = existsSync(path);
     if (!existed && !options.create) throw new RrdError(`opening '${path}': No such file or directory`, ErrorCodes.NOT_FOUND, 404);
     let db: Database.Database | undefined;
@@ -104,7 +119,7 @@ export class SqliteRrdStore implements RrdStore {
       db = new Database(path, { fileMustExist: !options.create });
       this.db = db;
       this.db.pragma('journal_mode = WAL');
-      this.db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+      this.db.pragma(`synchronous = ${this.synchronous}`);
       this.db.pragma('busy_timeout = 5000');
       // SQLite's own WAL checkpoints would land inside update calls (a latency spike every
       // ~140 rounds); they run after each journal checkpoint instead, with a high safety limit.
@@ -135,6 +150,7 @@ export class SqliteRrdStore implements RrdStore {
       getChunk: this.db.prepare('SELECT data FROM rrd_chunk WHERE id = ?').pluck(),
       getChunks: this.db.prepare('SELECT id, data FROM rrd_chunk WHERE id BETWEEN ? AND ?'),
       putChunk: this.db.prepare('UPDATE rrd_chunk SET data = ? WHERE id = ?'),
+      deleteChunk: this.db.prepare('DELETE FROM rrd_chunk WHERE id = ?'),
       deleteChunks: this.db.prepare('DELETE FROM rrd_chunk WHERE id BETWEEN ? AND ?'),
       journal: this.db.prepare('INSERT INTO rrd_journal (body) VALUES (?)'),
       journalAll: this.db.prepare('SELECT id, body FROM rrd_journal ORDER BY id'),
@@ -172,33 +188,44 @@ export class SqliteRrdStore implements RrdStore {
   }
 
   /**
-   * New series in one durable commit: a fleet of agents starting at once brings thousands. With
-   * small archives the commit per series was the cost (collector load benchmark, 60,000 series
-   * of 4 KB: 15–55 s → 2.3–2.7 s); with the default layout writing its ~593 KB of preallocated
-   * archives is (~2.2 ms per series here either way). All or nothing: a bad definition or an
-   * existing name throws before anything is written.
+   * New series in one durable commit: a fleet of agents starting at once brings thousands, and
+   * the commit per series was the cost (collector load benchmark, 60,000 series: 15–55 s →
+   * 2.3–2.7 s). A new series writes only its definition and state (its archives' chunks come
+   * with its first known rows), so creating one no longer costs writing ~593 KB of unknown rows
+   * (the default layout's year of archives: ~2.2 ms per series). All or nothing: a bad
+   * definition or an existing name throws before anything is written.
+   *
+   * `deferSync`: the commit does not wait for the disk (synchronous=NORMAL for it); the next
+   * durable commit (an update call) fsyncs the WAL, which holds this one too. The collector
+   * creates a request's series just before journaling its values, so a new agent costs one
+   * fsync on the event loop instead of two (5–20 ms each on a busy disk).
    */
-  createMany(items: Array<{ name: string; def: SeriesDef; start?: number }>): void {
+  createMany(items: Array<{ name: string; def: SeriesDef; start?: number }>, options: { deferSync?: boolean } = {}): void {
     const names = new Set<string>();
     for (const it of items) {
       checkCreatable(it.def);
       if (names.has(it.name) || this.st.seriesByName.get(it.name)) throw new RrdError(`creating '${it.name}': File exists`);
       names.add(it.name);
     }
-    this.db
-      .transaction(() => {
-        for (const it of items) this.insertSeries(it.name, it.def, Math.floor(it.start ?? this.now() - 10));
-      })
-      .immediate();
+    const relax = options.deferSync === true && this.synchronous === 'FULL';
+    if (relax) this.db.pragma('synchronous = NORMAL');
+    try {
+      this.db
+        .transaction(() => {
+          for (const it of items) this.insertSeries(it.name, it.def, Math.floor(it.start ?? this.now() - 10));
+        })
+        .immediate();
+    } finally {
+      if (relax) this.db.pragma('synchronous = FULL');
+    }
   }
 
   private insertSeries(name: string, def: SeriesDef, start: number): void {
     const state = initialState(def, start);
-    const id = Number(this.st.insertSeries.run(name, encodeJson(def), encodeJson(state)).lastInsertRowid);
-    for (let r = 0; r < def.rra.length; r++) {
-      for (let c = 0; c < chunkCount(def, r); c++) this.st.insertChunk.run(chunkId(id, r, c), unknownChunk(chunkLength(def, r, c)));
-    }
+    // no chunks: a missing chunk reads as unknown rows (chunks.ts)
+    const id = Number(this.st.insertSeries.run(name, encodeJson(def), encodeState(state)).lastInsertRowid);
     this.meta.set(name, { id, def, lastUp: start });
+    this.defsById.set(id, def);
   }
 
   private removeSeries(id: number): void {
@@ -356,15 +383,25 @@ export class SqliteRrdStore implements RrdStore {
     let def = this.defsById.get(id);
     if (!def) this.defsById.set(id, (def = decodeDef(row.def)));
     const state = decodeState(row.state);
-    const chunks = new Map<number, Float64Array>();
+    const nds = def.ds.length;
+    // null: the chunk does not exist and every row put to it so far was unknown
+    const chunks = new Map<number, Float64Array | null>();
+    const stored = new Set<number>();
     const sink = {
       put: (rra: number, rowIndex: number, values: number[]): void => {
         const { chunk, offset } = locate(def, rra, rowIndex);
         const cid = chunkId(id, rra, chunk);
         let data = chunks.get(cid);
-        if (!data) {
-          data = toFloats(this.st.getChunk.get(cid) as Buffer);
+        if (data === undefined) {
+          const blob = this.st.getChunk.get(cid) as Buffer | undefined;
+          data = blob ? decodeChunk(blob, chunkLength(def, rra, chunk), nds) : null;
+          if (blob) stored.add(cid);
           chunks.set(cid, data);
+        }
+        if (data === null) {
+          // A gap's unknown rows over a chunk never written: it reads as unknown already.
+          if (allUnknown(values)) return;
+          chunks.set(cid, (data = new Float64Array(chunkLength(def, rra, chunk)).fill(NaN)));
         }
         for (let d = 0; d < values.length; d++) data[offset + d] = values[d]!;
       },
@@ -384,9 +421,18 @@ export class SqliteRrdStore implements RrdStore {
         if (!this.journaling) break;
       }
     }
-    for (const [cid, data] of chunks) this.st.putChunk.run(Buffer.from(data.buffer, data.byteOffset, data.byteLength), cid);
-    this.st.saveState.run(encodeJson(state), id);
+    for (const [cid, data] of chunks) if (data) this.writeChunk(cid, data, nds, stored.has(cid));
+    this.st.saveState.run(encodeState(state), id);
     return { applied, lastUp: state.lastUp, error };
+  }
+
+  /** Stores a chunk's values in their shortest form; one left all unknown is deleted. */
+  private writeChunk(cid: number, data: Float64Array, nds: number, exists: boolean): void {
+    const blob = encodeChunk(data, nds);
+    if (exists) {
+      if (blob) this.st.putChunk.run(blob, cid);
+      else this.st.deleteChunk.run(cid);
+    } else if (blob) this.st.insertChunk.run(cid, blob);
   }
 
   info(name: string): SeriesInfo {
@@ -403,14 +449,14 @@ export class SqliteRrdStore implements RrdStore {
     return fetchRows(def, plan, this.readRing(this.load(name).id, plan.rra, def));
   }
 
-  /** An archive's rows in slot order, all chunks concatenated. */
+  /** An archive's rows in slot order, all chunks concatenated; unknown where no chunk exists. */
   private readRing(id: number, rra: number, def: SeriesDef): Float64Array {
     const lo = chunkId(id, rra, 0);
     const rows = this.st.getChunks.all(lo, chunkId(id, rra, chunkCount(def, rra) - 1)) as Array<{ id: number; data: Buffer }>;
-    const out = new Float64Array(def.rra[rra]!.rows * def.ds.length);
+    const out = new Float64Array(def.rra[rra]!.rows * def.ds.length).fill(NaN);
     const bytes = new Uint8Array(out.buffer);
     const per = rowsPerChunk(def) * def.ds.length * 8;
-    for (const r of rows) bytes.set(r.data, (r.id - lo) * per);
+    for (const r of rows) decodeChunkInto(r.data, bytes, (r.id - lo) * per, def.ds.length);
     return out;
   }
 
@@ -448,8 +494,9 @@ export class SqliteRrdStore implements RrdStore {
             buf.set(data.subarray(i * def.ds.length, (i + 1) * def.ds.length), offset);
           }
         });
-        for (const [cid, data] of chunks) this.st.putChunk.run(Buffer.from(data.buffer), cid);
-        this.st.saveState.run(encodeJson(state), id);
+        // the series was just created: none of its chunks exists
+        for (const [cid, data] of chunks) this.writeChunk(cid, data, def.ds.length, false);
+        this.st.saveState.run(encodeState(state), id);
       })
       .immediate();
   }
@@ -475,13 +522,6 @@ function lastTimeOf(line: string): number {
   return Number(line.slice(tab + 1, line.indexOf(':', tab)));
 }
 
-function toFloats(buf: Buffer): Float64Array {
-  // Copy: better-sqlite3's buffers may not be 8-byte aligned.
-  const out = new Float64Array(buf.length / 8);
-  new Uint8Array(out.buffer).set(buf);
-  return out;
-}
-
 /** Removes a store file and its WAL companions (a failed create leaves nothing behind). */
 export function removeStoreFiles(path: string): void {
   for (const p of [path, `${path}-wal`, `${path}-shm`]) rmSync(p, { force: true });
@@ -493,13 +533,3 @@ function checkCreatable(def: SeriesDef): void {
     if (chunkCount(def, i) > MAX_CHUNKS_PER_RRA) throw new RrdError(`RRA ${i} has too many rows for one series`);
   });
 }
-
-/** A new chunk's bytes, all unknown (NaN): one Buffer per length, bound (copied by SQLite) for
- * every chunk of that length instead of a fresh array per chunk (~15 % of a series' creation). */
-const unknownChunks = new Map<number, Buffer>();
-function unknownChunk(values: number): Buffer {
-  let b = unknownChunks.get(values);
-  if (!b) unknownChunks.set(values, (b = Buffer.from(new Float64Array(values).fill(NaN).buffer)));
-  return b;
-}
-

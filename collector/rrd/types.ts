@@ -1,6 +1,8 @@
 // The round-robin store's contract. Series are named; each holds data sources (DS) and
-// round-robin archives (RRA) fixed at creation, with RRDtool 1.7.2's semantics. The SQLite
-// backend implements it; a PostgreSQL one can follow behind the same interface.
+// round-robin archives (RRA) fixed at creation, with RRDtool 1.7.2's semantics: a series' size
+// is bounded at creation (every row of every archive), though it takes space only for the rows
+// it has written. The SQLite backend implements it; a PostgreSQL one can follow behind the same
+// interface.
 
 export type DsType = 'GAUGE' | 'COUNTER' | 'DERIVE' | 'ABSOLUTE' | 'DCOUNTER' | 'DDERIVE';
 export type Cf = 'AVERAGE' | 'MIN' | 'MAX' | 'LAST';
@@ -93,8 +95,11 @@ export interface CreateOptions {
 
 export interface RrdStore {
   create(name: string, def: SeriesDef, options?: CreateOptions): void;
-  /** New series (none may exist yet) in one durable commit; all or nothing. */
-  createMany(items: Array<{ name: string; def: SeriesDef; start?: number }>): void;
+  /**
+   * New series (none may exist yet) in one durable commit; all or nothing. `deferSync`: durable
+   * with the store's next durable commit instead (a caller that updates before it answers).
+   */
+  createMany(items: Array<{ name: string; def: SeriesDef; start?: number }>, options?: { deferSync?: boolean }): void;
   /** Applies the arguments in order; throws at the first bad one, keeping those before it. Durable on return. */
   update(name: string, args: UpdateArg[]): void;
   /** Many series in one durable commit: the collector's workload (one value per series per round). */

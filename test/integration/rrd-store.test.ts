@@ -1,11 +1,12 @@
 // The store's contract through its SQLite backend: many series in one file, updateMany with
 // per-item errors (items before and after a bad one still apply), reopening applies a pending
-// journal, a year of updates takes no more space than a day's, delete frees the series; reads
+// journal, a series grows with its rows up to its bound and no further, delete frees the series; reads
 // apply only their own series' pending updates and the journal is applied in slices, without
 // ever applying an update twice.
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { boundBytes } from '../../collector/rrd/chunks.js';
 import { parseDefs } from '../../collector/rrd/defs.js';
 import { MemorySeries } from '../../collector/rrd/memory.js';
 import { openRrdStore } from '../../collector/rrd/sqlite-store.js';
@@ -64,23 +65,30 @@ describe('SQLite round-robin store', () => {
     store.close();
   });
 
-  it('a year of updates takes no more space than a day of them (archives are preallocated)', () => {
-    const dayPath = join(dir.path, 'day.db');
-    const yearPath = join(dir.path, 'year.db');
+  it('a series grows with the rows it writes, up to the bound set at creation and no further', () => {
     const sizes: number[] = [];
-    for (const [path, seconds] of [[dayPath, 86_400], [yearPath, 365 * 86_400]] as const) {
+    const chunkBytes: number[] = [];
+    // two minutes, a day and a week of 10 s values: the day already wraps every ring of LAYOUT
+    for (const seconds of [120, 86_400, 7 * 86_400]) {
+      const path = join(dir.path, `grow-${seconds}.db`);
       // direct mode, so that no journal pages (reused between checkpoints) are counted
       const store = openRrdStore(path, { create: true, journal: false });
       store.create('s', def, { start: T0 });
-      // one update per hour spans the whole period; the archives wrap many times
       const args: string[] = [];
-      for (let t = T0 + 3600; t <= T0 + seconds; t += 3600) args.push(`${t}:1`);
+      for (let t = T0 + 10; t <= T0 + seconds; t += 10) args.push(`${t}:1`);
       store.update('s', args);
       sizes.push(store.compactSize());
+      chunkBytes.push((store as unknown as { db: { prepare(sql: string): { pluck(): { get(): number } } } }).db.prepare('SELECT sum(length(data)) FROM rrd_chunk').pluck().get());
       store.close();
       expect(statSync(path).size).toBe(sizes[sizes.length - 1]);
     }
-    expect(sizes[1]).toBe(sizes[0]);
+    // two minutes take their rows, not the archives' bound
+    expect(chunkBytes[0]).toBeLessThan(boundBytes(def) / 4);
+    expect(sizes[0]).toBeLessThanOrEqual(sizes[1]!);
+    // wrapped: every row of every archive, known, at full extent — and no more a week later
+    expect(chunkBytes[1]).toBe(boundBytes(def));
+    expect(chunkBytes[2]).toBe(chunkBytes[1]);
+    expect(sizes[2]).toBe(sizes[1]);
   });
 
   it('delete removes a series and its archives', () => {
@@ -123,6 +131,25 @@ describe('SQLite round-robin store', () => {
       const one = store.fetch('one', 'AVERAGE', { start: T0, end: T0 + 300 });
       expect(store.fetch('m1', 'AVERAGE', { start: T0, end: T0 + 300 })).toEqual(one);
       expect([...one.data].filter((v) => !Number.isNaN(v)).length).toBeGreaterThan(20);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('createMany with deferSync: the handle goes back to fsync per commit; the series and the updates after it survive reopening', () => {
+    const path = join(dir.path, 'defer.db');
+    let store = openRrdStore(path, { create: true });
+    const sync = (): number => (store as unknown as { db: { pragma(p: string, o: { simple: true }): number } }).db.pragma('synchronous', { simple: true });
+    expect(sync()).toBe(2); // FULL
+    store.createMany([{ name: 'd1', def, start: T0 }], { deferSync: true });
+    expect(sync()).toBe(2);
+    expect(() => store.createMany([{ name: 'd1', def }], { deferSync: true })).toThrow(/File exists/);
+    expect(sync()).toBe(2);
+    store.update('d1', [`${T0 + 10}:4`, `${T0 + 20}:5`]);
+    store.close();
+    store = openRrdStore(path);
+    try {
+      expect(store.info('d1').state.lastUp).toBe(T0 + 20);
     } finally {
       store.close();
     }
