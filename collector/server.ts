@@ -14,8 +14,8 @@ export interface RunningCollector {
   close(): Promise<void>;
 }
 
-/** `retention` may be left out (e.g. by `ringtail up`); it then takes the schema's defaults */
-export type ServerConfig = Omit<CollectorConfig, 'retention'> & Partial<Pick<CollectorConfig, 'retention'>>;
+/** `retention` and `hosts` may be left out (e.g. by `ringtail up`); they then take the schema's defaults */
+export type ServerConfig = Omit<CollectorConfig, 'retention' | 'hosts'> & Partial<Pick<CollectorConfig, 'retention' | 'hosts'>>;
 
 export async function startCollector(config: ServerConfig, logStream?: NodeJS.WritableStream): Promise<RunningCollector> {
   const retention = config.retention ?? (Value.Default(CollectorConfig.properties.retention, {}) as CollectorConfig['retention']);
@@ -34,6 +34,7 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
     logger: logStream ? { level: config.log_level, stream: logStream } : { level: config.log_level },
     syslog: config.syslog,
     alerts: { config: config.alerts, run: true },
+    hosts: { config: config.hosts, run: true },
   });
   const { host, port } = parseListen(config.listen);
   try {

@@ -123,7 +123,7 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
         return withdraw(host);
       };
     }
-    const sources = opts.sources ?? logStoreSources(app.storage, metricSources, app.clock);
+    const sources = opts.sources ?? logStoreSources(app.storage, metricSources, app.clock, app.hasDecorator('hosts') ? app.hosts.registry : undefined);
     const outbox = new OutboxDeliverer({ store, notifiers, clock: app.clock, events: app.events });
     evaluator = new Evaluator({
       store,

@@ -10,6 +10,15 @@ export interface HostSeen {
   host: string;
   /** last time anything arrived from the host (ms), null when unknown */
   lastSeen: number | null;
+  /** lifecycle state (collector/hosts/), when the host registry is there; retired hosts are never listed */
+  state?: 'up' | 'stale' | 'down';
+  /** the host's agent declared it short-lived */
+  ephemeral?: boolean;
+}
+
+/** The host registry as the alert sources see it (collector/hosts/registry.ts). */
+export interface LiveHosts {
+  live(): Array<{ host: string; last_seen: number; state: string; ephemeral: boolean }>;
 }
 
 export interface AlertSources {
@@ -55,9 +64,15 @@ export function logStoreSources(
   storage: Storage,
   metrics?: Partial<Pick<AlertSources, 'seriesWindow' | 'seriesLastUpdate' | 'checkStatus'>> & { hosts?(now: number): HostSeen[] },
   clock: () => number = Date.now,
+  lifecycle?: LiveHosts,
 ): AlertSources {
   return {
     hosts() {
+      // With the host registry: every host not retired, whatever it sends (retired hosts leave
+      // host-scoped rules, so an absence rule never fires for an instance that ended).
+      if (lifecycle) {
+        return lifecycle.live().map((h) => ({ host: h.host, lastSeen: h.last_seen, state: h.state as HostSeen['state'], ephemeral: h.ephemeral }));
+      }
       // Hosts that ship logs, metrics or both; last seen is the latest of the two.
       const by = new Map<string, HostSeen>(storage.logs.hosts().map((h) => [h.host, { host: h.host, lastSeen: h.last_seen }]));
       for (const h of metrics?.hosts?.(clock()) ?? []) {

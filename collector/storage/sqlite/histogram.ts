@@ -7,6 +7,7 @@
 // counts are lower bounds (the lines of the ids not reached, mostly the oldest, are missing).
 import { ErrorCodes, RingtailError } from '../../../shared/errors.js';
 import type { HistogramFilter, LogHistogram } from '../types.js';
+import { HIDDEN_CLAUSE, hiddenCheck } from './hosts.js';
 import type { Db } from './open.js';
 import { ROWID_IN_WINDOW } from './fts-plan.js';
 import { checkPrefixes, ftsError, hasQ } from './query.js';
@@ -36,6 +37,7 @@ export function sqliteLogHistogram(db: Db, limits: HistogramLimits = {}) {
   };
   const spanStmt = db.prepare('SELECT min(min_id) AS lo, max(max_id) AS hi FROM log_spans WHERE bucket >= ? AND bucket <= ?');
   const checkStmt = db.prepare('SELECT rowid FROM logs_fts WHERE logs_fts MATCH ? LIMIT 1');
+  const anyHidden = hiddenCheck(db);
 
   return function histogram(filter: HistogramFilter): LogHistogram {
     const { start, end, buckets } = filter;
@@ -48,6 +50,7 @@ export function sqliteLogHistogram(db: Db, limits: HistogramLimits = {}) {
     const out: LogHistogram = { start, end, interval, counts };
 
     const where = ['l.ts >= @start', 'l.ts < @end'];
+    if (anyHidden()) where.push(HIDDEN_CLAUSE);
     const params: Record<string, unknown> = { start, end, interval };
     for (const k of ['host', 'source', 'program'] as const) {
       if (filter[k] !== undefined) {

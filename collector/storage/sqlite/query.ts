@@ -13,6 +13,7 @@ import type { LogItem, LogPage } from '../../../shared/wire.js';
 import type { LogFilter } from '../types.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { hostWindowPlanner, ROWID_IN_WINDOW, type PlanChoice } from './fts-plan.js';
+import { HIDDEN_CLAUSE, hiddenCheck } from './hosts.js';
 import type { Db } from './open.js';
 
 const SPAN_MS = 3_600_000;
@@ -82,6 +83,9 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
     return st;
   };
   const sinceStmt = db.prepare(`SELECT ${COLS} FROM logs l WHERE l.id > ? ORDER BY l.id LIMIT ?`);
+  const sinceVisible = db.prepare(`SELECT ${COLS} FROM logs l WHERE l.id > ? AND ${HIDDEN_CLAUSE} ORDER BY l.id LIMIT ?`);
+  // lines of forgotten hosts are hidden from every read while some remain (storage/sqlite/hosts.ts)
+  const anyHidden = hiddenCheck(db);
   // Descending: FTS5 seeks a rowid range near the newest end of a doclist cheaply (0.1 ms for
   // a word in 1 M lines) and the same range ascending costs ~80 ms.
   // CASTs: FTS5 seeks only INTEGER rowid bounds, and better-sqlite3 binds numbers as REAL (fts-plan.ts)
@@ -168,6 +172,7 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
       const where: string[] = [];
       const params: Record<string, unknown> = { limit: filter.limit + 1 };
       const fts = hasQ(filter);
+      if (anyHidden()) where.push(HIDDEN_CLAUSE);
       if (filter.host !== undefined) {
         where.push('l.host = @host');
         params.host = filter.host;
@@ -220,7 +225,7 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
     cursorAfter,
 
     since(afterId: number, limit: number): LogItem[] {
-      return (sinceStmt.all(afterId, limit) as Row[]).map(toItem);
+      return ((anyHidden() ? sinceVisible : sinceStmt).all(afterId, limit) as Row[]).map(toItem);
     },
 
     matchIds(q: string, afterId: number, uptoId: number): Set<number> {
