@@ -180,7 +180,14 @@ describe('host-scoped alert rules', () => {
     expect(app.hosts.state('eph-1')).toBe('retired');
     const firing = app.alerts.evaluator.current(clock.t).map((a) => a.host);
     expect(firing).toEqual(['perm-1']);
-    expect(app.alerts.sources.hosts().map((h) => h.host)).toEqual(['perm-1']);
+    expect(app.alerts.sources.hosts()).toMatchObject([{ host: 'perm-1', state: 'stale', ephemeral: false }]) // logs only: 3 × hosts.default_interval (1 min);
+    // retired by an operator: out of every host rule's reach, its alert resolves
+    const res = await app.inject({ method: 'POST', url: '/api/v1/hosts/perm-1/retire', headers: bearer(token(app, 'admin')) });
+    expect(res.statusCode).toBe(200);
+    clock.advance(10_000);
+    app.alerts.evaluator.cycle();
+    expect(app.alerts.evaluator.current(clock.t)).toEqual([]);
+    expect(app.alerts.sources.hosts()).toEqual([]);
   });
 });
 
