@@ -2,6 +2,7 @@
 // hosts.sweep_interval when asked (the server does; tests call tick() with an injected clock),
 // and registers the hosts API. Receivers tell it whom they heard (app.hosts.heard).
 import fp from 'fastify-plugin';
+import { Gauge } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import { hostsTiming, type HostsConfig } from './config.js';
 import { hostRoutes } from './routes.js';
@@ -33,6 +34,17 @@ export const hostsPlugin = fp<HostsPluginOptions>(
     app.addHook('onReady', async () => {
       // after every plugin: the metric catalog is loaded by now
       svc.adoptKnown(app.storage.logs);
+      if (app.hasDecorator('metrics') && app.metrics?.registry) {
+        new Gauge({
+          name: 'ringtail_hosts',
+          help: 'known hosts by lifecycle state',
+          labelNames: ['state'],
+          registers: [app.metrics.registry],
+          collect() {
+            for (const [state, n] of Object.entries(svc.registry.counts())) this.set({ state }, n);
+          },
+        });
+      }
       if (!opts.run) return;
       const tick = () => {
         try {

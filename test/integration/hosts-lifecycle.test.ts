@@ -106,6 +106,9 @@ describe('a permanent host that stops reporting', () => {
     expect(app.hosts.state('db-1')).toBe('up');
     expect(app.events.count('host.down')).toBe(1);
     expect(app.events.count('host.stale')).toBe(1);
+    const prom = await app.inject({ method: 'GET', url: '/metrics', headers: bearer(token(app, 'viewer')) });
+    expect(prom.body).toContain('ringtail_hosts{state="up"} 1');
+    expect(prom.body).toContain('ringtail_events_total{event="host.down"} 1');
     const ev = await get(app, '/api/v1/hosts/db-1/events');
     expect(ev.status).toBe(200);
     expect(ev.json.items.map((e: { from: string | null; to: string }) => `${e.from}>${e.to}`)).toEqual(['down>up', 'stale>down', 'up>stale', 'null>up']);
