@@ -32,6 +32,8 @@ export interface SweepResult {
 
 /** transitions kept in memory per host for rules (host-flapping) */
 const RECENT_PER_HOST = 32;
+/** how far back transitions are loaded into memory at start */
+const RECENT_LOAD_MS = 3_600_000;
 /** a second agent claiming a host's name is logged at most this often per host (always counted) */
 const CONFLICT_LOG_MS = 60_000;
 
@@ -58,6 +60,13 @@ export class HostRegistry {
   ) {
     this.startedAt = o.clock();
     for (const row of o.store?.load() ?? []) this.hosts.set(row.host, this.rec(row));
+    // the last hour's transitions, so that flaps() counts across a collector restart
+    for (const e of o.store?.eventsSince(this.startedAt - RECENT_LOAD_MS, 100_000) ?? []) {
+      const r = this.hosts.get(e.host);
+      if (!r) continue;
+      r.recent.push(e);
+      if (r.recent.length > RECENT_PER_HOST) r.recent.shift();
+    }
   }
 
   private rec(r: HostStateRow): Rec {

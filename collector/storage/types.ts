@@ -148,6 +148,8 @@ export interface HostStateStore {
   save(rows: HostStateRow[], events: HostEvent[], removed: string[]): void;
   /** newest first, at most `limit`, with ts >= since */
   events(host: string, limit: number, since?: number): HostEvent[];
+  /** every host's transitions with ts >= since, oldest first, at most `limit` (the newest kept) */
+  eventsSince(since: number, limit: number): HostEvent[];
   /**
    * Forgets a host: its record and events go, and its log lines stored so far are hidden from
    * every read (a tombstone with the current largest line id). False when nothing was known.

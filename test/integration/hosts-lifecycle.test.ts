@@ -126,6 +126,12 @@ describe('a permanent host that stops reporting', () => {
     await metrics(app, 'db-1');
     expect(app.hosts.flaps('db-1', 30 * 60_000)).toBe(3);
     expect(app.hosts.transitions('db-1').filter((e) => e.to === 'down')).toHaveLength(3);
+    // across a restart: transitions of the last hour are loaded back
+    await stop(app);
+    clock.advance(60_000);
+    const again = await start({ hosts: { config: { down_after: '1m' } } });
+    expect(again.hosts.flaps('db-1', 30 * 60_000)).toBe(3);
+    expect(again.hosts.transitions('db-1').map((e) => e.to)).toEqual(['up', 'stale', 'down', 'up', 'stale', 'down', 'up', 'stale', 'down', 'up']);
   });
 });
 

@@ -49,6 +49,9 @@ export function sqliteHostStateStore(db: Db, keepEvents = KEEP_EVENTS_PER_HOST):
   const eventsOf = db.prepare(
     'SELECT ts, host, from_state AS "from", to_state AS "to" FROM host_events WHERE host = ? AND ts >= ? ORDER BY id DESC LIMIT ?',
   );
+  const since = db.prepare(
+    'SELECT * FROM (SELECT id, ts, host, from_state AS "from", to_state AS "to" FROM host_events WHERE ts >= ? ORDER BY id DESC LIMIT ?) ORDER BY id',
+  );
   const known = db.prepare(
     'SELECT (SELECT count(*) FROM host_state WHERE host = @h) + (SELECT count(*) FROM hosts WHERE host = @h)',
   ).pluck();
@@ -130,6 +133,9 @@ export function sqliteHostStateStore(db: Db, keepEvents = KEEP_EVENTS_PER_HOST):
     },
     events(host, limit, since = Number.MIN_SAFE_INTEGER) {
       return eventsOf.all(host, since, limit) as HostEvent[];
+    },
+    eventsSince(from, limit) {
+      return (since.all(from, limit) as Array<HostEvent & { id?: number }>).map(({ id: _id, ...e }) => e);
     },
     forget(host, now) {
       return forget.immediate(host, now);
