@@ -14,11 +14,14 @@ export interface HostSeen {
   state?: 'up' | 'stale' | 'down';
   /** the host's agent declared it short-lived */
   ephemeral?: boolean;
+  /** what it was heard through: 'logs' (agent), 'metrics' (agent), 'syslog'; only hosts with
+   * 'metrics' declare an interval (a quiet syslog sender is not necessarily a dead one) */
+  sources?: string[];
 }
 
 /** The host registry as the alert sources see it (collector/hosts/registry.ts). */
 export interface LiveHosts {
-  live(): Array<{ host: string; last_seen: number; state: string; ephemeral: boolean }>;
+  live(): Array<{ host: string; last_seen: number; state: string; ephemeral: boolean; sources: string[] }>;
 }
 
 export interface AlertSources {
@@ -71,7 +74,7 @@ export function logStoreSources(
       // With the host registry: every host not retired, whatever it sends (retired hosts leave
       // host-scoped rules, so an absence rule never fires for an instance that ended).
       if (lifecycle) {
-        return lifecycle.live().map((h) => ({ host: h.host, lastSeen: h.last_seen, state: h.state as HostSeen['state'], ephemeral: h.ephemeral }));
+        return lifecycle.live().map((h) => ({ host: h.host, lastSeen: h.last_seen, state: h.state as HostSeen['state'], ephemeral: h.ephemeral, sources: h.sources }));
       }
       // Hosts that ship logs, metrics or both; last seen is the latest of the two.
       const by = new Map<string, HostSeen>(storage.logs.hosts().map((h) => [h.host, { host: h.host, lastSeen: h.last_seen }]));
