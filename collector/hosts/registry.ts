@@ -52,6 +52,7 @@ export class HostRegistry {
   private readonly dirty = new Set<string>();
   private pendingEvents: HostEvent[] = [];
   private removed = new Set<string>();
+  private failedSaves = 0;
   /** silence is counted from here at the earliest: the collector's own downtime is not the hosts' */
   private readonly startedAt: number;
 
@@ -180,7 +181,7 @@ export class HostRegistry {
   }
 
   /** One evaluation of every host, then everything changed is saved. */
-  sweep(now = this.o.clock()): SweepResult {
+  sweep(now = this.o.clock(), meta?: Record<string, number>): SweepResult {
     const transitions: HostEvent[] = [];
     const purge: string[] = [];
     for (const r of this.hosts.values()) {
@@ -195,12 +196,12 @@ export class HostRegistry {
         transitions.push(r.recent[r.recent.length - 1]!);
       }
     }
-    this.flush();
+    this.flush(meta);
     return { transitions, purge };
   }
 
   /** Saves the changed records and pending transitions; kept for the next try when the save fails. */
-  flush(): void {
+  flush(meta?: Record<string, number>): void {
     const store = this.o.store;
     if (!store) {
       this.dirty.clear();
@@ -216,12 +217,16 @@ export class HostRegistry {
     const events = this.pendingEvents;
     const removed = [...this.removed];
     try {
-      store.save(rows, events, removed);
+      store.save(rows, events, removed, meta);
       this.dirty.clear();
       this.pendingEvents = [];
       this.removed.clear();
+      this.failedSaves = 0;
     } catch (err) {
-      this.o.events.emit('hosts.save_failed', { error: (err as Error).message, hosts: rows.length }, 'warn');
+      // busy (the writer thread held the lock): kept for the next sweep; said loudly only when it lasts
+      this.failedSaves++;
+      if (this.failedSaves % 12 === 0) this.o.events.emit('hosts.save_failed', { error: (err as Error).message, hosts: rows.length, attempts: this.failedSaves }, 'warn');
+      else this.o.events.add('hosts.save_deferred', 1);
     }
   }
 

@@ -98,7 +98,8 @@ export class HostsService {
       store!.finish(r.id, result, now);
       requests++;
     }
-    const { transitions, purge } = this.registry.sweep(now);
+    // tick_at (saved with the states, one transaction): the CLI's sign that a collector runs
+    const { transitions, purge } = this.registry.sweep(now, { [META_TICK_AT]: now });
     for (const host of purge) {
       const series = this.withdraw(host);
       this.registry.remove(host);
@@ -107,8 +108,6 @@ export class HostsService {
     if (purge.length > 0) this.registry.flush();
     const forgottenLines = store?.purgeForgotten(FORGOTTEN_SLICE) ?? 0;
     if (forgottenLines > 0) this.o.events.add('hosts.forgotten_lines_deleted', forgottenLines);
-    // one small write: the CLI's sign that a collector is running and will answer its requests
-    store?.setMeta(META_TICK_AT, now);
     return { transitions, purged: purge, requests, forgottenLines };
   }
 }

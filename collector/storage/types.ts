@@ -144,8 +144,11 @@ export interface HostRequest {
 /** Host lifecycle state (additive: a backend without it gets an in-memory registry only). */
 export interface HostStateStore {
   load(): HostStateRow[];
-  /** one transaction: rows upserted, events appended (the newest `keepEvents` kept per host), hosts removed */
-  save(rows: HostStateRow[], events: HostEvent[], removed: string[]): void;
+  /**
+   * One transaction: rows upserted, events appended (the newest `keepEvents` kept per host),
+   * hosts removed, `meta` keys set. May throw when the store is busy (the caller retries).
+   */
+  save(rows: HostStateRow[], events: HostEvent[], removed: string[], meta?: Record<string, number>): void;
   /** newest first, at most `limit`, with ts >= since */
   events(host: string, limit: number, since?: number): HostEvent[];
   /** every host's transitions with ts >= since, oldest first, at most `limit` (the newest kept) */

@@ -1,6 +1,8 @@
 // Host lifecycle on a real collector database: states from silence with an injected clock (the
 // sweep is called by hand), transitions stored and served, ephemeral hosts retired instead of
 // down, retire/forget through the API, and the bad input of issue 14.
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp, type AppOptions } from '../../collector/app.js';
@@ -323,6 +325,30 @@ describe('bad input (issue 14)', () => {
     // and it does not go stale before its silence, counted from its last_seen, really is 3 intervals
     pass(app, 25_000);
     expect(app.hosts.state('skew-1')).toBe('up');
+  });
+});
+
+describe('saving host state beside the writer', () => {
+  it('a save that finds the database locked waits briefly, keeps everything and saves it at the next sweep', async () => {
+    const app = await start();
+    await metrics(app, 'db-1');
+    const other = new Database(join(dir.path, 'ringtail.db'));
+    try {
+      other.exec('BEGIN IMMEDIATE'); // another writer (the writer thread) holds the lock
+      clock.advance(5000);
+      const t = performance.now();
+      app.hosts.tick();
+      expect(performance.now() - t).toBeLessThan(1000); // not the 5 s busy timeout
+      expect(app.events.count('hosts.save_deferred')).toBe(1);
+      other.exec('COMMIT');
+      clock.advance(5000);
+      app.hosts.tick();
+      const row = other.prepare("SELECT host, state, last_seen FROM host_state WHERE host = 'db-1'").get();
+      expect(row).toEqual({ host: 'db-1', state: 'up', last_seen: T0 });
+      expect(other.prepare("SELECT count(*) AS n FROM host_events WHERE host = 'db-1'").get()).toEqual({ n: 1 });
+    } finally {
+      other.close();
+    }
   });
 });
 

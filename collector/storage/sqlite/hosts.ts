@@ -30,7 +30,10 @@ interface Row {
   agent_id: string | null;
 }
 
-export function sqliteHostStateStore(db: Db, keepEvents = KEEP_EVENTS_PER_HOST): HostStateStore {
+/** how long a save waits for the writer thread's lock before it is left to the next sweep */
+export const SAVE_WAIT_MS = 50;
+
+export function sqliteHostStateStore(db: Db, keepEvents = KEEP_EVENTS_PER_HOST, saveWaitMs = SAVE_WAIT_MS): HostStateStore {
   const all = db.prepare('SELECT host, first_seen, last_seen, state, state_since, ephemeral, interval_ms, sources, agent_id FROM host_state');
   const upsert = db.prepare(
     `INSERT INTO host_state (host, first_seen, last_seen, state, state_since, ephemeral, interval_ms, sources, agent_id)
@@ -62,6 +65,8 @@ export function sqliteHostStateStore(db: Db, keepEvents = KEEP_EVENTS_PER_HOST):
      ON CONFLICT (host) DO UPDATE SET forgotten_at = excluded.forgotten_at, max_log_id = max(max_log_id, excluded.max_log_id)`,
   );
   const tombstones = db.prepare('SELECT host, max_log_id FROM forgotten_hosts');
+  const anyTombstone = db.prepare('SELECT EXISTS (SELECT 1 FROM forgotten_hosts)').pluck();
+  const anyPending = db.prepare('SELECT EXISTS (SELECT 1 FROM host_requests WHERE claimed_by IS NULL)').pluck();
   const hiddenIds = db.prepare('SELECT id FROM logs WHERE host = ? AND id <= ? LIMIT ?').pluck();
   const delLog = db.prepare('DELETE FROM logs WHERE id = ?');
   const delFts = db.prepare('DELETE FROM logs_fts WHERE rowid = ?');
@@ -76,7 +81,8 @@ export function sqliteHostStateStore(db: Db, keepEvents = KEEP_EVENTS_PER_HOST):
   const getMeta = db.prepare('SELECT value FROM host_meta WHERE key = ?').pluck();
   const setMeta = db.prepare('INSERT INTO host_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
 
-  const save = db.transaction((rows: HostStateRow[], events: HostEvent[], removed: string[]) => {
+  const save = db.transaction((rows: HostStateRow[], events: HostEvent[], removed: string[], meta: Record<string, number>) => {
+    for (const [k, v] of Object.entries(meta)) setMeta.run(k, v);
     for (const r of rows) {
       upsert.run({ ...r, ephemeral: r.ephemeral ? 1 : 0, sources: r.sources.join(',') });
     }
@@ -128,8 +134,18 @@ export function sqliteHostStateStore(db: Db, keepEvents = KEEP_EVENTS_PER_HOST):
         sources: r.sources === '' ? [] : (r.sources.split(',') as HostSource[]),
       }));
     },
-    save(rows, events, removed) {
-      if (rows.length + events.length + removed.length > 0) save.immediate(rows, events, removed);
+    save(rows, events, removed, meta = {}) {
+      if (rows.length + events.length + removed.length + Object.keys(meta).length === 0) return;
+      // The writer thread commits on its own connection: waiting for its lock here would block
+      // the event loop (busy handler), so this save waits briefly and is otherwise retried by
+      // the next sweep (the caller keeps what was not saved).
+      const prev = db.pragma('busy_timeout', { simple: true }) as number;
+      db.pragma(`busy_timeout = ${Math.min(prev, saveWaitMs)}`);
+      try {
+        save.immediate(rows, events, removed, meta);
+      } finally {
+        db.pragma(`busy_timeout = ${prev}`);
+      }
     },
     events(host, limit, since = Number.MIN_SAFE_INTEGER) {
       return eventsOf.all(host, since, limit) as HostEvent[];
@@ -141,14 +157,15 @@ export function sqliteHostStateStore(db: Db, keepEvents = KEEP_EVENTS_PER_HOST):
       return forget.immediate(host, now);
     },
     purgeForgotten(limit) {
-      return purge.immediate(limit);
+      // a read first: no write lock is taken while nothing is forgotten (the usual case)
+      return anyTombstone.get() === 1 ? purge.immediate(limit) : 0;
     },
     enqueue(host, op, now) {
       dropDone.run(now - 86_400_000);
       return Number(enqueue.run(host, op, now).lastInsertRowid);
     },
     claim(owner) {
-      return claim.immediate(owner);
+      return anyPending.get() === 1 ? claim.immediate(owner) : [];
     },
     finish(id, result, now) {
       finish.run(now, result, id);
