@@ -5,6 +5,7 @@
 // purgeForgotten has deleted them, so a host that reports again comes back without them.
 import type { HostEvent, HostRequest, HostSource, HostState, HostStateRow, HostStateStore } from '../types.js';
 import type { Db } from './open.js';
+import { lineDeleter } from './retention.js';
 
 /** Lines of forgotten hosts; added to a read's WHERE only while a tombstone exists. */
 export const HIDDEN_CLAUSE = 'NOT EXISTS (SELECT 1 FROM forgotten_hosts fh WHERE fh.host = l.host AND l.id <= fh.max_log_id)';
@@ -68,8 +69,7 @@ export function sqliteHostStateStore(db: Db, keepEvents = KEEP_EVENTS_PER_HOST, 
   const anyTombstone = db.prepare('SELECT EXISTS (SELECT 1 FROM forgotten_hosts)').pluck();
   const anyPending = db.prepare('SELECT EXISTS (SELECT 1 FROM host_requests WHERE claimed_by IS NULL)').pluck();
   const hiddenIds = db.prepare('SELECT id FROM logs WHERE host = ? AND id <= ? LIMIT ?').pluck();
-  const delLog = db.prepare('DELETE FROM logs WHERE id = ?');
-  const delFts = db.prepare('DELETE FROM logs_fts WHERE rowid = ?');
+  const deleteLines = lineDeleter(db);
   const delTombstone = db.prepare('DELETE FROM forgotten_hosts WHERE host = ?');
   const enqueue = db.prepare("INSERT INTO host_requests (host, op, requested_at) VALUES (?, ?, ?)");
   const pending = db.prepare('SELECT id, host, op, requested_at, done_at, result FROM host_requests WHERE claimed_by IS NULL ORDER BY id');
@@ -110,11 +110,7 @@ export function sqliteHostStateStore(db: Db, keepEvents = KEEP_EVENTS_PER_HOST, 
     let n = 0;
     for (const t of tombstones.all() as Array<{ host: string; max_log_id: number }>) {
       const ids = hiddenIds.all(t.host, t.max_log_id, limit - n) as number[];
-      for (const id of ids) {
-        delLog.run(id);
-        delFts.run(id);
-      }
-      n += ids.length;
+      n += deleteLines(ids);
       if (n >= limit) break;
       delTombstone.run(t.host);
     }
