@@ -21,7 +21,7 @@ import { SOURCE_KINDS } from './sources/index.js';
 import type { AgentSource, PulledSegment, SourceContext } from './sources/types.js';
 import { Spool, type RecordMeta } from './spool/spool.js';
 import { loadState } from './state.js';
-import { backoffMs } from './transport/backoff.js';
+import { clientOptions, collectorClient, type CollectorClient } from './transport/client.js';
 import { httpTransport, multiSeparator, ShipError, type Transport } from './transport/http.js';
 
 /** Rescans triggered by watcher events are at most this frequent. */
@@ -79,17 +79,29 @@ function pendingEnds(flights: Flight[], metas: RecordMeta[]): Record<string, num
 export interface AgentDeps {
   log: Logger;
   clock?: () => number;
+  /** the collector client shared with the metrics runner; without one the agent builds (and closes) its own */
+  client?: CollectorClient;
+  /** jitter of the retry backoff; injected by tests */
+  random?: () => number;
 }
 
-/** A sleep that `wake()` ends early. */
+/**
+ * A sleep that `wake()` ends early, unless it is a backoff (`firm`): new work must not cut the
+ * wait after a refused request short, or every batch read becomes one more attempt against a
+ * failing collector (issue 12: 108 attempts in 30 s, some 205 ms apart). Only `close()` (stop)
+ * ends a firm sleep, and every sleep after it.
+ */
 class Waiter {
   private wakeFn: (() => void) | null = null;
+  private firm = false;
   private woken = false;
+  private closed = false;
 
-  sleep(ms: number): Promise<void> {
+  sleep(ms: number, firm = false): Promise<void> {
+    if (this.closed) return Promise.resolve();
     if (this.woken) {
       this.woken = false;
-      return Promise.resolve();
+      if (!firm) return Promise.resolve();
     }
     return new Promise((resolve) => {
       const t = setTimeout(done, Math.max(0, ms));
@@ -101,12 +113,20 @@ class Waiter {
         resolve();
       }
       this.wakeFn = done;
+      this.firm = firm;
     });
   }
 
+  /** There is new work: ends a plain sleep (or the next one to start); a backoff runs its course. */
   wake(): void {
-    if (this.wakeFn) this.wakeFn();
-    else this.woken = true;
+    if (!this.wakeFn) this.woken = true;
+    else if (!this.firm) this.wakeFn();
+  }
+
+  /** Stopping: ends any sleep, now and from now on. */
+  close(): void {
+    this.closed = true;
+    this.wakeFn?.();
   }
 }
 
@@ -116,6 +136,9 @@ export class Agent {
   private checkpoints!: Checkpoints;
   private spool!: Spool;
   private transport!: Transport;
+  private client: CollectorClient | undefined;
+  /** the client is the agent's own (no shared one was given): it closes it on stop */
+  private ownClient = false;
   /** the collector takes multi-batch requests (false after it answered one with 415/404) */
   private multiOk = true;
   /** records to send one at a time, after a multi-batch request was refused as a whole */
@@ -160,12 +183,9 @@ export class Agent {
     this.spool = new Spool(join(this.config.state, 'spool'), { maxBytes: this.config.spool.max_bytes });
     const { spooledEnds, cut } = this.spool.open(state.spool_acked_seq);
     if (cut > 0) this.events.emit('spool.repaired', { cut_bytes: cut }, 'warn');
-    this.transport = httpTransport({
-      collector: this.config.collector,
-      token: this.config.token,
-      caFile: this.config.transport.ca_file,
-      timeoutMs: this.config.transport.timeout_ms,
-    });
+    this.ownClient = this.deps.client === undefined;
+    this.client = this.deps.client ?? collectorClient(clientOptions(this.config), this.clock);
+    this.transport = httpTransport(this.client);
     const ctx: SourceContext = {
       config: this.config,
       events: this.events,
@@ -199,13 +219,13 @@ export class Agent {
     this.running = false;
     this.onStop();
     for (const t of this.timers) clearInterval(t);
-    this.reader.wake();
-    this.shipper.wake();
+    this.reader.close();
+    this.shipper.close();
     await Promise.all(this.loops);
     for (const s of this.sources) await s.stop();
     this.spool.close();
     this.checkpoints.saveIfDirty();
-    this.transport.close();
+    if (this.ownClient) this.client?.close();
     this.logStats();
   }
 
@@ -218,6 +238,7 @@ export class Agent {
       lines_shipped: c.count('lines.shipped'),
       lines_filtered: c.count('lines.filtered'),
       lines_truncated: c.count('lines.truncated'),
+      fields_truncated: c.count('lines.fields_truncated'),
       lines_dropped: c.count('spool.dropped_lines'),
       lines_rejected: c.count('ship.rejected_lines'),
       spool_bytes: this.spool.bytes,
@@ -365,7 +386,7 @@ export class Agent {
   }
 
   private async shipLoop(): Promise<void> {
-    let attempt = 0;
+    const backoff = this.client!.backoff(this.deps.random);
     const flights: Flight[] = [];
     while (this.running) {
       // A backlog goes several spooled batches per request (one commit on the collector: a
@@ -392,8 +413,8 @@ export class Agent {
       this.landed(head);
       const metas = head.metas;
       if (outcome.ok) {
-        if (attempt > 0) this.events.emit('ship.recovered', { attempts: attempt });
-        attempt = 0;
+        if (backoff.attempts > 0) this.events.emit('ship.recovered', { attempts: backoff.attempts });
+        backoff.reset();
         if (this.singles > 0) this.singles--;
         if (metas.length > 1) this.pipelineOk = true;
         this.acknowledged(metas);
@@ -428,8 +449,12 @@ export class Agent {
         this.acknowledged(metas);
         continue;
       }
-      this.events.emit('ship.failed', { attempt, seq: metas[0]!.seq, error: (err as Error).message }, 'warn');
-      await this.shipper.sleep(backoffMs(attempt++, this.config.transport.backoff_max_ms));
+      // Whatever is read meanwhile waits in the spool: the backoff (or the collector's
+      // Retry-After) decides when the next attempt goes, not the arrival of new lines.
+      const attempt = backoff.attempts;
+      const waitMs = backoff.next(err instanceof ShipError ? err.retryAfterMs : undefined);
+      this.events.emit('ship.failed', { attempt, seq: metas[0]!.seq, wait_ms: waitMs, error: (err as Error).message }, 'warn');
+      await this.shipper.sleep(waitMs, true);
     }
   }
 

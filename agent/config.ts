@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { Type, type Static } from '@sinclair/typebox';
 import { ChecksConfig, MetricsConfig } from './metrics/config.js';
 import { HOST_PATTERN, SEVERITY_NAMES } from '../shared/wire.js';
+import { PARSER_MODES } from '../shared/logline/types.js';
 
 export const SeverityName = Type.Union(
   SEVERITY_NAMES.map((n) => Type.Literal(n)),
@@ -28,6 +29,12 @@ export const SourceConfig = Type.Object(
     exclude: Type.Optional(Type.Array(Type.String(), { description: 'drop lines matching one of these regular expressions' })),
     min_severity: Type.Optional(SeverityName),
     multiline: Type.Optional(MultilineConfig),
+    parser: Type.Optional(
+      Type.Union(PARSER_MODES.map((m) => Type.Literal(m)), {
+        default: 'auto',
+        description: 'how lines are read: auto (syslog, then JSON, logfmt, plain with a leading timestamp), or json, logfmt, plain, syslog to force one',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -47,7 +54,7 @@ export const AgentConfig = Type.Object(
       description: 'where to start files found at first start-up (files created later are read whole)',
     }),
     scan_interval_ms: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000, description: 'periodic re-scan of globs and sizes' }),
-    time_zone: Type.Optional(Type.String({ minLength: 1, description: 'IANA zone in which zone-less timestamps (RFC 3164 lines) were written; default UTC' })),
+    time_zone: Type.Optional(Type.String({ minLength: 1, description: 'IANA zone in which zone-less timestamps (RFC 3164 lines, plain and JSON lines) were written; default UTC' })),
     batch: Type.Object(
       {
         // Bounded so that a serialised batch stays under the collector's default 16 MiB body limit.
@@ -71,9 +78,9 @@ export const AgentConfig = Type.Object(
     transport: Type.Object(
       {
         gzip_level: Type.Integer({ minimum: 0, maximum: 9, default: 1, description: 'gzip level of request bodies; 0 sends them uncompressed' }),
-        ca_file: Type.Optional(Type.String({ minLength: 1, description: 'PEM CA bundle trusted for an https collector' })),
+        ca_file: Type.Optional(Type.String({ minLength: 1, description: 'PEM CA bundle trusted for an https collector (logs and metrics)' })),
         timeout_ms: Type.Integer({ minimum: 1000, maximum: 600_000, default: 30_000, description: 'a request without an answer this long is retried' }),
-        backoff_max_ms: Type.Integer({ minimum: 100, maximum: 600_000, default: 30_000, description: 'longest wait between retries' }),
+        backoff_max_ms: Type.Integer({ minimum: 100, maximum: 600_000, default: 30_000, description: 'longest wait between retries; a collector\'s Retry-After lengthens a wait up to this' }),
       },
       { additionalProperties: false, default: {} },
     ),

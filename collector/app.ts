@@ -3,12 +3,15 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { ErrorCodes, RingtailError } from '../shared/errors.js';
 import { createEvents, type EventSink } from '../shared/events.js';
+import { STORAGE_RETRY_S, UnavailableError } from './ingest/unavailable.js';
 import { authPlugin } from './plugins/auth.js';
 import { dashboardPlugin } from './plugins/dashboard.js';
 import { gzipPlugin } from './plugins/gzip.js';
+import { hostBindingPlugin } from './plugins/host-binding.js';
 import { metricsPlugin } from './plugins/metrics.js';
-import { regexPlugin } from './plugins/regex.js';
+import { regexPlugin, type RegexPluginOptions } from './plugins/regex.js';
 import { retentionPlugin } from './plugins/retention.js';
+import { securityHeadersPlugin } from './plugins/security-headers.js';
 import { storagePlugin } from './plugins/storage.js';
 import { writerPlugin } from './plugins/writer.js';
 import type { FilterRule } from './config.js';
@@ -49,8 +52,14 @@ export interface AppOptions {
   retention?: { max_age_days: number; max_bytes: number; slice_rows?: number; interval_ms?: number; auto_start?: boolean };
   tail?: StreamOptions;
   query?: QueryOptions;
+  /** regex workers and the per-token cap on concurrent `re` queries (config `regex`) */
+  regex?: RegexPluginOptions;
   /** where ingest commits: 'inline' (default) or 'worker' (the writer thread; the server uses it) */
   writer?: 'inline' | 'worker';
+  /** config `auth.bind_agent_hosts`: an agent token may only send for the first host it announced */
+  bindAgentHosts?: boolean;
+  /** queued log lines beyond which ingest answers 503 + Retry-After (MAX_QUEUED_LINES) */
+  writerMaxQueuedLines?: number;
   /** round-robin metric store and per-metric layouts (collector/metrics) */
   hostMetrics?: Omit<HostMetricsPluginOptions, 'dataDir'>;
   /** alert rules, notifiers and whether to run the evaluation timers (collector/alerts/) */
@@ -95,14 +104,23 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     for (const method of methods) app.routeTable.push({ method, url: route.url, public: route.config?.public === true });
   });
 
-  const refuse = (req: { url: string }, reply: import('fastify').FastifyReply, status: number, code: string, message: string) => {
+  const refuse = (req: { url: string }, reply: import('fastify').FastifyReply, status: number, code: string, message: string, details?: Record<string, unknown>) => {
     app.events.emit('request.rejected', { reason: rejectReason(code, status, message), code, status, url: req.url.split('?')[0] }, 'debug');
-    return reply.status(status).send({ error: code, message });
+    return reply.status(status).send({ ...details, error: code, message });
   };
   app.setErrorHandler((err, req, reply) => {
-    if (err instanceof RingtailError && err.status < 500) return refuse(req, reply, err.status, err.code, err.message);
+    if (err instanceof RingtailError && err.status < 500) return refuse(req, reply, err.status, err.code, err.message, err.details);
+    if (err instanceof UnavailableError) {
+      // Said when to come back (collector/ingest/unavailable.ts). A saturated writer refuses many
+      // requests a second: counted, logged at debug only; a full disk or failed commit is a warning.
+      const fields = { reason: err.reason, retry_after_s: err.retryAfterS, url: req.url.split('?')[0], message: err.message };
+      app.events.emit('ingest.unavailable', fields, err.reason === 'saturated' ? 'debug' : 'warn');
+      return reply.status(503).header('retry-after', String(err.retryAfterS)).send({ error: err.code, message: err.message });
+    }
     if (err instanceof RingtailError) {
       app.events.emit('request.failed', { code: err.code, status: err.status, url: req.url.split('?')[0], message: err.message }, 'warn');
+      // every 503 says when to come back
+      if (err.status === 503) reply.header('retry-after', String(STORAGE_RETRY_S));
       return reply.status(err.status).send({ error: err.code, message: err.message });
     }
     const e = err as { statusCode?: number; code?: string; validation?: unknown; message: string; validationContext?: string };
@@ -130,13 +148,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // databases, the writer thread. Closing the app runs their onClose hooks, so a caller that
   // handles the error (a test, `ringtail up` retrying) does not leak them.
   try {
+    // first, so that its hook runs before authentication can refuse a request
+    await app.register(securityHeadersPlugin);
     await app.register(storagePlugin, { dataDir: options.dataDir, storage: options.storage, filters: options.filters });
     await app.register(sessionsPlugin, { dataDir: options.dataDir });
     await app.register(authPlugin);
+    await app.register(hostBindingPlugin, { enabled: options.bindAgentHosts });
     await app.register(gzipPlugin);
     await app.register(hostsPlugin, options.hosts ?? {});
     await app.register(metricsPlugin, { dataDir: options.dataDir });
-    await app.register(regexPlugin);
+    await app.register(regexPlugin, options.regex ?? {});
     const r = options.retention;
     await app.register(retentionPlugin, {
       maxAgeDays: r?.max_age_days ?? 0,
@@ -146,7 +167,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       autoStart: r?.auto_start ?? r !== undefined,
     });
     await app.register(healthRoutes);
-    await app.register(writerPlugin, { mode: options.writer, dataDir: options.dataDir });
+    await app.register(writerPlugin, { mode: options.writer, dataDir: options.dataDir, maxQueuedLines: options.writerMaxQueuedLines });
     await app.register(ingestRoutes);
     await app.register(queryRoutes, options.query ?? {});
     await app.register(streamRoutes, options.tail ?? {});

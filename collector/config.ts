@@ -30,6 +30,16 @@ export const CollectorConfig = Type.Object(
     admin_token: Type.Optional(
       Type.String({ minLength: 16, description: 'first admin credential; generated and printed when absent' }),
     ),
+    auth: Type.Optional(
+      Type.Object(
+        {
+          // Off by default: fleets of short-lived instances often share one agent token baked into
+          // their image, and bound, every instance after the first would be refused (plugins/host-binding.ts).
+          bind_agent_hosts: Type.Boolean({ default: false, description: 'an agent token may only send for the first host it announced' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     body_limit: Type.Integer({ minimum: 1024, maximum: 1024 * 1024 * 1024, default: 16 * 1024 * 1024, description: 'largest request body in bytes' }),
     log_level: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], {
       default: 'info',
@@ -55,6 +65,28 @@ export const CollectorConfig = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    tail: Type.Object(
+      {
+        max_clients: Type.Integer({ minimum: 1, maximum: 100_000, default: 100, description: 'live-tail connections at most; more are refused with 503' }),
+        max_clients_per_token: Type.Integer({ minimum: 1, maximum: 100_000, default: 10, description: 'live-tail connections per token (a dashboard session counts as its token); more are refused with 429' }),
+        max_buffered_bytes: Type.Integer({
+          minimum: 65_536,
+          maximum: 256 * 1024 * 1024,
+          default: 1024 * 1024,
+          description: 'unsent bytes per live-tail client, the line being written included; lines that do not fit are skipped with a notice',
+        }),
+        max_replay_lines: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 10_000, description: 'a reconnect (Last-Event-ID) replays at most this many of the newest lines it missed' }),
+        max_replay_bytes: Type.Integer({ minimum: 0, maximum: 1024 * 1024 * 1024, default: 4 * 1024 * 1024, description: 'and at most this many bytes of them (as sent)' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    regex: Type.Object(
+      {
+        workers: Type.Integer({ minimum: 1, maximum: 64, default: 2, description: 'threads matching `re`; a pattern that overruns its deadline stops only its own request' }),
+        max_concurrent_per_token: Type.Integer({ minimum: 1, maximum: 10_000, default: 2, description: '`re` queries one token may run at once; more are refused with 429' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     filters: Type.Optional(
       Type.Array(FilterRule, { maxItems: 1000, description: 'drop/keep rules by host, program, severity, regex (JSON config file)' }),
     ),
@@ -62,6 +94,14 @@ export const CollectorConfig = Type.Object(
       Type.Object(
         {
           layouts: Type.Optional(Type.Array(LayoutOverride, { maxItems: 1000, description: 'per-metric layouts {match, step?, heartbeat?, rra?}; first match wins' })),
+          // Log lines more than MAX_FUTURE_MS (1 h) ahead are clamped to their arrival time;
+          // a metric sample cannot be, so it is rejected, with the same default bound.
+          max_future_ms: Type.Integer({
+            minimum: 1000,
+            maximum: 366 * 86_400_000,
+            default: 3_600_000,
+            description: 'samples stamped more than this after the collector clock are rejected (counted in the ack)',
+          }),
         },
         { additionalProperties: false },
       ),

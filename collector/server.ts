@@ -14,11 +14,18 @@ export interface RunningCollector {
   close(): Promise<void>;
 }
 
-/** `retention` and `hosts` may be left out (e.g. by `ringtail up`); they then take the schema's defaults */
-export type ServerConfig = Omit<CollectorConfig, 'retention' | 'hosts'> & Partial<Pick<CollectorConfig, 'retention' | 'hosts'>>;
+/** `retention`, `tail`, `regex` and `hosts` may be left out (e.g. by `ringtail up`); they then take the schema's defaults */
+type Defaulted = 'retention' | 'tail' | 'regex' | 'hosts';
+export type ServerConfig = Omit<CollectorConfig, Defaulted> & Partial<Pick<CollectorConfig, Defaulted>>;
+
+function defaults<K extends Defaulted>(config: ServerConfig, key: K): CollectorConfig[K] {
+  return (config[key] ?? Value.Default(CollectorConfig.properties[key], {})) as CollectorConfig[K];
+}
 
 export async function startCollector(config: ServerConfig, logStream?: NodeJS.WritableStream): Promise<RunningCollector> {
-  const retention = config.retention ?? (Value.Default(CollectorConfig.properties.retention, {}) as CollectorConfig['retention']);
+  const retention = defaults(config, 'retention');
+  const tail = defaults(config, 'tail');
+  const regex = defaults(config, 'regex');
   checkAlertsConfig(config.alerts); // before anything opens: a bad rule must not leave threads behind
   const storage = openSqliteStorage(config.data);
   const admin = ensureAdmin(storage, config.data, config.admin_token, Date.now());
@@ -26,13 +33,22 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
     dataDir: config.data,
     storage,
     bodyLimit: config.body_limit,
+    bindAgentHosts: config.auth?.bind_agent_hosts ?? false,
     filters: config.filters,
     // the inline writer stays selectable for the load benchmark's comparison (BENCHMARKS.md)
     writer: process.env.RINGTAIL_BENCH_WRITER === 'inline' ? 'inline' : 'worker',
     retention,
-    hostMetrics: { layouts: config.metrics?.layouts },
+    hostMetrics: { layouts: config.metrics?.layouts, maxFutureMs: config.metrics?.max_future_ms },
     logger: logStream ? { level: config.log_level, stream: logStream } : { level: config.log_level },
     syslog: config.syslog,
+    tail: {
+      maxClients: tail.max_clients,
+      maxClientsPerToken: tail.max_clients_per_token,
+      maxBuffered: tail.max_buffered_bytes,
+      maxReplayLines: tail.max_replay_lines,
+      maxReplayBytes: tail.max_replay_bytes,
+    },
+    regex: { workers: regex.workers, maxConcurrentPerToken: regex.max_concurrent_per_token },
     alerts: { config: config.alerts, run: true },
     hosts: { config: config.hosts, run: true },
   });

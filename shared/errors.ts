@@ -24,6 +24,8 @@ export class RingtailError extends Error {
     message: string,
     /** HTTP status when the error crosses the API. */
     readonly status = 400,
+    /** extra members of the JSON error body (e.g. a query error's `position`) */
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'RingtailError';

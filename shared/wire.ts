@@ -4,6 +4,19 @@ import { Type, type Static } from '@sinclair/typebox';
 
 export const WIRE_VERSION = 1;
 
+/**
+ * Every integer on the wire has both bounds: JSON numbers such as 1e300 pass an unbounded
+ * `integer` check (Number.isInteger(1e300) is true) and then break arithmetic and ordering
+ * (a segment [0, 1e301), a series updated at the end of time). Offsets and counts stay exact
+ * doubles; times stay representable as a JavaScript Date (±8.64e15 ms, year 275760).
+ */
+export const MAX_WIRE_INT = Number.MAX_SAFE_INTEGER;
+export const MAX_WIRE_TS = 8_640_000_000_000_000;
+/** pid_t is a signed 32-bit integer */
+export const MAX_PID = 2 ** 31 - 1;
+const Offset = (o: object = {}) => Type.Integer({ minimum: 0, maximum: MAX_WIRE_INT, ...o });
+const Count = () => Type.Integer({ minimum: 0, maximum: MAX_WIRE_INT });
+
 export const Severity = {
   emerg: 0,
   alert: 1,
@@ -20,10 +33,11 @@ export const SEVERITY_NAMES = Object.keys(Severity) as SeverityName[];
 /** One log line as the agent parsed it. `offset` is the byte offset of the line's first byte in its stream. */
 export const WireLine = Type.Object(
   {
-    offset: Type.Integer({ minimum: 0 }),
-    ts: Type.Integer({ description: 'event time, ms since epoch' }),
+    offset: Offset(),
+    /** implausible times are clamped by the collector (collector/ingest/pipeline.ts), out-of-range ones refused */
+    ts: Type.Integer({ minimum: -MAX_WIRE_TS, maximum: MAX_WIRE_TS, description: 'event time, ms since epoch' }),
     program: Type.Optional(Type.String({ maxLength: 256 })),
-    pid: Type.Optional(Type.Integer({ minimum: 0 })),
+    pid: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_PID })),
     facility: Type.Optional(Type.Integer({ minimum: 0, maximum: 23 })),
     severity: Type.Integer({ minimum: 0, maximum: 7 }),
     message: Type.String({ maxLength: 1_048_576 }),
@@ -43,8 +57,9 @@ export const WireSegment = Type.Object(
   {
     stream: Type.String({ minLength: 1, maxLength: 512, description: 'stable identity of a file generation' }),
     source: Type.String({ minLength: 1, maxLength: 4096, description: 'path of the file' }),
-    start: Type.Integer({ minimum: 0 }),
-    end: Type.Integer({ minimum: 0 }),
+    start: Offset(),
+    /** not before start (checked by the collector: a schema cannot compare two fields) */
+    end: Offset(),
     lines: Type.Array(WireLine, { maxItems: 100_000 }),
   },
   { additionalProperties: false },
@@ -69,26 +84,26 @@ export const IngestBatch = Type.Object(
 export type IngestBatch = Static<typeof IngestBatch>;
 
 export const IngestAck = Type.Object({
-  accepted: Type.Integer(),
-  duplicates: Type.Integer(),
+  accepted: Count(),
+  duplicates: Count(),
   /** committed end offset per stream after this batch */
-  committed: Type.Record(Type.String(), Type.Integer()),
+  committed: Type.Record(Type.String(), Offset()),
   /** inside the collector only: held back by INGEST_AFTER_HEADER (the route answers 409) */
   out_of_order: Type.Optional(Type.Literal(true)),
 });
 export type IngestAck = Static<typeof IngestAck>;
 
 export const LogItem = Type.Object({
-  id: Type.Integer(),
-  ts: Type.Integer(),
+  id: Count(),
+  ts: Type.Integer({ minimum: -MAX_WIRE_TS, maximum: MAX_WIRE_TS }),
   host: Type.String(),
   source: Type.String(),
   program: Type.Union([Type.String(), Type.Null()]),
-  severity: Type.Integer(),
+  severity: Type.Integer({ minimum: 0, maximum: 7 }),
   message: Type.String(),
-  received_at: Type.Optional(Type.Integer()),
-  pid: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
-  facility: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+  received_at: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_WIRE_TS })),
+  pid: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: MAX_PID }), Type.Null()])),
+  facility: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 23 }), Type.Null()])),
   /** structured fields; the collector adds `ts_original` when it clamped an implausible time */
   fields: Type.Optional(Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()])),
 });
@@ -98,7 +113,7 @@ export const LogPage = Type.Object({
   items: Type.Array(LogItem),
   next_cursor: Type.Union([Type.String(), Type.Null()]),
   /** with `re`: rows examined, and whether the scan budget ran out before the page filled */
-  scanned: Type.Optional(Type.Integer()),
+  scanned: Type.Optional(Count()),
   budget_exhausted: Type.Optional(Type.Boolean()),
 });
 export type LogPage = Static<typeof LogPage>;
@@ -135,8 +150,8 @@ export const MetricSample = Type.Object(
   {
     name: Type.String({ maxLength: 128, pattern: METRIC_NAME_PATTERN }),
     type: MetricType,
-    /** sample time, ms since epoch */
-    ts: Type.Integer({ minimum: 0 }),
+    /** sample time, ms since epoch; more than `metrics.max_future_ms` after the collector's clock is rejected (MetricAck.rejected) */
+    ts: Type.Integer({ minimum: 0, maximum: MAX_WIRE_TS }),
     /** COUNTER and DERIVE must be integers (checked by the collector, as rrdtool does) */
     value: Type.Number(),
     labels: Type.Optional(
@@ -164,11 +179,33 @@ export const MetricBatch = Type.Object(
 );
 export type MetricBatch = Static<typeof MetricBatch>;
 
+/** Why a sample was not stored although its request was valid. */
+export const MetricRejectReason = Type.Union([
+  /** stamped more than `metrics.max_future_ms` after the collector's clock (a bad clock, or an attack on the series) */
+  Type.Literal('future'),
+  /** its series was updated beyond the collector's clock + max_future_ms before that bound existed (see README) */
+  Type.Literal('series_in_future'),
+]);
+export type MetricRejectReason = Static<typeof MetricRejectReason>;
+
+/** at most this many entries in MetricAck.reasons (the count is in `rejected`) */
+export const MAX_ACK_REASONS = 10;
+
 export const MetricAck = Type.Object({
-  accepted: Type.Integer(),
+  accepted: Count(),
   /** samples not after their series' last update (a redelivered batch): dropped, not an error */
-  duplicates: Type.Integer(),
+  duplicates: Count(),
   /** series created by this batch */
-  created: Type.Integer(),
+  created: Count(),
+  /**
+   * Present only when some samples were refused: they cannot be clamped (that would invent a
+   * value at a time nobody measured), so they are dropped and counted here; redelivering them
+   * changes nothing, so the agent treats them as done.
+   */
+  rejected: Type.Optional(Count()),
+  /** the first MAX_ACK_REASONS rejected samples: `samples/<i>/ts` and why */
+  reasons: Type.Optional(
+    Type.Array(Type.Object({ path: Type.String(), reason: MetricRejectReason, message: Type.String() }), { maxItems: MAX_ACK_REASONS }),
+  ),
 });
 export type MetricAck = Static<typeof MetricAck>;

@@ -4,6 +4,7 @@ import { createEvents } from '../../shared/events.js';
 import type { Logger } from '../../shared/logger.js';
 import { createChecks } from '../checks/index.js';
 import type { AgentConfig } from '../config.js';
+import { clientOptions, collectorClient, type CollectorClient } from '../transport/client.js';
 import { createFamilies } from './families.js';
 import { MetricsRunner } from './runner.js';
 
@@ -13,6 +14,10 @@ export interface MetricsDeps {
   /** the log agent's own figures (lines read, shipped, filtered, spool bytes, lag …), read only */
   agentStats?: () => Record<string, number>;
   clock?: () => number;
+  /** the agent's one collector client (the log shipper's); built from `transport` when absent */
+  client?: CollectorClient;
+  /** jitter of the retry backoff; injected by tests */
+  random?: () => number;
 }
 
 /** Builds the runner (checks validated first: a bad check is a ConfigError before anything starts). */
@@ -24,6 +29,7 @@ export function createMetricsRunner(config: AgentConfig, deps: MetricsDeps): Met
   const snapshot = () => ({ ...deps.agentStats?.(), ...events.snapshot(), ...runner?.levels() });
   const families = createFamilies(config.metrics.families, { snapshot });
   runner = new MetricsRunner({
+    client: deps.client ?? collectorClient(clientOptions(config), deps.clock),
     collector: config.collector,
     token: config.token,
     host: config.host,
@@ -35,6 +41,7 @@ export function createMetricsRunner(config: AgentConfig, deps: MetricsDeps): Met
     log: deps.log,
     events,
     clock: deps.clock,
+    random: deps.random,
   });
   return runner;
 }

@@ -5,14 +5,17 @@
 import { createEvents, type EventSink } from '../../shared/events.js';
 import type { Logger } from '../../shared/logger.js';
 import { WIRE_VERSION, type MetricAck, type MetricBatch, type MetricSample } from '../../shared/wire.js';
-import { backoffMs } from '../transport/backoff.js';
-import { MetricShipError, shipMetrics } from './ship.js';
+import type { Backoff } from '../transport/backoff.js';
+import { collectorClient, ShipError, type CollectorClient } from '../transport/client.js';
+import { shipMetrics } from './ship.js';
 import type { MetricSource } from './types.js';
 
 /** Samples per request: a request is one durable update on the collector, keep it moderate. */
 const MAX_SAMPLES_PER_REQUEST = 5_000;
 
 export interface RunnerOptions {
+  /** the agent's collector client (shared with the log shipper); without one, a client with the default transport options for `collector` and `token` */
+  client?: CollectorClient;
   collector: string;
   token: string;
   host: string;
@@ -36,6 +39,10 @@ export class MetricsRunner {
   readonly events: EventSink;
   private readonly clock: () => number;
   private readonly send: (batch: MetricBatch, signal: AbortSignal) => Promise<MetricAck>;
+  private readonly client: CollectorClient;
+  /** the runner built its client itself: it closes it on stop */
+  private readonly ownClient: boolean;
+  private readonly backoff: Backoff;
   /** aborts a delivery in flight when the agent stops: shutdown must not wait for a hung collector */
   private readonly abort = new AbortController();
   private queue: MetricSample[] = [];
@@ -44,13 +51,18 @@ export class MetricsRunner {
   private round: Promise<void> | null = null;
   private shipping: Promise<void> | null = null;
   private wake: (() => void) | null = null;
+  /** the pause under way is a backoff: new samples do not end it */
+  private backingOff = false;
   private lastAck: number | null = null;
   private readonly failing = new Set<string>();
 
   constructor(private readonly o: RunnerOptions) {
     this.clock = o.clock ?? Date.now;
     this.events = o.events ?? createEvents(o.log);
-    this.send = o.send ?? ((batch, signal) => shipMetrics(o.collector, o.token, batch, signal));
+    this.ownClient = o.client === undefined;
+    this.client = o.client ?? collectorClient({ collector: o.collector, token: o.token, timeoutMs: 30_000, backoffMaxMs: 30_000, gzipLevel: 1 }, this.clock);
+    this.send = o.send ?? ((batch, signal) => shipMetrics(this.client, batch, signal));
+    this.backoff = this.client.backoff(o.random);
   }
 
   /** Levels for the self family: they are states, not counts. */
@@ -89,8 +101,9 @@ export class MetricsRunner {
     this.timer = null;
     await this.round;
     this.abort.abort();
-    this.poke();
+    this.poke(true);
     await this.shipping;
+    if (this.ownClient) this.client.close();
     for (const s of this.o.sources) s.close?.();
   }
 
@@ -153,21 +166,26 @@ export class MetricsRunner {
     this.poke();
   }
 
-  private poke(): void {
+  /** New samples end an idle pause; only stopping (`force`) ends a backoff. */
+  private poke(force = false): void {
+    if (this.backingOff && !force) return;
     const w = this.wake;
     this.wake = null;
     w?.();
   }
 
-  private pause(ms: number | null): Promise<void> {
+  private pause(ms: number | null, backoff = false): Promise<void> {
+    if (!this.running) return Promise.resolve();
     return new Promise((resolve) => {
       const t = ms === null ? null : setTimeout(() => done(), ms);
       const done = () => {
         if (t) clearTimeout(t);
         this.wake = null;
+        this.backingOff = false;
         resolve();
       };
       this.wake = done;
+      this.backingOff = backoff;
     });
   }
 
@@ -178,6 +196,9 @@ export class MetricsRunner {
     }
     return true;
   }
+
+  /** the collector's Retry-After on the last failed delivery */
+  private retryAfterMs: number | undefined;
 
   private async shipOnce(): Promise<boolean> {
     const samples = this.queue.slice(0, MAX_SAMPLES_PER_REQUEST);
@@ -191,13 +212,14 @@ export class MetricsRunner {
       if (ack.duplicates > 0) this.events.add('metrics.duplicates', ack.duplicates);
       return true;
     } catch (err) {
-      if (err instanceof MetricShipError && err.permanent) {
+      if (err instanceof ShipError && err.permanent) {
         // A refused batch would block every later one; it is dropped and said so loudly.
         this.dropShipped(samples);
         this.events.emit('metrics.rejected', { samples: samples.length, error: err.message }, 'warn');
         return true;
       }
       if (this.abort.signal.aborted) return false;
+      this.retryAfterMs = err instanceof ShipError ? err.retryAfterMs : undefined;
       this.events.emit('metrics.ship_failed', { error: (err as Error).message, queued: this.queue.length }, 'warn');
       return false;
     }
@@ -211,17 +233,17 @@ export class MetricsRunner {
   }
 
   private async shipLoop(): Promise<void> {
-    let attempt = 0;
     while (this.running) {
       if (this.queue.length === 0) {
         await this.pause(null);
         continue;
       }
       if (await this.shipOnce()) {
-        attempt = 0;
+        this.backoff.reset();
         continue;
       }
-      await this.pause(backoffMs(attempt++, 30_000, this.o.random));
+      // Rounds go on sampling into the queue meanwhile; they do not cut the wait short.
+      await this.pause(this.backoff.next(this.retryAfterMs), true);
     }
   }
 }

@@ -109,6 +109,22 @@ export async function searchBench(dir: string, lines: number, runs: number): Pro
       grep: [' web-042 ', ' web-117 ', ' web-003 '],
     },
   ];
+  // The term shapes of the search language (docs/query-language.md): punctuation inside a term
+  // becomes a phrase of its words. IPs are taken from stored lines so that each is found; the
+  // corpus has no e-mail addresses, so that case measures a search that finds nothing.
+  const ips = [...new Set(app.storage.logs.query({ q: 'publickey', limit: 200 }).items.map((i) => /\b10\.\d+\.\d+\.\d+\b/.exec(i.message)?.[0]).filter((x): x is string => !!x))].slice(0, 20);
+  const paths = ['/api/v1/orders', '/api/v2/payments', '/static/app.js', '/healthz'];
+  const pairs = ['user=alice', 'user=carol', 'rx_dropped=42', 'rt=1.234'];
+  const emails = ['alice@example.com', 'ops@ringtail.dev'];
+  const enc = (s: string) => encodeURIComponent(s);
+  cases.push(
+    { name: 'IP address', url: (i) => `q=${enc(ips[i % ips.length]!)}`, grep: ips.slice(0, 5) },
+    { name: 'path', url: (i) => `q=${enc(paths[i % paths.length]!)}`, grep: paths },
+    { name: 'key=value', url: (i) => `q=${enc(pairs[i % pairs.length]!)}`, grep: pairs },
+    { name: 'e-mail (no match in corpus)', url: (i) => `q=${enc(emails[i % emails.length]!)}`, grep: emails },
+    { name: 'IP prefix 10.12.*', url: () => `q=${enc('10.12.*')}`, grep: [' 10.12.'] },
+    { name: 'host glob + word', url: (i) => `q=${enc(`host:web-0* ${words[i % words.length]}`)}`, grep: words },
+  );
   const rows: string[][] = [];
   for (const c of cases) {
     const ms: number[] = [];

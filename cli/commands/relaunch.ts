@@ -3,7 +3,7 @@ import { ConfigError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
 import { secretKey } from '../../shared/webhook-signature.js';
 import { withOptions, type Command } from '../command.js';
-import { RelaunchConfig, parseListen } from '../relaunch/config.js';
+import { RelaunchConfig, checkActions, parseListen } from '../relaunch/config.js';
 import { startReceiver } from '../relaunch/receiver.js';
 import { untilSignal } from '../signals.js';
 
@@ -18,15 +18,7 @@ export const relaunchCommand: Command = {
       } catch (err) {
         throw new ConfigError('--secret', (err as Error).message);
       }
-      config.actions.forEach((a, i) => {
-        for (const [k, v] of Object.entries(a.match_re ?? {})) {
-          try {
-            new RegExp(v);
-          } catch (err) {
-            throw new ConfigError(`config key 'actions[${i}].match_re.${k}'`, (err as Error).message);
-          }
-        }
-      });
+      checkActions(config.actions);
       const log = createLogger(process.stderr, 'info', { component: 'relaunch' });
       const receiver = await startReceiver({ config, log });
       process.stdout.write(`ringtail relaunch listening on ${receiver.url}\n`);

@@ -2,11 +2,13 @@
 // array run without a shell, and the alert's fields reach it only as RINGTAIL_ALERT_*
 // environment variables, never as text spliced into a command line (Nagios strips shell
 // metacharacters from plugin output for the same reason; here nothing is ever parsed by a shell).
+// Nothing else of relaunch's environment reaches it but PATH, HOME, LANG and what the action's
+// `env` names: never RINGTAIL_SECRET, which would let whoever reads it forge webhooks.
 // Restart limit, as Monit's "if 3 restarts within 5 cycles then unmonitor": after max_runs runs
 // within within_s the action is suspended until the operator resumes it.
 import { spawn } from 'node:child_process';
 import type { Logger } from '../../shared/logger.js';
-import type { RelaunchAction } from './config.js';
+import { refusedEnvName, type RelaunchAction } from './config.js';
 import type { ActionState, ReceiverState } from './state.js';
 
 export interface WebhookAlert {
@@ -59,6 +61,20 @@ export function alertEnv(alert: WebhookAlert, action: string, webhookId: string)
   return env;
 }
 
+/** What every command gets from relaunch's own environment, where set (docs/alerts.md). */
+export const PASSED_ENV: readonly string[] = ['PATH', 'HOME', 'LANG'];
+
+/** The whole environment of one run: PASSED_ENV and the action's allow-list from `parent`, then the alert. */
+export function commandEnv(spec: RelaunchAction, alert: WebhookAlert, webhookId: string, parent: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const env: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const name of [...PASSED_ENV, ...(spec.env ?? [])]) {
+    const v = parent[name];
+    // the config check refuses these names; checked again so no path can pass the secret
+    if (v !== undefined && refusedEnvName(name) === null) env[name] = envValue(v);
+  }
+  return Object.assign(env, alertEnv(alert, spec.name, webhookId));
+}
+
 export interface PlannedRun {
   action: CompiledAction;
   alert: WebhookAlert;
@@ -80,7 +96,8 @@ export function plan(actions: CompiledAction[], alerts: WebhookAlert[], state: R
     for (const action of actions) {
       if (!action.matches(alert)) continue;
       const name = action.spec.name;
-      const st: ActionState = (state.actions[name] ??= { runs: [], suspended_at: null });
+      let st: ActionState | undefined = state.actions.get(name);
+      if (st === undefined) state.actions.set(name, (st = { runs: [], suspended_at: null }));
       const windowMs = (action.spec.within_s ?? 300) * 1000;
       st.runs = st.runs.filter((t) => t > now - windowMs);
       if (st.suspended_at !== null) {
@@ -127,7 +144,7 @@ export function runCommand(run: PlannedRun, webhookId: string, now: () => number
     try {
       child = spawn(spec.command[0]!, spec.command.slice(1), {
         shell: false,
-        env: { ...process.env, ...alertEnv(run.alert, spec.name, webhookId) },
+        env: commandEnv(spec, run.alert, webhookId),
         stdio: ['ignore', 'pipe', 'pipe'],
         timeout: (spec.timeout_s ?? 60) * 1000,
       });

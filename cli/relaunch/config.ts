@@ -1,6 +1,7 @@
 // `ringtail relaunch` options, declared once. Actions are a list of objects, so they come from
 // the JSON config file (--config); the secret is best given as RINGTAIL_SECRET.
 import { Type, type Static } from '@sinclair/typebox';
+import { ConfigError } from '../../shared/errors.js';
 
 const LISTEN_PATTERN = '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):([0-9]{1,5})$';
 const LabelMap = Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.String({ maxLength: 1024 }));
@@ -20,6 +21,8 @@ export const RelaunchAction = Type.Object(
     max_runs: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
     within_s: Type.Optional(Type.Integer({ minimum: 1, maximum: 30 * 86400 })),
     timeout_s: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+    /** names of relaunch's own environment variables the command also gets (beyond PATH, HOME, LANG) */
+    env: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', maxLength: 128 }), { maxItems: 64 })),
   },
   { additionalProperties: false },
 );
@@ -42,4 +45,29 @@ export type RelaunchConfig = Static<typeof RelaunchConfig>;
 export function parseListen(listen: string): { host: string; port: number } {
   const m = new RegExp(LISTEN_PATTERN).exec(listen)!;
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
+/** Why an action's `env` allow-list may not name this variable, or null when it may. */
+export function refusedEnvName(name: string): string | null {
+  // whoever reads the secret (a command's output lands in the log) can forge webhooks that run commands
+  if (name === 'RINGTAIL_SECRET') return 'the webhook secret is never passed to a command';
+  if (name === 'RINGTAIL_ACTION' || name === 'RINGTAIL_WEBHOOK_ID' || name.startsWith('RINGTAIL_ALERT_')) return `${name} is set by relaunch for each run`;
+  return null;
+}
+
+/** What the schema cannot say about actions: regular expressions compile, env names are allowed. */
+export function checkActions(actions: RelaunchAction[]): void {
+  actions.forEach((a, i) => {
+    for (const [k, v] of Object.entries(a.match_re ?? {})) {
+      try {
+        new RegExp(v);
+      } catch (err) {
+        throw new ConfigError(`config key 'actions[${i}].match_re.${k}'`, (err as Error).message);
+      }
+    }
+    (a.env ?? []).forEach((name, j) => {
+      const why = refusedEnvName(name);
+      if (why !== null) throw new ConfigError(`config key 'actions[${i}].env[${j}]'`, why);
+    });
+  });
 }

@@ -8,7 +8,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Logger } from '../../shared/logger.js';
 import { SignatureError, verify } from '../../shared/webhook-signature.js';
 import { compileAction, plan, runCommand, type CompiledAction, type RunResult, type WebhookAlert } from './actions.js';
-import { parseListen, type RelaunchConfig } from './config.js';
+import { checkActions, parseListen, type RelaunchConfig } from './config.js';
 import { loadState, pruneHandled, saveState, type ReceiverState } from './state.js';
 
 const StringMap = Type.Record(Type.String(), Type.String());
@@ -77,10 +77,11 @@ function send(res: ServerResponse, status: number, body: object): void {
 export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
   const { config, log } = opts;
   const clock = opts.clock ?? Date.now;
+  checkActions(config.actions);
   mkdirSync(config.state, { recursive: true });
   const state: ReceiverState = loadState(config.state);
   if (config.resume) {
-    for (const [name, a] of Object.entries(state.actions)) {
+    for (const [name, a] of state.actions) {
       if (a.suspended_at !== null) log.info({ event: 'relaunch.action.resumed', action: name }, `action '${name}' resumed`);
       a.suspended_at = null;
       a.runs = [];
@@ -99,20 +100,20 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
       const now = clock();
       return send(res, 200, {
         actions: config.actions.map((a) => {
-          const st = state.actions[a.name];
+          const st = state.actions.get(a.name);
           const runs = (st?.runs ?? []).filter((t) => t > now - (a.within_s ?? 300) * 1000);
           return { name: a.name, runs_in_window: runs.length, max_runs: a.max_runs ?? 3, within_s: a.within_s ?? 300, suspended_at: st?.suspended_at ?? null };
         }),
         // unauthenticated: no command output here (it is in the log), only outcomes
         recent: recent.slice(-20).map(({ output: _output, ...r }) => r),
-        handled_ids: Object.keys(state.handled).length,
+        handled_ids: state.handled.size,
       });
     }
     if (req.method !== 'POST') throw new HttpError(405, `${req.method} not allowed; POST a webhook`);
     const body = await readBody(req, config.body_limit);
     const now = clock();
     const { id } = verify(secrets, req.headers, body, now, config.tolerance_s);
-    if (state.handled[id] !== undefined) {
+    if (state.handled.has(id)) {
       log.info({ event: 'relaunch.duplicate', webhook_id: id }, 'webhook already handled; ignored');
       return send(res, 200, { status: 'duplicate', id });
     }
@@ -128,7 +129,7 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
     }
     const alerts = (parsed as { alerts: WebhookAlert[] }).alerts;
     const decided = plan(actions, alerts, state, now, log);
-    state.handled[id] = now;
+    state.handled.set(id, now);
     pruneHandled(state, now, 2 * config.tolerance_s * 1000 + 60_000);
     // Persist before acting: a crash after this point may miss a run, but a redelivery never doubles one.
     saveState(config.state, state);

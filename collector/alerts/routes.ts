@@ -5,6 +5,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
 import { READERS } from '../plugins/auth.js';
+import { parseTimeParam } from '../query/time.js';
 import { compileRule } from './rules.js';
 import { compileMatchers, isActive, NewSilence, silenceWindow } from './silences.js';
 import { SourceError } from './sources.js';
@@ -18,6 +19,10 @@ const HistoryQuery = Type.Object(
     rule: Type.Optional(Type.String({ maxLength: 128 })),
     host: Type.Optional(Type.String({ maxLength: 255 })),
     before: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** transitions at or after this time (the forms of every time parameter, collector/query/time.ts) */
+    start: Type.Optional(Type.String({ maxLength: 64 })),
+    /** transitions before this time */
+    end: Type.Optional(Type.String({ maxLength: 64 })),
     limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
   },
   { additionalProperties: false },
@@ -36,7 +41,9 @@ export const alertRoutes: FastifyPluginAsync = async (app) => {
     '/api/v1/alerts/history',
     { schema: { querystring: HistoryQuery }, config: { roles: READERS } },
     async (req) => {
-      const items = store.history(req.query);
+      const { start, end, ...rest } = req.query;
+      const now = app.clock();
+      const items = store.history({ ...rest, start: parseTimeParam('start', start, now), end: parseTimeParam('end', end, now) });
       const last = items[items.length - 1];
       return { items, next_before: items.length === req.query.limit && last ? last.id : null };
     },
@@ -65,7 +72,9 @@ export const alertRoutes: FastifyPluginAsync = async (app) => {
         try {
           sources.validateLogQuery(rule.spec.query);
         } catch (err) {
-          if (err instanceof SourceError) throw new RingtailError(ErrorCodes.BAD_REQUEST, `body/query: ${err.message}`);
+          if (err instanceof SourceError) {
+            throw new RingtailError(ErrorCodes.BAD_REQUEST, `body/query: ${err.message}`, 400, err.position === undefined ? undefined : { position: err.position });
+          }
           throw err;
         }
       }

@@ -1,7 +1,7 @@
 // The narrow data sources the evaluator reads. Each kind of rule needs one question answered per
 // (rule, host); adapters map those questions onto whichever store holds the answer, so the
 // evaluator does not care whether metrics live in the round-robin store or elsewhere.
-import Database from 'better-sqlite3';
+import { QueryError, validateSearch } from '../query/lang/index.js';
 import type { Storage } from '../storage/types.js';
 
 export type CF = 'AVERAGE' | 'MIN' | 'MAX' | 'LAST';
@@ -34,7 +34,7 @@ export interface AlertSources {
   seriesWindow(host: string, metric: string, cf: CF, windowSec: number, now: number): number | null | undefined;
   /** time of the last update of a series (ms), null when unknown, undefined when not ready */
   seriesLastUpdate(host: string, metric: string, now: number): number | null | undefined;
-  /** lines matching an FTS5 query since `sinceMs`, counted up to `cap` */
+  /** lines matching a search (collector/query/lang) since `sinceMs`, counted up to `cap` */
   countLogs(query: string, host: string, sinceMs: number, cap: number): number;
   /** time of the newest line of one host, optionally of one source (ms) */
   lastLogAt(host: string, source?: string): number | null;
@@ -44,21 +44,28 @@ export interface AlertSources {
   validateLogQuery(query: string): void;
 }
 
-/** Raised to the evaluator when a rule's question cannot be answered (e.g. a bad FTS query). */
-export class SourceError extends Error {}
-
-let ftsCheck: Database.Database | undefined;
-
-/** Parses an FTS5 query against an empty table of the log index's kind (an empty log store might never parse it). */
-export function checkFtsQuery(query: string): void {
-  if (!ftsCheck) {
-    ftsCheck = new Database(':memory:');
-    ftsCheck.exec("CREATE VIRTUAL TABLE qc USING fts5 (message, content='', tokenize='unicode61')");
+/** Raised to the evaluator when a rule's question cannot be answered (e.g. a bad search). */
+export class SourceError extends Error {
+  constructor(
+    message: string,
+    /** for a search that cannot be read: where, as in the logs API's 400 */
+    readonly position?: number,
+  ) {
+    super(message);
   }
+}
+
+/**
+ * Checks a log rule's query with the search parser, the same check as GET /api/v1/logs, the
+ * histogram and the live tail (collector/query/lang), so a rule cannot hold a search the log
+ * pages would refuse.
+ */
+export function checkFtsQuery(query: string): void {
   try {
-    ftsCheck.prepare('SELECT count(*) FROM qc WHERE qc MATCH ?').get(query);
+    validateSearch(query);
   } catch (err) {
-    throw new SourceError(`invalid full-text query: ${(err as Error).message}`);
+    if (err instanceof QueryError) throw new SourceError(`invalid search: ${err.reason}`, err.position);
+    throw err;
   }
 }
 

@@ -216,12 +216,14 @@ export function openAlertStore(dataDir: string) {
       if (upserts.length + deletes.length + history.length + outbox.length === 0) return;
       commitTx.immediate(upserts, deletes, history, outbox, now);
     },
-    history(filter: { rule?: string; host?: string; before?: number; limit: number }): HistoryRow[] {
+    history(filter: { rule?: string; host?: string; before?: number; start?: number; end?: number; limit: number }): HistoryRow[] {
       const where: string[] = [];
       const p: Record<string, unknown> = { limit: filter.limit };
       if (filter.rule !== undefined) (where.push('rule = @rule'), (p.rule = filter.rule));
       if (filter.host !== undefined) (where.push('host = @host'), (p.host = filter.host));
       if (filter.before !== undefined) (where.push('id < @before'), (p.before = filter.before));
+      if (filter.start !== undefined) (where.push('at >= @start'), (p.start = filter.start));
+      if (filter.end !== undefined) (where.push('at < @end'), (p.end = filter.end));
       return db
         .prepare(`SELECT id, at, rule, host, event, severity, value FROM alert_history ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT @limit`)
         .all(p) as HistoryRow[];

@@ -16,6 +16,48 @@ import type { IngestItem, LogStore } from '../storage/types.js';
 import type { LineFilter } from './filters.js';
 
 export const MAX_FUTURE_MS = 60 * 60 * 1000;
+/**
+ * Structured fields per line, and bytes of a field's name and value, at most: every field is
+ * an entry of the field index (log_fields), so an agent that sends 10,000 keys must not cost
+ * 10,000 index entries a line. Extra fields are dropped and long values cut (on a UTF-8
+ * boundary); the line then says so in `fields_truncated` (how many fields were dropped or cut),
+ * and the collector counts them (`ingest.fields_truncated`) and logs a warning per batch
+ * (`ingest.fields_bounded`).
+ */
+export const MAX_FIELDS = 64;
+export const MAX_FIELD_NAME_BYTES = 128;
+export const MAX_FIELD_VALUE_BYTES = 1024;
+
+function cutUtf8(s: string, max: number): string {
+  const b = Buffer.from(s, 'utf8');
+  if (b.length <= max) return s;
+  let end = max;
+  while (end > 0 && (b[end]! & 0xc0) === 0x80) end--; // not inside a multi-byte character
+  return b.subarray(0, end).toString('utf8');
+}
+
+/** The line's fields within the bounds, and how many were dropped or cut (0: the same object). */
+export function boundFields(fields: Record<string, string>): [Record<string, string>, number] {
+  let n = 0;
+  let over = 0;
+  for (const k in fields) {
+    n++;
+    const v = fields[k]!;
+    // a string of L UTF-16 units has at most 3L UTF-8 bytes: most values need no count
+    if (n > MAX_FIELDS || (k.length * 3 > MAX_FIELD_NAME_BYTES && Buffer.byteLength(k) > MAX_FIELD_NAME_BYTES) || (v.length * 3 > MAX_FIELD_VALUE_BYTES && Buffer.byteLength(v) > MAX_FIELD_VALUE_BYTES)) over++;
+  }
+  if (over === 0) return [fields, 0];
+  const out: Record<string, string> = {};
+  let kept = 0;
+  for (const k in fields) {
+    if (kept >= MAX_FIELDS - 1 || Buffer.byteLength(k) > MAX_FIELD_NAME_BYTES) continue;
+    out[k] = cutUtf8(fields[k]!, MAX_FIELD_VALUE_BYTES);
+    kept++;
+  }
+  const cut = n - kept + Object.keys(out).filter((k) => out[k] !== fields[k]).length;
+  out.fields_truncated = String(cut);
+  return [out, cut];
+}
 export const MIN_PLAUSIBLE_TS = Date.UTC(2000, 0, 1);
 
 export interface PipelineOptions {
@@ -30,13 +72,24 @@ export function prepareBatch(batch: IngestBatch, receivedAt: number, filter: Lin
   let changed = false;
   let clamped = 0;
   let dropped = 0;
+  let cutFields = 0;
+  let cutLines = 0;
   const segments = batch.segments.map((seg) => {
     const lines = [];
-    for (const line of seg.lines) {
+    for (let line of seg.lines) {
       if (filter && !filter({ host: batch.host, program: line.program, severity: line.severity, message: line.message })) {
         dropped++;
         changed = true;
         continue;
+      }
+      if (line.fields !== undefined) {
+        const [bounded, cut] = boundFields(line.fields);
+        if (cut > 0) {
+          cutFields += cut;
+          cutLines++;
+          changed = true;
+          line = { ...line, fields: bounded };
+        }
       }
       const skew = line.ts - receivedAt;
       if (skew > MAX_FUTURE_MS || line.ts < MIN_PLAUSIBLE_TS) {
@@ -51,6 +104,11 @@ export function prepareBatch(batch: IngestBatch, receivedAt: number, filter: Lin
   });
   if (dropped) events.add('ingest.filtered', dropped);
   if (clamped) events.add('ingest.ts_clamped', clamped);
+  if (cutFields) {
+    events.add('ingest.fields_truncated', cutFields);
+    // one warning per batch (counted as batches under its own name), the fields counted above
+    events.emit('ingest.fields_bounded', { host: batch.host, lines: cutLines, fields: cutFields, max_fields: MAX_FIELDS, max_value_bytes: MAX_FIELD_VALUE_BYTES }, 'warn');
+  }
   return changed ? { ...batch, segments } : batch;
 }
 

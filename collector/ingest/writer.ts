@@ -19,11 +19,17 @@
 // agent's pipeline and, with both requests sent again at once, could overtake again). It is
 // refused (409) when nothing is on its way any more or after HOLD_MS. Only log ingest does this
 // (the out-of-order acks come from the log store); metric groups never hold.
-import { ErrorCodes, RingtailError } from '../../shared/errors.js';
 import type { IngestAck, IngestBatch } from '../../shared/wire.js';
 import type { IngestItem } from '../storage/types.js';
+import { MAX_SATURATED_RETRY_S, storageUnavailable, UnavailableError } from './unavailable.js';
 
 export const MAX_GROUP_LINES = 20_000;
+/**
+ * Queued (not yet committing) log lines at most: ten groups, a few seconds of commits. Beyond
+ * it a new request is refused with 503 and Retry-After rather than held in memory, where it
+ * would only wait longer than its sender's timeout and be sent again.
+ */
+export const MAX_QUEUED_LINES = 200_000;
 /** longest wait of a request held for the one it overtook */
 export const HOLD_MS = 2_000;
 
@@ -45,12 +51,19 @@ export interface GroupOptions<T> {
   weight(unit: T): number;
   /** a group takes units while their summed weight stays within this (the first always) */
   maxWeight: number;
+  /** `admit` refuses a unit that would take the queued weight past this (one alone is always admitted) */
+  maxQueuedWeight?: number;
+  /** what a refused unit is, for the 503's message ('the batch') */
+  what?: string;
 }
 
 export class GroupWriter<T, R> {
   private queue: Array<Pending<T, R>> = [];
   private busy = false;
   private idle: Array<() => void> = [];
+  private queuedWeight = 0;
+  /** moving average of a group's commit time (ms), for Retry-After */
+  private commitMs = 0;
 
   constructor(
     private readonly commit: GroupCommitFn<T, R>,
@@ -66,7 +79,9 @@ export class GroupWriter<T, R> {
    * queued again from `resolve` joins the queue before the next group is taken from it.
    */
   enqueue(unit: T, resolve: (ack: R) => void, reject: (err: Error) => void): void {
-    this.queue.push({ unit, weight: this.opts.weight(unit), resolve, reject });
+    const weight = this.opts.weight(unit);
+    this.queuedWeight += weight;
+    this.queue.push({ unit, weight, resolve, reject });
     if (!this.busy) {
       this.busy = true;
       setImmediate(() => void this.flush());
@@ -78,21 +93,38 @@ export class GroupWriter<T, R> {
     return this.queue.length;
   }
 
+  /**
+   * Throws a 503 (UnavailableError) when a new unit of this weight would take the queue past
+   * maxQueuedWeight: the writer is saturated. Retry-After: the time the queue ahead of it takes
+   * to commit at the recent pace, 1 to MAX_SATURATED_RETRY_S seconds. Only for new requests:
+   * a unit already accepted (held, queued again) never meets this.
+   */
+  admit(weight: number): void {
+    const max = this.opts.maxQueuedWeight;
+    if (max === undefined || this.queuedWeight === 0 || this.queuedWeight + weight <= max) return;
+    const groups = Math.ceil(this.queuedWeight / this.opts.maxWeight) + 1;
+    const s = Math.min(MAX_SATURATED_RETRY_S, Math.max(1, Math.ceil((groups * this.commitMs) / 1000)));
+    throw new UnavailableError(`the writer is saturated (${this.queuedWeight} queued, at most ${max}): ${this.opts.what ?? 'the batch'} was not stored, retry in ${s} s`, s, 'saturated');
+  }
+
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
       let n = 0;
       let weight = 0;
       while (n < this.queue.length && (n === 0 || weight + this.queue[n]!.weight <= this.opts.maxWeight)) weight += this.queue[n++]!.weight;
       const group = this.queue.splice(0, n);
+      this.queuedWeight -= weight;
+      const started = performance.now();
       try {
         const { acks } = await this.commit(group.map((p) => p.unit));
+        this.commitMs = this.commitMs === 0 ? performance.now() - started : 0.8 * this.commitMs + 0.2 * (performance.now() - started);
         group.forEach((p, i) => {
           const a = acks[i]!;
           if (a instanceof Error) p.reject(a);
           else p.resolve(a);
         });
       } catch (err) {
-        const e = new RingtailError(ErrorCodes.STORAGE, `storage could not commit the batch, retry later: ${(err as Error).message}`, 503);
+        const e = storageUnavailable(this.opts.what ?? 'the batch', err);
         for (const p of group) p.reject(e);
       }
     }
@@ -138,6 +170,7 @@ export class LogWriter {
     commit: CommitFn,
     onFlush: (s: FlushStats) => void = () => {},
     private readonly holdMs = HOLD_MS,
+    maxQueuedLines = MAX_QUEUED_LINES,
   ) {
     this.group = new GroupWriter<LogUnit, IngestAck[]>(
       async (units) => {
@@ -150,7 +183,7 @@ export class LogWriter {
         const out = units.map((u) => acks.slice(i, (i += u.batches.length)));
         return { acks: out, ms };
       },
-      { weight: (u) => u.lines, maxWeight: MAX_GROUP_LINES },
+      { weight: (u) => u.lines, maxWeight: MAX_GROUP_LINES, maxQueuedWeight: maxQueuedLines, what: 'the batch' },
     );
   }
 
@@ -163,6 +196,11 @@ export class LogWriter {
     let lines = 0;
     for (const b of batches) for (const s of b.segments) lines += s.lines.length;
     const unit: LogUnit = { batches, receivedAt, after, lines };
+    try {
+      this.group.admit(lines);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     return new Promise((resolve, reject) => {
       this.enqueue(unit, resolve, reject);
       this.wake();

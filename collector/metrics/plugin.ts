@@ -21,6 +21,10 @@ export interface HostMetricsPluginOptions {
   store?: RrdStore;
   /** per-metric-pattern layouts, first match wins; the default host layout otherwise */
   layouts?: LayoutOverride[];
+  /** samples stamped more than this after the collector's clock are rejected (DEFAULT_MAX_FUTURE_MS) */
+  maxFutureMs?: number;
+  /** queued values beyond which new requests get 503 + Retry-After (MAX_QUEUED_VALUES) */
+  maxQueuedValues?: number;
 }
 
 export const METRICS_DB = 'metrics.db';
@@ -33,8 +37,15 @@ export const hostMetricsPlugin = fp<HostMetricsPluginOptions>(
     // 20,000-update slice (the store's default) held it for 250-350 ms under the load bench,
     // 2,000 for about a tenth of that (the journal still shrinks: twice each call's updates).
     const store = opts.store ?? openRrdStore(join(opts.dataDir, METRICS_DB), { create: true, checkpointSlice: METRICS_CHECKPOINT_SLICE });
-    const svc = new MetricService(store, layouts);
+    const svc = new MetricService(store, layouts, { maxFutureMs: opts.maxFutureMs, events: app.events, maxQueuedValues: opts.maxQueuedValues });
     app.decorate('hostMetrics', svc);
+    // Series updated in the far future before such samples were refused: said at every start,
+    // since until they are reset their real samples are rejected (README, "Host metrics").
+    const poisoned = svc.poisonedSeries(app.clock());
+    for (const e of poisoned.slice(0, 20)) {
+      app.events.emit('host_metrics.series_in_future', { host: e.host, metric: e.metric, last_update: e.last_update, max_future_ms: svc.maxFutureMs }, 'warn');
+    }
+    if (poisoned.length > 20) app.events.emit('host_metrics.series_in_future', { more: poisoned.length - 20 }, 'warn');
     app.addHook('onClose', async () => {
       await svc.drain();
       if (!opts.store) store.close();

@@ -5,6 +5,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
 import { METRICS_INGEST_PATH, MetricBatch } from '../../shared/wire.js';
 import { INGESTERS, READERS } from '../plugins/auth.js';
+import { parseTimeParam } from '../query/time.js';
 
 const check = TypeCompiler.Compile(MetricBatch);
 
@@ -18,7 +19,12 @@ export function validateMetricBatch(body: unknown): MetricBatch {
 }
 
 const ListQuery = Type.Object({ host: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }, { additionalProperties: false });
-const HostQuery = Type.Object({ host: Type.String({ minLength: 1, maxLength: 255 }) }, { additionalProperties: false });
+const HostQuery = Type.Object(
+  { host: Type.String({ minLength: 1, maxLength: 255 }), metric: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })) },
+  { additionalProperties: false },
+);
+/** a host whose agent keeps sending future samples is reported at most this often */
+const FUTURE_WARN_EVERY_MS = 60_000;
 const SeriesQuery = Type.Object(
   {
     host: Type.String({ minLength: 1, maxLength: 255 }),
@@ -35,18 +41,11 @@ type SeriesQuery = Static<typeof SeriesQuery>;
 
 const DAY_MS = 86_400_000;
 
-/** ms since epoch or RFC 3339, as in the logs API. */
-export function parseTimeParam(name: string, raw: string | undefined): number | undefined {
-  if (raw === undefined || raw === '') return undefined;
-  if (/^\d+$/.test(raw)) return Number(raw);
-  const t = Date.parse(raw);
-  if (Number.isNaN(t)) throw new RingtailError(ErrorCodes.BAD_QUERY, `${name}: expected ms since epoch or an RFC 3339 time, got '${raw}'`);
-  return t;
-}
-
 export const metricRoutes: FastifyPluginAsync = async (app) => {
+  const warned = new Map<string, number>();
   app.post(METRICS_INGEST_PATH, { config: { roles: INGESTERS } }, async (req) => {
     const batch = validateMetricBatch(req.body);
+    app.checkHostBinding(req.principal, batch.host);
     const started = performance.now();
     // answered after the group commit holding it (MetricService.submit)
     const ack = await app.hostMetrics.submit(batch, app.clock());
@@ -56,6 +55,15 @@ export const metricRoutes: FastifyPluginAsync = async (app) => {
     app.events.emit('host_metrics.ingest', { host: batch.host, ...ack, ms: +(performance.now() - started).toFixed(2) }, 'debug');
     app.events.add('host_metrics.samples', ack.accepted);
     app.events.add('host_metrics.duplicates', ack.duplicates);
+    if (ack.rejected) {
+      app.events.add('host_metrics.rejected', ack.rejected);
+      // counted always, logged once a minute per host: a bad clock sends every interval
+      const now = app.clock();
+      if (now - (warned.get(batch.host) ?? -Infinity) >= FUTURE_WARN_EVERY_MS) {
+        warned.set(batch.host, now);
+        app.events.emit('host_metrics.samples_rejected', { host: batch.host, agent_id: batch.agent_id, rejected: ack.rejected, first: ack.reasons?.[0]?.message }, 'warn');
+      }
+    }
     if (ack.created > 0) app.events.emit('host_metrics.series_created', { host: batch.host, created: ack.created });
     return ack;
   });
@@ -67,17 +75,19 @@ export const metricRoutes: FastifyPluginAsync = async (app) => {
   app.get('/api/v1/metrics/hosts', { config: { roles: READERS } }, async () => ({ items: app.hostMetrics.hosts(app.clock()) }));
 
   app.delete<{ Querystring: Static<typeof HostQuery> }>('/api/v1/metrics', { schema: { querystring: HostQuery }, config: { roles: ['admin'] } }, async (req) => {
-    const deleted = app.hostMetrics.withdraw(req.query.host);
-    if (deleted > 0) app.events.emit('host_metrics.host_withdrawn', { host: req.query.host, series: deleted });
-    return { host: req.query.host, deleted };
+    const { host, metric } = req.query;
+    const deleted = app.hostMetrics.withdraw(host, metric);
+    if (deleted > 0) app.events.emit(metric === undefined ? 'host_metrics.host_withdrawn' : 'host_metrics.series_deleted', { host, ...(metric !== undefined ? { metric } : {}), series: deleted });
+    return { host, ...(metric !== undefined ? { metric } : {}), deleted };
   });
 
   app.get<{ Querystring: SeriesQuery }>('/api/v1/series', { schema: { querystring: SeriesQuery }, config: { roles: READERS } }, async (req) => {
     const q = req.query;
     // rrdtool's defaults: end now, start one day before end.
-    const end = parseTimeParam('end', q.end) ?? app.clock();
-    const start = parseTimeParam('start', q.start) ?? end - DAY_MS;
-    if (start >= end) throw new RingtailError(ErrorCodes.BAD_QUERY, `start (${start}) must be before end (${end})`);
+    const now = app.clock();
+    const end = parseTimeParam('end', q.end, now) ?? now;
+    const start = parseTimeParam('start', q.start, now) ?? end - DAY_MS;
+    if (start >= end) throw new RingtailError(ErrorCodes.BAD_QUERY, `start: must be before end (start ${start}, end ${end})`, 400, { parameter: 'start' });
     const data = app.hostMetrics.fetch(q.host, q.metric, q.cf, start, end, q.resolution);
     if (!data) throw new RingtailError(ErrorCodes.NOT_FOUND, `no series '${q.metric}' for host '${q.host}' (GET /api/v1/metrics?host= lists them)`, 404);
     return data;

@@ -3,8 +3,11 @@
 // in-memory catalog (rebuilt from the store at start) answers listings without touching the
 // archives.
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
-import type { MetricAck, MetricBatch, MetricType } from '../../shared/wire.js';
+import type { EventSink } from '../../shared/events.js';
+import { MAX_ACK_REASONS, type MetricAck, type MetricBatch, type MetricRejectReason, type MetricType } from '../../shared/wire.js';
+import { storageUnavailable } from '../ingest/unavailable.js';
 import { GroupWriter } from '../ingest/writer.js';
+import { planFetch } from '../rrd/fetch.js';
 import type { Cf, RrdStore, UpdateManyItem } from '../rrd/types.js';
 import { metricKey, parseMetricKey, seriesName, splitSeriesName } from './key.js';
 import type { Layouts } from './layout.js';
@@ -45,8 +48,27 @@ export interface SeriesData {
 }
 
 export const DEFAULT_INTERVAL_MS = 10_000;
+/** rows one GET /api/v1/series answers at most (a year of the default layout's hourly rows is 8,784) */
+export const MAX_SERIES_ROWS = 100_000;
+/** samples stamped later than this after the collector's clock are rejected (config `metrics.max_future_ms`) */
+export const DEFAULT_MAX_FUTURE_MS = 60 * 60 * 1000;
 /** metric values per group commit, at most (a request larger than this is a group alone) */
 export const MAX_GROUP_VALUES = 20_000;
+/** queued metric values at most before new requests get 503 + Retry-After (as MAX_QUEUED_LINES) */
+export const MAX_QUEUED_VALUES = 200_000;
+
+interface Rejection {
+  path: string;
+  reason: MetricRejectReason;
+  message: string;
+}
+
+interface PlannedRequest {
+  items: UpdateManyItem[];
+  duplicates: number;
+  created: number;
+  rejected: Rejection[];
+}
 
 export interface MetricRequest {
   batch: MetricBatch;
@@ -55,14 +77,41 @@ export interface MetricRequest {
 }
 const STALE_MIN_MS = 60_000;
 
+export interface MetricServiceOptions {
+  /** ms; DEFAULT_MAX_FUTURE_MS when absent */
+  maxFutureMs?: number;
+  /** where series resets are reported */
+  events?: EventSink;
+  /** MAX_QUEUED_VALUES when absent */
+  maxQueuedValues?: number;
+}
+
+/** A series' archives reach back this many seconds from its last update, at most. */
+export function seriesSpan(def: { step: number; rra: Array<{ pdpPerRow: number; rows: number }> }): number {
+  return Math.max(0, ...def.rra.map((r) => def.step * r.pdpPerRow * r.rows));
+}
+
 export class MetricService {
   private readonly catalog = new Map<string, SeriesEntry>();
   private readonly seen = new Map<string, { at: number; interval_ms: number }>();
+  readonly maxFutureMs: number;
+  private readonly events: EventSink | undefined;
 
   constructor(
     readonly store: RrdStore,
     private readonly layouts: Layouts,
+    opts: MetricServiceOptions = {},
   ) {
+    this.maxFutureMs = opts.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
+    this.events = opts.events;
+    this.writer = new GroupWriter<MetricRequest, MetricAck>(
+      async (reqs) => {
+        const started = performance.now();
+        const acks = this.ingestMany(reqs);
+        return { acks, ms: performance.now() - started };
+      },
+      { weight: (r) => r.batch.samples.length, maxWeight: MAX_GROUP_VALUES, maxQueuedWeight: opts.maxQueuedValues ?? MAX_QUEUED_VALUES, what: 'the metric batch' },
+    );
     for (const name of store.list()) {
       const split = splitSeriesName(name);
       const key = split && parseMetricKey(split.key);
@@ -78,17 +127,15 @@ export class MetricService {
    * Group commit (the logs' GroupWriter): metric requests of one event-loop turn are stored by
    * one updateMany, one fsync, and each is answered after it, exactly as if alone.
    */
-  private readonly writer = new GroupWriter<MetricRequest, MetricAck>(
-    async (reqs) => {
-      const started = performance.now();
-      const acks = this.ingestMany(reqs);
-      return { acks, ms: performance.now() - started };
-    },
-    { weight: (r) => r.batch.samples.length, maxWeight: MAX_GROUP_VALUES },
-  );
+  private readonly writer: GroupWriter<MetricRequest, MetricAck>;
 
-  /** Resolves once the request's values are durable; rejects with its own error. */
+  /** Resolves once the request's values are durable; rejects with its own error (503 when saturated). */
   submit(batch: MetricBatch, now: number): Promise<MetricAck> {
+    try {
+      this.writer.admit(batch.samples.length);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     return this.writer.submit({ batch, now });
   }
 
@@ -115,9 +162,11 @@ export class MetricService {
     const planned = new Map<string, number>();
     const plans = reqs.map((r) => {
       try {
-        return this.plan(r.batch, planned);
+        return this.plan(r.batch, planned, r.now);
       } catch (err) {
-        return err as Error;
+        // A store failure while creating series (a full disk) is the collector's, not the client's.
+        if (err instanceof RingtailError) return err;
+        return storageUnavailable("the metric batch's new series", err);
       }
     });
     const items: UpdateManyItem[] = [];
@@ -130,7 +179,15 @@ export class MetricService {
       }
     });
     const res = items.length > 0 ? this.store.updateMany(items) : { accepted: [], errors: new Map<number, Error>() };
-    const acks = plans.map((p) => (p instanceof Error ? p : { accepted: 0, duplicates: p.duplicates, created: p.created }));
+    const acks = plans.map((p): MetricAck | Error => {
+      if (p instanceof Error) return p;
+      const ack: MetricAck = { accepted: 0, duplicates: p.duplicates, created: p.created };
+      if (p.rejected.length > 0) {
+        ack.rejected = p.rejected.length;
+        ack.reasons = p.rejected.slice(0, MAX_ACK_REASONS);
+      }
+      return ack;
+    });
     const failed = new Map<number, Error>();
     items.forEach((item, i) => {
       const n = res.accepted[i] ?? 0;
@@ -152,8 +209,10 @@ export class MetricService {
    * Validates one request and creates its new series; returns the updates it adds. `planned`:
    * the last time per series that earlier requests of the group will store.
    */
-  private plan(batch: MetricBatch, planned: Map<string, number>): { items: UpdateManyItem[]; duplicates: number; created: number } {
-    const groups = new Map<string, { key: string; name: string; labels: Record<string, string>; type: MetricType; args: Array<[number, string]> }>();
+  private plan(batch: MetricBatch, planned: Map<string, number>, now: number): PlannedRequest {
+    const groups = new Map<string, { key: string; name: string; labels: Record<string, string>; type: MetricType; args: Array<[number, string, number]> }>();
+    const rejected: Rejection[] = [];
+    const horizon = now + this.maxFutureMs;
     batch.samples.forEach((s, i) => {
       if ((s.type === 'COUNTER' || s.type === 'DERIVE') && !Number.isSafeInteger(s.value)) {
         throw new RingtailError(ErrorCodes.BAD_REQUEST, `body/samples/${i}/value: ${s.type} values must be integers, got ${s.value}`);
@@ -170,7 +229,15 @@ export class MetricService {
       let g = groups.get(series);
       if (!g) groups.set(series, (g = { key, name: s.name, labels: s.labels ?? {}, type: s.type, args: [] }));
       else if (g.type !== s.type) throw new RingtailError(ErrorCodes.BAD_REQUEST, `body/samples/${i}: series '${key}' appears as ${g.type} and as ${s.type}`);
-      g.args.push([Math.floor(s.ts / 1000), String(s.value)]);
+      // After the checks above, so that a malformed request is still refused whole. A value at a
+      // time nobody has reached cannot be moved to the present without inventing a measurement,
+      // and stored it would make every real sample a duplicate until that time (rrdtool accepts
+      // no update before its last one).
+      if (s.ts > horizon) {
+        rejected.push({ path: `samples/${i}/ts`, reason: 'future', message: `${s.ts} is ${s.ts - now} ms after the collector's clock (${now}); at most ${this.maxFutureMs} ms ahead are accepted` });
+        return;
+      }
+      g.args.push([Math.floor(s.ts / 1000), String(s.value), i]);
     });
 
     // Per series in time order; one second is the store's resolution, two samples in it are a client error.
@@ -178,6 +245,7 @@ export class MetricService {
     const items: UpdateManyItem[] = [];
     const creates: Array<{ series: string; g: { key: string; name: string; labels: Record<string, string>; type: MetricType }; first: number }> = [];
     const lasts: Array<[string, number]> = [];
+    const resets: SeriesEntry[] = [];
     for (const [series, g] of groups) {
       g.args.sort((a, b) => a[0] - b[0]);
       for (let j = 1; j < g.args.length; j++) {
@@ -185,23 +253,66 @@ export class MetricService {
           throw new RingtailError(ErrorCodes.BAD_REQUEST, `body/samples: two samples of '${g.key}' in second ${g.args[j]![0]}`);
         }
       }
-      const last = planned.get(series) ?? this.catalog.get(series)?.last_update ?? -Infinity;
+      if (g.args.length === 0) continue;
+      let known = this.catalog.get(series);
+      if (known && !planned.has(series) && known.last_update * 1000 > horizon) {
+        // Updated in the far future before that was refused (or by a clock since set back):
+        // every real sample would be a duplicate until then. See poisonedSeries().
+        if (this.resettable(known, now)) {
+          resets.push(known);
+          known = undefined;
+        } else {
+          for (const [, , i] of g.args) {
+            rejected.push({
+              path: `samples/${i}/ts`,
+              reason: 'series_in_future',
+              message: `series '${g.key}' of host '${batch.host}' was last updated at ${known.last_update * 1000}, after the collector's clock (${now}) + ${this.maxFutureMs} ms; an admin can reset it with DELETE /api/v1/metrics?host=&metric=`,
+            });
+          }
+          continue;
+        }
+      }
+      const last = planned.get(series) ?? known?.last_update ?? -Infinity;
       const fresh = g.args.filter(([t]) => t > last);
       duplicates += g.args.length - fresh.length;
       if (fresh.length === 0) continue;
-      if (!this.catalog.has(series)) creates.push({ series, g, first: fresh[0]![0] });
+      if (!known) creates.push({ series, g, first: fresh[0]![0] });
       items.push({ series, args: fresh.map(([t, v]) => `${t}:${v}`) });
       lasts.push([series, fresh[fresh.length - 1]![0]]);
     }
 
     // Nothing is written before the whole request is known to be valid; its new series go in one commit.
+    for (const e of resets) {
+      this.store.delete(seriesName(e.host, e.metric));
+      this.catalog.delete(seriesName(e.host, e.metric));
+      this.events?.emit('host_metrics.series_reset', { host: e.host, metric: e.metric, last_update: e.last_update * 1000, now }, 'warn');
+    }
     const defs = creates.map((c) => this.layouts.define(c.g.name, c.g.type, batch.interval_ms));
     if (creates.length > 0) this.store.createMany(creates.map((c, i) => ({ name: c.series, def: defs[i]!, start: c.first - 1 })));
     creates.forEach((c, i) => {
       this.catalog.set(c.series, { host: batch.host, metric: c.g.key, name: c.g.name, labels: c.g.labels, type: c.g.type, step: defs[i]!.step, last_update: c.first - 1 });
     });
     for (const [series, t] of lasts) planned.set(series, t);
-    return { items, duplicates, created: creates.length };
+    return { items, duplicates, created: creates.length, rejected };
+  }
+
+  /**
+   * A series whose last update lies beyond the clock by more than every archive's span holds
+   * nothing measured any more: each archive covers only (last update − span, last update], all of
+   * it after every real sample, so the update that got there filled them with unknowns. Such a
+   * series is recreated on its next sample (rrdtool could do no better than `create` again).
+   * One that is less far ahead still holds real history in its longer archives: it is left to an
+   * admin (DELETE /api/v1/metrics?host=&metric=), and its samples are rejected with the reason.
+   */
+  private resettable(e: SeriesEntry, now: number): boolean {
+    return e.last_update - Math.floor(now / 1000) >= seriesSpan(this.store.info(seriesName(e.host, e.metric)).def);
+  }
+
+  /** Series updated beyond `now` + max_future (reported at start; see resettable). */
+  poisonedSeries(now: number): SeriesEntry[] {
+    const out: SeriesEntry[] = [];
+    for (const e of this.catalog.values()) if (e.last_update * 1000 > now + this.maxFutureMs) out.push({ ...e, last_update: e.last_update * 1000 });
+    return out;
   }
 
   list(host?: string): SeriesEntry[] {
@@ -232,6 +343,14 @@ export class MetricService {
   fetch(host: string, metric: string, cf: Cf, startMs: number, endMs: number, resolutionMs?: number): SeriesData | null {
     const name = seriesName(host, metric);
     if (!this.catalog.has(name)) return null;
+    // The archive and row count the fetch will have, before it allocates them: a range of
+    // years at the finest archive's 10 s (or start=1&end=9e15 at any) ran the collector out of memory.
+    const info = this.store.info(name);
+    const plan = planFetch(info.def, info.state, cf, Math.floor(startMs / 1000), Math.floor(endMs / 1000), resolutionMs !== undefined ? Math.max(1, Math.round(resolutionMs / 1000)) : 1);
+    const rows = (plan.end - plan.start) / plan.step;
+    if (rows > MAX_SERIES_ROWS) {
+      throw new RingtailError(ErrorCodes.BAD_QUERY, `start..end at the ${plan.step} s archive is ${rows} rows, at most ${MAX_SERIES_ROWS}: ask for a shorter range or a coarser resolution`);
+    }
     const r = this.store.fetch(name, cf, {
       start: Math.floor(startMs / 1000),
       end: Math.floor(endMs / 1000),
@@ -251,16 +370,19 @@ export class MetricService {
     };
   }
 
-  /** Withdraws a host: its series and archives are deleted. */
-  withdraw(host: string): number {
+  /**
+   * Withdraws a host: its series and archives are deleted. With `metric` (a key), only that
+   * series: the way to reset one updated in the far future (its next sample creates it again).
+   */
+  withdraw(host: string, metric?: string): number {
     let n = 0;
     for (const [name, e] of [...this.catalog]) {
-      if (e.host !== host) continue;
+      if (e.host !== host || (metric !== undefined && e.metric !== metric)) continue;
       this.store.delete(name);
       this.catalog.delete(name);
       n++;
     }
-    this.seen.delete(host);
+    if (metric === undefined) this.seen.delete(host);
     return n;
   }
 }

@@ -1,6 +1,9 @@
 // Deny by default: every route needs a bearer token (or a dashboard session cookie, see
 // collector/sessions/) whose role the route lists in `config.roles`; only routes that say
 // `config.public: true` (health, the login page and its assets, the sign-in call) are open.
+// A bearer token that matches nothing counts against the client's address, as a failed sign-in
+// does (collector/sessions/throttle.ts): past the limit the address is answered 429.
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
 import type { Role, TokenRecord } from '../storage/types.js';
@@ -24,17 +27,40 @@ export function bearerToken(header: string | undefined): string | null {
   return m ? m[1]! : null;
 }
 
+/** 429 with Retry-After for a client past its failed-credential limit. */
+export function refuseThrottled(app: FastifyInstance, reply: FastifyReply, client: string, waitMs: number, path: 'bearer' | 'sign-in'): FastifyReply {
+  // debug: past the limit every request lands here, and a guesser must not flood the log
+  app.events.emit('auth.throttled', { client, path }, 'debug');
+  const s = Math.ceil(waitMs / 1000);
+  return reply
+    .status(429)
+    .header('retry-after', String(s))
+    .send({ error: ErrorCodes.RATE_LIMITED, message: `too many failed credentials from this address; try again in ${s} s`, retry_after_s: s });
+}
+
 export const authPlugin = fp(
   async (app) => {
     app.decorateRequest('principal', null);
-    app.addHook('onRequest', async (req) => {
+    app.addHook('onRequest', async (req, reply) => {
       const config = req.routeOptions.config;
       if (config?.public) return;
       const token = bearerToken(req.headers.authorization);
       let principal: TokenRecord | null;
       if (token) {
+        // decided before the token is looked at, so a refused guess learns nothing
+        const client = req.ip;
+        const now = app.clock();
+        const wait = app.credentialThrottle.retryAfter(client, now);
+        if (wait > 0) return refuseThrottled(app, reply, client, wait, 'bearer');
         principal = app.storage.tokens.verify(token);
-        if (!principal) throw new RingtailError(ErrorCodes.AUTH, 'unknown or revoked token', 401);
+        if (!principal) {
+          // a revoked token is no guess: an agent retrying with one must not lock its address out
+          if (!app.storage.tokens.isRevoked(token)) {
+            app.credentialThrottle.fail(client, now);
+            app.events.emit('auth.failed', { client, path: 'bearer' }, 'warn');
+          }
+          throw new RingtailError(ErrorCodes.AUTH, 'unknown or revoked token', 401);
+        }
       } else {
         // sessionAuth also enforces CSRF on state changes (throws 403).
         principal = app.hasDecorator('sessionAuth') ? app.sessionAuth(req) : null;
@@ -47,5 +73,5 @@ export const authPlugin = fp(
       req.principal = principal;
     });
   },
-  { name: 'ringtail-auth', dependencies: ['ringtail-storage'] },
+  { name: 'ringtail-auth', dependencies: ['ringtail-storage', 'ringtail-sessions'] },
 );

@@ -31,6 +31,7 @@ const COUNTED: Record<string, [string, string]> = {
   'ingest.duplicates': ['ringtail_ingest_duplicate_lines_total', 'redelivered lines dropped by offset'],
   'ingest.filtered': ['ringtail_ingest_filtered_lines_total', 'lines dropped by collector filter rules'],
   'ingest.ts_clamped': ['ringtail_ingest_ts_clamped_lines_total', 'lines whose implausible time was replaced by the received time'],
+  'host_metrics.rejected': ['ringtail_host_metrics_rejected_samples_total', 'metric samples rejected (stamped too far in the future)'],
   'retention.deleted': ['ringtail_retention_deleted_lines_total', 'lines deleted by retention'],
   'tail.skipped': ['ringtail_tail_skipped_lines_total', 'live-tail lines skipped for slow clients'],
 };

@@ -17,6 +17,8 @@ export interface WriterOptions {
   /** 'worker': commit in the writer thread on its own connection (needs the SQLite data dir) */
   mode?: 'inline' | 'worker';
   dataDir?: string;
+  /** queued lines beyond which new requests get 503 + Retry-After (MAX_QUEUED_LINES) */
+  maxQueuedLines?: number;
 }
 
 export const writerPlugin = fp<WriterOptions>(
@@ -36,10 +38,15 @@ export const writerPlugin = fp<WriterOptions>(
       committer = inlineCommitter(() => app.storage.logs);
       commit = committer.commit;
     }
-    const writer = new LogWriter(commit, (s) => {
-      app.metrics.commitSeconds.observe(s.ms / 1000);
-      if (s.ms > 250) app.events.emit('ingest.slow_commit', { batches: s.batches, lines: s.lines, ms: +s.ms.toFixed(1) }, 'warn');
-    });
+    const writer = new LogWriter(
+      commit,
+      (s) => {
+        app.metrics.commitSeconds.observe(s.ms / 1000);
+        if (s.ms > 250) app.events.emit('ingest.slow_commit', { batches: s.batches, lines: s.lines, ms: +s.ms.toFixed(1) }, 'warn');
+      },
+      undefined,
+      opts.maxQueuedLines,
+    );
     app.decorate('writer', writer);
     app.addHook('onClose', async () => {
       await writer.drain();

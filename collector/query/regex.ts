@@ -1,7 +1,7 @@
 // Bounded regular expressions over log text. A user's pattern can backtrack catastrophically
 // ((a+)+$ on a line of a's), and JavaScript cannot interrupt a running RegExp, so patterns run
-// in a worker thread: the event loop never executes them, and a chunk that takes longer than
-// its deadline gets the worker terminated (and replaced) and the request a 400 naming the cause.
+// in worker threads: the event loop never executes them, and a chunk that takes longer than
+// its deadline gets its worker terminated (and replaced) and its request a 400 naming the cause.
 // The worker's source is inline so that it runs the same from the TypeScript tree and dist/.
 import { Worker } from 'node:worker_threads';
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
@@ -9,16 +9,18 @@ import { ErrorCodes, RingtailError } from '../../shared/errors.js';
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const cache = new Map();
-parentPort.on('message', ({ id, pattern, flags, messages }) => {
+parentPort.on('message', ({ pattern, flags, messages }) => {
   let re = cache.get(flags + '/' + pattern);
   if (!re) {
-    try { re = new RegExp(pattern, flags); } catch (e) { parentPort.postMessage({ id, error: String(e.message) }); return; }
+    try { re = new RegExp(pattern, flags); } catch (e) { parentPort.postMessage({ error: String(e.message) }); return; }
     if (cache.size > 64) cache.clear();
     cache.set(flags + '/' + pattern, re);
   }
   const hits = [];
-  for (let i = 0; i < messages.length; i++) if (re.test(messages[i])) hits.push(i);
-  parentPort.postMessage({ id, hits });
+  // (a pattern can exhaust the matcher's stack: that is the pattern's error, not the worker's)
+  try { for (let i = 0; i < messages.length; i++) if (re.test(messages[i])) hits.push(i); }
+  catch (e) { parentPort.postMessage({ error: String(e.message) }); return; }
+  parentPort.postMessage({ hits });
 });
 `;
 
@@ -48,70 +50,170 @@ export function parsePattern(raw: string): CompiledPattern {
   return { pattern, flags };
 }
 
-interface Waiting {
+interface Job {
+  key: string;
+  pattern: string;
+  flags: string;
+  messages: string[];
+  timeoutMs: number;
   resolve(hits: number[]): void;
   reject(err: Error): void;
-  timer: NodeJS.Timeout;
+  /** times a worker died under this job for a reason not its own */
+  retries: number;
 }
 
+interface Slot {
+  worker: Worker | null;
+  job: Job | null;
+  timer: NodeJS.Timeout | null;
+}
+
+export interface RegexRunnerOptions {
+  /** worker threads matching in parallel */
+  workers?: number;
+}
+
+export const DEFAULT_REGEX_WORKERS = 2;
+
+/**
+ * A small pool of matcher threads. Each job runs alone on one worker and its deadline starts
+ * when the worker takes it, not when it was queued, so time spent behind someone else's slow
+ * pattern never counts against a request. A job that overruns costs only its own worker (which
+ * is replaced) and only its own request fails; jobs on other workers, and jobs still queued,
+ * are untouched. Waiting jobs are served round-robin by key (the token), so one token's
+ * patterns cannot hold the queue while others wait.
+ */
 export class RegexRunner {
-  private worker: Worker | null = null;
-  private nextId = 1;
-  private readonly waiting = new Map<number, Waiting>();
-  /** how many times a runaway pattern cost us the worker */
+  private readonly slots: Slot[];
+  /** waiting jobs per key, keys in round-robin order (a served key moves to the back) */
+  private readonly queues = new Map<string, Job[]>();
+  private closed = false;
+  /** how many times a runaway pattern cost us a worker */
   killed = 0;
 
-  private spawn(): Worker {
-    const w = new Worker(WORKER_SOURCE, { eval: true });
-    w.unref();
-    w.on('message', (msg: { id: number; hits?: number[]; error?: string }) => {
-      const wait = this.waiting.get(msg.id);
-      if (!wait) return;
-      this.waiting.delete(msg.id);
-      clearTimeout(wait.timer);
-      if (msg.error !== undefined) wait.reject(new RingtailError(ErrorCodes.BAD_QUERY, `re: ${msg.error}`));
-      else wait.resolve(msg.hits ?? []);
-    });
-    w.on('error', (err) => this.fail(w, new RingtailError(ErrorCodes.INTERNAL, `regex worker failed: ${err.message}`, 500)));
-    w.on('exit', () => this.fail(w, new RingtailError(ErrorCodes.INTERNAL, 'regex worker exited', 500)));
-    return w;
+  constructor(opts: RegexRunnerOptions = {}) {
+    const n = Math.max(1, Math.floor(opts.workers ?? DEFAULT_REGEX_WORKERS));
+    this.slots = Array.from({ length: n }, () => ({ worker: null, job: null, timer: null }));
   }
 
-  private fail(w: Worker, err: Error): void {
-    if (this.worker !== w) return;
-    this.worker = null;
-    for (const [id, wait] of this.waiting) {
-      clearTimeout(wait.timer);
-      wait.reject(err);
-      this.waiting.delete(id);
+  /** jobs running or waiting */
+  get pending(): number {
+    let n = 0;
+    for (const s of this.slots) if (s.job) n++;
+    for (const q of this.queues.values()) n += q.length;
+    return n;
+  }
+
+  /**
+   * Indices of the messages the pattern matches; rejects with a 400 when matching takes longer
+   * than `timeoutMs` once started. `key` names who asks (a token id), for fair queueing.
+   */
+  test(p: CompiledPattern, messages: string[], timeoutMs: number, key = ''): Promise<number[]> {
+    if (messages.length === 0) return Promise.resolve([]);
+    if (this.closed) return Promise.reject(new RingtailError(ErrorCodes.INTERNAL, 're: the matcher is shut down', 503));
+    return new Promise((resolve, reject) => {
+      const job: Job = { key, pattern: p.pattern, flags: p.flags, messages, timeoutMs, resolve, reject, retries: 0 };
+      this.enqueue(job, false);
+      this.dispatch();
+    });
+  }
+
+  private enqueue(job: Job, front: boolean): void {
+    const q = this.queues.get(job.key);
+    if (q) {
+      if (front) q.unshift(job);
+      else q.push(job);
+    } else this.queues.set(job.key, [job]);
+  }
+
+  private nextJob(): Job | undefined {
+    for (const [key, q] of this.queues) {
+      const job = q.shift()!;
+      this.queues.delete(key);
+      if (q.length) this.queues.set(key, q); // to the back of the round
+      return job;
+    }
+    return undefined;
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (slot.job || this.closed) continue;
+      const job = this.nextJob();
+      if (!job) return;
+      const w = (slot.worker ??= this.spawn(slot));
+      slot.job = job;
+      slot.timer = setTimeout(() => this.overrun(slot, w), job.timeoutMs);
+      w.postMessage({ pattern: job.pattern, flags: job.flags, messages: job.messages });
     }
   }
 
-  /** indices of the messages the pattern matches; rejects with a 400 past `timeoutMs` */
-  test(p: CompiledPattern, messages: string[], timeoutMs: number): Promise<number[]> {
-    if (messages.length === 0) return Promise.resolve([]);
-    const w = (this.worker ??= this.spawn());
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.killed++;
-        const err = new RingtailError(
-          ErrorCodes.BAD_QUERY,
-          `re: matching took longer than ${timeoutMs} ms on ${messages.length} lines and was stopped; simplify the pattern (nested quantifiers such as (a+)+ backtrack catastrophically)`,
-        );
-        this.waiting.delete(id);
-        reject(err);
-        this.fail(w, new RingtailError(ErrorCodes.STORAGE, 're: another pattern overran its deadline and the matcher restarted; retry', 503));
-        void w.terminate();
-      }, timeoutMs);
-      this.waiting.set(id, { resolve, reject, timer });
-      w.postMessage({ id, pattern: p.pattern, flags: p.flags, messages });
+  private spawn(slot: Slot): Worker {
+    const w = new Worker(WORKER_SOURCE, { eval: true });
+    w.unref();
+    w.on('message', (msg: { hits?: number[]; error?: string }) => {
+      if (slot.worker !== w) return;
+      const job = this.finish(slot);
+      if (!job) return;
+      if (msg.error !== undefined) job.reject(new RingtailError(ErrorCodes.BAD_QUERY, `re: ${msg.error}`));
+      else job.resolve(msg.hits ?? []);
+      this.dispatch();
     });
+    w.on('error', (err) => this.lost(slot, w, `regex worker failed: ${err.message}`));
+    w.on('exit', () => this.lost(slot, w, 'regex worker exited'));
+    return w;
+  }
+
+  /** the slot's job, its timer cleared and the slot free again */
+  private finish(slot: Slot): Job | null {
+    const job = slot.job;
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.job = null;
+    slot.timer = null;
+    return job;
+  }
+
+  /** The running job overran its deadline: it alone fails; its worker is replaced. */
+  private overrun(slot: Slot, w: Worker): void {
+    if (slot.worker !== w) return;
+    const job = this.finish(slot);
+    slot.worker = null;
+    void w.terminate();
+    this.killed++;
+    job?.reject(
+      new RingtailError(
+        ErrorCodes.BAD_QUERY,
+        `re: matching took longer than ${job.timeoutMs} ms on ${job.messages.length} lines and was stopped; simplify the pattern (nested quantifiers such as (a+)+ backtrack catastrophically)`,
+      ),
+    );
+    this.dispatch();
+  }
+
+  /**
+   * The worker died for a reason of its own (not a deadline: that worker is already detached).
+   * Its job was not at fault, so it runs once more on a fresh worker before it is failed.
+   */
+  private lost(slot: Slot, w: Worker, why: string): void {
+    if (slot.worker !== w) return;
+    slot.worker = null;
+    const job = this.finish(slot);
+    if (job && !this.closed && job.retries++ < 1) this.enqueue(job, true);
+    else job?.reject(new RingtailError(ErrorCodes.INTERNAL, why, 500));
+    this.dispatch();
   }
 
   async close(): Promise<void> {
-    const w = this.worker;
-    this.worker = null;
-    if (w) await w.terminate();
+    this.closed = true;
+    const err = new RingtailError(ErrorCodes.INTERNAL, 're: the matcher is shut down', 503);
+    for (const q of this.queues.values()) for (const job of q) job.reject(err);
+    this.queues.clear();
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        const w = slot.worker;
+        slot.worker = null;
+        this.finish(slot)?.reject(err);
+        if (w) await w.terminate();
+      }),
+    );
   }
 }

@@ -125,6 +125,7 @@ export const ingestRoutes = fp(
       } else {
         batches = [validateBatch(req.body)];
       }
+      for (const b of batches) app.checkHostBinding(req.principal, b.host);
       const after = parseAfter(req.headers[INGEST_AFTER_HEADER]);
       const started = performance.now();
       // queued first, then no longer counted: a request held for this one retries behind it
@@ -146,5 +147,5 @@ export const ingestRoutes = fp(
       return multi ? acks : acks[0]!;
     });
   },
-  { name: 'ringtail-ingest', dependencies: ['ringtail-storage', 'ringtail-hosts', 'ringtail-auth', 'ringtail-gzip', 'ringtail-metrics', 'ringtail-writer'], encapsulate: true },
+  { name: 'ringtail-ingest', dependencies: ['ringtail-storage', 'ringtail-hosts', 'ringtail-auth', 'ringtail-gzip', 'ringtail-metrics', 'ringtail-writer', 'ringtail-host-binding'], encapsulate: true },
 );

@@ -1,24 +1,44 @@
 // GET /api/v1/logs/stream: live tail as Server-Sent Events, with the filters of /api/v1/logs.
 // Events: `log` (data = one line as in /api/v1/logs, id = its id), `skipped` (the client was too
 // slow and missed lines), `error` (then the stream ends); comments as heartbeats. A reconnect
-// with Last-Event-ID first replays what the client missed.
+// with Last-Event-ID first replays what the client missed, within a window of lines and bytes.
+// Clients are capped in total (503) and per token (429), and each may have at most
+// `maxBuffered` bytes unsent, so the tail's memory is bounded by maxClients × maxBuffered.
 import fp from 'fastify-plugin';
 import { READERS } from '../plugins/auth.js';
 import { StreamQuery, toFilter } from '../query/filter.js';
-import { TailClient } from '../tail/client.js';
+import { encodeEvent, TailClient } from '../tail/client.js';
 import { TailHub } from '../tail/hub.js';
+import { replayStart } from '../tail/rows.js';
 
 export const MAX_REPLAY = 10_000;
+export const MAX_REPLAY_BYTES = 4 * 1024 * 1024;
+export const MAX_BUFFERED = 1024 * 1024;
+export const MAX_CLIENTS = 100;
+export const MAX_CLIENTS_PER_TOKEN = 10;
 
 export interface StreamOptions {
   heartbeatMs?: number;
-  /** unsent bytes per client beyond which lines are skipped (with a notice) */
+  /** unsent bytes per client, the line being written included; lines beyond are skipped (with a notice) */
   maxBuffered?: number;
+  /** connected clients at most (config `tail.max_clients`) */
+  maxClients?: number;
+  /** connected clients per token (config `tail.max_clients_per_token`) */
+  maxClientsPerToken?: number;
+  /** a reconnect replays at most this many lines… */
+  maxReplayLines?: number;
+  /** …and at most this many bytes of events */
+  maxReplayBytes?: number;
 }
 
 export const streamRoutes = fp<StreamOptions>(
   async (app, opts) => {
-    const hub = new TailHub(() => app.storage.logs, app.regex, app.events, opts.heartbeatMs ?? 15_000);
+    const maxReplayLines = opts.maxReplayLines ?? MAX_REPLAY;
+    const maxReplayBytes = opts.maxReplayBytes ?? MAX_REPLAY_BYTES;
+    const hub = new TailHub(() => app.storage.logs, app.regex, app.events, opts.heartbeatMs ?? 15_000, {
+      maxClients: opts.maxClients ?? MAX_CLIENTS,
+      maxClientsPerToken: opts.maxClientsPerToken ?? MAX_CLIENTS_PER_TOKEN,
+    });
     app.metrics.tailBacklog = () => {
       let max = 0;
       for (const cl of hub.clients) max = Math.max(max, cl.res.writableLength);
@@ -32,28 +52,36 @@ export const streamRoutes = fp<StreamOptions>(
     });
 
     app.get<{ Querystring: StreamQuery }>('/api/v1/logs/stream', { schema: { querystring: StreamQuery }, config: { roles: READERS } }, async (req, reply) => {
-      const { filter, re } = toFilter(req.query);
+      // a bad search is a 400 now (toFilter checks it), not an error event later
+      const { filter, re } = toFilter(req.query, app.clock());
       const { limit: _limit, ...tailFilter } = filter;
-      // A bad FTS5 query must be a 400 now, not an error event later.
       const now = hub.currentId();
-      // (an empty range at the newest end: FTS5 parses the query without walking a doclist)
-      if (tailFilter.q !== undefined && tailFilter.q.trim() !== '') app.storage.logs.matchIds(tailFilter.q, now, now);
-      const lastEvent = Number(req.headers['last-event-id']);
-      // a reconnect replays what it missed, but never more than MAX_REPLAY lines of history
-      const fromId = Number.isSafeInteger(lastEvent) && lastEvent >= 0 && lastEvent < now ? Math.max(lastEvent, now - MAX_REPLAY) : now;
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      res.write(`retry: 2000\n: connected at id ${fromId}\n\n`);
-      const client = new TailClient(res, tailFilter, re, fromId, { maxBuffered: opts.maxBuffered ?? 1024 * 1024 }, (n) => app.events.add('tail.skipped', n));
-      hub.add(client);
+      const key = req.principal?.id ?? '';
+      const release = hub.admit(key);
+      try {
+        const lastEvent = Number(req.headers['last-event-id']);
+        // a reconnect replays what it missed, but only the newest maxReplayLines lines and maxReplayBytes of it
+        const fromId =
+          Number.isSafeInteger(lastEvent) && lastEvent >= 0 && lastEvent < now
+            ? replayStart(app.storage.logs, Math.max(lastEvent, now - maxReplayLines), now, maxReplayBytes, (r) => encodeEvent(r).length)
+            : now;
+        reply.hijack();
+        const res = reply.raw;
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache, no-transform',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+        });
+        res.write(`retry: 2000\n: connected at id ${fromId}\n\n`);
+        const client = new TailClient(res, tailFilter, re, fromId, key, { maxBuffered: opts.maxBuffered ?? MAX_BUFFERED }, (n) => app.events.add('tail.skipped', n));
+        hub.add(client, release);
+      } catch (err) {
+        release();
+        throw err;
+      }
       app.metrics.tailClients.set(hub.clients.size);
-      res.on('close', () => app.metrics.tailClients.set(hub.clients.size));
+      reply.raw.on('close', () => app.metrics.tailClients.set(hub.clients.size));
     });
   },
   { name: 'ringtail-stream', dependencies: ['ringtail-storage', 'ringtail-auth', 'ringtail-regex', 'ringtail-metrics'], encapsulate: true },

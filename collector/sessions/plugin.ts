@@ -10,7 +10,7 @@ import fp from 'fastify-plugin';
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
 import type { TokenRecord } from '../storage/types.js';
 import { DEFAULT_LIMITS, openSessionStore, type SessionLimits, type SessionRecord, type SessionStore } from './store.js';
-import { createLoginThrottle, DEFAULT_THROTTLE, type LoginThrottle, type ThrottleLimits } from './throttle.js';
+import { createCredentialThrottle, DEFAULT_THROTTLE, type CredentialThrottle, type ThrottleLimits } from './throttle.js';
 
 export const SESSION_COOKIE = 'rt_session';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -18,7 +18,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 declare module 'fastify' {
   interface FastifyInstance {
     sessions: SessionStore;
-    loginThrottle: LoginThrottle;
+    /** failed credentials per client address, for sign-in and bearer tokens alike */
+    credentialThrottle: CredentialThrottle;
     sessionLimits: SessionLimits;
     /** the principal of the request's session cookie, or null; throws 403 on a CSRF failure */
     sessionAuth(req: FastifyRequest): TokenRecord | null;
@@ -81,7 +82,7 @@ export const sessionsPlugin = fp<SessionsPluginOptions>(
     const store = openSessionStore(join(opts.dataDir, 'ringtail.db'), limits);
     app.decorate('sessions', store);
     app.decorate('sessionLimits', limits);
-    app.decorate('loginThrottle', createLoginThrottle(opts.throttle ?? DEFAULT_THROTTLE));
+    app.decorate('credentialThrottle', createCredentialThrottle(opts.throttle ?? DEFAULT_THROTTLE));
     app.decorateRequest('session', null);
     app.decorate('sessionAuth', (req: FastifyRequest): TokenRecord | null => {
       const id = readCookie(req.headers.cookie, SESSION_COOKIE);

@@ -1,9 +1,10 @@
 // Sign in, who am I, sign out. POST /api/v1/session is the one public API route: it trades a
-// viewer or admin token for a session cookie, throttled per client address and globally.
+// viewer or admin token for a session cookie. A token that matches nothing counts against the
+// client's address like a wrong bearer token (throttle.ts).
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
-import { READERS } from '../plugins/auth.js';
+import { READERS, refuseThrottled } from '../plugins/auth.js';
 import { claimedOrigin, expectedOrigin, readCookie, SESSION_COOKIE } from './plugin.js';
 
 const LoginBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 512 }) }, { additionalProperties: false });
@@ -25,18 +26,12 @@ export const sessionRoutes: FastifyPluginAsync = async (app) => {
       throw new RingtailError(ErrorCodes.FORBIDDEN, `cross-origin sign-in refused (Origin ${origin})`, 403);
     }
     const client = req.ip;
-    const wait = app.loginThrottle.retryAfter(client, now);
-    if (wait > 0) {
-      app.events.emit('session.login_throttled', { client }, 'warn');
-      const s = Math.ceil(wait / 1000);
-      return reply
-        .status(429)
-        .header('retry-after', String(s))
-        .send({ error: ErrorCodes.RATE_LIMITED, message: `too many failed sign-ins; try again in ${s} s`, retry_after_s: s });
-    }
+    const wait = app.credentialThrottle.retryAfter(client, now);
+    if (wait > 0) return refuseThrottled(app, reply, client, wait, 'sign-in');
     const principal = app.storage.tokens.verify(req.body.token);
     if (!principal || !READERS.includes(principal.role)) {
-      app.loginThrottle.fail(client, now);
+      // an agent token or a revoked one is a known token, not a guess
+      if (!principal && !app.storage.tokens.isRevoked(req.body.token)) app.credentialThrottle.fail(client, now);
       app.events.emit('session.login_failed', { client }, 'warn');
       const message = principal ? `role '${principal.role}' may not sign in to the dashboard` : 'unknown or revoked token';
       throw new RingtailError(ErrorCodes.AUTH, message, 401);

@@ -19,8 +19,10 @@ export interface LogFilter {
   program?: string;
   /** at most this severity number (0 emerg … 7 debug): `severity=4` keeps warnings and worse */
   severity?: number;
-  /** FTS5 query over the message */
+  /** a search in ringtail's query language (collector/query/lang, docs/query-language.md) */
   q?: string;
+  /** structured fields that must equal these values (`?field.user_id=42`) */
+  fields?: Record<string, string>;
   /** inclusive, ms since epoch */
   start?: number;
   /** exclusive, ms since epoch */
@@ -97,9 +99,16 @@ export interface TokenStore {
   /** registers a secret chosen by the operator (e.g. --admin-token); no-op when it already exists */
   adopt(secret: string, role: Role, name: string, now: number): TokenRecord;
   verify(token: string): TokenRecord | null;
+  /** a token that was issued and is revoked now (presenting it is no guess) */
+  isRevoked(token: string): boolean;
   list(): TokenRecord[];
   revoke(id: string, now: number): boolean;
   countActive(role: Role): number;
+  /**
+   * `auth.bind_agent_hosts`: binds the token to `host` if it has no host yet, and returns the
+   * host it is bound to (the first it announced). Optional: a store without it cannot bind.
+   */
+  bindHost?(id: string, host: string, now: number): string;
 }
 
 export type HostState = 'up' | 'stale' | 'down' | 'retired';

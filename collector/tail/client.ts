@@ -1,7 +1,10 @@
-// One live-tail subscriber: its filters, and its socket with bounded buffering. When the
-// socket's unsent bytes pass `maxBuffered`, new lines are counted instead of queued; once the
-// client has drained, it gets an `event: skipped` with how many it missed. Memory per slow
-// client is therefore capped at about maxBuffered plus one chunk of lines.
+// One live-tail subscriber: its filters, and its socket with bounded buffering. A line is
+// written only if the socket's unsent bytes plus the whole event stay within `maxBuffered`;
+// otherwise it is counted instead of queued, and once there is room the client gets an
+// `event: skipped` with how many it missed. The bound holds for the line being written too, so
+// a client's unsent bytes never pass maxBuffered. Events are Buffers encoded once per line and
+// shared by every client that gets the line (a string write would be copied per socket, at up
+// to three bytes per character, while it waits in the socket).
 import type { ServerResponse } from 'node:http';
 import type { LogItem } from '../../shared/wire.js';
 import type { CompiledPattern, RegexRunner } from '../query/regex.js';
@@ -11,8 +14,18 @@ export interface TailOptions {
   maxBuffered: number;
 }
 
+/** chunked transfer encoding wraps each write in `<hex length>\r\n … \r\n` */
+const FRAMING = 16;
+
+/** A line as the tail sends it. */
+export function encodeEvent(row: LogItem): Buffer {
+  return Buffer.from(`id: ${row.id}\nevent: log\ndata: ${JSON.stringify(row)}\n\n`);
+}
+
 export class TailClient {
   skipped = 0;
+  /** of the skipped lines, those that could never fit in maxBuffered */
+  tooLarge = 0;
   closed = false;
 
   constructor(
@@ -21,10 +34,16 @@ export class TailClient {
     readonly re: CompiledPattern | null,
     /** lines up to this id were in the store before the client connected */
     readonly fromId: number,
+    /** who asked (token id): the regex queue serves keys fairly */
+    readonly key: string,
     private readonly opts: TailOptions,
     private readonly onSkip: (n: number) => void,
   ) {
     res.on('drain', () => this.flushNotice());
+  }
+
+  private fits(bytes: number): boolean {
+    return this.res.writableLength + bytes + FRAMING <= this.opts.maxBuffered;
   }
 
   private matchesFields(l: LogItem): boolean {
@@ -36,11 +55,12 @@ export class TailClient {
     if (f.severity !== undefined && l.severity > f.severity) return false;
     if (f.start !== undefined && l.ts < f.start) return false;
     if (f.end !== undefined && l.ts >= f.end) return false;
+    if (f.fields !== undefined) for (const k in f.fields) if (l.fields?.[k] !== f.fields[k]) return false;
     return true;
   }
 
-  /** rows: new lines with ids in (lo, hi], in id order */
-  async offer(rows: LogItem[], lo: number, hi: number, logs: LogStore, regex: RegexRunner): Promise<void> {
+  /** rows: new lines with ids in (lo, hi], in id order; encode: the hub's shared encoding */
+  async offer(rows: LogItem[], lo: number, hi: number, logs: LogStore, regex: RegexRunner, encode: (row: LogItem) => Buffer): Promise<void> {
     if (this.closed) return;
     let picked = rows.filter((r) => this.matchesFields(r));
     if (picked.length && this.filter.q !== undefined && this.filter.q.trim() !== '') {
@@ -48,36 +68,48 @@ export class TailClient {
       picked = picked.filter((r) => ids.has(r.id));
     }
     if (picked.length && this.re) {
-      const hits = await regex.test(this.re, picked.map((r) => r.message), 1000);
+      const hits = await regex.test(this.re, picked.map((r) => r.message), 1000, this.key);
       picked = hits.map((h) => picked[h]!);
     }
-    for (const row of picked) this.send(row);
+    for (const row of picked) this.send(encode(row));
+    // a line too large for any buffer leaves no backlog whose drain would announce it
+    if (this.skipped) this.flushNotice();
   }
 
-  private send(row: LogItem): void {
+  private send(event: Buffer): void {
     if (this.closed) return;
-    if (this.res.writableLength > this.opts.maxBuffered) {
-      this.skipped++;
-      this.onSkip(1);
+    this.flushNotice();
+    if (this.skipped === 0 && this.fits(event.length)) {
+      this.res.write(event);
       return;
     }
-    this.flushNotice();
-    this.res.write(`id: ${row.id}\nevent: log\ndata: ${JSON.stringify(row)}\n\n`);
+    this.skipped++;
+    if (event.length + FRAMING > this.opts.maxBuffered) this.tooLarge++;
+    this.onSkip(1);
   }
 
   private flushNotice(): void {
-    if (this.skipped === 0 || this.closed || this.res.writableLength > this.opts.maxBuffered) return;
-    const n = this.skipped;
+    if (this.skipped === 0 || this.closed) return;
+    const reason =
+      this.tooLarge === this.skipped
+        ? `lines larger than the live tail's ${this.opts.maxBuffered}-byte client buffer; read them with /api/v1/logs`
+        : 'client too slow; lines were not queued';
+    const data = { lines: this.skipped, ...(this.tooLarge ? { too_large: this.tooLarge } : {}), reason };
+    const notice = Buffer.from(`event: skipped\ndata: ${JSON.stringify(data)}\n\n`);
+    if (!this.fits(notice.length)) return;
     this.skipped = 0;
-    this.res.write(`event: skipped\ndata: ${JSON.stringify({ lines: n, reason: 'client too slow; lines were not queued' })}\n\n`);
+    this.tooLarge = 0;
+    this.res.write(notice);
   }
 
   comment(text: string): void {
-    if (!this.closed && this.res.writableLength <= this.opts.maxBuffered) this.res.write(`: ${text}\n\n`);
+    const c = Buffer.from(`: ${text}\n\n`);
+    if (!this.closed && this.fits(c.length)) this.res.write(c);
   }
 
   error(code: string, message: string): void {
-    if (!this.closed) this.res.write(`event: error\ndata: ${JSON.stringify({ error: code, message })}\n\n`);
+    const e = Buffer.from(`event: error\ndata: ${JSON.stringify({ error: code, message })}\n\n`);
+    if (!this.closed && this.fits(e.length)) this.res.write(e);
     this.end();
   }
 

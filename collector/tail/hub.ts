@@ -1,16 +1,27 @@
 // Fans newly committed lines out to live-tail clients. After each commit the hub reads the new
-// rows once (by id, in chunks) and offers them to every client, which applies its own filters
-// (fields in JS, `q` through FTS5 restricted to the new rowids, `re` in the regex worker).
+// rows once (by id, in chunks bounded by bytes) and offers them to every client, which applies
+// its own filters (fields in JS, `q` through FTS5 restricted to the new rowids, `re` in the regex
+// workers). Each line's event is encoded once per chunk and the same bytes go to every client.
+// The hub also holds the caps on clients, in total and per token.
 import { RingtailError } from '../../shared/errors.js';
 import type { EventSink } from '../../shared/events.js';
+import type { LogItem } from '../../shared/wire.js';
 import type { RegexRunner } from '../query/regex.js';
+import { KeyedSlots } from '../query/slots.js';
 import type { LogStore } from '../storage/types.js';
-import type { TailClient } from './client.js';
+import { encodeEvent, type TailClient } from './client.js';
+import { RowReader } from './rows.js';
 
-const CHUNK = 1000;
+export interface HubLimits {
+  maxClients: number;
+  maxClientsPerToken: number;
+}
 
 export class TailHub {
   readonly clients = new Set<TailClient>();
+  private readonly slots: KeyedSlots;
+  private readonly releases = new Map<TailClient, () => void>();
+  private readonly reader: RowReader;
   private lastId = 0;
   private running = false;
   private dirty = false;
@@ -21,16 +32,37 @@ export class TailHub {
     private readonly regex: RegexRunner,
     private readonly events: EventSink,
     private readonly heartbeatMs: number,
-  ) {}
+    limits: HubLimits,
+  ) {
+    this.reader = new RowReader(logs);
+    this.slots = new KeyedSlots({
+      what: 'live-tail clients',
+      total: limits.maxClients,
+      totalName: 'tail.max_clients',
+      perKey: limits.maxClientsPerToken,
+      perKeyName: 'tail.max_clients_per_token',
+    });
+  }
 
   currentId(): number {
     return this.logs().maxId();
   }
 
-  add(client: TailClient): void {
+  /** A place for one more client of `key`, or a coded 503/429 naming the cap; give it to add(). */
+  admit(key: string): () => void {
+    return this.slots.acquire(key);
+  }
+
+  add(client: TailClient, release: () => void): void {
     if (this.clients.size === 0) this.lastId = this.logs().maxId();
     this.clients.add(client);
+    this.releases.set(client, release);
     client.res.on('close', () => this.remove(client));
+    // a client that hung up while its request was handled never emits 'close' again
+    if (!client.res.socket || client.res.socket.destroyed) {
+      this.remove(client);
+      return;
+    }
     this.heartbeat ??= setInterval(() => {
       for (const c of this.clients) c.comment(`heartbeat ${Date.now()}`);
     }, this.heartbeatMs).unref();
@@ -41,6 +73,8 @@ export class TailHub {
   remove(client: TailClient): void {
     client.end();
     this.clients.delete(client);
+    this.releases.get(client)?.();
+    this.releases.delete(client);
     if (this.clients.size === 0 && this.heartbeat) {
       clearInterval(this.heartbeat);
       this.heartbeat = null;
@@ -76,12 +110,18 @@ export class TailHub {
   private async deliver(clients: TailClient[], from: number, upto: number): Promise<void> {
     let lo = from;
     while (lo < upto) {
-      const rows = this.logs().since(lo, CHUNK).filter((r) => r.id <= upto);
+      const rows = this.reader.next(lo, upto);
       if (rows.length === 0) break;
       const hi = rows[rows.length - 1]!.id;
+      const encoded = new Map<number, Buffer>();
+      const encode = (row: LogItem): Buffer => {
+        let b = encoded.get(row.id);
+        if (!b) encoded.set(row.id, (b = encodeEvent(row)));
+        return b;
+      };
       for (const c of clients) {
         try {
-          await c.offer(rows, lo, hi, this.logs(), this.regex);
+          await c.offer(rows, lo, hi, this.logs(), this.regex, encode);
         } catch (err) {
           const e = err instanceof RingtailError ? err : new RingtailError('RINGTAIL_ERR_INTERNAL', (err as Error).message, 500);
           this.events.emit('tail.client_error', { code: e.code, message: e.message }, 'warn');

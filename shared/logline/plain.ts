@@ -1,6 +1,8 @@
 // Lines that are not syslog: the timestamp is the time of reading and the severity comes from
 // the first level word found near the start of the line, if any.
 import { Severity } from '../wire.js';
+import { levelWordNearStart } from './levels.js';
+import { leadingTime } from './timestamps.js';
 import type { ParsedLine } from './types.js';
 
 const LEVEL_WORDS: Array<[RegExp, number]> = [
@@ -23,4 +25,15 @@ export function severityFromWords(text: string, fallback: number = Severity.info
 
 export function parsePlain(text: string, now: number): ParsedLine {
   return { ts: now, severity: severityFromWords(text), message: text };
+}
+
+/**
+ * A plain application line (not syslog, not structured): its leading timestamp in the common
+ * shapes (timestamps.ts) or the time of reading, and the first level word near its start. The
+ * message is the whole line, stamp included: nothing of what was written is lost.
+ */
+export function parsePlainStamped(text: string, zone: string, now: number): ParsedLine {
+  const t = leadingTime(text, zone, now);
+  const severity = t?.level ?? levelWordNearStart(t ? text.slice(t.end) : text) ?? Severity.info;
+  return { ts: t ? t.ts : now, severity, message: text };
 }

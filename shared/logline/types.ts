@@ -9,8 +9,22 @@ export interface ParsedLine {
   /** RFC 5424 structured data as `sd.<SD-ID>.<PARAM>`, plus `msgid` and a non-numeric `procid` */
   fields?: Record<string, string>;
   /** which grammar recognised the line; useful in tests and for counting */
-  format?: 'rfc3164' | 'rfc5424' | 'rfc3339' | 'plain';
+  format?: 'rfc3164' | 'rfc5424' | 'rfc3339' | 'plain' | 'json' | 'logfmt';
+  /** a syslog message whose body was JSON or logfmt (its level and time won where readable) */
+  body?: 'json' | 'logfmt';
+  /** fields dropped, keys or values cut by the bounds (fields.ts); absent when none */
+  fieldsTruncated?: number;
 }
+
+/**
+ * How a source's lines are read. `auto`: syslog shapes first (today's fast path), then a JSON
+ * object, then logfmt, then a plain line with a leading timestamp and level word; a syslog
+ * message whose body is JSON or logfmt is read as such too. `syslog`: syslog shapes only, any
+ * other line plain with the time of reading (the reading before parsers existed). `json`,
+ * `logfmt`, `plain`: that one; a line it cannot read stays a plain line with the time of reading.
+ */
+export type ParserMode = 'auto' | 'json' | 'logfmt' | 'plain' | 'syslog';
+export const PARSER_MODES: readonly ParserMode[] = ['auto', 'json', 'logfmt', 'plain', 'syslog'];
 
 export interface ParseOptions {
   /** time of reading, ms since epoch */
@@ -21,4 +35,6 @@ export interface ParseOptions {
    * about the sender, not about the machine that reads its lines.
    */
   timeZone?: string;
+  /** default `auto` */
+  parser?: ParserMode;
 }

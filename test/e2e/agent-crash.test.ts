@@ -4,7 +4,7 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { logrotateConf, seeded, sleep, tally, writerLines, rigsFor } from '../helpers/agent-run.js';
+import { logrotateConf, seeded, sleep, tally, writerLines, rigsFor, type AgentStatsLine } from '../helpers/agent-run.js';
 import { waitFor } from '../helpers/proc.js';
 import { hasTool } from '../helpers/tools.js';
 
@@ -117,7 +117,7 @@ describe.skipIf(!hasTool('logrotate'))('crashes and outages while lines flow', (
     const first = r.writer(file, 12_000, 20_000, 's');
     expect(await first.done).toBe(12_000);
     const spooled = await waitFor('everything read into the spool', () => {
-      const stats = r.agent!.stderr().split('\n').filter((l) => l.includes('"agent.stats"')).map((l) => JSON.parse(l) as Record<string, number>);
+      const stats = r.agent!.stderr().split('\n').filter((l) => l.includes('"agent.stats"')).map((l) => JSON.parse(l) as AgentStatsLine);
       const last = stats[stats.length - 1];
       return last && last.lines_read === 12_000 && last.spool_records > 1 ? last : undefined;
     }, 15_000);
@@ -137,7 +137,7 @@ describe.skipIf(!hasTool('logrotate'))('crashes and outages while lines flow', (
     // The restarted agent resumed after what its spool held: it read the new lines, plus at most
     // the one batch (700 lines) that was read but not yet appended to the spool when it was
     // killed, and shipped the spooled ones as they were.
-    const after = r.agent!.stderr().split('\n').filter((l) => l.includes('"agent.stats"')).map((l) => JSON.parse(l) as Record<string, number>);
+    const after = r.agent!.stderr().split('\n').filter((l) => l.includes('"agent.stats"')).map((l) => JSON.parse(l) as AgentStatsLine);
     const last = after[after.length - 1]!;
     expect(last.lines_read).toBeGreaterThanOrEqual(3_000);
     expect(last.lines_read).toBeLessThanOrEqual(3_000 + 700);

@@ -29,12 +29,12 @@ async function writeFile(path: string, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
     chunk += `Nov 23 18:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')} mem-host app[${1000 + (i % 50)}]: request ${i} served in ${i % 997} ms lorem ipsum dolor sit amet\n`;
     if (chunk.length > 1 << 20) {
-      if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
       chunk = '';
     }
   }
   out.end(chunk);
-  await new Promise((r) => out.once('finish', r));
+  await new Promise<void>((r) => out.once('finish', () => r()));
 }
 
 function status(pid: number): { hwmMb: number; anonMb: number } {

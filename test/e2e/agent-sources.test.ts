@@ -4,15 +4,15 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ADMIN, rigsFor } from '../helpers/agent-run.js';
+import { ADMIN, rigsFor, type AgentStatsLine } from '../helpers/agent-run.js';
 import { api, runRingtail, waitFor } from '../helpers/proc.js';
 
 const rig = rigsFor('src');
 
-function lastStats(stderr: string): Record<string, number> | undefined {
+function lastStats(stderr: string): AgentStatsLine | undefined {
   const lines = stderr.split('\n').filter((l) => l.includes('"agent.stats"'));
   const last = lines[lines.length - 1];
-  return last ? (JSON.parse(last) as Record<string, number>) : undefined;
+  return last ? (JSON.parse(last) as AgentStatsLine) : undefined;
 }
 
 describe('agent sources from a config file', () => {

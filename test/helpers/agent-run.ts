@@ -100,7 +100,7 @@ export class Rig {
       const stats = (this.agent?.stderr() ?? '')
         .split('\n')
         .filter((l) => l.includes('"agent.stats"'))
-        .map((l) => JSON.parse(l) as { time: number; spool_records: number; file_unread_bytes: number })
+        .map((l) => JSON.parse(l) as AgentStatsLine)
         .filter((s) => s.time > after);
       const last = stats[stats.length - 1];
       return last !== undefined && last.spool_records === 0 && last.file_unread_bytes === 0;
@@ -189,4 +189,23 @@ export function rigsFor(prefix: string): (name: string) => Rig {
     rigs.push(r);
     return r;
   };
+}
+
+/**
+ * One "agent.stats" event as the agent writes it to stderr: the counters Agent.stats() always
+ * has, the event's time, and the counters of each source kind, prefixed with it (file_*, ...).
+ */
+export interface AgentStatsLine {
+  time: number;
+  lines_read: number;
+  lines_shipped: number;
+  lines_filtered: number;
+  lines_truncated: number;
+  lines_dropped: number;
+  lines_rejected: number;
+  spool_bytes: number;
+  spool_records: number;
+  lag_ms: number;
+  last_ack_age_ms: number;
+  [sourceCounter: string]: number;
 }

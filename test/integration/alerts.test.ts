@@ -92,6 +92,15 @@ describe('log rule over the real log store, webhook in Alertmanager v4 format', 
 
     const hist = (await app.inject({ url: '/api/v1/alerts/history?rule=oom', headers: bearer(token(app, 'viewer')) })).json();
     expect(hist.items.map((h: { event: string }) => h.event)).toEqual(['resolved', 'firing']);
+    // the time parameters of every read API: the resolution happened at rig.clock.t
+    const at = (hist.items as Array<{ at: number }>)[0]!.at;
+    const since = (await app.inject({ url: `/api/v1/alerts/history?rule=oom&start=${at}`, headers: bearer(token(app, 'viewer')) })).json();
+    expect(since.items.map((h: { event: string }) => h.event)).toEqual(['resolved']);
+    const before = (await app.inject({ url: `/api/v1/alerts/history?rule=oom&end=${new Date(at).toISOString()}`, headers: bearer(token(app, 'viewer')) })).json();
+    expect(before.items.map((h: { event: string }) => h.event)).toEqual(['firing']);
+    const bad = await app.inject({ url: '/api/v1/alerts/history?start=-99999999999999999999', headers: bearer(token(app, 'viewer')) });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ error: 'RINGTAIL_ERR_BAD_QUERY', parameter: 'start' });
     const prom = (await app.inject({ url: '/metrics', headers: bearer(token(app, 'viewer')) })).body;
     expect(prom).toContain('ringtail_alerts_outbox_pending 0');
     expect(prom).toMatch(/ringtail_events_total\{event="alerts\.firing"\} 1/);
@@ -320,13 +329,16 @@ describe('rules API', () => {
       [{ ...rule, op: 'over' }, 400, 'body/op'],
       [{ ...rule, name: 'other' }, 400, 'body/name'],
       [{ ...rule, critical_clear: 99 }, 400, 'critical_clear'],
-      [{ kind: 'log', query: 'unterminated "quote' }, 400, 'body/query'],
+      [{ kind: 'log', query: 'unterminated "quote' }, 400, 'body/query: invalid search: unbalanced quote at 13'],
+      // the one prefix check of every search (issue 12 item 8)
+      [{ kind: 'log', query: 'oom "a"*' }, 400, "body/query: invalid search: prefix 'a*' at 4"],
       [[1, 2], 400, 'expected a JSON object'],
     ];
     for (const [payload, status, msg] of cases) {
       const res = await app.inject({ method: 'PUT', url: '/api/v1/alerts/rules/mem', headers: bearer(admin), payload: payload as object });
       expect(res.statusCode, JSON.stringify(payload)).toBe(status);
       expect(res.json().message).toContain(msg);
+      if (msg.startsWith('body/query')) expect(res.json().position).toBe(Number(/at (\d+)/.exec(msg)![1]));
     }
     expect((await app.inject({ method: 'PUT', url: '/api/v1/alerts/rules/oom', headers: bearer(admin), payload: oomRule })).statusCode).toBe(409);
     expect((await app.inject({ method: 'DELETE', url: '/api/v1/alerts/rules/oom', headers: bearer(admin) })).statusCode).toBe(409);

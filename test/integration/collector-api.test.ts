@@ -147,10 +147,11 @@ describe('bad input gets a clear 4xx and stores nothing', () => {
     expect(res.json().error).toBe('RINGTAIL_ERR_TOO_LARGE');
   });
 
-  it('answers an FTS5 syntax error with a 400 that says why', async () => {
+  it('answers a malformed search with a 400 that says why and where', async () => {
     const res = await get('/api/v1/logs?q=%22unbalanced');
     expect(res.statusCode).toBe(400);
-    expect(res.json().message).toMatch(/^q: invalid full-text query/);
+    expect(res.json()).toMatchObject({ error: 'RINGTAIL_ERR_BAD_QUERY', position: 0 });
+    expect(res.json().message).toMatch(/^q: unbalanced quote at 0/);
   });
 
   it('answers bad query parameters with 400', async () => {

@@ -50,6 +50,25 @@ describe('metrics on the collector', () => {
     expect(body.end).toBe(T0 + 70_000);
   });
 
+  it('series times in every form of the time parameters: Unix seconds, RFC 3339 and relative give the same rows as ms', async () => {
+    const samples = [];
+    for (let i = 0; i <= 12; i++) samples.push({ ts: T0 + i * 10_000, value: i });
+    expect((await post(batch(samples))).statusCode).toBe(200);
+    now = T0 + 120_000;
+    const byMs = await get(`/api/v1/series?host=web-1&metric=load.1&start=${T0}&end=${T0 + 120_000}`);
+    expect(byMs.statusCode, byMs.body).toBe(200);
+    const iso = (t: number) => new Date(t).toISOString();
+    // issue 13: Unix seconds were read as ms ("start (1700000) should be less than end (1700000)")
+    for (const range of [`start=${T0 / 1000}&end=${T0 / 1000 + 120}`, `start=${iso(T0)}&end=${iso(T0 + 120_000)}`, 'start=now-2m&end=now', 'start=-120s&end=now']) {
+      const res = await get(`/api/v1/series?host=web-1&metric=load.1&${range}`);
+      expect(res.statusCode, `${range}: ${res.body}`).toBe(200);
+      expect(res.json(), range).toEqual(byMs.json());
+    }
+    const far = await get('/api/v1/series?host=web-1&metric=load.1&start=-99999999999999999999');
+    expect(far.statusCode).toBe(400);
+    expect(far.json()).toMatchObject({ error: 'RINGTAIL_ERR_BAD_QUERY', parameter: 'start' });
+  });
+
   it('a DERIVE counter becomes a per-second rate; a reset (counter going down) is unknown, not a spike', async () => {
     const counts = [1000, 2000, 3000, 4000, 100, 1100, 2100];
     const res = await post(batch(counts.map((v, i) => ({ name: 'net.rx_bytes', type: 'DERIVE', labels: { interface: 'lo' }, ts: T0 + i * 10_000, value: v }))));
@@ -128,7 +147,7 @@ describe('metrics on the collector', () => {
     expect((await get('/api/v1/series?host=web-1&metric=load.1&cf=MEDIAN')).statusCode).toBe(400);
     const t = await get('/api/v1/series?host=web-1&metric=load.1&start=yesterday');
     expect(t.statusCode).toBe(400);
-    expect(t.json().message).toMatch(/start: expected ms since epoch or an RFC 3339 time/);
+    expect(t.json().message).toMatch(/start: expected an RFC 3339 time, ms or s since the epoch, or a relative time/);
     expect((await get(`/api/v1/series?host=web-1&metric=load.1&start=${T0}&end=${T0}`)).statusCode).toBe(400);
   });
 

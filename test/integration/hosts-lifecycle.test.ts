@@ -247,6 +247,67 @@ describe('retire and forget', () => {
   });
 });
 
+describe('a forgotten host and structured fields (merge with the field index, migration 5)', () => {
+  it("its lines are hidden from field searches, field filters and the histogram, and the purge deletes their log_fields entries", async () => {
+    const app = await start();
+    const withFields = (host: string, user: string) => {
+      const b = batchOf([`login ${host}`], { host, agent: `agt_${host}`, ts: clock.t });
+      b.segments[0]!.lines[0]!.fields = { user_id: user };
+      return b;
+    };
+    for (const [host, user] of [['gone-f', '42'], ['keep-f', '42']] as const) {
+      const res = await app.inject({ method: 'POST', url: '/api/v1/ingest', headers: bearer(token(app, 'agent')), payload: withFields(host, user) });
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    const hostsOf = async (url: string) => (await get(app, url)).json.items.map((l: { host: string }) => l.host);
+    expect(await hostsOf('/api/v1/logs?field.user_id=42')).toEqual(['keep-f', 'gone-f']);
+    const del = await app.inject({ method: 'DELETE', url: '/api/v1/hosts/gone-f', headers: bearer(token(app, 'admin')) });
+    expect(del.statusCode, del.body).toBe(200);
+    expect(await hostsOf('/api/v1/logs?field.user_id=42')).toEqual(['keep-f']);
+    expect(await hostsOf(`/api/v1/logs?q=${encodeURIComponent('field.user_id:42')}`)).toEqual(['keep-f']);
+    expect(await hostsOf(`/api/v1/logs?q=${encodeURIComponent('login field.user_id:42')}`)).toEqual(['keep-f']);
+    const range = `start=${T0 - 3_600_000}&end=${T0 + 3_600_000}&buckets=1`;
+    expect((await get(app, `/api/v1/logs/histogram?${range}&field.user_id=42`)).json.counts).toEqual([1]);
+    expect((await get(app, `/api/v1/logs/histogram?${range}&q=login`)).json.counts).toEqual([1]);
+
+    const db = new Database(join(dir.path, 'ringtail.db'), { readonly: true });
+    try {
+      const entries = () => db.prepare("SELECT count(*) FROM log_fields WHERE key = 'user_id' AND value = '42'").pluck().get();
+      expect(entries()).toBe(2);
+      expect(app.hosts.tick().forgottenLines).toBe(1);
+      expect(entries()).toBe(1);
+      expect(db.prepare("SELECT count(*) FROM logs WHERE host = 'gone-f'").pluck().get()).toBe(0);
+    } finally {
+      db.close();
+    }
+    expect(await hostsOf('/api/v1/logs?field.user_id=42')).toEqual(['keep-f']);
+  });
+
+  it('a database at schema 5 (the field index) upgrades to 6 with the host tables, keeping its lines and field entries', async () => {
+    let app = await start();
+    const b = batchOf(['old line'], { host: 'old-1', agent: 'agt_old', ts: clock.t });
+    b.segments[0]!.lines[0]!.fields = { region: 'eu' };
+    expect((await app.inject({ method: 'POST', url: '/api/v1/ingest', headers: bearer(token(app, 'agent')), payload: b })).statusCode).toBe(200);
+    await stop(app);
+    const db = new Database(join(dir.path, 'ringtail.db'));
+    db.exec('DROP TABLE host_state; DROP TABLE host_events; DROP TABLE forgotten_hosts; DROP TABLE host_requests; DROP TABLE host_meta');
+    db.pragma('user_version = 5');
+    db.close();
+    tokens.delete(app);
+    app = await start();
+    const check = new Database(join(dir.path, 'ringtail.db'), { readonly: true });
+    try {
+      expect(check.pragma('user_version', { simple: true })).toBe(6);
+      expect(check.prepare('SELECT key, value FROM log_fields').all()).toEqual([{ key: 'region', value: 'eu' }]);
+    } finally {
+      check.close();
+    }
+    expect((await get(app, '/api/v1/logs?field.region=eu')).json.items.map((l: { message: string }) => l.message)).toEqual(['old line']);
+    await logs(app, 'new-1');
+    expect((await hostList(app)).map((h) => h.host)).toContain('new-1');
+  });
+});
+
 describe('bad input (issue 14)', () => {
   it('forget or retire of an unknown host: 404 RINGTAIL_ERR_NOT_FOUND; events of an unknown host too', async () => {
     const app = await start();

@@ -121,6 +121,9 @@ describe('GET /api/v1/logs/histogram', () => {
       ['re=time.*out', 're:'],
       ['q=%22unterminated', 'q:'],
       ['q=a*', 'q:'],
+      // issue 12 item 9: an extreme start counted nothing ([0]) instead of being refused
+      ['buckets=1&start=-99999999999999999999&end=now&host=web-1', 'start:'],
+      ['start=99999999999999999999', 'start: time out of range'],
       ['limit=5', 'additional properties'],
     ];
     for (const [qs, name] of cases) {

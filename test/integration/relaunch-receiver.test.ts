@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startReceiver, type Receiver } from '../../cli/relaunch/receiver.js';
 import type { RelaunchConfig } from '../../cli/relaunch/config.js';
+import { ConfigError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
-import { generateSecret, messageId, signedHeaders } from '../../shared/webhook-signature.js';
+import { generateSecret, messageId, signedHeaders, type SignedHeaders } from '../../shared/webhook-signature.js';
 import { tempDir, waitFor } from '../helpers/proc.js';
 
 const SECRET = generateSecret();
@@ -71,7 +72,10 @@ function body(status: 'firing' | 'resolved', labels: Record<string, string>, ann
   });
 }
 
-async function post(payload: string, headers: Record<string, string> = signedHeaders(SECRET, messageId(), Date.now(), payload)) {
+/** the headers of one delivery: correctly signed ones, or any (possibly wrong or missing) set */
+type DeliveryHeaders = SignedHeaders | Record<string, string>;
+
+async function post(payload: string, headers: DeliveryHeaders = signedHeaders(SECRET, messageId(), Date.now(), payload)) {
   const res = await fetch(rx.url + '/', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: payload });
   return { status: res.status, json: (await res.json()) as any, headers };
 }
@@ -112,7 +116,7 @@ describe('relaunch receiver', () => {
   it('rejects bad input with 4xx, runs nothing, and keeps serving', async () => {
     const good = body('firing', { alertname: 'app-down' });
     const now = Date.now();
-    const cases: Array<[string, string, Record<string, string>, number]> = [
+    const cases: Array<[string, string, DeliveryHeaders, number]> = [
       ['bad signature', good, { ...signedHeaders(SECRET, 'msg_1', now, good), 'webhook-signature': 'v1,' + Buffer.alloc(32).toString('base64') }, 401],
       ['signed with another secret', good, signedHeaders(generateSecret(), 'msg_2', now, good), 401],
       ['body changed after signing', good.replace('app-down', 'app-up'), signedHeaders(SECRET, 'msg_3', now, good), 401],
@@ -153,6 +157,48 @@ describe('relaunch receiver', () => {
     expect(runs()).toHaveLength(1);
   });
 
+  it('takes webhook ids and action names such as __proto__ and constructor as the strings they are', async () => {
+    const ids = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'];
+    await rx.close();
+    await start({ actions: [{ name: 'constructor', match: { alertname: 'app-down' }, command: [process.execPath, join(dir.path, 'record.mjs'), out], max_runs: 100 }] });
+    const payload = body('firing', { alertname: 'app-down' });
+    for (const id of ids) {
+      const first = await post(payload, signedHeaders(SECRET, id, Date.now(), payload));
+      expect(first.status, id).toBe(202);
+      expect(first.json.runs, id).toEqual([{ action: 'constructor', fingerprint: 'abc' }]);
+    }
+    for (const id of ids) expect((await post(payload, signedHeaders(SECRET, id, Date.now(), payload))).json.status, id).toBe('duplicate');
+    // on disk as before: one JSON object of ids, written atomically; read back after a restart
+    const onDisk = JSON.parse(readFileSync(join(dir.path, 'state', 'relaunch-state.json'), 'utf8'));
+    expect(Object.keys(onDisk.handled).sort()).toEqual([...ids].sort());
+    expect(Object.keys(onDisk.actions)).toEqual(['constructor']);
+    expect(onDisk.actions.constructor.runs).toHaveLength(ids.length);
+    await rx.close();
+    await rx.idle();
+    await start({ actions: [{ name: 'constructor', match: { alertname: 'app-down' }, command: [process.execPath, join(dir.path, 'record.mjs'), out], max_runs: 100 }] });
+    for (const id of ids) expect((await post(payload, signedHeaders(SECRET, id, Date.now(), payload))).json.status, id).toBe('duplicate');
+    const status = (await (await fetch(rx.url + '/status')).json()) as { handled_ids: number; actions: Array<{ name: string; runs_in_window: number }> };
+    expect(status.handled_ids).toBe(ids.length);
+    expect(status.actions).toMatchObject([{ name: 'constructor', runs_in_window: ids.length }]);
+    await rx.idle();
+    expect(runs()).toHaveLength(ids.length);
+  });
+
+  it('reads the state file an earlier version wrote', async () => {
+    await rx.close();
+    await rx.idle();
+    const now = Date.now();
+    writeFileSync(
+      join(dir.path, 'state', 'relaunch-state.json'),
+      JSON.stringify({ handled: { msg_earlier: now - 1000 }, actions: { 'restart-app': { runs: [now - 1000, now - 500], suspended_at: null } } }),
+    );
+    await start();
+    const payload = body('firing', { alertname: 'app-down' });
+    expect((await post(payload, signedHeaders(SECRET, 'msg_earlier', now, payload))).json.status).toBe('duplicate');
+    // two runs in the window already: max_runs 2 suspends the action
+    expect((await post(payload)).json.suspended).toEqual(['restart-app']);
+  });
+
   it('acts on resolved only where configured', async () => {
     expect((await post(body('resolved', { alertname: 'app-down' }))).json.runs).toEqual([]);
     expect((await post(body('firing', { alertname: 'cleanup' }))).json.runs).toEqual([]);
@@ -180,5 +226,51 @@ describe('relaunch receiver', () => {
     await start({ resume: true });
     expect((await post(body('firing', { alertname: 'app-down' }))).json.runs).toHaveLength(1);
     await waitFor('third run', () => runs().length === 3);
+  });
+
+  it('gives a command the documented environment only: never the webhook secret', async () => {
+    const dump = join(dir.path, 'env.jsonl');
+    writeFileSync(
+      join(dir.path, 'dump-env.mjs'),
+      `import { appendFileSync } from 'node:fs';
+       appendFileSync(process.argv[2], JSON.stringify(process.env) + '\\n');`,
+    );
+    // relaunch runs in this process here, so this process's environment is relaunch's
+    const saved = { ...process.env };
+    process.env.RINGTAIL_SECRET = SECRET;
+    process.env.APP_CONFIG = '/etc/app.conf';
+    process.env.NOT_ASKED_FOR = 'x';
+    try {
+      await rx.close();
+      await start({
+        actions: [{ name: 'dump', match: { alertname: 'dump' }, command: [process.execPath, join(dir.path, 'dump-env.mjs'), dump], env: ['APP_CONFIG', 'UNSET_NAME'] }],
+      });
+      const res = await post(body('firing', { alertname: 'dump', host: 'web-1' }));
+      expect(res.status).toBe(202);
+      await rx.idle();
+      const env = JSON.parse(readFileSync(dump, 'utf8').trim()) as Record<string, string>;
+      const alertVars = ['STATUS', 'NAME', 'HOST', 'SEVERITY', 'SUMMARY', 'DESCRIPTION', 'STARTS_AT', 'ENDS_AT', 'FINGERPRINT', 'LABELS', 'ANNOTATIONS'].map((k) => `RINGTAIL_ALERT_${k}`);
+      const passed = ['PATH', 'HOME', 'LANG'].filter((k) => process.env[k] !== undefined);
+      expect(Object.keys(env).sort()).toEqual([...passed, 'APP_CONFIG', 'RINGTAIL_ACTION', 'RINGTAIL_WEBHOOK_ID', ...alertVars].sort());
+      for (const k of passed) expect(env[k]).toBe(process.env[k]);
+      expect(env.APP_CONFIG).toBe('/etc/app.conf');
+      expect(JSON.stringify(env)).not.toContain(SECRET);
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
+  });
+
+  it.each([
+    [['RINGTAIL_SECRET'], "actions[0].env[0]", 'the webhook secret is never passed to a command'],
+    [['TZ', 'RINGTAIL_ALERT_NAME'], "actions[0].env[1]", 'set by relaunch'],
+  ])('refuses an env allow-list naming %j', async (names, key, why) => {
+    await rx.close();
+    const bad = start({ actions: [{ name: 'a', command: ['true'], env: names }] });
+    await expect(bad).rejects.toThrow(ConfigError);
+    await expect(bad).rejects.toThrow(key);
+    await expect(bad).rejects.toThrow(why);
+    // afterEach closes rx again: give it a running receiver
+    await start();
   });
 });

@@ -23,8 +23,9 @@ async function setup(retention: { max_age_days: number; max_bytes: number }, now
     let cursor: string | null = null;
     do {
       const res = await c.app.inject({ method: 'GET', url: `/api/v1/logs?limit=1000&${qs}${cursor ? `&cursor=${cursor}` : ''}`, headers: { authorization: `Bearer ${c.token('viewer')}` } });
-      out.push(...res.json().items);
-      cursor = res.json().next_cursor;
+      const page: { items: Array<{ message: string; ts: number }>; next_cursor: string | null } = res.json();
+      out.push(...page.items);
+      cursor = page.next_cursor;
     } while (cursor);
     return out;
   };

@@ -7,16 +7,18 @@ import { waitFor } from '../helpers/proc.js';
 let c: TestCollector;
 let base: string;
 let seq = 0;
+let limitsBase = '';
 beforeAll(async () => {
   c = await testCollector(undefined, { tail: { heartbeatMs: 100, maxBuffered: 64 * 1024 } });
   base = await c.app.listen({ host: '127.0.0.1', port: 0 });
 });
 afterAll(async () => c.close());
 
-async function ingest(messages: string[], opts: { host?: string; severity?: number; program?: string } = {}) {
-  const res = await fetch(`${base}/api/v1/ingest`, {
+async function ingest(messages: string[], opts: { host?: string; severity?: number; program?: string } = {}, at: TestCollector = c) {
+  const url = at === c ? base : limitsBase;
+  const res = await fetch(`${url}/api/v1/ingest`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${c.token('agent')}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${at.token('agent')}`, 'content-type': 'application/json' },
     body: JSON.stringify(batchOf(messages, { stream: `tail-${seq++}`, ...opts })),
   });
   expect(res.status).toBe(200);
@@ -28,10 +30,11 @@ interface Sse {
   close(): void;
 }
 
-/** A minimal SSE reader over fetch's body stream. */
-async function subscribe(query: string, headers: Record<string, string> = {}): Promise<Sse> {
+/** A minimal SSE reader over fetch's body stream (by default on the first collector, as its viewer). */
+async function subscribe(query: string, headers: Record<string, string> = {}, at?: { base: string; token: string }): Promise<Sse> {
   const ac = new AbortController();
-  const res = await fetch(`${base}/api/v1/logs/stream?${query}`, { headers: { authorization: `Bearer ${c.token('viewer')}`, ...headers }, signal: ac.signal });
+  const target = at ?? { base, token: c.token('viewer') };
+  const res = await fetch(`${target.base}/api/v1/logs/stream?${query}`, { headers: { authorization: `Bearer ${target.token}`, ...headers }, signal: ac.signal });
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
   const out: Sse = { events: [], comments: [], close: () => ac.abort() };
@@ -73,7 +76,11 @@ describe('live tail', () => {
     expect(agent.status).toBe(403);
     const bad = await fetch(`${base}/api/v1/logs/stream?q=%22open`, { headers: { authorization: `Bearer ${c.token('viewer')}` } });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).message).toMatch(/^q: invalid full-text query/);
+    expect(await bad.json()).toMatchObject({ error: 'RINGTAIL_ERR_BAD_QUERY', position: 0, message: expect.stringMatching(/^q: unbalanced quote at 0/) });
+    // the one prefix check of every search (issue 12 item 8): the live tail too
+    const prefix = await fetch(`${base}/api/v1/logs/stream?q=a*`, { headers: { authorization: `Bearer ${c.token('viewer')}` } });
+    expect(prefix.status).toBe(400);
+    expect((await prefix.json()).message).toMatch(/^q: prefix 'a\*'/);
     const badRe = await fetch(`${base}/api/v1/logs/stream?re=(x`, { headers: { authorization: `Bearer ${c.token('viewer')}` } });
     expect(badRe.status).toBe(400);
   });
@@ -151,5 +158,77 @@ describe('live tail', () => {
       return d + sk === total;
     });
     sock.destroy();
+  });
+
+  it('skips a line larger than the whole client buffer with a notice, and goes on with the next', async () => {
+    const s = await subscribe('host=tail-big');
+    await ingest(['before', 'B'.repeat(70_000), 'after'], { host: 'tail-big' });
+    await waitFor('the line after', () => logs(s).some((l) => l.message === 'after'));
+    expect(s.events.map((e) => e.event)).toEqual(['log', 'skipped', 'log']);
+    expect(logs(s).map((l) => l.message)).toEqual(['before', 'after']);
+    const notice = JSON.parse(s.events[1]!.data);
+    expect(notice).toMatchObject({ lines: 1, too_large: 1 });
+    expect(notice.reason).toMatch(/larger than the live tail's 65536-byte client buffer/);
+    s.close();
+  });
+});
+
+describe('live tail limits', () => {
+  const REPLAY_BYTES = 5_000;
+  let d: TestCollector;
+  beforeAll(async () => {
+    d = await testCollector(undefined, { tail: { heartbeatMs: 100, maxClients: 3, maxClientsPerToken: 2, maxReplayBytes: REPLAY_BYTES } });
+    limitsBase = await d.app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterAll(async () => d.close());
+  const viewer = (name: string) => d.app.storage.tokens.create('viewer', name, Date.now()).token;
+  const open = (token: string) => fetch(`${limitsBase}/api/v1/logs/stream`, { headers: { authorization: `Bearer ${token}` } });
+
+  it('caps clients per token (429) and in total (503), naming the option, and frees a place on disconnect', async () => {
+    const [t1, t2, t3] = [viewer('one'), viewer('two'), viewer('three')];
+    const at = (token: string) => ({ base: limitsBase, token });
+    const a = await subscribe('', {}, at(t1));
+    const b = await subscribe('', {}, at(t1));
+    const third = await open(t1);
+    expect(third.status).toBe(429);
+    expect(await third.json()).toMatchObject({ error: 'RINGTAIL_ERR_RATE_LIMITED', message: expect.stringMatching(/tail\.max_clients_per_token = 2/) });
+    const other = await subscribe('', {}, at(t2));
+    const full = await open(t3);
+    expect(full.status).toBe(503);
+    expect(await full.json()).toMatchObject({ error: 'RINGTAIL_ERR_RATE_LIMITED', message: expect.stringMatching(/tail\.max_clients = 3/) });
+    a.close();
+    const later = await waitFor('a place to free up', async () => {
+      const r = await open(t3);
+      if (r.status === 200) return r;
+      expect(r.status).toBe(503);
+      await r.body?.cancel();
+      return false;
+    });
+    await later.body?.cancel();
+    for (const s of [b, other]) s.close();
+    await waitFor('every place to free up', () => d.app.metrics.tailClients.get().then((m) => m.values[0]?.value === 0));
+  });
+
+  it('replays only the newest missed lines that fit in tail.max_replay_bytes', async () => {
+    const t = viewer('replay');
+    const live = await subscribe('host=tail-rb', {}, { base: limitsBase, token: t });
+    await ingest(['r0'], { host: 'tail-rb' }, d);
+    await waitFor('r0', () => logs(live).length === 1);
+    const lastId = live.events.at(-1)!.id!;
+    const missed = Array.from({ length: 10 }, (_, i) => `m${i} ${'x'.repeat(1_000)}`);
+    await ingest(missed, { host: 'tail-rb' }, d);
+    await waitFor('m0..m9', () => logs(live).length === 11);
+    live.close();
+    // the events as they went over the wire; the replay takes the newest that fit
+    const sizes = live.events.slice(1).map((e) => Buffer.byteLength(`id: ${e.id}\nevent: log\ndata: ${e.data}\n\n`));
+    let fit = 0;
+    for (let sum = 0; fit < sizes.length && sum + sizes[sizes.length - 1 - fit]! <= REPLAY_BYTES; fit++) sum += sizes[sizes.length - 1 - fit]!;
+    expect(fit).toBeGreaterThan(0);
+    expect(fit).toBeLessThan(missed.length);
+    const again = await subscribe('host=tail-rb', { 'last-event-id': lastId }, { base: limitsBase, token: t });
+    await ingest(['after'], { host: 'tail-rb' }, d);
+    await waitFor('the live line after the replay', () => logs(again).some((l) => l.message === 'after'));
+    expect(logs(again).map((l) => l.message)).toEqual([...missed.slice(-fit), 'after']);
+    again.close();
   });
 });

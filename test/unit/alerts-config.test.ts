@@ -21,7 +21,8 @@ describe('alerts configuration', () => {
     [{ rules: [ok, { kind: 'metric', name: 'x', metric: 'm', op: 'above' }] }, "config key 'alerts.rules[1]'", 'needs warning or critical'],
     [{ rules: [{ ...ok, window: 'soon' }] }, "config key 'alerts.rules[0]'", 'window'],
     [{ rules: [ok, ok] }, "config key 'alerts.rules[1].name'", 'used twice'],
-    [{ rules: [{ ...ok, query: 'NEAR(' }] }, "config key 'alerts.rules[0]'", 'invalid full-text query'],
+    [{ rules: [{ ...ok, query: 'NEAR(' }] }, "config key 'alerts.rules[0]'", "invalid search: unbalanced parenthesis at 4: '(' without ')'"],
+    [{ rules: [{ ...ok, query: 'a*' }] }, "config key 'alerts.rules[0]'", "invalid search: prefix 'a*' at 0"],
     [{ webhooks: [{ name: 'a', url: 'http://x/', secret: 'nope-not-a-secret' }] }, "config key 'alerts.webhooks'", 'whsec_'],
     [{ webhooks: [{ name: 'a', url: 'http://x/' }, { name: 'a', url: 'http://y/' }] }, "config key 'alerts.webhooks'", 'used twice'],
   ])('%j → %s', (cfg, key, problem) => {

@@ -1,5 +1,5 @@
 // The dashboard's pure pieces, table-driven: search terms for highlighting, search text built
-// from field chips, the URL's range, MIN/MAX folding onto the AVERAGE grid, metric families and headline picks.
+// from field chips, the URL's range (a young host's life), host states, MIN/MAX folding onto the AVERAGE grid, metric families and headline picks.
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain browser ES modules, no type declarations
 import { highlight, termsOf } from '../../dashboard/public/js/highlight.js';
@@ -8,7 +8,9 @@ import { addClause, around, errorPosition, fieldClause } from '../../dashboard/p
 // @ts-expect-error plain browser ES modules, no type declarations
 import { familyOf, foldOnto, headlineMetrics } from '../../dashboard/public/js/metrics.js';
 // @ts-expect-error plain browser ES modules, no type declarations
-import { rangeFromParams } from '../../dashboard/public/js/ranges.js';
+import { lifeRange, rangeFromParams } from '../../dashboard/public/js/ranges.js';
+// @ts-expect-error plain browser ES modules, no type declarations
+import { hasLifecycle, hostState, mergeHosts, stateCounts } from '../../dashboard/public/js/host-state.js';
 
 describe('termsOf', () => {
   it.each([
@@ -111,6 +113,66 @@ describe('rangeFromParams', () => {
     ['range=1w&from=1000&to=5000', { start: 1000, end: 5000, key: 'custom' }],
     ['from=5000&to=1000', { start: now - 86400_000, end: now, key: '1d' }],
   ])('%s', (q, want) => expect(rangeFromParams(new URLSearchParams(q), now)).toEqual(want));
+});
+
+describe('a host page opens on a young host\'s life', () => {
+  const now = 1_700_000_000_000;
+  const min = 60_000;
+  const host = (ageMs: number, silentMs = 0) => ({ host: 'h', first_seen: now - ageMs, last_seen: now - silentMs });
+  it.each([
+    // a host one minute old: its life, widened to 5 min, ending now (not 1 d of empty charts)
+    ['', host(1 * min), { start: now - 5 * min, end: now, key: 'life' }],
+    ['', host(2 * 3600_000), { start: now - 2 * 3600_000, end: now, key: 'life' }],
+    ['', host(23 * 3600_000, 10 * min), { start: now - 23 * 3600_000, end: now, key: 'life' }],
+    // older than the default range: the default range
+    ['', host(2 * 86400_000), { start: now - 86400_000, end: now, key: '1d' }],
+    // a 2-hour instance retired three days ago: its life, not an empty day
+    ['', { host: 'h', first_seen: now - 3 * 86400_000 - 2 * 3600_000, last_seen: now - 3 * 86400_000 }, { start: now - 3 * 86400_000 - 2 * 3600_000, end: now - 3 * 86400_000 + 5 * min, key: 'life' }],
+    // a range asked for wins; 'life' may be asked for an old host too
+    ['range=1h', host(1 * min), { start: now - 3600_000, end: now, key: '1h' }],
+    ['range=life', host(3 * 86400_000), { start: now - 3 * 86400_000, end: now, key: 'life' }],
+    ['from=1000&to=5000', host(1 * min), { start: 1000, end: 5000, key: 'custom' }],
+    // first_seen unknown (an older collector's metric-only host): the default day
+    ['', { host: 'h', last_seen: now }, { start: now - 86400_000, end: now, key: '1d' }],
+    ['range=life', { host: 'h', first_seen: 0, last_seen: now }, { start: now - 86400_000, end: now, key: '1d' }],
+    ['', null, { start: now - 86400_000, end: now, key: '1d' }],
+  ])('%s %j', (q, h, want) => expect(rangeFromParams(new URLSearchParams(q), now, h)).toEqual(want));
+  it('keeps the life at least 5 minutes long', () => {
+    expect(lifeRange({ first_seen: now, last_seen: now }, now)).toEqual({ start: now - 5 * min, end: now, key: 'life' });
+    expect(lifeRange({ first_seen: now + 10_000, last_seen: now }, now)).toEqual({ start: now - 5 * min, end: now, key: 'life' });
+  });
+});
+
+describe('host states', () => {
+  const now = 1_700_000_000_000;
+  it.each([
+    [{ host: 'a', state: 'retired', last_seen: now }, { state: 'retired', derived: false }],
+    [{ host: 'a', state: 'down', last_seen: now }, { state: 'down', derived: false }],
+    [{ host: 'a', state: 'up', last_seen: 0 }, { state: 'up', derived: false }],
+    // an older collector: from the last-seen age
+    [{ host: 'a', last_seen: now - 60_000 }, { state: 'up', derived: true }],
+    [{ host: 'a', last_seen: now - 5 * 60_000 }, { state: 'stale', derived: true }],
+    [{ host: 'a', last_seen: now - 3600_000 }, { state: 'down', derived: true }],
+    // a state this dashboard does not know is not trusted
+    [{ host: 'a', state: '<b>x</b>', last_seen: now }, { state: 'up', derived: true }],
+  ])('%j → %j', (item, want) => expect(hostState(item, now)).toEqual(want));
+
+  it('counts each state', () => {
+    expect(stateCounts(['up', 'up', 'down', 'retired', 'stale', 'up', 'toString', undefined])).toEqual({ up: 3, stale: 1, down: 1, retired: 1 });
+    expect(stateCounts([])).toEqual({ up: 0, stale: 0, down: 0, retired: 0 });
+  });
+
+  it('adds metric-only hosts for an older collector only', () => {
+    const items = [{ host: 'a', first_seen: 1, last_seen: 10 }];
+    const metric = [{ host: 'a', last_sample: 50, last_seen: null }, { host: 'm', last_sample: 40, last_seen: 45 }];
+    expect(hasLifecycle(items)).toBe(false);
+    expect(mergeHosts(items, metric, false)).toEqual([{ host: 'a', first_seen: 1, last_seen: 50 }, { host: 'm', first_seen: 45, last_seen: 45 }]);
+    const withState = [{ host: 'a', state: 'up', ephemeral: true, first_seen: 1, last_seen: 60 }];
+    expect(hasLifecycle(withState)).toBe(true);
+    // with lifecycle, 'm' is missing from the answer because it is retired: it stays out
+    expect(mergeHosts(withState, metric, true)).toEqual([{ host: 'a', state: 'up', ephemeral: true, first_seen: 1, last_seen: 60 }]);
+    expect(mergeHosts(items, null, false)).toEqual(items);
+  });
 });
 
 describe('foldOnto', () => {

@@ -117,7 +117,8 @@ const rfc3339: Case[] = [
 
 const plain: Case[] = [
   { name: 'plain line: read time, info', line: 'server started on :8080', want: { ts: NOW, severity: 6, message: 'server started on :8080', format: 'plain' } },
-  { name: 'ERROR word', line: '2026-01-12 11:15:58,123 ERROR [main] db down', want: { ts: NOW, severity: 3 } },
+  // Since parser `auto` (issue 13) the leading stamp is read; `parser: syslog` keeps the time of reading.
+  { name: 'ERROR word', line: '2026-01-12 11:15:58,123 ERROR [main] db down', want: { ts: Date.UTC(2026, 0, 12, 11, 15, 58, 123), severity: 3 } },
   { name: 'WARN word', line: '[WARN] slow query', want: { severity: 4 } },
   { name: 'FATAL word', line: 'FATAL: out of memory', want: { severity: 0 } },
   { name: 'empty line', line: '', want: { ts: NOW, severity: 6, message: '' } },

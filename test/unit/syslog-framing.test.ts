@@ -88,3 +88,69 @@ describe('RFC 6587 framer', () => {
     expect(got.frames.map((f) => [f.text.length, f.truncated ?? false])).toEqual([[65536, true], [8, false]]);
   });
 });
+
+/** Octet-counted frames nested `depth` deep: each level is `LEN SP <13>x LF` and the level inside. */
+function nested(depth: number): string {
+  let f = '<13>x';
+  for (let d = 0; d < depth; d++) {
+    const g = '<13>x\n' + f;
+    f = `${g.length} ${g}`;
+  }
+  return f;
+}
+
+describe('nested octet counts (issue 12, item 6)', () => {
+  const cap = 64 * 1024;
+
+  it('a frame whose count is right is one message, whatever counts it contains (5,300 levels, 62 KB)', () => {
+    const input = nested(5300);
+    expect(input.length).toBeGreaterThan(60_000);
+    expect(input.length).toBeLessThan(cap);
+    const content = input.slice(input.indexOf(' ') + 1);
+    for (const chunk of [input.length, 4096, 7]) {
+      // two outer frames back to back, and one more LF-framed line after them
+      const got = run(Buffer.from(input + input + '<14>after\n', 'latin1'), chunk, cap);
+      expect(got.frames.map((f) => [f.framing, f.text.length])).toEqual([
+        ['octet', content.length],
+        ['octet', content.length],
+        ['lf', '<14>after'.length],
+      ]);
+      expect(got.frames[0]!.text).toBe(content);
+      expect(got.mismatches).toBe(0);
+    }
+  });
+
+  it('costs time linear in the input: 1 MB of nested frames framed in well under a second', () => {
+    // 1,000 levels make a 12 KB frame; 85 of them about 1 MB. Re-framing each level's content
+    // (copying it) is quadratic: ~0.5 GB of copies here.
+    const one = nested(1000);
+    const input = Buffer.from(one.repeat(Math.ceil((1 << 20) / one.length)), 'latin1');
+    const frames = Math.ceil((1 << 20) / one.length);
+    const started = process.hrtime.bigint();
+    const got = run(input, 65536, cap);
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    expect(got.frames).toHaveLength(frames);
+    expect(ms).toBeLessThan(1000);
+  });
+
+  it('a lying count is repaired once: what it swallowed is read as lines, nested counts in it are text', () => {
+    // the count claims 500 bytes; the connection ends first
+    const inner = nested(3);
+    const got = run(Buffer.from(`500 <13>head\n${inner}\n<14>tail\n`, 'latin1'), 1, cap);
+    expect(got.frames.map((f) => f.text)).toEqual(['<13>head', ...inner.split('\n'), '<14>tail']);
+    expect(got.mismatches).toBe(1);
+  });
+
+  it('an honest multi-line frame is held only until the next frame starts', () => {
+    const frames: string[] = [];
+    const f = new Framer(MAX, { frame: (fr) => frames.push(fr.bytes.toString('latin1')), countMismatch: () => {} });
+    f.push(Buffer.from(oc('<13>a\n<14>b')));
+    expect(frames).toEqual([]);
+    expect(f.buffered).toBe('<13>a\n<14>b'.length);
+    f.push(Buffer.from('\n<15>c\n'));
+    expect(frames).toEqual(['<13>a\n<14>b', '<15>c']);
+    f.push(Buffer.from(oc('<13>x\n<14>y') + oc('<15>z')));
+    f.end();
+    expect(frames.slice(2)).toEqual(['<13>x\n<14>y', '<15>z']);
+  });
+});

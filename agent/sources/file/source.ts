@@ -23,6 +23,7 @@ import { MultilineJoiner } from './multiline.js';
 import { recover, adoptUnseenRotations } from './restart.js';
 import { closeQuietly, fingerprintOf, hashOf, openFile, readHead, TailedFile } from './tailed.js';
 import { toWire } from './to-wire.js';
+import type { ParserMode } from '../../../shared/logline/index.js';
 
 /** A file no longer behind its glob stays open this long after its last growth. */
 export const DETACHED_GRACE_MS = 5_000;
@@ -33,6 +34,7 @@ interface Rule {
   paths: string[];
   filter: LineFilter;
   multiline: { start: RegExp; maxLines: number; timeoutMs: number } | undefined;
+  parser: ParserMode;
 }
 
 export interface Found {
@@ -64,6 +66,7 @@ export class FileSource implements AgentSource {
       multiline: s.multiline
         ? { start: compileMultilineStart(s, i)!, maxLines: s.multiline.max_lines, timeoutMs: s.multiline.timeout_ms }
         : undefined,
+      parser: s.parser ?? 'auto',
     }));
     this.maxLine = ctx.config.max_line_bytes;
     // One read buffer for all files: reads are synchronous and their lines are decoded at once.
@@ -318,8 +321,11 @@ export class FileSource implements AgentSource {
   }
 
   private segment(file: TailedFile, events: RawLine[], end: number, now: number): PulledSegment {
-    const c = toWire(events, this.rules[file.rule]!.filter, now, this.ctx.config.time_zone);
+    const rule = this.rules[file.rule]!;
+    const c = toWire(events, rule.filter, now, this.ctx.config.time_zone, rule.parser);
     this.ctx.events.add('lines.read', events.length);
+    // Fields dropped or cut by the bounds (shared/logline/fields.ts): in agent.stats; each line says how many too.
+    if (c.fieldsTruncated) this.ctx.events.add('lines.fields_truncated', c.fieldsTruncated);
     if (c.filtered) this.ctx.events.add('lines.filtered', c.filtered);
     if (c.truncated) this.ctx.events.add('lines.truncated', c.truncated);
     const seg: PulledSegment = { stream: file.stream, source: file.source, start: file.emitted, end, lines: c.lines, bytes: c.bytes };

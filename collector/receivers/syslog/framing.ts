@@ -3,6 +3,10 @@
 // counting (`LEN SP MSG`), anything else is non-transparent framing ended by LF (or NUL, which
 // some senders use). Memory per connection is bounded by the frame cap: a longer frame keeps
 // its first `maxFrame` bytes, is marked truncated, and the rest is skipped.
+//
+// An octet-counted frame's content is one message (RFC 6587 3.4.1) and is never framed again:
+// nested counts inside it are text. Only a count proven wrong by what follows it is repaired,
+// in one linear pass (see `held`).
 
 export interface Frame {
   bytes: Buffer;
@@ -23,6 +27,7 @@ const LF = 0x0a;
 const CR = 0x0d;
 const NUL = 0x00;
 const SP = 0x20;
+const LT = 0x3c;
 const MAX_COUNT_DIGITS = 10;
 
 const enum State {
@@ -51,6 +56,19 @@ export class Framer {
   /** the previous frame was octet-counted: the next must start with a digit or '<' */
   private afterOctets = false;
   private countAfterOctets = false;
+  /**
+   * An octet-counted frame with a line break followed by something like a frame head: an honest
+   * multi-line message, or a count too large that swallowed the frames after it. The next bytes
+   * tell which: a frame start means the count was right and the frame goes out whole; anything
+   * else (or the connection ending inside the count) means it lied, and what follows the line
+   * break is read as the LF-framed lines it was (resync). Held at most until the next frame
+   * starts or the connection ends.
+   */
+  private held: Buffer | null = null;
+  /** index in `held` of the line break where the swallowed frames begin */
+  private heldSplit = 0;
+  /** a line break came after the held frame, so its last line is complete */
+  private heldBreak = false;
 
   constructor(
     private readonly maxFrame: number,
@@ -61,11 +79,11 @@ export class Framer {
 
   /** bytes held for an unfinished frame (for tests of the memory bound) */
   get buffered(): number {
-    return this.len;
+    return this.len + (this.held?.length ?? 0);
   }
 
   get idle(): boolean {
-    return this.state === State.Start;
+    return this.state === State.Start && this.held === null;
   }
 
   push(chunk: Buffer): void {
@@ -76,6 +94,7 @@ export class Framer {
         case State.Start: {
           const b = chunk[i]!;
           if (b === LF || b === CR || b === NUL || b === SP) {
+            if (b === LF || b === NUL) this.heldBreak = true;
             i++;
             break;
           }
@@ -90,7 +109,10 @@ export class Framer {
             this.digits = '';
             this.countAfterOctets = suspicious;
           } else {
-            if (suspicious && b !== 0x3c) this.on.countMismatch();
+            if (this.held !== null) {
+              if (b === LT) this.releaseHeld();
+              else this.resync(false);
+            } else if (suspicious && b !== LT) this.on.countMismatch();
             this.state = State.Line;
           }
           break;
@@ -102,10 +124,12 @@ export class Framer {
             i++;
           } else if (b === SP && this.digits[0] !== '0') {
             i++;
+            if (this.held !== null) this.releaseHeld();
             this.startOctets(Number(this.digits));
           } else {
             // Not `LEN SP`: a line that happens to start with digits (e.g. an RFC 3339 stamp).
-            if (this.countAfterOctets) this.on.countMismatch();
+            if (this.held !== null) this.resync(false);
+            else if (this.countAfterOctets) this.on.countMismatch();
             this.state = State.Line;
             this.append(Buffer.from(this.digits, 'latin1'), 0, this.digits.length);
           }
@@ -136,6 +160,8 @@ export class Framer {
 
   /** The connection ended: whatever was begun goes out as a partial frame. */
   end(): void {
+    // a held frame that nothing contradicted was whole
+    this.releaseHeld();
     if (this.state === State.Octets) this.finishOctets(true);
     else if (this.state === State.Line && this.len > 0) this.emitLine(true);
     else if (this.state === State.Count) this.emit('lf', true, Buffer.from(this.digits, 'latin1'));
@@ -168,19 +194,53 @@ export class Framer {
     const bytes = Buffer.from(this.buf.subarray(0, this.len));
     this.state = State.Start;
     this.len = 0;
+    this.afterOctets = true;
     if (!this.truncated) {
       const split = lyingCountSplit(bytes);
       if (split >= 0) {
-        this.on.countMismatch();
-        this.emit('octet', partial, bytes.subarray(0, split));
-        // Re-read what the count swallowed: the frames after the line break resynchronise.
-        this.push(bytes.subarray(split + 1));
-        if (partial) this.end();
+        this.held = bytes;
+        this.heldSplit = split;
+        this.heldBreak = false;
+        if (partial) {
+          // the connection ended inside the count: it lied
+          this.resync(true);
+          if (this.len > 0) this.emitLine(true);
+        }
         return;
       }
     }
-    this.afterOctets = true;
     this.emit('octet', partial, bytes);
+  }
+
+  /** The held frame's count was right: it goes out whole. */
+  private releaseHeld(): void {
+    const held = this.held;
+    if (held === null) return;
+    this.held = null;
+    this.emit('octet', false, held);
+  }
+
+  /**
+   * The held frame's count lied: its first line is the frame, and the rest is read as the
+   * LF-framed lines the count swallowed, once; the last, unfinished one is left in the buffer
+   * for the bytes that follow to complete (the Line state).
+   */
+  private resync(partial: boolean): void {
+    const held = this.held!;
+    this.held = null;
+    this.on.countMismatch();
+    this.truncated = false;
+    this.emit('octet', partial, held.subarray(0, this.heldSplit));
+    let from = this.heldSplit + 1;
+    for (let at = from; at < held.length; at++) {
+      const b = held[at];
+      if (b !== LF && b !== NUL) continue;
+      this.emit('lf', false, withoutCr(held.subarray(from, at)));
+      from = at + 1;
+    }
+    this.len = 0;
+    if (this.heldBreak) this.emit('lf', false, withoutCr(held.subarray(from)));
+    else this.append(held, from, held.length);
   }
 
   private emitLine(partial: boolean): void {
@@ -198,6 +258,10 @@ export class Framer {
     if (bytes.length === 0 && !truncated) return;
     this.on.frame({ bytes, framing, truncated, partial });
   }
+}
+
+function withoutCr(line: Buffer): Buffer {
+  return line.length > 0 && line[line.length - 1] === CR ? line.subarray(0, line.length - 1) : line;
 }
 
 /** Index of the LF that starts a swallowed frame inside an octet-counted frame, or -1. */

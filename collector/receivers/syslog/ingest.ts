@@ -24,8 +24,12 @@ export function frameSink(opts: { batcher: SyslogBatcher; events: EventSink; clo
         events.add(`syslog.rejected.${r.reason}`, 1);
         return false;
       }
-      if (r.value.parsed.format !== 'plain') events.add('syslog.parsed', 1);
+      const parsed = r.value.parsed;
+      if (parsed.format !== 'plain') events.add('syslog.parsed', 1);
       else events.add('syslog.unparsed', 1);
+      if (parsed.body !== undefined) events.add(`syslog.body.${parsed.body}`, 1);
+      // Fields dropped or cut by the bounds (shared/logline/fields.ts); the line says how many too.
+      if (parsed.fieldsTruncated !== undefined) events.add('syslog.fields_truncated', parsed.fieldsTruncated);
       if (!batcher.add(conn, source, r.value.hostname ?? peer, r.value.line, flags.mayDrop)) {
         events.emit('syslog.dropped', { conn, reason: 'queue full' }, 'debug');
         return false;

@@ -10,7 +10,7 @@ import type { HistogramFilter, LogHistogram } from '../types.js';
 import { HIDDEN_CLAUSE, hiddenCheck } from './hosts.js';
 import type { Db } from './open.js';
 import { ROWID_IN_WINDOW } from './fts-plan.js';
-import { checkPrefixes, ftsError, hasQ } from './query.js';
+import { fieldPlanner, hasText, probePerRow, sqlSearch } from './search.js';
 
 const SPAN_MS = 3_600_000;
 export const HISTOGRAM_WINDOW_IDS = 1_048_576;
@@ -35,12 +35,12 @@ export function sqliteLogHistogram(db: Db, limits: HistogramLimits = {}) {
     }
     return st;
   };
+  const planFields = fieldPlanner(db);
   const spanStmt = db.prepare('SELECT min(min_id) AS lo, max(max_id) AS hi FROM log_spans WHERE bucket >= ? AND bucket <= ?');
-  const checkStmt = db.prepare('SELECT rowid FROM logs_fts WHERE logs_fts MATCH ? LIMIT 1');
   const anyHidden = hiddenCheck(db);
 
-  return function histogram(filter: HistogramFilter): LogHistogram {
-    const { start, end, buckets } = filter;
+  return function histogram(asked: HistogramFilter): LogHistogram {
+    const { start, end, buckets } = asked;
     if (!Number.isInteger(buckets) || buckets < 1 || buckets > MAX_BUCKETS) {
       throw new RingtailError(ErrorCodes.BAD_QUERY, `buckets: expected an integer from 1 to ${MAX_BUCKETS}, got ${buckets}`);
     }
@@ -49,9 +49,13 @@ export function sqliteLogHistogram(db: Db, limits: HistogramLimits = {}) {
     const counts = new Array<number>(buckets).fill(0);
     const out: LogHistogram = { start, end, interval, counts };
 
-    const where = ['l.ts >= @start', 'l.ts < @end'];
+    // the search's field terms are conditions like the filters (collector/storage/sqlite/search.ts)
+    const search = sqlSearch({ ...asked, limit: 1 }, hasText(asked) ? probePerRow : planFields());
+    const filter = search.filter;
+    const where = ['l.ts >= @start', 'l.ts < @end', ...search.where];
+    // lines of forgotten hosts not yet purged (storage/sqlite/hosts.ts)
     if (anyHidden()) where.push(HIDDEN_CLAUSE);
-    const params: Record<string, unknown> = { start, end, interval };
+    const params: Record<string, unknown> = { ...search.params, start, end, interval };
     for (const k of ['host', 'source', 'program'] as const) {
       if (filter[k] !== undefined) {
         where.push(`l.${k} = @${k}`);
@@ -62,16 +66,8 @@ export function sqliteLogHistogram(db: Db, limits: HistogramLimits = {}) {
       where.push('l.severity <= @severity');
       params.severity = filter.severity;
     }
-    const fts = hasQ(filter);
-    if (fts) {
-      checkPrefixes(filter.q);
-      params.q = filter.q;
-      try {
-        checkStmt.all(filter.q); // a mistake in q is a 400 even when the range is empty
-      } catch (err) {
-        throw ftsError(err) ?? err;
-      }
-    }
+    const fts = search.fts !== null;
+    if (fts) params.q = search.fts;
     // better-sqlite3 binds numbers as REAL: the casts keep the bucket number an integer division
     const sql = fts
       ? `SELECT (l.ts - CAST(@start AS INTEGER)) / CAST(@interval AS INTEGER) AS b, count(*) AS n FROM logs_fts f CROSS JOIN logs l ON l.id = f.rowid
@@ -86,12 +82,7 @@ export function sqliteLogHistogram(db: Db, limits: HistogramLimits = {}) {
     let hi = w.hi;
     while (hi >= w.lo) {
       const lo = Math.max(w.lo, hi - windowIds + 1);
-      let rows: Array<{ b: number; n: number }>;
-      try {
-        rows = stmt.all({ ...params, wlo: lo, whi: hi }) as Array<{ b: number; n: number }>;
-      } catch (err) {
-        throw ftsError(err) ?? err;
-      }
+      const rows = stmt.all({ ...params, wlo: lo, whi: hi }) as Array<{ b: number; n: number }>;
       for (const r of rows) if (r.b >= 0 && r.b < buckets) counts[r.b] = counts[r.b]! + r.n;
       hi = lo - 1;
       if (hi >= w.lo && performance.now() - started > budgetMs) {

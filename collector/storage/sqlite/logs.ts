@@ -42,6 +42,11 @@ export function sqliteLogStore(db: Db): LogStore {
   };
   const maxId = db.prepare('SELECT max(id) FROM logs').pluck();
   const indexRange = db.prepare('INSERT INTO logs_fts (rowid, message) SELECT id, message FROM logs WHERE id BETWEEN ? AND ?');
+  // fields go into their index the same way, in one statement per transaction
+  const indexFields = db.prepare(
+    `INSERT OR IGNORE INTO log_fields (key, value, id) SELECT j.key, j.value, l.id FROM logs l, json_each(l.fields) j
+     WHERE l.id BETWEEN ? AND ? AND l.fields IS NOT NULL`,
+  );
   const touchHost = db.prepare(
     `INSERT INTO hosts (host, first_seen, last_seen) VALUES (?, ?, ?)
      ON CONFLICT (host) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)`,
@@ -69,6 +74,7 @@ export function sqliteLogStore(db: Db): LogStore {
   const UNSHARED_COLUMNS = ALL_COLUMNS.filter((c) => c < RECEIVED || c > SOURCE);
 
   /** Collects one batch's new lines as rows with ids from `next`; returns the ack and the next free id. */
+  let withFields = 0;
   const ingestOne = (batch: IngestBatch, receivedAt: number, next: number, vals: unknown[]): [IngestAck, number] => {
     let accepted = 0;
     let duplicates = 0;
@@ -82,6 +88,7 @@ export function sqliteLogStore(db: Db): LogStore {
           continue;
         }
         const fields = line.fields || line.truncated ? JSON.stringify({ ...line.fields, ...(line.truncated ? { truncated: 'true' } : {}) }) : null;
+        if (fields !== null) withFields++;
         const id = next++;
         vals.push(id, line.ts, receivedAt, batch.host, seg.source, line.program ?? null, line.pid ?? null, line.facility ?? null, line.severity, line.message, fields);
         const bucket = spanBucket(line.ts);
@@ -141,6 +148,7 @@ export function sqliteLogStore(db: Db): LogStore {
   const ingestManyTx = db.transaction((items: IngestItem[]): IngestAck[] => {
     const first = ((maxId.get() as number | null) ?? 0) + 1;
     let next = first;
+    withFields = 0;
     const vals: unknown[] = [];
     const acks = items.map((it): IngestAck => {
       if (it.after && Object.entries(it.after).some(([stream, end]) => (((getCommitted.get(it.batch.agent_id, stream) as number | undefined) ?? 0) < end))) {
@@ -152,6 +160,7 @@ export function sqliteLogStore(db: Db): LogStore {
     });
     insertAll(vals);
     if (next > first) indexRange.run(first, next - 1);
+    if (withFields > 0) indexFields.run(first, next - 1);
     return acks;
   });
 

@@ -72,6 +72,21 @@ const MIGRATIONS: string[] = [
   `
   INSERT INTO logs_fts (logs_fts, rank) VALUES ('automerge', 12);
   `,
+  // Structured fields as (key, value, id): `field.user_id:42` reads the ids of that value from
+  // this index instead of parsing the JSON of every row. Keyed by value first, so one lookup
+  // serves a search; retention removes a line's entries by its fields JSON (retention.ts).
+  // Existing lines are indexed here.
+  `
+  CREATE TABLE log_fields (
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    id INTEGER NOT NULL,
+    PRIMARY KEY (key, value, id)
+  ) WITHOUT ROWID;
+  INSERT OR IGNORE INTO log_fields (key, value, id)
+    SELECT j.key, CAST(j.value AS TEXT), l.id FROM logs l, json_each(l.fields) j
+    WHERE l.fields IS NOT NULL AND json_valid(l.fields) AND j.type NOT IN ('object', 'array');
+  `,
   // Host lifecycle (collector/hosts/): the state of every host whatever it sends, its recent
   // transitions (bounded per host), the hosts forgotten while some of their lines remain (those
   // lines, ids up to max_log_id, are hidden from every read), and retire/forget requests that

@@ -15,6 +15,7 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 import { hostWindowPlanner, ROWID_IN_WINDOW, type PlanChoice } from './fts-plan.js';
 import { HIDDEN_CLAUSE, hiddenCheck } from './hosts.js';
 import type { Db } from './open.js';
+import { fieldPlanner, hasText, probePerRow, sqlSearch } from './search.js';
 
 const SPAN_MS = 3_600_000;
 const FTS_FIRST_WINDOW = 262_144;
@@ -41,30 +42,8 @@ function toItem(r: Row): LogItem {
   return { ...r, fields: r.fields === null ? null : (JSON.parse(r.fields) as Record<string, string>) };
 }
 
-export function hasQ(filter: { q?: string }): filter is { q: string } {
-  return filter.q !== undefined && filter.q.trim() !== '';
-}
-
-/**
- * A one-character prefix (`a*`) expands to a large part of the vocabulary and costs about a
- * second on 10 M lines, in one statement that cannot be cut short; it is refused instead.
- */
-export function checkPrefixes(q: string): void {
-  const m = /(?:^|[\s(:])"?([^\s"()*:^])\*/u.exec(q);
-  if (m) throw new RingtailError(ErrorCodes.BAD_QUERY, `q: prefix '${m[1]}*' matches too many words; use at least 2 characters before *`);
-}
-
-/** FTS5 reports query mistakes as SQLite errors; they are the client's, so they become 400s. */
-export function ftsError(err: unknown): RingtailError | null {
-  const msg = (err as Error).message ?? '';
-  if (/fts5|unterminated|syntax error|no such column|unknown special query|malformed MATCH/i.test(msg)) {
-    return new RingtailError(ErrorCodes.BAD_QUERY, `q: invalid full-text query: ${msg}`);
-  }
-  return null;
-}
-
 function cursorAfter(filter: LogFilter, item: LogItem): string {
-  return encodeCursor(hasQ(filter) ? { kind: 'id', id: item.id } : { kind: 'ts', ts: item.ts, id: item.id });
+  return encodeCursor(hasText(filter) ? { kind: 'id', id: item.id } : { kind: 'ts', ts: item.ts, id: item.id });
 }
 
 export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
@@ -72,6 +51,7 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
   const maxWindow = limits.maxWindow ?? FTS_MAX_WINDOW;
   const budgetMs = limits.budgetMs ?? FTS_BUDGET_MS;
   const planWindow = hostWindowPlanner(db, limits.plan);
+  const planFields = fieldPlanner(db);
   const cache = new Map<string, ReturnType<Db['prepare']>>();
   const prepared = (sql: string) => {
     let st = cache.get(sql);
@@ -86,13 +66,6 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
   const sinceVisible = db.prepare(`SELECT ${COLS} FROM logs l WHERE l.id > ? AND ${HIDDEN_CLAUSE} ORDER BY l.id LIMIT ?`);
   // lines of forgotten hosts are hidden from every read while some remain (storage/sqlite/hosts.ts)
   const anyHidden = hiddenCheck(db);
-  // Descending: FTS5 seeks a rowid range near the newest end of a doclist cheaply (0.1 ms for
-  // a word in 1 M lines) and the same range ascending costs ~80 ms.
-  // CASTs: FTS5 seeks only INTEGER rowid bounds, and better-sqlite3 binds numbers as REAL (fts-plan.ts)
-  const matchStmt = db
-    .prepare('SELECT rowid FROM logs_fts WHERE logs_fts MATCH ? AND rowid > CAST(? AS INTEGER) AND rowid <= CAST(? AS INTEGER) ORDER BY rowid DESC')
-    .pluck();
-  const checkStmt = db.prepare('SELECT rowid FROM logs_fts WHERE logs_fts MATCH ? ORDER BY rowid DESC LIMIT 1').pluck();
   const maxIdStmt = db.prepare('SELECT max(id) FROM logs').pluck();
   const spanStmt = db.prepare('SELECT min(min_id) AS lo, max(max_id) AS hi FROM log_spans WHERE bucket >= ? AND bucket <= ?');
 
@@ -103,8 +76,7 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
    * event loop; here the walk stops after FTS_BUDGET_MS and the page says so
    * (`budget_exhausted`, with a cursor to continue below the last window searched).
    */
-  function ftsPage(filter: LogFilter & { q?: string }, where: string[], params: Record<string, unknown>, top: number): LogPage {
-    checkPrefixes(filter.q!);
+  function ftsPage(filter: LogFilter, fts: string, where: string[], params: Record<string, unknown>, top: number): LogPage {
     let bottom = 1;
     let hi = Math.min(top, (maxIdStmt.get() as number | null) ?? 0);
     if (filter.start !== undefined || filter.end !== undefined) {
@@ -133,15 +105,11 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
       const lo = Math.max(bottom, hi - window + 1);
       const need = filter.limit + 1 - rows.length;
       let got: Row[];
-      try {
-        const plan = member ? planWindow({ q: filter.q!, host: filter.host!, lo, hi, start: filter.start, end: filter.end, need }) : { kind: 'scan' as const };
-        const args = { ...params, q: filter.q, wlo: lo, whi: hi, limit: need };
-        if (plan.kind === 'skip') got = [];
-        else if (plan.kind === 'member') got = member!.all({ ...args, hlo: plan.hlo, hhi: plan.hhi }) as Row[];
-        else got = scan.all(args) as Row[];
-      } catch (err) {
-        throw ftsError(err) ?? err;
-      }
+      const plan = member ? planWindow({ q: fts, host: filter.host!, lo, hi, start: filter.start, end: filter.end, need }) : { kind: 'scan' as const };
+      const args = { ...params, q: fts, wlo: lo, whi: hi, limit: need };
+      if (plan.kind === 'skip') got = [];
+      else if (plan.kind === 'member') got = member!.all({ ...args, hlo: plan.hlo, hhi: plan.hhi }) as Row[];
+      else got = scan.all(args) as Row[];
       rows.push(...got);
       if (rows.length > filter.limit) {
         rows.pop();
@@ -154,25 +122,19 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
         return { items: rows.map(toItem), next_cursor: encodeCursor({ kind: 'id', id: hi + 1 }), budget_exhausted: true };
       }
     }
-    // parse errors must surface even when there was nothing to search
-    if (rows.length === 0) checkQ(filter.q!);
     return { items: rows.map(toItem), next_cursor: null };
   }
 
-  function checkQ(q: string): void {
-    try {
-      checkStmt.all(q);
-    } catch (err) {
-      throw ftsError(err) ?? err;
-    }
-  }
-
   return {
-    query(filter: LogFilter): LogPage {
-      const where: string[] = [];
-      const params: Record<string, unknown> = { limit: filter.limit + 1 };
-      const fts = hasQ(filter);
+    query(asked: LogFilter): LogPage {
+      // the search's field terms are conditions like the filters; an exact host term is the host filter
+      // full-text matches are candidates checked one by one; other pages walk a range of rows
+      const search = sqlSearch(asked, hasText(asked) ? probePerRow : planFields(asked.limit));
+      const filter = search.filter;
+      const where: string[] = [...search.where];
       if (anyHidden()) where.push(HIDDEN_CLAUSE);
+      const params: Record<string, unknown> = { ...search.params, limit: filter.limit + 1 };
+      const fts = search.fts !== null;
       if (filter.host !== undefined) {
         where.push('l.host = @host');
         params.host = filter.host;
@@ -211,7 +173,7 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
           params.cid = c.id;
         }
       }
-      if (fts) return ftsPage(filter, where, params, ftsTop);
+      if (search.fts !== null) return ftsPage(filter, search.fts, where, params, ftsTop);
       const sql = `SELECT ${COLS} FROM logs l ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
           ORDER BY l.ts DESC, l.id DESC LIMIT @limit`;
       const rows = prepared(sql).all(params) as Row[];
@@ -229,11 +191,20 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
     },
 
     matchIds(q: string, afterId: number, uptoId: number): Set<number> {
-      try {
-        return new Set(matchStmt.all(q, afterId, uptoId) as number[]);
-      } catch (err) {
-        throw ftsError(err) ?? err;
-      }
+      // the new lines' own fields: the tail reads those rows anyway
+      const search = sqlSearch({ q, limit: 1 }, () => 'row');
+      const where = [...search.where];
+      if (search.filter.host !== undefined) where.push('l.host = @host');
+      if (anyHidden()) where.push(HIDDEN_CLAUSE);
+      const more = where.length ? ' AND ' + where.join(' AND ') : '';
+      // Descending: FTS5 seeks a rowid range near the newest end of a doclist cheaply (0.1 ms
+      // for a word in 1 M lines) and the same range ascending costs ~80 ms.
+      const sql =
+        search.fts !== null
+          ? `SELECT f.rowid FROM logs_fts f CROSS JOIN logs l ON l.id = f.rowid WHERE logs_fts MATCH @q AND f.rowid > CAST(@lo AS INTEGER) AND f.rowid <= CAST(@hi AS INTEGER)${more} ORDER BY f.rowid DESC`
+          : `SELECT l.id FROM logs l WHERE l.id > @lo AND l.id <= @hi${more}`;
+      const ids = prepared(sql).pluck().all({ ...search.params, q: search.fts, host: search.filter.host, lo: afterId, hi: uptoId }) as number[];
+      return new Set(ids);
     },
 
     maxId(): number {

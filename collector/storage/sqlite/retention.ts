@@ -7,15 +7,21 @@ import type { RetentionOps } from '../types.js';
 import type { Db } from './open.js';
 
 /**
- * Deletes lines by id with everything a line owns (its row, its full-text entry), inside the
+ * Deletes lines by id with everything a line owns (its row, its full-text entry, its
+ * structured-field index entries), inside the
  * caller's transaction: the one place that knows it, shared by retention and the purge of
  * forgotten hosts' lines (storage/sqlite/hosts.ts).
  */
 export function lineDeleter(db: Db): (ids: readonly number[]) => number {
   const delLog = db.prepare('DELETE FROM logs WHERE id = ?');
   const delFts = db.prepare('DELETE FROM logs_fts WHERE rowid = ?');
+  // a line's field entries are found through its own fields (the index is keyed by value)
+  const delFields = db.prepare(
+    `DELETE FROM log_fields WHERE id = @id AND (key, value) IN (SELECT j.key, j.value FROM logs l, json_each(l.fields) j WHERE l.id = @id AND l.fields IS NOT NULL)`,
+  );
   return (ids) => {
     for (const id of ids) {
+      delFields.run({ id });
       delLog.run(id);
       delFts.run(id);
     }

@@ -19,9 +19,15 @@ export function sqliteTokenStore(db: Db): TokenStore {
   const byHash = db.prepare(
     'SELECT id, name, role, created_at, revoked_at FROM tokens WHERE hash = ? AND revoked_at IS NULL',
   );
+  const revokedByHash = db.prepare('SELECT 1 FROM tokens WHERE hash = ? AND revoked_at IS NOT NULL');
   const all = db.prepare('SELECT id, name, role, created_at, revoked_at FROM tokens ORDER BY created_at, id');
   const revoke = db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
   const countActive = db.prepare('SELECT count(*) AS n FROM tokens WHERE role = ? AND revoked_at IS NULL');
+  // The host an agent token announced first (auth.bind_agent_hosts). Created here rather than
+  // by a migration: nothing else reads it, and a database without it just has no bindings yet.
+  db.exec('CREATE TABLE IF NOT EXISTS token_hosts (token_id TEXT PRIMARY KEY, host TEXT NOT NULL, bound_at INTEGER NOT NULL) WITHOUT ROWID');
+  const bind = db.prepare('INSERT OR IGNORE INTO token_hosts (token_id, host, bound_at) VALUES (?, ?, ?)');
+  const boundHost = db.prepare('SELECT host FROM token_hosts WHERE token_id = ?');
 
   return {
     create(role, name, now) {
@@ -46,6 +52,9 @@ export function sqliteTokenStore(db: Db): TokenStore {
     verify(token) {
       return (byHash.get(hashToken(token)) as TokenRecord | undefined) ?? null;
     },
+    isRevoked(token) {
+      return revokedByHash.get(hashToken(token)) !== undefined;
+    },
     list() {
       return all.all() as TokenRecord[];
     },
@@ -54,6 +63,10 @@ export function sqliteTokenStore(db: Db): TokenStore {
     },
     countActive(role) {
       return (countActive.get(role) as { n: number }).n;
+    },
+    bindHost(id, host, now) {
+      bind.run(id, host, now);
+      return (boundHost.get(id) as { host: string }).host;
     },
   };
 }

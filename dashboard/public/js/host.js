@@ -1,14 +1,16 @@
 // Host page: one chart per metric family over the chosen range, thresholds from the host's
 // alert rules, zoom by dragging (refetching a finer archive), double-click to go back, and the
-// whole view (range or from/to) kept in the URL.
-import { api, available, tryApi } from './api.js';
+// whole view (range or from/to) kept in the URL. With no range asked for, a host younger than
+// the default day opens on its life so far (ranges.js). Its lifecycle events are listed below.
+import { api, available, qs, tryApi } from './api.js';
 import { activeAlerts, listRules, ruleAppliesTo, ruleEnabled, ruleLevels, ruleMetric } from './alerts-api.js';
 import { chartGroup, loadChartJs, timeChart } from './charts.js';
 import { h, link } from './dom.js';
 import { ago, fmtTime, fromLocalInput, toLocalInput } from './format.js';
-import { hostStatus } from './hosts.js';
+import { eventsSection, loadEvents } from './host-events.js';
+import { hasLifecycle, hostState } from './host-state.js';
 import { fetchSeries, foldOnto, groupFamilies, listMetricEntries, unitOf } from './metrics.js';
-import { RANGES, rangeFromParams } from './ranges.js';
+import { DEFAULT_RANGE, lifeRange, RANGES, rangeFromParams } from './ranges.js';
 import { href, navigate, start as rerender } from './router.js';
 
 // About one row per two pixels of a chart: the series API picks the archive nearest to it.
@@ -18,15 +20,16 @@ export function mountHost(main, host, params) {
   const ctl = new AbortController();
   const group = chartGroup();
   const charts = [];
-  const range = rangeFromParams(params);
-  const baseRange = params.get('range') ?? '1d';
+  // The range depends on the host's first_seen (a young host opens on its life), so the
+  // controls are drawn once /api/v1/hosts has answered; until then the default day.
+  let range = rangeFromParams(params);
+  // Zoom reset and custom ranges go back to the range asked for, or to the default one (none).
+  const baseRange = params.get('range') ?? undefined;
 
   const go = (p) => navigate(['host', host], p);
-  const picker = h('div', { class: 'range-picker', role: 'group', 'aria-label': 'Time range' },
-    RANGES.map((r) => h('button', { type: 'button', 'aria-pressed': String(range.key === r.key), dataset: { range: r.key }, onclick: () => go({ range: r.key }) }, r.label)),
-  );
-  const fromIn = h('input', { type: 'datetime-local', 'aria-label': 'From', value: toLocalInput(range.start) });
-  const toIn = h('input', { type: 'datetime-local', 'aria-label': 'To', value: toLocalInput(range.end) });
+  const picker = h('div', { class: 'range-picker', role: 'group', 'aria-label': 'Time range' });
+  const fromIn = h('input', { type: 'datetime-local', 'aria-label': 'From' });
+  const toIn = h('input', { type: 'datetime-local', 'aria-label': 'To' });
   const custom = h('form', { class: 'custom-range', 'aria-label': 'Custom range' }, fromIn, '→', toIn, h('button', { type: 'submit' }, 'Apply'));
   custom.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -36,8 +39,8 @@ export function mountHost(main, host, params) {
   });
   const status = h('p', { class: 'muted', id: 'host-status' });
   const grid = h('div', { class: 'chart-grid', id: 'charts' });
-  const info = h('p', { class: 'muted small', id: 'range-info' },
-    `${fmtTime(range.start)} → ${fmtTime(range.end)}`, range.key === 'custom' ? ' · double-click a chart (or press 0) to reset the zoom' : ' · drag across a chart (or focus it and press +) to zoom');
+  const info = h('p', { class: 'muted small', id: 'range-info' });
+  const events = eventsSection();
   main.replaceChildren(
     h('section', { class: 'view' },
       h('div', { class: 'toolbar' },
@@ -45,22 +48,55 @@ export function mountHost(main, host, params) {
         picker, custom),
       status, info,
       h('p', {}, link(href(['logs'], { host }), `Logs of ${host} →`)),
-      grid),
+      grid, events.section),
   );
+
+  function showRange(life) {
+    const keys = [...(life ? [{ key: 'life', label: 'life' }] : []), ...RANGES];
+    picker.replaceChildren(...keys.map((r) =>
+      h('button', { type: 'button', 'aria-pressed': String(range.key === r.key), dataset: { range: r.key }, title: r.key === 'life' ? 'first seen → now' : undefined, onclick: () => go({ range: r.key }) }, r.label)));
+    picker.dataset.start = String(range.start);
+    picker.dataset.end = String(range.end);
+    picker.dataset.key = range.key;
+    fromIn.value = toLocalInput(range.start);
+    toIn.value = toLocalInput(range.end);
+    info.replaceChildren(`${fmtTime(range.start)} → ${fmtTime(range.end)}`,
+      range.key === 'life' ? ' · its life so far' : '',
+      range.key === 'custom' ? ' · double-click a chart (or press 0) to reset the zoom' : ' · drag across a chart (or focus it and press +) to zoom');
+  }
+  showRange(null);
+
+  /** The host's item: live hosts first, then retired ones (left out of the default list). */
+  async function findHost() {
+    const live = await api('/api/v1/hosts', { signal: ctl.signal });
+    let me = live.items.find((x) => x.host === host);
+    if (!me && hasLifecycle(live.items)) {
+      const all = await api('/api/v1/hosts' + qs({ include_retired: 'true' }), { signal: ctl.signal });
+      me = all.items.find((x) => x.host === host);
+    }
+    if (!me) {
+      // a host that sends only metrics (older collectors list it only there)
+      const m = (await tryApi('/api/v1/metrics/hosts', { signal: ctl.signal }).catch(() => null))?.items?.find((x) => x.host === host);
+      if (m) me = { host, last_seen: Math.max(m.last_seen ?? 0, m.last_sample ?? 0) };
+    }
+    return me;
+  }
 
   async function load() {
     try {
-      const hosts = await api('/api/v1/hosts', { signal: ctl.signal });
-      let me = hosts.items.find((x) => x.host === host);
-      if (!me) {
-        // a host that sends only metrics
-        const m = (await tryApi('/api/v1/metrics/hosts', { signal: ctl.signal }).catch(() => null))?.items?.find((x) => x.host === host);
-        if (m) me = { host, last_seen: Math.max(m.last_seen ?? 0, m.last_sample ?? 0) };
-      }
+      loadEvents(events, host, ctl.signal).catch(() => {});
+      const me = await findHost();
+      const now = Date.now();
+      const life = me ? lifeRange(me, now) : null;
+      range = rangeFromParams(params, now, me);
+      showRange(life);
       const alerts = (await available('/api/v1/alerts')) ? (await activeAlerts(ctl.signal).catch(() => [])).filter((a) => a.host === host) : [];
+      const st = me ? hostState(me, now) : null;
       status.replaceChildren(
-        me ? h('span', { class: 'badge ' + hostStatus(me.last_seen, Date.now()) }, hostStatus(me.last_seen, Date.now())) : h('span', { class: 'badge down' }, 'unknown host'),
-        me ? ` last seen ${ago(me.last_seen)} ` : '',
+        st ? h('span', { class: 'badge ' + st.state, dataset: { state: st.state }, title: st.derived ? 'from the last-seen age' : undefined }, st.state) : h('span', { class: 'badge down' }, 'unknown host'),
+        me?.ephemeral === true ? h('span', { class: 'badge ephemeral', title: 'declared itself ephemeral: retired, not down, when it stops' }, 'ephemeral') : '',
+        me ? ` last seen ${ago(me.last_seen, now)} ` : '',
+        me && Number(me.first_seen) > 0 ? `· first seen ${ago(Number(me.first_seen), now)} ` : '',
         ...alerts.map((a) => h('span', { class: `badge alert ${a.state} ${a.severity}` }, `${a.rule} (${a.state})`)),
       );
       if (!(await available('/api/v1/metrics'))) {
@@ -87,7 +123,8 @@ export function mountHost(main, host, params) {
       grid.replaceChildren(...cards.map((c) => c.card));
       await Promise.all(cards.map(async (c) => {
         const t1 = performance.now();
-        const resolution = (range.end - range.start) / TARGET_POINTS;
+        // A life (under a day) is read at the finest step, which the 10 s archive holds whole.
+        const resolution = range.key === 'life' && range.end - range.start <= DEFAULT_RANGE.ms ? Math.min(...c.metrics.map((m) => finest.get(m) || Infinity), (range.end - range.start) / TARGET_POINTS) : (range.end - range.start) / TARGET_POINTS;
         // Lines first, band after: AVERAGE, MIN and MAX are all requested at once, the chart is
         // drawn as soon as the AVERAGE rows are in, and the MIN/MAX band is added when it lands.
         // The band is used only when the rows are consolidated (coarser than the series' own

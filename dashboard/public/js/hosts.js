@@ -1,23 +1,20 @@
-// Hosts overview: every host with its status by last-seen age, its active alerts, and
-// sparklines of CPU, memory and disk over the last hour. The list is interactive as soon as
-// /api/v1/hosts answers; sparklines load only for rows on screen, a few at a time.
-import { api, ApiError, limiter, tryApi } from './api.js';
+// Hosts overview: every host with its lifecycle state (the collector's, or derived from the
+// last-seen age by an older one), counts per state that filter the list, an "ephemeral" badge,
+// its active alerts, and sparklines of CPU, memory and disk over the last hour. Retired hosts
+// stay out of the default view (and out of the request): "show retired" asks for them too.
+// The list is interactive as soon as /api/v1/hosts answers; sparklines load only for rows on
+// screen, a few at a time.
+import { api, ApiError, limiter, qs, tryApi } from './api.js';
 import { normAlert } from './alerts-api.js';
 import { h, link } from './dom.js';
 import { ago } from './format.js';
+import { hasLifecycle, hostState, mergeHosts, STATES, stateCounts } from './host-state.js';
 import { fetchSeries, headlineMetrics, listMetrics } from './metrics.js';
 import { href, navigate } from './router.js';
 import { drawSparkline } from './sparkline.js';
 import { palette } from './theme.js';
 
-/** up: seen within 2 min; stale: within 15 min; down: longer. */
-export const STALE_MS = 2 * 60_000;
-export const DOWN_MS = 15 * 60_000;
-export function hostStatus(lastSeen, now) {
-  const age = now - lastSeen;
-  return age <= STALE_MS ? 'up' : age <= DOWN_MS ? 'stale' : 'down';
-}
-const STATUS_ORDER = { down: 0, stale: 1, up: 2 };
+const STATUS_ORDER = { down: 0, stale: 1, up: 2, retired: 3 };
 
 const SORTS = {
   host: (a, b) => a.host.localeCompare(b.host),
@@ -30,13 +27,17 @@ export function mountHosts(main, params) {
   const ctl = new AbortController();
   const state = {
     q: params.get('q') ?? '',
-    status: params.get('status') ?? '',
+    status: STATES.includes(params.get('status')) ? params.get('status') : '',
+    // a retired filter shows retired hosts whatever the toggle says
+    retired: params.get('retired') === '1' || params.get('status') === 'retired',
     sort: SORTS[params.get('sort')] ? params.get('sort') : 'status',
     dir: params.get('dir') === 'desc' ? 'desc' : 'asc',
   };
   let hosts = [];
   let alertsByHost = new Map();
   let metricsOk = null;
+  let lifecycle = false;
+  let loaded = null; // whether the hosts in `hosts` include retired ones
   const sparkCache = new Map();
   const queue = limiter(6);
 
@@ -44,8 +45,12 @@ export function mountHosts(main, params) {
   const statusSel = h(
     'select',
     { id: 'status-filter', 'aria-label': 'Filter by status' },
-    ['', 'up', 'stale', 'down'].map((s) => h('option', { value: s, selected: s === state.status }, s || 'any status')),
+    ['', ...STATES].map((s) => h('option', { value: s, selected: s === state.status }, s || 'any state')),
   );
+  const retiredBox = h('input', { type: 'checkbox', id: 'show-retired', checked: state.retired });
+  const retiredLabel = h('label', { class: 'check' }, retiredBox, ' show retired');
+  // One button per state with its count; pressing one filters the list by it, again clears.
+  const counts = h('div', { class: 'state-counts', id: 'state-counts', role: 'group', 'aria-label': 'Hosts per state' });
   const summary = h('p', { class: 'muted', id: 'hosts-summary' });
   const note = h('p', { class: 'muted small', id: 'hosts-note' });
   const tbody = h('tbody');
@@ -56,7 +61,8 @@ export function mountHosts(main, params) {
   const table = h('table', { id: 'hosts', class: 'hosts' }, thead, tbody);
   main.replaceChildren(
     h('section', { class: 'view' },
-      h('div', { class: 'toolbar' }, h('h1', {}, 'Hosts'), filter, statusSel, summary),
+      h('div', { class: 'toolbar' }, h('h1', {}, 'Hosts'), filter, statusSel, retiredLabel, summary),
+      counts,
       note,
       h('div', { class: 'table-wrap' }, table)),
   );
@@ -80,7 +86,7 @@ export function mountHosts(main, params) {
   }
 
   function syncUrl() {
-    navigate(['hosts'], { q: state.q, status: state.status, sort: state.sort === 'status' ? '' : state.sort, dir: state.dir === 'asc' ? '' : 'desc' }, { silent: true });
+    navigate(['hosts'], { q: state.q, status: state.status, retired: state.retired ? '1' : '', sort: state.sort === 'status' ? '' : state.sort, dir: state.dir === 'asc' ? '' : 'desc' }, { silent: true });
   }
 
   const observer = new IntersectionObserver((entries) => {
@@ -95,19 +101,26 @@ export function mountHosts(main, params) {
     renderHead();
     const now = Date.now();
     const q = state.q.toLowerCase();
-    const rows = hosts
-      .map((x) => ({ ...x, status: hostStatus(x.last_seen, now), alerts: alertsByHost.get(x.host) ?? [] }))
-      .filter((x) => (!q || x.host.toLowerCase().includes(q)) && (!state.status || x.status === state.status))
-      .sort(SORTS[state.sort]);
+    const all = hosts
+      .map((x) => {
+        const st = hostState(x, now);
+        return { ...x, status: st.state, derived: st.derived, alerts: alertsByHost.get(x.host) ?? [] };
+      })
+      // an answer from before "show retired" was turned off may still hold retired hosts
+      .filter((x) => state.retired || x.status !== 'retired');
+    const named = all.filter((x) => !q || x.host.toLowerCase().includes(q));
+    const rows = named.filter((x) => !state.status || x.status === state.status).sort(SORTS[state.sort]);
     if (state.dir === 'desc') rows.reverse();
-    summary.textContent = `${rows.length} of ${hosts.length} hosts`;
+    summary.textContent = `${rows.length} of ${all.length} hosts`;
+    renderCounts(stateCounts(named.map((x) => x.status)));
     observer.disconnect();
     tbody.replaceChildren(
       ...rows.map((x) => {
         const firing = x.alerts.filter((a) => a.state === 'firing');
         const tr = h('tr', { dataset: { host: x.host }, class: 'status-' + x.status },
-          h('th', { scope: 'row' }, link(href(['host', x.host]), x.host)),
-          h('td', {}, h('span', { class: 'badge ' + x.status }, x.status)),
+          h('th', { scope: 'row' }, link(href(['host', x.host]), x.host),
+            x.ephemeral === true ? h('span', { class: 'badge ephemeral', title: 'declared itself ephemeral: retired, not down, when it stops' }, 'ephemeral') : ''),
+          h('td', {}, h('span', { class: 'badge ' + x.status, title: x.derived ? 'from the last-seen age' : undefined }, x.status)),
           h('td', { title: new Date(x.last_seen).toISOString() }, ago(x.last_seen, now)),
           h('td', { class: 'alerts-cell' },
             x.alerts.length === 0 ? h('span', { class: 'muted' }, '–') :
@@ -120,6 +133,37 @@ export function mountHosts(main, params) {
         return tr;
       }),
     );
+  }
+
+  function renderCounts(n) {
+    counts.replaceChildren(
+      ...STATES.map((s) => {
+        // Retired hosts are not asked for unless shown: their count is unknown, not zero.
+        const known = s !== 'retired' || state.retired;
+        return h('button', { type: 'button', class: 'count ' + s, dataset: { state: s, count: known ? String(n[s]) : '' }, 'aria-pressed': String(state.status === s), onclick: () => setStatus(state.status === s ? '' : s) },
+          h('span', { class: 'badge ' + s }, s), ' ', known ? String(n[s]) : 'hidden');
+      }),
+    );
+  }
+
+  function setStatus(s) {
+    state.status = s;
+    statusSel.value = s;
+    if (s === 'retired' && !state.retired) return setRetired(true);
+    syncUrl();
+    render();
+  }
+
+  function setRetired(on) {
+    state.retired = on;
+    retiredBox.checked = on;
+    if (!on && state.status === 'retired') {
+      state.status = '';
+      statusSel.value = '';
+    }
+    syncUrl();
+    render();
+    if (on && loaded !== true) refresh();
   }
 
   function paintCached(tr) {
@@ -161,23 +205,24 @@ export function mountHosts(main, params) {
     }
   }
 
+  let seq = 0;
   async function refresh() {
+    const mine = ++seq;
     try {
       // One round of requests; optional APIs (alerts, metrics) answer null when not there.
+      const withRetired = state.retired;
       const [res, alerts, mhosts] = await Promise.all([
-        api('/api/v1/hosts', { signal: ctl.signal }),
+        api('/api/v1/hosts' + qs({ include_retired: withRetired ? 'true' : '' }), { signal: ctl.signal }),
         tryApi('/api/v1/alerts', { signal: ctl.signal }).catch(() => null),
         tryApi('/api/v1/metrics/hosts', { signal: ctl.signal }).catch(() => null),
       ]);
-      // Hosts that only send metrics are listed by the metrics API, not the log store's.
-      const byHost = new Map(res.items.map((x) => [x.host, { ...x }]));
-      for (const x of mhosts?.items ?? []) {
-        const seen = Math.max(x.last_seen ?? 0, x.last_sample ?? 0);
-        const known = byHost.get(x.host);
-        if (known) known.last_seen = Math.max(known.last_seen, seen);
-        else byHost.set(x.host, { host: x.host, first_seen: seen, last_seen: seen });
-      }
-      hosts = [...byHost.values()];
+      if (mine !== seq) return; // a newer request (say "show retired" pressed) answers instead
+      const items = Array.isArray(res?.items) ? res.items : [];
+      // Once a collector has shown it knows states it is taken at its word, even when a
+      // later answer is empty (every host retired): metric-only hosts are not added back.
+      lifecycle = lifecycle || hasLifecycle(items);
+      hosts = mergeHosts(items, mhosts?.items, lifecycle);
+      loaded = withRetired;
       alertsByHost = new Map();
       for (const a of (alerts?.items ?? []).map(normAlert)) {
         if (!alertsByHost.has(a.host)) alertsByHost.set(a.host, []);
@@ -201,11 +246,8 @@ export function mountHosts(main, params) {
     syncUrl();
     render();
   });
-  statusSel.addEventListener('change', () => {
-    state.status = statusSel.value;
-    syncUrl();
-    render();
-  });
+  statusSel.addEventListener('change', () => setStatus(statusSel.value));
+  retiredBox.addEventListener('change', () => setRetired(retiredBox.checked));
   const onTheme = () => {
     for (const tr of tbody.children) paintCached(tr);
   };

@@ -1,0 +1,40 @@
+// `auth.bind_agent_hosts`: an agent token may only send for the host it announced first. Without
+// it any agent token can write any host's lines and series (issue 12: one stolen or shared
+// token poisons every host). Off by default, because ringtail's fleets are short-lived instances
+// relaunched under new host names, and the simplest deployment bakes one agent token into the
+// instance image: bound, every instance after the first would be refused. Turn it on when each
+// instance gets its own token (`ringtail token create --role agent` per instance); a renamed
+// host then needs a new token (revoke the old one). Admin tokens are never bound.
+import fp from 'fastify-plugin';
+import { ErrorCodes, RingtailError } from '../../shared/errors.js';
+import type { TokenRecord } from '../storage/types.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** throws 403 when the principal is an agent token bound to another host (no-op when off) */
+    checkHostBinding(principal: TokenRecord | null, host: string): void;
+  }
+}
+
+export const hostBindingPlugin = fp<{ enabled?: boolean }>(
+  async (app, opts) => {
+    const enabled = opts.enabled === true;
+    if (enabled && !app.storage.tokens.bindHost) throw new Error('auth.bind_agent_hosts: this token store cannot bind hosts');
+    // bound once, never changed: a cache in front of the table
+    const bound = new Map<string, string>();
+    app.decorate('checkHostBinding', (principal: TokenRecord | null, host: string) => {
+      if (!enabled || !principal || principal.role !== 'agent') return;
+      let h = bound.get(principal.id);
+      if (h === undefined) {
+        h = app.storage.tokens.bindHost!(principal.id, host, app.clock());
+        bound.set(principal.id, h);
+        if (h === host) app.events.emit('auth.host_bound', { token: principal.id, name: principal.name, host });
+      }
+      if (h !== host) {
+        app.events.emit('auth.host_refused', { token: principal.id, name: principal.name, bound: h, host }, 'warn');
+        throw new RingtailError(ErrorCodes.FORBIDDEN, `token '${principal.name}' is bound to host '${h}' and may not send for '${host}' (auth.bind_agent_hosts)`, 403);
+      }
+    });
+  },
+  { name: 'ringtail-host-binding', dependencies: ['ringtail-storage', 'ringtail-auth'] },
+);
