@@ -259,7 +259,7 @@ export class Agent {
   private async readLoop(): Promise<void> {
     const batcher = new Batcher(
       { maxLines: this.config.batch.max_lines, maxBytes: this.config.batch.max_bytes, lingerMs: this.config.batch.linger_ms },
-      { agentId: this.checkpoints.agentId, host: this.config.host },
+      { agentId: this.checkpoints.agentId, host: this.config.host, ephemeral: this.config.ephemeral },
     );
     this.lastScan = this.clock();
     while (this.running) {

@@ -44,7 +44,7 @@ export class Batcher {
 
   constructor(
     private readonly limits: { maxLines: number; maxBytes: number; lingerMs: number },
-    private readonly identity: { agentId: string; host: string },
+    private readonly identity: { agentId: string; host: string; ephemeral?: boolean },
   ) {
     // Sized once for a full batch (JSON is ~1.5× the text; twice leaves room for escaping). Pages
     // never written stay unallocated, and growing by steps would leave each old step as garbage.
@@ -132,7 +132,9 @@ export class Batcher {
   /** The document head up to a segment's first line. The same document as JSON.stringify(IngestBatch),
    * key order included (shared/wire.ts). */
   private head(): string {
-    return `{"version":${WIRE_VERSION},"agent_id":${JSON.stringify(this.identity.agentId)},"host":${JSON.stringify(this.identity.host)},"segments":[`;
+    // `ephemeral` only when true: a permanent agent's batches stay valid for older collectors
+    const ephemeral = this.identity.ephemeral ? ',"ephemeral":true' : '';
+    return `{"version":${WIRE_VERSION},"agent_id":${JSON.stringify(this.identity.agentId)},"host":${JSON.stringify(this.identity.host)}${ephemeral},"segments":[`;
   }
 
   private segmentHead(s: OpenSegment, i: number): string {

@@ -5,7 +5,7 @@
 import { hostname } from 'node:os';
 import { Type, type Static } from '@sinclair/typebox';
 import { ChecksConfig, MetricsConfig } from './metrics/config.js';
-import { SEVERITY_NAMES } from '../shared/wire.js';
+import { HOST_PATTERN, SEVERITY_NAMES } from '../shared/wire.js';
 import { PARSER_MODES } from '../shared/logline/types.js';
 
 export const SeverityName = Type.Union(
@@ -47,7 +47,8 @@ export const AgentConfig = Type.Object(
     watch: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'glob of log files to follow' })),
     sources: Type.Optional(Type.Array(SourceConfig, { description: 'sources with their own filters and multiline rule (config file only)' })),
     state: Type.String({ minLength: 1, default: './agent-state', description: 'directory for checkpoints, the spool and the agent id' }),
-    host: Type.String({ minLength: 1, maxLength: 255, default: hostname(), description: 'host name reported with every line' }),
+    host: Type.String({ minLength: 1, maxLength: 255, pattern: HOST_PATTERN, default: hostname(), description: 'host name reported with every line', errorMessage: 'expected 1 to 255 characters without control characters' }),
+    ephemeral: Type.Boolean({ default: false, description: 'this is a short-lived instance: the collector retires it when it stops reporting instead of calling it down' }),
     start_at: Type.Union([Type.Literal('beginning'), Type.Literal('end')], {
       default: 'beginning',
       description: 'where to start files found at first start-up (files created later are read whole)',

@@ -3,12 +3,13 @@ import { agentCommand } from './commands/agent.js';
 import { collectorCommand } from './commands/collector.js';
 import { relaunchCommand } from './commands/relaunch.js';
 import { tokenCommand } from './commands/token.js';
+import { hostsCommand } from './commands/hosts.js';
 import { rrdCommand } from './commands/rrd.js';
 import { upCommand } from './commands/up.js';
 import { versionCommand } from './commands/version.js';
 import type { Command } from './command.js';
 
-export const COMMANDS: readonly Command[] = [upCommand, collectorCommand, agentCommand, tokenCommand, versionCommand, rrdCommand, relaunchCommand];
+export const COMMANDS: readonly Command[] = [upCommand, collectorCommand, agentCommand, tokenCommand, hostsCommand, versionCommand, rrdCommand, relaunchCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -25,6 +25,7 @@ import { sessionRoutes } from './sessions/routes.js';
 import { syslogPlugin, type SyslogOptions, type SyslogTuning } from './receivers/syslog/index.js';
 import { hostMetricsPlugin, type HostMetricsPluginOptions } from './metrics/plugin.js';
 import { alertsPlugin, type AlertsPluginOptions } from './alerts/plugin.js';
+import { hostsPlugin, type HostsPluginOptions } from './hosts/plugin.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -63,6 +64,8 @@ export interface AppOptions {
   hostMetrics?: Omit<HostMetricsPluginOptions, 'dataDir'>;
   /** alert rules, notifiers and whether to run the evaluation timers (collector/alerts/) */
   alerts?: Omit<AlertsPluginOptions, 'dataDir'>;
+  /** host lifecycle (config `hosts`) and whether to run its sweep timer (collector/hosts/) */
+  hosts?: HostsPluginOptions;
 }
 
 /** What a refused request is counted under in ringtail_requests_rejected_total{reason}. */
@@ -87,6 +90,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // One log line per request would drown the collector's own log (and, under `ringtail up`,
     // feed itself through the local agent); errors are still logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
+    // Host names are path parameters (/api/v1/hosts/:host) of up to 255 characters; a longer one
+    // must reach the route's schema and be refused by name (400), not miss the route (404).
+    routerOptions: { maxParamLength: 16_384 },
     // Unknown fields must be rejected, not silently dropped, and bodies are not type-coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
@@ -149,6 +155,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(authPlugin);
     await app.register(hostBindingPlugin, { enabled: options.bindAgentHosts });
     await app.register(gzipPlugin);
+    await app.register(hostsPlugin, options.hosts ?? {});
     await app.register(metricsPlugin, { dataDir: options.dataDir });
     await app.register(regexPlugin, options.regex ?? {});
     const r = options.retention;

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { LayoutOverride } from './metrics/layout.js';
 import { AlertsConfig } from './alerts/config.js';
+import { HostsConfig } from './hosts/config.js';
 
 export const LISTEN_PATTERN = '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):([0-9]{1,5})$';
 
@@ -106,6 +107,7 @@ export const CollectorConfig = Type.Object(
       ),
     ),
     alerts: Type.Optional(AlertsConfig),
+    hosts: HostsConfig,
   },
   { additionalProperties: false },
 );

@@ -14,8 +14,8 @@ export interface RunningCollector {
   close(): Promise<void>;
 }
 
-/** `retention`, `tail` and `regex` may be left out (e.g. by `ringtail up`); they then take the schema's defaults */
-type Defaulted = 'retention' | 'tail' | 'regex';
+/** `retention`, `tail`, `regex` and `hosts` may be left out (e.g. by `ringtail up`); they then take the schema's defaults */
+type Defaulted = 'retention' | 'tail' | 'regex' | 'hosts';
 export type ServerConfig = Omit<CollectorConfig, Defaulted> & Partial<Pick<CollectorConfig, Defaulted>>;
 
 function defaults<K extends Defaulted>(config: ServerConfig, key: K): CollectorConfig[K] {
@@ -50,6 +50,7 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
     },
     regex: { workers: regex.workers, maxConcurrentPerToken: regex.max_concurrent_per_token },
     alerts: { config: config.alerts, run: true },
+    hosts: { config: config.hosts, run: true },
   });
   const { host, port } = parseListen(config.listen);
   try {

@@ -66,11 +66,17 @@ export const WireSegment = Type.Object(
 );
 export type WireSegment = Static<typeof WireSegment>;
 
+/** A host name is an identity (URLs, filters, the host list): no control characters. */
+export const HOST_PATTERN = '^[^\\u0000-\\u001f\\u007f]+$';
+export const HostName = Type.String({ minLength: 1, maxLength: 255, pattern: HOST_PATTERN });
+
 export const IngestBatch = Type.Object(
   {
     version: Type.Literal(WIRE_VERSION),
     agent_id: Type.String({ minLength: 1, maxLength: 128 }),
-    host: Type.String({ minLength: 1, maxLength: 255 }),
+    host: HostName,
+    /** the agent runs on a short-lived instance (agent config `ephemeral`); absent: permanent */
+    ephemeral: Type.Optional(Type.Boolean()),
     segments: Type.Array(WireSegment, { maxItems: 10_000 }),
   },
   { additionalProperties: false },
@@ -162,8 +168,10 @@ export const MetricBatch = Type.Object(
   {
     version: Type.Literal(WIRE_VERSION),
     agent_id: Type.String({ minLength: 1, maxLength: 128 }),
-    host: Type.String({ minLength: 1, maxLength: 255 }),
-    /** the agent's sampling interval: the collector sizes a new series' heartbeat from it */
+    host: HostName,
+    /** as on IngestBatch: the agent runs on a short-lived instance */
+    ephemeral: Type.Optional(Type.Boolean()),
+    /** the agent's sampling interval: the collector sizes a new series' heartbeat from it (and a host's expected interval) */
     interval_ms: Type.Optional(Type.Integer({ minimum: 1000, maximum: 3_600_000 })),
     samples: Type.Array(MetricSample, { maxItems: 100_000 }),
   },

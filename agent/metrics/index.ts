@@ -35,6 +35,7 @@ export function createMetricsRunner(config: AgentConfig, deps: MetricsDeps): Met
     host: config.host,
     agentId: deps.agentId,
     intervalMs: config.metrics.interval_ms,
+    ephemeral: config.ephemeral,
     maxQueued: config.metrics.max_queued,
     sources: [...families, ...checks],
     log: deps.log,

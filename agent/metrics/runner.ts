@@ -22,6 +22,8 @@ export interface RunnerOptions {
   /** read at the first delivery: the log agent creates its id when it starts */
   agentId: string | (() => string);
   intervalMs: number;
+  /** sent as `ephemeral: true` (only when true, so older collectors accept a permanent agent's batches) */
+  ephemeral?: boolean;
   maxQueued: number;
   sources: MetricSource[];
   log: Logger;
@@ -201,7 +203,7 @@ export class MetricsRunner {
   private async shipOnce(): Promise<boolean> {
     const samples = this.queue.slice(0, MAX_SAMPLES_PER_REQUEST);
     if (typeof this.o.agentId === 'function') this.o.agentId = this.o.agentId();
-    const batch: MetricBatch = { version: WIRE_VERSION, agent_id: this.o.agentId, host: this.o.host, interval_ms: this.o.intervalMs, samples };
+    const batch: MetricBatch = { version: WIRE_VERSION, agent_id: this.o.agentId, host: this.o.host, ...(this.o.ephemeral ? { ephemeral: true } : {}), interval_ms: this.o.intervalMs, samples };
     try {
       const ack = await this.send(batch, this.abort.signal);
       this.dropShipped(samples);

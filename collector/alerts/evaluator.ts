@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { EventSink } from '../../shared/events.js';
 import { messageId } from '../../shared/webhook-signature.js';
 import type { AlertPayload, Notifier } from './notifiers/types.js';
-import { HOST_DOWN_RULE, ownHostDirectory, type HostDirectory } from './hosts.js';
+import { HOST_DOWN_RULE, lifecycleDirectory, ownHostDirectory, type HostDirectory, type HostLifecycle } from './hosts.js';
 import { parseMetricKey } from '../metrics/key.js';
 import { CHECK_SERIES } from './metric-sources.js';
 import { hoursToReach } from './predict.js';
@@ -28,6 +28,8 @@ export interface EvaluatorOptions {
   defaultRules?: CompiledRule[];
   /** host lifecycle (ephemeral, retired, transitions); every host permanent by default */
   hosts?: HostDirectory;
+  /** the host registry, when there is one: ephemeral and retired hosts from it (see lifecycleDirectory) */
+  lifecycle?: HostLifecycle;
   repeatIntervalMs: number;
   /** called after notifications were committed to the outbox */
   onQueued?: () => void;
@@ -93,14 +95,14 @@ export class Evaluator {
 
   constructor(private readonly o: EvaluatorOptions) {
     this.startedAt = o.clock();
-    this.hosts =
-      o.hosts ??
+    const own = () =>
       ownHostDirectory(
         o.store
           .history({ rule: HOST_DOWN_RULE, limit: 10_000 })
           .reverse()
           .map((h) => ({ rule: h.rule, host: h.host, series: h.series, at: h.at, event: h.event, severity: h.severity, value: h.value })),
       );
+    this.hosts = o.hosts ?? (o.lifecycle ? lifecycleDirectory(o.lifecycle, own()) : own());
     for (const r of o.defaultRules ?? []) {
       this.defaults.set(r.name, r);
       this.rules.set(r.name, r);

@@ -136,7 +136,7 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
         return withdraw(host);
       };
     }
-    const sources = opts.sources ?? logStoreSources(app.storage, metricSources, app.clock);
+    const sources = opts.sources ?? logStoreSources(app.storage, metricSources, app.clock, app.hasDecorator('hosts') ? app.hosts.registry : undefined);
     const outbox = new OutboxDeliverer({ store, notifiers, clock: app.clock, events: app.events });
     evaluator = new Evaluator({
       store,
@@ -147,6 +147,7 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
       configRules: rules,
       defaultRules: defaults,
       hosts: opts.hosts,
+      lifecycle: app.hasDecorator('hosts') ? app.hosts.registry : undefined,
       repeatIntervalMs: cfg.repeat_interval_s * 1000,
       onQueued: () => {
         if (opts.run) outbox.kick();

@@ -14,6 +14,13 @@ export interface HostSeen {
   lastSeen: number | null;
   /** the host reports at an interval (an agent sending metrics), so its silence means down */
   reports?: boolean;
+  /** lifecycle state (collector/hosts/), when the host registry is there; retired hosts are never listed */
+  state?: 'up' | 'stale' | 'down';
+  /** the host's agent declared it short-lived */
+  ephemeral?: boolean;
+  /** what it was heard through: 'logs' (agent), 'metrics' (agent), 'syslog'; only hosts with
+   * 'metrics' declare an interval (a quiet syslog sender is not necessarily a dead one) */
+  sources?: string[];
 }
 
 export type CheckType = 'process' | 'http' | 'tcp';
@@ -22,6 +29,11 @@ export interface CheckOptions {
   /** down only when this many consecutive results are down */
   samples?: number;
   types?: readonly CheckType[];
+}
+
+/** The host registry as the alert sources see it (collector/hosts/registry.ts). */
+export interface LiveHosts {
+  live(): Array<{ host: string; last_seen: number; state: string; ephemeral: boolean; sources: string[] }>;
 }
 
 export interface AlertSources {
@@ -78,9 +90,15 @@ export function logStoreSources(
   storage: Storage,
   metrics?: Partial<Pick<AlertSources, 'seriesWindow' | 'seriesLastUpdate' | 'seriesPoints' | 'seriesKeys' | 'checkStatus'>> & { hosts?(now: number): HostSeen[] },
   clock: () => number = Date.now,
+  lifecycle?: LiveHosts,
 ): AlertSources {
   return {
     hosts() {
+      // With the host registry: every host not retired, whatever it sends (retired hosts leave
+      // host-scoped rules, so an absence rule never fires for an instance that ended).
+      if (lifecycle) {
+        return lifecycle.live().map((h) => ({ host: h.host, lastSeen: h.last_seen, state: h.state as HostSeen['state'], ephemeral: h.ephemeral, sources: h.sources, reports: h.sources.includes('metrics') }));
+      }
       // Hosts that ship logs, metrics or both; last seen is the latest of the two.
       const by = new Map<string, HostSeen>(storage.logs.hosts().map((h) => [h.host, { host: h.host, lastSeen: h.last_seen }]));
       for (const h of metrics?.hosts?.(clock()) ?? []) {

@@ -49,6 +49,9 @@ export const metricRoutes: FastifyPluginAsync = async (app) => {
     const started = performance.now();
     // answered after the group commit holding it (MetricService.submit)
     const ack = await app.hostMetrics.submit(batch, app.clock());
+    if (app.hasDecorator('hosts')) {
+      app.hosts.heard(batch.host, app.clock(), { source: 'metrics', agentId: batch.agent_id, ephemeral: batch.ephemeral, intervalMs: batch.interval_ms });
+    }
     app.events.emit('host_metrics.ingest', { host: batch.host, ...ack, ms: +(performance.now() - started).toFixed(2) }, 'debug');
     app.events.add('host_metrics.samples', ack.accepted);
     app.events.add('host_metrics.duplicates', ack.duplicates);

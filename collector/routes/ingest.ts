@@ -135,8 +135,10 @@ export const ingestRoutes = fp(
       refuseOutOfOrder(acks);
       const ms = performance.now() - started;
       app.metrics.batchSeconds.observe(ms / 1000);
+      const at = app.clock();
       batches.forEach((batch, i) => {
         const ack = acks[i]!;
+        app.hosts.heard(batch.host, at, { source: 'logs', agentId: batch.agent_id, ephemeral: batch.ephemeral });
         app.events.emit('ingest.batches', { host: batch.host, accepted: ack.accepted, duplicates: ack.duplicates, ms: +ms.toFixed(2) }, 'debug');
         app.events.add('ingest.lines', ack.accepted);
         app.events.add('ingest.duplicates', ack.duplicates);
@@ -145,5 +147,5 @@ export const ingestRoutes = fp(
       return multi ? acks : acks[0]!;
     });
   },
-  { name: 'ringtail-ingest', dependencies: ['ringtail-storage', 'ringtail-auth', 'ringtail-gzip', 'ringtail-metrics', 'ringtail-writer', 'ringtail-host-binding'], encapsulate: true },
+  { name: 'ringtail-ingest', dependencies: ['ringtail-storage', 'ringtail-hosts', 'ringtail-auth', 'ringtail-gzip', 'ringtail-metrics', 'ringtail-writer', 'ringtail-host-binding'], encapsulate: true },
 );

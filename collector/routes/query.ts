@@ -1,4 +1,4 @@
-// Read API: logs (newest first, cursor pagination, optional bounded regex) and hosts.
+// Read API: logs (newest first, cursor pagination, optional bounded regex).
 //
 // `re` is evaluated over candidate rows (those matching every other filter) in chunks, in the
 // regex worker, within a scan budget of SCAN_BUDGET_ROWS rows and SCAN_BUDGET_MS. When the
@@ -68,7 +68,7 @@ export const queryRoutes = fp<QueryOptions>(
       return app.storage.logs.query(filter);
     });
 
-    app.get('/api/v1/hosts', { config: { roles: READERS } }, async () => ({ items: app.storage.logs.hosts() }));
+    // GET /api/v1/hosts: collector/hosts/routes.ts (every host, with its lifecycle state)
     await app.register(histogramRoutes);
   },
   { name: 'ringtail-query', dependencies: ['ringtail-storage', 'ringtail-auth', 'ringtail-regex'], encapsulate: true },

@@ -111,8 +111,77 @@ export interface TokenStore {
   bindHost?(id: string, host: string, now: number): string;
 }
 
+export type HostState = 'up' | 'stale' | 'down' | 'retired';
+export const HOST_STATES: readonly HostState[] = ['up', 'stale', 'down', 'retired'];
+/** what a host has been heard through */
+export type HostSource = 'logs' | 'metrics' | 'syslog';
+
+/** One host's lifecycle record (collector/hosts/registry.ts keeps them in memory). */
+export interface HostStateRow {
+  host: string;
+  first_seen: number;
+  last_seen: number;
+  state: HostState;
+  /** ms since epoch of the last transition */
+  state_since: number;
+  ephemeral: boolean;
+  /** the interval the host declared (its agent's metrics interval), null when it declared none */
+  interval_ms: number | null;
+  sources: HostSource[];
+  /** the agent that last sent for it (null for syslog senders) */
+  agent_id: string | null;
+}
+
+/** One state transition; `from` is null when the host first appeared. */
+export interface HostEvent {
+  ts: number;
+  host: string;
+  from: HostState | null;
+  to: HostState;
+}
+
+export interface HostRequest {
+  id: number;
+  host: string;
+  op: 'retire' | 'forget';
+  requested_at: number;
+  done_at: number | null;
+  /** 'ok', or a RINGTAIL_ERR_* code when it could not be applied */
+  result: string | null;
+}
+
+/** Host lifecycle state (additive: a backend without it gets an in-memory registry only). */
+export interface HostStateStore {
+  load(): HostStateRow[];
+  /**
+   * One transaction: rows upserted, events appended (the newest `keepEvents` kept per host),
+   * hosts removed, `meta` keys set. May throw when the store is busy (the caller retries).
+   */
+  save(rows: HostStateRow[], events: HostEvent[], removed: string[], meta?: Record<string, number>): void;
+  /** newest first, at most `limit`, with ts >= since */
+  events(host: string, limit: number, since?: number): HostEvent[];
+  /** every host's transitions with ts >= since, oldest first, at most `limit` (the newest kept) */
+  eventsSince(since: number, limit: number): HostEvent[];
+  /**
+   * Forgets a host: its record and events go, and its log lines stored so far are hidden from
+   * every read (a tombstone with the current largest line id). False when nothing was known.
+   */
+  forget(host: string, now: number): boolean;
+  /** deletes at most `limit` hidden lines of forgotten hosts; drops tombstones with none left */
+  purgeForgotten(limit: number): number;
+  enqueue(host: string, op: HostRequest['op'], now: number): number;
+  /** claims the pending requests (none claimed by anyone else) for `owner` */
+  claim(owner: string): HostRequest[];
+  finish(id: number, result: string, now: number): void;
+  request(id: number): HostRequest | null;
+  getMeta(key: string): number | null;
+  setMeta(key: string, value: number): void;
+}
+
 export interface Storage {
   logs: LogStore;
   tokens: TokenStore;
+  /** host lifecycle (SQLite); optional so that other backends keep compiling */
+  hostStates?: HostStateStore;
   close(): void;
 }

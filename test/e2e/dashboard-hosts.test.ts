@@ -4,8 +4,9 @@
 // else (sign-in, metrics, series), so the real dashboard code meets the contract: counts per
 // state, the state filter, retired hosts hidden by default and brought back by "show retired"
 // (kept in the URL), the ephemeral badge, events listed as text, and a young host opening on its
-// life at the finest step. The last tests use the real collector's own answer (no state, no
-// events route): the dashboard derives states and hides the events section.
+// life at the finest step. The last tests use the real collector's own answer: with host
+// lifecycle (this branch) its states and events are shown; an older collector's answer (no state,
+// no events route) makes the dashboard derive states and hide the events section.
 import { join } from 'node:path';
 import type { Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -318,7 +319,7 @@ describe.skipIf(!hasTool('chromium'))('dashboard host lifecycle in chromium', ()
     expect(problems).toEqual([]);
   });
 
-  describe('against the collector\'s own answer (no lifecycle API yet)', () => {
+  describe('against the real collector\'s own answer', () => {
     beforeAll(async () => {
       await page.unrouteAll({ behavior: 'wait' });
       await ingestLine('real-fresh', 'hello from a fresh host');
@@ -349,7 +350,7 @@ describe.skipIf(!hasTool('chromium'))('dashboard host lifecycle in chromium', ()
       expect(problems).toEqual([]);
     });
 
-    it('hides the events section when the collector has no events route, and opens a fresh host on its life', async () => {
+    it('lists the real collector\'s events of a fresh host (or hides the section when a collector has no events route), and opens it on its life', async () => {
       await page.goto(url + '/#/host/real-fresh');
       await page.waitForSelector('#charts[data-ready]');
       await page.waitForSelector('#host-events[data-ready]', { state: 'attached' });
@@ -357,6 +358,11 @@ describe.skipIf(!hasTool('chromium'))('dashboard host lifecycle in chromium', ()
       if (events === 404) {
         expect(await page.getAttribute('#host-events', 'data-ready')).toBe('absent');
         expect(await page.isHidden('#host-events')).toBe(true);
+      } else {
+        // a collector with host lifecycle: its own events answer is listed (first heard: — → up)
+        expect(events).toBe(200);
+        await page.waitForSelector('#host-events[data-ready="shown"]');
+        expect(await page.$$eval('#host-events-list li', (lis) => lis.map((li) => li.textContent!.replace(/^\S+ \S+ /, '')))).toEqual(['— → up']);
       }
       // first_seen is when the collector first heard it (seconds ago): a 5-minute life
       expect(await page.getAttribute('.range-picker', 'data-key')).toBe('life');

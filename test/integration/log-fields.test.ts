@@ -134,21 +134,23 @@ describe('structured fields as filters', () => {
 });
 
 describe('the field index in the store', () => {
-  it('an existing database (schema 4) gains the index with the fields of its lines', () => {
+  it('an existing database (schema 4) gains the index with the fields of its lines (then the host tables, migration 6)', () => {
     const dir = tempDir('ringtail-fields-');
     try {
       const db = openDatabase(dir.path);
-      db.exec('DROP TABLE log_fields');
+      // back to schema 4: the tables of migrations 5 (log_fields) and 6 (host lifecycle) removed
+      db.exec('DROP TABLE log_fields; DROP TABLE host_state; DROP TABLE host_events; DROP TABLE forgotten_hosts; DROP TABLE host_requests; DROP TABLE host_meta');
       db.pragma('user_version = 4');
       db.prepare("INSERT INTO logs (id, ts, received_at, host, source, severity, message, fields) VALUES (1, 1, 1, 'h', 's', 6, 'old', ?)").run(JSON.stringify({ user_id: '5', region: 'eu' }));
       db.prepare("INSERT INTO logs (id, ts, received_at, host, source, severity, message, fields) VALUES (2, 1, 1, 'h', 's', 6, 'old plain', NULL)").run();
       db.close();
       const again = openDatabase(dir.path);
-      expect(again.pragma('user_version', { simple: true })).toBe(5);
+      expect(again.pragma('user_version', { simple: true })).toBe(6);
       expect(again.prepare('SELECT key, value, id FROM log_fields ORDER BY key').all()).toEqual([
         { key: 'region', value: 'eu', id: 1 },
         { key: 'user_id', value: '5', id: 1 },
       ]);
+      expect(again.prepare('SELECT count(*) FROM host_state').pluck().get()).toBe(0);
       again.close();
     } finally {
       dir.cleanup();

@@ -65,7 +65,11 @@ export const syslogPlugin = fp<{ syslog?: Partial<SyslogOptions>; tuning?: Syslo
     const batcher = new SyslogBatcher({
       // Not app.storage.logs: a write on the main connection beside the writer thread would wait
       // for its lock in SQLite's busy handler, which blocks the event loop.
-      store: (batch, at) => app.writer.submit(batch, at),
+      store: async (batch, at) => {
+        const ack = await app.writer.submit(batch, at);
+        app.hosts.heard(batch.host, app.clock(), { source: 'syslog' });
+        return ack;
+      },
       clock: app.clock,
       events: app.events,
       flushMs: t.flushMs ?? 100,
@@ -139,5 +143,5 @@ export const syslogPlugin = fp<{ syslog?: Partial<SyslogOptions>; tuning?: Syslo
       await batcher.close();
     });
   },
-  { name: 'ringtail-syslog', dependencies: ['ringtail-storage', 'ringtail-writer'] },
+  { name: 'ringtail-syslog', dependencies: ['ringtail-storage', 'ringtail-hosts', 'ringtail-writer'] },
 );

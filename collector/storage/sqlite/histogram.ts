@@ -7,6 +7,7 @@
 // counts are lower bounds (the lines of the ids not reached, mostly the oldest, are missing).
 import { ErrorCodes, RingtailError } from '../../../shared/errors.js';
 import type { HistogramFilter, LogHistogram } from '../types.js';
+import { HIDDEN_CLAUSE, hiddenCheck } from './hosts.js';
 import type { Db } from './open.js';
 import { ROWID_IN_WINDOW } from './fts-plan.js';
 import { fieldPlanner, hasText, probePerRow, sqlSearch } from './search.js';
@@ -36,6 +37,7 @@ export function sqliteLogHistogram(db: Db, limits: HistogramLimits = {}) {
   };
   const planFields = fieldPlanner(db);
   const spanStmt = db.prepare('SELECT min(min_id) AS lo, max(max_id) AS hi FROM log_spans WHERE bucket >= ? AND bucket <= ?');
+  const anyHidden = hiddenCheck(db);
 
   return function histogram(asked: HistogramFilter): LogHistogram {
     const { start, end, buckets } = asked;
@@ -51,6 +53,8 @@ export function sqliteLogHistogram(db: Db, limits: HistogramLimits = {}) {
     const search = sqlSearch({ ...asked, limit: 1 }, hasText(asked) ? probePerRow : planFields());
     const filter = search.filter;
     const where = ['l.ts >= @start', 'l.ts < @end', ...search.where];
+    // lines of forgotten hosts not yet purged (storage/sqlite/hosts.ts)
+    if (anyHidden()) where.push(HIDDEN_CLAUSE);
     const params: Record<string, unknown> = { ...search.params, start, end, interval };
     for (const k of ['host', 'source', 'program'] as const) {
       if (filter[k] !== undefined) {

@@ -1,4 +1,5 @@
 import type { Storage } from '../types.js';
+import { sqliteHostStateStore } from './hosts.js';
 import { sqliteLogStore } from './logs.js';
 import { openDatabase } from './open.js';
 import { sqliteTokenStore } from './tokens.js';
@@ -8,6 +9,7 @@ export function openSqliteStorage(dataDir: string): Storage {
   return {
     logs: sqliteLogStore(db),
     tokens: sqliteTokenStore(db),
+    hostStates: sqliteHostStateStore(db),
     close() {
       db.close();
     },

@@ -87,6 +87,49 @@ const MIGRATIONS: string[] = [
     SELECT j.key, CAST(j.value AS TEXT), l.id FROM logs l, json_each(l.fields) j
     WHERE l.fields IS NOT NULL AND json_valid(l.fields) AND j.type NOT IN ('object', 'array');
   `,
+  // Host lifecycle (collector/hosts/): the state of every host whatever it sends, its recent
+  // transitions (bounded per host), the hosts forgotten while some of their lines remain (those
+  // lines, ids up to max_log_id, are hidden from every read), and retire/forget requests that
+  // `ringtail hosts` queues for a running collector.
+  `
+  CREATE TABLE host_state (
+    host TEXT PRIMARY KEY,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('up','stale','down','retired')),
+    state_since INTEGER NOT NULL,
+    ephemeral INTEGER NOT NULL DEFAULT 0,
+    interval_ms INTEGER,
+    sources TEXT NOT NULL DEFAULT '',
+    agent_id TEXT
+  ) WITHOUT ROWID;
+  CREATE TABLE host_events (
+    id INTEGER PRIMARY KEY,
+    host TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    from_state TEXT,
+    to_state TEXT NOT NULL
+  );
+  CREATE INDEX host_events_host ON host_events (host, id);
+  CREATE TABLE forgotten_hosts (
+    host TEXT PRIMARY KEY,
+    forgotten_at INTEGER NOT NULL,
+    max_log_id INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE host_requests (
+    id INTEGER PRIMARY KEY,
+    host TEXT NOT NULL,
+    op TEXT NOT NULL CHECK (op IN ('retire','forget')),
+    requested_at INTEGER NOT NULL,
+    claimed_by TEXT,
+    done_at INTEGER,
+    result TEXT
+  );
+  CREATE TABLE host_meta (
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /**

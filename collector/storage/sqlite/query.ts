@@ -13,6 +13,7 @@ import type { LogItem, LogPage } from '../../../shared/wire.js';
 import type { LogFilter } from '../types.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { hostWindowPlanner, ROWID_IN_WINDOW, type PlanChoice } from './fts-plan.js';
+import { HIDDEN_CLAUSE, hiddenCheck } from './hosts.js';
 import type { Db } from './open.js';
 import { fieldPlanner, hasText, probePerRow, sqlSearch } from './search.js';
 
@@ -62,6 +63,9 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
     return st;
   };
   const sinceStmt = db.prepare(`SELECT ${COLS} FROM logs l WHERE l.id > ? ORDER BY l.id LIMIT ?`);
+  const sinceVisible = db.prepare(`SELECT ${COLS} FROM logs l WHERE l.id > ? AND ${HIDDEN_CLAUSE} ORDER BY l.id LIMIT ?`);
+  // lines of forgotten hosts are hidden from every read while some remain (storage/sqlite/hosts.ts)
+  const anyHidden = hiddenCheck(db);
   const maxIdStmt = db.prepare('SELECT max(id) FROM logs').pluck();
   const spanStmt = db.prepare('SELECT min(min_id) AS lo, max(max_id) AS hi FROM log_spans WHERE bucket >= ? AND bucket <= ?');
 
@@ -128,6 +132,7 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
       const search = sqlSearch(asked, hasText(asked) ? probePerRow : planFields(asked.limit));
       const filter = search.filter;
       const where: string[] = [...search.where];
+      if (anyHidden()) where.push(HIDDEN_CLAUSE);
       const params: Record<string, unknown> = { ...search.params, limit: filter.limit + 1 };
       const fts = search.fts !== null;
       if (filter.host !== undefined) {
@@ -182,7 +187,7 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
     cursorAfter,
 
     since(afterId: number, limit: number): LogItem[] {
-      return (sinceStmt.all(afterId, limit) as Row[]).map(toItem);
+      return ((anyHidden() ? sinceVisible : sinceStmt).all(afterId, limit) as Row[]).map(toItem);
     },
 
     matchIds(q: string, afterId: number, uptoId: number): Set<number> {
@@ -190,6 +195,7 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
       const search = sqlSearch({ q, limit: 1 }, () => 'row');
       const where = [...search.where];
       if (search.filter.host !== undefined) where.push('l.host = @host');
+      if (anyHidden()) where.push(HIDDEN_CLAUSE);
       const more = where.length ? ' AND ' + where.join(' AND ') : '';
       // Descending: FTS5 seeks a rowid range near the newest end of a doclist cheaply (0.1 ms
       // for a word in 1 M lines) and the same range ascending costs ~80 ms.

@@ -6,25 +6,35 @@
 import type { RetentionOps } from '../types.js';
 import type { Db } from './open.js';
 
-export function sqliteRetention(db: Db): RetentionOps {
-  const olderThan = db.prepare('SELECT id FROM logs WHERE ts < ? ORDER BY ts LIMIT ?').pluck();
-  const oldest = db.prepare('SELECT id FROM logs ORDER BY ts LIMIT ?').pluck();
+/**
+ * Deletes lines by id with everything a line owns (its row, its full-text entry, its
+ * structured-field index entries), inside the
+ * caller's transaction: the one place that knows it, shared by retention and the purge of
+ * forgotten hosts' lines (storage/sqlite/hosts.ts).
+ */
+export function lineDeleter(db: Db): (ids: readonly number[]) => number {
   const delLog = db.prepare('DELETE FROM logs WHERE id = ?');
   const delFts = db.prepare('DELETE FROM logs_fts WHERE rowid = ?');
   // a line's field entries are found through its own fields (the index is keyed by value)
   const delFields = db.prepare(
     `DELETE FROM log_fields WHERE id = @id AND (key, value) IN (SELECT j.key, j.value FROM logs l, json_each(l.fields) j WHERE l.id = @id AND l.fields IS NOT NULL)`,
   );
-  // spans of hours entirely before the cutoff can go; a stale span is only a wider window
-  const delSpans = db.prepare('DELETE FROM log_spans WHERE bucket < ?');
-  const deleteIds = db.transaction((ids: number[]) => {
+  return (ids) => {
     for (const id of ids) {
       delFields.run({ id });
       delLog.run(id);
       delFts.run(id);
     }
     return ids.length;
-  });
+  };
+}
+
+export function sqliteRetention(db: Db): RetentionOps {
+  const olderThan = db.prepare('SELECT id FROM logs WHERE ts < ? ORDER BY ts LIMIT ?').pluck();
+  const oldest = db.prepare('SELECT id FROM logs ORDER BY ts LIMIT ?').pluck();
+  // spans of hours entirely before the cutoff can go; a stale span is only a wider window
+  const delSpans = db.prepare('DELETE FROM log_spans WHERE bucket < ?');
+  const deleteIds = db.transaction(lineDeleter(db));
   return {
     deleteOlderThan(before, limit) {
       const n = deleteIds.immediate(olderThan.all(before, limit) as number[]);

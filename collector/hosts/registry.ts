@@ -1,0 +1,331 @@
+// Every host the collector hears from (agent log batches, metric batches, syslog senders), with
+// its lifecycle state. Hearing a host is the ingest hot path: it only updates memory. A periodic
+// sweep (sweep(), on app.clock) moves silent hosts along up → stale → down (permanent) or
+// up → stale → retired (ephemeral), and saves what changed (last-seen times, states, the
+// transitions) in one small transaction. Only hearing a host brings it back to `up`: a sweep
+// never does, so a clock that jumps backwards cannot revive a down host or make one flap.
+import type { EventSink } from '../../shared/events.js';
+import type { HostEvent, HostSource, HostState, HostStateRow, HostStateStore } from '../storage/types.js';
+import type { HostsTiming } from './config.js';
+
+export interface HeardFrom {
+  source: HostSource;
+  /** the agent that sent it (agents only) */
+  agentId?: string;
+  /** what the agent declared; an agent batch without the field is a permanent host */
+  ephemeral?: boolean;
+  /** the agent's metrics interval, ms */
+  intervalMs?: number;
+}
+
+export interface HostView extends HostStateRow {
+  /** ms after which silence makes the host stale (3 intervals) */
+  stale_after_ms: number;
+}
+
+/** what the hosts sweep found to do beyond state changes */
+export interface SweepResult {
+  transitions: HostEvent[];
+  /** retired longer than purge_after: their series are to be deleted and the record dropped */
+  purge: string[];
+}
+
+/** transitions kept in memory per host for rules (host-flapping) */
+const RECENT_PER_HOST = 32;
+/** how far back transitions are loaded into memory at start */
+const RECENT_LOAD_MS = 3_600_000;
+/** a second agent claiming a host's name is logged at most this often per host (always counted) */
+const CONFLICT_LOG_MS = 60_000;
+
+const RANK: Record<HostState, number> = { up: 0, stale: 1, down: 2, retired: 3 };
+
+interface Rec extends HostStateRow {
+  agent_at: number;
+  conflict_logged_at: number;
+  recent: HostEvent[];
+}
+
+export class HostRegistry {
+  private readonly hosts = new Map<string, Rec>();
+  /** host names in order, rebuilt only after a host came or went: listing 30,000 hosts sorts nothing */
+  private sorted: Rec[] | null = null;
+  private readonly dirty = new Set<string>();
+  private pendingEvents: HostEvent[] = [];
+  private removed = new Set<string>();
+  private failedSaves = 0;
+  /** silence is counted from here at the earliest: the collector's own downtime is not the hosts' */
+  private readonly startedAt: number;
+
+  constructor(
+    private readonly o: { store?: HostStateStore; clock: () => number; events: EventSink; timing: HostsTiming },
+  ) {
+    this.startedAt = o.clock();
+    for (const row of o.store?.load() ?? []) this.hosts.set(row.host, this.rec(row));
+    // the last hour's transitions, so that flaps() counts across a collector restart
+    for (const e of o.store?.eventsSince(this.startedAt - RECENT_LOAD_MS, 100_000) ?? []) {
+      const r = this.hosts.get(e.host);
+      if (!r) continue;
+      r.recent.push(e);
+      if (r.recent.length > RECENT_PER_HOST) r.recent.shift();
+    }
+  }
+
+  private rec(r: HostStateRow): Rec {
+    // one literal shape for every record (a spread gave records of one registry many hidden
+    // classes, and reading a field over 30,000 of them cost ~1 µs each)
+    return {
+      host: r.host,
+      first_seen: r.first_seen,
+      last_seen: r.last_seen,
+      state: r.state,
+      state_since: r.state_since,
+      ephemeral: r.ephemeral,
+      interval_ms: r.interval_ms,
+      sources: r.sources,
+      agent_id: r.agent_id,
+      agent_at: r.last_seen,
+      conflict_logged_at: -Infinity,
+      recent: [],
+    };
+  }
+
+  /**
+   * Hosts known elsewhere (the log store's host table, the metric catalog) but without a
+   * lifecycle record, e.g. data from before this table existed: they start in the state their
+   * silence gives them, without a transition. For known hosts, a later last-seen is taken.
+   */
+  adopt(host: string, firstSeen: number, lastSeen: number, source: HostSource): void {
+    const r = this.hosts.get(host);
+    if (r) {
+      if (lastSeen > r.last_seen && r.state !== 'retired') {
+        r.last_seen = lastSeen;
+        this.dirty.add(host);
+      }
+      if (!r.sources.includes(source)) {
+        r.sources = [...r.sources, source].sort();
+        this.dirty.add(host);
+      }
+      return;
+    }
+    const now = this.o.clock();
+    const row: HostStateRow = { host, first_seen: Math.min(firstSeen, lastSeen), last_seen: lastSeen, state: 'up', state_since: now, ephemeral: false, interval_ms: null, sources: [source], agent_id: null };
+    const rec = this.rec(row);
+    rec.state = this.target(rec, now, lastSeen);
+    this.hosts.set(host, rec);
+    this.sorted = null;
+    this.dirty.add(host);
+  }
+
+  /** The ingest hot path: memory only, saved by the next sweep. */
+  heard(host: string, at: number, from: HeardFrom): void {
+    let r = this.hosts.get(host);
+    if (!r) {
+      r = this.rec({ host, first_seen: at, last_seen: at, state: 'up', state_since: at, ephemeral: false, interval_ms: null, sources: [], agent_id: null });
+      this.hosts.set(host, r);
+      this.sorted = null;
+      this.removed.delete(host);
+      this.transition(r, null, 'up', at);
+    } else {
+      // a clock that went backwards never moves last-seen back
+      if (at > r.last_seen) r.last_seen = at;
+      if (r.state !== 'up') this.transition(r, r.state, 'up', at);
+    }
+    if (!r.sources.includes(from.source)) r.sources = [...r.sources, from.source].sort();
+    if (from.agentId !== undefined) {
+      r.ephemeral = from.ephemeral === true;
+      if (from.intervalMs !== undefined) r.interval_ms = from.intervalMs;
+      if (r.agent_id !== null && r.agent_id !== from.agentId && at - r.agent_at < this.staleAfter(r)) this.conflict(r, from.agentId, at);
+      r.agent_id = from.agentId;
+      r.agent_at = Math.max(r.agent_at, at);
+    }
+    this.dirty.add(host);
+  }
+
+  /**
+   * Two agents (two agent ids) sending for one host name at the same time: each overwrites the
+   * other's data under that name. Without token binding (auth.bind_agent_hosts) the collector
+   * cannot tell which is right, so it stores both and says so, counted and logged.
+   */
+  private conflict(r: Rec, agentId: string, at: number): void {
+    const fields = { host: r.host, agent_id: agentId, other_agent_id: r.agent_id };
+    if (at - r.conflict_logged_at >= CONFLICT_LOG_MS) {
+      r.conflict_logged_at = at;
+      this.o.events.emit('hosts.name_conflict', fields, 'warn');
+    } else this.o.events.add('hosts.name_conflict', 1);
+  }
+
+  private staleAfter(r: HostStateRow): number {
+    return 3 * (r.interval_ms ?? this.o.timing.defaultIntervalMs);
+  }
+
+  /** the state silence alone gives the host at `now` */
+  private target(r: HostStateRow, now: number, since = Math.max(r.last_seen, this.startedAt)): HostState {
+    const quiet = Math.max(0, now - since);
+    const stale = this.staleAfter(r);
+    if (quiet < stale) return 'up';
+    if (r.ephemeral) return quiet >= this.o.timing.retireAfterMs ? 'retired' : 'stale';
+    return quiet >= stale + this.o.timing.downAfterMs ? 'down' : 'stale';
+  }
+
+  private transition(r: Rec, from: HostState | null, to: HostState, now: number): void {
+    // event times of one host never go backwards, whatever the clock does
+    const ts = Math.max(now, from === null ? now : r.state_since);
+    r.state = to;
+    r.state_since = ts;
+    const e: HostEvent = { ts, host: r.host, from, to };
+    r.recent.push(e);
+    if (r.recent.length > RECENT_PER_HOST) r.recent.shift();
+    this.pendingEvents.push(e);
+    this.dirty.add(r.host);
+    this.o.events.emit(`host.${to}`, { host: r.host, from, ephemeral: r.ephemeral }, to === 'up' ? 'info' : 'warn');
+  }
+
+  /** One evaluation of every host, then everything changed is saved. */
+  sweep(now = this.o.clock(), meta?: Record<string, number>): SweepResult {
+    const transitions: HostEvent[] = [];
+    const purge: string[] = [];
+    for (const r of this.hosts.values()) {
+      if (r.state === 'retired') {
+        if (now - r.state_since >= this.o.timing.purgeAfterMs) purge.push(r.host);
+        continue;
+      }
+      const to = this.target(r, now);
+      // silence only moves a host forwards; hearing it (heard) is what brings it back up
+      if (RANK[to] > RANK[r.state]) {
+        this.transition(r, r.state, to, now);
+        transitions.push(r.recent[r.recent.length - 1]!);
+      }
+    }
+    this.flush(meta);
+    return { transitions, purge };
+  }
+
+  /** Saves the changed records and pending transitions; kept for the next try when the save fails. */
+  flush(meta?: Record<string, number>): void {
+    const store = this.o.store;
+    if (!store) {
+      this.dirty.clear();
+      this.pendingEvents = [];
+      this.removed.clear();
+      return;
+    }
+    const rows: HostStateRow[] = [];
+    for (const h of this.dirty) {
+      const r = this.hosts.get(h);
+      if (r) rows.push(row(r));
+    }
+    const events = this.pendingEvents;
+    const removed = [...this.removed];
+    try {
+      store.save(rows, events, removed, meta);
+      this.dirty.clear();
+      this.pendingEvents = [];
+      this.removed.clear();
+      this.failedSaves = 0;
+    } catch (err) {
+      // busy (the writer thread held the lock): kept for the next sweep; said loudly only when it lasts
+      this.failedSaves++;
+      if (this.failedSaves % 12 === 0) this.o.events.emit('hosts.save_failed', { error: (err as Error).message, hosts: rows.length, attempts: this.failedSaves }, 'warn');
+      else this.o.events.add('hosts.save_deferred', 1);
+    }
+  }
+
+  get(host: string): HostView | undefined {
+    const r = this.hosts.get(host);
+    return r && this.view(r);
+  }
+
+  private view(r: Rec): HostView {
+    const v = row(r) as HostView;
+    v.stale_after_ms = this.staleAfter(r);
+    return v;
+  }
+
+  has(host: string): boolean {
+    return this.hosts.has(host);
+  }
+
+  /** host state, null when unknown */
+  stateOf(host: string): HostState | null {
+    return this.hosts.get(host)?.state ?? null;
+  }
+
+  /** hosts in name order; retired ones only when asked for (by `states` or `includeRetired`) */
+  list(filter: { states?: ReadonlySet<HostState>; includeRetired?: boolean } = {}): HostView[] {
+    this.sorted ??= [...this.hosts.values()].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+    const out: HostView[] = [];
+    for (const r of this.sorted) {
+      if (filter.states ? !filter.states.has(r.state) : r.state === 'retired' && !filter.includeRetired) continue;
+      out.push(this.view(r));
+    }
+    return out;
+  }
+
+  /** counts per state over every known host */
+  counts(): Record<HostState, number> {
+    const c: Record<HostState, number> = { up: 0, stale: 0, down: 0, retired: 0 };
+    for (const r of this.hosts.values()) c[r.state]++;
+    return c;
+  }
+
+  /** every host not retired (what host-scoped alert rules evaluate) */
+  live(): HostView[] {
+    return this.list();
+  }
+
+  /**
+   * Transitions of a host with ts >= since, oldest first, from memory (the last RECENT_PER_HOST
+   * since the collector started, plus those loaded from the store on demand by the API).
+   */
+  transitions(host: string, since = Number.MIN_SAFE_INTEGER): HostEvent[] {
+    return (this.hosts.get(host)?.recent ?? []).filter((e) => e.ts >= since);
+  }
+
+  /** how many times the host came back up after being down within [now - windowMs, now] (host-flapping) */
+  flaps(host: string, windowMs: number, now = this.o.clock()): number {
+    return this.transitions(host, now - windowMs).filter((e) => e.from === 'down' && e.to === 'up').length;
+  }
+
+  /** Newest first: the stored transitions and those not saved yet. */
+  events(host: string, limit: number, since?: number): HostEvent[] {
+    const pending = this.pendingEvents.filter((e) => e.host === host && (since === undefined || e.ts >= since)).reverse();
+    const stored = this.o.store?.events(host, limit, since) ?? [...(this.hosts.get(host)?.recent ?? [])].reverse();
+    return [...pending, ...(this.o.store ? stored : stored.filter((e) => since === undefined || e.ts >= since))].slice(0, limit);
+  }
+
+  /** Retires a host now (an operator's decision); false when unknown. */
+  retire(host: string, now = this.o.clock()): boolean {
+    const r = this.hosts.get(host);
+    if (!r) return false;
+    if (r.state !== 'retired') this.transition(r, r.state, 'retired', now);
+    return true;
+  }
+
+  /** Drops a host's record and transitions (forget, purge); the store is told at the next flush. */
+  remove(host: string): boolean {
+    const had = this.hosts.delete(host);
+    if (had) this.sorted = null;
+    this.dirty.delete(host);
+    this.pendingEvents = this.pendingEvents.filter((e) => e.host !== host);
+    this.removed.add(host);
+    return had;
+  }
+
+  get size(): number {
+    return this.hosts.size;
+  }
+}
+
+function row(r: Rec): HostStateRow {
+  return {
+    host: r.host,
+    first_seen: r.first_seen,
+    last_seen: r.last_seen,
+    state: r.state,
+    state_since: r.state_since,
+    ephemeral: r.ephemeral,
+    interval_ms: r.interval_ms,
+    sources: r.sources,
+    agent_id: r.agent_id,
+  };
+}
