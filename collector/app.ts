@@ -8,6 +8,7 @@ import { authPlugin } from './plugins/auth.js';
 import { dashboardPlugin } from './plugins/dashboard.js';
 import { gzipPlugin } from './plugins/gzip.js';
 import { hostBindingPlugin } from './plugins/host-binding.js';
+import { agentBindingPlugin } from './plugins/agent-binding.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { regexPlugin, type RegexPluginOptions } from './plugins/regex.js';
 import { retentionPlugin } from './plugins/retention.js';
@@ -26,6 +27,7 @@ import { syslogPlugin, type SyslogOptions, type SyslogTuning } from './receivers
 import { hostMetricsPlugin, type HostMetricsPluginOptions } from './metrics/plugin.js';
 import { alertsPlugin, type AlertsPluginOptions } from './alerts/plugin.js';
 import { hostsPlugin, type HostsPluginOptions } from './hosts/plugin.js';
+import { clientErrorHandler } from './client-error.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -95,6 +97,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 16_384 },
     // Unknown fields must be rejected, not silently dropped, and bodies are not type-coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    // errors before a request exists (431 for a URL over 16 KiB) answer with a coded body too
+    clientErrorHandler,
   });
   app.decorate('clock', options.clock ?? Date.now);
   app.decorate('events', createEvents(app.log));
@@ -154,6 +158,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(sessionsPlugin, { dataDir: options.dataDir });
     await app.register(authPlugin);
     await app.register(hostBindingPlugin, { enabled: options.bindAgentHosts });
+    await app.register(agentBindingPlugin);
     await app.register(gzipPlugin);
     await app.register(hostsPlugin, options.hosts ?? {});
     await app.register(metricsPlugin, { dataDir: options.dataDir });

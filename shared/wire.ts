@@ -143,6 +143,8 @@ export type MetricType = Static<typeof MetricType>;
 
 export const METRIC_NAME_PATTERN = '^[a-z][a-z0-9_]*(\\.[a-z0-9_]+)*$';
 export const LABEL_KEY_PATTERN = '^[a-z_][a-z0-9_]*$';
+/** label keys that mean something to JavaScript objects; refused by the collector with a 400 naming the key */
+export const RESERVED_LABEL_KEYS: readonly string[] = ['__proto__', 'constructor', 'prototype'];
 /** label values end up inside series keys `name{k=v,…}`, so the key syntax is excluded */
 export const LABEL_VALUE_PATTERN = '^[^{},=\\s"\\\\]*$';
 

@@ -16,7 +16,9 @@ const NAME = new RegExp(METRIC_NAME_PATTERN);
 export function parseMetricKey(key: string): { name: string; labels: Record<string, string> } | null {
   const m = KEY.exec(key);
   if (!m || !NAME.test(m[1]!)) return null;
-  const labels: Record<string, string> = {};
+  // null prototype: a key `__proto__` (refused at the wire since, but possibly in an older
+  // store) is an own property here, not the object's prototype, and survives a restart
+  const labels: Record<string, string> = Object.create(null) as Record<string, string>;
   if (m[2] !== undefined && m[2] !== '') {
     for (const part of m[2].split(',')) {
       const eq = part.indexOf('=');

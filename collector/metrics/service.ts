@@ -4,7 +4,7 @@
 // archives.
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
 import type { EventSink } from '../../shared/events.js';
-import { MAX_ACK_REASONS, type MetricAck, type MetricBatch, type MetricRejectReason, type MetricType } from '../../shared/wire.js';
+import { MAX_ACK_REASONS, RESERVED_LABEL_KEYS, type MetricAck, type MetricBatch, type MetricRejectReason, type MetricType } from '../../shared/wire.js';
 import { storageUnavailable } from '../ingest/unavailable.js';
 import { GroupWriter } from '../ingest/writer.js';
 import { planFetch } from '../rrd/fetch.js';
@@ -219,6 +219,11 @@ export class MetricService {
       }
       if (s.type === 'COUNTER' && s.value < 0) {
         throw new RingtailError(ErrorCodes.BAD_REQUEST, `body/samples/${i}/value: COUNTER values cannot be negative, got ${s.value}`);
+      }
+      for (const k of Object.keys(s.labels ?? {})) {
+        if (RESERVED_LABEL_KEYS.includes(k)) {
+          throw new RingtailError(ErrorCodes.BAD_REQUEST, `body/samples/${i}/labels/${k}: label key '${k}' is reserved (${RESERVED_LABEL_KEYS.join(', ')} mean something to JavaScript objects)`);
+        }
       }
       const key = metricKey(s.name, s.labels);
       const series = seriesName(batch.host, key);

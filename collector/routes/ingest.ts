@@ -126,6 +126,7 @@ export const ingestRoutes = fp(
         batches = [validateBatch(req.body)];
       }
       for (const b of batches) app.checkHostBinding(req.principal, b.host);
+      batches.forEach((b, i) => app.checkAgentBinding(req.principal, b.agent_id, multi ? `body/${i}/agent_id` : 'body/agent_id'));
       const after = parseAfter(req.headers[INGEST_AFTER_HEADER]);
       const started = performance.now();
       // queued first, then no longer counted: a request held for this one retries behind it
@@ -147,5 +148,5 @@ export const ingestRoutes = fp(
       return multi ? acks : acks[0]!;
     });
   },
-  { name: 'ringtail-ingest', dependencies: ['ringtail-storage', 'ringtail-hosts', 'ringtail-auth', 'ringtail-gzip', 'ringtail-metrics', 'ringtail-writer', 'ringtail-host-binding'], encapsulate: true },
+  { name: 'ringtail-ingest', dependencies: ['ringtail-storage', 'ringtail-hosts', 'ringtail-auth', 'ringtail-gzip', 'ringtail-metrics', 'ringtail-writer', 'ringtail-host-binding', 'ringtail-agent-binding'], encapsulate: true },
 );

@@ -76,8 +76,12 @@ export function feedRun(def: SeriesDef, state: SeriesState, rraIdx: number, k: n
   const full = Math.floor((end - j0) / n);
   if (full > 0) {
     for (let d = 0; d < nds; d++) cdps[d]!.secondary = v[d]!;
-    // Only the newest `rows` rows survive in the ring; older ones would be overwritten.
-    for (let r = Math.max(1, full - rra.rows + 1); r <= full; r++) sink.put(rraIdx, j0 / n + r, v);
+    // Only the newest `rows` rows survive in the ring; older ones would be overwritten. The loop
+    // counts rows written, not row indexes: past 2^53 an index `r++` no longer changes, and a
+    // sample at ts 1e20 spun the collector for good (counted down from a fixed last index, a
+    // huge gap may write one slot twice, but it ends after at most `rows` puts).
+    const last = j0 / n + full;
+    for (let i = Math.min(full, rra.rows) - 1; i >= 0; i--) sink.put(rraIdx, last - i, v);
   }
   const rem = (end - j0) % n;
   for (let d = 0; d < nds; d++) accumulate(cdps[d]!, rra.cf, v[d]!, rem);

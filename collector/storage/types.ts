@@ -109,6 +109,12 @@ export interface TokenStore {
    * host it is bound to (the first it announced). Optional: a store without it cannot bind.
    */
   bindHost?(id: string, host: string, now: number): string;
+  /**
+   * Binds the agent_id (the namespace of its log streams) to the token `id` if it has no live
+   * token yet (never used, or its token was revoked: a re-tokened agent keeps its agent_id), and
+   * returns the id of the token it is bound to. Optional: a store without it cannot bind.
+   */
+  bindAgent?(agentId: string, id: string, now: number): string;
 }
 
 export type HostState = 'up' | 'stale' | 'down' | 'retired';

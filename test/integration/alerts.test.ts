@@ -13,8 +13,14 @@ const SECRET = generateSecret();
 const rig = alertsRig('ringtail-alerts-', { secret: SECRET, backoff_base_ms: 1000 });
 const { start } = rig;
 
+// one token per app and role: an agent_id is bound to the agent token that first sent for it
+const issued = new WeakMap<FastifyInstance, Map<string, string>>();
 function token(app: FastifyInstance, role: 'agent' | 'viewer' | 'admin') {
-  return app.storage.tokens.create(role, `t ${role}`, rig.clock.t).token;
+  let byRole = issued.get(app);
+  if (!byRole) issued.set(app, (byRole = new Map()));
+  let t = byRole.get(role);
+  if (t === undefined) byRole.set(role, (t = app.storage.tokens.create(role, `t ${role}`, rig.clock.t).token));
+  return t;
 }
 
 async function ingest(app: FastifyInstance, messages: string[], opts: Parameters<typeof batchOf>[1] = {}) {

@@ -26,7 +26,7 @@ describe('auth.bind_agent_hosts', () => {
       app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}`, 'content-type': type }, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) });
     return {
       app,
-      logs: (token: string, host: string, stream = `s-${host}`) => send(token, '/api/v1/ingest', batchOf(['x'], { host, stream, ts: T0 })),
+      logs: (token: string, host: string, stream = `s-${host}`) => send(token, '/api/v1/ingest', batchOf(['x'], { host, stream, ts: T0, agent: `agt_${host}` })),
       metrics: (token: string, host: string, ts = T0) => send(token, '/api/v1/metrics/ingest', metrics(host, ts)),
       multi: (token: string, hosts: string[]) =>
         send(token, '/api/v1/ingest', hosts.map((h, i) => JSON.stringify(batchOf([`m${i}`], { host: h, stream: `multi-${i}`, ts: T0 }))).join('\n') + '\n', INGEST_MULTI_TYPE),

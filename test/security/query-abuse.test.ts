@@ -4,26 +4,15 @@
 // message}; never a 5xx; never SQLite's or FTS5's own words in the body; the collector still
 // answers /healthz afterwards.
 //
-// Every case runs once in beforeAll; each violation is either explained by a known defect
-// (KNOWN_DEFECTS, checked by an `it.fails` per defect, so the suite passes now and the lead
-// flips them when the fixes merge) or fails 'no unexplained violations'.
+// Every case runs once in beforeAll; each violation fails 'no unexplained violation'. The
+// defects this suite found (issue 12 #8, #9, issue 13 #1, the uncoded 431) were probed with
+// `it.fails` until their fixes merged and are plain checks of the fixed behaviour now.
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WIRE_VERSION } from '../../shared/wire.js';
 import { batchOf, testCollector, type TestCollector } from '../helpers/collector.js';
 
 const LEAKS = [/fts5/i, /SQLITE/i, /syntax error near/i, /no such column/i, /unknown special query/i, /malformed MATCH/i, /parser stack overflow/i];
-
-export const KNOWN_DEFECTS = {
-  'issue13#1': 'full-text query mistakes answer with SQLite/FTS5 words (q=10.0.0.1 -> fts5: syntax error near ".")',
-  'issue12#8': 'the one-character prefix guard is bypassed by "a"* and ^a*, and the live tail never runs it',
-  'issue12#9': 'an extreme histogram start answers wrong counts instead of a 400 or a clamp',
-  // new finding (not in the issues): Node's HTTP parser refuses a request line over 16 KiB with
-  // 431 and Fastify's default clientErrorHandler body, {"error":"Request Header Fields Too Large",
-  // "message":…,"statusCode":431}, not a RINGTAIL_ERR_* code (Fastify option clientErrorHandler)
-  'new: 431 uncoded': 'a URL over 16 KiB is refused with an uncoded 431 body',
-} as const;
-type Defect = keyof typeof KNOWN_DEFECTS;
 
 type Endpoint = 'logs' | 'histogram' | 'stream' | 'series';
 interface Result {
@@ -255,16 +244,9 @@ function problems(r: Result): string[] {
   return out;
 }
 
-/** The known defect that explains a violation, or null. */
-function explainedBy(r: Result, problem: string): Defect | null {
-  if (problem.startsWith('body leaks') && r.status === 400 && /"q: invalid full-text query/.test(r.body)) return 'issue13#1';
-  if (r.status === 431 && problem.includes('not {error: RINGTAIL_ERR_*')) return 'new: 431 uncoded';
-  return null;
-}
-
-function violations(filter: (d: Defect | null) => boolean): string[] {
+function violations(): string[] {
   const out: string[] = [];
-  for (const r of results) for (const p of problems(r)) if (filter(explainedBy(r, p))) out.push(`${r.endpoint} [${r.name}] ?${r.query.slice(0, 80)}: ${p}`);
+  for (const r of results) for (const p of problems(r)) out.push(`${r.endpoint} [${r.name}] ?${r.query.slice(0, 80)}: ${p}`);
   return out;
 }
 
@@ -277,7 +259,7 @@ describe('query abuse', () => {
   });
 
   it('no unexplained violation: never a 5xx, every 4xx coded, no SQLite words', () => {
-    expect(violations((d) => d === null)).toEqual([]);
+    expect(violations()).toEqual([]);
   });
 
   it('each answer came promptly and /healthz still answers', async () => {
@@ -299,28 +281,37 @@ describe('query abuse', () => {
   });
 });
 
-describe('known defects', () => {
-  it.fails(`issue13#1: ${KNOWN_DEFECTS['issue13#1']}`, () => {
-    expect(violations((d) => d === 'issue13#1')).toEqual([]);
+describe('fixed defects', () => {
+  it('issue13#1: full-text query mistakes are a 400 naming q in ringtail\'s words, never SQLite\'s or FTS5\'s', () => {
+    // the case of the issue: an IP address is a term, answered like any other
+    const ip = results.filter((r) => r.name === 'q ip address');
+    expect(ip.map((r) => r.status)).toEqual([200, 200, 200]);
+    const refused = results.filter((x) => x.name.startsWith('q ') && x.status === 400);
+    expect(refused.length).toBeGreaterThan(5);
+    for (const r of refused) {
+      expect(JSON.parse(r.body).message, `${r.endpoint} [${r.name}]`).toMatch(/\bq\b/);
+      for (const leak of LEAKS) expect(r.body, `${r.endpoint} [${r.name}]`).not.toMatch(leak);
+    }
   });
 
-  it.fails(`new: 431 uncoded: ${KNOWN_DEFECTS['new: 431 uncoded']}`, () => {
-    expect(results.some((r) => r.status === 431)).toBe(true); // the long cases did go over the socket
-    expect(violations((d) => d === 'new: 431 uncoded')).toEqual([]);
+  it('new: 431: a URL over 16 KiB is refused with 431 and a RINGTAIL_ERR_TOO_LARGE body', () => {
+    const long = results.filter((r) => r.status === 431);
+    expect(long.length).toBeGreaterThan(0); // the long cases did go over the socket
+    for (const r of long) expect(JSON.parse(r.body), `${r.endpoint} [${r.name}]`).toMatchObject({ error: 'RINGTAIL_ERR_TOO_LARGE', message: expect.stringMatching(/./) });
   });
 
-  it.fails(`issue12#8: ${KNOWN_DEFECTS['issue12#8']}`, () => {
-    const answered = results
-      .filter((r) => /one-char prefix/.test(r.name))
-      .filter((r) => r.status !== 400 || !/prefix/.test(r.body))
-      .map((r) => `${r.endpoint} [${r.name}] ${r.status}`);
+  it('issue12#8: a one-character prefix is refused (400 naming q) however it is written, on logs, histogram and the live tail', () => {
+    const cases = results.filter((r) => /one-char prefix/.test(r.name));
+    expect(cases.length).toBe(9);
+    const answered = cases.filter((r) => r.status !== 400 || !/prefix/.test(r.body) || !/^q\b/.test(JSON.parse(r.body).message)).map((r) => `${r.endpoint} [${r.name}] ${r.status} ${r.body.slice(0, 100)}`);
     expect(answered).toEqual([]);
   });
 
-  it.fails(`issue12#9: ${KNOWN_DEFECTS['issue12#9']}`, async () => {
+  it('issue12#9: an extreme histogram start is a 400 naming start', () => {
     const extreme = results.find((r) => r.endpoint === 'histogram' && r.name === 'extreme start, one bucket')!;
-    if (extreme.status === 400) return expect(JSON.parse(extreme.body).message).toMatch(/start/);
-    const zero = await c.app.inject({ method: 'GET', url: '/api/v1/logs/histogram?buckets=1&start=0', headers: { authorization: `Bearer ${c.token('viewer')}` } });
-    expect(JSON.parse(extreme.body).counts).toEqual(zero.json().counts);
+    expect(extreme.status).toBe(400);
+    expect(JSON.parse(extreme.body)).toMatchObject({ error: 'RINGTAIL_ERR_BAD_QUERY', parameter: 'start', message: expect.stringMatching(/^start: /) });
+    // and so is the same start on the logs endpoint and the live tail (one time parser)
+    for (const r of results.filter((x) => x.name === 'start very negative')) expect(JSON.parse(r.body), r.endpoint).toMatchObject({ parameter: 'start' });
   });
 });

@@ -28,6 +28,15 @@ export function sqliteTokenStore(db: Db): TokenStore {
   db.exec('CREATE TABLE IF NOT EXISTS token_hosts (token_id TEXT PRIMARY KEY, host TEXT NOT NULL, bound_at INTEGER NOT NULL) WITHOUT ROWID');
   const bind = db.prepare('INSERT OR IGNORE INTO token_hosts (token_id, host, bound_at) VALUES (?, ?, ?)');
   const boundHost = db.prepare('SELECT host FROM token_hosts WHERE token_id = ?');
+  // The token each agent_id was first sent with (collector/plugins/agent-binding.ts); taken
+  // over by a new token only when the bound one is revoked or gone.
+  db.exec('CREATE TABLE IF NOT EXISTS agent_tokens (agent_id TEXT PRIMARY KEY, token_id TEXT NOT NULL, bound_at INTEGER NOT NULL) WITHOUT ROWID');
+  const bindAgent = db.prepare(
+    `INSERT INTO agent_tokens (agent_id, token_id, bound_at) VALUES (?, ?, ?)
+     ON CONFLICT (agent_id) DO UPDATE SET token_id = excluded.token_id, bound_at = excluded.bound_at
+     WHERE NOT EXISTS (SELECT 1 FROM tokens WHERE tokens.id = agent_tokens.token_id AND tokens.revoked_at IS NULL)`,
+  );
+  const boundToken = db.prepare('SELECT token_id FROM agent_tokens WHERE agent_id = ?').pluck();
 
   return {
     create(role, name, now) {
@@ -67,6 +76,10 @@ export function sqliteTokenStore(db: Db): TokenStore {
     bindHost(id, host, now) {
       bind.run(id, host, now);
       return (boundHost.get(id) as { host: string }).host;
+    },
+    bindAgent(agentId, id, now) {
+      bindAgent.run(agentId, id, now);
+      return boundToken.get(agentId) as string;
     },
   };
 }
