@@ -20,6 +20,7 @@ import { streamRoutes, type StreamOptions } from './routes/stream.js';
 import { sessionsPlugin } from './sessions/plugin.js';
 import { sessionRoutes } from './sessions/routes.js';
 import { syslogPlugin, type SyslogOptions, type SyslogTuning } from './receivers/syslog/index.js';
+import type { TlsContexts } from './tls.js';
 import { hostMetricsPlugin, type HostMetricsPluginOptions } from './metrics/plugin.js';
 import { alertsPlugin, type AlertsPluginOptions } from './alerts/plugin.js';
 
@@ -41,7 +42,7 @@ export interface AppOptions {
   bodyLimit?: number;
   logger?: FastifyServerOptions['logger'];
   /** syslog receiver; its sockets open only on app.syslog.start() (server.ts, or a test) */
-  syslog?: Partial<SyslogOptions> & { tuning?: SyslogTuning };
+  syslog?: Partial<SyslogOptions> & { tuning?: SyslogTuning; tls?: TlsContexts };
   /** collector-side drop/keep rules (config key `filters`) */
   filters?: readonly FilterRule[];
   /** absent: no retention (tests keep their lines); the server passes config `retention` */
@@ -56,6 +57,8 @@ export interface AppOptions {
   hostMetrics?: Omit<HostMetricsPluginOptions, 'dataDir'>;
   /** alert rules, notifiers and whether to run the evaluation timers (collector/alerts/) */
   alerts?: Omit<AlertsPluginOptions, 'dataDir'>;
+  /** the server entry's own server (collector/server.ts: https when `tls` is configured); absent: Fastify's plain http */
+  serverFactory?: FastifyServerOptions['serverFactory'];
 }
 
 /** What a refused request is counted under in ringtail_requests_rejected_total{reason}. */
@@ -82,6 +85,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     // Unknown fields must be rejected, not silently dropped, and bodies are not type-coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
   });
   app.decorate('clock', options.clock ?? Date.now);
   app.decorate('events', createEvents(app.log));
@@ -149,7 +153,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(alertsPlugin, { dataDir: options.dataDir, ...options.alerts });
     await app.register(sessionRoutes);
     await app.register(dashboardPlugin);
-    await app.register(syslogPlugin, { syslog: options.syslog, tuning: options.syslog?.tuning });
+    await app.register(syslogPlugin, { syslog: options.syslog, tuning: options.syslog?.tuning, tls: options.syslog?.tls });
   } catch (err) {
     await app.close().catch(() => undefined);
     throw err;

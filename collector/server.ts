@@ -1,4 +1,5 @@
 // The collector's server entry: the only place that opens a port.
+import { createServer as createHttpsServer } from 'node:https';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
@@ -6,16 +7,19 @@ import { checkAlertsConfig } from './alerts/config.js';
 import { ensureAdmin, type AdminCredential } from './bootstrap.js';
 import { CollectorConfig, parseListen } from './config.js';
 import { openSqliteStorage } from './storage/sqlite/index.js';
+import { readTls, refusePlaintext, TlsContexts, warnIfExpired } from './tls.js';
 
 export interface RunningCollector {
   app: FastifyInstance;
   url: string;
   admin: AdminCredential;
+  /** the certificate in force when `tls` is configured; reloadTls() re-reads its files (SIGHUP) */
+  tls: TlsContexts | null;
   close(): Promise<void>;
 }
 
 /** `retention`, `tail` and `regex` may be left out (e.g. by `ringtail up`); they then take the schema's defaults */
-type Defaulted = 'retention' | 'tail' | 'regex';
+type Defaulted = 'retention' | 'tail' | 'regex' | 'tls';
 export type ServerConfig = Omit<CollectorConfig, Defaulted> & Partial<Pick<CollectorConfig, Defaulted>>;
 
 function defaults<K extends Defaulted>(config: ServerConfig, key: K): CollectorConfig[K] {
@@ -27,6 +31,9 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
   const tail = defaults(config, 'tail');
   const regex = defaults(config, 'regex');
   checkAlertsConfig(config.alerts); // before anything opens: a bad rule must not leave threads behind
+  const tlsFiles = defaults(config, 'tls');
+  const material = readTls(tlsFiles); // likewise: a bad certificate is a config error before anything opens
+  const tls = material ? new TlsContexts(tlsFiles, material) : null;
   const storage = openSqliteStorage(config.data);
   const admin = ensureAdmin(storage, config.data, config.admin_token, Date.now());
   const app = await buildApp({
@@ -39,7 +46,16 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
     retention,
     hostMetrics: { layouts: config.metrics?.layouts },
     logger: logStream ? { level: config.log_level, stream: logStream } : { level: config.log_level },
-    syslog: config.syslog,
+    syslog: tls ? { ...config.syslog, tls } : config.syslog,
+    // TLS only changes the server object; with it off Fastify makes its plain http server as before.
+    ...(tls
+      ? {
+          serverFactory: (handler: Parameters<typeof createHttpsServer>[1]) => {
+            const server = createHttpsServer(tls.options(), handler);
+            return server;
+          },
+        }
+      : {}),
     tail: {
       maxClients: tail.max_clients,
       maxClientsPerToken: tail.max_clients_per_token,
@@ -51,8 +67,15 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
     alerts: { config: config.alerts, run: true },
   });
   const { host, port } = parseListen(config.listen);
+  if (tls) {
+    const server = app.server as unknown as import('node:tls').Server;
+    tls.register(server, app.events, 'api');
+    refusePlaintext(server, app.events);
+    warnIfExpired(material!, app.events);
+  }
   try {
-    await app.listen({ host, port });
+    // Fastify names the scheme from its own `https` option, which the server factory bypasses
+    await app.listen({ host, port, ...(tls ? { listenTextResolver: (address: string) => `Server listening at ${address.replace(/^http:/, 'https:')}` } : {}) });
     await app.syslog.start();
   } catch (err) {
     await app.close();
@@ -64,8 +87,9 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
     app,
-    url: `http://${shownHost}:${actualPort}`,
+    url: `${tls ? 'https' : 'http'}://${shownHost}:${actualPort}`,
     admin,
+    tls,
     async close() {
       await app.close();
       storage.close();

@@ -21,7 +21,14 @@ export const collectorCommand: Command = {
       if (running.admin.generated) {
         process.stdout.write(`admin token (saved in ${running.admin.file}): ${running.admin.token}\n`);
       }
+      // SIGHUP re-reads the TLS certificate and key; connections already open keep theirs.
+      const onHup = () => {
+        if (running.tls) running.tls.reload(running.app.events);
+        else running.app.events.emit('reload.nothing', { reason: 'no tls.cert configured' });
+      };
+      process.on('SIGHUP', onHup);
       await untilSignal();
+      process.off('SIGHUP', onHup);
       await running.close();
       return 0;
     }),

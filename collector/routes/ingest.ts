@@ -12,7 +12,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import fp from 'fastify-plugin';
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
 import { INGEST_AFTER_HEADER, INGEST_MULTI_TYPE, INGEST_PATH, IngestBatch, type IngestAck } from '../../shared/wire.js';
-import { INGESTERS } from '../plugins/auth.js';
+import { checkCertHost, INGESTERS } from '../plugins/auth.js';
 
 const check = TypeCompiler.Compile(IngestBatch);
 
@@ -125,6 +125,7 @@ export const ingestRoutes = fp(
       } else {
         batches = [validateBatch(req.body)];
       }
+      if (req.certHosts) for (const b of batches) checkCertHost(req.certHosts, b.host);
       const after = parseAfter(req.headers[INGEST_AFTER_HEADER]);
       const started = performance.now();
       // queued first, then no longer counted: a request held for this one retries behind it
