@@ -53,6 +53,7 @@ export const CollectorConfig = Type.Object(
         cert: Type.Optional(Type.String({ minLength: 1, description: 'PEM certificate (chain) file: the API port and syslog tls_port speak TLS; re-read on SIGHUP' })),
         key: Type.Optional(Type.String({ minLength: 1, description: 'PEM private key file of tls.cert; re-read on SIGHUP' })),
         client_ca: Type.Optional(Type.String({ minLength: 1, description: 'PEM CA bundle: mutual TLS, every client must present a certificate it signed' })),
+        http2: Type.Boolean({ default: true, description: 'offer HTTP/2 beside HTTP/1.1 on the TLS API port (ALPN)' }),
       },
       { additionalProperties: false, default: {} },
     ),

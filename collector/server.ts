@@ -1,4 +1,6 @@
 // The collector's server entry: the only place that opens a port.
+import type { Server as HttpServer } from 'node:http';
+import { createSecureServer } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifyInstance } from 'fastify';
@@ -48,12 +50,14 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
     logger: logStream ? { level: config.log_level, stream: logStream } : { level: config.log_level },
     syslog: tls ? { ...config.syslog, tls } : config.syslog,
     // TLS only changes the server object; with it off Fastify makes its plain http server as before.
+    // HTTP/2 beside HTTP/1.1 (ALPN picks) through Node's compatibility API, which hands Fastify
+    // the same request and response interface; `tls.http2: false` keeps to HTTP/1.1.
     ...(tls
       ? {
-          serverFactory: (handler: Parameters<typeof createHttpsServer>[1]) => {
-            const server = createHttpsServer(tls.options(), handler);
-            return server;
-          },
+          serverFactory: (handler: Parameters<typeof createHttpsServer>[1]) =>
+            (tlsFiles.http2
+              ? createSecureServer({ ...tls.options(), allowHTTP1: true }, handler as never)
+              : createHttpsServer(tls.options(), handler)) as unknown as HttpServer,
         }
       : {}),
     tail: {

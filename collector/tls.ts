@@ -108,10 +108,19 @@ export class TlsContexts {
   /** Logs handshakes refused on `server` (a client without or with a wrong certificate, a plain-text sender) and keeps it in reload()'s reach. */
   register(server: TlsServer, events: EventSink, port: string): void {
     this.servers.add(server);
+    // A refused TLS socket has lost its handle, and with it the peer's address, when the error
+    // comes: keep the address from the TCP connection under it.
+    const peers = new WeakMap<object, string>();
+    server.on('connection', (raw: Socket) => {
+      if (raw.remoteAddress) peers.set(raw, raw.remoteAddress);
+    });
     server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
-      // the TLS socket has lost its handle by now; the TCP socket under it still knows the peer
-      const peer = socket.remoteAddress ?? (socket as unknown as { _parent?: Socket })._parent?.remoteAddress;
-      events.emit('tls.handshake_refused', { port, peer, code: ErrorCodes.TLS, reason: err.code ?? err.message }, 'warn');
+      const parent = (socket as unknown as { _parent?: Socket })._parent;
+      const peer = socket.remoteAddress ?? (parent ? peers.get(parent) : undefined);
+      // A client certificate that fails verification is dropped by Node after the handshake
+      // (err is then a bare ECONNRESET); the verification's own reason is on the socket.
+      const reason = socket.authorizationError ? String(socket.authorizationError) : (err.code ?? err.message);
+      events.emit('tls.handshake_refused', { port, peer, code: ErrorCodes.TLS, reason }, 'warn');
     });
   }
 

@@ -2,7 +2,9 @@
 // certificates it signs: a server certificate for 127.0.0.1 (optionally already expired), client
 // certificates with a CN. EC P-256 keys: quick to make on a shared two-core machine.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 
 export interface Issued {
@@ -41,4 +43,52 @@ export function makeCa(parent: string, label: string): PrivateCa {
     server: (name, days = 2) => issue(name, '127.0.0.1', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n', days),
     client: (name, cn) => issue(name, cn, `subjectAltName=DNS:${cn}\nextendedKeyUsage=clientAuth\n`, 2),
   };
+}
+
+export interface TlsAnswer {
+  status: number;
+  body: string;
+  /** the fingerprint of the certificate the server presented */
+  serverCert: string;
+  /** local port of the connection, to tell a reused keep-alive socket from a new one */
+  localPort: number;
+}
+
+/** One https request trusting `ca` (with a client certificate when given), through `agent` when given (keep-alive). */
+export function tlsRequest(
+  url: string,
+  path: string,
+  o: { ca?: string; client?: Issued; token?: string; method?: string; body?: string; agent?: import('node:https').Agent } = {},
+): Promise<TlsAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      new URL(path, url),
+      {
+        method: o.method ?? 'GET',
+        agent: o.agent ?? false,
+        ...(o.agent ? {} : { ca: o.ca ? readFileSync(o.ca) : undefined, ...(o.client ? { cert: readFileSync(o.client.cert), key: readFileSync(o.client.key) } : {}) }),
+        headers: {
+          ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+          ...(o.body !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(o.body) } : {}),
+        },
+      },
+      (res) => {
+        const socket = res.socket as import('node:tls').TLSSocket;
+        const serverCert = socket.getPeerCertificate().fingerprint256;
+        const localPort = socket.localPort ?? 0;
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, serverCert, localPort }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(o.body);
+  });
+}
+
+/** The SHA-256 fingerprint of a PEM certificate file, as getPeerCertificate() writes it. */
+export function fingerprint(certFile: string): string {
+  return new X509Certificate(readFileSync(certFile)).fingerprint256;
 }
