@@ -6,7 +6,8 @@
 //           the ratio of lines/s is TLS's overhead end to end.
 //   syslog: syslog-ng 3.38 file() → syslog(transport(tls)) (RFC 5425, flow control) into
 //           ringtail's syslog.tls_port (stored in SQLite + FTS5), and the same syslog-ng
-//           destination into a syslog-ng TLS server writing a file.
+//           destination into a syslog-ng TLS server writing a file; plus the same into
+//           ringtail over plain TCP, to tell TLS's share from the receiver's.
 // Timed from the start of the shipper to the moment the last line is stored.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -95,34 +96,36 @@ async function runLogs(dir: string, input: string, n: number, pki: Pki | null): 
   return { seconds, linesPerSec: n / seconds, receiverCpu: (cst.cpu * 1e6) / n };
 }
 
-function ngClient(dir: string, input: string, port: number, ca: string): ChildProcess {
+/** syslog-ng reading the input file and sending RFC 5425 over TLS (or, ca null, RFC 6587 octet counting over plain TCP). */
+function ngClient(dir: string, input: string, port: number, ca: string | null): ChildProcess {
+  const transport = ca ? `transport(tls) port(${port}) tls(ca-file("${ca}") peer-verify(required-trusted))` : `transport(tcp) port(${port})`;
   return syslogNg(
     dir,
     'client',
     `@version: 3.38
 options { stats_freq(0); };
 source s_file { file("${input}" follow-freq(1) log-iw-size(20000)); };
-destination d_tls { syslog("localhost" transport(tls) port(${port}) tls(ca-file("${ca}") peer-verify(required-trusted))); };
+destination d_tls { syslog("localhost" ${transport}); };
 log { source(s_file); destination(d_tls); flags(flow-control); };
 `,
   );
 }
 
-async function runSyslogRingtail(dir: string, input: string, n: number, pki: Pki): Promise<Result> {
+async function runSyslogRingtail(dir: string, input: string, n: number, pki: Pki | null): Promise<Result> {
   const data = join(dir, 'data');
-  const tlsPort = await freePort();
-  const c = await startCollector(data, ['--tls-cert', pki.cert, '--tls-key', pki.key, '--syslog-tls-port', String(tlsPort)]);
+  const port = await freePort();
+  const c = await startCollector(data, pki ? ['--tls-cert', pki.cert, '--tls-key', pki.key, '--syslog-tls-port', String(port)] : ['--syslog-tcp-port', String(port)]);
   const db = new Database(join(data, 'ringtail.db'), { readonly: true });
   const count = db.prepare('SELECT count(*) FROM logs').pluck();
   const t0 = performance.now();
-  const client = ngClient(dir, input, tlsPort, pki.ca);
+  const client = ngClient(dir, input, port, pki ? pki.ca : null);
   await waitCount(n, () => count.get() as number, client);
   const seconds = (performance.now() - t0) / 1000;
   const cst = procStats(c.proc.pid!);
   db.close();
   await stop(client);
   await stop(c.proc);
-  process.stderr.write(`  syslog-ng → TLS → ringtail: ${seconds.toFixed(2)} s, collector cpu ${cst.cpu.toFixed(2)} s\n`);
+  process.stderr.write(`  syslog-ng → ${pki ? 'TLS' : 'TCP'} → ringtail: ${seconds.toFixed(2)} s, collector cpu ${cst.cpu.toFixed(2)} s\n`);
   return { seconds, linesPerSec: n / seconds, receiverCpu: (cst.cpu * 1e6) / n };
 }
 
@@ -171,7 +174,7 @@ export async function main(args: string[]): Promise<void> {
   const bytes = await writeInput(input, n, 'ordered');
   const pki = makePki(join(base, 'pki'));
   process.stderr.write(`input: ${n} lines, ${(bytes / 1e6).toFixed(1)} MB\n`);
-  const r: Record<string, Result[]> = { http: [], https: [], ngRingtail: [], ngNg: [] };
+  const r: Record<string, Result[]> = { http: [], https: [], ngRingtailTcp: [], ngRingtail: [], ngNg: [] };
   const fresh = () => mkdtempSync(join(base, 'run-'));
   try {
     for (let i = 0; i < runs; i++) {
@@ -179,7 +182,7 @@ export async function main(args: string[]): Promise<void> {
       // alternate the order so that a slow moment of the shared machine hits both sides
       const pairs: Array<[string, (d: string) => Promise<Result>]> = [];
       if (only !== 'syslog') pairs.push(['http', (d) => runLogs(d, input, n, null)], ['https', (d) => runLogs(d, input, n, pki)]);
-      if (only !== 'logs') pairs.push(['ngRingtail', (d) => runSyslogRingtail(d, input, n, pki)], ['ngNg', (d) => runSyslogNgServer(d, input, n, pki)]);
+      if (only !== 'logs') pairs.push(['ngRingtailTcp', (d) => runSyslogRingtail(d, input, n, null)], ['ngRingtail', (d) => runSyslogRingtail(d, input, n, pki)], ['ngNg', (d) => runSyslogNgServer(d, input, n, pki)]);
       if (i % 2 === 1) pairs.reverse();
       for (const [key, run] of pairs) {
         const d = fresh();
@@ -200,6 +203,7 @@ export async function main(args: string[]): Promise<void> {
     '| --- | --- | --- | --- |',
     row('agent → http → collector → SQLite+FTS5', r.http!),
     row('agent → https (collector TLS) → collector → SQLite+FTS5', r.https!),
+    row('syslog-ng → syslog plain TCP → ringtail → SQLite+FTS5 (baseline)', r.ngRingtailTcp!),
     row('syslog-ng → syslog TLS → ringtail → SQLite+FTS5', r.ngRingtail!),
     row('syslog-ng → syslog TLS → syslog-ng → file', r.ngNg!),
   ];
@@ -207,6 +211,7 @@ export async function main(args: string[]): Promise<void> {
     lines.push('', `logs https / http lines/s: ${(med(r.https!, (x) => x.linesPerSec) / med(r.http!, (x) => x.linesPerSec)).toFixed(2)}×`);
   }
   if (r.ngRingtail!.length && r.ngNg!.length) {
+    if (r.ngRingtailTcp!.length) lines.push(`syslog into ringtail, TLS / plain TCP lines/s: ${(med(r.ngRingtail!, (x) => x.linesPerSec) / med(r.ngRingtailTcp!, (x) => x.linesPerSec)).toFixed(2)}×`);
     lines.push(`syslog TLS: ringtail / syslog-ng lines/s: ${(med(r.ngRingtail!, (x) => x.linesPerSec) / med(r.ngNg!, (x) => x.linesPerSec)).toFixed(2)}×`);
   }
   process.stdout.write(lines.join('\n') + '\n');
