@@ -1,6 +1,6 @@
 // The collector's server entry: the only place that opens a port.
 import type { Server as HttpServer } from 'node:http';
-import { createSecureServer } from 'node:http2';
+import { createSecureServer, type ServerHttp2Session } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifyInstance } from 'fastify';
@@ -36,6 +36,8 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
   const tlsFiles = defaults(config, 'tls');
   const material = readTls(tlsFiles); // likewise: a bad certificate is a config error before anything opens
   const tls = material ? new TlsContexts(tlsFiles, material) : null;
+  const h2Sessions = new Set<ServerHttp2Session>();
+  let closing = false;
   const storage = openSqliteStorage(config.data);
   const admin = ensureAdmin(storage, config.data, config.admin_token, Date.now());
   const app = await buildApp({
@@ -54,10 +56,18 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
     // the same request and response interface; `tls.http2: false` keeps to HTTP/1.1.
     ...(tls
       ? {
-          serverFactory: (handler: Parameters<typeof createHttpsServer>[1]) =>
-            (tlsFiles.http2
-              ? createSecureServer({ ...tls.options(), allowHTTP1: true }, handler as never)
-              : createHttpsServer(tls.options(), handler)) as unknown as HttpServer,
+          serverFactory: (handler: Parameters<typeof createHttpsServer>[1]) => {
+            if (!tlsFiles.http2) return createHttpsServer(tls.options(), handler) as unknown as HttpServer;
+            const server = createSecureServer({ ...tls.options(), allowHTTP1: true }, handler as never);
+            // server.close() waits for every HTTP/2 session to end, and Node 20 does not end
+            // them (nor does Fastify given a server of ours): close() below asks each to finish.
+            server.on('session', (session) => {
+              if (closing) session.close();
+              h2Sessions.add(session);
+              session.once('close', () => h2Sessions.delete(session));
+            });
+            return server as unknown as HttpServer;
+          },
         }
       : {}),
     tail: {
@@ -95,6 +105,10 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
     admin,
     tls,
     async close() {
+      // graceful: a session's open streams (a live tail, an ingest) finish first; the tail's
+      // own preClose hook ends its streams
+      closing = true;
+      for (const session of h2Sessions) session.close();
       await app.close();
       storage.close();
     },
