@@ -9,7 +9,7 @@ export default defineConfig({
     maxWorkers: 2,
     // Every ringtail process a test starts binds its syslog receiver to free ports (flags still
     // win), so parallel tests never fight over the default 5514.
-    env: { RINGTAIL_SYSLOG_UDP_PORT: '0', RINGTAIL_SYSLOG_TCP_PORT: '0' },
+    env: { RINGTAIL_SYSLOG_UDP_PORT: '0', RINGTAIL_SYSLOG_TCP_PORT: '0', RINGTAIL_SYSLOG_TLS_PORT: '0' },
     reporters: ['default'],
   },
 });

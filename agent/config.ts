@@ -79,6 +79,8 @@ export const AgentConfig = Type.Object(
       {
         gzip_level: Type.Integer({ minimum: 0, maximum: 9, default: 1, description: 'gzip level of request bodies; 0 sends them uncompressed' }),
         ca_file: Type.Optional(Type.String({ minLength: 1, description: 'PEM CA bundle trusted for an https collector (logs and metrics)' })),
+        cert_file: Type.Optional(Type.String({ minLength: 1, description: 'PEM client certificate for a collector with mutual TLS (tls.client_ca)' })),
+        key_file: Type.Optional(Type.String({ minLength: 1, description: 'PEM private key of transport.cert_file' })),
         timeout_ms: Type.Integer({ minimum: 1000, maximum: 600_000, default: 30_000, description: 'a request without an answer this long is retried' }),
         backoff_max_ms: Type.Integer({ minimum: 100, maximum: 600_000, default: 30_000, description: 'longest wait between retries; a collector\'s Retry-After lengthens a wait up to this' }),
       },

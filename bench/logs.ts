@@ -32,14 +32,14 @@ interface Result {
   rssMb: number;
 }
 
-function arg(args: string[], name: string, def: string): string {
+export function arg(args: string[], name: string, def: string): string {
   const i = args.indexOf(name);
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : def;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => {
@@ -57,7 +57,7 @@ async function freePort(): Promise<number> {
  * seconds), the input of the figures before 2026-11-29, which makes every commit insert into
  * thousands of places of the collector's time indexes.
  */
-async function writeInput(path: string, n: number, timestamps: string, corpus: string): Promise<number> {
+export async function writeInput(path: string, n: number, timestamps: string, corpus: string): Promise<number> {
   const out = createWriteStream(path);
   // JSON corpus: event times from 3 h ago, 100 a second (1 M lines span ~2.8 h, none in the future).
   const jsonBase = Date.now() - 3 * 3_600_000;
@@ -85,7 +85,7 @@ async function writeInput(path: string, n: number, timestamps: string, corpus: s
   return bytes;
 }
 
-function procStats(pid: number): { cpu: number; rssMb: number } {
+export function procStats(pid: number): { cpu: number; rssMb: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[11] = utime, fields[12] = stime (1-based 14 and 15 in proc(5))
@@ -94,7 +94,7 @@ function procStats(pid: number): { cpu: number; rssMb: number } {
   return { cpu, rssMb: Number(hwm) / 1024 };
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+export async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
@@ -160,7 +160,7 @@ async function runRingtail(dir: string, input: string, n: number, corpus: string
   return { seconds, linesPerSec: n / seconds, cpuSeconds: (st.cpu * 1_000_000) / n, rssMb: st.rssMb };
 }
 
-function syslogNg(dir: string, name: string, conf: string): ChildProcess {
+export function syslogNg(dir: string, name: string, conf: string): ChildProcess {
   const c = join(dir, `${name}.conf`);
   writeFileSync(c, conf);
   return spawn(
@@ -171,7 +171,7 @@ function syslogNg(dir: string, name: string, conf: string): ChildProcess {
 }
 
 /** Counts newlines appended to a file since the last call. */
-function lineCounter(path: string): () => number {
+export function lineCounter(path: string): () => number {
   let offset = 0;
   let lines = 0;
   const buf = Buffer.allocUnsafe(4 << 20);
@@ -249,7 +249,7 @@ log { source(s_file); ${json ? 'parser(p_json); ' : ''}destination(d_net); flags
   return { seconds, linesPerSec: n / seconds, cpuSeconds: (st.cpu * 1_000_000) / n, rssMb: st.rssMb };
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;

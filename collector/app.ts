@@ -24,6 +24,7 @@ import { streamRoutes, type StreamOptions } from './routes/stream.js';
 import { sessionsPlugin } from './sessions/plugin.js';
 import { sessionRoutes } from './sessions/routes.js';
 import { syslogPlugin, type SyslogOptions, type SyslogTuning } from './receivers/syslog/index.js';
+import type { TlsContexts } from './tls.js';
 import { hostMetricsPlugin, type HostMetricsPluginOptions } from './metrics/plugin.js';
 import { alertsPlugin, type AlertsPluginOptions } from './alerts/plugin.js';
 import { hostsPlugin, type HostsPluginOptions } from './hosts/plugin.js';
@@ -47,7 +48,7 @@ export interface AppOptions {
   bodyLimit?: number;
   logger?: FastifyServerOptions['logger'];
   /** syslog receiver; its sockets open only on app.syslog.start() (server.ts, or a test) */
-  syslog?: Partial<SyslogOptions> & { tuning?: SyslogTuning };
+  syslog?: Partial<SyslogOptions> & { tuning?: SyslogTuning; tls?: TlsContexts };
   /** collector-side drop/keep rules (config key `filters`) */
   filters?: readonly FilterRule[];
   /** absent: no retention (tests keep their lines); the server passes config `retention` */
@@ -68,6 +69,8 @@ export interface AppOptions {
   alerts?: Omit<AlertsPluginOptions, 'dataDir'>;
   /** host lifecycle (config `hosts`) and whether to run its sweep timer (collector/hosts/) */
   hosts?: HostsPluginOptions;
+  /** the server entry's own server (collector/server.ts: https when `tls` is configured); absent: Fastify's plain http */
+  serverFactory?: FastifyServerOptions['serverFactory'];
 }
 
 /** What a refused request is counted under in ringtail_requests_rejected_total{reason}. */
@@ -99,6 +102,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     // errors before a request exists (431 for a URL over 16 KiB) answer with a coded body too
     clientErrorHandler,
+    ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
   });
   app.decorate('clock', options.clock ?? Date.now);
   app.decorate('events', createEvents(app.log));
@@ -180,7 +184,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(alertsPlugin, { dataDir: options.dataDir, ...options.alerts });
     await app.register(sessionRoutes);
     await app.register(dashboardPlugin);
-    await app.register(syslogPlugin, { syslog: options.syslog, tuning: options.syslog?.tuning });
+    await app.register(syslogPlugin, { syslog: options.syslog, tuning: options.syslog?.tuning, tls: options.syslog?.tls });
   } catch (err) {
     await app.close().catch(() => undefined);
     throw err;

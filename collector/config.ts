@@ -55,6 +55,16 @@ export const CollectorConfig = Type.Object(
         max_message_bytes: Type.Integer({ minimum: 2048, maximum: 1024 * 1024, default: 65536, description: 'longer messages are cut and marked truncated' }),
         max_connections: Type.Integer({ minimum: 1, maximum: 100_000, default: 512, description: 'open TCP connections at most; more are refused' }),
         idle_timeout_ms: Type.Integer({ minimum: 100, default: 600_000, description: 'a TCP connection silent this long is closed' }),
+        tls_port: Type.Integer({ minimum: 0, maximum: 65535, default: 6514, description: 'syslog over TLS (RFC 5425, octet counting) with the tls.cert certificate; open only when tls.cert is set (0 picks a free one)' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    tls: Type.Object(
+      {
+        cert: Type.Optional(Type.String({ minLength: 1, description: 'PEM certificate (chain) file: the API port and syslog tls_port speak TLS; re-read on SIGHUP' })),
+        key: Type.Optional(Type.String({ minLength: 1, description: 'PEM private key file of tls.cert; re-read on SIGHUP' })),
+        client_ca: Type.Optional(Type.String({ minLength: 1, description: 'PEM CA bundle: mutual TLS, every client must present a certificate it signed' })),
+        http2: Type.Boolean({ default: true, description: 'offer HTTP/2 beside HTTP/1.1 on the TLS API port (ALPN)' }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -1,4 +1,7 @@
 // The collector's server entry: the only place that opens a port.
+import type { Server as HttpServer } from 'node:http';
+import { createSecureServer, type ServerHttp2Session } from 'node:http2';
+import { createServer as createHttpsServer } from 'node:https';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
@@ -6,16 +9,19 @@ import { checkAlertsConfig } from './alerts/config.js';
 import { ensureAdmin, type AdminCredential } from './bootstrap.js';
 import { CollectorConfig, parseListen } from './config.js';
 import { openSqliteStorage } from './storage/sqlite/index.js';
+import { readTls, refusePlaintext, TlsContexts, warnIfExpired } from './tls.js';
 
 export interface RunningCollector {
   app: FastifyInstance;
   url: string;
   admin: AdminCredential;
+  /** the certificate in force when `tls` is configured; reloadTls() re-reads its files (SIGHUP) */
+  tls: TlsContexts | null;
   close(): Promise<void>;
 }
 
-/** `retention`, `tail`, `regex` and `hosts` may be left out (e.g. by `ringtail up`); they then take the schema's defaults */
-type Defaulted = 'retention' | 'tail' | 'regex' | 'hosts';
+/** `retention`, `tail`, `regex`, `hosts` and `tls` may be left out (e.g. by `ringtail up`); they then take the schema's defaults */
+type Defaulted = 'retention' | 'tail' | 'regex' | 'hosts' | 'tls';
 export type ServerConfig = Omit<CollectorConfig, Defaulted> & Partial<Pick<CollectorConfig, Defaulted>>;
 
 function defaults<K extends Defaulted>(config: ServerConfig, key: K): CollectorConfig[K] {
@@ -27,6 +33,11 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
   const tail = defaults(config, 'tail');
   const regex = defaults(config, 'regex');
   checkAlertsConfig(config.alerts); // before anything opens: a bad rule must not leave threads behind
+  const tlsFiles = defaults(config, 'tls');
+  const material = readTls(tlsFiles); // likewise: a bad certificate is a config error before anything opens
+  const tls = material ? new TlsContexts(tlsFiles, material) : null;
+  const h2Sessions = new Set<ServerHttp2Session>();
+  let closing = false;
   const storage = openSqliteStorage(config.data);
   const admin = ensureAdmin(storage, config.data, config.admin_token, Date.now());
   const app = await buildApp({
@@ -40,7 +51,26 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
     retention,
     hostMetrics: { layouts: config.metrics?.layouts, maxFutureMs: config.metrics?.max_future_ms },
     logger: logStream ? { level: config.log_level, stream: logStream } : { level: config.log_level },
-    syslog: config.syslog,
+    syslog: tls ? { ...config.syslog, tls } : config.syslog,
+    // TLS only changes the server object; with it off Fastify makes its plain http server as before.
+    // HTTP/2 beside HTTP/1.1 (ALPN picks) through Node's compatibility API, which hands Fastify
+    // the same request and response interface; `tls.http2: false` keeps to HTTP/1.1.
+    ...(tls
+      ? {
+          serverFactory: (handler: Parameters<typeof createHttpsServer>[1]) => {
+            if (!tlsFiles.http2) return createHttpsServer(tls.options(), handler) as unknown as HttpServer;
+            const server = createSecureServer({ ...tls.options(), allowHTTP1: true }, handler as never);
+            // server.close() waits for every HTTP/2 session to end, and Node 20 does not end
+            // them (nor does Fastify given a server of ours): close() below asks each to finish.
+            server.on('session', (session) => {
+              if (closing) session.close();
+              h2Sessions.add(session);
+              session.once('close', () => h2Sessions.delete(session));
+            });
+            return server as unknown as HttpServer;
+          },
+        }
+      : {}),
     tail: {
       maxClients: tail.max_clients,
       maxClientsPerToken: tail.max_clients_per_token,
@@ -53,8 +83,15 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
     hosts: { config: config.hosts, run: true },
   });
   const { host, port } = parseListen(config.listen);
+  if (tls) {
+    const server = app.server as unknown as import('node:tls').Server;
+    tls.register(server, app.events, 'api');
+    refusePlaintext(server, app.events);
+    warnIfExpired(material!, app.events);
+  }
   try {
-    await app.listen({ host, port });
+    // Fastify names the scheme from its own `https` option, which the server factory bypasses
+    await app.listen({ host, port, ...(tls ? { listenTextResolver: (address: string) => `Server listening at ${address.replace(/^http:/, 'https:')}` } : {}) });
     await app.syslog.start();
   } catch (err) {
     await app.close();
@@ -66,9 +103,14 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
     app,
-    url: `http://${shownHost}:${actualPort}`,
+    url: `${tls ? 'https' : 'http'}://${shownHost}:${actualPort}`,
     admin,
+    tls,
     async close() {
+      // graceful: a session's open streams (a live tail, an ingest) finish first; the tail's
+      // own preClose hook ends its streams
+      closing = true;
+      for (const session of h2Sessions) session.close();
       await app.close();
       storage.close();
     },

@@ -14,6 +14,8 @@ export const ErrorCodes = {
   RATE_LIMITED: 'RINGTAIL_ERR_RATE_LIMITED',
   /** a pipelined batch arrived before the batch it follows was committed: send it again */
   OUT_OF_ORDER: 'RINGTAIL_ERR_OUT_OF_ORDER',
+  /** a TLS refusal: handshake failed, plain text on a TLS port, an expired certificate */
+  TLS: 'RINGTAIL_ERR_TLS',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

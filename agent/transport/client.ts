@@ -29,6 +29,9 @@ export interface ClientOptions {
   collector: string;
   token: string;
   caFile?: string;
+  /** client certificate and key for a collector with mutual TLS */
+  certFile?: string;
+  keyFile?: string;
   timeoutMs: number;
   backoffMaxMs: number;
   /** gzip level of bodies the client's users compress; 0: none */
@@ -70,6 +73,8 @@ export function clientOptions(config: AgentConfig): ClientOptions {
     collector: config.collector,
     token: config.token,
     caFile: config.transport.ca_file,
+    certFile: config.transport.cert_file,
+    keyFile: config.transport.key_file,
     timeoutMs: config.transport.timeout_ms,
     backoffMaxMs: config.transport.backoff_max_ms,
     gzipLevel: config.transport.gzip_level,
@@ -79,16 +84,22 @@ export function clientOptions(config: AgentConfig): ClientOptions {
 export function collectorClient(opts: ClientOptions, clock: () => number = Date.now): CollectorClient {
   const base = new URL(opts.collector);
   const secure = base.protocol === 'https:';
-  let ca: Buffer | undefined;
-  if (opts.caFile !== undefined) {
+  const read = (file: string | undefined, flag: string): Buffer | undefined => {
+    if (file === undefined) return undefined;
     try {
-      ca = readFileSync(opts.caFile);
+      return readFileSync(file);
     } catch (err) {
-      throw new ConfigError('--transport-ca-file', `cannot read '${opts.caFile}': ${(err as NodeJS.ErrnoException).code}`);
+      throw new ConfigError(flag, `cannot read '${file}': ${(err as NodeJS.ErrnoException).code}`);
     }
+  };
+  const ca = read(opts.caFile, '--transport-ca-file');
+  const cert = read(opts.certFile, '--transport-cert-file');
+  const key = read(opts.keyFile, '--transport-key-file');
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new ConfigError(cert ? '--transport-key-file' : '--transport-cert-file', 'a client certificate needs both --transport-cert-file and --transport-key-file');
   }
   const agent = secure
-    ? new (lazyHttps().Agent)({ keepAlive: true, maxSockets: MAX_SOCKETS, ...(ca ? { ca } : {}) })
+    ? new (lazyHttps().Agent)({ keepAlive: true, maxSockets: MAX_SOCKETS, ...(ca ? { ca } : {}), ...(cert && key ? { cert, key } : {}) })
     : new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
   const request = secure ? lazyHttps().request : http.request;
 

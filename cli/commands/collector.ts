@@ -36,8 +36,13 @@ export const collectorCommand: Command = {
           running.app.events.emit('config.reload_failed', { code: e.code ?? 'RINGTAIL_ERR_INTERNAL', error: e.message }, 'warn');
         }
       });
+      // SIGHUP also re-reads the TLS certificate and key; connections already open keep theirs.
+      const offTls = onSignal('SIGHUP', () => {
+        if (running.tls) running.tls.reload(running.app.events);
+      });
       await untilSignal();
       offReload();
+      offTls();
       await running.close();
       return 0;
     }),

@@ -1,12 +1,17 @@
 // Deny by default: every route needs a bearer token (or a dashboard session cookie, see
 // collector/sessions/) whose role the route lists in `config.roles`; only routes that say
 // `config.public: true` (health, the login page and its assets, the sign-in call) are open.
+// Under mutual TLS (config tls.client_ca) a request without either is authenticated by the
+// client certificate the handshake verified: role `agent`, and its batches may only name a host
+// the certificate names (CN or a DNS/IP subject alternative name; see certificateHosts).
 // A bearer token that matches nothing counts against the client's address, as a failed sign-in
 // does (collector/sessions/throttle.ts): past the limit the address is answered 429.
+import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
 import type { Role, TokenRecord } from '../storage/types.js';
+import { certificateNames } from '../tls.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -15,6 +20,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal: TokenRecord | null;
+    /** set when the client certificate alone authenticated the request: the hosts it may send as */
+    certHosts: string[] | null;
   }
 }
 
@@ -38,9 +45,30 @@ export function refuseThrottled(app: FastifyInstance, reply: FastifyReply, clien
     .send({ error: ErrorCodes.RATE_LIMITED, message: `too many failed credentials from this address; try again in ${s} s`, retry_after_s: s });
 }
 
+/** The agent a verified client certificate stands for, or null (no TLS, no certificate, or not verified). */
+function certificatePrincipal(socket: TLSSocket | undefined): { principal: TokenRecord; hosts: string[] } | null {
+  if (!socket || socket.encrypted !== true || !socket.authorized) return null;
+  const cert = socket.getPeerCertificate();
+  if (!cert || !cert.fingerprint256) return null;
+  const hosts = certificateNames(cert);
+  if (hosts.length === 0) return null;
+  return {
+    principal: { id: `cert:${cert.fingerprint256}`, name: `cert:${hosts[0]}`, role: 'agent', created_at: 0, revoked_at: null },
+    hosts,
+  };
+}
+
+/** 403 when a certificate-authenticated request sends as a host its certificate does not name. */
+export function checkCertHost(hosts: string[] | null, host: string): void {
+  if (hosts && !hosts.includes(host)) {
+    throw new RingtailError(ErrorCodes.FORBIDDEN, `host '${host}' is not named by the client certificate (${hosts.join(', ')})`, 403);
+  }
+}
+
 export const authPlugin = fp(
   async (app) => {
     app.decorateRequest('principal', null);
+    app.decorateRequest('certHosts', null);
     app.addHook('onRequest', async (req, reply) => {
       const config = req.routeOptions.config;
       if (config?.public) return;
@@ -64,6 +92,13 @@ export const authPlugin = fp(
       } else {
         // sessionAuth also enforces CSRF on state changes (throws 403).
         principal = app.hasDecorator('sessionAuth') ? app.sessionAuth(req) : null;
+        if (!principal) {
+          const cert = certificatePrincipal(req.raw.socket as TLSSocket);
+          if (cert) {
+            principal = cert.principal;
+            req.certHosts = cert.hosts;
+          }
+        }
         if (!principal) throw new RingtailError(ErrorCodes.AUTH, 'missing bearer token (Authorization: Bearer <token>) or session', 401);
       }
       const roles = config?.roles ?? ['admin'];

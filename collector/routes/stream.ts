@@ -70,7 +70,8 @@ export const streamRoutes = fp<StreamOptions>(
         res.writeHead(200, {
           'content-type': 'text/event-stream; charset=utf-8',
           'cache-control': 'no-cache, no-transform',
-          connection: 'keep-alive',
+          // a connection-specific header is an error in HTTP/2 (Node drops it with a warning)
+          ...(req.raw.httpVersionMajor < 2 ? { connection: 'keep-alive' } : {}),
           'x-accel-buffering': 'no',
         });
         res.write(`retry: 2000\n: connected at id ${fromId}\n\n`);

@@ -73,7 +73,7 @@ export async function startCollectorProc(data: string, adminToken: string, extra
   const proc = ringtail(['collector', '--data', data, '--listen', '127.0.0.1:0', '--admin-token', adminToken, '--log-level', 'warn', ...extra]);
   const url = await waitFor('collector to listen', () => {
     if (proc.child.exitCode !== null) throw new Error(`collector exited: ${proc.stderr()}`);
-    return /listening on (http:\/\/\S+)/.exec(proc.stdout())?.[1];
+    return /listening on (https?:\/\/\S+)/.exec(proc.stdout())?.[1];
   }, 30_000);
   return { proc, url };
 }

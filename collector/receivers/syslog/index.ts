@@ -1,7 +1,7 @@
 // The syslog receiver as a Fastify plugin: decorates `app.syslog` (a Receiver) and stores every
 // message through the collector's one writer path (app.writer: group commit, in the writer
 // thread on the server, with the ingest pipeline's filters and clamping), host = the message's HOSTNAME or the sender's IP,
-// source `syslog:udp` / `syslog:tcp`. Sockets open only in start(); preClose stops them and
+// source `syslog:udp` / `syslog:tcp` / `syslog:tls`. Sockets open only in start(); preClose stops them and
 // stores what is queued.
 import type { Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +13,7 @@ import { SyslogBatcher } from './batcher.js';
 import { frameSink } from './ingest.js';
 import { listenTcp, type TcpReceiver } from './tcp.js';
 import { listenUdp } from './udp.js';
+import type { TlsContexts } from '../../tls.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -31,6 +32,8 @@ export interface SyslogOptions {
   max_message_bytes: number;
   max_connections: number;
   idle_timeout_ms: number;
+  /** syslog over TLS (RFC 5425); opens only when the collector has a certificate (`tls` option) */
+  tls_port: number;
 }
 
 export const SYSLOG_DEFAULTS: SyslogOptions = {
@@ -42,6 +45,7 @@ export const SYSLOG_DEFAULTS: SyslogOptions = {
   max_message_bytes: 65536,
   max_connections: 512,
   idle_timeout_ms: 600_000,
+  tls_port: 6514,
 };
 
 /** Tuning the tests shrink; not configuration an operator needs. */
@@ -51,7 +55,7 @@ export interface SyslogTuning {
   maxPending?: number;
 }
 
-export const syslogPlugin = fp<{ syslog?: Partial<SyslogOptions>; tuning?: SyslogTuning }>(
+export const syslogPlugin = fp<{ syslog?: Partial<SyslogOptions>; tuning?: SyslogTuning; tls?: TlsContexts }>(
   async (app, opts) => {
     const o: SyslogOptions = { ...SYSLOG_DEFAULTS, ...opts.syslog };
     const t = opts.tuning ?? {};
@@ -59,6 +63,7 @@ export const syslogPlugin = fp<{ syslog?: Partial<SyslogOptions>; tuning?: Syslo
       throw new ConfigError('--syslog-time-zone', `unknown IANA time zone '${o.time_zone}' (e.g. UTC, Europe/Berlin)`);
     }
     let tcp: TcpReceiver | null = null;
+    let tls: TcpReceiver | null = null;
     let udp: Socket | null = null;
     let addresses: ReceiverAddress[] = [];
     let starting: Promise<ReceiverAddress[]> | null = null;
@@ -76,7 +81,10 @@ export const syslogPlugin = fp<{ syslog?: Partial<SyslogOptions>; tuning?: Syslo
       flushLines: t.flushLines ?? 10_000,
       maxPending: t.maxPending ?? 20_000,
       // TCP senders with flow control (syslog-ng, rsyslog) slow down instead of losing lines.
-      onPressure: (high) => tcp?.setPaused(high),
+      onPressure: (high) => {
+        tcp?.setPaused(high);
+        tls?.setPaused(high);
+      },
     });
     const sink = frameSink({ batcher, events: app.events, clock: app.clock, timeZone: o.time_zone });
 
@@ -91,11 +99,19 @@ export const syslogPlugin = fp<{ syslog?: Partial<SyslogOptions>; tuning?: Syslo
         );
         key = '--syslog-udp-port';
         udp = await listenUdp(o.host, o.udp_port, o.max_message_bytes, sink, app.events);
+        if (opts.tls) {
+          key = '--syslog-tls-port';
+          tls = await listenTcp(
+            { host: o.host, port: o.tls_port, maxFrame: o.max_message_bytes, maxConnections: o.max_connections, idleTimeoutMs: o.idle_timeout_ms, tls: opts.tls },
+            sink,
+            app.events,
+          );
+        }
       } catch (err) {
         await close();
         starting = null;
         const e = err as NodeJS.ErrnoException;
-        const port = key === '--syslog-tcp-port' ? o.tcp_port : o.udp_port;
+        const port = key === '--syslog-tcp-port' ? o.tcp_port : key === '--syslog-tls-port' ? o.tls_port : o.udp_port;
         throw new ConfigError(key, `syslog receiver cannot listen on ${o.host}:${port}: ${e.code ?? e.message}`);
       }
       const t4 = tcp!.server.address() as AddressInfo;
@@ -104,18 +120,22 @@ export const syslogPlugin = fp<{ syslog?: Partial<SyslogOptions>; tuning?: Syslo
         { transport: 'udp', host: o.host, port: u4.port },
         { transport: 'tcp', host: o.host, port: t4.port },
       ];
-      app.events.emit('syslog.listening', { udp: u4.port, tcp: t4.port, host: o.host });
+      const tlsPort = tls ? (tls.server.address() as AddressInfo).port : undefined;
+      if (tlsPort !== undefined) addresses.push({ transport: 'tls', host: o.host, port: tlsPort });
+      app.events.emit('syslog.listening', { udp: u4.port, tcp: t4.port, ...(tlsPort !== undefined ? { tls: tlsPort } : {}), host: o.host });
       return addresses;
     }
 
     async function close(): Promise<void> {
       const closing: Array<Promise<void>> = [];
       if (tcp) closing.push(tcp.close());
+      if (tls) closing.push(tls.close());
       if (udp) {
         const u = udp;
         closing.push(new Promise<void>((resolve) => u.close(() => resolve())));
       }
       tcp = null;
+      tls = null;
       udp = null;
       addresses = [];
       await Promise.all(closing);
@@ -135,7 +155,7 @@ export const syslogPlugin = fp<{ syslog?: Partial<SyslogOptions>; tuning?: Syslo
       },
       addresses: () => addresses,
       pending: () => batcher.pending,
-      tcpConnections: () => tcp?.connections() ?? 0,
+      tcpConnections: () => (tcp?.connections() ?? 0) + (tls?.connections() ?? 0),
     });
     // preClose: before the storage plugin's onClose closes the database the final flush needs.
     app.addHook('preClose', async () => {

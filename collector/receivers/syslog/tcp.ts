@@ -1,12 +1,17 @@
 // TCP (RFC 6587): octet counting or LF framing per frame (framing.ts). One stream per
 // connection. Bounded per connection (the framer's cap), a cap on connections, an idle timeout
 // for silent or half-open peers, keep-alive probes, and reads paused while the store catches up.
+// The same receiver speaks TLS (RFC 5425, `tls` given): the framing and everything above are
+// unchanged, a connection starts once its handshake is done.
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import type { EventSink } from '../../../shared/events.js';
 import { Framer } from './framing.js';
 import type { FrameSink } from './ingest.js';
+import type { TlsContexts } from '../../tls.js';
 
 export const TCP_SOURCE = 'syslog:tcp';
+export const TLS_SOURCE = 'syslog:tls';
 
 export interface TcpOptions {
   host: string;
@@ -14,6 +19,8 @@ export interface TcpOptions {
   maxFrame: number;
   maxConnections: number;
   idleTimeoutMs: number;
+  /** RFC 5425: the collector's certificate (its server is registered there for SIGHUP reloads) */
+  tls?: TlsContexts;
 }
 
 export interface TcpReceiver {
@@ -27,7 +34,9 @@ export async function listenTcp(o: TcpOptions, sink: FrameSink, events: EventSin
   const sockets = new Set<Socket>();
   let seq = 0;
   let paused = false;
-  const server = createServer({ keepAlive: true, keepAliveInitialDelay: 60_000 }, (socket) => {
+  const kind = o.tls ? 'tls' : 'tcp';
+  const source = o.tls ? TLS_SOURCE : TCP_SOURCE;
+  const onSocket = (socket: Socket) => {
     if (sockets.size >= o.maxConnections) {
       events.emit('syslog.tcp.refused', { peer: socket.remoteAddress, open: sockets.size }, 'warn');
       socket.destroy();
@@ -35,10 +44,10 @@ export async function listenTcp(o: TcpOptions, sink: FrameSink, events: EventSin
     }
     sockets.add(socket);
     const peer = socket.remoteAddress ?? 'unknown';
-    const conn = `tcp/${peer}/${socket.remotePort ?? 0}/${++seq}`;
+    const conn = `${kind}/${peer}/${socket.remotePort ?? 0}/${++seq}`;
     events.emit('syslog.tcp.connected', { conn }, 'debug');
     const framer = new Framer(o.maxFrame, {
-      frame: (f) => sink.frame(conn, TCP_SOURCE, peer, f.bytes, { truncated: f.truncated, partial: f.partial, mayDrop: false }),
+      frame: (f) => sink.frame(conn, source, peer, f.bytes, { truncated: f.truncated, partial: f.partial, mayDrop: false }),
       countMismatch: () => events.emit('syslog.frame.count_mismatch', { conn }, 'debug'),
     });
     socket.setTimeout(o.idleTimeoutMs);
@@ -67,7 +76,10 @@ export async function listenTcp(o: TcpOptions, sink: FrameSink, events: EventSin
       events.emit('syslog.tcp.closed', { conn }, 'debug');
     });
     if (paused) socket.pause();
-  });
+  };
+  const keepAlive = { keepAlive: true, keepAliveInitialDelay: 60_000 };
+  const server: Server = o.tls ? createTlsServer({ ...o.tls.options(), ...keepAlive, handshakeTimeout: 30_000 }, onSocket) : createServer(keepAlive, onSocket);
+  if (o.tls) o.tls.register(server as import('node:tls').Server, events, 'syslog-tls');
   server.on('error', (err) => events.emit('syslog.tcp.error', { error: err.message }, 'warn'));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -87,6 +99,7 @@ export async function listenTcp(o: TcpOptions, sink: FrameSink, events: EventSin
       }
     },
     async close() {
+      if (o.tls) o.tls.unregister(server as import('node:tls').Server);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
