@@ -7,32 +7,30 @@ import type { RetentionOps } from '../types.js';
 import type { Db } from './open.js';
 
 export function sqliteRetention(db: Db): RetentionOps {
-  const olderThan = db.prepare('SELECT id FROM logs WHERE ts < ? ORDER BY ts LIMIT ?').pluck();
-  const oldest = db.prepare('SELECT id FROM logs ORDER BY ts LIMIT ?').pluck();
+  const olderThan = db.prepare('SELECT id, fields IS NOT NULL AS f FROM logs WHERE ts < ? ORDER BY ts LIMIT ?').raw();
+  const oldest = db.prepare('SELECT id, fields IS NOT NULL AS f FROM logs ORDER BY ts LIMIT ?').raw();
   const delLog = db.prepare('DELETE FROM logs WHERE id = ?');
   const delFts = db.prepare('DELETE FROM logs_fts WHERE rowid = ?');
-  // a line's field entries are found through its own fields (the index is keyed by value)
-  const delFields = db.prepare(
-    `DELETE FROM log_fields WHERE id = @id AND (key, value) IN (SELECT j.key, j.value FROM logs l, json_each(l.fields) j WHERE l.id = @id AND l.fields IS NOT NULL)`,
-  );
+  // only lines with fields have a row there (a delete of another rowid would still cost a tombstone)
+  const delFields = db.prepare('DELETE FROM log_fields_fts WHERE rowid = ?');
   // spans of hours entirely before the cutoff can go; a stale span is only a wider window
   const delSpans = db.prepare('DELETE FROM log_spans WHERE bucket < ?');
-  const deleteIds = db.transaction((ids: number[]) => {
-    for (const id of ids) {
-      delFields.run({ id });
+  const deleteIds = db.transaction((rows: Array<[number, number]>) => {
+    for (const [id, withFields] of rows) {
+      if (withFields) delFields.run(id);
       delLog.run(id);
       delFts.run(id);
     }
-    return ids.length;
+    return rows.length;
   });
   return {
     deleteOlderThan(before, limit) {
-      const n = deleteIds.immediate(olderThan.all(before, limit) as number[]);
+      const n = deleteIds.immediate(olderThan.all(before, limit) as Array<[number, number]>);
       if (n < limit) delSpans.run(Math.trunc(before / 3_600_000));
       return n;
     },
     deleteOldest(limit) {
-      return deleteIds.immediate(oldest.all(limit) as number[]);
+      return deleteIds.immediate(oldest.all(limit) as Array<[number, number]>);
     },
     usedBytes() {
       const pages = db.pragma('page_count', { simple: true }) as number;
