@@ -41,8 +41,11 @@ if (WITH) {
   time('?field.user_id (rare) limit 100', () => store.query({ fields: { user_id: uid }, limit: 100 }));
   time('field.http.status:500 limit 100', () => store.query({ q: 'field.http.status:500', limit: 100 }));
   time('field.region:eu limit 100', () => store.query({ q: 'field.region:eu', limit: 100 }));
+  time('field.trace_id:ab* (glob) limit 100', () => store.query({ q: 'field.trace_id:ab*', limit: 100 }));
+  time('histogram ?field.user_id (rare)', () => ({ items: store.histogram({ fields: { user_id: uid }, start: T0, end: T0 + N * 10, buckets: 60 }).counts }));
   time('field.http.status:500 + word GET', () => store.query({ q: 'field.http.status:500 GET', limit: 100 }));
   const a = performance.now(); const n = db.prepare("SELECT count(*) FROM logs WHERE json_extract(fields, '$.user_id') = ?").pluck().get(uid); console.log('json_extract scan (the alternative) ms', (performance.now() - a).toFixed(0), n);
-  for (const r of db.prepare(`EXPLAIN QUERY PLAN SELECT l.id FROM logs l WHERE l.id IN (SELECT id FROM log_fields WHERE key = 'user_id' AND value = '5') ORDER BY l.ts DESC, l.id DESC LIMIT 101`).all()) console.log('  plan:', r.detail);
+  const { fieldMatch } = await import(D + '/collector/storage/sqlite/field-tokens.js');
+  for (const r of db.prepare(`EXPLAIN QUERY PLAN SELECT l.id FROM logs l WHERE l.id IN (SELECT rowid FROM log_fields_fts WHERE log_fields_fts MATCH ?) ORDER BY l.ts DESC, l.id DESC LIMIT 101`).all(fieldMatch('user_id', '5', false))) console.log('  plan:', r.detail);
 }
 db.close(); rmSync(dir, { recursive: true, force: true });

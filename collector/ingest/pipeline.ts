@@ -18,8 +18,8 @@ import type { LineFilter } from './filters.js';
 export const MAX_FUTURE_MS = 60 * 60 * 1000;
 /**
  * Structured fields per line, and bytes of a field's name and value, at most: every field is
- * an entry of the field index (log_fields), so an agent that sends 10,000 keys must not cost
- * 10,000 index entries a line. Extra fields are dropped and long values cut (on a UTF-8
+ * a token of the field index (log_fields_fts), so an agent that sends 10,000 keys must not cost
+ * 10,000 index tokens a line. Extra fields are dropped and long values cut (on a UTF-8
  * boundary); the line then says so in `fields_truncated` (how many fields were dropped or cut),
  * and the collector counts them (`ingest.fields_truncated`) and logs a warning per batch
  * (`ingest.fields_bounded`).

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp, type AppOptions } from '../../collector/app.js';
+import { fieldMatch } from '../../collector/storage/sqlite/field-tokens.js';
 import { WIRE_VERSION, type MetricBatch } from '../../shared/wire.js';
 import { FakeClock, bearer } from '../helpers/alerts.js';
 import { batchOf } from '../helpers/collector.js';
@@ -248,7 +249,7 @@ describe('retire and forget', () => {
 });
 
 describe('a forgotten host and structured fields (merge with the field index, migration 5)', () => {
-  it("its lines are hidden from field searches, field filters and the histogram, and the purge deletes their log_fields entries", async () => {
+  it("its lines are hidden from field searches, field filters and the histogram, and the purge deletes their field tokens", async () => {
     const app = await start();
     const withFields = (host: string, user: string) => {
       const b = batchOf([`login ${host}`], { host, agent: `agt_${host}`, ts: clock.t });
@@ -272,7 +273,7 @@ describe('a forgotten host and structured fields (merge with the field index, mi
 
     const db = new Database(join(dir.path, 'ringtail.db'), { readonly: true });
     try {
-      const entries = () => db.prepare("SELECT count(*) FROM log_fields WHERE key = 'user_id' AND value = '42'").pluck().get();
+      const entries = () => db.prepare('SELECT count(*) FROM log_fields_fts WHERE log_fields_fts MATCH ?').pluck().get(fieldMatch('user_id', '42', false));
       expect(entries()).toBe(2);
       expect(app.hosts.tick().forgottenLines).toBe(1);
       expect(entries()).toBe(1);
@@ -283,22 +284,26 @@ describe('a forgotten host and structured fields (merge with the field index, mi
     expect(await hostsOf('/api/v1/logs?field.user_id=42')).toEqual(['keep-f']);
   });
 
-  it('a database at schema 5 (the field index) upgrades to 6 with the host tables, keeping its lines and field entries', async () => {
+  it('a database at schema 5 (the field index) upgrades through 6 (the host tables) and 7 (field tokens), keeping its lines and fields', async () => {
     let app = await start();
     const b = batchOf(['old line'], { host: 'old-1', agent: 'agt_old', ts: clock.t });
     b.segments[0]!.lines[0]!.fields = { region: 'eu' };
     expect((await app.inject({ method: 'POST', url: '/api/v1/ingest', headers: bearer(token(app, 'agent')), payload: b })).statusCode).toBe(200);
     await stop(app);
     const db = new Database(join(dir.path, 'ringtail.db'));
-    db.exec('DROP TABLE host_state; DROP TABLE host_events; DROP TABLE forgotten_hosts; DROP TABLE host_requests; DROP TABLE host_meta');
+    db.exec('DROP TABLE host_state; DROP TABLE host_events; DROP TABLE forgotten_hosts; DROP TABLE host_requests; DROP TABLE host_meta; DROP TABLE log_fields_fts');
+    // schema 5's field index, as that version wrote it
+    db.exec('CREATE TABLE log_fields (key TEXT NOT NULL, value TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (key, value, id)) WITHOUT ROWID');
+    db.exec("INSERT INTO log_fields (key, value, id) SELECT 'region', 'eu', id FROM logs");
     db.pragma('user_version = 5');
     db.close();
     tokens.delete(app);
     app = await start();
     const check = new Database(join(dir.path, 'ringtail.db'), { readonly: true });
     try {
-      expect(check.pragma('user_version', { simple: true })).toBe(6);
-      expect(check.prepare('SELECT key, value FROM log_fields').all()).toEqual([{ key: 'region', value: 'eu' }]);
+      expect(check.pragma('user_version', { simple: true })).toBe(7);
+      expect(check.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'log_fields'").pluck().get()).toBe(0);
+      expect(check.prepare('SELECT count(*) FROM host_state').pluck().get()).toBeGreaterThanOrEqual(0);
     } finally {
       check.close();
     }

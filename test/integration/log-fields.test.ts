@@ -1,10 +1,12 @@
 // Structured fields as filters: `field.KEY:value` in q and `?field.KEY=value` select lines
-// through the log_fields index (not the JSON of every row), in pages, the histogram and the live
-// tail; fields are bounded at the collector with a counted truncation; retention removes a
-// line's entries; an existing database gains the index with its lines' fields.
+// through the field tokens (log_fields_fts, not the JSON of every row) checked exactly, in pages,
+// the histogram and the live tail; fields are bounded at the collector with a counted
+// truncation; retention removes a line's entries; an existing database (schema 4 or 5) gains
+// the index with its lines' fields.
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_FIELD_VALUE_BYTES, MAX_FIELDS } from '../../collector/ingest/pipeline.js';
+import { fieldMatch } from '../../collector/storage/sqlite/field-tokens.js';
 import { openDatabase } from '../../collector/storage/sqlite/open.js';
 import { sqliteLogStore } from '../../collector/storage/sqlite/logs.js';
 import { WIRE_VERSION, type IngestBatch, type WireLine } from '../../shared/wire.js';
@@ -49,6 +51,9 @@ beforeAll(async () => {
       { message: 'login ok', fields: { user_id: '7', 'http.method': 'GET' } },
       { message: 'no fields at all' },
       { message: 'the value 42 in the text only' },
+      // tokens keep 64 characters of a value's code: these two share one, the check tells them apart
+      { message: 'long a', fields: { url: `/api/${'x'.repeat(80)}/a`, who: 'Zoë O\'Brien' } },
+      { message: 'long b', fields: { url: `/api/${'x'.repeat(80)}/b`, who: 'zoe' } },
     ]),
   );
 });
@@ -66,6 +71,17 @@ describe('structured fields as filters', () => {
     ['field.user_id=4', []],
     ['field.nosuch=42', []],
     ['q=42', ['the value 42 in the text only']],
+    [`field.url=${encodeURIComponent(`/api/${'x'.repeat(80)}/a`)}`, ['long a']],
+    [`q=${encodeURIComponent(`field.url:/api/${'x'.repeat(80)}/b*`)}`, ['long b']],
+    [`q=${encodeURIComponent(`field.url:/api/${'x'.repeat(80)}*`)}`, ['long a', 'long b']],
+    [`q=${encodeURIComponent('field.url:/api/x*')}`, ['long a', 'long b']],
+    [`q=${encodeURIComponent('field.url:/API/*')}`, []],
+    [`q=${encodeURIComponent('field.url:*/b')}`, ['long b']],
+    [`q=${encodeURIComponent("field.who:Zoë*")}`, ['long a']],
+    [`q=${encodeURIComponent("field.who:\"Zoë O'Brien\"")}`, ['long a']],
+    [`q=${encodeURIComponent('field.who:z*')}`, ['long b']],
+    [`q=${encodeURIComponent('field.who:zoe long')}`, ['long b']],
+    [`q=${encodeURIComponent('field.url:/b*')}`, []],
   ])('%s', async (qs, want) => {
     expect(await messages(qs)).toEqual(want);
   });
@@ -78,15 +94,20 @@ describe('structured fields as filters', () => {
     expect(h.json().counts).toEqual([2]);
   });
 
-  it('reads the field index, not the JSON of the rows', () => {
+  it('reads the field tokens, not the JSON of every row', () => {
     const db = (c.app.storage as unknown as { db?: Database.Database }).db ?? new Database(`${c.dir}/ringtail.db`, { readonly: true });
+    // the statement search.ts makes of a rare value: the token's rowids, then each row by id
     const plan = db
-      .prepare("EXPLAIN QUERY PLAN SELECT l.id FROM logs l WHERE l.id IN (SELECT id FROM log_fields WHERE key = 'user_id' AND value = '42') ORDER BY l.ts DESC, l.id DESC LIMIT 10")
-      .all()
+      .prepare(
+        `EXPLAIN QUERY PLAN SELECT l.id FROM logs l WHERE l.id IN (SELECT rowid FROM log_fields_fts WHERE log_fields_fts MATCH ?)
+         AND EXISTS (SELECT 1 FROM json_each(l.fields) WHERE l.fields IS NOT NULL AND key = 'user_id' AND value = '42') ORDER BY l.ts DESC, l.id DESC LIMIT 10`,
+      )
+      .all(fieldMatch('user_id', '42', false))
       .map((r) => (r as { detail: string }).detail)
       .join('\n');
-    expect(plan).toMatch(/log_fields USING (COVERING INDEX|PRIMARY KEY) \(key=\? AND value=\?\)/);
-    expect(plan).not.toMatch(/json/);
+    expect(plan).toMatch(/SCAN log_fields_fts VIRTUAL TABLE INDEX/);
+    expect(plan).toMatch(/SEARCH l USING INTEGER PRIMARY KEY \(rowid=\?\)/);
+    expect(plan).not.toMatch(/SCAN l\b/);
   });
 
   it('the live tail filters by field parameter and by field term', async () => {
@@ -134,22 +155,29 @@ describe('structured fields as filters', () => {
 });
 
 describe('the field index in the store', () => {
-  it('an existing database (schema 4) gains the index with the fields of its lines (then the host tables, migration 6)', () => {
+  const idsOf = (db: Database.Database, key: string, value: string) =>
+    db.prepare('SELECT rowid FROM log_fields_fts WHERE log_fields_fts MATCH ? ORDER BY rowid').pluck().all(fieldMatch(key, value, false));
+
+  it('an existing database (schema 5) drops log_fields and gains the tokens of its lines (and the host tables, migration 6)', () => {
     const dir = tempDir('ringtail-fields-');
     try {
       const db = openDatabase(dir.path);
-      // back to schema 4: the tables of migrations 5 (log_fields) and 6 (host lifecycle) removed
-      db.exec('DROP TABLE log_fields; DROP TABLE host_state; DROP TABLE host_events; DROP TABLE forgotten_hosts; DROP TABLE host_requests; DROP TABLE host_meta');
-      db.pragma('user_version = 4');
+      // back to schema 5: the tables of migrations 6 (host lifecycle) and 7 (field tokens) removed
+      db.exec('DROP TABLE log_fields_fts; DROP TABLE host_state; DROP TABLE host_events; DROP TABLE forgotten_hosts; DROP TABLE host_requests; DROP TABLE host_meta');
+      db.exec('CREATE TABLE log_fields (key TEXT NOT NULL, value TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (key, value, id)) WITHOUT ROWID');
+      db.pragma('user_version = 5');
       db.prepare("INSERT INTO logs (id, ts, received_at, host, source, severity, message, fields) VALUES (1, 1, 1, 'h', 's', 6, 'old', ?)").run(JSON.stringify({ user_id: '5', region: 'eu' }));
       db.prepare("INSERT INTO logs (id, ts, received_at, host, source, severity, message, fields) VALUES (2, 1, 1, 'h', 's', 6, 'old plain', NULL)").run();
+      db.prepare("INSERT INTO logs (id, ts, received_at, host, source, severity, message, fields) VALUES (3, 1, 1, 'h', 's', 6, 'old too', ?)").run(JSON.stringify({ region: 'eu' }));
       db.close();
       const again = openDatabase(dir.path);
-      expect(again.pragma('user_version', { simple: true })).toBe(6);
-      expect(again.prepare('SELECT key, value, id FROM log_fields ORDER BY key').all()).toEqual([
-        { key: 'region', value: 'eu', id: 1 },
-        { key: 'user_id', value: '5', id: 1 },
-      ]);
+      expect(again.pragma('user_version', { simple: true })).toBe(7);
+      expect(again.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'log_fields'").pluck().get()).toBe(0);
+      expect(idsOf(again, 'region', 'eu')).toEqual([1, 3]);
+      expect(idsOf(again, 'user_id', '5')).toEqual([1]);
+      const store = sqliteLogStore(again);
+      expect(store.query({ q: 'field.user_id:5', limit: 10 }).items.map((i) => i.message)).toEqual(['old']);
+      expect(store.query({ fields: { region: 'eu' }, limit: 10 }).items.map((i) => i.id).sort()).toEqual([1, 3]);
       expect(again.prepare('SELECT count(*) FROM host_state').pluck().get()).toBe(0);
       again.close();
     } finally {
@@ -163,14 +191,14 @@ describe('the field index in the store', () => {
       const db = openDatabase(dir.path);
       const store = sqliteLogStore(db);
       store.ingest(batch([{ message: 'a', fields: { k: '1' }, ts: T0 }, { message: 'b', fields: { k: '1', j: '2' }, ts: T0 + 1 }, { message: 'c', ts: T0 + 2 }]), T0);
-      expect(db.prepare('SELECT count(*) FROM log_fields').pluck().get()).toBe(3);
+      expect(idsOf(db, 'k', '1')).toEqual([1, 2]);
+      expect(idsOf(db, 'j', '2')).toEqual([2]);
       expect(store.retention.deleteOlderThan(T0 + 1, 100)).toBe(1);
-      expect(db.prepare('SELECT key, value, id FROM log_fields ORDER BY key').all()).toEqual([
-        { key: 'j', value: '2', id: 2 },
-        { key: 'k', value: '1', id: 2 },
-      ]);
+      expect(idsOf(db, 'k', '1')).toEqual([2]);
       expect(store.retention.deleteOldest(10)).toBe(2);
-      expect(db.prepare('SELECT count(*) FROM log_fields').pluck().get()).toBe(0);
+      expect(idsOf(db, 'k', '1')).toEqual([]);
+      expect(idsOf(db, 'j', '2')).toEqual([]);
+      expect(db.prepare("INSERT INTO log_fields_fts (log_fields_fts) VALUES ('integrity-check')").run().changes).toBeGreaterThanOrEqual(0);
       db.close();
     } finally {
       dir.cleanup();

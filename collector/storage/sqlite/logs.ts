@@ -5,6 +5,7 @@
 import type { IngestAck, IngestBatch, LogItem } from '../../../shared/wire.js';
 import type { HostInfo, IngestItem, LogStore } from '../types.js';
 import type { Db } from './open.js';
+import { fieldTokens } from './field-tokens.js';
 import { sqliteLogHistogram } from './histogram.js';
 import { sqliteLogQuery } from './query.js';
 import { sqliteRetention } from './retention.js';
@@ -42,11 +43,18 @@ export function sqliteLogStore(db: Db): LogStore {
   };
   const maxId = db.prepare('SELECT max(id) FROM logs').pluck();
   const indexRange = db.prepare('INSERT INTO logs_fts (rowid, message) SELECT id, message FROM logs WHERE id BETWEEN ? AND ?');
-  // fields go into their index the same way, in one statement per transaction
-  const indexFields = db.prepare(
-    `INSERT OR IGNORE INTO log_fields (key, value, id) SELECT j.key, j.value, l.id FROM logs l, json_each(l.fields) j
-     WHERE l.id BETWEEN ? AND ? AND l.fields IS NOT NULL`,
-  );
+  // Fields go into their full-text table as one row of tokens per line (field-tokens.ts), made
+  // here from the fields object the line already is, by multi-row statements in id order:
+  // FTS5 flushes its pending terms whenever a rowid is not above the previous one.
+  const fieldInserts = new Map<number, { run(...params: unknown[]): unknown }>();
+  const indexFields = (tokens: unknown[]) => {
+    for (let i = 0; i < tokens.length; i += 2 * ROWS_PER_INSERT) {
+      const n = Math.min(ROWS_PER_INSERT, (tokens.length - i) / 2);
+      let st = fieldInserts.get(n);
+      if (!st) fieldInserts.set(n, (st = db.prepare<unknown[]>(`INSERT INTO log_fields_fts (rowid, t) VALUES ${new Array(n).fill('(?,?)').join(',')}`)));
+      st.run(tokens.length <= 2 * ROWS_PER_INSERT ? tokens : tokens.slice(i, i + 2 * n));
+    }
+  };
   const touchHost = db.prepare(
     `INSERT INTO hosts (host, first_seen, last_seen) VALUES (?, ?, ?)
      ON CONFLICT (host) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)`,
@@ -74,7 +82,8 @@ export function sqliteLogStore(db: Db): LogStore {
   const UNSHARED_COLUMNS = ALL_COLUMNS.filter((c) => c < RECEIVED || c > SOURCE);
 
   /** Collects one batch's new lines as rows with ids from `next`; returns the ack and the next free id. */
-  let withFields = 0;
+  // (id, field tokens) of the transaction's lines with fields, in id order
+  const tokens: unknown[] = [];
   const ingestOne = (batch: IngestBatch, receivedAt: number, next: number, vals: unknown[]): [IngestAck, number] => {
     let accepted = 0;
     let duplicates = 0;
@@ -87,9 +96,13 @@ export function sqliteLogStore(db: Db): LogStore {
           duplicates++;
           continue;
         }
-        const fields = line.fields || line.truncated ? JSON.stringify({ ...line.fields, ...(line.truncated ? { truncated: 'true' } : {}) }) : null;
-        if (fields !== null) withFields++;
         const id = next++;
+        let fields: string | null = null;
+        if (line.fields || line.truncated) {
+          const o = line.truncated ? { ...line.fields, truncated: 'true' } : line.fields!;
+          fields = JSON.stringify(o);
+          tokens.push(id, fieldTokens(o));
+        }
         vals.push(id, line.ts, receivedAt, batch.host, seg.source, line.program ?? null, line.pid ?? null, line.facility ?? null, line.severity, line.message, fields);
         const bucket = spanBucket(line.ts);
         const span = spans.get(bucket);
@@ -148,7 +161,7 @@ export function sqliteLogStore(db: Db): LogStore {
   const ingestManyTx = db.transaction((items: IngestItem[]): IngestAck[] => {
     const first = ((maxId.get() as number | null) ?? 0) + 1;
     let next = first;
-    withFields = 0;
+    tokens.length = 0;
     const vals: unknown[] = [];
     const acks = items.map((it): IngestAck => {
       if (it.after && Object.entries(it.after).some(([stream, end]) => (((getCommitted.get(it.batch.agent_id, stream) as number | undefined) ?? 0) < end))) {
@@ -160,7 +173,7 @@ export function sqliteLogStore(db: Db): LogStore {
     });
     insertAll(vals);
     if (next > first) indexRange.run(first, next - 1);
-    if (withFields > 0) indexFields.run(first, next - 1);
+    if (tokens.length > 0) indexFields(tokens);
     return acks;
   });
 

@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ErrorCodes, RingtailError } from '../../../shared/errors.js';
+import { fieldTokens } from './field-tokens.js';
 
 export type Db = Database.Database;
 
@@ -130,6 +131,19 @@ const MIGRATIONS: string[] = [
     value INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // Fields as FTS5 tokens instead (field-tokens.ts): log_fields cost one B-tree insert per field
+  // at a place keyed by value, about as much CPU as the rest of a JSON line's ingest; FTS5
+  // buffers a commit's tokens and writes them as one segment (bench/fields-ab.mjs). The table is
+  // matched only with tokens ringtail makes, never with user words, and never with logs_fts.
+  // Existing lines are indexed here through the same token function as ingest.
+  `
+  DROP TABLE log_fields;
+  CREATE VIRTUAL TABLE log_fields_fts USING fts5 (t, content='', contentless_delete=1, tokenize='ascii', detail='none');
+  INSERT INTO log_fields_fts (log_fields_fts, rank) VALUES ('deletemerge', 0);
+  INSERT INTO log_fields_fts (log_fields_fts, rank) VALUES ('automerge', 12);
+  INSERT INTO log_fields_fts (rowid, t)
+    SELECT id, ringtail_field_tokens(fields) FROM logs WHERE fields IS NOT NULL AND json_valid(fields) ORDER BY id;
+  `,
 ];
 
 /**
@@ -162,6 +176,11 @@ export function openDatabase(dataDir: string): Db {
   } catch (err) {
     throw new RingtailError(ErrorCodes.STORAGE, `cannot open '${dbPath(dataDir)}': ${(err as Error).message}`);
   }
+  // the tokens of a line's fields (field-tokens.ts), for the migration that indexes existing lines
+  db.function('ringtail_field_tokens', { deterministic: true }, (fields: unknown) => {
+    const o = typeof fields === 'string' ? (JSON.parse(fields) as unknown) : null;
+    return o !== null && typeof o === 'object' && !Array.isArray(o) ? fieldTokens(o as Record<string, unknown>) : '';
+  });
   migrate(db);
   return db;
 }

@@ -15,13 +15,13 @@ import type { Db } from './open.js';
 export function lineDeleter(db: Db): (ids: readonly number[]) => number {
   const delLog = db.prepare('DELETE FROM logs WHERE id = ?');
   const delFts = db.prepare('DELETE FROM logs_fts WHERE rowid = ?');
-  // a line's field entries are found through its own fields (the index is keyed by value)
-  const delFields = db.prepare(
-    `DELETE FROM log_fields WHERE id = @id AND (key, value) IN (SELECT j.key, j.value FROM logs l, json_each(l.fields) j WHERE l.id = @id AND l.fields IS NOT NULL)`,
-  );
+  // only lines with fields have a row in log_fields_fts (a delete of another rowid would still
+  // cost a tombstone)
+  const hasFields = db.prepare('SELECT fields IS NOT NULL FROM logs WHERE id = ?').pluck();
+  const delFields = db.prepare('DELETE FROM log_fields_fts WHERE rowid = ?');
   return (ids) => {
     for (const id of ids) {
-      delFields.run({ id });
+      if (hasFields.get(id)) delFields.run(id);
       delLog.run(id);
       delFts.run(id);
     }

@@ -4,18 +4,20 @@
 // An exact `host:` term becomes the filter's host when the request has none, so the host-window
 // planner (fts-plan.ts), which needs one exact host, serves it as it serves `?host=`; a host
 // glob is a condition on the row and full-text pages then use the scan plan.
-// `field.KEY:value` is a lookup in log_fields (key, value, id), never the JSON of every row,
-// in one of three ways (FieldAccess):
-//   - `in`: the ids of the value, read once per statement; the row lookups then follow those
-//     ids. Right for a rare value (a user id) and for globs.
-//   - `exists`: one index probe (key, value, id) per candidate row. Right when the candidates
-//     are few or the value is common (the time-ordered walk meets enough matches early): the
+// `field.KEY:value` reads the candidates of that value from the field tokens (log_fields_fts,
+// field-tokens.ts), never the JSON of every row, and checks each candidate's own fields JSON
+// (a token may stand for several keys or long values). One of three accesses (FieldAccess):
+//   - `in`: the rowids of the value's token (a glob's: its prefix query), read once per
+//     statement; the row lookups then follow those ids. Right for a rare value (a user id) and
+//     for globs.
+//   - `exists`: the row's fields JSON only. Right when the candidates are few (full-text
+//     matches) or the value is common (the time-ordered walk meets enough matches early): the
 //     `in` set of a value held by a third of the lines costs ~0.8 s per 200,000 lines to build
-//     and sort, the probe per row ~2 µs (fields benchmark in the commit that added this).
-//   - `row`: the row's own fields JSON, for the live tail's window of new lines, which it
-//     reads anyway.
+//     and sort, the JSON check of a row it reads anyway a few µs.
+//   - `row`: the same, for the live tail's window of new lines.
 import { compileSearch, toFts5, type FieldTerm } from '../../query/lang/index.js';
 import type { LogFilter } from '../types.js';
+import { fieldMatch } from './field-tokens.js';
 import type { Db } from './open.js';
 
 export interface SqlSearch {
@@ -49,14 +51,10 @@ function condition(t: FieldTerm, i: number | string, params: Record<string, unkn
   const cmp = t.op === 'glob' ? 'GLOB' : '=';
   if (t.name === 'field') {
     params[`sf${i}k`] = t.key;
-    switch (access(t)) {
-      case 'in':
-        return `l.id IN (SELECT id FROM log_fields WHERE key = ${p}k AND value ${cmp} ${p})`;
-      case 'exists':
-        return `EXISTS (SELECT 1 FROM log_fields WHERE key = ${p}k AND value ${cmp} ${p} AND id = l.id)`;
-      case 'row':
-        return `EXISTS (SELECT 1 FROM json_each(l.fields) WHERE l.fields IS NOT NULL AND key = ${p}k AND value ${cmp} ${p})`;
-    }
+    const row = `EXISTS (SELECT 1 FROM json_each(l.fields) WHERE l.fields IS NOT NULL AND key = ${p}k AND value ${cmp} ${p})`;
+    if (access(t) !== 'in') return row;
+    params[`sf${i}m`] = fieldMatch(t.key!, t.value, t.op === 'glob');
+    return `l.id IN (SELECT rowid FROM log_fields_fts WHERE log_fields_fts MATCH ${p}m) AND ${row}`;
   }
   return `l.${t.name} ${cmp} ${p}`;
 }
@@ -98,14 +96,15 @@ const DRIVE_PER_PROBE = 10;
  * walking). Without a limit (the histogram counts every match) a rare value drives.
  */
 export function fieldPlanner(db: Db): (limit?: number) => FieldAccess {
-  const countEq = db.prepare('SELECT count(*) FROM (SELECT 1 FROM log_fields WHERE key = ? AND value = ? LIMIT ?)').pluck();
+  // an upper bound: a token's rowids include the lines of colliding keys and long values
+  const countEq = db.prepare('SELECT count(*) FROM (SELECT 1 FROM log_fields_fts WHERE log_fields_fts MATCH ? LIMIT ?)').pluck();
   // two subqueries: SQLite answers a lone min() or max() from the end of the index, both together by a scan
   const span = db.prepare('SELECT (SELECT max(id) FROM logs) - (SELECT min(id) FROM logs) + 1').pluck();
   return (limit) => {
     let rows: number | undefined;
     return (t) => {
       if (t.op === 'glob') return 'in';
-      const n = countEq.get(t.key, t.value, RARE_FIELD_IDS + 1) as number;
+      const n = countEq.get(fieldMatch(t.key!, t.value, false), RARE_FIELD_IDS + 1) as number;
       if (n > RARE_FIELD_IDS) return 'exists';
       if (limit === undefined) return 'in';
       rows ??= (span.get() as number | null) ?? 0;
