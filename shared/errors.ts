@@ -14,6 +14,12 @@ export const ErrorCodes = {
   RATE_LIMITED: 'RINGTAIL_ERR_RATE_LIMITED',
   /** a pipelined batch arrived before the batch it follows was committed: send it again */
   OUT_OF_ORDER: 'RINGTAIL_ERR_OUT_OF_ORDER',
+  /** an enrollment token that was revoked: new instances cannot enroll with it */
+  ENROLL_REVOKED: 'RINGTAIL_ERR_ENROLL_REVOKED',
+  /** an enrollment token past its lifetime (--ttl, --expires) */
+  ENROLL_EXPIRED: 'RINGTAIL_ERR_ENROLL_EXPIRED',
+  /** an enrollment token that has issued as many agent tokens as it may (--uses) */
+  ENROLL_USED_UP: 'RINGTAIL_ERR_ENROLL_USED_UP',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -2,6 +2,7 @@
 // database does not hand out credentials. A high-entropy token needs no slow hash.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Role, TokenRecord, TokenStore } from '../types.js';
+import { enrollTable } from './enroll.js';
 import type { Db } from './open.js';
 
 export function hashToken(token: string): string {
@@ -28,10 +29,17 @@ export function sqliteTokenStore(db: Db): TokenStore {
   db.exec('CREATE TABLE IF NOT EXISTS token_hosts (token_id TEXT PRIMARY KEY, host TEXT NOT NULL, bound_at INTEGER NOT NULL) WITHOUT ROWID');
   const bind = db.prepare('INSERT OR IGNORE INTO token_hosts (token_id, host, bound_at) VALUES (?, ?, ?)');
   const boundHost = db.prepare('SELECT host FROM token_hosts WHERE token_id = ?');
+  const enroll = enrollTable(db);
+  const withHost = (t: TokenRecord | undefined): TokenRecord | undefined => {
+    if (t?.role !== 'agent') return t;
+    const host = enroll.enrolledHost(t.id);
+    return host === undefined ? t : { ...t, enrolled_host: host };
+  };
 
   return {
-    create(role, name, now) {
+    create(role, name, now, limits) {
       const token = newTokenSecret(role);
+      if (role === 'enroll') return { token, record: enroll.insert(name, hashToken(token), now, limits ?? {}) };
       const record: TokenRecord = {
         id: 'tok_' + randomBytes(6).toString('hex'),
         name,
@@ -43,6 +51,7 @@ export function sqliteTokenStore(db: Db): TokenStore {
       return { token, record };
     },
     adopt(secret, role, name, now) {
+      if (role === 'enroll') throw new Error('an enrollment token cannot be adopted');
       const existing = byHash.get(hashToken(secret)) as TokenRecord | undefined;
       if (existing) return existing;
       const record: TokenRecord = { id: 'tok_' + randomBytes(6).toString('hex'), name, role, created_at: now, revoked_at: null };
@@ -50,23 +59,35 @@ export function sqliteTokenStore(db: Db): TokenStore {
       return record;
     },
     verify(token) {
-      return (byHash.get(hashToken(token)) as TokenRecord | undefined) ?? null;
+      const hash = hashToken(token);
+      return withHost(byHash.get(hash) as TokenRecord | undefined) ?? enroll.byHash(hash) ?? null;
     },
     isRevoked(token) {
-      return revokedByHash.get(hashToken(token)) !== undefined;
+      const hash = hashToken(token);
+      return revokedByHash.get(hash) !== undefined || enroll.isRevoked(hash);
     },
     list() {
-      return all.all() as TokenRecord[];
+      const merged = [...(all.all() as TokenRecord[]).map((t) => withHost(t)!), ...enroll.list()];
+      return merged.sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     },
     revoke(id, now) {
-      return revoke.run(now, id).changes > 0;
+      return revoke.run(now, id).changes > 0 || enroll.revoke(id, now);
     },
     countActive(role) {
+      if (role === 'enroll') return enroll.countActive();
       return (countActive.get(role) as { n: number }).n;
     },
     bindHost(id, host, now) {
       bind.run(id, host, now);
       return (boundHost.get(id) as { host: string }).host;
+    },
+    enroll(secret, host, agentId, now) {
+      return enroll.enroll(secret === null ? null : hashToken(secret), host, agentId, now, (e) => {
+        const token = newTokenSecret('agent');
+        const record: TokenRecord = { id: 'tok_' + randomBytes(6).toString('hex'), name: `${e.name}/${host}`.slice(0, 255), role: 'agent', created_at: now, revoked_at: null };
+        insert.run({ ...record, hash: hashToken(token) });
+        return { token, record };
+      });
     },
   };
 }
