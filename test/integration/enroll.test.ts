@@ -116,3 +116,53 @@ describe('enrollment', () => {
     expect((await enroll(e.token, { host: 'b-1' })).statusCode).toBe(200);
   });
 });
+
+describe('enrollment across processes', () => {
+  it('with one use left, processes enrolling on the same database at once issue exactly one token', async () => {
+    const { execFile } = await import('node:child_process');
+    const { existsSync, readdirSync, writeFileSync } = await import('node:fs');
+    const { fileURLToPath } = await import('node:url');
+    const { tempDir, waitFor } = await import('../helpers/proc.js');
+    const { openSqliteStorage } = await import('../../collector/storage/sqlite/index.js');
+    const dist = fileURLToPath(new URL('../../dist/collector/storage/sqlite/index.js', import.meta.url));
+    expect(existsSync(dist), 'npm run build first').toBe(true);
+    const d = tempDir('ringtail-enroll-race-');
+    try {
+      for (let round = 0; round < 3; round++) {
+        const data = `${d.path}/r${round}`;
+        const s = openSqliteStorage(data);
+        const secret = s.tokens.create('enroll', 'race', Date.now(), { uses: 1 }).token;
+        s.close();
+        const go = `${d.path}/go${round}`;
+        // each process opens the database, says so, then spins until `go` exists: they enroll together
+        const script = `
+          import { existsSync, writeFileSync } from 'node:fs';
+          import { openSqliteStorage } from ${JSON.stringify(dist)};
+          const s = openSqliteStorage(${JSON.stringify(data)});
+          writeFileSync(${JSON.stringify(`${d.path}/ready${round}-`)} + process.pid, '');
+          while (!existsSync(${JSON.stringify(go)})) {}
+          const r = s.tokens.enroll(process.env.SECRET, 'host-' + process.pid, undefined, Date.now());
+          s.close();
+          process.stdout.write(r.ok ? 'ok' : r.reason);`;
+        const runs = Array.from(
+          { length: 4 },
+          () =>
+            new Promise<string>((resolve, reject) =>
+              execFile(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, SECRET: secret }, timeout: 30_000 }, (err, out, stderr) =>
+                err ? reject(new Error(stderr || String(err))) : resolve(out),
+              ),
+            ),
+        );
+        await waitFor('all four to open the database', () => readdirSync(d.path).filter((f) => f.startsWith(`ready${round}-`)).length === 4, 30_000);
+        writeFileSync(go, '');
+        const results = (await Promise.all(runs)).sort();
+        expect(results).toEqual(['ok', 'used_up', 'used_up', 'used_up']);
+        const after = openSqliteStorage(data);
+        expect(after.tokens.list().filter((t) => t.role === 'agent')).toHaveLength(1);
+        after.close();
+      }
+    } finally {
+      d.cleanup();
+    }
+  }, 60_000);
+});
