@@ -43,7 +43,10 @@ export type SourceConfig = Static<typeof SourceConfig>;
 export const AgentConfig = Type.Object(
   {
     collector: Type.String({ pattern: '^https?://[^\\s]+$', description: 'collector base URL, e.g. http://10.0.0.5:8080', errorMessage: 'expected an http:// or https:// URL' }),
-    token: Type.String({ minLength: 8, description: 'ingest token (role agent)' }),
+    token: Type.Optional(Type.String({ minLength: 8, description: 'ingest token (role agent)' })),
+    enroll_token: Type.Optional(
+      Type.String({ minLength: 8, description: 'enrollment token (role enroll), traded at first start for an agent token stored in the state directory; used only when no token is configured or stored' }),
+    ),
     watch: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'glob of log files to follow' })),
     sources: Type.Optional(Type.Array(SourceConfig, { description: 'sources with their own filters and multiline rule (config file only)' })),
     state: Type.String({ minLength: 1, default: './agent-state', description: 'directory for checkpoints, the spool and the agent id' }),

@@ -18,6 +18,7 @@ import { writerPlugin } from './plugins/writer.js';
 import type { FilterRule } from './config.js';
 import type { Storage } from './storage/types.js';
 import { healthRoutes } from './routes/health.js';
+import { enrollRoutes } from './routes/enroll.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { queryRoutes, type QueryOptions } from './routes/query.js';
 import { streamRoutes, type StreamOptions } from './routes/stream.js';
@@ -178,6 +179,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(healthRoutes);
     await app.register(writerPlugin, { mode: options.writer, dataDir: options.dataDir, maxQueuedLines: options.writerMaxQueuedLines });
     await app.register(ingestRoutes);
+    await app.register(enrollRoutes);
     await app.register(queryRoutes, options.query ?? {});
     await app.register(streamRoutes, options.tail ?? {});
     await app.register(hostMetricsPlugin, { dataDir: options.dataDir, ...options.hostMetrics });

@@ -16,6 +16,12 @@ export const ErrorCodes = {
   OUT_OF_ORDER: 'RINGTAIL_ERR_OUT_OF_ORDER',
   /** a TLS refusal: handshake failed, plain text on a TLS port, an expired certificate */
   TLS: 'RINGTAIL_ERR_TLS',
+  /** an enrollment token that was revoked: new instances cannot enroll with it */
+  ENROLL_REVOKED: 'RINGTAIL_ERR_ENROLL_REVOKED',
+  /** an enrollment token past its lifetime (--ttl, --expires) */
+  ENROLL_EXPIRED: 'RINGTAIL_ERR_ENROLL_EXPIRED',
+  /** an enrollment token that has issued as many agent tokens as it may (--uses) */
+  ENROLL_USED_UP: 'RINGTAIL_ERR_ENROLL_USED_UP',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -31,7 +31,8 @@ export function createMetricsRunner(config: AgentConfig, deps: MetricsDeps): Met
   runner = new MetricsRunner({
     client: deps.client ?? collectorClient(clientOptions(config), deps.clock),
     collector: config.collector,
-    token: config.token,
+    // the client above carries the token; this one is only read when no client is given
+    token: config.token ?? '',
     host: config.host,
     agentId: deps.agentId,
     intervalMs: config.metrics.interval_ms,

@@ -69,6 +69,8 @@ const PERMANENT = new Set([400, 404, 405, 413, 415, 422]);
 const MAX_SOCKETS = 3;
 
 export function clientOptions(config: AgentConfig): ClientOptions {
+  // without --token the agent command resolves one first (agent/enroll.ts)
+  if (config.token === undefined) throw new ConfigError('--token', 'required (or --enroll-token for an instance that enrolls itself)');
   return {
     collector: config.collector,
     token: config.token,

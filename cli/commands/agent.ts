@@ -1,5 +1,6 @@
 import { Agent } from '../../agent/agent.js';
 import { AgentConfig, effectiveSources } from '../../agent/config.js';
+import { EnrollStopped, resolveAgentToken } from '../../agent/enroll.js';
 import { createMetricsRunner } from '../../agent/metrics/index.js';
 import { loadState } from '../../agent/state.js';
 import { clientOptions, collectorClient } from '../../agent/transport/client.js';
@@ -10,6 +11,31 @@ import { onSignal, untilSignal } from '../signals.js';
 
 interface Running {
   stop(): Promise<void>;
+}
+
+/**
+ * The agent's own token: the configured one, the one it stored when it enrolled, or one traded
+ * for its enrollment token now (agent/enroll.ts). Null when a SIGTERM ended the wait for a
+ * collector at first start.
+ */
+async function withToken(given: AgentConfig): Promise<AgentConfig | null> {
+  const log = createLogger(process.stderr, 'info', { component: 'agent', host: given.host });
+  const stopEnrolling = new AbortController();
+  const abort = () => stopEnrolling.abort();
+  process.once('SIGTERM', abort);
+  process.once('SIGINT', abort);
+  try {
+    const token = await resolveAgentToken(given, { log, signal: stopEnrolling.signal });
+    // the enrollment token is not needed any more, and must not travel further (nor reach a child)
+    delete process.env.RINGTAIL_ENROLL_TOKEN;
+    return { ...given, token, enroll_token: undefined };
+  } catch (err) {
+    if (err instanceof EnrollStopped) return null;
+    throw err;
+  } finally {
+    process.off('SIGTERM', abort);
+    process.off('SIGINT', abort);
+  }
 }
 
 async function start(config: AgentConfig): Promise<Running> {
@@ -40,7 +66,9 @@ export const agentCommand: Command = {
   name: 'agent',
   summary: 'Run the per-instance agent: follow log files and ship new lines to a collector.',
   run: (argv) =>
-    withOptions<AgentConfig>('ringtail agent --collector URL --token T --watch GLOB [options]', agentCommand.summary, AgentConfig, argv, async (config) => {
+    withOptions<AgentConfig>('ringtail agent --collector URL --token T|--enroll-token E --watch GLOB [options]', agentCommand.summary, AgentConfig, argv, async (given) => {
+      const config = await withToken(given);
+      if (config === null) return 0;
       let current = config;
       let running = await start(config);
       // SIGHUP: the config file (and environment) read again, then the agent stopped as on SIGTERM
@@ -56,6 +84,8 @@ export const agentCommand: Command = {
           try {
             next = loadOptions<AgentConfig>(AgentConfig, argv).options;
             if (effectiveSources(next).length === 0) throw Object.assign(new Error('--watch: is required: give at least one --watch glob or a sources entry'), { code: 'RINGTAIL_ERR_CONFIG' });
+            // a token from the file, else the one this agent holds (enrolled once, stored)
+            next = { ...next, token: next.token ?? current.token, enroll_token: undefined };
           } catch (err) {
             const e = err as { code?: string; message: string };
             log().warn({ event: 'config.reload_failed', code: e.code ?? 'RINGTAIL_ERR_INTERNAL', error: e.message }, 'config.reload_failed');

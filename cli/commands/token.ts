@@ -2,14 +2,43 @@
 // (SQLite WAL lets it write beside a running collector).
 import { Type, type Static } from '@sinclair/typebox';
 import { openSqliteStorage } from '../../collector/storage/sqlite/index.js';
+import { ConfigError } from '../../shared/errors.js';
 import { withOptions, type Command } from '../command.js';
+
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+
+/** --uses, --ttl and --expires as an enrollment token's limits; refused for other roles. */
+export function enrollLimits(o: { role: string; uses?: number; ttl?: string; expires?: string }, now: number): { uses: number | null; expires_at: number | null } {
+  const given = (['uses', 'ttl', 'expires'] as const).filter((k) => o[k] !== undefined);
+  if (o.role !== 'enroll' && given.length > 0) throw new ConfigError(`--${given[0]}`, 'only an enrollment token (--role enroll) has limits');
+  if (o.ttl !== undefined && o.expires !== undefined) throw new ConfigError('--expires', 'give --ttl or --expires, not both');
+  let expires_at: number | null = null;
+  if (o.ttl !== undefined) {
+    const m = /^(\d+)([smhdw])$/.exec(o.ttl)!;
+    expires_at = now + Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+  } else if (o.expires !== undefined) {
+    // a date without a time or zone would be read in local time or as UTC depending on its form
+    if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(o.expires)) {
+      throw new ConfigError('--expires', `'${o.expires}' is not an RFC 3339 time with a zone, e.g. 2026-12-31T00:00:00Z`);
+    }
+    expires_at = Date.parse(o.expires);
+    if (Number.isNaN(expires_at)) throw new ConfigError('--expires', `'${o.expires}' is not a valid time`);
+    if (expires_at <= now) throw new ConfigError('--expires', `'${o.expires}' is in the past`);
+  }
+  return { uses: o.uses ?? null, expires_at };
+}
 
 const Data = Type.String({ minLength: 1, default: './data', description: 'collector data directory' });
 const CreateOptions = Type.Object(
   {
     data: Data,
-    role: Type.Union([Type.Literal('agent'), Type.Literal('viewer'), Type.Literal('admin')], { description: 'agent, viewer or admin' }),
+    role: Type.Union([Type.Literal('agent'), Type.Literal('viewer'), Type.Literal('admin'), Type.Literal('enroll')], {
+      description: 'agent, viewer, admin or enroll (trades itself for an agent token at an instance\'s first start)',
+    }),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'label shown by token list' })),
+    uses: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000, description: 'role enroll: agent tokens it may issue in all (default: no limit)' })),
+    ttl: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,8}(s|m|h|d|w)$', description: 'role enroll: lifetime from now, e.g. 30m, 1h, 7d', errorMessage: 'expected a number and a unit: 30m, 1h, 7d' })),
+    expires: Type.Optional(Type.String({ minLength: 1, description: 'role enroll: refused from this time on (RFC 3339, e.g. 2026-12-31T00:00:00Z)' })),
   },
   { additionalProperties: false },
 );
@@ -29,14 +58,16 @@ export const tokenCommand: Command = {
     switch (sub) {
       case 'create':
         return withOptions<Static<typeof CreateOptions>>(
-          'ringtail token create --role agent|viewer|admin [--data DIR] [--name NAME]',
-          'Create a token and print it alone on standard output. It is stored hashed and cannot be shown again.',
+          'ringtail token create --role agent|viewer|admin|enroll [--data DIR] [--name NAME] [--uses N] [--ttl 1h | --expires TIME]',
+          'Create a token and print it alone on standard output. It is stored hashed and cannot be shown again. An enrollment token (--role enroll) may be limited in uses and lifetime.',
           CreateOptions,
           rest,
           async (o) => {
+            const now = Date.now();
+            const limits = enrollLimits(o, now);
             const storage = openSqliteStorage(o.data);
             try {
-              const { token } = storage.tokens.create(o.role, o.name ?? o.role, Date.now());
+              const { token } = storage.tokens.create(o.role, o.name ?? o.role, now, limits);
               process.stdout.write(token + '\n');
             } finally {
               storage.close();

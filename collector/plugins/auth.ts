@@ -83,9 +83,14 @@ export const authPlugin = fp(
         principal = app.storage.tokens.verify(token);
         if (!principal) {
           // a revoked token is no guess: an agent retrying with one must not lock its address out
-          if (!app.storage.tokens.isRevoked(token)) {
+          const revoked = app.storage.tokens.isRevoked(token);
+          if (!revoked) {
             app.credentialThrottle.fail(client, now);
             app.events.emit('auth.failed', { client, path: 'bearer' }, 'warn');
+          } else if (config?.roles?.includes('enroll') && token.startsWith('rt_enroll_')) {
+            // the one refusal an instance's boot log should name exactly: the operator revoked it
+            app.events.emit('enroll.refused', { reason: 'revoked', client }, 'warn');
+            throw new RingtailError(ErrorCodes.ENROLL_REVOKED, 'this enrollment token was revoked: new instances cannot enroll with it', 401);
           }
           throw new RingtailError(ErrorCodes.AUTH, 'unknown or revoked token', 401);
         }
@@ -103,6 +108,10 @@ export const authPlugin = fp(
       }
       const roles = config?.roles ?? ['admin'];
       if (!roles.includes(principal.role)) {
+        // an enrollment token may only enroll; anything else it tries is worth an operator's look
+        if (principal.role === 'enroll' || roles.includes('enroll')) {
+          app.events.emit('enroll.refused', { reason: 'wrong_role', role: principal.role, name: principal.name, url: req.url.split('?')[0] }, 'warn');
+        }
         throw new RingtailError(ErrorCodes.FORBIDDEN, `role '${principal.role}' may not use this route`, 403);
       }
       req.principal = principal;

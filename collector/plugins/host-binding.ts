@@ -5,6 +5,8 @@
 // instance image: bound, every instance after the first would be refused. Turn it on when each
 // instance gets its own token (`ringtail token create --role agent` per instance); a renamed
 // host then needs a new token (revoke the old one). Admin tokens are never bound.
+// An agent token issued by enrollment (collector/routes/enroll.ts) is bound to the host it
+// enrolled for from the start, whether this option is on or not: it was made for that instance.
 import fp from 'fastify-plugin';
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
 import type { TokenRecord } from '../storage/types.js';
@@ -23,7 +25,14 @@ export const hostBindingPlugin = fp<{ enabled?: boolean }>(
     // bound once, never changed: a cache in front of the table
     const bound = new Map<string, string>();
     app.decorate('checkHostBinding', (principal: TokenRecord | null, host: string) => {
-      if (!enabled || !principal || principal.role !== 'agent') return;
+      if (!principal || principal.role !== 'agent') return;
+      const enrolled = principal.enrolled_host;
+      if (enrolled !== undefined) {
+        if (enrolled === host) return;
+        app.events.emit('auth.host_refused', { token: principal.id, name: principal.name, bound: enrolled, host }, 'warn');
+        throw new RingtailError(ErrorCodes.FORBIDDEN, `token '${principal.name}' was enrolled for host '${enrolled}' and may not send for '${host}'`, 403);
+      }
+      if (!enabled) return;
       let h = bound.get(principal.id);
       if (h === undefined) {
         h = app.storage.tokens.bindHost!(principal.id, host, app.clock());

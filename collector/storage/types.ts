@@ -2,8 +2,8 @@
 // default; a PostgreSQL backend for multi-collector deployments implements the same contract.
 import type { IngestAck, IngestBatch, LogItem, LogPage } from '../../shared/wire.js';
 
-export type Role = 'agent' | 'viewer' | 'admin';
-export const ROLES: readonly Role[] = ['agent', 'viewer', 'admin'];
+export type Role = 'agent' | 'viewer' | 'admin' | 'enroll';
+export const ROLES: readonly Role[] = ['agent', 'viewer', 'admin', 'enroll'];
 
 export interface TokenRecord {
   id: string;
@@ -11,7 +11,28 @@ export interface TokenRecord {
   role: Role;
   created_at: number;
   revoked_at: number | null;
+  /** role enroll: how many agent tokens it may still issue in all (null: no limit) */
+  uses_max?: number | null;
+  /** role enroll: agent tokens issued so far */
+  uses?: number;
+  /** role enroll: refused from this time on (ms; null: never) */
+  expires_at?: number | null;
+  /** role agent, issued by enrollment: the only host it may send for */
+  enrolled_host?: string;
 }
+
+/** Limits of an enrollment token (role enroll). */
+export interface EnrollLimits {
+  uses?: number | null;
+  expires_at?: number | null;
+}
+
+/** Why an enrollment token was refused. */
+export type EnrollRefusal = 'revoked' | 'expired' | 'used_up' | 'unknown';
+
+export type EnrollResult =
+  | { ok: true; token: string; record: TokenRecord; enroll: TokenRecord }
+  | { ok: false; reason: EnrollRefusal; enroll?: TokenRecord };
 
 export interface LogFilter {
   host?: string;
@@ -95,7 +116,8 @@ export interface RetentionOps {
 }
 
 export interface TokenStore {
-  create(role: Role, name: string, now: number): { token: string; record: TokenRecord };
+  /** `limits` apply to role enroll only */
+  create(role: Role, name: string, now: number, limits?: EnrollLimits): { token: string; record: TokenRecord };
   /** registers a secret chosen by the operator (e.g. --admin-token); no-op when it already exists */
   adopt(secret: string, role: Role, name: string, now: number): TokenRecord;
   verify(token: string): TokenRecord | null;
@@ -115,6 +137,12 @@ export interface TokenStore {
    * returns the id of the token it is bound to. Optional: a store without it cannot bind.
    */
   bindAgent?(agentId: string, id: string, now: number): string;
+  /**
+   * Trades the enrollment token `secret` for a new agent token bound to `host`, counting one use;
+   * atomic, so with one use left two enrollments at once cannot both succeed. Optional: a store
+   * without it has no enrollment. `secret` null: an admin enrolls by hand (no limits, no count).
+   */
+  enroll?(secret: string | null, host: string, agentId: string | undefined, now: number): EnrollResult;
 }
 
 export type HostState = 'up' | 'stale' | 'down' | 'retired';

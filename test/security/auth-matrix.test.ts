@@ -219,7 +219,7 @@ describe('route inventory', () => {
   it('no route declares both public and roles, and roles name known roles only', () => {
     for (const r of routes) {
       if (r.public) expect(r.roles, `${r.method} ${r.url}`).toBeUndefined();
-      for (const role of r.roles ?? []) expect(['agent', 'viewer', 'admin'], `${r.method} ${r.url}`).toContain(role);
+      for (const role of r.roles ?? []) expect(['agent', 'viewer', 'admin', 'enroll'], `${r.method} ${r.url}`).toContain(role);
     }
   });
 

@@ -25,7 +25,7 @@ describe('configuration errors name the key and what is wrong', () => {
     { name: 'body limit too small', schema: CollectorConfig, argv: ['--body-limit', '10'], key: '--body-limit', problem: /1024/ },
     { name: 'bad enum', schema: CollectorConfig, argv: ['--log-level', 'loud'], key: '--log-level', problem: /loud/ },
     { name: 'short admin token', schema: CollectorConfig, argv: ['--admin-token', 'short'], key: '--admin-token', problem: /16/ },
-    { name: 'missing required', schema: AgentConfig, argv: ['--collector', 'http://x', '--watch', 'a'], key: '--token', problem: /required/ },
+    { name: 'missing required', schema: AgentConfig, argv: ['--token', 'abcdefghij', '--watch', 'a'], key: '--collector', problem: /required/ },
     { name: 'bad URL', schema: AgentConfig, argv: ['--collector', 'ftp://x', '--token', 'abcdefghij', '--watch', 'a'], key: '--collector', problem: /http:\/\/ or https:\/\//},
     { name: 'bad env value', schema: AgentConfig, argv: agentBase, env: { RINGTAIL_SCAN_INTERVAL_MS: 'soon' }, key: 'RINGTAIL_SCAN_INTERVAL_MS', problem: /expected a number/ },
     { name: 'nested flag out of range', schema: AgentConfig, argv: [...agentBase, '--batch-max-lines', '0'], key: '--batch-max-lines', problem: /greater or equal to 1, got 0/ },

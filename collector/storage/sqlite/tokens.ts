@@ -2,6 +2,7 @@
 // database does not hand out credentials. A high-entropy token needs no slow hash.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Role, TokenRecord, TokenStore } from '../types.js';
+import { enrollTable } from './enroll.js';
 import type { Db } from './open.js';
 
 export function hashToken(token: string): string {
@@ -37,10 +38,17 @@ export function sqliteTokenStore(db: Db): TokenStore {
      WHERE NOT EXISTS (SELECT 1 FROM tokens WHERE tokens.id = agent_tokens.token_id AND tokens.revoked_at IS NULL)`,
   );
   const boundToken = db.prepare('SELECT token_id FROM agent_tokens WHERE agent_id = ?').pluck();
+  const enroll = enrollTable(db);
+  const withHost = (t: TokenRecord | undefined): TokenRecord | undefined => {
+    if (t?.role !== 'agent') return t;
+    const host = enroll.enrolledHost(t.id);
+    return host === undefined ? t : { ...t, enrolled_host: host };
+  };
 
   return {
-    create(role, name, now) {
+    create(role, name, now, limits) {
       const token = newTokenSecret(role);
+      if (role === 'enroll') return { token, record: enroll.insert(name, hashToken(token), now, limits ?? {}) };
       const record: TokenRecord = {
         id: 'tok_' + randomBytes(6).toString('hex'),
         name,
@@ -52,6 +60,7 @@ export function sqliteTokenStore(db: Db): TokenStore {
       return { token, record };
     },
     adopt(secret, role, name, now) {
+      if (role === 'enroll') throw new Error('an enrollment token cannot be adopted');
       const existing = byHash.get(hashToken(secret)) as TokenRecord | undefined;
       if (existing) return existing;
       const record: TokenRecord = { id: 'tok_' + randomBytes(6).toString('hex'), name, role, created_at: now, revoked_at: null };
@@ -59,18 +68,22 @@ export function sqliteTokenStore(db: Db): TokenStore {
       return record;
     },
     verify(token) {
-      return (byHash.get(hashToken(token)) as TokenRecord | undefined) ?? null;
+      const hash = hashToken(token);
+      return withHost(byHash.get(hash) as TokenRecord | undefined) ?? enroll.byHash(hash) ?? null;
     },
     isRevoked(token) {
-      return revokedByHash.get(hashToken(token)) !== undefined;
+      const hash = hashToken(token);
+      return revokedByHash.get(hash) !== undefined || enroll.isRevoked(hash);
     },
     list() {
-      return all.all() as TokenRecord[];
+      const merged = [...(all.all() as TokenRecord[]).map((t) => withHost(t)!), ...enroll.list()];
+      return merged.sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     },
     revoke(id, now) {
-      return revoke.run(now, id).changes > 0;
+      return revoke.run(now, id).changes > 0 || enroll.revoke(id, now);
     },
     countActive(role) {
+      if (role === 'enroll') return enroll.countActive();
       return (countActive.get(role) as { n: number }).n;
     },
     bindHost(id, host, now) {
@@ -80,6 +93,14 @@ export function sqliteTokenStore(db: Db): TokenStore {
     bindAgent(agentId, id, now) {
       bindAgent.run(agentId, id, now);
       return boundToken.get(agentId) as string;
+    },
+    enroll(secret, host, agentId, now) {
+      return enroll.enroll(secret === null ? null : hashToken(secret), host, agentId, now, (e) => {
+        const token = newTokenSecret('agent');
+        const record: TokenRecord = { id: 'tok_' + randomBytes(6).toString('hex'), name: `${e.name}/${host}`.slice(0, 255), role: 'agent', created_at: now, revoked_at: null };
+        insert.run({ ...record, hash: hashToken(token) });
+        return { token, record };
+      });
     },
   };
 }
