@@ -19,7 +19,7 @@ function ingest(token: string, host: string, stream = `s-${host}-${Math.random()
     method: 'POST',
     url: '/api/v1/ingest',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    payload: JSON.stringify(batchOf(['hello from ' + host], { host, stream })),
+    payload: JSON.stringify(batchOf(['hello from ' + host], { host, stream, agent: `agt_${host}` })),
   });
 }
 
