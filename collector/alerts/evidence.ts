@@ -18,6 +18,12 @@ export const EVIDENCE_MAX_BYTES = 8 * 1024;
 export const EVIDENCE_MAX_LINE_BYTES = 1024;
 /** the newest points of the rule's window, at most */
 export const EVIDENCE_MAX_POINTS = 120;
+/**
+ * Lines older than this are not looked at: the host's (host, ts) index is walked backwards and
+ * filtered by severity, so a host logging only info lines costs a scan of this much of its log
+ * (measured: 300,000 info lines of one host, none at warning, 150 ms; about 0.5 µs a line).
+ */
+export const EVIDENCE_LOOKBACK_MS = 15 * 60_000;
 /** syslog severity 4: warning, and 0–3 (error … emergency) */
 export const EVIDENCE_SEVERITY = 4;
 /** the dashboard link shows this long before the alert time and this long after */
@@ -82,9 +88,10 @@ export function dashboardLink(externalURL: string, host: string, at: number): st
   return `${base}/#/host/${encodeURIComponent(host)}?${q.toString()}`;
 }
 
-export function evidenceLines(logs: EvidenceSources['logs'], host: string, at: number): { lines: EvidenceLine[]; omitted: boolean } {
+export function evidenceLines(logs: EvidenceSources['logs'], host: string, at: number, lookbackMs = EVIDENCE_LOOKBACK_MS): { lines: EvidenceLine[]; omitted: boolean } {
+  const start = Number.isFinite(lookbackMs) ? at - lookbackMs : undefined;
   // one more than kept, to know whether older ones were left out
-  const items = logs.query({ host, severity: EVIDENCE_SEVERITY, end: at + 1, limit: EVIDENCE_MAX_LINES + 1 }).items;
+  const items = logs.query({ host, severity: EVIDENCE_SEVERITY, start, end: at + 1, limit: EVIDENCE_MAX_LINES + 1 }).items;
   const newestFirst = [...items].sort((a, b) => b.ts - a.ts || b.id - a.id);
   const out: EvidenceLine[] = [];
   let budget = EVIDENCE_MAX_BYTES;

@@ -5,7 +5,8 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { EVIDENCE_MAX_BYTES, EVIDENCE_MAX_LINE_BYTES, EVIDENCE_MAX_LINES } from '../../collector/alerts/evidence.js';
+import { EVIDENCE_LOOKBACK_MS, EVIDENCE_MAX_BYTES, EVIDENCE_MAX_LINE_BYTES, EVIDENCE_MAX_LINES } from '../../collector/alerts/evidence.js';
+import { MAX_EVIDENCE_ALERTS } from '../../collector/alerts/notifiers/webhook.js';
 import { memorySources } from '../../collector/alerts/sources.js';
 import { generateSecret } from '../../shared/webhook-signature.js';
 import { batchOf } from '../helpers/collector.js';
@@ -146,5 +147,24 @@ describe('evidence in a firing webhook', () => {
     // cut on a character boundary: no replacement characters from half an 'é'
     expect(ev.lines.every((l: { message: string; truncated?: boolean }) => l.truncated === true && !l.message.includes('\ufffd'))).toBe(true);
     expect(ev.lines.at(-1).message.startsWith('14 ')).toBe(true);
+  });
+
+  it('bounded per body: many hosts firing at once, only the first alerts carry evidence; old lines are not looked at', async () => {
+    agentToken = undefined;
+    const src = memorySources();
+    const n = MAX_EVIDENCE_ALERTS + 3;
+    for (let i = 0; i < n; i++) src.set(`h-${String(i).padStart(2, '0')}`, 'mem.used_pct', 99);
+    const app = await rig.start({ rules: [{ kind: 'metric', name: 'mem', metric: 'mem.used_pct', window: '1m', op: 'above', critical: 90 }] }, src);
+    rig.clock.advance(-EVIDENCE_LOOKBACK_MS - 1000);
+    await ingest(app, ['too old to matter'], { host: 'h-00', severity: 0, stream: 'old' });
+    rig.clock.advance(EVIDENCE_LOOKBACK_MS);
+    await ingest(app, ['recent enough'], { host: 'h-00', severity: 4, stream: 'new' });
+    rig.clock.advance(1000);
+    const alerts = (await fireAndReceive(app)).json.alerts as Array<{ labels: { host: string }; ringtail?: { evidence: { lines: Array<{ message: string }> } } }>;
+    expect(alerts).toHaveLength(n);
+    expect(alerts.filter((a) => a.ringtail !== undefined)).toHaveLength(MAX_EVIDENCE_ALERTS);
+    expect(alerts.slice(MAX_EVIDENCE_ALERTS).every((a) => a.ringtail === undefined)).toBe(true);
+    const h0 = alerts.find((a) => a.labels.host === 'h-00')!;
+    expect(h0.ringtail!.evidence.lines.map((l) => l.message)).toEqual(['recent enough']);
   });
 });

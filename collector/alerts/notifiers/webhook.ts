@@ -27,7 +27,7 @@ export type WebhookConfig = Static<typeof WebhookConfig>;
  * At most this many alerts of one body carry evidence (the first ones): a group of many hosts
  * still makes a bounded body (each evidence is bounded in collector/alerts/evidence.ts).
  */
-export const MAX_EVIDENCE_ALERTS = 20;
+export const MAX_EVIDENCE_ALERTS = 10;
 
 /** Alertmanager's "zero" time, carried by `endsAt` while an alert fires. */
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
