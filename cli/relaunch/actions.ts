@@ -140,6 +140,8 @@ export interface RunResult {
   signal: string | null;
   error: string | null;
   output: string;
+  /** the evidence files could not be written: the command ran without them */
+  evidence_error?: string;
 }
 
 /** Runs one command (argv, no shell) and resolves when it exits; never rejects. */
@@ -148,18 +150,24 @@ export function runCommand(run: PlannedRun, webhookId: string, now: () => number
   const started = now();
   return new Promise((done) => {
     let files: EvidenceFiles | null = null;
+    let evidenceError: string | undefined;
     // the evidence files live exactly as long as the command
     const resolve = (r: RunResult) => {
       files?.cleanup();
-      done(r);
+      done(evidenceError === undefined ? r : { ...r, evidence_error: evidenceError });
     };
+    try {
+      files = writeEvidence(run.alert);
+    } catch (err) {
+      // a full or read-only temp dir must not stop a restart: it runs without the evidence
+      evidenceError = (err as Error).message;
+    }
     let output = '';
     const keep = (d: Buffer) => {
       if (output.length < 4096) output += d.toString('utf8').slice(0, 4096 - output.length);
     };
     let child;
     try {
-      files = writeEvidence(run.alert);
       child = spawn(spec.command[0]!, spec.command.slice(1), {
         shell: false,
         env: commandEnv(spec, run.alert, webhookId, process.env, files?.env),

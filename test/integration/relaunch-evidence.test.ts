@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startReceiver, type Receiver } from '../../cli/relaunch/receiver.js';
 import { memorySources } from '../../collector/alerts/sources.js';
 import { createLogger } from '../../shared/logger.js';
-import { generateSecret } from '../../shared/webhook-signature.js';
+import { generateSecret, messageId, signedHeaders } from '../../shared/webhook-signature.js';
 import { batchOf } from '../helpers/collector.js';
 import { alertsRig, bearer } from '../helpers/alerts.js';
 import { waitFor } from '../helpers/proc.js';
@@ -17,6 +17,7 @@ const SECRET = generateSecret();
 const rig = alertsRig('ringtail-relaunch-evidence-');
 let rx: Receiver | undefined;
 const savedSecret = process.env.RINGTAIL_SECRET;
+const savedTmp = process.env.TMPDIR;
 
 afterEach(async () => {
   await rx?.close();
@@ -24,6 +25,8 @@ afterEach(async () => {
   rx = undefined;
   if (savedSecret === undefined) delete process.env.RINGTAIL_SECRET;
   else process.env.RINGTAIL_SECRET = savedSecret;
+  if (savedTmp === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = savedTmp;
 });
 
 describe('relaunch gets the evidence as files', () => {
@@ -124,5 +127,31 @@ printf '%s\\n' "$RINGTAIL_EVIDENCE_FILE" "$RINGTAIL_ALERT_LINES_FILE" > "$1/path
     // nothing of the log text ran
     expect(existsSync(pwned)).toBe(false);
     expect(logs.join('')).toContain('relaunch.run.ok');
+  });
+
+  it('evidence that cannot be written (no temp dir) does not stop the run: it goes without, and says so', async () => {
+    const out = join(rig.dir.path, 'env.json');
+    const script = join(rig.dir.path, 'record.mjs');
+    writeFileSync(script, `import { writeFileSync } from 'node:fs'; writeFileSync(process.argv[2], JSON.stringify(process.env));`);
+    const logs: string[] = [];
+    rx = await startReceiver({
+      config: { listen: '127.0.0.1:0', secret: SECRET, state: join(rig.dir.path, 'st'), tolerance_s: 300, body_limit: 65536, resume: false, actions: [{ name: 'restart-app', match: { alertname: 'app-down' }, command: [process.execPath, script, out] }] },
+      log: createLogger({ write: (s: string) => (logs.push(s), true) } as unknown as NodeJS.WritableStream, 'info'),
+    });
+    process.env.TMPDIR = join(rig.dir.path, 'no', 'such', 'dir');
+    const payload = JSON.stringify({
+      version: '4', status: 'firing', receiver: 'r', groupKey: 'g', truncatedAlerts: 0, groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: '',
+      alerts: [{ status: 'firing', labels: { alertname: 'app-down' }, annotations: {}, startsAt: '2026-01-01T00:00:00Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint: 'f1',
+        ringtail: { evidence: { host: 'h', dashboard_url: 'http://d/#/host/h', lines: [{ ts: 1, severity: 3, level: 'err', source: 's', program: null, message: '$(id)' }] } } }],
+    });
+    const res = await fetch(rx.url + '/', { method: 'POST', headers: { 'content-type': 'application/json', ...signedHeaders(SECRET, messageId(), Date.now(), payload) }, body: payload });
+    expect(res.status).toBe(202);
+    await rx.idle();
+    const env = JSON.parse(readFileSync(out, 'utf8'));
+    expect(env.RINGTAIL_ALERT_NAME).toBe('app-down');
+    expect(env.RINGTAIL_EVIDENCE_FILE).toBeUndefined();
+    expect(env.RINGTAIL_ALERT_LINES_FILE).toBeUndefined();
+    const done = logs.map((l) => JSON.parse(l)).find((l) => l.event === 'relaunch.run.ok');
+    expect(done.evidence_error).toMatch(/ENOENT/);
   });
 });
