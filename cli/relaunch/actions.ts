@@ -4,11 +4,14 @@
 // metacharacters from plugin output for the same reason; here nothing is ever parsed by a shell).
 // Nothing else of relaunch's environment reaches it but PATH, HOME, LANG and what the action's
 // `env` names: never RINGTAIL_SECRET, which would let whoever reads it forge webhooks.
+// The alert's evidence (log lines, metric points) reaches it as files named by environment
+// variables (cli/relaunch/evidence.ts), removed when the command exits.
 // Restart limit, as Monit's "if 3 restarts within 5 cycles then unmonitor": after max_runs runs
 // within within_s the action is suspended until the operator resumes it.
 import { spawn } from 'node:child_process';
 import type { Logger } from '../../shared/logger.js';
 import { refusedEnvName, type RelaunchAction } from './config.js';
+import { writeEvidence, type EvidenceFiles } from './evidence.js';
 import type { ActionState, ReceiverState } from './state.js';
 
 export interface WebhookAlert {
@@ -18,6 +21,8 @@ export interface WebhookAlert {
   startsAt: string;
   endsAt: string;
   fingerprint: string;
+  /** ringtail's extra field: `{ evidence }` on firing alerts (collector/alerts/evidence.ts) */
+  ringtail?: unknown;
 }
 
 export interface CompiledAction {
@@ -65,14 +70,20 @@ export function alertEnv(alert: WebhookAlert, action: string, webhookId: string)
 export const PASSED_ENV: readonly string[] = ['PATH', 'HOME', 'LANG'];
 
 /** The whole environment of one run: PASSED_ENV and the action's allow-list from `parent`, then the alert. */
-export function commandEnv(spec: RelaunchAction, alert: WebhookAlert, webhookId: string, parent: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function commandEnv(
+  spec: RelaunchAction,
+  alert: WebhookAlert,
+  webhookId: string,
+  parent: NodeJS.ProcessEnv = process.env,
+  evidence: Record<string, string> = {},
+): Record<string, string> {
   const env: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const name of [...PASSED_ENV, ...(spec.env ?? [])]) {
     const v = parent[name];
     // the config check refuses these names; checked again so no path can pass the secret
     if (v !== undefined && refusedEnvName(name) === null) env[name] = envValue(v);
   }
-  return Object.assign(env, alertEnv(alert, spec.name, webhookId));
+  return Object.assign(env, alertEnv(alert, spec.name, webhookId), evidence);
 }
 
 export interface PlannedRun {
@@ -129,13 +140,28 @@ export interface RunResult {
   signal: string | null;
   error: string | null;
   output: string;
+  /** the evidence files could not be written: the command ran without them */
+  evidence_error?: string;
 }
 
 /** Runs one command (argv, no shell) and resolves when it exits; never rejects. */
 export function runCommand(run: PlannedRun, webhookId: string, now: () => number): Promise<RunResult> {
   const { spec } = run.action;
   const started = now();
-  return new Promise((resolve) => {
+  return new Promise((done) => {
+    let files: EvidenceFiles | null = null;
+    let evidenceError: string | undefined;
+    // the evidence files live exactly as long as the command
+    const resolve = (r: RunResult) => {
+      files?.cleanup();
+      done(evidenceError === undefined ? r : { ...r, evidence_error: evidenceError });
+    };
+    try {
+      files = writeEvidence(run.alert);
+    } catch (err) {
+      // a full or read-only temp dir must not stop a restart: it runs without the evidence
+      evidenceError = (err as Error).message;
+    }
     let output = '';
     const keep = (d: Buffer) => {
       if (output.length < 4096) output += d.toString('utf8').slice(0, 4096 - output.length);
@@ -144,7 +170,7 @@ export function runCommand(run: PlannedRun, webhookId: string, now: () => number
     try {
       child = spawn(spec.command[0]!, spec.command.slice(1), {
         shell: false,
-        env: commandEnv(spec, run.alert, webhookId),
+        env: commandEnv(spec, run.alert, webhookId, process.env, files?.env),
         stdio: ['ignore', 'pipe', 'pipe'],
         timeout: (spec.timeout_s ?? 60) * 1000,
       });

@@ -51,7 +51,7 @@ export function parseListen(listen: string): { host: string; port: number } {
 export function refusedEnvName(name: string): string | null {
   // whoever reads the secret (a command's output lands in the log) can forge webhooks that run commands
   if (name === 'RINGTAIL_SECRET') return 'the webhook secret is never passed to a command';
-  if (name === 'RINGTAIL_ACTION' || name === 'RINGTAIL_WEBHOOK_ID' || name.startsWith('RINGTAIL_ALERT_')) return `${name} is set by relaunch for each run`;
+  if (name === 'RINGTAIL_ACTION' || name === 'RINGTAIL_WEBHOOK_ID' || name === 'RINGTAIL_EVIDENCE_FILE' || name.startsWith('RINGTAIL_ALERT_')) return `${name} is set by relaunch for each run`;
   return null;
 }
 

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { EventSink } from '../../shared/events.js';
 import { messageId } from '../../shared/webhook-signature.js';
+import type { Evidence } from './evidence.js';
 import type { AlertPayload, Notifier } from './notifiers/types.js';
 import { HOST_DOWN_RULE, lifecycleDirectory, ownHostDirectory, type HostDirectory, type HostLifecycle } from './hosts.js';
 import { parseMetricKey } from '../metrics/key.js';
@@ -31,6 +32,8 @@ export interface EvaluatorOptions {
   /** the host registry, when there is one: ephemeral and retired hosts from it (see lifecycleDirectory) */
   lifecycle?: HostLifecycle;
   repeatIntervalMs: number;
+  /** a firing alert's evidence, gathered as its notification is queued (collector/alerts/evidence.ts) */
+  evidence?: (rule: CompiledRule, host: string, series: string, now: number) => Evidence;
   /** called after notifications were committed to the outbox */
   onQueued?: () => void;
 }
@@ -173,6 +176,7 @@ export class Evaluator {
       endsAt,
       fingerprint: fingerprint(labels),
       value: s.value,
+      ...(endsAt === null && this.o.evidence ? { evidence: this.o.evidence(rule, s.host, s.series, this.o.clock()) } : {}),
     };
   }
 

@@ -6,6 +6,7 @@ import { Gauge } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_ALERTS, compileAlertsConfig, type AlertsConfig } from './config.js';
 import { Evaluator } from './evaluator.js';
+import { gatherEvidence } from './evidence.js';
 import { OutboxDeliverer } from './outbox.js';
 import { alertRoutes } from './routes.js';
 import { metricServiceSources, type MetricSources } from './metric-sources.js';
@@ -149,6 +150,7 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
       hosts: opts.hosts,
       lifecycle: app.hasDecorator('hosts') ? app.hosts.registry : undefined,
       repeatIntervalMs: cfg.repeat_interval_s * 1000,
+      evidence: (rule, host, series, now) => gatherEvidence({ logs: app.storage.logs, alerts: sources, externalURL: cfg.external_url ?? '' }, rule, host, series, now),
       onQueued: () => {
         if (opts.run) outbox.kick();
       },

@@ -264,6 +264,7 @@ describe('relaunch receiver', () => {
   it.each([
     [['RINGTAIL_SECRET'], "actions[0].env[0]", 'the webhook secret is never passed to a command'],
     [['TZ', 'RINGTAIL_ALERT_NAME'], "actions[0].env[1]", 'set by relaunch'],
+    [['RINGTAIL_EVIDENCE_FILE'], "actions[0].env[0]", 'set by relaunch'],
   ])('refuses an env allow-list naming %j', async (names, key, why) => {
     await rx.close();
     const bad = start({ actions: [{ name: 'a', command: ['true'], env: names }] });

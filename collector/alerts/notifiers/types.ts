@@ -1,6 +1,7 @@
 // The one contract every notifier implements. The evaluator hands a notifier groups of alerts
 // (one group per rule); the notifier renders a group into the body kept in the outbox, and later
 // delivers that body, saying whether to retry, give up, or stop using the notifier (HTTP 410).
+import type { Evidence } from '../evidence.js';
 import type { Severity } from '../rules.js';
 
 export interface AlertPayload {
@@ -14,6 +15,8 @@ export interface AlertPayload {
   endsAt: number | null;
   fingerprint: string;
   value: number | null;
+  /** firing alerts: what the host showed when the notification was queued (collector/alerts/evidence.ts) */
+  evidence?: Evidence;
 }
 
 export interface NotificationGroup {

@@ -23,6 +23,12 @@ export const WebhookConfig = Type.Object(
 );
 export type WebhookConfig = Static<typeof WebhookConfig>;
 
+/**
+ * At most this many alerts of one body carry evidence (the first ones): a group of many hosts
+ * still makes a bounded body (each evidence is bounded in collector/alerts/evidence.ts).
+ */
+export const MAX_EVIDENCE_ALERTS = 10;
+
 /** Alertmanager's "zero" time, carried by `endsAt` while an alert fires. */
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
 
@@ -46,7 +52,7 @@ export function alertmanagerBody(group: NotificationGroup, receiver: string, ext
     commonLabels: common(group.alerts.map((a) => a.labels)),
     commonAnnotations: common(group.alerts.map((a) => a.annotations)),
     externalURL: base,
-    alerts: group.alerts.map((a: AlertPayload) => ({
+    alerts: group.alerts.map((a: AlertPayload, i) => ({
       status: a.status,
       labels: a.labels,
       annotations: a.annotations,
@@ -54,6 +60,8 @@ export function alertmanagerBody(group: NotificationGroup, receiver: string, ext
       endsAt: a.endsAt === null ? ZERO_TIME : new Date(a.endsAt).toISOString(),
       generatorURL: `${base}/api/v1/alerts/history?rule=${encodeURIComponent(group.rule)}`,
       fingerprint: a.fingerprint,
+      // An extra field: Alertmanager receivers ignore keys they do not know.
+      ...(a.evidence !== undefined && i < MAX_EVIDENCE_ALERTS ? { ringtail: { evidence: a.evidence } } : {}),
     })),
   };
 }
