@@ -10,8 +10,10 @@
 // samples to the runner at once. Polling was chosen over inotify and pidfds: a pidfile's rewrite
 // is usually a rename over it (a watch on the file would follow the old inode), a watch on its
 // directory wakes for every unrelated file there, and Node has no pidfd; two small reads of
-// files the kernel generates cost about 1 % of one core-second per minute per check (measured
-// in BENCHMARKS.md) and cover every way a process disappears or is replaced. A process that
+// files the kernel generates cover every way a process disappears or is replaced. Measured with
+// 5 pidfile checks, the agent side by side with one without the watch, 60 s: 0.57 s CPU against
+// 0.25 s (+0.32 s a minute, 0.5 % of one core; ~0.06 s a minute per check), RSS 60.3 against
+// 56.8 MB (load average 2.5, 2 cores). A process that
 // appears where nothing was found (a name check) is still seen at the next round; with a pidfile
 // its new pid is seen within one poll.
 import { basename } from 'node:path';
@@ -88,6 +90,32 @@ export interface ProcessCheckDeps {
 /** How soon a death is noticed between rounds. */
 export const WATCH_POLL_MS = 250;
 
+// One timer for every process check watching at the default interval: one wake-up of the agent
+// per poll instead of one per check.
+const shared = new Set<() => void>();
+let sharedTimer: NodeJS.Timeout | null = null;
+function pollShared(fn: () => void): () => void {
+  shared.add(fn);
+  if (!sharedTimer) {
+    sharedTimer = setInterval(() => {
+      for (const f of shared) f();
+    }, WATCH_POLL_MS);
+    sharedTimer.unref();
+  }
+  return () => {
+    shared.delete(fn);
+    if (shared.size === 0 && sharedTimer) {
+      clearInterval(sharedTimer);
+      sharedTimer = null;
+    }
+  };
+}
+function pollOwn(fn: () => void, ms: number): () => void {
+  const t = setInterval(fn, ms);
+  t.unref();
+  return () => clearInterval(t);
+}
+
 export function processCheck(c: ProcessCheckConfig, deps: ProcessCheckDeps = {}, where = 'checks.processes'): MetricSource {
   const regex = validateProcessCheck(c, where);
   const proc = deps.proc ?? realProc;
@@ -101,7 +129,7 @@ export function processCheck(c: ProcessCheckConfig, deps: ProcessCheckDeps = {},
   let seenPidfile: number | null = null;
   let seenMatched: Array<{ pid: number; start: number }> = [];
   let lastCount: number | null = null;
-  let timer: NodeJS.Timeout | null = null;
+  let unwatch: (() => void) | null = null;
 
   const read = (path: string): string | null => {
     try {
@@ -152,18 +180,18 @@ export function processCheck(c: ProcessCheckConfig, deps: ProcessCheckDeps = {},
   return {
     name: `process:${c.name}`,
     watch(changed: (samples: Sample[]) => void): void {
-      if (timer) return;
-      timer = setInterval(() => {
+      if (unwatch) return;
+      const poll = () => {
         if (!moved()) return;
         const before = lastCount;
         const samples = this.collect(0) as Sample[];
         if (lastCount !== before) changed(samples);
-      }, deps.pollMs ?? WATCH_POLL_MS);
-      timer.unref();
+      };
+      unwatch = deps.pollMs === undefined || deps.pollMs === WATCH_POLL_MS ? pollShared(poll) : pollOwn(poll, deps.pollMs);
     },
     close(): void {
-      if (timer) clearInterval(timer);
-      timer = null;
+      unwatch?.();
+      unwatch = null;
     },
     collect(): Sample[] {
       const now = monotonic();
