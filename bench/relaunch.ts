@@ -107,8 +107,9 @@ export async function main(args: string[]): Promise<void> {
       const killedAt = Date.now();
       process.kill(pid, 'SIGKILL');
       const next = await until('the relaunch', () => {
+        // a pidfile caught mid-write reads as 0, and kill(0) means the whole process group
         const p = existsSync(pidfile) ? Number(readFileSync(pidfile, 'utf8')) : NaN;
-        return p !== pid && alive(p) ? p : undefined;
+        return Number.isInteger(p) && p > 0 && p !== pid && alive(p) ? p : undefined;
       });
       hops.relaunched.push(Date.now() - killedAt);
       pid = next;
