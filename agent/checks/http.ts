@@ -73,15 +73,29 @@ export function httpCheck(c: HttpCheckConfig, events?: EventSink, where = 'check
   validateHttpCheck(c, where);
   const labels = { check: labelValue(c.name) };
   let wasUp: boolean | null = null;
+  let changed: ((samples: Sample[]) => void) | null = null;
   return {
     name: `http:${c.name}`,
+    watch(cb) {
+      changed = cb;
+    },
+    close() {
+      changed = null;
+    },
     async collect(): Promise<Sample[]> {
       const r = await probeHttp(c);
       if (r.up !== wasUp) events?.emit(r.up ? 'check.up' : 'check.down', { check: c.name, kind: 'http', url: c.url, reason: r.reason }, r.up ? 'info' : 'warn');
+      const flipped = wasUp !== null && r.up !== wasUp;
       wasUp = r.up;
       const out = [gauge('check.http.up', r.up ? 1 : 0, labels)];
       if (r.latency_ms !== null) out.push(gauge('check.http.latency_ms', r.latency_ms, labels));
       if (r.status !== null) out.push(gauge('check.http.status', r.status, labels));
+      // A change of state leaves now, out of band, in place of this round's samples (a probe may
+      // take its whole timeout: the round's other sources would hold it back).
+      if (flipped && changed) {
+        changed(out);
+        return [];
+      }
       return out;
     },
   };

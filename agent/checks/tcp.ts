@@ -44,14 +44,28 @@ export function tcpCheck(c: TcpCheckConfig, events?: EventSink, where = 'checks.
   if (!addr) throw new ConfigError(`${where}.address`, `check '${c.name}': expected HOST:PORT, got '${c.address}'`);
   const labels = { check: labelValue(c.name) };
   let wasUp: boolean | null = null;
+  let changed: ((samples: Sample[]) => void) | null = null;
   return {
     name: `tcp:${c.name}`,
+    watch(cb) {
+      changed = cb;
+    },
+    close() {
+      changed = null;
+    },
     async collect(): Promise<Sample[]> {
       const r = await probeTcp(addr.host, addr.port, c.timeout_ms ?? DEFAULT_CHECK_TIMEOUT_MS);
       if (r.up !== wasUp) events?.emit(r.up ? 'check.up' : 'check.down', { check: c.name, kind: 'tcp', address: c.address, reason: r.reason }, r.up ? 'info' : 'warn');
+      const flipped = wasUp !== null && r.up !== wasUp;
       wasUp = r.up;
       const out = [gauge('check.tcp.up', r.up ? 1 : 0, labels)];
       if (r.latency_ms !== null) out.push(gauge('check.tcp.latency_ms', r.latency_ms, labels));
+      // A change of state leaves now, out of band, in place of this round's samples (a probe may
+      // take its whole timeout: the round's other sources would hold it back).
+      if (flipped && changed) {
+        changed(out);
+        return [];
+      }
       return out;
     },
   };

@@ -2,13 +2,25 @@
 // the samples to the collector. Sampling never waits for the network: samples queue in memory
 // (bounded, oldest dropped first) while the collector is away and leave in order when it is
 // back, so each series' timestamps only ever increase, as the round-robin store requires.
+//
+// Out-of-band samples: a source that notices a change of state between rounds (see
+// MetricSource.watch) hands its samples over at once; they are stamped with their own time and
+// shipped without waiting for the next round. The regular rounds go on unchanged. The store keeps
+// one update per series and second, and takes a sample not after its series' last update for a
+// duplicate: so every stamp, regular or out of band, falls in a later second than the one before
+// (an extra sample between two regular ones is an ordinary round-robin update at its own time).
+// A change in a second already used waits for the next second, replaced by any newer change of
+// the same source meanwhile (so a source changes its series at most once a second, and stamps
+// never run ahead of the clock); a round taken in such a second is stamped at the next one. Each source's samples are
+// queued as soon as that source answered, so a slow probe cannot put a round's older stamp behind
+// an out-of-band sample already queued for the same series.
 import { createEvents, type EventSink } from '../../shared/events.js';
 import type { Logger } from '../../shared/logger.js';
 import { WIRE_VERSION, type MetricAck, type MetricBatch, type MetricSample } from '../../shared/wire.js';
 import type { Backoff } from '../transport/backoff.js';
 import { collectorClient, ShipError, type CollectorClient } from '../transport/client.js';
 import { shipMetrics } from './ship.js';
-import type { MetricSource } from './types.js';
+import type { MetricSource, Sample } from './types.js';
 
 /** Samples per request: a request is one durable update on the collector, keep it moderate. */
 const MAX_SAMPLES_PER_REQUEST = 5_000;
@@ -55,6 +67,11 @@ export class MetricsRunner {
   private backingOff = false;
   private lastAck: number | null = null;
   private readonly failing = new Set<string>();
+  /** the second of the last stamp given to any sample: every later one is in a later second */
+  private lastSecond = -Infinity;
+  /** out-of-band changes waiting for a fresh second, by source (the newest wins) */
+  private readonly held = new Map<string, Sample[]>();
+  private heldTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly o: RunnerOptions) {
     this.clock = o.clock ?? Date.now;
@@ -80,6 +97,7 @@ export class MetricsRunner {
     if (this.running) return;
     this.running = true;
     this.shipping = this.shipLoop();
+    for (const src of this.o.sources) src.watch?.((samples) => this.outOfBand(src.name, samples));
     // The first round takes the baselines (CPU ticks, disk busy time) and ships the levels.
     const first = this.clock();
     this.startRound();
@@ -99,6 +117,8 @@ export class MetricsRunner {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.heldTimer) clearTimeout(this.heldTimer);
+    this.heldTimer = null;
     await this.round;
     this.abort.abort();
     this.poke(true);
@@ -124,38 +144,91 @@ export class MetricsRunner {
     }, Math.max(0, at - this.clock()));
   }
 
+  /** Now in whole ms, in a later second than every earlier stamp (at most a second ahead). */
+  private stamp(): number {
+    const now = Math.round(this.clock());
+    const ts = Math.floor(now / 1000) > this.lastSecond ? now : (this.lastSecond + 1) * 1000;
+    this.lastSecond = Math.floor(ts / 1000);
+    return ts;
+  }
+
+  private stamped(samples: Sample[], ts: number): MetricSample[] {
+    const out: MetricSample[] = [];
+    for (const s of samples) {
+      if (!Number.isFinite(s.value)) continue;
+      out.push(s.labels ? { name: s.name, type: s.type, ts, value: s.value, labels: s.labels } : { name: s.name, type: s.type, ts, value: s.value });
+    }
+    return out;
+  }
+
+  /** A source's change of state, shipped now rather than with the next round. */
+  private outOfBand(source: string, samples: Sample[]): void {
+    if (!this.running) return;
+    const now = this.clock();
+    if (Math.floor(now / 1000) <= this.lastSecond) {
+      this.held.set(source, samples);
+      if (!this.heldTimer) {
+        this.heldTimer = setTimeout(() => this.releaseHeld(), Math.max(1, (this.lastSecond + 1) * 1000 - now));
+      }
+      return;
+    }
+    const out = this.stamped(samples, this.stamp());
+    if (out.length === 0) return;
+    this.enqueue(out);
+    this.events.add('metrics.out_of_band', out.length);
+    this.events.emit('metrics.changed', { source, samples: out.length }, 'debug');
+  }
+
+  private releaseHeld(): void {
+    this.heldTimer = null;
+    if (!this.running || this.held.size === 0) return;
+    if (Math.floor(this.clock() / 1000) <= this.lastSecond) {
+      // a round took the new second meanwhile
+      this.heldTimer = setTimeout(() => this.releaseHeld(), Math.max(1, (this.lastSecond + 1) * 1000 - this.clock()));
+      return;
+    }
+    const ts = this.stamp();
+    const out: MetricSample[] = [];
+    for (const samples of this.held.values()) out.push(...this.stamped(samples, ts));
+    this.held.clear();
+    if (out.length === 0) return;
+    this.enqueue(out);
+    this.events.add('metrics.out_of_band', out.length);
+  }
+
   /** One round: every source sampled, stamped with one time, queued for shipping. */
   async tick(): Promise<MetricSample[]> {
-    const ts = Math.round(this.clock());
+    const ts = this.stamp();
     const started = performance.now();
-    const results = await Promise.all(
+    const round: MetricSample[] = [];
+    await Promise.all(
       this.o.sources.map(async (src) => {
+        let samples: Sample[];
+        // what the round reads now supersedes a change still waiting for its second
+        this.held.delete(src.name);
         try {
-          const samples = await src.collect(ts);
+          samples = await src.collect(ts);
           if (this.failing.delete(src.name)) this.events.emit('metrics.source_recovered', { source: src.name });
-          return samples;
         } catch (err) {
           // Once per outage, not once per round.
           if (!this.failing.has(src.name)) this.events.emit('metrics.source_failed', { source: src.name, error: (err as Error).message }, 'warn');
           this.failing.add(src.name);
-          return [];
+          return;
         }
+        // queued now, behind anything this source sent out of band before it answered (see top)
+        const out = this.stamped(samples, ts);
+        for (const s of out) round.push(s);
+        this.enqueue(out, false);
       }),
     );
-    const round: MetricSample[] = [];
-    for (const samples of results) {
-      for (const s of samples) {
-        if (!Number.isFinite(s.value)) continue;
-        round.push(s.labels ? { name: s.name, type: s.type, ts, value: s.value, labels: s.labels } : { name: s.name, type: s.type, ts, value: s.value });
-      }
-    }
-    round.push({ name: 'agent.metrics.collect_ms', type: 'GAUGE', ts, value: Math.round((performance.now() - started) * 1000) / 1000 });
-    this.enqueue(round);
+    const own: MetricSample = { name: 'agent.metrics.collect_ms', type: 'GAUGE', ts, value: Math.round((performance.now() - started) * 1000) / 1000 };
+    round.push(own);
+    this.enqueue([own]);
     this.events.add('metrics.sampled', round.length);
     return round;
   }
 
-  private enqueue(samples: MetricSample[]): void {
+  private enqueue(samples: MetricSample[], wake = true): void {
     for (const s of samples) this.queue.push(s);
     const over = this.queue.length - this.o.maxQueued;
     if (over > 0) {
@@ -163,7 +236,7 @@ export class MetricsRunner {
       this.events.emit('metrics.dropped', { samples: over, reason: `more than ${this.o.maxQueued} samples queued` }, 'warn');
       this.events.add('metrics.dropped_samples', over);
     }
-    this.poke();
+    if (wake) this.poke();
   }
 
   /** New samples end an idle pause; only stopping (`force`) ends a backoff. */

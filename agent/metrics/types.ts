@@ -24,6 +24,12 @@ export interface MetricSource {
   readonly name: string;
   /** `now` is the runner's clock in ms, for sources that turn counter deltas into ratios */
   collect(now: number): Sample[] | Promise<Sample[]>;
+  /**
+   * Sources that notice a change of state between rounds (a process check's death, a probe whose
+   * answer changed) call `changed` with that moment's samples; the runner stamps and ships them at
+   * once, out of band. Called once, when the runner starts; `close` ends the watching.
+   */
+  watch?(changed: (samples: Sample[]) => void): void;
   close?(): void;
 }
 

@@ -70,6 +70,22 @@ function perSeries(rule: CompiledRule): boolean {
   return (rule.spec.kind === 'metric' && !rule.spec.metric.includes('{')) || rule.checkGlob !== null;
 }
 
+/**
+ * What arrived, for an evaluation on arrival: host → names of the samples just committed. Only
+ * metric rules on one of those names and check rules on a check series among them are evaluated,
+ * only for those hosts.
+ */
+export type Arrivals = Map<string, Set<string>>;
+
+/** Whether samples of these names can change this rule's state (absence and log rules: never). */
+export function arrivalCanChange(rule: CompiledRule, names: Set<string>): boolean {
+  const r = rule.spec;
+  const base = (m: string) => (m.includes('{') ? m.slice(0, m.indexOf('{')) : m);
+  if (r.kind === 'metric') return names.has(base(r.metric)) || (r.divide_by !== undefined && names.has(base(r.divide_by)));
+  if (r.kind === 'check') return (r.check_types ?? (['process', 'http', 'tcp'] as const)).some((t) => names.has(CHECK_SERIES[t]));
+  return false;
+}
+
 export function fingerprint(labels: Record<string, string>): string {
   const h = createHash('sha256');
   for (const k of Object.keys(labels).sort()) h.update(`${k}\u0000${labels[k]}\u0000`);
@@ -86,6 +102,8 @@ export class Evaluator {
   private cycleNo = 0;
   readonly ruleErrors = new Map<string, string>();
   lastCycle: CycleStats | null = null;
+  /** evaluations on arrival so far (cycle(arrivals)) */
+  arrivalEvaluations = 0;
   /** bumped on every rule change, so derived views (what series to keep) can be cached */
   version = 0;
   readonly defaults = new Map<string, CompiledRule>();
@@ -252,8 +270,14 @@ export class Evaluator {
     }
   }
 
-  /** One evaluation of every rule over every host. Throws only when the commit fails. */
-  cycle(): CycleStats {
+  /**
+   * One evaluation of every rule over every host. Throws only when the commit fails.
+   * With `arrivals`, an evaluation on arrival: only the rules those samples can change, only on
+   * those hosts, through the same state machine and the same commit (so `for`, hysteresis,
+   * notification decisions and repeat intervals are exactly the periodic cycle's); instances it
+   * does not visit are left for the periodic cycle, which alone ends them for lack of data.
+   */
+  cycle(arrivals?: Arrivals): CycleStats {
     const started = performance.now();
     const now = this.o.clock();
     const cycle = ++this.cycleNo;
@@ -301,6 +325,7 @@ export class Evaluator {
     };
 
     for (const rule of this.rules.values()) {
+      if (arrivals && (!rule.enabled || ![...arrivals.values()].some((names) => arrivalCanChange(rule, names)))) continue;
       if (!rule.enabled) {
         // its instances are not visited, so the loop below resolves them
         this.ruleErrors.delete(rule.name);
@@ -310,6 +335,7 @@ export class Evaluator {
       const exact = pattern !== undefined && !/[*?]/.test(pattern);
       let targets = exact ? (byHost.has(pattern) ? [byHost.get(pattern)!] : []) : rule.hostGlob ? hosts.filter((h) => rule.hostGlob!.test(h.host)) : hosts;
       if (rule.spec.permanent_only) targets = targets.filter((h) => h.reports === true && !dir.isEphemeral(h.host));
+      if (arrivals) targets = targets.filter((h) => arrivals.has(h.host) && arrivalCanChange(rule, arrivals.get(h.host)!));
       let error: string | null = null;
       for (const h of targets) {
         for (const series of this.seriesFor(rule, h.host, known)) {
@@ -338,7 +364,7 @@ export class Evaluator {
     }
     // Instances not visited: their host vanished from the rule's reach (no data), or the rule was
     // disabled or removed (ended at once, with a resolved notification for what was announced).
-    for (const [k, s] of [...this.states]) {
+    for (const [k, s] of arrivals ? [] : [...this.states]) {
       if (this.seenInCycle.get(k) === cycle) continue;
       const live = this.rules.get(s.rule);
       if (live) apply(live, s.host, s.series, null, !live.enabled);
@@ -351,7 +377,7 @@ export class Evaluator {
         }
       }
     }
-    for (const name of [...this.retired.keys()]) {
+    for (const name of arrivals ? [] : [...this.retired.keys()]) {
       if (![...this.states.values()].some((s) => s.rule === name)) this.retired.delete(name);
     }
 
@@ -362,8 +388,13 @@ export class Evaluator {
       this.o.events.emit(`alerts.${t.event}`, { rule: t.rule, host: t.host, ...(t.series ? { series: t.series } : {}), severity: t.severity, value: t.value }, 'info');
     }
     if (outbox.length > 0) this.o.onQueued?.();
-    if (cycle % 100 === 0) this.o.store.prune(now, 100_000, 7 * 86_400_000);
     const stats = { ms: performance.now() - started, instances, transitions: history.length, notifications: outbox.length };
+    if (arrivals) {
+      this.o.events.add('alerts.arrival_evaluations', 1);
+      this.arrivalEvaluations++;
+      return stats;
+    }
+    if (cycle % 100 === 0) this.o.store.prune(now, 100_000, 7 * 86_400_000);
     this.o.events.add('alerts.cycles', 1);
     this.lastCycle = stats;
     return stats;

@@ -92,6 +92,11 @@ export interface AlertsPluginOptions {
   sources?: AlertSources;
   /** host lifecycle for host-scoped rules (ephemeral, retired, down/up transitions); see hosts.ts */
   hosts?: HostDirectory;
+  /**
+   * evaluate the rules a committed batch can change right away (see arrivals below); on when
+   * `run` is, so tests that drive cycle() by hand see only the cycles they ask for
+   */
+  evaluateOnArrival?: boolean;
 }
 
 export const alertsPlugin = fp<AlertsPluginOptions>(
@@ -118,16 +123,46 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
       return wanted.value;
     });
     let metricSources: MetricSources | undefined;
+    // Evaluation on arrival: committed samples are gathered per host until the next turn of the
+    // event loop, then the rules they can change are evaluated for those hosts in one partial
+    // cycle (so a burst of batches costs one evaluation per (rule, host), and a rule's state
+    // changes when its data does, not up to a periodic interval later). The state machine and
+    // its `for`, hysteresis and notification memory are the periodic cycle's; the periodic cycle
+    // goes on for absence and log rules and as a safety net.
+    let pending: Map<string, Set<string>> | null = null;
+    const arrived = (host: string, samples: ReadonlyArray<{ name: string }>) => {
+      if (!pending) {
+        pending = new Map();
+        setImmediate(() => {
+          const batch = pending!;
+          pending = null;
+          if (!evaluator || closed) return;
+          try {
+            evaluator.cycle(batch);
+          } catch (err) {
+            app.events.emit('alerts.cycle.failed', { error: (err as Error).message, on: 'arrival' }, 'warn');
+          }
+        });
+      }
+      let names = pending.get(host);
+      if (!names) pending.set(host, (names = new Set()));
+      for (const s of samples) names.add(s.name);
+    };
+    let closed = false;
     if (app.hasDecorator('hostMetrics')) {
       const svc = app.hostMetrics;
       metricSources = metricServiceSources(svc, recent);
       // Fed after each durable ingest, whatever route or caller did it.
       // (ingest and the group commit behind submit both go through ingestMany)
       const ingestMany = svc.ingestMany.bind(svc);
+      const onArrival = opts.evaluateOnArrival ?? opts.run ?? false;
       svc.ingestMany = (reqs) => {
         const acks = ingestMany(reqs);
         acks.forEach((a, i) => {
-          if (!(a instanceof Error)) recent.record(reqs[i]!.batch);
+          if (a instanceof Error) return;
+          const batch = reqs[i]!.batch;
+          recent.record(batch);
+          if (onArrival) arrived(batch.host, batch.samples);
         });
         return acks;
       };
@@ -174,6 +209,7 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
       });
     }
     app.addHook('onClose', async () => {
+      closed = true;
       if (timer) clearInterval(timer);
       await outbox.stop();
       store.close();
