@@ -138,12 +138,7 @@ async function runRingtail(dir: string, input: string, n: number, corpus: string
     { stdio: ['ignore', agentLog ?? 'ignore', agentLog ?? 'ignore'], env: { ...process.env, RINGTAIL_TOKEN: token } },
   );
   if (agentLog !== null) closeSync(agentLog);
-  let stored = 0;
-  while (stored < n) {
-    await sleep(50);
-    stored = count.get() as number;
-    if (agent.exitCode !== null) throw new Error('agent exited');
-  }
+  await waitCount(n, () => count.get() as number, agent, 'agent');
   const seconds = (performance.now() - t0) / 1000;
   const st = procStats(agent.pid!);
   const cst = procStats(collector.pid!);
@@ -168,6 +163,30 @@ export function syslogNg(dir: string, name: string, conf: string): ChildProcess 
     ['-F', '--no-caps', '-f', c, '-R', join(dir, `${name}.persist`), '-p', join(dir, `${name}.pid`), '-c', join(dir, `${name}.ctl`)],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
+}
+
+/** Waits until something listens on the port (a bind to it fails); `proc` exiting first is an error. */
+export async function waitListening(port: number, proc: ChildProcess, name: string): Promise<void> {
+  for (;;) {
+    const taken = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(true));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(false)));
+    });
+    if (taken) return;
+    if (proc.exitCode !== null) throw new Error(`${name} exited`);
+    await sleep(50);
+  }
+}
+
+/** Waits until `count()` reaches n; the shipper exiting first is an error. */
+export async function waitCount(n: number, count: () => number, shipper: ChildProcess, name: string): Promise<void> {
+  let stored = 0;
+  while (stored < n) {
+    await sleep(50);
+    stored = count();
+    if (shipper.exitCode !== null) throw new Error(`${name} exited`);
+  }
 }
 
 /** Counts newlines appended to a file since the last call. */
@@ -212,17 +231,7 @@ destination d_file { file("${output}"${json ? ' template("$MSG\\n")' : ''}${tune
 log { source(s_net); destination(d_file); flags(flow-control); };
 `,
   );
-  // wait for the server's port
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = createServer();
-      s.once('error', () => resolve(true));
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(false)));
-    });
-    if (ok) break;
-    if (server.exitCode !== null) throw new Error('syslog-ng server exited');
-    await sleep(50);
-  }
+  await waitListening(port, server, 'syslog-ng server');
   const count = lineCounter(output);
   const t0 = performance.now();
   const client = syslogNg(
@@ -235,12 +244,7 @@ ${json ? 'parser p_json { json-parser(prefix(".json.")); };\n' : ''}destination 
 log { source(s_file); ${json ? 'parser(p_json); ' : ''}destination(d_net); flags(flow-control); };
 `,
   );
-  let stored = 0;
-  while (stored < n) {
-    await sleep(50);
-    stored = count();
-    if (client.exitCode !== null) throw new Error('syslog-ng client exited');
-  }
+  await waitCount(n, count, client, 'syslog-ng client');
   const seconds = (performance.now() - t0) / 1000;
   const st = procStats(client.pid!);
   await stop(client);

@@ -11,12 +11,11 @@
 // Timed from the start of the shipper to the moment the last line is stored.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { arg, freePort, lineCounter, median, procStats, stop, syslogNg, writeInput } from './logs.js';
+import { arg, freePort, lineCounter, median, procStats, stop, syslogNg, waitCount, waitListening, writeInput } from './logs.js';
 
 const BIN = fileURLToPath(new URL('../../bin/ringtail', import.meta.url));
 const ADMIN = 'rt_admin_bench_tls_0123456789abcdef';
@@ -64,15 +63,6 @@ interface Result {
   receiverCpu: number;
 }
 
-async function waitCount(n: number, count: () => number, shipper: ChildProcess): Promise<void> {
-  let stored = 0;
-  while (stored < n) {
-    await sleep(50);
-    stored = count();
-    if (shipper.exitCode !== null) throw new Error('the shipper exited');
-  }
-}
-
 async function runLogs(dir: string, input: string, n: number, pki: Pki | null): Promise<Result> {
   const data = join(dir, 'data');
   const token = execFileSync(process.execPath, [BIN, 'token', 'create', '--data', data, '--role', 'agent']).toString().trim();
@@ -85,7 +75,7 @@ async function runLogs(dir: string, input: string, n: number, pki: Pki | null): 
     [BIN, 'agent', '--collector', c.url, '--watch', input, '--state', join(dir, 'state'), '--host', 'bench-host', '--stats-interval-ms', '600000', '--no-metrics-enabled', ...(pki ? ['--transport-ca-file', pki.ca] : [])],
     { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, RINGTAIL_TOKEN: token } },
   );
-  await waitCount(n, () => count.get() as number, agent);
+  await waitCount(n, () => count.get() as number, agent, 'agent');
   const seconds = (performance.now() - t0) / 1000;
   const cst = procStats(c.proc.pid!);
   const ast = procStats(agent.pid!);
@@ -119,7 +109,7 @@ async function runSyslogRingtail(dir: string, input: string, n: number, pki: Pki
   const count = db.prepare('SELECT count(*) FROM logs').pluck();
   const t0 = performance.now();
   const client = ngClient(dir, input, port, pki ? pki.ca : null);
-  await waitCount(n, () => count.get() as number, client);
+  await waitCount(n, () => count.get() as number, client, 'syslog-ng client');
   const seconds = (performance.now() - t0) / 1000;
   const cst = procStats(c.proc.pid!);
   db.close();
@@ -144,19 +134,10 @@ log { source(s_tls); destination(d_file); flags(flow-control); };
   );
   const count = lineCounter(output);
   // the server's port: the client retries its connection every second (time-reopen) otherwise
-  for (;;) {
-    const taken = await new Promise<boolean>((resolve) => {
-      const s = createNetServer();
-      s.once('error', () => resolve(true));
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(false)));
-    });
-    if (taken) break;
-    if (server.exitCode !== null) throw new Error('syslog-ng server exited');
-    await sleep(50);
-  }
+  await waitListening(port, server, 'syslog-ng server');
   const t0 = performance.now();
   const client = ngClient(dir, input, port, pki.ca);
-  await waitCount(n, count, client);
+  await waitCount(n, count, client, 'syslog-ng client');
   const seconds = (performance.now() - t0) / 1000;
   const sst = procStats(server.pid!);
   await stop(client);

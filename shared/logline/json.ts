@@ -3,7 +3,7 @@
 // A line that is not a JSON object is not ours (null): it stays a plain line, never an error.
 import { FieldSink, flattenInto } from './fields.js';
 import { pickRoles } from './roles.js';
-import type { Structured } from './structured.js';
+import { toStructured, type Structured } from './structured.js';
 
 export function parseJsonLine(text: string, zone: string, now: number): Structured | null {
   // Cheap tests first: `{` … `}` (trailing white space allowed) before JSON.parse is asked.
@@ -23,11 +23,5 @@ export function parseJsonLine(text: string, zone: string, now: number): Structur
   const roles = pickRoles(Object.keys(o), (k) => o[k], zone, now);
   const sink = new FieldSink();
   flattenInto(sink, o, '', 0, roles.used.length ? roles.used : undefined);
-  const fields = sink.result(); // first: making room for the mark counts too
-  const out: Structured = { kind: 'json', fieldsTruncated: sink.truncated };
-  if (roles.message !== undefined) out.message = roles.message;
-  if (roles.severity !== undefined) out.severity = roles.severity;
-  if (roles.ts !== undefined) out.ts = roles.ts;
-  if (fields !== undefined) out.fields = fields;
-  return out;
+  return toStructured('json', roles, sink);
 }

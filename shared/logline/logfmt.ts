@@ -4,7 +4,7 @@
 // are at least four in five of its words; so `user 42 logged in id=42` stays a plain line.
 import { FieldSink } from './fields.js';
 import { pickRoles } from './roles.js';
-import type { Structured } from './structured.js';
+import { toStructured, type Structured } from './structured.js';
 
 const KEY_RE = /^[A-Za-z_@][\w.@/-]{0,127}$/;
 /** Words looked at before deciding; a longer line is still read whole once it qualified. */
@@ -104,11 +104,5 @@ export function parseLogfmt(text: string, zone: string, now: number, strict: boo
   if (t.rest) sink.truncated++;
   const used = roles.used;
   for (const k of t.keys) if (used.length === 0 || !used.includes(k)) sink.add(k, t.values.get(k)!);
-  const fields = sink.result(); // first: making room for the mark counts too
-  const out: Structured = { kind: 'logfmt', fieldsTruncated: sink.truncated };
-  if (roles.message !== undefined) out.message = roles.message;
-  if (roles.severity !== undefined) out.severity = roles.severity;
-  if (roles.ts !== undefined) out.ts = roles.ts;
-  if (fields !== undefined) out.fields = fields;
-  return out;
+  return toStructured('logfmt', roles, sink);
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, signIn, watchProblems, type TestBrowser } from '../helpers/browser.js';
+import { launchBrowser, signIn, watchedPage, type TestBrowser } from '../helpers/browser.js';
 import { hasSeriesApi, metricSamples, postMetrics } from '../helpers/metrics-data.js';
 import { startCollectorProc, tempDir, type Proc } from '../helpers/proc.js';
 import { hasTool } from '../helpers/tools.js';
@@ -76,8 +76,7 @@ describe.skipIf(!hasTool('chromium'))('dashboard charts in chromium', () => {
     });
     expect(rule.status).toBeLessThan(300);
     browser = await launchBrowser();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    problems = watchProblems(page);
+    ({ page, problems } = await watchedPage(browser));
     await signIn(page, url, ADMIN);
   });
 

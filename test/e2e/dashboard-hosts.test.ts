@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import type { Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { launchBrowser, signIn, watchProblems, type TestBrowser } from '../helpers/browser.js';
+import { launchBrowser, signIn, watchedPage, type TestBrowser } from '../helpers/browser.js';
 import { startCollectorProc, tempDir, type Proc } from '../helpers/proc.js';
 import { hasTool } from '../helpers/tools.js';
 
@@ -117,12 +117,7 @@ describe.skipIf(!hasTool('chromium'))('dashboard host lifecycle in chromium', ()
     url = c.url;
     await postYoungMetrics('young-1', YOUNG_BORN);
     browser = await launchBrowser();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    problems = watchProblems(page);
-    page.on('dialog', (d) => {
-      fired.push('dialog ' + d.message());
-      void d.dismiss();
-    });
+    ({ page, problems } = await watchedPage(browser, fired));
     await page.exposeBinding('__pwned', () => void fired.push('binding'));
     await signIn(page, url, ADMIN);
     await serveContract(page);

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { launchBrowser, signIn, watchProblems, type TestBrowser } from '../helpers/browser.js';
+import { launchBrowser, signIn, watchedPage, type TestBrowser } from '../helpers/browser.js';
 import { runRingtail, startCollectorProc, tempDir, type Proc } from '../helpers/proc.js';
 import { hasTool } from '../helpers/tools.js';
 
@@ -72,12 +72,7 @@ describe.skipIf(!hasTool('chromium'))('dashboard search and fields in chromium',
     ]);
     await ingest('xss-fields', [{ message: 'xss in fields', ts: now - 5_000, fields: { [IMG]: 'key payload', img: IMG } }]);
     browser = await launchBrowser();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    problems = watchProblems(page);
-    page.on('dialog', (d) => {
-      fired.push('dialog ' + d.message());
-      void d.dismiss();
-    });
+    ({ page, problems } = await watchedPage(browser, fired));
   });
 
   beforeEach(async () => {

@@ -6,7 +6,7 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { launchBrowser, signIn, watchProblems, type TestBrowser } from '../helpers/browser.js';
+import { launchBrowser, signIn, watchedPage, type TestBrowser } from '../helpers/browser.js';
 import { ringtail, runRingtail, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
 import { hasTool } from '../helpers/tools.js';
 
@@ -80,13 +80,7 @@ describe.skipIf(!hasTool('chromium'))('dashboard in chromium', () => {
     await ingest('scroll-host', Array.from({ length: 450 }, (_, i) => ({ message: `scroll line ${String(i).padStart(3, '0')}`, ts: now - 3600_000 + i * 1000, severity: [2, 3, 4, 6, 7][i % 5] })));
     await ingest('web-1', [{ message: 'GET /health 200 timeout none', ts: now - 5000 }]);
     browser = await launchBrowser();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    const seen = watchProblems(page);
-    problems = seen;
-    page.on('dialog', (d) => {
-      fired.push('dialog ' + d.message());
-      void d.dismiss();
-    });
+    ({ page, problems } = await watchedPage(browser, fired));
     await page.exposeBinding('__pwned', () => void fired.push('binding'));
   });
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { storedTokenPath } from '../../agent/enroll.js';
-import { allLogs, api, BIN, runRingtail, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
+import { alive, allLogs, api, BIN, runRingtail, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
 
 const ADMIN = 'rt_admin_enroll_e2e_0123456789abcdef';
 const DOC = fileURLToPath(new URL('../../docs/enrollment.md', import.meta.url));
@@ -33,15 +33,6 @@ interface Instance {
 const dir = tempDir('ringtail-userdata-');
 const started: number[] = [];
 let collector: Proc | undefined;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 afterAll(async () => {
   for (const pid of started) if (alive(pid)) process.kill(pid, 'SIGTERM');

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateSecret } from '../../shared/webhook-signature.js';
-import { api, ringtail, runRingtail, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
+import { alive, api, ringtail, runRingtail, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
 
 const ADMIN = 'rt_admin_e2e_relaunch_token_0123456789';
 const SECRET = generateSecret();
@@ -21,14 +21,6 @@ let pidfile = '';
 
 function appPid(): number | null {
   return existsSync(pidfile) ? Number(readFileSync(pidfile, 'utf8').trim()) || null : null;
-}
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const appPids: number[] = [];

@@ -45,6 +45,21 @@ export function watchProblems(page: Page): string[] {
   return problems;
 }
 
+/**
+ * The browser's first page with its problems watched; given `fired`, every dialog is recorded
+ * there and dismissed (log text must never open one, and an open dialog would stall the page).
+ */
+export async function watchedPage(browser: TestBrowser, fired?: string[]): Promise<{ page: Page; problems: string[] }> {
+  const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+  const problems = watchProblems(page);
+  if (fired)
+    page.on('dialog', (d) => {
+      fired.push('dialog ' + d.message());
+      void d.dismiss();
+    });
+  return { page, problems };
+}
+
 /** Signs in from a clean slate (the profile is shared by the tests of a file). */
 export async function signIn(page: Page, url: string, token: string): Promise<void> {
   await page.context().clearCookies();

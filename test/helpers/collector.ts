@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppOptions } from '../../collector/app.js';
 import type { Role } from '../../collector/storage/types.js';
-import { WIRE_VERSION, type IngestBatch, type WireLine } from '../../shared/wire.js';
+import { WIRE_VERSION, type IngestBatch, type MetricBatch, type MetricSample, type WireLine } from '../../shared/wire.js';
 import { tempDir } from './proc.js';
 
 export interface TestCollector {
@@ -53,5 +53,21 @@ export function batchOf(
     agent_id: opts.agent ?? 'agt_test',
     host: opts.host ?? 'web-1',
     segments: [{ stream: opts.stream ?? 's1', source: '/var/log/app.log', start, end: offset, lines }],
+  };
+}
+
+/** A metric batch at a 10 s interval; each sample is a GAUGE of `opts.name` unless it says otherwise. */
+export function metricBatchOf(
+  samples: Array<Partial<MetricSample> & { ts: number; value: number }>,
+  opts: { name: string; host: string; agent: string },
+  extra: Partial<MetricBatch> = {},
+): MetricBatch {
+  return {
+    version: WIRE_VERSION,
+    agent_id: opts.agent,
+    host: opts.host,
+    interval_ms: 10_000,
+    samples: samples.map((s) => ({ name: opts.name, type: 'GAUGE', ...s }) as MetricSample),
+    ...extra,
   };
 }

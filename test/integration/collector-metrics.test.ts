@@ -3,22 +3,14 @@
 // a reason and nothing stored, redelivery harmless, hosts integrated and withdrawn.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../collector/app.js';
-import { WIRE_VERSION, type MetricBatch, type MetricSample } from '../../shared/wire.js';
-import { testCollector, type TestCollector } from '../helpers/collector.js';
+import type { MetricBatch } from '../../shared/wire.js';
+import { metricBatchOf, testCollector, type TestCollector } from '../helpers/collector.js';
 import { tempDir } from '../helpers/proc.js';
 
 const T0 = 1_700_000_000_000; // a multiple of 10 s
 
-function batch(samples: Array<Partial<MetricSample> & { ts: number; value: number }>, host = 'web-1', extra: Partial<MetricBatch> = {}): MetricBatch {
-  return {
-    version: WIRE_VERSION,
-    agent_id: 'agt_test',
-    host,
-    interval_ms: 10_000,
-    samples: samples.map((s) => ({ name: 'load.1', type: 'GAUGE', ...s }) as MetricSample),
-    ...extra,
-  };
-}
+const batch = (samples: Parameters<typeof metricBatchOf>[0], host = 'web-1', extra: Partial<MetricBatch> = {}) =>
+  metricBatchOf(samples, { name: 'load.1', host, agent: 'agt_test' }, extra);
 
 describe('metrics on the collector', () => {
   let now = T0;

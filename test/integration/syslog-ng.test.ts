@@ -2,29 +2,28 @@
 // persist, pid and control files in a temp dir) forwarding to the receiver over TCP with its
 // network() destination (RFC 3164, LF framing) and its syslog() destination (RFC 5424, octet
 // counting). Messages enter syslog-ng through a unix-dgram socket from `logger`.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, waitFor } from '../helpers/proc.js';
 import { hasTool } from '../helpers/tools.js';
 import { syslogApp, type SyslogApp } from '../helpers/syslog.js';
+import { startSyslogNg, NG_HEADER, type SyslogNg } from '../helpers/syslog-ng.js';
 
 const run = promisify(execFile);
 
 describe.skipIf(!hasTool('syslog-ng', 'syslog-ng-core') || !hasTool('logger', 'bsdutils'))('syslog-ng → ringtail', () => {
   let s: SyslogApp;
-  let ng: ChildProcess;
-  let ngLog = '';
+  let ng: SyslogNg;
   const dir = tempDir('ringtail-syslog-ng-');
   const sock = (name: string) => join(dir.path, `${name}.sock`);
 
   beforeAll(async () => {
     s = await syslogApp();
-    const conf = `@version: 3.38
-options { keep-hostname(yes); chain-hostnames(no); use-dns(no); dns-cache(no); use-fqdn(no); stats-freq(0); time-reopen(1); };
-source s_bsd { unix-dgram("${sock('bsd')}" flags(expect-hostname)); };
+    ng = await startSyslogNg(
+      dir.path,
+      `${NG_HEADER}source s_bsd { unix-dgram("${sock('bsd')}" flags(expect-hostname)); };
 source s_ietf { unix-dgram("${sock('ietf')}" flags(expect-hostname)); };
 rewrite r_bsd { set("ng-bsd-host" value("HOST")); };
 rewrite r_ietf { set("ng-ietf-host" value("HOST")); };
@@ -32,27 +31,13 @@ destination d_network { network("127.0.0.1" transport(tcp) port(${s.tcpPort}) pe
 destination d_syslog { syslog("127.0.0.1" transport(tcp) port(${s.tcpPort}) persist-name("ng-syslog")); };
 log { source(s_bsd); rewrite(r_bsd); destination(d_network); };
 log { source(s_ietf); rewrite(r_ietf); destination(d_syslog); };
-`;
-    writeFileSync(join(dir.path, 'ng.conf'), conf);
-    ng = spawn(
-      'syslog-ng',
-      ['-F', '--no-caps', '-f', join(dir.path, 'ng.conf'), '-R', join(dir.path, 'persist'), '-p', join(dir.path, 'pid'), '-c', join(dir.path, 'ctl')],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+`,
+      [sock('bsd'), sock('ietf')],
     );
-    ng.stdout!.on('data', (d) => (ngLog += d));
-    ng.stderr!.on('data', (d) => (ngLog += d));
-    await waitFor('syslog-ng sockets', () => {
-      if (ng.exitCode !== null) throw new Error(`syslog-ng exited ${ng.exitCode}: ${ngLog}`);
-      return existsSync(sock('bsd')) && existsSync(sock('ietf'));
-    });
   });
 
   afterAll(async () => {
-    if (ng && ng.exitCode === null) {
-      const exited = new Promise((r) => ng.once('exit', r));
-      ng.kill('SIGTERM');
-      await exited;
-    }
+    await ng?.stop();
     await s?.close();
     dir.cleanup();
   });

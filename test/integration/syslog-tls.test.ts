@@ -3,8 +3,7 @@
 // syslog(transport(tls) tls(ca-file(...) peer-verify(required-trusted))), trusting a private CA
 // made by openssl. The lines must be stored and searchable through the (https) API; a sender
 // speaking plain TCP to the TLS port is refused and logged, and stores nothing.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector, type RunningCollector } from '../../collector/server.js';
 import { tempDir, waitFor } from '../helpers/proc.js';
 import { makeCa, tlsRequest, type PrivateCa } from '../helpers/tls-ca.js';
+import { startSyslogNg, NG_HEADER, type SyslogNg } from '../helpers/syslog-ng.js';
 import { hasTool } from '../helpers/tools.js';
 
 const run = promisify(execFile);
@@ -24,8 +24,7 @@ describe.skipIf(!hasTool('syslog-ng', 'syslog-ng-core') || !hasTool('logger', 'b
   let ca: PrivateCa;
   let c: RunningCollector;
   let tlsPort = 0;
-  let ng: ChildProcess;
-  let ngLog = '';
+  let ng: SyslogNg;
 
   beforeAll(async () => {
     ca = makeCa(dir.path, 'syslog');
@@ -43,33 +42,19 @@ describe.skipIf(!hasTool('syslog-ng', 'syslog-ng-core') || !hasTool('logger', 'b
       { write: (s: string) => (log.push(s), true) } as unknown as NodeJS.WritableStream,
     );
     tlsPort = c.app.syslog.addresses().find((a) => a.transport === 'tls')!.port;
-    const conf = `@version: 3.38
-options { keep-hostname(yes); chain-hostnames(no); use-dns(no); dns-cache(no); use-fqdn(no); stats-freq(0); time-reopen(1); };
-source s_in { unix-dgram("${sock}" flags(expect-hostname)); };
+    ng = await startSyslogNg(
+      dir.path,
+      `${NG_HEADER}source s_in { unix-dgram("${sock}" flags(expect-hostname)); };
 rewrite r_host { set("ng-tls-host" value("HOST")); };
 destination d_tls { syslog("localhost" transport(tls) port(${tlsPort}) tls(ca-file("${ca.ca}") peer-verify(required-trusted)) persist-name("ng-tls")); };
 log { source(s_in); rewrite(r_host); destination(d_tls); };
-`;
-    writeFileSync(join(dir.path, 'ng.conf'), conf);
-    ng = spawn(
-      'syslog-ng',
-      ['-F', '--no-caps', '-f', join(dir.path, 'ng.conf'), '-R', join(dir.path, 'persist'), '-p', join(dir.path, 'pid'), '-c', join(dir.path, 'ctl')],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+`,
+      [sock],
     );
-    ng.stdout!.on('data', (d) => (ngLog += d));
-    ng.stderr!.on('data', (d) => (ngLog += d));
-    await waitFor('syslog-ng socket', () => {
-      if (ng.exitCode !== null) throw new Error(`syslog-ng exited ${ng.exitCode}: ${ngLog}`);
-      return existsSync(sock);
-    });
   });
 
   afterAll(async () => {
-    if (ng && ng.exitCode === null) {
-      const exited = new Promise((r) => ng.once('exit', r));
-      ng.kill('SIGTERM');
-      await exited;
-    }
+    await ng?.stop();
     await c?.close();
     dir.cleanup();
   });
@@ -97,7 +82,7 @@ log { source(s_in); rewrite(r_host); destination(d_tls); };
       return items.length >= 300 && items;
     }, 30_000, 200);
     expect(rows.map((r) => r.message).sort()).toEqual(Array.from({ length: 300 }, (_, i) => `tlsbulk ${i}`).sort());
-    expect(ngLog).not.toMatch(/error/i);
+    expect(ng.output()).not.toMatch(/error/i);
   });
 
   it('refuses a plain-TCP sender on the TLS port and logs it; nothing is stored', async () => {

@@ -4,22 +4,14 @@
 // a series poisoned before the fix is reset or reported, never silently blind.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp, type AppOptions } from '../../collector/app.js';
-import { WIRE_VERSION, type MetricBatch, type MetricSample } from '../../shared/wire.js';
-import { batchOf, testCollector, type TestCollector } from '../helpers/collector.js';
+import type { MetricBatch } from '../../shared/wire.js';
+import { batchOf, metricBatchOf, testCollector, type TestCollector } from '../helpers/collector.js';
 import { tempDir } from '../helpers/proc.js';
 
 const T0 = 1_700_000_000_000;
 const HOUR = 3_600_000;
 
-function batch(samples: Array<Partial<MetricSample> & { ts: number; value: number }>, host = 'victim'): MetricBatch {
-  return {
-    version: WIRE_VERSION,
-    agent_id: 'agt_probe',
-    host,
-    interval_ms: 10_000,
-    samples: samples.map((s) => ({ name: 'cpu.user', type: 'GAUGE', ...s }) as MetricSample),
-  };
-}
+const batch = (samples: Parameters<typeof metricBatchOf>[0], host = 'victim') => metricBatchOf(samples, { name: 'cpu.user', host, agent: 'agt_probe' });
 
 describe('metric samples from the future', () => {
   let now = T0;
