@@ -7,7 +7,7 @@ import type { EventSink } from '../../shared/events.js';
 import { messageId } from '../../shared/webhook-signature.js';
 import type { Evidence } from './evidence.js';
 import type { AlertPayload, Notifier } from './notifiers/types.js';
-import { HOST_DOWN_RULE, lifecycleDirectory, ownHostDirectory, type HostDirectory, type HostLifecycle } from './hosts.js';
+import { HOST_DOWN_RULE, ownHostDirectory, type HostDirectory } from './hosts.js';
 import { parseMetricKey } from '../metrics/key.js';
 import { CHECK_SERIES } from './metric-sources.js';
 import { hoursToReach } from './predict.js';
@@ -29,8 +29,6 @@ export interface EvaluatorOptions {
   defaultRules?: CompiledRule[];
   /** host lifecycle (ephemeral, retired, transitions); every host permanent by default */
   hosts?: HostDirectory;
-  /** the host registry, when there is one: ephemeral and retired hosts from it (see lifecycleDirectory) */
-  lifecycle?: HostLifecycle;
   repeatIntervalMs: number;
   /** a firing alert's evidence, gathered as its notification is queued (collector/alerts/evidence.ts) */
   evidence?: (rule: CompiledRule, host: string, series: string, now: number) => Evidence;
@@ -116,14 +114,14 @@ export class Evaluator {
 
   constructor(private readonly o: EvaluatorOptions) {
     this.startedAt = o.clock();
-    const own = () =>
+    this.hosts =
+      o.hosts ??
       ownHostDirectory(
         o.store
           .history({ rule: HOST_DOWN_RULE, limit: 10_000 })
           .reverse()
           .map((h) => ({ rule: h.rule, host: h.host, series: h.series, at: h.at, event: h.event, severity: h.severity, value: h.value })),
       );
-    this.hosts = o.hosts ?? (o.lifecycle ? lifecycleDirectory(o.lifecycle, own()) : own());
     for (const r of o.defaultRules ?? []) {
       this.defaults.set(r.name, r);
       this.rules.set(r.name, r);
@@ -334,7 +332,8 @@ export class Evaluator {
       const pattern = rule.spec.host;
       const exact = pattern !== undefined && !/[*?]/.test(pattern);
       let targets = exact ? (byHost.has(pattern) ? [byHost.get(pattern)!] : []) : rule.hostGlob ? hosts.filter((h) => rule.hostGlob!.test(h.host)) : hosts;
-      if (rule.spec.permanent_only) targets = targets.filter((h) => h.reports === true && !dir.isEphemeral(h.host));
+      // the host registry says who is ephemeral on the host itself (sources.ts); the directory otherwise
+      if (rule.spec.permanent_only) targets = targets.filter((h) => h.reports === true && !(h.ephemeral ?? dir.isEphemeral(h.host)));
       if (arrivals) targets = targets.filter((h) => arrivals.has(h.host) && arrivalCanChange(rule, arrivals.get(h.host)!));
       let error: string | null = null;
       for (const h of targets) {

@@ -54,21 +54,3 @@ export function ownHostDirectory(initial: Iterable<Transition> = []): HostDirect
   };
 }
 
-/** The host registry as the rules ask it (collector/hosts/registry.ts): its state and the agent's ephemeral flag. */
-export interface HostLifecycle {
-  get(host: string): { state: HostState; ephemeral: boolean } | undefined;
-}
-
-/**
- * The registry decides who is ephemeral and who is retired; down/up transitions for flapping stay
- * those of host-down's own alerts (2 min of silence), not the registry's slower `down` (3 intervals
- * plus hosts.down_after), so `host-flapping` counts the outages that were announced.
- */
-export function lifecycleDirectory(registry: HostLifecycle, own: HostDirectory): HostDirectory {
-  return {
-    isEphemeral: (host) => registry.get(host)?.ephemeral ?? false,
-    isRetired: (host) => registry.get(host)?.state === 'retired',
-    transitions: (host, sinceMs) => own.transitions(host, sinceMs),
-    observe: own.observe,
-  };
-}

@@ -183,7 +183,6 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
       configRules: rules,
       defaultRules: defaults,
       hosts: opts.hosts,
-      lifecycle: app.hasDecorator('hosts') ? app.hosts.registry : undefined,
       repeatIntervalMs: cfg.repeat_interval_s * 1000,
       evidence: (rule, host, series, now) => gatherEvidence({ logs: app.storage.logs, alerts: sources, externalURL: cfg.external_url ?? '' }, rule, host, series, now),
       onQueued: () => {
