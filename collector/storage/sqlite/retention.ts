@@ -8,21 +8,18 @@ import type { Db } from './open.js';
 
 /**
  * Deletes lines by id with everything a line owns (its row, its full-text entry, its
- * structured-field index entries), inside the
- * caller's transaction: the one place that knows it, shared by retention and the purge of
- * forgotten hosts' lines (storage/sqlite/hosts.ts).
+ * structured-field tokens), inside the caller's transaction: the one place that knows it,
+ * shared by retention and the purge of forgotten hosts' lines (storage/sqlite/hosts.ts).
  */
 export function lineDeleter(db: Db): (ids: readonly number[]) => number {
-  const delLog = db.prepare('DELETE FROM logs WHERE id = ?');
+  // the row's delete says whether it had fields: only those lines have a row in log_fields_fts
+  // (a delete of another rowid would still cost a tombstone)
+  const delLog = db.prepare('DELETE FROM logs WHERE id = ? RETURNING fields IS NOT NULL').pluck();
   const delFts = db.prepare('DELETE FROM logs_fts WHERE rowid = ?');
-  // only lines with fields have a row in log_fields_fts (a delete of another rowid would still
-  // cost a tombstone)
-  const hasFields = db.prepare('SELECT fields IS NOT NULL FROM logs WHERE id = ?').pluck();
   const delFields = db.prepare('DELETE FROM log_fields_fts WHERE rowid = ?');
   return (ids) => {
     for (const id of ids) {
-      if (hasFields.get(id)) delFields.run(id);
-      delLog.run(id);
+      if (delLog.get(id)) delFields.run(id);
       delFts.run(id);
     }
     return ids.length;
