@@ -11,6 +11,7 @@
 // years. Old but plausible times are kept: importing last year's archive is legitimate, and
 // retention decides how long such lines stay.
 import type { EventSink } from '../../shared/events.js';
+import { cutUtf8, MAX_FIELDS, MAX_KEY, MAX_VALUE } from '../../shared/logline/fields.js';
 import type { IngestAck, IngestBatch } from '../../shared/wire.js';
 import type { IngestItem, LogStore } from '../storage/types.js';
 import type { LineFilter } from './filters.js';
@@ -24,17 +25,9 @@ export const MAX_FUTURE_MS = 60 * 60 * 1000;
  * and the collector counts them (`ingest.fields_truncated`) and logs a warning per batch
  * (`ingest.fields_bounded`).
  */
-export const MAX_FIELDS = 64;
-export const MAX_FIELD_NAME_BYTES = 128;
-export const MAX_FIELD_VALUE_BYTES = 1024;
-
-function cutUtf8(s: string, max: number): string {
-  const b = Buffer.from(s, 'utf8');
-  if (b.length <= max) return s;
-  let end = max;
-  while (end > 0 && (b[end]! & 0xc0) === 0x80) end--; // not inside a multi-byte character
-  return b.subarray(0, end).toString('utf8');
-}
+// The same bounds as the agent's parsers (shared/logline/fields.ts), so a line they bounded
+// passes here unchanged and keeps its own count.
+export { MAX_FIELDS, MAX_KEY as MAX_FIELD_NAME_BYTES, MAX_VALUE as MAX_FIELD_VALUE_BYTES };
 
 /** The line's fields within the bounds, and how many were dropped or cut (0: the same object). */
 export function boundFields(fields: Record<string, string>): [Record<string, string>, number] {
@@ -44,14 +37,14 @@ export function boundFields(fields: Record<string, string>): [Record<string, str
     n++;
     const v = fields[k]!;
     // a string of L UTF-16 units has at most 3L UTF-8 bytes: most values need no count
-    if (n > MAX_FIELDS || (k.length * 3 > MAX_FIELD_NAME_BYTES && Buffer.byteLength(k) > MAX_FIELD_NAME_BYTES) || (v.length * 3 > MAX_FIELD_VALUE_BYTES && Buffer.byteLength(v) > MAX_FIELD_VALUE_BYTES)) over++;
+    if (n > MAX_FIELDS || (k.length * 3 > MAX_KEY && Buffer.byteLength(k) > MAX_KEY) || (v.length * 3 > MAX_VALUE && Buffer.byteLength(v) > MAX_VALUE)) over++;
   }
   if (over === 0) return [fields, 0];
   const out: Record<string, string> = {};
   let kept = 0;
   for (const k in fields) {
-    if (kept >= MAX_FIELDS - 1 || Buffer.byteLength(k) > MAX_FIELD_NAME_BYTES) continue;
-    out[k] = cutUtf8(fields[k]!, MAX_FIELD_VALUE_BYTES);
+    if (kept >= MAX_FIELDS - 1 || Buffer.byteLength(k) > MAX_KEY) continue;
+    out[k] = cutUtf8(fields[k]!, MAX_VALUE);
     kept++;
   }
   const cut = n - kept + Object.keys(out).filter((k) => out[k] !== fields[k]).length;
@@ -107,7 +100,7 @@ export function prepareBatch(batch: IngestBatch, receivedAt: number, filter: Lin
   if (cutFields) {
     events.add('ingest.fields_truncated', cutFields);
     // one warning per batch (counted as batches under its own name), the fields counted above
-    events.emit('ingest.fields_bounded', { host: batch.host, lines: cutLines, fields: cutFields, max_fields: MAX_FIELDS, max_value_bytes: MAX_FIELD_VALUE_BYTES }, 'warn');
+    events.emit('ingest.fields_bounded', { host: batch.host, lines: cutLines, fields: cutFields, max_fields: MAX_FIELDS, max_value_bytes: MAX_VALUE }, 'warn');
   }
   return changed ? { ...batch, segments } : batch;
 }

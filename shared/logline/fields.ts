@@ -1,7 +1,7 @@
 // Structured fields of one line, bounded where they are made, so a JSON line of 10,000 keys or
-// 100 levels of nesting costs bounded memory and time. The bounds are the collector's field
-// index's (collector/ingest/pipeline.ts: 64 fields with the mark, names 128 and values 1024 UTF-8
-// bytes), which also fit the wire schema (128 / 8192 characters): a line bounded here passes
+// 100 levels of nesting costs bounded memory and time. The collector bounds received fields with
+// the same constants (collector/ingest/pipeline.ts: 64 fields with the mark, names 128 and values
+// 1024 UTF-8 bytes), which also fit the wire schema (128 / 8192 characters): a line bounded here passes
 // there unchanged, so the count it carries is the whole count. Every field dropped and every
 // key or value cut counts once; a line that lost anything says so in `fields_truncated`.
 export const MAX_FIELDS = 64;
