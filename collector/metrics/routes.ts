@@ -4,7 +4,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyPluginAsync } from 'fastify';
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
 import { METRICS_INGEST_PATH, MetricBatch } from '../../shared/wire.js';
-import { checkCertHost, INGESTERS, READERS } from '../plugins/auth.js';
+import { INGESTERS, READERS } from '../plugins/auth.js';
 import { parseTimeParam } from '../query/time.js';
 
 const check = TypeCompiler.Compile(MetricBatch);
@@ -45,8 +45,7 @@ export const metricRoutes: FastifyPluginAsync = async (app) => {
   const warned = new Map<string, number>();
   app.post(METRICS_INGEST_PATH, { config: { roles: INGESTERS } }, async (req) => {
     const batch = validateMetricBatch(req.body);
-    app.checkHostBinding(req.principal, batch.host);
-    checkCertHost(req.certHosts, batch.host);
+    app.checkHostBinding(req, batch.host);
     const started = performance.now();
     // answered after the group commit holding it (MetricService.submit)
     const ack = await app.hostMetrics.submit(batch, app.clock());

@@ -58,13 +58,6 @@ function certificatePrincipal(socket: TLSSocket | undefined): { principal: Token
   };
 }
 
-/** 403 when a certificate-authenticated request sends as a host its certificate does not name. */
-export function checkCertHost(hosts: string[] | null, host: string): void {
-  if (hosts && !hosts.includes(host)) {
-    throw new RingtailError(ErrorCodes.FORBIDDEN, `host '${host}' is not named by the client certificate (${hosts.join(', ')})`, 403);
-  }
-}
-
 export const authPlugin = fp(
   async (app) => {
     app.decorateRequest('principal', null);

@@ -7,14 +7,19 @@
 // host then needs a new token (revoke the old one). Admin tokens are never bound.
 // An agent token issued by enrollment (collector/routes/enroll.ts) is bound to the host it
 // enrolled for from the start, whether this option is on or not: it was made for that instance.
+// A request authenticated by a client certificate (mutual TLS, plugins/auth.ts) may send only
+// for the hosts the certificate names. One check answers all three, for every ingest route.
 import fp from 'fastify-plugin';
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
 import type { TokenRecord } from '../storage/types.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** throws 403 when the principal is an agent token bound to another host (no-op when off) */
-    checkHostBinding(principal: TokenRecord | null, host: string): void;
+    /**
+     * throws 403 when the request may not send for `host`: its client certificate names other
+     * hosts, or its principal is an agent token bound to another host
+     */
+    checkHostBinding(req: { principal: TokenRecord | null; certHosts: string[] | null }, host: string): void;
   }
 }
 
@@ -24,7 +29,10 @@ export const hostBindingPlugin = fp<{ enabled?: boolean }>(
     if (enabled && !app.storage.tokens.bindHost) throw new Error('auth.bind_agent_hosts: this token store cannot bind hosts');
     // bound once, never changed: a cache in front of the table
     const bound = new Map<string, string>();
-    app.decorate('checkHostBinding', (principal: TokenRecord | null, host: string) => {
+    app.decorate('checkHostBinding', ({ principal, certHosts }: { principal: TokenRecord | null; certHosts: string[] | null }, host: string) => {
+      if (certHosts && !certHosts.includes(host)) {
+        throw new RingtailError(ErrorCodes.FORBIDDEN, `host '${host}' is not named by the client certificate (${certHosts.join(', ')})`, 403);
+      }
       if (!principal || principal.role !== 'agent') return;
       const enrolled = principal.enrolled_host;
       if (enrolled !== undefined) {

@@ -12,7 +12,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import fp from 'fastify-plugin';
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
 import { INGEST_AFTER_HEADER, INGEST_MULTI_TYPE, INGEST_PATH, IngestBatch, type IngestAck } from '../../shared/wire.js';
-import { checkCertHost, INGESTERS } from '../plugins/auth.js';
+import { INGESTERS } from '../plugins/auth.js';
 
 const check = TypeCompiler.Compile(IngestBatch);
 
@@ -125,8 +125,7 @@ export const ingestRoutes = fp(
       } else {
         batches = [validateBatch(req.body)];
       }
-      if (req.certHosts) for (const b of batches) checkCertHost(req.certHosts, b.host);
-      for (const b of batches) app.checkHostBinding(req.principal, b.host);
+      for (const b of batches) app.checkHostBinding(req, b.host);
       batches.forEach((b, i) => app.checkAgentBinding(req.principal, b.agent_id, multi ? `body/${i}/agent_id` : 'body/agent_id'));
       const after = parseAfter(req.headers[INGEST_AFTER_HEADER]);
       const started = performance.now();
