@@ -3,6 +3,7 @@
 // it shows that moment, and stored in the outbox row's body, so a retry sends the same evidence
 // and the signature covers it. Everything here is bounded: a notification body must stay small
 // whatever the host logged. Log text is data: it is copied as JSON strings, never interpreted.
+import { cutUtf8 } from '../../shared/logline/fields.js';
 import type { LogFilter } from '../storage/types.js';
 import type { LogItem } from '../../shared/wire.js';
 import { metricKey, parseMetricKey } from '../metrics/key.js';
@@ -69,17 +70,6 @@ export interface EvidenceSources {
   externalURL: string;
 }
 
-/** Cuts a string to at most `max` UTF-8 bytes without splitting a character. */
-export function cutUtf8(s: string, max: number): { text: string; bytes: number; cut: boolean } {
-  const bytes = Buffer.byteLength(s, 'utf8');
-  if (bytes <= max) return { text: s, bytes, cut: false };
-  const buf = Buffer.from(s, 'utf8');
-  let end = max;
-  // back up over continuation bytes (10xxxxxx) so the cut falls on a character boundary
-  while (end > 0 && (buf[end]! & 0xc0) === 0x80) end--;
-  return { text: buf.subarray(0, end).toString('utf8'), bytes, cut: true };
-}
-
 /** `#/host/<host>?from=…&to=…` as dashboard/public/js/router.js reads it (from/to in ms). */
 export function dashboardLink(externalURL: string, host: string, at: number): string | null {
   const base = externalURL.replace(/\/+$/, '');
@@ -97,14 +87,15 @@ export function evidenceLines(logs: EvidenceSources['logs'], host: string, at: n
   let budget = EVIDENCE_MAX_BYTES;
   let omitted = newestFirst.length > EVIDENCE_MAX_LINES;
   for (const it of newestFirst.slice(0, EVIDENCE_MAX_LINES)) {
-    const c = cutUtf8(it.message, Math.min(EVIDENCE_MAX_LINE_BYTES, budget));
-    if (c.text === '' && it.message !== '') {
+    const text = cutUtf8(it.message, Math.min(EVIDENCE_MAX_LINE_BYTES, budget));
+    if (text === '' && it.message !== '') {
       omitted = true;
       break;
     }
-    budget -= Buffer.byteLength(c.text, 'utf8');
-    const line: EvidenceLine = { ts: it.ts, severity: it.severity, level: LEVELS[it.severity] ?? String(it.severity), source: it.source, program: it.program, message: c.text };
-    if (c.cut) Object.assign(line, { truncated: true, bytes: c.bytes });
+    budget -= Buffer.byteLength(text, 'utf8');
+    const line: EvidenceLine = { ts: it.ts, severity: it.severity, level: LEVELS[it.severity] ?? String(it.severity), source: it.source, program: it.program, message: text };
+    // (a cut string is always shorter than the message)
+    if (text !== it.message) Object.assign(line, { truncated: true, bytes: Buffer.byteLength(it.message, 'utf8') });
     out.push(line);
   }
   return { lines: out.reverse(), omitted };
