@@ -14,11 +14,17 @@ export function newTokenSecret(role: Role): string {
 }
 
 export function sqliteTokenStore(db: Db): TokenStore {
+  const enroll = enrollTable(db);
   const insert = db.prepare(
     'INSERT INTO tokens (id, name, role, hash, created_at) VALUES (@id, @name, @role, @hash, @created_at)',
   );
   const byHash = db.prepare(
     'SELECT id, name, role, created_at, revoked_at FROM tokens WHERE hash = ? AND revoked_at IS NULL',
+  );
+  // what a request's token check reads: the token and, for an enrolled agent token, its host, in one lookup
+  const liveByHash = db.prepare(
+    `SELECT t.id, t.name, t.role, t.created_at, t.revoked_at, e.host AS enrolled_host
+     FROM tokens t LEFT JOIN enrolled_tokens e ON e.token_id = t.id WHERE t.hash = ? AND t.revoked_at IS NULL`,
   );
   const revokedByHash = db.prepare('SELECT 1 FROM tokens WHERE hash = ? AND revoked_at IS NOT NULL');
   const all = db.prepare('SELECT id, name, role, created_at, revoked_at FROM tokens ORDER BY created_at, id');
@@ -38,7 +44,6 @@ export function sqliteTokenStore(db: Db): TokenStore {
      WHERE NOT EXISTS (SELECT 1 FROM tokens WHERE tokens.id = agent_tokens.token_id AND tokens.revoked_at IS NULL)`,
   );
   const boundToken = db.prepare('SELECT token_id FROM agent_tokens WHERE agent_id = ?').pluck();
-  const enroll = enrollTable(db);
   const withHost = (t: TokenRecord | undefined): TokenRecord | undefined => {
     if (t?.role !== 'agent') return t;
     const host = enroll.enrolledHost(t.id);
@@ -69,7 +74,10 @@ export function sqliteTokenStore(db: Db): TokenStore {
     },
     verify(token) {
       const hash = hashToken(token);
-      return withHost(byHash.get(hash) as TokenRecord | undefined) ?? enroll.byHash(hash) ?? null;
+      const t = liveByHash.get(hash) as (Omit<TokenRecord, 'enrolled_host'> & { enrolled_host: string | null }) | undefined;
+      if (!t) return enroll.byHash(hash) ?? null;
+      const { enrolled_host, ...record } = t;
+      return enrolled_host === null ? record : { ...record, enrolled_host };
     },
     isRevoked(token) {
       const hash = hashToken(token);
