@@ -7,7 +7,7 @@ import type { Notifier } from './notifiers/types.js';
 import { WebhookConfig } from './notifiers/webhook.js';
 import { compileDefaultRules, DEFAULT_RULES } from './defaults.js';
 import { compileRule, type CompiledRule } from './rules.js';
-import { checkFtsQuery } from './sources.js';
+import { checkLogQuery } from './sources.js';
 
 export const AlertsConfig = Type.Object(
   {
@@ -43,7 +43,7 @@ export function compileAlertsConfig(cfg: AlertsConfig): { rules: CompiledRule[];
     let r: CompiledRule;
     try {
       r = compileRule(overDefault(raw), '', 'config');
-      if (r.spec.kind === 'log') checkFtsQuery(r.spec.query);
+      if (r.spec.kind === 'log') checkLogQuery(r.spec.query);
     } catch (err) {
       throw new ConfigError(`config key 'alerts.rules[${i}]'`, (err as Error).message.replace(/^: /, '').replace(/^\//, ''));
     }

@@ -76,7 +76,7 @@ export class SourceError extends Error {
  * histogram and the live tail (collector/query/lang), so a rule cannot hold a search the log
  * pages would refuse.
  */
-export function checkFtsQuery(query: string): void {
+export function checkLogQuery(query: string): void {
   try {
     validateSearch(query);
   } catch (err) {
@@ -121,7 +121,7 @@ export function logStoreSources(
         throw new SourceError((err as Error).message);
       }
     },
-    validateLogQuery: checkFtsQuery,
+    validateLogQuery: checkLogQuery,
     lastLogAt(host, source) {
       const item = storage.logs.query({ host, source, limit: 1 }).items[0];
       return item ? item.ts : null;
@@ -211,7 +211,7 @@ export function memorySources(): AlertSources & {
     lastLogAt() {
       return null;
     },
-    validateLogQuery: checkFtsQuery,
+    validateLogQuery: checkLogQuery,
     checkStatus(host, check, now, opts = {}) {
       const set = checks.get(`${host}\u0000${check}`);
       if (set !== undefined) return set;
