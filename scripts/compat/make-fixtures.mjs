@@ -32,7 +32,7 @@ export const SCHEMA_COMMITS = [
   { version: 6, commit: '5103e42', note: 'last commit with schema 6 (2026-12-07)' },
 ];
 /** the previous version for wire compatibility: the state before the 2026-12-07 sessions */
-export const WIRE_PREVIOUS = { commit: '695fed5', note: 'last commit of 2026-11-29 (ringtail 0.1.0 before the 2026-12-07 sessions)' };
+export const WIRE_PREVIOUS = { commit: '695fed5', note: 'the last commit of 2026-11-29, before the 2026-12-07 sessions' };
 
 const ADMIN = 'rt_admin_fixture_only_0123456789abcdef';
 const args = process.argv.slice(2);
@@ -284,7 +284,7 @@ async function wireFixture({ commit, note }) {
   const wire = execFileSync('git', ['-C', ROOT, 'show', `${commit}:shared/wire.ts`], { encoding: 'utf8' });
   writeFileSync(
     join(out, 'wire.ts'),
-    `// The previous version's wire format, verbatim from ${commit}:shared/wire.ts (${note}); written by\n// scripts/compat/make-fixtures.mjs. Do not edit: test/integration/upgrade-wire.test.ts checks today's\n// agent and collector against it.\n` + wire,
+    `// The previous version's wire format, verbatim from ${commit}:shared/wire.ts (${note}).\n// Written by scripts/compat/make-fixtures.mjs. Do not edit: test/integration/upgrade-wire.test.ts checks today's\n// agent and collector against it.\n` + wire,
   );
   writeFileSync(join(out, 'bodies.json'), JSON.stringify({ commit, note, recorded_at: Date.now(), requests: proxy.records }, null, 1) + '\n');
   rmSync(work, { recursive: true, force: true });
