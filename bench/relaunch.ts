@@ -5,13 +5,16 @@
 // real `ringtail relaunch` whose command starts the app again. The app is killed `--kills` times;
 // each hop is timed from the kill: the collector's evaluation that fired the alert (its history
 // row's time), the relaunch command's start (it records the moment), the new app alive (its
-// pidfile), and the evaluation that resolved the alert. p50/p99 per hop. The periodic path alone
-// is not run here (it has no switch): issue 18 measured it at 14.4 s to firing and 24.4 s to
-// resolved, and test/e2e/relaunch-fast.test.ts run against the code before the fast path gave
-// 18.2 s and 28.2 s.
+// pidfile), and the evaluation that resolved the alert. p50/p99 per hop.
+//
+// The same loop runs twice in one run, side by side: with the fast path (the defaults: checks
+// report a change at once, rules evaluated on arrival) and with the periodic path only (agent
+// `checks.report_changes: false`, collector `alerts.evaluate_on_arrival: false`: every change
+// waits for the agent's next 10 s round and the collector's next 10 s cycle, as before issue 18).
+// `--kills N` per path (default 20); `--only fast|periodic` runs one.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSecret } from '../shared/webhook-signature.js';
 import { pct, table } from './lib/stats.js';
@@ -58,9 +61,18 @@ const alive = (pid: number) => {
   }
 };
 
-export async function main(args: string[]): Promise<void> {
-  const kills = Number(args[args.indexOf('--kills') + 1] ?? 20) || 20;
-  const dir = mkdtempSync(join(tmpdir(), 'ringtail-bench-relaunch-'));
+type Path = 'fast' | 'periodic';
+interface Hops {
+  firing: number[];
+  command: number[];
+  relaunched: number[];
+  resolved: number[];
+}
+
+/** The whole loop (relaunch, collector, agent, app) on one path, killed `kills` times. */
+async function loop(path: Path, kills: number): Promise<Hops> {
+  const fast = path === 'fast';
+  const dir = mkdtempSync(join(tmpdir(), `ringtail-bench-relaunch-${path}-`));
   const procs: Run[] = [];
   const appDir = join(dir, 'app');
   mkdirSync(appDir);
@@ -80,7 +92,7 @@ export async function main(args: string[]): Promise<void> {
     procs.push(relaunch);
     const relaunchUrl = await listening(relaunch, 'relaunch');
     const data = join(dir, 'data');
-    writeFileSync(join(dir, 'collector.json'), JSON.stringify({ alerts: { webhooks: [{ name: 'relaunch', url: relaunchUrl + '/hook', secret }] } }));
+    writeFileSync(join(dir, 'collector.json'), JSON.stringify({ alerts: { evaluate_on_arrival: fast, webhooks: [{ name: 'relaunch', url: relaunchUrl + '/hook', secret }] } }));
     const tok = run(['token', 'create', '--data', data, '--role', 'agent']);
     await new Promise((r) => tok.child.once('exit', r));
     const token = tok.out().trim().split('\n').pop()!;
@@ -90,7 +102,10 @@ export async function main(args: string[]): Promise<void> {
     spawn(startArgv[0]!, startArgv.slice(1), { stdio: 'ignore' });
     let pid = await until('the app', () => (existsSync(pidfile) ? Number(readFileSync(pidfile, 'utf8')) || undefined : undefined));
     pids.push(pid);
-    writeFileSync(join(dir, 'agent.json'), JSON.stringify({ collector: url, watch: [join(appDir, 'app.log')], state: join(dir, 'agent-state'), host: 'bench-host', metrics: { families: ['load'] }, checks: { processes: [{ name: 'app', pidfile }] } }));
+    writeFileSync(
+      join(dir, 'agent.json'),
+      JSON.stringify({ collector: url, watch: [join(appDir, 'app.log')], state: join(dir, 'agent-state'), host: 'bench-host', metrics: { families: ['load'] }, checks: { report_changes: fast, processes: [{ name: 'app', pidfile }] } }),
+    );
     writeFileSync(join(appDir, 'app.log'), '');
     const agent = run(['agent', '--config', join(dir, 'agent.json')], { RINGTAIL_TOKEN: token });
     procs.push(agent);
@@ -100,7 +115,7 @@ export async function main(args: string[]): Promise<void> {
     });
 
     type Hist = { items: Array<{ event: string; at: number }> };
-    const hops = { firing: [] as number[], command: [] as number[], relaunched: [] as number[], resolved: [] as number[] };
+    const hops: Hops = { firing: [], command: [], relaunched: [], resolved: [] };
     for (let k = 0; k < kills; k++) {
       const seen = (await api<Hist>(url, '/api/v1/alerts/history?rule=process-down')).items.length;
       const starts = readFileSync(record, 'utf8').trim().split('\n').length;
@@ -122,24 +137,44 @@ export async function main(args: string[]): Promise<void> {
       hops.firing.push(h.find((x) => x.event === 'firing')!.at - killedAt);
       const at = readFileSync(record, 'utf8').trim().split('\n').slice(starts).map((l) => (JSON.parse(l) as { at: number }).at);
       hops.command.push(at[0]! - killedAt);
-      process.stdout.write(`kill ${k + 1}/${kills}: firing ${hops.firing[k]} ms, command ${hops.command[k]} ms, relaunched ${hops.relaunched[k]} ms, resolved ${hops.resolved[k]} ms\n`);
+      process.stdout.write(`${path} kill ${k + 1}/${kills}: firing ${hops.firing[k]} ms, command ${hops.command[k]} ms, relaunched ${hops.relaunched[k]} ms, resolved ${hops.resolved[k]} ms\n`);
       // a fresh second for the next kill's samples, and the agent's watch settled on the new pid
       await new Promise((r) => setTimeout(r, 1_500));
     }
-    const row = (name: string, v: number[]) => [name, String(pct(v, 50)), String(pct(v, 99)), String(Math.max(...v))];
-    process.stdout.write(
-      `\nrelaunch loop, default settings, ${kills} kills (ms after the kill)\n\n` +
-        table(['hop', 'p50', 'p99', 'max'], [
-          row('alert firing (collector evaluation)', hops.firing),
-          row('relaunch command started', hops.command),
-          row('app alive again (pidfile)', hops.relaunched),
-          row('alert resolved (collector evaluation)', hops.resolved),
-        ]),
-    );
+    return hops;
   } finally {
     for (const p of pids) if (alive(p)) process.kill(p, 'SIGKILL');
     for (const p of procs.reverse()) p.child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+export async function main(args: string[]): Promise<void> {
+  const kills = Number(args[args.indexOf('--kills') + 1] ?? 20) || 20;
+  const only = args.includes('--only') ? (args[args.indexOf('--only') + 1] as Path) : null;
+  const paths: Path[] = only ? [only] : ['fast', 'periodic'];
+  const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+  const results = new Map<Path, { hops: Hops; load: string }>();
+  for (const path of paths) {
+    const before = load();
+    const hops = await loop(path, kills);
+    results.set(path, { hops, load: `${before} → ${load()}` });
+  }
+  const cells = (v: number[] | undefined) => (v ? [String(pct(v, 50)), String(pct(v, 99)), String(Math.max(...v))] : ['–', '–', '–']);
+  const hop = (name: string, key: keyof Hops) => [name, ...paths.flatMap((p) => cells(results.get(p)?.hops[key]))];
+  process.stdout.write(
+    `\nrelaunch loop, default intervals (agent rounds and rule cycles every 10 s), ${kills} kills per path (ms after the kill)\n` +
+      paths.map((p) => `${p}: load average ${results.get(p)!.load}\n`).join('') +
+      '\n' +
+      table(
+        ['hop', ...paths.flatMap((p) => [`${p} p50`, `${p} p99`, `${p} max`])],
+        [
+          hop('alert firing (collector evaluation)', 'firing'),
+          hop('relaunch command started', 'command'),
+          hop('app alive again (pidfile)', 'relaunched'),
+          hop('alert resolved (collector evaluation)', 'resolved'),
+        ],
+      ),
+  );
 }

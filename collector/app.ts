@@ -30,6 +30,7 @@ import { hostMetricsPlugin, type HostMetricsPluginOptions } from './metrics/plug
 import { alertsPlugin, type AlertsPluginOptions } from './alerts/plugin.js';
 import { hostsPlugin, type HostsPluginOptions } from './hosts/plugin.js';
 import { clientErrorHandler } from './client-error.js';
+import { refuseNewerData } from './storage/upgrade-check.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -90,6 +91,8 @@ function rejectReason(code: string | undefined, status: number, message: string)
 export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  // a data directory from a newer ringtail is refused before any store writes to it (docs/upgrades.md)
+  if (!options.storage) refuseNewerData(options.dataDir);
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,

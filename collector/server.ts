@@ -9,6 +9,7 @@ import { checkAlertsConfig } from './alerts/config.js';
 import { ensureAdmin, type AdminCredential } from './bootstrap.js';
 import { CollectorConfig, parseListen } from './config.js';
 import { openSqliteStorage } from './storage/sqlite/index.js';
+import { refuseNewerData } from './storage/upgrade-check.js';
 import { readTls, refusePlaintext, TlsContexts, warnIfExpired } from './tls.js';
 
 export interface RunningCollector {
@@ -38,6 +39,7 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
   const tls = material ? new TlsContexts(tlsFiles, material) : null;
   const h2Sessions = new Set<ServerHttp2Session>();
   let closing = false;
+  refuseNewerData(config.data); // a newer ringtail's data directory: refused before anything writes to it
   const storage = openSqliteStorage(config.data);
   const admin = ensureAdmin(storage, config.data, config.admin_token, Date.now());
   const app = await buildApp({

@@ -64,6 +64,8 @@ export const ChecksConfig = Type.Object(
     processes: Type.Optional(Type.Array(ProcessCheckSchema, { maxItems: 1000, description: 'process checks: {name, process | cmdline | pidfile}' })),
     http: Type.Optional(Type.Array(HttpCheckSchema, { maxItems: 1000, description: 'HTTP checks: {name, url, expect_status?, timeout_ms?, method?}' })),
     tcp: Type.Optional(Type.Array(TcpCheckSchema, { maxItems: 1000, description: 'TCP checks: {name, address: HOST:PORT, timeout_ms?}' })),
+    // Off only to measure or to rule out the fast path (bench/relaunch.ts runs the loop both ways).
+    report_changes: Type.Optional(Type.Boolean({ default: true, description: 'ship a check\'s change at once (process checks watched between rounds, HTTP/TCP flips) instead of at the next round' })),
   },
   { additionalProperties: false, default: {} },
 );

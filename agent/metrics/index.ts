@@ -39,6 +39,7 @@ export function createMetricsRunner(config: AgentConfig, deps: MetricsDeps): Met
     ephemeral: config.ephemeral,
     maxQueued: config.metrics.max_queued,
     sources: [...families, ...checks],
+    reportChanges: config.checks.report_changes,
     log: deps.log,
     events,
     clock: deps.clock,

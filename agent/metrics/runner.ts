@@ -38,6 +38,8 @@ export interface RunnerOptions {
   ephemeral?: boolean;
   maxQueued: number;
   sources: MetricSource[];
+  /** false: sources are not watched between rounds, every change waits for the next round (checks.report_changes) */
+  reportChanges?: boolean;
   log: Logger;
   /** ms since epoch; injected by tests */
   clock?: () => number;
@@ -97,7 +99,7 @@ export class MetricsRunner {
     if (this.running) return;
     this.running = true;
     this.shipping = this.shipLoop();
-    for (const src of this.o.sources) src.watch?.((samples) => this.outOfBand(src.name, samples));
+    if (this.o.reportChanges !== false) for (const src of this.o.sources) src.watch?.((samples) => this.outOfBand(src.name, samples));
     // The first round takes the baselines (CPU ticks, disk busy time) and ships the levels.
     const first = this.clock();
     this.startRound();

@@ -14,6 +14,8 @@ export const AlertsConfig = Type.Object(
     evaluation_interval_ms: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 10_000, description: 'how often every rule is evaluated' }),
     repeat_interval_s: Type.Integer({ minimum: 1, maximum: 30 * 86400, default: 14_400, description: 'resend a still firing alert after this long' }),
     defaults: Type.Boolean({ default: true, description: 'evaluate the default rules (host down, disks, memory, CPU, load, agent, checks; see docs/alerts.md)' }),
+    // Off only to measure or to rule out the fast path (bench/relaunch.ts runs the loop both ways).
+    evaluate_on_arrival: Type.Optional(Type.Boolean({ default: true, description: 'evaluate the metric and check rules a committed batch can change at once, beside the periodic cycle' })),
     external_url: Type.Optional(Type.String({ maxLength: 2048, description: 'base URL of this collector, for externalURL and generatorURL in webhooks' })),
     // Validated by compileRule (collector/alerts/rules.ts) so that errors name the rule and field.
     rules: Type.Optional(Type.Array(Type.Unknown(), { description: 'alert rules (config file only; see docs/alerts.md)' })),

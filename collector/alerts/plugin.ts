@@ -94,7 +94,8 @@ export interface AlertsPluginOptions {
   hosts?: HostDirectory;
   /**
    * evaluate the rules a committed batch can change right away (see arrivals below); on when
-   * `run` is, so tests that drive cycle() by hand see only the cycles they ask for
+   * `run` is, so tests that drive cycle() by hand see only the cycles they ask for; the
+   * configuration's `evaluate_on_arrival: false` turns it off in any case
    */
   evaluateOnArrival?: boolean;
 }
@@ -155,7 +156,7 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
       // Fed after each durable ingest, whatever route or caller did it.
       // (ingest and the group commit behind submit both go through ingestMany)
       const ingestMany = svc.ingestMany.bind(svc);
-      const onArrival = opts.evaluateOnArrival ?? opts.run ?? false;
+      const onArrival = cfg.evaluate_on_arrival !== false && (opts.evaluateOnArrival ?? opts.run ?? false);
       svc.ingestMany = (reqs) => {
         const acks = ingestMany(reqs);
         acks.forEach((a, i) => {

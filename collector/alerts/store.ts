@@ -3,6 +3,7 @@
 // (`alerts_schema`), so it never collides with the log store's user_version migrations.
 import Database from 'better-sqlite3';
 import { dbPath } from '../storage/sqlite/open.js';
+import { newerSchemaError, recordSchemaWriter } from '../storage/sqlite/schema-guard.js';
 import { mkdirSync } from 'node:fs';
 import type { InstanceState, Transition } from './state.js';
 import type { Severity } from './rules.js';
@@ -132,16 +133,17 @@ export interface NewOutbox {
   body: string;
 }
 
-function migrate(db: Db): void {
+function migrate(db: Db, file: string): void {
   db.exec('CREATE TABLE IF NOT EXISTS alerts_schema (version INTEGER NOT NULL)');
   const row = db.prepare('SELECT version FROM alerts_schema').get() as { version: number } | undefined;
   const version = row?.version ?? 0;
-  if (version > MIGRATIONS.length) throw new Error(`alerts schema version ${version} is newer than this ringtail understands (${MIGRATIONS.length})`);
+  if (version > MIGRATIONS.length) throw newerSchemaError(db, file, 'alerts schema', version, MIGRATIONS.length);
   for (let v = version; v < MIGRATIONS.length; v++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[v]!);
       db.exec('DELETE FROM alerts_schema');
       db.prepare('INSERT INTO alerts_schema (version) VALUES (?)').run(v + 1);
+      recordSchemaWriter(db);
     }).immediate();
   }
 }
@@ -154,7 +156,12 @@ export function openAlertStore(dataDir: string) {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
-  migrate(db);
+  try {
+    migrate(db, dbPath(dataDir));
+  } catch (err) {
+    db.close();
+    throw err;
+  }
 
   const q = {
     rules: db.prepare('SELECT name, spec FROM alert_rules ORDER BY name'),

@@ -34,6 +34,7 @@ import {
 } from './chunks.js';
 import { applyChecked, checkUpdate, validateUpdate } from './engine.js';
 import { RrdError, notFound } from './errors.js';
+import { newerSchemaError } from '../storage/sqlite/schema-guard.js';
 import { fetchRows, planFetch } from './fetch.js';
 import { initialState } from './pdp.js';
 import { PendingUpdates } from './pending.js';
@@ -41,7 +42,7 @@ import { decodeDef, decodeState, encodeJson, encodeState } from './state-codec.j
 import type { Cf, CreateOptions, FetchResult, RrdStore, SeriesDef, SeriesInfo, SeriesState, UpdateManyItem, UpdateManyResult } from './types.js';
 
 const FORMAT = 'ringtail-rrd';
-const FORMAT_VERSION = '1';
+export const FORMAT_VERSION = '1';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS rrd_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -130,6 +131,9 @@ export class SqliteRrdStore implements RrdStore {
       }
       const fmt = this.db.prepare("SELECT value FROM rrd_meta WHERE key = 'format'").pluck().get();
       if (fmt !== FORMAT) throw new Error('no ringtail format marker');
+      // a store from a newer ringtail is refused before anything is applied to it (docs/upgrades.md)
+      const version = Number(this.db.prepare("SELECT value FROM rrd_meta WHERE key = 'version'").pluck().get());
+      if (version > Number(FORMAT_VERSION)) throw new RrdError(newerSchemaError(this.db, path, 'round-robin store format', version, FORMAT_VERSION).message, ErrorCodes.STORAGE, 400);
     } catch (err) {
       try {
         db?.close();

@@ -173,4 +173,15 @@ describe('checks that report a change at once', () => {
       srv.close();
     }
   });
+
+  it('checks.report_changes: false: no source is watched, a change waits for the next round', async () => {
+    const watched: string[] = [];
+    const source = (name: string): MetricSource => ({ name, collect: async () => [], watch: () => void watched.push(name) });
+    const off = new MetricsRunner({ collector: 'http://unused', token: 'x', host: 'web-1', agentId: 'agt_w', intervalMs: 10_000, maxQueued: 10_000, sources: [source('off')], reportChanges: false, log: quiet, send });
+    runner = new MetricsRunner({ collector: 'http://unused', token: 'x', host: 'web-1', agentId: 'agt_w', intervalMs: 10_000, maxQueued: 10_000, sources: [source('on')], log: quiet, send });
+    off.start();
+    runner.start();
+    await off.stop();
+    expect(watched).toEqual(['on']);
+  });
 });

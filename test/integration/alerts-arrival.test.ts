@@ -21,12 +21,12 @@ const RULES: AlertsConfig['rules'] = [
   { kind: 'absence', name: 'no-cpu', metric: 'cpu.user', seconds: 60 },
 ];
 
-async function start(evaluateOnArrival: boolean) {
+async function start(evaluateOnArrival: boolean, config: Partial<AlertsConfig> = {}) {
   app = await buildApp({
     dataDir: dir.path,
     clock: clock.now,
     // the webhook is never called (run: false): its outbox rows count the notifications
-    alerts: { config: { defaults: false, rules: RULES, webhooks: [{ name: 'ops', url: 'http://127.0.0.1:9/', secret: generateSecret() }] }, run: false, evaluateOnArrival },
+    alerts: { config: { defaults: false, rules: RULES, webhooks: [{ name: 'ops', url: 'http://127.0.0.1:9/', secret: generateSecret() }], ...config }, run: false, evaluateOnArrival },
   });
   await app.ready();
   agent = app.storage.tokens.create('agent', 'a', clock.t).token;
@@ -112,6 +112,17 @@ describe('rules evaluated on arrival', () => {
     await new Promise((r) => setImmediate(r));
     expect(state('app-down')).toBeUndefined();
     expect(app.alerts.evaluator.arrivalEvaluations).toBe(0);
+    app.alerts.evaluator.cycle();
+    expect(state('app-down')?.state).toBe('firing');
+  });
+
+  it('alerts.evaluate_on_arrival: false in the configuration turns the fast path off (the periodic path alone)', async () => {
+    await start(true, { evaluate_on_arrival: false });
+    await send('web-1', 'check.process.count', 0, { check: 'app' });
+    // an evaluation on arrival is queued with setImmediate during the request: it ran before this one would
+    await new Promise((r) => setImmediate(r));
+    expect(app.alerts.evaluator.arrivalEvaluations).toBe(0);
+    expect(state('app-down')).toBeUndefined();
     app.alerts.evaluator.cycle();
     expect(state('app-down')?.state).toBe('firing');
   });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ErrorCodes, RingtailError } from '../../../shared/errors.js';
 import { fieldTokens } from './field-tokens.js';
+import { newerSchemaError, recordSchemaWriter } from './schema-guard.js';
 
 export type Db = Database.Database;
 
@@ -146,6 +147,9 @@ const MIGRATIONS: string[] = [
   `,
 ];
 
+/** the log store's schema version: that of a database this ringtail has opened */
+export const LOG_SCHEMA_VERSION = MIGRATIONS.length;
+
 /**
  * Page size of a new database (an existing one keeps its own: SQLite fixes it at creation in WAL
  * mode). Rows of ~200 bytes, FTS5 leaves of ~4 KB and mostly-appending indexes fill 16 KiB pages
@@ -181,22 +185,23 @@ export function openDatabase(dataDir: string): Db {
     const o = typeof fields === 'string' ? (JSON.parse(fields) as unknown) : null;
     return o !== null && typeof o === 'object' && !Array.isArray(o) ? fieldTokens(o as Record<string, unknown>) : '';
   });
-  migrate(db);
+  try {
+    migrate(db, dbPath(dataDir));
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   return db;
 }
 
-function migrate(db: Db): void {
+function migrate(db: Db, file: string): void {
   const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > MIGRATIONS.length) {
-    throw new RingtailError(
-      ErrorCodes.STORAGE,
-      `database schema version ${version} is newer than this ringtail understands (${MIGRATIONS.length})`,
-    );
-  }
+  if (version > MIGRATIONS.length) throw newerSchemaError(db, file, 'log store schema', version, MIGRATIONS.length);
   for (let v = version; v < MIGRATIONS.length; v++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[v]!);
       db.pragma(`user_version = ${v + 1}`);
+      recordSchemaWriter(db);
     }).immediate();
   }
 }
