@@ -81,6 +81,7 @@ export function clickhouseIngest(client: ClickHouseClient) {
             host: batch.host,
             stream_id: sid,
             line_offset: line.offset,
+            range_end: seg.end,
             received_at: receivedAt,
             source: seg.source,
             program: line.program ?? null,

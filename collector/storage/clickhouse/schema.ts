@@ -9,11 +9,12 @@
 //     so the same insert sent twice (a retry after a timeout) is stored once;
 //   - stream_offsets keeps each stream's committed end (max of all rows: an
 //     AggregatingMergeTree, so concurrent writers and retries only ever raise it). It is fed
-//     twice: by the materialized view below, in the same INSERT that stores the lines (the end
-//     of the last line stored), and by an explicit row per segment after the lines are in (the
-//     segment's end, which may lie past its last line). A collector that dies between the two
-//     still leaves the view's end behind, so a redelivery of those lines, in any batching, is
-//     dropped line by line.
+//     twice: by the materialized view below, in the same INSERT that stores the lines (every
+//     row carries `range_end`, the end of the segment it came in: one value per run of rows,
+//     which the codec stores in next to nothing), and by an explicit row per segment after the
+//     lines are in (segments without new lines advance the end too). A collector that dies
+//     between the two still leaves the view's end behind, so a redelivery of those lines, in
+//     any batching, is dropped line by line, and the ack names a byte offset at a line start.
 //
 // Line ids (LogItem.id) are `_block_number * 2^20 + _block_offset`: a MergeTree assigns block
 // numbers when a part is committed, in commit order, and enable_block_number_column keeps them
@@ -48,6 +49,7 @@ export function logsTableSql(ttlDays?: number): string {
   host LowCardinality(String),
   stream_id UInt64 CODEC(ZSTD(1)),
   line_offset UInt64 CODEC(Delta, ZSTD(1)),
+  range_end UInt64 CODEC(Delta, ZSTD(1)),
   received_at Int64 CODEC(DoubleDelta, ZSTD(1)),
   source LowCardinality(String),
   program LowCardinality(Nullable(String)),
@@ -74,7 +76,7 @@ const STATEMENTS = [
   updated_at SimpleAggregateFunction(max, Int64)
 ) ENGINE = AggregatingMergeTree ORDER BY stream_id`,
   `CREATE MATERIALIZED VIEW IF NOT EXISTS logs_stream_ends TO stream_offsets AS
-SELECT stream_id, '' AS agent_id, '' AS stream, max(line_offset) + 1 AS committed_end, max(received_at) AS updated_at
+SELECT stream_id, '' AS agent_id, '' AS stream, max(range_end) AS committed_end, max(received_at) AS updated_at
 FROM logs GROUP BY stream_id`,
   `CREATE TABLE IF NOT EXISTS hosts (
   host String,
