@@ -37,9 +37,10 @@ const MESSAGES = [
   'kernel: eth0: link up, 1000 Mbps, full duplex',
   'user@example.com logged in',
   'upstream backend-3 marked down',
+  "x'); DROP TABLE logs; -- {q:String} \\ \"quoted\" ' OR 1=1",
 ];
-const PROGRAMS = ['sshd', 'sshd', 'nginx', 'nginx', 'nginx', 'postgres', 'app', 'app', undefined, 'app', 'kernel', 'app', 'nginx'];
-const SEVERITIES = [6, 5, 6, 3, 3, 3, 6, 4, 4, 3, 6, 6, 6];
+const PROGRAMS = ['sshd', 'sshd', 'nginx', 'nginx', 'nginx', 'postgres', 'app', 'app', undefined, 'app', 'kernel', 'app', 'nginx', 'app'];
+const SEVERITIES = [6, 5, 6, 3, 3, 3, 6, 4, 4, 3, 6, 6, 6, 4];
 
 /** Line i of the corpus: messages and times vary, ts increases with i (arrival order = time order). */
 function line(i: number, offset: number): WireLine {
@@ -195,6 +196,8 @@ export const SEARCHES = [
   'field.user_id:41 level:info',
   'ssh2 -failed',
   'rt*',
+  '"DROP TABLE logs"',
+  "'quoted' OR 1=1",
 ];
 
 export function logsContract(name: string, open: OpenStore): void {
@@ -297,6 +300,9 @@ export function logsContract(name: string, open: OpenStore): void {
         // a search with filters and a time range
         const f = { q: 'upstream OR ssh2', host: 'web-002', start: T0 + 3 * 3_600_000 };
         expect((await all(store, f)).map(shape)).toEqual(reference(c.lines, f).map(shape));
+        // quotes and SQL in a value are data: found nowhere, refused nowhere
+        expect(await all(store, { q: `field.user_id:"4'2\\" OR 1=1 --"` })).toEqual([]);
+        expect(await all(store, { fields: { "k'); --": "v'" } })).toEqual([]);
         // every search was non-trivial somewhere: the corpus exercises them
         expect(SEARCHES.filter((q) => reference(c.lines, { q }).length === 0)).toEqual([]);
       } finally {
