@@ -149,3 +149,28 @@ describe('ClickHouse store after a collector died between storing lines and reco
     }
   });
 });
+
+describe('ClickHouse store on a database it cannot use', () => {
+  it('refuses tables it did not create and a schema from a newer ringtail, saying what to do', async () => {
+    const admin = openClient({ url: server.url, database: 'default' });
+    try {
+      await admin.command({ query: 'CREATE DATABASE IF NOT EXISTS foreign_logs' });
+      await admin.command({ query: 'CREATE TABLE IF NOT EXISTS foreign_logs.logs (x UInt8) ENGINE = MergeTree ORDER BY x' });
+      await expect(openClickHouseLogStore({ url: server.url, database: 'foreign_logs' })).rejects.toThrow(
+        /database 'foreign_logs' has a logs table that ringtail did not record creating .*use another --clickhouse-database/,
+      );
+      const store = await openClickHouseLogStore({ url: server.url, database: 'newer' });
+      await store.close();
+      await admin.insert({ table: 'newer.ringtail_schema', values: [{ component: 'logs', version: 99 }], format: 'JSONEachRow' });
+      await expect(openClickHouseLogStore({ url: server.url, database: 'newer' })).rejects.toThrow(/schema version 99, written by a newer ringtail .*upgrade ringtail/);
+      // a database name is written into DDL: only plain identifiers
+      await expect(openClickHouseLogStore({ url: server.url, database: 'x; DROP DATABASE newer' })).rejects.toMatchObject({ code: 'RINGTAIL_ERR_CONFIG' });
+      // reopening this version's schema is fine, and its lines are still there
+      const again = await openClickHouseLogStore({ url: server.url, database: 'halfway' });
+      expect((await again.query({ host: 'web-9', limit: 1 })).items.length).toBe(1);
+      await again.close();
+    } finally {
+      await admin.close();
+    }
+  });
+});
