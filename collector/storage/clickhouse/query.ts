@@ -1,0 +1,125 @@
+// Reading log lines from ClickHouse: pages, the histogram, the live tail, hosts. Only fixed SQL
+// fragments are concatenated (search.ts); every value is a bound `{name:Type}` parameter.
+//
+// Pages are (ts desc, id desc) with or without a search: ClickHouse has no reason for the
+// SQLite store's arrival-ordered full-text pages (FTS5 streams matches by rowid); the text index
+// skips granules, then the top of the time order is sorted out of what is left.
+import type { ClickHouseClient } from '@clickhouse/client';
+import { ErrorCodes, RingtailError } from '../../../shared/errors.js';
+import type { LogItem, LogPage } from '../../../shared/wire.js';
+import type { HistogramFilter, HostInfo, LogFilter, LogHistogram } from '../types.js';
+import { decodeCursor, encodeCursor, ID_SQL } from './ids.js';
+import { chSearch, Params } from './search.js';
+
+/** the most buckets a histogram may ask for (as the SQLite store) */
+export const MAX_BUCKETS = 1000;
+
+const COLS = `${ID_SQL} AS id, ts, received_at, host, source, program, pid, facility, severity, message, fields`;
+
+interface Row extends Omit<LogItem, 'fields'> {
+  fields: Record<string, string>;
+}
+
+function toItem(r: Row): LogItem {
+  return {
+    id: Number(r.id),
+    ts: Number(r.ts),
+    received_at: Number(r.received_at),
+    host: r.host,
+    source: r.source,
+    program: r.program ?? null,
+    pid: r.pid ?? null,
+    facility: r.facility ?? null,
+    severity: Number(r.severity),
+    message: r.message,
+    fields: r.fields && Object.keys(r.fields).length > 0 ? r.fields : null,
+  };
+}
+
+const whereSql = (where: string[]) => (where.length ? `WHERE ${where.join(' AND ')}` : '');
+
+export function clickhouseQuery(client: ClickHouseClient) {
+  async function rows(query: string, params: Record<string, unknown>): Promise<Row[]> {
+    const rs = await client.query({ query, query_params: params, format: 'JSONEachRow' });
+    return (await rs.json()) as Row[];
+  }
+
+  const cursorAfter = (_filter: LogFilter, item: LogItem): string => encodeCursor({ ts: item.ts, id: item.id });
+
+  return {
+    cursorAfter,
+
+    async query(filter: LogFilter): Promise<LogPage> {
+      const p = new Params();
+      const { where } = chSearch(filter, p);
+      if (filter.cursor !== undefined) {
+        const c = decodeCursor(filter.cursor);
+        const cts = p.add('Int64', c.ts);
+        // the first condition alone lets the partition and primary-key ranges prune
+        where.push(`ts <= ${cts}`, `(ts < ${cts} OR ${ID_SQL} < ${p.add('UInt64', c.id)})`);
+      }
+      const limit = p.add('UInt32', filter.limit + 1);
+      const got = (await rows(`SELECT ${COLS} FROM logs ${whereSql(where)} ORDER BY ts DESC, id DESC LIMIT ${limit}`, p.values)).map(toItem);
+      const more = got.length > filter.limit;
+      if (more) got.pop();
+      const last = got[got.length - 1];
+      return { items: got, next_cursor: more && last ? cursorAfter(filter, last) : null };
+    },
+
+    async histogram(asked: HistogramFilter): Promise<LogHistogram> {
+      const { start, end, buckets } = asked;
+      if (!Number.isInteger(buckets) || buckets < 1 || buckets > MAX_BUCKETS) {
+        throw new RingtailError(ErrorCodes.BAD_QUERY, `buckets: expected an integer from 1 to ${MAX_BUCKETS}, got ${buckets}`);
+      }
+      if (!(start < end)) throw new RingtailError(ErrorCodes.BAD_QUERY, `start: must be before end (start ${start}, end ${end})`);
+      const interval = Math.max(1, Math.ceil((end - start) / buckets));
+      const counts = new Array<number>(buckets).fill(0);
+      const p = new Params();
+      const { where } = chSearch(asked, p);
+      const sql = `SELECT intDiv(ts - ${p.add('Int64', start)}, ${p.add('Int64', interval)}) AS b, count() AS n FROM logs ${whereSql(where)} GROUP BY b`;
+      for (const r of (await rows(sql, p.values)) as unknown as Array<{ b: number; n: number }>) {
+        const b = Number(r.b);
+        if (b >= 0 && b < buckets) counts[b] = counts[b]! + Number(r.n);
+      }
+      return { start, end, interval, counts };
+    },
+
+    async since(afterId: number, limit: number): Promise<LogItem[]> {
+      const p = new Params();
+      const sql = `SELECT ${COLS} FROM logs WHERE _block_number >= ${p.add('UInt64', Math.floor(afterId / 1_048_576))} AND ${ID_SQL} > ${p.add('UInt64', afterId)} ORDER BY id LIMIT ${p.add('UInt32', Math.max(0, Math.min(limit, 1_000_000)))}`;
+      return (await rows(sql, p.values)).map(toItem);
+    },
+
+    async matchIds(q: string, afterId: number, uptoId: number): Promise<Set<number>> {
+      const p = new Params();
+      const { where } = chSearch({ q }, p);
+      where.push(`${ID_SQL} > ${p.add('UInt64', afterId)}`, `${ID_SQL} <= ${p.add('UInt64', uptoId)}`, `_block_number >= ${p.add('UInt64', Math.floor(afterId / 1_048_576))}`);
+      const rs = await client.query({ query: `SELECT ${ID_SQL} AS id FROM logs ${whereSql(where)}`, query_params: p.values, format: 'JSONEachRow' });
+      return new Set(((await rs.json()) as Array<{ id: number }>).map((r) => Number(r.id)));
+    },
+
+    async maxId(): Promise<number> {
+      // the newest part holds the newest block: read only it (by its name) instead of every part
+      const parts = await client.query({
+        query: `SELECT name FROM system.parts WHERE database = currentDatabase() AND table = 'logs' AND active ORDER BY max_block_number DESC LIMIT 1`,
+        format: 'JSONEachRow',
+      });
+      const newest = ((await parts.json()) as Array<{ name: string }>)[0];
+      if (!newest) return 0;
+      const rs = await client.query({ query: `SELECT max(${ID_SQL}) AS id, count() AS n FROM logs WHERE _part = {part:String}`, query_params: { part: newest.name }, format: 'JSONEachRow' });
+      const r = ((await rs.json()) as Array<{ id: number; n: number }>)[0];
+      if (r && Number(r.n) > 0) return Number(r.id);
+      // the newest part's lines were all deleted (or it merged away meanwhile): ask every part
+      const all = await client.query({ query: `SELECT max(${ID_SQL}) AS id FROM logs`, format: 'JSONEachRow' });
+      return Number(((await all.json()) as Array<{ id: number }>)[0]?.id ?? 0);
+    },
+
+    async hosts(): Promise<HostInfo[]> {
+      const rs = await client.query({
+        query: 'SELECT host, min(first_seen) AS first_seen, max(last_seen) AS last_seen FROM hosts GROUP BY host ORDER BY host',
+        format: 'JSONEachRow',
+      });
+      return ((await rs.json()) as HostInfo[]).map((h) => ({ host: h.host, first_seen: Number(h.first_seen), last_seen: Number(h.last_seen) }));
+    },
+  };
+}

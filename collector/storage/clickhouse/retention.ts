@@ -1,0 +1,56 @@
+// Retention on ClickHouse. The table's TTL (options.ttlDays, schema.ts) drops whole days on its
+// own; these calls serve the collector's retention scheduler (collector/retention.ts) as the
+// SQLite store's do. Days entirely before the cutoff are dropped as partitions (no rewrite);
+// the rest goes by a lightweight DELETE (rows masked at once, purged by later merges). Both are
+// one statement whatever the count, so `limit` bounds nothing here: a call deletes all lines
+// before the cutoff and returns how many there were.
+import type { ClickHouseClient } from '@clickhouse/client';
+import { ID_SQL } from './ids.js';
+import type { AsyncRetentionOps } from './types.js';
+
+const DAY_MS = 86_400_000;
+
+export function clickhouseRetention(client: ClickHouseClient): AsyncRetentionOps {
+  const one = async <T>(query: string, query_params: Record<string, unknown> = {}): Promise<T | undefined> => {
+    const rs = await client.query({ query, query_params, format: 'JSONEachRow' });
+    return ((await rs.json()) as T[])[0];
+  };
+  // lightweight deletes must be visible to the next read: the statement waits for its mutation
+  const DELETE_SETTINGS = { lightweight_deletes_sync: '2', mutations_sync: '2' } as const;
+
+  return {
+    async deleteOlderThan(before) {
+      const n = Number((await one<{ n: number }>('SELECT count() AS n FROM logs WHERE ts < {before:Int64}', { before }))?.n ?? 0);
+      if (n === 0) return 0;
+      // partitions are days (intDiv(ts, 86400000)): those ending by the cutoff go whole
+      const lastWhole = Math.floor(before / DAY_MS) - 1;
+      const rs = await client.query({
+        query: `SELECT DISTINCT partition_id AS id FROM system.parts WHERE database = currentDatabase() AND table = 'logs' AND active AND toInt64(partition_id) <= {last:Int64}`,
+        query_params: { last: lastWhole },
+        format: 'JSONEachRow',
+      });
+      for (const { id } of (await rs.json()) as Array<{ id: string }>) {
+        await client.command({ query: 'ALTER TABLE logs DROP PARTITION ID {id:String}', query_params: { id } });
+      }
+      const left = Number((await one<{ n: number }>('SELECT count() AS n FROM logs WHERE ts < {before:Int64}', { before }))?.n ?? 0);
+      if (left > 0) await client.command({ query: 'DELETE FROM logs WHERE ts < {before:Int64}', query_params: { before }, clickhouse_settings: DELETE_SETTINGS });
+      return n;
+    },
+
+    async deleteOldest(limit) {
+      if (limit <= 0) return 0;
+      // the limit-th oldest line (ts, then id) bounds what goes
+      const cut = await one<{ ts: number; id: number }>(`SELECT ts, ${ID_SQL} AS id FROM logs ORDER BY ts, id LIMIT 1 OFFSET {skip:UInt64}`, { skip: limit - 1 });
+      const where = cut ? `ts < {ts:Int64} OR (ts = {ts:Int64} AND ${ID_SQL} <= {id:UInt64})` : '1';
+      const params = cut ? { ts: Number(cut.ts), id: Number(cut.id) } : {};
+      const n = Number((await one<{ n: number }>(`SELECT count() AS n FROM logs WHERE ${where}`, params))?.n ?? 0);
+      if (n > 0) await client.command({ query: `DELETE FROM logs WHERE ${where}`, query_params: params, clickhouse_settings: DELETE_SETTINGS });
+      return n;
+    },
+
+    async usedBytes() {
+      const r = await one<{ b: number }>(`SELECT sum(bytes_on_disk) AS b FROM system.parts WHERE database = currentDatabase() AND active`);
+      return Number(r?.b ?? 0);
+    },
+  };
+}

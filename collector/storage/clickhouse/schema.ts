@@ -1,0 +1,135 @@
+// The ClickHouse tables of the log store, in the style of the field's log stores (SigNoz,
+// ClickStack, the OpenTelemetry exporter): one MergeTree table partitioned by day and sorted for
+// "this host, this time range", a text index over the message, structured fields as a Map.
+//
+// Exactly once (a line's identity is its stream and byte offset, stream_id = a hash of
+// (agent_id, stream)):
+//   - every INSERT into logs carries an insert_deduplication_token naming the (stream, range)
+//     list it holds, and the table keeps the last non_replicated_deduplication_window tokens,
+//     so the same insert sent twice (a retry after a timeout) is stored once;
+//   - stream_offsets keeps each stream's committed end (max of all rows: an
+//     AggregatingMergeTree, so concurrent writers and retries only ever raise it). It is fed
+//     twice: by the materialized view below, in the same INSERT that stores the lines (every
+//     row carries `range_end`, the end of the segment it came in: one value per run of rows,
+//     which the codec stores in next to nothing), and by an explicit row per segment after the
+//     lines are in (segments without new lines advance the end too). A collector that dies
+//     between the two still leaves the view's end behind, so a redelivery of those lines, in
+//     any batching, is dropped line by line, and the ack names a byte offset at a line start.
+//
+// Line ids (LogItem.id) are `_block_number * 2^20 + _block_offset`: a MergeTree assigns block
+// numbers when a part is committed, in commit order, and enable_block_number_column keeps them
+// through merges. They order the live tail without a dense id column (ids.ts).
+import type { ClickHouseClient } from '@clickhouse/client';
+import { ConfigError, ErrorCodes, RingtailError } from '../../../shared/errors.js';
+
+/** the schema this code reads and writes; raise it with a MIGRATIONS entry */
+export const SCHEMA_VERSION = 1;
+
+/** statements that bring a schema from version v (the key) to v + 1 */
+const MIGRATIONS: Record<number, string[]> = {};
+
+/** ClickHouse identifiers ringtail writes itself into DDL (the only names not bound as parameters) */
+export function checkDatabaseName(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) {
+    throw new ConfigError('clickhouse.database', `'${name}' is not a plain identifier (letters, digits, _; not starting with a digit)`);
+  }
+  return name;
+}
+
+/** how many recent insert tokens the logs table remembers (a retry must come within these) */
+export const DEDUP_WINDOW = 10_000;
+
+function ttlClause(days: number): string {
+  return `toDateTime(intDiv(ts, 1000)) + toIntervalDay(${days})`;
+}
+
+export function logsTableSql(ttlDays?: number): string {
+  return `CREATE TABLE IF NOT EXISTS logs (
+  ts Int64 CODEC(DoubleDelta, ZSTD(1)),
+  host LowCardinality(String),
+  stream_id UInt64 CODEC(ZSTD(1)),
+  line_offset UInt64 CODEC(Delta, ZSTD(1)),
+  range_end UInt64 CODEC(Delta, ZSTD(1)),
+  received_at Int64 CODEC(DoubleDelta, ZSTD(1)),
+  source LowCardinality(String),
+  program LowCardinality(Nullable(String)),
+  pid Nullable(UInt32) CODEC(ZSTD(1)),
+  facility Nullable(UInt8),
+  severity UInt8,
+  message String CODEC(ZSTD(3)),
+  fields Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+  INDEX message_text lowerUTF8(message) TYPE text(tokenizer = 'splitByNonAlpha'),
+  INDEX field_keys mapKeys(fields) TYPE bloom_filter(0.01) GRANULARITY 4,
+  INDEX field_values mapValues(fields) TYPE bloom_filter(0.01) GRANULARITY 4
+) ENGINE = MergeTree
+PARTITION BY intDiv(ts, 86400000)
+ORDER BY (host, ts, stream_id, line_offset)${ttlDays !== undefined ? `\nTTL ${ttlClause(ttlDays)}` : ''}
+SETTINGS non_replicated_deduplication_window = ${DEDUP_WINDOW}, enable_block_number_column = 1, enable_block_offset_column = 1, ttl_only_drop_parts = 1`;
+}
+
+const STATEMENTS = [
+  `CREATE TABLE IF NOT EXISTS stream_offsets (
+  stream_id UInt64,
+  agent_id SimpleAggregateFunction(max, String),
+  stream SimpleAggregateFunction(max, String),
+  committed_end SimpleAggregateFunction(max, UInt64),
+  updated_at SimpleAggregateFunction(max, Int64)
+) ENGINE = AggregatingMergeTree ORDER BY stream_id`,
+  `CREATE MATERIALIZED VIEW IF NOT EXISTS logs_stream_ends TO stream_offsets AS
+SELECT stream_id, '' AS agent_id, '' AS stream, max(range_end) AS committed_end, max(received_at) AS updated_at
+FROM logs GROUP BY stream_id`,
+  `CREATE TABLE IF NOT EXISTS hosts (
+  host String,
+  first_seen SimpleAggregateFunction(min, Int64),
+  last_seen SimpleAggregateFunction(max, Int64)
+) ENGINE = AggregatingMergeTree ORDER BY host`,
+];
+
+const SCHEMA_TABLE = `CREATE TABLE IF NOT EXISTS ringtail_schema (component String, version UInt32, written_at DateTime DEFAULT now())
+ENGINE = ReplacingMergeTree(version) ORDER BY component`;
+
+/**
+ * Creates the tables in `client`'s database, or checks that the ones there are this version's.
+ * A schema from another ringtail version is migrated (older) or refused (newer, or tables that
+ * ringtail did not create) with a message that says what to do.
+ */
+export async function ensureSchema(client: ClickHouseClient, database: string, ttlDays?: number): Promise<void> {
+  const found = await client.query({
+    query: `SELECT name FROM system.tables WHERE database = {db:String} AND name IN ('logs', 'ringtail_schema')`,
+    query_params: { db: database },
+    format: 'JSONEachRow',
+  });
+  const names = new Set(((await found.json()) as Array<{ name: string }>).map((r) => r.name));
+  let version = 0;
+  if (names.has('ringtail_schema')) {
+    const rs = await client.query({ query: `SELECT max(version) AS v FROM ringtail_schema WHERE component = 'logs'`, format: 'JSONEachRow' });
+    version = Number(((await rs.json()) as Array<{ v: number | string }>)[0]?.v ?? 0);
+  } else if (names.has('logs')) {
+    throw new RingtailError(
+      ErrorCodes.STORAGE,
+      `ClickHouse database '${database}' has a logs table that ringtail did not record creating (no ringtail_schema table): use another --clickhouse-database, or drop that table if it is a leftover`,
+      500,
+    );
+  }
+  if (version > SCHEMA_VERSION) {
+    throw new RingtailError(
+      ErrorCodes.STORAGE,
+      `ClickHouse database '${database}' holds log schema version ${version}, written by a newer ringtail (this one reads version ${SCHEMA_VERSION}): upgrade ringtail, or point --clickhouse-database at another database`,
+      500,
+    );
+  }
+  if (version === 0) {
+    await client.command({ query: SCHEMA_TABLE });
+    await client.command({ query: logsTableSql(ttlDays) });
+    for (const q of STATEMENTS) await client.command({ query: q });
+  } else {
+    for (let v = version; v < SCHEMA_VERSION; v++) for (const q of MIGRATIONS[v] ?? []) await client.command({ query: q });
+    if (ttlDays !== undefined) {
+      // metadata only: parts past the new limit go as merges and TTL checks reach them
+      await client.command({ query: `ALTER TABLE logs MODIFY TTL ${ttlClause(ttlDays)}`, clickhouse_settings: { materialize_ttl_after_modify: 0 } });
+    }
+  }
+  if (version !== SCHEMA_VERSION) {
+    await client.insert({ table: 'ringtail_schema', values: [{ component: 'logs', version: SCHEMA_VERSION }], format: 'JSONEachRow' });
+  }
+}

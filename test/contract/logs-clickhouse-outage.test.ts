@@ -1,0 +1,176 @@
+// An unreachable ClickHouse: the store refuses with a 503 that carries Retry-After (so ingest
+// answers as it does for a failed SQLite commit), the sender keeps what was not acknowledged and
+// sends it again, re-cut into other batches, once ClickHouse is back: every line is stored
+// exactly once. ClickHouse is killed (SIGKILL) while a write is in flight.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { openClient } from '../../collector/storage/clickhouse/connection.js';
+import { openClickHouseLogStore } from '../../collector/storage/clickhouse/index.js';
+import { clickhouseIngest } from '../../collector/storage/clickhouse/ingest.js';
+import type { AsyncLogStore } from '../../collector/storage/clickhouse/types.js';
+import { UnavailableError } from '../../collector/ingest/unavailable.js';
+import { WIRE_VERSION, type IngestAck, type IngestBatch, type LogItem, type WireLine } from '../../shared/wire.js';
+import { tempDir, waitFor } from '../helpers/proc.js';
+import { startChdb, type ChdbServer } from './chdb-fixture.js';
+
+const dir = tempDir('ringtail-chdb-outage-');
+let server: ChdbServer;
+beforeAll(async () => {
+  server = await startChdb(dir.path);
+});
+afterAll(async () => {
+  await server?.stop();
+  dir.cleanup();
+});
+
+/** An agent's view of one stream: its lines, and the end the collector acknowledged. */
+class Stream {
+  lines: WireLine[] = [];
+  acked = 0;
+  constructor(
+    readonly host: string,
+    n: number,
+  ) {
+    let o = 0;
+    for (let i = 0; i < n; i++) {
+      const message = `${host} line ${i} request_id=${(i * 7919) % 10007}`;
+      this.lines.push({ offset: o, ts: Date.UTC(2026, 11, 6) + i * 1000, severity: 6, program: 'app', message });
+      o += Buffer.byteLength(message) + 1;
+    }
+  }
+  end(i: number) {
+    const l = this.lines[i];
+    return l ? l.offset : this.lines[this.lines.length - 1]!.offset + Buffer.byteLength(this.lines[this.lines.length - 1]!.message) + 1;
+  }
+  /** the next batch from the acknowledged end, `size` lines */
+  next(size: number): IngestBatch | null {
+    const from = this.lines.findIndex((l) => l.offset >= this.acked);
+    if (from < 0) return null;
+    const to = Math.min(this.lines.length, from + size);
+    return {
+      version: WIRE_VERSION,
+      agent_id: `agt-${this.host}`,
+      host: this.host,
+      segments: [{ stream: `s-${this.host}`, source: '/var/log/app.log', start: this.acked, end: this.end(to), lines: this.lines.slice(from, to) }],
+    };
+  }
+  ack(a: IngestAck) {
+    this.acked = Math.max(this.acked, a.committed[`s-${this.host}`] ?? 0);
+  }
+}
+
+async function send(store: AsyncLogStore, streams: Stream[], size: number): Promise<boolean> {
+  const items = streams.map((s) => s.next(size)).filter((b): b is IngestBatch => b !== null);
+  if (items.length === 0) return false;
+  const acks = await store.ingestMany(items.map((batch) => ({ batch, receivedAt: Date.now() })));
+  acks.forEach((a, i) => streams.find((s) => s.host === items[i]!.host)!.ack(a));
+  return true;
+}
+
+describe('ClickHouse store when ClickHouse goes away', () => {
+  it('answers 503 with Retry-After while it is down and stores every line once after it returns', async () => {
+    const store = await openClickHouseLogStore({ url: server.url, database: 'outage', requestTimeoutMs: 5_000 });
+    const streams = ['web-1', 'web-2', 'web-3'].map((h) => new Stream(h, 400));
+    try {
+      for (let round = 0; round < 5; round++) await send(store, streams, 20);
+      // killed while a write is in flight: its lines may or may not be stored, it is not acknowledged
+      const inflight = send(store, streams, 30).then(
+        () => 'acked',
+        (e: unknown) => e,
+      );
+      await server.kill();
+      const outcome = await inflight;
+      if (outcome !== 'acked') expect(outcome).toBeInstanceOf(UnavailableError);
+      const down = await store.ingestMany([{ batch: streams[0]!.next(5)!, receivedAt: Date.now() }]).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(down).toBeInstanceOf(UnavailableError);
+      expect(down).toMatchObject({ code: 'RINGTAIL_ERR_STORAGE', status: 503, retryAfterS: 5 });
+      expect((down as Error).message).toMatch(/ClickHouse at http:\/\/127\.0\.0\.1:\d+ could not store lines/);
+      await expect(store.query({ limit: 5 })).rejects.toBeInstanceOf(UnavailableError);
+
+      await server.restart();
+      // the agents send again from what was acknowledged, cut into other batches (7 lines)
+      await waitFor('ClickHouse back', () => send(store, streams, 7).then(() => true), 30_000, 100);
+      while (await send(store, streams, 7));
+
+      for (const s of streams) expect(s.acked).toBe(s.end(s.lines.length));
+      const got: LogItem[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.query({ limit: 500, cursor });
+        got.push(...page.items);
+        cursor = page.next_cursor ?? undefined;
+      } while (cursor);
+      const sent = streams.flatMap((s) => s.lines.map((l) => l.message)).sort();
+      expect(got.map((l) => l.message).sort()).toEqual(sent);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('ClickHouse store after a collector died between storing lines and recording their stream end', () => {
+  it('drops the stored lines when they come again in other batches', async () => {
+    const store = await openClickHouseLogStore({ url: server.url, database: 'halfway' });
+    const client = openClient({ url: server.url, database: 'halfway' }, 'halfway');
+    try {
+      const s = new Stream('web-9', 50);
+      s.ack((await store.ingest(s.next(10)!, Date.now()))!);
+      // a collector whose connection broke right after the lines' INSERT: no stream end written, no ack
+      const broken = new Proxy(client, {
+        get(target, prop, receiver) {
+          if (prop === 'insert') {
+            return (p: { table: string }) => (p.table === 'logs' ? target.insert(p as never) : Promise.reject(new Error('socket hang up')));
+          }
+          return Reflect.get(target, prop, receiver);
+        },
+      }) as ClickHouseClient;
+      await expect(clickhouseIngest(broken)([{ batch: s.next(15)!, receivedAt: Date.now() }])).rejects.toThrow('socket hang up');
+      expect(s.acked).toBe(s.end(10));
+      // the agent sends from its acknowledged end again, in batches of another size
+      const acks: IngestAck[] = [];
+      for (let b = s.next(8); b; b = s.next(8)) {
+        const a = await store.ingest(b, Date.now());
+        acks.push(a);
+        s.ack(a);
+      }
+      // the first redelivered batch is all duplicates, and its ack already says the stream is
+      // committed up to the end of the range stored (line 25's start): the agent goes on from there
+      expect(acks[0]).toMatchObject({ accepted: 0, duplicates: 8, committed: { 's-web-9': s.end(25) } });
+      expect(acks.slice(1).reduce((n, a) => n + a.duplicates, 0)).toBe(0);
+      expect(acks.reduce((n, a) => n + a.accepted, 0)).toBe(50 - 25);
+      const page = await store.query({ host: 'web-9', limit: 100 });
+      expect(page.items.map((l) => l.message).sort()).toEqual(s.lines.map((l) => l.message).sort());
+    } finally {
+      await client.close();
+      await store.close();
+    }
+  });
+});
+
+describe('ClickHouse store on a database it cannot use', () => {
+  it('refuses tables it did not create and a schema from a newer ringtail, saying what to do', async () => {
+    const admin = openClient({ url: server.url, database: 'default' });
+    try {
+      await admin.command({ query: 'CREATE DATABASE IF NOT EXISTS foreign_logs' });
+      await admin.command({ query: 'CREATE TABLE IF NOT EXISTS foreign_logs.logs (x UInt8) ENGINE = MergeTree ORDER BY x' });
+      await expect(openClickHouseLogStore({ url: server.url, database: 'foreign_logs' })).rejects.toThrow(
+        /database 'foreign_logs' has a logs table that ringtail did not record creating .*use another --clickhouse-database/,
+      );
+      const store = await openClickHouseLogStore({ url: server.url, database: 'newer' });
+      await store.close();
+      await admin.insert({ table: 'newer.ringtail_schema', values: [{ component: 'logs', version: 99 }], format: 'JSONEachRow' });
+      await expect(openClickHouseLogStore({ url: server.url, database: 'newer' })).rejects.toThrow(/schema version 99, written by a newer ringtail .*upgrade ringtail/);
+      // a database name is written into DDL: only plain identifiers
+      await expect(openClickHouseLogStore({ url: server.url, database: 'x; DROP DATABASE newer' })).rejects.toMatchObject({ code: 'RINGTAIL_ERR_CONFIG' });
+      // reopening this version's schema is fine, and its lines are still there
+      const again = await openClickHouseLogStore({ url: server.url, database: 'halfway' });
+      expect((await again.query({ host: 'web-9', limit: 1 })).items.length).toBe(1);
+      await again.close();
+    } finally {
+      await admin.close();
+    }
+  });
+});
