@@ -284,14 +284,14 @@ describe('a forgotten host and structured fields (merge with the field index, mi
     expect(await hostsOf('/api/v1/logs?field.user_id=42')).toEqual(['keep-f']);
   });
 
-  it('a database at schema 5 (the field index) upgrades through 6 (the host tables) and 7 (field tokens), keeping its lines and fields', async () => {
+  it('a database at schema 5 (the field index) upgrades through 6 (the host tables), 7 (field tokens) and 8 (number runs), keeping its lines and fields', async () => {
     let app = await start();
     const b = batchOf(['old line'], { host: 'old-1', agent: 'agt_old', ts: clock.t });
     b.segments[0]!.lines[0]!.fields = { region: 'eu' };
     expect((await app.inject({ method: 'POST', url: '/api/v1/ingest', headers: bearer(token(app, 'agent')), payload: b })).statusCode).toBe(200);
     await stop(app);
     const db = new Database(join(dir.path, 'ringtail.db'));
-    db.exec('DROP TABLE host_state; DROP TABLE host_events; DROP TABLE forgotten_hosts; DROP TABLE host_requests; DROP TABLE host_meta; DROP TABLE log_fields_fts');
+    db.exec('DROP TABLE host_state; DROP TABLE host_events; DROP TABLE forgotten_hosts; DROP TABLE host_requests; DROP TABLE host_meta; DROP TABLE log_fields_fts; DROP TABLE log_nums_fts; DROP TABLE log_index_meta');
     // schema 5's field index, as that version wrote it
     db.exec('CREATE TABLE log_fields (key TEXT NOT NULL, value TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (key, value, id)) WITHOUT ROWID');
     db.exec("INSERT INTO log_fields (key, value, id) SELECT 'region', 'eu', id FROM logs");
@@ -301,7 +301,7 @@ describe('a forgotten host and structured fields (merge with the field index, mi
     app = await start();
     const check = new Database(join(dir.path, 'ringtail.db'), { readonly: true });
     try {
-      expect(check.pragma('user_version', { simple: true })).toBe(7);
+      expect(check.pragma('user_version', { simple: true })).toBe(8);
       expect(check.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'log_fields'").pluck().get()).toBe(0);
       expect(check.prepare('SELECT count(*) FROM host_state').pluck().get()).toBeGreaterThanOrEqual(0);
     } finally {

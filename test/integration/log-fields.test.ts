@@ -162,8 +162,8 @@ describe('the field index in the store', () => {
     const dir = tempDir('ringtail-fields-');
     try {
       const db = openDatabase(dir.path);
-      // back to schema 5: the tables of migrations 6 (host lifecycle) and 7 (field tokens) removed
-      db.exec('DROP TABLE log_fields_fts; DROP TABLE host_state; DROP TABLE host_events; DROP TABLE forgotten_hosts; DROP TABLE host_requests; DROP TABLE host_meta');
+      // back to schema 5: the tables of migrations 6 (host lifecycle), 7 (field tokens) and 8 (number runs) removed
+      db.exec('DROP TABLE log_nums_fts; DROP TABLE log_index_meta; DROP TABLE log_fields_fts; DROP TABLE host_state; DROP TABLE host_events; DROP TABLE forgotten_hosts; DROP TABLE host_requests; DROP TABLE host_meta');
       db.exec('CREATE TABLE log_fields (key TEXT NOT NULL, value TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (key, value, id)) WITHOUT ROWID');
       db.pragma('user_version = 5');
       db.prepare("INSERT INTO logs (id, ts, received_at, host, source, severity, message, fields) VALUES (1, 1, 1, 'h', 's', 6, 'old', ?)").run(JSON.stringify({ user_id: '5', region: 'eu' }));
@@ -171,7 +171,7 @@ describe('the field index in the store', () => {
       db.prepare("INSERT INTO logs (id, ts, received_at, host, source, severity, message, fields) VALUES (3, 1, 1, 'h', 's', 6, 'old too', ?)").run(JSON.stringify({ region: 'eu' }));
       db.close();
       const again = openDatabase(dir.path);
-      expect(again.pragma('user_version', { simple: true })).toBe(7);
+      expect(again.pragma('user_version', { simple: true })).toBe(8);
       expect(again.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'log_fields'").pluck().get()).toBe(0);
       expect(idsOf(again, 'region', 'eu')).toEqual([1, 3]);
       expect(idsOf(again, 'user_id', '5')).toEqual([1]);

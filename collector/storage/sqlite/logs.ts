@@ -6,6 +6,7 @@ import type { IngestAck, IngestBatch, LogItem } from '../../../shared/wire.js';
 import type { HostInfo, IngestItem, LogStore } from '../types.js';
 import type { Db } from './open.js';
 import { fieldTokens } from './field-tokens.js';
+import { numTokens } from './num-tokens.js';
 import { sqliteLogHistogram } from './histogram.js';
 import { sqliteLogQuery } from './query.js';
 import { sqliteRetention } from './retention.js';
@@ -42,19 +43,26 @@ export function sqliteLogStore(db: Db): LogStore {
     return st;
   };
   const maxId = db.prepare('SELECT max(id) FROM logs').pluck();
+  const numsFromStart = db.prepare("UPDATE log_index_meta SET value = 1 WHERE key = 'nums_from_id' AND value != 1");
   const indexRange = db.prepare('INSERT INTO logs_fts (rowid, message) SELECT id, message FROM logs WHERE id BETWEEN ? AND ?');
   // Fields go into their full-text table as one row of tokens per line (field-tokens.ts), made
   // here from the fields object the line already is, by multi-row statements in id order:
-  // FTS5 flushes its pending terms whenever a rowid is not above the previous one.
-  const fieldInserts = new Map<number, { run(...params: unknown[]): unknown }>();
-  const indexFields = (tokens: unknown[]) => {
-    for (let i = 0; i < tokens.length; i += 2 * ROWS_PER_INSERT) {
-      const n = Math.min(ROWS_PER_INSERT, (tokens.length - i) / 2);
-      let st = fieldInserts.get(n);
-      if (!st) fieldInserts.set(n, (st = db.prepare<unknown[]>(`INSERT INTO log_fields_fts (rowid, t) VALUES ${new Array(n).fill('(?,?)').join(',')}`)));
-      st.run(tokens.length <= 2 * ROWS_PER_INSERT ? tokens : tokens.slice(i, i + 2 * n));
-    }
+  // FTS5 flushes its pending terms whenever a rowid is not above the previous one. The runs of
+  // short numbers in a message (num-tokens.ts) go to theirs the same way, only for lines that
+  // have some.
+  const tokenRows = (table: string) => {
+    const inserts = new Map<number, { run(...params: unknown[]): unknown }>();
+    return (tokens: unknown[]) => {
+      for (let i = 0; i < tokens.length; i += 2 * ROWS_PER_INSERT) {
+        const n = Math.min(ROWS_PER_INSERT, (tokens.length - i) / 2);
+        let st = inserts.get(n);
+        if (!st) inserts.set(n, (st = db.prepare<unknown[]>(`INSERT INTO ${table} (rowid, t) VALUES ${new Array(n).fill('(?,?)').join(',')}`)));
+        st.run(tokens.length <= 2 * ROWS_PER_INSERT ? tokens : tokens.slice(i, i + 2 * n));
+      }
+    };
   };
+  const indexFields = tokenRows('log_fields_fts');
+  const indexNums = tokenRows('log_nums_fts');
   const touchHost = db.prepare(
     `INSERT INTO hosts (host, first_seen, last_seen) VALUES (?, ?, ?)
      ON CONFLICT (host) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)`,
@@ -82,8 +90,9 @@ export function sqliteLogStore(db: Db): LogStore {
   const UNSHARED_COLUMNS = ALL_COLUMNS.filter((c) => c < RECEIVED || c > SOURCE);
 
   /** Collects one batch's new lines as rows with ids from `next`; returns the ack and the next free id. */
-  // (id, field tokens) of the transaction's lines with fields, in id order
+  // (id, field tokens) of the transaction's lines with fields, in id order; (id, number-run tokens) likewise
   const tokens: unknown[] = [];
+  const nums: unknown[] = [];
   const ingestOne = (batch: IngestBatch, receivedAt: number, next: number, vals: unknown[]): [IngestAck, number] => {
     let accepted = 0;
     let duplicates = 0;
@@ -103,6 +112,8 @@ export function sqliteLogStore(db: Db): LogStore {
           fields = JSON.stringify(o);
           tokens.push(id, fieldTokens(o));
         }
+        const p = numTokens(line.message);
+        if (p !== '') nums.push(id, p);
         vals.push(id, line.ts, receivedAt, batch.host, seg.source, line.program ?? null, line.pid ?? null, line.facility ?? null, line.severity, line.message, fields);
         const bucket = spanBucket(line.ts);
         const span = spans.get(bucket);
@@ -159,9 +170,13 @@ export function sqliteLogStore(db: Db): LogStore {
     }
   };
   const ingestManyTx = db.transaction((items: IngestItem[]): IngestAck[] => {
-    const first = ((maxId.get() as number | null) ?? 0) + 1;
+    const max = maxId.get() as number | null;
+    // ids start again at 1 in an empty store, and every line from now on gets its number runs
+    if (max === null) numsFromStart.run();
+    const first = (max ?? 0) + 1;
     let next = first;
     tokens.length = 0;
+    nums.length = 0;
     const vals: unknown[] = [];
     const acks = items.map((it): IngestAck => {
       if (it.after && Object.entries(it.after).some(([stream, end]) => (((getCommitted.get(it.batch.agent_id, stream) as number | undefined) ?? 0) < end))) {
@@ -174,6 +189,7 @@ export function sqliteLogStore(db: Db): LogStore {
     insertAll(vals);
     if (next > first) indexRange.run(first, next - 1);
     if (tokens.length > 0) indexFields(tokens);
+    if (nums.length > 0) indexNums(nums);
     return acks;
   });
 

@@ -16,6 +16,7 @@ import { hostWindowPlanner, ROWID_IN_WINDOW, type PlanChoice } from './fts-plan.
 import { HIDDEN_CLAUSE, hiddenCheck } from './hosts.js';
 import type { Db } from './open.js';
 import { fieldPlanner, hasText, probePerRow, sqlSearch } from './search.js';
+import { matchChecker, numPlanner } from './num-plan.js';
 
 const SPAN_MS = 3_600_000;
 const FTS_FIRST_WINDOW = 262_144;
@@ -52,6 +53,8 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
   const budgetMs = limits.budgetMs ?? FTS_BUDGET_MS;
   const planWindow = hostWindowPlanner(db, limits.plan);
   const planFields = fieldPlanner(db);
+  const nums = numPlanner(db);
+  const check = matchChecker(db);
   const cache = new Map<string, ReturnType<Db['prepare']>>();
   const prepared = (sql: string) => {
     let st = cache.get(sql);
@@ -76,7 +79,7 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
    * event loop; here the walk stops after FTS_BUDGET_MS and the page says so
    * (`budget_exhausted`, with a cursor to continue below the last window searched).
    */
-  function ftsPage(filter: LogFilter, fts: string, where: string[], params: Record<string, unknown>, top: number): LogPage {
+  function ftsPage(filter: LogFilter, fts: string, driver: string | null, where: string[], params: Record<string, unknown>, top: number): LogPage {
     let bottom = 1;
     let hi = Math.min(top, (maxIdStmt.get() as number | null) ?? 0);
     if (filter.start !== undefined || filter.end !== undefined) {
@@ -98,16 +101,30 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
         : prepared(`SELECT ${COLS} FROM logs_fts f CROSS JOIN logs l ON l.id = f.rowid
       WHERE logs_fts MATCH @q AND ${ROWID_IN_WINDOW} AND +f.rowid IN (SELECT h.id FROM logs h INDEXED BY logs_host_ts
         WHERE h.host = @host AND h.ts >= @hlo AND h.ts < @hhi AND h.id >= @wlo AND h.id <= @whi)${tail}`);
+    // Lines from nums_from_id on may be read from the candidates of the search's runs of short
+    // numbers (num-plan.ts), newest first, with the page's other conditions, then checked by the
+    // whole search (matchChecker); there are fewer than DRIVE_MAX, so that part is one window.
+    const pq = driver !== null && nums.drives(driver) ? driver : null;
+    const numsFrom = pq === null ? Number.MAX_SAFE_INTEGER : nums.fromId();
+    const driven = prepared(`SELECT ${COLS} FROM log_nums_fts c CROSS JOIN logs l ON l.id = c.rowid
+      WHERE log_nums_fts MATCH @pq AND c.rowid >= CAST(@wlo AS INTEGER) AND c.rowid <= CAST(@whi AS INTEGER)${where.length ? ' AND ' + where.join(' AND ') : ''} ORDER BY c.rowid DESC`);
+    const byCheck = (args: Record<string, unknown>, need: number): Row[] => {
+      const candidates = driven.all(args) as Row[];
+      const ok = check(candidates, fts);
+      return candidates.filter((r) => ok.has(r.id)).slice(0, need);
+    };
     const rows: Row[] = [];
     const started = performance.now();
     let window = firstWindow;
     while (hi >= bottom) {
-      const lo = Math.max(bottom, hi - window + 1);
+      const byNums = hi >= numsFrom;
+      const lo = byNums ? Math.max(bottom, numsFrom) : Math.max(bottom, hi - window + 1);
       const need = filter.limit + 1 - rows.length;
       let got: Row[];
-      const plan = member ? planWindow({ q: fts, host: filter.host!, lo, hi, start: filter.start, end: filter.end, need }) : { kind: 'scan' as const };
+      const plan = byNums ? { kind: 'nums' as const } : member ? planWindow({ q: fts, host: filter.host!, lo, hi, start: filter.start, end: filter.end, need }) : { kind: 'scan' as const };
       const args = { ...params, q: fts, wlo: lo, whi: hi, limit: need };
-      if (plan.kind === 'skip') got = [];
+      if (plan.kind === 'nums') got = byCheck({ ...params, pq, wlo: lo, whi: hi }, need);
+      else if (plan.kind === 'skip') got = [];
       else if (plan.kind === 'member') got = member!.all({ ...args, hlo: plan.hlo, hhi: plan.hhi }) as Row[];
       else got = scan.all(args) as Row[];
       rows.push(...got);
@@ -117,7 +134,7 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
         return { items, next_cursor: cursorAfter(filter, items[items.length - 1]!) };
       }
       hi = lo - 1;
-      window = Math.min(window * 4, maxWindow);
+      if (!byNums) window = Math.min(window * 4, maxWindow);
       if (hi >= bottom && performance.now() - started > budgetMs) {
         return { items: rows.map(toItem), next_cursor: encodeCursor({ kind: 'id', id: hi + 1 }), budget_exhausted: true };
       }
@@ -173,7 +190,7 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
           params.cid = c.id;
         }
       }
-      if (search.fts !== null) return ftsPage(filter, search.fts, where, params, ftsTop);
+      if (search.fts !== null) return ftsPage(filter, search.fts, search.nums, where, params, ftsTop);
       const sql = `SELECT ${COLS} FROM logs l ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
           ORDER BY l.ts DESC, l.id DESC LIMIT @limit`;
       const rows = prepared(sql).all(params) as Row[];

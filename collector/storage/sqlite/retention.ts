@@ -5,6 +5,7 @@
 // its high-water mark instead of paying for VACUUM.
 import type { RetentionOps } from '../types.js';
 import type { Db } from './open.js';
+import { numTokens } from './num-tokens.js';
 
 /**
  * Deletes lines by id with everything a line owns (its row, its full-text entry, its
@@ -14,13 +15,19 @@ import type { Db } from './open.js';
 export function lineDeleter(db: Db): (ids: readonly number[]) => number {
   // the row's delete says whether it had fields: only those lines have a row in log_fields_fts
   // (a delete of another rowid would still cost a tombstone)
-  const delLog = db.prepare('DELETE FROM logs WHERE id = ? RETURNING fields IS NOT NULL').pluck();
+  const delLog = db.prepare('DELETE FROM logs WHERE id = ? RETURNING fields IS NOT NULL AS f, message');
   const delFts = db.prepare('DELETE FROM logs_fts WHERE rowid = ?');
   const delFields = db.prepare('DELETE FROM log_fields_fts WHERE rowid = ?');
+  // lines from nums_from_id on have a row in log_nums_fts if their message has number runs (num-plan.ts)
+  const numsFrom = db.prepare("SELECT value FROM log_index_meta WHERE key = 'nums_from_id'").pluck();
+  const delNums = db.prepare('DELETE FROM log_nums_fts WHERE rowid = ?');
   return (ids) => {
+    const from = numsFrom.get() as number;
     for (const id of ids) {
-      if (delLog.get(id)) delFields.run(id);
+      const row = delLog.get(id) as { f: number; message: string } | undefined;
+      if (row?.f) delFields.run(id);
       delFts.run(id);
+      if (row && id >= from && numTokens(row.message) !== '') delNums.run(id);
     }
     return ids.length;
   };

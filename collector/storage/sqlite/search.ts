@@ -19,10 +19,13 @@ import { compileSearch, toFts5, type FieldTerm } from '../../query/lang/index.js
 import type { LogFilter } from '../types.js';
 import { fieldMatch } from './field-tokens.js';
 import type { Db } from './open.js';
+import { numDriver } from './num-tokens.js';
 
 export interface SqlSearch {
   /** FTS5 MATCH expression, or null when the search has no words */
   fts: string | null;
+  /** a log_nums_fts expression of a superset of the answers (num-tokens.ts), or null */
+  nums: string | null;
   /** the filter with an exact host term folded into `host` (when it had none) */
   filter: LogFilter;
   /** conditions on `l`, ANDed; their parameters are in `params` */
@@ -68,13 +71,13 @@ export function sqlSearch(filter: LogFilter, access: FieldAccess = probePerRow):
   for (const [key, value] of Object.entries(filter.fields ?? {})) {
     where.push(condition({ type: 'field', name: 'field', key, op: 'eq', value, pos: 0 }, `p${n++}`, params, access));
   }
-  if (!s) return { fts: null, filter, where, params };
+  if (!s) return { fts: null, nums: null, filter, where, params };
   let f = filter;
   s.fields.forEach((t, i) => {
     if (t.name === 'host' && t.op === 'eq' && f.host === undefined) f = { ...f, host: t.value };
     else where.push(condition(t, i, params, access));
   });
-  return { fts: s.text ? toFts5(s.text) : null, filter: f, where, params };
+  return { fts: s.text ? toFts5(s.text) : null, nums: numDriver(s.text), filter: f, where, params };
 }
 
 /** True when the filter's search has words, i.e. its pages come from the full-text index in id order. */
