@@ -30,6 +30,7 @@ export const SCHEMA_COMMITS = [
   { version: 4, commit: '695fed5', note: 'last commit of 2026-11-29, schema 4' },
   { version: 5, commit: 'dab6080', note: 'last commit with schema 5 (2026-12-07)' },
   { version: 6, commit: '5103e42', note: 'last commit with schema 6 (2026-12-07)' },
+  { version: 7, commit: '4e01301', note: 'last commit of the 2026-12-07 morning session, schema 7' },
 ];
 /** the previous version for wire compatibility: the state before the 2026-12-07 sessions */
 export const WIRE_PREVIOUS = { commit: '695fed5', note: 'the last commit of 2026-11-29, before the 2026-12-07 sessions' };
@@ -292,6 +293,9 @@ async function wireFixture({ commit, note }) {
 }
 
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
-if (!only || only === 'schemas') for (const s of SCHEMA_COMMITS) await schemaFixture(s);
-if (!only || only === 'wire') await wireFixture(WIRE_PREVIOUS);
-if (!keep) for (const c of new Set([...SCHEMA_COMMITS.map((s) => s.commit), WIRE_PREVIOUS.commit])) removeBuild(c, scratch);
+// --version N: that schema's fixture alone (a new migration needs the one before it)
+const version = args.includes('--version') ? Number(args[args.indexOf('--version') + 1]) : null;
+const schemas = SCHEMA_COMMITS.filter((s) => version === null || s.version === version);
+if (!only || only === 'schemas') for (const s of schemas) await schemaFixture(s);
+if ((!only && version === null) || only === 'wire') await wireFixture(WIRE_PREVIOUS);
+if (!keep) for (const c of new Set([...schemas.map((s) => s.commit), ...(version === null ? [WIRE_PREVIOUS.commit] : [])])) removeBuild(c, scratch);
