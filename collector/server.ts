@@ -49,7 +49,7 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
     // the inline writer stays selectable for the load benchmark's comparison (BENCHMARKS.md)
     writer: process.env.RINGTAIL_BENCH_WRITER === 'inline' ? 'inline' : 'worker',
     retention,
-    hostMetrics: { layouts: config.metrics?.layouts, maxFutureMs: config.metrics?.max_future_ms },
+    hostMetrics: { layouts: config.metrics?.layouts, maxFutureMs: config.metrics?.max_future_ms, thread: process.env.RINGTAIL_BENCH_WRITER !== 'inline' },
     logger: logStream ? { level: config.log_level, stream: logStream } : { level: config.log_level },
     syslog: tls ? { ...config.syslog, tls } : config.syslog,
     // TLS only changes the server object; with it off Fastify makes its plain http server as before.
