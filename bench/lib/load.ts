@@ -5,7 +5,7 @@
 // group-commit shape and event-loop lag (from its /metrics), query latency under load, and checks
 // that every line and every metric value sent was stored exactly once.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openSqliteStorage } from '../../collector/storage/sqlite/index.js';
@@ -27,6 +27,32 @@ function procRssBytes(pid: number): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
+/** CPU ticks per thread of a process: the event loop (tid = pid) and each other thread by name */
+export function threadCpuTicks(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = Number(tid) === pid ? 'event loop' : f.slice(f.indexOf('(') + 1, f.lastIndexOf(')'));
+      const parts = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      out.set(name, (out.get(name) ?? 0) + Number(parts[11]) + Number(parts[12]));
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
+/** The busiest threads' CPU seconds between two samples, as `name s` pairs. */
+export function threadCpuReport(before: Map<string, number>, after: Map<string, number>): string {
+  return [...after]
+    .map(([name, t]) => [name, (t - (before.get(name) ?? 0)) / CLK] as const)
+    .filter(([, s]) => s >= 0.05)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, s]) => `${name} ${s.toFixed(1)}`)
+    .join(', ');
+}
+
 export interface LoadOptions {
   agents: number;
   seconds: number;
@@ -39,6 +65,8 @@ export interface LoadOptions {
   metricIntervalMs?: number;
   /** agents appear (first log and metric request, series created) over this many seconds of the measurement */
   appearSeconds?: number;
+  /** the metric store on the event loop (as before its thread), for comparison */
+  metricsInline?: boolean;
 }
 
 export async function loadBench(o: LoadOptions): Promise<void> {
@@ -63,7 +91,7 @@ export async function loadBench(o: LoadOptions): Promise<void> {
   const nodeArgs = process.env.RINGTAIL_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const proc = spawn(process.execPath, [...nodeArgs, BIN, 'collector', '--config', config, '--data', data, '--listen', '127.0.0.1:0', '--admin-token', admin, '--log-level', 'warn', '--retention-max-age-days', '0', '--no-syslog-enabled'], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, RINGTAIL_BENCH_WRITER: o.writer ?? 'worker' },
+    env: { ...process.env, RINGTAIL_BENCH_WRITER: o.writer ?? 'worker', RINGTAIL_BENCH_METRICS: o.metricsInline ? 'inline' : 'thread' },
   });
   // a failed run must not leave the collector behind
   const killChild = () => proc.kill('SIGKILL');
@@ -140,6 +168,7 @@ export async function loadBench(o: LoadOptions): Promise<void> {
   await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${admin}` } })).text();
   while (Date.now() < t0 - 200) await new Promise((res) => setTimeout(res, 50));
   const cpu0 = procCpuTicks(pid);
+  const threads0 = threadCpuTicks(pid);
   const self0 = process.cpuUsage();
   let rssMax = 0;
   const sampler = setInterval(() => (rssMax = Math.max(rssMax, procRssBytes(pid))), 500);
@@ -227,6 +256,7 @@ export async function loadBench(o: LoadOptions): Promise<void> {
   const cpuPct = ((procCpuTicks(pid) - cpu0) / CLK / elapsed) * 100;
   const genPct = (genCpuS / elapsed) * 100;
   const collectorCpuS = (procCpuTicks(pid) - cpu0) / CLK;
+  const threads = threadCpuReport(threads0, threadCpuTicks(pid));
 
   const metrics = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${admin}` } })).text();
   const val = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(metrics)?.[1] ?? NaN);
@@ -248,12 +278,13 @@ export async function loadBench(o: LoadOptions): Promise<void> {
   await new Promise((res) => proc.once('exit', res));
 
   const expected = sent - failures * perBatch;
+  const loadavg = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   process.stdout.write(
     table(
       ['load', 'value'],
       [
         ['agents × lines/s (batch every)', `${o.agents} × ${lps} (${intervalMs} ms, ${perBatch} lines)`],
-        ['writer', o.writer ?? 'worker'],
+        ['log writer, metric store; machine load average at the end', `${o.writer ?? 'worker'}, ${o.metricsInline ? 'event loop' : 'thread'}; ${loadavg}`],
         ['duration', `${elapsed.toFixed(1)} s`],
         ['lines sent / committed (metric) / acked', `${sent} / ${committed} / ${acked}`],
         ['failed requests', String(failures)],
@@ -262,6 +293,7 @@ export async function loadBench(o: LoadOptions): Promise<void> {
         ['ingest latency p50 / p99 (client, includes generator lag)', `${pct(latencies, 50).toFixed(1)} / ${pct(latencies, 99).toFixed(1)} ms`],
         ['ingest latency p50 / p99 (collector, parsed → ack, bucket bound)', `≤ ${quantile(0.5)} / ≤ ${quantile(0.99)} ms`],
         ['collector CPU (avg, 100% = 1 core), CPU s per 1 M lines', `${cpuPct.toFixed(0)} %, ${((collectorCpuS / Math.max(1, acked)) * 1e6).toFixed(1)} s`],
+        ['collector CPU s by thread (event loop = tid pid)', threads],
         ['collector RSS (max)', `${(rssMax / 2 ** 20).toFixed(0)} MiB`],
         ['group commits: count, batches per commit, mean ms', `${commits}, ${(latencies.length / commits).toFixed(1)}, ${commitMean.toFixed(2)}`],
         ['collector event-loop lag p99 (measurement only)', `${lagP99.toFixed(1)} ms`],
