@@ -8,7 +8,9 @@ import { seriesName } from '../../collector/metrics/key.js';
 import { ThreadedRrdStore } from '../../collector/metrics/store-thread.js';
 import { openRrdStore } from '../../collector/rrd/sqlite-store.js';
 import type { MetricBatch } from '../../shared/wire.js';
+import { openSqliteStorage } from '../../collector/storage/sqlite/index.js';
 import { testCollector, type TestCollector } from '../helpers/collector.js';
+import { startCollectorProc, tempDir } from '../helpers/proc.js';
 import { WIRE_VERSION } from '../../shared/wire.js';
 
 const T0 = 1_700_000_000_000;
@@ -117,5 +119,41 @@ describe('metric store thread', () => {
     // other hosts are not affected
     const ok = await post(c, wide('web-2', 2, T0));
     expect(ok.statusCode, ok.body).toBe(200);
+  });
+
+  it('a real collector killed (SIGKILL) right after its answers: every acknowledged value and new series is in the store', async () => {
+    const dir = tempDir('ringtail-mthread-');
+    try {
+      const storage = openSqliteStorage(dir.path);
+      const token = storage.tokens.create('agent', 'kill test', Date.now()).token;
+      storage.close();
+      const { proc, url } = await startCollectorProc(dir.path, 'admin-token-kill-0123456789', ['--no-syslog-enabled']);
+      const ts = Math.floor(Date.now() / 10_000) * 10_000 - 60_000;
+      const answers = await Promise.all(
+        ['a-1', 'a-2', 'a-3'].map(async (host, h) => {
+          const res = await fetch(`${url}/api/v1/metrics/ingest`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ ...wide(host, 300, ts, h * 1000), agent_id: 'agt_kill' }),
+          });
+          return (await res.json()) as { accepted: number; created: number };
+        }),
+      );
+      await proc.kill('SIGKILL');
+      expect(answers).toEqual([0, 1, 2].map(() => ({ accepted: 300, duplicates: 0, created: 300 })));
+      const store = openRrdStore(`${dir.path}/metrics.db`);
+      try {
+        expect(store.list()).toHaveLength(900);
+        for (const [h, host] of ['a-1', 'a-2', 'a-3'].entries()) {
+          const info = store.info(seriesName(host, 'm.299'));
+          expect(info.state.lastUp).toBe(ts / 1000);
+          expect(Number(info.state.ds[0]!.lastDs)).toBe(h * 1000 + 299);
+        }
+      } finally {
+        store.close();
+      }
+    } finally {
+      dir.cleanup();
+    }
   });
 });
