@@ -57,7 +57,10 @@ export const hostMetricsPlugin = fp<HostMetricsPluginOptions>(
     if (poisoned.length > 20) app.events.emit('host_metrics.series_in_future', { more: poisoned.length - 20 }, 'warn');
     app.addHook('onClose', async () => {
       await svc.drain();
-      if (!opts.store) store.close();
+      if (!opts.store) {
+        if (store instanceof ThreadedRrdStore) await store.closeAsync();
+        else store.close();
+      }
     });
     await app.register(metricRoutes);
   },

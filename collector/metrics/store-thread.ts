@@ -178,6 +178,31 @@ export class ThreadedRrdStore implements RrdStore {
     this.call('restore', name, def, state, rows);
   }
 
+  /**
+   * Closes the store after every write sent so far, without a time limit: closing applies the
+   * whole journal (up to the checkpoint threshold, 200,000 updates: a minute on a loaded machine,
+   * longer than a synchronous call may wait). The collector closes this way.
+   */
+  async closeAsync(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.dead) {
+      await new Promise<void>((resolve, reject) => {
+        const onMessage = (m: StoreWriteReply) => {
+          if (m.type === 'closed') resolve();
+          else if (m.type === 'close_failed') reject(fromWire(m.error));
+          else return;
+          this.worker.off('message', onMessage);
+        };
+        this.worker.on('message', onMessage);
+        this.worker.once('exit', () => resolve());
+        this.worker.postMessage({ type: 'close' });
+      });
+    }
+    this.port.close();
+    await this.worker.terminate();
+  }
+
   /** Applies the journal and closes the store on the thread, then ends it. */
   close(): void {
     if (this.closed) return;

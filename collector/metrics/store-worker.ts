@@ -33,6 +33,8 @@ export type StoreWriteReply =
   | { type: 'written'; id: number; accepted: number[]; errors: Array<[number, WireError]>; ms: number }
   | { type: 'failed'; id: number; error: WireError; stage: 'create' | 'update' }
   | { type: 'opened' }
+  | { type: 'closed' }
+  | { type: 'close_failed'; error: WireError }
   | { type: 'open_failed'; error: WireError };
 export type SyncCall = { method: string; args: unknown[] };
 export type SyncReply = { ok: true; value: unknown } | { ok: false; error: WireError };
@@ -92,7 +94,19 @@ if (parentPort && data?.sync) {
   // after this one's answer, but a chain keeps the order whatever the caller does).
   let chain = Promise.resolve();
   const yieldNow = () => new Promise<void>((res) => setImmediate(res));
-  port.on('message', (m: StoreWrite) => {
+  port.on('message', (m: StoreWrite | { type: 'close' }) => {
+    if (m.type === 'close') {
+      // after every write sent before it; applying a long journal may take minutes
+      chain = chain.then(() => {
+        try {
+          store.close();
+          port.postMessage({ type: 'closed' } satisfies StoreWriteReply);
+        } catch (err) {
+          port.postMessage({ type: 'close_failed', error: toWire(err) } satisfies StoreWriteReply);
+        }
+      });
+      return;
+    }
     chain = chain.then(async () => {
       const started = performance.now();
       try {
