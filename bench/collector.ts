@@ -1,4 +1,4 @@
-// `npm run bench -- collector [load|writer|search] [--lines N] [--runs N] [--agents N] [--seconds N] [--metrics N] [--inline]`
+// `npm run bench -- collector [load|writer|search] [--lines N] [--runs N] [--agents N] [--seconds N] [--metrics N] [--appear S] [--inline] [--metrics-inline]`
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadBench } from './lib/load.js';
@@ -17,7 +17,7 @@ export async function main(args: string[]): Promise<void> {
   process.stdout.write(`collector benchmark, ${new Date().toISOString()}\n\n`);
   if (which === 'load' || which === 'all') {
     const writer = args.includes('--inline') ? 'inline' : 'worker';
-    await loadBench({ agents: arg(args, 'agents', 1000), seconds: arg(args, 'seconds', 30), dir: out, writer, metrics: arg(args, 'metrics', 60) });
+    await loadBench({ agents: arg(args, 'agents', 1000), seconds: arg(args, 'seconds', 30), dir: out, writer, metrics: arg(args, 'metrics', 60), appearSeconds: arg(args, 'appear', 10), metricsInline: args.includes('--metrics-inline') });
   }
   if (which === 'writer' || which === 'all') {
     await writerBench(out, arg(args, 'seconds', 10), arg(args, 'batches', 1000), arg(args, 'batch-lines', 20));

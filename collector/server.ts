@@ -48,10 +48,10 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
     bodyLimit: config.body_limit,
     bindAgentHosts: config.auth?.bind_agent_hosts ?? false,
     filters: config.filters,
-    // the inline writer stays selectable for the load benchmark's comparison (BENCHMARKS.md)
+    // the inline writers (logs, metrics) stay selectable for the load benchmark's comparison (BENCHMARKS.md)
     writer: process.env.RINGTAIL_BENCH_WRITER === 'inline' ? 'inline' : 'worker',
     retention,
-    hostMetrics: { layouts: config.metrics?.layouts, maxFutureMs: config.metrics?.max_future_ms },
+    hostMetrics: { layouts: config.metrics?.layouts, maxFutureMs: config.metrics?.max_future_ms, thread: process.env.RINGTAIL_BENCH_METRICS !== 'inline' },
     logger: logStream ? { level: config.log_level, stream: logStream } : { level: config.log_level },
     syslog: tls ? { ...config.syslog, tls } : config.syslog,
     // TLS only changes the server object; with it off Fastify makes its plain http server as before.

@@ -42,10 +42,18 @@ export const metricsPlugin = fp<{ dataDir: string }>(
     collectDefaultMetrics({ register: registry, prefix: 'ringtail_' });
     const events = new Counter({ name: 'ringtail_events_total', help: 'named events, by name', labelNames: ['event'], registers: [registry] });
     const rejected = new Counter({ name: 'ringtail_requests_rejected_total', help: 'requests refused, by reason', labelNames: ['reason', 'status'], registers: [registry] });
+    const metricBatchSeconds = new Histogram({
+      name: 'ringtail_metric_batch_seconds',
+      help: 'metric ingest request latency from parsed body to acknowledgement (includes the group commit)',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
     const counters = new Map(Object.entries(COUNTED).map(([ev, [name, help]]) => [ev, new Counter({ name, help, registers: [registry] })]));
     app.events.on((name, n, fields) => {
       events.inc({ event: name }, n);
       counters.get(name)?.inc(n);
+      // metric requests' latency, parsed body to acknowledgement (the route's `ms`)
+      if (name === 'host_metrics.ingest' && typeof fields?.ms === 'number') metricBatchSeconds.observe(fields.ms / 1000);
       if (name === 'request.rejected') rejected.inc({ reason: String(fields?.reason ?? 'other'), status: String(fields?.status ?? '') }, n);
     });
     const m: CollectorMetrics = {

@@ -1,0 +1,377 @@
+// `npm run bench -- fleet [--days N] [--permanent N] [--per-day N] [--life-h H] [--interval S] [--log-lines N] [--known N] [--appear N]`
+//
+// A fleet time-compressed (issue 14): `permanent` hosts for the whole span plus `per-day`
+// ephemeral instances a day, each living `life-h` hours, every one sending the agent's default
+// metric families and log lines, all stamped with simulated times ending now. A real
+// `ringtail collector` process (metric store on its thread) takes it as fast as it answers.
+// Then, on top of what it holds: `appear` new ephemeral hosts appear in one real minute while the
+// fleet keeps sending (ingest latency, alert cycle time with the default rules), and the hosts
+// API is timed with `known` hosts known (hosts of the month before the simulated span are
+// seeded into the host table as retired ephemeral ones). At the end the metric store's and the
+// log database's disk are measured (the store compacted) and compared with what rrdtool's
+// preallocated files would take for the same series (595,320 B each, the default layout).
+//
+// Scaling (said in the output): samples are sent every `interval` simulated seconds (default
+// 300: within the default heartbeat of 2 × interval every 10 s row between two samples is known,
+// so the archives hold what 10 s sampling leaves, at 1/30 of the updates); log lines are sent at
+// `log-lines` per host per interval instead of 5 per second, and the logs' disk is extrapolated
+// from the measured bytes per line.
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createFamilies } from '../agent/metrics/families.js';
+import { FAMILY_NAMES } from '../agent/metrics/config.js';
+import type { Sample } from '../agent/metrics/types.js';
+import Database from 'better-sqlite3';
+import { seriesChunkRange } from '../collector/rrd/chunks.js';
+import { openRrdStore } from '../collector/rrd/sqlite-store.js';
+import { openSqliteStorage } from '../collector/storage/sqlite/index.js';
+import { INGEST_PATH, METRICS_INGEST_PATH, WIRE_VERSION, type IngestBatch, type MetricBatch } from '../shared/wire.js';
+import { threadCpuReport, threadCpuTicks } from './lib/load.js';
+import { prepareGet, prepareRequest, RawConnection } from './lib/rawhttp.js';
+import { pct, table } from './lib/stats.js';
+
+const BIN = fileURLToPath(new URL('../../bin/ringtail', import.meta.url));
+const RRDTOOL_BYTES_PER_SERIES = 595_320;
+const DAY = 86_400;
+
+function arg(args: string[], name: string, def: number): number {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? Number(args[i + 1]) : def;
+}
+const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+const cpuOf = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const p = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return (Number(p[11]) + Number(p[12])) / 100;
+};
+const dirBytes = (dir: string, match: (f: string) => boolean) =>
+  readdirSync(dir)
+    .filter(match)
+    .reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+
+/** The agent's default families sampled twice on this machine: the names, types and labels a host sends. */
+async function defaultTemplate(): Promise<Sample[]> {
+  const fams = createFamilies(FAMILY_NAMES, { snapshot: () => ({}) });
+  for (const f of fams) await f.collect(Date.now());
+  await new Promise((r) => setTimeout(r, 1100));
+  const out: Sample[] = [];
+  for (const f of fams) out.push(...(await f.collect(Date.now())));
+  for (const f of fams) f.close?.();
+  // one series per (name, labels)
+  const seen = new Set<string>();
+  return out.filter((s) => {
+    const k = s.name + JSON.stringify(s.labels ?? {});
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+interface SimHost {
+  name: string;
+  ephemeral: boolean;
+  /** simulated seconds */
+  from: number;
+  to: number;
+  offset: number;
+  tick: number;
+  /** the agent token this host always sends with (an agent_id is bound to its token) */
+  token: number;
+}
+
+export async function main(args: string[]): Promise<void> {
+  const days = arg(args, 'days', 1);
+  const permanent = arg(args, 'permanent', 200);
+  const perDay = arg(args, 'per-day', 1000);
+  const lifeS = arg(args, 'life-h', 2) * 3600;
+  const interval = arg(args, 'interval', 300);
+  const logLines = arg(args, 'log-lines', 1);
+  const known = arg(args, 'known', 30_000);
+  const appear = arg(args, 'appear', 1000);
+  const conns = arg(args, 'connections', 16);
+  const out = fileURLToPath(new URL('../../bench/out/', import.meta.url));
+  const data = join(out, 'fleet-data');
+  rmSync(data, { recursive: true, force: true });
+  mkdirSync(data, { recursive: true });
+  process.stdout.write(`fleet benchmark, ${new Date().toISOString()}, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n\n`);
+
+  const template = await defaultTemplate();
+  const nowS = Math.floor(Date.now() / 1000);
+  const end = nowS - 2 * interval; // the last simulated sample, safely in the past
+  const start = end - days * DAY;
+
+  // hosts
+  const hosts: SimHost[] = [];
+  for (let i = 0; i < permanent; i++) hosts.push({ name: `perm-${String(i).padStart(4, '0')}`, ephemeral: false, from: start, to: end, offset: 0, tick: 0, token: i % conns });
+  for (let d = 0; d < days; d++) {
+    for (let j = 0; j < perDay; j++) {
+      const from = start + d * DAY + Math.floor((j * DAY) / perDay);
+      hosts.push({ name: `eph-d${String(d).padStart(2, '0')}-${String(j).padStart(4, '0')}`, ephemeral: true, from, to: Math.min(end, from + lifeS), offset: 0, tick: 0, token: j % conns });
+    }
+  }
+  // the month's earlier hosts, known to the host table only (retired ephemeral instances)
+  const seeded = Math.max(0, known - hosts.length);
+  const admin = 'bench-admin-token-0123456789';
+  const storage = openSqliteStorage(data);
+  const tokens = Array.from({ length: conns }, (_, i) => storage.tokens.create('agent', `fleet ${i}`, Date.now()).token);
+  if (seeded > 0 && storage.hostStates) {
+    const rows = Array.from({ length: seeded }, (_, i) => {
+      const t = (start - (30 - days) * DAY + Math.floor((i * (30 - days) * DAY) / seeded)) * 1000;
+      return { host: `eph-old-${String(i).padStart(5, '0')}`, first_seen: t, last_seen: t + lifeS * 1000, state: 'retired' as const, state_since: t + lifeS * 1000 + 3_600_000, ephemeral: true, interval_ms: 10_000, sources: ['logs', 'metrics'] as Array<'logs' | 'metrics'>, agent_id: `agt_old_${i}` };
+    });
+    storage.hostStates.save(rows, [], []);
+  }
+  storage.close();
+
+  const config = join(out, 'fleet-config.json');
+  // compressed time: a host silent for a few real seconds is one whose instance ended
+  writeFileSync(config, JSON.stringify({ hosts: { down_after: '2m', retire_after: '20s', sweep_interval: '1s' } }));
+  const proc = spawn(process.execPath, [BIN, 'collector', '--config', config, '--data', data, '--listen', '127.0.0.1:0', '--admin-token', admin, '--log-level', 'warn', '--retention-max-age-days', '0', '--no-syslog-enabled'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const kill = () => proc.kill('SIGKILL');
+  process.once('exit', kill);
+  const url = await new Promise<string>((resolve, reject) => {
+    let s = '';
+    proc.stdout!.on('data', (d) => {
+      s += d;
+      const m = /listening on (http:\/\/\S+)/.exec(s);
+      if (m) resolve(m[1]!);
+    });
+    proc.on('exit', (code) => reject(new Error(`collector exited ${code}`)));
+  });
+  const pid = proc.pid!;
+  const port = Number(new URL(url).port);
+  let rssMax = 0;
+  const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssOf(pid))), 500);
+
+  // A host's first request declares the simulated interval: the collector sizes its series'
+  // heartbeat from it (2 × interval), so the rows between two samples are filled as 10 s
+  // sampling fills them. Later requests declare 10 s, the real time between them during the
+  // appearance phase, so that the lifecycle (stale after 3 intervals) runs on the real clock.
+  const metricBody = (h: SimHost, ts: number, realInterval = false): string => {
+    h.tick++;
+    const batch: MetricBatch = {
+      version: WIRE_VERSION,
+      agent_id: `agt_${h.name}`,
+      host: h.name,
+      interval_ms: h.tick === 1 && !realInterval ? interval * 1000 : 10_000,
+      ...(h.ephemeral ? { ephemeral: true } : {}),
+      samples: template.map((s, k) => ({
+        name: s.name,
+        type: s.type,
+        ts: ts * 1000,
+        value: s.type === 'GAUGE' ? Math.round(s.value * (0.8 + 0.4 * ((h.tick * 7 + k * 13) % 10) / 10) * 100) / 100 : h.tick * 1000 + k,
+        ...(s.labels ? { labels: s.labels } : {}),
+      })),
+    };
+    return JSON.stringify(batch);
+  };
+  let logBytesSent = 0;
+  const logBody = (h: SimHost, ts: number, n: number): string => {
+    const lines = [];
+    let o = h.offset;
+    for (let i = 0; i < n; i++) {
+      const message = `${h.name} worker ${i}: request completed in ${(h.tick * 37 + i * 11) % 900} ms status=200 path=/api/v1/items/${(h.tick * 131 + i) % 10_000}`;
+      lines.push({ offset: o, ts: ts * 1000 + i, program: 'app', pid: 1000 + (i % 7), severity: 6, message });
+      o += Buffer.byteLength(message) + 1;
+      logBytesSent += Buffer.byteLength(message) + 1;
+    }
+    const batch: IngestBatch = { version: WIRE_VERSION, agent_id: `agt_${h.name}`, host: h.name, ...(h.ephemeral ? { ephemeral: true } : {}), segments: [{ stream: `${h.name}-app`, source: '/var/log/app.log', start: h.offset, end: o, lines }] };
+    h.offset = o;
+    return JSON.stringify(batch);
+  };
+
+  // ---- the simulated span, as fast as the collector answers (closed loop, `conns` sockets)
+  const pool = Array.from({ length: conns }, () => new RawConnection(port));
+  let failures = 0;
+  let values = 0;
+  let lines = 0;
+  const run = async (jobs: Array<() => Buffer>, conn = 0): Promise<void> => {
+    let next = 0;
+    await Promise.all(
+      pool.map(async (c, k) => {
+        while (next < jobs.length) {
+          const req = jobs[next++]!();
+          const a = await c.send(req);
+          if (a.status !== 200) {
+            failures++;
+            if (failures < 5) process.stderr.write(`failed: ${a.status} ${a.body.slice(0, 200)}\n`);
+          }
+        }
+        void k;
+        void conn;
+      }),
+    );
+  };
+  const simStarted = Date.now();
+  const cpu0 = cpuOf(pid);
+  const thr0 = threadCpuTicks(pid);
+  for (let t = start; t <= end; t += interval) {
+    const live = hosts.filter((h) => h.from <= t && t < h.to);
+    const jobs: Array<() => Buffer> = [];
+    live.forEach((h) => {
+      const token = tokens[h.token]!;
+      jobs.push(() => {
+        values += template.length;
+        return prepareRequest(METRICS_INGEST_PATH, token, metricBody(h, t));
+      });
+      if (logLines > 0) {
+        jobs.push(() => {
+          lines += logLines;
+          return prepareRequest(INGEST_PATH, token, logBody(h, t, logLines));
+        });
+      }
+    });
+    await run(jobs);
+    if ((t - start) % (6 * 3600) < interval) process.stderr.write(`  simulated ${((t - start) / 3600).toFixed(0)} h of ${days * 24}, ${((Date.now() - simStarted) / 1000).toFixed(0)} s, ${live.length} live hosts\n`);
+  }
+  const simS = (Date.now() - simStarted) / 1000;
+  const simCpu = cpuOf(pid) - cpu0;
+  const simThreads = threadCpuReport(thr0, threadCpuTicks(pid));
+
+  // ---- `appear` new ephemeral hosts in one real minute, the permanent fleet sending meanwhile
+  const appearMs = 60_000;
+  const t0 = Date.now() + 1000;
+  const realHosts: SimHost[] = Array.from({ length: appear }, (_, j) => ({ name: `new-${String(j).padStart(4, '0')}`, ephemeral: true, from: 0, to: 0, offset: 0, tick: 0, token: j % conns }));
+  const steady = hosts.filter((h) => !h.ephemeral);
+  const metricMs: number[] = [];
+  const firstMs: number[] = [];
+  const logMs: number[] = [];
+  let cycleMax = 0;
+  const scrape = async () => (await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${admin}` } })).text());
+  await scrape(); // resets the event-loop delay histogram
+  const cycleSampler = setInterval(() => {
+    void scrape().then((m) => (cycleMax = Math.max(cycleMax, Number(/^ringtail_alerts_cycle_seconds ([0-9.e+-]+)$/m.exec(m)?.[1] ?? 0))));
+  }, 2000);
+  const until = (t: number) => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
+  const phaseEnd = t0 + appearMs + 10_000;
+  const cpu1 = cpuOf(pid);
+  const thr1 = threadCpuTicks(pid);
+  const agentLoop = async (h: SimHost, at: number) => {
+    const c = new RawConnection(port);
+    const token = tokens[h.token]!;
+    let first = true;
+    for (let next = at; next < phaseEnd; next += 10_000) {
+      await until(next);
+      const ts = Math.floor(Date.now() / 1000);
+      let s = performance.now();
+      const a = await c.send(prepareRequest(METRICS_INGEST_PATH, token, metricBody(h, ts, true)));
+      const ms = performance.now() - s;
+      if (a.status !== 200) failures++;
+      metricMs.push(ms);
+      if (first) firstMs.push(ms);
+      first = false;
+      s = performance.now();
+      const b = await c.send(prepareRequest(INGEST_PATH, token, logBody(h, ts, 10)));
+      if (b.status !== 200) failures++;
+      logMs.push(performance.now() - s);
+    }
+    c.close();
+  };
+  await Promise.all([
+    ...realHosts.map((h, j) => agentLoop(h, t0 + Math.floor((j * appearMs) / appear))),
+    ...steady.map((h, j) => agentLoop(h, t0 + Math.floor((j * 10_000) / steady.length))),
+  ]);
+  clearInterval(cycleSampler);
+  const phaseS = (Date.now() - t0) / 1000;
+  const phaseCpu = cpuOf(pid) - cpu1;
+  const phaseThreads = threadCpuReport(thr1, threadCpuTicks(pid));
+  const metrics = await scrape();
+  const hist = (name: string) => {
+    const b = [...metrics.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)$`, 'gm'))].map((m) => [m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])] as const);
+    const total = b.at(-1)?.[1] ?? 0;
+    return (q: number) => (b.find(([, n]) => n >= q * total)?.[0] ?? NaN) * 1000;
+  };
+  const metricQ = hist('ringtail_metric_batch_seconds');
+  const logQ = hist('ringtail_ingest_batch_seconds');
+  const lagP99 = Number(/^ringtail_nodejs_eventloop_lag_p99_seconds ([0-9.e+-]+)$/m.exec(metrics)?.[1] ?? NaN) * 1000;
+
+  // ---- the hosts API with everything known
+  const timeGet = async (path: string, n: number) => {
+    const c = new RawConnection(port);
+    const ms: number[] = [];
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      const s = performance.now();
+      const a = await c.send(prepareGet(path, admin));
+      ms.push(performance.now() - s);
+      count = (JSON.parse(a.body) as { items: unknown[] }).items.length;
+    }
+    c.close();
+    return { ms, count };
+  };
+  const live = await timeGet('/api/v1/hosts', 100);
+  const all = await timeGet('/api/v1/hosts?include_retired=true', 20);
+  const counts = (JSON.parse((await new RawConnection(port).send(prepareGet('/api/v1/hosts', admin))).body) as { counts: Record<string, number> }).counts;
+  clearInterval(sampler);
+  for (const c of pool) c.close();
+  process.off('exit', kill);
+  proc.kill('SIGTERM');
+  await new Promise((r) => proc.once('exit', r));
+
+  // ---- disk
+  const store = openRrdStore(join(data, 'metrics.db'));
+  const series = store.list().length;
+  const metricsBytes = store.compactSize();
+  store.close();
+  // payload per kind of host (chunks + definition + state), to share the compacted size out
+  const db = new Database(join(data, 'metrics.db'), { readonly: true });
+  const chunkBytes = db.prepare('SELECT coalesce(sum(length(data)), 0) FROM rrd_chunk WHERE id BETWEEN ? AND ?').pluck();
+  const kinds = new Map<string, { series: number; payload: number }>();
+  let payloadTotal = 0;
+  for (const r of db.prepare('SELECT id, name, length(def) + length(state) AS meta FROM rrd_series').all() as Array<{ id: number; name: string; meta: number }>) {
+    const [lo, hi] = seriesChunkRange(r.id);
+    const bytes = r.meta + (chunkBytes.get(lo, hi) as number);
+    const kind = r.name.startsWith('perm-') ? 'permanent' : r.name.startsWith('new-') ? 'appeared' : 'ephemeral';
+    const k = kinds.get(kind) ?? { series: 0, payload: 0 };
+    k.series++;
+    k.payload += bytes;
+    kinds.set(kind, k);
+    payloadTotal += bytes;
+  }
+  db.close();
+  const perSeries = (kind: string) => {
+    const k = kinds.get(kind);
+    return k ? (metricsBytes * k.payload) / payloadTotal / k.series : 0;
+  };
+  // The month (30 days): permanent series bounded by their preallocated size (they fill over the
+  // month), every ephemeral instance as measured (a 2 h life costs the same whatever the day).
+  const monthEph = 30 * perDay * template.length;
+  const monthPerm = permanent * template.length;
+  const monthBytes = monthPerm * RRDTOOL_BYTES_PER_SERIES + monthEph * perSeries('ephemeral');
+  const monthPre = (monthPerm + monthEph) * RRDTOOL_BYTES_PER_SERIES;
+  const logsBytes = dirBytes(data, (f) => f.startsWith('ringtail.db'));
+  const bytesPerLine = logsBytes / Math.max(1, lines);
+  const fullRateLines = (permanent * days * DAY + perDay * days * lifeS) * 5;
+  const pre = series * RRDTOOL_BYTES_PER_SERIES;
+  const f1 = (n: number) => n.toFixed(1);
+  const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+  process.stdout.write(
+    table(
+      ['fleet', 'value'],
+      [
+        ['simulated span', `${days} day(s) ending now: ${permanent} permanent + ${perDay}/day ephemeral × ${lifeS / 3600} h = ${hosts.length} hosts; ${template.length} default series per host (this machine's agent families)`],
+        ['scaling', `samples every ${interval} simulated s (heartbeat 2× interval: the 10 s rows between are filled); ${logLines} log line(s) per host per sample instead of 5/s (logs disk extrapolated)`],
+        ['simulation', `${f1(simS)} s real, ${values} values + ${lines} lines sent, failures ${failures}; collector ${f1(simCpu)} CPU s (${simThreads})`],
+        ['metric series / metrics disk (compacted)', `${series} / ${mib(metricsBytes)}`],
+        ['rrdtool preallocated equivalent (595,320 B per series)', `${mib(pre)}; ringtail ${((metricsBytes / pre) * 100).toFixed(2)} % of it (target ≤ 5 %)`],
+        ['bytes per series, by host kind (compacted size shared by payload)', [...kinds.keys()].map((k) => `${k} ${perSeries(k).toFixed(0)} B (${kinds.get(k)!.series} series)`).join(', ')],
+        ['the month, bounded: permanent series at their full 595,320 B + 30 × per-day ephemeral as measured', `${mib(monthBytes)} of ${mib(monthPre)} preallocated: ${((monthBytes / monthPre) * 100).toFixed(2)} % (target ≤ 5 %)`],
+        ['logs disk / per line / extrapolated to 5 lines/s per host', `${mib(logsBytes)} / ${f1(bytesPerLine)} B / ${mib(bytesPerLine * fullRateLines)} for ${fullRateLines} lines`],
+        ['known hosts (seeded retired before the span)', `${hosts.length + appear + seeded} (${seeded}); counts ${JSON.stringify(counts)}`],
+        ['GET /api/v1/hosts (default view) p50 / p99', `${f1(pct(live.ms, 50))} / ${f1(pct(live.ms, 99))} ms, ${live.count} items (target p99 < 100 ms)`],
+        ['GET /api/v1/hosts?include_retired=true p50 / p99', `${f1(pct(all.ms, 50))} / ${f1(pct(all.ms, 99))} ms, ${all.count} items`],
+        [`${appear} hosts appear in one minute (+ ${steady.length} permanent every 10 s), ${f1(phaseS)} s`, `collector ${f1(phaseCpu)} CPU s (${phaseThreads}); event-loop lag p99 ${f1(lagP99)} ms`],
+        ['  metric ingest p50 / p99 (collector, parsed → ack, bucket bound)', `≤ ${metricQ(0.5)} / ≤ ${metricQ(0.99)} ms (target p99 < 100 ms)`],
+        ['  metric ingest p50 / p99 / max (client); first request of a new host p99', `${f1(pct(metricMs, 50))} / ${f1(pct(metricMs, 99))} / ${f1(pct(metricMs, 100))} ms; ${f1(pct(firstMs, 99))} ms`],
+        ['  log ingest p50 / p99 (collector, bucket bound; whole run) / client p99', `≤ ${logQ(0.5)} / ≤ ${logQ(0.99)} ms / ${f1(pct(logMs, 99))} ms`],
+        ['alert cycle time with the default rules (max of samples every 2 s)', `${f1(cycleMax * 1000)} ms (target < 1 s)`],
+        ['collector RSS (max)', mib(rssMax)],
+        ['machine load average at the end', readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')],
+      ],
+    ) + '\n',
+  );
+}
