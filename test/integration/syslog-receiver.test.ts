@@ -229,6 +229,21 @@ describe('syslog receiver: bad input never costs good traffic', () => {
     expect(s.rows("host = '127.0.0.1'").map((r) => r.message)).toEqual(['Nov 23', '17:00:00 goodhost app[1]: good tcp 1']);
   });
 
+  it('an honest octet-counted frame holding "\\n<PRI>" is stored while the connection stays open and quiet', async () => {
+    s = await syslogApp();
+    const c = await openTcp(s.tcpPort);
+    try {
+      // a multi-line message whose second line looks like a frame head; the sender then says nothing
+      c.write(octet('<13>Nov 23 17:00:00 goodhost app: first line\n<14>second line'));
+      const rows = await s.waitRows(1, "host = 'goodhost'");
+      expect(rows.map((r) => r.message)).toEqual(['first line\n<14>second line']);
+      expect(s.app.events.count('syslog.frame.count_mismatch')).toBe(0);
+      expect(s.app.syslog.tcpConnections()).toBe(1);
+    } finally {
+      c.destroy();
+    }
+  });
+
   it('a connection cap: connections past it are refused, the open ones keep working', async () => {
     s = await syslogApp({ syslog: { max_connections: 2 } });
     const a = await openTcp(s.tcpPort);

@@ -1,9 +1,12 @@
 // Collects received messages and stores them in batches (every flushMs or flushLines), one
-// IngestBatch per sender host per flush, so a flood costs one transaction per host per flush
-// instead of one per message. Each (connection or UDP sender, host) is a stream of its own with
-// an offset we count, which is what the store's per-stream idempotence expects; the stream ids
-// carry a per-run id so offsets restarting at 0 after a collector restart are never mistaken
-// for redeliveries.
+// IngestBatch per sender host per flush, all of a flush handed to the writer as one unit (one
+// transaction, one promise), so a flood costs one commit per flush instead of one per message.
+// Each (connection or UDP sender, host) is a stream of its own with an offset we count, which is
+// what the store's per-stream idempotence expects; the stream ids carry a per-run id so offsets
+// restarting at 0 after a collector restart are never mistaken for redeliveries.
+//
+// A line goes straight into its stream's pending array (no queue entry, no copy): a flush takes
+// the arrays of the streams that have lines, which are the segments of its batches.
 import { randomBytes } from 'node:crypto';
 import type { EventSink } from '../../../shared/events.js';
 import { WIRE_VERSION, type IngestAck, type IngestBatch, type WireLine, type WireSegment } from '../../../shared/wire.js';
@@ -12,19 +15,27 @@ export const SYSLOG_AGENT_ID = 'syslog';
 
 interface StreamState {
   id: string;
+  conn: string;
+  host: string;
+  source: string;
   next: number;
+  /** lines waiting for the next flush, offsets from `start` */
+  lines: WireLine[];
+  start: number;
+  /** in `dirty` (has lines) */
+  queued: boolean;
 }
 
-interface Pending {
-  host: string;
-  stream: string;
-  source: string;
-  line: WireLine;
+/** What one flush took from a stream. */
+interface Taken {
+  stream: StreamState;
+  start: number;
+  lines: WireLine[];
 }
 
 export interface BatcherOptions {
-  /** resolves once the batch is committed (the collector's group writer, app.writer) */
-  store(batch: IngestBatch, receivedAt: number): Promise<IngestAck> | IngestAck;
+  /** resolves once the batches are committed, in one transaction (the collector's group writer, app.writer) */
+  store(batches: IngestBatch[], receivedAt: number): Promise<IngestAck[]> | IngestAck[];
   clock(): number;
   events: EventSink;
   flushMs: number;
@@ -39,8 +50,13 @@ export interface BatcherOptions {
 export class SyslogBatcher {
   private readonly runId = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
   private generation = 0;
-  private readonly streams = new Map<string, StreamState>();
-  private queue: Pending[] = [];
+  /** conn → host → stream */
+  private readonly conns = new Map<string, Map<string, StreamState>>();
+  /** every stream, oldest first (for maxStreams) */
+  private readonly all = new Set<StreamState>();
+  /** streams with lines waiting, in the order their first line came */
+  private dirty: StreamState[] = [];
+  private queued = 0;
   /** lines of the flush being committed; one flush at a time keeps each stream's offsets in order */
   private inflight = 0;
   private flushing: Promise<void> | null = null;
@@ -53,7 +69,7 @@ export class SyslogBatcher {
   constructor(private readonly o: BatcherOptions) {}
 
   get pending(): number {
-    return this.queue.length + this.inflight;
+    return this.queued + this.inflight;
   }
 
   get pressure(): boolean {
@@ -61,41 +77,58 @@ export class SyslogBatcher {
   }
 
   /**
-   * Queues one line; false when the queue is full and the line was not taken. `mayDrop` is for
-   * UDP, which has no way to push back; TCP lines are always taken, because TCP reads are paused
-   * at 80 % of maxPending, so the overshoot is at most one socket chunk per connection.
+   * Queues one line (numbering its offset); false when the queue is full and the line was not
+   * taken. `mayDrop` is for UDP, which has no way to push back; TCP lines are always taken,
+   * because TCP reads are paused at 80 % of maxPending, so the overshoot is at most one socket
+   * chunk per connection.
    */
-  add(conn: string, source: string, host: string, line: Omit<WireLine, 'offset'>, mayDrop = true): boolean {
-    if (mayDrop && this.pending >= this.o.maxPending) return false;
-    const stream = this.stream(conn, host);
-    this.queue.push({ host, stream: stream.id, source, line: { ...line, offset: stream.next++ } });
-    if (!this.high && this.pending >= this.o.maxPending * 0.8) this.setPressure(true);
-    this.schedule();
+  add(conn: string, source: string, host: string, line: WireLine, mayDrop = true): boolean {
+    if (mayDrop && this.queued + this.inflight >= this.o.maxPending) return false;
+    let hosts = this.conns.get(conn);
+    if (!hosts) this.conns.set(conn, (hosts = new Map()));
+    let s = hosts.get(host);
+    if (!s) s = this.open(conn, hosts, source, host);
+    line.offset = s.next++;
+    if (!s.queued) {
+      s.queued = true;
+      s.start = line.offset;
+      this.dirty.push(s);
+    }
+    s.lines.push(line);
+    this.queued++;
+    if (!this.high && this.queued + this.inflight >= this.o.maxPending * 0.8) this.setPressure(true);
+    if (this.timer === null && this.immediate === null) this.schedule();
+    else if (this.immediate === null && this.queued >= this.o.flushLines) this.schedule();
     return true;
   }
 
-  /** The connection is gone: its streams need no more offsets. */
+  /** The connection is gone: its streams need no more offsets (their queued lines still go out). */
   forget(conn: string): void {
-    for (const key of this.streams.keys()) if (key.startsWith(conn + '\n')) this.streams.delete(key);
+    const hosts = this.conns.get(conn);
+    if (!hosts) return;
+    for (const s of hosts.values()) this.all.delete(s);
+    this.conns.delete(conn);
   }
 
-  private stream(conn: string, host: string): StreamState {
-    const key = `${conn}\n${host}`;
-    let s = this.streams.get(key);
-    if (!s) {
-      if (this.streams.size >= (this.o.maxStreams ?? 10_000)) {
-        const oldest = this.streams.keys().next().value;
-        if (oldest !== undefined) this.streams.delete(oldest);
+  private open(conn: string, hosts: Map<string, StreamState>, source: string, host: string): StreamState {
+    if (this.all.size >= (this.o.maxStreams ?? 10_000)) {
+      const oldest = this.all.values().next().value;
+      if (oldest !== undefined) {
+        this.all.delete(oldest);
+        const of = this.conns.get(oldest.conn);
+        of?.delete(oldest.host);
+        if (of?.size === 0) this.conns.delete(oldest.conn);
       }
-      s = { id: `${conn}/${this.runId}/${++this.generation}/${host}`.slice(0, 512), next: 0 };
-      this.streams.set(key, s);
     }
+    const s: StreamState = { id: `${conn}/${this.runId}/${++this.generation}/${host}`.slice(0, 512), conn, host, source, next: 0, lines: [], start: 0, queued: false };
+    hosts.set(host, s);
+    this.all.add(s);
     return s;
   }
 
   private schedule(): void {
     if (this.closed) return;
-    if (this.queue.length >= this.o.flushLines && Date.now() >= this.retryAt) {
+    if (this.queued >= this.o.flushLines && Date.now() >= this.retryAt) {
       this.immediate ??= setImmediate(() => {
         this.immediate = null;
         void this.flush();
@@ -110,14 +143,14 @@ export class SyslogBatcher {
   }
 
   /**
-   * Stores everything queued, one batch per host, all handed to the writer at once so that they
-   * share one group commit; on a storage error keeps the lines and retries after a second. While
-   * a flush is being committed, new lines wait for the next one (offsets stay in order per stream).
+   * Stores everything queued, one batch per host, all handed to the writer at once as one unit
+   * (one group commit); on a storage error keeps the lines and retries after a second. While a
+   * flush is being committed, new lines wait for the next one (offsets stay in order per stream).
    */
   flush(): Promise<void> {
     this.flushing ??= this.flushNow().finally(() => {
       this.flushing = null;
-      if (this.queue.length === 0 || this.closed) return;
+      if (this.queued === 0 || this.closed) return;
       // Lines that arrived during a commit have waited for it already: they go in the next
       // commit at once (group commit), not after another flushMs; after a failure, in a second.
       if (this.retryAt > Date.now()) this.schedule();
@@ -130,40 +163,65 @@ export class SyslogBatcher {
   }
 
   private async flushNow(): Promise<void> {
-    if (this.queue.length === 0) return;
-    const queued = this.queue;
-    this.queue = [];
-    this.inflight = queued.length;
-    const byHost = new Map<string, Pending[]>();
-    for (const p of queued) {
-      let list = byHost.get(p.host);
-      if (!list) byHost.set(p.host, (list = []));
-      list.push(p);
+    if (this.queued === 0) return;
+    const taken: Taken[] = new Array(this.dirty.length);
+    const byHost = new Map<string, WireSegment[]>();
+    for (let i = 0; i < this.dirty.length; i++) {
+      const s = this.dirty[i]!;
+      taken[i] = { stream: s, start: s.start, lines: s.lines };
+      let segs = byHost.get(s.host);
+      if (!segs) byHost.set(s.host, (segs = []));
+      segs.push({ stream: s.id, source: s.source, start: s.start, end: s.start + s.lines.length, lines: s.lines });
+      s.lines = [];
+      s.queued = false;
     }
-    const failed: Pending[] = [];
+    const lines = this.queued;
+    this.dirty = [];
+    this.queued = 0;
+    this.inflight = lines;
+    const batches: IngestBatch[] = [];
+    for (const [host, segments] of byHost) batches.push({ version: WIRE_VERSION, agent_id: SYSLOG_AGENT_ID, host, segments });
     const started = performance.now();
-    const at = this.o.clock();
-    const hosts = [...byHost];
-    const results = await Promise.allSettled(hosts.map(([host, items]) => Promise.resolve().then(() => this.o.store(toBatch(host, items), at))));
-    results.forEach((r, i) => {
-      const [host, items] = hosts[i]!;
-      if (r.status === 'fulfilled') {
-        this.o.events.add('syslog.stored', r.value.accepted);
-        if (r.value.duplicates) this.o.events.add('syslog.duplicates', r.value.duplicates);
-      } else {
-        failed.push(...items);
-        this.o.events.emit('syslog.store_failed', { host, lines: items.length, error: (r.reason as Error).message }, 'warn');
+    let failed = false;
+    try {
+      const acks = await this.o.store(batches, this.o.clock());
+      let stored = 0;
+      let duplicates = 0;
+      for (const a of acks) {
+        stored += a.accepted;
+        duplicates += a.duplicates;
       }
-    });
+      this.o.events.add('syslog.stored', stored);
+      if (duplicates) this.o.events.add('syslog.duplicates', duplicates);
+    } catch (err) {
+      failed = true;
+      this.o.events.emit('syslog.store_failed', { hosts: batches.length, lines, error: (err as Error).message }, 'warn');
+    }
     this.inflight = 0;
-    this.o.events.emit('syslog.flush', { lines: queued.length, hosts: byHost.size, ms: +(performance.now() - started).toFixed(2) }, 'debug');
-    if (failed.length) {
+    this.o.events.emit('syslog.flush', { lines, hosts: batches.length, ms: +(performance.now() - started).toFixed(2) }, 'debug');
+    if (failed) {
       this.retryAt = Date.now() + 1000;
-      this.queue = failed.concat(this.queue);
+      this.requeue(taken);
     } else {
       this.retryAt = 0;
     }
-    if (this.high && this.queue.length <= this.o.maxPending * 0.4) this.setPressure(false);
+    if (this.high && this.queued <= this.o.maxPending * 0.4) this.setPressure(false);
+  }
+
+  /** A failed flush's lines go back before the lines that came since, stream by stream. */
+  private requeue(taken: Taken[]): void {
+    const later = this.dirty;
+    this.dirty = [];
+    for (const t of taken) {
+      const s = t.stream;
+      s.lines = s.queued ? t.lines.concat(s.lines) : t.lines;
+      s.start = t.start;
+      s.queued = true;
+      this.dirty.push(s);
+      this.queued += t.lines.length;
+    }
+    const back = new Set(taken.map((t) => t.stream));
+    for (const s of later) if (!back.has(s)) this.dirty.push(s);
   }
 
   /** Waits for the flush in progress, then stores what is queued (stop). */
@@ -182,26 +240,12 @@ export class SyslogBatcher {
     await this.flushing;
     this.retryAt = 0;
     await this.flush();
-    if (this.queue.length) this.o.events.emit('syslog.lost_on_close', { lines: this.queue.length }, 'warn');
+    if (this.queued) this.o.events.emit('syslog.lost_on_close', { lines: this.queued }, 'warn');
   }
 
   private setPressure(high: boolean): void {
     this.high = high;
-    this.o.events.emit(high ? 'syslog.backpressure.on' : 'syslog.backpressure.off', { pending: this.queue.length }, high ? 'warn' : 'info');
+    this.o.events.emit(high ? 'syslog.backpressure.on' : 'syslog.backpressure.off', { pending: this.queued }, high ? 'warn' : 'info');
     this.o.onPressure?.(high);
   }
-}
-
-function toBatch(host: string, items: Pending[]): IngestBatch {
-  const segments = new Map<string, WireSegment>();
-  for (const p of items) {
-    let seg = segments.get(p.stream);
-    if (!seg) {
-      seg = { stream: p.stream, source: p.source, start: p.line.offset, end: p.line.offset + 1, lines: [] };
-      segments.set(p.stream, seg);
-    }
-    seg.lines.push(p.line);
-    seg.end = p.line.offset + 1;
-  }
-  return { version: WIRE_VERSION, agent_id: SYSLOG_AGENT_ID, host, segments: [...segments.values()] };
 }
