@@ -1,12 +1,14 @@
 // Collects received messages and stores them in batches (every flushMs or flushLines), one
 // IngestBatch per sender host per flush, all of a flush handed to the writer as one unit (one
 // transaction, one promise), so a flood costs one commit per flush instead of one per message.
-// Each (connection or UDP sender, host) is a stream of its own with an offset we count, which is
-// what the store's per-stream idempotence expects; the stream ids carry a per-run id so offsets
-// restarting at 0 after a collector restart are never mistaken for redeliveries.
 //
-// A line goes straight into its stream's pending array (no queue entry, no copy): a flush takes
-// the arrays of the streams that have lines, which are the segments of its batches.
+// Each (transport, host) is a stream of its own (one segment per host per flush, whatever the
+// connections its lines came over), numbered when a flush takes its lines: a flush's batches
+// are what the store's per-stream idempotence checks, and a failed flush is sent again as it
+// was, same offsets, before anything newer, so a commit that did happen is never stored twice.
+// (A stream per connection and host made a relay's 50 connections × 300 hosts 15,000 streams,
+// a segment and two statements per line at worst.) The stream ids carry a per-run id so offsets
+// restarting at 0 after a collector restart are never mistaken for redeliveries.
 import { randomBytes } from 'node:crypto';
 import type { EventSink } from '../../../shared/events.js';
 import { WIRE_VERSION, type IngestAck, type IngestBatch, type WireLine, type WireSegment } from '../../../shared/wire.js';
@@ -14,23 +16,16 @@ import { WIRE_VERSION, type IngestAck, type IngestBatch, type WireLine, type Wir
 export const SYSLOG_AGENT_ID = 'syslog';
 
 interface StreamState {
+  key: string;
   id: string;
-  conn: string;
   host: string;
   source: string;
+  /** offset of the next line a flush takes */
   next: number;
-  /** lines waiting for the next flush, offsets from `start` */
+  /** lines waiting for the next flush */
   lines: WireLine[];
-  start: number;
   /** in `dirty` (has lines) */
   queued: boolean;
-}
-
-/** What one flush took from a stream. */
-interface Taken {
-  stream: StreamState;
-  start: number;
-  lines: WireLine[];
 }
 
 export interface BatcherOptions {
@@ -50,15 +45,15 @@ export interface BatcherOptions {
 export class SyslogBatcher {
   private readonly runId = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
   private generation = 0;
-  /** conn → host → stream */
-  private readonly conns = new Map<string, Map<string, StreamState>>();
-  /** every stream, oldest first (for maxStreams) */
-  private readonly all = new Set<StreamState>();
+  /** `${source}\n${host}` → stream, oldest first (for maxStreams) */
+  private readonly streams = new Map<string, StreamState>();
   /** streams with lines waiting, in the order their first line came */
   private dirty: StreamState[] = [];
   private queued = 0;
-  /** lines of the flush being committed; one flush at a time keeps each stream's offsets in order */
+  /** lines of the flush being committed (or waiting to be sent again); one flush at a time */
   private inflight = 0;
+  /** a flush that failed: sent again, unchanged, before anything else */
+  private failed: { batches: IngestBatch[]; lines: number } | null = null;
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
@@ -77,21 +72,19 @@ export class SyslogBatcher {
   }
 
   /**
-   * Queues one line (numbering its offset); false when the queue is full and the line was not
-   * taken. `mayDrop` is for UDP, which has no way to push back; TCP lines are always taken,
-   * because TCP reads are paused at 80 % of maxPending, so the overshoot is at most one socket
-   * chunk per connection.
+   * Queues one line; false when the queue is full and the line was not taken. `mayDrop` is for
+   * UDP, which has no way to push back; TCP lines are always taken, because TCP reads are paused
+   * at 80 % of maxPending, so the overshoot is at most one socket chunk per connection. `conn`
+   * (the connection or UDP sender) is not part of the stream: lines of one host over several
+   * connections are one stream, in arrival order.
    */
-  add(conn: string, source: string, host: string, line: WireLine, mayDrop = true): boolean {
+  add(_conn: string, source: string, host: string, line: WireLine, mayDrop = true): boolean {
     if (mayDrop && this.queued + this.inflight >= this.o.maxPending) return false;
-    let hosts = this.conns.get(conn);
-    if (!hosts) this.conns.set(conn, (hosts = new Map()));
-    let s = hosts.get(host);
-    if (!s) s = this.open(conn, hosts, source, host);
-    line.offset = s.next++;
+    const key = source + '\n' + host;
+    let s = this.streams.get(key);
+    if (!s) s = this.open(key, source, host);
     if (!s.queued) {
       s.queued = true;
-      s.start = line.offset;
       this.dirty.push(s);
     }
     s.lines.push(line);
@@ -102,27 +95,18 @@ export class SyslogBatcher {
     return true;
   }
 
-  /** The connection is gone: its streams need no more offsets (their queued lines still go out). */
-  forget(conn: string): void {
-    const hosts = this.conns.get(conn);
-    if (!hosts) return;
-    for (const s of hosts.values()) this.all.delete(s);
-    this.conns.delete(conn);
-  }
+  /** The connection is gone (streams are per host, not per connection: nothing to forget). */
+  forget(_conn: string): void {}
 
-  private open(conn: string, hosts: Map<string, StreamState>, source: string, host: string): StreamState {
-    if (this.all.size >= (this.o.maxStreams ?? 10_000)) {
-      const oldest = this.all.values().next().value;
-      if (oldest !== undefined) {
-        this.all.delete(oldest);
-        const of = this.conns.get(oldest.conn);
-        of?.delete(oldest.host);
-        if (of?.size === 0) this.conns.delete(oldest.conn);
-      }
+  private open(key: string, source: string, host: string): StreamState {
+    if (this.streams.size >= (this.o.maxStreams ?? 10_000)) {
+      // The oldest host stream is forgotten: its queued lines still go out (it stays in `dirty`),
+      // and the host's next lines start a new stream (a new id, offsets from 0).
+      const oldest = this.streams.keys().next().value;
+      if (oldest !== undefined) this.streams.delete(oldest);
     }
-    const s: StreamState = { id: `${conn}/${this.runId}/${++this.generation}/${host}`.slice(0, 512), conn, host, source, next: 0, lines: [], start: 0, queued: false };
-    hosts.set(host, s);
-    this.all.add(s);
+    const s: StreamState = { key, id: `${source}/${this.runId}/${++this.generation}/${host}`.slice(0, 512), host, source, next: 0, lines: [], queued: false };
+    this.streams.set(key, s);
     return s;
   }
 
@@ -150,7 +134,7 @@ export class SyslogBatcher {
   flush(): Promise<void> {
     this.flushing ??= this.flushNow().finally(() => {
       this.flushing = null;
-      if (this.queued === 0 || this.closed) return;
+      if ((this.queued === 0 && this.failed === null) || this.closed) return;
       // Lines that arrived during a commit have waited for it already: they go in the next
       // commit at once (group commit), not after another flushMs; after a failure, in a second.
       if (this.retryAt > Date.now()) this.schedule();
@@ -163,26 +147,14 @@ export class SyslogBatcher {
   }
 
   private async flushNow(): Promise<void> {
-    if (this.queued === 0) return;
-    const taken: Taken[] = new Array(this.dirty.length);
-    const byHost = new Map<string, WireSegment[]>();
-    for (let i = 0; i < this.dirty.length; i++) {
-      const s = this.dirty[i]!;
-      taken[i] = { stream: s, start: s.start, lines: s.lines };
-      let segs = byHost.get(s.host);
-      if (!segs) byHost.set(s.host, (segs = []));
-      segs.push({ stream: s.id, source: s.source, start: s.start, end: s.start + s.lines.length, lines: s.lines });
-      s.lines = [];
-      s.queued = false;
+    let unit = this.failed;
+    if (unit === null) {
+      if (this.queued === 0) return;
+      unit = this.take();
     }
-    const lines = this.queued;
-    this.dirty = [];
-    this.queued = 0;
-    this.inflight = lines;
-    const batches: IngestBatch[] = [];
-    for (const [host, segments] of byHost) batches.push({ version: WIRE_VERSION, agent_id: SYSLOG_AGENT_ID, host, segments });
+    this.inflight = unit.lines;
+    const { batches, lines } = unit;
     const started = performance.now();
-    let failed = false;
     try {
       const acks = await this.o.store(batches, this.o.clock());
       let stored = 0;
@@ -193,41 +165,47 @@ export class SyslogBatcher {
       }
       this.o.events.add('syslog.stored', stored);
       if (duplicates) this.o.events.add('syslog.duplicates', duplicates);
+      this.failed = null;
+      this.inflight = 0;
+      this.retryAt = 0;
     } catch (err) {
-      failed = true;
+      // kept as it is (same streams, same offsets) for the next try, in a second
+      this.failed = unit;
+      this.retryAt = Date.now() + 1000;
       this.o.events.emit('syslog.store_failed', { hosts: batches.length, lines, error: (err as Error).message }, 'warn');
     }
-    this.inflight = 0;
     this.o.events.emit('syslog.flush', { lines, hosts: batches.length, ms: +(performance.now() - started).toFixed(2) }, 'debug');
-    if (failed) {
-      this.retryAt = Date.now() + 1000;
-      this.requeue(taken);
-    } else {
-      this.retryAt = 0;
-    }
-    if (this.high && this.queued <= this.o.maxPending * 0.4) this.setPressure(false);
+    if (this.high && this.queued + this.inflight <= this.o.maxPending * 0.4) this.setPressure(false);
   }
 
-  /** A failed flush's lines go back before the lines that came since, stream by stream. */
-  private requeue(taken: Taken[]): void {
-    const later = this.dirty;
-    this.dirty = [];
-    for (const t of taken) {
-      const s = t.stream;
-      s.lines = s.queued ? t.lines.concat(s.lines) : t.lines;
-      s.start = t.start;
-      s.queued = true;
-      this.dirty.push(s);
-      this.queued += t.lines.length;
+  /** Takes every queued line: one batch per host, one segment per stream, offsets numbered. */
+  private take(): { batches: IngestBatch[]; lines: number } {
+    const byHost = new Map<string, WireSegment[]>();
+    for (const s of this.dirty) {
+      const lines = s.lines;
+      const start = s.next;
+      for (let i = 0; i < lines.length; i++) lines[i]!.offset = start + i;
+      s.next = start + lines.length;
+      s.lines = [];
+      s.queued = false;
+      let segs = byHost.get(s.host);
+      if (!segs) byHost.set(s.host, (segs = []));
+      segs.push({ stream: s.id, source: s.source, start, end: s.next, lines });
     }
-    const back = new Set(taken.map((t) => t.stream));
-    for (const s of later) if (!back.has(s)) this.dirty.push(s);
+    const lines = this.queued;
+    this.dirty = [];
+    this.queued = 0;
+    const batches: IngestBatch[] = [];
+    for (const [host, segments] of byHost) batches.push({ version: WIRE_VERSION, agent_id: SYSLOG_AGENT_ID, host, segments });
+    return { batches, lines };
   }
 
   /** Waits for the flush in progress, then stores what is queued (stop). */
   async settle(): Promise<void> {
     await this.flushing;
     await this.flush();
+    // the first flush was a failed one sent again: now what is queued
+    if (this.failed === null && this.queued > 0) await this.flush();
   }
 
   /** Final flush when the app closes. */
@@ -240,7 +218,9 @@ export class SyslogBatcher {
     await this.flushing;
     this.retryAt = 0;
     await this.flush();
-    if (this.queued) this.o.events.emit('syslog.lost_on_close', { lines: this.queued }, 'warn');
+    if (this.failed === null && this.queued > 0) await this.flush();
+    // a flush that failed again: its lines, and what came after, are not stored
+    if (this.pending) this.o.events.emit('syslog.lost_on_close', { lines: this.pending }, 'warn');
   }
 
   private setPressure(high: boolean): void {
