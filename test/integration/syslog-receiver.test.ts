@@ -3,6 +3,8 @@
 // nothing of the good traffic around them.
 import { readdirSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../collector/app.js';
 import { openSqliteStorage } from '../../collector/storage/sqlite/index.js';
@@ -229,6 +231,21 @@ describe('syslog receiver: bad input never costs good traffic', () => {
     expect(s.rows("host = '127.0.0.1'").map((r) => r.message)).toEqual(['Nov 23', '17:00:00 goodhost app[1]: good tcp 1']);
   });
 
+  it('an honest octet-counted frame holding "\\n<PRI>" is stored while the connection stays open and quiet', async () => {
+    s = await syslogApp();
+    const c = await openTcp(s.tcpPort);
+    try {
+      // a multi-line message whose second line looks like a frame head; the sender then says nothing
+      c.write(octet('<13>Nov 23 17:00:00 goodhost app: first line\n<14>second line'));
+      const rows = await s.waitRows(1, "host = 'goodhost'");
+      expect(rows.map((r) => r.message)).toEqual(['first line\n<14>second line']);
+      expect(s.app.events.count('syslog.frame.count_mismatch')).toBe(0);
+      expect(s.app.syslog.tcpConnections()).toBe(1);
+    } finally {
+      c.destroy();
+    }
+  });
+
   it('a connection cap: connections past it are refused, the open ones keep working', async () => {
     s = await syslogApp({ syslog: { max_connections: 2 } });
     const a = await openTcp(s.tcpPort);
@@ -263,6 +280,33 @@ describe('syslog receiver: batching and durability', () => {
     expect(rows.filter((r) => r.host === 'host-0').map((r) => Number(r.message.slice(2)))).toEqual([...Array(N / 2).keys()].map((i) => i * 2));
     expect(calls).toBeLessThan(N / 50);
     expect(s.app.events.count('syslog.stored')).toBe(N);
+  });
+
+  it('a relay: one stream per host whatever the connections, every line once, in order per connection and host', async () => {
+    s = await syslogApp();
+    const conns = 4;
+    const hosts = 5;
+    const per = 200;
+    await Promise.all(
+      Array.from({ length: conns }, (_, c) =>
+        sendTcp(s!.tcpPort, Buffer.concat(Array.from({ length: per }, (_, i) => octet(`<13>Nov 23 17:00:00 relay-${i % hosts} app: c${c} n${i}`)))),
+      ),
+    );
+    const rows = await s.waitRows(conns * per, "host LIKE 'relay-%'");
+    expect(new Set(rows.map((r) => r.message)).size).toBe(conns * per);
+    // ids follow the store's order: host by host, each host's lines in arrival order
+    for (let c = 0; c < conns; c++) {
+      for (let h = 0; h < hosts; h++) {
+        const mine = rows.filter((r) => r.host === `relay-${h}` && r.message.startsWith(`c${c} `)).map((r) => Number(r.message.split(' n')[1]));
+        expect(mine).toEqual([...Array(per / hosts).keys()].map((k) => k * hosts + h));
+      }
+    }
+    const db = new Database(join(s.dir, 'ringtail.db'), { readonly: true });
+    try {
+      expect(db.prepare("SELECT count(*) FROM streams WHERE agent_id = 'syslog'").pluck().get()).toBe(hosts);
+    } finally {
+      db.close();
+    }
   });
 
   it('a failing store is retried: the lines arrive once it recovers', async () => {

@@ -153,4 +153,21 @@ describe('nested octet counts (issue 12, item 6)', () => {
     f.end();
     expect(frames.slice(2)).toEqual(['<13>x\n<14>y', '<15>z']);
   });
+
+  it('settle (the connection went quiet) releases a held frame whole; the bytes after it are framed as usual', () => {
+    const frames: string[] = [];
+    let mismatches = 0;
+    const f = new Framer(MAX, { frame: (fr) => frames.push(fr.bytes.toString('latin1')), countMismatch: () => mismatches++ });
+    f.push(Buffer.from(oc('<13>a\n<14>b')));
+    expect(f.holding).toBe(true);
+    f.settle();
+    expect(f.holding).toBe(false);
+    expect(frames).toEqual(['<13>a\n<14>b']);
+    expect(f.buffered).toBe(0);
+    f.push(Buffer.from(oc('<15>c') + '<16>d\n'));
+    f.settle();
+    f.end();
+    expect(frames).toEqual(['<13>a\n<14>b', '<15>c', '<16>d']);
+    expect(mismatches).toBe(0);
+  });
 });

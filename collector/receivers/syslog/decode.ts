@@ -12,52 +12,69 @@ const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
  * invalid UTF-8. Tab, CR and LF are text.
  */
 export function looksBinary(text: string): boolean {
+  return junkOrBlank(text) === 'binary';
+}
+
+/** 'empty' (nothing but white space), 'binary' (see looksBinary) or null, in one pass. */
+function junkOrBlank(text: string): 'empty' | 'binary' | null {
   let bad = 0;
+  // a printable ASCII character proves the text is not blank; without one, trim() decides
+  let printable = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c === 0x7f || c === 0xfffd) bad++;
+    else if (c > 0x20 && c < 0x7f) printable = true;
   }
-  return bad * 5 > text.length;
+  if (!printable && text.trim() === '') return 'empty';
+  return bad * 5 > text.length ? 'binary' : null;
 }
 
 /** Host names, FQDNs, IPv4 and IPv6 addresses (with a zone id): what RFC 3164/5424 HOSTNAME holds. */
 const HOST_RE = /^[A-Za-z0-9_][A-Za-z0-9._:%-]{0,254}$/;
 
 export interface Decoded {
-  line: Omit<WireLine, 'offset'>;
+  /** offset 0: the batcher numbers it */
+  line: WireLine;
   /** HOSTNAME from the message, if any */
-  hostname?: string;
+  hostname: string | undefined;
   parsed: ParsedLine;
 }
 
-export type DecodeResult = { ok: true; value: Decoded } | { ok: false; reason: 'binary' | 'empty' };
-
-export function decodeFrame(bytes: Buffer, truncated: boolean, opts: { now: number; timeZone: string }): DecodeResult {
+/**
+ * `bytes` is read here and not kept (it may be a view of a socket chunk). Every line has the same
+ * properties in the same order, absent ones undefined: the batcher, the pipeline and the writer's
+ * packing then read one object shape, not one per combination of present fields.
+ */
+export function decodeFrame(bytes: Buffer, truncated: boolean, now: number, timeZone: string): Decoded | 'binary' | 'empty' {
   const text = decoder.decode(bytes);
-  if (text.trim() === '') return { ok: false, reason: 'empty' };
-  if (looksBinary(text)) return { ok: false, reason: 'binary' };
-  const parsed = parseSyslogFrame(text, opts);
-  const line: Omit<WireLine, 'offset'> = {
+  const junk = junkOrBlank(text);
+  if (junk !== null) return junk;
+  const parsed = parseSyslogFrame(text, { now, timeZone });
+  const program = parsed.program;
+  const pid = parsed.pid;
+  let fields: Record<string, string> | undefined;
+  if (parsed.fields) {
+    fields = {};
+    for (const k in parsed.fields) fields[k.slice(0, 128)] = parsed.fields[k]!.slice(0, 8192);
+  }
+  const line: WireLine = {
+    offset: 0,
     ts: Math.trunc(parsed.ts),
     severity: parsed.severity,
     message: parsed.message,
+    program: program ? program.slice(0, 256) : undefined,
+    pid: pid !== undefined && Number.isSafeInteger(pid) && pid >= 0 ? pid : undefined,
+    facility: parsed.facility,
+    fields,
+    truncated: truncated ? true : undefined,
   };
-  if (parsed.program) line.program = parsed.program.slice(0, 256);
-  if (parsed.pid !== undefined && Number.isSafeInteger(parsed.pid) && parsed.pid >= 0) line.pid = parsed.pid;
-  if (parsed.facility !== undefined) line.facility = parsed.facility;
-  if (truncated) line.truncated = true;
-  if (parsed.fields) {
-    const fields: Record<string, string> = {};
-    for (const [k, v] of Object.entries(parsed.fields)) fields[k.slice(0, 128)] = v.slice(0, 8192);
-    line.fields = fields;
-  }
-  const out: Decoded = { line, parsed };
+  let hostname: string | undefined;
   const host = parsed.hostname;
   if (host !== undefined) {
-    if (HOST_RE.test(host)) out.hostname = host;
+    if (HOST_RE.test(host)) hostname = host;
     // The host is an identity (filters, URLs, the host list), so markup or control characters
     // claimed by a sender never become one: the sender's address stands in, the claim is kept.
     else line.fields = { ...line.fields, hostname: host.slice(0, 8192) };
   }
-  return { ok: true, value: out };
+  return { line, hostname, parsed };
 }

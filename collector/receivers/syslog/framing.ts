@@ -9,6 +9,10 @@
 // in one linear pass (see `held`).
 
 export interface Frame {
+  /**
+   * The frame's bytes, valid only during the `frame` call: usually a view of the socket's chunk
+   * or of the framer's buffer (no copy), which the next bytes may overwrite.
+   */
   bytes: Buffer;
   framing: 'octet' | 'lf';
   /** longer than the cap: only the first bytes are kept */
@@ -62,7 +66,7 @@ export class Framer {
    * tell which: a frame start means the count was right and the frame goes out whole; anything
    * else (or the connection ending inside the count) means it lied, and what follows the line
    * break is read as the LF-framed lines it was (resync). Held at most until the next frame
-   * starts or the connection ends.
+   * starts, the connection ends, or the connection goes quiet (settle).
    */
   private held: Buffer | null = null;
   /** index in `held` of the line break where the swallowed frames begin */
@@ -84,6 +88,21 @@ export class Framer {
 
   get idle(): boolean {
     return this.state === State.Start && this.held === null;
+  }
+
+  /** An octet-counted frame is held, waiting for the next bytes to say whether its count lied. */
+  get holding(): boolean {
+    return this.held !== null;
+  }
+
+  /**
+   * The connection went quiet with a frame held: nothing contradicted its count, so it was whole
+   * and goes out now, instead of waiting for a next frame that may come much later (or never,
+   * until the connection ends). A lie is told by the bytes right behind the count, which the
+   * sender wrote with it; they do not arrive seconds later.
+   */
+  settle(): void {
+    this.releaseHeld();
   }
 
   push(chunk: Buffer): void {
@@ -136,6 +155,14 @@ export class Framer {
           break;
         }
         case State.Octets: {
+          // The whole frame in this chunk and nothing of it buffered: a view, no copy.
+          if (this.len === 0 && this.remaining <= n - i && this.remaining <= this.maxFrame) {
+            const end = i + this.remaining;
+            this.remaining = 0;
+            this.finishOctets(false, chunk.subarray(i, end));
+            i = end;
+            break;
+          }
           const take = Math.min(this.remaining, n - i);
           this.append(chunk, i, i + take);
           this.remaining -= take;
@@ -146,6 +173,12 @@ export class Framer {
         case State.Line: {
           let end = i;
           while (end < n && chunk[end] !== LF && chunk[end] !== NUL) end++;
+          if (this.len === 0 && end < n && end - i <= this.maxFrame) {
+            // the whole line in this chunk: a view, no copy
+            this.emitLine(false, chunk.subarray(i, end));
+            i = end + 1;
+            break;
+          }
           this.append(chunk, i, end);
           i = end;
           if (end < n) {
@@ -190,15 +223,15 @@ export class Framer {
     this.len += take;
   }
 
-  private finishOctets(partial: boolean): void {
-    const bytes = Buffer.from(this.buf.subarray(0, this.len));
+  private finishOctets(partial: boolean, bytes: Buffer = this.buf.subarray(0, this.len)): void {
     this.state = State.Start;
     this.len = 0;
     this.afterOctets = true;
     if (!this.truncated) {
       const split = lyingCountSplit(bytes);
       if (split >= 0) {
-        this.held = bytes;
+        // kept past this chunk: a copy of its own
+        this.held = Buffer.from(bytes);
         this.heldSplit = split;
         this.heldBreak = false;
         if (partial) {
@@ -243,13 +276,10 @@ export class Framer {
     else this.append(held, from, held.length);
   }
 
-  private emitLine(partial: boolean): void {
-    let end = this.len;
-    if (end > 0 && this.buf[end - 1] === CR) end--;
-    const bytes = Buffer.from(this.buf.subarray(0, end));
+  private emitLine(partial: boolean, line: Buffer = this.buf.subarray(0, this.len)): void {
     this.state = State.Start;
     this.len = 0;
-    this.emit('lf', partial, bytes);
+    this.emit('lf', partial, withoutCr(line));
   }
 
   private emit(framing: Frame['framing'], partial: boolean, bytes: Buffer): void {

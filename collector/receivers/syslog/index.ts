@@ -70,10 +70,11 @@ export const syslogPlugin = fp<{ syslog?: Partial<SyslogOptions>; tuning?: Syslo
     const batcher = new SyslogBatcher({
       // Not app.storage.logs: a write on the main connection beside the writer thread would wait
       // for its lock in SQLite's busy handler, which blocks the event loop.
-      store: async (batch, at) => {
-        const ack = await app.writer.submit(batch, at);
-        app.hosts.heard(batch.host, app.clock(), { source: 'syslog' });
-        return ack;
+      store: async (batches, at) => {
+        const acks = await app.writer.submitMany(batches, at);
+        const now = app.clock();
+        for (const b of batches) app.hosts.heard(b.host, now, { source: 'syslog' });
+        return acks;
       },
       clock: app.clock,
       events: app.events,

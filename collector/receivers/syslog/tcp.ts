@@ -12,6 +12,11 @@ import type { TlsContexts } from '../../tls.js';
 
 export const TCP_SOURCE = 'syslog:tcp';
 export const TLS_SOURCE = 'syslog:tls';
+/**
+ * How long a held octet-counted frame waits for the bytes after it: those were written with it
+ * by the sender (a lying count swallows what follows it), so they come within a round trip.
+ */
+export const HOLD_MS = 250;
 
 export interface TcpOptions {
   host: string;
@@ -47,9 +52,22 @@ export async function listenTcp(o: TcpOptions, sink: FrameSink, events: EventSin
     const conn = `${kind}/${peer}/${socket.remotePort ?? 0}/${++seq}`;
     events.emit('syslog.tcp.connected', { conn }, 'debug');
     const framer = new Framer(o.maxFrame, {
-      frame: (f) => sink.frame(conn, source, peer, f.bytes, { truncated: f.truncated, partial: f.partial, mayDrop: false }),
+      frame: (f) => sink.frame(conn, source, peer, f.bytes, f.truncated, f.partial, false),
       countMismatch: () => events.emit('syslog.frame.count_mismatch', { conn }, 'debug'),
     });
+    // A frame held to see whether its count lied (framing.ts) goes out when the connection stays
+    // quiet for HOLD_MS, not only when the next frame or the end of the connection comes.
+    let hold: NodeJS.Timeout | null = null;
+    const settle = () => {
+      hold = null;
+      try {
+        framer.settle();
+      } catch (err) {
+        events.emit('syslog.tcp.error', { conn, error: (err as Error).message }, 'warn');
+        socket.destroy();
+      }
+      sink.flushCounts();
+    };
     socket.setTimeout(o.idleTimeoutMs);
     socket.on('timeout', () => {
       events.emit('syslog.tcp.idle_closed', { conn, buffered: framer.buffered }, 'debug');
@@ -63,15 +81,20 @@ export async function listenTcp(o: TcpOptions, sink: FrameSink, events: EventSin
         events.emit('syslog.tcp.error', { conn, error: (err as Error).message }, 'warn');
         socket.destroy();
       }
+      sink.flushCounts();
+      if (hold !== null) clearTimeout(hold);
+      hold = framer.holding ? setTimeout(settle, HOLD_MS) : null;
     });
     socket.on('error', (err) => events.emit('syslog.tcp.socket_error', { conn, error: err.message }, 'debug'));
     socket.on('close', () => {
       sockets.delete(socket);
+      if (hold !== null) clearTimeout(hold);
       try {
         framer.end();
       } catch (err) {
         events.emit('syslog.tcp.error', { conn, error: (err as Error).message }, 'warn');
       }
+      sink.flushCounts();
       sink.closed(conn);
       events.emit('syslog.tcp.closed', { conn }, 'debug');
     });

@@ -18,7 +18,8 @@ export async function listenUdp(host: string, port: number, maxFrame: number, si
       return;
     }
     const truncated = end > maxFrame;
-    sink.frame(`udp/${rinfo.address}`, UDP_SOURCE, rinfo.address, msg.subarray(0, Math.min(end, maxFrame)), { truncated, partial: false, mayDrop: true });
+    sink.frame(`udp/${rinfo.address}`, UDP_SOURCE, rinfo.address, msg.subarray(0, Math.min(end, maxFrame)), truncated, false, true);
+    sink.flushCounts();
   });
   // An ICMP error or a bad datagram must not take the receiver down.
   socket.on('error', (err) => events.emit('syslog.udp.error', { error: err.message }, 'warn'));

@@ -129,14 +129,22 @@ export function sqliteLogStore(db: Db): LogStore {
     touchHost.run(batch.host, receivedAt, receivedAt);
     return [{ accepted, duplicates, committed }, next];
   };
-  /** Rows in ts order, each row's values in vals[r * COLS …]; null when they already are. */
+  /**
+   * Rows in ts order by the second, each row's values in vals[r * COLS …]; null when they
+   * already are. Within a second they keep arrival (id) order: a second of lines fits a few
+   * index leaves whatever their order, while ids out of order scatter the inserts into the logs
+   * table itself. Live syslog is exactly that: one batch per host, hosts interleaved in the
+   * same second (store probe, 300 hosts, 10,000-line commits: 18.8 → 14.0 CPU µs per line;
+   * the agent-shaped probe unchanged).
+   */
   const tsOrder = (vals: unknown[], rows: number): number[] | null => {
+    const sec = (r: number) => Math.floor((vals[r * COLS + TS] as number) / 1000);
     let sorted = true;
-    for (let r = 1; r < rows && sorted; r++) sorted = (vals[(r - 1) * COLS + TS] as number) <= (vals[r * COLS + TS] as number);
+    for (let r = 1; r < rows && sorted; r++) sorted = sec(r - 1) <= sec(r);
     if (sorted) return null;
     const order = Array.from({ length: rows }, (_, r) => r);
-    // Array.prototype.sort is stable: equal timestamps keep their arrival order.
-    return order.sort((a, b) => (vals[a * COLS + TS] as number) - (vals[b * COLS + TS] as number));
+    // Array.prototype.sort is stable: rows of the same second keep their arrival order.
+    return order.sort((a, b) => sec(a) - sec(b));
   };
   const insertAll = (vals: unknown[]) => {
     const rows = vals.length / COLS;
