@@ -79,7 +79,17 @@ export interface OpenRrdOptions {
 interface Meta {
   id: number;
   def: SeriesDef;
+  /** last update time committed to the journal (or applied, without a journal) */
   lastUp: number;
+  /** the journal line's prefix, `id` and a tab */
+  prefix: string;
+  /** within one update call: the last time accepted so far, and that call's serial */
+  callLastUp: number;
+  call: number;
+}
+
+function newMeta(id: number, def: SeriesDef, lastUp: number): Meta {
+  return { id, def, lastUp, prefix: `${id}\t`, callLastUp: 0, call: 0 };
 }
 
 const nowSeconds = (): number => Date.now() / 1000;
@@ -97,7 +107,12 @@ export class SqliteRrdStore implements RrdStore {
   private readonly pendingArgs = new PendingUpdates();
   private lastJournalRow = 0;
   private readonly meta = new Map<string, Meta>();
-  private readonly pendingLastUp = new Map<Meta, number>();
+  /** update calls so far: a Meta whose `call` is this one has `callLastUp` set by it */
+  private calls = 0;
+  /** one update call's series with accepted arguments, and the journaled lines (reused) */
+  private readonly touched: Meta[] = [];
+  private readonly journaledIds: number[] = [];
+  private readonly journaledLines: string[] = [];
   private readonly defsById = new Map<number, SeriesDef>();
   private readonly journaling: boolean;
   private readonly synchronous: 'FULL' | 'NORMAL';
@@ -165,7 +180,7 @@ export class SqliteRrdStore implements RrdStore {
     if (m) return m;
     const row = this.st.seriesByName.get(name) as { id: number; def: string; state: string } | undefined;
     if (!row) throw notFound(`no series '${name}' in '${this.path}'`);
-    m = { id: row.id, def: decodeDef(row.def), lastUp: decodeState(row.state).lastUp };
+    m = newMeta(row.id, decodeDef(row.def), decodeState(row.state).lastUp);
     this.meta.set(name, m);
     return m;
   }
@@ -224,7 +239,7 @@ export class SqliteRrdStore implements RrdStore {
     const state = initialState(def, start);
     // no chunks: a missing chunk reads as unknown rows (chunks.ts)
     const id = Number(this.st.insertSeries.run(name, encodeJson(def), encodeState(state)).lastInsertRowid);
-    this.meta.set(name, { id, def, lastUp: start });
+    this.meta.set(name, newMeta(id, def, start));
     this.defsById.set(id, def);
   }
 
@@ -257,53 +272,61 @@ export class SqliteRrdStore implements RrdStore {
 
   updateMany(items: UpdateManyItem[]): UpdateManyResult {
     if (!this.journaling) return this.updateDirect(items);
+    // This loop runs for every value the collector receives: no allocation per argument beyond
+    // the journal text (lines and ids go to reused arrays, a call's last times onto the Meta).
+    const call = ++this.calls;
     const accepted: number[] = new Array<number>(items.length);
     const errors = new Map<number, Error>();
+    const touched = this.touched;
+    const ids = this.journaledIds;
+    const lines = this.journaledLines;
     let body = '';
     let count = 0;
-    const journaled: Array<[number, string]> = [];
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       let n = 0;
-      let m: Meta | undefined;
-      let lastUp = 0;
       try {
-        m = this.load(item.series);
+        const m = this.load(item.series);
         // the same series may appear twice in one call
-        lastUp = this.pendingLastUp.get(m) ?? m.lastUp;
+        if (m.call !== call) {
+          m.call = call;
+          m.callLastUp = m.lastUp;
+          touched.push(m);
+        }
         // Validation needs only the last update time and the definitions: rrdtool's checks
         // never depend on the previous reading.
-        for (const arg of item.args) {
-          const t = validateUpdate(m.def, lastUp, arg, this.now);
-          const line = arg.startsWith('N:') ? `${t}${arg.slice(1)}` : arg;
-          body += `${count === 0 ? '' : '\n'}${m.id}\t${line}`;
-          journaled.push([m.id, line]);
-          lastUp = t;
+        const args = item.args;
+        for (let a = 0; a < args.length; a++) {
+          const arg = args[a]!;
+          const t = validateUpdate(m.def, m.callLastUp, arg, this.now);
+          const line = arg.charCodeAt(0) === 78 /* N */ ? `${t}${arg.slice(1)}` : arg;
+          body = count === 0 ? m.prefix + line : `${body}\n${m.prefix}${line}`;
+          ids.push(m.id);
+          lines.push(line);
+          m.callLastUp = t;
           count++;
           n++;
         }
       } catch (err) {
         errors.set(i, err as Error);
       }
-      if (m && n > 0) this.pendingLastUp.set(m, lastUp);
       accepted[i] = n;
     }
-    if (count > 0) {
-      let row: number;
-      try {
-        row = Number(this.st.journal.run(body).lastInsertRowid);
-      } catch (err) {
-        this.pendingLastUp.clear();
-        throw err;
+    try {
+      if (count > 0) {
+        // Only a committed journal row moves the in-memory last update times.
+        const row = Number(this.st.journal.run(body).lastInsertRowid);
+        for (let i = 0; i < touched.length; i++) touched[i]!.lastUp = touched[i]!.callLastUp;
+        for (let i = 0; i < count; i++) this.pendingArgs.add(ids[i]!, row, lines[i]!);
+        this.lastJournalRow = row;
       }
-      // Only a committed journal row moves the in-memory last update times.
-      for (const [m, t] of this.pendingLastUp) m.lastUp = t;
-      this.pendingLastUp.clear();
-      for (const [id, line] of journaled) this.pendingArgs.add(id, row, line);
-      this.lastJournalRow = row;
-      // Twice this call's updates at least, so the journal shrinks however fast updates come.
-      if (this.pendingArgs.size >= this.checkpointUpdates) this.checkpointSome(Math.max(this.checkpointSlice, 2 * count));
+    } finally {
+      touched.length = 0;
+      ids.length = 0;
+      lines.length = 0;
     }
+    // Twice this call's updates at least, so the journal shrinks however fast updates come.
+    if (count > 0 && this.pendingArgs.size >= this.checkpointUpdates) this.checkpointSome(Math.max(this.checkpointSlice, 2 * count));
     return { accepted, errors };
   }
 
