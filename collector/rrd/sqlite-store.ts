@@ -106,6 +106,8 @@ export class SqliteRrdStore implements RrdStore {
   /** arguments journaled by this handle and not yet in the archives */
   private readonly pendingArgs = new PendingUpdates();
   private lastJournalRow = 0;
+  /** the journal rows this handle wrote that are still in the journal, oldest first */
+  private readonly ownRows: number[] = [];
   private readonly meta = new Map<string, Meta>();
   /** update calls so far: a Meta whose `call` is this one has `callLastUp` set by it */
   private calls = 0;
@@ -170,6 +172,7 @@ export class SqliteRrdStore implements RrdStore {
       journal: this.db.prepare('INSERT INTO rrd_journal (body) VALUES (?)'),
       journalAll: this.db.prepare('SELECT id, body FROM rrd_journal ORDER BY id'),
       journalAny: this.db.prepare('SELECT 1 FROM rrd_journal LIMIT 1').pluck(),
+      journalCount: this.db.prepare('SELECT count(*) FROM rrd_journal').pluck(),
       journalClear: this.db.prepare('DELETE FROM rrd_journal WHERE id <= ?'),
     };
     this.checkpoint();
@@ -319,6 +322,7 @@ export class SqliteRrdStore implements RrdStore {
         for (let i = 0; i < touched.length; i++) touched[i]!.lastUp = touched[i]!.callLastUp;
         for (let i = 0; i < count; i++) this.pendingArgs.add(ids[i]!, row, lines[i]!);
         this.lastJournalRow = row;
+        this.ownRows.push(row);
       }
     } finally {
       touched.length = 0;
@@ -332,7 +336,20 @@ export class SqliteRrdStore implements RrdStore {
 
   /** Applies the whole journal to the archives, in one transaction. */
   checkpoint(): void {
-    if (this.st.journalAny.get() !== undefined) {
+    if (this.ownRows.length > 0 && this.st.journalCount.get() === this.ownRows.length) {
+      // Every journal row is this handle's: its pending arguments are what the journal holds
+      // and not yet applied, already split by series (re-reading and splitting the journal
+      // was a tenth of a checkpoint).
+      this.disownOnFailure(() =>
+        this.db
+          .transaction(() => {
+            for (const [id, args] of this.pendingArgs.takeOldest(Infinity)) this.applySeries(id, args);
+            this.st.journalClear.run(this.lastJournalRow);
+          })
+          .immediate(),
+      );
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+    } else if (this.st.journalAny.get() !== undefined) {
       this.db
         .transaction(() => {
           const bySeries = new Map<number, string[]>();
@@ -354,6 +371,7 @@ export class SqliteRrdStore implements RrdStore {
       this.db.pragma('wal_checkpoint(PASSIVE)');
     }
     this.pendingArgs.clear();
+    this.ownRows.length = 0;
   }
 
   /**
@@ -361,14 +379,33 @@ export class SqliteRrdStore implements RrdStore {
    * transaction, and deletes the journal rows no pending argument needs any more.
    */
   private checkpointSome(budget: number): void {
-    this.db
-      .transaction(() => {
-        for (const [id, args] of this.pendingArgs.takeOldest(budget)) this.applySeries(id, args);
-        this.st.journalClear.run(this.pendingArgs.releasedUpTo(this.lastJournalRow));
-      })
-      .immediate();
+    this.disownOnFailure(() =>
+      this.db
+        .transaction(() => {
+          for (const [id, args] of this.pendingArgs.takeOldest(budget)) this.applySeries(id, args);
+          const released = this.pendingArgs.releasedUpTo(this.lastJournalRow);
+          this.st.journalClear.run(released);
+          let k = 0;
+          while (k < this.ownRows.length && this.ownRows[k]! <= released) k++;
+          this.ownRows.splice(0, k);
+        })
+        .immediate(),
+    );
     // a slice's pages go back into the database a little at a time, not 64 MB at once
     this.db.pragma('wal_checkpoint(PASSIVE)');
+  }
+
+  /**
+   * A failed slice has taken pending arguments it did not apply: until the next whole
+   * checkpoint, the journal (which still holds them) is the only full account.
+   */
+  private disownOnFailure(apply: () => void): void {
+    try {
+      apply();
+    } catch (err) {
+      this.ownRows.length = 0;
+      throw err;
+    }
   }
 
   /** Brings one series' archives up to date with what this handle journaled for it. */
@@ -410,10 +447,23 @@ export class SqliteRrdStore implements RrdStore {
     // null: the chunk does not exist and every row put to it so far was unknown
     const chunks = new Map<number, Float64Array | null>();
     const stored = new Set<number>();
+    const per = rowsPerChunk(def);
+    // the chunk each archive wrote last: consecutive rows nearly always share it
+    const lastCid: number[] = def.rra.map(() => -1);
+    const lastData: Array<Float64Array | null> = def.rra.map(() => null);
     const sink = {
       put: (rra: number, rowIndex: number, values: number[]): void => {
-        const { chunk, offset } = locate(def, rra, rowIndex);
+        // locate(), without its object: this runs for every row of every archive
+        const rows = def.rra[rra]!.rows;
+        const slot = ((rowIndex % rows) + rows) % rows;
+        const chunk = Math.floor(slot / per);
+        const offset = (slot % per) * nds;
         const cid = chunkId(id, rra, chunk);
+        if (cid === lastCid[rra]) {
+          const d = lastData[rra]!;
+          for (let i = 0; i < values.length; i++) d[offset + i] = values[i]!;
+          return;
+        }
         let data = chunks.get(cid);
         if (data === undefined) {
           const blob = this.st.getChunk.get(cid) as Buffer | undefined;
@@ -427,6 +477,8 @@ export class SqliteRrdStore implements RrdStore {
           chunks.set(cid, (data = new Float64Array(chunkLength(def, rra, chunk)).fill(NaN)));
         }
         for (let d = 0; d < values.length; d++) data[offset + d] = values[d]!;
+        lastCid[rra] = cid;
+        lastData[rra] = data;
       },
     };
     let applied = 0;
