@@ -144,8 +144,8 @@ export function advancePdp(def: SeriesDef, state: SeriesState, t: number, values
   }
   const count = (occuSt - procSt) / step;
   const firstGap = procSt + step - lastUp;
-  const first: number[] = [];
-  const rest: number[] = [];
+  const first = new Array<number>(def.ds.length);
+  const rest = new Array<number>(def.ds.length);
   for (let i = 0; i < def.ds.length; i++) {
     const d = state.ds[i]!;
     const p = pdpNew[i]!;
@@ -153,15 +153,15 @@ export function advancePdp(def: SeriesDef, state: SeriesState, t: number, values
     // when the gap spans further steps, 1.7.2 closes the partly filled one on its known part.
     const tooUnknown = d.unknSec > step / 2 || (count === 1 && interval > def.ds[i]!.heartbeat);
     if (Number.isNaN(p)) {
-      first.push(tooUnknown ? NaN : d.scratch / (step - d.unknSec - firstGap));
-      rest.push(NaN);
+      first[i] = tooUnknown ? NaN : d.scratch / (step - d.unknSec - firstGap);
+      rest[i] = NaN;
       d.unknSec = occuAge;
       d.scratch = NaN;
     } else {
       const rate = p / interval;
       const known = (Number.isNaN(d.scratch) ? 0 : d.scratch) + rate * firstGap;
-      first.push(tooUnknown ? NaN : known / (step - d.unknSec));
-      rest.push(rate);
+      first[i] = tooUnknown ? NaN : known / (step - d.unknSec);
+      rest[i] = rate;
       d.unknSec = 0;
       d.scratch = rate * occuAge;
     }

@@ -115,7 +115,8 @@ export class SqliteRrdStore implements RrdStore {
   /** one update call's series with accepted arguments, and the journaled lines (reused) */
   private readonly touched: Meta[] = [];
   private readonly journaledIds: number[] = [];
-  private readonly journaledLines: string[] = [];
+  private readonly journaledEnds: number[] = [];
+  private readonly journaledLengths: number[] = [];
   private readonly defsById = new Map<number, SeriesDef>();
   private readonly journaling: boolean;
   private readonly synchronous: 'FULL' | 'NORMAL';
@@ -277,13 +278,15 @@ export class SqliteRrdStore implements RrdStore {
   updateMany(items: UpdateManyItem[]): UpdateManyResult {
     if (!this.journaling) return this.updateDirect(items);
     // This loop runs for every value the collector receives: no allocation per argument beyond
-    // the journal text (lines and ids go to reused arrays, a call's last times onto the Meta).
+    // the journal text (ids and each line's place in the text go to reused arrays, a call's
+    // last times onto the Meta).
     const call = ++this.calls;
     const accepted: number[] = new Array<number>(items.length);
     const errors = new Map<number, Error>();
     const touched = this.touched;
     const ids = this.journaledIds;
-    const lines = this.journaledLines;
+    const ends = this.journaledEnds;
+    const lengths = this.journaledLengths;
     let body = '';
     let count = 0;
     for (let i = 0; i < items.length; i++) {
@@ -306,7 +309,8 @@ export class SqliteRrdStore implements RrdStore {
           const line = arg.charCodeAt(0) === 78 /* N */ ? `${t}${arg.slice(1)}` : arg;
           body = count === 0 ? m.prefix + line : `${body}\n${m.prefix}${line}`;
           ids.push(m.id);
-          lines.push(line);
+          ends.push(body.length);
+          lengths.push(line.length);
           m.callLastUp = t;
           count++;
           n++;
@@ -321,14 +325,16 @@ export class SqliteRrdStore implements RrdStore {
         // Only a committed journal row moves the in-memory last update times.
         const row = Number(this.st.journal.run(body).lastInsertRowid);
         for (let i = 0; i < touched.length; i++) touched[i]!.lastUp = touched[i]!.callLastUp;
-        for (let i = 0; i < count; i++) this.pendingArgs.add(ids[i]!, row, lines[i]!);
+        const b = this.pendingArgs.addBody(body);
+        for (let i = 0; i < count; i++) this.pendingArgs.ref(ids[i]!, row, b, ends[i]! - lengths[i]!, ends[i]!);
         this.lastJournalRow = row;
         this.ownRows.push(row);
       }
     } finally {
       touched.length = 0;
       ids.length = 0;
-      lines.length = 0;
+      ends.length = 0;
+      lengths.length = 0;
     }
     // Twice this call's updates at least, so the journal shrinks however fast updates come.
     if (count > 0 && this.pendingArgs.size >= this.checkpointUpdates) this.checkpointSome(Math.max(this.checkpointSlice, 2 * count));
@@ -490,7 +496,7 @@ export class SqliteRrdStore implements RrdStore {
     let error: Error | undefined;
     for (const arg of args) {
       // already applied by a read of this series (flushSeries) before its journal slice came
-      if (this.journaling && parseFloat(arg) <= state.lastUp) continue;
+      if (this.journaling && leadingTime(arg) <= state.lastUp) continue;
       try {
         applyChecked(def, state, checkUpdate(def, state, arg, this.now), sink);
         applied++;
@@ -610,6 +616,21 @@ export class SqliteRrdStore implements RrdStore {
     const size = this.db.pragma('page_size', { simple: true }) as number;
     return pages * size;
   }
+}
+
+/**
+ * A journal line's time (N was written as the time): its leading digits, read without
+ * parseFloat (a tenth of replaying the journal); anything else, such as `1e9:5`, takes parseFloat.
+ */
+function leadingTime(arg: string): number {
+  let t = 0;
+  for (let i = 0; i < arg.length; i++) {
+    const c = arg.charCodeAt(i);
+    if (c === 58 && i > 0) return t;
+    if (c < 48 || c > 57 || i > 15) break;
+    t = t * 10 + (c - 48);
+  }
+  return parseFloat(arg);
 }
 
 function lastTimeOf(line: string): number {
