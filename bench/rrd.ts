@@ -3,10 +3,17 @@
 // host-metrics layout, side by side: rrdtool reading commands on stdin (`rrdtool -`),
 // rrdcached fed in BATCH mode over a unix socket (with a -j journal), and ringtail's store
 // (updateMany, one durable commit per round). Prints each run and the median table.
+//
+// rrdcached and ringtail take their rounds in turn (round r of one, then of the other, the
+// order swapped every round), and the FLUSH and the checkpoint follow each other: on a shared
+// machine the load and the disk's fsync latency change from second to second, and one peer
+// timed a second after the other saw a different machine (single runs swung from 0.88× to
+// 2.74×). Each run also prints both peers' CPU seconds per million updates (ringtail's process;
+// rrdcached's threads from /proc plus the client's), the disk's fdatasync latency and the load.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, copyFileSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openRrdStore } from '../collector/rrd/sqlite-store.js';
 import { parseDefs } from '../collector/rrd/defs.js';
@@ -131,6 +138,19 @@ class Cached {
     this.sock.write(files.map((f) => `FLUSH ${f}\n`).join(''));
     for (let i = 0; i < files.length; i++) await this.until(/^-?\d+ [^\n]*\n/m);
   }
+  /** CPU seconds rrdcached's threads have run (schedstat: nanoseconds on a CPU). */
+  cpuSeconds(): number {
+    const dir = `/proc/${this.proc.pid}/task`;
+    let ns = 0;
+    for (const t of readdirSync(dir)) {
+      try {
+        ns += Number(readFileSync(join(dir, t, 'schedstat'), 'utf8').split(' ')[0]);
+      } catch {
+        // a thread that ended between the listing and the read
+      }
+    }
+    return ns / 1e9;
+  }
   async stop(): Promise<void> {
     this.sock.end();
     const exited = new Promise((r) => this.proc.once('exit', r));
@@ -145,14 +165,65 @@ function dirBytes(dir: string, suffix: string): number {
     .reduce((s, f) => s + statSync(join(dir, f)).size, 0);
 }
 
+/** fdatasync of 24 KiB rewritten in place (a durable round's WAL write): ms, sorted. */
+function fsyncProbe(dir: string, n = 30): number[] {
+  const f = join(dir, 'fsync-probe');
+  const fd = openSync(f, 'w');
+  const buf = Buffer.alloc(24 * 1024, 1);
+  const out: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      writeSync(fd, buf, 0, buf.length, 0);
+      const s = performance.now();
+      fdatasyncSync(fd);
+      out.push(performance.now() - s);
+    }
+  } finally {
+    closeSync(fd);
+    rmSync(f, { force: true });
+  }
+  return out.sort((a, b) => a - b);
+}
+
+const cpuNow = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+
 interface RunResult {
+  load: [number, number];
+  fsyncMs: { p50: number; p90: number };
   rrdtool: { ups: number; bytes: number; fetchMs: number };
-  cached: { ups: number; upsFlushed: number; bytes: number };
-  ringtail: { ups: number; upsCheckpointed: number; upsDirect: number; upsNormal: number; bytes: number; fetchMs: number; createMs: number };
+  cached: {
+    ups: number;
+    upsFlushed: number;
+    bytes: number;
+    /** rrdcached's own threads during the BATCH rounds */
+    cpuPerM: number;
+    /** the client (this process) building and sending the BATCH rounds */
+    clientCpuPerM: number;
+    /** everything until the files are written: rounds and FLUSH, rrdcached and client */
+    cpuFlushedPerM: number;
+    roundMs: { p50: number; p90: number };
+  };
+  ringtail: {
+    ups: number;
+    upsCheckpointed: number;
+    upsDirect: number;
+    upsNormal: number;
+    bytes: number;
+    fetchMs: number;
+    createMs: number;
+    cpuPerM: number;
+    cpuCheckpointedPerM: number;
+    roundMs: { p50: number; p90: number };
+  };
 }
 
 async function runOnce(seriesCount: number, rounds: number): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'ringtail-bench-rrd-'));
+  const load0 = loadavg()[0]!;
   try {
     const files = Array.from({ length: seriesCount }, (_, i) => `s${i}.rrd`);
     // rrdtool -
@@ -181,35 +252,73 @@ async function runOnce(seriesCount: number, rounds: number): Promise<RunResult> 
     pipe.close();
     const rrdtool = { ups: (seriesCount * rounds) / rrdSecs, bytes: dirBytes(rrdDir, '.rrd') / seriesCount, fetchMs: median(fetchTimes) };
 
-    // rrdcached, BATCH mode
+    // rrdcached (BATCH) and ringtail (journaled updateMany, the collector's path) in turn
     const cached = new Cached(join(dir, 'cachedrun'), cachedDir);
     await cached.connect();
-    t = performance.now();
-    for (let r = 0; r < rounds; r++) {
-      const res = await cached.batch(files.map((f, i) => `UPDATE ${f} ${T0 + STEP * (r + 1)}:${value(i, r)}`));
-      if (!res.startsWith('0 errors')) throw new Error(`rrdcached: ${res}`);
-    }
-    const cachedSecs = (performance.now() - t) / 1000;
-    await cached.flushEach(files);
-    const cachedFlushedSecs = (performance.now() - t) / 1000;
-    await cached.stop();
-    const cachedRes = { ups: (seriesCount * rounds) / cachedSecs, upsFlushed: (seriesCount * rounds) / cachedFlushedSecs, bytes: dirBytes(cachedDir, '.rrd') / seriesCount };
-
-    // ringtail: journaled updateMany (the collector's path), then the same in direct mode
     const def = parseDefs(LAYOUT, STEP);
     const storePath = join(dir, 'ringtail.db');
     let store = openRrdStore(storePath, { create: true });
     t = performance.now();
     for (let i = 0; i < seriesCount; i++) store.create(`s${i}`, def, { start: T0 });
     const createMs = performance.now() - t;
-    t = performance.now();
-    for (let r = 0; r < rounds; r++) {
+    const fsyncMs = fsyncProbe(dir);
+    const cachedRounds: number[] = [];
+    const rtRounds: number[] = [];
+    let cachedClientCpu = 0;
+    let rtCpu = 0;
+    const cachedCpu0 = cached.cpuSeconds();
+    const cachedRound = async (r: number): Promise<void> => {
+      const c = cpuNow();
+      const s = performance.now();
+      const res = await cached.batch(files.map((f, i) => `UPDATE ${f} ${T0 + STEP * (r + 1)}:${value(i, r)}`));
+      cachedRounds.push(performance.now() - s);
+      cachedClientCpu += cpuNow() - c;
+      if (!res.startsWith('0 errors')) throw new Error(`rrdcached: ${res}`);
+    };
+    const rtRound = (r: number): void => {
+      const c = cpuNow();
+      const s = performance.now();
       const res = store.updateMany(files.map((_, i) => ({ series: `s${i}`, args: [`${T0 + STEP * (r + 1)}:${value(i, r)}`] })));
+      rtRounds.push(performance.now() - s);
+      rtCpu += cpuNow() - c;
       if (res.errors.size) throw [...res.errors.values()][0]!;
+    };
+    for (let r = 0; r < rounds; r++) {
+      if (r % 2 === 0) {
+        await cachedRound(r);
+        rtRound(r);
+      } else {
+        rtRound(r);
+        await cachedRound(r);
+      }
     }
-    const rtSecs = (performance.now() - t) / 1000;
+    const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / 1000;
+    const cachedSecs = sum(cachedRounds);
+    const rtSecs = sum(rtRounds);
+    // into the archives: every file FLUSHed, the whole journal checkpointed, one after the other
+    const cachedBatchCpu = cached.cpuSeconds() - cachedCpu0;
+    let c = cpuNow();
+    t = performance.now();
+    await cached.flushEach(files);
+    const cachedFlushSecs = (performance.now() - t) / 1000;
+    const cachedFlushClientCpu = cpuNow() - c;
+    const cachedFlushCpu = cached.cpuSeconds() - cachedCpu0 - cachedBatchCpu;
+    await cached.stop();
+    c = cpuNow();
+    t = performance.now();
     store.checkpoint();
-    const rtCheckpointed = (performance.now() - t) / 1000;
+    const rtCheckpointSecs = (performance.now() - t) / 1000;
+    const rtCheckpointCpu = cpuNow() - c;
+    const updates = seriesCount * rounds;
+    const cachedRes = {
+      ups: updates / cachedSecs,
+      upsFlushed: updates / (cachedSecs + cachedFlushSecs),
+      bytes: dirBytes(cachedDir, '.rrd') / seriesCount,
+      cpuPerM: (cachedBatchCpu * 1e6) / updates,
+      clientCpuPerM: (cachedClientCpu * 1e6) / updates,
+      cpuFlushedPerM: ((cachedBatchCpu + cachedFlushCpu + cachedClientCpu + cachedFlushClientCpu) * 1e6) / updates,
+      roundMs: { p50: pct([...cachedRounds].sort((a, b) => a - b), 0.5), p90: pct([...cachedRounds].sort((a, b) => a - b), 0.9) },
+    };
     const bytes = store.compactSize() / seriesCount;
     const ft: number[] = [];
     for (let i = 0; i < 200; i++) {
@@ -235,12 +344,18 @@ async function runOnce(seriesCount: number, rounds: number): Promise<RunResult> 
     }
     const normalSecs = (performance.now() - t) / 1000;
     store.close();
+    rtRounds.sort((a, b) => a - b);
     return {
+      load: [load0, loadavg()[0]!],
+      fsyncMs: { p50: pct(fsyncMs, 0.5), p90: pct(fsyncMs, 0.9) },
       rrdtool,
       cached: cachedRes,
       ringtail: {
-        ups: (seriesCount * rounds) / rtSecs,
-        upsCheckpointed: (seriesCount * rounds) / rtCheckpointed,
+        ups: updates / rtSecs,
+        upsCheckpointed: updates / (rtSecs + rtCheckpointSecs),
+        cpuPerM: (rtCpu * 1e6) / updates,
+        cpuCheckpointedPerM: ((rtCpu + rtCheckpointCpu) * 1e6) / updates,
+        roundMs: { p50: pct(rtRounds, 0.5), p90: pct(rtRounds, 0.9) },
         upsDirect: (seriesCount * rounds) / directSecs,
         upsNormal: (seriesCount * rounds) / normalSecs,
         bytes,
@@ -265,8 +380,11 @@ export async function main(args: string[]): Promise<void> {
     const r = await runOnce(seriesCount, rounds);
     results.push(r);
     process.stdout.write(
-      `run ${i + 1}: rrdtool ${fmt(r.rrdtool.ups)}/s, rrdcached batch ${fmt(r.cached.ups)}/s (flushed ${fmt(r.cached.upsFlushed)}/s), ` +
-        `ringtail ${fmt(r.ringtail.ups)}/s (checkpointed ${fmt(r.ringtail.upsCheckpointed)}/s, direct ${fmt(r.ringtail.upsDirect)}/s, synchronous=NORMAL ${fmt(r.ringtail.upsNormal)}/s), ` +
+      `run ${i + 1} (load ${r.load[0].toFixed(1)}→${r.load[1].toFixed(1)}, fdatasync p50 ${r.fsyncMs.p50.toFixed(2)} / p90 ${r.fsyncMs.p90.toFixed(2)} ms): ` +
+        `rrdtool ${fmt(r.rrdtool.ups)}/s, rrdcached batch ${fmt(r.cached.ups)}/s (flushed ${fmt(r.cached.upsFlushed)}/s; round p50 ${r.cached.roundMs.p50.toFixed(2)} / p90 ${r.cached.roundMs.p90.toFixed(2)} ms; CPU s/1M ${r.cached.cpuPerM.toFixed(2)} rrdcached + ${r.cached.clientCpuPerM.toFixed(2)} client, ${r.cached.cpuFlushedPerM.toFixed(2)} with FLUSH), ` +
+        `ringtail ${fmt(r.ringtail.ups)}/s = ${ratio(r.ringtail.ups, r.cached.ups)} (round p50 ${r.ringtail.roundMs.p50.toFixed(2)} / p90 ${r.ringtail.roundMs.p90.toFixed(2)} ms; ${r.ringtail.cpuPerM.toFixed(2)} CPU s/1M), ` +
+        `checkpointed ${fmt(r.ringtail.upsCheckpointed)}/s = ${ratio(r.ringtail.upsCheckpointed, r.cached.upsFlushed)} of flushed (${r.ringtail.cpuCheckpointedPerM.toFixed(2)} CPU s/1M), ` +
+        `direct ${fmt(r.ringtail.upsDirect)}/s, synchronous=NORMAL ${fmt(r.ringtail.upsNormal)}/s, ` +
         `bytes/series ${fmt(r.rrdtool.bytes)} / ${fmt(r.ringtail.bytes)}, 1-year fetch ${r.rrdtool.fetchMs.toFixed(2)} / ${r.ringtail.fetchMs.toFixed(3)} ms, ` +
         `ringtail create ${fmt(r.ringtail.createMs)} ms\n`,
     );
@@ -285,6 +403,9 @@ export async function main(args: string[]): Promise<void> {
   ];
   const out = [
     `rrd benchmark: ${seriesCount} series × ${rounds} rounds, default host layout (step 10 s, 8 RRAs), median of ${runs} runs`,
+    `per run, ringtail ÷ rrdcached BATCH: ${results.map((r) => ratio(r.ringtail.ups, r.cached.ups)).join(', ')}; checkpointed ÷ BATCH + FLUSH: ${results.map((r) => ratio(r.ringtail.upsCheckpointed, r.cached.upsFlushed)).join(', ')}`,
+    `CPU s per 1M updates (median): rrdcached BATCH ${m((r) => r.cached.cpuPerM).toFixed(2)} (its threads) + ${m((r) => r.cached.clientCpuPerM).toFixed(2)} (the client building and sending the lines), with FLUSH ${m((r) => r.cached.cpuFlushedPerM).toFixed(2)}; ` +
+      `ringtail ${m((r) => r.ringtail.cpuPerM).toFixed(2)} (building the items included), + checkpoint ${m((r) => r.ringtail.cpuCheckpointedPerM).toFixed(2)}`,
     '',
     '| peer / mode | updates/s | vs rrdtool | vs rrdcached BATCH | bytes/series | 1-year fetch |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',

@@ -10,9 +10,15 @@ import type { PdpCompletion } from './pdp.js';
 import type { CdpState, Cf, SeriesDef, SeriesState } from './types.js';
 
 export interface RowSink {
-  /** rowIndex = row end time / (step × pdpPerRow); values per DS */
+  /**
+   * rowIndex = row end time / (step × pdpPerRow); values per DS, valid only during the call
+   * (the array is reused for the next row: a sink copies what it keeps)
+   */
   put(rra: number, rowIndex: number, values: number[]): void;
 }
+
+/** One row's values per DS count, reused: a row closes on nearly every update. */
+const rowScratch: number[][] = [];
 
 export function accumulate(cdp: CdpState, cf: Cf, v: number, count: number): void {
   if (count === 0) return;
@@ -63,7 +69,7 @@ export function feedRun(def: SeriesDef, state: SeriesState, rraIdx: number, k: n
     for (let d = 0; d < nds; d++) accumulate(cdps[d]!, rra.cf, v[d]!, count);
     return;
   }
-  const row: number[] = new Array<number>(nds);
+  const row = rowScratch[nds] ?? (rowScratch[nds] = new Array<number>(nds).fill(NaN));
   for (let d = 0; d < nds; d++) {
     const cdp = cdps[d]!;
     accumulate(cdp, rra.cf, v[d]!, j0 - k + 1);

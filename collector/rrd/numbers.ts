@@ -8,9 +8,27 @@
  * wrap differs by thousands otherwise). No inf, nan or hex forms. Undefined when nothing converts.
  */
 export function strtod(s: string): { value: number; rest: string } | undefined {
-  const len = s.length;
-  let p = 0;
-  let c = len > 0 ? s.charCodeAt(0) : 0;
+  const value = strtodIn(s, 0, s.length);
+  if (stoppedAt < 0) return undefined;
+  return { value, rest: stoppedAt < s.length ? s.slice(stoppedAt) : '' };
+}
+
+let stoppedAt = 0;
+
+/** Where the last strtodIn stopped: the index after what it converted, −1 when nothing converted. */
+export function strtodStop(): number {
+  return stoppedAt;
+}
+
+/**
+ * strtod on s[from, to) without allocating (the journal's replay parses every reading): the
+ * value, with strtodStop() telling where the conversion ended (−1: nothing converted, the value
+ * is then meaningless).
+ */
+export function strtodIn(s: string, from: number, to: number): number {
+  const len = to;
+  let p = from;
+  let c = p < len ? s.charCodeAt(p) : 0;
   while (c === 32 || (c >= 9 && c <= 13)) c = ++p < len ? s.charCodeAt(p) : 0;
   let negative = false;
   if (c === 45 || c === 43) {
@@ -36,7 +54,8 @@ export function strtod(s: string): { value: number; rest: string } | undefined {
     }
     exponent -= decimals;
   }
-  if (digits === 0) return undefined;
+  stoppedAt = -1;
+  if (digits === 0) return NaN;
   if (negative) number = -number;
   if (c === 101 || c === 69) {
     c = ++p < len ? s.charCodeAt(p) : 0;
@@ -52,7 +71,7 @@ export function strtod(s: string): { value: number; rest: string } | undefined {
     }
     exponent += eneg ? -n : n;
   }
-  if (exponent < -1021 || exponent > 1024) return undefined;
+  if (exponent < -1021 || exponent > 1024) return NaN;
   let p10 = 10;
   let n = exponent < 0 ? -exponent : exponent;
   while (n) {
@@ -60,7 +79,8 @@ export function strtod(s: string): { value: number; rest: string } | undefined {
     n >>= 1;
     p10 *= p10;
   }
-  return { value: number, rest: p < len ? s.slice(p) : '' };
+  stoppedAt = p < len ? p : len;
+  return number;
 }
 
 /** rrdtool's "%f" of a converted prefix, for its "Converted 'x' to …" message. */

@@ -8,7 +8,7 @@
 // update spans gets the update's rate (or unknown). What lies after the last boundary starts
 // the next step. A heartbeat breach that crosses only one boundary makes that step unknown.
 import { RrdError } from './errors.js';
-import { cFixed6, rrdDiff, strtod } from './numbers.js';
+import { cFixed6, rrdDiff, strtod, strtodIn, strtodStop } from './numbers.js';
 import type { DsDef, SeriesDef, SeriesState } from './types.js';
 
 /** rrdtool keeps the last raw reading in a 30-byte field. */
@@ -23,32 +23,33 @@ export interface ParsedUpdate {
 export function parseUpdateArg(arg: string, dsCount: number, now: () => number): ParsedUpdate {
   const colon = arg.indexOf(':');
   if (colon < 0) throw new RrdError(`expected timestamp not found in data source from ${arg}`);
-  const timeText = arg.slice(0, colon);
-  const fields = arg.slice(colon + 1).split(':');
+  // one reading (most series have one DS): no split
+  const fields = arg.indexOf(':', colon + 1) < 0 ? [arg.slice(colon + 1)] : arg.slice(colon + 1).split(':');
   if (fields.length < dsCount) {
-    throw new RrdError(`expected ${dsCount} data source readings (got ${fields.length}) from ${timeText}`);
+    throw new RrdError(`expected ${dsCount} data source readings (got ${fields.length}) from ${arg.slice(0, colon)}`);
   }
   if (fields.length > dsCount) throw new RrdError(`found extra data on update argument: ${fields.slice(dsCount).join(':')}`);
   let time: number;
-  if (timeText === 'N') time = Math.floor(now());
+  if (colon === 1 && arg.charCodeAt(0) === 78 /* N */) time = Math.floor(now());
   else {
-    const r = strtod(timeText);
-    if (!r || r.rest !== '' || !Number.isFinite(r.value)) {
-      throw new RrdError(`error while parsing time in get_time_from_reading - Cannot convert '${timeText}' to float`);
+    const value = strtodIn(arg, 0, colon);
+    if (strtodStop() !== colon || !Number.isFinite(value)) {
+      throw new RrdError(`error while parsing time in get_time_from_reading - Cannot convert '${arg.slice(0, colon)}' to float`);
     }
-    if (!Number.isInteger(r.value)) throw new RrdError(`fractional timestamps are not supported: '${timeText}'`);
-    time = r.value;
+    if (!Number.isInteger(value)) throw new RrdError(`fractional timestamps are not supported: '${arg.slice(0, colon)}'`);
+    time = value;
   }
   return { time, values: fields };
 }
 
 function parseFloatReading(v: string, type: string): number {
-  const r = strtod(v);
-  if (!r) throw new RrdError(`Function update_pdp_prep, case DST_${type} - Cannot convert '${v}' to float`);
-  if (r.rest !== '') {
-    throw new RrdError(`Function update_pdp_prep, case DST_${type} - Converted '${v}' to ${cFixed6(r.value)}, but cannot convert '${r.rest}'`);
+  const value = strtodIn(v, 0, v.length);
+  const stop = strtodStop();
+  if (stop < 0) throw new RrdError(`Function update_pdp_prep, case DST_${type} - Cannot convert '${v}' to float`);
+  if (stop < v.length) {
+    throw new RrdError(`Function update_pdp_prep, case DST_${type} - Converted '${v}' to ${cFixed6(value)}, but cannot convert '${v.slice(stop)}'`);
   }
-  return r.value;
+  return value;
 }
 
 function checkInteger(v: string, signed: boolean): void {
@@ -143,8 +144,8 @@ export function advancePdp(def: SeriesDef, state: SeriesState, t: number, values
   }
   const count = (occuSt - procSt) / step;
   const firstGap = procSt + step - lastUp;
-  const first: number[] = [];
-  const rest: number[] = [];
+  const first = new Array<number>(def.ds.length);
+  const rest = new Array<number>(def.ds.length);
   for (let i = 0; i < def.ds.length; i++) {
     const d = state.ds[i]!;
     const p = pdpNew[i]!;
@@ -152,15 +153,15 @@ export function advancePdp(def: SeriesDef, state: SeriesState, t: number, values
     // when the gap spans further steps, 1.7.2 closes the partly filled one on its known part.
     const tooUnknown = d.unknSec > step / 2 || (count === 1 && interval > def.ds[i]!.heartbeat);
     if (Number.isNaN(p)) {
-      first.push(tooUnknown ? NaN : d.scratch / (step - d.unknSec - firstGap));
-      rest.push(NaN);
+      first[i] = tooUnknown ? NaN : d.scratch / (step - d.unknSec - firstGap);
+      rest[i] = NaN;
       d.unknSec = occuAge;
       d.scratch = NaN;
     } else {
       const rate = p / interval;
       const known = (Number.isNaN(d.scratch) ? 0 : d.scratch) + rate * firstGap;
-      first.push(tooUnknown ? NaN : known / (step - d.unknSec));
-      rest.push(rate);
+      first[i] = tooUnknown ? NaN : known / (step - d.unknSec);
+      rest[i] = rate;
       d.unknSec = 0;
       d.scratch = rate * occuAge;
     }

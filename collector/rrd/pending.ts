@@ -2,15 +2,24 @@
 // by series, so that a read can apply just its series and a checkpoint can apply the series
 // that have waited longest. Map order is the order in which each series' oldest pending
 // argument was journaled, so the first entry is always the oldest.
+//
+// An argument is kept as a place in its journal row's text (body, start, end), not as a string
+// of its own: the collector journals thousands per round, and a string each, alive until its
+// series is applied, was most of what the garbage collector copied and promoted. The strings
+// are cut out when a series is taken; a row's text goes once no pending argument needs it.
 
 interface Entry {
   /** journal row of the oldest pending argument */
   row: number;
-  args: string[];
+  /** per argument: body number, start, end */
+  refs: number[];
 }
 
 export class PendingUpdates {
   private readonly bySeries = new Map<number, Entry>();
+  /** journal texts still referred to; bodies[i] is body number firstBody + i */
+  private bodies: string[] = [];
+  private firstBody = 0;
   private count = 0;
 
   /** updates pending in all series */
@@ -18,10 +27,22 @@ export class PendingUpdates {
     return this.count;
   }
 
+  /** one pending argument, given as its own text */
   add(series: number, row: number, arg: string): void {
+    this.ref(series, row, this.addBody(arg), 0, arg.length);
+  }
+
+  /** a journal row's text, for ref(); returns its body number */
+  addBody(body: string): number {
+    this.bodies.push(body);
+    return this.firstBody + this.bodies.length - 1;
+  }
+
+  /** one pending argument: body.slice(start, end) of a text given to addBody */
+  ref(series: number, row: number, body: number, start: number, end: number): void {
     const e = this.bySeries.get(series);
-    if (e) e.args.push(arg);
-    else this.bySeries.set(series, { row, args: [arg] });
+    if (e) e.refs.push(body, start, end);
+    else this.bySeries.set(series, { row, refs: [body, start, end] });
     this.count++;
   }
 
@@ -29,20 +50,27 @@ export class PendingUpdates {
   take(series: number): string[] | undefined {
     const e = this.bySeries.get(series);
     if (!e) return undefined;
+    const args = this.cut(e);
     this.bySeries.delete(series);
-    this.count -= e.args.length;
-    return e.args;
+    this.count -= args.length;
+    this.prune();
+    return args;
   }
 
   /** removes and yields the series that have waited longest until `budget` updates are out */
   *takeOldest(budget: number): Generator<[series: number, args: string[]]> {
     let taken = 0;
-    for (const [series, e] of this.bySeries) {
-      if (taken >= budget) return;
-      this.bySeries.delete(series);
-      this.count -= e.args.length;
-      taken += e.args.length;
-      yield [series, e.args];
+    try {
+      for (const [series, e] of this.bySeries) {
+        if (taken >= budget) return;
+        const args = this.cut(e);
+        this.bySeries.delete(series);
+        this.count -= args.length;
+        taken += args.length;
+        yield [series, args];
+      }
+    } finally {
+      this.prune();
     }
   }
 
@@ -55,5 +83,24 @@ export class PendingUpdates {
   clear(): void {
     this.bySeries.clear();
     this.count = 0;
+    this.firstBody += this.bodies.length;
+    this.bodies = [];
+  }
+
+  private cut(e: Entry): string[] {
+    const r = e.refs;
+    const args = new Array<string>(r.length / 3);
+    for (let i = 0, k = 0; i < r.length; i += 3, k++) args[k] = this.bodies[r[i]! - this.firstBody]!.slice(r[i + 1], r[i + 2]);
+    return args;
+  }
+
+  /** drops the texts older than the oldest pending argument's */
+  private prune(): void {
+    const oldest = this.bySeries.values().next().value;
+    const keepFrom = oldest ? oldest.refs[0]! : this.firstBody + this.bodies.length;
+    if (keepFrom > this.firstBody) {
+      this.bodies.splice(0, keepFrom - this.firstBody);
+      this.firstBody = keepFrom;
+    }
   }
 }

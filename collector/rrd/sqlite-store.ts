@@ -25,7 +25,6 @@ import {
   chunkCount,
   chunkId,
   chunkLength,
-  decodeChunk,
   decodeChunkInto,
   encodeChunk,
   locate,
@@ -80,7 +79,17 @@ export interface OpenRrdOptions {
 interface Meta {
   id: number;
   def: SeriesDef;
+  /** last update time committed to the journal (or applied, without a journal) */
   lastUp: number;
+  /** the journal line's prefix, `id` and a tab */
+  prefix: string;
+  /** within one update call: the last time accepted so far, and that call's serial */
+  callLastUp: number;
+  call: number;
+}
+
+function newMeta(id: number, def: SeriesDef, lastUp: number): Meta {
+  return { id, def, lastUp, prefix: `${id}\t`, callLastUp: 0, call: 0 };
 }
 
 const nowSeconds = (): number => Date.now() / 1000;
@@ -97,8 +106,18 @@ export class SqliteRrdStore implements RrdStore {
   /** arguments journaled by this handle and not yet in the archives */
   private readonly pendingArgs = new PendingUpdates();
   private lastJournalRow = 0;
+  /** the journal rows this handle wrote that are still in the journal, oldest first */
+  private readonly ownRows: number[] = [];
+  /** chunk buffers free for reuse, by length (see chunkBuffer) */
+  private readonly chunkPool = new Map<number, Float64Array[]>();
   private readonly meta = new Map<string, Meta>();
-  private readonly pendingLastUp = new Map<Meta, number>();
+  /** update calls so far: a Meta whose `call` is this one has `callLastUp` set by it */
+  private calls = 0;
+  /** one update call's series with accepted arguments, and the journaled lines (reused) */
+  private readonly touched: Meta[] = [];
+  private readonly journaledIds: number[] = [];
+  private readonly journaledEnds: number[] = [];
+  private readonly journaledLengths: number[] = [];
   private readonly defsById = new Map<number, SeriesDef>();
   private readonly journaling: boolean;
   private readonly synchronous: 'FULL' | 'NORMAL';
@@ -159,6 +178,7 @@ export class SqliteRrdStore implements RrdStore {
       journal: this.db.prepare('INSERT INTO rrd_journal (body) VALUES (?)'),
       journalAll: this.db.prepare('SELECT id, body FROM rrd_journal ORDER BY id'),
       journalAny: this.db.prepare('SELECT 1 FROM rrd_journal LIMIT 1').pluck(),
+      journalCount: this.db.prepare('SELECT count(*) FROM rrd_journal').pluck(),
       journalClear: this.db.prepare('DELETE FROM rrd_journal WHERE id <= ?'),
     };
     this.checkpoint();
@@ -169,7 +189,7 @@ export class SqliteRrdStore implements RrdStore {
     if (m) return m;
     const row = this.st.seriesByName.get(name) as { id: number; def: string; state: string } | undefined;
     if (!row) throw notFound(`no series '${name}' in '${this.path}'`);
-    m = { id: row.id, def: decodeDef(row.def), lastUp: decodeState(row.state).lastUp };
+    m = newMeta(row.id, decodeDef(row.def), decodeState(row.state).lastUp);
     this.meta.set(name, m);
     return m;
   }
@@ -228,7 +248,7 @@ export class SqliteRrdStore implements RrdStore {
     const state = initialState(def, start);
     // no chunks: a missing chunk reads as unknown rows (chunks.ts)
     const id = Number(this.st.insertSeries.run(name, encodeJson(def), encodeState(state)).lastInsertRowid);
-    this.meta.set(name, { id, def, lastUp: start });
+    this.meta.set(name, newMeta(id, def, start));
     this.defsById.set(id, def);
   }
 
@@ -261,59 +281,86 @@ export class SqliteRrdStore implements RrdStore {
 
   updateMany(items: UpdateManyItem[]): UpdateManyResult {
     if (!this.journaling) return this.updateDirect(items);
+    // This loop runs for every value the collector receives: no allocation per argument beyond
+    // the journal text (ids and each line's place in the text go to reused arrays, a call's
+    // last times onto the Meta).
+    const call = ++this.calls;
     const accepted: number[] = new Array<number>(items.length);
     const errors = new Map<number, Error>();
+    const touched = this.touched;
+    const ids = this.journaledIds;
+    const ends = this.journaledEnds;
+    const lengths = this.journaledLengths;
     let body = '';
     let count = 0;
-    const journaled: Array<[number, string]> = [];
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       let n = 0;
-      let m: Meta | undefined;
-      let lastUp = 0;
       try {
-        m = this.load(item.series);
+        const m = this.load(item.series);
         // the same series may appear twice in one call
-        lastUp = this.pendingLastUp.get(m) ?? m.lastUp;
+        if (m.call !== call) {
+          m.call = call;
+          m.callLastUp = m.lastUp;
+          touched.push(m);
+        }
         // Validation needs only the last update time and the definitions: rrdtool's checks
         // never depend on the previous reading.
-        for (const arg of item.args) {
-          const t = validateUpdate(m.def, lastUp, arg, this.now);
-          const line = arg.startsWith('N:') ? `${t}${arg.slice(1)}` : arg;
-          body += `${count === 0 ? '' : '\n'}${m.id}\t${line}`;
-          journaled.push([m.id, line]);
-          lastUp = t;
+        const args = item.args;
+        for (let a = 0; a < args.length; a++) {
+          const arg = args[a]!;
+          const t = validateUpdate(m.def, m.callLastUp, arg, this.now);
+          const line = arg.charCodeAt(0) === 78 /* N */ ? `${t}${arg.slice(1)}` : arg;
+          body = count === 0 ? m.prefix + line : `${body}\n${m.prefix}${line}`;
+          ids.push(m.id);
+          ends.push(body.length);
+          lengths.push(line.length);
+          m.callLastUp = t;
           count++;
           n++;
         }
       } catch (err) {
         errors.set(i, err as Error);
       }
-      if (m && n > 0) this.pendingLastUp.set(m, lastUp);
       accepted[i] = n;
     }
-    if (count > 0) {
-      let row: number;
-      try {
-        row = Number(this.st.journal.run(body).lastInsertRowid);
-      } catch (err) {
-        this.pendingLastUp.clear();
-        throw err;
+    try {
+      if (count > 0) {
+        // Only a committed journal row moves the in-memory last update times.
+        const row = Number(this.st.journal.run(body).lastInsertRowid);
+        for (let i = 0; i < touched.length; i++) touched[i]!.lastUp = touched[i]!.callLastUp;
+        const b = this.pendingArgs.addBody(body);
+        for (let i = 0; i < count; i++) this.pendingArgs.ref(ids[i]!, row, b, ends[i]! - lengths[i]!, ends[i]!);
+        this.lastJournalRow = row;
+        this.ownRows.push(row);
       }
-      // Only a committed journal row moves the in-memory last update times.
-      for (const [m, t] of this.pendingLastUp) m.lastUp = t;
-      this.pendingLastUp.clear();
-      for (const [id, line] of journaled) this.pendingArgs.add(id, row, line);
-      this.lastJournalRow = row;
-      // Twice this call's updates at least, so the journal shrinks however fast updates come.
-      if (this.pendingArgs.size >= this.checkpointUpdates) this.checkpointSome(Math.max(this.checkpointSlice, 2 * count));
+    } finally {
+      touched.length = 0;
+      ids.length = 0;
+      ends.length = 0;
+      lengths.length = 0;
     }
+    // Twice this call's updates at least, so the journal shrinks however fast updates come.
+    if (count > 0 && this.pendingArgs.size >= this.checkpointUpdates) this.checkpointSome(Math.max(this.checkpointSlice, 2 * count));
     return { accepted, errors };
   }
 
   /** Applies the whole journal to the archives, in one transaction. */
   checkpoint(): void {
-    if (this.st.journalAny.get() !== undefined) {
+    if (this.ownRows.length > 0 && this.st.journalCount.get() === this.ownRows.length) {
+      // Every journal row is this handle's: its pending arguments are what the journal holds
+      // and not yet applied, already split by series (re-reading and splitting the journal
+      // was a tenth of a checkpoint).
+      this.disownOnFailure(() =>
+        this.db
+          .transaction(() => {
+            for (const [id, args] of this.pendingArgs.takeOldest(Infinity)) this.applySeries(id, args);
+            this.st.journalClear.run(this.lastJournalRow);
+          })
+          .immediate(),
+      );
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+    } else if (this.st.journalAny.get() !== undefined) {
       this.db
         .transaction(() => {
           const bySeries = new Map<number, string[]>();
@@ -335,6 +382,7 @@ export class SqliteRrdStore implements RrdStore {
       this.db.pragma('wal_checkpoint(PASSIVE)');
     }
     this.pendingArgs.clear();
+    this.ownRows.length = 0;
   }
 
   /**
@@ -342,14 +390,33 @@ export class SqliteRrdStore implements RrdStore {
    * transaction, and deletes the journal rows no pending argument needs any more.
    */
   private checkpointSome(budget: number): void {
-    this.db
-      .transaction(() => {
-        for (const [id, args] of this.pendingArgs.takeOldest(budget)) this.applySeries(id, args);
-        this.st.journalClear.run(this.pendingArgs.releasedUpTo(this.lastJournalRow));
-      })
-      .immediate();
+    this.disownOnFailure(() =>
+      this.db
+        .transaction(() => {
+          for (const [id, args] of this.pendingArgs.takeOldest(budget)) this.applySeries(id, args);
+          const released = this.pendingArgs.releasedUpTo(this.lastJournalRow);
+          this.st.journalClear.run(released);
+          let k = 0;
+          while (k < this.ownRows.length && this.ownRows[k]! <= released) k++;
+          this.ownRows.splice(0, k);
+        })
+        .immediate(),
+    );
     // a slice's pages go back into the database a little at a time, not 64 MB at once
     this.db.pragma('wal_checkpoint(PASSIVE)');
+  }
+
+  /**
+   * A failed slice has taken pending arguments it did not apply: until the next whole
+   * checkpoint, the journal (which still holds them) is the only full account.
+   */
+  private disownOnFailure(apply: () => void): void {
+    try {
+      apply();
+    } catch (err) {
+      this.ownRows.length = 0;
+      throw err;
+    }
   }
 
   /** Brings one series' archives up to date with what this handle journaled for it. */
@@ -391,30 +458,49 @@ export class SqliteRrdStore implements RrdStore {
     // null: the chunk does not exist and every row put to it so far was unknown
     const chunks = new Map<number, Float64Array | null>();
     const stored = new Set<number>();
+    const per = rowsPerChunk(def);
+    // the chunk each archive wrote last: consecutive rows nearly always share it
+    const lastCid: number[] = def.rra.map(() => -1);
+    const lastData: Array<Float64Array | null> = def.rra.map(() => null);
     const sink = {
       put: (rra: number, rowIndex: number, values: number[]): void => {
-        const { chunk, offset } = locate(def, rra, rowIndex);
+        // locate(), without its object: this runs for every row of every archive
+        const rows = def.rra[rra]!.rows;
+        const slot = ((rowIndex % rows) + rows) % rows;
+        const chunk = Math.floor(slot / per);
+        const offset = (slot % per) * nds;
         const cid = chunkId(id, rra, chunk);
+        if (cid === lastCid[rra]) {
+          const d = lastData[rra]!;
+          for (let i = 0; i < values.length; i++) d[offset + i] = values[i]!;
+          return;
+        }
         let data = chunks.get(cid);
         if (data === undefined) {
           const blob = this.st.getChunk.get(cid) as Buffer | undefined;
-          data = blob ? decodeChunk(blob, chunkLength(def, rra, chunk), nds) : null;
-          if (blob) stored.add(cid);
+          data = null;
+          if (blob) {
+            data = this.chunkBuffer(chunkLength(def, rra, chunk));
+            decodeChunkInto(blob, new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 0, nds);
+            stored.add(cid);
+          }
           chunks.set(cid, data);
         }
         if (data === null) {
           // A gap's unknown rows over a chunk never written: it reads as unknown already.
           if (allUnknown(values)) return;
-          chunks.set(cid, (data = new Float64Array(chunkLength(def, rra, chunk)).fill(NaN)));
+          chunks.set(cid, (data = this.chunkBuffer(chunkLength(def, rra, chunk))));
         }
         for (let d = 0; d < values.length; d++) data[offset + d] = values[d]!;
+        lastCid[rra] = cid;
+        lastData[rra] = data;
       },
     };
     let applied = 0;
     let error: Error | undefined;
     for (const arg of args) {
       // already applied by a read of this series (flushSeries) before its journal slice came
-      if (this.journaling && parseFloat(arg) <= state.lastUp) continue;
+      if (this.journaling && leadingTime(arg) <= state.lastUp) continue;
       try {
         applyChecked(def, state, checkUpdate(def, state, arg, this.now), sink);
         applied++;
@@ -425,9 +511,24 @@ export class SqliteRrdStore implements RrdStore {
         if (!this.journaling) break;
       }
     }
-    for (const [cid, data] of chunks) if (data) this.writeChunk(cid, data, nds, stored.has(cid));
+    for (const [cid, data] of chunks) {
+      if (!data) continue;
+      this.writeChunk(cid, data, nds, stored.has(cid));
+      this.chunkPool.get(data.length)!.push(data);
+    }
     this.st.saveState.run(encodeState(state), id);
     return { applied, lastUp: state.lastUp, error };
+  }
+
+  /**
+   * A chunk's values, all unknown, from buffers the previous series used: a checkpoint goes
+   * through thousands of chunks, and a fresh 4 KiB array each (memory outside V8's heap,
+   * allocated and freed through malloc) was a fifth of its garbage.
+   */
+  private chunkBuffer(length: number): Float64Array {
+    let free = this.chunkPool.get(length);
+    if (!free) this.chunkPool.set(length, (free = []));
+    return (free.pop() ?? new Float64Array(length)).fill(NaN);
   }
 
   /** Stores a chunk's values in their shortest form; one left all unknown is deleted. */
@@ -519,6 +620,21 @@ export class SqliteRrdStore implements RrdStore {
     const size = this.db.pragma('page_size', { simple: true }) as number;
     return pages * size;
   }
+}
+
+/**
+ * A journal line's time (N was written as the time): its leading digits, read without
+ * parseFloat (a tenth of replaying the journal); anything else, such as `1e9:5`, takes parseFloat.
+ */
+function leadingTime(arg: string): number {
+  let t = 0;
+  for (let i = 0; i < arg.length; i++) {
+    const c = arg.charCodeAt(i);
+    if (c === 58 && i > 0) return t;
+    if (c < 48 || c > 57 || i > 15) break;
+    t = t * 10 + (c - 48);
+  }
+  return parseFloat(arg);
 }
 
 function lastTimeOf(line: string): number {

@@ -209,4 +209,31 @@ describe('SQLite round-robin store', () => {
       store.close();
     }
   });
+
+  it("a checkpoint applies journal rows another handle wrote, not only its own pending arguments", () => {
+    // checkpoint() takes its own pending arguments instead of re-reading the journal only when
+    // every journal row is its own; a row from a second handle must still reach the archives.
+    const path = join(dir.path, 'two-handles.db');
+    const a = openRrdStore(path, { create: true, checkpointUpdates: 1_000_000 });
+    a.create('x', def, { start: T0 });
+    a.create('y', def, { start: T0 });
+    const b = openRrdStore(path, { checkpointUpdates: 1_000_000 });
+    try {
+      a.update('x', [`${T0 + 10}:1`, `${T0 + 20}:2`]);
+      b.update('y', [`${T0 + 10}:3`, `${T0 + 20}:4`]);
+      a.update('x', [`${T0 + 30}:5`]);
+      a.checkpoint();
+      const c = openRrdStore(path);
+      try {
+        expect(c.info('x').state.lastUp).toBe(T0 + 30);
+        expect(c.info('y').state.lastUp).toBe(T0 + 20);
+        expect(Array.from(c.fetch('y', 'AVERAGE', { start: T0, end: T0 + 10 }).data)).toEqual([3, 4]);
+      } finally {
+        c.close();
+      }
+    } finally {
+      b.close();
+      a.close();
+    }
+  });
 });
