@@ -67,7 +67,7 @@ export interface AppOptions {
   /** round-robin metric store and per-metric layouts (collector/metrics) */
   hostMetrics?: Omit<HostMetricsPluginOptions, 'dataDir'>;
   /** alert rules, notifiers and whether to run the evaluation timers (collector/alerts/) */
-  alerts?: Omit<AlertsPluginOptions, 'dataDir'>;
+  alerts?: AlertsPluginOptions;
   /** host lifecycle (config `hosts`) and whether to run its sweep timer (collector/hosts/) */
   hosts?: HostsPluginOptions;
   /** the server entry's own server (collector/server.ts: https when `tls` is configured); absent: Fastify's plain http */
@@ -160,7 +160,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // first, so that its hook runs before authentication can refuse a request
     await app.register(securityHeadersPlugin);
     await app.register(storagePlugin, { dataDir: options.dataDir, storage: options.storage, filters: options.filters });
-    await app.register(sessionsPlugin, { dataDir: options.dataDir });
+    await app.register(sessionsPlugin, {});
     await app.register(authPlugin);
     await app.register(hostBindingPlugin, { enabled: options.bindAgentHosts });
     await app.register(agentBindingPlugin);
@@ -183,7 +183,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(queryRoutes, options.query ?? {});
     await app.register(streamRoutes, options.tail ?? {});
     await app.register(hostMetricsPlugin, { dataDir: options.dataDir, ...options.hostMetrics });
-    await app.register(alertsPlugin, { dataDir: options.dataDir, ...options.alerts });
+    await app.register(alertsPlugin, { ...options.alerts });
     await app.register(sessionRoutes);
     await app.register(dashboardPlugin);
     await app.register(syslogPlugin, { syslog: options.syslog, tuning: options.syslog?.tuning, tls: options.syslog?.tls });

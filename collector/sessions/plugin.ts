@@ -4,12 +4,11 @@
 // `x-csrf-token` (synchronizer token) and a same-origin `Origin` (or `Referer`). A bearer
 // token is not ambient authority, so bearer requests need neither.
 import { timingSafeEqual } from 'node:crypto';
-import { join } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
-import type { TokenRecord } from '../storage/types.js';
-import { DEFAULT_LIMITS, openSessionStore, type SessionLimits, type SessionRecord, type SessionStore } from './store.js';
+import type { SessionLimits, SessionRecord, SessionStore, TokenRecord } from '../storage/types.js';
+import { DEFAULT_LIMITS } from './ids.js';
 import { createCredentialThrottle, DEFAULT_THROTTLE, type CredentialThrottle, type ThrottleLimits } from './throttle.js';
 
 export const SESSION_COOKIE = 'rt_session';
@@ -30,7 +29,6 @@ declare module 'fastify' {
 }
 
 export interface SessionsPluginOptions {
-  dataDir: string;
   limits?: SessionLimits;
   throttle?: ThrottleLimits;
 }
@@ -79,7 +77,7 @@ function sameSecret(a: string, b: string): boolean {
 export const sessionsPlugin = fp<SessionsPluginOptions>(
   async (app, opts) => {
     const limits = opts.limits ?? DEFAULT_LIMITS;
-    const store = openSessionStore(join(opts.dataDir, 'ringtail.db'), limits);
+    const store = app.storage.openSessions(limits);
     app.decorate('sessions', store);
     app.decorate('sessionLimits', limits);
     app.decorate('credentialThrottle', createCredentialThrottle(opts.throttle ?? DEFAULT_THROTTLE));

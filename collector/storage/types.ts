@@ -1,6 +1,9 @@
 // The narrow interface between the collector and whatever keeps its data. SQLite is the embedded
-// default; a PostgreSQL backend for multi-collector deployments implements the same contract.
+// default; a ClickHouse backend that several collectors share implements the same contract
+// (issue 16). Only a backend's own folder (collector/storage/sqlite/) touches its driver, and
+// the backend is chosen in one place (collector/storage/factory.ts).
 import type { IngestAck, IngestBatch, LogItem, LogPage } from '../../shared/wire.js';
+import type { InstanceState, Transition } from '../alerts/state.js';
 
 export type Role = 'agent' | 'viewer' | 'admin' | 'enroll';
 export const ROLES: readonly Role[] = ['agent', 'viewer', 'admin', 'enroll'];
@@ -51,6 +54,9 @@ export interface LogFilter {
   limit: number;
   cursor?: string;
 }
+
+/** most buckets a histogram may ask for, whatever the backend */
+export const MAX_BUCKETS = 1000;
 
 /** The filters of LogFilter (no paging) over [start, end), cut into `buckets` equal intervals. */
 export interface HistogramFilter extends Omit<LogFilter, 'limit' | 'cursor' | 'start' | 'end'> {
@@ -212,10 +218,125 @@ export interface HostStateStore {
   setMeta(key: string, value: number): void;
 }
 
+export interface OutboxRow {
+  seq: number;
+  id: string;
+  notifier: string;
+  rule: string;
+  body: string;
+  created_at: number;
+  attempts: number;
+  next_at: number;
+  state: 'pending' | 'delivered' | 'failed' | 'disabled';
+  last_status: number | null;
+  last_error: string | null;
+  done_at: number | null;
+}
+
+export interface HistoryRow extends Transition {
+  id: number;
+}
+
+export interface SilenceRow {
+  id: string;
+  matchers: Array<{ name: string; value: string; regex?: boolean }>;
+  starts_at: number;
+  ends_at: number;
+  comment: string;
+  created_by: string;
+  created_at: number;
+}
+
+export interface NewOutbox {
+  id: string;
+  notifier: string;
+  rule: string;
+  body: string;
+}
+
+export interface HistoryFilter {
+  rule?: string;
+  host?: string;
+  /** history ids below this one (paging) */
+  before?: number;
+  start?: number;
+  end?: number;
+  limit: number;
+}
+
+/** Alert state, history, API rules, silences and the notification outbox (collector/alerts/). */
+export interface AlertStore {
+  close(): void;
+  apiRules(): Array<{ name: string; spec: unknown }>;
+  putRule(name: string, spec: unknown, now: number): void;
+  deleteRule(name: string): boolean;
+  loadStates(): InstanceState[];
+  /** State changes, their history and the notifications they cause, in one transaction: all or nothing. */
+  commit(upserts: InstanceState[], deletes: Array<[string, string, string]>, history: Transition[], outbox: NewOutbox[], now: number): void;
+  /** newest first */
+  history(filter: HistoryFilter): HistoryRow[];
+  /** keeps the newest `keepHistoryRows` transitions and the finished notifications of the last `keepDoneMs` */
+  prune(now: number, keepHistoryRows: number, keepDoneMs: number): void;
+  /** pending notifications due at `now`, oldest first */
+  due(now: number, limit: number): OutboxRow[];
+  pendingCount(): number;
+  nextDue(): number | null;
+  markDelivered(seq: number, status: number, now: number): void;
+  markRetry(seq: number, nextAt: number, status: number | null, error: string): void;
+  markFinal(seq: number, state: 'failed' | 'disabled', status: number | null, error: string, now: number): void;
+  /** A receiver that answered 410 gets nothing more until its URL changes in the configuration. */
+  disableNotifier(name: string, url: string, reason: string, now: number): void;
+  enableNotifier(name: string): void;
+  disabledNotifiers(): Map<string, { url: string; disabled_at: number; reason: string }>;
+  /** newest first */
+  outbox(limit: number): OutboxRow[];
+  silences(): SilenceRow[];
+  addSilence(s: SilenceRow): void;
+  expireSilence(id: string, now: number): boolean;
+}
+
+export interface SessionRecord {
+  token_id: string;
+  name: string;
+  role: Role;
+  csrf: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface SessionLimits {
+  /** absolute lifetime in ms */
+  ttlMs: number;
+  /** a session unused for this long ends */
+  idleMs: number;
+}
+
+/**
+ * Dashboard sessions. A browser holds only a random session id; the store keeps its SHA-256
+ * (sessions/ids.ts), so a copy of the store cannot be replayed as a session. A session ends
+ * with the token it was signed in with.
+ */
+export interface SessionStore {
+  /** Returns the new session id (to go into the cookie) and the record. */
+  create(tokenId: string, now: number): { id: string; record: SessionRecord };
+  /** The live session for this id, or null (unknown, expired, idle too long, or token revoked). */
+  get(id: string, now: number): SessionRecord | null;
+  destroy(id: string): void;
+  /** Removes expired rows; returns how many. */
+  sweep(now: number): number;
+  /** For tests and audits: every stored id hash. */
+  storedHashes(): string[];
+  close(): void;
+}
+
 export interface Storage {
   logs: LogStore;
   tokens: TokenStore;
   /** host lifecycle (SQLite); optional so that other backends keep compiling */
   hostStates?: HostStateStore;
+  /** the alerts' store; the caller closes it (before the storage) */
+  openAlerts(): AlertStore;
+  /** the dashboard's session store; the caller closes it (before the storage) */
+  openSessions(limits: SessionLimits): SessionStore;
   close(): void;
 }

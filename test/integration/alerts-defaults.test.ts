@@ -398,7 +398,7 @@ describe('the alert database from before per-series alerts', () => {
     const { default: Database } = await import('better-sqlite3');
     const { mkdirSync } = await import('node:fs');
     const { dbPath } = await import('../../collector/storage/sqlite/open.js');
-    const { MIGRATIONS } = await import('../../collector/alerts/store.js');
+    const { MIGRATIONS } = await import('../../collector/storage/sqlite/alerts.js');
     mkdirSync(rig.dir.path, { recursive: true });
     const db = new Database(dbPath(rig.dir.path));
     db.exec('CREATE TABLE alerts_schema (version INTEGER NOT NULL)');

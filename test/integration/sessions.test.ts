@@ -1,7 +1,7 @@
 // Dashboard sessions through the real app on a real SQLite file: cookie flags, CSRF (token and
 // Origin), throttled failed sign-ins, expiry by the injected clock, revocation, logout.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashSessionId } from '../../collector/sessions/store.js';
+import { hashSessionId } from '../../collector/sessions/ids.js';
 import { testCollector, type TestCollector } from '../helpers/collector.js';
 
 let now = 1_700_000_000_000;
