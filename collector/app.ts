@@ -177,7 +177,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       autoStart: r?.auto_start ?? r !== undefined,
     });
     await app.register(healthRoutes);
-    await app.register(writerPlugin, { mode: options.writer, dataDir: options.dataDir, maxQueuedLines: options.writerMaxQueuedLines });
+    await app.register(writerPlugin, { mode: options.writer, maxQueuedLines: options.writerMaxQueuedLines });
     await app.register(ingestRoutes);
     await app.register(enrollRoutes);
     await app.register(queryRoutes, options.query ?? {});

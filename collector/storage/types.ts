@@ -329,7 +329,29 @@ export interface SessionStore {
   close(): void;
 }
 
+export type BackendName = 'sqlite' | 'clickhouse';
+export const BACKENDS: readonly BackendName[] = ['sqlite', 'clickhouse'];
+
+/**
+ * Which backend keeps the data, and where: plain data (collector/storage/factory.ts opens it), so
+ * that the writer thread opens the same store from it.
+ */
+export interface StorageConfig {
+  backend: BackendName;
+  /** the data directory (SQLite's database; the RRD files and the admin token file in any case) */
+  data: string;
+  clickhouse?: { url?: string; database: string };
+}
+
+/** What the writer thread needs of a log store: group commits (LogStore.ingestMany). */
+export interface WriterLogStore {
+  ingestMany(items: IngestItem[]): IngestAck[];
+  close(): void;
+}
+
 export interface Storage {
+  /** how to open this store again (the writer thread does) */
+  config: StorageConfig;
   logs: LogStore;
   tokens: TokenStore;
   /** host lifecycle (SQLite); optional so that other backends keep compiling */

@@ -9,6 +9,7 @@ import { sqliteTokenStore } from './tokens.js';
 export function openSqliteStorage(dataDir: string): Storage {
   const db = openDatabase(dataDir);
   return {
+    config: { backend: 'sqlite', data: dataDir },
     logs: sqliteLogStore(db),
     tokens: sqliteTokenStore(db),
     hostStates: sqliteHostStateStore(db),
