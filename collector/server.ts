@@ -41,7 +41,7 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
   const h2Sessions = new Set<ServerHttp2Session>();
   let closing = false;
   const storage = openStorage(stored);
-  const admin = ensureAdmin(storage, config.data, config.admin_token, Date.now());
+  const admin = await ensureAdmin(storage, config.data, config.admin_token, Date.now());
   const app = await buildApp({
     dataDir: config.data,
     storage,

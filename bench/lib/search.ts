@@ -79,7 +79,7 @@ export async function searchBench(dir: string, lines: number, runs: number): Pro
   process.stderr.write(`search: ${lines} lines, db ${(statSync(dbPath(data)).size / 2 ** 30).toFixed(2)} GiB, flat file ${(statSync(flat).size / 2 ** 30).toFixed(2)} GiB\n`);
   const app = await buildApp({ dataDir: data, retention: { max_age_days: 0, max_bytes: 0 } });
   await app.ready();
-  const token = app.storage.tokens.create('viewer', 'bench', Date.now()).token;
+  const token = (await app.storage.tokens.create('viewer', 'bench', Date.now())).token;
   const r = rng(7);
   const words = ['deadlock', 'Killed', 'publickey', 'compaction', 'snapshot'];
   const phrases = ['upstream timeout', 'Failed password', 'Out of memory', 'link down'];

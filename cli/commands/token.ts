@@ -67,7 +67,7 @@ export const tokenCommand: Command = {
             const limits = enrollLimits(o, now);
             const storage = openStorage(storageConfig({ data: o.data }));
             try {
-              const { token } = storage.tokens.create(o.role, o.name ?? o.role, now, limits);
+              const { token } = await storage.tokens.create(o.role, o.name ?? o.role, now, limits);
               process.stdout.write(token + '\n');
             } finally {
               storage.close();
@@ -79,7 +79,7 @@ export const tokenCommand: Command = {
         return withOptions<Static<typeof ListOptions>>('ringtail token list [--data DIR]', 'List tokens (never their secrets) as JSON lines.', ListOptions, rest, async (o) => {
           const storage = openStorage(storageConfig({ data: o.data }));
           try {
-            for (const t of storage.tokens.list()) process.stdout.write(JSON.stringify(t) + '\n');
+            for (const t of await storage.tokens.list()) process.stdout.write(JSON.stringify(t) + '\n');
           } finally {
             storage.close();
           }
@@ -89,7 +89,7 @@ export const tokenCommand: Command = {
         return withOptions<Static<typeof RevokeOptions>>('ringtail token revoke --id tok_… [--data DIR]', 'Revoke a token at once.', RevokeOptions, rest, async (o) => {
           const storage = openStorage(storageConfig({ data: o.data }));
           try {
-            if (!storage.tokens.revoke(o.id, Date.now())) {
+            if (!(await storage.tokens.revoke(o.id, Date.now()))) {
               process.stderr.write(`ringtail: RINGTAIL_ERR_NOT_FOUND --id: no active token '${o.id}'\n`);
               return 1;
             }

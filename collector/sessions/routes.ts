@@ -28,10 +28,10 @@ export const sessionRoutes: FastifyPluginAsync = async (app) => {
     const client = req.ip;
     const wait = app.credentialThrottle.retryAfter(client, now);
     if (wait > 0) return refuseThrottled(app, reply, client, wait, 'sign-in');
-    const principal = app.storage.tokens.verify(req.body.token);
+    const principal = await app.storage.tokens.verify(req.body.token);
     if (!principal || !READERS.includes(principal.role)) {
       // an agent token or a revoked one is a known token, not a guess
-      if (!principal && !app.storage.tokens.isRevoked(req.body.token)) app.credentialThrottle.fail(client, now);
+      if (!principal && !(await app.storage.tokens.isRevoked(req.body.token))) app.credentialThrottle.fail(client, now);
       app.events.emit('session.login_failed', { client }, 'warn');
       const message = principal ? `role '${principal.role}' may not sign in to the dashboard` : 'unknown or revoked token';
       throw new RingtailError(ErrorCodes.AUTH, message, 401);

@@ -121,35 +121,42 @@ export interface RetentionOps {
   usedBytes(): number;
 }
 
+/**
+ * API tokens. Asynchronous, so that a networked backend can answer (SQLite answers at once, with
+ * resolved promises).
+ */
 export interface TokenStore {
   /** `limits` apply to role enroll only */
-  create(role: Role, name: string, now: number, limits?: EnrollLimits): { token: string; record: TokenRecord };
+  create(role: Role, name: string, now: number, limits?: EnrollLimits): Promise<{ token: string; record: TokenRecord }>;
   /** registers a secret chosen by the operator (e.g. --admin-token); no-op when it already exists */
-  adopt(secret: string, role: Role, name: string, now: number): TokenRecord;
-  verify(token: string): TokenRecord | null;
+  adopt(secret: string, role: Role, name: string, now: number): Promise<TokenRecord>;
+  verify(token: string): Promise<TokenRecord | null>;
   /** a token that was issued and is revoked now (presenting it is no guess) */
-  isRevoked(token: string): boolean;
-  list(): TokenRecord[];
-  revoke(id: string, now: number): boolean;
-  countActive(role: Role): number;
+  isRevoked(token: string): Promise<boolean>;
+  list(): Promise<TokenRecord[]>;
+  revoke(id: string, now: number): Promise<boolean>;
+  countActive(role: Role): Promise<number>;
   /**
    * `auth.bind_agent_hosts`: binds the token to `host` if it has no host yet, and returns the
    * host it is bound to (the first it announced). Optional: a store without it cannot bind.
    */
-  bindHost?(id: string, host: string, now: number): string;
+  bindHost?(id: string, host: string, now: number): Promise<string>;
   /**
    * Binds the agent_id (the namespace of its log streams) to the token `id` if it has no live
    * token yet (never used, or its token was revoked: a re-tokened agent keeps its agent_id), and
    * returns the id of the token it is bound to. Optional: a store without it cannot bind.
    */
-  bindAgent?(agentId: string, id: string, now: number): string;
+  bindAgent?(agentId: string, id: string, now: number): Promise<string>;
   /**
    * Trades the enrollment token `secret` for a new agent token bound to `host`, counting one use;
    * atomic, so with one use left two enrollments at once cannot both succeed. Optional: a store
    * without it has no enrollment. `secret` null: an admin enrolls by hand (no limits, no count).
    */
-  enroll?(secret: string | null, host: string, agentId: string | undefined, now: number): EnrollResult;
+  enroll?(secret: string | null, host: string, agentId: string | undefined, now: number): Promise<EnrollResult>;
 }
+
+/** The same interface answered synchronously: what an embedded backend implements inside. */
+export type Synchronous<T> = { [K in keyof T]-?: T[K] extends ((...a: infer A) => Promise<infer R>) | undefined ? (...a: A) => R : T[K] };
 
 export type HostState = 'up' | 'stale' | 'down' | 'retired';
 export const HOST_STATES: readonly HostState[] = ['up', 'stale', 'down', 'retired'];

@@ -98,10 +98,10 @@ describe('dashboard sessions', () => {
       if (now - (start + 2 * 3600_000 + 1) < 12 * 3600_000) expect(r.statusCode, `hour ${i}`).toBe(200);
       else expect(r.statusCode, `hour ${i}`).toBe(401);
     }
-    const { token, record } = c.app.storage.tokens.create('viewer', 'to revoke', now);
+    const { token, record } = await c.app.storage.tokens.create('viewer', 'to revoke', now);
     const id = sessionOf(await login(token, {}, '10.0.0.3'));
     expect((await get(id)).statusCode).toBe(200);
-    c.app.storage.tokens.revoke(record.id, now);
+    await c.app.storage.tokens.revoke(record.id, now);
     expect((await get(id)).statusCode).toBe(401);
   });
 
