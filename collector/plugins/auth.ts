@@ -89,7 +89,7 @@ export const authPlugin = fp(
         }
       } else {
         // sessionAuth also enforces CSRF on state changes (throws 403).
-        principal = app.hasDecorator('sessionAuth') ? app.sessionAuth(req) : null;
+        principal = app.hasDecorator('sessionAuth') ? await app.sessionAuth(req) : null;
         if (!principal) {
           const cert = certificatePrincipal(req.raw.socket as TLSSocket);
           if (cert) {

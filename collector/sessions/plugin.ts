@@ -21,7 +21,7 @@ declare module 'fastify' {
     credentialThrottle: CredentialThrottle;
     sessionLimits: SessionLimits;
     /** the principal of the request's session cookie, or null; throws 403 on a CSRF failure */
-    sessionAuth(req: FastifyRequest): TokenRecord | null;
+    sessionAuth(req: FastifyRequest): Promise<TokenRecord | null>;
   }
   interface FastifyRequest {
     session: SessionRecord | null;
@@ -82,10 +82,10 @@ export const sessionsPlugin = fp<SessionsPluginOptions>(
     app.decorate('sessionLimits', limits);
     app.decorate('credentialThrottle', createCredentialThrottle(opts.throttle ?? DEFAULT_THROTTLE));
     app.decorateRequest('session', null);
-    app.decorate('sessionAuth', (req: FastifyRequest): TokenRecord | null => {
+    app.decorate('sessionAuth', async (req: FastifyRequest): Promise<TokenRecord | null> => {
       const id = readCookie(req.headers.cookie, SESSION_COOKIE);
       if (!id) return null;
-      const session = store.get(id, app.clock());
+      const session = await store.get(id, app.clock());
       if (!session) return null;
       if (!SAFE_METHODS.has(req.method)) {
         const origin = claimedOrigin(req);
@@ -103,8 +103,9 @@ export const sessionsPlugin = fp<SessionsPluginOptions>(
       return { id: session.token_id, name: session.name, role: session.role, created_at: session.created_at, revoked_at: null };
     });
 
-    store.sweep(app.clock());
-    const timer = setInterval(() => store.sweep(app.clock()), 10 * 60_000);
+    await store.sweep(app.clock());
+    const sweep = () => store.sweep(app.clock()).catch((err: Error) => app.events.emit('session.sweep_failed', { error: err.message }, 'warn'));
+    const timer = setInterval(sweep, 10 * 60_000);
     timer.unref();
     app.addHook('onClose', async () => {
       clearInterval(timer);

@@ -321,18 +321,19 @@ export interface SessionLimits {
 /**
  * Dashboard sessions. A browser holds only a random session id; the store keeps its SHA-256
  * (sessions/ids.ts), so a copy of the store cannot be replayed as a session. A session ends
- * with the token it was signed in with.
+ * with the token it was signed in with. Asynchronous like TokenStore (a request's session is
+ * looked up where its bearer token would be).
  */
 export interface SessionStore {
   /** Returns the new session id (to go into the cookie) and the record. */
-  create(tokenId: string, now: number): { id: string; record: SessionRecord };
+  create(tokenId: string, now: number): Promise<{ id: string; record: SessionRecord }>;
   /** The live session for this id, or null (unknown, expired, idle too long, or token revoked). */
-  get(id: string, now: number): SessionRecord | null;
-  destroy(id: string): void;
+  get(id: string, now: number): Promise<SessionRecord | null>;
+  destroy(id: string): Promise<void>;
   /** Removes expired rows; returns how many. */
-  sweep(now: number): number;
+  sweep(now: number): Promise<number>;
   /** For tests and audits: every stored id hash. */
-  storedHashes(): string[];
+  storedHashes(): Promise<string[]>;
   close(): void;
 }
 

@@ -42,7 +42,7 @@ describe('dashboard sessions', () => {
     const id = sessionOf(res);
     expect(id.length).toBeGreaterThanOrEqual(40);
     expect(res.json()).toMatchObject({ role: 'viewer', csrf: expect.any(String) });
-    const stored = c.app.sessions.storedHashes();
+    const stored = await c.app.sessions.storedHashes();
     expect(stored).toContain(hashSessionId(id));
     expect(stored).not.toContain(id);
     const me = await c.app.inject({ method: 'GET', url: '/api/v1/session', headers: { host: HOST, cookie: `rt_session=${id}` } });

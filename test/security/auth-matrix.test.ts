@@ -112,8 +112,8 @@ function nextAddress(): string {
 }
 
 /** A fresh session per request: a DELETE /api/v1/session that is allowed ends the one it used. */
-function session(tokenId: string): { id: string; csrf: string } {
-  const { id, record } = c.app.sessions.create(tokenId, Date.now());
+async function session(tokenId: string): Promise<{ id: string; csrf: string }> {
+  const { id, record } = await c.app.sessions.create(tokenId, Date.now());
   return { id, csrf: record.csrf };
 }
 
@@ -124,8 +124,8 @@ async function request(route: AuditedRoute, kind: Kind): Promise<InjectOptions> 
   const query = route.public ? '' : '?__matrix=1';
   const headers: Record<string, string> = {};
   const unsafe = !SAFE.has(route.method);
-  const withCookie = (tokenId: string, csrf: boolean, origin: string) => {
-    const s = session(tokenId);
+  const withCookie = async (tokenId: string, csrf: boolean, origin: string) => {
+    const s = await session(tokenId);
     headers.cookie = `rt_session=${s.id}`;
     headers.origin = origin;
     if (csrf) headers['x-csrf-token'] = s.csrf;
@@ -151,20 +151,20 @@ async function request(route: AuditedRoute, kind: Kind): Promise<InjectOptions> 
       url += `${query ? query + '&' : '?'}token=${encodeURIComponent(tokens.admin.token)}&access_token=${encodeURIComponent(tokens.admin.token)}`;
       break;
     case 'admin cookie, no csrf':
-      withCookie(tokens.admin.record.id, false, ORIGIN);
+      await withCookie(tokens.admin.record.id, false, ORIGIN);
       break;
     case 'admin cookie, csrf':
-      withCookie(tokens.admin.record.id, true, ORIGIN);
+      await withCookie(tokens.admin.record.id, true, ORIGIN);
       break;
     case 'viewer cookie, csrf':
-      withCookie(tokens.viewer.record.id, true, ORIGIN);
+      await withCookie(tokens.viewer.record.id, true, ORIGIN);
       break;
     case 'admin cookie, csrf, foreign origin':
-      withCookie(tokens.admin.record.id, true, 'https://evil.example');
+      await withCookie(tokens.admin.record.id, true, 'https://evil.example');
       break;
     case 'cookie of a revoked token': {
       const t = await c.app.storage.tokens.create('admin', 'matrix revoked session', Date.now());
-      const s = session(t.record.id);
+      const s = await session(t.record.id);
       await c.app.storage.tokens.revoke(t.record.id, Date.now());
       headers.cookie = `rt_session=${s.id}`;
       headers.origin = ORIGIN;
@@ -247,7 +247,7 @@ describe('auth matrix: every route × every credential', () => {
   });
 
   it('a bearer token wins over a session cookie: a garbage bearer with a valid admin cookie is refused', async () => {
-    const s = session(tokens.admin.record.id);
+    const s = await session(tokens.admin.record.id);
     const res = await c.app.inject({
       method: 'GET',
       url: '/api/v1/hosts',

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { hashSessionId } from '../../sessions/ids.js';
-import type { SessionLimits, SessionRecord, SessionStore } from '../types.js';
+import type { SessionLimits, SessionRecord, SessionStore, Synchronous } from '../types.js';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS dashboard_sessions (
@@ -23,6 +23,18 @@ const SCHEMA = `
 
 /** Opens the session table in the collector's database file (`ringtail.db`). */
 export function openSqliteSessionStore(dbFile: string, limits: SessionLimits): SessionStore {
+  const s = syncSessionStore(dbFile, limits);
+  return {
+    create: async (tokenId, now) => s.create(tokenId, now),
+    get: async (id, now) => s.get(id, now),
+    destroy: async (id) => s.destroy(id),
+    sweep: async (now) => s.sweep(now),
+    storedHashes: async () => s.storedHashes(),
+    close: () => s.close(),
+  };
+}
+
+function syncSessionStore(dbFile: string, limits: SessionLimits): Synchronous<SessionStore> {
   const db = new Database(dbFile);
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 5000');
