@@ -22,7 +22,7 @@ import { metricServiceSources } from '../collector/alerts/metric-sources.js';
 import { wantedSeries } from '../collector/alerts/plugin.js';
 import { RecentSamples } from '../collector/alerts/recent-samples.js';
 import { logStoreSources, memorySources } from '../collector/alerts/sources.js';
-import { openAlertStore } from '../collector/alerts/store.js';
+import { openSqliteAlertStore } from '../collector/storage/sqlite/alerts.js';
 import type { MetricService } from '../collector/metrics/service.js';
 import type { Storage } from '../collector/storage/types.js';
 import type { EventSink } from '../shared/events.js';
@@ -235,7 +235,7 @@ function defaultsRun(nHosts: number): { instances: number; wallMs: number; cpuMs
   const svc = { hosts: () => hosts.map((h) => ({ host: h, last_sample: now, last_seen: now })) } as unknown as MetricService;
   const sources = logStoreSources({ logs: { hosts: () => [] } } as unknown as Storage, metricServiceSources(svc, recent), () => now);
   const dir = mkdtempSync(join(tmpdir(), 'ringtail-bench-alerts-defaults-'));
-  const store = openAlertStore(dir);
+  const store = openSqliteAlertStore(dir);
   const events = { emit() {}, add() {} } as unknown as EventSink;
   const ev = new Evaluator({ store, sources, notifiers: [], clock: () => now, events, configRules: [], defaultRules: rules, repeatIntervalMs: 4 * 3_600_000 });
   let fed = 0;

@@ -115,7 +115,7 @@ export async function main(args: string[]): Promise<void> {
   const seeded = Math.max(0, known - hosts.length);
   const admin = 'bench-admin-token-0123456789';
   const storage = openSqliteStorage(data);
-  const tokens = Array.from({ length: conns }, (_, i) => storage.tokens.create('agent', `fleet ${i}`, Date.now()).token);
+  const tokens = await Promise.all(Array.from({ length: conns }, async (_, i) => (await storage.tokens.create('agent', `fleet ${i}`, Date.now())).token));
   if (seeded > 0 && storage.hostStates) {
     const rows = Array.from({ length: seeded }, (_, i) => {
       const t = (start - (30 - days) * DAY + Math.floor((i * (30 - days) * DAY) / seeded)) * 1000;

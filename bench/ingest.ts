@@ -95,7 +95,7 @@ async function runRingtail(dir: string, corpus: Corpus): Promise<RingtailResult>
   const data = join(dir, 'rt');
   rmSync(data, { recursive: true, force: true });
   const storage = openSqliteStorage(data);
-  const token = storage.tokens.create('agent', 'bench ingest', Date.now()).token;
+  const token = (await storage.tokens.create('agent', 'bench ingest', Date.now())).token;
   storage.close();
   const child = spawn(
     process.execPath,

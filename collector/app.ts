@@ -30,7 +30,6 @@ import { hostMetricsPlugin, type HostMetricsPluginOptions } from './metrics/plug
 import { alertsPlugin, type AlertsPluginOptions } from './alerts/plugin.js';
 import { hostsPlugin, type HostsPluginOptions } from './hosts/plugin.js';
 import { clientErrorHandler } from './client-error.js';
-import { refuseNewerData } from './storage/upgrade-check.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -68,7 +67,7 @@ export interface AppOptions {
   /** round-robin metric store and per-metric layouts (collector/metrics) */
   hostMetrics?: Omit<HostMetricsPluginOptions, 'dataDir'>;
   /** alert rules, notifiers and whether to run the evaluation timers (collector/alerts/) */
-  alerts?: Omit<AlertsPluginOptions, 'dataDir'>;
+  alerts?: AlertsPluginOptions;
   /** host lifecycle (config `hosts`) and whether to run its sweep timer (collector/hosts/) */
   hosts?: HostsPluginOptions;
   /** the server entry's own server (collector/server.ts: https when `tls` is configured); absent: Fastify's plain http */
@@ -91,8 +90,6 @@ function rejectReason(code: string | undefined, status: number, message: string)
 export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  // a data directory from a newer ringtail is refused before any store writes to it (docs/upgrades.md)
-  if (!options.storage) refuseNewerData(options.dataDir);
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
@@ -163,7 +160,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // first, so that its hook runs before authentication can refuse a request
     await app.register(securityHeadersPlugin);
     await app.register(storagePlugin, { dataDir: options.dataDir, storage: options.storage, filters: options.filters });
-    await app.register(sessionsPlugin, { dataDir: options.dataDir });
+    await app.register(sessionsPlugin, {});
     await app.register(authPlugin);
     await app.register(hostBindingPlugin, { enabled: options.bindAgentHosts });
     await app.register(agentBindingPlugin);
@@ -180,13 +177,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       autoStart: r?.auto_start ?? r !== undefined,
     });
     await app.register(healthRoutes);
-    await app.register(writerPlugin, { mode: options.writer, dataDir: options.dataDir, maxQueuedLines: options.writerMaxQueuedLines });
+    await app.register(writerPlugin, { mode: options.writer, maxQueuedLines: options.writerMaxQueuedLines });
     await app.register(ingestRoutes);
     await app.register(enrollRoutes);
     await app.register(queryRoutes, options.query ?? {});
     await app.register(streamRoutes, options.tail ?? {});
     await app.register(hostMetricsPlugin, { dataDir: options.dataDir, ...options.hostMetrics });
-    await app.register(alertsPlugin, { dataDir: options.dataDir, ...options.alerts });
+    await app.register(alertsPlugin, { ...options.alerts });
     await app.register(sessionRoutes);
     await app.register(dashboardPlugin);
     await app.register(syslogPlugin, { syslog: options.syslog, tuning: options.syslog?.tuning, tls: options.syslog?.tls });

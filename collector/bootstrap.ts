@@ -16,16 +16,16 @@ export function adminTokenFile(dataDir: string): string {
   return join(dataDir, 'admin-token');
 }
 
-export function ensureAdmin(storage: Storage, dataDir: string, given: string | undefined, now: number): AdminCredential {
+export async function ensureAdmin(storage: Storage, dataDir: string, given: string | undefined, now: number): Promise<AdminCredential> {
   if (given) {
-    storage.tokens.adopt(given, 'admin', 'admin (--admin-token)', now);
+    await storage.tokens.adopt(given, 'admin', 'admin (--admin-token)', now);
     return { token: given, file: null, generated: false };
   }
   const file = adminTokenFile(dataDir);
   const saved = readFileIfExists(file)?.trim();
-  if (saved && storage.tokens.verify(saved)?.role === 'admin') return { token: saved, file, generated: false };
-  if (storage.tokens.countActive('admin') > 0) return { token: null, file: null, generated: false };
-  const { token } = storage.tokens.create('admin', 'admin (generated)', now);
+  if (saved && (await storage.tokens.verify(saved))?.role === 'admin') return { token: saved, file, generated: false };
+  if ((await storage.tokens.countActive('admin')) > 0) return { token: null, file: null, generated: false };
+  const { token } = await storage.tokens.create('admin', 'admin (generated)', now);
   writeFileAtomic(file, token + '\n', 0o600);
   return { token, file, generated: true };
 }

@@ -26,6 +26,17 @@ export type FilterRule = Static<typeof FilterRule>;
 export const CollectorConfig = Type.Object(
   {
     data: Type.String({ minLength: 1, default: './data', description: 'directory holding the database' }),
+    storage: Type.Union([Type.Literal('sqlite'), Type.Literal('clickhouse')], {
+      default: 'sqlite',
+      description: 'where logs, tokens, sessions and alerts are kept: sqlite (in data) or clickhouse (not yet: issue 16)',
+    }),
+    clickhouse: Type.Object(
+      {
+        url: Type.Optional(Type.String({ minLength: 1, pattern: '^https?://', description: 'HTTP(S) URL of the ClickHouse server, with --storage clickhouse' })),
+        database: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z_][A-Za-z0-9_]*$', default: 'ringtail', description: 'ClickHouse database, with --storage clickhouse' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     listen: Type.String({ pattern: LISTEN_PATTERN, default: '127.0.0.1:8080', description: 'HOST:PORT for the API and dashboard', errorMessage: 'expected HOST:PORT such as 127.0.0.1:8080' }),
     admin_token: Type.Optional(
       Type.String({ minLength: 16, description: 'first admin credential; generated and printed when absent' }),

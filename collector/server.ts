@@ -8,8 +8,7 @@ import { buildApp } from './app.js';
 import { checkAlertsConfig } from './alerts/config.js';
 import { ensureAdmin, type AdminCredential } from './bootstrap.js';
 import { CollectorConfig, parseListen } from './config.js';
-import { openSqliteStorage } from './storage/sqlite/index.js';
-import { refuseNewerData } from './storage/upgrade-check.js';
+import { checkStorage, openStorage, storageConfig } from './storage/factory.js';
 import { readTls, refusePlaintext, TlsContexts, warnIfExpired } from './tls.js';
 
 export interface RunningCollector {
@@ -21,8 +20,8 @@ export interface RunningCollector {
   close(): Promise<void>;
 }
 
-/** `retention`, `tail`, `regex`, `hosts` and `tls` may be left out (e.g. by `ringtail up`); they then take the schema's defaults */
-type Defaulted = 'retention' | 'tail' | 'regex' | 'hosts' | 'tls';
+/** `retention`, `tail`, `regex`, `hosts`, `tls`, `storage` and `clickhouse` may be left out (e.g. by `ringtail up`); they then take the schema's defaults */
+type Defaulted = 'retention' | 'tail' | 'regex' | 'hosts' | 'tls' | 'storage' | 'clickhouse';
 export type ServerConfig = Omit<CollectorConfig, Defaulted> & Partial<Pick<CollectorConfig, Defaulted>>;
 
 function defaults<K extends Defaulted>(config: ServerConfig, key: K): CollectorConfig[K] {
@@ -34,14 +33,15 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
   const tail = defaults(config, 'tail');
   const regex = defaults(config, 'regex');
   checkAlertsConfig(config.alerts); // before anything opens: a bad rule must not leave threads behind
+  const stored = storageConfig(config); // storage and clickhouse.database take their defaults there
+  checkStorage(stored); // likewise: a backend that cannot work is a config error before anything opens
   const tlsFiles = defaults(config, 'tls');
   const material = readTls(tlsFiles); // likewise: a bad certificate is a config error before anything opens
   const tls = material ? new TlsContexts(tlsFiles, material) : null;
   const h2Sessions = new Set<ServerHttp2Session>();
   let closing = false;
-  refuseNewerData(config.data); // a newer ringtail's data directory: refused before anything writes to it
-  const storage = openSqliteStorage(config.data);
-  const admin = ensureAdmin(storage, config.data, config.admin_token, Date.now());
+  const storage = openStorage(stored);
+  const admin = await ensureAdmin(storage, config.data, config.admin_token, Date.now());
   const app = await buildApp({
     dataDir: config.data,
     storage,

@@ -77,7 +77,8 @@ export async function loadBench(o: LoadOptions): Promise<void> {
   rmSync(data, { recursive: true, force: true });
   const admin = 'bench-admin-token-0123456789';
   const storage = openSqliteStorage(data);
-  const tokens = Array.from({ length: o.agents }, (_, i) => storage.tokens.create('agent', `bench ${i}`, Date.now()).token);
+  const tokens: string[] = [];
+  for (let i = 0; i < o.agents; i++) tokens.push((await storage.tokens.create('agent', `bench ${i}`, Date.now())).token);
   storage.close();
 
   // The bench's metrics get the default host layout (8 archives, a year of rows at most): chunks

@@ -93,7 +93,7 @@ export async function searchBench(dir: string, lines: number, runs: number): Pro
   }
   const app = await buildApp({ dataDir: data, retention: { max_age_days: 0, max_bytes: 0 } });
   await app.ready();
-  const token = app.storage.tokens.create('viewer', 'bench', Date.now()).token;
+  const token = (await app.storage.tokens.create('viewer', 'bench', Date.now())).token;
   const r = rng(7);
   const words = ['deadlock', 'Killed', 'publickey', 'compaction', 'snapshot'];
   const phrases = ['upstream timeout', 'Failed password', 'Out of memory', 'link down'];

@@ -16,8 +16,8 @@ export async function writerBench(dir: string, seconds: number, batchesPerSecond
     rmSync(data, { recursive: true, force: true });
     const app = await buildApp({ dataDir: data, writer });
     await app.ready();
-    const agentToken = app.storage.tokens.create('agent', 'bench', Date.now()).token;
-    const viewer = app.storage.tokens.create('viewer', 'bench', Date.now()).token;
+    const agentToken = (await app.storage.tokens.create('agent', 'bench', Date.now())).token;
+    const viewer = (await app.storage.tokens.create('viewer', 'bench', Date.now())).token;
     const r = rng(3);
     const offsets = new Map<number, number>();
     const ingestMs: number[] = [];

@@ -13,7 +13,7 @@ import { META_SWEEP_MS, META_TICK_AT } from '../../collector/hosts/service.js';
 import { METRICS_DB } from '../../collector/metrics/plugin.js';
 import { splitSeriesName } from '../../collector/metrics/key.js';
 import { openRrdStore } from '../../collector/rrd/sqlite-store.js';
-import { openSqliteStorage } from '../../collector/storage/sqlite/index.js';
+import { openStorage, storageConfig } from '../../collector/storage/factory.js';
 import { HOST_STATES, type Storage } from '../../collector/storage/types.js';
 import { createEvents } from '../../shared/events.js';
 import { HOST_PATTERN } from '../../shared/wire.js';
@@ -64,7 +64,7 @@ function withdrawOffline(data: string, host: string): number {
 }
 
 async function runOp(op: 'retire' | 'forget', o: OpOptions): Promise<number> {
-  const storage = openSqliteStorage(o.data);
+  const storage = openStorage(storageConfig({ data: o.data }));
   try {
     const hs = storage.hostStates!;
     const id = hs.enqueue(o.host, op, Date.now());
@@ -117,7 +117,7 @@ export const hostsCommand: Command = {
           ListOptions,
           rest,
           async (o) => {
-            const storage = openSqliteStorage(o.data);
+            const storage = openStorage(storageConfig({ data: o.data }));
             try {
               const states = o.state ? new Set(o.state.split(',')) : null;
               const rows = storage.hostStates!.load().sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));

@@ -1,7 +1,7 @@
 // `ringtail token create|list|revoke`: works on the collector's store directly, running or not
 // (SQLite WAL lets it write beside a running collector).
 import { Type, type Static } from '@sinclair/typebox';
-import { openSqliteStorage } from '../../collector/storage/sqlite/index.js';
+import { openStorage, storageConfig } from '../../collector/storage/factory.js';
 import { ConfigError } from '../../shared/errors.js';
 import { withOptions, type Command } from '../command.js';
 
@@ -65,9 +65,9 @@ export const tokenCommand: Command = {
           async (o) => {
             const now = Date.now();
             const limits = enrollLimits(o, now);
-            const storage = openSqliteStorage(o.data);
+            const storage = openStorage(storageConfig({ data: o.data }));
             try {
-              const { token } = storage.tokens.create(o.role, o.name ?? o.role, now, limits);
+              const { token } = await storage.tokens.create(o.role, o.name ?? o.role, now, limits);
               process.stdout.write(token + '\n');
             } finally {
               storage.close();
@@ -77,9 +77,9 @@ export const tokenCommand: Command = {
         );
       case 'list':
         return withOptions<Static<typeof ListOptions>>('ringtail token list [--data DIR]', 'List tokens (never their secrets) as JSON lines.', ListOptions, rest, async (o) => {
-          const storage = openSqliteStorage(o.data);
+          const storage = openStorage(storageConfig({ data: o.data }));
           try {
-            for (const t of storage.tokens.list()) process.stdout.write(JSON.stringify(t) + '\n');
+            for (const t of await storage.tokens.list()) process.stdout.write(JSON.stringify(t) + '\n');
           } finally {
             storage.close();
           }
@@ -87,9 +87,9 @@ export const tokenCommand: Command = {
         });
       case 'revoke':
         return withOptions<Static<typeof RevokeOptions>>('ringtail token revoke --id tok_… [--data DIR]', 'Revoke a token at once.', RevokeOptions, rest, async (o) => {
-          const storage = openSqliteStorage(o.data);
+          const storage = openStorage(storageConfig({ data: o.data }));
           try {
-            if (!storage.tokens.revoke(o.id, Date.now())) {
+            if (!(await storage.tokens.revoke(o.id, Date.now()))) {
               process.stderr.write(`ringtail: RINGTAIL_ERR_NOT_FOUND --id: no active token '${o.id}'\n`);
               return 1;
             }

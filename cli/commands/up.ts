@@ -42,10 +42,10 @@ export const upCommand: Command = {
       const ownLog = join(data, 'ringtail.log');
       const running = await startCollectorLogged(o, data, ownLog);
       const storage = running.app.storage;
-      for (const t of storage.tokens.list()) {
-        if (t.name === LOCAL_AGENT_TOKEN_NAME && t.revoked_at === null) storage.tokens.revoke(t.id, Date.now());
+      for (const t of await storage.tokens.list()) {
+        if (t.name === LOCAL_AGENT_TOKEN_NAME && t.revoked_at === null) await storage.tokens.revoke(t.id, Date.now());
       }
-      const agentToken = storage.tokens.create('agent', LOCAL_AGENT_TOKEN_NAME, Date.now()).token;
+      const agentToken = (await storage.tokens.create('agent', LOCAL_AGENT_TOKEN_NAME, Date.now())).token;
       const watch = [...o.watch, join(data, '*.log')];
       const agentArgs = ['agent', '--collector', running.url, '--state', join(data, 'agent'), '--host', hostname()];
       for (const w of watch) agentArgs.push('--watch', w);

@@ -15,7 +15,7 @@ import { compileRule, notifies, type CompiledRule, type Severity } from './rules
 import { compileSilence, silencedBy, type CompiledSilence } from './silences.js';
 import { SourceError, type AlertSources, type HostSeen } from './sources.js';
 import { changed, firingKey, initialState, parseKey, step, type InstanceState, type Transition } from './state.js';
-import type { AlertStore, NewOutbox } from './store.js';
+import type { AlertStore, NewOutbox } from '../storage/types.js';
 import { renderTemplate } from './template.js';
 
 export interface EvaluatorOptions {

@@ -4,7 +4,7 @@
 // jitter, a receiver's Retry-After wins when it is longer, and 410 Gone disables the notifier.
 import type { EventSink } from '../../shared/events.js';
 import type { Notifier, RetryPolicy } from './notifiers/types.js';
-import type { AlertStore, OutboxRow } from './store.js';
+import type { AlertStore, OutboxRow } from '../storage/types.js';
 
 /** Exponential backoff with "equal jitter": half fixed, half random, capped. */
 export function backoffMs(policy: RetryPolicy, attempt: number, random: () => number): number {

@@ -14,7 +14,7 @@ import { RecentSamples, type Wanted } from './recent-samples.js';
 import type { HostDirectory } from './hosts.js';
 import type { CompiledRule } from './rules.js';
 import { logStoreSources, type AlertSources } from './sources.js';
-import { openAlertStore, type AlertStore } from './store.js';
+import type { AlertStore } from '../storage/types.js';
 
 export interface AlertsRuntime {
   store: AlertStore;
@@ -84,7 +84,6 @@ function exposeMetrics(app: FastifyInstance, evaluator: Evaluator, store: AlertS
 }
 
 export interface AlertsPluginOptions {
-  dataDir: string;
   config?: Partial<AlertsConfig>;
   /** start the evaluation and delivery timers (the server does; tests call cycle()/drain()) */
   run?: boolean;
@@ -109,7 +108,7 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
       defaults: opts.config?.defaults ?? DEFAULT_ALERTS.defaults,
     };
     const { rules, defaults, notifiers } = compileAlertsConfig(cfg);
-    const store = openAlertStore(opts.dataDir);
+    const store = app.storage.openAlerts();
     for (const [name, d] of store.disabledNotifiers()) {
       const n = notifiers.find((x) => x.name === name);
       if (n && n.target !== d.url) store.enableNotifier(name);

@@ -4,7 +4,7 @@
 // left believing an alert still fires.
 import { Type, type Static } from '@sinclair/typebox';
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
-import type { SilenceRow } from './store.js';
+import type { SilenceRow } from '../storage/types.js';
 
 export const Matcher = Type.Object(
   {

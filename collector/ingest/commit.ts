@@ -1,10 +1,10 @@
 // How a group of batches gets committed: inline on the event loop (any Storage; tests), or in
-// the writer thread (SQLite; the server). Both resolve only after the transaction committed.
+// the writer thread (the server; the thread opens the same backend through the storage factory). Both resolve only after the transaction committed.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { IngestAck } from '../../shared/wire.js';
-import type { IngestItem, LogStore } from '../storage/types.js';
+import type { IngestItem, LogStore, StorageConfig } from '../storage/types.js';
 import { packItems } from './pack.js';
 import type { WriterReply, WriterRequest } from './writer-worker.js';
 
@@ -33,8 +33,8 @@ export function writerWorkerPath(): string {
   throw new Error('writer-worker.js not found: run `npm run build`');
 }
 
-export function workerCommitter(dataDir: string): Committer {
-  const worker = new Worker(writerWorkerPath(), { workerData: { dataDir } });
+export function workerCommitter(storage: StorageConfig): Committer {
+  const worker = new Worker(writerWorkerPath(), { workerData: { storage } });
   const waiting = new Map<number, { resolve(v: { acks: IngestAck[]; ms: number }): void; reject(e: Error): void }>();
   let nextId = 1;
   let closed: (() => void) | null = null;

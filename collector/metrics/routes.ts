@@ -45,7 +45,7 @@ export const metricRoutes: FastifyPluginAsync = async (app) => {
   const warned = new Map<string, number>();
   app.post(METRICS_INGEST_PATH, { config: { roles: INGESTERS } }, async (req) => {
     const batch = validateMetricBatch(req.body);
-    app.checkHostBinding(req, batch.host);
+    await app.checkHostBinding(req, batch.host);
     const started = performance.now();
     // answered after the group commit holding it (MetricService.submit)
     const ack = await app.hostMetrics.submit(batch, app.clock());

@@ -20,7 +20,7 @@ import type { TokenRecord } from '../storage/types.js';
 declare module 'fastify' {
   interface FastifyInstance {
     /** throws 403 when `agentId` is bound to another agent token (binds it when free) */
-    checkAgentBinding(principal: TokenRecord | null, agentId: string, path: string): void;
+    checkAgentBinding(principal: TokenRecord | null, agentId: string, path: string): Promise<void>;
   }
 }
 
@@ -30,13 +30,13 @@ const MAX_CACHED = 100_000;
 export const agentBindingPlugin = fp(
   async (app) => {
     const bound = new Map<string, string>(); // agent_id → token id, as last confirmed
-    app.decorate('checkAgentBinding', (principal: TokenRecord | null, agentId: string, path: string) => {
+    app.decorate('checkAgentBinding', async (principal: TokenRecord | null, agentId: string, path: string) => {
       if (agentId === SYSLOG_AGENT_ID) {
         throw new RingtailError(ErrorCodes.FORBIDDEN, `${path}: agent_id '${SYSLOG_AGENT_ID}' is reserved for the collector's syslog receiver`, 403);
       }
       if (!principal || principal.role !== 'agent' || !app.storage.tokens.bindAgent) return;
       if (bound.get(agentId) === principal.id) return;
-      const owner = app.storage.tokens.bindAgent(agentId, principal.id, app.clock());
+      const owner = await app.storage.tokens.bindAgent(agentId, principal.id, app.clock());
       if (owner !== principal.id) {
         app.events.emit('auth.agent_refused', { token: principal.id, name: principal.name, agent_id: agentId }, 'warn');
         throw new RingtailError(ErrorCodes.FORBIDDEN, `${path}: agent_id '${agentId}' belongs to another agent token; token '${principal.name}' may not send for it (each agent keeps its own agent_id)`, 403);

@@ -73,10 +73,10 @@ export const authPlugin = fp(
         const now = app.clock();
         const wait = app.credentialThrottle.retryAfter(client, now);
         if (wait > 0) return refuseThrottled(app, reply, client, wait, 'bearer');
-        principal = app.storage.tokens.verify(token);
+        principal = await app.storage.tokens.verify(token);
         if (!principal) {
           // a revoked token is no guess: an agent retrying with one must not lock its address out
-          const revoked = app.storage.tokens.isRevoked(token);
+          const revoked = await app.storage.tokens.isRevoked(token);
           if (!revoked) {
             app.credentialThrottle.fail(client, now);
             app.events.emit('auth.failed', { client, path: 'bearer' }, 'warn');
@@ -89,7 +89,7 @@ export const authPlugin = fp(
         }
       } else {
         // sessionAuth also enforces CSRF on state changes (throws 403).
-        principal = app.hasDecorator('sessionAuth') ? app.sessionAuth(req) : null;
+        principal = app.hasDecorator('sessionAuth') ? await app.sessionAuth(req) : null;
         if (!principal) {
           const cert = certificatePrincipal(req.raw.socket as TLSSocket);
           if (cert) {

@@ -17,9 +17,9 @@ declare module 'fastify' {
   interface FastifyInstance {
     /**
      * throws 403 when the request may not send for `host`: its client certificate names other
-     * hosts, or its principal is an agent token bound to another host
+     * hosts, or its principal is an agent token bound to another host (rejects: throws in an async route)
      */
-    checkHostBinding(req: { principal: TokenRecord | null; certHosts: string[] | null }, host: string): void;
+    checkHostBinding(req: { principal: TokenRecord | null; certHosts: string[] | null }, host: string): Promise<void>;
   }
 }
 
@@ -29,7 +29,7 @@ export const hostBindingPlugin = fp<{ enabled?: boolean }>(
     if (enabled && !app.storage.tokens.bindHost) throw new Error('auth.bind_agent_hosts: this token store cannot bind hosts');
     // bound once, never changed: a cache in front of the table
     const bound = new Map<string, string>();
-    app.decorate('checkHostBinding', ({ principal, certHosts }: { principal: TokenRecord | null; certHosts: string[] | null }, host: string) => {
+    app.decorate('checkHostBinding', async ({ principal, certHosts }: { principal: TokenRecord | null; certHosts: string[] | null }, host: string) => {
       if (certHosts && !certHosts.includes(host)) {
         throw new RingtailError(ErrorCodes.FORBIDDEN, `host '${host}' is not named by the client certificate (${certHosts.join(', ')})`, 403);
       }
@@ -43,7 +43,7 @@ export const hostBindingPlugin = fp<{ enabled?: boolean }>(
       if (!enabled) return;
       let h = bound.get(principal.id);
       if (h === undefined) {
-        h = app.storage.tokens.bindHost!(principal.id, host, app.clock());
+        h = await app.storage.tokens.bindHost!(principal.id, host, app.clock());
         bound.set(principal.id, h);
         if (h === host) app.events.emit('auth.host_bound', { token: principal.id, name: principal.name, host });
       }

@@ -7,7 +7,7 @@ import fp from 'fastify-plugin';
 import type { FilterRule } from '../config.js';
 import { compileFilters } from '../ingest/filters.js';
 import { prepareBatch, withPipeline } from '../ingest/pipeline.js';
-import { openSqliteStorage } from '../storage/sqlite/index.js';
+import { openStorage, storageConfig } from '../storage/factory.js';
 import type { Storage } from '../storage/types.js';
 import type { IngestBatch } from '../../shared/wire.js';
 
@@ -28,14 +28,14 @@ declare module 'fastify' {
 
 export interface StoragePluginOptions {
   dataDir: string;
-  /** an already open storage (tests, other backends); the app then does not close it */
+  /** an already open storage (the server, tests); the app then does not close it. Default: SQLite in dataDir */
   storage?: Storage;
   filters?: readonly FilterRule[];
 }
 
 export const storagePlugin = fp<StoragePluginOptions>(
   async (app, opts) => {
-    const raw = opts.storage ?? openSqliteStorage(opts.dataDir);
+    const raw = opts.storage ?? openStorage(storageConfig({ data: opts.dataDir }));
     const committed = new EventEmitter();
     committed.setMaxListeners(0);
     // One options object read on every batch, so a reload swaps the filter for every receiver at once.

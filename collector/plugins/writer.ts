@@ -14,9 +14,8 @@ declare module 'fastify' {
 }
 
 export interface WriterOptions {
-  /** 'worker': commit in the writer thread on its own connection (needs the SQLite data dir) */
+  /** 'worker': commit in the writer thread on its own connection to the store (app.storage.config) */
   mode?: 'inline' | 'worker';
-  dataDir?: string;
   /** queued lines beyond which new requests get 503 + Retry-After (MAX_QUEUED_LINES) */
   maxQueuedLines?: number;
 }
@@ -25,8 +24,8 @@ export const writerPlugin = fp<WriterOptions>(
   async (app, opts) => {
     let committer: Committer;
     let commit: (items: IngestItem[]) => ReturnType<Committer['commit']>;
-    if (opts.mode === 'worker' && opts.dataDir) {
-      const thread = workerCommitter(opts.dataDir);
+    if (opts.mode === 'worker') {
+      const thread = workerCommitter(app.storage.config);
       committer = thread;
       // The pipeline (filters, clamping) runs here; the thread only stores.
       commit = async (items) => {

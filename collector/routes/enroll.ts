@@ -26,7 +26,7 @@ export const enrollRoutes: FastifyPluginAsync = async (app) => {
     const secret = byAdmin ? null : bearerToken(req.headers.authorization);
     if (!byAdmin && secret === null) throw new RingtailError(ErrorCodes.AUTH, 'missing bearer token', 401);
     const { host, agent_id } = req.body;
-    const result = app.storage.tokens.enroll(secret, host, agent_id, app.clock());
+    const result = await app.storage.tokens.enroll(secret, host, agent_id, app.clock());
     if (!result.ok) {
       const r = REFUSALS[result.reason];
       app.events.emit('enroll.refused', { reason: result.reason, name: result.enroll?.name, token: result.enroll?.id, host, client: req.ip }, 'warn');

@@ -1,5 +1,5 @@
 // GET /api/v1/logs/histogram: how many lines match the filters of GET /api/v1/logs in each of
-// `buckets` equal intervals of [start, end), counted by SQL (collector/storage/sqlite/histogram.ts)
+// `buckets` equal intervals of [start, end), counted by the store (SQLite: collector/storage/sqlite/histogram.ts)
 // within a time budget, so the dashboard draws its volume bars from one request with exact counts.
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
@@ -8,8 +8,7 @@ import { READERS } from '../plugins/auth.js';
 import { fieldsOf, LogsQuery } from '../query/filter.js';
 import { validateSearch } from '../query/lang/index.js';
 import { parseTimeParam } from '../query/time.js';
-import { MAX_BUCKETS } from '../storage/sqlite/histogram.js';
-import type { HistogramFilter } from '../storage/types.js';
+import { MAX_BUCKETS, type HistogramFilter } from '../storage/types.js';
 
 export const DEFAULT_RANGE_MS = 3_600_000;
 

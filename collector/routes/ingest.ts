@@ -125,8 +125,9 @@ export const ingestRoutes = fp(
       } else {
         batches = [validateBatch(req.body)];
       }
-      for (const b of batches) app.checkHostBinding(req, b.host);
-      batches.forEach((b, i) => app.checkAgentBinding(req.principal, b.agent_id, multi ? `body/${i}/agent_id` : 'body/agent_id'));
+      // in order, as before they were asynchronous: the first refusal is the one reported
+      for (const b of batches) await app.checkHostBinding(req, b.host);
+      for (const [i, b] of batches.entries()) await app.checkAgentBinding(req.principal, b.agent_id, multi ? `body/${i}/agent_id` : 'body/agent_id');
       const after = parseAfter(req.headers[INGEST_AFTER_HEADER]);
       const started = performance.now();
       // queued first, then no longer counted: a request held for this one retries behind it

@@ -1,8 +1,8 @@
 // The round-robin store's contract. Series are named; each holds data sources (DS) and
 // round-robin archives (RRA) fixed at creation, with RRDtool 1.7.2's semantics: a series' size
 // is bounded at creation (every row of every archive), though it takes space only for the rows
-// it has written. The SQLite backend implements it; a PostgreSQL one can follow behind the same
-// interface.
+// it has written. The SQLite backend implements it; ClickHouse (issue 16) is to follow behind the
+// same interface.
 
 export type DsType = 'GAUGE' | 'COUNTER' | 'DERIVE' | 'ABSOLUTE' | 'DCOUNTER' | 'DDERIVE';
 export type Cf = 'AVERAGE' | 'MIN' | 'MAX' | 'LAST';

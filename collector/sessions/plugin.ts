@@ -4,12 +4,11 @@
 // `x-csrf-token` (synchronizer token) and a same-origin `Origin` (or `Referer`). A bearer
 // token is not ambient authority, so bearer requests need neither.
 import { timingSafeEqual } from 'node:crypto';
-import { join } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
-import type { TokenRecord } from '../storage/types.js';
-import { DEFAULT_LIMITS, openSessionStore, type SessionLimits, type SessionRecord, type SessionStore } from './store.js';
+import type { SessionLimits, SessionRecord, SessionStore, TokenRecord } from '../storage/types.js';
+import { DEFAULT_LIMITS } from './ids.js';
 import { createCredentialThrottle, DEFAULT_THROTTLE, type CredentialThrottle, type ThrottleLimits } from './throttle.js';
 
 export const SESSION_COOKIE = 'rt_session';
@@ -22,7 +21,7 @@ declare module 'fastify' {
     credentialThrottle: CredentialThrottle;
     sessionLimits: SessionLimits;
     /** the principal of the request's session cookie, or null; throws 403 on a CSRF failure */
-    sessionAuth(req: FastifyRequest): TokenRecord | null;
+    sessionAuth(req: FastifyRequest): Promise<TokenRecord | null>;
   }
   interface FastifyRequest {
     session: SessionRecord | null;
@@ -30,7 +29,6 @@ declare module 'fastify' {
 }
 
 export interface SessionsPluginOptions {
-  dataDir: string;
   limits?: SessionLimits;
   throttle?: ThrottleLimits;
 }
@@ -79,15 +77,15 @@ function sameSecret(a: string, b: string): boolean {
 export const sessionsPlugin = fp<SessionsPluginOptions>(
   async (app, opts) => {
     const limits = opts.limits ?? DEFAULT_LIMITS;
-    const store = openSessionStore(join(opts.dataDir, 'ringtail.db'), limits);
+    const store = app.storage.openSessions(limits);
     app.decorate('sessions', store);
     app.decorate('sessionLimits', limits);
     app.decorate('credentialThrottle', createCredentialThrottle(opts.throttle ?? DEFAULT_THROTTLE));
     app.decorateRequest('session', null);
-    app.decorate('sessionAuth', (req: FastifyRequest): TokenRecord | null => {
+    app.decorate('sessionAuth', async (req: FastifyRequest): Promise<TokenRecord | null> => {
       const id = readCookie(req.headers.cookie, SESSION_COOKIE);
       if (!id) return null;
-      const session = store.get(id, app.clock());
+      const session = await store.get(id, app.clock());
       if (!session) return null;
       if (!SAFE_METHODS.has(req.method)) {
         const origin = claimedOrigin(req);
@@ -105,8 +103,9 @@ export const sessionsPlugin = fp<SessionsPluginOptions>(
       return { id: session.token_id, name: session.name, role: session.role, created_at: session.created_at, revoked_at: null };
     });
 
-    store.sweep(app.clock());
-    const timer = setInterval(() => store.sweep(app.clock()), 10 * 60_000);
+    await store.sweep(app.clock());
+    const sweep = () => store.sweep(app.clock()).catch((err: Error) => app.events.emit('session.sweep_failed', { error: err.message }, 'warn'));
+    const timer = setInterval(sweep, 10 * 60_000);
     timer.unref();
     app.addHook('onClose', async () => {
       clearInterval(timer);

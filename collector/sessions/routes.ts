@@ -28,15 +28,15 @@ export const sessionRoutes: FastifyPluginAsync = async (app) => {
     const client = req.ip;
     const wait = app.credentialThrottle.retryAfter(client, now);
     if (wait > 0) return refuseThrottled(app, reply, client, wait, 'sign-in');
-    const principal = app.storage.tokens.verify(req.body.token);
+    const principal = await app.storage.tokens.verify(req.body.token);
     if (!principal || !READERS.includes(principal.role)) {
       // an agent token or a revoked one is a known token, not a guess
-      if (!principal && !app.storage.tokens.isRevoked(req.body.token)) app.credentialThrottle.fail(client, now);
+      if (!principal && !(await app.storage.tokens.isRevoked(req.body.token))) app.credentialThrottle.fail(client, now);
       app.events.emit('session.login_failed', { client }, 'warn');
       const message = principal ? `role '${principal.role}' may not sign in to the dashboard` : 'unknown or revoked token';
       throw new RingtailError(ErrorCodes.AUTH, message, 401);
     }
-    const { id, record } = app.sessions.create(principal.id, now);
+    const { id, record } = await app.sessions.create(principal.id, now);
     app.events.emit('session.login', { name: record.name, role: record.role });
     return reply
       .header('set-cookie', cookie(req, id, Math.floor(app.sessionLimits.ttlMs / 1000)))
@@ -52,7 +52,7 @@ export const sessionRoutes: FastifyPluginAsync = async (app) => {
 
   app.delete('/api/v1/session', { config: { roles: READERS } }, async (req, reply: FastifyReply) => {
     const id = readCookie(req.headers.cookie, SESSION_COOKIE);
-    if (id) app.sessions.destroy(id);
+    if (id) await app.sessions.destroy(id);
     return reply.header('set-cookie', cookie(req, '', 0)).status(204).send();
   });
 };

@@ -1,6 +1,9 @@
 // The narrow interface between the collector and whatever keeps its data. SQLite is the embedded
-// default; a PostgreSQL backend for multi-collector deployments implements the same contract.
+// default; a ClickHouse backend that several collectors share implements the same contract
+// (issue 16). Only a backend's own folder (collector/storage/sqlite/) touches its driver, and
+// the backend is chosen in one place (collector/storage/factory.ts).
 import type { IngestAck, IngestBatch, LogItem, LogPage } from '../../shared/wire.js';
+import type { InstanceState, Transition } from '../alerts/state.js';
 
 export type Role = 'agent' | 'viewer' | 'admin' | 'enroll';
 export const ROLES: readonly Role[] = ['agent', 'viewer', 'admin', 'enroll'];
@@ -51,6 +54,9 @@ export interface LogFilter {
   limit: number;
   cursor?: string;
 }
+
+/** most buckets a histogram may ask for, whatever the backend */
+export const MAX_BUCKETS = 1000;
 
 /** The filters of LogFilter (no paging) over [start, end), cut into `buckets` equal intervals. */
 export interface HistogramFilter extends Omit<LogFilter, 'limit' | 'cursor' | 'start' | 'end'> {
@@ -115,35 +121,42 @@ export interface RetentionOps {
   usedBytes(): number;
 }
 
+/**
+ * API tokens. Asynchronous, so that a networked backend can answer (SQLite answers at once, with
+ * resolved promises).
+ */
 export interface TokenStore {
   /** `limits` apply to role enroll only */
-  create(role: Role, name: string, now: number, limits?: EnrollLimits): { token: string; record: TokenRecord };
+  create(role: Role, name: string, now: number, limits?: EnrollLimits): Promise<{ token: string; record: TokenRecord }>;
   /** registers a secret chosen by the operator (e.g. --admin-token); no-op when it already exists */
-  adopt(secret: string, role: Role, name: string, now: number): TokenRecord;
-  verify(token: string): TokenRecord | null;
+  adopt(secret: string, role: Role, name: string, now: number): Promise<TokenRecord>;
+  verify(token: string): Promise<TokenRecord | null>;
   /** a token that was issued and is revoked now (presenting it is no guess) */
-  isRevoked(token: string): boolean;
-  list(): TokenRecord[];
-  revoke(id: string, now: number): boolean;
-  countActive(role: Role): number;
+  isRevoked(token: string): Promise<boolean>;
+  list(): Promise<TokenRecord[]>;
+  revoke(id: string, now: number): Promise<boolean>;
+  countActive(role: Role): Promise<number>;
   /**
    * `auth.bind_agent_hosts`: binds the token to `host` if it has no host yet, and returns the
    * host it is bound to (the first it announced). Optional: a store without it cannot bind.
    */
-  bindHost?(id: string, host: string, now: number): string;
+  bindHost?(id: string, host: string, now: number): Promise<string>;
   /**
    * Binds the agent_id (the namespace of its log streams) to the token `id` if it has no live
    * token yet (never used, or its token was revoked: a re-tokened agent keeps its agent_id), and
    * returns the id of the token it is bound to. Optional: a store without it cannot bind.
    */
-  bindAgent?(agentId: string, id: string, now: number): string;
+  bindAgent?(agentId: string, id: string, now: number): Promise<string>;
   /**
    * Trades the enrollment token `secret` for a new agent token bound to `host`, counting one use;
    * atomic, so with one use left two enrollments at once cannot both succeed. Optional: a store
    * without it has no enrollment. `secret` null: an admin enrolls by hand (no limits, no count).
    */
-  enroll?(secret: string | null, host: string, agentId: string | undefined, now: number): EnrollResult;
+  enroll?(secret: string | null, host: string, agentId: string | undefined, now: number): Promise<EnrollResult>;
 }
+
+/** The same interface answered synchronously: what an embedded backend implements inside. */
+export type Synchronous<T> = { [K in keyof T]-?: T[K] extends ((...a: infer A) => Promise<infer R>) | undefined ? (...a: A) => R : T[K] };
 
 export type HostState = 'up' | 'stale' | 'down' | 'retired';
 export const HOST_STATES: readonly HostState[] = ['up', 'stale', 'down', 'retired'];
@@ -212,10 +225,148 @@ export interface HostStateStore {
   setMeta(key: string, value: number): void;
 }
 
+export interface OutboxRow {
+  seq: number;
+  id: string;
+  notifier: string;
+  rule: string;
+  body: string;
+  created_at: number;
+  attempts: number;
+  next_at: number;
+  state: 'pending' | 'delivered' | 'failed' | 'disabled';
+  last_status: number | null;
+  last_error: string | null;
+  done_at: number | null;
+}
+
+export interface HistoryRow extends Transition {
+  id: number;
+}
+
+export interface SilenceRow {
+  id: string;
+  matchers: Array<{ name: string; value: string; regex?: boolean }>;
+  starts_at: number;
+  ends_at: number;
+  comment: string;
+  created_by: string;
+  created_at: number;
+}
+
+export interface NewOutbox {
+  id: string;
+  notifier: string;
+  rule: string;
+  body: string;
+}
+
+export interface HistoryFilter {
+  rule?: string;
+  host?: string;
+  /** history ids below this one (paging) */
+  before?: number;
+  start?: number;
+  end?: number;
+  limit: number;
+}
+
+/** Alert state, history, API rules, silences and the notification outbox (collector/alerts/). */
+export interface AlertStore {
+  close(): void;
+  apiRules(): Array<{ name: string; spec: unknown }>;
+  putRule(name: string, spec: unknown, now: number): void;
+  deleteRule(name: string): boolean;
+  loadStates(): InstanceState[];
+  /** State changes, their history and the notifications they cause, in one transaction: all or nothing. */
+  commit(upserts: InstanceState[], deletes: Array<[string, string, string]>, history: Transition[], outbox: NewOutbox[], now: number): void;
+  /** newest first */
+  history(filter: HistoryFilter): HistoryRow[];
+  /** keeps the newest `keepHistoryRows` transitions and the finished notifications of the last `keepDoneMs` */
+  prune(now: number, keepHistoryRows: number, keepDoneMs: number): void;
+  /** pending notifications due at `now`, oldest first */
+  due(now: number, limit: number): OutboxRow[];
+  pendingCount(): number;
+  nextDue(): number | null;
+  markDelivered(seq: number, status: number, now: number): void;
+  markRetry(seq: number, nextAt: number, status: number | null, error: string): void;
+  markFinal(seq: number, state: 'failed' | 'disabled', status: number | null, error: string, now: number): void;
+  /** A receiver that answered 410 gets nothing more until its URL changes in the configuration. */
+  disableNotifier(name: string, url: string, reason: string, now: number): void;
+  enableNotifier(name: string): void;
+  disabledNotifiers(): Map<string, { url: string; disabled_at: number; reason: string }>;
+  /** newest first */
+  outbox(limit: number): OutboxRow[];
+  silences(): SilenceRow[];
+  addSilence(s: SilenceRow): void;
+  expireSilence(id: string, now: number): boolean;
+}
+
+export interface SessionRecord {
+  token_id: string;
+  name: string;
+  role: Role;
+  csrf: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface SessionLimits {
+  /** absolute lifetime in ms */
+  ttlMs: number;
+  /** a session unused for this long ends */
+  idleMs: number;
+}
+
+/**
+ * Dashboard sessions. A browser holds only a random session id; the store keeps its SHA-256
+ * (sessions/ids.ts), so a copy of the store cannot be replayed as a session. A session ends
+ * with the token it was signed in with. Asynchronous like TokenStore (a request's session is
+ * looked up where its bearer token would be).
+ */
+export interface SessionStore {
+  /** Returns the new session id (to go into the cookie) and the record. */
+  create(tokenId: string, now: number): Promise<{ id: string; record: SessionRecord }>;
+  /** The live session for this id, or null (unknown, expired, idle too long, or token revoked). */
+  get(id: string, now: number): Promise<SessionRecord | null>;
+  destroy(id: string): Promise<void>;
+  /** Removes expired rows; returns how many. */
+  sweep(now: number): Promise<number>;
+  /** For tests and audits: every stored id hash. */
+  storedHashes(): Promise<string[]>;
+  close(): void;
+}
+
+export type BackendName = 'sqlite' | 'clickhouse';
+export const BACKENDS: readonly BackendName[] = ['sqlite', 'clickhouse'];
+
+/**
+ * Which backend keeps the data, and where: plain data (collector/storage/factory.ts opens it), so
+ * that the writer thread opens the same store from it.
+ */
+export interface StorageConfig {
+  backend: BackendName;
+  /** the data directory (SQLite's database; the RRD files and the admin token file in any case) */
+  data: string;
+  clickhouse?: { url?: string; database: string };
+}
+
+/** What the writer thread needs of a log store: group commits (LogStore.ingestMany). */
+export interface WriterLogStore {
+  ingestMany(items: IngestItem[]): IngestAck[];
+  close(): void;
+}
+
 export interface Storage {
+  /** how to open this store again (the writer thread does) */
+  config: StorageConfig;
   logs: LogStore;
   tokens: TokenStore;
   /** host lifecycle (SQLite); optional so that other backends keep compiling */
   hostStates?: HostStateStore;
+  /** the alerts' store; the caller closes it (before the storage) */
+  openAlerts(): AlertStore;
+  /** the dashboard's session store; the caller closes it (before the storage) */
+  openSessions(limits: SessionLimits): SessionStore;
   close(): void;
 }

@@ -18,7 +18,7 @@ afterEach(() => dir.cleanup());
 async function collector(run: boolean): Promise<{ app: FastifyInstance; agent: string; viewer: string }> {
   const app = await buildApp({ dataDir: dir.path, hosts: { run, config: { sweep_interval: '100ms' } } });
   await app.ready();
-  return { app, agent: app.storage.tokens.create('agent', 'a', Date.now()).token, viewer: app.storage.tokens.create('viewer', 'v', Date.now()).token };
+  return { app, agent: (await app.storage.tokens.create('agent', 'a', Date.now())).token, viewer: (await app.storage.tokens.create('viewer', 'v', Date.now())).token };
 }
 
 async function feed(c: { app: FastifyInstance; agent: string }, host: string) {

@@ -1,7 +1,7 @@
 // A collector app on a real SQLite file in a temporary directory, driven with inject().
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppOptions } from '../../collector/app.js';
-import type { Role } from '../../collector/storage/types.js';
+import { ROLES, type Role } from '../../collector/storage/types.js';
 import { WIRE_VERSION, type IngestBatch, type MetricBatch, type MetricSample, type WireLine } from '../../shared/wire.js';
 import { tempDir } from './proc.js';
 
@@ -16,17 +16,14 @@ export async function testCollector(clock?: () => number, extra: Partial<AppOpti
   const dir = tempDir('ringtail-app-');
   const app = await buildApp({ dataDir: dir.path, clock, bodyLimit: 256 * 1024, ...extra });
   await app.ready();
+  // one of each role made up front: the token store is asynchronous, token() is not
   const tokens = new Map<Role, string>();
+  for (const role of ROLES) tokens.set(role, (await app.storage.tokens.create(role, `test ${role}`, Date.now())).token);
   return {
     app,
     dir: dir.path,
     token(role) {
-      let t = tokens.get(role);
-      if (!t) {
-        t = app.storage.tokens.create(role, `test ${role}`, Date.now()).token;
-        tokens.set(role, t);
-      }
-      return t;
+      return tokens.get(role)!;
     },
     async close() {
       await app.close();

@@ -46,7 +46,7 @@ describe('agent enrollment', () => {
     const data = `${d.path}/data`;
     // the enrollment token exists before the collector listens (as an operator makes it)
     const boot = await buildApp({ dataDir: data });
-    const enroll = boot.storage.tokens.create('enroll', 'fleet', Date.now(), { uses: 1 }).token;
+    const enroll = (await boot.storage.tokens.create('enroll', 'fleet', Date.now(), { uses: 1 })).token;
     await boot.close();
 
     const cfg = config({ collector: `http://127.0.0.1:${port}`, enroll_token: enroll, host: 'boot-1', state: `${d.path}/state` });
@@ -64,7 +64,7 @@ describe('agent enrollment', () => {
     expect(waits.length).toBe(3);
     expect(waits[0]).toBeGreaterThan(0);
     expect(token).toMatch(/^rt_agent_/);
-    expect(app!.storage.tokens.verify(token)).toMatchObject({ role: 'agent', enrolled_host: 'boot-1' });
+    expect(await app!.storage.tokens.verify(token)).toMatchObject({ role: 'agent', enrolled_host: 'boot-1' });
     // stored atomically with mode 0600, no temporary file left
     const file = storedTokenPath(cfg.state);
     expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -92,7 +92,7 @@ describe('agent enrollment', () => {
     dirs.push(d);
     const port = await freePort();
     const app = await collectorOn(port, `${d.path}/data`);
-    const e = app.storage.tokens.create('enroll', 'fleet', Date.now(), { uses: 1 });
+    const e = await app.storage.tokens.create('enroll', 'fleet', Date.now(), { uses: 1 });
     const sink = logSink();
     const noRetry = () => Promise.reject(new Error('must not retry a refusal'));
     const first = config({ collector: `http://127.0.0.1:${port}`, enroll_token: e.token, host: 'a', state: `${d.path}/a` });
@@ -101,7 +101,7 @@ describe('agent enrollment', () => {
     const used = await resolveAgentToken(second, { log: sink.log, wait: noRetry }).catch((err: unknown) => err);
     expect(used).toBeInstanceOf(RingtailError);
     expect((used as RingtailError).code).toBe('RINGTAIL_ERR_ENROLL_USED_UP');
-    app.storage.tokens.revoke(e.record.id, Date.now());
+    await app.storage.tokens.revoke(e.record.id, Date.now());
     const revoked = await resolveAgentToken({ ...second, host: 'c', state: `${d.path}/c` }, { log: sink.log, wait: noRetry }).catch((err: unknown) => err);
     expect((revoked as RingtailError).code).toBe('RINGTAIL_ERR_ENROLL_REVOKED');
     expect(sink.text()).not.toContain(e.token);

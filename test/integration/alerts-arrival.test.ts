@@ -29,7 +29,7 @@ async function start(evaluateOnArrival: boolean, config: Partial<AlertsConfig> =
     alerts: { config: { defaults: false, rules: RULES, webhooks: [{ name: 'ops', url: 'http://127.0.0.1:9/', secret: generateSecret() }], ...config }, run: false, evaluateOnArrival },
   });
   await app.ready();
-  agent = app.storage.tokens.create('agent', 'a', clock.t).token;
+  agent = (await app.storage.tokens.create('agent', 'a', clock.t)).token;
 }
 
 beforeEach(() => {

@@ -42,7 +42,7 @@ function sent(app: FastifyInstance): string[] {
 describe('default rules', () => {
   it('are listed as defaults, all valid, and off with alerts.defaults: false', async () => {
     const { app } = await setup();
-    const admin = app.storage.tokens.create('admin', 'a', rig.clock.t).token;
+    const admin = (await app.storage.tokens.create('admin', 'a', rig.clock.t)).token;
     const rules = (await app.inject({ url: '/api/v1/alerts/rules', headers: bearer(admin) })).json().items as Array<{ name: string; source: string; enabled: boolean }>;
     expect(rules.filter((r) => r.source === 'default').map((r) => r.name).sort()).toEqual(DEFAULT_RULES.map((r) => r.name).sort());
     expect(rules.every((r) => r.enabled)).toBe(true);
@@ -332,7 +332,7 @@ describe('overriding default rules by name', () => {
         { kind: 'absence', name: 'host-down', seconds: 30 },
       ],
     });
-    const admin = app.storage.tokens.create('admin', 'a', rig.clock.t).token;
+    const admin = (await app.storage.tokens.create('admin', 'a', rig.clock.t)).token;
     const rules = (await app.inject({ url: '/api/v1/alerts/rules', headers: bearer(admin) })).json().items as Array<{ name: string; source: string; enabled: boolean; spec: any }>;
     const byName = Object.fromEntries(rules.map((r) => [r.name, r]));
     expect(byName['cpu-busy']).toMatchObject({ source: 'config', enabled: false, spec: { metric: 'cpu.idle', offset: 100 } });
@@ -354,7 +354,7 @@ describe('overriding default rules by name', () => {
 
   it('through the API: PUT replaces a default, DELETE of that brings the default back, PATCH switches a default off, DELETE of a default is 409; silences match series labels', async () => {
     const { src, app } = await setup();
-    const admin = bearer(app.storage.tokens.create('admin', 'a', rig.clock.t).token);
+    const admin = bearer((await app.storage.tokens.create('admin', 'a', rig.clock.t)).token);
     const put = await app.inject({
       method: 'PUT',
       url: '/api/v1/alerts/rules/disk-space',
@@ -398,7 +398,7 @@ describe('the alert database from before per-series alerts', () => {
     const { default: Database } = await import('better-sqlite3');
     const { mkdirSync } = await import('node:fs');
     const { dbPath } = await import('../../collector/storage/sqlite/open.js');
-    const { MIGRATIONS } = await import('../../collector/alerts/store.js');
+    const { MIGRATIONS } = await import('../../collector/storage/sqlite/alerts.js');
     mkdirSync(rig.dir.path, { recursive: true });
     const db = new Database(dbPath(rig.dir.path));
     db.exec('CREATE TABLE alerts_schema (version INTEGER NOT NULL)');

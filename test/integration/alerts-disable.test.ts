@@ -8,7 +8,7 @@ import { alertsRig, bearer } from '../helpers/alerts.js';
 
 const rig = alertsRig('ringtail-alerts-off-');
 const { start } = rig;
-const token = (app: FastifyInstance, role: 'viewer' | 'admin') => app.storage.tokens.create(role, `t ${role}`, rig.clock.t).token;
+const token = async (app: FastifyInstance, role: 'viewer' | 'admin') => (await app.storage.tokens.create(role, `t ${role}`, rig.clock.t)).token;
 const load = { kind: 'metric', metric: 'load', op: 'above', critical: 5, keep_firing_for: '1h' };
 
 function patch(app: FastifyInstance, name: string, payload: unknown, tok: string) {
@@ -20,7 +20,7 @@ describe('disabled alert rules', () => {
     const src = memorySources();
     src.set('web-1', 'load', 9);
     const app = await start({}, src);
-    const admin = token(app, 'admin');
+    const admin = await token(app, 'admin');
     const put = await app.inject({ method: 'PUT', url: '/api/v1/alerts/rules/load', headers: bearer(admin), payload: { ...load, enabled: false } });
     expect(put.statusCode).toBe(201);
     expect(put.json()).toMatchObject({ name: 'load', enabled: false });
@@ -38,7 +38,7 @@ describe('disabled alert rules', () => {
     src.set('web-1', 'load', 9);
     src.set('web-2', 'load', 7);
     let app = await start({}, src);
-    const admin = token(app, 'admin');
+    const admin = await token(app, 'admin');
     expect((await app.inject({ method: 'PUT', url: '/api/v1/alerts/rules/load', headers: bearer(admin), payload: load })).statusCode).toBe(201);
     expect(app.alerts.evaluator.cycle().notifications).toBe(1);
     await app.alerts.outbox.drain();
@@ -67,7 +67,7 @@ describe('disabled alert rules', () => {
     expect(app.alerts.evaluator.cycle()).toMatchObject({ transitions: 0, notifications: 0 });
     await rig.stopApps();
     app = await start({}, src);
-    const viewer = token(app, 'viewer');
+    const viewer = await token(app, 'viewer');
     const listed = (await app.inject({ url: '/api/v1/alerts/rules', headers: bearer(viewer) })).json();
     expect(listed.items).toMatchObject([{ name: 'load', source: 'api', enabled: false, spec: { enabled: false } }]);
     rig.clock.advance(5000);
@@ -76,7 +76,7 @@ describe('disabled alert rules', () => {
     expect(rig.hook.requests).toHaveLength(2);
 
     // enabled again: evaluated again, a new alert
-    expect((await patch(app, 'load', { enabled: true }, token(app, 'admin'))).statusCode).toBe(200);
+    expect((await patch(app, 'load', { enabled: true }, await token(app, 'admin'))).statusCode).toBe(200);
     expect(app.alerts.evaluator.cycle()).toMatchObject({ instances: 2, transitions: 2, notifications: 1 });
     await app.alerts.outbox.drain();
     expect(rig.hook.requests.map((r) => r.json.status)).toEqual(['firing', 'resolved', 'firing']);
@@ -86,8 +86,8 @@ describe('disabled alert rules', () => {
     const src = memorySources();
     src.set('web-1', 'load', 9);
     const app = await start({ rules: [{ ...load, name: 'from-file', enabled: false }] }, src);
-    const admin = token(app, 'admin');
-    const viewer = token(app, 'viewer');
+    const admin = await token(app, 'admin');
+    const viewer = await token(app, 'viewer');
     expect((await app.inject({ method: 'PUT', url: '/api/v1/alerts/rules/load', headers: bearer(admin), payload: load })).statusCode).toBe(201);
     expect((await patch(app, 'load', { enabled: false }, viewer)).statusCode).toBe(403);
     expect((await patch(app, 'nope', { enabled: false }, admin)).statusCode).toBe(404);

@@ -21,7 +21,7 @@ const HOSTILE = ['$(rm -rf /)', '`touch /tmp/pwned`', '<script>alert(1)</script>
 
 let agentToken: string | undefined;
 async function ingest(app: FastifyInstance, messages: string[], opts: Parameters<typeof batchOf>[1] & { stream: string }) {
-  agentToken ??= app.storage.tokens.create('agent', 'agent', rig.clock.t).token;
+  agentToken ??= (await app.storage.tokens.create('agent', 'agent', rig.clock.t)).token;
   const res = await app.inject({ method: 'POST', url: '/api/v1/ingest', headers: bearer(agentToken), payload: batchOf(messages, { ts: rig.clock.t, ...opts }) });
   expect(res.statusCode).toBe(200);
 }

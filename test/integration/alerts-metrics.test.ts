@@ -22,7 +22,7 @@ beforeEach(async () => {
       { kind: 'absence', name: 'no-cpu', metric: 'cpu.user', seconds: 60 },
     ],
   });
-  agent = app.storage.tokens.create('agent', 'a', clock.t).token;
+  agent = (await app.storage.tokens.create('agent', 'a', clock.t)).token;
 });
 afterEach(async () => {
   await app.close();
@@ -123,7 +123,7 @@ describe('alerts over metric series', () => {
   it('counters are rules on their per-second rate', async () => {
     await app.close();
     app = await alertsApp(dir.path, clock, { rules: [{ kind: 'metric', name: 'rx', metric: 'net.rx_bytes{interface=eth0}', op: 'above', critical: 1000, window: '20s' }] });
-    agent = app.storage.tokens.create('agent', 'a', clock.t).token;
+    agent = (await app.storage.tokens.create('agent', 'a', clock.t)).token;
     let bytes = 1_000_000;
     for (const rate of [100, 100, 100, 5000, 5000]) {
       clock.advance(10_000);

@@ -15,16 +15,16 @@ const { start } = rig;
 
 // one token per app and role: an agent_id is bound to the agent token that first sent for it
 const issued = new WeakMap<FastifyInstance, Map<string, string>>();
-function token(app: FastifyInstance, role: 'agent' | 'viewer' | 'admin') {
+async function token(app: FastifyInstance, role: 'agent' | 'viewer' | 'admin'): Promise<string> {
   let byRole = issued.get(app);
   if (!byRole) issued.set(app, (byRole = new Map()));
   let t = byRole.get(role);
-  if (t === undefined) byRole.set(role, (t = app.storage.tokens.create(role, `t ${role}`, rig.clock.t).token));
+  if (t === undefined) byRole.set(role, (t = (await app.storage.tokens.create(role, `t ${role}`, rig.clock.t)).token));
   return t;
 }
 
 async function ingest(app: FastifyInstance, messages: string[], opts: Parameters<typeof batchOf>[1] = {}) {
-  const res = await app.inject({ method: 'POST', url: '/api/v1/ingest', headers: bearer(token(app, 'agent')), payload: batchOf(messages, { ts: rig.clock.t, ...opts }) });
+  const res = await app.inject({ method: 'POST', url: '/api/v1/ingest', headers: bearer(await token(app, 'agent')), payload: batchOf(messages, { ts: rig.clock.t, ...opts }) });
   expect(res.statusCode).toBe(200);
 }
 
@@ -54,11 +54,11 @@ describe('log rule over the real log store, webhook in Alertmanager v4 format', 
 
     const stats = app.alerts.evaluator.cycle();
     expect(stats).toMatchObject({ instances: 2, transitions: 1, notifications: 1 });
-    const current = (await app.inject({ url: '/api/v1/alerts', headers: bearer(token(app, 'viewer')) })).json();
+    const current = (await app.inject({ url: '/api/v1/alerts', headers: bearer(await token(app, 'viewer')) })).json();
     expect(current.items).toHaveLength(1);
     expect(current.items[0]).toMatchObject({ rule: 'oom', host: 'web-1', state: 'firing', severity: 'critical', value: 2 });
     expect(current.items[0].annotations.summary).toBe('web-1: 2 OutOfMemoryError in 1 min');
-    const firingProm = (await app.inject({ url: '/metrics', headers: bearer(token(app, 'viewer')) })).body;
+    const firingProm = (await app.inject({ url: '/metrics', headers: bearer(await token(app, 'viewer')) })).body;
     expect(firingProm).toContain('ringtail_alerts{state="firing",severity="critical"} 1');
     expect(firingProm).toContain('ringtail_alerts_outbox_pending 1');
 
@@ -96,22 +96,22 @@ describe('log rule over the real log store, webhook in Alertmanager v4 format', 
     expect(resolved.json.alerts[0]).toMatchObject({ status: 'resolved', fingerprint: a.fingerprint, startsAt: a.startsAt, endsAt: new Date(rig.clock.t).toISOString() });
     expect(resolved.headers['webhook-id']).not.toBe(fired.headers['webhook-id']);
 
-    const hist = (await app.inject({ url: '/api/v1/alerts/history?rule=oom', headers: bearer(token(app, 'viewer')) })).json();
+    const hist = (await app.inject({ url: '/api/v1/alerts/history?rule=oom', headers: bearer(await token(app, 'viewer')) })).json();
     expect(hist.items.map((h: { event: string }) => h.event)).toEqual(['resolved', 'firing']);
     // the time parameters of every read API: the resolution happened at rig.clock.t
     const at = (hist.items as Array<{ at: number }>)[0]!.at;
-    const since = (await app.inject({ url: `/api/v1/alerts/history?rule=oom&start=${at}`, headers: bearer(token(app, 'viewer')) })).json();
+    const since = (await app.inject({ url: `/api/v1/alerts/history?rule=oom&start=${at}`, headers: bearer(await token(app, 'viewer')) })).json();
     expect(since.items.map((h: { event: string }) => h.event)).toEqual(['resolved']);
-    const before = (await app.inject({ url: `/api/v1/alerts/history?rule=oom&end=${new Date(at).toISOString()}`, headers: bearer(token(app, 'viewer')) })).json();
+    const before = (await app.inject({ url: `/api/v1/alerts/history?rule=oom&end=${new Date(at).toISOString()}`, headers: bearer(await token(app, 'viewer')) })).json();
     expect(before.items.map((h: { event: string }) => h.event)).toEqual(['firing']);
-    const bad = await app.inject({ url: '/api/v1/alerts/history?start=-99999999999999999999', headers: bearer(token(app, 'viewer')) });
+    const bad = await app.inject({ url: '/api/v1/alerts/history?start=-99999999999999999999', headers: bearer(await token(app, 'viewer')) });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ error: 'RINGTAIL_ERR_BAD_QUERY', parameter: 'start' });
-    const prom = (await app.inject({ url: '/metrics', headers: bearer(token(app, 'viewer')) })).body;
+    const prom = (await app.inject({ url: '/metrics', headers: bearer(await token(app, 'viewer')) })).body;
     expect(prom).toContain('ringtail_alerts_outbox_pending 0');
     expect(prom).toMatch(/ringtail_events_total\{event="alerts\.firing"\} 1/);
     expect(prom).toMatch(/ringtail_alerts_cycle_seconds \d/);
-    expect((await app.inject({ url: '/api/v1/alerts', headers: bearer(token(app, 'viewer')) })).json().items).toEqual([]);
+    expect((await app.inject({ url: '/api/v1/alerts', headers: bearer(await token(app, 'viewer')) })).json().items).toEqual([]);
   });
 
   it('groups the alerts of one rule in one body', async () => {
@@ -254,7 +254,7 @@ describe('delivery policy', () => {
     rig.hook.answers.push({ status: 410 });
     await app.alerts.outbox.drain();
     expect(app.alerts.store.outbox(1)[0]!.state).toBe('disabled');
-    const out = (await app.inject({ url: '/api/v1/alerts/outbox', headers: bearer(token(app, 'admin')) })).json();
+    const out = (await app.inject({ url: '/api/v1/alerts/outbox', headers: bearer(await token(app, 'admin')) })).json();
     expect(out.disabled_notifiers.ops.url).toBe(rig.hook.url);
     src.set('h', 'm', 0);
     rig.clock.advance(1000);
@@ -282,11 +282,11 @@ describe('silences', () => {
     src.set('web-1', 'm', 2);
     src.set('web-2', 'm', 2);
     const app = await start({ rules: [{ kind: 'metric', name: 'm', metric: 'm', op: 'above', critical: 1 }] }, src);
-    const admin = token(app, 'admin');
+    const admin = await token(app, 'admin');
     const bad = await app.inject({ method: 'POST', url: '/api/v1/alerts/silences', headers: bearer(admin), payload: { matchers: [{ name: 'host', value: '(' , regex: true }], ends_at: rig.clock.t + 60_000, comment: 'x' } });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().message).toContain('matchers/0/value');
-    const viewer = await app.inject({ method: 'POST', url: '/api/v1/alerts/silences', headers: bearer(token(app, 'viewer')), payload: { matchers: [{ name: 'host', value: 'web-1' }], ends_at: rig.clock.t + 60_000, comment: 'maintenance' } });
+    const viewer = await app.inject({ method: 'POST', url: '/api/v1/alerts/silences', headers: bearer(await token(app, 'viewer')), payload: { matchers: [{ name: 'host', value: 'web-1' }], ends_at: rig.clock.t + 60_000, comment: 'maintenance' } });
     expect(viewer.statusCode).toBe(403);
     const res = await app.inject({
       method: 'POST',
@@ -311,7 +311,7 @@ describe('silences', () => {
     await app.alerts.outbox.drain();
     expect(rig.hook.requests).toHaveLength(2);
     expect(rig.hook.requests[1]!.json.alerts.map((a: { labels: { host: string } }) => a.labels.host)).toEqual(['web-1']);
-    const list = (await app.inject({ url: '/api/v1/alerts/silences', headers: bearer(token(app, 'viewer')) })).json();
+    const list = (await app.inject({ url: '/api/v1/alerts/silences', headers: bearer(await token(app, 'viewer')) })).json();
     expect(list.items[0]).toMatchObject({ id: sil.id, active: false, created_by: 't admin' });
   });
 });
@@ -321,8 +321,8 @@ describe('rules API', () => {
     const src = memorySources();
     src.set('web-1', 'mem', 99);
     const app = await start({ rules: [oomRule] }, src);
-    const admin = token(app, 'admin');
-    const viewer = token(app, 'viewer');
+    const admin = await token(app, 'admin');
+    const viewer = await token(app, 'viewer');
     const rule = { kind: 'metric', metric: 'mem', op: 'above', warning: 80, critical: 95, labels: { team: 'ops' } };
     expect((await app.inject({ method: 'PUT', url: '/api/v1/alerts/rules/mem', headers: bearer(viewer), payload: rule })).statusCode).toBe(403);
     const created = await app.inject({ method: 'PUT', url: '/api/v1/alerts/rules/mem', headers: bearer(admin), payload: rule });
@@ -355,13 +355,13 @@ describe('rules API', () => {
     expect(app.alerts.evaluator.current(rig.clock.t)).toMatchObject([{ rule: 'mem', severity: 'critical', labels: { team: 'ops' } }]);
     await rig.stopApps();
     const app2 = await start({ rules: [oomRule] }, src);
-    expect((await app2.inject({ method: 'DELETE', url: '/api/v1/alerts/rules/mem', headers: bearer(token(app2, 'admin')) })).statusCode).toBe(200);
+    expect((await app2.inject({ method: 'DELETE', url: '/api/v1/alerts/rules/mem', headers: bearer(await token(app2, 'admin')) })).statusCode).toBe(200);
     rig.clock.advance(1000);
     expect(app2.alerts.evaluator.cycle().notifications).toBe(1);
     await app2.alerts.outbox.drain();
     expect(rig.hook.requests.map((r) => r.json.status)).toEqual(['firing', 'resolved']);
     expect(app2.alerts.evaluator.current(rig.clock.t)).toEqual([]);
-    const hist = (await app2.inject({ url: '/api/v1/alerts/history?host=web-1', headers: bearer(token(app2, 'viewer')) })).json();
+    const hist = (await app2.inject({ url: '/api/v1/alerts/history?host=web-1', headers: bearer(await token(app2, 'viewer')) })).json();
     expect(hist.items.map((h: { event: string }) => h.event)).toEqual(['resolved', 'firing']);
   });
 });

@@ -42,17 +42,17 @@ describe('auth', () => {
 
   it('rejects unknown and revoked tokens, and checks roles', async () => {
     expect((await get('/api/v1/logs', 'rt_viewer_nope')).statusCode).toBe(401);
-    const { token, record } = c.app.storage.tokens.create('viewer', 'to revoke', Date.now());
+    const { token, record } = await c.app.storage.tokens.create('viewer', 'to revoke', Date.now());
     expect((await get('/api/v1/logs', token)).statusCode).toBe(200);
-    c.app.storage.tokens.revoke(record.id, Date.now());
+    await c.app.storage.tokens.revoke(record.id, Date.now());
     expect((await get('/api/v1/logs', token)).statusCode).toBe(401);
     expect((await get('/api/v1/logs', c.token('agent'))).statusCode).toBe(403);
     expect((await ingest(batchOf(['x'], { stream: 'role' }), c.token('viewer'))).statusCode).toBe(403);
   });
 
-  it('stores tokens hashed', () => {
-    const { token } = c.app.storage.tokens.create('admin', 'hash check', Date.now());
-    const raw = JSON.stringify(c.app.storage.tokens.list());
+  it('stores tokens hashed', async () => {
+    const { token } = await c.app.storage.tokens.create('admin', 'hash check', Date.now());
+    const raw = JSON.stringify(await c.app.storage.tokens.list());
     expect(raw).not.toContain(token);
   });
 

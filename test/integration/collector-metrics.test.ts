@@ -192,7 +192,7 @@ describe('metric layouts and restarts', () => {
     try {
       const layouts = [{ match: 'check.*', step: 60, rra: ['AVERAGE:0.5:1:1440', 'MAX:0.5:60:24'] }];
       let app = await buildApp({ dataDir: dir.path, clock: () => T0, hostMetrics: { layouts } });
-      const token = app.storage.tokens.create('admin', 't', T0).token;
+      const token = (await app.storage.tokens.create('admin', 't', T0)).token;
       const h = { authorization: `Bearer ${token}` };
       const res = await app.inject({
         method: 'POST',

@@ -25,7 +25,7 @@ function ingest(token: string, host: string, stream = `s-${host}-${Math.random()
 
 describe('enrollment', () => {
   it('issues an agent token bound to the host, once per allowed use, counted atomically', async () => {
-    const e = c.app.storage.tokens.create('enroll', 'fleet-a', now, { uses: 1 });
+    const e = await c.app.storage.tokens.create('enroll', 'fleet-a', now, { uses: 1 });
     expect(e.token).toMatch(/^rt_enroll_/);
     // two at once with one use left: exactly one succeeds
     const [a, b] = await Promise.all([enroll(e.token, { host: 'web-9', agent_id: 'agt_1' }), enroll(e.token, { host: 'web-10' })]);
@@ -37,7 +37,7 @@ describe('enrollment', () => {
     const issued = ok.json() as { token: string; host: string; token_id: string };
     expect(issued.token).toMatch(/^rt_agent_/);
     // the secret is stored hashed like every token: the list never shows it
-    const listed = c.app.storage.tokens.list();
+    const listed = await c.app.storage.tokens.list();
     expect(JSON.stringify(listed)).not.toContain(issued.token);
     expect(JSON.stringify(listed)).not.toContain(e.token);
     expect(listed.find((t) => t.id === e.record.id)).toMatchObject({ role: 'enroll', uses: 1, uses_max: 1 });
@@ -57,14 +57,14 @@ describe('enrollment', () => {
   });
 
   it('N uses issue N agent tokens however many ask at once', async () => {
-    const e = c.app.storage.tokens.create('enroll', 'fleet-n', now, { uses: 3 });
+    const e = await c.app.storage.tokens.create('enroll', 'fleet-n', now, { uses: 3 });
     const res = await Promise.all(Array.from({ length: 8 }, (_, i) => enroll(e.token, { host: `n-${i}` })));
     expect(res.filter((r) => r.statusCode === 200)).toHaveLength(3);
     expect(res.filter((r) => r.statusCode === 403 && r.json().error === 'RINGTAIL_ERR_ENROLL_USED_UP')).toHaveLength(5);
   });
 
   it('an expired enrollment token is refused with its reason', async () => {
-    const e = c.app.storage.tokens.create('enroll', 'fleet-ttl', now, { expires_at: now + 3_600_000 });
+    const e = await c.app.storage.tokens.create('enroll', 'fleet-ttl', now, { expires_at: now + 3_600_000 });
     expect((await enroll(e.token, { host: 'ttl-1' })).statusCode).toBe(200);
     now += 3_600_000;
     const before = c.app.events.count('enroll.refused');
@@ -75,9 +75,9 @@ describe('enrollment', () => {
   });
 
   it('revoking it stops new instances, not running ones', async () => {
-    const e = c.app.storage.tokens.create('enroll', 'fleet-r', now);
+    const e = await c.app.storage.tokens.create('enroll', 'fleet-r', now);
     const first = (await enroll(e.token, { host: 'r-1' })).json() as { token: string };
-    expect(c.app.storage.tokens.revoke(e.record.id, now)).toBe(true);
+    expect(await c.app.storage.tokens.revoke(e.record.id, now)).toBe(true);
     const before = c.app.events.count('enroll.refused');
     const res = await enroll(e.token, { host: 'r-2' });
     expect(res.statusCode).toBe(401);
@@ -88,7 +88,7 @@ describe('enrollment', () => {
   });
 
   it('an enrollment token can do nothing but enroll, and only it (or an admin) can enroll', async () => {
-    const e = c.app.storage.tokens.create('enroll', 'fleet-w', now);
+    const e = await c.app.storage.tokens.create('enroll', 'fleet-w', now);
     const before = c.app.events.count('enroll.refused');
     for (const [method, url] of [['GET', '/api/v1/logs'], ['GET', '/api/v1/hosts'], ['POST', '/api/v1/ingest'], ['POST', '/api/v1/metrics/ingest']] as const) {
       const res = await c.app.inject({ method, url, headers: { authorization: `Bearer ${e.token}` } });
@@ -106,7 +106,7 @@ describe('enrollment', () => {
   });
 
   it('bad bodies are 400s naming the field', async () => {
-    const e = c.app.storage.tokens.create('enroll', 'fleet-b', now, { uses: 1 });
+    const e = await c.app.storage.tokens.create('enroll', 'fleet-b', now, { uses: 1 });
     for (const body of [{}, { host: '' }, { host: 'x'.repeat(256) }, { host: 'h', extra: 1 }]) {
       const res = await enroll(e.token, body);
       expect(res.statusCode, JSON.stringify(body)).toBe(400);
@@ -131,7 +131,7 @@ describe('enrollment across processes', () => {
       for (let round = 0; round < 3; round++) {
         const data = `${d.path}/r${round}`;
         const s = openSqliteStorage(data);
-        const secret = s.tokens.create('enroll', 'race', Date.now(), { uses: 1 }).token;
+        const secret = (await s.tokens.create('enroll', 'race', Date.now(), { uses: 1 })).token;
         s.close();
         const go = `${d.path}/go${round}`;
         // each process opens the database, says so, then spins until `go` exists: they enroll together
@@ -141,7 +141,7 @@ describe('enrollment across processes', () => {
           const s = openSqliteStorage(${JSON.stringify(data)});
           writeFileSync(${JSON.stringify(`${d.path}/ready${round}-`)} + process.pid, '');
           while (!existsSync(${JSON.stringify(go)})) {}
-          const r = s.tokens.enroll(process.env.SECRET, 'host-' + process.pid, undefined, Date.now());
+          const r = await s.tokens.enroll(process.env.SECRET, 'host-' + process.pid, undefined, Date.now());
           s.close();
           process.stdout.write(r.ok ? 'ok' : r.reason);`;
         const runs = Array.from(
@@ -158,7 +158,7 @@ describe('enrollment across processes', () => {
         const results = (await Promise.all(runs)).sort();
         expect(results).toEqual(['ok', 'used_up', 'used_up', 'used_up']);
         const after = openSqliteStorage(data);
-        expect(after.tokens.list().filter((t) => t.role === 'agent')).toHaveLength(1);
+        expect((await after.tokens.list()).filter((t) => t.role === 'agent')).toHaveLength(1);
         after.close();
       }
     } finally {

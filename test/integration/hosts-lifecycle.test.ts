@@ -37,15 +37,15 @@ async function stop(app: FastifyInstance) {
   apps.splice(apps.indexOf(app), 1);
   await app.close();
 }
-function token(app: FastifyInstance, role: 'agent' | 'viewer' | 'admin'): string {
+async function token(app: FastifyInstance, role: 'agent' | 'viewer' | 'admin'): Promise<string> {
   const t = tokens.get(app) ?? {};
   tokens.set(app, t);
-  return (t[role] ??= app.storage.tokens.create(role, role, Date.now()).token);
+  return (t[role] ??= (await app.storage.tokens.create(role, role, Date.now())).token);
 }
 async function logs(app: FastifyInstance, host: string, opts: { agent?: string; ephemeral?: boolean; start?: number; stream?: string; messages?: string[] } = {}) {
   const b = batchOf(opts.messages ?? ['a line'], { host, agent: opts.agent ?? `agt_${host}`, ts: clock.t, start: opts.start, stream: opts.stream });
   const payload = opts.ephemeral === undefined ? b : { ...b, ephemeral: opts.ephemeral };
-  const res = await app.inject({ method: 'POST', url: '/api/v1/ingest', headers: bearer(token(app, 'agent')), payload });
+  const res = await app.inject({ method: 'POST', url: '/api/v1/ingest', headers: bearer(await token(app, 'agent')), payload });
   expect(res.statusCode, res.body).toBe(200);
 }
 async function metrics(app: FastifyInstance, host: string, opts: { ephemeral?: boolean; interval_ms?: number; ts?: number; agent?: string } = {}) {
@@ -57,11 +57,11 @@ async function metrics(app: FastifyInstance, host: string, opts: { ephemeral?: b
     samples: [{ name: 'cpu.busy', type: 'GAUGE', ts: opts.ts ?? clock.t, value: 5 }],
   };
   if (opts.ephemeral !== undefined) batch.ephemeral = opts.ephemeral;
-  const res = await app.inject({ method: 'POST', url: '/api/v1/metrics/ingest', headers: bearer(token(app, 'agent')), payload: batch });
+  const res = await app.inject({ method: 'POST', url: '/api/v1/metrics/ingest', headers: bearer(await token(app, 'agent')), payload: batch });
   expect(res.statusCode, res.body).toBe(200);
 }
 async function get(app: FastifyInstance, url: string, role: 'viewer' | 'admin' = 'viewer') {
-  const res = await app.inject({ method: 'GET', url, headers: bearer(token(app, role)) });
+  const res = await app.inject({ method: 'GET', url, headers: bearer(await token(app, role)) });
   return { status: res.statusCode, json: res.json() };
 }
 type Item = { host: string; state: string; ephemeral: boolean; first_seen: number; last_seen: number; sources: string[] };
@@ -109,7 +109,7 @@ describe('a permanent host that stops reporting', () => {
     expect(app.hosts.state('db-1')).toBe('up');
     expect(app.events.count('host.down')).toBe(1);
     expect(app.events.count('host.stale')).toBe(1);
-    const prom = await app.inject({ method: 'GET', url: '/metrics', headers: bearer(token(app, 'viewer')) });
+    const prom = await app.inject({ method: 'GET', url: '/metrics', headers: bearer(await token(app, 'viewer')) });
     expect(prom.body).toContain('ringtail_hosts{state="up"} 1');
     expect(prom.body).toContain('ringtail_events_total{event="host.down"} 1');
     const ev = await get(app, '/api/v1/hosts/db-1/events');
@@ -194,7 +194,7 @@ describe('host-scoped alert rules', () => {
     expect(firing).toEqual(['perm-1']);
     expect(app.alerts.sources.hosts()).toMatchObject([{ host: 'perm-1', state: 'stale', ephemeral: false }]) // logs only: 3 × hosts.default_interval (1 min);
     // retired by an operator: out of every host rule's reach, its alert resolves
-    const res = await app.inject({ method: 'POST', url: '/api/v1/hosts/perm-1/retire', headers: bearer(token(app, 'admin')) });
+    const res = await app.inject({ method: 'POST', url: '/api/v1/hosts/perm-1/retire', headers: bearer(await token(app, 'admin')) });
     expect(res.statusCode).toBe(200);
     clock.advance(10_000);
     app.alerts.evaluator.cycle();
@@ -207,9 +207,9 @@ describe('retire and forget', () => {
   it('POST /api/v1/hosts/:host/retire retires a permanent host (admin only)', async () => {
     const app = await start();
     await logs(app, 'old-1');
-    const viewer = await app.inject({ method: 'POST', url: '/api/v1/hosts/old-1/retire', headers: bearer(token(app, 'viewer')) });
+    const viewer = await app.inject({ method: 'POST', url: '/api/v1/hosts/old-1/retire', headers: bearer(await token(app, 'viewer')) });
     expect(viewer.statusCode).toBe(403);
-    const res = await app.inject({ method: 'POST', url: '/api/v1/hosts/old-1/retire', headers: bearer(token(app, 'admin')) });
+    const res = await app.inject({ method: 'POST', url: '/api/v1/hosts/old-1/retire', headers: bearer(await token(app, 'admin')) });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ host: 'old-1', state: 'retired' });
     expect(await hostList(app)).toEqual([]);
@@ -222,7 +222,7 @@ describe('retire and forget', () => {
     await logs(app, 'keep-1', { messages: ['other host line'] });
     clock.advance(60_000);
     app.hosts.tick();
-    const del = await app.inject({ method: 'DELETE', url: '/api/v1/hosts/gone-1', headers: bearer(token(app, 'admin')) });
+    const del = await app.inject({ method: 'DELETE', url: '/api/v1/hosts/gone-1', headers: bearer(await token(app, 'admin')) });
     expect(del.statusCode, del.body).toBe(200);
     expect((await hostList(app, '?include_retired=true')).map((h) => h.host)).toEqual(['keep-1']);
     expect((await get(app, '/api/v1/metrics?host=gone-1')).json.items).toEqual([]);
@@ -257,12 +257,12 @@ describe('a forgotten host and structured fields (merge with the field index, mi
       return b;
     };
     for (const [host, user] of [['gone-f', '42'], ['keep-f', '42']] as const) {
-      const res = await app.inject({ method: 'POST', url: '/api/v1/ingest', headers: bearer(token(app, 'agent')), payload: withFields(host, user) });
+      const res = await app.inject({ method: 'POST', url: '/api/v1/ingest', headers: bearer(await token(app, 'agent')), payload: withFields(host, user) });
       expect(res.statusCode, res.body).toBe(200);
     }
     const hostsOf = async (url: string) => (await get(app, url)).json.items.map((l: { host: string }) => l.host);
     expect(await hostsOf('/api/v1/logs?field.user_id=42')).toEqual(['keep-f', 'gone-f']);
-    const del = await app.inject({ method: 'DELETE', url: '/api/v1/hosts/gone-f', headers: bearer(token(app, 'admin')) });
+    const del = await app.inject({ method: 'DELETE', url: '/api/v1/hosts/gone-f', headers: bearer(await token(app, 'admin')) });
     expect(del.statusCode, del.body).toBe(200);
     expect(await hostsOf('/api/v1/logs?field.user_id=42')).toEqual(['keep-f']);
     expect(await hostsOf(`/api/v1/logs?q=${encodeURIComponent('field.user_id:42')}`)).toEqual(['keep-f']);
@@ -288,7 +288,7 @@ describe('a forgotten host and structured fields (merge with the field index, mi
     let app = await start();
     const b = batchOf(['old line'], { host: 'old-1', agent: 'agt_old', ts: clock.t });
     b.segments[0]!.lines[0]!.fields = { region: 'eu' };
-    expect((await app.inject({ method: 'POST', url: '/api/v1/ingest', headers: bearer(token(app, 'agent')), payload: b })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'POST', url: '/api/v1/ingest', headers: bearer(await token(app, 'agent')), payload: b })).statusCode).toBe(200);
     await stop(app);
     const db = new Database(join(dir.path, 'ringtail.db'));
     db.exec('DROP TABLE host_state; DROP TABLE host_events; DROP TABLE forgotten_hosts; DROP TABLE host_requests; DROP TABLE host_meta; DROP TABLE log_fields_fts; DROP TABLE log_nums_fts; DROP TABLE log_index_meta');
@@ -317,7 +317,7 @@ describe('bad input (issue 14)', () => {
   it('forget or retire of an unknown host: 404 RINGTAIL_ERR_NOT_FOUND; events of an unknown host too', async () => {
     const app = await start();
     for (const [method, url] of [['DELETE', '/api/v1/hosts/nope'], ['POST', '/api/v1/hosts/nope/retire'], ['GET', '/api/v1/hosts/nope/events']] as const) {
-      const res = await app.inject({ method, url, headers: bearer(token(app, 'admin')) });
+      const res = await app.inject({ method, url, headers: bearer(await token(app, 'admin')) });
       expect(res.statusCode, url).toBe(404);
       expect(res.json()).toMatchObject({ error: 'RINGTAIL_ERR_NOT_FOUND' });
       expect(res.json().message).toContain("'nope'");
@@ -328,24 +328,24 @@ describe('bad input (issue 14)', () => {
     const app = await start();
     const cases = ['h'.repeat(10 * 1024), 'web\u0000-1', 'web-1\nFAKE LOG LINE', 'tab\there'];
     for (const host of cases) {
-      const lb = await app.inject({ method: 'POST', url: '/api/v1/ingest', headers: bearer(token(app, 'agent')), payload: batchOf(['x'], { host }) });
+      const lb = await app.inject({ method: 'POST', url: '/api/v1/ingest', headers: bearer(await token(app, 'agent')), payload: batchOf(['x'], { host }) });
       expect(lb.statusCode).toBe(400);
       expect(lb.json()).toMatchObject({ error: 'RINGTAIL_ERR_BAD_REQUEST' });
       expect(lb.json().message).toMatch(/^body\/host: /);
       const mb = await app.inject({
         method: 'POST',
         url: '/api/v1/metrics/ingest',
-        headers: bearer(token(app, 'agent')),
+        headers: bearer(await token(app, 'agent')),
         payload: { version: WIRE_VERSION, agent_id: 'a', host, samples: [] },
       });
       expect(mb.statusCode).toBe(400);
       expect(mb.json().message).toMatch(/^body\/host: /);
-      const api = await app.inject({ method: 'DELETE', url: `/api/v1/hosts/${encodeURIComponent(host)}`, headers: bearer(token(app, 'admin')) });
+      const api = await app.inject({ method: 'DELETE', url: `/api/v1/hosts/${encodeURIComponent(host)}`, headers: bearer(await token(app, 'admin')) });
       expect(api.statusCode).toBe(400);
       expect(api.json()).toMatchObject({ error: 'RINGTAIL_ERR_BAD_REQUEST' });
       expect(api.json().message).toMatch(/params\/host/);
     }
-    const bad = await app.inject({ method: 'GET', url: '/api/v1/hosts?state=gone', headers: bearer(token(app, 'viewer')) });
+    const bad = await app.inject({ method: 'GET', url: '/api/v1/hosts?state=gone', headers: bearer(await token(app, 'viewer')) });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().message).toMatch(/^state: /);
     expect(await hostList(app, '?include_retired=true')).toEqual([]);
@@ -452,7 +452,7 @@ describe('the default rules ask the host registry', () => {
     expect(hostDown('perm-1')).toMatchObject({ state: 'firing', severity: 'critical' });
     expect(hostDown('eph-1')).toBeUndefined();
     // retiring the permanent host by hand resolves its alert and keeps it out of the next cycles
-    const res = await app.inject({ method: 'POST', url: '/api/v1/hosts/perm-1/retire', headers: bearer(token(app, 'admin')) });
+    const res = await app.inject({ method: 'POST', url: '/api/v1/hosts/perm-1/retire', headers: bearer(await token(app, 'admin')) });
     expect(res.statusCode, res.body).toBe(200);
     pass(app, 10_000);
     app.alerts.evaluator.cycle();

@@ -125,7 +125,7 @@ describe('metric store thread', () => {
     const dir = tempDir('ringtail-mthread-');
     try {
       const storage = openSqliteStorage(dir.path);
-      const token = storage.tokens.create('agent', 'kill test', Date.now()).token;
+      const token = (await storage.tokens.create('agent', 'kill test', Date.now())).token;
       storage.close();
       const { proc, url } = await startCollectorProc(dir.path, 'admin-token-kill-0123456789', ['--no-syslog-enabled']);
       const ts = Math.floor(Date.now() / 10_000) * 10_000 - 60_000;

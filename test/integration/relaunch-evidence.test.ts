@@ -75,7 +75,7 @@ printf '%s\\n' "$RINGTAIL_EVIDENCE_FILE" "$RINGTAIL_ALERT_LINES_FILE" > "$1/path
       },
       src,
     );
-    const token = app.storage.tokens.create('agent', 'agent', t).token;
+    const token = (await app.storage.tokens.create('agent', 'agent', t)).token;
     rig.clock.advance(-1000);
     for (const [i, msgs] of [hostile, ['y'.repeat(1_000_000)], ['just info']].entries()) {
       const res = await app.inject({

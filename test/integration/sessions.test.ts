@@ -1,7 +1,7 @@
 // Dashboard sessions through the real app on a real SQLite file: cookie flags, CSRF (token and
 // Origin), throttled failed sign-ins, expiry by the injected clock, revocation, logout.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashSessionId } from '../../collector/sessions/store.js';
+import { hashSessionId } from '../../collector/sessions/ids.js';
 import { testCollector, type TestCollector } from '../helpers/collector.js';
 
 let now = 1_700_000_000_000;
@@ -42,7 +42,7 @@ describe('dashboard sessions', () => {
     const id = sessionOf(res);
     expect(id.length).toBeGreaterThanOrEqual(40);
     expect(res.json()).toMatchObject({ role: 'viewer', csrf: expect.any(String) });
-    const stored = c.app.sessions.storedHashes();
+    const stored = await c.app.sessions.storedHashes();
     expect(stored).toContain(hashSessionId(id));
     expect(stored).not.toContain(id);
     const me = await c.app.inject({ method: 'GET', url: '/api/v1/session', headers: { host: HOST, cookie: `rt_session=${id}` } });
@@ -98,10 +98,10 @@ describe('dashboard sessions', () => {
       if (now - (start + 2 * 3600_000 + 1) < 12 * 3600_000) expect(r.statusCode, `hour ${i}`).toBe(200);
       else expect(r.statusCode, `hour ${i}`).toBe(401);
     }
-    const { token, record } = c.app.storage.tokens.create('viewer', 'to revoke', now);
+    const { token, record } = await c.app.storage.tokens.create('viewer', 'to revoke', now);
     const id = sessionOf(await login(token, {}, '10.0.0.3'));
     expect((await get(id)).statusCode).toBe(200);
-    c.app.storage.tokens.revoke(record.id, now);
+    await c.app.storage.tokens.revoke(record.id, now);
     expect((await get(id)).statusCode).toBe(401);
   });
 

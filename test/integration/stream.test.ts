@@ -181,11 +181,11 @@ describe('live tail limits', () => {
     limitsBase = await d.app.listen({ host: '127.0.0.1', port: 0 });
   });
   afterAll(async () => d.close());
-  const viewer = (name: string) => d.app.storage.tokens.create('viewer', name, Date.now()).token;
+  const viewer = async (name: string) => (await d.app.storage.tokens.create('viewer', name, Date.now())).token;
   const open = (token: string) => fetch(`${limitsBase}/api/v1/logs/stream`, { headers: { authorization: `Bearer ${token}` } });
 
   it('caps clients per token (429) and in total (503), naming the option, and frees a place on disconnect', async () => {
-    const [t1, t2, t3] = [viewer('one'), viewer('two'), viewer('three')];
+    const [t1, t2, t3] = [await viewer('one'), await viewer('two'), await viewer('three')];
     const at = (token: string) => ({ base: limitsBase, token });
     const a = await subscribe('', {}, at(t1));
     const b = await subscribe('', {}, at(t1));
@@ -210,7 +210,7 @@ describe('live tail limits', () => {
   });
 
   it('replays only the newest missed lines that fit in tail.max_replay_bytes', async () => {
-    const t = viewer('replay');
+    const t = await viewer('replay');
     const live = await subscribe('host=tail-rb', {}, { base: limitsBase, token: t });
     await ingest(['r0'], { host: 'tail-rb' }, d);
     await waitFor('r0', () => logs(live).length === 1);

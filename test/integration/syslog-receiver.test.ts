@@ -118,7 +118,7 @@ describe('syslog receiver: what arrives', () => {
       ['relay-a', 'syslog:tcp', 'three\nwith a second line'],
       ['relay-b', 'syslog:tcp', 'four'],
     ]);
-    const admin = s.app.storage.tokens.create('viewer', 'test', Date.now()).token;
+    const admin = (await s.app.storage.tokens.create('viewer', 'test', Date.now())).token;
     const res = await s.app.inject({ method: 'GET', url: '/api/v1/hosts', headers: { authorization: `Bearer ${admin}` } });
     expect(res.json().items.map((h: { host: string }) => h.host)).toEqual(['relay-a', 'relay-b']);
   });
@@ -144,7 +144,7 @@ describe('syslog receiver: log text is data', () => {
       ['web-1', 'GET /<script>alert(1)</script> HTTP/1.1', null],
       ['127.0.0.1', 'claimed host', { hostname: '<img/src=x/onerror=alert(1)>' }],
     ]);
-    const viewer = s.app.storage.tokens.create('viewer', 'test', Date.now()).token;
+    const viewer = (await s.app.storage.tokens.create('viewer', 'test', Date.now())).token;
     const res = await s.app.inject({ method: 'GET', url: '/api/v1/logs?host=web-1', headers: { authorization: `Bearer ${viewer}` } });
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.json().items[0].message).toBe('GET /<script>alert(1)</script> HTTP/1.1');

@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../collector/app.js';
-import { MIGRATIONS as ALERT_MIGRATIONS } from '../../collector/alerts/store.js';
+import { MIGRATIONS as ALERT_MIGRATIONS } from '../../collector/storage/sqlite/alerts.js';
 import { LOG_SCHEMA_VERSION } from '../../collector/storage/sqlite/open.js';
 import type { IngestBatch, MetricBatch } from '../../shared/wire.js';
 import { tempDir } from '../helpers/proc.js';

@@ -61,7 +61,7 @@ describe('the previous agent → today’s collector', () => {
     dir = tempDir('ringtail-wire-prev-');
     app = await buildApp({ dataDir: dir.path, clock: () => fixture.recorded_at });
     await app.ready();
-    const token = app.storage.tokens.create('agent', 'previous agent', fixture.recorded_at).token;
+    const token = (await app.storage.tokens.create('agent', 'previous agent', fixture.recorded_at)).token;
     let checks = 0;
     for (const r of fixture.requests) {
       for (const b of r.bodies) expect(previousError(prevBody[r.path]!, b)).toBeNull();
@@ -81,7 +81,7 @@ describe('the previous agent → today’s collector', () => {
     }
     expect(checks).toBeGreaterThan(0);
     // and the lines are there, searchable
-    const viewer = app.storage.tokens.create('viewer', 'v', fixture.recorded_at).token;
+    const viewer = (await app.storage.tokens.create('viewer', 'v', fixture.recorded_at)).token;
     const logs = (await app.inject({ url: '/api/v1/logs?q=payment', headers: { authorization: `Bearer ${viewer}` } })).json() as { items: Array<{ message: string }> };
     expect(logs.items.map((i) => i.message)).toEqual(['{"level":"error","msg":"payment failed","order":1234}']);
   });
@@ -124,7 +124,7 @@ describe('today’s agent → the previous collector’s schemas', () => {
     dir = tempDir('ringtail-wire-now-');
     app = await buildApp({ dataDir: join(dir.path, 'data') });
     await app.listen({ port: 0, host: '127.0.0.1' });
-    const token = app.storage.tokens.create('agent', 'today agent', Date.now()).token;
+    const token = (await app.storage.tokens.create('agent', 'today agent', Date.now())).token;
     const proxy = await recordingProxy(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`);
 
     const sleeper = spawn('sleep', ['300'], { stdio: 'ignore' });

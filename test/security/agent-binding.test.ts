@@ -32,8 +32,8 @@ describe('agent_id bound to its first token', () => {
 
   it('refuses a second token for the agent_id, across a restart, and hands it over when the first is revoked', async () => {
     let { app, send } = await open();
-    const first = app.storage.tokens.create('agent', 'first', T0);
-    const second = app.storage.tokens.create('agent', 'second', T0);
+    const first = await app.storage.tokens.create('agent', 'first', T0);
+    const second = await app.storage.tokens.create('agent', 'second', T0);
     try {
       expect((await send(first.token, line('agt_a', 0))).json()).toMatchObject({ accepted: 1 });
       const refused = await send(second.token, line('agt_a', 3));
@@ -50,9 +50,9 @@ describe('agent_id bound to its first token', () => {
       expect((await send(second.token, line('agt_a', 3))).statusCode).toBe(403);
       expect((await send(first.token, line('agt_a', 3))).json()).toMatchObject({ accepted: 1, duplicates: 0 });
       // the agent is re-tokened: its old token is revoked, the new one takes its agent_id over
-      app.storage.tokens.revoke(first.record.id, T0);
+      await app.storage.tokens.revoke(first.record.id, T0);
       expect((await send(second.token, line('agt_a', 6))).json()).toMatchObject({ accepted: 1, duplicates: 0 });
-      expect((await send(app.storage.tokens.create('agent', 'third', T0).token, line('agt_a', 9))).statusCode).toBe(403);
+      expect((await send((await app.storage.tokens.create('agent', 'third', T0)).token, line('agt_a', 9))).statusCode).toBe(403);
     } finally {
       await app.close();
     }
@@ -60,8 +60,8 @@ describe('agent_id bound to its first token', () => {
 
   it('one token may carry many agent_ids; an admin token is not bound; syslog is reserved', async () => {
     const { app, send } = await open();
-    const fleet = app.storage.tokens.create('agent', 'fleet image', T0).token;
-    const admin = app.storage.tokens.create('admin', 'ops', T0).token;
+    const fleet = (await app.storage.tokens.create('agent', 'fleet image', T0)).token;
+    const admin = (await app.storage.tokens.create('admin', 'ops', T0)).token;
     try {
       for (const agent of ['agt_1', 'agt_2', 'agt_3']) expect((await send(fleet, line(agent, 0))).statusCode).toBe(200);
       expect((await send(admin, line('agt_1', 3))).statusCode).toBe(200);

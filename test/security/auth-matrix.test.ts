@@ -98,9 +98,9 @@ const tokens = {} as Record<Role | 'revoked' | 'revokedSession', { token: string
 beforeAll(async () => {
   ({ built: c, routes } = await withRouteAudit(() => testCollector()));
   const now = Date.now();
-  for (const role of ['agent', 'viewer', 'admin'] as Role[]) tokens[role] = c.app.storage.tokens.create(role, `matrix ${role}`, now);
-  tokens.revoked = c.app.storage.tokens.create('admin', 'matrix revoked', now);
-  c.app.storage.tokens.revoke(tokens.revoked.record.id, now);
+  for (const role of ['agent', 'viewer', 'admin'] as Role[]) tokens[role] = await c.app.storage.tokens.create(role, `matrix ${role}`, now);
+  tokens.revoked = await c.app.storage.tokens.create('admin', 'matrix revoked', now);
+  await c.app.storage.tokens.revoke(tokens.revoked.record.id, now);
 });
 afterAll(async () => c?.close());
 
@@ -112,20 +112,20 @@ function nextAddress(): string {
 }
 
 /** A fresh session per request: a DELETE /api/v1/session that is allowed ends the one it used. */
-function session(tokenId: string): { id: string; csrf: string } {
-  const { id, record } = c.app.sessions.create(tokenId, Date.now());
+async function session(tokenId: string): Promise<{ id: string; csrf: string }> {
+  const { id, record } = await c.app.sessions.create(tokenId, Date.now());
   return { id, csrf: record.csrf };
 }
 
-function request(route: AuditedRoute, kind: Kind): InjectOptions {
+async function request(route: AuditedRoute, kind: Kind): Promise<InjectOptions> {
   // Path parameters get harmless values; `__matrix` is refused by every strict query schema after
   // auth has run (a 400 proves the request got past auth), and keeps the live tail from opening.
   let url = route.url.replace(/:([A-Za-z_]+)/g, (_m, p: string) => (p === 'id' ? 'sil_matrix' : 'matrix-probe'));
   const query = route.public ? '' : '?__matrix=1';
   const headers: Record<string, string> = {};
   const unsafe = !SAFE.has(route.method);
-  const withCookie = (tokenId: string, csrf: boolean, origin: string) => {
-    const s = session(tokenId);
+  const withCookie = async (tokenId: string, csrf: boolean, origin: string) => {
+    const s = await session(tokenId);
     headers.cookie = `rt_session=${s.id}`;
     headers.origin = origin;
     if (csrf) headers['x-csrf-token'] = s.csrf;
@@ -151,21 +151,21 @@ function request(route: AuditedRoute, kind: Kind): InjectOptions {
       url += `${query ? query + '&' : '?'}token=${encodeURIComponent(tokens.admin.token)}&access_token=${encodeURIComponent(tokens.admin.token)}`;
       break;
     case 'admin cookie, no csrf':
-      withCookie(tokens.admin.record.id, false, ORIGIN);
+      await withCookie(tokens.admin.record.id, false, ORIGIN);
       break;
     case 'admin cookie, csrf':
-      withCookie(tokens.admin.record.id, true, ORIGIN);
+      await withCookie(tokens.admin.record.id, true, ORIGIN);
       break;
     case 'viewer cookie, csrf':
-      withCookie(tokens.viewer.record.id, true, ORIGIN);
+      await withCookie(tokens.viewer.record.id, true, ORIGIN);
       break;
     case 'admin cookie, csrf, foreign origin':
-      withCookie(tokens.admin.record.id, true, 'https://evil.example');
+      await withCookie(tokens.admin.record.id, true, 'https://evil.example');
       break;
     case 'cookie of a revoked token': {
-      const t = c.app.storage.tokens.create('admin', 'matrix revoked session', Date.now());
-      const s = session(t.record.id);
-      c.app.storage.tokens.revoke(t.record.id, Date.now());
+      const t = await c.app.storage.tokens.create('admin', 'matrix revoked session', Date.now());
+      const s = await session(t.record.id);
+      await c.app.storage.tokens.revoke(t.record.id, Date.now());
       headers.cookie = `rt_session=${s.id}`;
       headers.origin = ORIGIN;
       headers['x-csrf-token'] = s.csrf;
@@ -238,7 +238,7 @@ describe('auth matrix: every route × every credential', () => {
   it.each(KINDS)('%s', async (kind) => {
     const wrong: string[] = [];
     for (const route of routes) {
-      const res = await c.app.inject(request(route, kind));
+      const res = await c.app.inject(await request(route, kind));
       const problem = verdict(route, res, expected(route, kind));
       if (problem) wrong.push(`${route.method} ${route.url}: ${problem}`);
     }
@@ -247,7 +247,7 @@ describe('auth matrix: every route × every credential', () => {
   });
 
   it('a bearer token wins over a session cookie: a garbage bearer with a valid admin cookie is refused', async () => {
-    const s = session(tokens.admin.record.id);
+    const s = await session(tokens.admin.record.id);
     const res = await c.app.inject({
       method: 'GET',
       url: '/api/v1/hosts',
@@ -314,7 +314,7 @@ describe('throttle and headers (issue 12 #7, #12)', () => {
     const missing: string[] = [];
     for (const route of routes) {
       for (const kind of ['none', 'admin token'] as Kind[]) {
-        const res = await c.app.inject(request(route, kind));
+        const res = await c.app.inject(await request(route, kind));
         if (res.headers['x-content-type-options'] !== 'nosniff') missing.push(`${route.method} ${route.url} (${kind}, ${res.statusCode})`);
       }
     }

@@ -48,8 +48,8 @@ describe('failed-credential throttle', () => {
   });
 
   it('a revoked token is no guess: an agent retrying with one does not lock its address out', async () => {
-    const { token, record } = c.app.storage.tokens.create('agent', 'decommissioned', now);
-    c.app.storage.tokens.revoke(record.id, now);
+    const { token, record } = await c.app.storage.tokens.create('agent', 'decommissioned', now);
+    await c.app.storage.tokens.revoke(record.id, now);
     for (let i = 0; i < 30; i++) expect((await hosts(token, '10.7.0.1')).statusCode).toBe(401);
     expect((await hosts(c.token('viewer'), '10.7.0.1')).statusCode).toBe(200);
   });

@@ -37,7 +37,7 @@ describe('auth.bind_agent_hosts', () => {
   it('off by default: one agent token may send for several hosts (a shared fleet token)', async () => {
     const c = await open(false);
     try {
-      const t = c.app.storage.tokens.create('agent', 'fleet', T0).token;
+      const t = (await c.app.storage.tokens.create('agent', 'fleet', T0)).token;
       expect((await c.logs(t, 'i-1')).statusCode).toBe(200);
       expect((await c.logs(t, 'i-2')).statusCode).toBe(200);
       expect((await c.metrics(t, 'i-3')).statusCode).toBe(200);
@@ -48,9 +48,9 @@ describe('auth.bind_agent_hosts', () => {
 
   it('on: a token is bound to the first host it announced, for logs and metrics, across restarts', async () => {
     let c = await open(true);
-    const web = c.app.storage.tokens.create('agent', 'web-1', T0).token;
-    const db = c.app.storage.tokens.create('agent', 'db-1', T0).token;
-    const admin = c.app.storage.tokens.create('admin', 'ops', T0).token;
+    const web = (await c.app.storage.tokens.create('agent', 'web-1', T0)).token;
+    const db = (await c.app.storage.tokens.create('agent', 'db-1', T0)).token;
+    const admin = (await c.app.storage.tokens.create('admin', 'ops', T0)).token;
     try {
       expect((await c.metrics(web, 'web-1')).statusCode).toBe(200);
       expect(c.app.events.count('auth.host_bound')).toBe(1);

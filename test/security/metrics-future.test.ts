@@ -136,7 +136,7 @@ describe('a series poisoned before the fix', () => {
   /** a collector on `dir` at clock `now`; the token survives restarts in the database */
   async function open(now: number, extra: Partial<AppOptions> = {}) {
     const app = await buildApp({ dataDir: dir.path, clock: () => now, ...extra });
-    const token = app.storage.tokens.create('admin', 'probe', T0).token;
+    const token = (await app.storage.tokens.create('admin', 'probe', T0)).token;
     const post = (b: MetricBatch) => app.inject({ method: 'POST', url: '/api/v1/metrics/ingest', headers: { authorization: `Bearer ${token}` }, payload: b as object });
     return { app, token, post };
   }

@@ -19,8 +19,8 @@ async function seeded(workers: number): Promise<{ c: TestCollector; attacker: st
     payload: batchOf([A_LINE, 'seed one', A_LINE, 'seed two', A_LINE, 'unrelated'], { host: 'rx' }),
   });
   expect(ingest.statusCode).toBe(200);
-  const attacker = c.app.storage.tokens.create('viewer', 'attacker', Date.now()).token;
-  const victim = c.app.storage.tokens.create('viewer', 'victim', Date.now()).token;
+  const attacker = (await c.app.storage.tokens.create('viewer', 'attacker', Date.now())).token;
+  const victim = (await c.app.storage.tokens.create('viewer', 'victim', Date.now())).token;
   return { c, attacker, victim };
 }
 

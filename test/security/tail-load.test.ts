@@ -111,7 +111,8 @@ it('200 stuck clients and 20 MB of ingest: each holds at most 1 MiB unsent, and 
   await ingestLoad(0, () => seen.includes('the end 0'));
   const alone = held() - before;
 
-  const tokens = Array.from({ length: TOKENS }, (_, i) => c.app.storage.tokens.create('viewer', `load ${i}`, Date.now()).token);
+  const tokens: string[] = [];
+  for (let i = 0; i < TOKENS; i++) tokens.push((await c.app.storage.tokens.create('viewer', `load ${i}`, Date.now())).token);
   const first = serverSockets.length;
   for (let i = 0; i < CLIENTS; i++) await stuckClient(tokens[i % TOKENS]!);
   const stuck = serverSockets.slice(first);

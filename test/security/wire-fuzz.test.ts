@@ -436,8 +436,8 @@ describe('issue 12 #1 and the findings of this fuzz, fixed', () => {
   it("new: stream poisoning: another agent token cannot send with an agent_id bound to the first token (403 naming agent_id), and the victim's stream goes on", async () => {
     const send = async (b: IngestBatch, token: string) =>
       c.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload: JSON.stringify(b) });
-    const victim = c.app.storage.tokens.create('agent', 'victim agent', Date.now()).token;
-    const attacker = c.app.storage.tokens.create('agent', 'attacker agent', Date.now()).token;
+    const victim = (await c.app.storage.tokens.create('agent', 'victim agent', Date.now())).token;
+    const attacker = (await c.app.storage.tokens.create('agent', 'attacker agent', Date.now())).token;
     expect((await send(batchOf(['v1'], { stream: 'inode-1', agent: 'agt_victim', host: 'victim-logs' }), victim)).json()).toMatchObject({ accepted: 1 });
     const hostile = batchOf(['x'], { stream: 'inode-1', agent: 'agt_victim', host: 'victim-logs', start: 3 });
     hostile.segments[0]!.end = Number.MAX_SAFE_INTEGER;

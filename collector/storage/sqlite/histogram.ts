@@ -6,7 +6,7 @@
 // `q`). The walk stops after `budgetMs`: the answer then says `budget_exhausted`, and its
 // counts are lower bounds (the lines of the ids not reached, mostly the oldest, are missing).
 import { ErrorCodes, RingtailError } from '../../../shared/errors.js';
-import type { HistogramFilter, LogHistogram } from '../types.js';
+import { MAX_BUCKETS, type HistogramFilter, type LogHistogram } from '../types.js';
 import { HIDDEN_CLAUSE, hiddenCheck } from './hosts.js';
 import type { Db } from './open.js';
 import { ROWID_IN_WINDOW } from './fts-plan.js';
@@ -15,7 +15,6 @@ import { fieldPlanner, hasText, probePerRow, sqlSearch } from './search.js';
 const SPAN_MS = 3_600_000;
 export const HISTOGRAM_WINDOW_IDS = 1_048_576;
 export const HISTOGRAM_BUDGET_MS = 500;
-export const MAX_BUCKETS = 1000;
 
 export interface HistogramLimits {
   windowIds?: number;

@@ -1,15 +1,21 @@
 import type { Storage } from '../types.js';
+import { openSqliteAlertStore } from './alerts.js';
 import { sqliteHostStateStore } from './hosts.js';
 import { sqliteLogStore } from './logs.js';
-import { openDatabase } from './open.js';
+import { dbPath, openDatabase } from './open.js';
+import { openSqliteSessionStore } from './sessions.js';
 import { sqliteTokenStore } from './tokens.js';
 
 export function openSqliteStorage(dataDir: string): Storage {
   const db = openDatabase(dataDir);
   return {
+    config: { backend: 'sqlite', data: dataDir },
     logs: sqliteLogStore(db),
     tokens: sqliteTokenStore(db),
     hostStates: sqliteHostStateStore(db),
+    // connections of their own, as before the seam: their transactions never nest in the log store's
+    openAlerts: () => openSqliteAlertStore(dataDir),
+    openSessions: (limits) => openSqliteSessionStore(dbPath(dataDir), limits),
     close() {
       db.close();
     },

@@ -1,7 +1,7 @@
 // Tokens are random secrets shown once; only their SHA-256 is stored, so a copy of the
 // database does not hand out credentials. A high-entropy token needs no slow hash.
 import { createHash, randomBytes } from 'node:crypto';
-import type { Role, TokenRecord, TokenStore } from '../types.js';
+import type { Role, Synchronous, TokenRecord, TokenStore } from '../types.js';
 import { enrollTable } from './enroll.js';
 import type { Db } from './open.js';
 
@@ -13,7 +13,24 @@ export function newTokenSecret(role: Role): string {
   return `rt_${role}_${randomBytes(24).toString('base64url')}`;
 }
 
+/** TokenStore on SQLite: answered synchronously inside, handed out as resolved promises. */
 export function sqliteTokenStore(db: Db): TokenStore {
+  const s = syncTokenStore(db);
+  return {
+    create: async (role, name, now, limits) => s.create(role, name, now, limits),
+    adopt: async (secret, role, name, now) => s.adopt(secret, role, name, now),
+    verify: async (token) => s.verify(token),
+    isRevoked: async (token) => s.isRevoked(token),
+    list: async () => s.list(),
+    revoke: async (id, now) => s.revoke(id, now),
+    countActive: async (role) => s.countActive(role),
+    bindHost: async (id, host, now) => s.bindHost(id, host, now),
+    bindAgent: async (agentId, id, now) => s.bindAgent(agentId, id, now),
+    enroll: async (secret, host, agentId, now) => s.enroll(secret, host, agentId, now),
+  };
+}
+
+function syncTokenStore(db: Db): Synchronous<TokenStore> {
   const enroll = enrollTable(db);
   const insert = db.prepare(
     'INSERT INTO tokens (id, name, role, hash, created_at) VALUES (@id, @name, @role, @hash, @created_at)',

@@ -1,12 +1,13 @@
-// Alert state, history, API rules, silences and the notification outbox, in the collector's
-// database through a connection of our own. The alerts schema is versioned in its own table
-// (`alerts_schema`), so it never collides with the log store's user_version migrations.
+// Alert state, history, API rules, silences and the notification outbox (AlertStore), in the
+// collector's database through a connection of our own. The alerts schema is versioned in its
+// own table (`alerts_schema`), so it never collides with the log store's user_version migrations.
 import Database from 'better-sqlite3';
-import { dbPath } from '../storage/sqlite/open.js';
-import { newerSchemaError, recordSchemaWriter } from '../storage/sqlite/schema-guard.js';
+import { dbPath } from './open.js';
+import { newerSchemaError, recordSchemaWriter } from './schema-guard.js';
 import { mkdirSync } from 'node:fs';
-import type { InstanceState, Transition } from './state.js';
-import type { Severity } from './rules.js';
+import type { InstanceState, Transition } from '../../alerts/state.js';
+import type { Severity } from '../../alerts/rules.js';
+import type { AlertStore, HistoryFilter, HistoryRow, NewOutbox, OutboxRow, SilenceRow } from '../types.js';
 
 type Db = Database.Database;
 
@@ -97,42 +98,6 @@ export const MIGRATIONS: string[] = [
   `,
 ];
 
-export interface OutboxRow {
-  seq: number;
-  id: string;
-  notifier: string;
-  rule: string;
-  body: string;
-  created_at: number;
-  attempts: number;
-  next_at: number;
-  state: 'pending' | 'delivered' | 'failed' | 'disabled';
-  last_status: number | null;
-  last_error: string | null;
-  done_at: number | null;
-}
-
-export interface HistoryRow extends Transition {
-  id: number;
-}
-
-export interface SilenceRow {
-  id: string;
-  matchers: Array<{ name: string; value: string; regex?: boolean }>;
-  starts_at: number;
-  ends_at: number;
-  comment: string;
-  created_by: string;
-  created_at: number;
-}
-
-export interface NewOutbox {
-  id: string;
-  notifier: string;
-  rule: string;
-  body: string;
-}
-
 function migrate(db: Db, file: string): void {
   db.exec('CREATE TABLE IF NOT EXISTS alerts_schema (version INTEGER NOT NULL)');
   const row = db.prepare('SELECT version FROM alerts_schema').get() as { version: number } | undefined;
@@ -148,9 +113,7 @@ function migrate(db: Db, file: string): void {
   }
 }
 
-export type AlertStore = ReturnType<typeof openAlertStore>;
-
-export function openAlertStore(dataDir: string) {
+export function openSqliteAlertStore(dataDir: string): AlertStore {
   mkdirSync(dataDir, { recursive: true });
   const db = new Database(dbPath(dataDir));
   db.pragma('journal_mode = WAL');
@@ -214,7 +177,6 @@ export function openAlertStore(dataDir: string) {
   });
 
   return {
-    db,
     close() {
       db.close();
     },
@@ -247,7 +209,7 @@ export function openAlertStore(dataDir: string) {
       if (upserts.length + deletes.length + history.length + outbox.length === 0) return;
       commitTx.immediate(upserts, deletes, history, outbox, now);
     },
-    history(filter: { rule?: string; host?: string; before?: number; start?: number; end?: number; limit: number }): HistoryRow[] {
+    history(filter: HistoryFilter): HistoryRow[] {
       const where: string[] = [];
       const p: Record<string, unknown> = { limit: filter.limit };
       if (filter.rule !== undefined) (where.push('rule = @rule'), (p.rule = filter.rule));

@@ -5,11 +5,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { MIGRATIONS as ALERT_MIGRATIONS } from '../alerts/store.js';
-import { METRICS_DB } from '../metrics/plugin.js';
-import { FORMAT_VERSION } from '../rrd/sqlite-store.js';
-import { dbPath, LOG_SCHEMA_VERSION } from './sqlite/open.js';
-import { newerSchemaError } from './sqlite/schema-guard.js';
+import { MIGRATIONS as ALERT_MIGRATIONS } from './alerts.js';
+import { METRICS_DB } from '../../metrics/plugin.js';
+import { FORMAT_VERSION } from '../../rrd/sqlite-store.js';
+import { dbPath, LOG_SCHEMA_VERSION } from './open.js';
+import { newerSchemaError } from './schema-guard.js';
 
 function readOnly<T>(file: string, read: (db: Database.Database) => T): T | undefined {
   if (!existsSync(file)) return undefined;

@@ -1,42 +1,13 @@
-// Dashboard sessions in SQLite. A browser holds only a random session id in an HttpOnly cookie;
-// the database keeps its SHA-256, so a copy of the database cannot be replayed as a session.
-// The table is this module's own (CREATE TABLE IF NOT EXISTS on its own connection), so it
-// needs no slot in the log store's numbered migrations. Sessions join the tokens table on every
-// lookup, so revoking the token a person signed in with ends their sessions at once.
-import { createHash, randomBytes } from 'node:crypto';
+// Dashboard sessions in SQLite (SessionStore). A browser holds only a random session id in an
+// HttpOnly cookie; the database keeps its SHA-256, so a copy of the database cannot be replayed
+// as a session. The table is this module's own (CREATE TABLE IF NOT EXISTS on its own
+// connection), so it needs no slot in the log store's numbered migrations. Sessions join the
+// tokens table on every lookup, so revoking the token a person signed in with ends their
+// sessions at once.
+import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
-import type { Role } from '../storage/types.js';
-
-export interface SessionRecord {
-  token_id: string;
-  name: string;
-  role: Role;
-  csrf: string;
-  created_at: number;
-  expires_at: number;
-}
-
-export interface SessionStore {
-  /** Returns the new session id (to go into the cookie) and the record. */
-  create(tokenId: string, now: number): { id: string; record: SessionRecord };
-  /** The live session for this id, or null (unknown, expired, idle too long, or token revoked). */
-  get(id: string, now: number): SessionRecord | null;
-  destroy(id: string): void;
-  /** Removes expired rows; returns how many. */
-  sweep(now: number): number;
-  /** For tests and audits: every stored id hash. */
-  storedHashes(): string[];
-  close(): void;
-}
-
-export interface SessionLimits {
-  /** absolute lifetime in ms */
-  ttlMs: number;
-  /** a session unused for this long ends */
-  idleMs: number;
-}
-
-export const DEFAULT_LIMITS: SessionLimits = { ttlMs: 12 * 3600_000, idleMs: 2 * 3600_000 };
+import { hashSessionId } from '../../sessions/ids.js';
+import type { SessionLimits, SessionRecord, SessionStore, Synchronous } from '../types.js';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS dashboard_sessions (
@@ -50,12 +21,20 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS dashboard_sessions_expires ON dashboard_sessions (expires_at);
 `;
 
-export function hashSessionId(id: string): string {
-  return createHash('sha256').update(id, 'utf8').digest('hex');
+/** Opens the session table in the collector's database file (`ringtail.db`). */
+export function openSqliteSessionStore(dbFile: string, limits: SessionLimits): SessionStore {
+  const s = syncSessionStore(dbFile, limits);
+  return {
+    create: async (tokenId, now) => s.create(tokenId, now),
+    get: async (id, now) => s.get(id, now),
+    destroy: async (id) => s.destroy(id),
+    sweep: async (now) => s.sweep(now),
+    storedHashes: async () => s.storedHashes(),
+    close: () => s.close(),
+  };
 }
 
-/** Opens the session table in the collector's database file (`ringtail.db` in dataDir). */
-export function openSessionStore(dbFile: string, limits: SessionLimits = DEFAULT_LIMITS): SessionStore {
+function syncSessionStore(dbFile: string, limits: SessionLimits): Synchronous<SessionStore> {
   const db = new Database(dbFile);
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 5000');
