@@ -32,13 +32,21 @@ export interface PackedSegment {
   text: string;
 }
 
-export interface PackedItem {
+export interface PackedBatch {
   version: IngestBatch['version'];
   agent_id: string;
   host: string;
   segments: PackedSegment[];
+}
+
+export interface PackedItem extends PackedBatch {
   receivedAt: number;
   after?: Record<string, number>;
+}
+
+/** A batch as it waits for its group (LogWriter's stage): nothing of it transferred yet, so a held batch can be posted again. */
+export function packBatch(batch: IngestBatch): PackedBatch {
+  return { version: batch.version, agent_id: batch.agent_id, host: batch.host, segments: batch.segments.map(packSegment) };
 }
 
 export function packSegment(seg: WireSegment): PackedSegment {
