@@ -15,7 +15,7 @@
 // the rest as fields), syslog-ng with json-parser() on the client, which sends the parsed fields
 // as $(format-json …) and the server writes them as they come: each side parses every line once.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,6 +94,24 @@ export function procStats(pid: number): { cpu: number; rssMb: number } {
   return { cpu, rssMb: Number(hwm) / 1024 };
 }
 
+/** CPU seconds of a process's main thread and of its busiest other thread (the collector's writer). */
+export function threadCpu(pid: number): { main: number; other: number } {
+  let main = 0;
+  let other = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const s = (Number(f[11]) + Number(f[12])) / CLK_TCK;
+      if (Number(tid) === pid) main = s;
+      else other = Math.max(other, s);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return { main, other };
+}
+
 export async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
@@ -110,6 +128,8 @@ async function runRingtail(dir: string, input: string, n: number, corpus: string
   const port = await freePort();
   // RINGTAIL_BENCH_NODE_ARGS: node flags for the collector (e.g. --cpu-prof), as in bench/ingest.ts
   const nodeArgs = process.env.RINGTAIL_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  // RINGTAIL_BENCH_AGENT_NODE_ARGS: the same for the agent (e.g. --cpu-prof --cpu-prof-dir=DIR)
+  const agentNodeArgs = process.env.RINGTAIL_BENCH_AGENT_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   // RINGTAIL_BENCH_LOG_DIR: keep each run's collector and agent logs (info level) there, to
   // explain a slow run afterwards (retries, 409s, holds).
   const logDir = process.env.RINGTAIL_BENCH_LOG_DIR;
@@ -134,7 +154,7 @@ async function runRingtail(dir: string, input: string, n: number, corpus: string
   const t0 = performance.now();
   const agent = spawn(
     process.execPath,
-    [BIN, 'agent', '--collector', `http://127.0.0.1:${port}`, '--watch', input, '--state', join(dir, 'state'), '--host', 'bench-host', '--stats-interval-ms', logDir ? '1000' : '600000'],
+    [...agentNodeArgs, BIN, 'agent', '--collector', `http://127.0.0.1:${port}`, '--watch', input, '--state', join(dir, 'state'), '--host', 'bench-host', '--stats-interval-ms', logDir ? '1000' : '600000'],
     { stdio: ['ignore', agentLog ?? 'ignore', agentLog ?? 'ignore'], env: { ...process.env, RINGTAIL_TOKEN: token } },
   );
   if (agentLog !== null) closeSync(agentLog);
@@ -142,6 +162,8 @@ async function runRingtail(dir: string, input: string, n: number, corpus: string
   const seconds = (performance.now() - t0) / 1000;
   const st = procStats(agent.pid!);
   const cst = procStats(collector.pid!);
+  const th = threadCpu(collector.pid!);
+  const threads = `event loop ${th.main.toFixed(2)}, writer ${th.other.toFixed(2)}`;
   // Searchable: the full-text index answers for a line in the middle of the file.
   const probe = db.prepare("SELECT count(*) FROM logs_fts WHERE logs_fts MATCH '\"request 500000 served\"'").pluck().get() as number;
   // JSON corpus: the levels were read (one line in 100 is level 50, stored as err).
@@ -151,7 +173,7 @@ async function runRingtail(dir: string, input: string, n: number, corpus: string
   await stop(collector);
   if (n > 500_000 && probe < 1) throw new Error('line 500000 is not searchable');
   if (corpus === 'json' && errors !== Math.ceil(n / 100)) throw new Error(`JSON levels not parsed: ${errors} err lines, expected ${Math.ceil(n / 100)}`);
-  process.stderr.write(`  ringtail: ${seconds.toFixed(2)} s, agent cpu ${st.cpu.toFixed(2)} s rss ${st.rssMb.toFixed(1)} MB; collector cpu ${cst.cpu.toFixed(2)} s rss ${cst.rssMb.toFixed(1)} MB\n`);
+  process.stderr.write(`  ringtail: ${seconds.toFixed(2)} s, agent cpu ${st.cpu.toFixed(2)} s rss ${st.rssMb.toFixed(1)} MB; collector cpu ${cst.cpu.toFixed(2)} s (${threads}) rss ${cst.rssMb.toFixed(1)} MB\n`);
   return { seconds, linesPerSec: n / seconds, cpuSeconds: (st.cpu * 1_000_000) / n, rssMb: st.rssMb };
 }
 

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { IngestAck } from '../../shared/wire.js';
 import type { IngestItem, LogStore, StorageConfig } from '../storage/types.js';
-import { packItems } from './pack.js';
+import { packItems, type PackedBatch, type PackedItem } from './pack.js';
+import type { StagedItem } from './writer.js';
 import type { WriterReply, WriterRequest } from './writer-worker.js';
 
 export interface Committer {
@@ -33,7 +34,12 @@ export function writerWorkerPath(): string {
   throw new Error('writer-worker.js not found: run `npm run build`');
 }
 
-export function workerCommitter(storage: StorageConfig): Committer {
+export interface WorkerCommitter extends Committer {
+  /** Batches packed when they were submitted (packBatch): copied to the thread, not transferred. */
+  commitPacked(items: Array<StagedItem<PackedBatch>>): Promise<{ acks: IngestAck[]; ms: number }>;
+}
+
+export function workerCommitter(storage: StorageConfig): WorkerCommitter {
   const worker = new Worker(writerWorkerPath(), { workerData: { storage } });
   const waiting = new Map<number, { resolve(v: { acks: IngestAck[]; ms: number }): void; reject(e: Error): void }>();
   let nextId = 1;
@@ -57,15 +63,25 @@ export function workerCommitter(storage: StorageConfig): Committer {
     fail(new Error('writer thread exited'));
     closed?.();
   });
+  const post = (items: PackedItem[], transfer: ArrayBuffer[]) => {
+    if (dead) return Promise.reject(dead);
+    const id = nextId++;
+    return new Promise<{ acks: IngestAck[]; ms: number }>((resolve, reject) => {
+      waiting.set(id, { resolve, reject });
+      worker.postMessage({ type: 'commit', id, items } satisfies WriterRequest, transfer);
+    });
+  };
   return {
     commit(items) {
       if (dead) return Promise.reject(dead);
-      const id = nextId++;
-      return new Promise((resolve, reject) => {
-        waiting.set(id, { resolve, reject });
-        const { packed, transfer } = packItems(items);
-        worker.postMessage({ type: 'commit', id, items: packed } satisfies WriterRequest, transfer);
-      });
+      const { packed, transfer } = packItems(items);
+      return post(packed, transfer);
+    },
+    commitPacked(items) {
+      return post(
+        items.map((it) => ({ ...it.batch, receivedAt: it.receivedAt, ...(it.after ? { after: it.after } : {}) })),
+        [],
+      );
     },
     async close() {
       if (dead) return;

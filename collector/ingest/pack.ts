@@ -3,13 +3,18 @@
 // writer thread, the one the whole ingest path waits for (logs benchmark: ~1.5 s of its ~9 s
 // busy per million lines went to taking messages apart). Packed, a segment's lines travel as one
 // string holding their programs and messages, one Float64Array (transferred, not copied) holding
-// their numbers and string lengths, and the rare `fields` objects on their own; the writer
-// rebuilds plain line objects from them with slices of the one string, which costs a fraction.
-import type { IngestBatch, WireLine, WireSegment } from '../../shared/wire.js';
+// their numbers and string lengths; the writer rebuilds plain line objects from them with slices
+// of the one string, which costs a fraction. A line's fields travel as the row the store keeps
+// of them (their JSON and their tokens, logs.ts fieldsRow), made here: cloning a fields object
+// per line cost both threads ~1 µs a line and the writer its garbage, and serialising it there
+// put ~2.5 µs more per line on the thread the whole path waits for (logs bench, JSON corpus).
+import type { IngestBatch, WireSegment } from '../../shared/wire.js';
 import type { IngestItem } from '../storage/types.js';
+import { fieldsRow, type RowReadyLine } from '../storage/sqlite/logs.js';
 
-/** numbers per line: offset, ts, pid, facility, severity, flags, program length, message length */
-const STRIDE = 8;
+/** numbers per line: offset, ts, pid, facility, severity, flags, program length, message length,
+ * fields JSON length, field tokens length */
+const STRIDE = 10;
 const HAS_PROGRAM = 1;
 const HAS_PID = 2;
 const HAS_FACILITY = 4;
@@ -23,26 +28,31 @@ export interface PackedSegment {
   end: number;
   count: number;
   nums: Float64Array;
-  /** program then message of every line, back to back */
+  /** program, message and (with HAS_FIELDS) fields JSON and field tokens of every line, back to back */
   text: string;
-  /** the `fields` of the lines that have them, in line order */
-  fields: Array<Record<string, string>>;
 }
 
-export interface PackedItem {
+export interface PackedBatch {
   version: IngestBatch['version'];
   agent_id: string;
   host: string;
   segments: PackedSegment[];
+}
+
+export interface PackedItem extends PackedBatch {
   receivedAt: number;
   after?: Record<string, number>;
+}
+
+/** A batch as it waits for its group (LogWriter's stage): nothing of it transferred yet, so a held batch can be posted again. */
+export function packBatch(batch: IngestBatch): PackedBatch {
+  return { version: batch.version, agent_id: batch.agent_id, host: batch.host, segments: batch.segments.map(packSegment) };
 }
 
 export function packSegment(seg: WireSegment): PackedSegment {
   const n = seg.lines.length;
   const nums = new Float64Array(n * STRIDE);
-  const parts: string[] = new Array(2 * n);
-  const fields: Array<Record<string, string>> = [];
+  const parts: string[] = [];
   for (let i = 0; i < n; i++) {
     const l = seg.lines[i]!;
     const o = i * STRIDE;
@@ -59,39 +69,46 @@ export function packSegment(seg: WireSegment): PackedSegment {
     }
     nums[o + 4] = l.severity;
     if (l.truncated !== undefined) flags |= TRUNCATED | (l.truncated ? 32 : 0);
-    if (l.fields !== undefined) {
-      fields.push(l.fields);
-      flags |= HAS_FIELDS;
-    }
     const program = l.program ?? '';
     if (l.program !== undefined) flags |= HAS_PROGRAM;
-    nums[o + 5] = flags;
     nums[o + 6] = program.length;
     nums[o + 7] = l.message.length;
-    parts[2 * i] = program;
-    parts[2 * i + 1] = l.message;
+    parts.push(program, l.message);
+    const row = fieldsRow(l);
+    if (row !== null) {
+      flags |= HAS_FIELDS;
+      nums[o + 8] = row[0].length;
+      nums[o + 9] = row[1].length;
+      parts.push(row[0], row[1]);
+    }
+    nums[o + 5] = flags;
   }
-  return { stream: seg.stream, source: seg.source, start: seg.start, end: seg.end, count: n, nums, text: parts.join(''), fields };
+  return { stream: seg.stream, source: seg.source, start: seg.start, end: seg.end, count: n, nums, text: parts.join('') };
 }
 
+/** The segment's lines, each line's fields as their stored row (`fieldsRow`), not an object. */
 export function unpackSegment(p: PackedSegment): WireSegment {
   const { nums, text } = p;
-  const lines: WireLine[] = new Array(p.count);
+  const lines: RowReadyLine[] = new Array(p.count);
   let at = 0;
-  let f = 0;
   for (let i = 0; i < p.count; i++) {
     const o = i * STRIDE;
     const flags = nums[o + 5]!;
     const programEnd = at + nums[o + 6]!;
     const messageEnd = programEnd + nums[o + 7]!;
-    const line: WireLine = { offset: nums[o]!, ts: nums[o + 1]!, severity: nums[o + 4]!, message: text.slice(programEnd, messageEnd) };
+    const line: RowReadyLine = { offset: nums[o]!, ts: nums[o + 1]!, severity: nums[o + 4]!, message: text.slice(programEnd, messageEnd) };
     if (flags & HAS_PROGRAM) line.program = text.slice(at, programEnd);
     if (flags & HAS_PID) line.pid = nums[o + 2]!;
     if (flags & HAS_FACILITY) line.facility = nums[o + 3]!;
     if (flags & TRUNCATED) line.truncated = (flags & 32) !== 0;
-    if (flags & HAS_FIELDS) line.fields = p.fields[f++]!;
-    lines[i] = line;
     at = messageEnd;
+    if (flags & HAS_FIELDS) {
+      const jsonEnd = at + nums[o + 8]!;
+      const tokensEnd = jsonEnd + nums[o + 9]!;
+      line.fieldsRow = [text.slice(at, jsonEnd), text.slice(jsonEnd, tokensEnd)];
+      at = tokensEnd;
+    }
+    lines[i] = line;
   }
   return { stream: p.stream, source: p.source, start: p.start, end: p.end, lines };
 }

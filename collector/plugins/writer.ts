@@ -4,12 +4,13 @@
 // of writing through the main connection next to it.
 import fp from 'fastify-plugin';
 import { inlineCommitter, workerCommitter, type Committer } from '../ingest/commit.js';
-import { LogWriter } from '../ingest/writer.js';
-import type { IngestItem } from '../storage/types.js';
+import { packBatch, type PackedBatch } from '../ingest/pack.js';
+import { LogWriter, type FlushStats, type IngestWriter, type StagedItem } from '../ingest/writer.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    writer: LogWriter;
+    /** what a batch is staged as depends on the committer (worker: packed); the API takes IngestBatch either way */
+    writer: IngestWriter;
   }
 }
 
@@ -22,30 +23,27 @@ export interface WriterOptions {
 
 export const writerPlugin = fp<WriterOptions>(
   async (app, opts) => {
+    const onFlush = (s: FlushStats) => {
+      app.metrics.commitSeconds.observe(s.ms / 1000);
+      if (s.ms > 250) app.events.emit('ingest.slow_commit', { batches: s.batches, lines: s.lines, ms: +s.ms.toFixed(1) }, 'warn');
+    };
     let committer: Committer;
-    let commit: (items: IngestItem[]) => ReturnType<Committer['commit']>;
+    let writer: IngestWriter;
     if (opts.mode === 'worker') {
       const thread = workerCommitter(app.storage.config);
       committer = thread;
-      // The pipeline (filters, clamping) runs here; the thread only stores.
-      commit = async (items) => {
-        const out = await thread.commit(items.map((it) => ({ ...it, batch: app.pipeline.prepare(it.batch, it.receivedAt) })));
+      // The pipeline (filters, clamping) runs here, when a batch is submitted, and the batch
+      // waits packed for its group (LogWriter's stage); the thread only stores.
+      const commit = async (items: Array<StagedItem<PackedBatch>>) => {
+        const out = await thread.commitPacked(items);
         if (out.acks.some((a) => a.accepted > 0)) app.pipeline.committed();
         return out;
       };
+      writer = new LogWriter(commit, onFlush, undefined, opts.maxQueuedLines, (batch, receivedAt) => packBatch(app.pipeline.prepare(batch, receivedAt)));
     } else {
       committer = inlineCommitter(() => app.storage.logs);
-      commit = committer.commit;
+      writer = new LogWriter(committer.commit, onFlush, undefined, opts.maxQueuedLines);
     }
-    const writer = new LogWriter(
-      commit,
-      (s) => {
-        app.metrics.commitSeconds.observe(s.ms / 1000);
-        if (s.ms > 250) app.events.emit('ingest.slow_commit', { batches: s.batches, lines: s.lines, ms: +s.ms.toFixed(1) }, 'warn');
-      },
-      undefined,
-      opts.maxQueuedLines,
-    );
     app.decorate('writer', writer);
     app.addHook('onClose', async () => {
       await writer.drain();

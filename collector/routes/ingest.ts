@@ -133,12 +133,17 @@ export const ingestRoutes = fp(
       // queued first, then no longer counted: a request held for this one retries behind it
       const submitted = app.writer.submitMany(batches, app.clock(), after);
       settle(req);
+      // The writer keeps its own (packed) copy: the parsed lines are let go while the commit is
+      // waited for, so they die young rather than being promoted (LogWriter's stage).
+      const sent = batches.map((b) => ({ host: b.host, agent_id: b.agent_id, ephemeral: b.ephemeral }));
+      batches = [];
+      req.body = undefined;
       const acks = await submitted;
       refuseOutOfOrder(acks);
       const ms = performance.now() - started;
       app.metrics.batchSeconds.observe(ms / 1000);
       const at = app.clock();
-      batches.forEach((batch, i) => {
+      sent.forEach((batch, i) => {
         const ack = acks[i]!;
         app.hosts.heard(batch.host, at, { source: 'logs', agentId: batch.agent_id, ephemeral: batch.ephemeral });
         app.events.emit('ingest.batches', { host: batch.host, accepted: ack.accepted, duplicates: ack.duplicates, ms: +ms.toFixed(2) }, 'debug');

@@ -1,8 +1,10 @@
 // The packed form in which batches cross to the writer thread must give back exactly the lines
-// that went in: every optional property present or absent as it was, strings of any content.
+// that went in: every optional property present or absent as it was, strings of any content; a
+// line's fields (and its truncation mark) as the row the store keeps of them (fieldsRow).
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { packItems, packSegment, unpackItems, unpackSegment } from '../../collector/ingest/pack.js';
+import { fieldsRow, type RowReadyLine } from '../../collector/storage/sqlite/logs.js';
 import type { WireLine, WireSegment } from '../../shared/wire.js';
 
 const lines: WireLine[] = [
@@ -15,14 +17,27 @@ const lines: WireLine[] = [
 ];
 const seg: WireSegment = { stream: 'dev:ino:gen', source: '/var/log/syslog', start: 0, end: 100_200, lines };
 
+/** What the writer gets of a line: its fields as their row, no fields object. */
+function asWriterGets(l: WireLine): RowReadyLine {
+  const row = fieldsRow(l);
+  const { fields: _, ...rest } = l;
+  return row === null ? rest : { ...rest, fieldsRow: row };
+}
+const writerSeg = { ...seg, lines: lines.map(asWriterGets) };
+
 describe('writer thread packing', () => {
   it('gives back every line as it was, optional properties included', () => {
     const back = unpackSegment(packSegment(seg));
-    expect(back).toEqual(seg);
+    expect(back).toEqual(writerSeg);
     // absent stays absent (toEqual would also accept undefined-valued keys)
     expect(Object.keys(back.lines[1]!).sort()).toEqual(['message', 'offset', 'severity', 'ts']);
-    expect(Object.keys(back.lines[2]!).sort()).toEqual(['message', 'offset', 'program', 'severity', 'truncated', 'ts']);
+    expect(Object.keys(back.lines[2]!).sort()).toEqual(['fieldsRow', 'message', 'offset', 'program', 'severity', 'truncated', 'ts']);
     expect(back.lines[3]!.message).toBe(lines[3]!.message);
+    // fields, the truncation mark and the empty object all reach the store as rows of their own
+    expect((back.lines[4] as RowReadyLine).fieldsRow).toEqual(['{"a":"1","k\\"ey":"v\\nq"}', expect.stringMatching(/^f[0-9a-f]{8}1 f[0-9a-f]{8}v/)]);
+    expect((back.lines[2] as RowReadyLine).fieldsRow?.[0]).toBe('{"truncated":"true"}');
+    expect((back.lines[5] as RowReadyLine).fieldsRow).toEqual(['{}', '']);
+    expect('fields' in back.lines[4]!).toBe(false);
   });
 
   it('survives postMessage with its number buffers transferred', () => {
@@ -38,7 +53,7 @@ describe('writer thread packing', () => {
     expect(packed[0]!.segments[0]!.nums.length).toBe(0);
     const got = receiveMessageOnPort(port2)!.message;
     port1.close();
-    expect(unpackItems(got)).toEqual(items);
+    expect(unpackItems(got)).toEqual(items.map((it) => ({ ...it, batch: { ...it.batch, segments: it.batch.segments.map((s) => ({ ...s, lines: s.lines.map(asWriterGets) })) } })));
     expect('after' in unpackItems(got)[1]!).toBe(false);
   });
 });

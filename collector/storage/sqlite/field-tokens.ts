@@ -35,16 +35,20 @@ function keyPart(key: string): string {
 
 const PLAIN = /^[a-y0-9]*$/;
 
+// the code of each UTF-16 unit below 256, made once: values such as `GET` or `/api/v1/users/5`
+// are coded on the event loop for every line (pack.ts), and a number-to-hex per character was
+// most of that
+const LATIN1: string[] = Array.from({ length: 256 }, (_, c) =>
+  (c >= 97 && c <= 121) || (c >= 48 && c <= 57) ? String.fromCharCode(c) : c === 122 ? 'zz' : 'z' + c.toString(16).padStart(2, '0'),
+);
+
 /** The prefix-free code of a string (UTF-16 units) over [a-z0-9]; stops once past `max` characters. */
 function code(v: string, max: number): string {
   if (PLAIN.test(v)) return v.length > max ? v.slice(0, max) : v;
   let o = '';
   for (let i = 0; i < v.length && o.length < max; i++) {
     const c = v.charCodeAt(i);
-    if ((c >= 97 && c <= 121) || (c >= 48 && c <= 57)) o += v[i];
-    else if (c === 122) o += 'zz';
-    else if (c < 256) o += 'z' + c.toString(16).padStart(2, '0');
-    else o += 'zu' + c.toString(16).padStart(4, '0');
+    o += c < 256 ? LATIN1[c]! : 'zu' + c.toString(16).padStart(4, '0');
   }
   return o.length > max ? o.slice(0, max) : o;
 }
