@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../collector/app.js';
 import { packageVersion } from '../../cli/commands/version.js';
+import { LOG_SCHEMA_VERSION } from '../../collector/storage/sqlite/open.js';
 import { runRingtail, tempDir } from '../helpers/proc.js';
 
 let dir: { path: string; cleanup(): void } | null = null;
@@ -44,13 +45,13 @@ async function refused(data: string) {
 describe('a database from a newer ringtail', () => {
   it('log store: refused, naming the version that wrote it and what to run', async () => {
     const data = await dataDir((db) => {
-      db.pragma('user_version = 8');
+      db.pragma(`user_version = ${LOG_SCHEMA_VERSION + 1}`);
       db.prepare("UPDATE ringtail_meta SET value = '0.9.0' WHERE key = 'schema_written_by'").run();
     });
     const err = await refused(data);
     expect(err).toContain('RINGTAIL_ERR_STORAGE');
-    expect(err).toContain('log store schema version 8 was written by ringtail 0.9.0');
-    expect(err).toContain(`this is ringtail ${packageVersion()}, which knows up to version 7`);
+    expect(err).toContain(`log store schema version ${LOG_SCHEMA_VERSION + 1} was written by ringtail 0.9.0`);
+    expect(err).toContain(`this is ringtail ${packageVersion()}, which knows up to version ${LOG_SCHEMA_VERSION}`);
     expect(err).toContain('run ringtail 0.9.0 or newer on this data directory');
     expect(err).toContain('docs/upgrades.md');
     expect(err.split('\n')).toHaveLength(1);
