@@ -10,7 +10,7 @@
 // put ~2.5 µs more per line on the thread the whole path waits for (logs bench, JSON corpus).
 import type { IngestBatch, WireSegment } from '../../shared/wire.js';
 import type { IngestItem } from '../storage/types.js';
-import { fieldsRow, type RowReadyLine } from '../storage/sqlite/logs.js';
+import { fieldsRow, type RowReadyLine } from '../storage/factory.js';
 
 /** numbers per line: offset, ts, pid, facility, severity, flags, program length, message length,
  * fields JSON length, field tokens length */

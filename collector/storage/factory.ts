@@ -8,6 +8,11 @@ import { refuseNewerData } from './sqlite/upgrade-check.js';
 import { openSqliteWriter } from './sqlite/writer.js';
 import type { BackendName, Storage, StorageConfig, WriterLogStore } from './types.js';
 
+// The writer thread's batches carry each line's fields as the row the SQLite store writes (its
+// JSON and its FTS5 field tokens), made on the event loop when a batch is submitted (ingest/pack.ts).
+// Only the SQLite backend has a writer thread; the row's shape is its own, so it comes from here.
+export { fieldsRow, type RowReadyLine } from './sqlite/logs.js';
+
 interface Backend {
   /** throws ConfigError when the configuration cannot work, before anything is opened */
   check(config: StorageConfig): void;
