@@ -152,20 +152,16 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
     if (app.hasDecorator('hostMetrics')) {
       const svc = app.hostMetrics;
       metricSources = metricServiceSources(svc, recent);
-      // Fed after each durable ingest, whatever route or caller did it.
-      // (ingest and the group commit behind submit both go through ingestMany)
-      const ingestMany = svc.ingestMany.bind(svc);
+      // Fed after each durable ingest, whatever route, caller or store thread did it.
       const onArrival = cfg.evaluate_on_arrival !== false && (opts.evaluateOnArrival ?? opts.run ?? false);
-      svc.ingestMany = (reqs) => {
-        const acks = ingestMany(reqs);
+      svc.onCommitted((reqs, acks) => {
         acks.forEach((a, i) => {
           if (a instanceof Error) return;
           const batch = reqs[i]!.batch;
           recent.record(batch);
           if (onArrival) arrived(batch.host, batch.samples);
         });
-        return acks;
-      };
+      });
       const withdraw = svc.withdraw.bind(svc);
       svc.withdraw = (host) => {
         recent.forgetHost(host);

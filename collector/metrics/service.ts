@@ -117,6 +117,16 @@ export class MetricService {
   private readonly seen = new Map<string, { at: number; interval_ms: number }>();
   readonly maxFutureMs: number;
   private readonly events: EventSink | undefined;
+  private readonly committedListeners: Array<(reqs: MetricRequest[], acks: Array<MetricAck | Error>) => void> = [];
+
+  /**
+   * Called after each durable ingest with its requests and answers, whichever path stored them
+   * (the store on this thread or on its own): the alert evaluator's recent samples and its
+   * evaluation on arrival are fed here.
+   */
+  onCommitted(fn: (reqs: MetricRequest[], acks: Array<MetricAck | Error>) => void): void {
+    this.committedListeners.push(fn);
+  }
 
   constructor(
     readonly store: RrdStore,
@@ -256,7 +266,9 @@ export class MetricService {
     reqs.forEach((r, k) => {
       if (!(plans[k] instanceof Error)) this.seen.set(r.batch.host, { at: r.now, interval_ms: r.batch.interval_ms ?? DEFAULT_INTERVAL_MS });
     });
-    return acks.map((a, k) => failed.get(k) ?? a);
+    const out = acks.map((a, k) => failed.get(k) ?? a);
+    for (const fn of this.committedListeners) fn(reqs, out);
+    return out;
   }
 
   /**
