@@ -43,7 +43,7 @@ describe.skipIf(!hasTool('logrotate'))('crashes and outages while lines flow', (
     await rotating;
     expect(kills).toBeGreaterThanOrEqual(3);
     await r.agentIdle(Date.now());
-    const t = tally(writerLines('k', COUNT), await r.stored());
+    const t = tally(writerLines('k', COUNT), await r.storedAtLeast(COUNT));
     expect(t).toEqual({ written: COUNT, stored: COUNT, lost: 0, duplicated: 0, foreign: 0 });
   });
 
@@ -68,7 +68,7 @@ describe.skipIf(!hasTool('logrotate'))('crashes and outages while lines flow', (
     expect(await w.done).toBe(COUNT);
     expect(kills).toBe(3);
     await r.agentIdle(Date.now());
-    const t = tally(writerLines('x', COUNT), await r.stored());
+    const t = tally(writerLines('x', COUNT), await r.storedAtLeast(COUNT));
     expect(t).toEqual({ written: COUNT, stored: COUNT, lost: 0, duplicated: 0, foreign: 0 });
     expect(r.agent!.stderr()).toMatch(/"ship.failed"/);
   });
@@ -99,7 +99,7 @@ describe.skipIf(!hasTool('logrotate'))('crashes and outages while lines flow', (
     expect(rotations).toBeGreaterThanOrEqual(5);
     await r.startCollector();
     await r.agentIdle(Date.now(), 45_000);
-    const t = tally(writerLines('o', COUNT), await r.stored());
+    const t = tally(writerLines('o', COUNT), await r.storedAtLeast(COUNT));
     expect(t).toEqual({ written: COUNT, stored: COUNT, lost: 0, duplicated: 0, foreign: 0 });
     const log = r.agent!.stderr();
     expect(log).toMatch(/"spool.full"/);
@@ -132,7 +132,7 @@ describe.skipIf(!hasTool('logrotate'))('crashes and outages while lines flow', (
     r.spawnAgent(args);
     await r.startCollector();
     await r.agentIdle(Date.now());
-    const t = tally(writerLines('s', 15_000), await r.stored());
+    const t = tally(writerLines('s', 15_000), await r.storedAtLeast(15_000));
     expect(t).toEqual({ written: 15_000, stored: 15_000, lost: 0, duplicated: 0, foreign: 0 });
     // The restarted agent resumed after what its spool held: it read the new lines, plus at most
     // the one batch (700 lines) that was read but not yet appended to the spool when it was

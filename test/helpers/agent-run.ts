@@ -94,6 +94,21 @@ export class Rig {
     return (await allLogs(this.url, ADMIN, `&host=${this.host}`)).map((l) => l.message);
   }
 
+  /**
+   * The stored lines once at least `n` are there, or after `timeoutMs` whatever is there (the
+   * caller's tally then says what is missing). "Idle" in the agent's stats can be seen while the
+   * last lines read still wait in its batcher (read, not yet spooled): one read of the store
+   * right then misses them.
+   */
+  async storedAtLeast(n: number, timeoutMs = 30_000): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const got = await this.stored();
+      if (got.length >= n || Date.now() > deadline) return got;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
   /** The agent has read everything and the collector acknowledged it (its self-metrics say so). */
   async agentIdle(after: number, timeoutMs = 30_000): Promise<void> {
     await waitFor('agent idle (nothing unread, spool empty)', () => {
