@@ -5,14 +5,11 @@
 // SQLite store's arrival-ordered full-text pages (FTS5 streams matches by rowid); the text index
 // skips granules, then the top of the time order is sorted out of what is left.
 import type { ClickHouseClient } from '@clickhouse/client';
-import { ErrorCodes, RingtailError } from '../../../shared/errors.js';
 import type { LogItem, LogPage } from '../../../shared/wire.js';
+import { emptyHistogram } from '../histogram.js';
 import type { HistogramFilter, HostInfo, LogFilter, LogHistogram } from '../types.js';
 import { decodeCursor, encodeCursor, ID_SQL } from './ids.js';
 import { chSearch, Params } from './search.js';
-
-/** the most buckets a histogram may ask for (as the SQLite store) */
-export const MAX_BUCKETS = 1000;
 
 const COLS = `${ID_SQL} AS id, ts, received_at, host, source, program, pid, facility, severity, message, fields`;
 
@@ -67,13 +64,9 @@ export function clickhouseQuery(client: ClickHouseClient) {
     },
 
     async histogram(asked: HistogramFilter): Promise<LogHistogram> {
-      const { start, end, buckets } = asked;
-      if (!Number.isInteger(buckets) || buckets < 1 || buckets > MAX_BUCKETS) {
-        throw new RingtailError(ErrorCodes.BAD_QUERY, `buckets: expected an integer from 1 to ${MAX_BUCKETS}, got ${buckets}`);
-      }
-      if (!(start < end)) throw new RingtailError(ErrorCodes.BAD_QUERY, `start: must be before end (start ${start}, end ${end})`);
-      const interval = Math.max(1, Math.ceil((end - start) / buckets));
-      const counts = new Array<number>(buckets).fill(0);
+      const out = emptyHistogram(asked);
+      const { start, interval, counts } = out;
+      const buckets = counts.length;
       const p = new Params();
       const { where } = chSearch(asked, p);
       const sql = `SELECT intDiv(ts - ${p.add('Int64', start)}, ${p.add('Int64', interval)}) AS b, count() AS n FROM logs ${whereSql(where)} GROUP BY b`;
@@ -81,7 +74,7 @@ export function clickhouseQuery(client: ClickHouseClient) {
         const b = Number(r.b);
         if (b >= 0 && b < buckets) counts[b] = counts[b]! + Number(r.n);
       }
-      return { start, end, interval, counts };
+      return out;
     },
 
     async since(afterId: number, limit: number): Promise<LogItem[]> {

@@ -5,8 +5,8 @@
 // a bounded id range, in which the planner still uses the (host, ts) or ts index (or FTS5 for
 // `q`). The walk stops after `budgetMs`: the answer then says `budget_exhausted`, and its
 // counts are lower bounds (the lines of the ids not reached, mostly the oldest, are missing).
-import { ErrorCodes, RingtailError } from '../../../shared/errors.js';
-import { MAX_BUCKETS, type HistogramFilter, type LogHistogram } from '../types.js';
+import { emptyHistogram } from '../histogram.js';
+import type { HistogramFilter, LogHistogram } from '../types.js';
 import { HIDDEN_CLAUSE, hiddenCheck } from './hosts.js';
 import type { Db } from './open.js';
 import { ROWID_IN_WINDOW } from './fts-plan.js';
@@ -39,14 +39,9 @@ export function sqliteLogHistogram(db: Db, limits: HistogramLimits = {}) {
   const anyHidden = hiddenCheck(db);
 
   return function histogram(asked: HistogramFilter): LogHistogram {
-    const { start, end, buckets } = asked;
-    if (!Number.isInteger(buckets) || buckets < 1 || buckets > MAX_BUCKETS) {
-      throw new RingtailError(ErrorCodes.BAD_QUERY, `buckets: expected an integer from 1 to ${MAX_BUCKETS}, got ${buckets}`);
-    }
-    if (!(start < end)) throw new RingtailError(ErrorCodes.BAD_QUERY, `start: must be before end (start ${start}, end ${end})`);
-    const interval = Math.max(1, Math.ceil((end - start) / buckets));
-    const counts = new Array<number>(buckets).fill(0);
-    const out: LogHistogram = { start, end, interval, counts };
+    const out = emptyHistogram(asked);
+    const { start, end, interval, counts } = out;
+    const buckets = counts.length;
 
     // the search's field terms are conditions like the filters (collector/storage/sqlite/search.ts)
     const search = sqlSearch({ ...asked, limit: 1 }, hasText(asked) ? probePerRow : planFields());
