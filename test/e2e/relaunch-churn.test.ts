@@ -9,7 +9,7 @@ import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateSecret } from '../../shared/webhook-signature.js';
-import { api, ringtail, runRingtail, spawnProc, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
+import { api, listeningUrl, ringtail, runRingtail, spawnProc, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
 
 const ADMIN = 'rt_admin_e2e_relaunch_churn_0123456789';
 const MAX_RUNS = 3;
@@ -59,10 +59,7 @@ describe('a process restarting a hundred times a second', () => {
     );
     const relaunch = ringtail(['relaunch', '--config', join(dir.path, 'relaunch.json')], { RINGTAIL_SECRET: secret });
     procs.push(relaunch);
-    const relaunchUrl = await waitFor('relaunch to listen', () => {
-      if (relaunch.child.exitCode !== null) throw new Error(`relaunch exited: ${relaunch.stderr()}`);
-      return /listening on (http:\/\/\S+)/.exec(relaunch.stdout())?.[1];
-    }, 30_000);
+    const relaunchUrl = await listeningUrl(relaunch, 'relaunch');
 
     const data = join(dir.path, 'data');
     writeFileSync(join(dir.path, 'collector.json'), JSON.stringify({ alerts: { webhooks: [{ name: 'relaunch', url: relaunchUrl + '/hook', secret }] } }));

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { messageId, signedHeaders } from '../../shared/webhook-signature.js';
-import { ringtail, runRingtail, tempDir, waitFor } from '../helpers/proc.js';
+import { listeningUrl, ringtail, runRingtail, tempDir, waitFor } from '../helpers/proc.js';
 
 const dir = tempDir('ringtail-relaunch-cli-');
 afterAll(() => dir.cleanup());
@@ -52,10 +52,7 @@ describe('ringtail relaunch options', () => {
       NOT_ASKED_FOR: 'x',
     });
     try {
-      const url = await waitFor('relaunch listening', () => {
-        if (p.child.exitCode !== null) throw new Error(`relaunch exited: ${p.stderr()}`);
-        return /listening on (http:\/\/\S+)/.exec(p.stdout())?.[1];
-      }, 20_000);
+      const url = await listeningUrl(p, 'relaunch', 'http', 20_000);
       const payload = JSON.stringify({
         version: '4', status: 'firing',
         alerts: [{ status: 'firing', labels: { alertname: 'x' }, annotations: {}, startsAt: '2026-01-01T00:00:00Z', endsAt: '0001-01-01T00:00:00Z', fingerprint: 'f1' }],

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
 import { generateSecret } from '../../shared/webhook-signature.js';
-import { ringtail, runRingtail, spawnProc, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
+import { listeningUrl, ringtail, runRingtail, spawnProc, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
 
 const ADMIN = 'rt_admin_e2e_recipes_0123456789abcd';
 const SECRET = generateSecret();
@@ -55,10 +55,7 @@ it('a failing check → alert → webhook → systemctl restart, docker restart,
   );
   const relaunch = ringtail(['relaunch', '--config', join(dir.path, 'relaunch.json')], { RINGTAIL_SECRET: SECRET, PATH });
   procs.push(relaunch);
-  const relaunchUrl = await waitFor('relaunch to listen', () => {
-    if (relaunch.child.exitCode !== null) throw new Error(`relaunch exited: ${relaunch.stderr()}`);
-    return /listening on (http:\/\/\S+)/.exec(relaunch.stdout())?.[1];
-  }, 30_000);
+  const relaunchUrl = await listeningUrl(relaunch, 'relaunch');
 
   const data = join(dir.path, 'data');
   const check = (name: string, checkName: string) => ({ kind: 'check', name, host: HOST, check: checkName, annotations: { summary: `${checkName} is down` } });

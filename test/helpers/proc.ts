@@ -78,14 +78,22 @@ export async function runRingtail(args: string[], env: NodeJS.ProcessEnv = {}): 
   return { code, stdout: p.stdout(), stderr: p.stderr() };
 }
 
+/**
+ * The URL a `ringtail collector` or `ringtail relaunch` prints once it listens (`scheme`: a
+ * pattern, `https?` for a collector that may serve TLS); throws with its stderr if it exits first.
+ */
+export function listeningUrl(proc: Proc, name: string, scheme = 'http', timeoutMs = 30_000): Promise<string> {
+  const line = new RegExp(`listening on (${scheme}:\\/\\/\\S+)`);
+  return waitFor(`${name} to listen`, () => {
+    if (proc.child.exitCode !== null) throw new Error(`${name} exited: ${proc.stderr()}`);
+    return line.exec(proc.stdout())?.[1];
+  }, timeoutMs);
+}
+
 /** Starts `ringtail collector` on an ephemeral loopback port and returns its URL. */
 export async function startCollectorProc(data: string, adminToken: string, extra: string[] = []): Promise<{ proc: Proc; url: string }> {
   const proc = ringtail(['collector', '--data', data, '--listen', '127.0.0.1:0', '--admin-token', adminToken, '--log-level', 'warn', ...extra]);
-  const url = await waitFor('collector to listen', () => {
-    if (proc.child.exitCode !== null) throw new Error(`collector exited: ${proc.stderr()}`);
-    return /listening on (https?:\/\/\S+)/.exec(proc.stdout())?.[1];
-  }, 30_000);
-  return { proc, url };
+  return { proc, url: await listeningUrl(proc, 'collector', 'https?') };
 }
 
 export async function api<T = unknown>(url: string, token: string, path: string): Promise<T> {

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { generateSecret } from '../../shared/webhook-signature.js';
-import { alive, api, ringtail, runRingtail, startCollectorProc, tempDir, waitFor, type Proc } from './proc.js';
+import { alive, api, listeningUrl, ringtail, runRingtail, startCollectorProc, tempDir, waitFor, type Proc } from './proc.js';
 
 export const LOOP_ADMIN = 'rt_admin_e2e_relaunch_token_0123456789';
 
@@ -50,13 +50,6 @@ export function relaunchLoops() {
   const appPids: number[] = [];
   let pidfile = '';
   const appPid = (): number | null => (existsSync(pidfile) ? Number(readFileSync(pidfile, 'utf8').trim()) || null : null);
-
-  async function startedLine(p: Proc, what: string): Promise<string> {
-    return waitFor(what, () => {
-      if (p.child.exitCode !== null) throw new Error(`${what} exited: ${p.stderr()}`);
-      return /listening on (http:\/\/\S+)/.exec(p.stdout())?.[1];
-    }, 30_000);
-  }
 
   return {
     async cleanup(): Promise<void> {
@@ -107,7 +100,7 @@ export function relaunchLoops() {
       );
       const relaunch = ringtail(['relaunch', '--config', join(dir.path, 'relaunch.json')], { RINGTAIL_SECRET: secret });
       procs.push(relaunch);
-      const relaunchUrl = await startedLine(relaunch, 'relaunch to listen');
+      const relaunchUrl = await listeningUrl(relaunch, 'relaunch');
 
       const data = join(dir.path, 'data');
       const webhook = { name: 'relaunch', url: relaunchUrl + '/hook', secret };
