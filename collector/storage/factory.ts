@@ -28,9 +28,14 @@ function notYet(): never {
 
 const BACKENDS: Record<BackendName, Backend> = {
   sqlite: {
-    // a newer ringtail's data directory is refused before anything writes to it (docs/upgrades.md)
-    check: (config) => refuseNewerData(config.data),
-    open: (config) => openSqliteStorage(config.data),
+    check() {},
+    // a newer ringtail's data directory is refused before anything writes to it (docs/upgrades.md);
+    // here, not in check(): the server checks the configuration first and opens after, and the
+    // files need reading once
+    open: (config) => {
+      refuseNewerData(config.data);
+      return openSqliteStorage(config.data);
+    },
     openWriter: (config) => openSqliteWriter(config.data),
   },
   clickhouse: {
