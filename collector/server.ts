@@ -96,8 +96,11 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
     await app.listen({ host, port, ...(tls ? { listenTextResolver: (address: string) => `Server listening at ${address.replace(/^http:/, 'https:')}` } : {}) });
     await app.syslog.start();
   } catch (err) {
-    await app.close();
-    storage.close();
+    try {
+      await app.close();
+    } finally {
+      storage.close();
+    }
     throw err;
   }
   const addr = app.server.address();
@@ -113,8 +116,13 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
       // own preClose hook ends its streams
       closing = true;
       for (const session of h2Sessions) session.close();
-      await app.close();
-      storage.close();
+      // the store's threads must end even when a plugin's onClose hook fails, or they keep the
+      // process alive after the error is reported
+      try {
+        await app.close();
+      } finally {
+        storage.close();
+      }
     },
   };
 }
