@@ -210,6 +210,25 @@ export function seriesContract(backend: string, open: OpenSeriesStore): void {
       }
     });
 
+    it('creates and updates 1,500 series with long names in one call each (the collector\u2019s round)', async () => {
+      const s = await open();
+      try {
+        const def = parseDefs(['DS:v:GAUGE:20:U:U', 'RRA:AVERAGE:0.5:1:10'], 10);
+        const names = Array.from({ length: 1500 }, (_, i) => `instance-${String(i % 30).padStart(3, '0')}.eu-west-1.compute.internal/disk.write_bytes{device=nvme${i}n1,mount=/var/lib/data-${i}}`);
+        await s.createMany(names.map((name) => ({ name, def, start: 1_000_000_000 })));
+        for (const t of [1_000_000_010, 1_000_000_020]) {
+          const res = await s.updateMany(names.map((series, i) => ({ series, args: [`${t}:${i}`] })));
+          expect(res.errors.size).toBe(0);
+          expect(res.accepted.every((n) => n === 1)).toBe(true);
+        }
+        expect((await s.list()).length).toBe(1500);
+        const f = await s.fetch(names[1234]!, 'AVERAGE', { start: 1_000_000_000, end: 1_000_000_020 });
+        expect(Array.from(f.data)).toEqual([1234, 1234, NaN]);
+      } finally {
+        await s.close();
+      }
+    }, 60_000);
+
     it('dumps an archive oldest first, its window wrapped around the ring', async () => {
       const s = await open();
       try {

@@ -21,6 +21,7 @@
 // clocks must agree to well within a lease (NTP's milliseconds against 30 s).
 import type { ClickHouseClient } from '@clickhouse/client';
 import { STORAGE_RETRY_S, UnavailableError } from '../../ingest/unavailable.js';
+import { urlParts } from './metrics.js';
 
 export const DEFAULT_LEASE_MS = 30_000;
 
@@ -132,16 +133,21 @@ export class SeriesLeases {
   }
 
   /** each owner's highest epoch: its collector and the expiry written last */
-  private async current(owners: readonly string[]): Promise<Map<string, Lease>> {
-    const rs = await this.client.query({
+  private async current(all: readonly string[]): Promise<Map<string, Lease>> {
+    const out = new Map<string, Lease>();
+    for (const owners of urlParts(all)) {
+      const rs = await this.client.query({
       query: `SELECT owner, epoch, any(collector) AS collector, argMax(expires_ms, written_ms) AS expires
 FROM metric_leases WHERE owner IN {owners:Array(String)}
 GROUP BY owner, epoch ORDER BY owner, epoch DESC LIMIT 1 BY owner`,
       query_params: { owners },
       format: 'JSONEachRow',
     });
-    const rows = (await rs.json()) as Array<{ owner: string; epoch: number; collector: string; expires: number }>;
-    return new Map(rows.map((r) => [r.owner, { epoch: Number(r.epoch), collector: r.collector, expiresMs: Number(r.expires) }]));
+      for (const r of (await rs.json()) as Array<{ owner: string; epoch: number; collector: string; expires: number }>) {
+        out.set(r.owner, { epoch: Number(r.epoch), collector: r.collector, expiresMs: Number(r.expires) });
+      }
+    }
+    return out;
   }
 
   /** the owners whose lease this collector holds now */

@@ -12,8 +12,11 @@ import { decodeDef, decodeState, encodeJson, encodeState } from '../../rrd/state
 import { initialState } from '../../rrd/pdp.js';
 import type { SeriesDef, SeriesState } from '../../rrd/types.js';
 
-/** names per query: lists travel as URL parameters */
-const NAMES_PER_QUERY = 1_000;
+/**
+ * Lists travel as query parameters in the URL, which servers bound (ClickHouse's http_max_uri_size,
+ * 1 MiB; Node's HTTP parser, 16 KiB of request line and headers): a long list is asked in parts.
+ */
+const URL_PARAM_BYTES = 8_000;
 
 const EXACT = { precise_float_parsing: 1 } as const;
 
@@ -35,9 +38,22 @@ export function parseFloatArray(text: string): number[] {
   return inner === '' ? [] : inner.split(',').map(parseValue);
 }
 
-function chunks<T>(xs: readonly T[], n: number): T[][] {
+/** the list in parts of at most URL_PARAM_BYTES once URL-encoded (at least one item each) */
+export function urlParts<T extends string | number>(xs: readonly T[]): T[][] {
   const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  let cur: T[] = [];
+  let size = 0;
+  for (const x of xs) {
+    const n = encodeURIComponent(String(x)).length + 9; // quotes and comma, encoded
+    if (cur.length > 0 && size + n > URL_PARAM_BYTES) {
+      out.push(cur);
+      cur = [];
+      size = 0;
+    }
+    cur.push(x);
+    size += n;
+  }
+  if (cur.length > 0) out.push(cur);
   return out;
 }
 
@@ -58,7 +74,7 @@ export class ClickHouseSeriesPersistence implements SeriesPersistence {
 
   async load(names: readonly string[]): Promise<Map<string, StoredSeries>> {
     const out = new Map<string, StoredSeries>();
-    for (const part of chunks(names, NAMES_PER_QUERY)) {
+    for (const part of urlParts(names)) {
       const rs = await this.client.query({
         query: 'SELECT name, id, def, start FROM metric_series FINAL WHERE name IN {names:Array(String)}',
         query_params: { names: part },
@@ -66,12 +82,15 @@ export class ClickHouseSeriesPersistence implements SeriesPersistence {
       });
       const defs = (await rs.json()) as Array<{ name: string; id: number; def: string; start: number }>;
       if (defs.length === 0) continue;
-      const st = await this.client.query({
-        query: 'SELECT id, max(version) AS v, argMax(state, version) AS s FROM metric_state WHERE id IN {ids:Array(UInt64)} GROUP BY id',
-        query_params: { ids: defs.map((d) => d.id) },
-        format: 'JSONEachRow',
-      });
-      const states = new Map(((await st.json()) as Array<{ id: number; v: number; s: string }>).map((s) => [Number(s.id), s]));
+      const states = new Map<number, { v: number; s: string }>();
+      for (const ids of urlParts(defs.map((d) => Number(d.id)))) {
+        const st = await this.client.query({
+          query: 'SELECT id, max(version) AS v, argMax(state, version) AS s FROM metric_state WHERE id IN {ids:Array(UInt64)} GROUP BY id',
+          query_params: { ids },
+          format: 'JSONEachRow',
+        });
+        for (const r of (await st.json()) as Array<{ id: number; v: number; s: string }>) states.set(Number(r.id), r);
+      }
       for (const d of defs) {
         const def = decodeDef(d.def);
         const s = states.get(Number(d.id));
