@@ -2,10 +2,11 @@
 // metrics-schema.ts, read and written through @clickhouse/client. The collector computes PDPs
 // and rows; this file only stores and reads them back.
 //
-// Numbers: archive values travel as JSON numbers (the shortest text that reads back as the same
-// double; precise_float_parsing makes ClickHouse read it exactly), unknown as "nan" and
-// infinities as "inf"/"-inf", which ClickHouse's JSON input takes for Float64. Rows come back as
-// TabSeparated text, which prints nan and inf (JSON output would turn them into null).
+// Numbers: archive values travel as text (the shortest decimal that reads back as the same
+// double; precise_float_parsing asks ClickHouse for the exact reading, and the contract checks
+// every bit), unknown as nan and infinities as inf/-inf. Rows are written and read as
+// TabSeparated text, which carries nan and inf (JSON output would turn them into null).
+import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { ArchiveRow, SeriesPersistence, SeriesWrite, StoredSeries } from '../../rrd/persistence.js';
 import { decodeDef, decodeState, encodeJson, encodeState } from '../../rrd/state-codec.js';
@@ -20,9 +21,15 @@ const URL_PARAM_BYTES = 8_000;
 
 const EXACT = { precise_float_parsing: 1 } as const;
 
-function valueJson(v: number): number | string {
-  if (Number.isFinite(v)) return v;
+/** a Float64 in ClickHouse's text input: the shortest round-trip decimal, nan, inf, -inf */
+function valueText(v: number): string {
+  if (Number.isFinite(v)) return Object.is(v, -0) ? '-0' : String(v);
   return Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf';
+}
+
+/** a String in TabSeparated: backslash, tab and newline escaped */
+function tsvString(s: string): string {
+  return /[\\\t\n]/.test(s) ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n') : s;
 }
 
 function parseValue(s: string): number {
@@ -111,20 +118,30 @@ export class ClickHouseSeriesPersistence implements SeriesPersistence {
     await this.writeStates(items.map((it) => ({ id: it.id, state: it.state, version: 0 })));
   }
 
+  /**
+   * Rows and states go as TabSeparated text built here: every update writes a state (~0.5 KB of
+   * JSON), and the client's JSONEachRow (JSON.stringify of each row, the state's quotes escaped)
+   * and its garbage were most of the collector's CPU per update (58 µs; 2,000 series × 10 rounds).
+   */
   async write(changes: SeriesWrite[]): Promise<void> {
-    const rows: Array<{ id: number; rra: number; time: number; values: Array<number | string>; version: number }> = [];
-    for (const c of changes) for (const r of c.rows) rows.push({ id: c.id, rra: r.rra, time: r.time, values: r.values.map(valueJson), version: c.version });
-    if (rows.length > 0) await this.client.insert({ table: 'metric_rows', values: rows, format: 'JSONEachRow', clickhouse_settings: EXACT });
+    let rows = '';
+    for (const c of changes) {
+      for (const r of c.rows) rows += `${c.id}\t${r.rra}\t${r.time}\t[${r.values.map(valueText).join(',')}]\t${c.version}\n`;
+    }
+    if (rows !== '') await this.insertText('metric_rows', rows, EXACT);
     await this.writeStates(changes);
   }
 
   private async writeStates(states: Array<{ id: number; state: SeriesState; version: number }>): Promise<void> {
     if (states.length === 0) return;
-    await this.client.insert({
-      table: 'metric_state',
-      values: states.map((s) => ({ id: s.id, version: s.version, last_up: s.state.lastUp, state: encodeState(s.state), writer: this.writer })),
-      format: 'JSONEachRow',
-    });
+    const w = tsvString(this.writer);
+    let text = '';
+    for (const s of states) text += `${s.id}\t${s.version}\t${s.state.lastUp}\t${tsvString(encodeState(s.state))}\t${w}\n`;
+    await this.insertText('metric_state', text);
+  }
+
+  private async insertText(table: string, text: string, settings?: Record<string, number>): Promise<void> {
+    await this.client.insert({ table, values: Readable.from([text], { objectMode: false }), format: 'TabSeparated', clickhouse_settings: settings });
   }
 
   async readRows(id: number, rra: number, from: number, to: number): Promise<ArchiveRow[]> {
