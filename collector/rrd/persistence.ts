@@ -174,7 +174,11 @@ export class PersistedSeriesStore implements SeriesStore {
       for (const c of changes.values()) this.held.delete(c.name);
       throw err;
     }
-    for (const c of writes) this.held.get(c.name)!.version = c.version;
+    for (const c of writes) {
+      // forgotten meanwhile (a lease taken over): read again next time
+      const h = this.held.get(c.name);
+      if (h?.id === c.id) h.version = c.version;
+    }
     return { accepted, errors };
   }
 

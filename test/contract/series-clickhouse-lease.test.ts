@@ -155,6 +155,47 @@ describe('series leases on ClickHouse', () => {
     }
   }, 60_000);
 
+  it('lets the collector that took a host over win against a late write of the one it replaced (versions fenced by lease epoch)', async () => {
+    const database = `lease_${process.pid}_${n++}`;
+    const t = clock();
+    const a = await openClickHouseSeriesStore({ url: server.url, database, collectorId: 'col-a', leaseMs: 10_000, clock: t.now });
+    const b = await openClickHouseSeriesStore({ url: server.url, database, collectorId: 'col-b', leaseMs: 10_000, clock: t.now });
+    const client = openClient({ url: server.url, database }, database);
+    try {
+      const c = seriesCase(9, 'web-5/disk');
+      await a.create(c.name, c.def, { start: c.start });
+      const cut = c.batches.length - 2;
+      for (const batch of c.batches.slice(0, cut)) await a.updateMany([{ series: c.name, args: batch }]);
+      const handedOver = (await a.info(c.name)).state.lastUp;
+      // a stalls past its lease; b takes web-5 over and writes the last batches
+      t.advance(10_001);
+      for (const batch of c.batches.slice(cut)) expect((await b.updateMany([{ series: c.name, args: batch }])).errors.size).toBe(0);
+      expect(b.leases.epochOf('web-5')).toBe(2);
+      // then a's insert, sent before it stalled, lands: epoch 1, a higher write count, other values
+      const stored = (await new ClickHouseSeriesPersistence(client, 'probe').load([c.name])).get(c.name)!;
+      const late = new ClickHouseSeriesPersistence(client, 'col-a', () => 1);
+      // the rows b wrote (those a wrote before are a's to replace)
+      const rows = await late.readRows(stored.id, 0, handedOver + 1, Number.MAX_SAFE_INTEGER);
+      expect(rows.length).toBeGreaterThan(0);
+      await late.write([
+        {
+          name: c.name,
+          id: stored.id,
+          version: stored.version + 100,
+          state: { ...stored.state, lastUp: stored.state.lastUp - 1 },
+          rows: rows.map((r) => ({ ...r, values: r.values.map(() => 12345) })),
+        },
+      ]);
+      const want = reference(c);
+      expect((await b.info(c.name)).state.lastUp).toBe(stored.state.lastUp);
+      expect(await fetchAll(b, c)).toEqual(want.fetches);
+    } finally {
+      await client.close();
+      await a.close();
+      await b.close();
+    }
+  }, 60_000);
+
   it('rewrites the same rows when a write is retried after its rows landed and its state did not', async () => {
     const database = `lease_${process.pid}_${n++}`;
     // the tables, through the store

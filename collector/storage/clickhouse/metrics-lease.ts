@@ -18,7 +18,10 @@
 //   - close() releases the leases held (expiry = now), so a collector stopped in order hands
 //     its hosts over at once; one that crashed hands them over when its leases expire.
 // Clocks: a holder stops writing at its expiry and another claims only after it, so collectors'
-// clocks must agree to well within a lease (NTP's milliseconds against 30 s).
+// clocks must agree to well within a lease (NTP's milliseconds against 30 s). A holder that
+// stalls past its lease (a write slower than half a lease) may still land an insert after the
+// next holder's: state and row versions carry the lease epoch (metrics.ts, FENCE), so the newer
+// holder's writes win whatever the order they land in.
 import type { ClickHouseClient } from '@clickhouse/client';
 import { STORAGE_RETRY_S, UnavailableError } from '../../ingest/unavailable.js';
 import { urlParts } from './metrics.js';
@@ -148,6 +151,11 @@ GROUP BY owner, epoch ORDER BY owner, epoch DESC LIMIT 1 BY owner`,
       }
     }
     return out;
+  }
+
+  /** the epoch of the owner's lease as this collector last took it (0: never) */
+  epochOf(owner: string): number {
+    return this.held.get(owner)?.epoch ?? 0;
   }
 
   /** the owners whose lease this collector holds now */

@@ -153,6 +153,7 @@ export async function openClickHouseSeriesStore(opts: ClickHouseSeriesOptions): 
   const client = openClient(opts, database);
   await guarded('set up the metric tables', url, () => ensureMetricsSchema(client, database));
   const collectorId = opts.collectorId ?? `${hostname()}:${process.pid}`;
-  const engine = new PersistedSeriesStore(new ClickHouseSeriesPersistence(client, collectorId), opts.now);
-  return new ClickHouseSeriesStore(engine, new SeriesLeases(client, { collectorId, leaseMs: opts.leaseMs, clock: opts.clock }), url);
+  const leases = new SeriesLeases(client, { collectorId, leaseMs: opts.leaseMs, clock: opts.clock });
+  const engine = new PersistedSeriesStore(new ClickHouseSeriesPersistence(client, collectorId, (name) => leases.epochOf(seriesOwner(name))), opts.now);
+  return new ClickHouseSeriesStore(engine, leases, url);
 }

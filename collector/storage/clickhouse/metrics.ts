@@ -64,6 +64,13 @@ export function urlParts<T extends string | number>(xs: readonly T[]): T[][] {
   return out;
 }
 
+/**
+ * Versions in metric_state and metric_rows are fenced by the writer's lease epoch: epoch × 2^32 +
+ * the series' own write count. A collector that took a host over (a higher epoch) wins against a
+ * late insert of the one it replaced (one that stalled past its lease), whatever their counts.
+ */
+const FENCE = 2 ** 32;
+
 export class ClickHouseSeriesPersistence implements SeriesPersistence {
   /** metric_series versions: increasing within this process even within one millisecond */
   private lastVersion = 0;
@@ -72,7 +79,13 @@ export class ClickHouseSeriesPersistence implements SeriesPersistence {
     private readonly client: ClickHouseClient,
     /** who wrote a state (metric_state.writer): the collector id */
     private readonly writer: string,
+    /** the lease epoch under which this collector writes a series (0: no leases) */
+    private readonly epochOf: (name: string) => number = () => 0,
   ) {}
+
+  private fenced(name: string, version: number): number {
+    return this.epochOf(name) * FENCE + (version % FENCE);
+  }
 
   private version(): number {
     this.lastVersion = Math.max(Date.now(), this.lastVersion + 1);
@@ -102,7 +115,7 @@ export class ClickHouseSeriesPersistence implements SeriesPersistence {
         const def = decodeDef(d.def);
         const s = states.get(Number(d.id));
         // no state row: the series was created and its first state insert did not land
-        out.set(d.name, { id: Number(d.id), def, state: s ? decodeState(s.s) : initialState(def, Number(d.start)), version: s ? Number(s.v) : 0 });
+        out.set(d.name, { id: Number(d.id), def, state: s ? decodeState(s.s) : initialState(def, Number(d.start)), version: s ? Number(s.v) % FENCE : 0 });
       }
     }
     return out;
@@ -115,7 +128,7 @@ export class ClickHouseSeriesPersistence implements SeriesPersistence {
       values: items.map((it) => ({ name: it.name, id: it.id, def: encodeJson(it.def), start: it.state.lastUp, version: this.version(), deleted: 0 })),
       format: 'JSONEachRow',
     });
-    await this.writeStates(items.map((it) => ({ id: it.id, state: it.state, version: 0 })));
+    await this.writeStates(items.map((it) => ({ id: it.id, state: it.state, version: this.fenced(it.name, 0) })));
   }
 
   /**
@@ -125,11 +138,14 @@ export class ClickHouseSeriesPersistence implements SeriesPersistence {
    */
   async write(changes: SeriesWrite[]): Promise<void> {
     let rows = '';
+    const states: Array<{ id: number; state: SeriesState; version: number }> = [];
     for (const c of changes) {
-      for (const r of c.rows) rows += `${c.id}\t${r.rra}\t${r.time}\t[${r.values.map(valueText).join(',')}]\t${c.version}\n`;
+      const v = this.fenced(c.name, c.version);
+      for (const r of c.rows) rows += `${c.id}\t${r.rra}\t${r.time}\t[${r.values.map(valueText).join(',')}]\t${v}\n`;
+      states.push({ id: c.id, state: c.state, version: v });
     }
     if (rows !== '') await this.insertText('metric_rows', rows, EXACT);
-    await this.writeStates(changes);
+    await this.writeStates(states);
   }
 
   private async writeStates(states: Array<{ id: number; state: SeriesState; version: number }>): Promise<void> {
