@@ -31,6 +31,17 @@ describe('storage seams', () => {
     expect(files.filter((f) => imports(f).includes('better-sqlite3'))).toEqual([]);
   });
 
+  it('only collector/storage/clickhouse/ imports the ClickHouse client or chdb', () => {
+    const all = [...sources('collector'), ...sources('cli')].filter((f) => !f.startsWith('collector/storage/clickhouse/'));
+    expect(all.filter((f) => imports(f).some((s) => s === '@clickhouse/client' || s === 'chdb' || s.startsWith('chdb/')))).toEqual([]);
+  });
+
+  it('the round-robin arithmetic and its series seam import no driver (collector/rrd/ but the pending SQLite file)', () => {
+    const rrd = sources('collector/rrd').filter((f) => !PENDING.has(f));
+    expect(rrd.length).toBeGreaterThan(5);
+    expect(rrd.filter((f) => imports(f).some((s) => s === 'better-sqlite3' || s === '@clickhouse/client' || s.startsWith('chdb')))).toEqual([]);
+  });
+
   it('only the factory imports the SQLite backend', () => {
     const offenders = files.filter((f) => f !== 'collector/storage/factory.ts' && imports(f).some((s) => /(^|\/)storage\/sqlite\//.test(s) || (f.startsWith('collector/storage/') && s.startsWith('./sqlite/'))));
     expect(offenders.map((f) => relative('.', f))).toEqual([]);

@@ -1,0 +1,77 @@
+// The ClickHouse tables of the metric series store (issue 16, item 3). ClickHouse keeps what the
+// collector computed with rrdtool's arithmetic; it does not consolidate anything itself (a
+// materialized-view rollup cannot reproduce PDP interpolation, heartbeats or xff):
+//   - metric_series: one row per series name, its definition (JSON) and start; the newest
+//     version of a name wins, and a delete is a row with `deleted = 1` (ReplacingMergeTree with
+//     is_deleted). A re-created name gets a new random `id`, so the old series' rows and state
+//     never show through.
+//   - metric_state: rrdtool's live head and cdp_prep per series id, with a version raised by
+//     every write; the highest version is the state.
+//   - metric_rows: archive rows keyed by (id, rra, time), time being the row's end: the same
+//     row written twice (a retry, a collector restarted on the same updates) replaces itself.
+//     Rows that fell out of an archive's window are ignored by reads (see metrics.ts).
+//   - metric_leases: which collector consolidates a host's series (metrics-lease.ts). A claim
+//     of lease epoch n carries the insert_deduplication_token `lease:<host>:<n>`: of several
+//     collectors claiming the same epoch at once the table keeps the first claim only.
+import type { ClickHouseClient } from '@clickhouse/client';
+import { ErrorCodes, RingtailError } from '../../../shared/errors.js';
+
+/** the metric schema this code reads and writes (ringtail_schema, component 'metrics') */
+export const METRICS_SCHEMA_VERSION = 1;
+
+/** how many recent insert tokens metric_leases remembers (claims race within milliseconds) */
+export const LEASE_DEDUP_WINDOW = 10_000;
+
+const TABLES = [
+  `CREATE TABLE IF NOT EXISTS metric_series (
+  name String,
+  id UInt64,
+  def String CODEC(ZSTD(1)),
+  start Int64,
+  version UInt64,
+  deleted UInt8
+) ENGINE = ReplacingMergeTree(version, deleted) ORDER BY name`,
+  `CREATE TABLE IF NOT EXISTS metric_state (
+  id UInt64,
+  version UInt64,
+  last_up Int64,
+  state String CODEC(ZSTD(1)),
+  writer LowCardinality(String)
+) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
+  `CREATE TABLE IF NOT EXISTS metric_rows (
+  id UInt64,
+  rra UInt8,
+  time Int64 CODEC(Delta, ZSTD(1)),
+  values Array(Float64) CODEC(ZSTD(1)),
+  version UInt64 CODEC(Delta, ZSTD(1))
+) ENGINE = ReplacingMergeTree(version) ORDER BY (id, rra, time)`,
+  `CREATE TABLE IF NOT EXISTS metric_leases (
+  owner String,
+  epoch UInt64,
+  collector String,
+  expires_ms Int64,
+  written_ms Int64
+) ENGINE = MergeTree ORDER BY (owner, epoch)
+SETTINGS non_replicated_deduplication_window = ${LEASE_DEDUP_WINDOW}`,
+];
+
+const SCHEMA_TABLE = `CREATE TABLE IF NOT EXISTS ringtail_schema (component String, version UInt32, written_at DateTime DEFAULT now())
+ENGINE = ReplacingMergeTree(version) ORDER BY component`;
+
+/** Creates the metric tables, or checks that the ones there are this version's (a newer one is refused). */
+export async function ensureMetricsSchema(client: ClickHouseClient, database: string): Promise<void> {
+  await client.command({ query: SCHEMA_TABLE });
+  const rs = await client.query({ query: `SELECT max(version) AS v FROM ringtail_schema WHERE component = 'metrics'`, format: 'JSONEachRow' });
+  const version = Number(((await rs.json()) as Array<{ v: number | string }>)[0]?.v ?? 0);
+  if (version > METRICS_SCHEMA_VERSION) {
+    throw new RingtailError(
+      ErrorCodes.STORAGE,
+      `ClickHouse database '${database}' holds metric schema version ${version}, written by a newer ringtail (this one reads version ${METRICS_SCHEMA_VERSION}): upgrade ringtail, or point --clickhouse-database at another database`,
+      500,
+    );
+  }
+  for (const q of TABLES) await client.command({ query: q });
+  if (version !== METRICS_SCHEMA_VERSION) {
+    await client.insert({ table: 'ringtail_schema', values: [{ component: 'metrics', version: METRICS_SCHEMA_VERSION }], format: 'JSONEachRow' });
+  }
+}
