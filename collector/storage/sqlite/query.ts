@@ -130,7 +130,10 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
     };
     const rows: Row[] = [];
     const started = performance.now();
-    let window = firstWindow;
+    // With a host filter a window costs its matches walked (member) or its host lines (host), not
+    // its ids, and the LIMIT ends a scan: the first window is the largest, so that a rare word on
+    // one host of many takes two windows, not three (each one its probes and its host set).
+    let window = member ? maxWindow : firstWindow;
     while (hi >= bottom) {
       const byNums = hi >= numsFrom;
       let lo = byNums ? Math.max(bottom, numsFrom) : Math.max(bottom, hi - window + 1);
