@@ -12,6 +12,7 @@ import { agentBindingPlugin } from './plugins/agent-binding.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { regexPlugin, type RegexPluginOptions } from './plugins/regex.js';
 import { retentionPlugin } from './plugins/retention.js';
+import { searchBackfillPlugin, type SearchBackfillPluginOptions } from './plugins/search-backfill.js';
 import { securityHeadersPlugin } from './plugins/security-headers.js';
 import { storagePlugin } from './plugins/storage.js';
 import { writerPlugin } from './plugins/writer.js';
@@ -68,6 +69,8 @@ export interface AppOptions {
   hostMetrics?: Omit<HostMetricsPluginOptions, 'dataDir'>;
   /** alert rules, notifiers and whether to run the evaluation timers (collector/alerts/) */
   alerts?: AlertsPluginOptions;
+  /** the background index backfill of an upgraded database (collector/search-backfill.ts); default: on */
+  searchBackfill?: SearchBackfillPluginOptions;
   /** host lifecycle (config `hosts`) and whether to run its sweep timer (collector/hosts/) */
   hosts?: HostsPluginOptions;
   /** the server entry's own server (collector/server.ts: https when `tls` is configured); absent: Fastify's plain http */
@@ -178,6 +181,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
     await app.register(healthRoutes);
     await app.register(writerPlugin, { mode: options.writer, maxQueuedLines: options.writerMaxQueuedLines });
+    await app.register(searchBackfillPlugin, options.searchBackfill ?? {});
     await app.register(ingestRoutes);
     await app.register(enrollRoutes);
     await app.register(queryRoutes, options.query ?? {});

@@ -11,6 +11,8 @@ import type { WriterReply, WriterRequest } from './writer-worker.js';
 
 export interface Committer {
   commit(items: IngestItem[]): Promise<{ acks: IngestAck[]; ms: number }>;
+  /** one slice of the index backfill on the connection that commits (LogStore.backfill): ids covered (0: done), its time there */
+  backfill(limit: number): Promise<{ ids: number; ms: number }>;
   close(): Promise<void>;
 }
 
@@ -20,6 +22,11 @@ export function inlineCommitter(logs: () => LogStore): Committer {
       const started = performance.now();
       const acks = logs().ingestMany(items);
       return { acks, ms: performance.now() - started };
+    },
+    async backfill(limit) {
+      const started = performance.now();
+      const ids = logs().backfill?.step(limit) ?? 0;
+      return { ids, ms: performance.now() - started };
     },
     async close() {},
   };
@@ -42,21 +49,30 @@ export interface WorkerCommitter extends Committer {
 export function workerCommitter(storage: StorageConfig): WorkerCommitter {
   const worker = new Worker(writerWorkerPath(), { workerData: { storage } });
   const waiting = new Map<number, { resolve(v: { acks: IngestAck[]; ms: number }): void; reject(e: Error): void }>();
+  const slices = new Map<number, { resolve(v: { ids: number; ms: number }): void; reject(e: Error): void }>();
   let nextId = 1;
   let closed: (() => void) | null = null;
   let dead: Error | null = null;
   worker.on('message', (m: WriterReply) => {
     if (m.type === 'closed') return closed?.();
+    const s = slices.get(m.id);
+    if (s) {
+      slices.delete(m.id);
+      if (m.type === 'backfilled') s.resolve({ ids: m.ids, ms: m.ms });
+      else if (m.type === 'failed') s.reject(new Error(m.error));
+      return;
+    }
     const w = waiting.get(m.id);
     if (!w) return;
     waiting.delete(m.id);
     if (m.type === 'committed') w.resolve({ acks: m.acks, ms: m.ms });
-    else w.reject(new Error(m.error));
+    else if (m.type === 'failed') w.reject(new Error(m.error));
   });
   const fail = (err: Error) => {
     dead = err;
-    for (const w of waiting.values()) w.reject(err);
+    for (const w of [...waiting.values(), ...slices.values()]) w.reject(err);
     waiting.clear();
+    slices.clear();
   };
   worker.on('error', fail);
   worker.on('exit', () => {
@@ -76,6 +92,14 @@ export function workerCommitter(storage: StorageConfig): WorkerCommitter {
       if (dead) return Promise.reject(dead);
       const { packed, transfer } = packItems(items);
       return post(packed, transfer);
+    },
+    backfill(limit) {
+      if (dead) return Promise.reject(dead);
+      const id = nextId++;
+      return new Promise<{ ids: number; ms: number }>((resolve, reject) => {
+        slices.set(id, { resolve, reject });
+        worker.postMessage({ type: 'backfill', id, limit } satisfies WriterRequest);
+      });
     },
     commitPacked(items) {
       return post(

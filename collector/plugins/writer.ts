@@ -11,6 +11,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** what a batch is staged as depends on the committer (worker: packed); the API takes IngestBatch either way */
     writer: IngestWriter;
+    /** one slice of the store's index backfill where commits happen (Committer.backfill; plugins/search-backfill.ts) */
+    writerBackfill: (limit: number) => Promise<{ ids: number; ms: number }>;
   }
 }
 
@@ -45,6 +47,7 @@ export const writerPlugin = fp<WriterOptions>(
       writer = new LogWriter(committer.commit, onFlush, undefined, opts.maxQueuedLines);
     }
     app.decorate('writer', writer);
+    app.decorate('writerBackfill', (limit: number) => committer.backfill(limit));
     app.addHook('onClose', async () => {
       await writer.drain();
       await committer.close();

@@ -109,6 +109,20 @@ export interface LogStore {
   maxId(): number;
   hosts(): HostInfo[];
   retention: RetentionOps;
+  /** an index that lines stored before it existed still lack (SQLite: the number runs); absent: none */
+  backfill?: IndexBackfill;
+}
+
+/**
+ * Indexing of lines stored before an index existed (migration 8's number runs), a bounded
+ * slice at a time. Each step indexes the next ids and moves the store's persisted mark in
+ * the same transaction, so a restart resumes where the last committed step stopped.
+ */
+export interface IndexBackfill {
+  /** indexes at most `limit` more ids in one transaction; returns how many it covered (0: done) */
+  step(limit: number): number;
+  /** ids still to index (an upper bound: retention may have removed some) and the first id covered */
+  status(): { remaining_ids: number; covered_from_id: number };
 }
 
 /** Small, bounded deletions so that retention never holds the writer for long. */
@@ -354,6 +368,8 @@ export interface StorageConfig {
 /** What the writer thread needs of a log store: group commits (LogStore.ingestMany). */
 export interface WriterLogStore {
   ingestMany(items: IngestItem[]): IngestAck[];
+  /** IndexBackfill.step on the writer's connection (absent: the backend has nothing to backfill) */
+  backfill?(limit: number): number;
   close(): void;
 }
 

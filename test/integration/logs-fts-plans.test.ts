@@ -1,6 +1,7 @@
 // Full-text pages give the same rows whichever plan searches each id window: FTS5 with a row
 // lookup per match ('scan'), matches kept by membership in the host's ids from the (host, ts)
-// index ('member'), or the cost-based choice between them ('auto'). Each is compared page by
+// index ('member'), the host's lines read and checked by FTS5 ('host'), or the cost-based
+// choice between them ('auto'). Each is compared page by
 // page, cursors included, with a naive statement (every match, every filter, ORDER BY id DESC)
 // on a seeded database whose times are not monotonic in id (hosts with skewed clocks, backlogs
 // that arrive late with old times), with windows small enough that every page spans several.
@@ -95,7 +96,7 @@ const cases: Array<[string, Omit<LogFilter, 'limit'>, number]> = [
   ['a word nowhere', { q: 'zzzz', host: 'big' }, 10],
 ];
 
-describe.each(['auto', 'scan', 'member'] as const)('plan %s', (plan) => {
+describe.each(['auto', 'scan', 'member', 'host'] as const)('plan %s', (plan) => {
   it.each(cases)('%s: same pages and cursors as the naive statement', (_name, f, limit) => {
     const q = sqliteLogQuery(db, { firstWindow: 97, maxWindow: 1500, budgetMs: Number.POSITIVE_INFINITY, plan });
     const all = naive({ ...f, limit }, Number.MAX_SAFE_INTEGER);
@@ -166,5 +167,30 @@ describe('the planner', () => {
     expect(plan({ q: 'alpha', host: 'huge', lo: top - 19_999, hi: top, need: 101 }).kind).toBe('scan');
     const q = sqliteLogQuery(db, { budgetMs: Number.POSITIVE_INFINITY });
     expect(q.query({ q: 'needle', host: 'huge', limit: 1000 }).items.map((i) => i.id)).toEqual(naive({ q: 'needle', host: 'huge', limit: 0 }, Number.MAX_SAFE_INTEGER));
+  });
+
+  // Regression (issue 13, word + host): a host with a few lines among many others' and a frequent
+  // word made every plan walk all the word's matches in each window for a handful of answers.
+  it('reads a quiet host\'s own lines when a walk would read many more matches of the word', () => {
+    const r = rng(13);
+    for (let i = 0; i < 6; i++) {
+      storage.logs.ingestMany([{ batch: batch(r, 'quiet', 5, T0 + 500 * H + i * 60_000, 1000), receivedAt: 0 }]);
+      storage.logs.ingestMany([{ batch: batch(r, 'big', 2000, T0 + 500 * H + i * 60_000 + 5_000, 10), receivedAt: 0 }]);
+    }
+    const top = db.prepare('SELECT max(id) FROM logs').pluck().get() as number;
+    const plan = hostWindowPlanner(db);
+    const w = { host: 'quiet', lo: top - 12_029, hi: top, need: 101 };
+    // alpha: in ~85 % of the ~12,000 lines of the window; needle: in ~1 %, fewer than 30 × 64
+    expect(plan({ ...w, q: 'alpha' })).toMatchObject({ kind: 'host', lo: w.lo });
+    // its 30 lines are all it has down to the first id: one read for the whole range
+    expect(plan({ ...w, q: 'alpha', bottom: 1 })).toMatchObject({ kind: 'host', lo: 1 });
+    expect(plan({ ...w, q: 'needle' }).kind).toBe('member');
+    expect(plan({ ...w, q: 'zzzz' }).kind).toBe('skip');
+    for (const q of ['alpha', 'needle', '"alpha beta"', 'alpha NOT beta', 'alph*']) {
+      const want = naive({ q, host: 'quiet', limit: 0 }, Number.MAX_SAFE_INTEGER);
+      expect(sqliteLogQuery(db, { budgetMs: Number.POSITIVE_INFINITY }).query({ q, host: 'quiet', limit: 1000 }).items.map((i) => i.id), q).toEqual(want);
+      expect(sqliteLogQuery(db, { budgetMs: Number.POSITIVE_INFINITY, plan: 'host' }).query({ q, host: 'quiet', limit: 7 }).items.map((i) => i.id), q).toEqual(want.slice(0, 7));
+    }
+    expect(naive({ q: 'alpha', host: 'quiet', limit: 0 }, Number.MAX_SAFE_INTEGER).length).toBeGreaterThan(15);
   });
 });

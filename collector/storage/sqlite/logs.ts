@@ -10,6 +10,7 @@ import { numTokens } from './num-tokens.js';
 import { sqliteLogHistogram } from './histogram.js';
 import { sqliteLogQuery } from './query.js';
 import { sqliteRetention } from './retention.js';
+import { numBackfiller, numBackfillStatus } from './num-plan.js';
 
 export { decodeCursor, encodeCursor } from './cursor.js';
 
@@ -225,6 +226,7 @@ export function sqliteLogStore(db: Db): LogStore {
       return listHosts.all() as HostInfo[];
     },
     retention: sqliteRetention(db),
+    backfill: { step: numBackfiller(db), status: numBackfillStatus(db) },
   };
 }
 

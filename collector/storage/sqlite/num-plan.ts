@@ -59,7 +59,9 @@ export function numPlanner(db: Db): NumPlanner {
 /**
  * Indexes the lines with ids in [nums_from_id − limit, nums_from_id) and lowers it, in one
  * transaction: the newest unindexed lines first, as searches read them. Returns how many ids it
- * covered, 0 once every line is indexed.
+ * covered, 0 once every line is indexed. The mark moves with the slice it covers, so a crash or
+ * a restart between slices resumes below the last committed one: no line is indexed twice and
+ * none is skipped (collector/search-backfill.ts runs it).
  */
 export function numBackfiller(db: Db): (limit: number) => number {
   const from = db.prepare(FROM).pluck();
@@ -77,4 +79,15 @@ export function numBackfiller(db: Db): (limit: number) => number {
     return hi - lo;
   });
   return (limit) => tx.immediate(limit);
+}
+
+/** Where the backfill stands: the first id the index covers and the ids below it still to do. */
+export function numBackfillStatus(db: Db): () => { remaining_ids: number; covered_from_id: number } {
+  const from = db.prepare(FROM).pluck();
+  const lowest = db.prepare('SELECT min(id) FROM logs').pluck();
+  return () => {
+    const covered = (from.get() as number | undefined) ?? 1;
+    const lo = lowest.get() as number | null;
+    return { remaining_ids: lo === null ? 0 : Math.max(0, covered - lo), covered_from_id: covered };
+  };
 }

@@ -7,7 +7,8 @@
 // materialising and sorting them all. Full-text results are therefore newest-*arrived* first;
 // as ingest clamps implausible times, arrival order and time order agree except for backlogs.
 // With a host filter, each window may instead keep only matches among the host's ids from the
-// (host, ts) index (fts-plan.ts); both plans return the same rows in the same order.
+// (host, ts) index, or read the host's lines and check them (fts-plan.ts); every plan returns the
+// same rows in the same order.
 import { ErrorCodes, RingtailError } from '../../../shared/errors.js';
 import type { LogItem, LogPage } from '../../../shared/wire.js';
 import type { LogFilter } from '../types.js';
@@ -101,6 +102,12 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
         : prepared(`SELECT ${COLS} FROM logs_fts f CROSS JOIN logs l ON l.id = f.rowid
       WHERE logs_fts MATCH @q AND ${ROWID_IN_WINDOW} AND +f.rowid IN (SELECT h.id FROM logs h INDEXED BY logs_host_ts
         WHERE h.host = @host AND h.ts >= @hlo AND h.ts < @hhi AND h.id >= @wlo AND h.id <= @whi)${tail}`);
+    // the host's own lines of the window, to be checked against the search (fts-plan.ts 'host')
+    const hostLines =
+      filter.host === undefined
+        ? null
+        : prepared(`SELECT ${COLS} FROM logs l INDEXED BY logs_host_ts
+      WHERE l.host = @host AND l.ts >= @hlo AND l.ts < @hhi AND l.id >= @wlo AND l.id <= @whi${where.length ? ' AND ' + where.join(' AND ') : ''}`);
     // Lines from nums_from_id on may be read from the candidates of the search's runs of short
     // numbers (num-plan.ts), newest first, with the page's other conditions, then checked by the
     // whole search (matchChecker); there are fewer than DRIVE_MAX, so that part is one window.
@@ -113,19 +120,33 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
       const ok = check(candidates, fts);
       return candidates.filter((r) => ok.has(r.id)).slice(0, need);
     };
+    const byHost = (args: Record<string, unknown>, need: number): Row[] => {
+      const candidates = hostLines!.all(args) as Row[];
+      const ok = check(candidates, fts);
+      return candidates
+        .filter((r) => ok.has(r.id))
+        .sort((x, y) => y.id - x.id)
+        .slice(0, need);
+    };
     const rows: Row[] = [];
     const started = performance.now();
-    let window = firstWindow;
+    // With a host filter a window costs its matches walked (member) or its host lines (host), not
+    // its ids, and the LIMIT ends a scan: the first window is the largest, so that a rare word on
+    // one host of many takes two windows, not three (each one its probes and its host set).
+    let window = member ? maxWindow : firstWindow;
     while (hi >= bottom) {
       const byNums = hi >= numsFrom;
-      const lo = byNums ? Math.max(bottom, numsFrom) : Math.max(bottom, hi - window + 1);
+      let lo = byNums ? Math.max(bottom, numsFrom) : Math.max(bottom, hi - window + 1);
       const need = filter.limit + 1 - rows.length;
       let got: Row[];
-      const plan = byNums ? { kind: 'nums' as const } : member ? planWindow({ q: fts, host: filter.host!, lo, hi, start: filter.start, end: filter.end, need }) : { kind: 'scan' as const };
+      const plan = byNums ? { kind: 'nums' as const } : member ? planWindow({ q: fts, host: filter.host!, lo, hi, start: filter.start, end: filter.end, need, bottom }) : { kind: 'scan' as const };
+      // the host's lines are few all the way down: one read for the rest of the range
+      if (plan.kind === 'host') lo = plan.lo;
       const args = { ...params, q: fts, wlo: lo, whi: hi, limit: need };
       if (plan.kind === 'nums') got = byCheck({ ...params, pq, wlo: lo, whi: hi }, need);
       else if (plan.kind === 'skip') got = [];
       else if (plan.kind === 'member') got = member!.all({ ...args, hlo: plan.hlo, hhi: plan.hhi }) as Row[];
+      else if (plan.kind === 'host') got = byHost({ ...args, hlo: plan.hlo, hhi: plan.hhi }, need);
       else got = scan.all(args) as Row[];
       rows.push(...got);
       if (rows.length > filter.limit) {

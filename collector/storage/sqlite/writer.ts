@@ -24,6 +24,8 @@ export function openSqliteWriter(dataDir: string): WriterLogStore {
   const logs = sqliteLogStore(db);
   return {
     ingestMany: (items) => logs.ingestMany(items),
+    // on this connection, between commits: the backfill's slices queue behind ingest here
+    backfill: (limit) => logs.backfill!.step(limit),
     close() {
       db.close();
     },
