@@ -23,6 +23,8 @@ export interface AlertsRuntime {
   evaluator: Evaluator;
   outbox: OutboxDeliverer;
   sources: AlertSources;
+  /** one cycle with the log store read first (what the timers run; cycle() alone reads nothing ahead) */
+  evaluate(arrivals?: Map<string, Set<string>>): Promise<void>;
 }
 
 declare module 'fastify' {
@@ -192,7 +194,7 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
       if (closed) return;
       evaluator!.cycle(arrivals, now);
     };
-    app.decorate('alerts', { store, evaluator, outbox, sources });
+    app.decorate('alerts', { store, evaluator, outbox, sources, evaluate: runCycle });
     if (app.hasDecorator('metrics') && app.metrics?.registry) exposeMetrics(app, evaluator, store);
 
     let timer: NodeJS.Timeout | null = null;
