@@ -103,12 +103,8 @@ export function checkStorage(config: StorageConfig): void {
 export function openStorage(config: StorageConfig): Storage {
   const b = backend(config);
   b.check(config);
-  const s = b.open(config);
-  if (s instanceof Promise) {
-    s.then((x) => x.close(), () => {});
-    throw new ConfigError('--storage', `the ${config.backend} backend is opened by the collector (openStorageAsync), not here`);
-  }
-  return s;
+  if (config.backend !== 'sqlite') throw new ConfigError('--storage', `the ${config.backend} backend is opened by the collector (openStorageAsync), not here`);
+  return b.open(config) as Storage;
 }
 
 /** Opens any backend (the collector): a networked one connects and checks its schema first. */

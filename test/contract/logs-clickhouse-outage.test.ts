@@ -72,7 +72,8 @@ async function send(store: AsyncLogStore, streams: Stream[], size: number): Prom
 }
 
 describe('ClickHouse store when ClickHouse goes away', () => {
-  it('answers 503 with Retry-After while it is down and stores every line once after it returns', async () => {
+  // a chdb restart loads the whole engine again: seconds alone, much longer on a loaded machine
+  it('answers 503 with Retry-After while it is down and stores every line once after it returns', { timeout: 180_000 }, async () => {
     const store = await openClickHouseLogStore({ url: server.url, database: 'outage', requestTimeoutMs: 5_000 });
     const streams = ['web-1', 'web-2', 'web-3'].map((h) => new Stream(h, 400));
     try {
@@ -180,7 +181,7 @@ describe('ClickHouse store on a database it cannot use', () => {
 });
 
 describe('a collector on ClickHouse when ClickHouse goes away (HTTP)', () => {
-  it('answers ingest with 503 and Retry-After, reads with 503, and stores the resent batches once when it is back', async () => {
+  it('answers ingest with 503 and Retry-After, reads with 503, and stores the resent batches once when it is back', { timeout: 180_000 }, async () => {
     const data = tempDir('ringtail-chdb-http-');
     const storage = await openStorageAsync({ backend: 'clickhouse', data: data.path, clickhouse: { url: server.url, database: 'http_outage' } });
     const c = await testCollector(undefined, { storage, dataDir: data.path });
