@@ -93,10 +93,10 @@ async function benchSqlite(items: IngestItem[][], lines: number): Promise<Row> {
     const s = openSqliteStorage(dir);
     const cpu0 = selfCpu();
     const t0 = performance.now();
-    for (const g of items) s.logs.ingestMany(g);
+    for (const g of items) await s.logs.ingestMany(g);
     const seconds = (performance.now() - t0) / 1000;
     const cpu = selfCpu() - cpu0;
-    const used = s.logs.retention.usedBytes();
+    const used = await s.logs.retention.usedBytes();
     s.close(); // checkpoints the WAL into the database file
     const files = ['ringtail.db', 'ringtail.db-wal'].map((f) => join(dir, f)).filter(existsSync).reduce((n, f) => n + statSync(f).size, 0);
     return { store: 'sqlite', seconds, linesPerSec: lines / seconds, cpuPerM: (cpu * 1e6) / lines, bytesPerLine: files / lines, note: `used pages ${(used / lines).toFixed(1)} B/line` };

@@ -33,9 +33,9 @@ export class Retention {
     return this.opts.maxAgeDays > 0 || this.opts.maxBytes > 0;
   }
 
-  private slice(fn: () => number): number {
+  private async slice(fn: () => Promise<number>): Promise<number> {
     const t = performance.now();
-    const n = fn();
+    const n = await fn();
     const ms = performance.now() - t;
     if (ms > this.maxSliceMs) this.maxSliceMs = ms;
     this.onSlice(ms);
@@ -58,15 +58,15 @@ export class Retention {
     if (this.opts.maxAgeDays > 0) {
       const cutoff = this.clock() - this.opts.maxAgeDays * DAY_MS;
       for (;;) {
-        const n = this.slice(() => ret.deleteOlderThan(cutoff, rows));
+        const n = await this.slice(() => ret.deleteOlderThan(cutoff, rows));
         byAge += n;
         if (n < rows || this.stopped) break;
         await yieldTurn();
       }
     }
     if (this.opts.maxBytes > 0) {
-      while (!this.stopped && ret.usedBytes() > this.opts.maxBytes) {
-        const n = this.slice(() => ret.deleteOldest(rows));
+      while (!this.stopped && (await ret.usedBytes()) > this.opts.maxBytes) {
+        const n = await this.slice(() => ret.deleteOldest(rows));
         bySize += n;
         if (n === 0) break;
         await yieldTurn();

@@ -8,7 +8,7 @@ import { buildApp } from './app.js';
 import { checkAlertsConfig } from './alerts/config.js';
 import { ensureAdmin, type AdminCredential } from './bootstrap.js';
 import { CollectorConfig, parseListen } from './config.js';
-import { checkStorage, openStorage, storageConfig } from './storage/factory.js';
+import { checkStorage, openStorageAsync, storageConfig, storagePlaces } from './storage/factory.js';
 import { readTls, refusePlaintext, TlsContexts, warnIfExpired } from './tls.js';
 
 export interface RunningCollector {
@@ -28,6 +28,19 @@ function defaults<K extends Defaulted>(config: ServerConfig, key: K): CollectorC
   return (config[key] ?? Value.Default(CollectorConfig.properties[key], {})) as CollectorConfig[K];
 }
 
+/** a URL without its credentials, for the log */
+function shownUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    const u = new URL(raw);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '(not a URL)';
+  }
+}
+
 export async function startCollector(config: ServerConfig, logStream?: NodeJS.WritableStream): Promise<RunningCollector> {
   const retention = defaults(config, 'retention');
   const tail = defaults(config, 'tail');
@@ -40,7 +53,7 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
   const tls = material ? new TlsContexts(tlsFiles, material) : null;
   const h2Sessions = new Set<ServerHttp2Session>();
   let closing = false;
-  const storage = openStorage(stored);
+  const storage = await openStorageAsync(stored);
   const admin = await ensureAdmin(storage, config.data, config.admin_token, Date.now());
   const app = await buildApp({
     dataDir: config.data,
@@ -49,7 +62,8 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
     bindAgentHosts: config.auth?.bind_agent_hosts ?? false,
     filters: config.filters,
     // the inline writers (logs, metrics) stay selectable for the load benchmark's comparison (BENCHMARKS.md)
-    writer: process.env.RINGTAIL_BENCH_WRITER === 'inline' ? 'inline' : 'worker',
+    // (a networked store commits inline: its inserts wait on the network, not the event loop)
+    writer: process.env.RINGTAIL_BENCH_WRITER === 'inline' || stored.backend !== 'sqlite' ? 'inline' : 'worker',
     retention,
     hostMetrics: { layouts: config.metrics?.layouts, maxFutureMs: config.metrics?.max_future_ms, thread: process.env.RINGTAIL_BENCH_METRICS !== 'inline' },
     logger: logStream ? { level: config.log_level, stream: logStream } : { level: config.log_level },
@@ -84,6 +98,11 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
     alerts: { config: config.alerts, run: true },
     hosts: { config: config.hosts, run: true },
   });
+  if (stored.backend !== 'sqlite') {
+    // an honest intermediate state: say what is shared and what is still this collector's own
+    const places = storagePlaces(stored);
+    app.events.emit('storage.backend', { backend: stored.backend, url: shownUrl(stored.clickhouse?.url), database: stored.clickhouse?.database, shared: places.shared.join(','), local_sqlite: places.local.join(','), data: config.data }, 'info');
+  }
   const { host, port } = parseListen(config.listen);
   if (tls) {
     const server = app.server as unknown as import('node:tls').Server;

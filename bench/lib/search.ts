@@ -8,7 +8,7 @@ import { buildApp } from '../../collector/app.js';
 import { openSqliteStorage } from '../../collector/storage/sqlite/index.js';
 import { numBackfiller } from '../../collector/storage/sqlite/num-plan.js';
 import { dbPath, openDatabase } from '../../collector/storage/sqlite/open.js';
-import type { IngestItem } from '../../collector/storage/types.js';
+import { SYNC_LOGS, type IngestItem } from '../../collector/storage/types.js';
 import { genBatch, hostName, rng } from './loglines.js';
 import { pct, table } from './stats.js';
 
@@ -43,7 +43,7 @@ export function buildSearchData(dir: string, lines: number): { flat: string; dat
       text.push(`${new Date(l.ts).toISOString()} ${host} ${l.program}[${l.pid}]: ${l.message}\n`);
     }
     if (pending.length >= 500) {
-      storage.logs.ingestMany(pending);
+      storage.logs[SYNC_LOGS]!.ingestMany(pending);
       writeSync(fd, text.join(''));
       pending = [];
       text = [];
@@ -51,7 +51,7 @@ export function buildSearchData(dir: string, lines: number): { flat: string; dat
       if ((n + PER_BATCH) % 1_000_000 === 0) process.stderr.write(`  built ${n + PER_BATCH} lines in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
     }
   }
-  if (pending.length) storage.logs.ingestMany(pending);
+  if (pending.length) storage.logs[SYNC_LOGS]!.ingestMany(pending);
   writeSync(fd, text.join(''));
   closeSync(fd);
   storage.close();
@@ -126,7 +126,7 @@ export async function searchBench(dir: string, lines: number, runs: number): Pro
   // The term shapes of the search language (docs/query-language.md): punctuation inside a term
   // becomes a phrase of its words. IPs are taken from stored lines so that each is found; the
   // corpus has no e-mail addresses, so that case measures a search that finds nothing.
-  const ips = [...new Set(app.storage.logs.query({ q: 'publickey', limit: 200 }).items.map((i) => /\b10\.\d+\.\d+\.\d+\b/.exec(i.message)?.[0]).filter((x): x is string => !!x))].slice(0, 20);
+  const ips = [...new Set((await app.storage.logs.query({ q: 'publickey', limit: 200 })).items.map((i) => /\b10\.\d+\.\d+\.\d+\b/.exec(i.message)?.[0]).filter((x): x is string => !!x))].slice(0, 20);
   const paths = ['/api/v1/orders', '/api/v2/payments', '/static/app.js', '/healthz'];
   const pairs = ['user=alice', 'user=carol', 'rx_dropped=42', 'rt=1.234'];
   const emails = ['alice@example.com', 'ops@ringtail.dev'];

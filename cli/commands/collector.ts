@@ -1,6 +1,7 @@
 import { CollectorConfig, parseListen } from '../../collector/config.js';
 import { reloadCollector } from '../../collector/reload.js';
 import { startCollector } from '../../collector/server.js';
+import { storageConfig, storagePlaces } from '../../collector/storage/factory.js';
 import { ConfigError } from '../../shared/errors.js';
 import { withOptions, type Command } from '../command.js';
 import { loadOptions } from '../options.js';
@@ -19,6 +20,11 @@ export const collectorCommand: Command = {
       checkListen(config.listen);
       const running = await startCollector(config);
       process.stdout.write(`ringtail collector listening on ${running.url}\n`);
+      if (config.storage === 'clickhouse') {
+        // logs only, so far: the rest is this collector's own (docs/scale-out.md)
+        const places = storagePlaces(storageConfig(config));
+        process.stdout.write(`storage: ${places.shared.join(', ')} in ClickHouse (database ${config.clickhouse.database}); ${places.local.join(', ')} in ${config.data} (SQLite, this collector's own)\n`);
+      }
       for (const a of running.app.syslog.addresses()) process.stdout.write(`syslog receiver on ${a.transport}://${a.host}:${a.port}\n`);
       if (running.admin.generated) {
         process.stdout.write(`admin token (saved in ${running.admin.file}): ${running.admin.token}\n`);

@@ -89,7 +89,7 @@ async function runOp(op: 'retire' | 'forget', o: OpOptions): Promise<number> {
       }
       const events = createEvents();
       const registry = new HostRegistry({ store: hs, clock: Date.now, events, timing: hostsTiming() });
-      for (const h of storage.logs.hosts()) registry.adopt(h.host, h.first_seen, h.last_seen, 'logs');
+      for (const h of await storage.logs.hosts()) registry.adopt(h.host, h.first_seen, h.last_seen, 'logs');
       result = applyHostOp({ registry, store: hs, withdraw: (h) => withdrawOffline(o.data, h), events }, op, o.host, Date.now());
       hs.finish(id, result, Date.now());
     }

@@ -13,7 +13,7 @@ import { CHECK_SERIES } from './metric-sources.js';
 import { hoursToReach } from './predict.js';
 import { compileRule, notifies, type CompiledRule, type Severity } from './rules.js';
 import { compileSilence, silencedBy, type CompiledSilence } from './silences.js';
-import { SourceError, type AlertSources, type HostSeen } from './sources.js';
+import { SourceError, type AlertSources, type HostSeen, type LogReads } from './sources.js';
 import { changed, firingKey, initialState, parseKey, step, type InstanceState, type Transition } from './state.js';
 import type { AlertStore, NewOutbox } from '../storage/types.js';
 import { renderTemplate } from './template.js';
@@ -60,6 +60,8 @@ export interface CurrentAlert {
   silenced_by: string | null;
 }
 
+/** a log rule counts its matches up to this many (enough to compare with min_count) */
+const logCap = (minCount: number | undefined) => Math.min(1000, Math.max(100, minCount ?? 1));
 const key = (rule: string, host: string, series = '') => `${rule}\u0000${host}\u0000${series}`;
 const RESERVED = new Set(['alertname', 'rule', 'host', 'severity']);
 
@@ -245,7 +247,7 @@ export class Evaluator {
         return (r.offset ?? 0) + (r.scale ?? 1) * v;
       }
       case 'log':
-        return src.countLogs(r.query, h.host, now - rule.windowMs, Math.min(1000, Math.max(100, r.min_count ?? 1)));
+        return src.countLogs(r.query, h.host, now - rule.windowMs, logCap(r.min_count));
       case 'absence': {
         const last = r.source !== undefined ? src.lastLogAt(h.host, r.source) : r.metric !== undefined ? src.seriesLastUpdate(h.host, r.metric, now) : h.lastSeen;
         if (last === null || last === undefined) return last;
@@ -268,6 +270,39 @@ export class Evaluator {
     }
   }
 
+  /** the hosts a rule is evaluated on in a cycle over `hosts` (not retired) */
+  private targetsOf(rule: CompiledRule, hosts: HostSeen[], byHost: Map<string, HostSeen>, arrivals?: Arrivals): HostSeen[] {
+    const dir = this.hosts;
+    const pattern = rule.spec.host;
+    const exact = pattern !== undefined && !/[*?]/.test(pattern);
+    let targets = exact ? (byHost.has(pattern) ? [byHost.get(pattern)!] : []) : rule.hostGlob ? hosts.filter((h) => rule.hostGlob!.test(h.host)) : hosts;
+    // the host registry says who is ephemeral on the host itself (sources.ts); the directory otherwise
+    if (rule.spec.permanent_only) targets = targets.filter((h) => h.reports === true && !(h.ephemeral ?? dir.isEphemeral(h.host)));
+    if (arrivals) targets = targets.filter((h) => arrivals.has(h.host) && arrivalCanChange(rule, arrivals.get(h.host)!));
+    return targets;
+  }
+
+  /**
+   * The log-store questions a cycle at `now` over `hosts` asks (log rules' counts, absence rules'
+   * newest line of a source), so that a store that answers asynchronously can be read before the
+   * cycle, which is one synchronous step (AlertSources.prepare).
+   */
+  logReads(now: number, hosts: HostSeen[], arrivals?: Arrivals): LogReads {
+    const out: LogReads = { counts: [], last: [] };
+    const live = hosts.filter((h) => !this.hosts.isRetired(h.host));
+    const byHost = new Map(live.map((h) => [h.host, h]));
+    for (const rule of this.rules.values()) {
+      const r = rule.spec;
+      if (!rule.enabled || (r.kind !== 'log' && !(r.kind === 'absence' && r.source !== undefined))) continue;
+      if (arrivals && ![...arrivals.values()].some((names) => arrivalCanChange(rule, names))) continue;
+      for (const h of this.targetsOf(rule, live, byHost, arrivals)) {
+        if (r.kind === 'log') out.counts.push({ query: r.query, host: h.host, sinceMs: now - rule.windowMs, cap: logCap(r.min_count) });
+        else if (r.kind === 'absence') out.last.push({ host: h.host, source: r.source! });
+      }
+    }
+    return out;
+  }
+
   /**
    * One evaluation of every rule over every host. Throws only when the commit fails.
    * With `arrivals`, an evaluation on arrival: only the rules those samples can change, only on
@@ -275,9 +310,9 @@ export class Evaluator {
    * notification decisions and repeat intervals are exactly the periodic cycle's); instances it
    * does not visit are left for the periodic cycle, which alone ends them for lack of data.
    */
-  cycle(arrivals?: Arrivals): CycleStats {
+  cycle(arrivals?: Arrivals, at?: number): CycleStats {
     const started = performance.now();
-    const now = this.o.clock();
+    const now = at ?? this.o.clock();
     const cycle = ++this.cycleNo;
     const dir = this.hosts;
     const hosts = this.o.sources.hosts().filter((h) => !dir.isRetired(h.host));
@@ -329,12 +364,7 @@ export class Evaluator {
         this.ruleErrors.delete(rule.name);
         continue;
       }
-      const pattern = rule.spec.host;
-      const exact = pattern !== undefined && !/[*?]/.test(pattern);
-      let targets = exact ? (byHost.has(pattern) ? [byHost.get(pattern)!] : []) : rule.hostGlob ? hosts.filter((h) => rule.hostGlob!.test(h.host)) : hosts;
-      // the host registry says who is ephemeral on the host itself (sources.ts); the directory otherwise
-      if (rule.spec.permanent_only) targets = targets.filter((h) => h.reports === true && !(h.ephemeral ?? dir.isEphemeral(h.host)));
-      if (arrivals) targets = targets.filter((h) => arrivals.has(h.host) && arrivalCanChange(rule, arrivals.get(h.host)!));
+      const targets = this.targetsOf(rule, hosts, byHost, arrivals);
       let error: string | null = null;
       for (const h of targets) {
         for (const series of this.seriesFor(rule, h.host, known)) {

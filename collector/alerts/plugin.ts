@@ -6,7 +6,7 @@ import { Gauge } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_ALERTS, compileAlertsConfig, type AlertsConfig } from './config.js';
 import { Evaluator } from './evaluator.js';
-import { gatherEvidence } from './evidence.js';
+import { gatherEvidence, type EvidenceSources } from './evidence.js';
 import { OutboxDeliverer } from './outbox.js';
 import { alertRoutes } from './routes.js';
 import { metricServiceSources, type MetricSources } from './metric-sources.js';
@@ -14,13 +14,17 @@ import { RecentSamples, type Wanted } from './recent-samples.js';
 import type { HostDirectory } from './hosts.js';
 import type { CompiledRule } from './rules.js';
 import { logStoreSources, type AlertSources } from './sources.js';
-import type { AlertStore } from '../storage/types.js';
+import { SYNC_LOGS, type AlertStore } from '../storage/types.js';
+
+const NO_LINES: EvidenceSources['logs'] = { query: () => ({ items: [] }) };
 
 export interface AlertsRuntime {
   store: AlertStore;
   evaluator: Evaluator;
   outbox: OutboxDeliverer;
   sources: AlertSources;
+  /** one cycle with the log store read first (what the timers run; cycle() alone reads nothing ahead) */
+  evaluate(arrivals?: Map<string, Set<string>>): Promise<void>;
 }
 
 declare module 'fastify' {
@@ -137,11 +141,7 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
           const batch = pending!;
           pending = null;
           if (!evaluator || closed) return;
-          try {
-            evaluator.cycle(batch);
-          } catch (err) {
-            app.events.emit('alerts.cycle.failed', { error: (err as Error).message, on: 'arrival' }, 'warn');
-          }
+          void runCycle(batch).catch((err: Error) => app.events.emit('alerts.cycle.failed', { error: err.message, on: 'arrival' }, 'warn'));
         });
       }
       let names = pending.get(host);
@@ -180,22 +180,27 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
       defaultRules: defaults,
       hosts: opts.hosts,
       repeatIntervalMs: cfg.repeat_interval_s * 1000,
-      evidence: (rule, host, series, now) => gatherEvidence({ logs: app.storage.logs, alerts: sources, externalURL: cfg.external_url ?? '' }, rule, host, series, now),
+      // Evidence is gathered inside the (synchronous) cycle: its log lines come from a store that
+      // answers synchronously (SQLite); on a networked store (ClickHouse) evidence has no lines yet.
+      evidence: (rule, host, series, now) => gatherEvidence({ logs: app.storage.logs[SYNC_LOGS] ?? NO_LINES, alerts: sources, externalURL: cfg.external_url ?? '' }, rule, host, series, now),
       onQueued: () => {
         if (opts.run) outbox.kick();
       },
     });
-    app.decorate('alerts', { store, evaluator, outbox, sources });
+    /** a cycle, with the log store read before it (the cycle itself is one synchronous step) */
+    const runCycle = async (arrivals?: Map<string, Set<string>>) => {
+      const now = app.clock();
+      await sources.prepare?.(now, (hosts) => evaluator!.logReads(now, hosts, arrivals));
+      if (closed) return;
+      evaluator!.cycle(arrivals, now);
+    };
+    app.decorate('alerts', { store, evaluator, outbox, sources, evaluate: runCycle });
     if (app.hasDecorator('metrics') && app.metrics?.registry) exposeMetrics(app, evaluator, store);
 
     let timer: NodeJS.Timeout | null = null;
     if (opts.run) {
       const tick = () => {
-        try {
-          evaluator.cycle();
-        } catch (err) {
-          app.events.emit('alerts.cycle.failed', { error: (err as Error).message }, 'warn');
-        }
+        void runCycle().catch((err: Error) => app.events.emit('alerts.cycle.failed', { error: err.message }, 'warn'));
       };
       app.addHook('onReady', async () => {
         outbox.start();

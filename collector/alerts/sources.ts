@@ -2,7 +2,7 @@
 // (rule, host); adapters map those questions onto whichever store holds the answer, so the
 // evaluator does not care whether metrics live in the round-robin store or elsewhere.
 import { QueryError, validateSearch } from '../query/lang/index.js';
-import type { Storage } from '../storage/types.js';
+import { SYNC_LOGS, type Storage } from '../storage/types.js';
 import { consolidate } from './consolidate.js';
 import { CHECK_SERIES, checkVerdict } from './metric-sources.js';
 
@@ -50,14 +50,25 @@ export interface AlertSources {
   seriesPoints(host: string, metric: string, windowSec: number, now: number): { t: number[]; v: number[] } | null | undefined;
   /** keys of every series of a metric name the host sent (`df.used_pct{mount=/}` …) */
   seriesKeys(host: string, name: string): Iterable<string>;
-  /** lines matching a search (collector/query/lang) since `sinceMs`, counted up to `cap` */
-  countLogs(query: string, host: string, sinceMs: number, cap: number): number;
-  /** time of the newest line of one host, optionally of one source (ms) */
-  lastLogAt(host: string, source?: string): number | null;
+  /** lines matching a search (collector/query/lang) since `sinceMs`, counted up to `cap`; undefined when not read yet */
+  countLogs(query: string, host: string, sinceMs: number, cap: number): number | undefined;
+  /** time of the newest line of one host, optionally of one source (ms); undefined when not read yet */
+  lastLogAt(host: string, source?: string): number | null | undefined;
+  /**
+   * Reads, before a cycle at `now`, what it will ask of an asynchronous store (the log store):
+   * `plan` says which questions, given the hosts. Sources that answer synchronously omit it.
+   */
+  prepare?(now: number, plan: (hosts: HostSeen[]) => LogReads): Promise<void>;
   /** latest result of a process/HTTP/TCP check */
   checkStatus(host: string, check: string, now: number, opts?: CheckOptions): 'up' | 'down' | null | undefined;
   /** throws SourceError when a log rule's query cannot run */
   validateLogQuery(query: string): void;
+}
+
+/** The log-store questions of one cycle (Evaluator.logReads). */
+export interface LogReads {
+  counts: Array<{ query: string; host: string; sinceMs: number; cap: number }>;
+  last: Array<{ host: string; source: string }>;
 }
 
 /** Raised to the evaluator when a rule's question cannot be answered (e.g. a bad search). */
@@ -85,46 +96,124 @@ export function checkLogQuery(query: string): void {
   }
 }
 
-/** Logs and hosts from the collector's log store; metrics and checks answer "no data" until a metric store is plugged in. */
+/**
+ * Logs and hosts from the collector's log store; metrics and checks answer "no data" until a
+ * metric store is plugged in.
+ *
+ * The log store is asynchronous (it may be ClickHouse) and a cycle is one synchronous step, so
+ * the store is read before the cycle (`prepare`, with the evaluator's logReads): counts, newest
+ * lines and the host list are kept for the cycle that follows (the last two preparations, so
+ * that a periodic cycle and one on arrival prepared at nearly the same time both find theirs).
+ * A question nobody prepared (a test driving cycle() by hand) is answered by the store itself
+ * when it can answer synchronously (SQLite), and otherwise "not read yet" (undefined: the
+ * instance keeps its state this cycle).
+ */
 export function logStoreSources(
   storage: Storage,
   metrics?: Partial<Pick<AlertSources, 'seriesWindow' | 'seriesLastUpdate' | 'seriesPoints' | 'seriesKeys' | 'checkStatus'>> & { hosts?(now: number): HostSeen[] },
   clock: () => number = Date.now,
   lifecycle?: LiveHosts,
 ): AlertSources {
+  interface Prepared {
+    counts: Map<string, number | SourceError>;
+    last: Map<string, number | null>;
+    hosts?: Array<{ host: string; last_seen: number }>;
+  }
+  let current: Prepared | null = null;
+  let previous: Prepared | null = null;
+  const countKey = (query: string, host: string, sinceMs: number, cap: number) => `${query}\u0000${host}\u0000${sinceMs}\u0000${cap}`;
+  const lastKey = (host: string, source: string | undefined) => `${host}\u0000${source ?? ''}`;
+  const find = <T>(pick: (p: Prepared) => Map<string, T>, k: string): T | undefined => {
+    for (const p of [current, previous]) if (p && pick(p).has(k)) return pick(p).get(k);
+    return undefined;
+  };
+  const sync = () => storage.logs[SYNC_LOGS];
+
+  function logHosts(): Array<{ host: string; last_seen: number }> {
+    const h = current?.hosts ?? previous?.hosts ?? sync()?.hosts();
+    return h ?? [];
+  }
+
+  function hosts(): HostSeen[] {
+    // With the host registry: every host not retired, whatever it sends (retired hosts leave
+    // host-scoped rules, so an absence rule never fires for an instance that ended).
+    if (lifecycle) {
+      return lifecycle.live().map((h) => ({ host: h.host, lastSeen: h.last_seen, state: h.state as HostSeen['state'], ephemeral: h.ephemeral, sources: h.sources, reports: h.sources.includes('metrics') }));
+    }
+    // Hosts that ship logs, metrics or both; last seen is the latest of the two.
+    const by = new Map<string, HostSeen>(logHosts().map((h) => [h.host, { host: h.host, lastSeen: h.last_seen }]));
+    for (const h of metrics?.hosts?.(clock()) ?? []) {
+      const known = by.get(h.host);
+      if (known) known.reports = true;
+      if (!known) by.set(h.host, { ...h, reports: true });
+      else if (h.lastSeen !== null && (known.lastSeen === null || h.lastSeen > known.lastSeen)) known.lastSeen = h.lastSeen;
+    }
+    return [...by.values()];
+  }
+
   return {
-    hosts() {
-      // With the host registry: every host not retired, whatever it sends (retired hosts leave
-      // host-scoped rules, so an absence rule never fires for an instance that ended).
-      if (lifecycle) {
-        return lifecycle.live().map((h) => ({ host: h.host, lastSeen: h.last_seen, state: h.state as HostSeen['state'], ephemeral: h.ephemeral, sources: h.sources, reports: h.sources.includes('metrics') }));
-      }
-      // Hosts that ship logs, metrics or both; last seen is the latest of the two.
-      const by = new Map<string, HostSeen>(storage.logs.hosts().map((h) => [h.host, { host: h.host, lastSeen: h.last_seen }]));
-      for (const h of metrics?.hosts?.(clock()) ?? []) {
-        const known = by.get(h.host);
-        if (known) known.reports = true;
-        if (!known) by.set(h.host, { ...h, reports: true });
-        else if (h.lastSeen !== null && (known.lastSeen === null || h.lastSeen > known.lastSeen)) known.lastSeen = h.lastSeen;
-      }
-      return [...by.values()];
-    },
+    hosts,
     seriesWindow: metrics?.seriesWindow ?? (() => null),
     seriesLastUpdate: metrics?.seriesLastUpdate ?? (() => null),
     seriesPoints: metrics?.seriesPoints ?? (() => null),
     seriesKeys: metrics?.seriesKeys ?? (() => []),
     checkStatus: metrics?.checkStatus ?? (() => null),
     countLogs(query, host, sinceMs, cap) {
+      const got = find((p) => p.counts, countKey(query, host, sinceMs, cap));
+      if (got instanceof SourceError) throw got;
+      if (got !== undefined) return got;
+      const s = sync();
+      if (!s) return undefined;
       try {
-        return storage.logs.query({ q: query, host, start: sinceMs, limit: cap }).items.length;
+        return s.query({ q: query, host, start: sinceMs, limit: cap }).items.length;
       } catch (err) {
         throw new SourceError((err as Error).message);
       }
     },
     validateLogQuery: checkLogQuery,
     lastLogAt(host, source) {
-      const item = storage.logs.query({ host, source, limit: 1 }).items[0];
+      const k = lastKey(host, source);
+      const got = find((p) => p.last, k);
+      if (got !== undefined || [current, previous].some((p) => p?.last.has(k))) return got;
+      const s = sync();
+      if (!s) return undefined;
+      const item = s.query({ host, source, limit: 1 }).items[0];
       return item ? item.ts : null;
+    },
+    async prepare(_now, plan) {
+      const p: Prepared = { counts: new Map(), last: new Map() };
+      if (!lifecycle) p.hosts = await storage.logs.hosts();
+      // the plan reads the host list: this preparation's, not an older one
+      const before = current;
+      current = p;
+      let reads: LogReads;
+      try {
+        reads = plan(hosts());
+      } finally {
+        current = before;
+      }
+      await Promise.all([
+        ...reads.counts.map(async (c) => {
+          const k = countKey(c.query, c.host, c.sinceMs, c.cap);
+          try {
+            p.counts.set(k, (await storage.logs.query({ q: c.query, host: c.host, start: c.sinceMs, limit: c.cap })).items.length);
+          } catch (err) {
+            // a store that cannot answer (503) leaves the instance as it is; a bad search is the rule's error
+            if ((err as { status?: number }).status === 503) return;
+            p.counts.set(k, new SourceError((err as Error).message));
+          }
+        }),
+        ...reads.last.map(async (l) => {
+          try {
+            const item = (await storage.logs.query({ host: l.host, source: l.source, limit: 1 })).items[0];
+            p.last.set(lastKey(l.host, l.source), item ? item.ts : null);
+          } catch (err) {
+            if ((err as { status?: number }).status !== 503) throw err;
+          }
+        }),
+      ]);
+      previous = current;
+      current = p;
     },
   };
 }

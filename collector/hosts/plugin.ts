@@ -33,7 +33,7 @@ export const hostsPlugin = fp<HostsPluginOptions>(
     let timer: NodeJS.Timeout | null = null;
     app.addHook('onReady', async () => {
       // after every plugin: the metric catalog is loaded by now
-      svc.adoptKnown(app.storage.logs);
+      await svc.adoptKnown(app.storage.logs);
       if (app.hasDecorator('metrics') && app.metrics?.registry) {
         new Gauge({
           name: 'ringtail_hosts',

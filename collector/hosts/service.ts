@@ -44,9 +44,9 @@ export class HostsService {
   }
 
   /** Hosts the log store and the metric catalog know, for data older than the lifecycle table. */
-  adoptKnown(logs: LogStore): void {
+  async adoptKnown(logs: LogStore): Promise<void> {
     this.o.store?.setMeta(META_SWEEP_MS, this.o.timing.sweepIntervalMs);
-    for (const h of logs.hosts()) this.registry.adopt(h.host, h.first_seen, h.last_seen, 'logs');
+    for (const h of await logs.hosts()) this.registry.adopt(h.host, h.first_seen, h.last_seen, 'logs');
     const now = this.o.clock();
     for (const h of this.o.metrics()?.hosts(now) ?? []) {
       const last = Math.max(h.last_sample, h.last_seen ?? 0);

@@ -1,4 +1,5 @@
-// How a group of batches gets committed: inline on the event loop (any Storage; tests), or in
+// How a group of batches gets committed: inline through the storage's (asynchronous) log store
+// (any Storage: tests, and ClickHouse, whose inserts wait on the network, not the event loop), or in
 // the writer thread (the server; the thread opens the same backend through the storage factory). Both resolve only after the transaction committed.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +21,7 @@ export function inlineCommitter(logs: () => LogStore): Committer {
   return {
     async commit(items) {
       const started = performance.now();
-      const acks = logs().ingestMany(items);
+      const acks = await logs().ingestMany(items);
       return { acks, ms: performance.now() - started };
     },
     async backfill(limit) {

@@ -112,11 +112,11 @@ export function withPipeline(inner: LogStore, opts: PipelineOptions): LogStore {
   };
   return {
     ...inner,
-    ingest(batch, receivedAt) {
-      return after([inner.ingest(prepareBatch(batch, receivedAt, opts.filter, opts.events), receivedAt)])[0]!;
+    async ingest(batch, receivedAt) {
+      return after([await inner.ingest(prepareBatch(batch, receivedAt, opts.filter, opts.events), receivedAt)])[0]!;
     },
-    ingestMany(items: IngestItem[]) {
-      return after(inner.ingestMany(items.map((it) => ({ ...it, batch: prepareBatch(it.batch, it.receivedAt, opts.filter, opts.events) }))));
+    async ingestMany(items: IngestItem[]) {
+      return after(await inner.ingestMany(items.map((it) => ({ ...it, batch: prepareBatch(it.batch, it.receivedAt, opts.filter, opts.events) }))));
     },
   };
 }

@@ -34,6 +34,8 @@ export function isDiskFull(err: unknown): boolean {
 
 /** The 503 for a commit (or series creation) that failed: nothing of it is acknowledged. */
 export function storageUnavailable(what: string, err: unknown): UnavailableError {
+  // already a 503 that says why (an unreachable ClickHouse: collector/storage/clickhouse/connection.ts)
+  if (err instanceof UnavailableError) return err;
   const msg = (err as Error)?.message ?? String(err);
   if (isDiskFull(err)) return new UnavailableError(`disk full: ${what} could not be stored, retry later: ${msg}`, DISK_FULL_RETRY_S, 'disk_full');
   return new UnavailableError(`storage could not commit ${what}, retry later: ${msg}`, STORAGE_RETRY_S, 'storage');

@@ -86,8 +86,8 @@ export const metricsPlugin = fp<{ dataDir: string }>(
       name: 'ringtail_db_used_bytes',
       help: 'bytes of the database in use (retention.max_bytes is checked against this)',
       registers: [registry],
-      collect() {
-        this.set(app.storage.logs.retention.usedBytes());
+      async collect() {
+        this.set(await app.storage.logs.retention.usedBytes());
       },
     });
     new Gauge({

@@ -35,7 +35,7 @@ export const queryRoutes = fp<QueryOptions>(
       let scanned = 0;
       const started = performance.now();
       for (;;) {
-        const chunk = app.storage.logs.query({ ...filter, cursor, limit: Math.min(CHUNK_ROWS, budgetRows) });
+        const chunk = await app.storage.logs.query({ ...filter, cursor, limit: Math.min(CHUNK_ROWS, budgetRows) });
         scanned += chunk.items.length;
         const hits = await app.regex.test(re, chunk.items.map((i) => i.message), CHUNK_TIMEOUT_MS, who);
         for (const h of hits) {

@@ -29,6 +29,8 @@ export interface StreamOptions {
   maxReplayLines?: number;
   /** …and at most this many bytes of events */
   maxReplayBytes?: number;
+  /** ms between looks for lines other collectors stored (default: 1000 on a shared store, else 0: commits here wake the tail) */
+  pollMs?: number;
 }
 
 export const streamRoutes = fp<StreamOptions>(
@@ -38,7 +40,7 @@ export const streamRoutes = fp<StreamOptions>(
     const hub = new TailHub(() => app.storage.logs, app.regex, app.events, opts.heartbeatMs ?? 15_000, {
       maxClients: opts.maxClients ?? MAX_CLIENTS,
       maxClientsPerToken: opts.maxClientsPerToken ?? MAX_CLIENTS_PER_TOKEN,
-    });
+    }, opts.pollMs ?? (app.storage.config.backend === 'sqlite' ? 0 : 1000));
     app.metrics.tailBacklog = () => {
       let max = 0;
       for (const cl of hub.clients) max = Math.max(max, cl.res.writableLength);
@@ -55,7 +57,7 @@ export const streamRoutes = fp<StreamOptions>(
       // a bad search is a 400 now (toFilter checks it), not an error event later
       const { filter, re } = toFilter(req.query, app.clock());
       const { limit: _limit, ...tailFilter } = filter;
-      const now = hub.currentId();
+      const now = await hub.currentId();
       const key = req.principal?.id ?? '';
       const release = hub.admit(key);
       try {
@@ -63,7 +65,7 @@ export const streamRoutes = fp<StreamOptions>(
         // a reconnect replays what it missed, but only the newest maxReplayLines lines and maxReplayBytes of it
         const fromId =
           Number.isSafeInteger(lastEvent) && lastEvent >= 0 && lastEvent < now
-            ? replayStart(app.storage.logs, Math.max(lastEvent, now - maxReplayLines), now, maxReplayBytes, (r) => encodeEvent(r).length)
+            ? await replayStart(app.storage.logs, lastEvent, now, maxReplayLines, maxReplayBytes, (r) => encodeEvent(r).length)
             : now;
         reply.hijack();
         const res = reply.raw;
@@ -76,7 +78,7 @@ export const streamRoutes = fp<StreamOptions>(
         });
         res.write(`retry: 2000\n: connected at id ${fromId}\n\n`);
         const client = new TailClient(res, tailFilter, re, fromId, key, { maxBuffered: opts.maxBuffered ?? MAX_BUFFERED }, (n) => app.events.add('tail.skipped', n));
-        hub.add(client, release);
+        hub.add(client, release, now);
       } catch (err) {
         release();
         throw err;

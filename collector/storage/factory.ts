@@ -16,14 +16,20 @@ export { fieldsRow, type RowReadyLine } from './sqlite/logs.js';
 interface Backend {
   /** throws ConfigError when the configuration cannot work, before anything is opened */
   check(config: StorageConfig): void;
-  open(config: StorageConfig): Storage;
+  /** opens the store; a networked backend answers asynchronously (openStorageAsync) */
+  open(config: StorageConfig): Storage | Promise<Storage>;
   openWriter(config: StorageConfig): WriterLogStore;
 }
 
-function notYet(): never {
-  // The schema accepts the backend's options so that deployments can be written against them;
-  // the store itself lands with issue 16's ClickHouse work (collector/storage/clickhouse/).
-  throw new ConfigError('--storage', 'the ClickHouse backend does not store logs, tokens, sessions, alerts or metric series yet (issue 16); run with --storage sqlite');
+/**
+ * What each backend keeps where, for the startup log and docs/scale-out.md. With `--storage
+ * clickhouse` only the log lines (and the hosts they name) are in ClickHouse so far; tokens,
+ * sessions, alert state, host lifecycle and metric series stay in the data directory's SQLite
+ * (issue 16 moves them one by one).
+ */
+export function storagePlaces(config: StorageConfig): { shared: string[]; local: string[] } {
+  if (config.backend === 'clickhouse') return { shared: ['logs'], local: ['metrics', 'alerts', 'sessions', 'tokens', 'host states'] };
+  return { shared: [], local: ['logs', 'metrics', 'alerts', 'sessions', 'tokens', 'host states'] };
 }
 
 const BACKENDS: Record<BackendName, Backend> = {
@@ -41,10 +47,37 @@ const BACKENDS: Record<BackendName, Backend> = {
   clickhouse: {
     check(config) {
       if (!config.clickhouse?.url) throw new ConfigError('--clickhouse-url', 'required with --storage clickhouse (e.g. http://127.0.0.1:8123)');
-      notYet();
     },
-    open: notYet,
-    openWriter: notYet,
+    // Log lines go to ClickHouse (shared by every collector on it); the rest stays in the local
+    // SQLite store for now (storagePlaces), opened as with --storage sqlite.
+    async open(config) {
+      refuseNewerData(config.data);
+      // ClickHouse first: a collector that cannot reach it starts nothing and writes nothing in --data
+      // (loaded only here: a SQLite collector never loads the ClickHouse client)
+      const { openClickHouseLogStore } = await import('./clickhouse/index.js');
+      const logs = await openClickHouseLogStore({ url: config.clickhouse!.url!, database: config.clickhouse!.database });
+      let local: Storage;
+      try {
+        local = openSqliteStorage(config.data);
+      } catch (err) {
+        await logs.close();
+        throw err;
+      }
+      return {
+        ...local,
+        config,
+        logs,
+        close() {
+          void logs.close();
+          local.close();
+        },
+      };
+    },
+    // ClickHouse inserts wait on the network, not on the event loop: no writer thread (the
+    // server commits inline through the asynchronous store)
+    openWriter() {
+      throw new ConfigError('--storage', 'the ClickHouse backend has no writer thread: commit through the storage (inline writer)');
+    },
   },
 };
 
@@ -66,7 +99,16 @@ export function checkStorage(config: StorageConfig): void {
   backend(config).check(config);
 }
 
+/** Opens a store that answers synchronously when opened (SQLite: the CLI commands). */
 export function openStorage(config: StorageConfig): Storage {
+  const b = backend(config);
+  b.check(config);
+  if (config.backend !== 'sqlite') throw new ConfigError('--storage', `the ${config.backend} backend is opened by the collector (openStorageAsync), not here`);
+  return b.open(config) as Storage;
+}
+
+/** Opens any backend (the collector): a networked one connects and checks its schema first. */
+export async function openStorageAsync(config: StorageConfig): Promise<Storage> {
   const b = backend(config);
   b.check(config);
   return b.open(config);

@@ -92,18 +92,67 @@ export interface IngestItem {
   after?: Record<string, number>;
 }
 
+/**
+ * The log store as the collector uses it (routes, live tail, retention, alert sources): every
+ * call that reaches the database returns a promise, which a store behind a network connection
+ * (ClickHouse) needs. The SQLite store answers synchronously underneath (SyncLogStore, wrapped
+ * by asyncLogStore below), so it costs a resolved promise per call.
+ *
+ * Line ids: LogItem.id orders lines by commit (the live tail reads `since(afterId)`), but ids
+ * need not be dense or start at 1 (ClickHouse derives them from the part's block number,
+ * collector/storage/clickhouse/ids.ts). Nothing outside a backend does arithmetic on them.
+ */
+/**
+ * On a log store that answers synchronously underneath (SQLite, asyncLogStore), that store.
+ * Only for callers that must answer inside a synchronous step and have no prefetched answer
+ * (the alert evaluator's sources, collector/alerts/sources.ts); absent on a networked store.
+ */
+export const SYNC_LOGS: unique symbol = Symbol('ringtail.syncLogs');
+
 export interface LogStore {
+  readonly [SYNC_LOGS]?: SyncLogStore;
+  /** resolves only after the batch is durable; a redelivered range is dropped (counted in `duplicates`) */
+  ingest(batch: IngestBatch, receivedAt: number): Promise<IngestAck>;
+  /** several batches in one write (group commit), acks in order */
+  ingestMany(items: IngestItem[]): Promise<IngestAck[]>;
+  query(filter: LogFilter): Promise<LogPage>;
+  /** lines per time bucket for the filters, within a time budget */
+  histogram(filter: HistogramFilter): Promise<LogHistogram>;
+  /** the cursor that continues a page of `filter` after `item` (no I/O) */
+  cursorAfter(filter: LogFilter, item: LogItem): string;
+  /** lines with id > afterId in id (commit) order, at most `limit` (live tail) */
+  since(afterId: number, limit: number): Promise<LogItem[]>;
+  /** the newest lines with id <= uptoId, newest first, at most `limit` (a live-tail reconnect's replay) */
+  latest(uptoId: number, limit: number): Promise<LogItem[]>;
+  /** ids in (afterId, uptoId] whose line matches the search `q` */
+  matchIds(q: string, afterId: number, uptoId: number): Promise<Set<number>>;
+  /** the largest id stored (0 when empty) */
+  maxId(): Promise<number>;
+  hosts(): Promise<HostInfo[]>;
+  retention: AsyncRetentionOps;
+}
+
+/** Retention as the collector's scheduler (collector/retention.ts) calls it. */
+export interface AsyncRetentionOps {
+  /** deletes the lines with ts < before, oldest first; at most about `limit` (a store may delete whole days at once); returns how many */
+  deleteOlderThan(before: number, limit: number): Promise<number>;
+  /** deletes the `limit` oldest lines */
+  deleteOldest(limit: number): Promise<number>;
+  /** bytes the stored lines take */
+  usedBytes(): Promise<number>;
+}
+
+/** The log store answered synchronously: what the embedded SQLite store implements inside. */
+export interface SyncLogStore {
   /** Commits the batch in one transaction; returns only after it is durable. Redelivered ranges are dropped. */
   ingest(batch: IngestBatch, receivedAt: number): IngestAck;
   /** Several batches in one transaction (group commit): one fsync for all, acks in order. */
   ingestMany(items: IngestItem[]): IngestAck[];
   query(filter: LogFilter): LogPage;
-  /** lines per time bucket for the filters, within a time budget */
   histogram(filter: HistogramFilter): LogHistogram;
-  /** the cursor that continues a page of `filter` after `item` */
   cursorAfter(filter: LogFilter, item: LogItem): string;
-  /** lines with id > afterId in id order (live tail) */
   since(afterId: number, limit: number): LogItem[];
+  latest(uptoId: number, limit: number): LogItem[];
   /** ids in (afterId, uptoId] whose message matches the FTS5 query `q` */
   matchIds(q: string, afterId: number, uptoId: number): Set<number>;
   maxId(): number;
@@ -123,6 +172,38 @@ export interface IndexBackfill {
   step(limit: number): number;
   /** ids still to index (an upper bound: retention may have removed some) and the first id covered */
   status(): { remaining_ids: number; covered_from_id: number };
+}
+
+/** A synchronous store behind the asynchronous interface (each answer a resolved promise; a throw a rejection). */
+export function asyncLogStore(l: SyncLogStore): LogStore {
+  const a =
+    <A extends unknown[], T>(fn: (...args: A) => T) =>
+    (...args: A): Promise<T> => {
+      try {
+        return Promise.resolve(fn(...args));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    };
+  const r = l.retention;
+  return {
+    [SYNC_LOGS]: l,
+    ingest: a((batch, receivedAt) => l.ingest(batch, receivedAt)),
+    ingestMany: a((items) => l.ingestMany(items)),
+    query: a((filter) => l.query(filter)),
+    histogram: a((filter) => l.histogram(filter)),
+    cursorAfter: (filter, item) => l.cursorAfter(filter, item),
+    since: a((afterId, limit) => l.since(afterId, limit)),
+    latest: a((uptoId, limit) => l.latest(uptoId, limit)),
+    matchIds: a((q, afterId, uptoId) => l.matchIds(q, afterId, uptoId)),
+    maxId: a(() => l.maxId()),
+    hosts: a(() => l.hosts()),
+    retention: {
+      deleteOlderThan: a((before, limit) => r.deleteOlderThan(before, limit)),
+      deleteOldest: a((limit) => r.deleteOldest(limit)),
+      usedBytes: a(() => r.usedBytes()),
+    },
+  };
 }
 
 /** Small, bounded deletions so that retention never holds the writer for long. */

@@ -64,7 +64,7 @@ export class TailClient {
     if (this.closed) return;
     let picked = rows.filter((r) => this.matchesFields(r));
     if (picked.length && this.filter.q !== undefined && this.filter.q.trim() !== '') {
-      const ids = logs.matchIds(this.filter.q, lo, hi);
+      const ids = await logs.matchIds(this.filter.q, lo, hi);
       picked = picked.filter((r) => ids.has(r.id));
     }
     if (picked.length && this.re) {

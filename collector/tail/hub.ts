@@ -26,6 +26,7 @@ export class TailHub {
   private running = false;
   private dirty = false;
   private heartbeat: NodeJS.Timeout | null = null;
+  private poll: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly logs: () => LogStore,
@@ -33,6 +34,8 @@ export class TailHub {
     private readonly events: EventSink,
     private readonly heartbeatMs: number,
     limits: HubLimits,
+    /** > 0: also look for new lines this often (a store shared with other collectors) */
+    private readonly pollMs = 0,
   ) {
     this.reader = new RowReader(logs);
     this.slots = new KeyedSlots({
@@ -44,7 +47,7 @@ export class TailHub {
     });
   }
 
-  currentId(): number {
+  currentId(): Promise<number> {
     return this.logs().maxId();
   }
 
@@ -53,8 +56,10 @@ export class TailHub {
     return this.slots.acquire(key);
   }
 
-  add(client: TailClient, release: () => void): void {
-    if (this.clients.size === 0) this.lastId = this.logs().maxId();
+  /** `now`: the store's largest id when the client was admitted (currentId()) */
+  add(client: TailClient, release: () => void, now: number): void {
+    // the hub delivered nothing while it had no clients: it goes on from the client's present
+    if (this.clients.size === 0) this.lastId = now;
     this.clients.add(client);
     this.releases.set(client, release);
     client.res.on('close', () => this.remove(client));
@@ -66,8 +71,17 @@ export class TailHub {
     this.heartbeat ??= setInterval(() => {
       for (const c of this.clients) c.comment(`heartbeat ${Date.now()}`);
     }, this.heartbeatMs).unref();
-    // A reconnecting client (Last-Event-ID) gets what it missed since then, up to the present.
-    if (client.fromId < this.lastId) void this.deliver([client], client.fromId, this.lastId);
+    // a store other collectors write to as well (ClickHouse) commits lines this one is not told of
+    if (this.pollMs > 0) this.poll ??= setInterval(() => this.wake(), this.pollMs).unref();
+    // A reconnecting client (Last-Event-ID) gets what it missed since then, up to the present;
+    // then (or at once) the lines committed while its request was handled (the store is read
+    // asynchronously, so commits can land between `now` and here)
+    if (client.fromId < this.lastId) {
+      void this.deliver([client], client.fromId, this.lastId).then(
+        () => this.wake(),
+        (err: Error) => this.events.emit('tail.read_failed', { error: err.message }, 'warn'),
+      );
+    } else this.wake();
   }
 
   remove(client: TailClient): void {
@@ -78,6 +92,10 @@ export class TailHub {
     if (this.clients.size === 0 && this.heartbeat) {
       clearInterval(this.heartbeat);
       this.heartbeat = null;
+    }
+    if (this.clients.size === 0 && this.poll) {
+      clearInterval(this.poll);
+      this.poll = null;
     }
   }
 
@@ -93,15 +111,17 @@ export class TailHub {
       return;
     }
     this.running = true;
-    void this.pump().finally(() => {
-      this.running = false;
-    });
+    void this.pump()
+      .catch((err: Error) => this.events.emit('tail.read_failed', { error: err.message }, 'warn'))
+      .finally(() => {
+        this.running = false;
+      });
   }
 
   private async pump(): Promise<void> {
     do {
       this.dirty = false;
-      const upto = this.logs().maxId();
+      const upto = await this.logs().maxId();
       await this.deliver([...this.clients], this.lastId, upto);
       this.lastId = Math.max(this.lastId, upto);
     } while (this.dirty && this.clients.size > 0);
@@ -110,7 +130,7 @@ export class TailHub {
   private async deliver(clients: TailClient[], from: number, upto: number): Promise<void> {
     let lo = from;
     while (lo < upto) {
-      const rows = this.reader.next(lo, upto);
+      const rows = await this.reader.next(lo, upto);
       if (rows.length === 0) break;
       const hi = rows[rows.length - 1]!.id;
       const encoded = new Map<number, Buffer>();

@@ -26,34 +26,38 @@ export class RowReader {
   constructor(private readonly logs: () => LogStore) {}
 
   /** the next rows with ids in (after, upto], oldest first: one chunk of about CHUNK_BYTES */
-  next(after: number, upto: number): LogItem[] {
-    const rows = this.logs()
-      .since(after, Math.max(1, Math.min(this.rows, upto - after)))
-      .filter((r) => r.id <= upto);
+  async next(after: number, upto: number): Promise<LogItem[]> {
+    // ids need not be dense (ClickHouse): `upto - after` bounds nothing, the chunk size does
+    const rows = (await this.logs().since(after, this.rows)).filter((r) => r.id <= upto);
     if (rows.length) this.rows = rowsFor(CHUNK_BYTES, rows, approxSize);
     return rows;
   }
 }
 
 /**
- * Where a reconnect's replay starts: the newest rows in (from, upto] whose events, as `size`
- * measures them, add up to at most maxBytes. Walks back from `upto` in id windows, so it reads
- * about maxBytes plus one window whatever the history holds.
+ * Where a reconnect's replay starts (the id it continues after): the newest rows in (from, upto]
+ * that number at most maxLines and whose events, as `size` measures them, add up to at most
+ * maxBytes. Walks back from `upto` in chunks (LogStore.latest), so it reads about maxBytes plus
+ * one chunk whatever the history holds, and never does arithmetic on ids (they need not be dense).
  */
-export function replayStart(logs: LogStore, from: number, upto: number, maxBytes: number, size: (r: LogItem) => number): number {
+export async function replayStart(logs: LogStore, from: number, upto: number, maxLines: number, maxBytes: number, size: (r: LogItem) => number): Promise<number> {
   let hi = upto;
   let bytes = 0;
+  let lines = 0;
   let window = FIRST_CHUNK_ROWS;
   while (hi > from) {
-    const lo = Math.max(from, hi - window);
-    // ids are unique, so (lo, hi] holds at most hi - lo rows; later ids are not ours
-    const rows = logs.since(lo, hi - lo).filter((r) => r.id <= hi);
-    for (let i = rows.length - 1; i >= 0; i--) {
-      bytes += size(rows[i]!);
-      if (bytes > maxBytes) return rows[i]!.id;
+    // one row more than the line budget: the row the replay starts after
+    const rows = await logs.latest(hi, Math.max(1, Math.min(window, maxLines + 1 - lines)));
+    for (const r of rows) {
+      if (r.id <= from) return from;
+      if (lines === maxLines) return r.id;
+      bytes += size(r);
+      if (bytes > maxBytes) return r.id;
+      lines++;
     }
+    if (rows.length === 0) return from;
     window = rowsFor(Math.min(CHUNK_BYTES, maxBytes - bytes), rows, size);
-    hi = lo;
+    hi = rows[rows.length - 1]!.id - 1;
   }
   return from;
 }

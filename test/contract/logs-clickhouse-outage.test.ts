@@ -1,7 +1,9 @@
 // An unreachable ClickHouse: the store refuses with a 503 that carries Retry-After (so ingest
 // answers as it does for a failed SQLite commit), the sender keeps what was not acknowledged and
 // sends it again, re-cut into other batches, once ClickHouse is back: every line is stored
-// exactly once. ClickHouse is killed (SIGKILL) while a write is in flight.
+// exactly once. ClickHouse is killed (SIGKILL) while a write is in flight. The same through a
+// collector's HTTP API (the app on the ClickHouse storage): 503 with Retry-After, then resent
+// batches stored once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { openClient } from '../../collector/storage/clickhouse/connection.js';
@@ -9,7 +11,9 @@ import { openClickHouseLogStore } from '../../collector/storage/clickhouse/index
 import { clickhouseIngest } from '../../collector/storage/clickhouse/ingest.js';
 import type { AsyncLogStore } from '../../collector/storage/clickhouse/types.js';
 import { UnavailableError } from '../../collector/ingest/unavailable.js';
-import { WIRE_VERSION, type IngestAck, type IngestBatch, type LogItem, type WireLine } from '../../shared/wire.js';
+import { INGEST_PATH, WIRE_VERSION, type IngestAck, type IngestBatch, type LogItem, type WireLine } from '../../shared/wire.js';
+import { openStorageAsync } from '../../collector/storage/factory.js';
+import { testCollector } from '../helpers/collector.js';
 import { tempDir, waitFor } from '../helpers/proc.js';
 import { startChdb, type ChdbServer } from './chdb-fixture.js';
 
@@ -68,7 +72,8 @@ async function send(store: AsyncLogStore, streams: Stream[], size: number): Prom
 }
 
 describe('ClickHouse store when ClickHouse goes away', () => {
-  it('answers 503 with Retry-After while it is down and stores every line once after it returns', async () => {
+  // a chdb restart loads the whole engine again: seconds alone, much longer on a loaded machine
+  it('answers 503 with Retry-After while it is down and stores every line once after it returns', { timeout: 180_000 }, async () => {
     const store = await openClickHouseLogStore({ url: server.url, database: 'outage', requestTimeoutMs: 5_000 });
     const streams = ['web-1', 'web-2', 'web-3'].map((h) => new Stream(h, 400));
     try {
@@ -171,6 +176,56 @@ describe('ClickHouse store on a database it cannot use', () => {
       await again.close();
     } finally {
       await admin.close();
+    }
+  });
+});
+
+describe('a collector on ClickHouse when ClickHouse goes away (HTTP)', () => {
+  it('answers ingest with 503 and Retry-After, reads with 503, and stores the resent batches once when it is back', { timeout: 180_000 }, async () => {
+    const data = tempDir('ringtail-chdb-http-');
+    const storage = await openStorageAsync({ backend: 'clickhouse', data: data.path, clickhouse: { url: server.url, database: 'http_outage' } });
+    const c = await testCollector(undefined, { storage, dataDir: data.path });
+    const agent = c.token('agent');
+    const post = (b: IngestBatch) =>
+      c.app.inject({ method: 'POST', url: INGEST_PATH, headers: { authorization: `Bearer ${agent}`, 'content-type': 'application/json' }, payload: JSON.stringify(b) });
+    const read = () => c.app.inject({ method: 'GET', url: '/api/v1/logs?host=http-1&limit=100', headers: { authorization: `Bearer ${c.token('viewer')}` } });
+    try {
+      const s = new Stream('http-1', 60);
+      const first = await post(s.next(20)!);
+      expect(first.statusCode, first.body).toBe(200);
+      s.ack(first.json() as IngestAck);
+      expect(s.acked).toBe(s.end(20));
+
+      await server.kill();
+      const refused = await post(s.next(20)!);
+      expect(refused.statusCode, refused.body).toBe(503);
+      expect(refused.headers['retry-after']).toBe('5');
+      expect(refused.json()).toMatchObject({ error: 'RINGTAIL_ERR_STORAGE' });
+      expect(refused.json().message).toMatch(/ClickHouse at http:\/\/127\.0\.0\.1:\d+ could not store lines/);
+      expect(s.acked).toBe(s.end(20));
+      const down = await read();
+      expect(down.statusCode, down.body).toBe(503);
+      expect(down.headers['retry-after']).toBe('5');
+
+      await server.restart();
+      // the agent resends from its acknowledged end, the first batch once more too (a lost ack)
+      await waitFor('ClickHouse back', async () => (await read()).statusCode === 200, 30_000, 100);
+      const resent = s.next(20)!;
+      const again = await post({ ...resent, segments: [{ ...resent.segments[0]!, start: 0, end: s.end(20), lines: s.lines.slice(0, 20) }] });
+      expect(again.statusCode, again.body).toBe(200);
+      expect(again.json()).toMatchObject({ accepted: 0, duplicates: 20 });
+      for (let b = s.next(15); b; b = s.next(15)) {
+        const r = await post(b);
+        expect(r.statusCode, r.body).toBe(200);
+        s.ack(r.json() as IngestAck);
+      }
+      expect(s.acked).toBe(s.end(60));
+      const stored = (await read()).json() as { items: LogItem[] };
+      expect(stored.items.map((l) => l.message).sort()).toEqual(s.lines.map((l) => l.message).sort());
+    } finally {
+      await c.close();
+      await storage.close();
+      data.cleanup();
     }
   });
 });

@@ -373,6 +373,13 @@ export function logsContract(name: string, open: OpenStore): void {
         const want = tail.filter((l) => reference([l as unknown as Sent], { q: 'upstream OR ssh2' }).length).map((l) => l.id);
         expect([...ids].sort((a, b) => a - b)).toEqual(want);
         expect(want.length).toBeGreaterThan(0);
+        // a reconnect's replay walks back from an id (latest): newest first, none above it, and
+        // read on from the oldest one returned (ids minus one: they need not be dense)
+        const newest = await store.latest(after, 7);
+        expect(newest.map((l) => l.id)).toEqual(tail.slice(-7).map((l) => l.id).reverse());
+        const older = await store.latest(newest[newest.length - 1]!.id - 1, 1000);
+        expect([...newest, ...older].map((l) => l.message)).toEqual([...c.lines.slice(0, 40)].reverse().map((l) => l.message));
+        expect(await store.latest(tail[0]!.id, 1)).toEqual([tail[0]]);
       } finally {
         await store.close();
       }

@@ -14,7 +14,7 @@ import { hostWindowPlanner } from '../../collector/storage/sqlite/fts-plan.js';
 import { openDatabase, type Db } from '../../collector/storage/sqlite/open.js';
 import { sqliteLogQuery } from '../../collector/storage/sqlite/query.js';
 import { openSqliteStorage } from '../../collector/storage/sqlite/index.js';
-import type { LogFilter, Storage } from '../../collector/storage/types.js';
+import { SYNC_LOGS, type LogFilter, type Storage } from '../../collector/storage/types.js';
 import { WIRE_VERSION, type IngestBatch, type WireLine } from '../../shared/wire.js';
 import { rng } from '../helpers/rng.js';
 
@@ -50,7 +50,7 @@ function seed(r: () => number, batches: number, from: number): number {
     // host clocks disagree by up to two hours; every 25th batch is a backlog from a day ago
     const skew = (host.charCodeAt(host.length - 1) % 5) * 0.5 * H - H;
     const at = b % 25 === 24 ? ts - 24 * H : ts + skew;
-    storage.logs.ingestMany([{ batch: batch(r, host, 20 + Math.floor(r() * 60), at, 7_000), receivedAt: 0 }]);
+    storage.logs[SYNC_LOGS]!.ingestMany([{ batch: batch(r, host, 20 + Math.floor(r() * 60), at, 7_000), receivedAt: 0 }]);
     ts += 20 * 60_000;
   }
   return ts;
@@ -141,7 +141,7 @@ describe('cursor paging while matching lines arrive', () => {
       const got = q.query({ ...f, cursor });
       ids.push(...got.items.map((i) => i.id));
       cursor = got.next_cursor ?? undefined;
-      storage.logs.ingestMany([{ batch: batch(r, 'big', 30, T0 + 300 * H, 1000), receivedAt: 0 }]);
+      storage.logs[SYNC_LOGS]!.ingestMany([{ batch: batch(r, 'big', 30, T0 + 300 * H, 1000), receivedAt: 0 }]);
     } while (cursor);
     expect(ids).toEqual(before);
   });
@@ -160,7 +160,7 @@ describe('the planner', () => {
     // one host with 20,000 lines in a row: a set of them costs more than looking up the ~1 % of
     // needles, or the first 101 of the ~80 % of alphas
     const r = rng(9);
-    for (let i = 0; i < 10; i++) storage.logs.ingestMany([{ batch: batch(r, 'huge', 2000, T0 + 400 * H + i * 2_000_000, 1000), receivedAt: 0 }]);
+    for (let i = 0; i < 10; i++) storage.logs[SYNC_LOGS]!.ingestMany([{ batch: batch(r, 'huge', 2000, T0 + 400 * H + i * 2_000_000, 1000), receivedAt: 0 }]);
     const top = db.prepare('SELECT max(id) FROM logs').pluck().get() as number;
     const plan = hostWindowPlanner(db);
     expect(plan({ q: 'needle', host: 'huge', lo: top - 19_999, hi: top, need: 101 }).kind).toBe('scan');

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ROWS_PER_INSERT } from '../../collector/storage/sqlite/logs.js';
 import { PAGE_SIZE } from '../../collector/storage/sqlite/open.js';
 import { openSqliteStorage } from '../../collector/storage/sqlite/index.js';
-import type { Storage } from '../../collector/storage/types.js';
+import { SYNC_LOGS, type Storage } from '../../collector/storage/types.js';
 import { WIRE_VERSION, type IngestBatch, type WireLine } from '../../shared/wire.js';
 
 const T0 = Date.UTC(2026, 10, 23, 10);
@@ -47,7 +47,7 @@ describe('SQLite ingest write path', () => {
     const s = open();
     const a = batch('a1', 'sa', 0, n);
     const b = batch('b1', 'sb', 0, n, { fields: { k: 'v' }, program: 'prog', pid: 7, facility: 3 });
-    const acks = s.logs.ingestMany([
+    const acks = s.logs[SYNC_LOGS]!.ingestMany([
       { batch: a, receivedAt: T0 },
       { batch: b, receivedAt: T0 },
     ]);
@@ -71,19 +71,19 @@ describe('SQLite ingest write path', () => {
     } finally {
       db.close();
     }
-    expect(s.logs.query({ q: 'sa', limit: 1000 }).items).toHaveLength(n);
+    expect(s.logs[SYNC_LOGS]!.query({ q: 'sa', limit: 1000 }).items).toHaveLength(n);
   });
 
   it('a redelivered range adds nothing, the new tail of an overlapping batch is stored and searchable', () => {
     const s = open();
     const first = batch('a1', 'sa', 0, 150);
-    s.logs.ingest(first, T0);
+    s.logs[SYNC_LOGS]!.ingest(first, T0);
     const end = first.segments[0]!.end;
     const more = batch('a1', 'sa', end, 120);
     // the agent resends the last 30 lines of the first batch with 120 new ones, and the whole
     // first batch again in the same group
     const overlap: IngestBatch = { ...more, segments: [{ ...more.segments[0]!, start: first.segments[0]!.lines[120]!.offset, lines: [...first.segments[0]!.lines.slice(120), ...more.segments[0]!.lines] }] };
-    const acks = s.logs.ingestMany([
+    const acks = s.logs[SYNC_LOGS]!.ingestMany([
       { batch: first, receivedAt: T0 },
       { batch: overlap, receivedAt: T0 },
     ]);
@@ -91,17 +91,17 @@ describe('SQLite ingest write path', () => {
       [0, 150],
       [120, 30],
     ]);
-    expect(s.logs.maxId()).toBe(270);
-    expect(s.logs.query({ q: '"quick brown fox"', limit: 1000 }).items).toHaveLength(270);
-    expect(s.logs.since(150, 1000).map((l) => l.message)).toEqual(more.segments[0]!.lines.map((l) => l.message));
+    expect(s.logs[SYNC_LOGS]!.maxId()).toBe(270);
+    expect(s.logs[SYNC_LOGS]!.query({ q: '"quick brown fox"', limit: 1000 }).items).toHaveLength(270);
+    expect(s.logs[SYNC_LOGS]!.since(150, 1000).map((l) => l.message)).toEqual(more.segments[0]!.lines.map((l) => l.message));
   });
 
   it('ids continue after retention deleted the newest lines, and the index follows them', () => {
     const s = open();
-    s.logs.ingest(batch('a1', 'sa', 0, 10), T0);
-    expect(s.logs.retention.deleteOldest(10)).toBe(10);
-    s.logs.ingest(batch('a2', 'sb', 0, 5), T0);
-    const items = s.logs.query({ q: 'fox', limit: 100 }).items;
+    s.logs[SYNC_LOGS]!.ingest(batch('a1', 'sa', 0, 10), T0);
+    expect(s.logs[SYNC_LOGS]!.retention.deleteOldest(10)).toBe(10);
+    s.logs[SYNC_LOGS]!.ingest(batch('a2', 'sb', 0, 5), T0);
+    const items = s.logs[SYNC_LOGS]!.query({ q: 'fox', limit: 100 }).items;
     expect(items.map((i) => i.message)).toEqual(batch('a2', 'sb', 0, 5).segments[0]!.lines.map((l) => l.message).reverse());
   });
 
@@ -118,7 +118,7 @@ describe('SQLite ingest write path', () => {
     });
     const c = batch('b1', 'sb', 0, 5);
     c.segments[0]!.lines.forEach((l, i) => (l.ts = T0 - i * 1000));
-    expect(s.logs.ingestMany([{ batch: b, receivedAt: T0 }, { batch: c, receivedAt: T0 }]).map((a) => a.accepted)).toEqual([lines.length, 5]);
+    expect(s.logs[SYNC_LOGS]!.ingestMany([{ batch: b, receivedAt: T0 }, { batch: c, receivedAt: T0 }]).map((a) => a.accepted)).toEqual([lines.length, 5]);
     const db = new Database(join(dir, 'ringtail.db'), { readonly: true });
     try {
       const rows = db.prepare('SELECT id, ts, host, pid, message FROM logs ORDER BY id').all() as Array<{ id: number; ts: number; host: string; pid: number | null; message: string }>;
@@ -148,7 +148,7 @@ describe('SQLite ingest write path', () => {
       old.close();
     }
     st = openSqliteStorage(dir);
-    expect(st.logs.ingest(batch('a1', 'sa', 0, 250), T0).accepted).toBe(250);
+    expect(st.logs[SYNC_LOGS]!.ingest(batch('a1', 'sa', 0, 250), T0).accepted).toBe(250);
     const db = new Database(join(dir, 'ringtail.db'), { readonly: true });
     try {
       expect(db.pragma('page_size', { simple: true })).toBe(oldPageSize ?? PAGE_SIZE);

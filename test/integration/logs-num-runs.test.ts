@@ -16,7 +16,7 @@ import { openSqliteStorage } from '../../collector/storage/sqlite/index.js';
 import { numBackfiller } from '../../collector/storage/sqlite/num-plan.js';
 import { dbPath, openDatabase, type Db } from '../../collector/storage/sqlite/open.js';
 import { sqliteLogQuery } from '../../collector/storage/sqlite/query.js';
-import type { LogFilter, Storage } from '../../collector/storage/types.js';
+import { SYNC_LOGS, type LogFilter, type Storage } from '../../collector/storage/types.js';
 import { WIRE_VERSION, type WireLine } from '../../shared/wire.js';
 import { rng } from '../helpers/rng.js';
 
@@ -50,7 +50,7 @@ function ingest(r: () => number, n: number, extra: string[] = []): void {
       offset += message.length + 1;
     }
     const host = r() < 0.5 ? 'a' : 'b';
-    storage.logs.ingest({ version: WIRE_VERSION, agent_id: 'agt', host, segments: [{ stream: 's', source: '/var/log/x', start, end: offset, lines }] }, 0);
+    storage.logs[SYNC_LOGS]!.ingest({ version: WIRE_VERSION, agent_id: 'agt', host, segments: [{ stream: 's', source: '/var/log/x', start, end: offset, lines }] }, 0);
   }
 }
 
@@ -190,7 +190,7 @@ describe('searches for runs of short numbers', () => {
   it('retention removes the lines\' number runs with them', () => {
     const before = db.prepare(`SELECT rowid FROM log_nums_fts WHERE log_nums_fts MATCH '"10_0_0"'`).pluck().all() as number[];
     const oldest = db.prepare('SELECT min(id) FROM logs').pluck().get() as number;
-    expect(storage.logs.retention.deleteOldest(2000)).toBe(2000);
+    expect(storage.logs[SYNC_LOGS]!.retention.deleteOldest(2000)).toBe(2000);
     const after = db.prepare(`SELECT rowid FROM log_nums_fts WHERE log_nums_fts MATCH '"10_0_0"'`).pluck().all() as number[];
     const left = new Set(db.prepare('SELECT id FROM logs').pluck().all() as number[]);
     expect(after.every((id) => left.has(id))).toBe(true);

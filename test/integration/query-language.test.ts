@@ -263,7 +263,7 @@ describe('the search language against a brute-force reference', () => {
 
     // the live tail's matcher (q only: its other filters are checked in the client)
     if (extra === '') {
-      const ids = c.app.storage.logs.matchIds(q, 0, lines.length);
+      const ids = await c.app.storage.logs.matchIds(q, 0, lines.length);
       expect(ids.size).toBe(want.length);
     }
   });

@@ -74,9 +74,9 @@ describe('retention', () => {
     const probe = await setup({ max_age_days: 0, max_bytes: 0 }, () => now);
     // an empty database is already ~20 pages (a root page per table and index; 320 KiB with
     // 16 KiB pages) that no deletion frees: the limit asks for half of what the lines take
-    const empty = probe.c.app.storage.logs.retention.usedBytes();
+    const empty = await probe.c.app.storage.logs.retention.usedBytes();
     await fill(probe.ingest);
-    const full = probe.c.app.storage.logs.retention.usedBytes();
+    const full = await probe.c.app.storage.logs.retention.usedBytes();
     await probe.c.close();
 
     const limit = empty + Math.floor((full - empty) / 2);
@@ -85,7 +85,7 @@ describe('retention', () => {
     const deleted = await c.app.retention.runOnce();
     expect(deleted).toBeGreaterThan(0);
     expect(deleted).toBeLessThan(5600);
-    expect(c.app.storage.logs.retention.usedBytes()).toBeLessThanOrEqual(limit);
+    expect(await c.app.storage.logs.retention.usedBytes()).toBeLessThanOrEqual(limit);
     const rest = await all('host=ret');
     expect(rest.length).toBe(8000 - deleted);
     // oldest first: what is left is exactly the newest lines

@@ -407,7 +407,7 @@ describe('syslog receiver: batching and durability', () => {
     await s.app.close();
     const db = openSqliteStorage(s.dir);
     try {
-      expect(db.logs.query({ limit: 10 }).items.map((i) => i.message)).toEqual(['queued']);
+      expect((await db.logs.query({ limit: 10 })).items.map((i) => i.message)).toEqual(['queued']);
     } finally {
       db.close();
     }

@@ -44,7 +44,7 @@ describe('agent_id bound to its first token', () => {
       const multi = await send(second.token, [line('agt_b', 0), line('agt_a', 3)]);
       expect(multi.statusCode).toBe(403);
       expect(multi.json().message).toMatch(/^body\/1\/agent_id: /);
-      expect(app.storage.logs.query({ host: 'h', limit: 10 }).items.map((i) => i.message)).toEqual(['m0']);
+      expect((await app.storage.logs.query({ host: 'h', limit: 10 })).items.map((i) => i.message)).toEqual(['m0']);
       await app.close();
       ({ app, send } = await open());
       expect((await send(second.token, line('agt_a', 3))).statusCode).toBe(403);

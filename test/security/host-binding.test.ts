@@ -30,7 +30,7 @@ describe('auth.bind_agent_hosts', () => {
       metrics: (token: string, host: string, ts = T0) => send(token, '/api/v1/metrics/ingest', metrics(host, ts)),
       multi: (token: string, hosts: string[]) =>
         send(token, '/api/v1/ingest', hosts.map((h, i) => JSON.stringify(batchOf([`m${i}`], { host: h, stream: `multi-${i}`, ts: T0 }))).join('\n') + '\n', INGEST_MULTI_TYPE),
-      stored: (host: string) => app.storage.logs.query({ host, limit: 100 }).items.length,
+      stored: async (host: string) => (await app.storage.logs.query({ host, limit: 100 })).items.length,
     };
   }
 
@@ -61,8 +61,8 @@ describe('auth.bind_agent_hosts', () => {
       expect(series.statusCode).toBe(403);
       // a multi-batch request with one foreign batch is refused whole
       expect((await c.multi(web, ['web-1', 'victim'])).statusCode).toBe(403);
-      expect(c.stored('victim')).toBe(0);
-      expect(c.stored('web-1')).toBe(0);
+      expect(await c.stored('victim')).toBe(0);
+      expect(await c.stored('web-1')).toBe(0);
       expect(c.app.hostMetrics.list('victim')).toEqual([]);
       expect(c.app.events.count('auth.host_refused')).toBe(3);
       // its own host still works; another token binds on its own; an admin token is not bound

@@ -113,7 +113,7 @@ describe('integers on the wire are bounded', () => {
     const res = await ingest(body);
     expect(res.statusCode, res.body).toBe(400);
     expect(res.json().message).toMatch(where);
-    expect(c.app.storage.logs.query({ limit: 10 }).items).toEqual([]);
+    expect((await c.app.storage.logs.query({ limit: 10 })).items).toEqual([]);
   });
 
   it('a segment whose end is before its start is a 400', async () => {

@@ -355,10 +355,10 @@ describe('wire fuzz', () => {
     for (let i = 0; i < CASES_PER_SEED; i++) {
       const cs = generate(r);
       const tag = `seed=${seed} case=${i} ${cs.target} [${cs.what}] (${cs.body.length} bytes)`;
-      const idBefore = c.app.storage.logs.maxId();
+      const idBefore = await c.app.storage.logs.maxId();
       const res = await post(cs);
       statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
-      const idAfter = c.app.storage.logs.maxId();
+      const idAfter = await c.app.storage.logs.maxId();
       if (res.statusCode >= 500) {
         violations.push(`${tag}: ${res.statusCode} ${res.body.slice(0, 300)}`);
         continue;
@@ -426,11 +426,11 @@ describe('issue 12 #1 and the findings of this fuzz, fixed', () => {
   it('issue12#1 segment end 1e301: a segment end past 2^53-1 is a 400 naming segments/0/end, and nothing is stored', async () => {
     const b = batchOf(['a', 'b'], { stream: 'probe-1e301', host: 'probe' });
     b.segments[0]!.end = 1e301;
-    const before = c.app.storage.logs.maxId();
+    const before = await c.app.storage.logs.maxId();
     const res = await post({ target: 'logs', what: 'end 1e301', body: Buffer.from(JSON.stringify(b)), headers: { 'content-type': 'application/json' } });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ error: 'RINGTAIL_ERR_BAD_REQUEST', message: expect.stringMatching(/^body\/segments\/0\/end: /) });
-    expect(c.app.storage.logs.maxId()).toBe(before);
+    expect(await c.app.storage.logs.maxId()).toBe(before);
   });
 
   it("new: stream poisoning: another agent token cannot send with an agent_id bound to the first token (403 naming agent_id), and the victim's stream goes on", async () => {

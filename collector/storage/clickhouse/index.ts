@@ -50,6 +50,7 @@ export async function openClickHouseLogStore(opts: ClickHouseLogOptions): Promis
     histogram: g('count lines', q.histogram),
     cursorAfter: q.cursorAfter,
     since: g('read new lines', q.since),
+    latest: g('read recent lines', q.latest),
     matchIds: g('search new lines', q.matchIds),
     maxId: g('read the newest line id', q.maxId),
     hosts: g('list hosts', q.hosts),

@@ -83,6 +83,12 @@ export function clickhouseQuery(client: ClickHouseClient) {
       return (await rows(sql, p.values)).map(toItem);
     },
 
+    async latest(uptoId: number, limit: number): Promise<LogItem[]> {
+      const p = new Params();
+      const sql = `SELECT ${COLS} FROM logs WHERE _block_number <= ${p.add('UInt64', Math.floor(uptoId / 1_048_576))} AND ${ID_SQL} <= ${p.add('UInt64', uptoId)} ORDER BY id DESC LIMIT ${p.add('UInt32', Math.max(0, Math.min(limit, 1_000_000)))}`;
+      return (await rows(sql, p.values)).map(toItem);
+    },
+
     async matchIds(q: string, afterId: number, uptoId: number): Promise<Set<number>> {
       const p = new Params();
       const { where } = chSearch({ q }, p);

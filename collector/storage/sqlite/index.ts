@@ -1,4 +1,4 @@
-import type { Storage } from '../types.js';
+import { asyncLogStore, type Storage } from '../types.js';
 import { openSqliteAlertStore } from './alerts.js';
 import { sqliteHostStateStore } from './hosts.js';
 import { sqliteLogStore } from './logs.js';
@@ -10,7 +10,8 @@ export function openSqliteStorage(dataDir: string): Storage {
   const db = openDatabase(dataDir);
   return {
     config: { backend: 'sqlite', data: dataDir },
-    logs: sqliteLogStore(db),
+    // synchronous underneath: every answer is a resolved promise
+    logs: asyncLogStore(sqliteLogStore(db)),
     tokens: sqliteTokenStore(db),
     hostStates: sqliteHostStateStore(db),
     // connections of their own, as before the seam: their transactions never nest in the log store's

@@ -3,7 +3,7 @@
 // in the same transaction as the lines, so a batch redelivered after a lost acknowledgement
 // adds nothing.
 import type { IngestAck, IngestBatch, LogItem, WireLine } from '../../../shared/wire.js';
-import type { HostInfo, IngestItem, LogStore } from '../types.js';
+import type { HostInfo, IngestItem, SyncLogStore } from '../types.js';
 import type { Db } from './open.js';
 import { fieldTokens } from './field-tokens.js';
 import { numTokens } from './num-tokens.js';
@@ -39,7 +39,7 @@ export const ROWS_PER_INSERT = 100;
 /** SQLite's integer division truncates toward zero; so does this. */
 export const spanBucket = (ts: number) => Math.trunc(ts / SPAN_MS);
 
-export function sqliteLogStore(db: Db): LogStore {
+export function sqliteLogStore(db: Db): SyncLogStore {
   const getCommitted = db.prepare('SELECT committed_end FROM streams WHERE agent_id = ? AND stream = ?').pluck();
   const putCommitted = db.prepare(
     `INSERT INTO streams (agent_id, stream, committed_end, updated_at) VALUES (?, ?, ?, ?)

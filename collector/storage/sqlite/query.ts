@@ -68,6 +68,8 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
   };
   const sinceStmt = db.prepare(`SELECT ${COLS} FROM logs l WHERE l.id > ? ORDER BY l.id LIMIT ?`);
   const sinceVisible = db.prepare(`SELECT ${COLS} FROM logs l WHERE l.id > ? AND ${HIDDEN_CLAUSE} ORDER BY l.id LIMIT ?`);
+  const latestStmt = db.prepare(`SELECT ${COLS} FROM logs l WHERE l.id <= ? ORDER BY l.id DESC LIMIT ?`);
+  const latestVisible = db.prepare(`SELECT ${COLS} FROM logs l WHERE l.id <= ? AND ${HIDDEN_CLAUSE} ORDER BY l.id DESC LIMIT ?`);
   // lines of forgotten hosts are hidden from every read while some remain (storage/sqlite/hosts.ts)
   const anyHidden = hiddenCheck(db);
   const maxIdStmt = db.prepare('SELECT max(id) FROM logs').pluck();
@@ -226,6 +228,10 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
 
     since(afterId: number, limit: number): LogItem[] {
       return ((anyHidden() ? sinceVisible : sinceStmt).all(afterId, limit) as Row[]).map(toItem);
+    },
+
+    latest(uptoId: number, limit: number): LogItem[] {
+      return ((anyHidden() ? latestVisible : latestStmt).all(uptoId, limit) as Row[]).map(toItem);
     },
 
     matchIds(q: string, afterId: number, uptoId: number): Set<number> {

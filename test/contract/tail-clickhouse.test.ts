@@ -1,0 +1,127 @@
+// The live tail of a collector whose lines are in ClickHouse, over a real socket: line ids are
+// not dense there (block number × 2^20 + place in the block), lines stored by another collector
+// reach this one's tail (it looks every pollMs), a search filters them (matchIds), and a
+// reconnect replays what it missed within the line budget without any arithmetic on ids.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openClickHouseLogStore } from '../../collector/storage/clickhouse/index.js';
+import type { AsyncLogStore } from '../../collector/storage/clickhouse/types.js';
+import { openStorageAsync } from '../../collector/storage/factory.js';
+import type { Storage } from '../../collector/storage/types.js';
+import { batchOf, testCollector, type TestCollector } from '../helpers/collector.js';
+import { tempDir, waitFor } from '../helpers/proc.js';
+import { startChdb, type ChdbServer } from './chdb-fixture.js';
+
+const dir = tempDir('ringtail-chdb-tail-');
+let server: ChdbServer;
+let storage: Storage;
+let other: AsyncLogStore;
+let c: TestCollector;
+let base: string;
+let seq = 0;
+
+beforeAll(async () => {
+  server = await startChdb(`${dir.path}/chdb`);
+  storage = await openStorageAsync({ backend: 'clickhouse', data: `${dir.path}/data`, clickhouse: { url: server.url, database: 'tail' } });
+  // "another collector": its own connection to the same database
+  other = await openClickHouseLogStore({ url: server.url, database: 'tail' });
+  c = await testCollector(undefined, { storage, dataDir: `${dir.path}/data`, tail: { heartbeatMs: 1000, pollMs: 100, maxReplayLines: 2 } });
+  base = await c.app.listen({ host: '127.0.0.1', port: 0 });
+});
+afterAll(async () => {
+  await c?.close();
+  await other?.close();
+  storage?.close();
+  await server?.stop();
+  dir.cleanup();
+});
+
+async function ingestHere(messages: string[], host: string) {
+  const res = await fetch(`${base}/api/v1/ingest`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${c.token('agent')}`, 'content-type': 'application/json' },
+    body: JSON.stringify(batchOf(messages, { stream: `tail-${seq++}`, host })),
+  });
+  expect(res.status, await res.text()).toBe(200);
+}
+
+/** one batch per message, each its own INSERT (its own block: ids 2^20 apart) */
+async function ingestElsewhere(messages: string[], host: string) {
+  for (const m of messages) await other.ingest(batchOf([m], { stream: `other-${seq++}`, host }), Date.now());
+}
+
+interface Sse {
+  events: Array<{ event: string; id?: string; data: string }>;
+  comments: string[];
+  close(): void;
+}
+
+async function subscribe(query: string, headers: Record<string, string> = {}): Promise<Sse> {
+  const ac = new AbortController();
+  const res = await fetch(`${base}/api/v1/logs/stream?${query}`, { headers: { authorization: `Bearer ${c.token('viewer')}`, ...headers }, signal: ac.signal });
+  expect(res.status).toBe(200);
+  const out: Sse = { events: [], comments: [], close: () => ac.abort() };
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = '';
+  void (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buf += value;
+        let i;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const ev: { event: string; id?: string; data: string } = { event: 'message', data: '' };
+          for (const line of block.split('\n')) {
+            if (line.startsWith(':')) out.comments.push(line.slice(1).trim());
+            else if (line.startsWith('event: ')) ev.event = line.slice(7);
+            else if (line.startsWith('id: ')) ev.id = line.slice(4);
+            else if (line.startsWith('data: ')) ev.data += line.slice(6);
+          }
+          if (ev.data) out.events.push(ev);
+        }
+      }
+    } catch {
+      // aborted
+    }
+  })();
+  await waitFor('the stream to open', () => out.comments.some((x) => x.startsWith('connected')));
+  return out;
+}
+const logs = (s: Sse) => s.events.filter((e) => e.event === 'log').map((e) => JSON.parse(e.data) as { id: number; message: string });
+
+describe('live tail on ClickHouse', () => {
+  it("shows this collector's lines and another collector's, in commit order, with the search applied", async () => {
+    const all = await subscribe('host=t1');
+    const fts = await subscribe('host=t1&q=disk');
+    await ingestHere(['disk full here', 'fine here'], 't1');
+    await ingestElsewhere(['disk full elsewhere', 'fine elsewhere'], 't1');
+    await waitFor('four lines', () => logs(all).length === 4, 20_000, 50);
+    expect(logs(all).map((l) => l.message)).toEqual(['disk full here', 'fine here', 'disk full elsewhere', 'fine elsewhere']);
+    const ids = logs(all).map((l) => l.id);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    // not dense: the other collector's two lines are two inserts, two blocks
+    expect(ids[3]! - ids[2]!).toBeGreaterThanOrEqual(1 << 20);
+    await waitFor('two matches', () => logs(fts).length === 2, 20_000, 50);
+    expect(logs(fts).map((l) => l.message)).toEqual(['disk full here', 'disk full elsewhere']);
+    all.close();
+    fts.close();
+  });
+
+  it('replays the newest missed lines within max_replay_lines after a reconnect (Last-Event-ID)', async () => {
+    const first = await subscribe('host=t2');
+    await ingestHere(['m1'], 't2');
+    await waitFor('m1', () => logs(first).length === 1, 20_000, 50);
+    const lastId = first.events.at(-1)!.id!;
+    first.close();
+    await ingestElsewhere(['m2', 'm3', 'm4'], 't2');
+    const again = await subscribe('host=t2', { 'last-event-id': lastId });
+    await waitFor('m3, m4', () => logs(again).length >= 2, 20_000, 50);
+    // three missed, the budget is two: the newest two, never m2 (id arithmetic would have kept one)
+    await ingestHere(['m5'], 't2');
+    await waitFor('m5', () => logs(again).length === 3, 20_000, 50);
+    expect(logs(again).map((l) => l.message)).toEqual(['m3', 'm4', 'm5']);
+    again.close();
+  });
+});
