@@ -130,6 +130,12 @@ export interface LogStore {
   maxId(): Promise<number>;
   hosts(): Promise<HostInfo[]>;
   retention: AsyncRetentionOps;
+  /**
+   * An index that lines stored before it existed still lack (SQLite: the number runs), stepped
+   * on the connection that commits (collector/ingest/commit.ts); absent: nothing to backfill.
+   * Synchronous: only an embedded store has one, and its steps run beside its commits.
+   */
+  backfill?: IndexBackfill;
 }
 
 /** Retention as the collector's scheduler (collector/retention.ts) calls it. */
@@ -203,6 +209,7 @@ export function asyncLogStore(l: SyncLogStore): LogStore {
       deleteOldest: a((limit) => r.deleteOldest(limit)),
       usedBytes: a(() => r.usedBytes()),
     },
+    ...(l.backfill ? { backfill: l.backfill } : {}),
   };
 }
 
