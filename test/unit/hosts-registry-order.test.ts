@@ -18,26 +18,33 @@ const sortedCopy = (a: string[]) => [...a].sort((x, y) => (x < y ? -1 : x > y ? 
 describe('host registry order', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it('lists in name order after random arrivals, adoptions and removals', () => {
-    const rng = makeRng(7);
+  it('lists in name order after random arrivals, adoptions, retirements and removals; the default view leaves out exactly the retired', () => {
+    const rand = makeRng(7);
     const r = registry();
-    const known = new Set<string>();
-    for (let i = 0; i < 2000; i++) {
-      const name = `h-${Math.floor(rng() * 500).toString(36)}-${i % 3}`;
-      const op = rng();
-      if (op < 0.6) {
+    const known = new Map<string, boolean>(); // host → retired
+    const check = () => {
+      expect(names(r)).toEqual(sortedCopy([...known.keys()]));
+      expect(names(r, false)).toEqual(sortedCopy([...known].filter(([, retired]) => !retired).map(([h]) => h)));
+      expect(r.list({ states: new Set(['retired']) }).map((h) => h.host)).toEqual(sortedCopy([...known].filter(([, retired]) => retired).map(([h]) => h)));
+    };
+    for (let i = 0; i < 3000; i++) {
+      const name = `h-${Math.floor(rand() * 500).toString(36)}-${i % 3}`;
+      const op = rand();
+      if (op < 0.45) {
         r.heard(name, 1_000_000 + i, { source: 'metrics', agentId: `agt_${name}` });
-        known.add(name);
-      } else if (op < 0.8) {
+        known.set(name, false);
+      } else if (op < 0.6) {
         r.adopt(name, 1, 2, 'logs');
-        known.add(name);
+        if (!known.has(name)) known.set(name, false);
+      } else if (op < 0.8) {
+        if (r.retire(name)) known.set(name, true);
       } else {
         r.remove(name);
         known.delete(name);
       }
-      if (i % 97 === 0) expect(names(r)).toEqual(sortedCopy([...known]));
+      if (i % 97 === 0) check();
     }
-    expect(names(r)).toEqual(sortedCopy([...known]));
+    check();
     expect(r.size).toBe(known.size);
   });
 
