@@ -128,7 +128,9 @@ export async function main(args: string[]): Promise<void> {
   const config = join(out, 'fleet-config.json');
   // compressed time: a host silent for a few real seconds is one whose instance ended
   writeFileSync(config, JSON.stringify({ hosts: { down_after: '2m', retire_after: '20s', sweep_interval: '1s' } }));
-  const proc = spawn(process.execPath, [BIN, 'collector', '--config', config, '--data', data, '--listen', '127.0.0.1:0', '--admin-token', admin, '--log-level', 'warn', '--retention-max-age-days', '0', '--no-syslog-enabled'], {
+  // `--cpu-prof DIR`: the collector's threads write V8 CPU profiles there when it exits
+  const profDir = args.includes('--cpu-prof') ? args[args.indexOf('--cpu-prof') + 1]! : undefined;
+  const proc = spawn(process.execPath, [...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), BIN, 'collector', '--config', config, '--data', data, '--listen', '127.0.0.1:0', '--admin-token', admin, '--log-level', 'warn', '--retention-max-age-days', '0', '--no-syslog-enabled'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const kill = () => proc.kill('SIGKILL');

@@ -59,15 +59,27 @@ export function createLayouts(overrides: LayoutOverride[] = []): Layouts {
     }),
   );
   const compiled = overrides.map((o) => ({ re: globToRegExp(o.match), o }));
+  // One object per distinct definition: a request's new series (and a fleet's) share a few, and
+  // the store thread receives them shared (a structured clone keeps sharing within a message).
+  // Definitions are never modified once made.
+  const made = new Map<string, SeriesDef>();
   return {
     define(name, type, intervalMs) {
-      const o = compiled.find((c) => c.re.test(name))?.o;
+      const k = compiled.findIndex((c) => c.re.test(name));
+      const o = k >= 0 ? compiled[k]!.o : undefined;
       const step = o?.step ?? DEFAULT_STEP;
       // Two missed samples make a gap; fewer are bridged (collectd's choice).
       const interval = Math.ceil((intervalMs ?? DEFAULT_STEP * 1000) / 1000);
       const heartbeat = o?.heartbeat ?? Math.max(2 * step, 2 * interval);
-      const rra = o?.rra ? o.rra.map(parseRra) : DEFAULT_RRA.map((r) => ({ ...r }));
-      return { step, ds: [dsFor(type, heartbeat)], rra };
+      const key = `${k} ${type} ${heartbeat}`;
+      let def = made.get(key);
+      if (!def) {
+        // the interval is the agent's to say: a bounded cache, not one entry per value ever sent
+        if (made.size >= 1024) made.clear();
+        const rra = o?.rra ? o.rra.map(parseRra) : DEFAULT_RRA.map((r) => ({ ...r }));
+        made.set(key, (def = { step, ds: [dsFor(type, heartbeat)], rra }));
+      }
+      return def;
     },
   };
 }

@@ -114,6 +114,12 @@ export function seriesSpan(def: { step: number; rra: Array<{ pdpPerRow: number; 
 
 export class MetricService {
   private readonly catalog = new Map<string, SeriesEntry>();
+  /**
+   * One key string, name and labels object per metric key, shared by every host's series of it:
+   * a fleet's 180,000 series are a few hundred keys, and each entry had its own copies from its
+   * request's JSON (labels are never modified once parsed).
+   */
+  private readonly keys = new Map<string, { metric: string; name: string; labels: Record<string, string> }>();
   private readonly seen = new Map<string, { at: number; interval_ms: number }>();
   readonly maxFutureMs: number;
   private readonly events: EventSink | undefined;
@@ -156,7 +162,8 @@ export class MetricService {
       const key = split && parseMetricKey(split.key);
       if (!split || !key) continue; // not one of ours (created with `ringtail rrd`)
       if (!type) continue;
-      this.catalog.set(name, { host: split.host, metric: split.key, name: key.name, labels: key.labels, type, step, last_update: lastUp });
+      const k = this.sharedKey(split.key, key.name, key.labels);
+      this.catalog.set(name, { host: split.host, metric: k.metric, name: k.name, labels: k.labels, type, step, last_update: lastUp });
     }
   }
 
@@ -366,10 +373,21 @@ export class MetricService {
     if (creates) creates.push(...made);
     else if (made.length > 0) this.store.createMany(made, { deferSync: true });
     news.forEach((c, i) => {
-      this.catalog.set(c.series, { host: batch.host, metric: c.g.key, name: c.g.name, labels: c.g.labels, type: c.g.type, step: defs[i]!.step, last_update: c.first - 1 });
+      const k = this.sharedKey(c.g.key, c.g.name, c.g.labels);
+      this.catalog.set(c.series, { host: batch.host, metric: k.metric, name: k.name, labels: k.labels, type: c.g.type, step: defs[i]!.step, last_update: c.first - 1 });
     });
     for (const [series, t] of lasts) planned.set(series, t);
     return { items, duplicates, created: news.length, rejected };
+  }
+
+  private sharedKey(metric: string, name: string, labels: Record<string, string>): { metric: string; name: string; labels: Record<string, string> } {
+    let k = this.keys.get(metric);
+    if (!k) {
+      // bounded: keys of series long deleted are not kept forever
+      if (this.keys.size >= 100_000) this.keys.clear();
+      this.keys.set(metric, (k = { metric, name, labels }));
+    }
+    return k;
   }
 
   /**
