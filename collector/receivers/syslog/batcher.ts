@@ -77,6 +77,8 @@ export class SyslogBatcher {
   private generation = 0;
   /** `${source}\n${host}` → stream, oldest first (for maxStreams) */
   private readonly streams = new Map<string, StreamState>();
+  /** the same streams by source, then host */
+  private readonly bySource = new Map<string, Map<string, StreamState>>();
   /** streams with lines waiting, in the order their first line came */
   private dirty: StreamState[] = [];
   private queued = 0;
@@ -117,9 +119,10 @@ export class SyslogBatcher {
    */
   add(_conn: string, source: string, host: string, line: WireLine, mayDrop = true): boolean {
     if (mayDrop && this.pending >= this.o.maxPending) return false;
-    const key = source + '\n' + host;
-    let s = this.streams.get(key);
-    if (!s) s = this.open(key, source, host);
+    // by source, then host: no key string built per line (one concatenation and its hash per
+    // line were ~3 % of the main thread's time per line)
+    let s = this.bySource.get(source)?.get(host);
+    if (!s) s = this.open(source + '\n' + host, source, host);
     if (!s.queued) {
       s.queued = true;
       this.dirty.push(s);
@@ -139,11 +142,17 @@ export class SyslogBatcher {
     if (this.streams.size >= (this.o.maxStreams ?? 10_000)) {
       // The oldest host stream is forgotten: its queued lines still go out (it stays in `dirty`),
       // and the host's next lines start a new stream (a new id, offsets from 0).
-      const oldest = this.streams.keys().next().value;
-      if (oldest !== undefined) this.streams.delete(oldest);
+      const oldest = this.streams.values().next().value;
+      if (oldest !== undefined) {
+        this.streams.delete(oldest.key);
+        this.bySource.get(oldest.source)?.delete(oldest.host);
+      }
     }
     const s: StreamState = { key, id: this.streamId(source, host), host, source, next: 0, lines: [], queued: false };
     this.streams.set(key, s);
+    let hosts = this.bySource.get(source);
+    if (!hosts) this.bySource.set(source, (hosts = new Map()));
+    hosts.set(host, s);
     return s;
   }
 
