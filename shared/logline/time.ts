@@ -78,10 +78,45 @@ function inferYearFrom(w: WallTime, zone: string, now: number, year: number): nu
 const RFC3339_RE = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})?$/;
 
 /**
+ * The second of the last stamp read: its first 19 characters (date and time to the second), its
+ * zone suffix and the configured zone, and the epoch ms they make. A sender's stamps share their
+ * second with the stamp before nearly always (100,000 lines a second are 100,000 stamps of one
+ * second), so the next only has its fraction read: the regex, nine strings and the calendar
+ * arithmetic per stamp were ~9 % of the syslog receiver's main thread per RFC 5424 line.
+ */
+let memoHead = '';
+let memoTail = '';
+let memoZone = '';
+let memoBase = 0;
+
+/**
  * An RFC 3339 timestamp (RFC 5424's TIMESTAMP, Debian 12's file stamp) to epoch ms; a stamp
  * without zone is read in `zone`. Null when malformed or out of range.
  */
 export function parseRfc3339(text: string, zone: string): number | null {
+  if (text.length >= 19 && zone === memoZone && text.startsWith(memoHead)) {
+    // `.fraction` (1–9 digits) and then exactly the zone suffix of the memo, or no fraction
+    let at = 19;
+    let ms = 0;
+    if (text.charCodeAt(19) === 46 /* . */) {
+      at = 20;
+      let scale = 100;
+      while (at < text.length && at < 29) {
+        const d = text.charCodeAt(at) - 48;
+        if (d < 0 || d > 9) break;
+        ms += d * scale;
+        scale /= 10;
+        at++;
+      }
+      if (at === 20) return parseRfc3339Full(text, zone);
+    }
+    if (text.length - at === memoTail.length && text.endsWith(memoTail)) return memoBase + Math.floor(ms);
+  }
+  return parseRfc3339Full(text, zone);
+}
+
+/** parseRfc3339 without the memo (tests compare the two). */
+export function parseRfc3339Uncached(text: string, zone: string): number | null {
   const m = RFC3339_RE.exec(text);
   if (!m) return null;
   const y = Number(m[1]);
@@ -103,4 +138,17 @@ export function parseRfc3339(text: string, zone: string): number | null {
   if (oh > 23 || om > 59) return null;
   const off = (oh * 60 + om) * 60_000 * (z[0] === '-' ? -1 : 1);
   return wall - off;
+}
+
+/** Parses the stamp and remembers its second (not a leap second: :60 is stored as :59.999). */
+function parseRfc3339Full(text: string, zone: string): number | null {
+  const ts = parseRfc3339Uncached(text, zone);
+  if (ts === null || text.charCodeAt(17) === 54 /* 6 of :60 */) return ts;
+  const m = RFC3339_RE.exec(text)!;
+  const ms = m[7] ? Math.floor(Number(`0.${m[7]}`) * 1000) : 0;
+  memoHead = text.slice(0, 19);
+  memoTail = m[8] ?? '';
+  memoZone = zone;
+  memoBase = ts - ms;
+  return ts;
 }

@@ -401,7 +401,8 @@ describe('syslog receiver: batching and durability', () => {
   });
 
   it('what is queued when the app closes is stored', async () => {
-    s = await syslogApp({ syslog: { tuning: { flushMs: 60_000 } } });
+    // held: handed to the writer only after a minute, idle or not
+    s = await syslogApp({ syslog: { tuning: { flushMs: 60_000, idleMs: 60_000 } } });
     await sendUdp(s.udpPort, '<13>Nov 23 17:00:00 goodhost app: queued');
     await waitFor('queued', () => s!.app.syslog.pending() === 1);
     await s.app.close();

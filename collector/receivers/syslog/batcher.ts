@@ -1,6 +1,18 @@
-// Collects received messages and stores them in batches (every flushMs or flushLines), one
-// IngestBatch per sender host per flush, all of a flush handed to the writer as one unit (one
-// transaction, one promise), so a flood costs one commit per flush instead of one per message.
+// Collects received messages from every connection and hands them to the writer in units: one
+// IngestBatch per sender host per unit, the unit committed as one (one transaction, one promise),
+// so a flood costs one commit per unit instead of one per message or per socket read.
+//
+// When a unit is handed over (the writer is the ingest path's bottleneck, so it must never wait
+// for the event loop while lines wait, nor get a unit per TCP read): at once when the writer has
+// nothing of ours (the next turn of the event loop, so one turn's reads from all connections go
+// together); and while one unit commits, a second is staged behind it, so that the writer goes
+// from one commit to the next without waiting for this thread (the unit's packing, an event-loop
+// turn of socket reads). That second unit is handed over when a unit commits, when flushLines
+// are queued, or when the oldest queued line has waited flushMs, whichever comes first. Before,
+// one flush at a time, scheduled by a timer or setImmediate after the previous commit: the
+// writer waited for the socket reads of that turn and the packing of the next flush, and the
+// sockets were paused while it committed (the queue bound counted the flush in flight), so the
+// two threads took turns instead of working at once.
 //
 // Each (transport, host) is a stream of its own (one segment per host per flush, whatever the
 // connections its lines came over), numbered when a flush takes its lines: a flush's batches
@@ -28,43 +40,70 @@ interface StreamState {
   queued: boolean;
 }
 
+/** What is handed to the writer at once: committed together or not at all. */
+interface Unit {
+  batches: IngestBatch[];
+  lines: number;
+  /** stream ids already replaced by ones of its own (after a failure) */
+  ownStreams: boolean;
+}
+
 export interface BatcherOptions {
   /** resolves once the batches are committed, in one transaction (the collector's group writer, app.writer) */
   store(batches: IngestBatch[], receivedAt: number): Promise<IngestAck[]> | IngestAck[];
   clock(): number;
   events: EventSink;
+  /** longest a queued line waits for a unit while another unit is committing */
   flushMs: number;
+  /** a unit is handed over as soon as this many lines are queued */
   flushLines: number;
-  /** above this many queued lines the receiver pushes back (TCP) or drops (UDP) */
+  /**
+   * when the writer has nothing of ours: wait this long for more lines before handing them over
+   * (0: the next turn of the event loop)
+   */
+  idleMs?: number;
+  /** above this many lines held (queued and being committed) the receiver pushes back (TCP) or drops (UDP) */
   maxPending: number;
   /** streams remembered at once (UDP senders can be many); the oldest is forgotten first */
   maxStreams?: number;
   onPressure?(high: boolean): void;
 }
 
+/** units handed to the writer and not yet answered: one committing, one staged behind it */
+const MAX_UNITS = 2;
+
 export class SyslogBatcher {
   private readonly runId = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
   private generation = 0;
   /** `${source}\n${host}` → stream, oldest first (for maxStreams) */
   private readonly streams = new Map<string, StreamState>();
+  /** the same streams by source, then host */
+  private readonly bySource = new Map<string, Map<string, StreamState>>();
   /** streams with lines waiting, in the order their first line came */
   private dirty: StreamState[] = [];
   private queued = 0;
-  /** lines of the flush being committed (or waiting to be sent again); one flush at a time */
+  /** when the oldest queued line came (performance.now()) */
+  private queuedSince = 0;
+  /** units handed to the writer and not answered yet, and their lines */
+  private units = 0;
   private inflight = 0;
-  /** a flush that failed: sent again, unchanged, before anything else */
-  private failed: { batches: IngestBatch[]; lines: number } | null = null;
-  private flushing: Promise<void> | null = null;
+  /** units that failed, in the order they were taken: sent again before anything newer */
+  private failed: Unit[] = [];
+  private failedLines = 0;
   private timer: NodeJS.Timeout | null = null;
+  private timerAt = 0;
   private immediate: NodeJS.Immediate | null = null;
   private retryAt = 0;
   private high = false;
   private closed = false;
+  /** resolved whenever a unit is answered (settle, close) */
+  private answered: Array<() => void> = [];
 
   constructor(private readonly o: BatcherOptions) {}
 
+  /** lines held: queued, being committed, or failed and waiting to be sent again */
   get pending(): number {
-    return this.queued + this.inflight;
+    return this.queued + this.inflight + this.failedLines;
   }
 
   get pressure(): boolean {
@@ -74,24 +113,25 @@ export class SyslogBatcher {
   /**
    * Queues one line; false when the queue is full and the line was not taken. `mayDrop` is for
    * UDP, which has no way to push back; TCP lines are always taken, because TCP reads are paused
-   * at 80 % of maxPending, so the overshoot is at most one socket chunk per connection. `conn`
-   * (the connection or UDP sender) is not part of the stream: lines of one host over several
-   * connections are one stream, in arrival order.
+   * (synchronously, every connection) when maxPending lines are held, so the overshoot is at most
+   * the rest of the socket chunk being read. `conn` (the connection or UDP sender) is not part
+   * of the stream: lines of one host over several connections are one stream, in arrival order.
    */
   add(_conn: string, source: string, host: string, line: WireLine, mayDrop = true): boolean {
-    if (mayDrop && this.queued + this.inflight >= this.o.maxPending) return false;
-    const key = source + '\n' + host;
-    let s = this.streams.get(key);
-    if (!s) s = this.open(key, source, host);
+    if (mayDrop && this.pending >= this.o.maxPending) return false;
+    // by source, then host: no key string built per line (one concatenation and its hash per
+    // line were ~3 % of the main thread's time per line)
+    let s = this.bySource.get(source)?.get(host);
+    if (!s) s = this.open(source + '\n' + host, source, host);
     if (!s.queued) {
       s.queued = true;
       this.dirty.push(s);
     }
     s.lines.push(line);
-    this.queued++;
-    if (!this.high && this.queued + this.inflight >= this.o.maxPending * 0.8) this.setPressure(true);
-    if (this.timer === null && this.immediate === null) this.schedule();
-    else if (this.immediate === null && this.queued >= this.o.flushLines) this.schedule();
+    if (this.queued++ === 0) this.queuedSince = performance.now();
+    if (!this.high && this.pending >= this.o.maxPending) this.setPressure(true);
+    // a wake-up is set already (the earliest one due in this state) unless this line fills a unit
+    if ((this.timer === null && this.immediate === null) || this.queued === this.o.flushLines) this.kick();
     return true;
   }
 
@@ -102,84 +142,157 @@ export class SyslogBatcher {
     if (this.streams.size >= (this.o.maxStreams ?? 10_000)) {
       // The oldest host stream is forgotten: its queued lines still go out (it stays in `dirty`),
       // and the host's next lines start a new stream (a new id, offsets from 0).
-      const oldest = this.streams.keys().next().value;
-      if (oldest !== undefined) this.streams.delete(oldest);
+      const oldest = this.streams.values().next().value;
+      if (oldest !== undefined) {
+        this.streams.delete(oldest.key);
+        this.bySource.get(oldest.source)?.delete(oldest.host);
+      }
     }
-    const s: StreamState = { key, id: `${source}/${this.runId}/${++this.generation}/${host}`.slice(0, 512), host, source, next: 0, lines: [], queued: false };
+    const s: StreamState = { key, id: this.streamId(source, host), host, source, next: 0, lines: [], queued: false };
     this.streams.set(key, s);
+    let hosts = this.bySource.get(source);
+    if (!hosts) this.bySource.set(source, (hosts = new Map()));
+    hosts.set(host, s);
     return s;
   }
 
-  private schedule(): void {
-    if (this.closed) return;
-    if (this.queued >= this.o.flushLines && Date.now() >= this.retryAt) {
-      this.immediate ??= setImmediate(() => {
-        this.immediate = null;
-        void this.flush();
-      });
-    } else if (!this.timer) {
-      const wait = Math.max(this.o.flushMs, this.retryAt - Date.now());
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        void this.flush();
-      }, wait);
-    }
+  private streamId(source: string, host: string): string {
+    return `${source}/${this.runId}/${++this.generation}/${host}`.slice(0, 512);
   }
 
   /**
-   * Stores everything queued, one batch per host, all handed to the writer at once as one unit
-   * (one group commit); on a storage error keeps the lines and retries after a second. While a
-   * flush is being committed, new lines wait for the next one (offsets stay in order per stream).
+   * Hands a unit to the writer now, or arranges for it to be: see the head of the file. Called
+   * on every line (cheap when nothing is due) and whenever a unit is answered.
    */
-  flush(): Promise<void> {
-    this.flushing ??= this.flushNow().finally(() => {
-      this.flushing = null;
-      if ((this.queued === 0 && this.failed === null) || this.closed) return;
-      // Lines that arrived during a commit have waited for it already: they go in the next
-      // commit at once (group commit), not after another flushMs; after a failure, in a second.
-      if (this.retryAt > Date.now()) this.schedule();
-      else this.immediate ??= setImmediate(() => {
-        this.immediate = null;
-        void this.flush();
-      });
-    });
-    return this.flushing;
+  private kick(): void {
+    if (this.units >= MAX_UNITS) return;
+    if (this.failed.length > 0) {
+      // a failed unit goes first, after its pause; nothing newer overtakes it
+      if (this.units > 0) return;
+      const wait = this.retryAt - Date.now();
+      if (wait <= 0 || this.closed) this.submitFailed();
+      else this.wakeIn(wait);
+      return;
+    }
+    if (this.queued === 0) return;
+    // the writer has nothing of ours: lines wait idleMs for others (0: this turn's reads);
+    // it is committing one: the next unit is staged behind it when it is big enough or its
+    // first line has waited flushMs (or when that commit ends: answered_)
+    const wait = this.units === 0 ? (this.o.idleMs ?? 0) : this.queued >= this.o.flushLines ? 0 : this.o.flushMs;
+    this.wakeIn(wait - (performance.now() - this.queuedSince));
   }
 
-  private async flushNow(): Promise<void> {
-    let unit = this.failed;
-    if (unit === null) {
-      if (this.queued === 0) return;
-      unit = this.take();
+  /** fire() in `ms` (the next turn for 0 or less), unless it is due sooner already. */
+  private wakeIn(ms: number): void {
+    if (ms <= 0) {
+      this.immediate ??= setImmediate(() => this.fire());
+      return;
     }
-    this.inflight = unit.lines;
-    const { batches, lines } = unit;
+    const at = performance.now() + ms;
+    if (this.timer !== null && this.timerAt <= at) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.fire(), ms);
+  }
+
+  private fire(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = null;
+    this.immediate = null;
+    if (this.units >= MAX_UNITS) return;
+    if (this.failed.length > 0) return this.kick();
+    if (this.queued > 0) this.submit(this.take());
+  }
+
+  private submitFailed(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const unit = this.failed.shift()!;
+    this.failedLines -= unit.lines;
+    this.submit(unit);
+  }
+
+  /** Hands the unit to the writer; when it is answered, the next is handed over at once if any waits. */
+  private submit(unit: Unit): void {
+    this.units++;
+    this.inflight += unit.lines;
     const started = performance.now();
+    let answer: Promise<IngestAck[]>;
     try {
-      const acks = await this.o.store(batches, this.o.clock());
-      let stored = 0;
-      let duplicates = 0;
-      for (const a of acks) {
-        stored += a.accepted;
-        duplicates += a.duplicates;
-      }
-      this.o.events.add('syslog.stored', stored);
-      if (duplicates) this.o.events.add('syslog.duplicates', duplicates);
-      this.failed = null;
-      this.inflight = 0;
-      this.retryAt = 0;
+      answer = Promise.resolve(this.o.store(unit.batches, this.o.clock()));
     } catch (err) {
-      // kept as it is (same streams, same offsets) for the next try, in a second
-      this.failed = unit;
-      this.retryAt = Date.now() + 1000;
-      this.o.events.emit('syslog.store_failed', { hosts: batches.length, lines, error: (err as Error).message }, 'warn');
+      answer = Promise.reject(err as Error);
     }
-    this.o.events.emit('syslog.flush', { lines, hosts: batches.length, ms: +(performance.now() - started).toFixed(2) }, 'debug');
-    if (this.high && this.queued + this.inflight <= this.o.maxPending * 0.4) this.setPressure(false);
+    answer.then(
+      (acks) => {
+        let stored = 0;
+        let duplicates = 0;
+        for (const a of acks) {
+          stored += a.accepted;
+          duplicates += a.duplicates;
+        }
+        this.o.events.add('syslog.stored', stored);
+        if (duplicates) this.o.events.add('syslog.duplicates', duplicates);
+        this.answered_(unit, started);
+      },
+      (err: Error) => {
+        this.fail(unit, err);
+        this.answered_(unit, started);
+      },
+    );
+  }
+
+  /**
+   * A unit was not committed: it is kept (with what else failed, in order) and sent again, as it
+   * is, after a second, before anything newer. Its streams become streams of its own first: the
+   * unit staged behind it may have committed meanwhile, moving its hosts' streams past this
+   * unit's offsets, and this unit's lines would then be taken for redeliveries and dropped. A
+   * commit that failed was rolled back (the transaction, or the writer thread that died before
+   * answering, after which nothing commits), so sending it again under new ids stores it once;
+   * sent again after that, it keeps those ids and offsets (idempotent).
+   */
+  private fail(unit: Unit, err: Error): void {
+    if (!unit.ownStreams) {
+      unit.ownStreams = true;
+      unit.batches = unit.batches.map((b) => ({
+        ...b,
+        segments: b.segments.map((seg) => {
+          for (let i = 0; i < seg.lines.length; i++) seg.lines[i]!.offset = i;
+          return { ...seg, stream: this.streamId(seg.source, b.host), start: 0, end: seg.lines.length };
+        }),
+      }));
+    }
+    // in the order the units were taken (the writer answers in the order it was given them)
+    this.failed.push(unit);
+    this.failedLines += unit.lines;
+    this.retryAt = Date.now() + 1000;
+    this.o.events.emit('syslog.store_failed', { hosts: unit.batches.length, lines: unit.lines, error: err.message }, 'warn');
+  }
+
+  private answered_(unit: Unit, started: number): void {
+    this.units--;
+    this.inflight -= unit.lines;
+    this.o.events.emit('syslog.flush', { lines: unit.lines, hosts: unit.batches.length, ms: +(performance.now() - started).toFixed(2) }, 'debug');
+    if (this.high && this.pending <= this.o.maxPending / 2) this.setPressure(false);
+    // The writer goes on with the unit staged behind this one, if any: the next is staged now,
+    // with whatever came meanwhile (no timer, no turn of the event loop in between). If the
+    // writer has nothing of ours now, lines that waited idleMs go at once, younger ones at idleMs.
+    if (!this.closed) {
+      const due = this.units > 0 || performance.now() - this.queuedSince >= (this.o.idleMs ?? 0);
+      if (this.failed.length === 0 && this.queued > 0 && due) {
+        if (this.timer) clearTimeout(this.timer);
+        if (this.immediate) clearImmediate(this.immediate);
+        this.timer = null;
+        this.immediate = null;
+        this.submit(this.take());
+      } else this.kick();
+    }
+    for (const f of this.answered.splice(0)) f();
   }
 
   /** Takes every queued line: one batch per host, one segment per stream, offsets numbered. */
-  private take(): { batches: IngestBatch[]; lines: number } {
+  private take(): Unit {
     const byHost = new Map<string, WireSegment[]>();
     for (const s of this.dirty) {
       const lines = s.lines;
@@ -197,15 +310,25 @@ export class SyslogBatcher {
     this.queued = 0;
     const batches: IngestBatch[] = [];
     for (const [host, segments] of byHost) batches.push({ version: WIRE_VERSION, agent_id: SYSLOG_AGENT_ID, host, segments });
-    return { batches, lines };
+    return { batches, lines, ownStreams: false };
   }
 
-  /** Waits for the flush in progress, then stores what is queued (stop). */
+  /** Until no unit is with the writer. */
+  private async idle(): Promise<void> {
+    while (this.units > 0) await new Promise<void>((r) => this.answered.push(r));
+  }
+
+  /**
+   * Stores what is held now (stop): waits for the units with the writer, then hands over what
+   * failed (at once) and what is queued. A unit that fails again stays held.
+   */
   async settle(): Promise<void> {
-    await this.flushing;
-    await this.flush();
-    // the first flush was a failed one sent again: now what is queued
-    if (this.failed === null && this.queued > 0) await this.flush();
+    await this.idle();
+    for (let round = this.failed.length + 1; round > 0 && (this.failed.length > 0 || this.queued > 0); round--) {
+      if (this.failed.length > 0) this.submitFailed();
+      else this.submit(this.take());
+      await this.idle();
+    }
   }
 
   /** Final flush when the app closes. */
@@ -215,17 +338,14 @@ export class SyslogBatcher {
     if (this.immediate) clearImmediate(this.immediate);
     this.timer = null;
     this.immediate = null;
-    await this.flushing;
-    this.retryAt = 0;
-    await this.flush();
-    if (this.failed === null && this.queued > 0) await this.flush();
-    // a flush that failed again: its lines, and what came after, are not stored
+    await this.settle();
+    // a unit that failed again: its lines, and what came after, are not stored
     if (this.pending) this.o.events.emit('syslog.lost_on_close', { lines: this.pending }, 'warn');
   }
 
   private setPressure(high: boolean): void {
     this.high = high;
-    this.o.events.emit(high ? 'syslog.backpressure.on' : 'syslog.backpressure.off', { pending: this.queued }, high ? 'warn' : 'info');
+    this.o.events.emit(high ? 'syslog.backpressure.on' : 'syslog.backpressure.off', { pending: this.pending }, high ? 'warn' : 'info');
     this.o.onPressure?.(high);
   }
 }
