@@ -8,13 +8,15 @@
 // of them (their JSON and their tokens, logs.ts fieldsRow), made here: cloning a fields object
 // per line cost both threads ~1 µs a line and the writer its garbage, and serialising it there
 // put ~2.5 µs more per line on the thread the whole path waits for (logs bench, JSON corpus).
+// A line's number-run tokens (num-tokens.ts) are made here too and travel as text: they depend on
+// the message alone, and the event loop has time to spare while the writer has none.
 import type { IngestBatch, WireSegment } from '../../shared/wire.js';
 import type { IngestItem } from '../storage/types.js';
-import { fieldsRow, type RowReadyLine } from '../storage/factory.js';
+import { fieldsRow, numTokens, type RowReadyLine } from '../storage/factory.js';
 
 /** numbers per line: offset, ts, pid, facility, severity, flags, program length, message length,
- * fields JSON length, field tokens length */
-const STRIDE = 10;
+ * fields JSON length, field tokens length, number-run tokens length */
+const STRIDE = 11;
 const HAS_PROGRAM = 1;
 const HAS_PID = 2;
 const HAS_FACILITY = 4;
@@ -28,7 +30,7 @@ export interface PackedSegment {
   end: number;
   count: number;
   nums: Float64Array;
-  /** program, message and (with HAS_FIELDS) fields JSON and field tokens of every line, back to back */
+  /** program, message, (with HAS_FIELDS) fields JSON and field tokens, and number-run tokens of every line, back to back */
   text: string;
 }
 
@@ -81,12 +83,15 @@ export function packSegment(seg: WireSegment): PackedSegment {
       nums[o + 9] = row[1].length;
       parts.push(row[0], row[1]);
     }
+    const numRuns = numTokens(l.message);
+    nums[o + 10] = numRuns.length;
+    parts.push(numRuns);
     nums[o + 5] = flags;
   }
   return { stream: seg.stream, source: seg.source, start: seg.start, end: seg.end, count: n, nums, text: parts.join('') };
 }
 
-/** The segment's lines, each line's fields as their stored row (`fieldsRow`), not an object. */
+/** The segment's lines, each line's fields as their stored row (`fieldsRow`), not an object, and its number-run tokens (`numRuns`). */
 export function unpackSegment(p: PackedSegment): WireSegment {
   const { nums, text } = p;
   const lines: RowReadyLine[] = new Array(p.count);
@@ -108,6 +113,9 @@ export function unpackSegment(p: PackedSegment): WireSegment {
       line.fieldsRow = [text.slice(at, jsonEnd), text.slice(jsonEnd, tokensEnd)];
       at = tokensEnd;
     }
+    const numsEnd = at + nums[o + 10]!;
+    line.numRuns = text.slice(at, numsEnd);
+    at = numsEnd;
     lines[i] = line;
   }
   return { stream: p.stream, source: p.source, start: p.start, end: p.end, lines };

@@ -12,6 +12,7 @@ import type { BackendName, Storage, StorageConfig, WriterLogStore } from './type
 // JSON and its FTS5 field tokens), made on the event loop when a batch is submitted (ingest/pack.ts).
 // Only the SQLite backend has a writer thread; the row's shape is its own, so it comes from here.
 export { fieldsRow, type RowReadyLine } from './sqlite/logs.js';
+export { numTokens } from './sqlite/num-tokens.js';
 
 interface Backend {
   /** throws ConfigError when the configuration cannot work, before anything is opened */
