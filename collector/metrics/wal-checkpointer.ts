@@ -5,8 +5,8 @@
 // long (fleet benchmark: 4 of the store thread's 49 s while 1,000 hosts appeared). SQLite lets
 // a checkpoint run beside the one connection that writes: the writer appends after what is
 // being copied, and restarts the WAL only once a checkpoint has copied all of it.
-import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
+import { openWalCheckpointer } from '../rrd/sqlite-store.js';
 
 export interface CheckpointerData {
   checkpointer: string;
@@ -16,9 +16,7 @@ export type CheckpointerReply = { type: 'checkpointed'; ms: number } | { type: '
 const data = workerData as CheckpointerData | undefined;
 if (parentPort && data?.checkpointer) {
   const port = parentPort;
-  const db = new Database(data.checkpointer, { fileMustExist: true });
-  // a reader or another checkpoint in the way: this one is skipped, the next one does it
-  db.pragma('busy_timeout = 0');
+  const db = openWalCheckpointer(data.checkpointer);
   port.on('message', (m: 'checkpoint' | 'close') => {
     if (m === 'close') {
       db.close();
@@ -27,7 +25,7 @@ if (parentPort && data?.checkpointer) {
     }
     const started = performance.now();
     try {
-      db.pragma('wal_checkpoint(PASSIVE)');
+      db.checkpoint();
       port.postMessage({ type: 'checkpointed', ms: performance.now() - started } satisfies CheckpointerReply);
     } catch (err) {
       port.postMessage({ type: 'checkpoint_failed', message: (err as Error).message } satisfies CheckpointerReply);

@@ -762,3 +762,18 @@ function checkCreatable(def: SeriesDef): void {
     if (chunkCount(def, i) > MAX_CHUNKS_PER_RRA) throw new RrdError(`RRA ${i} has too many rows for one series`);
   });
 }
+
+/**
+ * A second connection to a store's database that only copies its WAL back (PASSIVE), for the
+ * metric store's checkpointer thread (collector/metrics/wal-checkpointer.ts), so that the driver
+ * stays in this file. A reader or another checkpoint in the way: this one is skipped (no busy
+ * wait), the next one does it.
+ */
+export function openWalCheckpointer(path: string): { checkpoint(): void; close(): void } {
+  const db = new Database(path, { fileMustExist: true });
+  db.pragma('busy_timeout = 0');
+  return {
+    checkpoint: () => void db.pragma('wal_checkpoint(PASSIVE)'),
+    close: () => db.close(),
+  };
+}
