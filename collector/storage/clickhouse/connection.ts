@@ -4,7 +4,7 @@
 // acknowledged and the agent keeps it spooled and sends it again. A person's mistake (a bad
 // search, a bad cursor) is refused before any statement is sent and keeps its own 4xx.
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
-import { RingtailError } from '../../../shared/errors.js';
+import { ConfigError, RingtailError } from '../../../shared/errors.js';
 import { STORAGE_RETRY_S, UnavailableError } from '../../ingest/unavailable.js';
 import type { ClickHouseLogOptions } from './types.js';
 
@@ -33,5 +33,27 @@ export async function guarded<T>(what: string, url: string, fn: () => Promise<T>
     const e = err as { message?: string; code?: string };
     const detail = `${e.code !== undefined ? `${e.code} ` : ''}${e.message ?? String(err)}`;
     throw new UnavailableError(`ClickHouse at ${url} could not ${what}, retry later: ${detail}`, STORAGE_RETRY_S, 'storage');
+  }
+}
+
+/** `clickhouse.url` without credentials, for messages; a config error when it is not a URL */
+export function shownUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    u.username = '';
+    u.password = '';
+    return u.origin + (u.pathname === '/' ? '' : u.pathname);
+  } catch {
+    throw new ConfigError('clickhouse.url', `not a URL: '${raw}'`);
+  }
+}
+
+/** CREATE DATABASE IF NOT EXISTS on a connection of its own (the database may not exist yet) */
+export async function ensureDatabase(opts: ClickHouseLogOptions, database: string, url: string): Promise<void> {
+  const admin = openClient(opts);
+  try {
+    await guarded('create the database', url, () => admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` }));
+  } finally {
+    await admin.close();
   }
 }

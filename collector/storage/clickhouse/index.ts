@@ -1,7 +1,7 @@
 // The ClickHouse log store (--storage clickhouse): opens the client, creates or checks the
 // schema, and puts every call behind `guarded` so an unreachable ClickHouse is a 503.
 import { ConfigError } from '../../../shared/errors.js';
-import { guarded, openClient } from './connection.js';
+import { ensureDatabase, guarded, openClient, shownUrl } from './connection.js';
 import { clickhouseIngest } from './ingest.js';
 import { clickhouseQuery } from './query.js';
 import { clickhouseRetention } from './retention.js';
@@ -10,30 +10,13 @@ import type { AsyncLogStore, ClickHouseLogOptions } from './types.js';
 
 export type { AsyncLogStore, AsyncRetentionOps, ClickHouseLogOptions } from './types.js';
 
-/** the URL without credentials, for messages */
-function shownUrl(raw: string): string {
-  try {
-    const u = new URL(raw);
-    u.username = '';
-    u.password = '';
-    return u.origin + (u.pathname === '/' ? '' : u.pathname);
-  } catch {
-    throw new ConfigError('clickhouse.url', `not a URL: '${raw}'`);
-  }
-}
-
 export async function openClickHouseLogStore(opts: ClickHouseLogOptions): Promise<AsyncLogStore> {
   const database = checkDatabaseName(opts.database);
   if (opts.ttlDays !== undefined && !(Number.isInteger(opts.ttlDays) && opts.ttlDays >= 1)) {
     throw new ConfigError('clickhouse.ttl_days', `expected a whole number of days, at least 1, got ${opts.ttlDays}`);
   }
   const url = shownUrl(opts.url);
-  const admin = openClient(opts);
-  try {
-    await guarded('create the database', url, () => admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` }));
-  } finally {
-    await admin.close();
-  }
+  await ensureDatabase(opts, database, url);
   const client = openClient(opts, database);
   await guarded('set up the log tables', url, () => ensureSchema(client, database, opts.ttlDays));
   const ingestMany = clickhouseIngest(client);

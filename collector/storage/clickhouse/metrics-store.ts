@@ -8,7 +8,7 @@ import { ConfigError } from '../../../shared/errors.js';
 import { PersistedSeriesStore } from '../../rrd/persistence.js';
 import type { SeriesStore } from '../../rrd/series-store.js';
 import type { Cf, CreateOptions, FetchResult, SeriesDef, SeriesInfo, UpdateManyItem, UpdateManyResult } from '../../rrd/types.js';
-import { guarded, openClient } from './connection.js';
+import { ensureDatabase, guarded, openClient, shownUrl } from './connection.js';
 import { SeriesLeases } from './metrics-lease.js';
 import { ensureMetricsSchema } from './metrics-schema.js';
 import { ClickHouseSeriesPersistence } from './metrics.js';
@@ -137,19 +137,8 @@ export async function openClickHouseSeriesStore(opts: ClickHouseSeriesOptions): 
   if (opts.leaseMs !== undefined && !(Number.isInteger(opts.leaseMs) && opts.leaseMs >= 1000)) {
     throw new ConfigError('clickhouse.lease_ms', `expected a whole number of milliseconds, at least 1000, got ${opts.leaseMs}`);
   }
-  let url: string;
-  try {
-    const u = new URL(opts.url);
-    url = u.origin + (u.pathname === '/' ? '' : u.pathname);
-  } catch {
-    throw new ConfigError('clickhouse.url', `not a URL: '${opts.url}'`);
-  }
-  const admin = openClient(opts);
-  try {
-    await guarded('create the database', url, () => admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` }));
-  } finally {
-    await admin.close();
-  }
+  const url = shownUrl(opts.url);
+  await ensureDatabase(opts, database, url);
   const client = openClient(opts, database);
   await guarded('set up the metric tables', url, () => ensureMetricsSchema(client, database));
   const collectorId = opts.collectorId ?? `${hostname()}:${process.pid}`;
