@@ -2,6 +2,8 @@
 // engine) as a child process, and stops or restarts it on the same data directory and port.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
+import { tempDir } from '../helpers/proc.js';
 
 const SERVER = fileURLToPath(new URL('../fixtures/chdb-server.mjs', import.meta.url));
 
@@ -52,4 +54,21 @@ export async function startChdb(dir: string): Promise<ChdbServer> {
       await gone(child);
     },
   };
+}
+
+/**
+ * One chdb server for a test file, in a temporary directory: started before its tests, stopped
+ * (and the directory removed) after them. `server` is set once the file's beforeAll has run.
+ */
+export function chdbForFile(prefix: string): { readonly server: ChdbServer } {
+  const dir = tempDir(prefix);
+  const file = { server: undefined as unknown as ChdbServer };
+  beforeAll(async () => {
+    file.server = await startChdb(dir.path);
+  });
+  afterAll(async () => {
+    await file.server?.stop();
+    dir.cleanup();
+  });
+  return file;
 }

@@ -4,7 +4,7 @@
 // exactly once. ClickHouse is killed (SIGKILL) while a write is in flight. The same through a
 // collector's HTTP API (the app on the ClickHouse storage): 503 with Retry-After, then resent
 // batches stored once.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { openClient } from '../../collector/storage/clickhouse/connection.js';
 import { openClickHouseLogStore } from '../../collector/storage/clickhouse/index.js';
@@ -15,17 +15,9 @@ import { INGEST_PATH, WIRE_VERSION, type IngestAck, type IngestBatch, type LogIt
 import { openStorageAsync } from '../../collector/storage/factory.js';
 import { testCollector } from '../helpers/collector.js';
 import { tempDir, waitFor } from '../helpers/proc.js';
-import { startChdb, type ChdbServer } from './chdb-fixture.js';
+import { chdbForFile } from './chdb-fixture.js';
 
-const dir = tempDir('ringtail-chdb-outage-');
-let server: ChdbServer;
-beforeAll(async () => {
-  server = await startChdb(dir.path);
-});
-afterAll(async () => {
-  await server?.stop();
-  dir.cleanup();
-});
+const chdb = chdbForFile('ringtail-chdb-outage-');
 
 /** An agent's view of one stream: its lines, and the end the collector acknowledged. */
 class Stream {
@@ -74,7 +66,7 @@ async function send(store: AsyncLogStore, streams: Stream[], size: number): Prom
 describe('ClickHouse store when ClickHouse goes away', () => {
   // a chdb restart loads the whole engine again: seconds alone, much longer on a loaded machine
   it('answers 503 with Retry-After while it is down and stores every line once after it returns', { timeout: 180_000 }, async () => {
-    const store = await openClickHouseLogStore({ url: server.url, database: 'outage', requestTimeoutMs: 5_000 });
+    const store = await openClickHouseLogStore({ url: chdb.server.url, database: 'outage', requestTimeoutMs: 5_000 });
     const streams = ['web-1', 'web-2', 'web-3'].map((h) => new Stream(h, 400));
     try {
       for (let round = 0; round < 5; round++) await send(store, streams, 20);
@@ -83,7 +75,7 @@ describe('ClickHouse store when ClickHouse goes away', () => {
         () => 'acked',
         (e: unknown) => e,
       );
-      await server.kill();
+      await chdb.server.kill();
       const outcome = await inflight;
       if (outcome !== 'acked') expect(outcome).toBeInstanceOf(UnavailableError);
       const down = await store.ingestMany([{ batch: streams[0]!.next(5)!, receivedAt: Date.now() }]).then(
@@ -95,7 +87,7 @@ describe('ClickHouse store when ClickHouse goes away', () => {
       expect((down as Error).message).toMatch(/ClickHouse at http:\/\/127\.0\.0\.1:\d+ could not store lines/);
       await expect(store.query({ limit: 5 })).rejects.toBeInstanceOf(UnavailableError);
 
-      await server.restart();
+      await chdb.server.restart();
       // the agents send again from what was acknowledged, cut into other batches (7 lines)
       await waitFor('ClickHouse back', () => send(store, streams, 7).then(() => true), 30_000, 100);
       while (await send(store, streams, 7));
@@ -118,8 +110,8 @@ describe('ClickHouse store when ClickHouse goes away', () => {
 
 describe('ClickHouse store after a collector died between storing lines and recording their stream end', () => {
   it('drops the stored lines when they come again in other batches', async () => {
-    const store = await openClickHouseLogStore({ url: server.url, database: 'halfway' });
-    const client = openClient({ url: server.url, database: 'halfway' }, 'halfway');
+    const store = await openClickHouseLogStore({ url: chdb.server.url, database: 'halfway' });
+    const client = openClient({ url: chdb.server.url, database: 'halfway' }, 'halfway');
     try {
       const s = new Stream('web-9', 50);
       s.ack((await store.ingest(s.next(10)!, Date.now()))!);
@@ -157,21 +149,21 @@ describe('ClickHouse store after a collector died between storing lines and reco
 
 describe('ClickHouse store on a database it cannot use', () => {
   it('refuses tables it did not create and a schema from a newer ringtail, saying what to do', async () => {
-    const admin = openClient({ url: server.url, database: 'default' });
+    const admin = openClient({ url: chdb.server.url, database: 'default' });
     try {
       await admin.command({ query: 'CREATE DATABASE IF NOT EXISTS foreign_logs' });
       await admin.command({ query: 'CREATE TABLE IF NOT EXISTS foreign_logs.logs (x UInt8) ENGINE = MergeTree ORDER BY x' });
-      await expect(openClickHouseLogStore({ url: server.url, database: 'foreign_logs' })).rejects.toThrow(
+      await expect(openClickHouseLogStore({ url: chdb.server.url, database: 'foreign_logs' })).rejects.toThrow(
         /database 'foreign_logs' has a logs table that ringtail did not record creating .*use another --clickhouse-database/,
       );
-      const store = await openClickHouseLogStore({ url: server.url, database: 'newer' });
+      const store = await openClickHouseLogStore({ url: chdb.server.url, database: 'newer' });
       await store.close();
       await admin.insert({ table: 'newer.ringtail_schema', values: [{ component: 'logs', version: 99 }], format: 'JSONEachRow' });
-      await expect(openClickHouseLogStore({ url: server.url, database: 'newer' })).rejects.toThrow(/schema version 99, written by a newer ringtail .*upgrade ringtail/);
+      await expect(openClickHouseLogStore({ url: chdb.server.url, database: 'newer' })).rejects.toThrow(/schema version 99, written by a newer ringtail .*upgrade ringtail/);
       // a database name is written into DDL: only plain identifiers
-      await expect(openClickHouseLogStore({ url: server.url, database: 'x; DROP DATABASE newer' })).rejects.toMatchObject({ code: 'RINGTAIL_ERR_CONFIG' });
+      await expect(openClickHouseLogStore({ url: chdb.server.url, database: 'x; DROP DATABASE newer' })).rejects.toMatchObject({ code: 'RINGTAIL_ERR_CONFIG' });
       // reopening this version's schema is fine, and its lines are still there
-      const again = await openClickHouseLogStore({ url: server.url, database: 'halfway' });
+      const again = await openClickHouseLogStore({ url: chdb.server.url, database: 'halfway' });
       expect((await again.query({ host: 'web-9', limit: 1 })).items.length).toBe(1);
       await again.close();
     } finally {
@@ -183,7 +175,7 @@ describe('ClickHouse store on a database it cannot use', () => {
 describe('a collector on ClickHouse when ClickHouse goes away (HTTP)', () => {
   it('answers ingest with 503 and Retry-After, reads with 503, and stores the resent batches once when it is back', { timeout: 180_000 }, async () => {
     const data = tempDir('ringtail-chdb-http-');
-    const storage = await openStorageAsync({ backend: 'clickhouse', data: data.path, clickhouse: { url: server.url, database: 'http_outage' } });
+    const storage = await openStorageAsync({ backend: 'clickhouse', data: data.path, clickhouse: { url: chdb.server.url, database: 'http_outage' } });
     const c = await testCollector(undefined, { storage, dataDir: data.path });
     const agent = c.token('agent');
     const post = (b: IngestBatch) =>
@@ -196,7 +188,7 @@ describe('a collector on ClickHouse when ClickHouse goes away (HTTP)', () => {
       s.ack(first.json() as IngestAck);
       expect(s.acked).toBe(s.end(20));
 
-      await server.kill();
+      await chdb.server.kill();
       const refused = await post(s.next(20)!);
       expect(refused.statusCode, refused.body).toBe(503);
       expect(refused.headers['retry-after']).toBe('5');
@@ -207,7 +199,7 @@ describe('a collector on ClickHouse when ClickHouse goes away (HTTP)', () => {
       expect(down.statusCode, down.body).toBe(503);
       expect(down.headers['retry-after']).toBe('5');
 
-      await server.restart();
+      await chdb.server.restart();
       // the agent resends from its acknowledged end, the first batch once more too (a lost ack)
       await waitFor('ClickHouse back', async () => (await read()).statusCode === 200, 30_000, 100);
       const resent = s.next(20)!;

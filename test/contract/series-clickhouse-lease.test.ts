@@ -3,28 +3,18 @@
 // Retry-After) while the first holds the host's lease, takes the host over once the lease has
 // expired or was released, and continues from the state the first stored: the whole stream,
 // split between collectors, fetches what the arithmetic gives for it in one piece.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PersistedSeriesStore, type SeriesPersistence } from '../../collector/rrd/persistence.js';
 import { openClient } from '../../collector/storage/clickhouse/connection.js';
 import { ClickHouseSeriesPersistence } from '../../collector/storage/clickhouse/metrics.js';
 import { SeriesLeases } from '../../collector/storage/clickhouse/metrics-lease.js';
 import { openClickHouseSeriesStore } from '../../collector/storage/clickhouse/metrics-store.js';
 import { UnavailableError } from '../../collector/ingest/unavailable.js';
-import { tempDir } from '../helpers/proc.js';
-import { startChdb, type ChdbServer } from './chdb-fixture.js';
+import { chdbForFile } from './chdb-fixture.js';
 import { fetchAll, reference, seriesCase } from './series.contract.js';
 
-const dir = tempDir('ringtail-chdb-lease-');
-let server: ChdbServer;
+const chdb = chdbForFile('ringtail-chdb-lease-');
 let n = 0;
-
-beforeAll(async () => {
-  server = await startChdb(dir.path);
-});
-afterAll(async () => {
-  await server?.stop();
-  dir.cleanup();
-});
 
 /** a clock a test moves by hand */
 function clock(start = Date.now()): { now: () => number; advance(ms: number): void } {
@@ -36,8 +26,8 @@ describe('series leases on ClickHouse', () => {
   it('refuses a host held by another collector, then takes it over after the lease expires and continues its series', async () => {
     const database = `lease_${process.pid}_${n++}`;
     const t = clock();
-    const a = await openClickHouseSeriesStore({ url: server.url, database, collectorId: 'col-a', leaseMs: 10_000, clock: t.now });
-    const b = await openClickHouseSeriesStore({ url: server.url, database, collectorId: 'col-b', leaseMs: 10_000, clock: t.now });
+    const a = await openClickHouseSeriesStore({ url: chdb.server.url, database, collectorId: 'col-a', leaseMs: 10_000, clock: t.now });
+    const b = await openClickHouseSeriesStore({ url: chdb.server.url, database, collectorId: 'col-b', leaseMs: 10_000, clock: t.now });
     try {
       const c = seriesCase(7, 'web-1/cpu.busy');
       const half = Math.floor(c.batches.length / 2);
@@ -85,8 +75,8 @@ describe('series leases on ClickHouse', () => {
 
   it('hands the hosts over at once when the holder closes (releases its leases)', async () => {
     const database = `lease_${process.pid}_${n++}`;
-    const a = await openClickHouseSeriesStore({ url: server.url, database, collectorId: 'col-a' });
-    const b = await openClickHouseSeriesStore({ url: server.url, database, collectorId: 'col-b' });
+    const a = await openClickHouseSeriesStore({ url: chdb.server.url, database, collectorId: 'col-a' });
+    const b = await openClickHouseSeriesStore({ url: chdb.server.url, database, collectorId: 'col-b' });
     try {
       const c = seriesCase(3, 'web-2/mem');
       await a.create(c.name, c.def, { start: c.start });
@@ -103,7 +93,7 @@ describe('series leases on ClickHouse', () => {
   it('gives each host to exactly one of several collectors claiming it at the same moment', async () => {
     const database = `lease_${process.pid}_${n++}`;
     const hosts = Array.from({ length: 8 }, (_, i) => `race-${i}`);
-    const stores = await Promise.all(['c1', 'c2', 'c3'].map((id) => openClickHouseSeriesStore({ url: server.url, database, collectorId: id })));
+    const stores = await Promise.all(['c1', 'c2', 'c3'].map((id) => openClickHouseSeriesStore({ url: chdb.server.url, database, collectorId: id })));
     try {
       const results = await Promise.all(stores.map((s) => s.leases.ensure(hosts)));
       for (const h of hosts) {
@@ -120,8 +110,8 @@ describe('series leases on ClickHouse', () => {
 
   it('keeps one claim of an epoch when a collector claims it from a stale read (the insert token is the compare-and-set)', async () => {
     const database = `lease_${process.pid}_${n++}`;
-    await (await openClickHouseSeriesStore({ url: server.url, database, collectorId: 'setup' })).close();
-    const client = openClient({ url: server.url, database }, database);
+    await (await openClickHouseSeriesStore({ url: chdb.server.url, database, collectorId: 'setup' })).close();
+    const client = openClient({ url: chdb.server.url, database }, database);
     // col-b reads "no lease", then stalls until col-a has claimed epoch 1, then claims epoch 1 too
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
@@ -158,9 +148,9 @@ describe('series leases on ClickHouse', () => {
   it('lets the collector that took a host over win against a late write of the one it replaced (versions fenced by lease epoch)', async () => {
     const database = `lease_${process.pid}_${n++}`;
     const t = clock();
-    const a = await openClickHouseSeriesStore({ url: server.url, database, collectorId: 'col-a', leaseMs: 10_000, clock: t.now });
-    const b = await openClickHouseSeriesStore({ url: server.url, database, collectorId: 'col-b', leaseMs: 10_000, clock: t.now });
-    const client = openClient({ url: server.url, database }, database);
+    const a = await openClickHouseSeriesStore({ url: chdb.server.url, database, collectorId: 'col-a', leaseMs: 10_000, clock: t.now });
+    const b = await openClickHouseSeriesStore({ url: chdb.server.url, database, collectorId: 'col-b', leaseMs: 10_000, clock: t.now });
+    const client = openClient({ url: chdb.server.url, database }, database);
     try {
       const c = seriesCase(9, 'web-5/disk');
       await a.create(c.name, c.def, { start: c.start });
@@ -199,8 +189,8 @@ describe('series leases on ClickHouse', () => {
   it('rewrites the same rows when a write is retried after its rows landed and its state did not', async () => {
     const database = `lease_${process.pid}_${n++}`;
     // the tables, through the store
-    await (await openClickHouseSeriesStore({ url: server.url, database, collectorId: 'setup' })).close();
-    const client = openClient({ url: server.url, database }, database);
+    await (await openClickHouseSeriesStore({ url: chdb.server.url, database, collectorId: 'setup' })).close();
+    const client = openClient({ url: chdb.server.url, database }, database);
     const real = new ClickHouseSeriesPersistence(client, 'col-a');
     let failNext = false;
     // rows stored, then the "crash" before the state insert

@@ -2,27 +2,18 @@
 // carries Retry-After (as ingest answers for a failed SQLite commit), nothing of the refused call
 // counts as stored, and the sender's resend once ClickHouse is back continues the series as if
 // nothing had happened: the whole stream fetches what the arithmetic gives for it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { UnavailableError } from '../../collector/ingest/unavailable.js';
 import { openClickHouseSeriesStore } from '../../collector/storage/clickhouse/metrics-store.js';
 import type { UpdateManyResult } from '../../collector/rrd/types.js';
-import { tempDir } from '../helpers/proc.js';
-import { startChdb, type ChdbServer } from './chdb-fixture.js';
+import { chdbForFile } from './chdb-fixture.js';
 import { fetchAll, reference, seriesCase } from './series.contract.js';
 
-const dir = tempDir('ringtail-chdb-series-outage-');
-let server: ChdbServer;
-beforeAll(async () => {
-  server = await startChdb(dir.path);
-});
-afterAll(async () => {
-  await server?.stop();
-  dir.cleanup();
-});
+const chdb = chdbForFile('ringtail-chdb-series-outage-');
 
 describe('series store with ClickHouse gone', () => {
   it('answers 503 with Retry-After while ClickHouse is down, and the resent updates continue the series', async () => {
-    const store = await openClickHouseSeriesStore({ url: server.url, database: 'outage', collectorId: 'c1', requestTimeoutMs: 5_000 });
+    const store = await openClickHouseSeriesStore({ url: chdb.server.url, database: 'outage', collectorId: 'c1', requestTimeoutMs: 5_000 });
     try {
       const c = seriesCase(13, 'web-7/io');
       const want = reference(c);
@@ -30,7 +21,7 @@ describe('series store with ClickHouse gone', () => {
       const half = Math.floor(c.batches.length / 2);
       for (const b of c.batches.slice(0, half)) await store.updateMany([{ series: c.name, args: b }]);
 
-      await server.kill();
+      await chdb.server.kill();
       const err = await store.updateMany([{ series: c.name, args: c.batches[half]! }]).then(
         () => null,
         (e: unknown) => e,
@@ -40,7 +31,7 @@ describe('series store with ClickHouse gone', () => {
       expect((err as UnavailableError).retryAfterS).toBeGreaterThan(0);
       expect((err as Error).message).toMatch(/ClickHouse at http:\/\/127\.0\.0\.1:\d+ could not store metric updates, retry later/);
 
-      await server.restart();
+      await chdb.server.restart();
       // the sender resends from its first unacknowledged batch, as an agent does after a 503
       for (let k = half; k < c.batches.length; k++) {
         let res: UpdateManyResult | undefined;
