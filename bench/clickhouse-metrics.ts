@@ -30,9 +30,8 @@
 // rrdcached journals only the update line. Before rows and states were sent as TabSeparated
 // text, the client alone took 57.9 µs per update (now ~30). Not yet tried: state written every
 // N rounds with the update lines journaled between (rrdcached's way), a real clickhouse-server.
-import { execFileSync, spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +39,7 @@ import { parseDefs } from '../collector/rrd/defs.js';
 import { openRrdStore } from '../collector/rrd/sqlite-store.js';
 import { openClient } from '../collector/storage/clickhouse/connection.js';
 import { openClickHouseSeriesStore } from '../collector/storage/clickhouse/metrics-store.js';
+import { Cached } from './lib/rrdcached.js';
 
 const SERVER = fileURLToPath(new URL('../../test/fixtures/chdb-server.mjs', import.meta.url));
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
@@ -72,81 +72,6 @@ function procCpu(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / CLK_TCK;
 }
 const du = (path: string): number => Number(execFileSync('du', ['-sb', path]).toString().split('\t')[0]);
-
-/** rrdcached in BATCH mode (as bench/rrd.ts drives it) */
-class Cached {
-  private sock!: Socket;
-  private buf = '';
-  private waiter: (() => void) | undefined;
-  readonly proc: ChildProcessWithoutNullStreams;
-  constructor(
-    readonly dir: string,
-    base: string,
-  ) {
-    mkdirSync(join(dir, 'journal'), { recursive: true });
-    this.proc = spawn('rrdcached', ['-g', '-l', `unix:${join(dir, 'sock')}`, '-j', join(dir, 'journal'), '-b', base, '-B', '-F', '-p', join(dir, 'pid')]);
-    this.proc.stderr.resume();
-    this.proc.stdout.resume();
-  }
-  async connect(): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      try {
-        this.sock = await new Promise<Socket>((resolve, reject) => {
-          const s = connect(join(this.dir, 'sock'), () => resolve(s));
-          s.once('error', reject);
-        });
-        break;
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 50)); // the socket appears when rrdcached is up
-      }
-    }
-    this.sock.setEncoding('utf8');
-    this.sock.on('data', (d: string) => {
-      this.buf += d;
-      this.waiter?.();
-    });
-  }
-  private async until(re: RegExp): Promise<string> {
-    for (;;) {
-      const m = re.exec(this.buf);
-      if (m) {
-        this.buf = this.buf.slice(m.index + m[0].length);
-        return m[0];
-      }
-      await new Promise<void>((r) => (this.waiter = r));
-    }
-  }
-  async batch(lines: string[]): Promise<string> {
-    this.sock.write('BATCH\n');
-    await this.until(/^0 Go ahead[^\n]*\n/m);
-    this.sock.write(lines.join('\n') + '\n.\n');
-    return this.until(/^-?\d+ errors\n/m);
-  }
-  async flushEach(files: string[]): Promise<void> {
-    this.sock.write(files.map((f) => `FLUSH ${f}\n`).join(''));
-    for (let i = 0; i < files.length; i++) await this.until(/^-?\d+ [^\n]*\n/m);
-  }
-  cpuSeconds(): number {
-    const dir = `/proc/${this.proc.pid}/task`;
-    let ns = 0;
-    for (const t of readdirSync(dir)) {
-      try {
-        ns += Number(readFileSync(join(dir, t, 'schedstat'), 'utf8').split(' ')[0]);
-      } catch {
-        // a thread that ended between the listing and the read
-      }
-    }
-    return ns / 1e9;
-  }
-  async stop(): Promise<void> {
-    this.sock.end();
-    const exited = new Promise((r) => this.proc.once('exit', r));
-    this.proc.kill('SIGTERM');
-    await exited;
-  }
-}
 
 async function startChdb(dir: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [SERVER, '--dir', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
