@@ -41,9 +41,10 @@ describe('metric store thread: the journal applied between writes', () => {
     const direct = openRrdStore(join(dir.path, 'direct.db'), { create: true, journal: false });
     const names = Array.from({ length: SERIES }, (_, k) => `host\u0000m.${k}`);
     direct.createMany(names.map((name) => ({ name, def: DEF, start: T0 - 1 })));
+    // a gap now and then: unknown rows, heartbeat breaches
+    const times = Array.from({ length: ROUNDS }, (_, r) => T0 + 10 * r + 40 * Math.floor(r / 17) + 3 * (r % 3));
     for (let r = 0; r < ROUNDS; r++) {
-      // a gap now and then: unknown rows, heartbeat breaches
-      const t = T0 + 10 * r + 40 * Math.floor(r / 17) + 3 * (r % 3);
+      const t = times[r]!;
       const items: UpdateManyItem[] = names.map((series, k) => ({ series, args: [`${t}:${(r * 7 + k * 3) % 23}.${k}`] }));
       const creates = r === 0 ? names.map((name) => ({ name, def: DEF, start: T0 - 1 })) : [];
       const res = await store.write(creates, items);
@@ -55,7 +56,6 @@ describe('metric store thread: the journal applied between writes', () => {
     // fewer than THRESHOLD updates stay unapplied (rounds newer than a series' stored last
     // update). The journal's row count says nothing here: a row goes only once every series has
     // applied it, and the thread applies whole series, oldest first, until below the threshold.
-    const times = Array.from({ length: ROUNDS }, (_, r) => T0 + 10 * r + 40 * Math.floor(r / 17) + 3 * (r % 3));
     const db = new Database(path, { readonly: true });
     try {
       await waitFor('the journal applied below the threshold', () => {

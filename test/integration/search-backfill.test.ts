@@ -3,9 +3,8 @@
 // events, GET /api/v1/logs/index and a gauge; searches are the same before, during and after.
 // Before this task such a database kept its older lines out of log_nums_fts for ever (searches
 // for `10.0.0.1` used the phrase of four common words over them: the same answers, slower).
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -17,8 +16,7 @@ import { dbPath } from '../../collector/storage/sqlite/open.js';
 import { WIRE_VERSION, type IngestBatch, type WireLine } from '../../shared/wire.js';
 import { rng } from '../helpers/rng.js';
 import { tempDir, waitFor } from '../helpers/proc.js';
-
-const FIXTURE_V7 = new URL('../fixtures/schemas/v7/', import.meta.url).pathname;
+import { copySchemaFixture } from '../helpers/schema-fixtures.js';
 
 let app: FastifyInstance | null = null;
 let dir: { path: string; cleanup(): void } | null = null;
@@ -93,7 +91,7 @@ function meta(data: string): { from: number; min: number; max: number } {
 describe('the number-run backfill of a database upgraded from schema 7', () => {
   it('the schema 7 fixture: an IP of a line stored before the upgrade is in the index once the backfill is done', async () => {
     dir = tempDir('ringtail-backfill-v7-');
-    for (const f of readdirSync(FIXTURE_V7)) if (f.endsWith('.gz')) writeFileSync(join(dir.path, f.slice(0, -3)), gunzipSync(readFileSync(join(FIXTURE_V7, f))));
+    copySchemaFixture(7, dir.path);
     const old = new Database(dbPath(dir.path), { readonly: true });
     expect(old.pragma('user_version', { simple: true })).toBe(7);
     const oldId = old.prepare("SELECT id FROM logs WHERE message = 'user alice logged in from 10.0.0.5'").pluck().get() as number;

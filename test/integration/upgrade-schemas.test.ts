@@ -4,9 +4,8 @@
 // in is still there through the API: lines listed and searchable, tokens valid (and the revoked
 // one still refused), stream checkpoints kept (a redelivered batch is a duplicate), hosts,
 // series answering what the old version answered, API alert rules, dashboard sessions.
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,8 +14,8 @@ import { MIGRATIONS as ALERT_MIGRATIONS } from '../../collector/storage/sqlite/a
 import { LOG_SCHEMA_VERSION } from '../../collector/storage/sqlite/open.js';
 import type { IngestBatch, MetricBatch } from '../../shared/wire.js';
 import { tempDir } from '../helpers/proc.js';
+import { copySchemaFixture, SCHEMA_FIXTURES } from '../helpers/schema-fixtures.js';
 
-const FIXTURES = new URL('../fixtures/schemas/', import.meta.url).pathname;
 // adding migration N makes this test ask for a fixture of schema N-1 (scripts/compat/make-fixtures.mjs)
 const SCHEMA_NOW = LOG_SCHEMA_VERSION;
 
@@ -39,16 +38,14 @@ interface Manifest {
   };
 }
 
-const versions = readdirSync(FIXTURES)
+const versions = readdirSync(SCHEMA_FIXTURES)
   .filter((d) => /^v\d+$/.test(d))
   .map((d) => Number(d.slice(1)))
   .sort((a, b) => a - b);
 
 /** A copy of fixture vN as a data directory (the fixture itself is never written). */
 function dataDirOf(version: number, into: string): Manifest {
-  const src = join(FIXTURES, `v${version}`);
-  mkdirSync(into, { recursive: true });
-  for (const f of readdirSync(src)) if (f.endsWith('.gz')) writeFileSync(join(into, f.slice(0, -3)), gunzipSync(readFileSync(join(src, f))));
+  const src = copySchemaFixture(version, into);
   return JSON.parse(readFileSync(join(src, 'manifest.json'), 'utf8')) as Manifest;
 }
 
