@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openClient } from '../../collector/storage/clickhouse/connection.js';
 import { startChdb, type ChdbServer } from '../contract/chdb-fixture.js';
 import { ADMIN, freePort, tally, writerLines, type AgentStatsLine } from '../helpers/agent-run.js';
-import { allLogs, listeningUrl, ringtail, runRingtail, tempDir, waitFor, type Proc } from '../helpers/proc.js';
+import { allLogs, ringtail, runRingtail, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
 
 const WRITER = fileURLToPath(new URL('../fixtures/log-writer.mjs', import.meta.url));
 const DATABASE = 'two_collectors';
@@ -49,13 +49,13 @@ class Collector {
       this.token = created.stdout.trim();
       this.port = await freePort();
     }
-    const p = ringtail([
-      'collector', '--data', this.data, '--listen', `127.0.0.1:${this.port}`, '--admin-token', ADMIN, '--log-level', 'warn',
+    const c = await startCollectorProc(this.data, ADMIN, [
+      '--listen', `127.0.0.1:${this.port}`,
       '--storage', 'clickhouse', '--clickhouse-url', chdb.url, '--clickhouse-database', DATABASE,
     ]);
-    procs.push(p);
-    this.proc = p;
-    this.url = await listeningUrl(p, this.name);
+    procs.push(c.proc);
+    this.proc = c.proc;
+    this.url = c.url;
   }
 }
 
