@@ -9,6 +9,7 @@ import { openStorageAsync } from '../../collector/storage/factory.js';
 import type { Storage } from '../../collector/storage/types.js';
 import { batchOf, testCollector, type TestCollector } from '../helpers/collector.js';
 import { tempDir, waitFor } from '../helpers/proc.js';
+import { subscribeSse, type Sse } from '../helpers/sse.js';
 import { startChdb, type ChdbServer } from './chdb-fixture.js';
 
 const dir = tempDir('ringtail-chdb-tail-');
@@ -49,45 +50,8 @@ async function ingestElsewhere(messages: string[], host: string) {
   for (const m of messages) await other.ingest(batchOf([m], { stream: `other-${seq++}`, host }), Date.now());
 }
 
-interface Sse {
-  events: Array<{ event: string; id?: string; data: string }>;
-  comments: string[];
-  close(): void;
-}
-
 async function subscribe(query: string, headers: Record<string, string> = {}): Promise<Sse> {
-  const ac = new AbortController();
-  const res = await fetch(`${base}/api/v1/logs/stream?${query}`, { headers: { authorization: `Bearer ${c.token('viewer')}`, ...headers }, signal: ac.signal });
-  expect(res.status).toBe(200);
-  const out: Sse = { events: [], comments: [], close: () => ac.abort() };
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buf = '';
-  void (async () => {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buf += value;
-        let i;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const ev: { event: string; id?: string; data: string } = { event: 'message', data: '' };
-          for (const line of block.split('\n')) {
-            if (line.startsWith(':')) out.comments.push(line.slice(1).trim());
-            else if (line.startsWith('event: ')) ev.event = line.slice(7);
-            else if (line.startsWith('id: ')) ev.id = line.slice(4);
-            else if (line.startsWith('data: ')) ev.data += line.slice(6);
-          }
-          if (ev.data) out.events.push(ev);
-        }
-      }
-    } catch {
-      // aborted
-    }
-  })();
-  await waitFor('the stream to open', () => out.comments.some((x) => x.startsWith('connected')));
-  return out;
+  return subscribeSse(base, c.token('viewer'), query, headers);
 }
 const logs = (s: Sse) => s.events.filter((e) => e.event === 'log').map((e) => JSON.parse(e.data) as { id: number; message: string });
 

@@ -3,6 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchOf, testCollector, type TestCollector } from '../helpers/collector.js';
 import { waitFor } from '../helpers/proc.js';
+import { subscribeSse, type Sse } from '../helpers/sse.js';
 
 let c: TestCollector;
 let base: string;
@@ -24,48 +25,10 @@ async function ingest(messages: string[], opts: { host?: string; severity?: numb
   expect(res.status).toBe(200);
 }
 
-interface Sse {
-  events: Array<{ event: string; id?: string; data: string }>;
-  comments: string[];
-  close(): void;
-}
-
-/** A minimal SSE reader over fetch's body stream (by default on the first collector, as its viewer). */
+/** The live tail, by default on the first collector, as its viewer. */
 async function subscribe(query: string, headers: Record<string, string> = {}, at?: { base: string; token: string }): Promise<Sse> {
-  const ac = new AbortController();
   const target = at ?? { base, token: c.token('viewer') };
-  const res = await fetch(`${target.base}/api/v1/logs/stream?${query}`, { headers: { authorization: `Bearer ${target.token}`, ...headers }, signal: ac.signal });
-  expect(res.status).toBe(200);
-  expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-  const out: Sse = { events: [], comments: [], close: () => ac.abort() };
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buf = '';
-  void (async () => {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buf += value;
-        let i;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const ev: { event: string; id?: string; data: string } = { event: 'message', data: '' };
-          for (const line of block.split('\n')) {
-            if (line.startsWith(':')) out.comments.push(line.slice(1).trim());
-            else if (line.startsWith('event: ')) ev.event = line.slice(7);
-            else if (line.startsWith('id: ')) ev.id = line.slice(4);
-            else if (line.startsWith('data: ')) ev.data += line.slice(6);
-          }
-          if (ev.data) out.events.push(ev);
-        }
-      }
-    } catch {
-      // aborted
-    }
-  })();
-  await waitFor('the stream to open', () => out.comments.some((x) => x.startsWith('connected')));
-  return out;
+  return subscribeSse(target.base, target.token, query, headers);
 }
 const logs = (s: Sse) => s.events.filter((e) => e.event === 'log').map((e) => JSON.parse(e.data) as { id: number; message: string; host: string });
 
