@@ -85,7 +85,7 @@ FROM logs GROUP BY stream_id`,
 ) ENGINE = AggregatingMergeTree ORDER BY host`,
 ];
 
-const SCHEMA_TABLE = `CREATE TABLE IF NOT EXISTS ringtail_schema (component String, version UInt32, written_at DateTime DEFAULT now())
+export const SCHEMA_TABLE = `CREATE TABLE IF NOT EXISTS ringtail_schema (component String, version UInt32, written_at DateTime DEFAULT now())
 ENGINE = ReplacingMergeTree(version) ORDER BY component`;
 
 /**

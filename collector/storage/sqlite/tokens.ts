@@ -1,17 +1,11 @@
-// Tokens are random secrets shown once; only their SHA-256 is stored, so a copy of the
-// database does not hand out credentials. A high-entropy token needs no slow hash.
-import { createHash, randomBytes } from 'node:crypto';
-import type { Role, Synchronous, TokenRecord, TokenStore } from '../types.js';
+// Tokens are random secrets shown once; only their SHA-256 is stored (collector/storage/secrets.ts).
+import { randomBytes } from 'node:crypto';
+import { hashToken, newTokenSecret } from '../secrets.js';
+import type { Synchronous, TokenRecord, TokenStore } from '../types.js';
 import { enrollTable } from './enroll.js';
 import type { Db } from './open.js';
 
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
-
-export function newTokenSecret(role: Role): string {
-  return `rt_${role}_${randomBytes(24).toString('base64url')}`;
-}
+export { hashToken, newTokenSecret };
 
 /** TokenStore on SQLite: answered synchronously inside, handed out as resolved promises. */
 export function sqliteTokenStore(db: Db): TokenStore {
