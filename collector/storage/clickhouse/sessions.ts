@@ -69,15 +69,16 @@ export function clickhouseSessionStore(client: ClickHouseClient, limits: Session
     },
     async sweep(now) {
       const rs = await client.query({
-        query: `SELECT id_hash FROM (${STATE_SQL} GROUP BY id_hash) WHERE ended = 1 OR expires_at <= {now:Int64} OR last_used <= {idle_before:Int64}`,
+        query: `SELECT id_hash, ended FROM (${STATE_SQL} GROUP BY id_hash) WHERE ended = 1 OR expires_at <= {now:Int64} OR last_used <= {idle_before:Int64}`,
         query_params: { now, idle_before: now - limits.idleMs },
         format: 'JSONEachRow',
       });
-      const gone = ((await rs.json()) as Array<{ id_hash: string }>).map((r) => r.id_hash);
-      for (const part of urlParts(gone)) {
+      const gone = (await rs.json()) as Array<{ id_hash: string; ended: number }>;
+      for (const part of urlParts(gone.map((r) => r.id_hash))) {
         await client.command({ query: 'DELETE FROM dashboard_sessions WHERE id_hash IN {hs:Array(String)}', query_params: { hs: part } });
       }
-      return gone.length;
+      // as on SQLite, where signing out deletes at once: the sessions that ran out
+      return gone.filter((r) => Number(r.ended) === 0).length;
     },
     async storedHashes() {
       const rs = await client.query({ query: `SELECT id_hash FROM (${STATE_SQL} GROUP BY id_hash) WHERE ended = 0`, format: 'JSONEachRow' });
