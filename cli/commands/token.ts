@@ -1,7 +1,9 @@
 // `ringtail token create|list|revoke`: works on the collector's store directly, running or not
-// (SQLite WAL lets it write beside a running collector).
+// (SQLite WAL lets it write beside a running collector; with --storage clickhouse, on the token
+// store every collector on that database shares).
 import { Type, type Static } from '@sinclair/typebox';
-import { openStorage, storageConfig } from '../../collector/storage/factory.js';
+import { CollectorConfig } from '../../collector/config.js';
+import { openTokenStore, storageConfig } from '../../collector/storage/factory.js';
 import { ConfigError } from '../../shared/errors.js';
 import { withOptions, type Command } from '../command.js';
 
@@ -29,9 +31,12 @@ export function enrollLimits(o: { role: string; uses?: number; ttl?: string; exp
 }
 
 const Data = Type.String({ minLength: 1, default: './data', description: 'collector data directory' });
+// where the collector keeps its tokens: as the collector's own options (--storage clickhouse
+// --clickhouse-url … --clickhouse-database …)
+const Where = { data: Data, storage: CollectorConfig.properties.storage, clickhouse: CollectorConfig.properties.clickhouse };
 const CreateOptions = Type.Object(
   {
-    data: Data,
+    ...Where,
     role: Type.Union([Type.Literal('agent'), Type.Literal('viewer'), Type.Literal('admin'), Type.Literal('enroll')], {
       description: 'agent, viewer, admin or enroll (trades itself for an agent token at an instance\'s first start)',
     }),
@@ -42,9 +47,9 @@ const CreateOptions = Type.Object(
   },
   { additionalProperties: false },
 );
-const ListOptions = Type.Object({ data: Data }, { additionalProperties: false });
+const ListOptions = Type.Object(Where, { additionalProperties: false });
 const RevokeOptions = Type.Object(
-  { data: Data, id: Type.String({ pattern: '^tok_[0-9a-f]+$', description: 'token id, as token list shows it' }) },
+  { ...Where, id: Type.String({ pattern: '^tok_[0-9a-f]+$', description: 'token id, as token list shows it' }) },
   { additionalProperties: false },
 );
 
@@ -58,43 +63,43 @@ export const tokenCommand: Command = {
     switch (sub) {
       case 'create':
         return withOptions<Static<typeof CreateOptions>>(
-          'ringtail token create --role agent|viewer|admin|enroll [--data DIR] [--name NAME] [--uses N] [--ttl 1h | --expires TIME]',
+          'ringtail token create --role agent|viewer|admin|enroll [--data DIR | --storage clickhouse --clickhouse-url URL] [--name NAME] [--uses N] [--ttl 1h | --expires TIME]',
           'Create a token and print it alone on standard output. It is stored hashed and cannot be shown again. An enrollment token (--role enroll) may be limited in uses and lifetime.',
           CreateOptions,
           rest,
           async (o) => {
             const now = Date.now();
             const limits = enrollLimits(o, now);
-            const storage = openStorage(storageConfig({ data: o.data }));
+            const storage = await openTokenStore(storageConfig(o));
             try {
               const { token } = await storage.tokens.create(o.role, o.name ?? o.role, now, limits);
               process.stdout.write(token + '\n');
             } finally {
-              storage.close();
+              await storage.close();
             }
             return 0;
           },
         );
       case 'list':
-        return withOptions<Static<typeof ListOptions>>('ringtail token list [--data DIR]', 'List tokens (never their secrets) as JSON lines.', ListOptions, rest, async (o) => {
-          const storage = openStorage(storageConfig({ data: o.data }));
+        return withOptions<Static<typeof ListOptions>>('ringtail token list [--data DIR | --storage clickhouse --clickhouse-url URL]', 'List tokens (never their secrets) as JSON lines.', ListOptions, rest, async (o) => {
+          const storage = await openTokenStore(storageConfig(o));
           try {
             for (const t of await storage.tokens.list()) process.stdout.write(JSON.stringify(t) + '\n');
           } finally {
-            storage.close();
+            await storage.close();
           }
           return 0;
         });
       case 'revoke':
-        return withOptions<Static<typeof RevokeOptions>>('ringtail token revoke --id tok_… [--data DIR]', 'Revoke a token at once.', RevokeOptions, rest, async (o) => {
-          const storage = openStorage(storageConfig({ data: o.data }));
+        return withOptions<Static<typeof RevokeOptions>>('ringtail token revoke --id tok_… [--data DIR | --storage clickhouse --clickhouse-url URL]', 'Revoke a token at once.', RevokeOptions, rest, async (o) => {
+          const storage = await openTokenStore(storageConfig(o));
           try {
             if (!(await storage.tokens.revoke(o.id, Date.now()))) {
               process.stderr.write(`ringtail: RINGTAIL_ERR_NOT_FOUND --id: no active token '${o.id}'\n`);
               return 1;
             }
           } finally {
-            storage.close();
+            await storage.close();
           }
           return 0;
         });

@@ -6,7 +6,7 @@ import { ConfigError } from '../../shared/errors.js';
 import { openSqliteStorage } from './sqlite/index.js';
 import { refuseNewerData } from './sqlite/upgrade-check.js';
 import { openSqliteWriter } from './sqlite/writer.js';
-import type { BackendName, Storage, StorageConfig, WriterLogStore } from './types.js';
+import type { BackendName, Storage, StorageConfig, TokenStore, WriterLogStore } from './types.js';
 
 // The writer thread's batches carry each line's fields as the row the SQLite store writes (its
 // JSON and its FTS5 field tokens), made on the event loop when a batch is submitted (ingest/pack.ts).
@@ -24,12 +24,12 @@ interface Backend {
 
 /**
  * What each backend keeps where, for the startup log and docs/scale-out.md. With `--storage
- * clickhouse` only the log lines (and the hosts they name) are in ClickHouse so far; tokens,
- * sessions, alert state, host lifecycle and metric series stay in the data directory's SQLite
- * (issue 16 moves them one by one).
+ * clickhouse` the log lines (and the hosts they name), API tokens (with enrollment and bindings)
+ * and dashboard sessions are in ClickHouse, shared by every collector on it; alert state, host
+ * lifecycle and metric series stay in the data directory's SQLite (issue 16 moves them one by one).
  */
 export function storagePlaces(config: StorageConfig): { shared: string[]; local: string[] } {
-  if (config.backend === 'clickhouse') return { shared: ['logs'], local: ['metrics', 'alerts', 'sessions', 'tokens', 'host states'] };
+  if (config.backend === 'clickhouse') return { shared: ['logs', 'tokens', 'sessions'], local: ['metrics', 'alerts', 'host states'] };
   return { shared: [], local: ['logs', 'metrics', 'alerts', 'sessions', 'tokens', 'host states'] };
 }
 
@@ -49,27 +49,38 @@ const BACKENDS: Record<BackendName, Backend> = {
     check(config) {
       if (!config.clickhouse?.url) throw new ConfigError('--clickhouse-url', 'required with --storage clickhouse (e.g. http://127.0.0.1:8123)');
     },
-    // Log lines go to ClickHouse (shared by every collector on it); the rest stays in the local
-    // SQLite store for now (storagePlaces), opened as with --storage sqlite.
+    // Log lines, tokens and sessions go to ClickHouse (shared by every collector on it); the rest
+    // stays in the local SQLite store for now (storagePlaces), opened as with --storage sqlite.
     async open(config) {
       refuseNewerData(config.data);
       // ClickHouse first: a collector that cannot reach it starts nothing and writes nothing in --data
       // (loaded only here: a SQLite collector never loads the ClickHouse client)
-      const { openClickHouseLogStore } = await import('./clickhouse/index.js');
-      const logs = await openClickHouseLogStore({ url: config.clickhouse!.url!, database: config.clickhouse!.database });
+      const { openClickHouseLogStore, openClickHouseAuth } = await import('./clickhouse/index.js');
+      const ch = { url: config.clickhouse!.url!, database: config.clickhouse!.database };
+      const logs = await openClickHouseLogStore(ch);
+      let auth: Awaited<ReturnType<typeof openClickHouseAuth>>;
       let local: Storage;
+      try {
+        auth = await openClickHouseAuth(ch);
+      } catch (err) {
+        await logs.close();
+        throw err;
+      }
       try {
         local = openSqliteStorage(config.data);
       } catch (err) {
-        await logs.close();
+        await Promise.all([logs.close(), auth.close()]);
         throw err;
       }
       return {
         ...local,
         config,
         logs,
+        tokens: auth.tokens,
+        openSessions: auth.openSessions,
         close() {
           void logs.close();
+          void auth.close();
           local.close();
         },
       };
@@ -120,4 +131,19 @@ export function openWriterStore(config: StorageConfig): WriterLogStore {
   const b = backend(config);
   b.check(config);
   return b.openWriter(config);
+}
+
+/**
+ * The token store alone (`ringtail token`): on ClickHouse the shared one, without opening the
+ * log tables or anything in --data; on SQLite the data directory's store.
+ */
+export async function openTokenStore(config: StorageConfig): Promise<{ tokens: TokenStore; close(): Promise<void> }> {
+  const b = backend(config);
+  b.check(config);
+  if (config.backend === 'clickhouse') {
+    const { openClickHouseAuth } = await import('./clickhouse/index.js');
+    return openClickHouseAuth({ url: config.clickhouse!.url!, database: config.clickhouse!.database });
+  }
+  const storage = openStorage(config);
+  return { tokens: storage.tokens, close: async () => storage.close() };
 }

@@ -43,8 +43,8 @@ class Collector {
   }
   async start(): Promise<void> {
     if (!this.token) {
-      // tokens stay in each collector's own SQLite for now (docs/scale-out.md)
-      const created = await runRingtail(['token', 'create', '--data', this.data, '--role', 'agent']);
+      // tokens are shared by the collectors on the database (docs/scale-out.md)
+      const created = await runRingtail(['token', 'create', '--storage', 'clickhouse', '--clickhouse-url', chdb.url, '--clickhouse-database', DATABASE, '--role', 'agent']);
       if (created.code !== 0) throw new Error(created.stderr);
       this.token = created.stdout.trim();
       this.port = await freePort();
@@ -108,7 +108,7 @@ describe('two collectors on one ClickHouse', () => {
     const b = new Collector('collector-b');
     await Promise.all([a.start(), b.start()]);
     // printed right after the listening line (perhaps in the next chunk of the pipe)
-    const said = /storage: logs in ClickHouse \(database two_collectors\); metrics, alerts, sessions, tokens, host states in .*collector-a \(SQLite, this collector's own\)/;
+    const said = /storage: logs, tokens, sessions in ClickHouse \(database two_collectors\); metrics, alerts, host states in .*collector-a \(SQLite, this collector's own\)/;
     await waitFor('the storage line', () => said.test(a.proc!.stdout()), 10_000);
 
     const agents = Array.from({ length: AGENTS }, (_, i) => startAgent(i, i % 2 === 0 ? a : b));

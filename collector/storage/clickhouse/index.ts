@@ -9,6 +9,7 @@ import { checkDatabaseName, ensureSchema } from './schema.js';
 import type { AsyncLogStore, ClickHouseLogOptions } from './types.js';
 
 export type { AsyncLogStore, AsyncRetentionOps, ClickHouseLogOptions } from './types.js';
+export { openClickHouseAuth, REVOCATION_DELAY_MS, type ClickHouseAuth } from './auth.js';
 
 export async function openClickHouseLogStore(opts: ClickHouseLogOptions): Promise<AsyncLogStore> {
   const database = checkDatabaseName(opts.database);
