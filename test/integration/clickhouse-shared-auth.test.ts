@@ -12,7 +12,7 @@ import { REVOCATION_DELAY_MS } from '../../collector/storage/clickhouse/index.js
 import { openStorageAsync } from '../../collector/storage/factory.js';
 import type { Storage } from '../../collector/storage/types.js';
 import { batchOf, testCollector, type TestCollector } from '../helpers/collector.js';
-import { tempDir, waitFor } from '../helpers/proc.js';
+import { runRingtail, tempDir, waitFor } from '../helpers/proc.js';
 import { startChdb, type ChdbServer } from '../contract/chdb-fixture.js';
 
 const dir = tempDir('ringtail-chdb-auth-');
@@ -65,6 +65,21 @@ describe('two collectors sharing tokens and sessions on ClickHouse', () => {
     expect((await get(a)).statusCode).toBe(401); // at once where it was revoked
     const refused = await waitFor('b refusing the revoked token', async () => (await get(b)).statusCode === 401 && Date.now(), REVOCATION_DELAY_MS + 3_000, 100);
     expect(refused - revokedAt).toBeLessThanOrEqual(REVOCATION_DELAY_MS + 1_000);
+  });
+
+  it('ringtail token create|list|revoke --storage clickhouse work on the store the collectors share', async () => {
+    const where = ['--storage', 'clickhouse', '--clickhouse-url', server.url, '--clickhouse-database', 'shared_auth'];
+    const created = await runRingtail(['token', 'create', ...where, '--role', 'viewer', '--name', 'from the cli']);
+    expect(created.code, created.stderr).toBe(0);
+    const token = created.stdout.trim();
+    expect((await b.app.inject({ method: 'GET', url: '/api/v1/hosts', headers: bearer(token) })).statusCode).toBe(200);
+    const listed = await runRingtail(['token', 'list', ...where]);
+    const record = listed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; name: string }).find((t) => t.name === 'from the cli')!;
+    expect(listed.stdout).not.toContain(token);
+    const revoked = await runRingtail(['token', 'revoke', ...where, '--id', record.id]);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    await waitFor('a refusing the token revoked by the CLI', async () => (await a.app.inject({ method: 'GET', url: '/api/v1/hosts', headers: bearer(token) })).statusCode === 401, REVOCATION_DELAY_MS + 3_000, 100);
+    expect((await runRingtail(['token', 'revoke', ...where, '--id', record.id])).code).toBe(1);
   });
 
   it('a session made on one collector works on the other; signing out on the other ends it on both', async () => {
