@@ -128,4 +128,19 @@ describe('two collectors sharing tokens and sessions on ClickHouse', () => {
     }
     expect([ax.token, ay.token].some((t) => t !== null)).toBe(true);
   });
+
+  it('ClickHouse unreachable: a token check answers 503 with Retry-After, not 401; back once it returns', async () => {
+    const { token } = await a.app.storage.tokens.create('viewer', 'during outage', Date.now());
+    const get = () => b.app.inject({ method: 'GET', url: '/api/v1/hosts', headers: bearer(token) });
+    await server.kill();
+    try {
+      const res = await get();
+      expect(res.statusCode).toBe(503);
+      expect(res.json().error).toBe('RINGTAIL_ERR_STORAGE');
+      expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    } finally {
+      await server.restart();
+    }
+    await waitFor('the token accepted again', async () => (await get()).statusCode === 200, 30_000, 200);
+  });
 });
