@@ -10,7 +10,8 @@ import { withOptions, type Command } from '../command.js';
 
 const Options = Type.Object(
   {
-    from_data: Type.String({ minLength: 1, description: 'data directory of the SQLite store to copy from (it may be in use by a running collector)' }),
+    from_data: Type.Optional(Type.String({ minLength: 1, description: 'data directory of the SQLite store to copy from (it may be in use by a running collector)' })),
+    upgrade_schema: Type.Boolean({ default: false, description: "bring the ClickHouse log tables of an older ringtail to this one's schema (stop the collectors that use them first)" }),
     storage: Type.Literal('clickhouse', { description: 'where to copy to: clickhouse (the only target so far)' }),
     clickhouse: Type.Object(
       {
@@ -28,9 +29,9 @@ const Options = Type.Object(
 );
 type Options = Static<typeof Options>;
 
-const USAGE = 'ringtail migrate --from-data DIR --storage clickhouse --clickhouse-url URL [--clickhouse-database NAME] [--source NAME] [--batch-lines N]';
+const USAGE = 'ringtail migrate (--from-data DIR | --upgrade-schema) --storage clickhouse --clickhouse-url URL [--clickhouse-database NAME] [--source NAME] [--batch-lines N]';
 const SUMMARY =
-  'Copy the log lines of a SQLite data directory into ClickHouse (for --storage clickhouse). Exactly once: a rerun, or a run after an interrupted one, resumes and stores nothing twice. Prints its progress; metrics, alerts, tokens and sessions are not copied.';
+  'Copy the log lines of a SQLite data directory into ClickHouse (for --storage clickhouse). Exactly once: a rerun, or a run after an interrupted one, resumes and stores nothing twice. Prints its progress; metrics, alerts, tokens and sessions are not copied. With --upgrade-schema: first bring the ClickHouse log tables of an older ringtail to this one\'s schema.';
 
 export const migrateCommand: Command = {
   name: 'migrate',
@@ -38,19 +39,24 @@ export const migrateCommand: Command = {
   run: (argv) =>
     withOptions<Options>(USAGE, SUMMARY, Options, argv, async (o) => {
       if (!o.clickhouse.url) throw new ConfigError('--clickhouse-url', 'required (e.g. http://127.0.0.1:8123)');
-      const url = o.clickhouse.url;
-      // the store's file, checked here: opening a directory without one would create an empty store
-      if (!existsSync(join(o.from_data, 'ringtail.db'))) throw new ConfigError('--from-data', `no ringtail store (ringtail.db) in '${o.from_data}'`);
-      const source = o.source ?? realpathSync(o.from_data);
-      const from = openStorage(storageConfig({ data: o.from_data }));
+      const target = { url: o.clickhouse.url, database: o.clickhouse.database, requestTimeoutMs: 300_000 };
+      if (!o.from_data && !o.upgrade_schema) throw new ConfigError('--from-data', 'required (or --upgrade-schema alone, to upgrade the ClickHouse log tables)');
       // loaded only here: the other commands never load the ClickHouse client
-      const { migrateLogs } = await import('../../collector/storage/clickhouse/migrate.js');
+      const { migrateLogs, upgradeLogSchema } = await import('../../collector/storage/clickhouse/migrate.js');
+      if (o.upgrade_schema) {
+        const { from, to } = await upgradeLogSchema(target);
+        process.stdout.write(from === to ? `migrate: log schema already version ${to}\n` : from === 0 ? `migrate: log tables created (schema version ${to})\n` : `migrate: log schema upgraded from version ${from} to ${to}\n`);
+        if (!o.from_data) return 0;
+      }
+      const dir = o.from_data!;
+      // the store's file, checked here: opening a directory without one would create an empty store
+      if (!existsSync(join(dir, 'ringtail.db'))) throw new ConfigError('--from-data', `no ringtail store (ringtail.db) in '${dir}'`);
+      const source = o.source ?? realpathSync(dir);
+      const from = openStorage(storageConfig({ data: dir }));
       let shown = 0;
       try {
         const p = await migrateLogs(from.logs, {
-          url,
-          database: o.clickhouse.database,
-          requestTimeoutMs: 300_000,
+          ...target,
           source,
           chunk: o.batch_lines,
           onProgress(p) {

@@ -15,9 +15,10 @@
 // the second day's lines behind a stream end that the first day's part already raised.
 import { WIRE_VERSION, type IngestBatch, type LogItem, type WireLine, type WireSegment } from '../../../shared/wire.js';
 import type { IngestItem, LogStore } from '../types.js';
-import { guarded, openClient, shownUrl } from './connection.js';
+import { ensureDatabase, guarded, openClient, shownUrl } from './connection.js';
 import { openClickHouseLogStore } from './index.js';
 import { streamId } from './ingest.js';
+import { checkDatabaseName, ensureSchema, SCHEMA_VERSION } from './schema.js';
 import type { ClickHouseLogOptions } from './types.js';
 
 export const MIGRATE_AGENT = 'ringtail-migrate/';
@@ -124,5 +125,22 @@ export async function migrateLogs(from: LogStore, opts: MigrateOptions): Promise
   } finally {
     await client.close();
     await store.close();
+  }
+}
+
+/**
+ * `ringtail migrate --upgrade-schema`: the log tables of an older ringtail brought to this one's
+ * schema (created when there are none). Returns the version found (0: none) and the one now.
+ */
+export async function upgradeLogSchema(opts: ClickHouseLogOptions): Promise<{ from: number; to: number }> {
+  const database = checkDatabaseName(opts.database);
+  const url = shownUrl(opts.url);
+  await ensureDatabase(opts, database, url);
+  const client = openClient(opts, database);
+  try {
+    const from = await guarded('upgrade the log tables', url, () => ensureSchema(client, database, { url, upgrade: true }));
+    return { from, to: SCHEMA_VERSION };
+  } finally {
+    await client.close();
   }
 }
