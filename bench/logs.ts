@@ -380,7 +380,7 @@ export async function main(args: string[]): Promise<void> {
   if (rt.length && rc.length) {
     const m = (rs: Result[], f: (r: Result) => number) => median(rs.map(f));
     const store = (name: string, rs: Result[]) =>
-      `| ${name} | ${Math.round(m(rs, (r) => r.linesPerSec)).toLocaleString('en-US')} | ${m(rs, (r) => r.collectorCpu ?? 0).toFixed(2)} | ${m(rs, (r) => r.engineCpu ?? 0).toFixed(2)} | ${m(rs, (r) => r.bytesPerLine ?? 0).toFixed(1)} |`;
+      `| ${name} | ${Math.round(m(rs, (r) => r.linesPerSec)).toLocaleString('en-US')} | ${m(rs, (r) => r.collectorCpu ?? 0).toFixed(2)} | ${rs[0]!.engineCpu === undefined ? '–' : m(rs, (r) => r.engineCpu ?? 0).toFixed(2)} | ${m(rs, (r) => r.bytesPerLine ?? 0).toFixed(1)} |`;
     lines.push(
       '',
       '| collector storage | lines/s end to end | collector CPU s per 1M lines | chdb engine CPU s per 1M lines | bytes on disk per line |',
