@@ -112,6 +112,19 @@ describe('ringtail migrate (SQLite → ClickHouse)', () => {
       expect(third.stdout).toMatch(/starting/);
       expect(third.stdout).toMatch(/done, up to id 2000: 0 lines copied, 2000 already there/);
       expect(await scalar('mig_full', 'SELECT count() AS n FROM logs')).toBe(2000);
+
+      // another store (or this one emptied, its ids starting again at 1) under the same name:
+      // its lines would be taken for copied ones, so it is refused
+      const other = tempDir('ringtail-migrate-');
+      try {
+        await sqliteStore(other.path, 50);
+        const refused = await runRingtail(migrate(other.path, 'mig_full'));
+        expect(refused.code).toBe(2);
+        expect(refused.stderr).toMatch(/RINGTAIL_ERR_CONFIG --source: the source's line ids end at 50, below 2000, .*give it a --source of its own/);
+        expect(await scalar('mig_full', 'SELECT count() AS n FROM logs')).toBe(2000);
+      } finally {
+        other.cleanup();
+      }
     } finally {
       dir.cleanup();
     }

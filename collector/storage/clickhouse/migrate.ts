@@ -13,6 +13,7 @@
 // Each INSERT holds lines of one day only: the logs table is partitioned by day, and an insert
 // over two days is two parts committed one after the other, so a kill between them could leave
 // the second day's lines behind a stream end that the first day's part already raised.
+import { ConfigError } from '../../../shared/errors.js';
 import { WIRE_VERSION, type IngestBatch, type LogItem, type WireLine, type WireSegment } from '../../../shared/wire.js';
 import type { IngestItem, LogStore } from '../types.js';
 import { ensureDatabase, guarded, openClient, shownUrl } from './connection.js';
@@ -103,6 +104,14 @@ export async function migrateLogs(from: LogStore, opts: MigrateOptions): Promise
     );
     const resumedFrom = Number(((await rs.json()) as Array<{ e: number | string }>)[0]?.e ?? 0);
     const p: MigrateProgress = { lastId: await from.maxId(), doneId: resumedFrom, resumedFrom, copied: 0, already: 0 };
+    // SQLite numbers lines from max(id) + 1: a store that retention emptied starts again at 1,
+    // and its new lines would be taken for lines already copied
+    if (p.lastId < resumedFrom) {
+      throw new ConfigError(
+        '--source',
+        `the source's line ids end at ${p.lastId}, below ${resumedFrom}, where an earlier copy named '${opts.source}' got: this is another store, or its ids were reused (every line deleted); give it a --source of its own`,
+      );
+    }
     opts.onProgress?.(p);
     for (;;) {
       const lines = await from.since(p.doneId, chunk);
