@@ -21,34 +21,22 @@
 // ClickHouse/SQLite bytes per line: 0.197 as inserted, 0.189 merged (target ≤ 1/3). The whole
 // chdb directory was 161.7 B/line right after the run: parts replaced by merges stay on disk
 // for old_parts_lifetime (8 min) before they are removed.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, existsSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openClickHouseLogStore } from '../collector/storage/clickhouse/index.js';
 import { openClient } from '../collector/storage/clickhouse/connection.js';
 import { openSqliteStorage } from '../collector/storage/sqlite/index.js';
 import type { IngestItem } from '../collector/storage/types.js';
+import { procCpu, selfCpu, startChdb, type ChdbServer } from './lib/chdb.js';
 import { genBatch, hostName, rng } from './lib/loglines.js';
-
-const SERVER = fileURLToPath(new URL('../../test/fixtures/chdb-server.mjs', import.meta.url));
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 function arg(args: string[], name: string, def: string): string {
   const i = args.indexOf(name);
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : def;
 }
 
-/** CPU seconds of a process (user + system) from /proc */
-function procCpu(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-}
-const selfCpu = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
 const du = (path: string) => Number(execFileSync('du', ['-sb', path]).toString().split('\t')[0]);
 
 /** the corpus as group-commit items: each group holds `group` lines from batches of 500 */
@@ -107,28 +95,19 @@ async function benchSqlite(items: IngestItem[][], lines: number): Promise<Row> {
 
 async function benchClickhouse(items: IngestItem[][], lines: number): Promise<Row[]> {
   const dir = mkdtempSync(join(tmpdir(), 'rt-bench-chdb-'));
-  let child: ChildProcess | undefined;
+  let chdb: ChdbServer | undefined;
   try {
-    child = spawn(process.execPath, [SERVER, '--dir', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const port = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      child!.stdout!.on('data', (d) => {
-        out += d;
-        const m = /listening 127\.0\.0\.1:(\d+)/.exec(out);
-        if (m) resolve(Number(m[1]));
-      });
-      child!.once('exit', (c) => reject(new Error(`chdb fixture exited ${c}`)));
-    });
-    const url = `http://127.0.0.1:${port}`;
+    chdb = await startChdb(dir);
+    const url = chdb.url;
     const store = await openClickHouseLogStore({ url, database: 'bench', requestTimeoutMs: 900_000 });
     const empty = du(dir);
     const cpu0 = selfCpu();
-    const engine0 = procCpu(child.pid!);
+    const engine0 = procCpu(chdb.pid());
     const t0 = performance.now();
     for (const g of items) await store.ingestMany(g);
     const seconds = (performance.now() - t0) / 1000;
     const cpu = selfCpu() - cpu0;
-    const engine = procCpu(child.pid!) - engine0;
+    const engine = procCpu(chdb.pid()) - engine0;
     const admin = openClient({ url, database: 'bench', requestTimeoutMs: 900_000 }, 'bench');
     // the active parts' directories (du: whole file-system blocks); parts replaced by merges
     // linger on disk for old_parts_lifetime and are not counted
@@ -153,8 +132,7 @@ async function benchClickhouse(items: IngestItem[][], lines: number): Promise<Ro
       { ...common, bytesPerLine: mergedDu / lines, note: `after OPTIMIZE FINAL (files ${(merged / lines).toFixed(1)} B/line)` },
     ];
   } finally {
-    child?.kill('SIGTERM');
-    if (child && child.exitCode === null) await new Promise((r) => child!.once('exit', r));
+    await chdb?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

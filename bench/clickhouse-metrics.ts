@@ -30,19 +30,17 @@
 // rrdcached journals only the update line. Before rows and states were sent as TabSeparated
 // text, the client alone took 57.9 µs per update (now ~30). Not yet tried: state written every
 // N rounds with the update lines journaled between (rrdcached's way), a real clickhouse-server.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseDefs } from '../collector/rrd/defs.js';
 import { openRrdStore } from '../collector/rrd/sqlite-store.js';
 import { openClient } from '../collector/storage/clickhouse/connection.js';
 import { openClickHouseSeriesStore } from '../collector/storage/clickhouse/metrics-store.js';
+import { procCpu, selfCpu, startChdb, type ChdbServer } from './lib/chdb.js';
 import { Cached } from './lib/rrdcached.js';
 
-const SERVER = fileURLToPath(new URL('../../test/fixtures/chdb-server.mjs', import.meta.url));
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 const LAYOUT = [
   'DS:value:GAUGE:20:U:U',
   'RRA:AVERAGE:0.5:1:8640',
@@ -63,29 +61,7 @@ function arg(args: string[], name: string, def: number): number {
   return i >= 0 ? Number(args[i + 1]) : def;
 }
 const value = (series: number, round: number): string => (((series * 7 + round * 13) % 1000) / 10).toFixed(1);
-const selfCpu = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
-function procCpu(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-}
 const du = (path: string): number => Number(execFileSync('du', ['-sb', path]).toString().split('\t')[0]);
-
-async function startChdb(dir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [SERVER, '--dir', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /listening 127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (c) => reject(new Error(`chdb fixture exited ${c}`)));
-  });
-  return { child, url: `http://127.0.0.1:${port}` };
-}
 
 interface Peer {
   name: string;
@@ -105,7 +81,7 @@ export async function main(args: string[]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ringtail-bench-chm-'));
   const load = (): string => loadavg().map((x) => x.toFixed(2)).join(', ');
   console.log(`${seriesCount} series × ${rounds} rounds, default host layout (9 RRAs, step ${STEP}); load average before: ${load()}`);
-  let chdb: { child: ChildProcess; url: string } | undefined;
+  let chdb: ChdbServer | undefined;
   let cached: Cached | undefined;
   try {
     const files = Array.from({ length: seriesCount }, (_, i) => `s${i}.rrd`);
@@ -139,7 +115,7 @@ export async function main(args: string[]): Promise<void> {
       p.clientCpu += selfCpu() - c0;
       p.peerCpu += peerCpu() - e0;
     };
-    const chCpu = (): number => procCpu(chdb!.child.pid!);
+    const chCpu = (): number => procCpu(chdb!.pid());
     const none = (): number => 0;
     const run: Record<string, (r: number) => Promise<void>> = {
       rrdcached: (r) =>
@@ -212,10 +188,7 @@ export async function main(args: string[]): Promise<void> {
     console.log(`clickhouse ÷ rrdcached BATCH: ${(ups(peers.clickhouse!) / ups(peers.rrdcached!)).toFixed(3)}; clickhouse ÷ sqlite: ${(ups(peers.clickhouse!) / ups(peers.sqlite!)).toFixed(3)}; chdb data dir ${Math.round(du(join(dir, 'chdb')) / seriesCount)} B/series`);
   } finally {
     await cached?.stop();
-    if (chdb) {
-      chdb.child.kill('SIGTERM');
-      if (chdb.child.exitCode === null) await new Promise((r) => chdb!.child.once('exit', r));
-    }
+    await chdb?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,7 +1,9 @@
-// `npm run bench -- collector [load|writer|search] [--lines N] [--runs N] [--agents N] [--seconds N] [--metrics N] [--appear S] [--inline] [--metrics-inline]`
+// `npm run bench -- collector [load|writer|search] [--lines N] [--runs N] [--agents N] [--seconds N] [--metrics N] [--appear S] [--inline] [--metrics-inline] [--storage clickhouse]`
+// (`--storage clickhouse`: search only, bench/lib/search.ts)
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadBench } from './lib/load.js';
+import { storageArg } from './lib/ch-side.js';
 import { searchBench } from './lib/search.js';
 import { writerBench } from './lib/writer.js';
 
@@ -13,7 +15,7 @@ function arg(args: string[], name: string, def: number): number {
 export async function main(args: string[]): Promise<void> {
   const out = fileURLToPath(new URL('../../bench/out/', import.meta.url));
   mkdirSync(out, { recursive: true });
-  const which = args.find((a) => !a.startsWith('--') && !/^\d+$/.test(a)) ?? 'all';
+  const which = args.find((a, i) => !a.startsWith('--') && !/^\d+$/.test(a) && args[i - 1] !== '--storage') ?? 'all';
   process.stdout.write(`collector benchmark, ${new Date().toISOString()}\n\n`);
   if (which === 'load' || which === 'all') {
     const writer = args.includes('--inline') ? 'inline' : 'worker';
@@ -23,6 +25,6 @@ export async function main(args: string[]): Promise<void> {
     await writerBench(out, arg(args, 'seconds', 10), arg(args, 'batches', 1000), arg(args, 'batch-lines', 20));
   }
   if (which === 'search' || which === 'all') {
-    await searchBench(out, arg(args, 'lines', 10_000_000), arg(args, 'runs', 60));
+    await searchBench(out, arg(args, 'lines', 10_000_000), arg(args, 'runs', 60), storageArg(args));
   }
 }

@@ -1,4 +1,4 @@
-// `npm run bench -- ingest [lines] [runs] [--clients N] [--no-peer] [--store]`: the collector's log ingest
+// `npm run bench -- ingest [lines] [runs] [--clients N] [--no-peer] [--store] [--storage clickhouse]`: the collector's log ingest
 // end to end. One corpus of realistic lines (bench/lib/loglines.ts) is cut into 1,000–2,000-line
 // batches, gzip'd JSON as the agent sends them, and posted by N concurrent keep-alive HTTP
 // clients (one request in flight each, like the agent) to a real `ringtail collector` process
@@ -6,6 +6,9 @@
 // The same lines, as RFC 5424 frames in a file, go through syslog-ng 3.38 (file → TCP →
 // syslog-ng with flow control → file; bench/syslog.ts's harness) for the ratio. Afterwards the
 // database is checked: every line stored once and found by full-text search.
+// `--storage clickhouse`: in every run, a second collector with `--storage clickhouse` on one chdb
+// server (bench/lib/ch-side.ts) takes the same corpus after the SQLite one: lines/s, CPU s per 1 M
+// lines of the collector and of the chdb engine, and bytes on disk per stored line for both.
 // `--store` instead times the SQLite store alone (LogStore.ingestMany on this thread, groups of
 // `--group` batches as the writer thread would commit them): the micro-benchmark for the store.
 import { spawn } from 'node:child_process';
@@ -19,6 +22,7 @@ import Database from 'better-sqlite3';
 import { openSqliteStorage } from '../collector/storage/sqlite/index.js';
 import { SYNC_LOGS } from '../collector/storage/types.js';
 import { INGEST_PATH, type IngestAck, type IngestBatch } from '../shared/wire.js';
+import { clickhouseSide, sqliteBytes, storageArg, type ChSide } from './lib/ch-side.js';
 import { genBatch, hostName, rng } from './lib/loglines.js';
 import { frame, median, procStats, runSyslogNg, type Result } from './syslog.js';
 
@@ -90,18 +94,23 @@ function post(agent: Agent, url: URL, token: string, body: Buffer): Promise<Inge
 
 interface RingtailResult extends Result {
   searchable: boolean;
+  /** CPU seconds of the chdb engine during the run (ClickHouse) */
+  engineCpu: number;
+  /** bytes on disk of the stored lines */
+  bytes: number;
 }
 
-async function runRingtail(dir: string, corpus: Corpus): Promise<RingtailResult> {
+async function runRingtail(dir: string, corpus: Corpus, ch?: ChSide): Promise<RingtailResult> {
   const data = join(dir, 'rt');
   rmSync(data, { recursive: true, force: true });
+  const database = ch?.nextDatabase();
   const storage = openSqliteStorage(data);
   const token = (await storage.tokens.create('agent', 'bench ingest', Date.now())).token;
   storage.close();
   const child = spawn(
     process.execPath,
     // RINGTAIL_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles the collector's threads
-    [...(process.env.RINGTAIL_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), BIN, 'collector', '--data', data, '--listen', '127.0.0.1:0', '--admin-token', ADMIN, '--log-level', 'warn', '--syslog-udp-port', '0', '--syslog-tcp-port', '0', '--retention-max-age-days', '0'],
+    [...(process.env.RINGTAIL_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), BIN, 'collector', '--data', data, '--listen', '127.0.0.1:0', '--admin-token', ADMIN, '--log-level', 'warn', '--syslog-udp-port', '0', '--syslog-tcp-port', '0', '--retention-max-age-days', '0', ...(ch ? ch.flags(database!) : [])],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const base = await new Promise<string>((resolve, reject) => {
@@ -115,6 +124,7 @@ async function runRingtail(dir: string, corpus: Corpus): Promise<RingtailResult>
   });
   const url = new URL(INGEST_PATH, base);
   const cpu0 = procStats(child.pid!).cpu;
+  const engine0 = ch?.engineCpu() ?? 0;
   const t0 = performance.now();
   let accepted = 0;
   await Promise.all(
@@ -129,9 +139,15 @@ async function runRingtail(dir: string, corpus: Corpus): Promise<RingtailResult>
   );
   const seconds = (performance.now() - t0) / 1000;
   const st = procStats(child.pid!);
+  const engineCpu = (ch?.engineCpu() ?? 0) - engine0;
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   if (accepted !== corpus.lines) throw new Error(`acknowledged ${accepted} lines of ${corpus.lines}`);
+  if (ch) {
+    const rows = await ch.count(database!);
+    if (rows !== corpus.lines) throw new Error(`ClickHouse stored ${rows} of ${corpus.lines}`);
+    return { seconds, cpu: st.cpu - cpu0, rssMb: st.hwmKb / 1024, searchable: true, engineCpu, bytes: await ch.partsBytes(database!) };
+  }
   // every acknowledged line is stored once and found by the full-text index
   const db = new Database(join(data, 'ringtail.db'), { readonly: true });
   const rows = db.prepare('SELECT count(*) FROM logs').pluck().get() as number;
@@ -142,7 +158,7 @@ async function runRingtail(dir: string, corpus: Corpus): Promise<RingtailResult>
   db.close();
   const searchable = rows === corpus.lines && fts === like && like > 0 && phrase === phraseLike && phrase > 0;
   if (!searchable) throw new Error(`stored ${rows} of ${corpus.lines}; 'publickey' ${fts} FTS vs ${like} LIKE; phrase ${phrase} vs ${phraseLike}`);
-  return { seconds, cpu: st.cpu - cpu0, rssMb: st.hwmKb / 1024, searchable };
+  return { seconds, cpu: st.cpu - cpu0, rssMb: st.hwmKb / 1024, searchable, engineCpu: 0, bytes: sqliteBytes(data) };
 }
 
 /** The store alone: the corpus's batches through ingestMany in groups, CPU and wall per line. */
@@ -198,16 +214,22 @@ export async function main(args: string[]): Promise<void> {
     }
     return;
   }
+  const ch = storageArg(args) === 'clickhouse' ? await clickhouseSide(join(dir, 'chdb')) : undefined;
   try {
     const corpus = makeCorpus(dir, n, clients);
     process.stderr.write(`corpus: ${n} lines, ${(corpus.jsonBytes / 1e6).toFixed(0)} MB JSON, ${(corpus.gzBytes / 1e6).toFixed(0)} MB gzip, ${(corpus.msgBytes / 1e6).toFixed(0)} MB of messages\n`);
-    const rt: Result[] = [];
+    const rt: RingtailResult[] = [];
+    const rc: RingtailResult[] = [];
     const ng: Result[] = [];
     const loads: number[] = [];
     for (let i = 0; i < runs; i++) {
       loads.push(Number((await import('node:os')).loadavg()[0]));
       rt.push(await runRingtail(dir, corpus));
       let line = `run ${i + 1}: ringtail ${rt[i]!.seconds.toFixed(2)} s (${Math.round(n / rt[i]!.seconds)} lines/s, CPU ${rt[i]!.cpu.toFixed(1)} s, RSS ${rt[i]!.rssMb.toFixed(0)} MB)`;
+      if (ch) {
+        rc.push(await runRingtail(dir, corpus, ch));
+        line += `, ringtail on ClickHouse ${rc[i]!.seconds.toFixed(2)} s (${Math.round(n / rc[i]!.seconds)} lines/s, CPU ${rc[i]!.cpu.toFixed(1)} s + engine ${rc[i]!.engineCpu.toFixed(1)} s)`;
+      }
       if (peer) {
         ng.push(await runSyslogNg(dir, corpus.framesFile, corpus.msgBytes));
         line += `, syslog-ng ${ng[i]!.seconds.toFixed(2)} s (${Math.round(n / ng[i]!.seconds)} lines/s)`;
@@ -219,6 +241,7 @@ export async function main(args: string[]): Promise<void> {
       cpu: median(r.map((x) => (x.cpu * 1e6) / n)),
       rss: median(r.map((x) => x.rssMb)),
     });
+    const perM = (r: RingtailResult[], f: (x: RingtailResult) => number) => median(r.map((x) => (f(x) * 1e6) / n));
     const a = row(rt);
     const out = [
       `${n} lines (${(corpus.msgBytes / 1e6).toFixed(0)} MB of messages), ${clients} HTTP clients, 1,000–2,000-line gzip batches; medians of ${runs} runs; load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`,
@@ -232,8 +255,19 @@ export async function main(args: string[]): Promise<void> {
       out.push(`| syslog-ng 3.38 (file → TCP → syslog-ng → file, flow control) | ${Math.round(b.lps)} | ${b.cpu.toFixed(2)} | ${b.rss.toFixed(0)} |`);
       out.push(`| ratio ringtail / syslog-ng | ${(a.lps / b.lps).toFixed(2)}× | ${(a.cpu / b.cpu).toFixed(2)}× | ${(a.rss / b.rss).toFixed(2)}× |`);
     }
+    if (ch) {
+      const c = row(rc);
+      const bSqlite = median(rt.map((x) => x.bytes / n));
+      const bCh = median(rc.map((x) => x.bytes / n));
+      out.push(`| ringtail collector --storage clickhouse (HTTP → chdb over HTTP, acked after INSERT) | ${Math.round(c.lps)} | ${c.cpu.toFixed(2)} + engine ${perM(rc, (x) => x.engineCpu).toFixed(2)} | ${c.rss.toFixed(0)} |`);
+      out.push('', '| store | lines/s | CPU s per 1M lines (collector + engine) | bytes on disk per line |', '| --- | ---: | ---: | ---: |');
+      out.push(`| SQLite (ringtail.db + WAL) | ${Math.round(a.lps)} | ${a.cpu.toFixed(2)} | ${bSqlite.toFixed(1)} |`);
+      out.push(`| ClickHouse via chdb (active parts as inserted) | ${Math.round(c.lps)} | ${(c.cpu + perM(rc, (x) => x.engineCpu)).toFixed(2)} | ${bCh.toFixed(1)} |`);
+      out.push(`| ClickHouse / SQLite | ${(c.lps / a.lps).toFixed(2)}× | ${((c.cpu + perM(rc, (x) => x.engineCpu)) / a.cpu).toFixed(2)}× | ${(bCh / bSqlite).toFixed(3)}× |`);
+    }
     process.stdout.write(out.join('\n') + '\n');
   } finally {
+    await ch?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,4 +1,8 @@
-// `npm run bench -- logs [--lines N] [--runs R] [--only ringtail|syslog-ng] [--timestamps ordered|cyclic] [--corpus syslog|json] [--peer tuned|default|both]`
+// `npm run bench -- logs [--lines N] [--runs R] [--only ringtail|syslog-ng] [--timestamps ordered|cyclic] [--corpus syslog|json] [--peer tuned|default|both] [--storage clickhouse]`
+// `--storage clickhouse`: each run also ships the file to a collector with `--storage clickhouse`
+// (one chdb server for the run, bench/lib/ch-side.ts), and a second table compares the two
+// collectors: lines/s, CPU s per 1 M lines of the collector and of the chdb engine, bytes on disk
+// per stored line.
 // `--peer`: syslog-ng as its documentation advises for throughput (`log-fetch-limit(1000)` on both
 // sources, `flush-lines(1000)` on the file destination: ~22% faster here), at its defaults, or both
 // (the default), so the ratio is against syslog-ng at its best and the old figures stay comparable.
@@ -21,6 +25,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import Database from 'better-sqlite3';
+import { clickhouseSide, sqliteBytes, storageArg, type ChSide } from './lib/ch-side.js';
 
 const BIN = fileURLToPath(new URL('../../bin/ringtail', import.meta.url));
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
@@ -30,6 +35,10 @@ interface Result {
   linesPerSec: number;
   cpuSeconds: number;
   rssMb: number;
+  /** ringtail: the collector's CPU s per 1 M lines, the chdb engine's (ClickHouse), bytes on disk per line */
+  collectorCpu?: number;
+  engineCpu?: number;
+  bytesPerLine?: number;
 }
 
 export function arg(args: string[], name: string, def: string): string {
@@ -121,8 +130,9 @@ export async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(t);
 }
 
-async function runRingtail(dir: string, input: string, n: number, corpus: string): Promise<Result> {
+async function runRingtail(dir: string, input: string, n: number, corpus: string, ch?: ChSide): Promise<Result> {
   const data = join(dir, 'data');
+  const database = ch?.nextDatabase();
   const admin = 'rt_admin_bench_0123456789abcdef';
   const token = execFileSync(process.execPath, [BIN, 'token', 'create', '--data', data, '--role', 'agent']).toString().trim();
   const port = await freePort();
@@ -135,7 +145,7 @@ async function runRingtail(dir: string, input: string, n: number, corpus: string
   const logDir = process.env.RINGTAIL_BENCH_LOG_DIR;
   const logLevel = logDir ? 'info' : 'warn';
   const runTag = `${Date.now()}`;
-  const collector = spawn(process.execPath, [...nodeArgs, BIN, 'collector', '--data', data, '--listen', `127.0.0.1:${port}`, '--admin-token', admin, '--log-level', logLevel, '--syslog-udp-port', '0', '--syslog-tcp-port', '0'], {
+  const collector = spawn(process.execPath, [...nodeArgs, BIN, 'collector', '--data', data, '--listen', `127.0.0.1:${port}`, '--admin-token', admin, '--log-level', logLevel, '--syslog-udp-port', '0', '--syslog-tcp-port', '0', ...(ch ? ch.flags(database!) : [])], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -148,9 +158,11 @@ async function runRingtail(dir: string, input: string, n: number, corpus: string
     if (collector.exitCode !== null) throw new Error('collector exited');
     await sleep(50);
   }
+  if (ch) return runOnClickhouse(ch, database!, dir, input, n, port, token, collector);
   const db = new Database(join(data, 'ringtail.db'), { readonly: true });
   const count = db.prepare('SELECT count(*) FROM logs').pluck();
   const agentLog = logDir ? openSync(join(logDir, `${runTag}-agent.log`), 'w') : null;
+  const c0 = procStats(collector.pid!).cpu;
   const t0 = performance.now();
   const agent = spawn(
     process.execPath,
@@ -174,7 +186,29 @@ async function runRingtail(dir: string, input: string, n: number, corpus: string
   if (n > 500_000 && probe < 1) throw new Error('line 500000 is not searchable');
   if (corpus === 'json' && errors !== Math.ceil(n / 100)) throw new Error(`JSON levels not parsed: ${errors} err lines, expected ${Math.ceil(n / 100)}`);
   process.stderr.write(`  ringtail: ${seconds.toFixed(2)} s, agent cpu ${st.cpu.toFixed(2)} s rss ${st.rssMb.toFixed(1)} MB; collector cpu ${cst.cpu.toFixed(2)} s (${threads}) rss ${cst.rssMb.toFixed(1)} MB\n`);
-  return { seconds, linesPerSec: n / seconds, cpuSeconds: (st.cpu * 1_000_000) / n, rssMb: st.rssMb };
+  return { seconds, linesPerSec: n / seconds, cpuSeconds: (st.cpu * 1_000_000) / n, rssMb: st.rssMb, collectorCpu: ((cst.cpu - c0) * 1e6) / n, bytesPerLine: sqliteBytes(data) / n };
+}
+
+/** The same run against a collector with --storage clickhouse: counted in ClickHouse, the engine's CPU beside the collector's. */
+async function runOnClickhouse(ch: ChSide, database: string, dir: string, input: string, n: number, port: number, token: string, collector: ChildProcess): Promise<Result> {
+  const c0 = procStats(collector.pid!).cpu;
+  const e0 = ch.engineCpu();
+  const t0 = performance.now();
+  const agent = spawn(process.execPath, [BIN, 'agent', '--collector', `http://127.0.0.1:${port}`, '--watch', input, '--state', join(dir, 'state'), '--host', 'bench-host', '--stats-interval-ms', '600000'], {
+    stdio: 'ignore',
+    env: { ...process.env, RINGTAIL_TOKEN: token },
+  });
+  // polled every 50 ms: each count is one query the engine answers beside the inserts
+  await waitCount(n, () => ch.count(database), agent, 'agent');
+  const seconds = (performance.now() - t0) / 1000;
+  const st = procStats(agent.pid!);
+  const cst = procStats(collector.pid!);
+  const engine = ch.engineCpu() - e0;
+  await stop(agent);
+  await stop(collector);
+  const bytes = await ch.partsBytes(database);
+  process.stderr.write(`  ringtail on ClickHouse: ${seconds.toFixed(2)} s, agent cpu ${st.cpu.toFixed(2)} s; collector cpu ${(cst.cpu - c0).toFixed(2)} s, chdb engine ${engine.toFixed(2)} s\n`);
+  return { seconds, linesPerSec: n / seconds, cpuSeconds: (st.cpu * 1_000_000) / n, rssMb: st.rssMb, collectorCpu: ((cst.cpu - c0) * 1e6) / n, engineCpu: (engine * 1e6) / n, bytesPerLine: bytes / n };
 }
 
 export function syslogNg(dir: string, name: string, conf: string): ChildProcess {
@@ -202,11 +236,11 @@ export async function waitListening(port: number, proc: ChildProcess, name: stri
 }
 
 /** Waits until `count()` reaches n; the shipper exiting first is an error. */
-export async function waitCount(n: number, count: () => number, shipper: ChildProcess, name: string): Promise<void> {
+export async function waitCount(n: number, count: () => number | Promise<number>, shipper: ChildProcess, name: string): Promise<void> {
   let stored = 0;
   while (stored < n) {
     await sleep(50);
-    stored = count();
+    stored = await count();
     if (shipper.exitCode !== null) throw new Error(`${name} exited`);
   }
 }
@@ -295,7 +329,8 @@ export async function main(args: string[]): Promise<void> {
   if (peer !== 'tuned' && peer !== 'default' && peer !== 'both') throw new Error(`--peer takes tuned, default or both, not '${peer}'`);
   const bytes = await writeInput(input, n, timestamps, corpus);
   process.stderr.write(`input: ${n} lines, ${(bytes / 1e6).toFixed(1)} MB (${statSync(input).size} bytes)\n`);
-  const results: Record<string, Result[]> = { ringtail: [], 'syslog-ng': [], 'syslog-ng tuned': [] };
+  const results: Record<string, Result[]> = { ringtail: [], 'ringtail clickhouse': [], 'syslog-ng': [], 'syslog-ng tuned': [] };
+  const ch = storageArg(args) === 'clickhouse' ? await clickhouseSide(join(base, 'chdb')) : undefined;
   try {
     for (let r = 0; r < runs; r++) {
       process.stderr.write(`run ${r + 1}/${runs}\n`);
@@ -303,6 +338,11 @@ export async function main(args: string[]): Promise<void> {
         const dir = mkdtempSync(join(base, 'rt-'));
         results.ringtail!.push(await runRingtail(dir, input, n, corpus));
         rmSync(dir, { recursive: true, force: true });
+        if (ch) {
+          const cdir = mkdtempSync(join(base, 'rtch-'));
+          results['ringtail clickhouse']!.push(await runRingtail(cdir, input, n, corpus, ch));
+          rmSync(cdir, { recursive: true, force: true });
+        }
       }
       if (only !== 'ringtail') {
         for (const tuned of peer === 'both' ? [true, false] : [peer === 'tuned']) {
@@ -313,6 +353,7 @@ export async function main(args: string[]): Promise<void> {
       }
     }
   } finally {
+    await ch?.stop();
     rmSync(base, { recursive: true, force: true });
   }
   const row = (name: string, rs: Result[]) =>
@@ -335,5 +376,20 @@ export async function main(args: string[]): Promise<void> {
   const ratio = (peerRs: Result[]) => median(rt.map((r) => r.linesPerSec)) / median(peerRs.map((r) => r.linesPerSec));
   if (rt.length && tunedRs.length) lines.push('', `ringtail / syslog-ng tuned lines/s: ${ratio(tunedRs).toFixed(2)}×`);
   if (rt.length && sng.length) lines.push('', `ringtail / syslog-ng defaults lines/s: ${ratio(sng).toFixed(2)}×`);
+  const rc = results['ringtail clickhouse']!;
+  if (rt.length && rc.length) {
+    const m = (rs: Result[], f: (r: Result) => number) => median(rs.map(f));
+    const store = (name: string, rs: Result[]) =>
+      `| ${name} | ${Math.round(m(rs, (r) => r.linesPerSec)).toLocaleString('en-US')} | ${m(rs, (r) => r.collectorCpu ?? 0).toFixed(2)} | ${rs[0]!.engineCpu === undefined ? '–' : m(rs, (r) => r.engineCpu ?? 0).toFixed(2)} | ${m(rs, (r) => r.bytesPerLine ?? 0).toFixed(1)} |`;
+    lines.push(
+      '',
+      '| collector storage | lines/s end to end | collector CPU s per 1M lines | chdb engine CPU s per 1M lines | bytes on disk per line |',
+      '| --- | --- | --- | --- | --- |',
+      store('SQLite+FTS5 (ringtail.db + WAL)', rt),
+      store('ClickHouse via chdb (active parts as inserted)', rc),
+      '',
+      `ClickHouse / SQLite: lines/s ${(m(rc, (r) => r.linesPerSec) / m(rt, (r) => r.linesPerSec)).toFixed(2)}×, bytes per line ${(m(rc, (r) => r.bytesPerLine ?? 0) / m(rt, (r) => r.bytesPerLine ?? 0)).toFixed(3)}× (target ≤ 0.333)`,
+    );
+  }
   process.stdout.write(lines.join('\n') + '\n');
 }

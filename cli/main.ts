@@ -4,12 +4,13 @@ import { collectorCommand } from './commands/collector.js';
 import { relaunchCommand } from './commands/relaunch.js';
 import { tokenCommand } from './commands/token.js';
 import { hostsCommand } from './commands/hosts.js';
+import { migrateCommand } from './commands/migrate.js';
 import { rrdCommand } from './commands/rrd.js';
 import { upCommand } from './commands/up.js';
 import { versionCommand } from './commands/version.js';
 import type { Command } from './command.js';
 
-export const COMMANDS: readonly Command[] = [upCommand, collectorCommand, agentCommand, tokenCommand, hostsCommand, versionCommand, rrdCommand, relaunchCommand];
+export const COMMANDS: readonly Command[] = [upCommand, collectorCommand, agentCommand, tokenCommand, hostsCommand, versionCommand, rrdCommand, relaunchCommand, migrateCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

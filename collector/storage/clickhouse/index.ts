@@ -19,7 +19,7 @@ export async function openClickHouseLogStore(opts: ClickHouseLogOptions): Promis
   const url = shownUrl(opts.url);
   await ensureDatabase(opts, database, url);
   const client = openClient(opts, database);
-  await guarded('set up the log tables', url, () => ensureSchema(client, database, opts.ttlDays));
+  await guarded('set up the log tables', url, () => ensureSchema(client, database, { ttlDays: opts.ttlDays, url, upgrade: opts.upgradeSchema }));
   const ingestMany = clickhouseIngest(client);
   const q = clickhouseQuery(client);
   const r = clickhouseRetention(client);

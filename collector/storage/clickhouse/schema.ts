@@ -22,11 +22,37 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { ConfigError, ErrorCodes, RingtailError } from '../../../shared/errors.js';
 
-/** the schema this code reads and writes; raise it with a MIGRATIONS entry */
-export const SCHEMA_VERSION = 1;
+/**
+ * The schema this code reads and writes; raise it with a MIGRATIONS entry.
+ *   1: the first tables: logs without range_end, the stream-end view taking max(line_offset) + 1
+ *   2: logs.range_end (the end of the segment a row came in), which the view takes instead.
+ * Ringtail recorded the second shape as version 1 too for a while: a version 1 whose logs table
+ * has range_end is read as 2 (and left recorded as 1, which the ringtails that wrote it still read).
+ */
+export const SCHEMA_VERSION = 2;
 
-/** statements that bring a schema from version v (the key) to v + 1 */
-const MIGRATIONS: Record<number, string[]> = {};
+const STREAM_ENDS_VIEW = `CREATE MATERIALIZED VIEW IF NOT EXISTS logs_stream_ends TO stream_offsets AS
+SELECT stream_id, '' AS agent_id, '' AS stream, max(range_end) AS committed_end, max(received_at) AS updated_at
+FROM logs GROUP BY stream_id`;
+
+/**
+ * Statements that bring a schema from version v (the key) to v + 1. They run only when asked
+ * (upgradeCommand), with the collectors that share the database stopped: a collector storing
+ * lines while the view is replaced would leave their stream ends to the explicit rows alone.
+ */
+const MIGRATIONS: Record<number, string[]> = {
+  // rows stored before keep the end the old view gave them: just after their own line
+  1: [
+    'ALTER TABLE logs ADD COLUMN IF NOT EXISTS range_end UInt64 DEFAULT line_offset + 1 CODEC(Delta, ZSTD(1)) AFTER line_offset',
+    'DROP VIEW IF EXISTS logs_stream_ends',
+    STREAM_ENDS_VIEW,
+  ],
+};
+
+/** what to run to bring a database's log tables to this ringtail's schema (named by the refusal) */
+export function upgradeCommand(url: string, database: string): string {
+  return `ringtail migrate --upgrade-schema --storage clickhouse --clickhouse-url ${url} --clickhouse-database ${database}`;
+}
 
 /** ClickHouse identifiers ringtail writes itself into DDL (the only names not bound as parameters) */
 export function checkDatabaseName(name: string): string {
@@ -75,9 +101,7 @@ const STATEMENTS = [
   committed_end SimpleAggregateFunction(max, UInt64),
   updated_at SimpleAggregateFunction(max, Int64)
 ) ENGINE = AggregatingMergeTree ORDER BY stream_id`,
-  `CREATE MATERIALIZED VIEW IF NOT EXISTS logs_stream_ends TO stream_offsets AS
-SELECT stream_id, '' AS agent_id, '' AS stream, max(range_end) AS committed_end, max(received_at) AS updated_at
-FROM logs GROUP BY stream_id`,
+  STREAM_ENDS_VIEW,
   `CREATE TABLE IF NOT EXISTS hosts (
   host String,
   first_seen SimpleAggregateFunction(min, Int64),
@@ -88,33 +112,63 @@ FROM logs GROUP BY stream_id`,
 export const SCHEMA_TABLE = `CREATE TABLE IF NOT EXISTS ringtail_schema (component String, version UInt32, written_at DateTime DEFAULT now())
 ENGINE = ReplacingMergeTree(version) ORDER BY component`;
 
+async function hasColumn(client: ClickHouseClient, database: string, table: string, column: string): Promise<boolean> {
+  const rs = await client.query({
+    query: 'SELECT count() AS n FROM system.columns WHERE database = {db:String} AND table = {t:String} AND name = {c:String}',
+    query_params: { db: database, t: table, c: column },
+    format: 'JSONEachRow',
+  });
+  return Number(((await rs.json()) as Array<{ n: number | string }>)[0]?.n ?? 0) > 0;
+}
+
+export interface SchemaOptions {
+  ttlDays?: number;
+  /** the server's URL without credentials, for the refusal's command */
+  url: string;
+  /** run the migrations of an older schema (`ringtail migrate --upgrade-schema`); else refuse it */
+  upgrade?: boolean;
+}
+
 /**
- * Creates the tables in `client`'s database, or checks that the ones there are this version's.
- * A schema from another ringtail version is migrated (older) or refused (newer, or tables that
- * ringtail did not create) with a message that says what to do.
+ * Creates the tables in `client`'s database, or checks that the ones there are this version's,
+ * and returns the version found (0: none). A schema from another ringtail is refused, before
+ * anything is written, with a message that says what to do: an older one names the command that
+ * upgrades it (or is upgraded, with `upgrade`), a newer one or tables that ringtail did not
+ * create are left alone.
  */
-export async function ensureSchema(client: ClickHouseClient, database: string, ttlDays?: number): Promise<void> {
+export async function ensureSchema(client: ClickHouseClient, database: string, opts: SchemaOptions): Promise<number> {
+  const ttlDays = opts.ttlDays;
   const found = await client.query({
     query: `SELECT name FROM system.tables WHERE database = {db:String} AND name IN ('logs', 'ringtail_schema')`,
     query_params: { db: database },
     format: 'JSONEachRow',
   });
   const names = new Set(((await found.json()) as Array<{ name: string }>).map((r) => r.name));
-  let version = 0;
+  let recorded = 0;
   if (names.has('ringtail_schema')) {
     const rs = await client.query({ query: `SELECT max(version) AS v FROM ringtail_schema WHERE component = 'logs'`, format: 'JSONEachRow' });
-    version = Number(((await rs.json()) as Array<{ v: number | string }>)[0]?.v ?? 0);
-  } else if (names.has('logs')) {
+    recorded = Number(((await rs.json()) as Array<{ v: number | string }>)[0]?.v ?? 0);
+  }
+  // (with ringtail_schema but no logs entry, the tables' creation was cut short: it goes on below)
+  if (!names.has('ringtail_schema') && names.has('logs')) {
     throw new RingtailError(
       ErrorCodes.STORAGE,
       `ClickHouse database '${database}' has a logs table that ringtail did not record creating (no ringtail_schema table): use another --clickhouse-database, or drop that table if it is a leftover`,
       500,
     );
   }
+  const version = recorded === 1 && (await hasColumn(client, database, 'logs', 'range_end')) ? 2 : recorded;
   if (version > SCHEMA_VERSION) {
     throw new RingtailError(
       ErrorCodes.STORAGE,
       `ClickHouse database '${database}' holds log schema version ${version}, written by a newer ringtail (this one reads version ${SCHEMA_VERSION}): upgrade ringtail, or point --clickhouse-database at another database`,
+      500,
+    );
+  }
+  if (version > 0 && version < SCHEMA_VERSION && !opts.upgrade) {
+    throw new RingtailError(
+      ErrorCodes.STORAGE,
+      `ClickHouse database '${database}' holds log schema version ${version}, written by an older ringtail (this one reads version ${SCHEMA_VERSION}; nothing was changed): stop the collectors that use it, run \`${upgradeCommand(opts.url, database)}\`, then start them again`,
       500,
     );
   }
@@ -129,7 +183,9 @@ export async function ensureSchema(client: ClickHouseClient, database: string, t
       await client.command({ query: `ALTER TABLE logs MODIFY TTL ${ttlClause(ttlDays)}`, clickhouse_settings: { materialize_ttl_after_modify: 0 } });
     }
   }
+  // a version 1 in today's shape stays recorded as 1: the ringtails that wrote it still read it
   if (version !== SCHEMA_VERSION) {
     await client.insert({ table: 'ringtail_schema', values: [{ component: 'logs', version: SCHEMA_VERSION }], format: 'JSONEachRow' });
   }
+  return version;
 }

@@ -17,6 +17,8 @@ export interface ClickHouseLogOptions {
   ttlDays?: number;
   /** ms before a request counts as failed (and ingest answers 503) */
   requestTimeoutMs?: number;
+  /** migrate the log tables of an older ringtail's schema (else they are refused) */
+  upgradeSchema?: boolean;
   username?: string;
   password?: string;
 }
