@@ -29,7 +29,7 @@ interface Backend {
  * (issue 16 moves them one by one).
  */
 export function storagePlaces(config: StorageConfig): { shared: string[]; local: string[] } {
-  if (config.backend === 'clickhouse') return { shared: ['logs'], local: ['metrics', 'alerts', 'sessions', 'tokens', 'host states'] };
+  if (config.backend === 'clickhouse') return { shared: ['logs', 'alerts'], local: ['metrics', 'sessions', 'tokens', 'host states'] };
   return { shared: [], local: ['logs', 'metrics', 'alerts', 'sessions', 'tokens', 'host states'] };
 }
 
@@ -64,10 +64,15 @@ const BACKENDS: Record<BackendName, Backend> = {
         await logs.close();
         throw err;
       }
+      // alert state, history, rules, silences and outbox are shared too: one collector evaluates,
+      // the others stand by and take over from them (collector/alerts/leader.ts)
+      const { openClickHouseAlertStore } = await import('./clickhouse/alerts.js');
+      const ch = { url: config.clickhouse!.url!, database: config.clickhouse!.database };
       return {
         ...local,
         config,
         logs,
+        openAlerts: () => openClickHouseAlertStore(ch),
         close() {
           void logs.close();
           local.close();
