@@ -83,9 +83,10 @@ export class OutboxDeliverer {
       });
   }
 
-  /** One pass over every due row; resolves when each was tried once. */
+  /** One pass over every due row; resolves when each was tried once (none on a standby). */
   async drain(): Promise<number> {
     let tried = 0;
+    if (this.o.mayDeliver?.() === false) return 0;
     for (;;) {
       const rows = await this.o.store.due(this.o.clock(), 100);
       if (rows.length === 0) return tried;
