@@ -25,7 +25,7 @@ export const AlertsConfig = Type.Object(
       }),
     ),
     evaluator_lease_s: Type.Optional(
-      Type.Integer({ minimum: 2, maximum: 3600, default: 30, description: 'how long the evaluator lease lasts without renewal: a crashed evaluator is replaced within this plus one evaluation interval' }),
+      Type.Integer({ minimum: 2, maximum: 3600, default: 30, description: 'how long the evaluator lease lasts without renewal: at least two evaluation intervals; a crashed evaluator is replaced within this plus one evaluation interval' }),
     ),
     external_url: Type.Optional(Type.String({ maxLength: 2048, description: 'base URL of this collector, for externalURL and generatorURL in webhooks' })),
     // Validated by compileRule (collector/alerts/rules.ts) so that errors name the rule and field.

@@ -129,7 +129,9 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
       if (n && n.target !== d.url) await store.enableNotifier(name);
     }
     const collectorId = opts.collectorId ?? `${hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
-    const leaseMs = (cfg.evaluator_lease_s ?? 30) * 1000;
+    // renewed once per turn: a lease shorter than two turns would lapse between them and pass
+    // from collector to collector
+    const leaseMs = Math.max((cfg.evaluator_lease_s ?? 30) * 1000, 2 * cfg.evaluation_interval_ms);
     const election = new EvaluatorElection({
       role: cfg.evaluator ?? 'auto',
       lease: store.evaluatorLease?.({ collectorId, leaseMs, clock: app.clock }) ?? null,

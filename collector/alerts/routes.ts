@@ -35,6 +35,8 @@ export const alertRoutes: FastifyPluginAsync = async (app) => {
     items: evaluator.current(app.clock()),
     rule_errors: Object.fromEntries(evaluator.ruleErrors),
     last_cycle: evaluator.lastCycle,
+    // which collector evaluates (on a shared store: the lease holder; collector/alerts/leader.ts)
+    evaluator: app.alerts.election.status(),
   }));
 
   app.get<{ Querystring: Static<typeof HistoryQuery> }>(

@@ -54,6 +54,7 @@ async function collector(id: string, database: string, clock: { t: number }, src
   open.push(entry);
   return {
     app: c.app,
+    token: c.token,
     async stop() {
       entry.closed = true;
       await c.close();
@@ -81,6 +82,8 @@ describe('one designated evaluator with a standby, on a shared ClickHouse store'
     expect(seen()).toEqual([['firing', 'web-1', expect.stringMatching(/^msg_/)]]);
     // the standby answers the evaluator's alerts, read from the store
     expect(b.app.alerts.evaluator.current(clock.t)).toMatchObject([{ rule: 'load', host: 'web-1', state: 'firing', starts_at: T0 }]);
+    const listed = await b.app.inject({ url: '/api/v1/alerts', headers: { authorization: `Bearer ${b.token('viewer')}` } });
+    expect(listed.json()).toMatchObject({ items: [{ host: 'web-1', state: 'firing' }], evaluator: { collector: 'B', evaluating: false, holder: 'A' } });
 
     // a second turn each: still A alone
     clock.t += 5000;
