@@ -45,6 +45,8 @@ async function collector(id: string, database: string, clock: { t: number }, src
   const config = {
     defaults: false,
     evaluator,
+    // the lease is at least two evaluation intervals (renewed once per turn)
+    evaluation_interval_ms: 1000,
     evaluator_lease_s: LEASE_S,
     rules: [{ kind: 'metric', name: 'load', metric: 'load', op: 'above', critical: 5 }],
     webhooks: [{ name: 'ops', url: hook.url, backoff_base_ms: 1000 }],
