@@ -28,7 +28,7 @@ export const CollectorConfig = Type.Object(
     data: Type.String({ minLength: 1, default: './data', description: 'directory holding the database' }),
     storage: Type.Union([Type.Literal('sqlite'), Type.Literal('clickhouse')], {
       default: 'sqlite',
-      description: 'where logs are kept: sqlite (in data) or clickhouse (logs shared by several collectors; metrics, alerts, sessions and tokens stay in data for now)',
+      description: 'where logs are kept: sqlite (in data) or clickhouse (logs and alerts shared by several collectors, one of which evaluates the rules; metrics, sessions and tokens stay in data for now)',
     }),
     clickhouse: Type.Object(
       {

@@ -364,7 +364,9 @@ export class Evaluator {
   }
 
   /**
-   * One evaluation of every rule over every host. Throws only when the commit fails.
+   * One evaluation of every rule over every host, after the cycles already asked for. Rejects
+   * only when the commit fails (the instances' states are then as before the cycle). The rules
+   * are evaluated in one synchronous step; only the outbox's notifier list and the commit wait.
    * With `arrivals`, an evaluation on arrival: only the rules those samples can change, only on
    * those hosts, through the same state machine and the same commit (so `for`, hysteresis,
    * notification decisions and repeat intervals are exactly the periodic cycle's); instances it
