@@ -92,7 +92,7 @@ async function oneRun(nRules: number, nHosts: number, intervalMs: number, crossi
   const ev = app.alerts.evaluator;
 
   // 1. cycles, 10 s apart on the injected clock
-  const firstCycleMs = ev.cycle().ms;
+  const firstCycleMs = (await ev.cycle()).ms;
   const quiet: number[] = [];
   for (let i = 0; i < 10; i++) {
     clock.t += 10_000;
@@ -101,7 +101,7 @@ async function oneRun(nRules: number, nHosts: number, intervalMs: number, crossi
       const r = Math.floor(Math.random() * nRules);
       src.set(hosts[r % nHosts]!, `m${Math.floor(r / nHosts)}`, Math.random() < 0.5 ? 97 : 50);
     }
-    quiet.push(ev.cycle().ms);
+    quiet.push((await ev.cycle()).ms);
   }
   // 10% of the rules: pending, pending, firing (1,000 alerts announced), resolved, pending again
   const storm: number[] = [];
@@ -109,7 +109,7 @@ async function oneRun(nRules: number, nHosts: number, intervalMs: number, crossi
   for (const v of [97, 97, 97, 50, 97]) {
     clock.t += 10_000;
     for (let r = 0; r < nRules; r += 10) src.set(hosts[r % nHosts]!, `m${Math.floor(r / nHosts)}`, v);
-    const st = ev.cycle();
+    const st = await ev.cycle();
     storm.push(st.ms);
     stormNotes.push(st.transitions);
   }
@@ -141,7 +141,7 @@ async function oneRun(nRules: number, nHosts: number, intervalMs: number, crossi
       if (hit) {
         delays.push(hit.at - now);
         // from the start of the cycle that saw the crossing (the outbox row's time) to arrival
-        const row = live.alerts.store.outbox(50).find((o) => o.id === hit.id);
+        const row = (await live.alerts.store.outbox(50)).find((o) => o.id === hit.id);
         if (row) pipeline.push(hit.at - row.created_at);
         break;
       }
@@ -193,7 +193,7 @@ async function rrdRun(nRules: number, nHosts: number): Promise<RrdResult> {
     flush();
   }
   const setupS = (performance.now() - setup) / 1000;
-  app.alerts.evaluator.cycle();
+  await app.alerts.evaluator.cycle();
   const quiet: number[] = [];
   for (let i = 0; i < 6; i++) {
     clock.t += 10_000;
@@ -202,20 +202,20 @@ async function rrdRun(nRules: number, nHosts: number): Promise<RrdResult> {
       values.set(`${hosts[r % nHosts]} m${Math.floor(r / nHosts)}`, Math.random() < 0.5 ? 97 : 50);
     }
     flush();
-    quiet.push(app.alerts.evaluator.cycle().ms);
+    quiet.push((await app.alerts.evaluator.cycle()).ms);
   }
   const storm: number[] = [];
   for (const v of [97, 97, 97, 50, 97]) {
     clock.t += 10_000;
     for (let r = 0; r < nRules; r += 10) values.set(`${hosts[r % nHosts]} m${Math.floor(r / nHosts)}`, v);
     flush();
-    storm.push(app.alerts.evaluator.cycle().ms);
+    storm.push((await app.alerts.evaluator.cycle()).ms);
   }
   await app.close();
   // A collector restart: every watched series is read once from the store.
   clock.t += 5000;
   app = await open();
-  const restartCycleMs = app.alerts.evaluator.cycle().ms;
+  const restartCycleMs = (await app.alerts.evaluator.cycle()).ms;
   await app.close();
   rmSync(dir, { recursive: true, force: true });
   return { setupS, quietMs: median(quiet), stormMs: median(storm), restartCycleMs };
@@ -226,7 +226,7 @@ async function rrdRun(nRules: number, nHosts: number): Promise<RrdResult> {
  * they read (two mounts) every 10 s for an hour, fed to the alerts' recent-sample cache as the
  * ingest does; store reads (only after a restart) are left out. Wall and CPU ms per cycle.
  */
-function defaultsRun(nHosts: number): { instances: number; wallMs: number; cpuMs: number; feedUsPerSample: number } {
+async function defaultsRun(nHosts: number): Promise<{ instances: number; wallMs: number; cpuMs: number; feedUsPerSample: number }> {
   const rules = compileDefaultRules();
   const wanted = wantedSeries(rules);
   const recent = new RecentSamples(() => wanted);
@@ -237,7 +237,7 @@ function defaultsRun(nHosts: number): { instances: number; wallMs: number; cpuMs
   const dir = mkdtempSync(join(tmpdir(), 'ringtail-bench-alerts-defaults-'));
   const store = openSqliteAlertStore(dir);
   const events = { emit() {}, add() {} } as unknown as EventSink;
-  const ev = new Evaluator({ store, sources, notifiers: [], clock: () => now, events, configRules: [], defaultRules: rules, repeatIntervalMs: 4 * 3_600_000 });
+  const ev = await Evaluator.open({ store, sources, notifiers: [], clock: () => now, events, configRules: [], defaultRules: rules, repeatIntervalMs: 4 * 3_600_000 });
   let fed = 0;
   const feed = () => {
     for (const h of hosts) {
@@ -258,18 +258,18 @@ function defaultsRun(nHosts: number): { instances: number; wallMs: number; cpuMs
     feed();
   }
   const feedUsPerSample = ((performance.now() - feedStart) * 1000) / fed;
-  ev.cycle();
+  await ev.cycle();
   const wall: number[] = [];
   const cpu: number[] = [];
   for (let i = 0; i < 6; i++) {
     now += 10_000;
     feed();
     const c0 = process.cpuUsage();
-    wall.push(ev.cycle().ms);
+    wall.push((await ev.cycle()).ms);
     const c = process.cpuUsage(c0);
     cpu.push((c.user + c.system) / 1000);
   }
-  store.close();
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
   return { instances: ev.lastCycle!.instances, wallMs: median(wall), cpuMs: median(cpu), feedUsPerSample };
 }
@@ -282,7 +282,7 @@ export async function main(args: string[]): Promise<void> {
   const crossings = arg(args, 'crossings', 4);
   const rrdRuns = arg(args, 'rrd-runs', 1);
   const defaultsHosts = arg(args, 'defaults-hosts', nHosts);
-  const defaults = defaultsHosts > 0 ? defaultsRun(defaultsHosts) : null;
+  const defaults = defaultsHosts > 0 ? await defaultsRun(defaultsHosts) : null;
   if (defaults) {
     process.stdout.write(
       `default rules over ${defaultsHosts} hosts (${defaults.instances} instances): cycle ${defaults.wallMs.toFixed(1)} ms wall, ${defaults.cpuMs.toFixed(1)} ms CPU; feeding the cache ${defaults.feedUsPerSample.toFixed(2)} µs per sample\n`,

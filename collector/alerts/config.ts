@@ -16,6 +16,17 @@ export const AlertsConfig = Type.Object(
     defaults: Type.Boolean({ default: true, description: 'evaluate the default rules (host down, disks, memory, CPU, load, agent, checks; see docs/alerts.md)' }),
     // Off only to measure or to rule out the fast path (bench/relaunch.ts runs the loop both ways).
     evaluate_on_arrival: Type.Optional(Type.Boolean({ default: true, description: 'evaluate the metric and check rules a committed batch can change at once, beside the periodic cycle' })),
+    // Several collectors on one shared store (--storage clickhouse): one evaluates and sends, the
+    // others stand by (collector/alerts/leader.ts, docs/scale-out.md).
+    evaluator: Type.Optional(
+      Type.Union([Type.Literal('auto'), Type.Literal('always'), Type.Literal('never')], {
+        default: 'auto',
+        description: 'which collector evaluates the rules and sends: auto (the holder of the shared store\'s lease; on SQLite this one), always, never (standby only)',
+      }),
+    ),
+    evaluator_lease_s: Type.Optional(
+      Type.Integer({ minimum: 2, maximum: 3600, default: 30, description: 'how long the evaluator lease lasts without renewal: at least two evaluation intervals; a crashed evaluator is replaced within this plus one evaluation interval' }),
+    ),
     external_url: Type.Optional(Type.String({ maxLength: 2048, description: 'base URL of this collector, for externalURL and generatorURL in webhooks' })),
     // Validated by compileRule (collector/alerts/rules.ts) so that errors name the rule and field.
     rules: Type.Optional(Type.Array(Type.Unknown(), { description: 'alert rules (config file only; see docs/alerts.md)' })),

@@ -4,7 +4,6 @@
 // (what was last announced, and when), so a restart neither forgets nor repeats an alert.
 import { createHash } from 'node:crypto';
 import type { EventSink } from '../../shared/events.js';
-import { messageId } from '../../shared/webhook-signature.js';
 import type { Evidence } from './evidence.js';
 import type { AlertPayload, Notifier } from './notifiers/types.js';
 import { HOST_DOWN_RULE, ownHostDirectory, type HostDirectory } from './hosts.js';
@@ -15,8 +14,9 @@ import { compileRule, notifies, type CompiledRule, type Severity } from './rules
 import { compileSilence, silencedBy, type CompiledSilence } from './silences.js';
 import { SourceError, type AlertSources, type HostSeen, type LogReads } from './sources.js';
 import { changed, firingKey, initialState, parseKey, step, type InstanceState, type Transition } from './state.js';
-import type { AlertStore, NewOutbox } from '../storage/types.js';
+import type { AlertStore, NewOutbox, SilenceRow } from '../storage/types.js';
 import { renderTemplate } from './template.js';
+import { notificationId, type Occasion } from './webhook-ids.js';
 
 export interface EvaluatorOptions {
   store: AlertStore;
@@ -86,6 +86,21 @@ export function arrivalCanChange(rule: CompiledRule, names: Set<string>): boolea
   return false;
 }
 
+/** What the store holds for an evaluator to start from (Evaluator.open reads it). */
+export interface StoredAlerts {
+  apiRules: Array<{ name: string; spec: unknown }>;
+  states: InstanceState[];
+  silences: SilenceRow[];
+  /** host-down transitions, oldest first (the host directory's memory when none is given) */
+  hostDown: Transition[];
+}
+
+/** a notification decided in a cycle, with what its webhook id is derived from */
+interface Decided {
+  payload: AlertPayload;
+  occasion: Occasion;
+}
+
 export function fingerprint(labels: Record<string, string>): string {
   const h = createHash('sha256');
   for (const k of Object.keys(labels).sort()) h.update(`${k}\u0000${labels[k]}\u0000`);
@@ -114,22 +129,32 @@ export class Evaluator {
   /** when this evaluator (the collector) started listening */
   private readonly startedAt: number;
 
-  constructor(private readonly o: EvaluatorOptions) {
+  /** cycles run one after another (a cycle awaits its commit; the next starts from its states) */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** Reads the store (API rules, instance states, silences) and builds the evaluator on it. */
+  static async open(o: EvaluatorOptions): Promise<Evaluator> {
+    const [apiRules, states, silences, hostDown] = await Promise.all([
+      o.store.apiRules(),
+      o.store.loadStates(),
+      o.store.silences(),
+      o.hosts ? Promise.resolve([]) : o.store.history({ rule: HOST_DOWN_RULE, limit: 10_000 }),
+    ]);
+    return new Evaluator(o, { apiRules, states, silences, hostDown: hostDown.reverse().map(({ id: _id, ...t }) => t) });
+  }
+
+  private constructor(
+    private readonly o: EvaluatorOptions,
+    stored: StoredAlerts,
+  ) {
     this.startedAt = o.clock();
-    this.hosts =
-      o.hosts ??
-      ownHostDirectory(
-        o.store
-          .history({ rule: HOST_DOWN_RULE, limit: 10_000 })
-          .reverse()
-          .map((h) => ({ rule: h.rule, host: h.host, series: h.series, at: h.at, event: h.event, severity: h.severity, value: h.value })),
-      );
+    this.hosts = o.hosts ?? ownHostDirectory(stored.hostDown);
     for (const r of o.defaultRules ?? []) {
       this.defaults.set(r.name, r);
       this.rules.set(r.name, r);
     }
     for (const r of o.configRules) this.rules.set(r.name, r);
-    for (const { name, spec } of o.store.apiRules()) {
+    for (const { name, spec } of stored.apiRules) {
       if (this.rules.get(name)?.source === 'config') continue;
       try {
         this.rules.set(name, compileRule(spec, `rule '${name}'`, 'api'));
@@ -137,12 +162,47 @@ export class Evaluator {
         o.events.emit('alerts.rule.invalid', { rule: name, error: (err as Error).message }, 'warn');
       }
     }
-    for (const s of o.store.loadStates()) this.states.set(key(s.rule, s.host, s.series), s);
-    this.reloadSilences();
+    for (const s of stored.states) this.states.set(key(s.rule, s.host, s.series), s);
+    this.silences = stored.silences.map(compileSilence);
   }
 
-  reloadSilences(): void {
-    this.silences = this.o.store.silences().map(compileSilence);
+  async reloadSilences(): Promise<void> {
+    this.silences = (await this.o.store.silences()).map(compileSilence);
+  }
+
+  /**
+   * Reads again what other collectors on a shared store may have changed: API rules and
+   * silences, and with `states` the instances' states (a standby follows the evaluating
+   * collector's, and takes over from them). Queued behind a running cycle.
+   */
+  refresh(opts: { states: boolean }): Promise<void> {
+    const run = this.queue.then(async () => {
+      const [apiRules, silences, states] = await Promise.all([this.o.store.apiRules(), this.o.store.silences(), opts.states ? this.o.store.loadStates() : null]);
+      this.silences = silences.map(compileSilence);
+      this.syncApiRules(apiRules);
+      if (states) {
+        this.states.clear();
+        this.seenInCycle.clear();
+        for (const s of states) this.states.set(key(s.rule, s.host, s.series), s);
+      }
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** API rules as the store has them now (another collector's API may have changed them) */
+  private syncApiRules(stored: Array<{ name: string; spec: unknown }>): void {
+    const names = new Set(stored.map((r) => r.name));
+    for (const [name, r] of [...this.rules]) if (r.source === 'api' && !names.has(name)) this.removeRule(name);
+    for (const { name, spec } of stored) {
+      const cur = this.rules.get(name);
+      if (cur?.source === 'config' || (cur?.source === 'api' && JSON.stringify(cur.spec) === JSON.stringify(spec))) continue;
+      try {
+        this.setRule(compileRule(spec, `rule '${name}'`, 'api'));
+      } catch (err) {
+        this.o.events.emit('alerts.rule.invalid', { rule: name, error: (err as Error).message }, 'warn');
+      }
+    }
   }
 
   setRule(rule: CompiledRule): void {
@@ -304,13 +364,21 @@ export class Evaluator {
   }
 
   /**
-   * One evaluation of every rule over every host. Throws only when the commit fails.
+   * One evaluation of every rule over every host, after the cycles already asked for. Rejects
+   * only when the commit fails (the instances' states are then as before the cycle). The rules
+   * are evaluated in one synchronous step; only the outbox's notifier list and the commit wait.
    * With `arrivals`, an evaluation on arrival: only the rules those samples can change, only on
    * those hosts, through the same state machine and the same commit (so `for`, hysteresis,
    * notification decisions and repeat intervals are exactly the periodic cycle's); instances it
    * does not visit are left for the periodic cycle, which alone ends them for lack of data.
    */
-  cycle(arrivals?: Arrivals, at?: number): CycleStats {
+  cycle(arrivals?: Arrivals, at?: number): Promise<CycleStats> {
+    const run = this.queue.then(() => this.runCycle(arrivals, at));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async runCycle(arrivals: Arrivals | undefined, at: number | undefined): Promise<CycleStats> {
     const started = performance.now();
     const now = at ?? this.o.clock();
     const cycle = ++this.cycleNo;
@@ -328,7 +396,13 @@ export class Evaluator {
     const upserts: InstanceState[] = [];
     const deletes: Array<[string, string, string]> = [];
     const history: Transition[] = [];
-    const groups = new Map<string, AlertPayload[]>();
+    const groups = new Map<string, Decided[]>();
+    // the states before this cycle of every instance it changes: put back if the commit fails,
+    // so the next cycle decides the same transitions and notifications again
+    const undo = new Map<string, InstanceState | undefined>();
+    const remember = (k: string) => {
+      if (!undo.has(k)) undo.set(k, this.states.get(k));
+    };
     let instances = 0;
 
     const apply = (rule: CompiledRule, host: string, series: string, value: number | null, force = false, cap?: Severity | null) => {
@@ -344,6 +418,7 @@ export class Evaluator {
       }
       this.decideNotifications(rule, next, now, groups);
       history.push(...transitions);
+      remember(k);
       if (next.phase === 'ok' && next.notifiedKey === null) {
         if (prev) {
           this.states.delete(k);
@@ -401,6 +476,7 @@ export class Evaluator {
         const gone = this.retired.get(s.rule);
         if (gone) apply(gone, s.host, s.series, null, true);
         else {
+          remember(k);
           this.states.delete(k);
           deletes.push([s.rule, s.host, s.series]);
         }
@@ -410,8 +486,18 @@ export class Evaluator {
       if (![...this.states.values()].some((s) => s.rule === name)) this.retired.delete(name);
     }
 
-    const outbox = this.outboxRows(groups);
-    this.o.store.commit(upserts, deletes, history, outbox, now);
+    let outbox: NewOutbox[] = [];
+    try {
+      // which receivers are off (a 410) is read only when there is something to send
+      if (groups.size > 0) outbox = this.outboxRows(groups, await this.o.store.disabledNotifiers());
+      await this.o.store.commit(upserts, deletes, history, outbox, now);
+    } catch (err) {
+      for (const [k, s] of undo) {
+        if (s) this.states.set(k, s);
+        else this.states.delete(k);
+      }
+      throw err;
+    }
     for (const t of history) {
       dir.observe?.(t);
       this.o.events.emit(`alerts.${t.event}`, { rule: t.rule, host: t.host, ...(t.series ? { series: t.series } : {}), severity: t.severity, value: t.value }, 'info');
@@ -423,14 +509,18 @@ export class Evaluator {
       this.arrivalEvaluations++;
       return stats;
     }
-    if (cycle % 100 === 0) this.o.store.prune(now, 100_000, 7 * 86_400_000);
+    if (cycle % 100 === 0) await this.o.store.prune(now, 100_000, 7 * 86_400_000);
     this.o.events.add('alerts.cycles', 1);
     this.lastCycle = stats;
     return stats;
   }
 
-  private decideNotifications(rule: CompiledRule, s: InstanceState, now: number, groups: Map<string, AlertPayload[]>): void {
-    const out: AlertPayload[] = [];
+  private decideNotifications(rule: CompiledRule, s: InstanceState, now: number, groups: Map<string, Decided[]>): void {
+    const out: Decided[] = [];
+    const decided = (payload: AlertPayload, after: number | null): Decided => ({
+      payload,
+      occasion: { status: payload.status, fingerprint: payload.fingerprint, startsAt: payload.startsAt, after },
+    });
     if (s.phase === 'firing') {
       const k = firingKey(s)!;
       // a silent rule (notify: false, or 'critical' at warning) is held back like a silenced alert
@@ -438,22 +528,22 @@ export class Evaluator {
       if (s.notifiedKey !== k) {
         if (s.notifiedKey !== null) {
           const old = parseKey(s.notifiedKey);
-          out.push(this.payload(rule, s, old.severity, old.startsAt, now));
+          out.push(decided(this.payload(rule, s, old.severity, old.startsAt, now), null));
           s.notifiedKey = null;
           s.lastNotifiedAt = null;
         }
         if (!silenced) {
-          out.push(this.payload(rule, s, s.severity!, s.firingSince!, null));
+          out.push(decided(this.payload(rule, s, s.severity!, s.firingSince!, null), null));
           s.notifiedKey = k;
           s.lastNotifiedAt = now;
         }
       } else if (!silenced && now - (s.lastNotifiedAt ?? 0) >= this.o.repeatIntervalMs) {
-        out.push(this.payload(rule, s, s.severity!, s.firingSince!, null));
+        out.push(decided(this.payload(rule, s, s.severity!, s.firingSince!, null), s.lastNotifiedAt ?? 0));
         s.lastNotifiedAt = now;
       }
     } else if (s.notifiedKey !== null) {
       const old = parseKey(s.notifiedKey);
-      out.push(this.payload(rule, s, old.severity, old.startsAt, now));
+      out.push(decided(this.payload(rule, s, old.severity, old.startsAt, now), null));
       s.notifiedKey = null;
       s.lastNotifiedAt = null;
     }
@@ -463,14 +553,15 @@ export class Evaluator {
     groups.set(rule.name, list);
   }
 
-  private outboxRows(groups: Map<string, AlertPayload[]>): NewOutbox[] {
+  private outboxRows(groups: Map<string, Decided[]>, disabled: ReadonlyMap<string, unknown>): NewOutbox[] {
     if (groups.size === 0) return [];
-    const disabled = this.o.store.disabledNotifiers();
     const rows: NewOutbox[] = [];
-    for (const [rule, alerts] of groups) {
+    for (const [rule, decided] of groups) {
+      const alerts = decided.map((d) => d.payload);
+      const occasions = decided.map((d) => d.occasion);
       for (const n of this.o.notifiers) {
         if (disabled.has(n.name) || !n.accepts(rule)) continue;
-        rows.push({ id: messageId(), notifier: n.name, rule, body: n.render({ rule, alerts }) });
+        rows.push({ id: notificationId(n.name, rule, occasions), notifier: n.name, rule, body: n.render({ rule, alerts }) });
       }
     }
     return rows;

@@ -20,6 +20,11 @@ export interface OutboxOptions {
   random?: () => number;
   /** idle poll when nothing is due (a kick wakes it sooner) */
   pollMs?: number;
+  /**
+   * Whether this collector delivers now (it holds the evaluator lease, collector/alerts/leader.ts);
+   * absent: always. A standby's pass delivers nothing and looks again at the next poll.
+   */
+  mayDeliver?: () => boolean;
   concurrency?: number;
 }
 
@@ -56,10 +61,14 @@ export class OutboxDeliverer {
     }
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    this.running = this.drain()
-      .then(() => undefined)
-      .catch((err) => this.o.events.emit('alerts.outbox.error', { error: String(err) }, 'warn'))
-      .finally(() => {
+    // a standby delivers nothing and looks again at the next poll (what is due is the holder's)
+    const standby = this.o.mayDeliver?.() === false;
+    this.running = (standby ? Promise.resolve(null) : this.drain().then(() => (this.stopped ? null : this.o.store.nextDue())))
+      .catch((err) => {
+        this.o.events.emit('alerts.outbox.error', { error: String(err) }, 'warn');
+        return null;
+      })
+      .then((next) => {
         this.running = null;
         if (this.stopped) return;
         if (this.again) {
@@ -67,7 +76,6 @@ export class OutboxDeliverer {
           this.kick();
           return;
         }
-        const next = this.o.store.nextDue();
         const poll = this.o.pollMs ?? 5000;
         const wait = next === null ? poll : Math.min(poll, Math.max(0, next - this.o.clock()));
         this.timer = setTimeout(() => this.kick(), wait);
@@ -75,11 +83,12 @@ export class OutboxDeliverer {
       });
   }
 
-  /** One pass over every due row; resolves when each was tried once. */
+  /** One pass over every due row; resolves when each was tried once (none on a standby). */
   async drain(): Promise<number> {
     let tried = 0;
+    if (this.o.mayDeliver?.() === false) return 0;
     for (;;) {
-      const rows = this.o.store.due(this.o.clock(), 100);
+      const rows = await this.o.store.due(this.o.clock(), 100);
       if (rows.length === 0) return tried;
       const width = this.o.concurrency ?? 4;
       for (let i = 0; i < rows.length; i += width) {
@@ -94,7 +103,7 @@ export class OutboxDeliverer {
     const { store, clock, events } = this.o;
     const notifier = this.byName.get(row.notifier);
     if (!notifier) {
-      store.markFinal(row.seq, 'failed', null, `notifier '${row.notifier}' is no longer configured`, clock());
+      await store.markFinal(row.seq, 'failed', null, `notifier '${row.notifier}' is no longer configured`, clock());
       events.emit('alerts.notify.dropped', { id: row.id, notifier: row.notifier }, 'warn');
       return;
     }
@@ -103,24 +112,24 @@ export class OutboxDeliverer {
     const now = clock();
     switch (result.outcome) {
       case 'delivered':
-        store.markDelivered(row.seq, result.status ?? 200, now);
+        await store.markDelivered(row.seq, result.status ?? 200, now);
         events.emit('alerts.notify.delivered', { id: row.id, notifier: row.notifier, rule: row.rule, attempt, latency_ms: now - row.created_at });
         return;
       case 'disable':
-        store.markFinal(row.seq, 'disabled', result.status ?? null, result.error ?? 'disabled', now);
-        store.disableNotifier(notifier.name, notifier.target, result.error ?? 'disabled', now);
+        await store.markFinal(row.seq, 'disabled', result.status ?? null, result.error ?? 'disabled', now);
+        await store.disableNotifier(notifier.name, notifier.target, result.error ?? 'disabled', now);
         events.emit('alerts.notifier.disabled', { notifier: notifier.name, reason: result.error }, 'warn');
         return;
       case 'failed':
       case 'retry':
         if (result.outcome === 'failed' || attempt >= notifier.retry.maxAttempts) {
-          store.markFinal(row.seq, 'failed', result.status ?? null, result.error ?? 'failed', now);
+          await store.markFinal(row.seq, 'failed', result.status ?? null, result.error ?? 'failed', now);
           events.emit('alerts.notify.failed', { id: row.id, notifier: row.notifier, attempts: attempt, error: result.error }, 'warn');
           return;
         }
         {
           const wait = Math.max(backoffMs(notifier.retry, attempt, this.o.random ?? Math.random), result.retryAfterMs ?? 0);
-          store.markRetry(row.seq, now + wait, result.status ?? null, result.error ?? 'retry');
+          await store.markRetry(row.seq, now + wait, result.status ?? null, result.error ?? 'retry');
           events.emit('alerts.notify.retry', { id: row.id, notifier: row.notifier, attempt, wait_ms: wait, error: result.error }, 'info');
         }
     }

@@ -1,12 +1,15 @@
 // The alerts plugin: opens the alert store, builds the evaluator and the outbox deliverer from
 // the configuration, runs them on timers when asked (the server does; tests drive them by hand
 // with an injected clock), and registers the alerts API.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import fp from 'fastify-plugin';
 import { Gauge } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_ALERTS, compileAlertsConfig, type AlertsConfig } from './config.js';
 import { Evaluator } from './evaluator.js';
 import { gatherEvidence, type EvidenceSources } from './evidence.js';
+import { EvaluatorElection } from './leader.js';
 import { OutboxDeliverer } from './outbox.js';
 import { alertRoutes } from './routes.js';
 import { metricServiceSources, type MetricSources } from './metric-sources.js';
@@ -23,8 +26,14 @@ export interface AlertsRuntime {
   evaluator: Evaluator;
   outbox: OutboxDeliverer;
   sources: AlertSources;
-  /** one cycle with the log store read first (what the timers run; cycle() alone reads nothing ahead) */
-  evaluate(arrivals?: Map<string, Set<string>>): Promise<void>;
+  /** who evaluates among the collectors on a shared store (leader.ts) */
+  election: EvaluatorElection;
+  /**
+   * One turn as the timers run it: takes or renews the evaluator lease; the evaluator runs a
+   * cycle with the log store read first (cycle() alone reads nothing ahead), a standby reads the
+   * evaluator's states instead. Resolves to whether this collector evaluated.
+   */
+  evaluate(arrivals?: Map<string, Set<string>>): Promise<boolean>;
 }
 
 declare module 'fastify' {
@@ -74,7 +83,7 @@ function exposeMetrics(app: FastifyInstance, evaluator: Evaluator, store: AlertS
     help: 'notifications waiting for delivery or a retry',
     registers,
     collect() {
-      this.set(store.pendingCount());
+      return store.pendingCount().then((n) => this.set(n));
     },
   });
   new Gauge({
@@ -101,6 +110,8 @@ export interface AlertsPluginOptions {
    * configuration's `evaluate_on_arrival: false` turns it off in any case
    */
   evaluateOnArrival?: boolean;
+  /** this collector's name in the evaluator lease (default: host name, pid and a random part) */
+  collectorId?: string;
 }
 
 export const alertsPlugin = fp<AlertsPluginOptions>(
@@ -112,11 +123,23 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
       defaults: opts.config?.defaults ?? DEFAULT_ALERTS.defaults,
     };
     const { rules, defaults, notifiers } = compileAlertsConfig(cfg);
-    const store = app.storage.openAlerts();
-    for (const [name, d] of store.disabledNotifiers()) {
+    const store = await app.storage.openAlerts();
+    for (const [name, d] of await store.disabledNotifiers()) {
       const n = notifiers.find((x) => x.name === name);
-      if (n && n.target !== d.url) store.enableNotifier(name);
+      if (n && n.target !== d.url) await store.enableNotifier(name);
     }
+    const collectorId = opts.collectorId ?? `${hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
+    // renewed once per turn: a lease shorter than two turns would lapse between them and pass
+    // from collector to collector
+    const leaseMs = Math.max((cfg.evaluator_lease_s ?? 30) * 1000, 2 * cfg.evaluation_interval_ms);
+    const election = new EvaluatorElection({
+      role: cfg.evaluator ?? 'auto',
+      lease: store.evaluatorLease?.({ collectorId, leaseMs, clock: app.clock }) ?? null,
+      leaseMs,
+      clock: app.clock,
+      events: app.events,
+      collectorId,
+    });
     // Metric and check rules read the metric series when the metrics plugin is there, through
     // recent samples kept as they are ingested.
     let evaluator: Evaluator | null = null;
@@ -140,7 +163,8 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
         setImmediate(() => {
           const batch = pending!;
           pending = null;
-          if (!evaluator || closed) return;
+          // only the evaluator evaluates on arrival (as its lease was last renewed)
+          if (!evaluator || closed || !election.evaluating()) return;
           void runCycle(batch).catch((err: Error) => app.events.emit('alerts.cycle.failed', { error: err.message, on: 'arrival' }, 'warn'));
         });
       }
@@ -169,8 +193,8 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
       };
     }
     const sources = opts.sources ?? logStoreSources(app.storage, metricSources, app.clock, app.hasDecorator('hosts') ? app.hosts.registry : undefined);
-    const outbox = new OutboxDeliverer({ store, notifiers, clock: app.clock, events: app.events });
-    evaluator = new Evaluator({
+    const outbox = new OutboxDeliverer({ store, notifiers, clock: app.clock, events: app.events, mayDeliver: () => election.evaluating() });
+    evaluator = await Evaluator.open({
       store,
       sources,
       notifiers,
@@ -192,15 +216,31 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
       const now = app.clock();
       await sources.prepare?.(now, (hosts) => evaluator!.logReads(now, hosts, arrivals));
       if (closed) return;
-      evaluator!.cycle(arrivals, now);
+      await evaluator!.cycle(arrivals, now);
     };
-    app.decorate('alerts', { store, evaluator, outbox, sources, evaluate: runCycle });
+    /** a periodic turn: the evaluator lease first, then a cycle (evaluator) or the states read (standby) */
+    const turn = async (arrivals?: Map<string, Set<string>>): Promise<boolean> => {
+      const t = await election.turn();
+      if (closed) return false;
+      if (!t.evaluate) {
+        // a standby follows the evaluator's states (its API answers the same, a takeover starts there)
+        if (election.shared) await evaluator!.refresh({ states: true });
+        return false;
+      }
+      // the store is shared: rules and silences may have changed through another collector's API,
+      // and a collector that has just taken over starts from the states its predecessor left
+      if (election.shared) await evaluator!.refresh({ states: t.took_over });
+      await runCycle(arrivals);
+      if (t.took_over && opts.run) outbox.kick();
+      return true;
+    };
+    app.decorate('alerts', { store, evaluator, outbox, sources, election, evaluate: turn });
     if (app.hasDecorator('metrics') && app.metrics?.registry) exposeMetrics(app, evaluator, store);
 
     let timer: NodeJS.Timeout | null = null;
     if (opts.run) {
       const tick = () => {
-        void runCycle().catch((err: Error) => app.events.emit('alerts.cycle.failed', { error: err.message }, 'warn'));
+        void turn().catch((err: Error) => app.events.emit('alerts.cycle.failed', { error: err.message }, 'warn'));
       };
       app.addHook('onReady', async () => {
         outbox.start();
@@ -212,7 +252,9 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
       closed = true;
       if (timer) clearInterval(timer);
       await outbox.stop();
-      store.close();
+      // a standby takes over at its next turn instead of when the lease runs out
+      await election.release().catch((err: Error) => app.events.emit('alerts.lease.error', { error: err.message, on: 'release' }, 'warn'));
+      await store.close();
     });
     await app.register(alertRoutes);
   },

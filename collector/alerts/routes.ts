@@ -35,6 +35,8 @@ export const alertRoutes: FastifyPluginAsync = async (app) => {
     items: evaluator.current(app.clock()),
     rule_errors: Object.fromEntries(evaluator.ruleErrors),
     last_cycle: evaluator.lastCycle,
+    // which collector evaluates (on a shared store: the lease holder; collector/alerts/leader.ts)
+    evaluator: app.alerts.election.status(),
   }));
 
   app.get<{ Querystring: Static<typeof HistoryQuery> }>(
@@ -43,7 +45,7 @@ export const alertRoutes: FastifyPluginAsync = async (app) => {
     async (req) => {
       const { start, end, ...rest } = req.query;
       const now = app.clock();
-      const items = store.history({ ...rest, start: parseTimeParam('start', start, now), end: parseTimeParam('end', end, now) });
+      const items = await store.history({ ...rest, start: parseTimeParam('start', start, now), end: parseTimeParam('end', end, now) });
       const last = items[items.length - 1];
       return { items, next_before: items.length === req.query.limit && last ? last.id : null };
     },
@@ -78,7 +80,7 @@ export const alertRoutes: FastifyPluginAsync = async (app) => {
           throw err;
         }
       }
-      store.putRule(name, rule.spec, app.clock());
+      await store.putRule(name, rule.spec, app.clock());
       evaluator.setRule(rule);
       return reply.status(existing ? 200 : 201).send({ name, source: 'api', enabled: rule.enabled, spec: rule.spec });
     },
@@ -95,7 +97,7 @@ export const alertRoutes: FastifyPluginAsync = async (app) => {
       if (!existing) throw new RingtailError(ErrorCodes.NOT_FOUND, `no rule '${name}'`, 404);
       if (existing.source === 'config') throw new RingtailError(ErrorCodes.BAD_REQUEST, `rule '${name}' comes from the configuration file; set "enabled" there`, 409);
       const rule = compileRule({ ...existing.spec, enabled: req.body.enabled }, 'body', 'api');
-      store.putRule(name, rule.spec, app.clock());
+      await store.putRule(name, rule.spec, app.clock());
       evaluator.setRule(rule);
       return { name, source: 'api', enabled: rule.enabled, spec: rule.spec };
     },
@@ -112,7 +114,7 @@ export const alertRoutes: FastifyPluginAsync = async (app) => {
       if (existing.source === 'default') {
         throw new RingtailError(ErrorCodes.BAD_REQUEST, `rule '${name}' is a default rule; switch it off with PATCH {"enabled": false}, or all of them with alerts.defaults: false`, 409);
       }
-      store.deleteRule(name);
+      await store.deleteRule(name);
       evaluator.removeRule(name);
       // an API rule that replaced a default rule gives way to it again
       const restored = evaluator.rules.get(name);
@@ -122,7 +124,7 @@ export const alertRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/api/v1/alerts/silences', { config: { roles: READERS } }, async () => {
     const now = app.clock();
-    return { items: store.silences().map((s) => ({ ...s, active: isActive(s, now) })) };
+    return { items: (await store.silences()).map((s) => ({ ...s, active: isActive(s, now) })) };
   });
 
   app.post<{ Body: NewSilence }>('/api/v1/alerts/silences', { schema: { body: NewSilence }, config: { roles: ADMIN } }, async (req, reply) => {
@@ -137,8 +139,8 @@ export const alertRoutes: FastifyPluginAsync = async (app) => {
       created_by: req.principal?.name ?? 'unknown',
       created_at: now,
     };
-    store.addSilence(row);
-    evaluator.reloadSilences();
+    await store.addSilence(row);
+    await evaluator.reloadSilences();
     return reply.status(201).send(row);
   });
 
@@ -146,14 +148,14 @@ export const alertRoutes: FastifyPluginAsync = async (app) => {
     '/api/v1/alerts/silences/:id',
     { schema: { params: IdParam }, config: { roles: ADMIN } },
     async (req) => {
-      if (!store.expireSilence(req.params.id, app.clock())) throw new RingtailError(ErrorCodes.NOT_FOUND, `no silence '${req.params.id}'`, 404);
-      evaluator.reloadSilences();
+      if (!(await store.expireSilence(req.params.id, app.clock()))) throw new RingtailError(ErrorCodes.NOT_FOUND, `no silence '${req.params.id}'`, 404);
+      await evaluator.reloadSilences();
       return { expired: req.params.id };
     },
   );
 
-  app.get('/api/v1/alerts/outbox', { config: { roles: ADMIN } }, async () => ({
-    items: store.outbox(200).map(({ body, ...rest }) => ({ ...rest, bytes: Buffer.byteLength(body) })),
-    disabled_notifiers: Object.fromEntries(store.disabledNotifiers()),
-  }));
+  app.get('/api/v1/alerts/outbox', { config: { roles: ADMIN } }, async () => {
+    const [rows, disabled] = await Promise.all([store.outbox(200), store.disabledNotifiers()]);
+    return { items: rows.map(({ body, ...rest }) => ({ ...rest, bytes: Buffer.byteLength(body) })), disabled_notifiers: Object.fromEntries(disabled) };
+  });
 };

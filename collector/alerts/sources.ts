@@ -138,7 +138,13 @@ export function logStoreSources(
     // With the host registry: every host not retired, whatever it sends (retired hosts leave
     // host-scoped rules, so an absence rule never fires for an instance that ended).
     if (lifecycle) {
-      return lifecycle.live().map((h) => ({ host: h.host, lastSeen: h.last_seen, state: h.state as HostSeen['state'], ephemeral: h.ephemeral, sources: h.sources, reports: h.sources.includes('metrics') }));
+      const live: HostSeen[] = lifecycle.live().map((h) => ({ host: h.host, lastSeen: h.last_seen, state: h.state as HostSeen['state'], ephemeral: h.ephemeral, sources: h.sources, reports: h.sources.includes('metrics') }));
+      // A log store other collectors share (ClickHouse) holds lines of hosts this collector's
+      // registry never heard (their agents reach another collector): the evaluator sees them too.
+      if (sync()) return live;
+      const known = new Set(live.map((h) => h.host));
+      for (const h of current?.hosts ?? previous?.hosts ?? []) if (!known.has(h.host)) live.push({ host: h.host, lastSeen: h.last_seen });
+      return live;
     }
     // Hosts that ship logs, metrics or both; last seen is the latest of the two.
     const by = new Map<string, HostSeen>(logHosts().map((h) => [h.host, { host: h.host, lastSeen: h.last_seen }]));
@@ -182,7 +188,7 @@ export function logStoreSources(
     },
     async prepare(_now, plan) {
       const p: Prepared = { counts: new Map(), last: new Map() };
-      if (!lifecycle) p.hosts = await storage.logs.hosts();
+      if (!lifecycle || !sync()) p.hosts = await storage.logs.hosts();
       // the plan reads the host list: this preparation's, not an older one
       const before = current;
       current = p;

@@ -25,11 +25,12 @@ interface Backend {
 /**
  * What each backend keeps where, for the startup log and docs/scale-out.md. With `--storage
  * clickhouse` the log lines (and the hosts they name), API tokens (with enrollment and bindings)
- * and dashboard sessions are in ClickHouse, shared by every collector on it; alert state, host
- * lifecycle and metric series stay in the data directory's SQLite (issue 16 moves them one by one).
+ * and dashboard sessions, and alert rules/state/history/outbox are in ClickHouse, shared by every
+ * collector on it; host lifecycle and metric series stay in the data directory's SQLite (issue 16
+ * moves them one by one).
  */
 export function storagePlaces(config: StorageConfig): { shared: string[]; local: string[] } {
-  if (config.backend === 'clickhouse') return { shared: ['logs', 'tokens', 'sessions'], local: ['metrics', 'alerts', 'host states'] };
+  if (config.backend === 'clickhouse') return { shared: ['logs', 'tokens', 'sessions', 'alerts'], local: ['metrics', 'host states'] };
   return { shared: [], local: ['logs', 'metrics', 'alerts', 'sessions', 'tokens', 'host states'] };
 }
 
@@ -49,7 +50,7 @@ const BACKENDS: Record<BackendName, Backend> = {
     check(config) {
       if (!config.clickhouse?.url) throw new ConfigError('--clickhouse-url', 'required with --storage clickhouse (e.g. http://127.0.0.1:8123)');
     },
-    // Log lines, tokens and sessions go to ClickHouse (shared by every collector on it); the rest
+    // Log lines, tokens, sessions and alerts go to ClickHouse (shared by every collector on it); the rest
     // stays in the local SQLite store for now (storagePlaces), opened as with --storage sqlite.
     async open(config) {
       refuseNewerData(config.data);
@@ -72,12 +73,16 @@ const BACKENDS: Record<BackendName, Backend> = {
         await Promise.all([logs.close(), auth.close()]);
         throw err;
       }
+      // alert state, history, rules, silences and outbox are shared too: one collector evaluates,
+      // the others stand by and take over from them (collector/alerts/leader.ts)
+      const { openClickHouseAlertStore } = await import('./clickhouse/alerts.js');
       return {
         ...local,
         config,
         logs,
         tokens: auth.tokens,
         openSessions: auth.openSessions,
+        openAlerts: () => openClickHouseAlertStore(ch),
         close() {
           void logs.close();
           void auth.close();

@@ -373,35 +373,73 @@ export interface HistoryFilter {
   limit: number;
 }
 
-/** Alert state, history, API rules, silences and the notification outbox (collector/alerts/). */
+/**
+ * Alert state, history, API rules, silences and the notification outbox (collector/alerts/).
+ * Asynchronous, so that a store several collectors share (ClickHouse) can answer; SQLite answers
+ * synchronously inside (Synchronous<AlertStore>, wrapped by asyncAlertStore).
+ */
 export interface AlertStore {
-  close(): void;
-  apiRules(): Array<{ name: string; spec: unknown }>;
-  putRule(name: string, spec: unknown, now: number): void;
-  deleteRule(name: string): boolean;
-  loadStates(): InstanceState[];
-  /** State changes, their history and the notifications they cause, in one transaction: all or nothing. */
-  commit(upserts: InstanceState[], deletes: Array<[string, string, string]>, history: Transition[], outbox: NewOutbox[], now: number): void;
+  close(): Promise<void>;
+  apiRules(): Promise<Array<{ name: string; spec: unknown }>>;
+  putRule(name: string, spec: unknown, now: number): Promise<void>;
+  deleteRule(name: string): Promise<boolean>;
+  loadStates(): Promise<InstanceState[]>;
+  /**
+   * State changes, their history and the notifications they cause: all or nothing on SQLite (one
+   * transaction); on a store without transactions the outbox rows land first and the states
+   * last, so a failed commit is decided again from the states before it (same webhook ids).
+   */
+  commit(upserts: InstanceState[], deletes: Array<[string, string, string]>, history: Transition[], outbox: NewOutbox[], now: number): Promise<void>;
   /** newest first */
-  history(filter: HistoryFilter): HistoryRow[];
+  history(filter: HistoryFilter): Promise<HistoryRow[]>;
   /** keeps the newest `keepHistoryRows` transitions and the finished notifications of the last `keepDoneMs` */
-  prune(now: number, keepHistoryRows: number, keepDoneMs: number): void;
+  prune(now: number, keepHistoryRows: number, keepDoneMs: number): Promise<void>;
   /** pending notifications due at `now`, oldest first */
-  due(now: number, limit: number): OutboxRow[];
-  pendingCount(): number;
-  nextDue(): number | null;
-  markDelivered(seq: number, status: number, now: number): void;
-  markRetry(seq: number, nextAt: number, status: number | null, error: string): void;
-  markFinal(seq: number, state: 'failed' | 'disabled', status: number | null, error: string, now: number): void;
+  due(now: number, limit: number): Promise<OutboxRow[]>;
+  pendingCount(): Promise<number>;
+  nextDue(): Promise<number | null>;
+  markDelivered(seq: number, status: number, now: number): Promise<void>;
+  markRetry(seq: number, nextAt: number, status: number | null, error: string): Promise<void>;
+  markFinal(seq: number, state: 'failed' | 'disabled', status: number | null, error: string, now: number): Promise<void>;
   /** A receiver that answered 410 gets nothing more until its URL changes in the configuration. */
-  disableNotifier(name: string, url: string, reason: string, now: number): void;
-  enableNotifier(name: string): void;
-  disabledNotifiers(): Map<string, { url: string; disabled_at: number; reason: string }>;
+  disableNotifier(name: string, url: string, reason: string, now: number): Promise<void>;
+  enableNotifier(name: string): Promise<void>;
+  disabledNotifiers(): Promise<Map<string, { url: string; disabled_at: number; reason: string }>>;
   /** newest first */
-  outbox(limit: number): OutboxRow[];
-  silences(): SilenceRow[];
-  addSilence(s: SilenceRow): void;
-  expireSilence(id: string, now: number): boolean;
+  outbox(limit: number): Promise<OutboxRow[]>;
+  silences(): Promise<SilenceRow[]>;
+  addSilence(s: SilenceRow): Promise<void>;
+  expireSilence(id: string, now: number): Promise<boolean>;
+  /**
+   * A store several collectors share elects the one that evaluates rules and sends (a lease with
+   * a bounded takeover); absent: one collector owns the store (SQLite) and always evaluates.
+   */
+  evaluatorLease?(opts: { collectorId: string; leaseMs: number; clock: () => number }): EvaluatorLease;
+}
+
+/** Who evaluates the alert rules and delivers the outbox among the collectors on one store. */
+export interface EvaluatorLease {
+  /** takes the lease when free or expired, renews it when held; true while this collector holds it */
+  acquire(): Promise<boolean>;
+  /** the holder as last read (null: nobody yet) */
+  holder(): { collector: string; epoch: number; expires_at: number } | null;
+  /** gives it up (expiry now), so a standby takes over at its next turn instead of at the expiry */
+  release(): Promise<void>;
+}
+
+/** A synchronous alert store behind the asynchronous interface (each answer a resolved promise; a throw a rejection). */
+export function asyncAlertStore(s: Synchronous<Omit<AlertStore, 'evaluatorLease'>>): AlertStore {
+  const out = {} as Record<string, unknown>;
+  for (const [k, fn] of Object.entries(s)) {
+    out[k] = (...args: unknown[]) => {
+      try {
+        return Promise.resolve((fn as (...a: unknown[]) => unknown)(...args));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    };
+  }
+  return out as unknown as AlertStore;
 }
 
 export interface SessionRecord {
@@ -469,7 +507,7 @@ export interface Storage {
   /** host lifecycle (SQLite); optional so that other backends keep compiling */
   hostStates?: HostStateStore;
   /** the alerts' store; the caller closes it (before the storage) */
-  openAlerts(): AlertStore;
+  openAlerts(): AlertStore | Promise<AlertStore>;
   /** the dashboard's session store; the caller closes it (before the storage) */
   openSessions(limits: SessionLimits): SessionStore;
   close(): void;

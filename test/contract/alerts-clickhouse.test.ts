@@ -38,7 +38,7 @@ describe('log rules on ClickHouse', () => {
     expect((await send(['fine here'], 'web-2')).statusCode).toBe(200);
 
     // nothing read ahead: the store cannot answer inside the cycle, the rule waits
-    c.app.alerts.evaluator.cycle();
+    await c.app.alerts.evaluator.cycle();
     expect(c.app.alerts.evaluator.current(T0 + 10_000)).toEqual([]);
 
     await c.app.alerts.evaluate();
@@ -59,7 +59,7 @@ describe('log rules on SQLite, read ahead as the collector does', () => {
         expect(res.statusCode).toBe(200);
       }
       await ahead.app.alerts.evaluate();
-      inside.app.alerts.evaluator.cycle();
+      await inside.app.alerts.evaluator.cycle();
       const strip = (a: Array<{ rule: string; host: string; state: string; value: number | null }>) => a.map(({ rule, host, state, value }) => ({ rule, host, state, value }));
       expect(strip(ahead.app.alerts.evaluator.current(T0 + 10_000))).toEqual([{ rule: 'oom', host: 'db-1', state: 'firing', value: 2 }]);
       expect(strip(inside.app.alerts.evaluator.current(T0 + 10_000))).toEqual(strip(ahead.app.alerts.evaluator.current(T0 + 10_000)));

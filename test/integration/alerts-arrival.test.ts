@@ -63,7 +63,7 @@ describe('rules evaluated on arrival', () => {
     clock.advance(2_000);
     await send('web-1', 'check.process.count', 0, { check: 'app' });
     await waitFor('app-down firing', () => state('app-down')?.state === 'firing', 5_000);
-    expect(app.alerts.store.pendingCount()).toBe(1);
+    expect((await app.alerts.store.pendingCount())).toBe(1);
     // more arrivals of the same state: evaluated each time, nothing new announced
     for (let i = 0; i < 5; i++) {
       clock.advance(1_000);
@@ -71,15 +71,15 @@ describe('rules evaluated on arrival', () => {
     }
     await evaluated(7);
     expect(state('app-down')?.state).toBe('firing');
-    expect(app.alerts.store.pendingCount()).toBe(1);
-    expect(app.alerts.store.history({ rule: 'app-down', limit: 100 }).filter((h) => h.event === 'firing')).toHaveLength(1);
+    expect((await app.alerts.store.pendingCount())).toBe(1);
+    expect((await app.alerts.store.history({ rule: 'app-down', limit: 100 })).filter((h) => h.event === 'firing')).toHaveLength(1);
     // another host's arrival does not touch web-1's alert
     await send('web-2', 'check.process.count', 1, { check: 'app' });
     await evaluated(8);
     clock.advance(1_000);
     await send('web-1', 'check.process.count', 1, { check: 'app' });
     await waitFor('app-down resolved', () => state('app-down') === undefined, 5_000);
-    expect(app.alerts.store.pendingCount()).toBe(2);
+    expect((await app.alerts.store.pendingCount())).toBe(2);
     expect(app.alerts.evaluator.lastCycle).toBeNull(); // the periodic cycle never ran
   });
 
@@ -91,17 +91,17 @@ describe('rules evaluated on arrival', () => {
     await send('web-1', 'cpu.user', 99);
     await evaluated(2);
     expect(state('cpu-high')?.state).toBe('pending'); // 10 s < for: 20 s
-    expect(app.alerts.store.pendingCount()).toBe(0);
+    expect((await app.alerts.store.pendingCount())).toBe(0);
     clock.advance(11_000);
     await send('web-1', 'cpu.user', 99);
     await waitFor('cpu-high firing', () => state('cpu-high')?.state === 'firing', 5_000);
-    expect(app.alerts.store.pendingCount()).toBe(1);
+    expect((await app.alerts.store.pendingCount())).toBe(1);
     // 92 is below critical but above critical_clear: still firing, nothing sent
     clock.advance(10_000);
     await send('web-1', 'cpu.user', 92);
     await evaluated(4);
     expect(state('cpu-high')?.state).toBe('firing');
-    expect(app.alerts.store.pendingCount()).toBe(1);
+    expect((await app.alerts.store.pendingCount())).toBe(1);
     // an absence rule is left to the periodic cycle
     expect(state('no-cpu')).toBeUndefined();
   });
@@ -112,7 +112,7 @@ describe('rules evaluated on arrival', () => {
     await new Promise((r) => setImmediate(r));
     expect(state('app-down')).toBeUndefined();
     expect(app.alerts.evaluator.arrivalEvaluations).toBe(0);
-    app.alerts.evaluator.cycle();
+    await app.alerts.evaluator.cycle();
     expect(state('app-down')?.state).toBe('firing');
   });
 
@@ -123,7 +123,7 @@ describe('rules evaluated on arrival', () => {
     await new Promise((r) => setImmediate(r));
     expect(app.alerts.evaluator.arrivalEvaluations).toBe(0);
     expect(state('app-down')).toBeUndefined();
-    app.alerts.evaluator.cycle();
+    await app.alerts.evaluator.cycle();
     expect(state('app-down')?.state).toBe('firing');
   });
 });

@@ -24,12 +24,12 @@ describe('disabled alert rules', () => {
     const put = await app.inject({ method: 'PUT', url: '/api/v1/alerts/rules/load', headers: bearer(admin), payload: { ...load, enabled: false } });
     expect(put.statusCode).toBe(201);
     expect(put.json()).toMatchObject({ name: 'load', enabled: false });
-    expect(app.alerts.evaluator.cycle()).toMatchObject({ instances: 0, transitions: 0, notifications: 0 });
+    expect((await app.alerts.evaluator.cycle())).toMatchObject({ instances: 0, transitions: 0, notifications: 0 });
     expect(app.alerts.evaluator.current(rig.clock.t)).toEqual([]);
 
     expect((await patch(app, 'load', { enabled: true }, admin)).json()).toMatchObject({ name: 'load', enabled: true, spec: { enabled: true } });
     rig.clock.advance(1000);
-    expect(app.alerts.evaluator.cycle()).toMatchObject({ instances: 1, transitions: 1, notifications: 1 });
+    expect((await app.alerts.evaluator.cycle())).toMatchObject({ instances: 1, transitions: 1, notifications: 1 });
     expect(app.alerts.evaluator.current(rig.clock.t)).toMatchObject([{ rule: 'load', host: 'web-1', state: 'firing' }]);
   });
 
@@ -40,7 +40,7 @@ describe('disabled alert rules', () => {
     let app = await start({}, src);
     const admin = await token(app, 'admin');
     expect((await app.inject({ method: 'PUT', url: '/api/v1/alerts/rules/load', headers: bearer(admin), payload: load })).statusCode).toBe(201);
-    expect(app.alerts.evaluator.cycle().notifications).toBe(1);
+    expect((await app.alerts.evaluator.cycle()).notifications).toBe(1);
     await app.alerts.outbox.drain();
     const fired = rig.hook.requests[0]!.json;
     expect(fired.status).toBe('firing');
@@ -49,7 +49,7 @@ describe('disabled alert rules', () => {
     const off = await patch(app, 'load', { enabled: false }, admin);
     expect(off.statusCode).toBe(200);
     expect(off.json()).toMatchObject({ enabled: false, spec: { ...load, name: 'load', enabled: false } });
-    expect(app.alerts.evaluator.cycle()).toMatchObject({ transitions: 2, notifications: 1 });
+    expect((await app.alerts.evaluator.cycle())).toMatchObject({ transitions: 2, notifications: 1 });
     expect(app.alerts.evaluator.current(rig.clock.t)).toEqual([]);
     await app.alerts.outbox.drain();
     expect(rig.hook.requests).toHaveLength(2);
@@ -64,20 +64,20 @@ describe('disabled alert rules', () => {
 
     // further cycles, and a restart, neither resolve again nor fire
     rig.clock.advance(5000);
-    expect(app.alerts.evaluator.cycle()).toMatchObject({ transitions: 0, notifications: 0 });
+    expect((await app.alerts.evaluator.cycle())).toMatchObject({ transitions: 0, notifications: 0 });
     await rig.stopApps();
     app = await start({}, src);
     const viewer = await token(app, 'viewer');
     const listed = (await app.inject({ url: '/api/v1/alerts/rules', headers: bearer(viewer) })).json();
     expect(listed.items).toMatchObject([{ name: 'load', source: 'api', enabled: false, spec: { enabled: false } }]);
     rig.clock.advance(5000);
-    expect(app.alerts.evaluator.cycle()).toMatchObject({ instances: 0, transitions: 0, notifications: 0 });
+    expect((await app.alerts.evaluator.cycle())).toMatchObject({ instances: 0, transitions: 0, notifications: 0 });
     await app.alerts.outbox.drain();
     expect(rig.hook.requests).toHaveLength(2);
 
     // enabled again: evaluated again, a new alert
     expect((await patch(app, 'load', { enabled: true }, await token(app, 'admin'))).statusCode).toBe(200);
-    expect(app.alerts.evaluator.cycle()).toMatchObject({ instances: 2, transitions: 2, notifications: 1 });
+    expect((await app.alerts.evaluator.cycle())).toMatchObject({ instances: 2, transitions: 2, notifications: 1 });
     await app.alerts.outbox.drain();
     expect(rig.hook.requests.map((r) => r.json.status)).toEqual(['firing', 'resolved', 'firing']);
   });
@@ -110,7 +110,7 @@ describe('disabled alert rules', () => {
     // the config file's disabled rule is listed as such and raises nothing; the API rule fires
     const listed = (await app.inject({ url: '/api/v1/alerts/rules', headers: bearer(viewer) })).json();
     expect(listed.items.map((r: { name: string; enabled: boolean }) => `${r.name}:${r.enabled}`)).toEqual(['from-file:false', 'load:true']);
-    app.alerts.evaluator.cycle();
+    await app.alerts.evaluator.cycle();
     expect(app.alerts.evaluator.current(rig.clock.t).map((a) => a.rule)).toEqual(['load']);
   });
 });

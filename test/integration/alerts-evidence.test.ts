@@ -33,7 +33,7 @@ function expectSigned(req: Hook['requests'][number]) {
 }
 
 async function fireAndReceive(app: FastifyInstance) {
-  const stats = app.alerts.evaluator.cycle();
+  const stats = (await app.alerts.evaluator.cycle());
   expect(stats.notifications).toBeGreaterThan(0);
   await app.alerts.outbox.drain();
   const req = rig.hook.requests.at(-1)!;
@@ -114,7 +114,7 @@ describe('evidence in a firing webhook', () => {
 
     rig.clock.advance(10_000);
     src.point('db-1', 'check.process.count{check=postgres}', rig.clock.t, 1);
-    app.alerts.evaluator.cycle();
+    await app.alerts.evaluator.cycle();
     await app.alerts.outbox.drain();
     const resolved = rig.hook.requests.at(-1)!;
     expect(resolved.json.status).toBe('resolved');

@@ -44,29 +44,29 @@ const state = (rule: string) => app.alerts.evaluator.current(clock.t).find((a) =
 describe('alerts over metric series', () => {
   it('a process check reading 0 fires at once and resolves when the process is back', async () => {
     await send('web-1', [{ name: 'check.process.count', value: 1, labels: { check: 'app' } }]);
-    app.alerts.evaluator.cycle();
+    await app.alerts.evaluator.cycle();
     expect(state('app-down')).toBeUndefined();
     clock.advance(10_000);
     await send('web-1', [{ name: 'check.process.count', value: 0, labels: { check: 'app' } }]);
-    app.alerts.evaluator.cycle();
+    await app.alerts.evaluator.cycle();
     expect(state('app-down')).toMatchObject({ state: 'firing', severity: 'critical', host: 'web-1', annotations: { summary: 'web-1: app not running' } });
     clock.advance(10_000);
     await send('web-1', [{ name: 'check.process.count', value: 2, labels: { check: 'app' } }]);
-    app.alerts.evaluator.cycle();
+    await app.alerts.evaluator.cycle();
     expect(state('app-down')).toBeUndefined();
     // An HTTP check is read the same way.
     clock.advance(10_000);
     await send('web-2', [{ name: 'check.http.up', value: 0, labels: { check: 'app' } }]);
-    app.alerts.evaluator.cycle();
+    await app.alerts.evaluator.cycle();
     expect(app.alerts.evaluator.current(clock.t).filter((a) => a.rule === 'app-down').map((a) => a.host)).toEqual(['web-2']);
   });
 
   it('a check result that stopped arriving is no data, not "up"', async () => {
     await send('web-1', [{ name: 'check.process.count', value: 0, labels: { check: 'app' } }]);
-    app.alerts.evaluator.cycle();
+    await app.alerts.evaluator.cycle();
     expect(state('app-down')?.state).toBe('firing');
     clock.advance(120_000);
-    app.alerts.evaluator.cycle();
+    await app.alerts.evaluator.cycle();
     expect(state('app-down')).toBeUndefined();
     // …and the absence rule on the series takes over.
     expect(state('no-cpu')).toBeUndefined(); // never had cpu.user
@@ -80,18 +80,18 @@ describe('alerts over metric series', () => {
       }
     };
     await feed([50, 50, 50, 50]);
-    app.alerts.evaluator.cycle();
+    await app.alerts.evaluator.cycle();
     expect(state('cpu-high')).toBeUndefined();
     await feed([85, 85, 85, 85]);
-    app.alerts.evaluator.cycle();
+    await app.alerts.evaluator.cycle();
     expect(state('cpu-high')).toMatchObject({ state: 'firing', severity: 'warning' });
     expect(state('cpu-high')!.value).toBeCloseTo(85, 6);
     await feed([99, 99, 99, 99]);
-    app.alerts.evaluator.cycle();
+    await app.alerts.evaluator.cycle();
     expect(state('cpu-high')).toMatchObject({ state: 'firing', severity: 'critical' });
     // series absence: the host stops sending
     clock.advance(61_000);
-    app.alerts.evaluator.cycle();
+    await app.alerts.evaluator.cycle();
     expect(state('no-cpu')).toMatchObject({ state: 'firing', host: 'db-1' });
   });
 
@@ -103,7 +103,7 @@ describe('alerts over metric series', () => {
         { name: 'check.process.count', value: 0, labels: { check: 'app' } },
       ]);
     }
-    app.alerts.evaluator.cycle();
+    await app.alerts.evaluator.cycle();
     expect(state('cpu-high')).toMatchObject({ state: 'firing', severity: 'critical' });
     expect(state('app-down')).toMatchObject({ state: 'firing' });
     await app.close();
@@ -114,7 +114,7 @@ describe('alerts over metric series', () => {
         { kind: 'metric', name: 'cpu-high', metric: 'cpu.user', op: 'above', warning: 80, critical: 95, critical_clear: 90, window: '30s' },
       ],
     });
-    expect(app.alerts.evaluator.cycle()).toMatchObject({ transitions: 0 });
+    expect((await app.alerts.evaluator.cycle())).toMatchObject({ transitions: 0 });
     expect(state('cpu-high')).toMatchObject({ state: 'firing', severity: 'critical' });
     expect(state('cpu-high')!.value).toBeGreaterThan(95);
     expect(state('app-down')).toMatchObject({ state: 'firing' });
@@ -130,7 +130,7 @@ describe('alerts over metric series', () => {
       bytes += rate * 10;
       await send('web-1', [{ name: 'net.rx_bytes', type: 'DERIVE', value: bytes, labels: { interface: 'eth0' } }]);
     }
-    app.alerts.evaluator.cycle();
+    await app.alerts.evaluator.cycle();
     expect(state('rx')).toMatchObject({ state: 'firing', value: 5000 });
   });
 

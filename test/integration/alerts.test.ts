@@ -52,7 +52,7 @@ describe('log rule over the real log store, webhook in Alertmanager v4 format', 
     await ingest(app, ['all good', 'java.lang.OutOfMemoryError: Java heap space', 'OutOfMemoryError again'], { host: 'web-1' });
     await ingest(app, ['fine here'], { host: 'web-2', stream: 's2', agent: 'agt_2' });
 
-    const stats = app.alerts.evaluator.cycle();
+    const stats = (await app.alerts.evaluator.cycle());
     expect(stats).toMatchObject({ instances: 2, transitions: 1, notifications: 1 });
     const current = (await app.inject({ url: '/api/v1/alerts', headers: bearer(await token(app, 'viewer')) })).json();
     expect(current.items).toHaveLength(1);
@@ -84,11 +84,11 @@ describe('log rule over the real log store, webhook in Alertmanager v4 format', 
 
     // Nothing new while it stays firing (repeat interval 4 h by default).
     rig.clock.advance(10_000);
-    expect(app.alerts.evaluator.cycle().notifications).toBe(0);
+    expect((await app.alerts.evaluator.cycle()).notifications).toBe(0);
 
     // The lines leave the 1 min window: resolved.
     rig.clock.advance(60_000);
-    expect(app.alerts.evaluator.cycle()).toMatchObject({ transitions: 1, notifications: 1 });
+    expect((await app.alerts.evaluator.cycle())).toMatchObject({ transitions: 1, notifications: 1 });
     await app.alerts.outbox.drain();
     const resolved = rig.hook.requests[1]!;
     expectSigned(resolved);
@@ -120,7 +120,7 @@ describe('log rule over the real log store, webhook in Alertmanager v4 format', 
     src.set('b', 'cpu', 97);
     src.set('c', 'cpu', 10);
     const app = await start({ rules: [{ kind: 'metric', name: 'cpu', metric: 'cpu', op: 'above', critical: 90 }] }, src);
-    expect(app.alerts.evaluator.cycle().notifications).toBe(1);
+    expect((await app.alerts.evaluator.cycle()).notifications).toBe(1);
     await app.alerts.outbox.drain();
     expect(rig.hook.requests).toHaveLength(1);
     const body = rig.hook.requests[0]!.json;
@@ -134,15 +134,15 @@ describe('absence rule (dead man\'s switch) over host last-seen times', () => {
     const app = await start({ rules: [{ kind: 'absence', name: 'silent', seconds: 30, annotations: { summary: '{{ $labels.host }} silent for {{ $value }} s' } }] });
     await ingest(app, ['hello'], { host: 'web-1' });
     rig.clock.advance(30_000);
-    app.alerts.evaluator.cycle();
+    await app.alerts.evaluator.cycle();
     expect(app.alerts.evaluator.current(rig.clock.t)).toEqual([]);
     rig.clock.advance(1000);
-    app.alerts.evaluator.cycle();
+    await app.alerts.evaluator.cycle();
     const cur = app.alerts.evaluator.current(rig.clock.t);
     expect(cur).toHaveLength(1);
     expect(cur[0]!.annotations.summary).toBe('web-1 silent for 31 s');
     await ingest(app, ['back'], { host: 'web-1', start: 6 });
-    app.alerts.evaluator.cycle();
+    await app.alerts.evaluator.cycle();
     expect(app.alerts.evaluator.current(rig.clock.t)).toEqual([]);
     await app.alerts.outbox.drain();
     expect(rig.hook.requests.map((r) => r.json.status)).toEqual(['firing', 'resolved']);
@@ -155,7 +155,7 @@ describe('state and outbox across a collector restart', () => {
     src.set('web-1', 'load', 9);
     const rules = [{ kind: 'metric', name: 'load', metric: 'load', op: 'above', critical: 5 }];
     let app = await start({ rules }, src);
-    app.alerts.evaluator.cycle();
+    await app.alerts.evaluator.cycle();
     await app.alerts.outbox.drain();
     expect(rig.hook.requests).toHaveLength(1);
     await rig.stopApps();
@@ -163,10 +163,10 @@ describe('state and outbox across a collector restart', () => {
     rig.clock.advance(10_000);
     app = await start({ rules }, src);
     expect(app.alerts.evaluator.current(rig.clock.t)).toMatchObject([{ host: 'web-1', state: 'firing' }]);
-    expect(app.alerts.evaluator.cycle().notifications).toBe(0);
+    expect((await app.alerts.evaluator.cycle()).notifications).toBe(0);
     src.set('web-1', 'load', 1);
     rig.clock.advance(10_000);
-    expect(app.alerts.evaluator.cycle().notifications).toBe(1);
+    expect((await app.alerts.evaluator.cycle()).notifications).toBe(1);
     await app.alerts.outbox.drain();
     expect(rig.hook.requests.map((r) => r.json.status)).toEqual(['firing', 'resolved']);
   });
@@ -177,15 +177,15 @@ describe('state and outbox across a collector restart', () => {
     let ready = true;
     const wrapped = { ...src, seriesWindow: (...a: Parameters<typeof src.seriesWindow>) => (ready ? src.seriesWindow(...a) : undefined) };
     const app = await start({ rules: [{ kind: 'metric', name: 'load', metric: 'load', op: 'above', critical: 5 }] }, wrapped as typeof src);
-    app.alerts.evaluator.cycle();
+    await app.alerts.evaluator.cycle();
     ready = false;
     rig.clock.advance(10_000);
-    expect(app.alerts.evaluator.cycle()).toMatchObject({ transitions: 0 });
+    expect((await app.alerts.evaluator.cycle())).toMatchObject({ transitions: 0 });
     expect(app.alerts.evaluator.current(rig.clock.t)).toMatchObject([{ host: 'web-1', state: 'firing' }]);
     ready = true;
     src.set('web-1', 'load', 1);
     rig.clock.advance(10_000);
-    expect(app.alerts.evaluator.cycle()).toMatchObject({ transitions: 1 });
+    expect((await app.alerts.evaluator.cycle())).toMatchObject({ transitions: 1 });
   });
 
   it('a receiver down then up gets the notification once, after a collector restart', async () => {
@@ -196,9 +196,9 @@ describe('state and outbox across a collector restart', () => {
     src.set('web-1', 'disk', 99);
     const config = { rules: [{ kind: 'metric', name: 'disk', metric: 'disk', op: 'above', critical: 95 }], webhooks: [{ name: 'ops', url, secret: SECRET, backoff_base_ms: 1000 }] };
     let app = await rig.startWith(config, src);
-        app.alerts.evaluator.cycle();
+        await app.alerts.evaluator.cycle();
     expect(await app.alerts.outbox.drain()).toBe(1);
-    let row = app.alerts.store.outbox(10)[0]!;
+    let row = (await app.alerts.store.outbox(10))[0]!;
     expect(row).toMatchObject({ state: 'pending', attempts: 1 });
     expect(row.last_error).toMatch(/ECONNREFUSED|fetch failed/);
     expect(row.next_at).toBeGreaterThanOrEqual(rig.clock.t + 500);
@@ -213,9 +213,9 @@ describe('state and outbox across a collector restart', () => {
     expect(rig.hook.requests).toHaveLength(1);
     expect(rig.hook.requests[0]!.headers['webhook-id']).toBe(row.id);
     expectSigned(rig.hook.requests[0]!);
-    row = app.alerts.store.outbox(10)[0]!;
+    row = (await app.alerts.store.outbox(10))[0]!;
     expect(row).toMatchObject({ state: 'delivered', attempts: 2, last_status: 200 });
-    expect(app.alerts.evaluator.cycle().notifications).toBe(0);
+    expect((await app.alerts.evaluator.cycle()).notifications).toBe(0);
   });
 });
 
@@ -226,22 +226,22 @@ describe('delivery policy', () => {
     const src = memorySources();
     src.set('h', 'm', 2);
     const app = await start({ rules: [rule], webhooks: [{ name: 'ops', url: rig.hook.url, secret: SECRET, backoff_base_ms: 1000, max_attempts: 3 }] }, src);
-    app.alerts.evaluator.cycle();
+    await app.alerts.evaluator.cycle();
     rig.hook.answers.push({ status: 429, headers: { 'retry-after': '120' } }, { status: 503 }, { status: 500 });
     await app.alerts.outbox.drain();
-    expect(app.alerts.store.outbox(1)[0]!).toMatchObject({ state: 'pending', next_at: rig.clock.t + 120_000, last_status: 429 });
+    expect((await app.alerts.store.outbox(1))[0]!).toMatchObject({ state: 'pending', next_at: rig.clock.t + 120_000, last_status: 429 });
     rig.clock.advance(119_000);
     expect(await app.alerts.outbox.drain()).toBe(0);
     rig.clock.advance(1000);
     expect(await app.alerts.outbox.drain()).toBe(1);
-    const second = app.alerts.store.outbox(1)[0]!;
+    const second = (await app.alerts.store.outbox(1))[0]!;
     expect(second.last_status).toBe(503);
     // attempt 2: 2 s with equal jitter → between 1 and 2 s
     expect(second.next_at - rig.clock.t).toBeGreaterThanOrEqual(1000);
     expect(second.next_at - rig.clock.t).toBeLessThanOrEqual(2000);
     rig.clock.advance(2000);
     await app.alerts.outbox.drain();
-    expect(app.alerts.store.outbox(1)[0]!).toMatchObject({ state: 'failed', attempts: 3, last_status: 500 });
+    expect((await app.alerts.store.outbox(1))[0]!).toMatchObject({ state: 'failed', attempts: 3, last_status: 500 });
     expect(rig.hook.requests).toHaveLength(3);
     expect(new Set(rig.hook.requests.map((r) => r.headers['webhook-id'])).size).toBe(1);
   });
@@ -250,15 +250,15 @@ describe('delivery policy', () => {
     const src = memorySources();
     src.set('h', 'm', 2);
     const app = await start({ rules: [rule] }, src);
-    app.alerts.evaluator.cycle();
+    await app.alerts.evaluator.cycle();
     rig.hook.answers.push({ status: 410 });
     await app.alerts.outbox.drain();
-    expect(app.alerts.store.outbox(1)[0]!.state).toBe('disabled');
+    expect((await app.alerts.store.outbox(1))[0]!.state).toBe('disabled');
     const out = (await app.inject({ url: '/api/v1/alerts/outbox', headers: bearer(await token(app, 'admin')) })).json();
     expect(out.disabled_notifiers.ops.url).toBe(rig.hook.url);
     src.set('h', 'm', 0);
     rig.clock.advance(1000);
-    expect(app.alerts.evaluator.cycle().notifications).toBe(0);
+    expect((await app.alerts.evaluator.cycle()).notifications).toBe(0);
     expect(rig.hook.requests).toHaveLength(1);
   });
 
@@ -266,11 +266,11 @@ describe('delivery policy', () => {
     const src = memorySources();
     src.set('h', 'm', 2);
     const app = await start({ rules: [rule], repeat_interval_s: 60 }, src);
-    expect(app.alerts.evaluator.cycle().notifications).toBe(1);
+    expect((await app.alerts.evaluator.cycle()).notifications).toBe(1);
     rig.clock.advance(59_000);
-    expect(app.alerts.evaluator.cycle().notifications).toBe(0);
+    expect((await app.alerts.evaluator.cycle()).notifications).toBe(0);
     rig.clock.advance(1000);
-    expect(app.alerts.evaluator.cycle().notifications).toBe(1);
+    expect((await app.alerts.evaluator.cycle()).notifications).toBe(1);
     await app.alerts.outbox.drain();
     expect(rig.hook.requests.map((r) => r.json.alerts[0].startsAt)).toEqual([new Date(rig.clock.t - 60_000).toISOString(), new Date(rig.clock.t - 60_000).toISOString()]);
   });
@@ -296,7 +296,7 @@ describe('silences', () => {
     });
     expect(res.statusCode).toBe(201);
     const sil = res.json();
-    app.alerts.evaluator.cycle();
+    await app.alerts.evaluator.cycle();
     await app.alerts.outbox.drain();
     expect(rig.hook.requests).toHaveLength(1);
     expect(rig.hook.requests[0]!.json.alerts.map((a: { labels: { host: string } }) => a.labels.host)).toEqual(['web-2']);
@@ -307,7 +307,7 @@ describe('silences', () => {
     rig.clock.advance(10_000);
     expect((await app.inject({ method: 'DELETE', url: `/api/v1/alerts/silences/${sil.id}`, headers: bearer(admin) })).statusCode).toBe(200);
     expect((await app.inject({ method: 'DELETE', url: '/api/v1/alerts/silences/sil_nope', headers: bearer(admin) })).statusCode).toBe(404);
-    app.alerts.evaluator.cycle();
+    await app.alerts.evaluator.cycle();
     await app.alerts.outbox.drain();
     expect(rig.hook.requests).toHaveLength(2);
     expect(rig.hook.requests[1]!.json.alerts.map((a: { labels: { host: string } }) => a.labels.host)).toEqual(['web-1']);
@@ -351,13 +351,13 @@ describe('rules API', () => {
     expect((await app.inject({ method: 'DELETE', url: '/api/v1/alerts/rules/nope', headers: bearer(admin) })).statusCode).toBe(404);
 
     // The API rule fires, survives a restart, and deleting it resolves its alert.
-    app.alerts.evaluator.cycle();
+    await app.alerts.evaluator.cycle();
     expect(app.alerts.evaluator.current(rig.clock.t)).toMatchObject([{ rule: 'mem', severity: 'critical', labels: { team: 'ops' } }]);
     await rig.stopApps();
     const app2 = await start({ rules: [oomRule] }, src);
     expect((await app2.inject({ method: 'DELETE', url: '/api/v1/alerts/rules/mem', headers: bearer(await token(app2, 'admin')) })).statusCode).toBe(200);
     rig.clock.advance(1000);
-    expect(app2.alerts.evaluator.cycle().notifications).toBe(1);
+    expect((await app2.alerts.evaluator.cycle()).notifications).toBe(1);
     await app2.alerts.outbox.drain();
     expect(rig.hook.requests.map((r) => r.json.status)).toEqual(['firing', 'resolved']);
     expect(app2.alerts.evaluator.current(rig.clock.t)).toEqual([]);

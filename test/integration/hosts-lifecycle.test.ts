@@ -187,7 +187,7 @@ describe('host-scoped alert rules', () => {
     await logs(app, 'eph-1', { ephemeral: true });
     for (let i = 0; i < 36; i++) {
       pass(app, 10_000);
-      app.alerts.evaluator.cycle();
+      await app.alerts.evaluator.cycle();
     }
     expect(app.hosts.state('eph-1')).toBe('retired');
     const firing = app.alerts.evaluator.current(clock.t).map((a) => a.host);
@@ -197,7 +197,7 @@ describe('host-scoped alert rules', () => {
     const res = await app.inject({ method: 'POST', url: '/api/v1/hosts/perm-1/retire', headers: bearer(await token(app, 'admin')) });
     expect(res.statusCode).toBe(200);
     clock.advance(10_000);
-    app.alerts.evaluator.cycle();
+    await app.alerts.evaluator.cycle();
     expect(app.alerts.evaluator.current(clock.t)).toEqual([]);
     expect(app.alerts.sources.hosts()).toEqual([]);
   });
@@ -447,7 +447,7 @@ describe('the default rules ask the host registry', () => {
     // three minutes of silence from both: past host-down's 2 minutes
     for (let s = 0; s < 180; s += 10) {
       pass(app, 10_000);
-      app.alerts.evaluator.cycle();
+      await app.alerts.evaluator.cycle();
     }
     expect(hostDown('perm-1')).toMatchObject({ state: 'firing', severity: 'critical' });
     expect(hostDown('eph-1')).toBeUndefined();
@@ -455,7 +455,7 @@ describe('the default rules ask the host registry', () => {
     const res = await app.inject({ method: 'POST', url: '/api/v1/hosts/perm-1/retire', headers: bearer(await token(app, 'admin')) });
     expect(res.statusCode, res.body).toBe(200);
     pass(app, 10_000);
-    app.alerts.evaluator.cycle();
+    await app.alerts.evaluator.cycle();
     expect(hostDown('perm-1')).toBeUndefined();
   });
 });

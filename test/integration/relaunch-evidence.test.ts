@@ -88,9 +88,9 @@ printf '%s\\n' "$RINGTAIL_EVIDENCE_FILE" "$RINGTAIL_ALERT_LINES_FILE" > "$1/path
     }
     rig.clock.advance(1000);
 
-    expect(app.alerts.evaluator.cycle().notifications).toBe(1);
+    expect((await app.alerts.evaluator.cycle()).notifications).toBe(1);
     await app.alerts.outbox.drain();
-    expect(app.alerts.store.pendingCount()).toBe(0);
+    expect((await app.alerts.store.pendingCount())).toBe(0);
     await waitFor('the command to write its dump', () => existsSync(join(dump, 'paths')), 10_000);
     await rx.idle();
 

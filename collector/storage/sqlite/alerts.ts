@@ -7,7 +7,7 @@ import { newerSchemaError, recordSchemaWriter } from './schema-guard.js';
 import { mkdirSync } from 'node:fs';
 import type { InstanceState, Transition } from '../../alerts/state.js';
 import type { Severity } from '../../alerts/rules.js';
-import type { AlertStore, HistoryFilter, HistoryRow, NewOutbox, OutboxRow, SilenceRow } from '../types.js';
+import { asyncAlertStore, type AlertStore, type HistoryFilter, type HistoryRow, type NewOutbox, type OutboxRow, type SilenceRow, type Synchronous } from '../types.js';
 
 type Db = Database.Database;
 
@@ -113,7 +113,12 @@ function migrate(db: Db, file: string): void {
   }
 }
 
+/** AlertStore on SQLite: answered synchronously inside, handed out as resolved promises. */
 export function openSqliteAlertStore(dataDir: string): AlertStore {
+  return asyncAlertStore(syncAlertStore(dataDir));
+}
+
+function syncAlertStore(dataDir: string): Synchronous<Omit<AlertStore, 'evaluatorLease'>> {
   mkdirSync(dataDir, { recursive: true });
   const db = new Database(dbPath(dataDir));
   db.pragma('journal_mode = WAL');
@@ -145,7 +150,9 @@ export function openSqliteAlertStore(dataDir: string): AlertStore {
     addHistory: db.prepare('INSERT INTO alert_history (at, rule, host, series, event, severity, value) VALUES (@at, @rule, @host, @series, @event, @severity, @value)'),
     pruneHistory: db.prepare('DELETE FROM alert_history WHERE id <= (SELECT max(id) FROM alert_history) - ?'),
     addOutbox: db.prepare(
-      `INSERT INTO alert_outbox (id, notifier, rule, body, created_at, next_at, state) VALUES (@id, @notifier, @rule, @body, @now, @now, 'pending')`,
+      // an id is derived from the transition it announces (alerts/webhook-ids.ts): the same id is the same notification
+      `INSERT INTO alert_outbox (id, notifier, rule, body, created_at, next_at, state) VALUES (@id, @notifier, @rule, @body, @now, @now, 'pending')
+       ON CONFLICT (id) DO NOTHING`,
     ),
     due: db.prepare(`SELECT * FROM alert_outbox WHERE state = 'pending' AND next_at <= ? ORDER BY seq LIMIT ?`),
     nextDue: db.prepare(`SELECT min(next_at) FROM alert_outbox WHERE state = 'pending'`).pluck(),

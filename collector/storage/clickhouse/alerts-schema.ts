@@ -1,0 +1,55 @@
+// The alert tables on ClickHouse (--storage clickhouse): the alert state that several collectors
+// share, so that a standby evaluator takes over from the states, outbox and silences the
+// evaluating collector left (collector/alerts/leader.ts, docs/scale-out.md).
+//
+// ClickHouse has no UPDATE in place and no transactions: every table that changes is a
+// ReplacingMergeTree whose rows are versions of a key (`v`, increasing), a removal is a version
+// with `deleted = 1`, and reads take each key's newest version (argMax by v, GROUP BY the key:
+// unambiguous whatever merges have run). History is append-only. The evaluator lease is the
+// metric lease's protocol (metrics-lease.ts) with one owner: the highest epoch holds, claims are
+// deduplicated by insert token.
+import type { ClickHouseClient } from '@clickhouse/client';
+import { ErrorCodes, RingtailError } from '../../../shared/errors.js';
+
+export const ALERTS_SCHEMA_VERSION = 1;
+
+const TABLES = [
+  `CREATE TABLE IF NOT EXISTS alert_rules (name String, spec String, deleted UInt8, updated_at Int64, v UInt64)
+ENGINE = ReplacingMergeTree(v) ORDER BY name`,
+  // the instance state as JSON (InstanceState): read whole, written whole
+  `CREATE TABLE IF NOT EXISTS alert_state (rule String, host String, series String, state String, deleted UInt8, v UInt64)
+ENGINE = ReplacingMergeTree(v) ORDER BY (rule, host, series)`,
+  `CREATE TABLE IF NOT EXISTS alert_history (id UInt64, at Int64, rule String, host String, series String, event LowCardinality(String),
+  severity Nullable(String), value Nullable(Float64)) ENGINE = MergeTree ORDER BY id`,
+  `CREATE TABLE IF NOT EXISTS alert_silences (id String, silence String, v UInt64) ENGINE = ReplacingMergeTree(v) ORDER BY id`,
+  // keyed by the notification's id (derived from the transition, alerts/webhook-ids.ts): two
+  // collectors queuing the same notification make one row
+  `CREATE TABLE IF NOT EXISTS alert_outbox (id String, seq UInt64, notifier String, rule String, body String CODEC(ZSTD(3)),
+  created_at Int64, attempts UInt32, next_at Int64, state LowCardinality(String), last_status Nullable(Int32),
+  last_error Nullable(String), done_at Nullable(Int64), deleted UInt8, v UInt64) ENGINE = ReplacingMergeTree(v) ORDER BY id`,
+  `CREATE TABLE IF NOT EXISTS alert_notifiers (name String, url String, disabled_at Nullable(Int64), reason String, v UInt64)
+ENGINE = ReplacingMergeTree(v) ORDER BY name`,
+  `CREATE TABLE IF NOT EXISTS alert_leases (epoch UInt64, collector String, expires_ms Int64, written_ms Int64)
+ENGINE = MergeTree ORDER BY (epoch, written_ms) SETTINGS non_replicated_deduplication_window = 1000`,
+];
+
+const SCHEMA_TABLE = `CREATE TABLE IF NOT EXISTS ringtail_schema (component String, version UInt32, written_at DateTime DEFAULT now())
+ENGINE = ReplacingMergeTree(version) ORDER BY component`;
+
+/** Creates the alert tables, or refuses a newer ringtail's (a message saying what to do). */
+export async function ensureAlertsSchema(client: ClickHouseClient, database: string): Promise<void> {
+  await client.command({ query: SCHEMA_TABLE });
+  const rs = await client.query({ query: `SELECT max(version) AS v FROM ringtail_schema WHERE component = 'alerts'`, format: 'JSONEachRow' });
+  const version = Number(((await rs.json()) as Array<{ v: number | string }>)[0]?.v ?? 0);
+  if (version > ALERTS_SCHEMA_VERSION) {
+    throw new RingtailError(
+      ErrorCodes.STORAGE,
+      `ClickHouse database '${database}' holds alerts schema version ${version}, written by a newer ringtail (this one reads version ${ALERTS_SCHEMA_VERSION}): upgrade ringtail, or point --clickhouse-database at another database`,
+      500,
+    );
+  }
+  for (const q of TABLES) await client.command({ query: q });
+  if (version !== ALERTS_SCHEMA_VERSION) {
+    await client.insert({ table: 'ringtail_schema', values: [{ component: 'alerts', version: ALERTS_SCHEMA_VERSION }], format: 'JSONEachRow' });
+  }
+}
