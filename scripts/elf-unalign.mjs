@@ -9,7 +9,7 @@
 // executable in the page cache that way its peak RSS was 75 MB instead of 59 (rodata 24.6 MB
 // mapped instead of 13.8, 18 MB of it PMD-mapped). One page of padding before the second
 // PT_LOAD segment keeps every address the same and makes every later segment's file offset differ
-// from its address by 4 MB - 4 KB: no longer congruent, so folios are mapped page by page
+// from its address by 4 MB - 4 KB (x86-64): no longer congruent, so folios are mapped page by page
 // (fault-around, 64 KB at a time), whatever the page cache holds.
 //
 // Only offsets change (the program and section headers' p_offset / sh_offset, and the headers'
@@ -17,12 +17,15 @@
 // and stay valid. Node finds the SEA blob through its PT_NOTE segment in memory, by address.
 
 const PAGE = 4096;
+const PMD = 2 * 1024 * 1024;
 const PT_LOAD = 1;
 const SHT_NOBITS = 8;
 
 /**
- * The ELF file `elf` with one page inserted before its first PT_LOAD segment that does not start
- * at offset 0; throws on anything but a little-endian 64-bit ELF file.
+ * The ELF file `elf` with padding inserted before its first PT_LOAD segment that does not start
+ * at offset 0: one page, or the segments' alignment if larger (an arm64 build aligned to 64 KB
+ * for kernels with 64 KB pages stays loadable there); `elf` unchanged when that alignment is
+ * 2 MB already. Throws on anything but a little-endian 64-bit ELF file.
  * @param {Buffer} elf
  * @returns {Buffer}
  */
@@ -35,17 +38,21 @@ export function unalignSegments(elf) {
   const shentsize = elf.readUInt16LE(0x3a);
   const shnum = elf.readUInt16LE(0x3c);
   const loads = [];
+  let pad = PAGE;
   for (let i = 0; i < phnum; i++) {
     const o = phoff + i * phentsize;
-    if (elf.readUInt32LE(o) === PT_LOAD) loads.push(Number(elf.readBigUInt64LE(o + 8)));
+    if (elf.readUInt32LE(o) !== PT_LOAD) continue;
+    loads.push(Number(elf.readBigUInt64LE(o + 8)));
+    pad = Math.max(pad, Number(elf.readBigUInt64LE(o + 0x30)));
   }
+  if (pad >= PMD) return elf;
   const at = Math.min(...loads.filter((off) => off > 0));
-  if (!Number.isFinite(at) || at % PAGE !== 0) throw new Error('no page-aligned PT_LOAD segment after the first');
-  const out = Buffer.concat([elf.subarray(0, at), Buffer.alloc(PAGE), elf.subarray(at)]);
-  const moved = (o) => (o >= at ? o + PAGE : o);
+  if (!Number.isFinite(at) || at % pad !== 0) throw new Error('no aligned PT_LOAD segment after the first');
+  const out = Buffer.concat([elf.subarray(0, at), Buffer.alloc(pad), elf.subarray(at)]);
+  const moved = (o) => (o >= at ? o + pad : o);
   const shift = (o) => {
     const v = Number(out.readBigUInt64LE(o));
-    if (v >= at) out.writeBigUInt64LE(BigInt(v + PAGE), o);
+    if (v >= at) out.writeBigUInt64LE(BigInt(v + pad), o);
   };
   shift(0x20);
   shift(0x28);
