@@ -5,8 +5,10 @@
 // lines/s, the agent's CPU seconds, its peak RSS (VmHWM) and its peak private memory (RssAnon,
 // sampled every 50 ms). Not a `npm run bench` benchmark (no peer): a probe for the agent's memory
 // (BENCHMARKS.md, logs). WT=dir runs another checkout's bin/ringtail; NODEFLAGS adds node flags;
-// SEA=path runs a one-file agent (dist/ringtail-agent) instead; SMAPS=1 prints RSS per mapping.
-import { spawn } from 'node:child_process';
+// SEA=path runs a one-file agent (dist/ringtail-agent) instead, AGENT_CMD='cmd args' any command;
+// SMAPS=1 prints RSS per mapping; PROBE='cmd args' runs `cmd args PID` on the agent at the end (a
+// /proc/PID/pagemap or smaps reader) and prints its output.
+import { spawn, execFileSync } from 'node:child_process';
 import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { mkdtempSync, readFileSync, rmSync, existsSync, createWriteStream } from 'node:fs';
@@ -38,11 +40,13 @@ const srv = http.createServer((req, res) => { const c = []; req.on('data', d => 
     res.end(JSON.stringify(multi ? acks : acks[0])); } else res.end('{}'); }); });
 await new Promise(r => srv.listen(0, '127.0.0.1', r));
 const dir = mkdtempSync(join(tmpdir(), 'ringtail-agent-read-'));
-const agent = spawn(process.env.SEA ? process.env.SEA : process.execPath, [...(process.env.SEA ? [] : [...(process.env.NODEFLAGS ? process.env.NODEFLAGS.split(' ') : []), join(WT, 'bin/ringtail'), 'agent']), '--collector', `http://127.0.0.1:${srv.address().port}`, '--token', 'tok_probe_123456', '--watch', input, '--state', join(dir, 'state'), '--host', 'h', '--stats-interval-ms', '600000', ...extra], { stdio: ['ignore', process.env.SHOWOUT ? 'inherit' : 'ignore', process.env.SHOWERR ? 'inherit' : 'ignore'] });
+const cmd = process.env.SEA ? [process.env.SEA] : process.env.AGENT_CMD ? process.env.AGENT_CMD.split(' ') : null;
+const agent = spawn(cmd ? cmd[0] : process.execPath, [...(cmd ? cmd.slice(1) : [...(process.env.NODEFLAGS ? process.env.NODEFLAGS.split(' ') : []), join(WT, 'bin/ringtail'), 'agent']), '--collector', `http://127.0.0.1:${srv.address().port}`, '--token', 'tok_probe_123456', '--watch', input, '--state', join(dir, 'state'), '--host', 'h', '--stats-interval-ms', '600000', ...extra], { stdio: ['ignore', process.env.SHOWOUT ? 'inherit' : 'ignore', process.env.SHOWERR ? 'inherit' : 'ignore'] });
 const st = () => { try { const s = readFileSync(`/proc/${agent.pid}/status`, 'utf8'); const g = k => Number(new RegExp(k + ':\\s+(\\d+)').exec(s)[1]) / 1024; return { hwm: g('VmHWM'), rss: g('VmRSS'), anon: g('RssAnon'), file: g('RssFile') }; } catch { return null; } };
 let maxAnon = 0;
 while (!tDone) { await new Promise(r => setTimeout(r, 50)); const s = st(); if (s) maxAnon = Math.max(maxAnon, s.anon); if (agent.exitCode !== null) { console.log('agent exited'); process.exit(1); } if (performance.now() - t0 > 300000) break; }
 const end = st();
+if (process.env.PROBE) process.stdout.write(execFileSync(process.env.PROBE.split(' ')[0], [...process.env.PROBE.split(' ').slice(1), String(agent.pid)]));
 if (process.env.SMAPS) { const sm = readFileSync(`/proc/${agent.pid}/smaps`, 'utf8').split('\n'); let cur=''; const acc={}; for (const l of sm) { if (/^[0-9a-f]+-[0-9a-f]+ /.test(l)) { const parts=l.trim().split(/\s+/); cur=(parts[5]||'[anon]')+' '+parts[1]; } else if (l.startsWith('Rss:')) { acc[cur]=(acc[cur]||0)+Number(l.split(/\s+/)[1]); } } console.log(Object.entries(acc).filter(([k,v])=>v>1024).sort((a,b)=>b[1]-a[1]).map(([k,v])=>k+' '+(v/1024).toFixed(1)).join('\n')); }
 const cpu = (() => { const f = readFileSync(`/proc/${agent.pid}/stat`, 'utf8'); const x = f.slice(f.lastIndexOf(')') + 2).split(' '); return (Number(x[11]) + Number(x[12])) / 100; })();
 agent.kill('SIGTERM'); await new Promise(r => agent.once('exit', r)); srv.close(); rmSync(dir, { recursive: true, force: true });

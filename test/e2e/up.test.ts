@@ -42,6 +42,12 @@ it('ringtail up serves health, the dashboard, and appended lines within 2 s', as
   // ringtail's own log is followed too.
   await waitFor('ringtail.log lines', async () => (await allLogs(url, admin!, `&source=${encodeURIComponent(join(dir.path, 'data', 'ringtail.log'))}`)).length > 0, 10_000);
 
+  // the agent it starts runs with two malloc arenas, as ringtail-agent.service does (docs/deploy.md)
+  const pid = up.child.pid!;
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  const envs = children.map((c) => readFileSync(`/proc/${c}/environ`, 'utf8').split('\0'));
+  expect(envs.filter((e) => e.some((v) => v.startsWith('RINGTAIL_TOKEN='))).map((e) => e.filter((v) => v.startsWith('MALLOC_ARENA_MAX=')))).toEqual([['MALLOC_ARENA_MAX=2']]);
+
   await up.kill('SIGTERM');
   expect((await up.exited).code).toBe(0);
 });

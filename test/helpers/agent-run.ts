@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
-import { allLogs, ringtail, runRingtail, startCollectorProc, tempDir, waitFor, type Proc } from './proc.js';
+import { allLogs, ringtail, runRingtail, spawnProc, startCollectorProc, tempDir, waitFor, type Proc } from './proc.js';
 import { rng } from './rng.js';
 
 export const ADMIN = 'rt_admin_agent_e2e_0123456789abcdef';
@@ -57,9 +57,10 @@ export class Rig {
     this.procs.push(c.proc);
   }
 
-  /** Starts an agent and waits until it has made its first scan. */
-  async startAgent(extra: string[] = []): Promise<Proc> {
-    const p = this.spawnAgent(extra);
+  /** Starts an agent and waits until it has made its first scan. `exe`: a one-file agent
+   * (dist/ringtail-agent) run in place of `bin/ringtail agent`. */
+  async startAgent(extra: string[] = [], exe?: string): Promise<Proc> {
+    const p = this.spawnAgent(extra, exe);
     await waitFor('agent to start', () => {
       if (p.child.exitCode !== null) throw new Error(`agent exited: ${p.stderr()}`);
       return p.stderr().includes('"agent started"');
@@ -67,13 +68,13 @@ export class Rig {
     return p;
   }
 
-  spawnAgent(extra: string[] = []): Proc {
+  spawnAgent(extra: string[] = [], exe?: string): Proc {
     const args = [
       'agent', '--collector', `http://127.0.0.1:${this.port}`, '--state', this.state, '--host', this.host,
       '--batch-linger-ms', '200', '--scan-interval-ms', '250', '--stats-interval-ms', '1000',
       '--transport-backoff-max-ms', '1000', ...extra,
     ];
-    const p = ringtail(args, { RINGTAIL_TOKEN: this.token });
+    const p = exe ? spawnProc(exe, args.slice(1), { ...process.env, RINGTAIL_TOKEN: this.token }) : ringtail(args, { RINGTAIL_TOKEN: this.token });
     this.agent = p;
     this.procs.push(p);
     return p;
