@@ -2,55 +2,26 @@
 // created on first sight, the requests of one group commit are one durable updateMany, and an
 // in-memory catalog (rebuilt from the store at start) answers listings without touching the
 // archives.
+//
+// Two stores: the SQLite one (synchronous, on its own thread in the server; `store`), or a
+// store several collectors share (ClickHouse; `shared`, asynchronous). On a shared store a
+// collector consolidates only the hosts whose lease it holds (SharedSeriesStore.claim): its
+// catalog holds those hosts' series, reloaded whenever it takes a host over, and listings and
+// reads ask the store, which has every collector's series (shared-reads.ts).
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
 import type { EventSink } from '../../shared/events.js';
 import { MAX_ACK_REASONS, RESERVED_LABEL_KEYS, type MetricAck, type MetricBatch, type MetricRejectReason, type MetricType } from '../../shared/wire.js';
 import { storageUnavailable } from '../ingest/unavailable.js';
 import { GroupWriter } from '../ingest/writer.js';
-import { planFetch } from '../rrd/fetch.js';
-import type { Cf, RrdStore, SeriesDef, UpdateManyItem, UpdateManyResult } from '../rrd/types.js';
+import { asyncRrdStore, type SeriesOverview, type SeriesStore, type SharedSeriesStore } from '../rrd/series-store.js';
+import type { Cf, RrdStore, SeriesDef, SeriesInfo, UpdateManyItem, UpdateManyResult } from '../rrd/types.js';
 import { metricKey, parseMetricKey, seriesName, splitSeriesName } from './key.js';
 import type { Layouts } from './layout.js';
+import { checkRowCount, DEFAULT_INTERVAL_MS, fetchArgs, hostsOf, listed, seriesData, type HostEntry, type SeriesData, type SeriesEntry } from './reads.js';
 import { StoreWriteError, ThreadedRrdStore } from './store-thread.js';
 
-export interface SeriesEntry {
-  host: string;
-  metric: string;
-  name: string;
-  labels: Record<string, string>;
-  type: MetricType | string;
-  step: number;
-  /** seconds since epoch of the last stored sample */
-  last_update: number;
-}
+export { DEFAULT_INTERVAL_MS, MAX_SERIES_ROWS, type HostEntry, type SeriesData, type SeriesEntry } from './reads.js';
 
-export interface HostEntry {
-  host: string;
-  series: number;
-  /** ms since epoch: the newest sample time over its series */
-  last_sample: number;
-  /** ms since epoch: the last ingest request from this host (since the collector started) */
-  last_seen: number | null;
-  interval_ms: number;
-  /** 'active' while samples arrive; 'stale' after three intervals without one (at least 60 s) */
-  state: 'active' | 'stale';
-}
-
-export interface SeriesData {
-  host: string;
-  metric: string;
-  cf: Cf;
-  /** ms */
-  step: number;
-  /** ms; values[i] covers (start + i·step, start + (i+1)·step] */
-  start: number;
-  end: number;
-  values: Array<number | null>;
-}
-
-export const DEFAULT_INTERVAL_MS = 10_000;
-/** rows one GET /api/v1/series answers at most (a year of the default layout's hourly rows is 8,784) */
-export const MAX_SERIES_ROWS = 100_000;
 /** samples stamped later than this after the collector's clock are rejected (config `metrics.max_future_ms`) */
 export const DEFAULT_MAX_FUTURE_MS = 60 * 60 * 1000;
 /** metric values per group commit, at most (a request larger than this is a group alone) */
@@ -77,6 +48,24 @@ interface NewSeries {
   start: number;
 }
 
+/** What plan() leaves to its caller instead of doing it at once (a store off this thread or asynchronous). */
+interface PlanContext {
+  /** new series to create (otherwise created at once) */
+  creates?: NewSeries[];
+  /** series to delete before the group's writes (otherwise deleted at once) */
+  deletes?: string[];
+  /** archive spans (seconds) of series that may be reset, read beforehand (otherwise from the store) */
+  spans?: Map<string, number>;
+}
+
+/** `store` of a collector whose series are in a shared store: it holds nothing and takes nothing. */
+function noSyncStore(): RrdStore {
+  const refuse = (): never => {
+    throw new RingtailError(ErrorCodes.INTERNAL, 'the metric series are in a shared store: use MetricService.series (asynchronous)', 500);
+  };
+  return { create: refuse, createMany: refuse, update: refuse, updateMany: refuse, fetch: refuse, info: refuse, list: () => [], delete: refuse, rows: refuse, restore: refuse, close() {} };
+}
+
 /** The group's updates in request order, with the request each belongs to. */
 function collect(plans: Array<PlannedRequest | Error>): { items: UpdateManyItem[]; owner: number[] } {
   const items: UpdateManyItem[] = [];
@@ -91,12 +80,26 @@ function collect(plans: Array<PlannedRequest | Error>): { items: UpdateManyItem[
   return { items, owner };
 }
 
+/** A series' recent rows with its last update (ms) and last raw value, for the alert sources. */
+export interface SeedData {
+  data: SeriesData;
+  /** the first data source's type */
+  type: string | undefined;
+  /** ms since epoch */
+  lastUpdate: number;
+  /** the last raw value (rrdtool's last_ds; NaN when unknown) */
+  lastValue: number;
+}
+
+function lastOf(info: SeriesInfo): Omit<SeedData, 'data'> {
+  return { type: info.def.ds[0]?.type, lastUpdate: info.state.lastUp * 1000, lastValue: Number(info.state.ds[0]?.lastDs) };
+}
+
 export interface MetricRequest {
   batch: MetricBatch;
   /** ms since epoch: when it was received */
   now: number;
 }
-const STALE_MIN_MS = 60_000;
 
 export interface MetricServiceOptions {
   /** ms; DEFAULT_MAX_FUTURE_MS when absent */
@@ -134,17 +137,33 @@ export class MetricService {
     this.committedListeners.push(fn);
   }
 
+  /** the series, asynchronously, on either store: the shared one, or the SQLite one (answering at once) */
+  readonly series: SeriesStore;
+
+  /** A service over a store several collectors share (ClickHouse): its catalog fills as it takes hosts over. */
+  static shared(store: SharedSeriesStore, layouts: Layouts, opts: MetricServiceOptions = {}): MetricService {
+    return new MetricService(noSyncStore(), layouts, opts, store);
+  }
+
   constructor(
+    /** the SQLite store (synchronous); with a shared store, one that holds nothing */
     readonly store: RrdStore,
     private readonly layouts: Layouts,
     opts: MetricServiceOptions = {},
+    /** the store several collectors share, when the series are there */
+    readonly shared?: SharedSeriesStore,
   ) {
     this.maxFutureMs = opts.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
     this.events = opts.events;
+    this.series = shared ?? asyncRrdStore(store);
     this.writer = new GroupWriter<MetricRequest, MetricAck>(
       async (reqs) => {
         const started = performance.now();
-        const acks = store instanceof ThreadedRrdStore ? await this.ingestManyThreaded(store, reqs) : this.ingestMany(reqs);
+        const acks = shared
+          ? await this.ingestManyShared(shared, reqs)
+          : store instanceof ThreadedRrdStore
+            ? await this.ingestManyThreaded(store, reqs)
+            : this.ingestMany(reqs);
         return { acks, ms: performance.now() - started };
       },
       { weight: (r) => r.batch.samples.length, maxWeight: MAX_GROUP_VALUES, maxQueuedWeight: opts.maxQueuedValues ?? MAX_QUEUED_VALUES, what: 'the metric batch' },
@@ -157,14 +176,7 @@ export class MetricService {
             const info = store.info(name);
             return { name, type: info.def.ds[0]?.type ?? null, step: info.def.step, lastUp: info.state.lastUp };
           });
-    for (const { name, type, step, lastUp } of summaries) {
-      const split = splitSeriesName(name);
-      const key = split && parseMetricKey(split.key);
-      if (!split || !key) continue; // not one of ours (created with `ringtail rrd`)
-      if (!type) continue;
-      const k = this.sharedKey(split.key, key.name, key.labels);
-      this.catalog.set(name, { host: split.host, metric: k.metric, name: k.name, labels: k.labels, type, step, last_update: lastUp });
-    }
+    this.addToCatalog(summaries);
   }
 
   /**
@@ -230,7 +242,7 @@ export class MetricService {
     const creates: NewSeries[] = [];
     const plans = reqs.map((r) => {
       try {
-        return this.plan(r.batch, planned, r.now, creates);
+        return this.plan(r.batch, planned, r.now, { creates });
       } catch (err) {
         if (err instanceof RingtailError) return err;
         return storageUnavailable("the metric batch's new series", err);
@@ -245,6 +257,74 @@ export class MetricService {
       throw err instanceof StoreWriteError ? err.error : err;
     }
     return this.answer(reqs, plans, items, owner, res);
+  }
+
+  /**
+   * ingestMany on a shared store. First the leases of the group's hosts: a request for a host
+   * another collector consolidates is answered with that 503 + Retry-After (the agent sends it
+   * again and reaches the holder, or this collector once the holder's lease has expired); hosts
+   * just taken over have their catalog entries read again (another collector may have created
+   * and updated their series meanwhile). Then as with the store on its own thread: plan here,
+   * write the group's resets, new series and updates, answer once they are stored.
+   */
+  async ingestManyShared(store: SharedSeriesStore, reqs: MetricRequest[]): Promise<Array<MetricAck | Error>> {
+    const { refused, taken } = await store.claim([...new Set(reqs.map((r) => r.batch.host))]);
+    if (taken.length > 0) await this.reload(store, taken);
+    const spans = await this.spansOfPoisoned(store, reqs.filter((r) => !refused.has(r.batch.host)));
+    const planned = new Map<string, number>();
+    const creates: NewSeries[] = [];
+    const deletes: string[] = [];
+    const plans = reqs.map((r) => {
+      const no = refused.get(r.batch.host);
+      if (no) return no;
+      try {
+        return this.plan(r.batch, planned, r.now, { creates, deletes, spans });
+      } catch (err) {
+        if (err instanceof RingtailError) return err;
+        return storageUnavailable("the metric batch's new series", err);
+      }
+    });
+    const { items, owner } = collect(plans);
+    try {
+      for (const name of deletes) await store.delete(name);
+      if (creates.length > 0) await store.createMany(creates);
+    } catch (err) {
+      for (const c of creates) this.catalog.delete(c.name);
+      throw err;
+    }
+    const res = items.length > 0 ? await store.updateMany(items) : { accepted: [], errors: new Map<number, Error>() };
+    return this.answer(reqs, plans, items, owner, res);
+  }
+
+  /** The catalog entries of hosts just taken over, read again from the shared store. */
+  private async reload(store: SharedSeriesStore, hosts: string[]): Promise<void> {
+    const set = new Set(hosts);
+    for (const [name, e] of this.catalog) if (set.has(e.host)) this.catalog.delete(name);
+    this.addToCatalog((await store.describe(hosts)).filter((o) => set.has(splitSeriesName(o.name)?.host ?? '')));
+  }
+
+  /** Archive spans of the requests' series that lie beyond the future horizon (plan may reset them). */
+  private async spansOfPoisoned(store: SharedSeriesStore, reqs: MetricRequest[]): Promise<Map<string, number>> {
+    const spans = new Map<string, number>();
+    for (const r of reqs) {
+      for (const sm of r.batch.samples) {
+        const name = seriesName(r.batch.host, metricKey(sm.name, sm.labels));
+        const e = this.catalog.get(name);
+        if (e && !spans.has(name) && e.last_update * 1000 > r.now + this.maxFutureMs) spans.set(name, seriesSpan((await store.info(name)).def));
+      }
+    }
+    return spans;
+  }
+
+  private addToCatalog(summaries: Iterable<SeriesOverview>, catalog: Map<string, SeriesEntry> = this.catalog): void {
+    for (const { name, type, step, lastUp } of summaries) {
+      const split = splitSeriesName(name);
+      const key = split && parseMetricKey(split.key);
+      if (!split || !key) continue; // not one of ours (created with `ringtail rrd`)
+      if (!type) continue;
+      const k = this.sharedKey(split.key, key.name, key.labels);
+      catalog.set(name, { host: split.host, metric: k.metric, name: k.name, labels: k.labels, type, step, last_update: lastUp });
+    }
   }
 
   /** One answer per request from the store's result (the catalog's last updates follow it). */
@@ -283,7 +363,7 @@ export class MetricService {
    * the last time per series that earlier requests of the group will store. With `creates`, the
    * new series are added to it for the caller to create (with the store on its own thread).
    */
-  private plan(batch: MetricBatch, planned: Map<string, number>, now: number, creates?: NewSeries[]): PlannedRequest {
+  private plan(batch: MetricBatch, planned: Map<string, number>, now: number, ctx: PlanContext = {}): PlannedRequest {
     const groups = new Map<string, { key: string; name: string; labels: Record<string, string>; type: MetricType; args: Array<[number, string, number]> }>();
     const rejected: Rejection[] = [];
     const horizon = now + this.maxFutureMs;
@@ -337,7 +417,7 @@ export class MetricService {
       if (known && !planned.has(series) && known.last_update * 1000 > horizon) {
         // Updated in the far future before that was refused (or by a clock since set back):
         // every real sample would be a duplicate until then. See poisonedSeries().
-        if (this.resettable(known, now)) {
+        if (this.resettable(known, now, ctx.spans)) {
           resets.push(known);
           known = undefined;
         } else {
@@ -364,13 +444,14 @@ export class MetricService {
     // commit, made durable by the group's updateMany (every new series has values in it) before
     // any answer.
     for (const e of resets) {
-      this.store.delete(seriesName(e.host, e.metric));
+      if (ctx.deletes) ctx.deletes.push(seriesName(e.host, e.metric));
+      else this.store.delete(seriesName(e.host, e.metric));
       this.catalog.delete(seriesName(e.host, e.metric));
       this.events?.emit('host_metrics.series_reset', { host: e.host, metric: e.metric, last_update: e.last_update * 1000, now }, 'warn');
     }
     const defs = news.map((c) => this.layouts.define(c.g.name, c.g.type, batch.interval_ms));
     const made = news.map((c, i) => ({ name: c.series, def: defs[i]!, start: c.first - 1 }));
-    if (creates) creates.push(...made);
+    if (ctx.creates) ctx.creates.push(...made);
     else if (made.length > 0) this.store.createMany(made, { deferSync: true });
     news.forEach((c, i) => {
       const k = this.sharedKey(c.g.key, c.g.name, c.g.labels);
@@ -398,8 +479,9 @@ export class MetricService {
    * One that is less far ahead still holds real history in its longer archives: it is left to an
    * admin (DELETE /api/v1/metrics?host=&metric=), and its samples are rejected with the reason.
    */
-  private resettable(e: SeriesEntry, now: number): boolean {
-    return e.last_update - Math.floor(now / 1000) >= seriesSpan(this.store.info(seriesName(e.host, e.metric)).def);
+  private resettable(e: SeriesEntry, now: number, spans?: Map<string, number>): boolean {
+    const name = seriesName(e.host, e.metric);
+    return e.last_update - Math.floor(now / 1000) >= (spans?.get(name) ?? seriesSpan(this.store.info(name).def));
   }
 
   /** Series updated beyond `now` + max_future (reported at start; see resettable). */
@@ -410,58 +492,85 @@ export class MetricService {
   }
 
   list(host?: string): SeriesEntry[] {
-    const out: SeriesEntry[] = [];
-    for (const e of this.catalog.values()) if (host === undefined || e.host === host) out.push({ ...e, last_update: e.last_update * 1000 });
-    return out.sort((a, b) => (a.host === b.host ? a.metric.localeCompare(b.metric) : a.host.localeCompare(b.host)));
+    return listed(this.catalog.values(), host);
   }
 
   hosts(now: number): HostEntry[] {
-    const by = new Map<string, HostEntry>();
-    for (const e of this.catalog.values()) {
-      let h = by.get(e.host);
-      if (!h) {
-        const seen = this.seen.get(e.host);
-        by.set(e.host, (h = { host: e.host, series: 0, last_sample: 0, last_seen: seen?.at ?? null, interval_ms: seen?.interval_ms ?? DEFAULT_INTERVAL_MS, state: 'active' }));
-      }
-      h.series++;
-      h.last_sample = Math.max(h.last_sample, e.last_update * 1000);
-    }
-    for (const h of by.values()) {
-      const quiet = now - Math.max(h.last_sample, h.last_seen ?? 0);
-      h.state = quiet > Math.max(3 * h.interval_ms, STALE_MIN_MS) ? 'stale' : 'active';
-    }
-    return [...by.values()].sort((a, b) => a.host.localeCompare(b.host));
+    return hostsOf(this.catalog.values(), this.seen, now);
   }
 
   /** rrdtool fetch of one series; times in ms, unknown rows as null. Null when the series does not exist. */
   fetch(host: string, metric: string, cf: Cf, startMs: number, endMs: number, resolutionMs?: number): SeriesData | null {
     const name = seriesName(host, metric);
     if (!this.catalog.has(name)) return null;
-    // The archive and row count the fetch will have, before it allocates them: a range of
-    // years at the finest archive's 10 s (or start=1&end=9e15 at any) ran the collector out of memory.
-    const info = this.store.info(name);
-    const plan = planFetch(info.def, info.state, cf, Math.floor(startMs / 1000), Math.floor(endMs / 1000), resolutionMs !== undefined ? Math.max(1, Math.round(resolutionMs / 1000)) : 1);
-    const rows = (plan.end - plan.start) / plan.step;
-    if (rows > MAX_SERIES_ROWS) {
-      throw new RingtailError(ErrorCodes.BAD_QUERY, `start..end at the ${plan.step} s archive is ${rows} rows, at most ${MAX_SERIES_ROWS}: ask for a shorter range or a coarser resolution`);
-    }
-    const r = this.store.fetch(name, cf, {
-      start: Math.floor(startMs / 1000),
-      end: Math.floor(endMs / 1000),
-      ...(resolutionMs !== undefined ? { resolution: Math.max(1, Math.round(resolutionMs / 1000)) } : {}),
+    const args = fetchArgs(startMs, endMs, resolutionMs);
+    checkRowCount(this.store.info(name), cf, args);
+    return seriesData(host, metric, cf, this.store.fetch(name, cf, args));
+  }
+
+  // The same four on either store. A shared store answers for every collector's series (its
+  // catalog here holds only the hosts this collector consolidates); the SQLite store from the
+  // catalog, as the synchronous forms above.
+
+  /** list(), on either store */
+  async listSeries(host?: string): Promise<SeriesEntry[]> {
+    if (!this.shared) return this.list(host);
+    return listed(await this.sharedEntries(host), host);
+  }
+
+  /** hosts(), on either store (last_seen: requests to this collector) */
+  async listHosts(now: number): Promise<HostEntry[]> {
+    if (!this.shared) return this.hosts(now);
+    return hostsOf(await this.sharedEntries(), this.seen, now);
+  }
+
+  /** fetch(), on either store */
+  async read(host: string, metric: string, cf: Cf, startMs: number, endMs: number, resolutionMs?: number): Promise<SeriesData | null> {
+    if (!this.shared) return this.fetch(host, metric, cf, startMs, endMs, resolutionMs);
+    const name = seriesName(host, metric);
+    const info = await this.shared.info(name).catch((err: unknown) => {
+      if (err instanceof RingtailError && err.code === ErrorCodes.NOT_FOUND) return null;
+      throw err;
     });
-    return {
-      host,
-      metric,
-      cf,
-      step: r.step * 1000,
-      start: r.start * 1000,
-      end: r.end * 1000,
-      values: Array.from({ length: r.rowCount }, (_, i) => {
-        const v = r.data[i * r.dsNames.length]!;
-        return Number.isNaN(v) ? null : v;
-      }),
-    };
+    if (!info) return null;
+    const args = fetchArgs(startMs, endMs, resolutionMs);
+    checkRowCount(info, cf, args);
+    return seriesData(host, metric, cf, await this.shared.fetch(name, cf, args));
+  }
+
+  /** withdraw(), on either store (a shared store: the host's lease is taken first, or 503) */
+  async remove(host: string, metric?: string): Promise<number> {
+    if (!this.shared) return this.withdraw(host, metric);
+    let n = 0;
+    for (const e of await this.sharedEntries(host)) {
+      if (e.host !== host || (metric !== undefined && e.metric !== metric)) continue;
+      const name = seriesName(e.host, e.metric);
+      if (await this.shared.delete(name)) n++;
+      this.catalog.delete(name);
+    }
+    if (metric === undefined) this.seen.delete(host);
+    return n;
+  }
+
+  /**
+   * What the alert sources seed a series from (collector/alerts/metric-sources.ts): its rows
+   * from `startMs`, and its last update and last raw value. At once from the SQLite store; a
+   * promise from a shared one. Null when the series does not exist.
+   */
+  seedData(host: string, metric: string, startMs: number, endMs: number): SeedData | null | Promise<SeedData | null> {
+    const name = seriesName(host, metric);
+    if (!this.shared) {
+      const data = this.fetch(host, metric, 'AVERAGE', startMs, endMs);
+      return data && { data, ...lastOf(this.store.info(name)) };
+    }
+    return this.read(host, metric, 'AVERAGE', startMs, endMs).then(async (data) => data && { data, ...lastOf(await this.shared!.info(name)) });
+  }
+
+  /** every series of a shared store (of one host) as catalog entries */
+  private async sharedEntries(host?: string): Promise<SeriesEntry[]> {
+    const found = new Map<string, SeriesEntry>();
+    this.addToCatalog(await this.shared!.describe(host === undefined ? undefined : [host]), found);
+    return [...found.values()].filter((e) => host === undefined || e.host === host);
   }
 
   /**
@@ -469,6 +578,13 @@ export class MetricService {
    * series: the way to reset one updated in the far future (its next sample creates it again).
    */
   withdraw(host: string, metric?: string): number {
+    if (this.shared) {
+      // the host lifecycle's synchronous call (retire, forget): deleted in the background, the
+      // count being those this collector knows of; remove() is the awaited form
+      const n = [...this.catalog.values()].filter((e) => e.host === host && (metric === undefined || e.metric === metric)).length;
+      this.remove(host, metric).catch((err: Error) => this.events?.emit('host_metrics.withdraw_failed', { host, ...(metric !== undefined ? { metric } : {}), error: err.message }, 'warn'));
+      return n;
+    }
     let n = 0;
     for (const [name, e] of [...this.catalog]) {
       if (e.host !== host || (metric !== undefined && e.metric !== metric)) continue;
