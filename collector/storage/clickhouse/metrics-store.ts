@@ -16,7 +16,7 @@ import { checkDatabaseName } from './schema.js';
 import type { ClickHouseLogOptions } from './types.js';
 
 export interface ClickHouseSeriesOptions extends Pick<ClickHouseLogOptions, 'url' | 'database' | 'requestTimeoutMs' | 'username' | 'password'> {
-  /** names this collector in leases and refusals; default `<hostname>:<pid>` */
+  /** names this collector in leases and refusals; default `<hostname>:<pid>` (`#n` after the first store a process opens) */
   collectorId?: string;
   /** ms a lease lasts unless renewed (DEFAULT_LEASE_MS) */
   leaseMs?: number;
@@ -143,6 +143,9 @@ export class ClickHouseSeriesStore implements SharedSeriesStore {
   }
 }
 
+/** stores this process has opened (each is a writer of its own) */
+let opened = 0;
+
 export async function openClickHouseSeriesStore(opts: ClickHouseSeriesOptions): Promise<ClickHouseSeriesStore> {
   const database = checkDatabaseName(opts.database);
   if (opts.leaseMs !== undefined && !(Number.isInteger(opts.leaseMs) && opts.leaseMs >= 1000)) {
@@ -155,7 +158,9 @@ export async function openClickHouseSeriesStore(opts: ClickHouseSeriesOptions): 
   await ensureDatabase(opts, database, url);
   const client = openClient(opts, database);
   await guarded('set up the metric tables', url, () => ensureMetricsSchema(client, database, opts.ttlDays));
-  const collectorId = opts.collectorId ?? `${hostname()}:${process.pid}`;
+  // two stores opened by one process are two writers, each with its own remembered states
+  opened++;
+  const collectorId = opts.collectorId ?? `${hostname()}:${process.pid}${opened > 1 ? `#${opened}` : ''}`;
   const leases = new SeriesLeases(client, { collectorId, leaseMs: opts.leaseMs, clock: opts.clock });
   const persistence = new ClickHouseSeriesPersistence(client, collectorId, (name) => leases.epochOf(seriesOwner(name)));
   return new ClickHouseSeriesStore(new PersistedSeriesStore(persistence, opts.now), leases, url, persistence);
