@@ -21,7 +21,7 @@ export const collectorCommand: Command = {
       const running = await startCollector(config);
       process.stdout.write(`ringtail collector listening on ${running.url}\n`);
       if (config.storage === 'clickhouse') {
-        // logs only, so far: the rest is this collector's own (docs/scale-out.md)
+        // logs and metrics, so far: the rest is this collector's own (docs/scale-out.md)
         const places = storagePlaces(storageConfig(config));
         process.stdout.write(`storage: ${places.shared.join(', ')} in ClickHouse (database ${config.clickhouse.database}); ${places.local.join(', ')} in ${config.data} (SQLite, this collector's own)\n`);
       }
