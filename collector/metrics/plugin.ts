@@ -8,6 +8,7 @@ import type { RrdStore } from '../rrd/types.js';
 import { createLayouts, type LayoutOverride } from './layout.js';
 import { metricRoutes } from './routes.js';
 import { MetricService } from './service.js';
+import { SharedMetricService } from './shared-service.js';
 import { ThreadedRrdStore } from './store-thread.js';
 
 declare module 'fastify' {
@@ -49,7 +50,7 @@ export const hostMetricsPlugin = fp<HostMetricsPluginOptions>(
     const svcOptions = { maxFutureMs: opts.maxFutureMs, events: app.events, maxQueuedValues: opts.maxQueuedValues };
     const shared = opts.store || !app.hasDecorator('storage') ? undefined : await app.storage.openSeries?.();
     const store = shared ? undefined : (opts.store ?? (opts.thread ? await ThreadedRrdStore.open(path, storeOptions) : openRrdStore(path, storeOptions)));
-    const svc = shared ? MetricService.shared(shared, layouts, svcOptions) : new MetricService(store!, layouts, svcOptions);
+    const svc = shared ? new SharedMetricService(shared, layouts, svcOptions) : new MetricService(store!, layouts, svcOptions);
     app.decorate('hostMetrics', svc);
     // Series updated in the far future before such samples were refused: said at every start,
     // since until they are reset their real samples are rejected (README, "Host metrics").

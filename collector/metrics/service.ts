@@ -3,17 +3,16 @@
 // in-memory catalog (rebuilt from the store at start) answers listings without touching the
 // archives.
 //
-// Two stores: the SQLite one (synchronous, on its own thread in the server; `store`), or a
-// store several collectors share (ClickHouse; `shared`, asynchronous). On a shared store a
-// collector consolidates only the hosts whose lease it holds (SharedSeriesStore.claim): its
-// catalog holds those hosts' series, reloaded whenever it takes a host over, and listings and
-// reads ask the store, which has every collector's series (shared-reads.ts).
+// This class is the SQLite store's (synchronous, on its own thread in the server); a store that
+// several collectors share (ClickHouse) is SharedMetricService's (shared-service.ts), which
+// plans requests with the same code. The asynchronous reads (listSeries, listHosts, read,
+// remove, seedData) are the routes' and alert sources' on either.
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
 import type { EventSink } from '../../shared/events.js';
 import { MAX_ACK_REASONS, RESERVED_LABEL_KEYS, type MetricAck, type MetricBatch, type MetricRejectReason, type MetricType } from '../../shared/wire.js';
 import { storageUnavailable } from '../ingest/unavailable.js';
 import { GroupWriter } from '../ingest/writer.js';
-import { asyncRrdStore, type SeriesOverview, type SeriesStore, type SharedSeriesStore } from '../rrd/series-store.js';
+import { asyncRrdStore, type SeriesOverview, type SeriesStore } from '../rrd/series-store.js';
 import type { Cf, RrdStore, SeriesDef, SeriesInfo, UpdateManyItem, UpdateManyResult } from '../rrd/types.js';
 import { metricKey, parseMetricKey, seriesName, splitSeriesName } from './key.js';
 import type { Layouts } from './layout.js';
@@ -35,14 +34,14 @@ interface Rejection {
   message: string;
 }
 
-interface PlannedRequest {
+export interface PlannedRequest {
   items: UpdateManyItem[];
   duplicates: number;
   created: number;
   rejected: Rejection[];
 }
 
-interface NewSeries {
+export interface NewSeries {
   name: string;
   def: SeriesDef;
   start: number;
@@ -58,16 +57,8 @@ interface PlanContext {
   spans?: Map<string, number>;
 }
 
-/** `store` of a collector whose series are in a shared store: it holds nothing and takes nothing. */
-function noSyncStore(): RrdStore {
-  const refuse = (): never => {
-    throw new RingtailError(ErrorCodes.INTERNAL, 'the metric series are in a shared store: use MetricService.series (asynchronous)', 500);
-  };
-  return { create: refuse, createMany: refuse, update: refuse, updateMany: refuse, fetch: refuse, info: refuse, list: () => [], delete: refuse, rows: refuse, restore: refuse, close() {} };
-}
-
 /** The group's updates in request order, with the request each belongs to. */
-function collect(plans: Array<PlannedRequest | Error>): { items: UpdateManyItem[]; owner: number[] } {
+export function collect(plans: Array<PlannedRequest | Error>): { items: UpdateManyItem[]; owner: number[] } {
   const items: UpdateManyItem[] = [];
   const owner: number[] = [];
   plans.forEach((p, k) => {
@@ -91,7 +82,7 @@ export interface SeedData {
   lastValue: number;
 }
 
-function lastOf(info: SeriesInfo): Omit<SeedData, 'data'> {
+export function lastOf(info: SeriesInfo): Omit<SeedData, 'data'> {
   return { type: info.def.ds[0]?.type, lastUpdate: info.state.lastUp * 1000, lastValue: Number(info.state.ds[0]?.lastDs) };
 }
 
@@ -116,16 +107,16 @@ export function seriesSpan(def: { step: number; rra: Array<{ pdpPerRow: number; 
 }
 
 export class MetricService {
-  private readonly catalog = new Map<string, SeriesEntry>();
+  protected readonly catalog = new Map<string, SeriesEntry>();
   /**
    * One key string, name and labels object per metric key, shared by every host's series of it:
    * a fleet's 180,000 series are a few hundred keys, and each entry had its own copies from its
    * request's JSON (labels are never modified once parsed).
    */
   private readonly keys = new Map<string, { metric: string; name: string; labels: Record<string, string> }>();
-  private readonly seen = new Map<string, { at: number; interval_ms: number }>();
+  protected readonly seen = new Map<string, { at: number; interval_ms: number }>();
   readonly maxFutureMs: number;
-  private readonly events: EventSink | undefined;
+  protected readonly events: EventSink | undefined;
   private readonly committedListeners: Array<(reqs: MetricRequest[], acks: Array<MetricAck | Error>) => void> = [];
 
   /**
@@ -137,33 +128,24 @@ export class MetricService {
     this.committedListeners.push(fn);
   }
 
-  /** the series, asynchronously, on either store: the shared one, or the SQLite one (answering at once) */
+  /** the series, asynchronously, on either store (the SQLite one answering at once) */
   readonly series: SeriesStore;
 
-  /** A service over a store several collectors share (ClickHouse): its catalog fills as it takes hosts over. */
-  static shared(store: SharedSeriesStore, layouts: Layouts, opts: MetricServiceOptions = {}): MetricService {
-    return new MetricService(noSyncStore(), layouts, opts, store);
-  }
-
   constructor(
-    /** the SQLite store (synchronous); with a shared store, one that holds nothing */
+    /** the SQLite store (synchronous); a shared store's service has one that holds nothing */
     readonly store: RrdStore,
-    private readonly layouts: Layouts,
+    protected readonly layouts: Layouts,
     opts: MetricServiceOptions = {},
-    /** the store several collectors share, when the series are there */
-    readonly shared?: SharedSeriesStore,
+    /** the series asynchronously (default: `store`'s answers as promises) */
+    series?: SeriesStore,
   ) {
     this.maxFutureMs = opts.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
     this.events = opts.events;
-    this.series = shared ?? asyncRrdStore(store);
+    this.series = series ?? asyncRrdStore(store);
     this.writer = new GroupWriter<MetricRequest, MetricAck>(
       async (reqs) => {
         const started = performance.now();
-        const acks = shared
-          ? await this.ingestManyShared(shared, reqs)
-          : store instanceof ThreadedRrdStore
-            ? await this.ingestManyThreaded(store, reqs)
-            : this.ingestMany(reqs);
+        const acks = await this.commitGroup(reqs);
         return { acks, ms: performance.now() - started };
       },
       { weight: (r) => r.batch.samples.length, maxWeight: MAX_GROUP_VALUES, maxQueuedWeight: opts.maxQueuedValues ?? MAX_QUEUED_VALUES, what: 'the metric batch' },
@@ -193,6 +175,11 @@ export class MetricService {
       return Promise.reject(err as Error);
     }
     return this.writer.submit({ batch, now });
+  }
+
+  /** one group commit's answers (a store shared with other collectors commits otherwise: shared-service.ts) */
+  protected async commitGroup(reqs: MetricRequest[]): Promise<Array<MetricAck | Error>> {
+    return this.store instanceof ThreadedRrdStore ? this.ingestManyThreaded(this.store, reqs) : this.ingestMany(reqs);
   }
 
   /** waits until everything submitted so far is committed (shutdown) */
@@ -259,64 +246,7 @@ export class MetricService {
     return this.answer(reqs, plans, items, owner, res);
   }
 
-  /**
-   * ingestMany on a shared store. First the leases of the group's hosts: a request for a host
-   * another collector consolidates is answered with that 503 + Retry-After (the agent sends it
-   * again and reaches the holder, or this collector once the holder's lease has expired); hosts
-   * just taken over have their catalog entries read again (another collector may have created
-   * and updated their series meanwhile). Then as with the store on its own thread: plan here,
-   * write the group's resets, new series and updates, answer once they are stored.
-   */
-  async ingestManyShared(store: SharedSeriesStore, reqs: MetricRequest[]): Promise<Array<MetricAck | Error>> {
-    const { refused, taken } = await store.claim([...new Set(reqs.map((r) => r.batch.host))]);
-    if (taken.length > 0) await this.reload(store, taken);
-    const spans = await this.spansOfPoisoned(store, reqs.filter((r) => !refused.has(r.batch.host)));
-    const planned = new Map<string, number>();
-    const creates: NewSeries[] = [];
-    const deletes: string[] = [];
-    const plans = reqs.map((r) => {
-      const no = refused.get(r.batch.host);
-      if (no) return no;
-      try {
-        return this.plan(r.batch, planned, r.now, { creates, deletes, spans });
-      } catch (err) {
-        if (err instanceof RingtailError) return err;
-        return storageUnavailable("the metric batch's new series", err);
-      }
-    });
-    const { items, owner } = collect(plans);
-    try {
-      for (const name of deletes) await store.delete(name);
-      if (creates.length > 0) await store.createMany(creates);
-    } catch (err) {
-      for (const c of creates) this.catalog.delete(c.name);
-      throw err;
-    }
-    const res = items.length > 0 ? await store.updateMany(items) : { accepted: [], errors: new Map<number, Error>() };
-    return this.answer(reqs, plans, items, owner, res);
-  }
-
-  /** The catalog entries of hosts just taken over, read again from the shared store. */
-  private async reload(store: SharedSeriesStore, hosts: string[]): Promise<void> {
-    const set = new Set(hosts);
-    for (const [name, e] of this.catalog) if (set.has(e.host)) this.catalog.delete(name);
-    this.addToCatalog((await store.describe(hosts)).filter((o) => set.has(splitSeriesName(o.name)?.host ?? '')));
-  }
-
-  /** Archive spans of the requests' series that lie beyond the future horizon (plan may reset them). */
-  private async spansOfPoisoned(store: SharedSeriesStore, reqs: MetricRequest[]): Promise<Map<string, number>> {
-    const spans = new Map<string, number>();
-    for (const r of reqs) {
-      for (const sm of r.batch.samples) {
-        const name = seriesName(r.batch.host, metricKey(sm.name, sm.labels));
-        const e = this.catalog.get(name);
-        if (e && !spans.has(name) && e.last_update * 1000 > r.now + this.maxFutureMs) spans.set(name, seriesSpan((await store.info(name)).def));
-      }
-    }
-    return spans;
-  }
-
-  private addToCatalog(summaries: Iterable<SeriesOverview>, catalog: Map<string, SeriesEntry> = this.catalog): void {
+  protected addToCatalog(summaries: Iterable<SeriesOverview>, catalog: Map<string, SeriesEntry> = this.catalog): void {
     for (const { name, type, step, lastUp } of summaries) {
       const split = splitSeriesName(name);
       const key = split && parseMetricKey(split.key);
@@ -328,7 +258,7 @@ export class MetricService {
   }
 
   /** One answer per request from the store's result (the catalog's last updates follow it). */
-  private answer(reqs: MetricRequest[], plans: Array<PlannedRequest | Error>, items: UpdateManyItem[], owner: number[], res: UpdateManyResult): Array<MetricAck | Error> {
+  protected answer(reqs: MetricRequest[], plans: Array<PlannedRequest | Error>, items: UpdateManyItem[], owner: number[], res: UpdateManyResult): Array<MetricAck | Error> {
     const acks = plans.map((p): MetricAck | Error => {
       if (p instanceof Error) return p;
       const ack: MetricAck = { accepted: 0, duplicates: p.duplicates, created: p.created };
@@ -363,7 +293,7 @@ export class MetricService {
    * the last time per series that earlier requests of the group will store. With `creates`, the
    * new series are added to it for the caller to create (with the store on its own thread).
    */
-  private plan(batch: MetricBatch, planned: Map<string, number>, now: number, ctx: PlanContext = {}): PlannedRequest {
+  protected plan(batch: MetricBatch, planned: Map<string, number>, now: number, ctx: PlanContext = {}): PlannedRequest {
     const groups = new Map<string, { key: string; name: string; labels: Record<string, string>; type: MetricType; args: Array<[number, string, number]> }>();
     const rejected: Rejection[] = [];
     const horizon = now + this.maxFutureMs;
@@ -508,48 +438,27 @@ export class MetricService {
     return seriesData(host, metric, cf, this.store.fetch(name, cf, args));
   }
 
-  // The same four on either store. A shared store answers for every collector's series (its
-  // catalog here holds only the hosts this collector consolidates); the SQLite store from the
-  // catalog, as the synchronous forms above.
+  // The asynchronous forms the routes and the alert sources use, on either store (a shared
+  // store's service answers them from the store: shared-service.ts).
 
   /** list(), on either store */
   async listSeries(host?: string): Promise<SeriesEntry[]> {
-    if (!this.shared) return this.list(host);
-    return listed(await this.sharedEntries(host), host);
+    return this.list(host);
   }
 
   /** hosts(), on either store (last_seen: requests to this collector) */
   async listHosts(now: number): Promise<HostEntry[]> {
-    if (!this.shared) return this.hosts(now);
-    return hostsOf(await this.sharedEntries(), this.seen, now);
+    return this.hosts(now);
   }
 
   /** fetch(), on either store */
   async read(host: string, metric: string, cf: Cf, startMs: number, endMs: number, resolutionMs?: number): Promise<SeriesData | null> {
-    if (!this.shared) return this.fetch(host, metric, cf, startMs, endMs, resolutionMs);
-    const name = seriesName(host, metric);
-    const info = await this.shared.info(name).catch((err: unknown) => {
-      if (err instanceof RingtailError && err.code === ErrorCodes.NOT_FOUND) return null;
-      throw err;
-    });
-    if (!info) return null;
-    const args = fetchArgs(startMs, endMs, resolutionMs);
-    checkRowCount(info, cf, args);
-    return seriesData(host, metric, cf, await this.shared.fetch(name, cf, args));
+    return this.fetch(host, metric, cf, startMs, endMs, resolutionMs);
   }
 
-  /** withdraw(), on either store (a shared store: the host's lease is taken first, or 503) */
+  /** withdraw(), on either store */
   async remove(host: string, metric?: string): Promise<number> {
-    if (!this.shared) return this.withdraw(host, metric);
-    let n = 0;
-    for (const e of await this.sharedEntries(host)) {
-      if (e.host !== host || (metric !== undefined && e.metric !== metric)) continue;
-      const name = seriesName(e.host, e.metric);
-      if (await this.shared.delete(name)) n++;
-      this.catalog.delete(name);
-    }
-    if (metric === undefined) this.seen.delete(host);
-    return n;
+    return this.withdraw(host, metric);
   }
 
   /**
@@ -558,19 +467,8 @@ export class MetricService {
    * promise from a shared one. Null when the series does not exist.
    */
   seedData(host: string, metric: string, startMs: number, endMs: number): SeedData | null | Promise<SeedData | null> {
-    const name = seriesName(host, metric);
-    if (!this.shared) {
-      const data = this.fetch(host, metric, 'AVERAGE', startMs, endMs);
-      return data && { data, ...lastOf(this.store.info(name)) };
-    }
-    return this.read(host, metric, 'AVERAGE', startMs, endMs).then(async (data) => data && { data, ...lastOf(await this.shared!.info(name)) });
-  }
-
-  /** every series of a shared store (of one host) as catalog entries */
-  private async sharedEntries(host?: string): Promise<SeriesEntry[]> {
-    const found = new Map<string, SeriesEntry>();
-    this.addToCatalog(await this.shared!.describe(host === undefined ? undefined : [host]), found);
-    return [...found.values()].filter((e) => host === undefined || e.host === host);
+    const data = this.fetch(host, metric, 'AVERAGE', startMs, endMs);
+    return data && { data, ...lastOf(this.store.info(seriesName(host, metric))) };
   }
 
   /**
@@ -578,13 +476,6 @@ export class MetricService {
    * series: the way to reset one updated in the far future (its next sample creates it again).
    */
   withdraw(host: string, metric?: string): number {
-    if (this.shared) {
-      // the host lifecycle's synchronous call (retire, forget): deleted in the background, the
-      // count being those this collector knows of; remove() is the awaited form
-      const n = [...this.catalog.values()].filter((e) => e.host === host && (metric === undefined || e.metric === metric)).length;
-      this.remove(host, metric).catch((err: Error) => this.events?.emit('host_metrics.withdraw_failed', { host, ...(metric !== undefined ? { metric } : {}), error: err.message }, 'warn'));
-      return n;
-    }
     let n = 0;
     for (const [name, e] of [...this.catalog]) {
       if (e.host !== host || (metric !== undefined && e.metric !== metric)) continue;

@@ -143,8 +143,9 @@ describe.skipIf(!hasTool('rrdtool'))('metrics on one ClickHouse, two collectors'
     await new Promise((r) => setTimeout(r, 1_500));
     await a.start();
     await Promise.all(agents);
-    // the kill was felt: requests cut off or refused while A's leases ran out
-    expect(stats.reduce((n, s) => n + s.failed + s.refused, 0)).toBeGreaterThan(0);
+    // the kill was felt: requests cut off, and refused (503) while the dead A's leases ran out
+    expect(stats.reduce((n, s) => n + s.failed, 0)).toBeGreaterThan(0);
+    expect(stats.reduce((n, s) => n + s.refused, 0)).toBeGreaterThan(0);
 
     const def = (type: MetricType) => createLayouts().define('x', type, STEP_MS);
     const start = Math.floor(T0 / 1000) - 60;
@@ -179,8 +180,8 @@ describe.skipIf(!hasTool('rrdtool'))('metrics on one ClickHouse, two collectors'
         }
       }
     }
-    // most rows are known (the streams have no gaps beyond the counter reset)
-    expect(rows).toBeGreaterThan(AGENTS * METRICS.length * 2 * (ROUNDS - 6));
+    // not a comparison of unknowns: most rows hold values (a DERIVE's falls are unknown, its min being 0)
+    expect(rows).toBeGreaterThan(AGENTS * METRICS.length * 2 * (ROUNDS / 2));
 
     // the binary prints the same as the in-process command
     const args = ['rrd', 'fetch', '--storage', 'clickhouse', '--clickhouse-url', chdb.url, '--clickhouse-database', DATABASE, 'chm-1/load.1', 'AVERAGE', '-s', String(start), '-e', String(end)];
