@@ -4,9 +4,12 @@
 // second collector on the same database reads every series, refuses a host the first one
 // consolidates (503 + Retry-After), takes it over once the first has closed and continues its
 // series where the first left them; the alert sources seed from ClickHouse; rows carry a TTL.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricServiceSources } from '../../collector/alerts/metric-sources.js';
 import { RecentSamples } from '../../collector/alerts/recent-samples.js';
+import { METRICS_DB } from '../../collector/metrics/plugin.js';
 import { openClient } from '../../collector/storage/clickhouse/connection.js';
 import { openStorageAsync } from '../../collector/storage/factory.js';
 import type { Storage } from '../../collector/storage/types.js';
@@ -25,12 +28,15 @@ const clock = () => now;
 
 const dirs: Array<{ path: string; cleanup(): void }> = [];
 const storages: Storage[] = [];
+const dataOf = new Map<TestCollector, string>();
 async function clickhouseCollector(): Promise<TestCollector> {
   const d = tempDir('ringtail-metrics-ch-data-');
   dirs.push(d);
   const storage = await openStorageAsync({ backend: 'clickhouse', data: d.path, clickhouse: { url: chdb.server.url, database: DATABASE } });
   storages.push(storage);
-  return testCollector(clock, { storage, dataDir: d.path });
+  const c = await testCollector(clock, { storage, dataDir: d.path });
+  dataOf.set(c, d.path);
+  return c;
 }
 
 let sq: TestCollector;
@@ -104,6 +110,16 @@ describe('host metrics on ClickHouse through the app', () => {
     const want = await answers(sq);
     expect(await answers(a)).toEqual(want);
     expect(Object.keys(want as object).length).toBe(3 + HOSTS.length * 4 * 8);
+    // kept in ClickHouse, not in the collector's data directory
+    expect(existsSync(join(dataOf.get(a)!, METRICS_DB))).toBe(false);
+    expect(existsSync(join(sq.dir, METRICS_DB))).toBe(true);
+    const client = openClient({ url: chdb.server.url, database: DATABASE }, DATABASE);
+    try {
+      const rs = await client.query({ query: 'SELECT count() AS n FROM metric_series FINAL', format: 'JSONEachRow' });
+      expect(Number(((await rs.json()) as Array<{ n: number }>)[0]!.n)).toBe(HOSTS.length * 4);
+    } finally {
+      await client.close();
+    }
   });
 
   it('a second collector reads every series, refuses the hosts the first consolidates, and takes them over when it closes', { timeout: 240_000 }, async () => {
