@@ -23,6 +23,9 @@ function noSyncStore(): RrdStore {
 }
 
 export class SharedMetricService extends MetricService {
+  /** hosts whose last write failed part way: their catalog entries are read again first */
+  private readonly unsure = new Set<string>();
+
   constructor(
     readonly shared: SharedSeriesStore,
     layouts: Layouts,
@@ -41,8 +44,13 @@ export class SharedMetricService extends MetricService {
    */
   protected override async commitGroup(reqs: MetricRequest[]): Promise<Array<MetricAck | Error>> {
     const store = this.shared;
-    const { refused, taken } = await store.claim([...new Set(reqs.map((r) => r.batch.host))]);
-    if (taken.length > 0) await this.reload(taken);
+    const hosts = [...new Set(reqs.map((r) => r.batch.host))];
+    const { refused, taken } = await store.claim(hosts);
+    const reread = [...new Set([...taken, ...hosts.filter((h) => this.unsure.has(h) && !refused.has(h))])];
+    if (reread.length > 0) {
+      await this.reload(reread);
+      for (const h of reread) this.unsure.delete(h);
+    }
     const spans = await this.spansOfPoisoned(reqs.filter((r) => !refused.has(r.batch.host)));
     const planned = new Map<string, number>();
     const creates: NewSeries[] = [];
@@ -58,14 +66,18 @@ export class SharedMetricService extends MetricService {
       }
     });
     const { items, owner } = collect(plans);
+    let res;
     try {
       for (const name of deletes) await store.delete(name);
       if (creates.length > 0) await store.createMany(creates);
+      res = items.length > 0 ? await store.updateMany(items) : { accepted: [], errors: new Map<number, Error>() };
     } catch (err) {
-      for (const c of creates) this.catalog.delete(c.name);
-      throw err;
+      // Part of it may have landed (series created, rows before states): what the catalog says
+      // of these hosts is read again from the store before their next request. Nothing of the
+      // group is acknowledged; a resend is stored once.
+      for (const h of hosts) if (!refused.has(h)) this.unsure.add(h);
+      throw storageUnavailable('the metric batch', err);
     }
-    const res = items.length > 0 ? await store.updateMany(items) : { accepted: [], errors: new Map<number, Error>() };
     return this.answer(reqs, plans, items, owner, res);
   }
 
