@@ -30,6 +30,9 @@
 // rrdcached journals only the update line. Before rows and states were sent as TabSeparated
 // text, the client alone took 57.9 µs per update (now ~30). Not yet tried: state written every
 // N rounds with the update lines journaled between (rrdcached's way), a real clickhouse-server.
+// Rows with their TTL expiry (metric_rows.expires, metric schema 2), 10:18 UTC, 1,000 × 15, side
+// by side with the code before it in one run (load 16–19): clickhouse 2,232 vs 2,264 updates/s,
+// client 34.4 vs 33.5 CPU s/1M (+3 %, within noise), 203 vs 201 B/series as inserted.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';

@@ -28,7 +28,7 @@ export const CollectorConfig = Type.Object(
     data: Type.String({ minLength: 1, default: './data', description: 'directory holding the database' }),
     storage: Type.Union([Type.Literal('sqlite'), Type.Literal('clickhouse')], {
       default: 'sqlite',
-      description: 'where logs are kept: sqlite (in data) or clickhouse (logs, tokens, dashboard sessions and alerts shared by several collectors, one of which evaluates the rules; metrics and host states stay in data for now)',
+      description: 'where logs and metric series are kept: sqlite (in data) or clickhouse (logs, metrics, tokens, dashboard sessions and alerts shared by several collectors, one of which evaluates the rules; host states stay in data for now)',
     }),
     clickhouse: Type.Object(
       {

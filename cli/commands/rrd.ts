@@ -13,6 +13,8 @@ import { openRrdStore, removeStoreFiles, type SqliteRrdStore } from '../../colle
 import type { Cf } from '../../collector/rrd/types.js';
 import { RingtailError } from '../../shared/errors.js';
 import { stdio, type Command, type Io } from '../command.js';
+import { getopt } from './rrd-getopt.js';
+import { runShared, sharedStorage } from './rrd-shared.js';
 
 const DEFAULT_SERIES = 'default';
 const now = (): number => Date.now() / 1000;
@@ -31,6 +33,10 @@ to "${DEFAULT_SERIES}"), with rrdtool's argument syntax, defaults, output and er
   restore XML|- FILE [--force-overwrite|-f]
   list    FILE                      the series in a store
 
+With --storage clickhouse --clickhouse-url URL [--clickhouse-database DB] (default ringtail),
+the commands but restore work on the series the collectors keep in ClickHouse; FILE is then the
+series' name (host/metric, as GET /api/v1/metrics lists it).
+
 Times: N, now, epoch seconds, start/end references and offsets such as now-10s, end-1day, -2h.
 `;
 
@@ -38,43 +44,6 @@ function splitFile(arg: string): { path: string; series: string } {
   const hash = arg.lastIndexOf('#');
   if (hash > 0 && hash < arg.length - 1) return { path: arg.slice(0, hash), series: arg.slice(hash + 1) };
   return { path: arg, series: DEFAULT_SERIES };
-}
-
-/** getopt_long-style: options anywhere, `--opt=v`, `--opt v`, `-o v`, `-ov`; the rest positional. */
-function getopt(argv: string[], spec: Record<string, { short?: string; arg: boolean }>): { opts: Map<string, string>; rest: string[] } {
-  const opts = new Map<string, string>();
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      rest.push(...argv.slice(i + 1));
-      break;
-    }
-    let name: string | undefined;
-    let value: string | undefined;
-    if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-      if (eq > 0) value = a.slice(eq + 1);
-      if (!spec[name]) throw new RrdError(`unrecognized option '${a}'`);
-    } else if (a.startsWith('-') && a.length > 1 && !/^-\d/.test(a)) {
-      const short = a[1]!;
-      name = Object.keys(spec).find((k) => spec[k]!.short === short);
-      if (!name) throw new RrdError(`invalid option -- '${short}'`);
-      if (a.length > 2) value = a.slice(2);
-    } else {
-      rest.push(a);
-      continue;
-    }
-    if (spec[name]!.arg) {
-      if (value === undefined) {
-        value = argv[++i];
-        if (value === undefined) throw new RrdError(`option '${a}' requires an argument`);
-      }
-      opts.set(name, value);
-    } else opts.set(name, '');
-  }
-  return { opts, rest };
 }
 
 function openExisting(path: string): SqliteRrdStore {
@@ -208,6 +177,9 @@ export async function runRrd(argv: string[], io: Io = stdio): Promise<number> {
     return sub === undefined ? 2 : 0;
   }
   try {
+    // --storage clickhouse --clickhouse-url …: the series in ClickHouse (FILE names a series)
+    const shared = sharedStorage(rest);
+    if (shared) return await runShared(sub, shared.rest, shared.config, io);
     return await run(sub, rest, io);
   } catch (err) {
     if (err instanceof RingtailError) {

@@ -3,8 +3,12 @@
 // a series not seen since the collector started is seeded once from the store (rrdtool fetch rows
 // and the last raw value, last_ds), so a restart neither loses a firing metric alert nor makes
 // every cycle pay for fetches.
-import type { MetricService } from '../metrics/service.js';
-import { metricKey, seriesName } from '../metrics/key.js';
+//
+// The seed comes through MetricService.seedData, at once from the SQLite store and as a promise
+// from a shared one (ClickHouse): a seed in flight makes the series' sources answer `undefined`
+// (not yet: the evaluator tries again next cycle), as a seed over this cycle's budget does.
+import type { MetricService, SeedData } from '../metrics/service.js';
+import { metricKey } from '../metrics/key.js';
 import type { RecentSamples } from './recent-samples.js';
 import { consolidate } from './consolidate.js';
 import type { AlertSources, CheckOptions, HostSeen } from './sources.js';
@@ -29,38 +33,56 @@ const FRESH_INTERVALS = 3;
 const SEED_MS = 15 * 60_000;
 /** Store reads per evaluation cycle are bounded (a fetch costs ~1 ms): the rest waits a cycle. */
 const SEED_BUDGET_MS = 200;
+/** Seeds in flight at once from a shared store (each is two queries): the rest wait a cycle. */
+const SEEDS_IN_FLIGHT = 16;
 
 export function metricServiceSources(svc: MetricService, recent: RecentSamples, budgetMs = SEED_BUDGET_MS): MetricSources {
   let budgetAt = -1;
   let spent = 0;
+  /** series whose seed from a shared store has not come back yet */
+  const inFlight = new Set<string>();
+  const put = (host: string, key: string, seed: SeedData | null): void => {
+    const points: Array<{ t: number; v: number }> = [];
+    let step = 10_000;
+    if (seed) {
+      const { data } = seed;
+      step = data.step;
+      data.values.forEach((v, i) => {
+        if (v !== null) points.push({ t: data.start + (i + 1) * data.step, v });
+      });
+      // For a gauge the last raw value is the freshest truth (a check that just read 0).
+      if (seed.type === 'GAUGE' && Number.isFinite(seed.lastValue) && seed.lastUpdate > (points[points.length - 1]?.t ?? -Infinity)) points.push({ t: seed.lastUpdate, v: seed.lastValue });
+    }
+    recent.seed(host, key, points, step);
+  };
   /** false when the series is not in memory and this cycle's budget for store reads is spent */
   const seed = (host: string, key: string, now: number): boolean => {
     if (recent.has(host, key)) return true;
+    const id = `${host}\u0000${key}`;
+    if (inFlight.has(id)) return false;
     if (now !== budgetAt) {
       budgetAt = now;
       spent = 0;
     }
     if (spent > 0 && spent >= budgetMs) return false; // at least one read per cycle, so it always progresses
+    if (inFlight.size >= SEEDS_IN_FLIGHT) return false;
     const started = performance.now();
-    const points: Array<{ t: number; v: number }> = [];
-    let step = 10_000;
+    let got: ReturnType<MetricService['seedData']>;
     try {
-      const data = svc.fetch(host, key, 'AVERAGE', now - Math.max(SEED_MS, recent.keepMs()), now);
-      if (data) {
-        step = data.step;
-        data.values.forEach((v, i) => {
-          if (v !== null) points.push({ t: data.start + (i + 1) * data.step, v });
-        });
-        const info = svc.store.info(seriesName(host, key));
-        const last = Number(info.state.ds[0]?.lastDs);
-        const at = info.state.lastUp * 1000;
-        // For a gauge the last raw value is the freshest truth (a check that just read 0).
-        if (info.def.ds[0]?.type === 'GAUGE' && Number.isFinite(last) && at > (points[points.length - 1]?.t ?? -Infinity)) points.push({ t: at, v: last });
-      }
+      got = svc.seedData(host, key, now - Math.max(SEED_MS, recent.keepMs()), now);
     } catch {
-      // a series the store cannot read counts as no data
+      got = null; // a series the store cannot read counts as no data
     }
-    recent.seed(host, key, points, step);
+    if (got instanceof Promise) {
+      inFlight.add(id);
+      got.then(
+        (s) => put(host, key, s),
+        () => undefined, // unreadable now (ClickHouse away): tried again next cycle
+      ).finally(() => inFlight.delete(id));
+      spent += performance.now() - started;
+      return false;
+    }
+    put(host, key, got);
     spent += performance.now() - started;
     return true;
   };

@@ -1,5 +1,6 @@
 // The metrics plugin: opens the round-robin store next to the log database (or takes one given),
-// decorates `app.hostMetrics`, registers the metric routes, closes the store with the app.
+// or, when the storage has a shared series store (--storage clickhouse), that one; decorates
+// `app.hostMetrics`, registers the metric routes, closes the store with the app.
 import { join } from 'node:path';
 import fp from 'fastify-plugin';
 import { openRrdStore } from '../rrd/sqlite-store.js';
@@ -7,6 +8,7 @@ import type { RrdStore } from '../rrd/types.js';
 import { createLayouts, type LayoutOverride } from './layout.js';
 import { metricRoutes } from './routes.js';
 import { MetricService } from './service.js';
+import { SharedMetricService } from './shared-service.js';
 import { ThreadedRrdStore } from './store-thread.js';
 
 declare module 'fastify' {
@@ -45,8 +47,10 @@ export const hostMetricsPlugin = fp<HostMetricsPluginOptions>(
     // call's updates); on the thread a shorter slice also lets waiting reads in sooner.
     const path = join(opts.dataDir, METRICS_DB);
     const storeOptions = { create: true, checkpointSlice: METRICS_CHECKPOINT_SLICE };
-    const store = opts.store ?? (opts.thread ? await ThreadedRrdStore.open(path, storeOptions) : openRrdStore(path, storeOptions));
-    const svc = new MetricService(store, layouts, { maxFutureMs: opts.maxFutureMs, events: app.events, maxQueuedValues: opts.maxQueuedValues });
+    const svcOptions = { maxFutureMs: opts.maxFutureMs, events: app.events, maxQueuedValues: opts.maxQueuedValues };
+    const shared = opts.store || !app.hasDecorator('storage') ? undefined : await app.storage.openSeries?.();
+    const store = shared ? undefined : (opts.store ?? (opts.thread ? await ThreadedRrdStore.open(path, storeOptions) : openRrdStore(path, storeOptions)));
+    const svc = shared ? new SharedMetricService(shared, layouts, svcOptions) : new MetricService(store!, layouts, svcOptions);
     app.decorate('hostMetrics', svc);
     // Series updated in the far future before such samples were refused: said at every start,
     // since until they are reset their real samples are rejected (README, "Host metrics").
@@ -57,9 +61,10 @@ export const hostMetricsPlugin = fp<HostMetricsPluginOptions>(
     if (poisoned.length > 20) app.events.emit('host_metrics.series_in_future', { more: poisoned.length - 20 }, 'warn');
     app.addHook('onClose', async () => {
       await svc.drain();
-      if (!opts.store) {
+      if (shared) await shared.close();
+      else if (!opts.store) {
         if (store instanceof ThreadedRrdStore) await store.closeAsync();
-        else store.close();
+        else store?.close();
       }
     });
     await app.register(metricRoutes);

@@ -69,14 +69,14 @@ export const metricRoutes: FastifyPluginAsync = async (app) => {
   });
 
   app.get<{ Querystring: Static<typeof ListQuery> }>('/api/v1/metrics', { schema: { querystring: ListQuery }, config: { roles: READERS } }, async (req) => ({
-    items: app.hostMetrics.list(req.query.host),
+    items: await app.hostMetrics.listSeries(req.query.host),
   }));
 
-  app.get('/api/v1/metrics/hosts', { config: { roles: READERS } }, async () => ({ items: app.hostMetrics.hosts(app.clock()) }));
+  app.get('/api/v1/metrics/hosts', { config: { roles: READERS } }, async () => ({ items: await app.hostMetrics.listHosts(app.clock()) }));
 
   app.delete<{ Querystring: Static<typeof HostQuery> }>('/api/v1/metrics', { schema: { querystring: HostQuery }, config: { roles: ['admin'] } }, async (req) => {
     const { host, metric } = req.query;
-    const deleted = app.hostMetrics.withdraw(host, metric);
+    const deleted = await app.hostMetrics.remove(host, metric);
     if (deleted > 0) app.events.emit(metric === undefined ? 'host_metrics.host_withdrawn' : 'host_metrics.series_deleted', { host, ...(metric !== undefined ? { metric } : {}), series: deleted });
     return { host, ...(metric !== undefined ? { metric } : {}), deleted };
   });
@@ -88,7 +88,7 @@ export const metricRoutes: FastifyPluginAsync = async (app) => {
     const end = parseTimeParam('end', q.end, now) ?? now;
     const start = parseTimeParam('start', q.start, now) ?? end - DAY_MS;
     if (start >= end) throw new RingtailError(ErrorCodes.BAD_QUERY, `start: must be before end (start ${start}, end ${end})`, 400, { parameter: 'start' });
-    const data = app.hostMetrics.fetch(q.host, q.metric, q.cf, start, end, q.resolution);
+    const data = await app.hostMetrics.read(q.host, q.metric, q.cf, start, end, q.resolution);
     if (!data) throw new RingtailError(ErrorCodes.NOT_FOUND, `no series '${q.metric}' for host '${q.host}' (GET /api/v1/metrics?host= lists them)`, 404);
     return data;
   });

@@ -2,55 +2,25 @@
 // created on first sight, the requests of one group commit are one durable updateMany, and an
 // in-memory catalog (rebuilt from the store at start) answers listings without touching the
 // archives.
+//
+// This class is the SQLite store's (synchronous, on its own thread in the server); a store that
+// several collectors share (ClickHouse) is SharedMetricService's (shared-service.ts), which
+// plans requests with the same code. The asynchronous reads (listSeries, listHosts, read,
+// remove, seedData) are the routes' and alert sources' on either.
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
 import type { EventSink } from '../../shared/events.js';
 import { MAX_ACK_REASONS, RESERVED_LABEL_KEYS, type MetricAck, type MetricBatch, type MetricRejectReason, type MetricType } from '../../shared/wire.js';
 import { storageUnavailable } from '../ingest/unavailable.js';
 import { GroupWriter } from '../ingest/writer.js';
-import { planFetch } from '../rrd/fetch.js';
-import type { Cf, RrdStore, SeriesDef, UpdateManyItem, UpdateManyResult } from '../rrd/types.js';
+import { asyncRrdStore, type SeriesOverview, type SeriesStore } from '../rrd/series-store.js';
+import type { Cf, RrdStore, SeriesDef, SeriesInfo, UpdateManyItem, UpdateManyResult } from '../rrd/types.js';
 import { metricKey, parseMetricKey, seriesName, splitSeriesName } from './key.js';
 import type { Layouts } from './layout.js';
+import { checkRowCount, DEFAULT_INTERVAL_MS, fetchArgs, hostsOf, listed, seriesData, type HostEntry, type SeriesData, type SeriesEntry } from './reads.js';
 import { StoreWriteError, ThreadedRrdStore } from './store-thread.js';
 
-export interface SeriesEntry {
-  host: string;
-  metric: string;
-  name: string;
-  labels: Record<string, string>;
-  type: MetricType | string;
-  step: number;
-  /** seconds since epoch of the last stored sample */
-  last_update: number;
-}
+export { DEFAULT_INTERVAL_MS, MAX_SERIES_ROWS, type HostEntry, type SeriesData, type SeriesEntry } from './reads.js';
 
-export interface HostEntry {
-  host: string;
-  series: number;
-  /** ms since epoch: the newest sample time over its series */
-  last_sample: number;
-  /** ms since epoch: the last ingest request from this host (since the collector started) */
-  last_seen: number | null;
-  interval_ms: number;
-  /** 'active' while samples arrive; 'stale' after three intervals without one (at least 60 s) */
-  state: 'active' | 'stale';
-}
-
-export interface SeriesData {
-  host: string;
-  metric: string;
-  cf: Cf;
-  /** ms */
-  step: number;
-  /** ms; values[i] covers (start + i·step, start + (i+1)·step] */
-  start: number;
-  end: number;
-  values: Array<number | null>;
-}
-
-export const DEFAULT_INTERVAL_MS = 10_000;
-/** rows one GET /api/v1/series answers at most (a year of the default layout's hourly rows is 8,784) */
-export const MAX_SERIES_ROWS = 100_000;
 /** samples stamped later than this after the collector's clock are rejected (config `metrics.max_future_ms`) */
 export const DEFAULT_MAX_FUTURE_MS = 60 * 60 * 1000;
 /** metric values per group commit, at most (a request larger than this is a group alone) */
@@ -64,21 +34,31 @@ interface Rejection {
   message: string;
 }
 
-interface PlannedRequest {
+export interface PlannedRequest {
   items: UpdateManyItem[];
   duplicates: number;
   created: number;
   rejected: Rejection[];
 }
 
-interface NewSeries {
+export interface NewSeries {
   name: string;
   def: SeriesDef;
   start: number;
 }
 
+/** What plan() leaves to its caller instead of doing it at once (a store off this thread or asynchronous). */
+interface PlanContext {
+  /** new series to create (otherwise created at once) */
+  creates?: NewSeries[];
+  /** series to delete before the group's writes (otherwise deleted at once) */
+  deletes?: string[];
+  /** archive spans (seconds) of series that may be reset, read beforehand (otherwise from the store) */
+  spans?: Map<string, number>;
+}
+
 /** The group's updates in request order, with the request each belongs to. */
-function collect(plans: Array<PlannedRequest | Error>): { items: UpdateManyItem[]; owner: number[] } {
+export function collect(plans: Array<PlannedRequest | Error>): { items: UpdateManyItem[]; owner: number[] } {
   const items: UpdateManyItem[] = [];
   const owner: number[] = [];
   plans.forEach((p, k) => {
@@ -91,12 +71,26 @@ function collect(plans: Array<PlannedRequest | Error>): { items: UpdateManyItem[
   return { items, owner };
 }
 
+/** A series' recent rows with its last update (ms) and last raw value, for the alert sources. */
+export interface SeedData {
+  data: SeriesData;
+  /** the first data source's type */
+  type: string | undefined;
+  /** ms since epoch */
+  lastUpdate: number;
+  /** the last raw value (rrdtool's last_ds; NaN when unknown) */
+  lastValue: number;
+}
+
+export function lastOf(info: SeriesInfo): Omit<SeedData, 'data'> {
+  return { type: info.def.ds[0]?.type, lastUpdate: info.state.lastUp * 1000, lastValue: Number(info.state.ds[0]?.lastDs) };
+}
+
 export interface MetricRequest {
   batch: MetricBatch;
   /** ms since epoch: when it was received */
   now: number;
 }
-const STALE_MIN_MS = 60_000;
 
 export interface MetricServiceOptions {
   /** ms; DEFAULT_MAX_FUTURE_MS when absent */
@@ -113,16 +107,16 @@ export function seriesSpan(def: { step: number; rra: Array<{ pdpPerRow: number; 
 }
 
 export class MetricService {
-  private readonly catalog = new Map<string, SeriesEntry>();
+  protected readonly catalog = new Map<string, SeriesEntry>();
   /**
    * One key string, name and labels object per metric key, shared by every host's series of it:
    * a fleet's 180,000 series are a few hundred keys, and each entry had its own copies from its
    * request's JSON (labels are never modified once parsed).
    */
   private readonly keys = new Map<string, { metric: string; name: string; labels: Record<string, string> }>();
-  private readonly seen = new Map<string, { at: number; interval_ms: number }>();
+  protected readonly seen = new Map<string, { at: number; interval_ms: number }>();
   readonly maxFutureMs: number;
-  private readonly events: EventSink | undefined;
+  protected readonly events: EventSink | undefined;
   private readonly committedListeners: Array<(reqs: MetricRequest[], acks: Array<MetricAck | Error>) => void> = [];
 
   /**
@@ -134,17 +128,24 @@ export class MetricService {
     this.committedListeners.push(fn);
   }
 
+  /** the series, asynchronously, on either store (the SQLite one answering at once) */
+  readonly series: SeriesStore;
+
   constructor(
+    /** the SQLite store (synchronous); a shared store's service has one that holds nothing */
     readonly store: RrdStore,
-    private readonly layouts: Layouts,
+    protected readonly layouts: Layouts,
     opts: MetricServiceOptions = {},
+    /** the series asynchronously (default: `store`'s answers as promises) */
+    series?: SeriesStore,
   ) {
     this.maxFutureMs = opts.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
     this.events = opts.events;
+    this.series = series ?? asyncRrdStore(store);
     this.writer = new GroupWriter<MetricRequest, MetricAck>(
       async (reqs) => {
         const started = performance.now();
-        const acks = store instanceof ThreadedRrdStore ? await this.ingestManyThreaded(store, reqs) : this.ingestMany(reqs);
+        const acks = await this.commitGroup(reqs);
         return { acks, ms: performance.now() - started };
       },
       { weight: (r) => r.batch.samples.length, maxWeight: MAX_GROUP_VALUES, maxQueuedWeight: opts.maxQueuedValues ?? MAX_QUEUED_VALUES, what: 'the metric batch' },
@@ -157,14 +158,7 @@ export class MetricService {
             const info = store.info(name);
             return { name, type: info.def.ds[0]?.type ?? null, step: info.def.step, lastUp: info.state.lastUp };
           });
-    for (const { name, type, step, lastUp } of summaries) {
-      const split = splitSeriesName(name);
-      const key = split && parseMetricKey(split.key);
-      if (!split || !key) continue; // not one of ours (created with `ringtail rrd`)
-      if (!type) continue;
-      const k = this.sharedKey(split.key, key.name, key.labels);
-      this.catalog.set(name, { host: split.host, metric: k.metric, name: k.name, labels: k.labels, type, step, last_update: lastUp });
-    }
+    this.addToCatalog(summaries);
   }
 
   /**
@@ -181,6 +175,11 @@ export class MetricService {
       return Promise.reject(err as Error);
     }
     return this.writer.submit({ batch, now });
+  }
+
+  /** one group commit's answers (a store shared with other collectors commits otherwise: shared-service.ts) */
+  protected async commitGroup(reqs: MetricRequest[]): Promise<Array<MetricAck | Error>> {
+    return this.store instanceof ThreadedRrdStore ? this.ingestManyThreaded(this.store, reqs) : this.ingestMany(reqs);
   }
 
   /** waits until everything submitted so far is committed (shutdown) */
@@ -230,7 +229,7 @@ export class MetricService {
     const creates: NewSeries[] = [];
     const plans = reqs.map((r) => {
       try {
-        return this.plan(r.batch, planned, r.now, creates);
+        return this.plan(r.batch, planned, r.now, { creates });
       } catch (err) {
         if (err instanceof RingtailError) return err;
         return storageUnavailable("the metric batch's new series", err);
@@ -247,8 +246,19 @@ export class MetricService {
     return this.answer(reqs, plans, items, owner, res);
   }
 
+  protected addToCatalog(summaries: Iterable<SeriesOverview>, catalog: Map<string, SeriesEntry> = this.catalog): void {
+    for (const { name, type, step, lastUp } of summaries) {
+      const split = splitSeriesName(name);
+      const key = split && parseMetricKey(split.key);
+      if (!split || !key) continue; // not one of ours (created with `ringtail rrd`)
+      if (!type) continue;
+      const k = this.sharedKey(split.key, key.name, key.labels);
+      catalog.set(name, { host: split.host, metric: k.metric, name: k.name, labels: k.labels, type, step, last_update: lastUp });
+    }
+  }
+
   /** One answer per request from the store's result (the catalog's last updates follow it). */
-  private answer(reqs: MetricRequest[], plans: Array<PlannedRequest | Error>, items: UpdateManyItem[], owner: number[], res: UpdateManyResult): Array<MetricAck | Error> {
+  protected answer(reqs: MetricRequest[], plans: Array<PlannedRequest | Error>, items: UpdateManyItem[], owner: number[], res: UpdateManyResult): Array<MetricAck | Error> {
     const acks = plans.map((p): MetricAck | Error => {
       if (p instanceof Error) return p;
       const ack: MetricAck = { accepted: 0, duplicates: p.duplicates, created: p.created };
@@ -283,7 +293,7 @@ export class MetricService {
    * the last time per series that earlier requests of the group will store. With `creates`, the
    * new series are added to it for the caller to create (with the store on its own thread).
    */
-  private plan(batch: MetricBatch, planned: Map<string, number>, now: number, creates?: NewSeries[]): PlannedRequest {
+  protected plan(batch: MetricBatch, planned: Map<string, number>, now: number, ctx: PlanContext = {}): PlannedRequest {
     const groups = new Map<string, { key: string; name: string; labels: Record<string, string>; type: MetricType; args: Array<[number, string, number]> }>();
     const rejected: Rejection[] = [];
     const horizon = now + this.maxFutureMs;
@@ -337,7 +347,7 @@ export class MetricService {
       if (known && !planned.has(series) && known.last_update * 1000 > horizon) {
         // Updated in the far future before that was refused (or by a clock since set back):
         // every real sample would be a duplicate until then. See poisonedSeries().
-        if (this.resettable(known, now)) {
+        if (this.resettable(known, now, ctx.spans)) {
           resets.push(known);
           known = undefined;
         } else {
@@ -364,13 +374,14 @@ export class MetricService {
     // commit, made durable by the group's updateMany (every new series has values in it) before
     // any answer.
     for (const e of resets) {
-      this.store.delete(seriesName(e.host, e.metric));
+      if (ctx.deletes) ctx.deletes.push(seriesName(e.host, e.metric));
+      else this.store.delete(seriesName(e.host, e.metric));
       this.catalog.delete(seriesName(e.host, e.metric));
       this.events?.emit('host_metrics.series_reset', { host: e.host, metric: e.metric, last_update: e.last_update * 1000, now }, 'warn');
     }
     const defs = news.map((c) => this.layouts.define(c.g.name, c.g.type, batch.interval_ms));
     const made = news.map((c, i) => ({ name: c.series, def: defs[i]!, start: c.first - 1 }));
-    if (creates) creates.push(...made);
+    if (ctx.creates) ctx.creates.push(...made);
     else if (made.length > 0) this.store.createMany(made, { deferSync: true });
     news.forEach((c, i) => {
       const k = this.sharedKey(c.g.key, c.g.name, c.g.labels);
@@ -398,8 +409,9 @@ export class MetricService {
    * One that is less far ahead still holds real history in its longer archives: it is left to an
    * admin (DELETE /api/v1/metrics?host=&metric=), and its samples are rejected with the reason.
    */
-  private resettable(e: SeriesEntry, now: number): boolean {
-    return e.last_update - Math.floor(now / 1000) >= seriesSpan(this.store.info(seriesName(e.host, e.metric)).def);
+  private resettable(e: SeriesEntry, now: number, spans?: Map<string, number>): boolean {
+    const name = seriesName(e.host, e.metric);
+    return e.last_update - Math.floor(now / 1000) >= (spans?.get(name) ?? seriesSpan(this.store.info(name).def));
   }
 
   /** Series updated beyond `now` + max_future (reported at start; see resettable). */
@@ -410,58 +422,53 @@ export class MetricService {
   }
 
   list(host?: string): SeriesEntry[] {
-    const out: SeriesEntry[] = [];
-    for (const e of this.catalog.values()) if (host === undefined || e.host === host) out.push({ ...e, last_update: e.last_update * 1000 });
-    return out.sort((a, b) => (a.host === b.host ? a.metric.localeCompare(b.metric) : a.host.localeCompare(b.host)));
+    return listed(this.catalog.values(), host);
   }
 
   hosts(now: number): HostEntry[] {
-    const by = new Map<string, HostEntry>();
-    for (const e of this.catalog.values()) {
-      let h = by.get(e.host);
-      if (!h) {
-        const seen = this.seen.get(e.host);
-        by.set(e.host, (h = { host: e.host, series: 0, last_sample: 0, last_seen: seen?.at ?? null, interval_ms: seen?.interval_ms ?? DEFAULT_INTERVAL_MS, state: 'active' }));
-      }
-      h.series++;
-      h.last_sample = Math.max(h.last_sample, e.last_update * 1000);
-    }
-    for (const h of by.values()) {
-      const quiet = now - Math.max(h.last_sample, h.last_seen ?? 0);
-      h.state = quiet > Math.max(3 * h.interval_ms, STALE_MIN_MS) ? 'stale' : 'active';
-    }
-    return [...by.values()].sort((a, b) => a.host.localeCompare(b.host));
+    return hostsOf(this.catalog.values(), this.seen, now);
   }
 
   /** rrdtool fetch of one series; times in ms, unknown rows as null. Null when the series does not exist. */
   fetch(host: string, metric: string, cf: Cf, startMs: number, endMs: number, resolutionMs?: number): SeriesData | null {
     const name = seriesName(host, metric);
     if (!this.catalog.has(name)) return null;
-    // The archive and row count the fetch will have, before it allocates them: a range of
-    // years at the finest archive's 10 s (or start=1&end=9e15 at any) ran the collector out of memory.
-    const info = this.store.info(name);
-    const plan = planFetch(info.def, info.state, cf, Math.floor(startMs / 1000), Math.floor(endMs / 1000), resolutionMs !== undefined ? Math.max(1, Math.round(resolutionMs / 1000)) : 1);
-    const rows = (plan.end - plan.start) / plan.step;
-    if (rows > MAX_SERIES_ROWS) {
-      throw new RingtailError(ErrorCodes.BAD_QUERY, `start..end at the ${plan.step} s archive is ${rows} rows, at most ${MAX_SERIES_ROWS}: ask for a shorter range or a coarser resolution`);
-    }
-    const r = this.store.fetch(name, cf, {
-      start: Math.floor(startMs / 1000),
-      end: Math.floor(endMs / 1000),
-      ...(resolutionMs !== undefined ? { resolution: Math.max(1, Math.round(resolutionMs / 1000)) } : {}),
-    });
-    return {
-      host,
-      metric,
-      cf,
-      step: r.step * 1000,
-      start: r.start * 1000,
-      end: r.end * 1000,
-      values: Array.from({ length: r.rowCount }, (_, i) => {
-        const v = r.data[i * r.dsNames.length]!;
-        return Number.isNaN(v) ? null : v;
-      }),
-    };
+    const args = fetchArgs(startMs, endMs, resolutionMs);
+    checkRowCount(this.store.info(name), cf, args);
+    return seriesData(host, metric, cf, this.store.fetch(name, cf, args));
+  }
+
+  // The asynchronous forms the routes and the alert sources use, on either store (a shared
+  // store's service answers them from the store: shared-service.ts).
+
+  /** list(), on either store */
+  async listSeries(host?: string): Promise<SeriesEntry[]> {
+    return this.list(host);
+  }
+
+  /** hosts(), on either store (last_seen: requests to this collector) */
+  async listHosts(now: number): Promise<HostEntry[]> {
+    return this.hosts(now);
+  }
+
+  /** fetch(), on either store */
+  async read(host: string, metric: string, cf: Cf, startMs: number, endMs: number, resolutionMs?: number): Promise<SeriesData | null> {
+    return this.fetch(host, metric, cf, startMs, endMs, resolutionMs);
+  }
+
+  /** withdraw(), on either store */
+  async remove(host: string, metric?: string): Promise<number> {
+    return this.withdraw(host, metric);
+  }
+
+  /**
+   * What the alert sources seed a series from (collector/alerts/metric-sources.ts): its rows
+   * from `startMs`, and its last update and last raw value. At once from the SQLite store; a
+   * promise from a shared one. Null when the series does not exist.
+   */
+  seedData(host: string, metric: string, startMs: number, endMs: number): SeedData | null | Promise<SeedData | null> {
+    const data = this.fetch(host, metric, 'AVERAGE', startMs, endMs);
+    return data && { data, ...lastOf(this.store.info(seriesName(host, metric))) };
   }
 
   /**

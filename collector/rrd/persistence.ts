@@ -41,6 +41,8 @@ export interface ArchiveRow {
 export interface SeriesWrite {
   name: string;
   id: number;
+  /** the series' definition (a persistence may derive each row's lifetime from its archive) */
+  def: SeriesDef;
   state: SeriesState;
   version: number;
   /** rows closed by this write, oldest first; rows with every value unknown are left out */
@@ -146,7 +148,7 @@ export class PersistedSeriesStore implements SeriesStore {
         return;
       }
       let change = changes.get(item.series);
-      if (!change) changes.set(item.series, (change = { name: item.series, id: s.id, state: s.state, version: s.version + 1, rows: [] }));
+      if (!change) changes.set(item.series, (change = { name: item.series, id: s.id, def: s.def, state: s.state, version: s.version + 1, rows: [] }));
       const rows = change.rows;
       const def = s.def;
       const sink = {

@@ -26,6 +26,32 @@ export interface SeriesStore {
   close(): Promise<void>;
 }
 
+/** What a listing needs of a series, without its archives. */
+export interface SeriesOverview {
+  name: string;
+  /** the first data source's type (null: a series without one) */
+  type: string | null;
+  step: number;
+  /** seconds since the epoch */
+  lastUp: number;
+}
+
+/**
+ * A series store that several collectors share (ClickHouse): one collector at a time writes a
+ * host's series, under a lease it claims here; the others read them. Series are named
+ * `<host>/<metric key>` (collector/metrics/key.ts).
+ */
+export interface SharedSeriesStore extends SeriesStore {
+  /**
+   * Claims (or renews) the write leases of these hosts. `refused`: hosts another collector holds,
+   * with the 503 to answer; `taken`: hosts this collector has just taken over, whose series
+   * another collector may have written meanwhile (what the caller remembers of them is stale).
+   */
+  claim(hosts: readonly string[]): Promise<{ refused: Map<string, Error>; taken: string[] }>;
+  /** every series (only those of `hosts` when given), whoever wrote them */
+  describe(hosts?: readonly string[]): Promise<SeriesOverview[]>;
+}
+
 /** The synchronous store (SQLite) as a SeriesStore: each call runs at once, its result or error resolved. */
 export function asyncRrdStore(store: RrdStore): SeriesStore {
   const run = <T>(fn: () => T): Promise<T> => {

@@ -6,6 +6,7 @@ import { ConfigError } from '../../shared/errors.js';
 import { openSqliteStorage } from './sqlite/index.js';
 import { refuseNewerData } from './sqlite/upgrade-check.js';
 import { openSqliteWriter } from './sqlite/writer.js';
+import type { SharedSeriesStore } from '../rrd/series-store.js';
 import type { BackendName, Storage, StorageConfig, TokenStore, WriterLogStore } from './types.js';
 
 // The writer thread's batches carry each line's fields as the row the SQLite store writes (its
@@ -24,13 +25,12 @@ interface Backend {
 
 /**
  * What each backend keeps where, for the startup log and docs/scale-out.md. With `--storage
- * clickhouse` the log lines (and the hosts they name), API tokens (with enrollment and bindings)
- * and dashboard sessions, and alert rules/state/history/outbox are in ClickHouse, shared by every
- * collector on it; host lifecycle and metric series stay in the data directory's SQLite (issue 16
- * moves them one by one).
+ * clickhouse` the log lines (and the hosts they name), metric series, API tokens (with enrollment
+ * and bindings), dashboard sessions and alert rules/state/history/outbox are in ClickHouse, shared
+ * by every collector on it; host lifecycle stays in the data directory's SQLite.
  */
 export function storagePlaces(config: StorageConfig): { shared: string[]; local: string[] } {
-  if (config.backend === 'clickhouse') return { shared: ['logs', 'tokens', 'sessions', 'alerts'], local: ['metrics', 'host states'] };
+  if (config.backend === 'clickhouse') return { shared: ['logs', 'metrics', 'tokens', 'sessions', 'alerts'], local: ['host states'] };
   return { shared: [], local: ['logs', 'metrics', 'alerts', 'sessions', 'tokens', 'host states'] };
 }
 
@@ -83,6 +83,7 @@ const BACKENDS: Record<BackendName, Backend> = {
         tokens: auth.tokens,
         openSessions: auth.openSessions,
         openAlerts: () => openClickHouseAlertStore(ch),
+        openSeries: () => openSeriesStore(config),
         close() {
           void logs.close();
           void auth.close();
@@ -97,6 +98,17 @@ const BACKENDS: Record<BackendName, Backend> = {
     },
   },
 };
+
+/**
+ * The metric series on ClickHouse (--storage clickhouse), on a connection of their own: the
+ * collector's (Storage.openSeries) and `ringtail rrd … --storage clickhouse`'s.
+ */
+export async function openSeriesStore(config: StorageConfig): Promise<SharedSeriesStore> {
+  backend(config).check(config);
+  if (config.backend !== 'clickhouse') throw new ConfigError('--storage', `the ${config.backend} backend's series are in the data directory (metrics.db), not behind a shared store`);
+  const { openClickHouseSeriesStore } = await import('./clickhouse/metrics-store.js');
+  return openClickHouseSeriesStore({ url: config.clickhouse!.url!, database: config.clickhouse!.database });
+}
 
 /** The storage part of a collector configuration (`storage`, `data`, `clickhouse.*`). */
 export function storageConfig(c: { storage?: BackendName; data: string; clickhouse?: { url?: string; database?: string } }): StorageConfig {

@@ -4,6 +4,7 @@
 // the backend is chosen in one place (collector/storage/factory.ts).
 import type { IngestAck, IngestBatch, LogItem, LogPage } from '../../shared/wire.js';
 import type { InstanceState, Transition } from '../alerts/state.js';
+import type { SharedSeriesStore } from '../rrd/series-store.js';
 
 export type Role = 'agent' | 'viewer' | 'admin' | 'enroll';
 export const ROLES: readonly Role[] = ['agent', 'viewer', 'admin', 'enroll'];
@@ -510,5 +511,10 @@ export interface Storage {
   openAlerts(): AlertStore | Promise<AlertStore>;
   /** the dashboard's session store; the caller closes it (before the storage) */
   openSessions(limits: SessionLimits): SessionStore;
+  /**
+   * The metric series store several collectors share (ClickHouse); absent: the series are in the
+   * data directory's SQLite store (collector/metrics/plugin.ts opens it). The caller closes it.
+   */
+  openSeries?(): Promise<SharedSeriesStore>;
   close(): void;
 }

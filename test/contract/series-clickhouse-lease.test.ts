@@ -171,6 +171,7 @@ describe('series leases on ClickHouse', () => {
         {
           name: c.name,
           id: stored.id,
+          def: stored.def,
           version: stored.version + 100,
           state: { ...stored.state, lastUp: stored.state.lastUp - 1 },
           rows: rows.map((r) => ({ ...r, values: r.values.map(() => 12345) })),

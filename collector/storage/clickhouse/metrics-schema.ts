@@ -9,7 +9,13 @@
 //     every write; the highest version is the state.
 //   - metric_rows: archive rows keyed by (id, rra, time), time being the row's end: the same
 //     row written twice (a retry, a collector restarted on the same updates) replaces itself.
-//     Rows that fell out of an archive's window are ignored by reads (see metrics.ts).
+//     Rows that fell out of an archive's window are ignored by reads (see metrics.ts) and
+//     dropped by the table's TTL: each row carries `expires`, the wall-clock time it was written
+//     + its archive's span (rows × seconds per row): a series updated as time passes has pushed
+//     the row out of its ring by then (the row's own time would drop at once the rows of a
+//     series fed old timestamps, which rrdtool keeps). A series not updated for longer than an
+//     archive's span loses that archive's rows, where rrdtool would keep the last ring. With a
+//     retention (ttlDays) a row goes at the earlier of that and its own time + ttlDays.
 //   - metric_leases: which collector consolidates a host's series (metrics-lease.ts). A claim
 //     of lease epoch n carries the insert_deduplication_token `lease:<host>:<n>`: of several
 //     collectors claiming the same epoch at once the table keeps the first claim only.
@@ -17,12 +23,31 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { ErrorCodes, RingtailError } from '../../../shared/errors.js';
 
 /** the metric schema this code reads and writes (ringtail_schema, component 'metrics') */
-export const METRICS_SCHEMA_VERSION = 1;
+export const METRICS_SCHEMA_VERSION = 2;
+
+/**
+ * A version-1 row's lifetime, which it did not record: from the migration, a year and a day (the
+ * default host layout's longest archive, 10 s × 360 × 8784); rows written since carry their own.
+ */
+const V1_ROW_SPAN_S = 31_622_400;
+
+/** statements that bring the metric schema from version v (the key) to v + 1 */
+const MIGRATIONS: Record<number, (ttlDays?: number) => string[]> = {
+  1: (ttlDays) => [
+    `ALTER TABLE metric_rows ADD COLUMN IF NOT EXISTS expires Int64 DEFAULT ${Math.floor(Date.now() / 1000) + V1_ROW_SPAN_S} CODEC(Delta, ZSTD(1))`,
+    `ALTER TABLE metric_rows MODIFY TTL ${rowsTtl(ttlDays)}`,
+  ],
+};
+
+/** when a row goes: past its archive's window, or past the retention when there is one */
+export function rowsTtl(ttlDays?: number): string {
+  return ttlDays === undefined ? 'toDateTime(expires)' : `least(toDateTime(expires), toDateTime(time) + toIntervalDay(${ttlDays}))`;
+}
 
 /** how many recent insert tokens metric_leases remembers (claims race within milliseconds) */
 export const LEASE_DEDUP_WINDOW = 10_000;
 
-const TABLES = [
+const tables = (ttlDays?: number): string[] => [
   `CREATE TABLE IF NOT EXISTS metric_series (
   name String,
   id UInt64,
@@ -43,8 +68,10 @@ const TABLES = [
   rra UInt8,
   time Int64 CODEC(Delta, ZSTD(1)),
   values Array(Float64) CODEC(ZSTD(1)),
-  version UInt64 CODEC(Delta, ZSTD(1))
-) ENGINE = ReplacingMergeTree(version) ORDER BY (id, rra, time)`,
+  version UInt64 CODEC(Delta, ZSTD(1)),
+  expires Int64 CODEC(Delta, ZSTD(1))
+) ENGINE = ReplacingMergeTree(version) ORDER BY (id, rra, time)
+TTL ${rowsTtl(ttlDays)}`,
   `CREATE TABLE IF NOT EXISTS metric_leases (
   owner String,
   epoch UInt64,
@@ -59,7 +86,7 @@ const SCHEMA_TABLE = `CREATE TABLE IF NOT EXISTS ringtail_schema (component Stri
 ENGINE = ReplacingMergeTree(version) ORDER BY component`;
 
 /** Creates the metric tables, or checks that the ones there are this version's (a newer one is refused). */
-export async function ensureMetricsSchema(client: ClickHouseClient, database: string): Promise<void> {
+export async function ensureMetricsSchema(client: ClickHouseClient, database: string, ttlDays?: number): Promise<void> {
   await client.command({ query: SCHEMA_TABLE });
   const rs = await client.query({ query: `SELECT max(version) AS v FROM ringtail_schema WHERE component = 'metrics'`, format: 'JSONEachRow' });
   const version = Number(((await rs.json()) as Array<{ v: number | string }>)[0]?.v ?? 0);
@@ -70,7 +97,14 @@ export async function ensureMetricsSchema(client: ClickHouseClient, database: st
       500,
     );
   }
-  for (const q of TABLES) await client.command({ query: q });
+  if (version === 0) {
+    for (const q of tables(ttlDays)) await client.command({ query: q });
+  } else {
+    for (let v = version; v < METRICS_SCHEMA_VERSION; v++) for (const q of MIGRATIONS[v]?.(ttlDays) ?? []) await client.command({ query: q });
+    for (const q of tables(ttlDays)) await client.command({ query: q }); // tables added since (IF NOT EXISTS)
+    // metadata only: rows past a new limit go as merges and TTL checks reach them
+    await client.command({ query: `ALTER TABLE metric_rows MODIFY TTL ${rowsTtl(ttlDays)}`, clickhouse_settings: { materialize_ttl_after_modify: 0 } });
+  }
   if (version !== METRICS_SCHEMA_VERSION) {
     await client.insert({ table: 'ringtail_schema', values: [{ component: 'metrics', version: METRICS_SCHEMA_VERSION }], format: 'JSONEachRow' });
   }

@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import { ConfigError } from '../../../shared/errors.js';
 import { PersistedSeriesStore } from '../../rrd/persistence.js';
-import type { SeriesStore } from '../../rrd/series-store.js';
+import type { SeriesOverview, SharedSeriesStore } from '../../rrd/series-store.js';
 import type { Cf, CreateOptions, FetchResult, SeriesDef, SeriesInfo, UpdateManyItem, UpdateManyResult } from '../../rrd/types.js';
 import { ensureDatabase, guarded, openClient, shownUrl } from './connection.js';
 import { SeriesLeases } from './metrics-lease.js';
@@ -16,7 +16,7 @@ import { checkDatabaseName } from './schema.js';
 import type { ClickHouseLogOptions } from './types.js';
 
 export interface ClickHouseSeriesOptions extends Pick<ClickHouseLogOptions, 'url' | 'database' | 'requestTimeoutMs' | 'username' | 'password'> {
-  /** names this collector in leases and refusals; default `<hostname>:<pid>` */
+  /** names this collector in leases and refusals; default `<hostname>:<pid>` (`#n` after the first store a process opens) */
   collectorId?: string;
   /** ms a lease lasts unless renewed (DEFAULT_LEASE_MS) */
   leaseMs?: number;
@@ -24,6 +24,8 @@ export interface ClickHouseSeriesOptions extends Pick<ClickHouseLogOptions, 'url
   clock?: () => number;
   /** seconds since the epoch, for rrdtool's `N` and creation defaults */
   now?: () => number;
+  /** archive rows older than this many days are dropped by the table's TTL; absent: when they leave their archive */
+  ttlDays?: number;
 }
 
 /**
@@ -36,29 +38,38 @@ export function seriesOwner(name: string): string {
   return slash <= 0 ? name : name.slice(0, slash);
 }
 
-export class ClickHouseSeriesStore implements SeriesStore {
+export class ClickHouseSeriesStore implements SharedSeriesStore {
   constructor(
     private readonly engine: PersistedSeriesStore,
     readonly leases: SeriesLeases,
     private readonly url: string,
+    private readonly persistence: ClickHouseSeriesPersistence,
   ) {}
+
+  claim(hosts: readonly string[]): Promise<{ refused: Map<string, Error>; taken: string[] }> {
+    return this.own(hosts.map((h) => `${h}/`));
+  }
+
+  describe(hosts?: readonly string[]): Promise<SeriesOverview[]> {
+    return this.g('list series', () => this.persistence.describe(hosts));
+  }
 
   private g<T>(what: string, fn: () => Promise<T>): Promise<T> {
     return guarded(what, this.url, fn);
   }
 
   /** leases for these series' hosts: refused hosts' errors; caches of hosts just taken dropped */
-  private async own(names: readonly string[]): Promise<Map<string, Error>> {
+  private async own(names: readonly string[]): Promise<{ refused: Map<string, Error>; taken: string[] }> {
     const { refused, taken } = await this.g('take the hosts\u2019 leases', () => this.leases.ensure([...new Set(names.map(seriesOwner))]));
     if (taken.length > 0) {
       const t = new Set(taken);
       this.engine.forget((n) => t.has(seriesOwner(n)));
     }
-    return refused;
+    return { refused, taken };
   }
 
   private async ownAll(names: readonly string[]): Promise<void> {
-    const refused = await this.own(names);
+    const { refused } = await this.own(names);
     const first = refused.values().next();
     if (!first.done) throw first.value;
   }
@@ -81,7 +92,7 @@ export class ClickHouseSeriesStore implements SeriesStore {
 
   /** items of hosts whose lease another collector holds are refused whole (503), the rest applied */
   async updateMany(items: UpdateManyItem[]): Promise<UpdateManyResult> {
-    const refused = await this.own(items.map((it) => it.series));
+    const { refused } = await this.own(items.map((it) => it.series));
     const mine: number[] = [];
     items.forEach((it, i) => {
       if (!refused.has(seriesOwner(it.series))) mine.push(i);
@@ -132,17 +143,25 @@ export class ClickHouseSeriesStore implements SeriesStore {
   }
 }
 
+/** stores this process has opened (each is a writer of its own) */
+let opened = 0;
+
 export async function openClickHouseSeriesStore(opts: ClickHouseSeriesOptions): Promise<ClickHouseSeriesStore> {
   const database = checkDatabaseName(opts.database);
   if (opts.leaseMs !== undefined && !(Number.isInteger(opts.leaseMs) && opts.leaseMs >= 1000)) {
     throw new ConfigError('clickhouse.lease_ms', `expected a whole number of milliseconds, at least 1000, got ${opts.leaseMs}`);
   }
+  if (opts.ttlDays !== undefined && !(Number.isInteger(opts.ttlDays) && opts.ttlDays >= 1)) {
+    throw new ConfigError('clickhouse.ttl_days', `expected a whole number of days, at least 1, got ${opts.ttlDays}`);
+  }
   const url = shownUrl(opts.url);
   await ensureDatabase(opts, database, url);
   const client = openClient(opts, database);
-  await guarded('set up the metric tables', url, () => ensureMetricsSchema(client, database));
-  const collectorId = opts.collectorId ?? `${hostname()}:${process.pid}`;
+  await guarded('set up the metric tables', url, () => ensureMetricsSchema(client, database, opts.ttlDays));
+  // two stores opened by one process are two writers, each with its own remembered states
+  opened++;
+  const collectorId = opts.collectorId ?? `${hostname()}:${process.pid}${opened > 1 ? `#${opened}` : ''}`;
   const leases = new SeriesLeases(client, { collectorId, leaseMs: opts.leaseMs, clock: opts.clock });
-  const engine = new PersistedSeriesStore(new ClickHouseSeriesPersistence(client, collectorId, (name) => leases.epochOf(seriesOwner(name))), opts.now);
-  return new ClickHouseSeriesStore(engine, leases, url);
+  const persistence = new ClickHouseSeriesPersistence(client, collectorId, (name) => leases.epochOf(seriesOwner(name)));
+  return new ClickHouseSeriesStore(new PersistedSeriesStore(persistence, opts.now), leases, url, persistence);
 }

@@ -11,6 +11,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { ArchiveRow, SeriesPersistence, SeriesWrite, StoredSeries } from '../../rrd/persistence.js';
 import { decodeDef, decodeState, encodeJson, encodeState } from '../../rrd/state-codec.js';
 import { initialState } from '../../rrd/pdp.js';
+import type { SeriesOverview } from '../../rrd/series-store.js';
 import type { SeriesDef, SeriesState } from '../../rrd/types.js';
 
 /**
@@ -139,9 +140,12 @@ export class ClickHouseSeriesPersistence implements SeriesPersistence {
   async write(changes: SeriesWrite[]): Promise<void> {
     let rows = '';
     const states: Array<{ id: number; state: SeriesState; version: number }> = [];
+    const written = Math.floor(Date.now() / 1000);
     for (const c of changes) {
       const v = this.fenced(c.name, c.version);
-      for (const r of c.rows) rows += `${c.id}\t${r.rra}\t${r.time}\t[${r.values.map(valueText).join(',')}]\t${v}\n`;
+      // a row goes by the table's TTL an archive's span after it is written (metrics-schema.ts)
+      const expires = c.def.rra.map((a) => written + c.def.step * a.pdpPerRow * a.rows);
+      for (const r of c.rows) rows += `${c.id}\t${r.rra}\t${r.time}\t[${r.values.map(valueText).join(',')}]\t${v}\t${expires[r.rra]!}\n`;
       states.push({ id: c.id, state: c.state, version: v });
     }
     if (rows !== '') await this.insertText('metric_rows', rows, EXACT);
@@ -172,6 +176,33 @@ export class ClickHouseSeriesPersistence implements SeriesPersistence {
       if (line === '') continue;
       const tab = line.indexOf('\t');
       out.push({ rra, time: Number(line.slice(0, tab)), values: parseFloatArray(line.slice(tab + 1)) });
+    }
+    return out;
+  }
+
+  /**
+   * Every series' name, type, step and last update (those of `hosts` only: names starting with
+   * `<host>/`, checked again by the caller), in one query per part: the listings of a collector
+   * that shares the store, whoever wrote the series.
+   */
+  async describe(hosts?: readonly string[]): Promise<SeriesOverview[]> {
+    const out: SeriesOverview[] = [];
+    for (const part of hosts === undefined ? [undefined] : urlParts(hosts.map((h) => `${h}/`))) {
+      if (part?.length === 0) continue;
+      const where = part ? 'AND arrayExists(p -> startsWith(name, p), {prefixes:Array(String)})' : '';
+      const rs = await this.client.query({
+        query: `SELECT s.name AS name, JSONExtractString(s.def, 'ds', 1, 'type') AS type, JSONExtractInt(s.def, 'step') AS step,
+  if(st.last_up = 0, s.start, st.last_up) AS last_up
+FROM (SELECT name, id, def, start FROM metric_series FINAL WHERE deleted = 0 ${where}) AS s
+LEFT JOIN (SELECT id, argMax(last_up, version) AS last_up FROM metric_state
+  WHERE id IN (SELECT id FROM metric_series FINAL WHERE deleted = 0 ${where}) GROUP BY id) AS st ON s.id = st.id
+ORDER BY name`,
+        query_params: part ? { prefixes: part } : {},
+        format: 'JSONEachRow',
+      });
+      for (const r of (await rs.json()) as Array<{ name: string; type: string; step: number; last_up: number }>) {
+        out.push({ name: r.name, type: r.type === '' ? null : r.type, step: Number(r.step), lastUp: Number(r.last_up) });
+      }
     }
     return out;
   }

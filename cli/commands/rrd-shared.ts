@@ -1,0 +1,124 @@
+// `ringtail rrd … --storage clickhouse --clickhouse-url URL [--clickhouse-database DB]`: the
+// same commands on the series the collectors keep in ClickHouse, with the same output. FILE
+// names the series (`host/metric`; a `PATH#SERIES` form takes SERIES). Writes (create, update)
+// take the series' host lease as a collector does, so they are refused (503's message) while a
+// collector consolidates that host; restore is SQLite's alone.
+import { parseAtTime, resolveStartEnd } from '../../collector/rrd/attime.js';
+import { parseDefs, parseStep } from '../../collector/rrd/defs.js';
+import { RrdError } from '../../collector/rrd/errors.js';
+import { formatDump, formatFetch, formatInfo } from '../../collector/rrd/format.js';
+import type { SeriesStore } from '../../collector/rrd/series-store.js';
+import type { Cf } from '../../collector/rrd/types.js';
+import { openSeriesStore, storageConfig } from '../../collector/storage/factory.js';
+import type { StorageConfig } from '../../collector/storage/types.js';
+import { RingtailError } from '../../shared/errors.js';
+import type { Io } from '../command.js';
+import { getopt } from './rrd-getopt.js';
+
+const now = (): number => Date.now() / 1000;
+
+/** The storage options out of the arguments; null for the SQLite default (FILE is a store's path). */
+export function sharedStorage(argv: string[]): { config: StorageConfig; rest: string[] } | null {
+  const picked = new Map<string, string>();
+  const left: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--(storage|clickhouse-url|clickhouse-database)(?:=(.*))?$/.exec(argv[i]!);
+    if (!m) {
+      left.push(argv[i]!);
+      continue;
+    }
+    const value = m[2] ?? argv[++i];
+    if (value === undefined) throw new RrdError(`option '--${m[1]}' requires an argument`);
+    picked.set(m[1]!, value);
+  }
+  const backend = picked.get('storage') ?? 'sqlite';
+  if (backend !== 'sqlite' && backend !== 'clickhouse') throw new RrdError(`--storage: unknown backend '${backend}' (expected sqlite or clickhouse)`);
+  if (backend === 'sqlite') {
+    if (picked.has('clickhouse-url') || picked.has('clickhouse-database')) throw new RrdError('--clickhouse-url and --clickhouse-database go with --storage clickhouse');
+    return null;
+  }
+  const config = storageConfig({ storage: 'clickhouse', data: '', clickhouse: { url: picked.get('clickhouse-url'), database: picked.get('clickhouse-database') } });
+  return { config, rest: left };
+}
+
+const seriesOf = (file: string): string => {
+  const hash = file.lastIndexOf('#');
+  return hash >= 0 && hash < file.length - 1 ? file.slice(hash + 1) : file;
+};
+
+async function command(sub: string, argv: string[], store: SeriesStore, io: Io): Promise<number> {
+  switch (sub) {
+    case 'create': {
+      const { opts, rest } = getopt(argv, { start: { short: 'b', arg: true }, step: { short: 's', arg: true }, 'no-overwrite': { short: 'O', arg: false } });
+      const [file, ...defs] = rest;
+      if (!file) throw new RrdError('Not enough arguments');
+      const step = opts.has('step') ? parseStep(opts.get('step')!) : 300;
+      let start = Math.floor(now() - 10);
+      if (opts.has('start')) {
+        const t = parseAtTime(opts.get('start')!, 'start time', now());
+        if (t.kind !== 'abs') throw new RrdError(`start time: unparsable time: ${opts.get('start')}`);
+        start = t.time;
+      }
+      try {
+        await store.create(seriesOf(file), parseDefs(defs, step), { start, overwrite: !opts.has('no-overwrite') });
+      } catch (err) {
+        if (err instanceof RrdError && /File exists$/.test(err.message)) throw new RrdError(`creating '${file}': File exists`);
+        throw err;
+      }
+      return 0;
+    }
+    case 'update': {
+      const [file, ...args] = getopt(argv, {}).rest;
+      if (!file || args.length === 0) throw new RrdError('Not enough arguments');
+      try {
+        await store.update(seriesOf(file), args);
+      } catch (err) {
+        if (err instanceof RingtailError) throw new RrdError(`${file}: ${err.message}`, err.code, err.status);
+        throw err;
+      }
+      return 0;
+    }
+    case 'fetch': {
+      const { opts, rest } = getopt(argv, { start: { short: 's', arg: true }, end: { short: 'e', arg: true }, resolution: { short: 'r', arg: true } });
+      const [file, cf] = rest;
+      if (!file || !cf) throw new RrdError('Usage: ringtail rrd fetch <file> <CF> [options]');
+      if (!['AVERAGE', 'MIN', 'MAX', 'LAST'].includes(cf)) throw new RrdError(`unknown consolidation function '${cf}'`);
+      const t = now();
+      const se = resolveStartEnd(parseAtTime(opts.get('start') ?? 'end-1day', 'start time', t), parseAtTime(opts.get('end') ?? 'now', 'end time', t));
+      let resolution = 1;
+      if (opts.has('resolution')) {
+        resolution = Number(opts.get('resolution'));
+        if (!Number.isInteger(resolution) || resolution <= 0) throw new RrdError('resolution: value must be positive');
+      }
+      io.out.write(formatFetch(await store.fetch(seriesOf(file), cf as Cf, { start: se.start, end: se.end, resolution })));
+      return 0;
+    }
+    case 'info':
+    case 'dump':
+    case 'list': {
+      const [file] = getopt(argv, {}).rest;
+      if (sub === 'list') {
+        io.out.write((await store.list()).map((n) => n + '\n').join(''));
+        return 0;
+      }
+      if (!file) throw new RrdError('Not enough arguments');
+      const info = await store.info(seriesOf(file));
+      if (sub === 'info') io.out.write(formatInfo(file, info));
+      else io.out.write(formatDump(info, await Promise.all(info.def.rra.map((_, i) => store.rows(seriesOf(file), i)))));
+      return 0;
+    }
+    case 'restore':
+      throw new RrdError('restore writes a SQLite store: restore into one, or create and update the series in ClickHouse');
+    default:
+      throw new RrdError(`unknown rrd command '${sub}' (expected create, update, fetch, info, dump, restore or list)`);
+  }
+}
+
+export async function runShared(sub: string, argv: string[], config: StorageConfig, io: Io): Promise<number> {
+  const store = await openSeriesStore(config);
+  try {
+    return await command(sub, argv, store, io);
+  } finally {
+    await store.close();
+  }
+}
