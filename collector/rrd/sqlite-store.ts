@@ -362,8 +362,7 @@ export class SqliteRrdStore implements RrdStore {
         const touched = lines.touched;
         for (let i = 0; i < touched.length; i++) touched[i]!.lastUp = touched[i]!.callLastUp;
         const b = this.pendingArgs.addBody(body);
-        const { ids, starts, ends } = lines;
-        for (let i = 0; i < count; i++) this.pendingArgs.ref(ids[i]!, row, b, starts[i]!, ends[i]!);
+        this.pendingArgs.addLines(row, b, lines.ids, lines.starts, lines.ends, count);
         this.lastJournalRow = row;
         this.ownRows.push(row);
       }
