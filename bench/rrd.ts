@@ -9,10 +9,15 @@
 // machine the load and the disk's fsync latency change from second to second, and one peer
 // timed a second after the other saw a different machine (single runs swung from 0.88× to
 // 2.74×). Each run also prints both peers' CPU seconds per million updates (ringtail's process;
-// rrdcached's threads from /proc plus the client's), the disk's fdatasync latency and the load.
+// rrdcached's threads from /proc plus the client's), the disk's fdatasync latency and the load,
+// ringtail's round split into time on the CPU and off it (the fsync, or waiting for a core on a
+// shared machine), and the garbage collection during the interleaved rounds: what moves a run's
+// ratio. Both clients format only the time and value per update (names and file names are made
+// once), and ringtail's setup ends with its WAL checkpointed, as the collector keeps it.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { closeSync, copyFileSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { openRrdStore } from '../collector/rrd/sqlite-store.js';
 import { parseDefs } from '../collector/rrd/defs.js';
@@ -143,7 +148,12 @@ interface RunResult {
     cpuPerM: number;
     cpuCheckpointedPerM: number;
     roundMs: { p50: number; p90: number };
+    /** per round: CPU ms, and the rest (off the CPU: the fsync, or waiting for a core) */
+    roundCpuMs: { p50: number; p90: number };
+    roundOffCpuMs: { p50: number; p90: number };
   };
+  /** garbage collection during the interleaved rounds, ms */
+  gcMs: number;
 }
 
 async function runOnce(seriesCount: number, rounds: number): Promise<RunResult> {
@@ -151,6 +161,10 @@ async function runOnce(seriesCount: number, rounds: number): Promise<RunResult> 
   const load0 = loadavg()[0]!;
   try {
     const files = Array.from({ length: seriesCount }, (_, i) => `s${i}.rrd`);
+    // ringtail's series names made once, as rrdcached's file names are (`files`): both clients
+    // format only the time and the value per update (each round used to format `s${i}` anew
+    // for ringtail alone)
+    const names = Array.from({ length: seriesCount }, (_, i) => `s${i}`);
     // rrdtool -
     const rrdDir = join(dir, 'rrdtool');
     mkdirSync(rrdDir);
@@ -184,11 +198,24 @@ async function runOnce(seriesCount: number, rounds: number): Promise<RunResult> 
     const storePath = join(dir, 'ringtail.db');
     let store = openRrdStore(storePath, { create: true });
     t = performance.now();
-    for (let i = 0; i < seriesCount; i++) store.create(`s${i}`, def, { start: T0 });
+    for (let i = 0; i < seriesCount; i++) store.create(names[i]!, def, { start: T0 });
     const createMs = performance.now() - t;
+    // Setup ends with the WAL copied back, as the collector's checkpointer thread leaves it
+    // (collector/metrics/wal-checkpointer.ts): the rounds' commits then rewrite the WAL from its
+    // start instead of appending to the 1,000 creations' frames (a growing file costs each
+    // fsync a metadata commit). rrdcached starts from fresh files and an empty journal too.
+    store.walCheckpoint();
     const fsyncMs = fsyncProbe(dir);
     const cachedRounds: number[] = [];
     const rtRounds: number[] = [];
+    /** ringtail's CPU ms per round: the rest of its round is off the CPU (the fsync, or waiting for a core) */
+    const rtRoundCpu: number[] = [];
+    // garbage collection during the interleaved rounds (either peer's garbage, collected in either's round)
+    let gcMs = 0;
+    const gcObs = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) gcMs += e.duration;
+    });
+    gcObs.observe({ entryTypes: ['gc'] });
     let cachedClientCpu = 0;
     let rtCpu = 0;
     const cachedCpu0 = cached.cpuSeconds();
@@ -203,9 +230,11 @@ async function runOnce(seriesCount: number, rounds: number): Promise<RunResult> 
     const rtRound = (r: number): void => {
       const c = cpuNow();
       const s = performance.now();
-      const res = store.updateMany(files.map((_, i) => ({ series: `s${i}`, args: [`${T0 + STEP * (r + 1)}:${value(i, r)}`] })));
+      const res = store.updateMany(names.map((series, i) => ({ series, args: [`${T0 + STEP * (r + 1)}:${value(i, r)}`] })));
       rtRounds.push(performance.now() - s);
-      rtCpu += cpuNow() - c;
+      const used = cpuNow() - c;
+      rtCpu += used;
+      rtRoundCpu.push(used * 1000);
       if (res.errors.size) throw [...res.errors.values()][0]!;
     };
     for (let r = 0; r < rounds; r++) {
@@ -217,7 +246,10 @@ async function runOnce(seriesCount: number, rounds: number): Promise<RunResult> 
         await cachedRound(r);
       }
     }
+    gcObs.disconnect();
     const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / 1000;
+    const offCpu = rtRounds.map((ms, i) => Math.max(0, ms - rtRoundCpu[i]!)).sort((a, b) => a - b);
+    const rtCpuSorted = [...rtRoundCpu].sort((a, b) => a - b);
     const cachedSecs = sum(cachedRounds);
     const rtSecs = sum(rtRounds);
     // into the archives: every file FLUSHed, the whole journal checkpointed, one after the other
@@ -255,7 +287,7 @@ async function runOnce(seriesCount: number, rounds: number): Promise<RunResult> 
     store = openRrdStore(storePath, { journal: false });
     t = performance.now();
     for (let r = rounds; r < 2 * rounds; r++) {
-      const res = store.updateMany(files.map((_, i) => ({ series: `s${i}`, args: [`${T0 + STEP * (r + 1)}:${value(i, r)}`] })));
+      const res = store.updateMany(names.map((series, i) => ({ series, args: [`${T0 + STEP * (r + 1)}:${value(i, r)}`] })));
       if (res.errors.size) throw [...res.errors.values()][0]!;
     }
     const directSecs = (performance.now() - t) / 1000;
@@ -264,7 +296,7 @@ async function runOnce(seriesCount: number, rounds: number): Promise<RunResult> 
     store = openRrdStore(storePath, { synchronous: 'NORMAL' });
     t = performance.now();
     for (let r = 2 * rounds; r < 3 * rounds; r++) {
-      const res = store.updateMany(files.map((_, i) => ({ series: `s${i}`, args: [`${T0 + STEP * (r + 1)}:${value(i, r)}`] })));
+      const res = store.updateMany(names.map((series, i) => ({ series, args: [`${T0 + STEP * (r + 1)}:${value(i, r)}`] })));
       if (res.errors.size) throw [...res.errors.values()][0]!;
     }
     const normalSecs = (performance.now() - t) / 1000;
@@ -274,6 +306,7 @@ async function runOnce(seriesCount: number, rounds: number): Promise<RunResult> 
       load: [load0, loadavg()[0]!],
       fsyncMs: { p50: pct(fsyncMs, 0.5), p90: pct(fsyncMs, 0.9) },
       rrdtool,
+      gcMs,
       cached: cachedRes,
       ringtail: {
         ups: updates / rtSecs,
@@ -281,6 +314,8 @@ async function runOnce(seriesCount: number, rounds: number): Promise<RunResult> 
         cpuPerM: (rtCpu * 1e6) / updates,
         cpuCheckpointedPerM: ((rtCpu + rtCheckpointCpu) * 1e6) / updates,
         roundMs: { p50: pct(rtRounds, 0.5), p90: pct(rtRounds, 0.9) },
+        roundCpuMs: { p50: pct(rtCpuSorted, 0.5), p90: pct(rtCpuSorted, 0.9) },
+        roundOffCpuMs: { p50: pct(offCpu, 0.5), p90: pct(offCpu, 0.9) },
         upsDirect: (seriesCount * rounds) / directSecs,
         upsNormal: (seriesCount * rounds) / normalSecs,
         bytes,
@@ -307,7 +342,7 @@ export async function main(args: string[]): Promise<void> {
     process.stdout.write(
       `run ${i + 1} (load ${r.load[0].toFixed(1)}→${r.load[1].toFixed(1)}, fdatasync p50 ${r.fsyncMs.p50.toFixed(2)} / p90 ${r.fsyncMs.p90.toFixed(2)} ms): ` +
         `rrdtool ${fmt(r.rrdtool.ups)}/s, rrdcached batch ${fmt(r.cached.ups)}/s (flushed ${fmt(r.cached.upsFlushed)}/s; round p50 ${r.cached.roundMs.p50.toFixed(2)} / p90 ${r.cached.roundMs.p90.toFixed(2)} ms; CPU s/1M ${r.cached.cpuPerM.toFixed(2)} rrdcached + ${r.cached.clientCpuPerM.toFixed(2)} client, ${r.cached.cpuFlushedPerM.toFixed(2)} with FLUSH), ` +
-        `ringtail ${fmt(r.ringtail.ups)}/s = ${ratio(r.ringtail.ups, r.cached.ups)} (round p50 ${r.ringtail.roundMs.p50.toFixed(2)} / p90 ${r.ringtail.roundMs.p90.toFixed(2)} ms; ${r.ringtail.cpuPerM.toFixed(2)} CPU s/1M), ` +
+        `ringtail ${fmt(r.ringtail.ups)}/s = ${ratio(r.ringtail.ups, r.cached.ups)} (round p50 ${r.ringtail.roundMs.p50.toFixed(2)} / p90 ${r.ringtail.roundMs.p90.toFixed(2)} ms, of which on CPU p50 ${r.ringtail.roundCpuMs.p50.toFixed(2)} / p90 ${r.ringtail.roundCpuMs.p90.toFixed(2)}, off CPU p50 ${r.ringtail.roundOffCpuMs.p50.toFixed(2)} / p90 ${r.ringtail.roundOffCpuMs.p90.toFixed(2)}; ${r.ringtail.cpuPerM.toFixed(2)} CPU s/1M), GC ${r.gcMs.toFixed(0)} ms over both peers' rounds, ` +
         `checkpointed ${fmt(r.ringtail.upsCheckpointed)}/s = ${ratio(r.ringtail.upsCheckpointed, r.cached.upsFlushed)} of flushed (${r.ringtail.cpuCheckpointedPerM.toFixed(2)} CPU s/1M), ` +
         `direct ${fmt(r.ringtail.upsDirect)}/s, synchronous=NORMAL ${fmt(r.ringtail.upsNormal)}/s, ` +
         `bytes/series ${fmt(r.rrdtool.bytes)} / ${fmt(r.ringtail.bytes)}, 1-year fetch ${r.rrdtool.fetchMs.toFixed(2)} / ${r.ringtail.fetchMs.toFixed(3)} ms, ` +

@@ -53,44 +53,58 @@ function UNKNOWN_PREV(n: number): SeriesState['ds'] {
  * to defer to the full path (which agrees on every input it accepts).
  */
 function quickValidate(def: SeriesDef, lastUp: number, arg: string): number {
-  const len = arg.length;
-  let p = 0;
+  if (arg.length * 3 > utf8.length) utf8 = Buffer.allocUnsafe(arg.length * 3);
+  return quickValidateBytes(def, lastUp, utf8, 0, utf8.write(arg, 0, 'utf8'));
+}
+
+let utf8 = Buffer.allocUnsafe(256);
+
+/**
+ * quickValidate on the UTF-8 bytes [from, to) of an argument: the journal checks a call's
+ * arguments where they sit in its text's bytes. Bytes, not charCodeAt: a string's character
+ * read cost ~50 instructions, a typed array's byte 3 (callgrind: 820 → ~150 instructions per
+ * argument). Every byte of a character beyond ASCII is ≥ 0x80, so it matches nothing the
+ * check looks for, exactly as the character would not.
+ */
+export function quickValidateBytes(def: SeriesDef, lastUp: number, b: Uint8Array, from: number, to: number): number {
+  const len = to;
+  let p = from;
   let t = 0;
-  let c = len > 0 ? arg.charCodeAt(0) : 0;
+  let c = p < len ? b[p]! : 0;
   if (!(c >= 48 && c <= 57)) return -1;
   while (c >= 48 && c <= 57) {
     t = t * 10 + (c - 48);
-    c = ++p < len ? arg.charCodeAt(p) : 0;
+    c = ++p < len ? b[p]! : 0;
   }
   if (c !== 58 || t <= lastUp || t > 1e15) return -1;
   const interval = t - lastUp;
   const nds = def.ds.length;
   for (let d = 0; d < nds; d++) {
     if (c !== 58) return -1; // too few readings
-    c = ++p < len ? arg.charCodeAt(p) : 0;
+    c = ++p < len ? b[p]! : 0;
     const ds = def.ds[d]!;
     if (c === 85) {
       // U…: unknown, whatever follows up to the next separator
-      while (c !== 58 && c !== 0) c = ++p < len ? arg.charCodeAt(p) : 0;
+      while (c !== 58 && c !== 0) c = ++p < len ? b[p]! : 0;
       continue;
     }
     const checked = ds.heartbeat >= interval;
     const integer = ds.type === 'COUNTER' || ds.type === 'DERIVE';
     if (c === 45) {
       if (integer && ds.type === 'COUNTER' && checked) return -1;
-      c = ++p < len ? arg.charCodeAt(p) : 0;
+      c = ++p < len ? b[p]! : 0;
     }
     let digits = 0;
     while (c >= 48 && c <= 57) {
       digits++;
-      c = ++p < len ? arg.charCodeAt(p) : 0;
+      c = ++p < len ? b[p]! : 0;
     }
     if (c === 46) {
       if (integer && checked) return -1;
-      c = ++p < len ? arg.charCodeAt(p) : 0;
+      c = ++p < len ? b[p]! : 0;
       while (c >= 48 && c <= 57) {
         digits++;
-        c = ++p < len ? arg.charCodeAt(p) : 0;
+        c = ++p < len ? b[p]! : 0;
       }
     }
     if (digits === 0 || (c !== 58 && c !== 0)) return -1;

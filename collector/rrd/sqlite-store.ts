@@ -36,6 +36,7 @@ import { RrdError, notFound } from './errors.js';
 import { newerSchemaError } from '../storage/sqlite/schema-guard.js';
 import { fetchRows, planFetch } from './fetch.js';
 import { initialState } from './pdp.js';
+import { JournalLines, type JournalSeries } from './journal-text.js';
 import { PendingUpdates } from './pending.js';
 import { decodeDef, decodeState, encodeJson, encodeState } from './state-codec.js';
 import type { Cf, CreateOptions, FetchResult, RrdStore, SeriesDef, SeriesInfo, SeriesState, UpdateManyItem, UpdateManyResult } from './types.js';
@@ -83,20 +84,11 @@ export interface OpenRrdOptions {
   autoApply?: boolean;
 }
 
-interface Meta {
-  id: number;
-  def: SeriesDef;
-  /** last update time committed to the journal (or applied, without a journal) */
-  lastUp: number;
-  /** the journal line's prefix, `id` and a tab */
-  prefix: string;
-  /** within one update call: the last time accepted so far, and that call's serial */
-  callLastUp: number;
-  call: number;
-}
+/** A series' memo: its journal fields (journal-text.ts); lastUp is also the applied time without a journal. */
+type Meta = JournalSeries;
 
 function newMeta(id: number, def: SeriesDef, lastUp: number): Meta {
-  return { id, def, lastUp, prefix: `${id}\t`, callLastUp: 0, call: 0 };
+  return { id, def, lastUp, prefix: `${id}\t`, nlPrefix: `\n${id}\t`, callLastUp: 0, call: 0 };
 }
 
 const nowSeconds = (): number => Date.now() / 1000;
@@ -120,11 +112,9 @@ export class SqliteRrdStore implements RrdStore {
   private readonly meta = new Map<string, Meta>();
   /** update calls so far: a Meta whose `call` is this one has `callLastUp` set by it */
   private calls = 0;
-  /** one update call's series with accepted arguments, and the journaled lines (reused) */
-  private readonly touched: Meta[] = [];
-  private readonly journaledIds: number[] = [];
-  private readonly journaledEnds: number[] = [];
-  private readonly journaledLengths: number[] = [];
+  /** one update call's journaled lines and touched series (reused) */
+  private readonly lines = new JournalLines();
+  private readonly loaded = (name: string): Meta | undefined => this.meta.get(name);
   private readonly defsById = new Map<number, SeriesDef>();
   /**
    * One definition object per distinct definition, by its stored text, and each one's text: a
@@ -354,18 +344,46 @@ export class SqliteRrdStore implements RrdStore {
 
   updateMany(items: UpdateManyItem[]): UpdateManyResult {
     if (!this.journaling) return this.updateDirect(items);
-    // This loop runs for every value the collector receives: no allocation per argument beyond
-    // the journal text (ids and each line's place in the text go to reused arrays, a call's
-    // last times onto the Meta).
     const call = ++this.calls;
-    const accepted: number[] = new Array<number>(items.length);
+    const lines = this.lines;
+    // the collector's rounds: every argument plain and in order, its text built in one piece
+    let body = lines.plain(items, this.loaded, call);
+    let accepted: number[];
     const errors = new Map<number, Error>();
-    const touched = this.touched;
-    const ids = this.journaledIds;
-    const ends = this.journaledEnds;
-    const lengths = this.journaledLengths;
+    if (body !== undefined) {
+      accepted = new Array<number>(items.length);
+      for (let i = 0; i < items.length; i++) accepted[i] = items[i]!.args.length;
+    } else ({ body, accepted } = this.journalGeneral(items, ++this.calls, errors));
+    const count = lines.count;
+    try {
+      if (count > 0) {
+        // Only a committed journal row moves the in-memory last update times.
+        const row = Number(this.st.journal.run(body).lastInsertRowid);
+        const touched = lines.touched;
+        for (let i = 0; i < touched.length; i++) touched[i]!.lastUp = touched[i]!.callLastUp;
+        const b = this.pendingArgs.addBody(body);
+        this.pendingArgs.addLines(row, b, lines.ids, lines.starts, lines.ends, count);
+        this.lastJournalRow = row;
+        this.ownRows.push(row);
+      }
+    } finally {
+      lines.reset();
+    }
+    // Twice this call's updates at least, so the journal shrinks however fast updates come.
+    if (this.autoApply && count > 0 && this.pendingArgs.size >= this.checkpointUpdates) this.checkpointSome(Math.max(this.checkpointSlice, 2 * count));
+    return { accepted, errors };
+  }
+
+  /**
+   * Any call: each argument checked on its own (rrdtool's errors, `N` written as the time), an
+   * item stopping at its first bad one; the journal text and its lines as plain() makes them.
+   */
+  private journalGeneral(items: UpdateManyItem[], call: number, errors: Map<number, Error>): { body: string; accepted: number[] } {
+    const accepted: number[] = new Array<number>(items.length);
+    const lines = this.lines;
+    lines.reset();
+    const touched = lines.touched;
     let body = '';
-    let count = 0;
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       let n = 0;
@@ -384,12 +402,10 @@ export class SqliteRrdStore implements RrdStore {
           const arg = args[a]!;
           const t = validateUpdate(m.def, m.callLastUp, arg, this.now);
           const line = arg.charCodeAt(0) === 78 /* N */ ? `${t}${arg.slice(1)}` : arg;
-          body = count === 0 ? m.prefix + line : `${body}\n${m.prefix}${line}`;
-          ids.push(m.id);
-          ends.push(body.length);
-          lengths.push(line.length);
+          body += lines.count === 0 ? m.prefix : m.nlPrefix;
+          lines.push(m.id, body.length, body.length + line.length);
+          body += line;
           m.callLastUp = t;
-          count++;
           n++;
         }
       } catch (err) {
@@ -397,25 +413,7 @@ export class SqliteRrdStore implements RrdStore {
       }
       accepted[i] = n;
     }
-    try {
-      if (count > 0) {
-        // Only a committed journal row moves the in-memory last update times.
-        const row = Number(this.st.journal.run(body).lastInsertRowid);
-        for (let i = 0; i < touched.length; i++) touched[i]!.lastUp = touched[i]!.callLastUp;
-        const b = this.pendingArgs.addBody(body);
-        for (let i = 0; i < count; i++) this.pendingArgs.ref(ids[i]!, row, b, ends[i]! - lengths[i]!, ends[i]!);
-        this.lastJournalRow = row;
-        this.ownRows.push(row);
-      }
-    } finally {
-      touched.length = 0;
-      ids.length = 0;
-      ends.length = 0;
-      lengths.length = 0;
-    }
-    // Twice this call's updates at least, so the journal shrinks however fast updates come.
-    if (this.autoApply && count > 0 && this.pendingArgs.size >= this.checkpointUpdates) this.checkpointSome(Math.max(this.checkpointSlice, 2 * count));
-    return { accepted, errors };
+    return { body, accepted };
   }
 
   /** Applies the whole journal to the archives, in one transaction. */

@@ -28,4 +28,35 @@ describe('pending journal updates', () => {
     expect(p.size).toBe(0);
     expect(p.releasedUpTo(9)).toBe(9);
   });
+
+  it('rows added whole (addLines) are filed under their series in journal order, as one add each', () => {
+    // the same journal through add() one argument at a time and through addLines() per row
+    const rows: Array<[row: number, text: string, lines: Array<[series: number, start: number, end: number]>]> = [
+      [1, 'a1\nb1', [[7, 0, 2], [3, 3, 5]]],
+      [2, 'a2', [[7, 0, 2]]],
+      [3, 'c1\nb2\na3', [[5, 0, 2], [3, 3, 5], [7, 6, 8]]],
+    ];
+    const one = new PendingUpdates();
+    const whole = new PendingUpdates();
+    for (const [row, text, lines] of rows) {
+      for (const [series, start, end] of lines) one.add(series, row, text.slice(start, end));
+      const b = whole.addBody(text);
+      whole.addLines(row, b, lines.map((l) => l[0]), lines.map((l) => l[1]), lines.map((l) => l[2]), lines.length);
+    }
+    expect(whole.size).toBe(6);
+    expect(whole.releasedUpTo(9)).toBe(one.releasedUpTo(9));
+    expect(whole.take(3)).toEqual(one.take(3));
+    expect(whole.size).toBe(one.size);
+    // a row added after a query is filed behind the earlier ones
+    whole.addLines(4, whole.addBody('b3'), [3], [0], [2], 1);
+    one.add(3, 4, 'b3');
+    expect([...whole.takeOldest(Infinity)]).toEqual([...one.takeOldest(Infinity)]);
+    expect(whole.size).toBe(0);
+    expect(whole.releasedUpTo(9)).toBe(9);
+    // clear() drops rows not yet filed
+    whole.addLines(5, whole.addBody('z'), [1], [0], [1], 1);
+    whole.clear();
+    expect(whole.size).toBe(0);
+    expect([...whole.takeOldest(Infinity)]).toEqual([]);
+  });
 });

@@ -49,6 +49,13 @@ describe('fast update validation agrees with the full path', () => {
     '1000000030:1:1.5:x:1:1', // beyond the heartbeat: readings are not checked
     '1000000010',
     '',
+    // beyond ASCII: checked on UTF-8 bytes, where 'ĺ' (U+013A) must not pass for ':' (0x3A)
+    '1000000010:Uĺ1:1:1:1:1',
+    '1000000010:Ué:1:1:1:1',
+    '1000000010:U\u{1F600}:1:1:1:1',
+    '1000000010:1ĺ1:1:1:1:1',
+    '1000000010:1:1:1:1:1é',
+    '1000000010ĺ1:1:1:1:1',
   ];
   it.each(cases)('%j', (arg) => expect(fast(def, arg)).toEqual(full(def, arg)));
 
