@@ -8,6 +8,14 @@ import { connect, type Socket } from 'node:net';
 export interface RawAnswer {
   status: number;
   body: string;
+  /** the status line and headers, as received */
+  head: string;
+}
+
+/** the `dur` of a Server-Timing metric in an answer's headers (ms), NaN when absent */
+export function serverTiming(a: RawAnswer, metric: string): number {
+  const m = new RegExp(`\\r\\nserver-timing:[^\\r]*\\b${metric};dur=([0-9.]+)`, 'i').exec(a.head);
+  return m ? Number(m[1]) : NaN;
 }
 
 /** The bytes of one POST with a JSON body, ready to write. */
@@ -73,7 +81,7 @@ export class RawConnection {
     const w = this.waiter;
     this.waiter = null;
     if (/\r\nconnection:\s*close/i.test(head)) this.socket?.destroy();
-    w.resolve({ status, body });
+    w.resolve({ status, body, head });
   }
 
   async send(request: Buffer): Promise<RawAnswer> {
