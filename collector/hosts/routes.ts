@@ -43,9 +43,12 @@ export const hostRoutes: FastifyPluginAsync = async (app) => {
   const unknown = (host: string) =>
     new RingtailError(ErrorCodes.NOT_FOUND, `host '${host}' is not known (GET /api/v1/hosts?include_retired=true lists them)`, 404);
 
-  app.get<{ Querystring: Static<typeof ListQuery> }>('/api/v1/hosts', { schema: { querystring: ListQuery }, config: { roles: READERS } }, async (req) => {
+  app.get<{ Querystring: Static<typeof ListQuery> }>('/api/v1/hosts', { schema: { querystring: ListQuery }, config: { roles: READERS } }, async (req, reply) => {
     const states = parseStates(req.query.state);
-    return { items: app.hosts.registry.list({ states, includeRetired: req.query.include_retired === true }), counts: app.hosts.registry.counts() };
+    // { items, counts } as text: the items' JSON is kept per host between listings (listJson)
+    const items = app.hosts.registry.listJson({ states, includeRetired: req.query.include_retired === true });
+    reply.type('application/json; charset=utf-8');
+    return `{"items":${items},"counts":${JSON.stringify(app.hosts.registry.counts())}}`;
   });
 
   app.get<{ Params: HostParam }>('/api/v1/hosts/:host', { schema: { params: HostParam }, config: { roles: READERS } }, async (req) => {

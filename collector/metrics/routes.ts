@@ -43,7 +43,7 @@ const DAY_MS = 86_400_000;
 
 export const metricRoutes: FastifyPluginAsync = async (app) => {
   const warned = new Map<string, number>();
-  app.post(METRICS_INGEST_PATH, { config: { roles: INGESTERS } }, async (req) => {
+  app.post(METRICS_INGEST_PATH, { config: { roles: INGESTERS } }, async (req, reply) => {
     const batch = validateMetricBatch(req.body);
     await app.checkHostBinding(req, batch.host);
     const started = performance.now();
@@ -52,7 +52,11 @@ export const metricRoutes: FastifyPluginAsync = async (app) => {
     if (app.hasDecorator('hosts')) {
       app.hosts.heard(batch.host, app.clock(), { source: 'metrics', agentId: batch.agent_id, ephemeral: batch.ephemeral, intervalMs: batch.interval_ms });
     }
-    app.events.emit('host_metrics.ingest', { host: batch.host, ...ack, ms: +(performance.now() - started).toFixed(2) }, 'debug');
+    const ms = +(performance.now() - started).toFixed(2);
+    app.events.emit('host_metrics.ingest', { host: batch.host, ...ack, ms }, 'debug');
+    // the value ringtail_metric_batch_seconds observes for this request, so that a client can
+    // put its own time beside the collector's request by request (W3C Server-Timing)
+    reply.header('server-timing', `ack;dur=${ms}`);
     app.events.add('host_metrics.samples', ack.accepted);
     app.events.add('host_metrics.duplicates', ack.duplicates);
     if (ack.rejected) {

@@ -115,6 +115,16 @@ export class MetricService {
    */
   private readonly keys = new Map<string, { metric: string; name: string; labels: Record<string, string> }>();
   protected readonly seen = new Map<string, { at: number; interval_ms: number }>();
+  /**
+   * Series the write on the store's thread is creating or updating right now (store on its
+   * thread only). That write creates in slices and serves synchronous calls between them, so a
+   * delete of one of these (a host forgotten or purged meanwhile) landed in the middle: later
+   * slices created series after their delete (left in the store, unknown to the catalog, and
+   * refused as existing when the host reported again) and the write's updates of deleted ones
+   * failed, a 500 for the ingest request. Their deletes wait for the write instead.
+   */
+  private writing: ReadonlySet<string> = new Set();
+  private readonly deleteAfterWrite = new Set<string>();
   readonly maxFutureMs: number;
   protected readonly events: EventSink | undefined;
   private readonly committedListeners: Array<(reqs: MetricRequest[], acks: Array<MetricAck | Error>) => void> = [];
@@ -237,12 +247,19 @@ export class MetricService {
     });
     const { items, owner } = collect(plans);
     let res: UpdateManyResult;
+    this.writing = new Set([...creates.map((c) => c.name), ...items.map((i) => i.series)]);
     try {
       res = await store.write(creates, items);
     } catch (err) {
       if (!(err instanceof StoreWriteError) || err.stage === 'create') for (const c of creates) this.catalog.delete(c.name);
       throw err instanceof StoreWriteError ? err.error : err;
+    } finally {
+      this.writing = new Set();
+      for (const name of this.deleteAfterWrite) if (!this.catalog.has(name)) store.delete(name);
+      this.deleteAfterWrite.clear();
     }
+    // a request whose host was withdrawn during the write is answered as stored (it was, and
+    // then deleted with the rest of the host, as if it had come just before the forget)
     return this.answer(reqs, plans, items, owner, res);
   }
 
@@ -479,7 +496,8 @@ export class MetricService {
     let n = 0;
     for (const [name, e] of [...this.catalog]) {
       if (e.host !== host || (metric !== undefined && e.metric !== metric)) continue;
-      this.store.delete(name);
+      if (this.writing.has(name)) this.deleteAfterWrite.add(name);
+      else this.store.delete(name);
       this.catalog.delete(name);
       n++;
     }

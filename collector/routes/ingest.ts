@@ -113,7 +113,7 @@ export const ingestRoutes = fp(
     });
     app.addHook('onResponse', async (req) => settle(req));
     app.addHook('onRequestAbort', async (req) => settle(req));
-    app.post(INGEST_PATH, { config: { roles: INGESTERS } }, async (req) => {
+    app.post(INGEST_PATH, { config: { roles: INGESTERS } }, async (req, reply) => {
       const multi = req.body instanceof MultiBody;
       let batches: IngestBatch[];
       if (req.body instanceof MultiBody) {
@@ -142,6 +142,8 @@ export const ingestRoutes = fp(
       refuseOutOfOrder(acks);
       const ms = performance.now() - started;
       app.metrics.batchSeconds.observe(ms / 1000);
+      // what ringtail_ingest_batch_seconds observed for this request (W3C Server-Timing)
+      reply.header('server-timing', `ack;dur=${ms.toFixed(2)}`);
       const at = app.clock();
       sent.forEach((batch, i) => {
         const ack = acks[i]!;
