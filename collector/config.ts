@@ -108,6 +108,24 @@ export const CollectorConfig = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    // collector/memory.ts: the bounds that keep the collector's RSS ≤ 200 MiB under the load bench
+    memory: Type.Object(
+      {
+        writer_cache_mb: Type.Integer({
+          minimum: 1,
+          maximum: 65_536,
+          default: 16,
+          description: "SQLite page cache of the writer thread's connection, in MB; more keeps more index pages of out-of-order lines between commits",
+        }),
+        heap_growth_percent: Type.Integer({
+          minimum: 0,
+          maximum: 1000,
+          default: 30,
+          description: 'how far each JavaScript heap may grow past its live data before a full collection; 0 leaves it to V8 (up to 4x)',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     filters: Type.Optional(
       Type.Array(FilterRule, { maxItems: 1000, description: 'drop/keep rules by host, program, severity, regex (JSON config file)' }),
     ),

@@ -21,7 +21,7 @@ export interface RunningCollector {
 }
 
 /** `retention`, `tail`, `regex`, `hosts`, `tls`, `storage` and `clickhouse` may be left out (e.g. by `ringtail up`); they then take the schema's defaults */
-type Defaulted = 'retention' | 'tail' | 'regex' | 'hosts' | 'tls' | 'storage' | 'clickhouse';
+type Defaulted = 'retention' | 'tail' | 'regex' | 'hosts' | 'tls' | 'storage' | 'clickhouse' | 'memory';
 export type ServerConfig = Omit<CollectorConfig, Defaulted> & Partial<Pick<CollectorConfig, Defaulted>>;
 
 function defaults<K extends Defaulted>(config: ServerConfig, key: K): CollectorConfig[K] {

@@ -1,4 +1,5 @@
 import { CollectorConfig, parseListen } from '../../collector/config.js';
+import { setHeapGrowth } from '../../collector/memory.js';
 import { reloadCollector } from '../../collector/reload.js';
 import { startCollector } from '../../collector/server.js';
 import { storageConfig, storagePlaces } from '../../collector/storage/factory.js';
@@ -18,6 +19,8 @@ export const collectorCommand: Command = {
   run: (argv) =>
     withOptions<CollectorConfig>('ringtail collector [options]', collectorCommand.summary, CollectorConfig, argv, async (config) => {
       checkListen(config.listen);
+      // process-wide (every isolate, threads included): here, not in startCollector, which tests run in their own process
+      setHeapGrowth(config.memory.heap_growth_percent);
       const running = await startCollector(config);
       process.stdout.write(`ringtail collector listening on ${running.url}\n`);
       if (config.storage === 'clickhouse') {

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { IngestAck } from '../../shared/wire.js';
+import { STORE_THREAD_LIMITS } from '../memory.js';
 import type { IngestItem, LogStore, StorageConfig } from '../storage/types.js';
 import { packItems, type PackedBatch, type PackedItem } from './pack.js';
 import type { StagedItem } from './writer.js';
@@ -43,12 +44,14 @@ export function writerWorkerPath(): string {
 }
 
 export interface WorkerCommitter extends Committer {
+  /** the V8 limits the thread runs with (Worker#resourceLimits) */
+  readonly resourceLimits: Worker['resourceLimits'];
   /** Batches packed when they were submitted (packBatch): copied to the thread, not transferred. */
   commitPacked(items: Array<StagedItem<PackedBatch>>): Promise<{ acks: IngestAck[]; ms: number }>;
 }
 
 export function workerCommitter(storage: StorageConfig): WorkerCommitter {
-  const worker = new Worker(writerWorkerPath(), { workerData: { storage } });
+  const worker = new Worker(writerWorkerPath(), { workerData: { storage }, resourceLimits: STORE_THREAD_LIMITS });
   const waiting = new Map<number, { resolve(v: { acks: IngestAck[]; ms: number }): void; reject(e: Error): void }>();
   const slices = new Map<number, { resolve(v: { ids: number; ms: number }): void; reject(e: Error): void }>();
   let nextId = 1;
@@ -89,6 +92,9 @@ export function workerCommitter(storage: StorageConfig): WorkerCommitter {
     });
   };
   return {
+    get resourceLimits() {
+      return worker.resourceLimits;
+    },
     commit(items) {
       if (dead) return Promise.reject(dead);
       const { packed, transfer } = packItems(items);

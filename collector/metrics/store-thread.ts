@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { ErrorCodes, RingtailError, type ErrorCode } from '../../shared/errors.js';
+import { STORE_THREAD_LIMITS } from '../memory.js';
 import { RrdError } from '../rrd/errors.js';
 import type { OpenRrdOptions } from '../rrd/sqlite-store.js';
 import type { Cf, CreateOptions, FetchResult, RrdStore, SeriesDef, SeriesInfo, SeriesState, UpdateManyItem, UpdateManyResult } from '../rrd/types.js';
@@ -93,7 +94,7 @@ export class ThreadedRrdStore implements RrdStore {
     const { port1, port2 } = new MessageChannel();
     const flag = new Int32Array(new SharedArrayBuffer(4));
     const data: StoreWorkerData = { path, options, flag: flag.buffer as SharedArrayBuffer, sync: port2 };
-    const worker = new Worker(workerPath(), { workerData: data, transferList: [port2] });
+    const worker = new Worker(workerPath(), { workerData: data, transferList: [port2], resourceLimits: STORE_THREAD_LIMITS });
     await new Promise<void>((resolve, reject) => {
       const onMessage = (m: StoreWriteReply) => {
         if (m.type === 'opened') {
@@ -139,6 +140,11 @@ export class ThreadedRrdStore implements RrdStore {
       this.waiting.set(id, { resolve, reject });
       this.worker.postMessage({ type: 'write', id, creates, items } satisfies StoreWrite);
     });
+  }
+
+  /** the V8 limits the thread runs with (Worker#resourceLimits) */
+  get resourceLimits(): Worker['resourceLimits'] {
+    return this.worker.resourceLimits;
   }
 
   /** Every series' name, type, step and last update in one call (the catalog at start). */

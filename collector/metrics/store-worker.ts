@@ -12,6 +12,7 @@
 import { parentPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
 import { openRrdStore, type OpenRrdOptions } from '../rrd/sqlite-store.js';
 import type { SeriesDef, UpdateManyItem } from '../rrd/types.js';
+import { CHECKPOINTER_THREAD_LIMITS } from '../memory.js';
 import type { CheckpointerData, CheckpointerReply } from './wal-checkpointer.js';
 
 export interface StoreWorkerData {
@@ -200,7 +201,7 @@ function startCheckpointer(path: string): { maybe(): void; close(): Promise<void
   let busy = false;
   let last = performance.now();
   try {
-    worker = new Worker(new URL('./wal-checkpointer.js', import.meta.url), { workerData: { checkpointer: path } satisfies CheckpointerData });
+    worker = new Worker(new URL('./wal-checkpointer.js', import.meta.url), { workerData: { checkpointer: path } satisfies CheckpointerData, resourceLimits: CHECKPOINTER_THREAD_LIMITS });
     worker.on('message', (m: CheckpointerReply) => {
       if (m.type === 'checkpointed' || m.type === 'checkpoint_failed') {
         busy = false;

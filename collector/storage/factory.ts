@@ -42,9 +42,10 @@ const BACKENDS: Record<BackendName, Backend> = {
     // files need reading once
     open: (config) => {
       refuseNewerData(config.data);
-      return openSqliteStorage(config.data);
+      // with the whole config, which the writer thread opens its connection from (its cache size)
+      return { ...openSqliteStorage(config.data), config };
     },
-    openWriter: (config) => openSqliteWriter(config.data),
+    openWriter: (config) => openSqliteWriter(config.data, { cacheMb: config.writerCacheMb }),
   },
   clickhouse: {
     check(config) {
@@ -111,9 +112,10 @@ export async function openSeriesStore(config: StorageConfig): Promise<SharedSeri
 }
 
 /** The storage part of a collector configuration (`storage`, `data`, `clickhouse.*`). */
-export function storageConfig(c: { storage?: BackendName; data: string; clickhouse?: { url?: string; database?: string } }): StorageConfig {
+export function storageConfig(c: { storage?: BackendName; data: string; clickhouse?: { url?: string; database?: string }; memory?: { writer_cache_mb?: number } }): StorageConfig {
   const backend = c.storage ?? 'sqlite';
-  if (backend === 'sqlite') return { backend, data: c.data };
+  const cache = c.memory?.writer_cache_mb;
+  if (backend === 'sqlite') return { backend, data: c.data, ...(cache !== undefined ? { writerCacheMb: cache } : {}) };
   return { backend, data: c.data, clickhouse: { url: c.clickhouse?.url, database: c.clickhouse?.database ?? 'ringtail' } };
 }
 

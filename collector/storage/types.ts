@@ -490,6 +490,8 @@ export interface StorageConfig {
   /** the data directory (SQLite's database; the RRD files and the admin token file in any case) */
   data: string;
   clickhouse?: { url?: string; database: string };
+  /** the writer thread's SQLite page cache in MB (memory.writer_cache_mb; absent: the default) */
+  writerCacheMb?: number;
 }
 
 /** What the writer thread needs of a log store: group commits (LogStore.ingestMany). */

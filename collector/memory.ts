@@ -1,0 +1,36 @@
+// The collector's memory bounds (issue 17: RSS ≤ 200 MiB under 1,000 agents appearing). Every
+// worker thread is an isolate with V8's own heap sizing, chosen for a single busy thread:
+// semi-spaces that double up to 16 MB (32 MB of young generation each, whatever the thread
+// allocates), and an old generation allowed to grow to up to 4× its live data between full
+// collections. Under `npm run bench -- collector load` (main at 0fa4d02, heap of each isolate
+// at its peak): event loop 135–159 MB (young 32, old 98–122, live after a full collection ~35),
+// metric store thread 72–76 MB (young 32), writer thread 29–52 MB (young 18–32), checkpointer
+// 7–9 MB — 250–300 of the collector's 310–420 MiB RSS.
+
+import { setFlagsFromString } from 'node:v8';
+import type { ResourceLimits } from 'node:worker_threads';
+
+/**
+ * The writer thread and the metric store thread: a young generation of 8 MB (two 2.7 MB
+ * semi-spaces). What they allocate per commit (a group's unpacked lines, a journal's arguments)
+ * lives until the commit and is then garbage; V8's 16 MB semi-spaces held 32 MB each of memory
+ * for that.
+ */
+export const STORE_THREAD_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 8 };
+
+/** The WAL checkpointer thread runs one pragma at a time: the least young generation V8 takes. */
+export const CHECKPOINTER_THREAD_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 3 };
+
+/** default of `memory.heap_growth_percent` */
+export const DEFAULT_HEAP_GROWTH_PERCENT = 30;
+
+/**
+ * How far every JS heap of the process (the event loop's and each thread's) may grow past what
+ * survived the last full collection before the next one: V8 reads it whenever it sets that
+ * limit, so setting it once the process runs takes effect from the next collection, in threads
+ * started before or after. V8 chooses between 1.1× and 4× by its GC and allocation speeds; with
+ * the event loop's ~35 MB live under the load bench, 4× held ~100 MB of garbage. 0 leaves V8's own choice.
+ */
+export function setHeapGrowth(percent: number): void {
+  if (percent > 0) setFlagsFromString(`--heap-growing-percent=${Math.round(percent)}`);
+}
