@@ -114,14 +114,14 @@ export const CollectorConfig = Type.Object(
         writer_cache_mb: Type.Integer({
           minimum: 1,
           maximum: 65_536,
-          default: 16,
+          default: 32,
           description: "SQLite page cache of the writer thread's connection, in MB; more keeps more index pages of out-of-order lines between commits",
         }),
         heap_growth_percent: Type.Integer({
           minimum: 0,
           maximum: 1000,
-          default: 30,
-          description: 'how far each JavaScript heap may grow past its live data before a full collection; 0 leaves it to V8 (up to 4x)',
+          default: 0,
+          description: 'how far each JavaScript heap may grow past its live data before a full collection; 0 leaves it to V8 (up to 4x); 30 saves ~90 MB under load for 2–3 CPU s per 1 M lines',
         }),
       },
       { additionalProperties: false, default: {} },
