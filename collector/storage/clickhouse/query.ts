@@ -10,7 +10,7 @@ import { emptyHistogram } from '../histogram.js';
 import type { HistogramFilter, HostInfo, LogFilter, LogHistogram } from '../types.js';
 import { decodeCursor, encodeCursor, ID_SQL } from './ids.js';
 import { chSearch, Params } from './search.js';
-import { partitionDays, windowBounds } from './windows.js';
+import { cachedPartitionDays, windowBounds } from './windows.js';
 
 const COLS = `${ID_SQL} AS id, ts, received_at, host, source, program, pid, facility, severity, message, fields`;
 
@@ -49,6 +49,8 @@ export function clickhouseQuery(client: ClickHouseClient) {
     return (await rs.json()) as Row[];
   }
 
+  const days = cachedPartitionDays(client);
+
   const cursorAfter = (_filter: LogFilter, item: LogItem): string => encodeCursor({ ts: item.ts, id: item.id });
 
   return {
@@ -64,7 +66,7 @@ export function clickhouseQuery(client: ClickHouseClient) {
         where.push(`ts <= ${cts}`, `(ts < ${cts} OR ${ID_SQL} < ${p.add('UInt64', c.id)})`);
       }
       const want = filter.limit + 1;
-      const bounds = windowBounds(await partitionDays(client), upperTs(filter), filter.start);
+      const bounds = windowBounds(await days(), upperTs(filter), filter.start);
       const got: LogItem[] = [];
       // day windows newest first (windows.ts) until the page is full; the last one unbounded below
       for (let k = 0; k <= bounds.length && got.length < want; k++) {

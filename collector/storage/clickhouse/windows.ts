@@ -15,6 +15,29 @@ const SECOND_WINDOW_DAYS = 7;
 /** with fewer days than this to read, one query reads them all */
 const MIN_DAYS = 3;
 
+/** how long a store reuses the list of days (ms) */
+export const DAYS_TTL_MS = 10_000;
+
+/**
+ * partitionDays, read again at most every DAYS_TTL_MS: the days only place the window
+ * bounds, and a stale list costs reading more, never a wrong page (a day added since is above
+ * the first bound, which has no upper limit; a dropped one bounds an empty window).
+ */
+export function cachedPartitionDays(client: ClickHouseClient, now = () => Date.now()): () => Promise<number[]> {
+  let days: Promise<number[]> | undefined;
+  let at = 0;
+  return () => {
+    if (!days || now() - at >= DAYS_TTL_MS) {
+      at = now();
+      days = partitionDays(client).catch((err: unknown) => {
+        days = undefined;
+        throw err;
+      });
+    }
+    return days;
+  };
+}
+
 /** the days (partition ids: intDiv(ts, DAY_MS)) of the active parts of logs, newest first */
 export async function partitionDays(client: ClickHouseClient): Promise<number[]> {
   const rs = await client.query({
