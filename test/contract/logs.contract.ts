@@ -310,6 +310,31 @@ export function logsContract(name: string, open: OpenStore): void {
       }
     });
 
+    it('finds a phrase by Unicode word boundaries in a message with non-ASCII letters', async () => {
+      // ClickHouse tests an all-ASCII message with ASCII classes and any other with Unicode ones
+      // (search.ts): here an ASCII-class test would take é for a boundary and find the phrase
+      const msgs = ['upstream: éupstream timeout', 'naïve upstream timeout', 'caféupstream timeout here', 'upstream: xupstream timeout', 'plain upstream timeout'];
+      const lines: Sent[] = [];
+      let o = 0;
+      const wire: WireLine[] = msgs.map((message, i) => {
+        const l: WireLine = { offset: o, ts: T0 + i * DAY, severity: 6, message };
+        o += Buffer.byteLength(message) + 1;
+        lines.push({ ...l, host: 'web-009', source: 'u.log', received_at: RECEIVED });
+        return l;
+      });
+      const store = await open();
+      try {
+        await store.ingest({ version: WIRE_VERSION, agent_id: 'agt-u', host: 'web-009', segments: [{ stream: 's-u', source: 'u.log', start: 0, end: o, lines: wire }] }, RECEIVED);
+        for (const q of ['"upstream timeout"', 'upstream timeout', 'upstream', 'timeout', 'upstream time*', '"upstream timeout" -naïve']) {
+          const want = reference(lines, { q }).map((l) => l.message);
+          expect(want.length, q).toBeGreaterThan(0);
+          expect((await all(store, { q })).map((l) => l.message), q).toEqual(want);
+        }
+      } finally {
+        await store.close();
+      }
+    });
+
     it('pages with cursors: no line twice, none missing, in time order', async () => {
       const c = corpus();
       const store = await loaded(open, c);

@@ -10,6 +10,7 @@ import { emptyHistogram } from '../histogram.js';
 import type { HistogramFilter, HostInfo, LogFilter, LogHistogram } from '../types.js';
 import { decodeCursor, encodeCursor, ID_SQL } from './ids.js';
 import { chSearch, Params } from './search.js';
+import { cachedPartitionDays, windowBounds } from './windows.js';
 
 const COLS = `${ID_SQL} AS id, ts, received_at, host, source, program, pid, facility, severity, message, fields`;
 
@@ -35,11 +36,20 @@ function toItem(r: Row): LogItem {
 
 const whereSql = (where: string[]) => (where.length ? `WHERE ${where.join(' AND ')}` : '');
 
+/** the newest ts a page can hold (inclusive), if the filter or cursor bounds it */
+function upperTs(filter: LogFilter): number | undefined {
+  const c = filter.cursor !== undefined ? decodeCursor(filter.cursor).ts : undefined;
+  const e = filter.end !== undefined ? filter.end - 1 : undefined;
+  return c === undefined ? e : e === undefined ? c : Math.min(c, e);
+}
+
 export function clickhouseQuery(client: ClickHouseClient) {
   async function rows(query: string, params: Record<string, unknown>): Promise<Row[]> {
     const rs = await client.query({ query, query_params: params, format: 'JSONEachRow' });
     return (await rs.json()) as Row[];
   }
+
+  const days = cachedPartitionDays(client);
 
   const cursorAfter = (_filter: LogFilter, item: LogItem): string => encodeCursor({ ts: item.ts, id: item.id });
 
@@ -55,8 +65,18 @@ export function clickhouseQuery(client: ClickHouseClient) {
         // the first condition alone lets the partition and primary-key ranges prune
         where.push(`ts <= ${cts}`, `(ts < ${cts} OR ${ID_SQL} < ${p.add('UInt64', c.id)})`);
       }
-      const limit = p.add('UInt32', filter.limit + 1);
-      const got = (await rows(`SELECT ${COLS} FROM logs ${whereSql(where)} ORDER BY ts DESC, id DESC LIMIT ${limit}`, p.values)).map(toItem);
+      const want = filter.limit + 1;
+      const bounds = windowBounds(await days(), upperTs(filter), filter.start);
+      const got: LogItem[] = [];
+      // day windows newest first (windows.ts) until the page is full; the last one unbounded below
+      for (let k = 0; k <= bounds.length && got.length < want; k++) {
+        const w = [...where];
+        const params: Record<string, unknown> = { ...p.values, w_limit: want - got.length };
+        if (k < bounds.length) w.push('ts >= {w_lo:Int64}'), (params.w_lo = bounds[k]);
+        if (k > 0) w.push('ts < {w_hi:Int64}'), (params.w_hi = bounds[k - 1]);
+        const sql = `SELECT ${COLS} FROM logs ${whereSql(w)} ORDER BY ts DESC, id DESC LIMIT {w_limit:UInt32}`;
+        got.push(...(await rows(sql, params)).map(toItem));
+      }
       const more = got.length > filter.limit;
       if (more) got.pop();
       const last = got[got.length - 1];
