@@ -313,7 +313,8 @@ export function logsContract(name: string, open: OpenStore): void {
     it('finds a phrase by Unicode word boundaries in a message with non-ASCII letters', async () => {
       // ClickHouse tests an all-ASCII message with ASCII classes and any other with Unicode ones
       // (search.ts): here an ASCII-class test would take é for a boundary and find the phrase
-      const msgs = ['upstream: éupstream timeout', 'naïve upstream timeout', 'caféupstream timeout here', 'upstream: xupstream timeout', 'plain upstream timeout'];
+      // and a word next to non-ASCII punctuation (ClickHouse's index token would be `timeout—ok`)
+      const msgs = ['upstream: éupstream timeout', 'naïve upstream timeout', 'caféupstream timeout here', 'upstream: xupstream timeout', 'plain upstream timeout', 'upstream timeout—ok', 'said “upstream timeout”'];
       const lines: Sent[] = [];
       let o = 0;
       const wire: WireLine[] = msgs.map((message, i) => {
@@ -325,7 +326,7 @@ export function logsContract(name: string, open: OpenStore): void {
       const store = await open();
       try {
         await store.ingest({ version: WIRE_VERSION, agent_id: 'agt-u', host: 'web-009', segments: [{ stream: 's-u', source: 'u.log', start: 0, end: o, lines: wire }] }, RECEIVED);
-        for (const q of ['"upstream timeout"', 'upstream timeout', 'upstream', 'timeout', 'upstream time*', '"upstream timeout" -naïve']) {
+        for (const q of ['"upstream timeout"', 'upstream timeout', 'upstream', 'timeout', 'upstream time*', '"upstream timeout" -naïve', 'ok', 'said']) {
           const want = reference(lines, { q }).map((l) => l.message);
           expect(want.length, q).toBeGreaterThan(0);
           expect((await all(store, { q })).map((l) => l.message), q).toEqual(want);
