@@ -9,7 +9,7 @@
 // metric lease's protocol (metrics-lease.ts) with one owner: the highest epoch holds, claims are
 // deduplicated by insert token.
 import type { ClickHouseClient } from '@clickhouse/client';
-import { ErrorCodes, RingtailError } from '../../../shared/errors.js';
+import { ensureComponent } from './component-schema.js';
 
 export const ALERTS_SCHEMA_VERSION = 1;
 
@@ -33,23 +33,7 @@ ENGINE = ReplacingMergeTree(v) ORDER BY name`,
 ENGINE = MergeTree ORDER BY (epoch, written_ms) SETTINGS non_replicated_deduplication_window = 1000`,
 ];
 
-const SCHEMA_TABLE = `CREATE TABLE IF NOT EXISTS ringtail_schema (component String, version UInt32, written_at DateTime DEFAULT now())
-ENGINE = ReplacingMergeTree(version) ORDER BY component`;
-
 /** Creates the alert tables, or refuses a newer ringtail's (a message saying what to do). */
 export async function ensureAlertsSchema(client: ClickHouseClient, database: string): Promise<void> {
-  await client.command({ query: SCHEMA_TABLE });
-  const rs = await client.query({ query: `SELECT max(version) AS v FROM ringtail_schema WHERE component = 'alerts'`, format: 'JSONEachRow' });
-  const version = Number(((await rs.json()) as Array<{ v: number | string }>)[0]?.v ?? 0);
-  if (version > ALERTS_SCHEMA_VERSION) {
-    throw new RingtailError(
-      ErrorCodes.STORAGE,
-      `ClickHouse database '${database}' holds alerts schema version ${version}, written by a newer ringtail (this one reads version ${ALERTS_SCHEMA_VERSION}): upgrade ringtail, or point --clickhouse-database at another database`,
-      500,
-    );
-  }
-  for (const q of TABLES) await client.command({ query: q });
-  if (version !== ALERTS_SCHEMA_VERSION) {
-    await client.insert({ table: 'ringtail_schema', values: [{ component: 'alerts', version: ALERTS_SCHEMA_VERSION }], format: 'JSONEachRow' });
-  }
+  await ensureComponent(client, database, 'alerts', 'alerts', ALERTS_SCHEMA_VERSION, TABLES);
 }

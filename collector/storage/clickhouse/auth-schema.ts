@@ -14,8 +14,7 @@
 //   - dashboard_sessions: an AggregatingMergeTree of each session's newest state (max of every
 //     column): creation, "last used" touches and the logout tombstone are rows, merged by max.
 import type { ClickHouseClient } from '@clickhouse/client';
-import { ErrorCodes, RingtailError } from '../../../shared/errors.js';
-import { SCHEMA_TABLE } from './schema.js';
+import { ensureComponent } from './component-schema.js';
 
 export const AUTH_SCHEMA_VERSION = 1;
 
@@ -61,18 +60,5 @@ SETTINGS non_replicated_deduplication_window = ${DEDUP_WINDOW}, enable_block_num
  * a database whose auth tables a newer ringtail wrote.
  */
 export async function ensureAuthSchema(client: ClickHouseClient, database: string): Promise<void> {
-  await client.command({ query: SCHEMA_TABLE });
-  const rs = await client.query({ query: `SELECT max(version) AS v FROM ringtail_schema WHERE component = 'auth'`, format: 'JSONEachRow' });
-  const version = Number(((await rs.json()) as Array<{ v: number | string }>)[0]?.v ?? 0);
-  if (version > AUTH_SCHEMA_VERSION) {
-    throw new RingtailError(
-      ErrorCodes.STORAGE,
-      `ClickHouse database '${database}' holds auth schema version ${version}, written by a newer ringtail (this one reads version ${AUTH_SCHEMA_VERSION}): upgrade ringtail, or point --clickhouse-database at another database`,
-      500,
-    );
-  }
-  for (const q of STATEMENTS) await client.command({ query: q });
-  if (version !== AUTH_SCHEMA_VERSION) {
-    await client.insert({ table: 'ringtail_schema', values: [{ component: 'auth', version: AUTH_SCHEMA_VERSION }], format: 'JSONEachRow' });
-  }
+  await ensureComponent(client, database, 'auth', 'auth', AUTH_SCHEMA_VERSION, STATEMENTS);
 }

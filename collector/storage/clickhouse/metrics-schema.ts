@@ -20,7 +20,7 @@
 //     of lease epoch n carries the insert_deduplication_token `lease:<host>:<n>`: of several
 //     collectors claiming the same epoch at once the table keeps the first claim only.
 import type { ClickHouseClient } from '@clickhouse/client';
-import { ErrorCodes, RingtailError } from '../../../shared/errors.js';
+import { recordedVersion, recordVersion, refuseNewer } from './component-schema.js';
 
 /** the metric schema this code reads and writes (ringtail_schema, component 'metrics') */
 export const METRICS_SCHEMA_VERSION = 2;
@@ -82,21 +82,10 @@ TTL ${rowsTtl(ttlDays)}`,
 SETTINGS non_replicated_deduplication_window = ${LEASE_DEDUP_WINDOW}`,
 ];
 
-const SCHEMA_TABLE = `CREATE TABLE IF NOT EXISTS ringtail_schema (component String, version UInt32, written_at DateTime DEFAULT now())
-ENGINE = ReplacingMergeTree(version) ORDER BY component`;
-
 /** Creates the metric tables, or checks that the ones there are this version's (a newer one is refused). */
 export async function ensureMetricsSchema(client: ClickHouseClient, database: string, ttlDays?: number): Promise<void> {
-  await client.command({ query: SCHEMA_TABLE });
-  const rs = await client.query({ query: `SELECT max(version) AS v FROM ringtail_schema WHERE component = 'metrics'`, format: 'JSONEachRow' });
-  const version = Number(((await rs.json()) as Array<{ v: number | string }>)[0]?.v ?? 0);
-  if (version > METRICS_SCHEMA_VERSION) {
-    throw new RingtailError(
-      ErrorCodes.STORAGE,
-      `ClickHouse database '${database}' holds metric schema version ${version}, written by a newer ringtail (this one reads version ${METRICS_SCHEMA_VERSION}): upgrade ringtail, or point --clickhouse-database at another database`,
-      500,
-    );
-  }
+  const version = await recordedVersion(client, 'metrics');
+  refuseNewer(database, 'metric', version, METRICS_SCHEMA_VERSION);
   if (version === 0) {
     for (const q of tables(ttlDays)) await client.command({ query: q });
   } else {
@@ -106,6 +95,6 @@ export async function ensureMetricsSchema(client: ClickHouseClient, database: st
     await client.command({ query: `ALTER TABLE metric_rows MODIFY TTL ${rowsTtl(ttlDays)}`, clickhouse_settings: { materialize_ttl_after_modify: 0 } });
   }
   if (version !== METRICS_SCHEMA_VERSION) {
-    await client.insert({ table: 'ringtail_schema', values: [{ component: 'metrics', version: METRICS_SCHEMA_VERSION }], format: 'JSONEachRow' });
+    await recordVersion(client, 'metrics', METRICS_SCHEMA_VERSION);
   }
 }

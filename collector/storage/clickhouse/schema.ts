@@ -21,6 +21,7 @@
 // through merges. They order the live tail without a dense id column (ids.ts).
 import type { ClickHouseClient } from '@clickhouse/client';
 import { ConfigError, ErrorCodes, RingtailError } from '../../../shared/errors.js';
+import { SCHEMA_TABLE } from './component-schema.js';
 
 /**
  * The schema this code reads and writes; raise it with a MIGRATIONS entry.
@@ -108,9 +109,6 @@ const STATEMENTS = [
   last_seen SimpleAggregateFunction(max, Int64)
 ) ENGINE = AggregatingMergeTree ORDER BY host`,
 ];
-
-export const SCHEMA_TABLE = `CREATE TABLE IF NOT EXISTS ringtail_schema (component String, version UInt32, written_at DateTime DEFAULT now())
-ENGINE = ReplacingMergeTree(version) ORDER BY component`;
 
 async function hasColumn(client: ClickHouseClient, database: string, table: string, column: string): Promise<boolean> {
   const rs = await client.query({
