@@ -10,7 +10,7 @@ import { startChdb, type ChdbServer } from '../contract/chdb-fixture.js';
 import { ADMIN, freePort } from '../helpers/agent-run.js';
 import { hookReceiver, type Hook } from '../helpers/alerts.js';
 import { batchOf } from '../helpers/collector.js';
-import { api, runRingtail, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
+import { api, createToken, type Proc, startCollectorProc, tempDir, waitFor } from '../helpers/proc.js';
 
 const LEASE_S = 3;
 const INTERVAL_MS = 250;
@@ -38,8 +38,7 @@ interface Status {
 async function collector(name: string) {
   const data = join(dir.path, name);
   // tokens are shared by the collectors on the database (docs/scale-out.md)
-  const created = await runRingtail(['token', 'create', '--storage', 'clickhouse', '--clickhouse-url', chdb.url, '--clickhouse-database', 'alerts_standby', '--role', 'agent']);
-  if (created.code !== 0) throw new Error(created.stderr);
+  const agentToken = await createToken(['--storage', 'clickhouse', '--clickhouse-url', chdb.url, '--clickhouse-database', 'alerts_standby']);
   const config = join(dir.path, `${name}.json`);
   writeFileSync(
     config,
@@ -56,7 +55,7 @@ async function collector(name: string) {
   const port = await freePort();
   const c = await startCollectorProc(data, ADMIN, ['--config', config, '--listen', `127.0.0.1:${port}`, '--storage', 'clickhouse', '--clickhouse-url', chdb.url, '--clickhouse-database', 'alerts_standby']);
   procs.push(c.proc);
-  return { name, url: c.url, proc: c.proc, agentToken: created.stdout.trim(), status: () => api<Status>(c.url, ADMIN, '/api/v1/alerts') };
+  return { name, url: c.url, proc: c.proc, agentToken, status: () => api<Status>(c.url, ADMIN, '/api/v1/alerts') };
 }
 
 describe('two collector processes on one ClickHouse: one evaluator, a standby that takes over', () => {

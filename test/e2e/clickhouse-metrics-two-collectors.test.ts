@@ -11,7 +11,7 @@ import { createLayouts } from '../../collector/metrics/layout.js';
 import type { MetricBatch, MetricSample, MetricType } from '../../shared/wire.js';
 import { startChdb, type ChdbServer } from '../contract/chdb-fixture.js';
 import { ADMIN, freePort } from '../helpers/agent-run.js';
-import { runRingtail, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
+import { createToken, type Proc, runRingtail, startCollectorProc, tempDir, waitFor } from '../helpers/proc.js';
 import { parseFetch, sameValue } from '../helpers/rrd-gen.js';
 import { ringtailRrd } from '../helpers/rrd-inprocess.js';
 import { RrdtoolPipe } from '../helpers/rrdtool-pipe.js';
@@ -57,9 +57,8 @@ class Collector {
   }
   async start(): Promise<void> {
     if (!this.token) {
-      const created = await runRingtail(['token', 'create', '--data', this.data, '--role', 'agent']);
-      if (created.code !== 0) throw new Error(created.stderr);
-      this.token = created.stdout.trim();
+      // tokens are shared by the collectors on the database (docs/scale-out.md)
+      this.token = await createToken(['--storage', 'clickhouse', '--clickhouse-url', chdb.url, '--clickhouse-database', DATABASE]);
       this.port = await freePort();
     }
     const c = await startCollectorProc(this.data, ADMIN, ['--listen', `127.0.0.1:${this.port}`, '--storage', 'clickhouse', '--clickhouse-url', chdb.url, '--clickhouse-database', DATABASE]);
@@ -133,7 +132,7 @@ describe.skipIf(!hasTool('rrdtool'))('metrics on one ClickHouse, two collectors'
     const a = new Collector('collector-a');
     const b = new Collector('collector-b');
     await Promise.all([a.start(), b.start()]);
-    await waitFor('the storage line', () => /storage: logs, metrics in ClickHouse \(database metrics_two\)/.test(a.proc!.stdout()), 10_000);
+    await waitFor('the storage line', () => /storage: logs, metrics, tokens, sessions, alerts in ClickHouse \(database metrics_two\)/.test(a.proc!.stdout()), 10_000);
 
     const stats: Stats[] = Array.from({ length: AGENTS }, () => ({ refused: 0, failed: 0, acked: 0 }));
     const agents = Array.from({ length: AGENTS }, (_, i) => runAgent(i, [a, b], stats));

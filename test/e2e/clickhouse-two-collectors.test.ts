@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openClient } from '../../collector/storage/clickhouse/connection.js';
 import { startChdb, type ChdbServer } from '../contract/chdb-fixture.js';
 import { ADMIN, freePort, tally, writerLines, type AgentStatsLine } from '../helpers/agent-run.js';
-import { allLogs, ringtail, runRingtail, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
+import { allLogs, createToken, type Proc, ringtail, startCollectorProc, tempDir, waitFor } from '../helpers/proc.js';
 
 const WRITER = fileURLToPath(new URL('../fixtures/log-writer.mjs', import.meta.url));
 const DATABASE = 'two_collectors';
@@ -44,9 +44,7 @@ class Collector {
   async start(): Promise<void> {
     if (!this.token) {
       // tokens are shared by the collectors on the database (docs/scale-out.md)
-      const created = await runRingtail(['token', 'create', '--storage', 'clickhouse', '--clickhouse-url', chdb.url, '--clickhouse-database', DATABASE, '--role', 'agent']);
-      if (created.code !== 0) throw new Error(created.stderr);
-      this.token = created.stdout.trim();
+      this.token = await createToken(['--storage', 'clickhouse', '--clickhouse-url', chdb.url, '--clickhouse-database', DATABASE]);
       this.port = await freePort();
     }
     const c = await startCollectorProc(this.data, ADMIN, [

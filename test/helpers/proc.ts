@@ -79,6 +79,16 @@ export async function runRingtail(args: string[], env: NodeJS.ProcessEnv = {}): 
 }
 
 /**
+ * `ringtail token create --role ROLE` on the store `where` names (`['--data', dir]`, or the
+ * `--storage clickhouse …` flags: tokens are shared there): the new secret, or a throw with stderr.
+ */
+export async function createToken(where: string[], role = 'agent', extra: string[] = []): Promise<string> {
+  const created = await runRingtail(['token', 'create', ...where, '--role', role, ...extra]);
+  if (created.code !== 0) throw new Error(`ringtail token create: ${created.stderr}`);
+  return created.stdout.trim();
+}
+
+/**
  * The URL a `ringtail collector` or `ringtail relaunch` prints once it listens (`scheme`: a
  * pattern, `https?` for a collector that may serve TLS); throws with its stderr if it exits first.
  */
