@@ -3,19 +3,13 @@
 // names the series (`host/metric`; a `PATH#SERIES` form takes SERIES). Writes (create, update)
 // take the series' host lease as a collector does, so they are refused (503's message) while a
 // collector consolidates that host; restore is SQLite's alone.
-import { parseAtTime, resolveStartEnd } from '../../collector/rrd/attime.js';
-import { parseDefs, parseStep } from '../../collector/rrd/defs.js';
 import { RrdError } from '../../collector/rrd/errors.js';
 import { formatDump, formatFetch, formatInfo } from '../../collector/rrd/format.js';
 import type { SeriesStore } from '../../collector/rrd/series-store.js';
-import type { Cf } from '../../collector/rrd/types.js';
 import { openSeriesStore, storageConfig } from '../../collector/storage/factory.js';
 import type { StorageConfig } from '../../collector/storage/types.js';
-import { RingtailError } from '../../shared/errors.js';
 import type { Io } from '../command.js';
-import { getopt } from './rrd-getopt.js';
-
-const now = (): number => Date.now() / 1000;
+import { createArgs, fetchArgs, getopt, updateError } from './rrd-getopt.js';
 
 /** The storage options out of the arguments; null for the SQLite default (FILE is a store's path). */
 export function sharedStorage(argv: string[]): { config: StorageConfig; rest: string[] } | null {
@@ -49,18 +43,9 @@ const seriesOf = (file: string): string => {
 async function command(sub: string, argv: string[], store: SeriesStore, io: Io): Promise<number> {
   switch (sub) {
     case 'create': {
-      const { opts, rest } = getopt(argv, { start: { short: 'b', arg: true }, step: { short: 's', arg: true }, 'no-overwrite': { short: 'O', arg: false } });
-      const [file, ...defs] = rest;
-      if (!file) throw new RrdError('Not enough arguments');
-      const step = opts.has('step') ? parseStep(opts.get('step')!) : 300;
-      let start = Math.floor(now() - 10);
-      if (opts.has('start')) {
-        const t = parseAtTime(opts.get('start')!, 'start time', now());
-        if (t.kind !== 'abs') throw new RrdError(`start time: unparsable time: ${opts.get('start')}`);
-        start = t.time;
-      }
+      const { file, def, start, overwrite } = createArgs(argv);
       try {
-        await store.create(seriesOf(file), parseDefs(defs, step), { start, overwrite: !opts.has('no-overwrite') });
+        await store.create(seriesOf(file), def, { start, overwrite });
       } catch (err) {
         if (err instanceof RrdError && /File exists$/.test(err.message)) throw new RrdError(`creating '${file}': File exists`);
         throw err;
@@ -73,24 +58,13 @@ async function command(sub: string, argv: string[], store: SeriesStore, io: Io):
       try {
         await store.update(seriesOf(file), args);
       } catch (err) {
-        if (err instanceof RingtailError) throw new RrdError(`${file}: ${err.message}`, err.code, err.status);
-        throw err;
+        throw updateError(file, err);
       }
       return 0;
     }
     case 'fetch': {
-      const { opts, rest } = getopt(argv, { start: { short: 's', arg: true }, end: { short: 'e', arg: true }, resolution: { short: 'r', arg: true } });
-      const [file, cf] = rest;
-      if (!file || !cf) throw new RrdError('Usage: ringtail rrd fetch <file> <CF> [options]');
-      if (!['AVERAGE', 'MIN', 'MAX', 'LAST'].includes(cf)) throw new RrdError(`unknown consolidation function '${cf}'`);
-      const t = now();
-      const se = resolveStartEnd(parseAtTime(opts.get('start') ?? 'end-1day', 'start time', t), parseAtTime(opts.get('end') ?? 'now', 'end time', t));
-      let resolution = 1;
-      if (opts.has('resolution')) {
-        resolution = Number(opts.get('resolution'));
-        if (!Number.isInteger(resolution) || resolution <= 0) throw new RrdError('resolution: value must be positive');
-      }
-      io.out.write(formatFetch(await store.fetch(seriesOf(file), cf as Cf, { start: se.start, end: se.end, resolution })));
+      const { file, cf, start, end, resolution } = fetchArgs(argv);
+      io.out.write(formatFetch(await store.fetch(seriesOf(file), cf, { start, end, resolution })));
       return 0;
     }
     case 'info':

@@ -4,20 +4,16 @@
 // written for rrdtool keep working with the file name swapped. Errors print as rrdtool prints
 // them (`ERROR: …`) with exit status 1.
 import { existsSync, readFileSync } from 'node:fs';
-import { parseAtTime, resolveStartEnd } from '../../collector/rrd/attime.js';
-import { parseDefs, parseStep } from '../../collector/rrd/defs.js';
 import { RrdError } from '../../collector/rrd/errors.js';
 import { formatDump, formatFetch, formatInfo } from '../../collector/rrd/format.js';
 import { parseDump } from '../../collector/rrd/restore.js';
 import { openRrdStore, removeStoreFiles, type SqliteRrdStore } from '../../collector/rrd/sqlite-store.js';
-import type { Cf } from '../../collector/rrd/types.js';
 import { RingtailError } from '../../shared/errors.js';
 import { stdio, type Command, type Io } from '../command.js';
-import { getopt } from './rrd-getopt.js';
+import { createArgs, fetchArgs, getopt, now, updateError } from './rrd-getopt.js';
 import { runShared, sharedStorage } from './rrd-shared.js';
 
 const DEFAULT_SERIES = 'default';
-const now = (): number => Date.now() / 1000;
 
 const HELP = `Usage: ringtail rrd <command> FILE[#SERIES] [options]
 
@@ -60,23 +56,13 @@ async function readInput(src: string): Promise<string> {
 async function run(sub: string, argv: string[], io: Io): Promise<number> {
   switch (sub) {
     case 'create': {
-      const { opts, rest } = getopt(argv, { start: { short: 'b', arg: true }, step: { short: 's', arg: true }, 'no-overwrite': { short: 'O', arg: false } });
-      const [file, ...defs] = rest;
-      if (!file) throw new RrdError('Not enough arguments');
-      const step = opts.has('step') ? parseStep(opts.get('step')!) : 300;
-      let start = Math.floor(now() - 10);
-      if (opts.has('start')) {
-        const t = parseAtTime(opts.get('start')!, 'start time', now());
-        if (t.kind !== 'abs') throw new RrdError(`start time: unparsable time: ${opts.get('start')}`);
-        start = t.time;
-      }
-      const def = parseDefs(defs, step);
+      const { file, def, start, overwrite } = createArgs(argv);
       const { path, series } = splitFile(file);
       const existed = existsSync(path);
       let store: SqliteRrdStore | undefined;
       try {
         store = openRrdStore(path, { create: true, now });
-        store.create(series, def, { start, overwrite: !opts.has('no-overwrite') });
+        store.create(series, def, { start, overwrite });
       } catch (err) {
         store?.close();
         store = undefined;
@@ -96,29 +82,18 @@ async function run(sub: string, argv: string[], io: Io): Promise<number> {
       try {
         store.update(series, args);
       } catch (err) {
-        if (err instanceof RingtailError) throw new RrdError(`${file}: ${err.message}`, err.code, err.status);
-        throw err;
+        throw updateError(file, err);
       } finally {
         store.close();
       }
       return 0;
     }
     case 'fetch': {
-      const { opts, rest } = getopt(argv, { start: { short: 's', arg: true }, end: { short: 'e', arg: true }, resolution: { short: 'r', arg: true } });
-      const [file, cf] = rest;
-      if (!file || !cf) throw new RrdError('Usage: ringtail rrd fetch <file> <CF> [options]');
-      if (!['AVERAGE', 'MIN', 'MAX', 'LAST'].includes(cf)) throw new RrdError(`unknown consolidation function '${cf}'`);
-      const t = now();
-      const se = resolveStartEnd(parseAtTime(opts.get('start') ?? 'end-1day', 'start time', t), parseAtTime(opts.get('end') ?? 'now', 'end time', t));
-      let resolution = 1;
-      if (opts.has('resolution')) {
-        resolution = Number(opts.get('resolution'));
-        if (!Number.isInteger(resolution) || resolution <= 0) throw new RrdError('resolution: value must be positive');
-      }
+      const { file, cf, start, end, resolution } = fetchArgs(argv);
       const { path, series } = splitFile(file);
       const store = openExisting(path);
       try {
-        io.out.write(formatFetch(store.fetch(series, cf as Cf, { start: se.start, end: se.end, resolution })));
+        io.out.write(formatFetch(store.fetch(series, cf, { start, end, resolution })));
       } finally {
         store.close();
       }
