@@ -10,11 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLayouts } from '../../collector/metrics/layout.js';
 import type { MetricBatch, MetricSample, MetricType } from '../../shared/wire.js';
 import { startChdb, type ChdbServer } from '../contract/chdb-fixture.js';
-import { ADMIN, freePort } from '../helpers/agent-run.js';
-import { createToken, type Proc, runRingtail, startCollectorProc, tempDir, waitFor } from '../helpers/proc.js';
+import { ADMIN } from '../helpers/agent-run.js';
+import { type Proc, runRingtail, tempDir, waitFor } from '../helpers/proc.js';
 import { parseFetch, sameValue } from '../helpers/rrd-gen.js';
 import { ringtailRrd } from '../helpers/rrd-inprocess.js';
 import { RrdtoolPipe } from '../helpers/rrdtool-pipe.js';
+import { SharedCollector } from '../helpers/shared-collector.js';
 import { hasTool } from '../helpers/tools.js';
 
 const DATABASE = 'metrics_two';
@@ -46,27 +47,6 @@ afterAll(async () => {
   if (!process.env.KEEP) dir.cleanup();
 });
 
-class Collector {
-  readonly data: string;
-  port = 0;
-  url = '';
-  token = '';
-  proc: Proc | null = null;
-  constructor(readonly name: string) {
-    this.data = join(dir.path, name);
-  }
-  async start(): Promise<void> {
-    if (!this.token) {
-      // tokens are shared by the collectors on the database (docs/scale-out.md)
-      this.token = await createToken(['--storage', 'clickhouse', '--clickhouse-url', chdb.url, '--clickhouse-database', DATABASE]);
-      this.port = await freePort();
-    }
-    const c = await startCollectorProc(this.data, ADMIN, ['--listen', `127.0.0.1:${this.port}`, '--storage', 'clickhouse', '--clickhouse-url', chdb.url, '--clickhouse-database', DATABASE]);
-    procs.push(c.proc);
-    this.proc = c.proc;
-    this.url = c.url;
-  }
-}
 
 /** agent i's value of metric m in round r: gauges wander, counters grow (one reset), derives go both ways */
 function value(i: number, m: number, r: number): number {
@@ -98,7 +78,7 @@ interface Stats {
 }
 
 /** An agent: each round until acknowledged, on its collector or, after a failure, the other one. */
-async function runAgent(i: number, collectors: Collector[], stats: Stats[]): Promise<void> {
+async function runAgent(i: number, collectors: SharedCollector[], stats: Stats[]): Promise<void> {
   let at = i % collectors.length;
   for (let r = 0; r < ROUNDS; r++) {
     for (;;) {
@@ -129,8 +109,8 @@ async function runAgent(i: number, collectors: Collector[], stats: Stats[]): Pro
 
 describe.skipIf(!hasTool('rrdtool'))('metrics on one ClickHouse, two collectors', () => {
   it(`${AGENTS} agents, one collector SIGKILLed mid-stream and restarted: every series' fetch equals rrdtool's`, { timeout: 900_000 }, async () => {
-    const a = new Collector('collector-a');
-    const b = new Collector('collector-b');
+    const a = new SharedCollector('collector-a', dir.path, { url: chdb.url, database: DATABASE }, procs);
+    const b = new SharedCollector('collector-b', dir.path, { url: chdb.url, database: DATABASE }, procs);
     await Promise.all([a.start(), b.start()]);
     await waitFor('the storage line', () => /storage: logs, metrics, tokens, sessions, alerts in ClickHouse \(database metrics_two\)/.test(a.proc!.stdout()), 10_000);
 

@@ -11,8 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openClient } from '../../collector/storage/clickhouse/connection.js';
 import { startChdb, type ChdbServer } from '../contract/chdb-fixture.js';
-import { ADMIN, freePort, tally, writerLines, type AgentStatsLine } from '../helpers/agent-run.js';
-import { allLogs, createToken, type Proc, ringtail, startCollectorProc, tempDir, waitFor } from '../helpers/proc.js';
+import { ADMIN, tally, writerLines, type AgentStatsLine } from '../helpers/agent-run.js';
+import { allLogs, type Proc, ringtail, tempDir, waitFor } from '../helpers/proc.js';
+import { SharedCollector } from '../helpers/shared-collector.js';
 
 const WRITER = fileURLToPath(new URL('../fixtures/log-writer.mjs', import.meta.url));
 const DATABASE = 'two_collectors';
@@ -32,39 +33,15 @@ afterAll(async () => {
   if (!process.env.KEEP) dir.cleanup();
 });
 
-class Collector {
-  readonly data: string;
-  port = 0;
-  url = '';
-  token = '';
-  proc: Proc | null = null;
-  constructor(readonly name: string) {
-    this.data = join(dir.path, name);
-  }
-  async start(): Promise<void> {
-    if (!this.token) {
-      // tokens are shared by the collectors on the database (docs/scale-out.md)
-      this.token = await createToken(['--storage', 'clickhouse', '--clickhouse-url', chdb.url, '--clickhouse-database', DATABASE]);
-      this.port = await freePort();
-    }
-    const c = await startCollectorProc(this.data, ADMIN, [
-      '--listen', `127.0.0.1:${this.port}`,
-      '--storage', 'clickhouse', '--clickhouse-url', chdb.url, '--clickhouse-database', DATABASE,
-    ]);
-    procs.push(c.proc);
-    this.proc = c.proc;
-    this.url = c.url;
-  }
-}
 
 interface Agent {
   host: string;
   file: string;
   proc: Proc;
-  to: Collector;
+  to: SharedCollector;
 }
 
-function startAgent(i: number, to: Collector): Agent {
+function startAgent(i: number, to: SharedCollector): Agent {
   const host = `ch2-${i}`;
   const base = join(dir.path, host);
   mkdirSync(join(base, 'logs'), { recursive: true });
@@ -102,8 +79,8 @@ const tag = (i: number) => `chtwo${i}`;
 
 describe('two collectors on one ClickHouse', () => {
   it('one SIGKILLed mid-stream and restarted: every line stored exactly once, found from either collector', { timeout: 240_000 }, async () => {
-    const a = new Collector('collector-a');
-    const b = new Collector('collector-b');
+    const a = new SharedCollector('collector-a', dir.path, { url: chdb.url, database: DATABASE }, procs);
+    const b = new SharedCollector('collector-b', dir.path, { url: chdb.url, database: DATABASE }, procs);
     await Promise.all([a.start(), b.start()]);
     // printed right after the listening line (perhaps in the next chunk of the pipe)
     const said = /storage: logs, metrics, tokens, sessions, alerts in ClickHouse \(database two_collectors\); host states in .*collector-a \(SQLite, this collector's own\)/;
