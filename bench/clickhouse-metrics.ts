@@ -42,19 +42,9 @@ import { openRrdStore } from '../collector/rrd/sqlite-store.js';
 import { openClient } from '../collector/storage/clickhouse/connection.js';
 import { openClickHouseSeriesStore } from '../collector/storage/clickhouse/metrics-store.js';
 import { procCpu, selfCpu, startChdb, type ChdbServer } from './lib/chdb.js';
-import { Cached } from './lib/rrdcached.js';
+import { Cached, HOST_LAYOUT } from './lib/rrdcached.js';
 
-const LAYOUT = [
-  'DS:value:GAUGE:20:U:U',
-  'RRA:AVERAGE:0.5:1:8640',
-  'RRA:AVERAGE:0.5:6:10080',
-  'RRA:AVERAGE:0.5:30:8928',
-  'RRA:AVERAGE:0.5:360:8784',
-  'RRA:MIN:0.5:6:10080',
-  'RRA:MAX:0.5:6:10080',
-  'RRA:MIN:0.5:360:8784',
-  'RRA:MAX:0.5:360:8784',
-];
+const LAYOUT = HOST_LAYOUT;
 const STEP = 10;
 const T0 = 1_700_000_000;
 const SERIES_PER_HOST = 50;

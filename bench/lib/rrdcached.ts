@@ -5,6 +5,13 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { DEFAULT_RRA } from '../../collector/metrics/layout.js';
+
+/**
+ * The collector's default host layout (collector/metrics/layout.ts) with one GAUGE DS, in rrdtool's
+ * create syntax: what each peer creates for every series of the rrd benchmarks.
+ */
+export const HOST_LAYOUT = ['DS:value:GAUGE:20:U:U', ...DEFAULT_RRA.map((r) => `RRA:${r.cf}:${r.xff}:${r.pdpPerRow}:${r.rows}`)];
 
 export class Cached {
   private sock!: Socket;
