@@ -72,11 +72,15 @@ function textCondition(n: Node, p: Params): string {
       const msg = 'lowerUTF8(message)';
       const exact = n.prefix ? n.tokens.slice(0, -1) : n.tokens;
       const indexed = [...new Set(exact.filter((t) => ASCII_WORD.test(t)))];
+      const re = phraseMatch(msg, n.tokens, n.prefix, p);
+      if (!indexed.length) return re;
+      const has = `hasAllTokens(${msg}, ${p.add('Array(String)', indexed)})`;
       // a message with non-ASCII characters may hold the words inside one index token
       // (`timeout—ok`, `“timeout”`): there the index cannot answer, only the regex
-      const tokens = indexed.length ? `(hasAllTokens(${msg}, ${p.add('Array(String)', indexed)}) OR length(message) != lengthUTF8(message))` : '';
-      const re = phraseMatch(msg, n.tokens, n.prefix, p);
-      return tokens ? `(${tokens} AND ${re})` : re;
+      const nonAscii = 'length(message) != lengthUTF8(message)';
+      // a single whole ASCII word: the index's answer is exact on every other message
+      if (!n.prefix && n.tokens.length === 1) return `(${has} OR (${nonAscii} AND ${re}))`;
+      return `((${has} OR ${nonAscii}) AND ${re})`;
     }
     case 'and':
       return `(${n.items.map((i) => textCondition(i, p)).join(' AND ')})`;
