@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openClient } from '../../collector/storage/clickhouse/connection.js';
 import { startChdb, type ChdbServer } from '../contract/chdb-fixture.js';
-import { ADMIN, tally, writerLines, type AgentStatsLine } from '../helpers/agent-run.js';
+import { ADMIN, agentIdleIn, tally, writerLines } from '../helpers/agent-run.js';
 import { allLogs, type Proc, ringtail, tempDir, waitFor } from '../helpers/proc.js';
 import { SharedCollector } from '../helpers/shared-collector.js';
 
@@ -64,16 +64,7 @@ function write(file: string, tag: string): Promise<number> {
   return new Promise((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve(Number(/written (\d+)/.exec(out)?.[1])) : reject(new Error(`writer exited ${code}`)))));
 }
 
-function idle(a: Agent, after: number): boolean {
-  const stats = a.proc
-    .stderr()
-    .split('\n')
-    .filter((l) => l.includes('"agent.stats"'))
-    .map((l) => JSON.parse(l) as AgentStatsLine)
-    .filter((s) => s.time > after);
-  const last = stats[stats.length - 1];
-  return last !== undefined && last.spool_records === 0 && last.file_unread_bytes === 0;
-}
+const idle = (a: Agent, after: number): boolean => agentIdleIn(a.proc.stderr(), after);
 
 const tag = (i: number) => `chtwo${i}`;
 

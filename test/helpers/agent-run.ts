@@ -112,15 +112,7 @@ export class Rig {
 
   /** The agent has read everything and the collector acknowledged it (its self-metrics say so). */
   async agentIdle(after: number, timeoutMs = 30_000): Promise<void> {
-    await waitFor('agent idle (nothing unread, spool empty)', () => {
-      const stats = (this.agent?.stderr() ?? '')
-        .split('\n')
-        .filter((l) => l.includes('"agent.stats"'))
-        .map((l) => JSON.parse(l) as AgentStatsLine)
-        .filter((s) => s.time > after);
-      const last = stats[stats.length - 1];
-      return last !== undefined && last.spool_records === 0 && last.file_unread_bytes === 0;
-    }, timeoutMs, 100);
+    await waitFor('agent idle (nothing unread, spool empty)', () => agentIdleIn(this.agent?.stderr() ?? '', after), timeoutMs, 100);
   }
 
   async killAll(): Promise<void> {
@@ -224,4 +216,15 @@ export interface AgentStatsLine {
   lag_ms: number;
   last_ack_age_ms: number;
   [sourceCounter: string]: number;
+}
+
+/** An agent's stderr says it is idle: its last `agent.stats` after `after` shows nothing unread and an empty spool. */
+export function agentIdleIn(stderr: string, after: number): boolean {
+  const stats = stderr
+    .split('\n')
+    .filter((l) => l.includes('"agent.stats"'))
+    .map((l) => JSON.parse(l) as AgentStatsLine)
+    .filter((s) => s.time > after);
+  const last = stats[stats.length - 1];
+  return last !== undefined && last.spool_records === 0 && last.file_unread_bytes === 0;
 }
