@@ -5,7 +5,7 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { api, ringtail, runRingtail, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
+import { api, createToken, ringtail, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
 
 const ADMIN = 'rt_admin_e2e_metrics_0123456789';
 const dir = tempDir('ringtail-e2e-metrics-');
@@ -31,9 +31,8 @@ describe('agent metrics → collector, real processes', () => {
     // Checks at one-second resolution on the collector, so the test sees each sample.
     const collectorConfig = join(dir.path, 'collector.json');
     writeFileSync(collectorConfig, JSON.stringify({ metrics: { layouts: [{ match: 'check.*', step: 1, rra: ['AVERAGE:0.5:1:600'] }] } }));
-    const created = await runRingtail(['token', 'create', '--data', data, '--role', 'agent']);
-    expect(created.code, created.stderr).toBe(0);
-    const collector = await startCollectorProc(data, ADMIN, ['--config', collectorConfig]);
+    const agentToken = await createToken(['--data', data]);
+        const collector = await startCollectorProc(data, ADMIN, ['--config', collectorConfig]);
     procs.push(collector.proc);
 
     const name = 'rte' + randomBytes(4).toString('hex');
@@ -58,7 +57,7 @@ describe('agent metrics → collector, real processes', () => {
         },
       }),
     );
-    const agent = ringtail(['agent', '--config', agentConfig], { RINGTAIL_TOKEN: created.stdout.trim() });
+    const agent = ringtail(['agent', '--config', agentConfig], { RINGTAIL_TOKEN: agentToken });
     procs.push(agent);
 
     const metrics = await waitFor(

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, tally } from '../helpers/agent-run.js';
-import { allLogs, runRingtail, spawnProc, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
+import { allLogs, createToken, spawnProc, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
 
 const AGENT = fileURLToPath(new URL('../../dist/ringtail-agent', import.meta.url));
 const ADMIN = 'rt_admin_sea_e2e_0123456789abcdef';
@@ -42,9 +42,7 @@ beforeAll(async () => {
   if (!BUILT) return;
   mkdirSync(join(dir.path, 'empty-bin'));
   mkdirSync(join(dir.path, 'logs'));
-  const created = await runRingtail(['token', 'create', '--data', join(dir.path, 'data'), '--role', 'agent']);
-  expect(created.code).toBe(0);
-  token = created.stdout.trim();
+  token = await createToken(['--data', join(dir.path, 'data')]);
   collector = await startCollectorProc(join(dir.path, 'data'), ADMIN);
   procs.push(collector.proc);
 });

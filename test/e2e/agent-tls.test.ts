@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { INGEST_PATH, METRICS_INGEST_PATH } from '../../shared/wire.js';
-import { allLogs, api, ringtail, runRingtail, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
+import { allLogs, api, createToken, ringtail, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
 import { hasTool } from '../helpers/tools.js';
 
 const ADMIN = 'rt_admin_e2e_tls_0123456789abcdef';
@@ -66,9 +66,8 @@ describe.skipIf(!hasTool('openssl'))('agent → TLS (private CA) → collector, 
   it('logs and metrics both arrive through one client trusting the CA file', async () => {
     const { ca, key, cert } = privateCa();
     const data = join(dir.path, 'data');
-    const created = await runRingtail(['token', 'create', '--data', data, '--role', 'agent']);
-    expect(created.code, created.stderr).toBe(0);
-    const collector = await startCollectorProc(data, ADMIN, ['--no-syslog-enabled']);
+    const agentToken = await createToken(['--data', data]);
+        const collector = await startCollectorProc(data, ADMIN, ['--no-syslog-enabled']);
     procs.push(collector.proc);
     const front = await tlsProxy(collector.url, key, cert);
 
@@ -91,7 +90,7 @@ describe.skipIf(!hasTool('openssl'))('agent → TLS (private CA) → collector, 
         metrics: { interval_ms: 1000, families: ['cpu', 'memory', 'self'] },
       }),
     );
-    const agent = ringtail(['agent', '--config', config], { RINGTAIL_TOKEN: created.stdout.trim() });
+    const agent = ringtail(['agent', '--config', config], { RINGTAIL_TOKEN: agentToken });
     procs.push(agent);
     await waitFor('agent to start', () => {
       if (agent.child.exitCode !== null) throw new Error(`agent exited: ${agent.stderr()}`);

@@ -7,7 +7,7 @@
 import { appendFileSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ringtail, runRingtail, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
+import { createToken, ringtail, runRingtail, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
 import { makeCa, tlsRequest, type Issued, type PrivateCa } from '../helpers/tls-ca.js';
 import { hasTool } from '../helpers/tools.js';
 
@@ -21,9 +21,7 @@ afterAll(async () => {
 });
 
 async function agentToken(data: string): Promise<string> {
-  const created = await runRingtail(['token', 'create', '--data', data, '--role', 'agent']);
-  expect(created.code, created.stderr).toBe(0);
-  return created.stdout.trim();
+  return createToken(['--data', data]);
 }
 
 function startAgent(name: string, url: string, ca: string, token: string, host: string, client?: Issued): { proc: Proc; file: string } {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { launchBrowser, signIn, watchedPage, type TestBrowser } from '../helpers/browser.js';
-import { runRingtail, startCollectorProc, tempDir, type Proc } from '../helpers/proc.js';
+import { createToken, startCollectorProc, tempDir, type Proc } from '../helpers/proc.js';
 import { hasTool } from '../helpers/tools.js';
 
 const ADMIN = 'rt_admin_dashboard_search_e2e_0123456789';
@@ -56,9 +56,7 @@ const MANY = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${String
 
 describe.skipIf(!hasTool('chromium'))('dashboard search and fields in chromium', () => {
   beforeAll(async () => {
-    const v = await runRingtail(['token', 'create', '--data', data, '--role', 'viewer', '--name', 'search viewer']);
-    expect(v.code).toBe(0);
-    viewer = v.stdout.trim();
+    viewer = await createToken(['--data', data], 'viewer', ['--name', 'search viewer']);
     const c = await startCollectorProc(data, ADMIN, ['--no-syslog-enabled']);
     procs.push(c.proc);
     url = c.url;

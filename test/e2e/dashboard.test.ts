@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { launchBrowser, signIn, watchedPage, type TestBrowser } from '../helpers/browser.js';
-import { ringtail, runRingtail, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
+import { createToken, ringtail, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
 import { hasTool } from '../helpers/tools.js';
 
 const ADMIN = 'rt_admin_dashboard_e2e_token_0123456789';
@@ -62,11 +62,8 @@ describe.skipIf(!hasTool('chromium'))('dashboard in chromium', () => {
   beforeAll(async () => {
     mkdirSync(logs, { recursive: true });
     writeFileSync(watched, 'agent started\n');
-    const v = await runRingtail(['token', 'create', '--data', data, '--role', 'viewer', '--name', 'e2e viewer']);
-    expect(v.code).toBe(0);
-    viewer = v.stdout.trim();
-    const a = await runRingtail(['token', 'create', '--data', data, '--role', 'agent']);
-    const agentToken = a.stdout.trim();
+    viewer = await createToken(['--data', data], 'viewer', ['--name', 'e2e viewer']);
+    const agentToken = await createToken(['--data', data]);
     const c = await startCollectorProc(data, ADMIN, ['--alerts-evaluation-interval-ms', '250', '--no-syslog-enabled']);
     procs.push(c.proc);
     url = c.url;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { storedTokenPath } from '../../agent/enroll.js';
-import { alive, allLogs, api, BIN, runRingtail, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
+import { alive, allLogs, api, BIN, createToken, runRingtail, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
 
 const ADMIN = 'rt_admin_enroll_e2e_0123456789abcdef';
 const DOC = fileURLToPath(new URL('../../docs/enrollment.md', import.meta.url));
@@ -95,9 +95,7 @@ const agentLog = (i: Instance) => (existsSync(i.agentLog) ? readFileSync(i.agent
 describe('cloud-init user data (docs/enrollment.md)', () => {
   it('enrolls a new instance; a second with the used-up token and a third after revocation are refused; the first keeps shipping', async () => {
     const data = join(dir.path, 'collector');
-    const created = await runRingtail(['token', 'create', '--data', data, '--role', 'enroll', '--name', 'asg-web', '--uses', '1', '--ttl', '1h']);
-    expect(created.code, created.stderr).toBe(0);
-    const enrollToken = created.stdout.trim();
+    const enrollToken = await createToken(['--data', data], 'enroll', ['--name', 'asg-web', '--uses', '1', '--ttl', '1h']);
     const c = await startCollectorProc(data, ADMIN);
     collector = c.proc;
 

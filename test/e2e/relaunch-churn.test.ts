@@ -9,7 +9,7 @@ import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateSecret } from '../../shared/webhook-signature.js';
-import { api, listeningUrl, ringtail, runRingtail, spawnProc, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
+import { api, createToken, listeningUrl, ringtail, spawnProc, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
 
 const ADMIN = 'rt_admin_e2e_relaunch_churn_0123456789';
 const MAX_RUNS = 3;
@@ -63,9 +63,8 @@ describe('a process restarting a hundred times a second', () => {
 
     const data = join(dir.path, 'data');
     writeFileSync(join(dir.path, 'collector.json'), JSON.stringify({ alerts: { webhooks: [{ name: 'relaunch', url: relaunchUrl + '/hook', secret }] } }));
-    const created = await runRingtail(['token', 'create', '--data', data, '--role', 'agent']);
-    expect(created.code).toBe(0);
-    const collector = await startCollectorProc(data, ADMIN, ['--config', join(dir.path, 'collector.json')]);
+    const agentToken = await createToken(['--data', data]);
+        const collector = await startCollectorProc(data, ADMIN, ['--config', join(dir.path, 'collector.json')]);
     procs.push(collector.proc);
 
     const churn = spawnProc(process.execPath, [join(appDir, 'churn.mjs'), pidfile, restarts], process.env);
@@ -73,7 +72,7 @@ describe('a process restarting a hundred times a second', () => {
     await waitFor('the service to churn', () => readFileSync(pidfile, { encoding: 'utf8', flag: 'a+' }).trim() !== '', 10_000);
     writeFileSync(join(dir.path, 'agent.json'), JSON.stringify({ collector: collector.url, watch: [join(appDir, '*.log')], state: join(dir.path, 'agent-state'), host: 'churn-host', metrics: { families: ['load'] }, checks: { processes: [{ name: 'churn', pidfile }] } }));
     appendFileSync(join(appDir, 'churn.log'), '');
-    const agent = ringtail(['agent', '--config', join(dir.path, 'agent.json')], { RINGTAIL_TOKEN: created.stdout.trim() });
+    const agent = ringtail(['agent', '--config', join(dir.path, 'agent.json')], { RINGTAIL_TOKEN: agentToken });
     procs.push(agent);
     const startedAt = Date.now();
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
 import { generateSecret } from '../../shared/webhook-signature.js';
-import { listeningUrl, ringtail, runRingtail, spawnProc, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
+import { createToken, listeningUrl, ringtail, spawnProc, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
 
 const ADMIN = 'rt_admin_e2e_recipes_0123456789abcd';
 const SECRET = generateSecret();
@@ -69,9 +69,8 @@ it('a failing check → alert → webhook → systemctl restart, docker restart,
       },
     }),
   );
-  const created = await runRingtail(['token', 'create', '--data', data, '--role', 'agent']);
-  expect(created.code).toBe(0);
-  const collector = await startCollectorProc(data, ADMIN, ['--config', join(dir.path, 'collector.json')]);
+  const agentToken = await createToken(['--data', data]);
+    const collector = await startCollectorProc(data, ADMIN, ['--config', join(dir.path, 'collector.json')]);
   procs.push(collector.proc);
 
   // the three checks fail: their pidfiles do not exist
@@ -88,7 +87,7 @@ it('a failing check → alert → webhook → systemctl restart, docker restart,
       checks: { processes: [{ name: 'app', pidfile: pid('app') }, { name: 'container', pidfile: pid('container') }, { name: 'heartbeat', pidfile: pid('heartbeat') }] },
     }),
   );
-  const agent = ringtail(['agent', '--config', join(dir.path, 'agent.json')], { RINGTAIL_TOKEN: created.stdout.trim() });
+  const agent = ringtail(['agent', '--config', join(dir.path, 'agent.json')], { RINGTAIL_TOKEN: agentToken });
   procs.push(agent);
 
   const all = await waitFor('the three commands', () => {

@@ -3,7 +3,7 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allLogs, ringtail, runRingtail, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
+import { allLogs, createToken, ringtail, runRingtail, startCollectorProc, tempDir, waitFor, type Proc } from '../helpers/proc.js';
 
 const ADMIN = 'rt_admin_e2e_test_token_0123456789';
 const dir = tempDir('ringtail-e2e-');
@@ -22,9 +22,7 @@ function startAgent(): Proc {
 }
 
 beforeAll(async () => {
-  const created = await runRingtail(['token', 'create', '--data', data, '--role', 'agent']);
-  expect(created.code).toBe(0);
-  agentToken = created.stdout.trim();
+  agentToken = await createToken(['--data', data]);
   expect(agentToken).toMatch(/^rt_agent_\S+$/);
   collector = await startCollectorProc(data, ADMIN);
   procs.push(collector.proc);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
-import { allLogs, ringtail, runRingtail, spawnProc, startCollectorProc, tempDir, waitFor, type Proc } from './proc.js';
+import { allLogs, createToken, ringtail, spawnProc, startCollectorProc, tempDir, waitFor, type Proc } from './proc.js';
 import { rng } from './rng.js';
 
 export const ADMIN = 'rt_admin_agent_e2e_0123456789abcdef';
@@ -46,9 +46,7 @@ export class Rig {
 
   async startCollector(): Promise<void> {
     if (!this.token) {
-      const created = await runRingtail(['token', 'create', '--data', this.data, '--role', 'agent']);
-      if (created.code !== 0) throw new Error(created.stderr);
-      this.token = created.stdout.trim();
+      this.token = await createToken(['--data', this.data]);
       this.port = await freePort();
     }
     const c = await startCollectorProc(this.data, ADMIN, ['--listen', `127.0.0.1:${this.port}`]);

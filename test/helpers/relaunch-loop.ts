@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { generateSecret } from '../../shared/webhook-signature.js';
-import { alive, api, listeningUrl, ringtail, runRingtail, startCollectorProc, tempDir, waitFor, type Proc } from './proc.js';
+import { alive, api, createToken, listeningUrl, ringtail, startCollectorProc, tempDir, waitFor, type Proc } from './proc.js';
 
 export const LOOP_ADMIN = 'rt_admin_e2e_relaunch_token_0123456789';
 
@@ -105,9 +105,8 @@ export function relaunchLoops() {
       const data = join(dir.path, 'data');
       const webhook = { name: 'relaunch', url: relaunchUrl + '/hook', secret };
       writeFileSync(join(dir.path, 'collector.json'), JSON.stringify({ alerts: o.alerts({ appLog, webhook }) }));
-      const created = await runRingtail(['token', 'create', '--data', data, '--role', 'agent']);
-      expect(created.code).toBe(0);
-      const collector = await startCollectorProc(data, LOOP_ADMIN, ['--config', join(dir.path, 'collector.json')]);
+      const agentToken = await createToken(['--data', data]);
+            const collector = await startCollectorProc(data, LOOP_ADMIN, ['--config', join(dir.path, 'collector.json')]);
       procs.push(collector.proc);
 
       // The app runs, the agent follows its log.
@@ -129,7 +128,7 @@ export function relaunchLoops() {
           checks: { processes: [{ name: 'demo', pidfile }] },
         }),
       );
-      procs.push(ringtail(['agent', '--config', join(dir.path, 'agent.json')], { RINGTAIL_TOKEN: created.stdout.trim() }));
+      procs.push(ringtail(['agent', '--config', join(dir.path, 'agent.json')], { RINGTAIL_TOKEN: agentToken }));
       await waitFor('app lines at the collector', async () => {
         const page = await api<{ items: unknown[] }>(collector.url, LOOP_ADMIN, '/api/v1/logs?host=demo-host&limit=5');
         return page.items.length >= 3;

@@ -12,7 +12,7 @@ import { REVOCATION_DELAY_MS } from '../../collector/storage/clickhouse/index.js
 import { openStorageAsync } from '../../collector/storage/factory.js';
 import type { Storage } from '../../collector/storage/types.js';
 import { batchOf, testCollector, type TestCollector } from '../helpers/collector.js';
-import { runRingtail, tempDir, waitFor } from '../helpers/proc.js';
+import { createToken, runRingtail, tempDir, waitFor } from '../helpers/proc.js';
 import { startChdb, type ChdbServer } from '../contract/chdb-fixture.js';
 
 const dir = tempDir('ringtail-chdb-auth-');
@@ -69,9 +69,7 @@ describe('two collectors sharing tokens and sessions on ClickHouse', () => {
 
   it('ringtail token create|list|revoke --storage clickhouse work on the store the collectors share', async () => {
     const where = ['--storage', 'clickhouse', '--clickhouse-url', server.url, '--clickhouse-database', 'shared_auth'];
-    const created = await runRingtail(['token', 'create', ...where, '--role', 'viewer', '--name', 'from the cli']);
-    expect(created.code, created.stderr).toBe(0);
-    const token = created.stdout.trim();
+    const token = await createToken(where, 'viewer', ['--name', 'from the cli']);
     expect((await b.app.inject({ method: 'GET', url: '/api/v1/hosts', headers: bearer(token) })).statusCode).toBe(200);
     const listed = await runRingtail(['token', 'list', ...where]);
     const record = listed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; name: string }).find((t) => t.name === 'from the cli')!;
