@@ -9,6 +9,7 @@ import { formatFetch } from '../../collector/rrd/format.js';
 import { MemorySeries } from '../../collector/rrd/memory.js';
 import type { SeriesStore } from '../../collector/rrd/series-store.js';
 import type { Cf } from '../../collector/rrd/types.js';
+import { RRD_EXAMPLE as EXAMPLE } from '../fixtures/rrd-example.js';
 import { scenario } from '../helpers/rrd-gen.js';
 
 /** opens an empty store; each call gets its own */
@@ -91,23 +92,6 @@ export function reference(c: SeriesCase): { errors: string[]; fetches: string[] 
   });
   return { errors, fetches };
 }
-
-/** REFERENCE.md §1: rrdtool 1.7.2's printed `fetch AVERAGE -s 1000000000 -e 1000000050` for this stream */
-export const EXAMPLE = {
-  def: parseDefs(['DS:g:GAUGE:20:U:U', 'DS:c:COUNTER:20:U:U', 'DS:d:DERIVE:20:U:U', 'DS:a:ABSOLUTE:20:U:U', 'RRA:AVERAGE:0.5:1:10', 'RRA:MAX:0.5:2:5', 'RRA:MIN:0.5:2:5', 'RRA:LAST:0.5:2:5'], 10),
-  updates: ['1000000005:10:100:100:50', '1000000010:20:200:50:50', '1000000015:30:300:0:50', '1000000020:40:400:-100:50', '1000000030:50:500:-100:0', '1000000045:60:600:0:10', '1000000070:70:700:0:10'],
-  average: [
-    '                              g                   c                   d                   a',
-    '',
-    '1000000010: 1.5000000000e+01 2.0000000000e+01 -1.0000000000e+01 1.0000000000e+01',
-    '1000000020: 3.5000000000e+01 2.0000000000e+01 -1.0000000000e+01 1.0000000000e+01',
-    '1000000030: 5.0000000000e+01 1.0000000000e+01 0.0000000000e+00 0.0000000000e+00',
-    '1000000040: 6.0000000000e+01 6.6666666667e+00 -nan 6.6666666667e-01',
-    '1000000050: 6.0000000000e+01 6.6666666667e+00 -nan 6.6666666667e-01',
-    '1000000060: -nan -nan -nan -nan',
-    '',
-  ].join('\n'),
-};
 
 const SEEDS = Number(process.env.SERIES_CONTRACT_SEEDS ?? 12);
 

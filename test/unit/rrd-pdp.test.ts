@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { formatFetch } from '../../collector/rrd/format.js';
 import { MemorySeries } from '../../collector/rrd/memory.js';
 import { fetchRow } from '../../collector/rrd/types.js';
+import { RRD_EXAMPLE, RRD_EXAMPLE_ARGS } from '../fixtures/rrd-example.js';
 
 const T = 1_000_000_000;
 
@@ -94,24 +95,8 @@ describe('consolidation into rows', () => {
 
 describe("REFERENCE.md's full example", () => {
   it('fetch prints exactly what rrdtool prints', () => {
-    const s = MemorySeries.fromArgs(
-      ['DS:g:GAUGE:20:U:U', 'DS:c:COUNTER:20:U:U', 'DS:d:DERIVE:20:U:U', 'DS:a:ABSOLUTE:20:U:U', 'RRA:AVERAGE:0.5:1:10', 'RRA:MAX:0.5:2:5', 'RRA:MIN:0.5:2:5', 'RRA:LAST:0.5:2:5'],
-      10,
-      T,
-    );
-    s.update('1000000005:10:100:100:50', '1000000010:20:200:50:50', '1000000015:30:300:0:50', '1000000020:40:400:-100:50', '1000000030:50:500:-100:0', '1000000045:60:600:0:10', '1000000070:70:700:0:10');
-    expect(formatFetch(s.fetch('AVERAGE', T, T + 50))).toBe(
-      [
-        '                              g                   c                   d                   a',
-        '',
-        '1000000010: 1.5000000000e+01 2.0000000000e+01 -1.0000000000e+01 1.0000000000e+01',
-        '1000000020: 3.5000000000e+01 2.0000000000e+01 -1.0000000000e+01 1.0000000000e+01',
-        '1000000030: 5.0000000000e+01 1.0000000000e+01 0.0000000000e+00 0.0000000000e+00',
-        '1000000040: 6.0000000000e+01 6.6666666667e+00 -nan 6.6666666667e-01',
-        '1000000050: 6.0000000000e+01 6.6666666667e+00 -nan 6.6666666667e-01',
-        '1000000060: -nan -nan -nan -nan',
-        '',
-      ].join('\n'),
-    );
+    const s = MemorySeries.fromArgs(RRD_EXAMPLE_ARGS, 10, T);
+    s.update(...RRD_EXAMPLE.updates);
+    expect(formatFetch(s.fetch('AVERAGE', T, T + 50))).toBe(RRD_EXAMPLE.average);
   });
 });
