@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppOptions } from '../../collector/app.js';
+import { openSqliteStorage } from '../../collector/storage/sqlite/index.js';
 import type { Storage } from '../../collector/storage/types.js';
 import { tempDir, waitFor } from './proc.js';
 
@@ -31,6 +32,31 @@ export interface SyslogApp {
   /** waits until `n` rows match */
   waitRows(n: number, where?: string, ...params: unknown[]): Promise<Row[]>;
   close(): Promise<void>;
+}
+
+/**
+ * A real SQLite store whose log commits (`ingest`, and `ingestMany`, which the receiver's group
+ * writer uses) first call `before`: to count them, or to fail them by throwing.
+ */
+export function storageWithCommitHook(before: () => void): (dir: string) => Storage {
+  return (dir) => {
+    const real = openSqliteStorage(dir);
+    return {
+      ...real,
+      logs: {
+        ...real.logs,
+        ingest: (b, at) => (before(), real.logs.ingest(b, at)),
+        ingestMany: (items) => (before(), real.logs.ingestMany(items)),
+      },
+    };
+  };
+}
+
+/** a hook for storageWithCommitHook that fails the first `n` commits as a full disk would */
+export function failFirstCommits(n: number): () => void {
+  return () => {
+    if (n-- > 0) throw new Error('SQLITE_FULL: database or disk is full');
+  };
 }
 
 export async function syslogApp(opts: { syslog?: AppOptions['syslog']; storage?: (dir: string) => Storage; clock?: () => number } = {}): Promise<SyslogApp> {

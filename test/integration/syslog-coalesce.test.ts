@@ -5,11 +5,9 @@
 // stays bounded, and every line read is stored. Real sockets on 127.0.0.1, a real SQLite file;
 // the writer is slowed by holding each commit's answer back, not by blocking the event loop.
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSqliteStorage } from '../../collector/storage/sqlite/index.js';
-import type { Storage } from '../../collector/storage/types.js';
 import type { IngestAck, IngestBatch } from '../../shared/wire.js';
 import { waitFor } from '../helpers/proc.js';
-import { octet, sendTcp, syslogApp, type SyslogApp } from '../helpers/syslog.js';
+import { failFirstCommits, octet, sendTcp, storageWithCommitHook, syslogApp, type SyslogApp } from '../helpers/syslog.js';
 
 let s: SyslogApp | null = null;
 afterEach(async () => {
@@ -122,24 +120,8 @@ describe('syslog receiver: coalescing and backpressure', () => {
   it('a unit that fails while the one staged behind it commits is stored anyway, once', async () => {
     // the first commit fails; its answer reaches the receiver 150 ms later, after the second
     // unit (the same host's next lines, the same stream) was staged and committed
-    let failures = 1;
     s = await syslogApp({
-      storage: (dir) => {
-        const real = openSqliteStorage(dir);
-        return {
-          ...real,
-          logs: {
-            ...real.logs,
-            ingestMany: (items) => {
-              if (failures > 0) {
-                failures--;
-                throw new Error('SQLITE_FULL: database or disk is full');
-              }
-              return real.logs.ingestMany(items);
-            },
-          },
-        } satisfies Storage;
-      },
+      storage: storageWithCommitHook(failFirstCommits(1)),
     });
     const w = watchWriter(s.app, 150);
     const sending = sendTcp(s.tcpPort, frames(0, 100, () => 'fail-a'));

@@ -8,10 +8,9 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../collector/app.js';
 import { openSqliteStorage } from '../../collector/storage/sqlite/index.js';
-import type { Storage } from '../../collector/storage/types.js';
 import { ConfigError } from '../../shared/errors.js';
 import { tempDir, waitFor } from '../helpers/proc.js';
-import { junk, octet, openTcp, sendTcp, sendUdp, syslogApp, type SyslogApp } from '../helpers/syslog.js';
+import { failFirstCommits, junk, octet, openTcp, sendTcp, sendUdp, storageWithCommitHook, syslogApp, type SyslogApp } from '../helpers/syslog.js';
 
 let s: SyslogApp | null = null;
 afterEach(async () => {
@@ -265,11 +264,8 @@ describe('syslog receiver: batching and durability', () => {
   it('a flood is stored in few transactions, one batch per host per flush, nothing lost', async () => {
     let calls = 0;
     s = await syslogApp({
-      storage: (dir) => {
-        const real = openSqliteStorage(dir);
-        // a transaction is one ingestMany (the group writer) or one ingest
-        return { ...real, logs: { ...real.logs, ingest: (b, at) => (calls++, real.logs.ingest(b, at)), ingestMany: (items) => (calls++, real.logs.ingestMany(items)) } } satisfies Storage;
-      },
+      // a transaction is one ingestMany (the group writer) or one ingest
+      storage: storageWithCommitHook(() => calls++),
     });
     const N = 5000;
     const frames: Buffer[] = [];
@@ -310,31 +306,8 @@ describe('syslog receiver: batching and durability', () => {
   });
 
   it('a failing store is retried: the lines arrive once it recovers', async () => {
-    let failures = 2;
     s = await syslogApp({
-      storage: (dir) => {
-        const real = openSqliteStorage(dir);
-        return {
-          ...real,
-          logs: {
-            ...real.logs,
-            ingest: (b, at) => {
-              if (failures > 0) {
-                failures--;
-                throw new Error('SQLITE_FULL: database or disk is full');
-              }
-              return real.logs.ingest(b, at);
-            },
-            ingestMany: (items) => {
-              if (failures > 0) {
-                failures--;
-                throw new Error('SQLITE_FULL: database or disk is full');
-              }
-              return real.logs.ingestMany(items);
-            },
-          },
-        } satisfies Storage;
-      },
+      storage: storageWithCommitHook(failFirstCommits(2)),
     });
     await sendUdp(s.udpPort, '<13>Nov 23 17:00:00 goodhost app: survives');
     const rows = await s.waitRows(1, "host = 'goodhost'");
@@ -342,28 +315,12 @@ describe('syslog receiver: batching and durability', () => {
     expect(s.app.events.count('syslog.store_failed')).toBeGreaterThanOrEqual(1);
   });
 
-  function flakyStorage(state: { failing: boolean; calls: number }) {
-    return (dir: string): Storage => {
-      const real = openSqliteStorage(dir);
-      return {
-        ...real,
-        logs: {
-          ...real.logs,
-          ingest: (b, at) => {
-            state.calls++;
-            if (state.failing) throw new Error('SQLITE_BUSY: database is locked');
-            return real.logs.ingest(b, at);
-          },
-          // the receiver stores through the group writer, which commits with ingestMany
-          ingestMany: (items) => {
-            state.calls++;
-            if (state.failing) throw new Error('SQLITE_BUSY: database is locked');
-            return real.logs.ingestMany(items);
-          },
-        },
-      };
-    };
-  }
+  // the receiver stores through the group writer, which commits with ingestMany
+  const flakyStorage = (state: { failing: boolean; calls: number }) =>
+    storageWithCommitHook(() => {
+      state.calls++;
+      if (state.failing) throw new Error('SQLITE_BUSY: database is locked');
+    });
 
   it('TCP under a stalled store: reads pause (bounded queue), nothing is dropped, all arrives after', async () => {
     const state = { failing: true, calls: 0 };
