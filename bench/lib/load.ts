@@ -92,7 +92,9 @@ export async function loadBench(o: LoadOptions): Promise<void> {
   const nodeArgs = process.env.RINGTAIL_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const proc = spawn(process.execPath, [...nodeArgs, BIN, 'collector', '--config', config, '--data', data, '--listen', '127.0.0.1:0', '--admin-token', admin, '--log-level', 'warn', '--retention-max-age-days', '0', '--no-syslog-enabled'], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, RINGTAIL_BENCH_WRITER: o.writer ?? 'worker', RINGTAIL_BENCH_METRICS: o.metricsInline ? 'inline' : 'thread' },
+    // as deploy/systemd/ringtail-collector.service starts it (MALLOC_ARENA_MAX=0 in the bench's
+    // environment: glibc's own number of arenas, for comparison)
+    env: { MALLOC_ARENA_MAX: '2', ...process.env, RINGTAIL_BENCH_WRITER: o.writer ?? 'worker', RINGTAIL_BENCH_METRICS: o.metricsInline ? 'inline' : 'thread' },
   });
   // a failed run must not leave the collector behind
   const killChild = () => proc.kill('SIGKILL');
@@ -285,7 +287,7 @@ export async function loadBench(o: LoadOptions): Promise<void> {
       ['load', 'value'],
       [
         ['agents × lines/s (batch every)', `${o.agents} × ${lps} (${intervalMs} ms, ${perBatch} lines)`],
-        ['log writer, metric store; machine load average at the end', `${o.writer ?? 'worker'}, ${o.metricsInline ? 'event loop' : 'thread'}; ${loadavg}`],
+        ['log writer, metric store, MALLOC_ARENA_MAX; machine load average at the end', `${o.writer ?? 'worker'}, ${o.metricsInline ? 'event loop' : 'thread'}, ${process.env.MALLOC_ARENA_MAX ?? '2'}; ${loadavg}`],
         ['duration', `${elapsed.toFixed(1)} s`],
         ['lines sent / committed (metric) / acked', `${sent} / ${committed} / ${acked}`],
         ['failed requests', String(failures)],

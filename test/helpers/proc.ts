@@ -101,8 +101,8 @@ export function listeningUrl(proc: Proc, name: string, scheme = 'http', timeoutM
 }
 
 /** Starts `ringtail collector` on an ephemeral loopback port and returns its URL. */
-export async function startCollectorProc(data: string, adminToken: string, extra: string[] = []): Promise<{ proc: Proc; url: string }> {
-  const proc = ringtail(['collector', '--data', data, '--listen', '127.0.0.1:0', '--admin-token', adminToken, '--log-level', 'warn', ...extra]);
+export async function startCollectorProc(data: string, adminToken: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<{ proc: Proc; url: string }> {
+  const proc = ringtail(['collector', '--data', data, '--listen', '127.0.0.1:0', '--admin-token', adminToken, '--log-level', 'warn', ...extra], env);
   return { proc, url: await listeningUrl(proc, 'collector', 'https?') };
 }
 
