@@ -56,17 +56,15 @@ export class HostsService {
     return this.o.timing;
   }
 
-  /** until when the store's changes have been pulled (ms, writers' clocks); -Infinity: never */
-  private pulledTo = -Infinity;
+  /** until when the store's changes have been pulled (ms on the store's clock); first pull: everything */
+  private pulledTo = Number.MIN_SAFE_INTEGER + PULL_OVERLAP_MS;
 
   /**
    * The stored records first, then hosts the log store and the metric catalog know, for data
    * older than the lifecycle table.
    */
   async adoptKnown(logs: LogStore): Promise<void> {
-    const started = this.o.clock();
     await this.registry.load();
-    if (this.o.store?.shared) this.pulledTo = started;
     await this.o.store?.setMeta(META_SWEEP_MS, this.o.timing.sweepIntervalMs);
     for (const h of await logs.hosts()) this.registry.adopt(h.host, h.first_seen, h.last_seen, 'logs');
     const now = this.o.clock();
@@ -84,10 +82,10 @@ export class HostsService {
   async pull(): Promise<void> {
     const store = this.o.store;
     if (!store?.shared || !store.changes) return;
-    const asked = this.o.clock();
     try {
-      this.registry.merge(await store.changes(this.pulledTo - PULL_OVERLAP_MS));
-      this.pulledTo = asked;
+      const c = await store.changes(this.pulledTo - PULL_OVERLAP_MS);
+      this.registry.merge(c);
+      this.pulledTo = c.through;
     } catch (err) {
       this.o.events.add('hosts.pull_failed', 1);
       if (++this.failedPulls % 12 === 1) this.o.events.emit('hosts.pull_failed', { error: (err as Error).message, attempts: this.failedPulls }, 'warn');

@@ -315,6 +315,8 @@ export interface HostChanges {
   rows: SharedHostRow[];
   /** hosts forgotten or purged since `since`: a record last seen at or before `at` is gone */
   forgotten: Array<{ host: string; at: number }>;
+  /** the `since` of the next pull (the store's own clock, taken before this read) */
+  through: number;
 }
 
 /**
