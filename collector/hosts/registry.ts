@@ -10,7 +10,7 @@
 // hosts) without saving it again, and only the designated collector's sweep decides silence
 // transitions (service.ts); the listing and the rules still read memory only.
 import type { EventSink } from '../../shared/events.js';
-import type { HostChanges, HostEvent, HostSource, HostState, HostStateRow, HostStateStore } from '../storage/types.js';
+import { HOST_STATE_TIE, type HostChanges, type HostEvent, type HostSource, type HostState, type HostStateRow, type HostStateStore } from '../storage/types.js';
 import type { HostsTiming } from './config.js';
 
 export interface HeardFrom {
@@ -147,7 +147,7 @@ export class HostRegistry {
         r.agent_at = x.agent_at;
         changed = true;
       }
-      if (x.state_since > r.state_since || (x.state_since === r.state_since && RANK[x.state] > RANK[r.state])) {
+      if (x.state_since > r.state_since || (x.state_since === r.state_since && HOST_STATE_TIE[x.state] > HOST_STATE_TIE[r.state])) {
         if ((x.state === 'retired') !== (r.state === 'retired')) this.liveSorted = null;
         if (x.state !== r.state) this.remember(r, { ts: x.state_since, host: r.host, from: r.state, to: x.state });
         r.state = x.state;

@@ -263,6 +263,11 @@ export type Synchronous<T> = { [K in keyof T]-?: T[K] extends ((...a: infer A) =
 
 export type HostState = 'up' | 'stale' | 'down' | 'retired';
 export const HOST_STATES: readonly HostState[] = ['up', 'stale', 'down', 'retired'];
+/**
+ * Of two transitions of one host at the same ms (saved by two collectors, or one collector's
+ * down and the heard that followed it), the state kept: being heard is the latest news.
+ */
+export const HOST_STATE_TIE: Readonly<Record<HostState, number>> = { stale: 0, down: 1, retired: 2, up: 3 };
 /** what a host has been heard through */
 export type HostSource = 'logs' | 'metrics' | 'syslog';
 

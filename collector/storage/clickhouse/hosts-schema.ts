@@ -8,7 +8,7 @@
 // host, what merging every write gives, column by column (AggregatingMergeTree; reads GROUP BY
 // host with the same functions, so the answer is the same whatever merges have run):
 //   - first_seen min, last_seen max, sources the union;
-//   - the state of the newest transition: max of (state_since, rank, state);
+//   - the state of the newest transition: max of (state_since, tie, state) (types.ts HOST_STATE_TIE);
 //   - what the agent declared last: max of (agent_at, agent_id, ephemeral, interval_ms or -1);
 //   - written: when the row was inserted, on the ClickHouse server's clock (the pull's watermark,
 //     one clock for every collector).

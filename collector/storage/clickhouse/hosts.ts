@@ -13,13 +13,12 @@
 import { createHash } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { ErrorCodes, RingtailError } from '../../../shared/errors.js';
-import type { HostChanges, HostEvent, HostSource, HostState, HostStateRow, HostStateStore, SharedHostRow } from '../types.js';
+import { HOST_STATE_TIE, type HostChanges, type HostEvent, type HostSource, type HostState, type HostStateRow, type HostStateStore, type SharedHostRow } from '../types.js';
 import { ensureDatabase, guarded, openClient, shownUrl } from './connection.js';
 import { ensureHostsSchema } from './hosts-schema.js';
 import { checkDatabaseName } from './schema.js';
 import type { ClickHouseLogOptions } from './types.js';
 
-const RANK: Record<HostState, number> = { up: 0, stale: 1, down: 2, retired: 3 };
 /** lightweight deletes must be visible to the next read: the statement waits for its mutation */
 const DELETE_SETTINGS = { lightweight_deletes_sync: '2', mutations_sync: '2' } as const;
 /** each host's newest tombstone */
@@ -117,7 +116,7 @@ export function clickhouseHostStore(client: ClickHouseClient, url: string): Host
           host: r.host,
           first_seen: r.first_seen,
           last_seen: r.last_seen,
-          state: [r.state_since, RANK[r.state], r.state],
+          state: [r.state_since, HOST_STATE_TIE[r.state], r.state],
           // keyed by when it was heard: the newest declaration wins (a syslog-only record names none)
           agent: [r.agent_id === null ? 0 : r.last_seen, r.agent_id ?? '', r.ephemeral ? 1 : 0, r.interval_ms ?? -1],
           sources: r.sources,
