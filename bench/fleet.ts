@@ -126,7 +126,7 @@ export async function main(args: string[]): Promise<void> {
       const t = (start - (30 - days) * DAY + Math.floor((i * (30 - days) * DAY) / seeded)) * 1000;
       return { host: `eph-old-${String(i).padStart(5, '0')}`, first_seen: t, last_seen: t + lifeS * 1000, state: 'retired' as const, state_since: t + lifeS * 1000 + 3_600_000, ephemeral: true, interval_ms: 10_000, sources: ['logs', 'metrics'] as Array<'logs' | 'metrics'>, agent_id: `agt_old_${i}` };
     });
-    storage.hostStates.save(rows, [], []);
+    await storage.hostStates.save(rows, [], []);
   }
   storage.close();
 

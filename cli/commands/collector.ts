@@ -26,7 +26,8 @@ export const collectorCommand: Command = {
       if (config.storage === 'clickhouse') {
         // what is shared and what is this collector's own (docs/scale-out.md)
         const places = storagePlaces(storageConfig(config));
-        process.stdout.write(`storage: ${places.shared.join(', ')} in ClickHouse (database ${config.clickhouse.database}); ${places.local.join(', ')} in ${config.data} (SQLite, this collector's own)\n`);
+        const local = places.local.length > 0 ? `; ${places.local.join(', ')} in ${config.data} (SQLite, this collector's own)` : '';
+        process.stdout.write(`storage: ${places.shared.join(', ')} in ClickHouse (database ${config.clickhouse.database})${local}\n`);
       }
       for (const a of running.app.syslog.addresses()) process.stdout.write(`syslog receiver on ${a.transport}://${a.host}:${a.port}\n`);
       if (running.admin.generated) {

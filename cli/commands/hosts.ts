@@ -43,9 +43,9 @@ const SUBCOMMANDS = 'list, retire or forget';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A collector that swept within three sweep intervals (15 s at least) is taken as running. */
-function collectorRunning(storage: Storage, now: number): boolean {
-  const at = storage.hostStates!.getMeta(META_TICK_AT);
-  const every = storage.hostStates!.getMeta(META_SWEEP_MS) ?? 5000;
+async function collectorRunning(storage: Storage, now: number): Promise<boolean> {
+  const at = await storage.hostStates!.getMeta(META_TICK_AT);
+  const every = (await storage.hostStates!.getMeta(META_SWEEP_MS)) ?? 5000;
   return at !== null && now - at < Math.max(3 * every, 15_000) && now >= at - 60_000;
 }
 
@@ -67,12 +67,12 @@ async function runOp(op: 'retire' | 'forget', o: OpOptions): Promise<number> {
   const storage = openStorage(storageConfig({ data: o.data }));
   try {
     const hs = storage.hostStates!;
-    const id = hs.enqueue(o.host, op, Date.now());
+    const id = await hs.enqueue(o.host, op, Date.now());
     let result: string | null = null;
-    if (collectorRunning(storage, Date.now())) {
+    if (await collectorRunning(storage, Date.now())) {
       const deadline = Date.now() + o.wait_ms;
       while (Date.now() < deadline) {
-        const r = hs.request(id);
+        const r = await hs.request(id);
         if (r?.done_at != null) {
           result = r.result;
           break;
@@ -82,16 +82,17 @@ async function runOp(op: 'retire' | 'forget', o: OpOptions): Promise<number> {
     }
     if (result === null) {
       // nobody answered: claim it (a collector that picks it up meanwhile wins the claim instead)
-      const mine = hs.claim(`cli:${process.pid}`).filter((r) => r.id === id);
+      const mine = (await hs.claim(`cli:${process.pid}`)).filter((r) => r.id === id);
       if (mine.length === 0) {
         process.stderr.write(`ringtail: RINGTAIL_ERR_STORAGE ${op} of '${o.host}' was taken by a collector but not answered within ${o.wait_ms} ms\n`);
         return 1;
       }
       const events = createEvents();
       const registry = new HostRegistry({ store: hs, clock: Date.now, events, timing: hostsTiming() });
+      await registry.load();
       for (const h of await storage.logs.hosts()) registry.adopt(h.host, h.first_seen, h.last_seen, 'logs');
-      result = applyHostOp({ registry, store: hs, withdraw: (h) => withdrawOffline(o.data, h), events }, op, o.host, Date.now());
-      hs.finish(id, result, Date.now());
+      result = await applyHostOp({ registry, store: hs, withdraw: (h) => withdrawOffline(o.data, h), events }, op, o.host, Date.now());
+      await hs.finish(id, result, Date.now());
     }
     if (result !== 'ok') {
       process.stderr.write(`ringtail: ${result} --host: no host '${o.host}' is known\n`);
@@ -120,7 +121,7 @@ export const hostsCommand: Command = {
             const storage = openStorage(storageConfig({ data: o.data }));
             try {
               const states = o.state ? new Set(o.state.split(',')) : null;
-              const rows = storage.hostStates!.load().sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+              const rows = (await storage.hostStates!.load()).sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
               for (const r of rows) {
                 if (states ? !states.has(r.state) : r.state === 'retired' && !o.include_retired) continue;
                 process.stdout.write(JSON.stringify(r) + '\n');

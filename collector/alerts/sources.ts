@@ -34,6 +34,8 @@ export interface CheckOptions {
 /** The host registry as the alert sources see it (collector/hosts/registry.ts). */
 export interface LiveHosts {
   live(): Array<{ host: string; last_seen: number; state: string; ephemeral: boolean; sources: string[] }>;
+  /** whether the registry knows the host at all (a retired one included) */
+  has?(host: string): boolean;
 }
 
 export interface AlertSources {
@@ -143,7 +145,9 @@ export function logStoreSources(
       // registry never heard (their agents reach another collector): the evaluator sees them too.
       if (sync()) return live;
       const known = new Set(live.map((h) => h.host));
-      for (const h of current?.hosts ?? previous?.hosts ?? []) if (!known.has(h.host)) live.push({ host: h.host, lastSeen: h.last_seen });
+      // (a host the registry knows, retired ones included, is its to answer for: with host states
+      // shared too, every collector's registry knows every host)
+      for (const h of current?.hosts ?? previous?.hosts ?? []) if (!known.has(h.host) && !lifecycle.has?.(h.host)) live.push({ host: h.host, lastSeen: h.last_seen });
       return live;
     }
     // Hosts that ship logs, metrics or both; last seen is the latest of the two.

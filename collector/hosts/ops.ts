@@ -14,17 +14,18 @@ export interface HostOpDeps {
 }
 
 /** 'ok', or RINGTAIL_ERR_NOT_FOUND when the collector knows nothing of the host. */
-export function applyHostOp(d: HostOpDeps, op: 'retire' | 'forget', host: string, now: number): 'ok' | typeof ErrorCodes.NOT_FOUND {
+export async function applyHostOp(d: HostOpDeps, op: 'retire' | 'forget', host: string, now: number): Promise<'ok' | typeof ErrorCodes.NOT_FOUND> {
   if (op === 'retire') {
     if (!d.registry.retire(host, now)) return ErrorCodes.NOT_FOUND;
-    d.registry.flush();
+    await d.registry.flush();
     return 'ok';
   }
-  // forget: series deleted, lines hidden (then purged in slices), record and transitions dropped
+  // forget: series deleted, lines hidden (then purged in slices), record and transitions dropped;
+  // the store first: when it cannot be reached (ClickHouse) the error answers and nothing is dropped
+  const stored = (await d.store?.forget(host, now)) ?? false;
   const inRegistry = d.registry.remove(host);
   const series = d.withdraw(host);
-  const stored = d.store?.forget(host, now) ?? false;
-  d.registry.flush();
+  await d.registry.flush();
   if (!inRegistry && series === 0 && !stored) return ErrorCodes.NOT_FOUND;
   d.events.emit('host.forgotten', { host, series });
   return 'ok';

@@ -28,6 +28,9 @@ export const hostsPlugin = fp<HostsPluginOptions>(
       events: app.events,
       timing: hostsTiming(opts.config),
       metrics: () => (app.hasDecorator('hostMetrics') ? app.hostMetrics : undefined),
+      // on a shared store the designated alert evaluator decides silence transitions (it is the
+      // one whose host rules must see them first); without the alerts plugin every collector does
+      decides: () => !app.storage.hostStates?.shared || !app.hasDecorator('alerts') || app.alerts.election.evaluating(),
     });
     app.decorate('hosts', svc);
     let timer: NodeJS.Timeout | null = null;
@@ -46,20 +49,26 @@ export const hostsPlugin = fp<HostsPluginOptions>(
         });
       }
       if (!opts.run) return;
-      const tick = () => {
+      // one tick at a time: a tick waiting on the store (ClickHouse) is not overtaken by the next
+      let running = false;
+      const tick = async () => {
+        if (running) return;
+        running = true;
         try {
-          svc.tick();
+          await svc.tick();
         } catch (err) {
           app.events.emit('hosts.tick_failed', { error: (err as Error).message }, 'warn');
+        } finally {
+          running = false;
         }
       };
-      timer = setInterval(tick, svc.timing.sweepIntervalMs);
+      timer = setInterval(() => void tick(), svc.timing.sweepIntervalMs);
       timer.unref();
     });
     // last-seen times are kept in memory between sweeps: saved once more before the store closes
     app.addHook('preClose', async () => {
       if (timer) clearInterval(timer);
-      svc.registry.flush();
+      await svc.registry.flush();
     });
     await app.register(hostRoutes);
   },

@@ -1,11 +1,16 @@
 // Every host the collector hears from (agent log batches, metric batches, syslog senders), with
 // its lifecycle state. Hearing a host is the ingest hot path: it only updates memory. A periodic
 // sweep (sweep(), on app.clock) moves silent hosts along up → stale → down (permanent) or
-// up → stale → retired (ephemeral), and saves what changed (last-seen times, states, the
+// up → stale → retired (ephemeral), and flush() saves what changed (last-seen times, states, the
 // transitions) in one small transaction. Only hearing a host brings it back to `up`: a sweep
 // never does, so a clock that jumps backwards cannot revive a down host or make one flap.
+//
+// On a store several collectors share (ClickHouse), each collector's registry is its view of the
+// fleet: merge() takes in what the others saved (newer last-seen times, transitions, forgotten
+// hosts) without saving it again, and only the designated collector's sweep decides silence
+// transitions (service.ts); the listing and the rules still read memory only.
 import type { EventSink } from '../../shared/events.js';
-import type { HostEvent, HostSource, HostState, HostStateRow, HostStateStore } from '../storage/types.js';
+import { HOST_STATE_TIE, type HostChanges, type HostEvent, type HostSource, type HostState, type HostStateRow, type HostStateStore } from '../storage/types.js';
 import type { HostsTiming } from './config.js';
 
 export interface HeardFrom {
@@ -36,6 +41,12 @@ const RECENT_PER_HOST = 32;
 const RECENT_LOAD_MS = 3_600_000;
 /** a second agent claiming a host's name is logged at most this often per host (always counted) */
 const CONFLICT_LOG_MS = 60_000;
+/**
+ * Transitions kept for the store while it cannot take them (ClickHouse unreachable): beyond
+ * this the oldest are dropped and counted (hosts.events_dropped); the states themselves are
+ * records, kept whatever the outage's length.
+ */
+export const MAX_PENDING_EVENTS = 100_000;
 
 const RANK: Record<HostState, number> = { up: 0, stale: 1, down: 2, retired: 3 };
 
@@ -73,17 +84,77 @@ export class HostRegistry {
   /** silence is counted from here at the earliest: the collector's own downtime is not the hosts' */
   private readonly startedAt: number;
 
+  /** the save in progress (flushes run one after the other) */
+  private flushing: Promise<void> = Promise.resolve();
+
   constructor(
     private readonly o: { store?: HostStateStore; clock: () => number; events: EventSink; timing: HostsTiming },
   ) {
     this.startedAt = o.clock();
-    for (const row of o.store?.load() ?? []) this.hosts.set(row.host, this.rec(row));
+  }
+
+  /** Reads the stored records and the last hour's transitions (once, before the first heard()). */
+  async load(): Promise<void> {
+    const store = this.o.store;
+    if (!store) return;
+    for (const row of await store.load()) {
+      if (this.hosts.has(row.host)) continue;
+      const r = this.rec(row);
+      this.hosts.set(row.host, r);
+      this.place(r);
+    }
     // the last hour's transitions, so that flaps() counts across a collector restart
-    for (const e of o.store?.eventsSince(this.startedAt - RECENT_LOAD_MS, 100_000) ?? []) {
+    for (const e of await store.eventsSince(this.startedAt - RECENT_LOAD_MS, 100_000)) {
       const r = this.hosts.get(e.host);
-      if (!r) continue;
-      r.recent.push(e);
-      if (r.recent.length > RECENT_PER_HOST) r.recent.shift();
+      if (r) this.remember(r, e);
+    }
+  }
+
+  private remember(r: Rec, e: HostEvent): void {
+    r.recent.push(e);
+    if (r.recent.length > RECENT_PER_HOST) r.recent.shift();
+  }
+
+  /**
+   * What other collectors saved (a shared store): newer last-seen times and agent declarations,
+   * transitions newer than this collector's (the newest state_since wins; a transition taken in
+   * is remembered for flaps() but not saved or announced again: its collector did both), and
+   * forgotten or purged hosts. Nothing taken in here is marked for saving.
+   */
+  merge(c: HostChanges): void {
+    for (const f of c.forgotten) {
+      const r = this.hosts.get(f.host);
+      // heard again after it was forgotten: a new record, kept
+      if (r && r.last_seen <= f.at) this.drop(f.host);
+    }
+    for (const x of c.rows) {
+      let r = this.hosts.get(x.host);
+      if (!r) {
+        r = this.rec(x);
+        r.agent_at = x.agent_at;
+        this.hosts.set(x.host, r);
+        this.place(r);
+        continue;
+      }
+      let changed = false;
+      if (x.last_seen > r.last_seen) (r.last_seen = x.last_seen), (changed = true);
+      if (x.first_seen < r.first_seen) (r.first_seen = x.first_seen), (changed = true);
+      for (const src of x.sources) if (!r.sources.includes(src)) (r.sources = [...r.sources, src].sort()), (changed = true);
+      if (x.agent_id !== null && x.agent_at > r.agent_at) {
+        r.agent_id = x.agent_id;
+        r.ephemeral = x.ephemeral;
+        r.interval_ms = x.interval_ms;
+        r.agent_at = x.agent_at;
+        changed = true;
+      }
+      if (x.state_since > r.state_since || (x.state_since === r.state_since && HOST_STATE_TIE[x.state] > HOST_STATE_TIE[r.state])) {
+        if ((x.state === 'retired') !== (r.state === 'retired')) this.liveSorted = null;
+        if (x.state !== r.state) this.remember(r, { ts: x.state_since, host: r.host, from: r.state, to: x.state });
+        r.state = x.state;
+        r.state_since = x.state_since;
+        changed = true;
+      }
+      if (changed) r.json = null;
     }
   }
 
@@ -198,17 +269,25 @@ export class HostRegistry {
     r.state = to;
     r.state_since = ts;
     const e: HostEvent = { ts, host: r.host, from, to };
-    r.recent.push(e);
-    if (r.recent.length > RECENT_PER_HOST) r.recent.shift();
+    this.remember(r, e);
     this.pendingEvents.push(e);
+    if (this.pendingEvents.length > MAX_PENDING_EVENTS) {
+      this.pendingEvents.splice(0, this.pendingEvents.length - MAX_PENDING_EVENTS);
+      this.o.events.add('hosts.events_dropped', 1);
+    }
     this.touch(r);
     this.o.events.emit(`host.${to}`, { host: r.host, from, ephemeral: r.ephemeral }, to === 'up' ? 'info' : 'warn');
   }
 
-  /** One evaluation of every host, then everything changed is saved. */
-  sweep(now = this.o.clock(), meta?: Record<string, number>): SweepResult {
+  /**
+   * One evaluation of every host (the caller saves with flush()). `decide` false (a collector
+   * that is not the designated one on a shared store): silence moves nothing here, the
+   * designated collector's transitions arrive through merge().
+   */
+  sweep(now = this.o.clock(), decide = true): SweepResult {
     const transitions: HostEvent[] = [];
     const purge: string[] = [];
+    if (!decide) return { transitions, purge };
     for (const r of this.hosts.values()) {
       if (r.state === 'retired') {
         if (now - r.state_since >= this.o.timing.purgeAfterMs) purge.push(r.host);
@@ -221,12 +300,21 @@ export class HostRegistry {
         transitions.push(r.recent[r.recent.length - 1]!);
       }
     }
-    this.flush(meta);
     return { transitions, purge };
   }
 
-  /** Saves the changed records and pending transitions; kept for the next try when the save fails. */
-  flush(meta?: Record<string, number>): void {
+  /**
+   * Saves the changed records and pending transitions (one save at a time: a flush asked for
+   * while one runs follows it). What a failed save held is kept for the next try, counted
+   * (hosts.save_deferred) and said loudly when it lasts (hosts.save_failed); it never throws.
+   */
+  flush(meta?: Record<string, number>): Promise<void> {
+    const next = this.flushing.then(() => this.flushNow(meta));
+    this.flushing = next;
+    return next;
+  }
+
+  private async flushNow(meta?: Record<string, number>): Promise<void> {
     const store = this.o.store;
     if (!store) {
       this.dirty.clear();
@@ -234,21 +322,27 @@ export class HostRegistry {
       this.removed.clear();
       return;
     }
+    const hosts = [...this.dirty];
     const rows: HostStateRow[] = [];
-    for (const h of this.dirty) {
+    for (const h of hosts) {
       const r = this.hosts.get(h);
       if (r) rows.push(row(r));
     }
     const events = this.pendingEvents;
     const removed = [...this.removed];
+    // taken now: what changes while the save is away is saved by the next flush
+    this.dirty.clear();
+    this.pendingEvents = [];
+    this.removed.clear();
     try {
-      store.save(rows, events, removed, meta);
-      this.dirty.clear();
-      this.pendingEvents = [];
-      this.removed.clear();
+      await store.save(rows, events, removed, meta);
       this.failedSaves = 0;
     } catch (err) {
-      // busy (the writer thread held the lock): kept for the next sweep; said loudly only when it lasts
+      for (const h of hosts) if (this.hosts.has(h)) this.dirty.add(h);
+      this.pendingEvents = [...events.filter((e) => this.hosts.has(e.host)), ...this.pendingEvents].slice(-MAX_PENDING_EVENTS);
+      for (const h of removed) if (!this.hosts.has(h)) this.removed.add(h);
+      // busy (the writer thread held the lock) or the store unreachable: kept for the next
+      // sweep; said loudly only when it lasts
       this.failedSaves++;
       if (this.failedSaves % 12 === 0) this.o.events.emit('hosts.save_failed', { error: (err as Error).message, hosts: rows.length, attempts: this.failedSaves }, 'warn');
       else this.o.events.add('hosts.save_deferred', 1);
@@ -348,9 +442,9 @@ export class HostRegistry {
   }
 
   /** Newest first: the stored transitions and those not saved yet. */
-  events(host: string, limit: number, since?: number): HostEvent[] {
+  async events(host: string, limit: number, since?: number): Promise<HostEvent[]> {
     const pending = this.pendingEvents.filter((e) => e.host === host && (since === undefined || e.ts >= since)).reverse();
-    const stored = this.o.store?.events(host, limit, since) ?? [...(this.hosts.get(host)?.recent ?? [])].reverse();
+    const stored = (await this.o.store?.events(host, limit, since)) ?? [...(this.hosts.get(host)?.recent ?? [])].reverse();
     return [...pending, ...(this.o.store ? stored : stored.filter((e) => since === undefined || e.ts >= since))].slice(0, limit);
   }
 
@@ -364,6 +458,13 @@ export class HostRegistry {
 
   /** Drops a host's record and transitions (forget, purge); the store is told at the next flush. */
   remove(host: string): boolean {
+    const had = this.drop(host);
+    this.removed.add(host);
+    return had;
+  }
+
+  /** drops a host from memory only */
+  private drop(host: string): boolean {
     const had = this.hosts.delete(host);
     if (had && this.sorted) {
       const i = this.slot(this.sorted, host);
@@ -376,7 +477,6 @@ export class HostRegistry {
     }
     this.dirty.delete(host);
     this.pendingEvents = this.pendingEvents.filter((e) => e.host !== host);
-    this.removed.add(host);
     return had;
   }
 

@@ -62,17 +62,17 @@ export const hostRoutes: FastifyPluginAsync = async (app) => {
     { schema: { params: HostParam, querystring: EventsQuery }, config: { roles: READERS } },
     async (req) => {
       if (!app.hosts.registry.has(req.params.host)) throw unknown(req.params.host);
-      return { items: app.hosts.registry.events(req.params.host, req.query.limit, req.query.since) };
+      return { items: await app.hosts.registry.events(req.params.host, req.query.limit, req.query.since) };
     },
   );
 
   app.post<{ Params: HostParam }>('/api/v1/hosts/:host/retire', { schema: { params: HostParam }, config: { roles: ADMIN } }, async (req) => {
-    if (app.hosts.retire(req.params.host) !== 'ok') throw unknown(req.params.host);
+    if ((await app.hosts.retire(req.params.host)) !== 'ok') throw unknown(req.params.host);
     return app.hosts.get(req.params.host)!;
   });
 
   app.delete<{ Params: HostParam }>('/api/v1/hosts/:host', { schema: { params: HostParam }, config: { roles: ADMIN } }, async (req) => {
-    if (app.hosts.forget(req.params.host) !== 'ok') throw unknown(req.params.host);
+    if ((await app.hosts.forget(req.params.host)) !== 'ok') throw unknown(req.params.host);
     return { host: req.params.host, forgotten: true };
   });
 };

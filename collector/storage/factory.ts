@@ -26,11 +26,11 @@ interface Backend {
 /**
  * What each backend keeps where, for the startup log and docs/scale-out.md. With `--storage
  * clickhouse` the log lines (and the hosts they name), metric series, API tokens (with enrollment
- * and bindings), dashboard sessions and alert rules/state/history/outbox are in ClickHouse, shared
- * by every collector on it; host lifecycle stays in the data directory's SQLite.
+ * and bindings), dashboard sessions, alert rules/state/history/outbox and host lifecycle states
+ * are in ClickHouse, shared by every collector on it.
  */
 export function storagePlaces(config: StorageConfig): { shared: string[]; local: string[] } {
-  if (config.backend === 'clickhouse') return { shared: ['logs', 'metrics', 'tokens', 'sessions', 'alerts'], local: ['host states'] };
+  if (config.backend === 'clickhouse') return { shared: ['logs', 'metrics', 'tokens', 'sessions', 'alerts', 'host states'], local: [] };
   return { shared: [], local: ['logs', 'metrics', 'alerts', 'sessions', 'tokens', 'host states'] };
 }
 
@@ -51,8 +51,8 @@ const BACKENDS: Record<BackendName, Backend> = {
     check(config) {
       if (!config.clickhouse?.url) throw new ConfigError('--clickhouse-url', 'required with --storage clickhouse (e.g. http://127.0.0.1:8123)');
     },
-    // Log lines, tokens, sessions and alerts go to ClickHouse (shared by every collector on it); the rest
-    // stays in the local SQLite store for now (storagePlaces), opened as with --storage sqlite.
+    // Log lines, tokens, sessions, alerts and host states go to ClickHouse (shared by every collector
+    // on it); the rest stays in the local SQLite store (storagePlaces), opened as with --storage sqlite.
     async open(config) {
       refuseNewerData(config.data);
       // ClickHouse first: a collector that cannot reach it starts nothing and writes nothing in --data
@@ -77,10 +77,21 @@ const BACKENDS: Record<BackendName, Backend> = {
       // alert state, history, rules, silences and outbox are shared too: one collector evaluates,
       // the others stand by and take over from them (collector/alerts/leader.ts)
       const { openClickHouseAlertStore } = await import('./clickhouse/alerts.js');
+      // host lifecycle too: every collector lists every host, one decides transitions (collector/hosts/)
+      const { openClickHouseHostStore } = await import('./clickhouse/hosts.js');
+      let hostStates: Awaited<ReturnType<typeof openClickHouseHostStore>>;
+      try {
+        hostStates = await openClickHouseHostStore(ch);
+      } catch (err) {
+        await Promise.all([logs.close(), auth.close()]);
+        local.close();
+        throw err;
+      }
       return {
         ...local,
         config,
         logs,
+        hostStates,
         tokens: auth.tokens,
         openSessions: auth.openSessions,
         openAlerts: () => openClickHouseAlertStore(ch),
@@ -88,6 +99,7 @@ const BACKENDS: Record<BackendName, Backend> = {
         close() {
           void logs.close();
           void auth.close();
+          void hostStates.close();
           local.close();
         },
       };

@@ -80,7 +80,7 @@ describe('ringtail hosts (process)', () => {
       await feed(c, 'web-2');
       // the collector has swept at least once: the command sees it running
       const started = Date.now();
-      while (c.app.storage.hostStates!.getMeta('tick_at') === null && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 20));
+      while ((await c.app.storage.hostStates!.getMeta('tick_at')) === null && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 20));
       const retire = await runRingtail(['hosts', 'retire', '--host', 'web-1', '--data', dir.path]);
       expect(retire.code, retire.stderr).toBe(0);
       expect(c.app.hosts.state('web-1')).toBe('retired');

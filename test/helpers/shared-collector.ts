@@ -18,6 +18,8 @@ export class SharedCollector {
     baseDir: string,
     private readonly ch: { url: string; database: string },
     private readonly procs: Proc[],
+    /** more `ringtail collector` options (e.g. host timings) */
+    private readonly extra: string[] = [],
   ) {
     this.data = join(baseDir, name);
   }
@@ -27,7 +29,7 @@ export class SharedCollector {
       this.token = await createToken(['--storage', 'clickhouse', '--clickhouse-url', this.ch.url, '--clickhouse-database', this.ch.database]);
       this.port = await freePort();
     }
-    const c = await startCollectorProc(this.data, ADMIN, ['--listen', `127.0.0.1:${this.port}`, '--storage', 'clickhouse', '--clickhouse-url', this.ch.url, '--clickhouse-database', this.ch.database]);
+    const c = await startCollectorProc(this.data, ADMIN, ['--listen', `127.0.0.1:${this.port}`, '--storage', 'clickhouse', '--clickhouse-url', this.ch.url, '--clickhouse-database', this.ch.database, ...this.extra]);
     this.procs.push(c.proc);
     this.proc = c.proc;
     this.url = c.url;

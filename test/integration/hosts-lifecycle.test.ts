@@ -71,10 +71,10 @@ async function hostList(app: FastifyInstance, query = ''): Promise<Item[]> {
   return r.json.items;
 }
 /** advances the clock in sweep-sized steps, sweeping each time, as the timer would */
-function pass(app: FastifyInstance, ms: number, step = 5000) {
+async function pass(app: FastifyInstance, ms: number, step = 5000) {
   for (let left = ms; left > 0; left -= step) {
     clock.advance(Math.min(step, left));
-    app.hosts.tick();
+    await app.hosts.tick();
   }
 }
 
@@ -94,16 +94,16 @@ describe('a permanent host that stops reporting', () => {
   it('goes stale after 3 intervals, down after 5 more minutes, and is up again when heard; each transition is an event', async () => {
     const app = await start();
     await metrics(app, 'db-1', { interval_ms: 10_000 });
-    pass(app, 25_000);
+    await pass(app, 25_000);
     expect(app.hosts.state('db-1')).toBe('up');
-    pass(app, 5000); // 30 s = 3 intervals
+    await pass(app, 5000); // 30 s = 3 intervals
     expect(app.hosts.state('db-1')).toBe('stale');
-    pass(app, 295_000);
+    await pass(app, 295_000);
     expect(app.hosts.state('db-1')).toBe('stale');
-    pass(app, 5000);
+    await pass(app, 5000);
     expect(app.hosts.state('db-1')).toBe('down');
     expect(await hostList(app, '?state=down')).toMatchObject([{ host: 'db-1', state: 'down' }]);
-    pass(app, 3_600_000 * 2, 60_000);
+    await pass(app, 3_600_000 * 2, 60_000);
     expect(app.hosts.state('db-1')).toBe('down'); // a permanent host is never retired by silence
     await metrics(app, 'db-1');
     expect(app.hosts.state('db-1')).toBe('up');
@@ -123,7 +123,7 @@ describe('a permanent host that stops reporting', () => {
     const app = await start({ hosts: { config: { down_after: '1m' } } });
     for (let i = 0; i < 3; i++) {
       await metrics(app, 'db-1');
-      pass(app, 95_000); // 30 s stale + 60 s down
+      await pass(app, 95_000); // 30 s stale + 60 s down
       expect(app.hosts.state('db-1')).toBe('down');
     }
     await metrics(app, 'db-1');
@@ -144,9 +144,9 @@ describe('an ephemeral host that stops reporting', () => {
     await metrics(app, 'i-0abc', { ephemeral: true });
     await logs(app, 'i-0abc', { ephemeral: true, messages: ['worker started'] });
     expect((await hostList(app))[0]).toMatchObject({ host: 'i-0abc', ephemeral: true, state: 'up' });
-    pass(app, 3_600_000 - 5000, 60_000);
+    await pass(app, 3_600_000 - 5000, 60_000);
     expect(app.hosts.state('i-0abc')).toBe('stale');
-    pass(app, 5000);
+    await pass(app, 5000);
     expect(app.hosts.state('i-0abc')).toBe('retired');
     expect(app.events.count('host.down')).toBe(0);
     expect(app.events.count('host.retired')).toBe(1);
@@ -168,11 +168,11 @@ describe('an ephemeral host that stops reporting', () => {
     const app = await start({ hosts: { config: { retire_after: '10m', purge_after: '1d' } } });
     await metrics(app, 'i-1', { ephemeral: true });
     await logs(app, 'i-1', { ephemeral: true });
-    pass(app, 10 * 60_000, 60_000);
+    await pass(app, 10 * 60_000, 60_000);
     expect(app.hosts.state('i-1')).toBe('retired');
-    pass(app, 86_400_000 - 120_000, 3_600_000);
+    await pass(app, 86_400_000 - 120_000, 3_600_000);
     expect((await get(app, '/api/v1/metrics?host=i-1')).json.items).toHaveLength(1);
-    pass(app, 3_600_000, 60_000);
+    await pass(app, 3_600_000, 60_000);
     expect((await get(app, '/api/v1/metrics?host=i-1')).json.items).toHaveLength(0);
     expect(await hostList(app, '?include_retired=true')).toEqual([]);
     expect((await get(app, '/api/v1/logs?host=i-1')).json.items).toHaveLength(1);
@@ -186,7 +186,7 @@ describe('host-scoped alert rules', () => {
     await logs(app, 'perm-1');
     await logs(app, 'eph-1', { ephemeral: true });
     for (let i = 0; i < 36; i++) {
-      pass(app, 10_000);
+      await pass(app, 10_000);
       await app.alerts.evaluator.cycle();
     }
     expect(app.hosts.state('eph-1')).toBe('retired');
@@ -221,7 +221,7 @@ describe('retire and forget', () => {
     await logs(app, 'gone-1', { messages: ['secret-ish old line'] });
     await logs(app, 'keep-1', { messages: ['other host line'] });
     clock.advance(60_000);
-    app.hosts.tick();
+    await app.hosts.tick();
     const del = await app.inject({ method: 'DELETE', url: '/api/v1/hosts/gone-1', headers: bearer(await token(app, 'admin')) });
     expect(del.statusCode, del.body).toBe(200);
     expect((await hostList(app, '?include_retired=true')).map((h) => h.host)).toEqual(['keep-1']);
@@ -242,8 +242,8 @@ describe('retire and forget', () => {
     expect(again.first_seen).toBe(clock.t);
     expect((await get(app, '/api/v1/logs?host=gone-1')).json.items.map((l: { message: string }) => l.message)).toEqual(['new life']);
     // the hidden lines are deleted in slices by the tick; the tombstone goes with the last of them
-    expect(app.hosts.tick().forgottenLines).toBe(1);
-    expect(app.hosts.tick().forgottenLines).toBe(0);
+    expect((await app.hosts.tick()).forgottenLines).toBe(1);
+    expect((await app.hosts.tick()).forgottenLines).toBe(0);
     expect((await get(app, '/api/v1/logs?host=gone-1')).json.items.map((l: { message: string }) => l.message)).toEqual(['new life']);
   });
 });
@@ -275,7 +275,7 @@ describe('a forgotten host and structured fields (merge with the field index, mi
     try {
       const entries = () => db.prepare('SELECT count(*) FROM log_fields_fts WHERE log_fields_fts MATCH ?').pluck().get(fieldMatch('user_id', '42', false));
       expect(entries()).toBe(2);
-      expect(app.hosts.tick().forgottenLines).toBe(1);
+      expect((await app.hosts.tick()).forgottenLines).toBe(1);
       expect(entries()).toBe(1);
       expect(db.prepare("SELECT count(*) FROM logs WHERE host = 'gone-f'").pluck().get()).toBe(0);
     } finally {
@@ -360,7 +360,7 @@ describe('bad input (issue 14)', () => {
     await metrics(app, 'web-1', { agent: 'agt_a' });
     expect(app.events.count('hosts.name_conflict')).toBe(2);
     // an instance replaced after its agent went quiet (3 intervals) is the same host, not a conflict
-    pass(app, 60_000);
+    await pass(app, 60_000);
     await metrics(app, 'web-1', { agent: 'agt_c' });
     expect(app.events.count('hosts.name_conflict')).toBe(2);
     expect((await get(app, '/api/v1/hosts/web-1')).json).toMatchObject({ agent_id: 'agt_c', state: 'up' });
@@ -374,11 +374,11 @@ describe('bad input (issue 14)', () => {
     await metrics(app, 'skew-1', { ts: clock.t - 3_600_000 });
     expect((await get(app, '/api/v1/hosts/skew-1')).json).toMatchObject({ state: 'up', first_seen: T0, last_seen: T0 + 10_000 });
 
-    pass(app, 400_000);
+    await pass(app, 400_000);
     expect(app.hosts.state('skew-1')).toBe('down');
     const events = app.events.count('host.down') + app.events.count('host.up') + app.events.count('host.stale');
     clock.advance(-2 * 3_600_000); // the collector's clock jumps back two hours
-    pass(app, 60_000);
+    await pass(app, 60_000);
     expect(app.hosts.state('skew-1')).toBe('down');
     expect(app.events.count('host.down') + app.events.count('host.up') + app.events.count('host.stale')).toBe(events);
     // heard at an earlier wall time than its last_seen: up again, but last_seen is kept
@@ -389,7 +389,7 @@ describe('bad input (issue 14)', () => {
     const ts = (await get(app, '/api/v1/hosts/skew-1/events')).json.items.map((e: { ts: number }) => e.ts);
     expect([...ts].sort((a, b) => b - a)).toEqual(ts);
     // and it does not go stale before its silence, counted from its last_seen, really is 3 intervals
-    pass(app, 25_000);
+    await pass(app, 25_000);
     expect(app.hosts.state('skew-1')).toBe('up');
   });
 });
@@ -403,12 +403,12 @@ describe('saving host state beside the writer', () => {
       other.exec('BEGIN IMMEDIATE'); // another writer (the writer thread) holds the lock
       clock.advance(5000);
       const t = performance.now();
-      app.hosts.tick();
+      await app.hosts.tick();
       expect(performance.now() - t).toBeLessThan(1000); // not the 5 s busy timeout
       expect(app.events.count('hosts.save_deferred')).toBe(1);
       other.exec('COMMIT');
       clock.advance(5000);
-      app.hosts.tick();
+      await app.hosts.tick();
       const row = other.prepare("SELECT host, state, last_seen FROM host_state WHERE host = 'db-1'").get();
       expect(row).toEqual({ host: 'db-1', state: 'up', last_seen: T0 });
       expect(other.prepare("SELECT count(*) AS n FROM host_events WHERE host = 'db-1'").get()).toEqual({ n: 1 });
@@ -427,13 +427,13 @@ describe('collector restart', () => {
     await stop(app); // flushes last_seen
     clock.advance(2 * 3_600_000);
     app = await start();
-    app.hosts.tick();
+    await app.hosts.tick();
     expect((await hostList(app)).map((h) => [h.host, h.state, h.last_seen])).toEqual([
       ['db-1', 'up', T0],
       ['i-9', 'up', T0],
     ]);
     expect((await hostList(app))[1]!.ephemeral).toBe(true);
-    pass(app, 30_000);
+    await pass(app, 30_000);
     expect(app.hosts.state('db-1')).toBe('stale');
   });
 });
@@ -446,7 +446,7 @@ describe('the default rules ask the host registry', () => {
     const hostDown = (host: string) => app.alerts.evaluator.current(clock.t).find((a) => a.rule === 'host-down' && a.host === host);
     // three minutes of silence from both: past host-down's 2 minutes
     for (let s = 0; s < 180; s += 10) {
-      pass(app, 10_000);
+      await pass(app, 10_000);
       await app.alerts.evaluator.cycle();
     }
     expect(hostDown('perm-1')).toMatchObject({ state: 'firing', severity: 'critical' });
@@ -454,7 +454,7 @@ describe('the default rules ask the host registry', () => {
     // retiring the permanent host by hand resolves its alert and keeps it out of the next cycles
     const res = await app.inject({ method: 'POST', url: '/api/v1/hosts/perm-1/retire', headers: bearer(await token(app, 'admin')) });
     expect(res.statusCode, res.body).toBe(200);
-    pass(app, 10_000);
+    await pass(app, 10_000);
     await app.alerts.evaluator.cycle();
     expect(hostDown('perm-1')).toBeUndefined();
   });

@@ -3,7 +3,7 @@
 // a host row per batch for it. A forgotten host leaves a tombstone: its lines up to the largest
 // id stored when it was forgotten are hidden from every read (HIDDEN_CLAUSE) until
 // purgeForgotten has deleted them, so a host that reports again comes back without them.
-import type { HostEvent, HostRequest, HostSource, HostState, HostStateRow, HostStateStore } from '../types.js';
+import type { HostEvent, HostRequest, HostSource, HostState, HostStateRow, SyncHostStateStore } from '../types.js';
 import type { Db } from './open.js';
 import { lineDeleter } from './retention.js';
 
@@ -34,7 +34,7 @@ interface Row {
 /** how long a save waits for the writer thread's lock before it is left to the next sweep */
 export const SAVE_WAIT_MS = 50;
 
-export function sqliteHostStateStore(db: Db, keepEvents = KEEP_EVENTS_PER_HOST, saveWaitMs = SAVE_WAIT_MS): HostStateStore {
+export function sqliteHostStateStore(db: Db, keepEvents = KEEP_EVENTS_PER_HOST, saveWaitMs = SAVE_WAIT_MS): SyncHostStateStore {
   const all = db.prepare('SELECT host, first_seen, last_seen, state, state_since, ephemeral, interval_ms, sources, agent_id FROM host_state');
   const upsert = db.prepare(
     `INSERT INTO host_state (host, first_seen, last_seen, state, state_since, ephemeral, interval_ms, sources, agent_id)

@@ -1,4 +1,4 @@
-import { asyncLogStore, type Storage } from '../types.js';
+import { asyncHostStateStore, asyncLogStore, type Storage } from '../types.js';
 import { openSqliteAlertStore } from './alerts.js';
 import { sqliteHostStateStore } from './hosts.js';
 import { sqliteLogStore } from './logs.js';
@@ -13,7 +13,7 @@ export function openSqliteStorage(dataDir: string): Storage {
     // synchronous underneath: every answer is a resolved promise
     logs: asyncLogStore(sqliteLogStore(db)),
     tokens: sqliteTokenStore(db),
-    hostStates: sqliteHostStateStore(db),
+    hostStates: asyncHostStateStore(sqliteHostStateStore(db)),
     // connections of their own, as before the seam: their transactions never nest in the log store's
     openAlerts: () => openSqliteAlertStore(dataDir),
     openSessions: (limits) => openSqliteSessionStore(dbPath(dataDir), limits),
