@@ -4,7 +4,8 @@
 // agent, not the collector, sets the pace. Prints the time until every line is acknowledged,
 // lines/s, the agent's CPU seconds, its peak RSS (VmHWM) and its peak private memory (RssAnon,
 // sampled every 50 ms). Not a `npm run bench` benchmark (no peer): a probe for the agent's memory
-// (BENCHMARKS.md, logs). WT=dir runs another checkout's bin/ringtail; NODEFLAGS adds node flags;
+// (BENCHMARKS.md, logs). WT=dir runs another checkout's bin/ringtail (as a program: `bin/ringtail
+// agent`); FORM=node runs it as `node bin/ringtail agent`; NODEFLAGS adds node flags (and so FORM=node);
 // SEA=path runs a one-file agent (dist/ringtail-agent) instead, AGENT_CMD='cmd args' any command;
 // SMAPS=1 prints RSS per mapping; PROBE='cmd args' runs `cmd args PID` on the agent at the end (a
 // /proc/PID/pagemap or smaps reader) and prints its output.
@@ -41,7 +42,10 @@ const srv = http.createServer((req, res) => { const c = []; req.on('data', d => 
 await new Promise(r => srv.listen(0, '127.0.0.1', r));
 const dir = mkdtempSync(join(tmpdir(), 'ringtail-agent-read-'));
 const cmd = process.env.SEA ? [process.env.SEA] : process.env.AGENT_CMD ? process.env.AGENT_CMD.split(' ') : null;
-const agent = spawn(cmd ? cmd[0] : process.execPath, [...(cmd ? cmd.slice(1) : [...(process.env.NODEFLAGS ? process.env.NODEFLAGS.split(' ') : []), join(WT, 'bin/ringtail'), 'agent']), '--collector', `http://127.0.0.1:${srv.address().port}`, '--token', 'tok_probe_123456', '--watch', input, '--state', join(dir, 'state'), '--host', 'h', '--stats-interval-ms', '600000', ...extra], { stdio: ['ignore', process.env.SHOWOUT ? 'inherit' : 'ignore', process.env.SHOWERR ? 'inherit' : 'ignore'] });
+// bin/ringtail run as a program (its sh line sets the agent's MALLOC_ARENA_MAX), as a clone runs it;
+// NODEFLAGS or FORM=node run `node [flags] bin/ringtail agent` instead.
+const viaNode = process.env.NODEFLAGS || process.env.FORM === 'node';
+const agent = spawn(cmd ? cmd[0] : viaNode ? process.execPath : join(WT, 'bin/ringtail'), [...(cmd ? cmd.slice(1) : viaNode ? [...(process.env.NODEFLAGS ? process.env.NODEFLAGS.split(' ') : []), join(WT, 'bin/ringtail'), 'agent'] : ['agent']), '--collector', `http://127.0.0.1:${srv.address().port}`, '--token', 'tok_probe_123456', '--watch', input, '--state', join(dir, 'state'), '--host', 'h', '--stats-interval-ms', '600000', ...extra], { stdio: ['ignore', process.env.SHOWOUT ? 'inherit' : 'ignore', process.env.SHOWERR ? 'inherit' : 'ignore'] });
 const st = () => { try { const s = readFileSync(`/proc/${agent.pid}/status`, 'utf8'); const g = k => Number(new RegExp(k + ':\\s+(\\d+)').exec(s)[1]) / 1024; return { hwm: g('VmHWM'), rss: g('VmRSS'), anon: g('RssAnon'), file: g('RssFile') }; } catch { return null; } };
 let maxAnon = 0;
 while (!tDone) { await new Promise(r => setTimeout(r, 50)); const s = st(); if (s) maxAnon = Math.max(maxAnon, s.anon); if (agent.exitCode !== null) { console.log('agent exited'); process.exit(1); } if (performance.now() - t0 > 300000) break; }

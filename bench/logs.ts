@@ -164,9 +164,11 @@ async function runRingtail(dir: string, input: string, n: number, corpus: string
   const agentLog = logDir ? openSync(join(logDir, `${runTag}-agent.log`), 'w') : null;
   const c0 = procStats(collector.pid!).cpu;
   const t0 = performance.now();
+  // bin/ringtail run as a program, as on a clone (its sh line gives the agent MALLOC_ARENA_MAX=2);
+  // through node only when node flags are asked for.
   const agent = spawn(
-    process.execPath,
-    [...agentNodeArgs, BIN, 'agent', '--collector', `http://127.0.0.1:${port}`, '--watch', input, '--state', join(dir, 'state'), '--host', 'bench-host', '--stats-interval-ms', logDir ? '1000' : '600000'],
+    agentNodeArgs.length > 0 ? process.execPath : BIN,
+    [...(agentNodeArgs.length > 0 ? [...agentNodeArgs, BIN] : []), 'agent', '--collector', `http://127.0.0.1:${port}`, '--watch', input, '--state', join(dir, 'state'), '--host', 'bench-host', '--stats-interval-ms', logDir ? '1000' : '600000'],
     { stdio: ['ignore', agentLog ?? 'ignore', agentLog ?? 'ignore'], env: { ...process.env, RINGTAIL_TOKEN: token } },
   );
   if (agentLog !== null) closeSync(agentLog);
@@ -194,7 +196,7 @@ async function runOnClickhouse(ch: ChSide, database: string, dir: string, input:
   const c0 = procStats(collector.pid!).cpu;
   const e0 = ch.engineCpu();
   const t0 = performance.now();
-  const agent = spawn(process.execPath, [BIN, 'agent', '--collector', `http://127.0.0.1:${port}`, '--watch', input, '--state', join(dir, 'state'), '--host', 'bench-host', '--stats-interval-ms', '600000'], {
+  const agent = spawn(BIN, ['agent', '--collector', `http://127.0.0.1:${port}`, '--watch', input, '--state', join(dir, 'state'), '--host', 'bench-host', '--stats-interval-ms', '600000'], {
     stdio: 'ignore',
     env: { ...process.env, RINGTAIL_TOKEN: token },
   });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
-import { allLogs, createToken, ringtail, spawnProc, startCollectorProc, tempDir, waitFor, type Proc } from './proc.js';
+import { allLogs, BIN, createToken, ringtail, spawnProc, startCollectorProc, tempDir, waitFor, type Proc } from './proc.js';
 import { rng } from './rng.js';
 
 export const ADMIN = 'rt_admin_agent_e2e_0123456789abcdef';
@@ -56,7 +56,8 @@ export class Rig {
   }
 
   /** Starts an agent and waits until it has made its first scan. `exe`: a one-file agent
-   * (dist/ringtail-agent) run in place of `bin/ringtail agent`. */
+   * (dist/ringtail-agent) run in place of `node bin/ringtail agent`, or BIN: bin/ringtail run as a
+   * program (`bin/ringtail agent`, through its sh line). */
   async startAgent(extra: string[] = [], exe?: string): Promise<Proc> {
     const p = this.spawnAgent(extra, exe);
     await waitFor('agent to start', () => {
@@ -72,7 +73,7 @@ export class Rig {
       '--batch-linger-ms', '200', '--scan-interval-ms', '250', '--stats-interval-ms', '1000',
       '--transport-backoff-max-ms', '1000', ...extra,
     ];
-    const p = exe ? spawnProc(exe, args.slice(1), { ...process.env, RINGTAIL_TOKEN: this.token }) : ringtail(args, { RINGTAIL_TOKEN: this.token });
+    const p = exe ? spawnProc(exe, exe === BIN ? args : args.slice(1), { ...process.env, RINGTAIL_TOKEN: this.token }) : ringtail(args, { RINGTAIL_TOKEN: this.token });
     this.agent = p;
     this.procs.push(p);
     return p;
