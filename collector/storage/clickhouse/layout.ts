@@ -100,12 +100,12 @@ export function forLayout(sql: string, layout: Layout): string[] {
 }
 
 function createTable(name: string, sql: string, layout: ClusterLayout): string[] {
-  const e = /\) ENGINE = (Replacing|Aggregating|)MergeTree(?:\(([^)]*)\))?/.exec(sql);
+  const e = /\)(\s)ENGINE = (Replacing|Aggregating|)MergeTree(?:\(([^)]*)\))?/.exec(sql);
   if (!e) throw new Error(`no cluster form for the engine of table ${name}`);
   const sharded = SHARDED.has(name);
   const local = localName(name, layout);
   const path = `${layout.zkPrefix}/${sharded ? '{shard}' : 'all'}/${local}`;
-  const engine = `) ENGINE = Replicated${e[1]}MergeTree('${path}', '{replica}'${e[2] ? `, ${e[2]}` : ''})`;
+  const engine = `)${e[1]}ENGINE = Replicated${e[2]}MergeTree('${path}', '{replica}'${e[3] ? `, ${e[3]}` : ''})`;
   const head = `CREATE TABLE IF NOT EXISTS ${local} ${onCluster(layout)} (`;
   // replicated tables keep insert tokens in Keeper, for every replica: replicated_deduplication_window
   const table =

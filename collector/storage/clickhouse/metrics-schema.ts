@@ -51,6 +51,13 @@ const MIGRATIONS: Record<number, (ttlDays?: number) => string[]> = {
   2: () => [`ALTER TABLE metric_leases MODIFY ${LEASES_TTL}`],
 };
 
+/** the statements that bring the metric schema from `from` to this version */
+export function metricsMigrations(from: number, ttlDays?: number): string[] {
+  const out: string[] = [];
+  for (let v = from; v < METRICS_SCHEMA_VERSION; v++) out.push(...(MIGRATIONS[v]?.(ttlDays) ?? []));
+  return out;
+}
+
 /** lease rows older than this are rolled up (a lease lasts seconds: only the newest row of an epoch says anything) */
 export const LEASE_ROLLUP_DAYS = 1;
 
@@ -109,7 +116,7 @@ export async function ensureMetricsSchema(client: ClickHouseClient, database: st
   if (version === 0) {
     for (const q of metricsTables(ttlDays)) await runDdl(client, q, layout);
   } else {
-    for (let v = version; v < METRICS_SCHEMA_VERSION; v++) for (const q of MIGRATIONS[v]?.(ttlDays) ?? []) await runDdl(client, q, layout);
+    for (const q of metricsMigrations(version, ttlDays)) await runDdl(client, q, layout);
     for (const q of metricsTables(ttlDays)) await runDdl(client, q, layout); // tables added since (IF NOT EXISTS)
     // metadata only: rows past a new limit go as merges and TTL checks reach them
     await runDdl(client, `ALTER TABLE metric_rows MODIFY TTL ${rowsTtl(ttlDays)}`, layout, { materialize_ttl_after_modify: 0 });

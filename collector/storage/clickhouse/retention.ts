@@ -23,6 +23,16 @@ function int(n: number): string {
   return String(n);
 }
 
+/** on a cluster: a day's partition of the log lines dropped on every shard */
+export function dropDaySql(layout: NonNullable<Layout>, day: number): string {
+  return `ALTER TABLE logs_local ON CLUSTER \`${layout.cluster}\` DROP PARTITION ID '${int(day)}'`;
+}
+
+/** on a cluster: the log lines matching `where` (integers written in) deleted on every shard */
+export function deleteLinesSql(layout: NonNullable<Layout>, where: string): string {
+  return `DELETE FROM logs_local ON CLUSTER \`${layout.cluster}\` WHERE ${where}`;
+}
+
 export function clickhouseRetention(client: ClickHouseClient, layout?: Layout): AsyncRetentionOps {
   const one = async <T>(query: string, query_params: Record<string, unknown> = {}): Promise<T | undefined> => {
     const rs = await client.query({ query, query_params, format: 'JSONEachRow' });
@@ -38,16 +48,15 @@ export function clickhouseRetention(client: ClickHouseClient, layout?: Layout): 
       // partitions are days (intDiv(ts, 86400000)): those ending by the cutoff go whole
       const lastWhole = Math.floor(before / DAY_MS) - 1;
       if (layout) {
-        const on = `ON CLUSTER \`${layout.cluster}\``;
         const days = await client.query({
           query: 'SELECT DISTINCT intDiv(ts, 86400000) AS day FROM logs WHERE ts < {before:Int64} AND intDiv(ts, 86400000) <= {last:Int64}',
           query_params: { before, last: lastWhole },
           format: 'JSONEachRow',
         });
         for (const { day } of (await days.json()) as Array<{ day: number }>) {
-          await client.command({ query: `ALTER TABLE logs_local ${on} DROP PARTITION ID '${int(Number(day))}'` });
+          await client.command({ query: dropDaySql(layout, Number(day)) });
         }
-        await client.command({ query: `DELETE FROM logs_local ${on} WHERE ts < ${int(before)}`, clickhouse_settings: DELETE_SETTINGS });
+        await client.command({ query: deleteLinesSql(layout, `ts < ${int(before)}`), clickhouse_settings: DELETE_SETTINGS });
         return n;
       }
       const rs = await client.query({
@@ -73,7 +82,7 @@ export function clickhouseRetention(client: ClickHouseClient, layout?: Layout): 
         // ids are per shard: the whole millisecond of the limit-th line goes (a few more lines at most)
         const upTo = cut ? `ts <= ${int(Number(cut.ts))}` : '1';
         const n = Number((await one<{ n: number }>(`SELECT count() AS n FROM logs WHERE ${upTo}`))?.n ?? 0);
-        if (n > 0) await client.command({ query: `DELETE FROM logs_local ON CLUSTER \`${layout.cluster}\` WHERE ${upTo}`, clickhouse_settings: DELETE_SETTINGS });
+        if (n > 0) await client.command({ query: deleteLinesSql(layout, upTo), clickhouse_settings: DELETE_SETTINGS });
         return n;
       }
       const n = Number((await one<{ n: number }>(`SELECT count() AS n FROM logs WHERE ${where}`, params))?.n ?? 0);
