@@ -9,6 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { ddlText, schemaDdl } from '../../collector/storage/clickhouse/ddl.js';
 import { checkClusterName, DEFAULT_ZK_PREFIX, forLayout, layoutOf, type ClusterLayout } from '../../collector/storage/clickhouse/layout.js';
 import { LEASE_ROLLUP_DAYS } from '../../collector/storage/clickhouse/metrics-schema.js';
+import { loadOptions } from '../../cli/options.js';
+import { CollectorConfig } from '../../collector/config.js';
+import { checkStorage, storageConfig } from '../../collector/storage/factory.js';
 import { ErrorCodes } from '../../shared/errors.js';
 
 const before = JSON.parse(readFileSync(new URL('../fixtures/clickhouse-ddl-44d9462.json', import.meta.url), 'utf8')) as Record<string, string[]>;
@@ -120,5 +123,26 @@ describe('bad cluster names and paths', () => {
   it('takes plain names and the default path', () => {
     expect(layoutOf({ cluster: 'prod-ch_1' }, 'db')).toEqual({ cluster: 'prod-ch_1', zkPrefix: DEFAULT_ZK_PREFIX, database: 'db' });
     expect(layoutOf({}, 'db')).toBeUndefined();
+  });
+});
+
+describe('the configuration', () => {
+  const argv = ['--storage', 'clickhouse', '--clickhouse-url', 'http://127.0.0.1:1'];
+  it('refuses a bad --clickhouse-cluster as the collector parses its options, naming the option', () => {
+    for (const bad of ["x' ON CLUSTER y", 'c`;DROP DATABASE ringtail', '9lives']) {
+      expect(() => loadOptions(CollectorConfig, [...argv, '--clickhouse-cluster', bad], {})).toThrow(
+        expect.objectContaining({ code: ErrorCodes.CONFIG, message: expect.stringMatching(/clickhouse.cluster|clickhouse-cluster/) }),
+      );
+    }
+  });
+  it('takes a good one, with the path defaulted, into the storage configuration; none: one server', () => {
+    const o = loadOptions<CollectorConfig>(CollectorConfig, [...argv, '--clickhouse-cluster', 'ch_main'], {}).options;
+    expect(storageConfig(o).clickhouse).toEqual({ url: 'http://127.0.0.1:1', database: 'ringtail', cluster: 'ch_main', zookeeperPath: DEFAULT_ZK_PREFIX });
+    const plain = loadOptions<CollectorConfig>(CollectorConfig, argv, {}).options;
+    expect(storageConfig(plain).clickhouse).toEqual({ url: 'http://127.0.0.1:1', database: 'ringtail' });
+  });
+  it('checkStorage (the collector, before it opens anything) refuses a bad name given programmatically', () => {
+    const config = storageConfig({ storage: 'clickhouse', data: '/nonexistent', clickhouse: { url: 'http://127.0.0.1:1', cluster: 'a b' } });
+    expect(() => checkStorage(config)).toThrow(expect.objectContaining({ code: ErrorCodes.CONFIG, message: expect.stringContaining('clickhouse.cluster') }));
   });
 });
