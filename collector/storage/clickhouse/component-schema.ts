@@ -2,7 +2,7 @@
 // ringtail_schema under its own component name, so that a database is upgraded part by part and a
 // part written by a newer ringtail is refused before anything is written to it.
 import type { ClickHouseClient } from '@clickhouse/client';
-import { ErrorCodes, RingtailError } from '../../../shared/errors.js';
+import { ConfigError, ErrorCodes, RingtailError } from '../../../shared/errors.js';
 import { forLayout, type Layout } from './layout.js';
 
 export const SCHEMA_TABLE = `CREATE TABLE IF NOT EXISTS ringtail_schema (component String, version UInt32, written_at DateTime DEFAULT now())
@@ -10,7 +10,18 @@ ENGINE = ReplacingMergeTree(version) ORDER BY component`;
 
 /** Runs a schema statement as the layout has it (ON CLUSTER and replicated engines on a cluster, layout.ts). */
 export async function runDdl(client: ClickHouseClient, sql: string, layout: Layout, settings?: Record<string, number | string>): Promise<void> {
-  for (const query of forLayout(sql, layout)) await client.command({ query, ...(settings ? { clickhouse_settings: settings } : {}) });
+  for (const query of forLayout(sql, layout)) {
+    try {
+      await client.command({ query, ...(settings ? { clickhouse_settings: settings } : {}) });
+    } catch (err) {
+      // a cluster the server does not know is a mistake in the configuration, not an outage to retry
+      const e = err as { type?: string; code?: string };
+      if (layout && (e.type === 'CLUSTER_DOESNT_EXIST' || e.code === '701')) {
+        throw new ConfigError('clickhouse.cluster', `the ClickHouse server has no cluster '${layout.cluster}' in its remote_servers configuration (ClickHouse: ${(err as Error).message})`);
+      }
+      throw err;
+    }
+  }
 }
 
 /** The version `component` was last recorded at (0: never), with ringtail_schema created if absent. */
