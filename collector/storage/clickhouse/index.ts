@@ -22,7 +22,7 @@ export async function openClickHouseLogStore(opts: ClickHouseLogOptions): Promis
   await ensureDatabase(opts, database, url);
   const client = openClient(opts, database);
   await guarded('set up the log tables', url, () => ensureSchema(client, database, { ttlDays: opts.ttlDays, url, upgrade: opts.upgradeSchema, layout }));
-  const ingestMany = clickhouseIngest(client);
+  const ingestMany = clickhouseIngest(client, layout);
   const q = clickhouseQuery(client);
   const r = clickhouseRetention(client, layout);
   const g =
