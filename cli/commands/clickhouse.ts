@@ -21,29 +21,31 @@ const SUMMARY = 'Print the schema statements ringtail issues on ClickHouse (CREA
 export const clickhouseCommand: Command = {
   name: 'clickhouse',
   summary: 'Print the ClickHouse schema statements ringtail issues (`ringtail clickhouse ddl`).',
-  run: (argv, io: Io = stdio) => {
-    const [sub, ...rest] = argv;
-    if (sub !== 'ddl') {
-      const help = sub === undefined || sub === '--help' || sub === '-h';
-      (help ? io.out : io.err).write(`Usage: ${USAGE}\n\n${SUMMARY}\n`);
-      return Promise.resolve(help ? 0 : 2);
-    }
-    return withOptions<Options>(
-      USAGE,
-      SUMMARY,
-      Options,
-      rest,
-      async (o) => {
-        const { layoutOf } = await import('../../collector/storage/clickhouse/layout.js');
-        const { ddlText, schemaDdl } = await import('../../collector/storage/clickhouse/ddl.js');
-        const layout = layoutOf({ cluster: o.cluster, zookeeperPath: o.cluster !== undefined ? o.zookeeper_path : undefined }, o.database);
-        if (o.cluster === undefined && argvHas(rest, '--zookeeper-path')) throw new ConfigError('--zookeeper-path', 'goes with --cluster');
-        io.out.write(ddlText(schemaDdl(o.database, layout)));
-        return 0;
-      },
-      io,
-    );
-  },
+  run: (argv) => runClickhouse(argv),
 };
+
+export function runClickhouse(argv: string[], io: Io = stdio): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub !== 'ddl') {
+    const help = sub === undefined || sub === '--help' || sub === '-h';
+    (help ? io.out : io.err).write(`Usage: ${USAGE}\n\n${SUMMARY}\n`);
+    return Promise.resolve(help ? 0 : 2);
+  }
+  return withOptions<Options>(
+    USAGE,
+    SUMMARY,
+    Options,
+    rest,
+    async (o) => {
+      const { layoutOf } = await import('../../collector/storage/clickhouse/layout.js');
+      const { ddlText, schemaDdl } = await import('../../collector/storage/clickhouse/ddl.js');
+      const layout = layoutOf({ cluster: o.cluster, zookeeperPath: o.cluster !== undefined ? o.zookeeper_path : undefined }, o.database);
+      if (o.cluster === undefined && argvHas(rest, '--zookeeper-path')) throw new ConfigError('--zookeeper-path', 'goes with --cluster');
+      io.out.write(ddlText(schemaDdl(o.database, layout)));
+      return 0;
+    },
+    io,
+  );
+}
 
 const argvHas = (argv: string[], flag: string) => argv.some((a) => a === flag || a.startsWith(`${flag}=`));

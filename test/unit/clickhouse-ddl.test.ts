@@ -5,10 +5,12 @@
 // test/contract/clickhouse-cluster-ddl.test.ts (chdb cannot run a cluster: it has no distributed
 // DDL queue and no Keeper, so no ON CLUSTER statement runs there).
 import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ddlText, schemaDdl } from '../../collector/storage/clickhouse/ddl.js';
 import { checkClusterName, DEFAULT_ZK_PREFIX, forLayout, layoutOf, type ClusterLayout } from '../../collector/storage/clickhouse/layout.js';
 import { LEASE_ROLLUP_DAYS } from '../../collector/storage/clickhouse/metrics-schema.js';
+import { runClickhouse } from '../../cli/commands/clickhouse.js';
 import { loadOptions } from '../../cli/options.js';
 import { CollectorConfig } from '../../collector/config.js';
 import { checkStorage, storageConfig } from '../../collector/storage/factory.js';
@@ -144,5 +146,35 @@ describe('the configuration', () => {
   it('checkStorage (the collector, before it opens anything) refuses a bad name given programmatically', () => {
     const config = storageConfig({ storage: 'clickhouse', data: '/nonexistent', clickhouse: { url: 'http://127.0.0.1:1', cluster: 'a b' } });
     expect(() => checkStorage(config)).toThrow(expect.objectContaining({ code: ErrorCodes.CONFIG, message: expect.stringContaining('clickhouse.cluster') }));
+  });
+});
+
+describe('docs/scale-out.md', () => {
+  it('"Cluster layout" lists exactly the statements `ringtail clickhouse ddl --cluster ringtail_cluster` prints', () => {
+    const doc = readFileSync(new URL('../../docs/scale-out.md', import.meta.url), 'utf8');
+    const m = /<!-- ddl:cluster -->\n```sql\n([\s\S]*?)```\n<!-- \/ddl:cluster -->/.exec(doc);
+    expect(m, 'docs/scale-out.md has no ddl:cluster block').not.toBeNull();
+    expect(m![1]).toBe(ddlText(schemaDdl('ringtail', layoutOf({ cluster: 'ringtail_cluster' }, 'ringtail'))));
+  });
+});
+
+describe('ringtail clickhouse ddl', () => {
+  const run = async (argv: string[]) => {
+    let out = '';
+    let err = '';
+    const sink = (f: (s: string) => void) => new Writable({ write: (c, _e, cb) => (f(String(c)), cb()) });
+    const code = await runClickhouse(argv, { out: sink((s) => (out += s)), err: sink((s) => (err += s)) });
+    return { code, out, err };
+  };
+  it('prints the statements for one server or a cluster; a bad name is RINGTAIL_ERR_CONFIG, exit 2', async () => {
+    expect(await run(['ddl'])).toEqual({ code: 0, out: ddlText(schemaDdl('ringtail', undefined)), err: '' });
+    const c = await run(['ddl', '--cluster', 'prod', '--database', 'logsdb', '--zookeeper-path', '/ch/{shard_group}']);
+    expect(c).toEqual({ code: 0, out: ddlText(schemaDdl('logsdb', { cluster: 'prod', zkPrefix: '/ch/{shard_group}', database: 'logsdb' })), err: '' });
+    expect(c.out).toContain("ENGINE = ReplicatedMergeTree('/ch/{shard_group}/{shard}/logs_local', '{replica}')");
+    const bad = await run(['ddl', '--cluster', "x'; DROP TABLE logs"]);
+    expect(bad.code).toBe(2);
+    expect(bad.out).toBe('');
+    expect(bad.err).toMatch(/^ringtail: RINGTAIL_ERR_CONFIG --cluster: /);
+    expect((await run(['ddl', '--zookeeper-path', '/x'])).err).toMatch(/RINGTAIL_ERR_CONFIG --zookeeper-path: goes with --cluster/);
   });
 });

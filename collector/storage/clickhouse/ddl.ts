@@ -5,9 +5,9 @@ import { SCHEMA_TABLE } from './component-schema.js';
 import { ALERTS_TABLES } from './alerts-schema.js';
 import { AUTH_TABLES } from './auth-schema.js';
 import { forLayout, type Layout } from './layout.js';
-import { metricsMigrations, metricsTables } from './metrics-schema.js';
+import { metricsMigrations, metricsTables, rowsTtl } from './metrics-schema.js';
 import { deleteLinesSql, dropDaySql } from './retention.js';
-import { logsStatements } from './schema.js';
+import { logsStatements, logsTtlSql } from './schema.js';
 
 export interface DdlGroup {
   /** what the statements are for (a comment in the listing) */
@@ -29,6 +29,10 @@ export function schemaDdl(database: string, layout: Layout, ttlDays?: number): D
     { title: 'alert rules, state, history, outbox (component alerts)', statements: run([SCHEMA_TABLE, ...ALERTS_TABLES]) },
     { title: 'metric series (component metrics)', statements: run([SCHEMA_TABLE, ...metricsTables(ttlDays)]) },
     { title: 'upgrade of metric schema 2 to 3 (run by the collector when it finds version 2)', statements: run(metricsMigrations(2, ttlDays)) },
+    {
+      title: 'every later start: the CREATE … IF NOT EXISTS above again (no-ops), then',
+      statements: run([...(ttlDays !== undefined ? [logsTtlSql(ttlDays)] : []), `ALTER TABLE metric_rows MODIFY TTL ${rowsTtl(ttlDays)}`]),
+    },
   ];
   if (layout) {
     groups.push({

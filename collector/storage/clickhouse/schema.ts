@@ -71,6 +71,11 @@ function ttlClause(days: number): string {
   return `toDateTime(intDiv(ts, 1000)) + toIntervalDay(${days})`;
 }
 
+/** a new retention for the lines of an existing logs table */
+export function logsTtlSql(days: number): string {
+  return `ALTER TABLE logs MODIFY TTL ${ttlClause(days)}`;
+}
+
 export function logsTableSql(ttlDays?: number): string {
   return `CREATE TABLE IF NOT EXISTS logs (
   ts Int64 CODEC(DoubleDelta, ZSTD(1)),
@@ -199,7 +204,7 @@ export async function ensureSchema(client: ClickHouseClient, database: string, o
     for (let v = version; v < SCHEMA_VERSION; v++) for (const q of MIGRATIONS[v] ?? []) await runDdl(client, q, layout);
     if (ttlDays !== undefined) {
       // metadata only: parts past the new limit go as merges and TTL checks reach them
-      await runDdl(client, `ALTER TABLE logs MODIFY TTL ${ttlClause(ttlDays)}`, layout, { materialize_ttl_after_modify: 0 });
+      await runDdl(client, logsTtlSql(ttlDays), layout, { materialize_ttl_after_modify: 0 });
     }
   }
   // a version 1 in today's shape stays recorded as 1: the ringtails that wrote it still read it
