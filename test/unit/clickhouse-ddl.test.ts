@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { ddlText, schemaDdl } from '../../collector/storage/clickhouse/ddl.js';
 import { checkClusterName, DEFAULT_ZK_PREFIX, forLayout, layoutOf, type ClusterLayout } from '../../collector/storage/clickhouse/layout.js';
 import { LEASE_ROLLUP_DAYS } from '../../collector/storage/clickhouse/metrics-schema.js';
+import { upgradeCommand } from '../../collector/storage/clickhouse/schema.js';
 import { runClickhouse } from '../../cli/commands/clickhouse.js';
 import { loadOptions } from '../../cli/options.js';
 import { CollectorConfig } from '../../collector/config.js';
@@ -176,5 +177,15 @@ describe('ringtail clickhouse ddl', () => {
     expect(bad.out).toBe('');
     expect(bad.err).toMatch(/^ringtail: RINGTAIL_ERR_CONFIG --cluster: /);
     expect((await run(['ddl', '--zookeeper-path', '/x'])).err).toMatch(/RINGTAIL_ERR_CONFIG --zookeeper-path: goes with --cluster/);
+  });
+});
+
+describe('the upgrade command named by a refusal', () => {
+  it('carries the cluster (and a path of its own), so the upgrade runs ON CLUSTER', () => {
+    expect(upgradeCommand('http://ch:8123', 'db')).toBe('ringtail migrate --upgrade-schema --storage clickhouse --clickhouse-url http://ch:8123 --clickhouse-database db');
+    expect(upgradeCommand('http://ch:8123', 'db', layoutOf({ cluster: 'prod' }, 'db'))).toBe(
+      'ringtail migrate --upgrade-schema --storage clickhouse --clickhouse-url http://ch:8123 --clickhouse-database db --clickhouse-cluster prod',
+    );
+    expect(upgradeCommand('http://ch:8123', 'db', layoutOf({ cluster: 'prod', zookeeperPath: '/ch/{database}' }, 'db'))).toMatch(/--clickhouse-cluster prod --clickhouse-zookeeper-path '\/ch\/\{database\}'$/);
   });
 });

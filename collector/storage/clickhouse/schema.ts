@@ -22,7 +22,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { ConfigError, ErrorCodes, RingtailError } from '../../../shared/errors.js';
 import { runDdl, SCHEMA_TABLE } from './component-schema.js';
-import type { Layout } from './layout.js';
+import { DEFAULT_ZK_PREFIX, type Layout } from './layout.js';
 
 /**
  * The schema this code reads and writes; raise it with a MIGRATIONS entry.
@@ -52,8 +52,9 @@ const MIGRATIONS: Record<number, string[]> = {
 };
 
 /** what to run to bring a database's log tables to this ringtail's schema (named by the refusal) */
-export function upgradeCommand(url: string, database: string): string {
-  return `ringtail migrate --upgrade-schema --storage clickhouse --clickhouse-url ${url} --clickhouse-database ${database}`;
+export function upgradeCommand(url: string, database: string, layout?: Layout): string {
+  const cluster = layout ? ` --clickhouse-cluster ${layout.cluster}${layout.zkPrefix !== DEFAULT_ZK_PREFIX ? ` --clickhouse-zookeeper-path '${layout.zkPrefix}'` : ''}` : '';
+  return `ringtail migrate --upgrade-schema --storage clickhouse --clickhouse-url ${url} --clickhouse-database ${database}${cluster}`;
 }
 
 /** ClickHouse identifiers ringtail writes itself into DDL (the only names not bound as parameters) */
@@ -194,7 +195,7 @@ export async function ensureSchema(client: ClickHouseClient, database: string, o
   if (version > 0 && version < SCHEMA_VERSION && !opts.upgrade) {
     throw new RingtailError(
       ErrorCodes.STORAGE,
-      `ClickHouse database '${database}' holds log schema version ${version}, written by an older ringtail (this one reads version ${SCHEMA_VERSION}; nothing was changed): stop the collectors that use it, run \`${upgradeCommand(opts.url, database)}\`, then start them again`,
+      `ClickHouse database '${database}' holds log schema version ${version}, written by an older ringtail (this one reads version ${SCHEMA_VERSION}; nothing was changed): stop the collectors that use it, run \`${upgradeCommand(opts.url, database, layout)}\`, then start them again`,
       500,
     );
   }
