@@ -5,12 +5,13 @@ import { relaunchCommand } from './commands/relaunch.js';
 import { tokenCommand } from './commands/token.js';
 import { hostsCommand } from './commands/hosts.js';
 import { migrateCommand } from './commands/migrate.js';
+import { clickhouseCommand } from './commands/clickhouse.js';
 import { rrdCommand } from './commands/rrd.js';
 import { upCommand } from './commands/up.js';
 import { versionCommand } from './commands/version.js';
 import type { Command } from './command.js';
 
-export const COMMANDS: readonly Command[] = [upCommand, collectorCommand, agentCommand, tokenCommand, hostsCommand, versionCommand, rrdCommand, relaunchCommand, migrateCommand];
+export const COMMANDS: readonly Command[] = [upCommand, collectorCommand, agentCommand, tokenCommand, hostsCommand, versionCommand, rrdCommand, relaunchCommand, migrateCommand, clickhouseCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -3,6 +3,7 @@ import { LayoutOverride } from './metrics/layout.js';
 import { AlertsConfig } from './alerts/config.js';
 import { HostsConfig } from './hosts/config.js';
 import { DEFAULT_HEAP_GROWTH_PERCENT } from './memory.js';
+import { DEFAULT_ZK_PREFIX } from './storage/clickhouse/layout.js';
 
 export const LISTEN_PATTERN = '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):([0-9]{1,5})$';
 
@@ -24,6 +25,29 @@ export const FilterRule = Type.Object(
 );
 export type FilterRule = Static<typeof FilterRule>;
 
+/**
+ * Where the ClickHouse tables live: one server, or a cluster (collector/storage/clickhouse/layout.ts,
+ * docs/scale-out.md "Cluster layout"); shared by the commands that open the ClickHouse store.
+ */
+export const ClickHouseClusterOptions = {
+  cluster: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 64,
+      pattern: '^[A-Za-z_][A-Za-z0-9_-]*$',
+      description: "name of a ClickHouse cluster (the servers' remote_servers): tables created ON CLUSTER, replicated, log lines sharded; absent: one server",
+      errorMessage: 'expected a cluster name: letters, digits, _ and -, not starting with a digit or -',
+    }),
+  ),
+  zookeeper_path: Type.String({
+    minLength: 2,
+    maxLength: 200,
+    pattern: '^(/([A-Za-z0-9_.-]+|\\{[a-z_]+\\}))+$',
+    default: DEFAULT_ZK_PREFIX,
+    description: 'with clickhouse.cluster: ZooKeeper/Keeper path prefix of the replicated tables ({shard} or all, then the table, follow)',
+  }),
+};
+
 export const CollectorConfig = Type.Object(
   {
     data: Type.String({ minLength: 1, default: './data', description: 'directory holding the database' }),
@@ -35,6 +59,7 @@ export const CollectorConfig = Type.Object(
       {
         url: Type.Optional(Type.String({ minLength: 1, pattern: '^https?://', description: 'HTTP(S) URL of the ClickHouse server, with --storage clickhouse' })),
         database: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z_][A-Za-z0-9_]*$', default: 'ringtail', description: 'ClickHouse database, with --storage clickhouse' }),
+        ...ClickHouseClusterOptions,
       },
       { additionalProperties: false, default: {} },
     ),

@@ -28,8 +28,8 @@ export interface ChdbServer {
   stop(): Promise<void>;
 }
 
-function launch(dir: string, port: number): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [serverScript(), '--dir', dir, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+function launch(dir: string, port: number, config?: string): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [serverScript(), '--dir', dir, '--port', String(port), ...(config ? ['--config', config] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   return new Promise((resolve, reject) => {
@@ -46,8 +46,9 @@ function launch(dir: string, port: number): Promise<{ child: ChildProcess; port:
 const gone = (child: ChildProcess) =>
   child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => child.once('exit', () => r()));
 
-export async function startChdb(dir: string): Promise<ChdbServer> {
-  let { child, port } = await launch(dir, 0);
+/** `config`: a configuration file for the engine (clickhouse local's --config-file) */
+export async function startChdb(dir: string, opts: { config?: string } = {}): Promise<ChdbServer> {
+  let { child, port } = await launch(dir, 0, opts.config);
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -57,7 +58,7 @@ export async function startChdb(dir: string): Promise<ChdbServer> {
       await gone(child);
     },
     async restart() {
-      child = (await launch(dir, port)).child;
+      child = (await launch(dir, port, opts.config)).child;
     },
     async stop() {
       child.kill('SIGTERM');

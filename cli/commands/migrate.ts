@@ -4,6 +4,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
+import { ClickHouseClusterOptions } from '../../collector/config.js';
 import { openStorage, storageConfig } from '../../collector/storage/factory.js';
 import { ConfigError } from '../../shared/errors.js';
 import { withOptions, type Command } from '../command.js';
@@ -17,6 +18,7 @@ const Options = Type.Object(
       {
         url: Type.Optional(Type.String({ minLength: 1, pattern: '^https?://', description: 'HTTP(S) URL of the ClickHouse server (required)' })),
         database: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z_][A-Za-z0-9_]*$', default: 'ringtail', description: 'ClickHouse database' }),
+        ...ClickHouseClusterOptions,
       },
       { additionalProperties: false, default: {} },
     ),
@@ -39,7 +41,8 @@ export const migrateCommand: Command = {
   run: (argv) =>
     withOptions<Options>(USAGE, SUMMARY, Options, argv, async (o) => {
       if (!o.clickhouse.url) throw new ConfigError('--clickhouse-url', 'required (e.g. http://127.0.0.1:8123)');
-      const target = { url: o.clickhouse.url, database: o.clickhouse.database, requestTimeoutMs: 300_000 };
+      const cluster = o.clickhouse.cluster !== undefined ? { cluster: o.clickhouse.cluster, zookeeperPath: o.clickhouse.zookeeper_path } : {};
+      const target = { url: o.clickhouse.url, database: o.clickhouse.database, requestTimeoutMs: 300_000, ...cluster };
       if (!o.from_data && !o.upgrade_schema) throw new ConfigError('--from-data', 'required (or --upgrade-schema alone, to upgrade the ClickHouse log tables)');
       // loaded only here: the other commands never load the ClickHouse client
       const { migrateLogs, upgradeLogSchema } = await import('../../collector/storage/clickhouse/migrate.js');

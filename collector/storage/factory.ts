@@ -3,6 +3,7 @@
 // default) or `--storage clickhouse`. A backend is a folder of its own under collector/storage/;
 // nothing outside it imports its driver.
 import { ConfigError } from '../../shared/errors.js';
+import { layoutOf } from './clickhouse/layout.js';
 import { openSqliteStorage } from './sqlite/index.js';
 import { refuseNewerData } from './sqlite/upgrade-check.js';
 import { openSqliteWriter } from './sqlite/writer.js';
@@ -50,6 +51,8 @@ const BACKENDS: Record<BackendName, Backend> = {
   clickhouse: {
     check(config) {
       if (!config.clickhouse?.url) throw new ConfigError('--clickhouse-url', 'required with --storage clickhouse (e.g. http://127.0.0.1:8123)');
+      // a bad cluster name or path is refused at start, before anything is opened
+      layoutOf(config.clickhouse, config.clickhouse.database);
     },
     // Log lines, tokens, sessions, alerts and host states go to ClickHouse (shared by every collector
     // on it); the rest stays in the local SQLite store (storagePlaces), opened as with --storage sqlite.
@@ -58,7 +61,7 @@ const BACKENDS: Record<BackendName, Backend> = {
       // ClickHouse first: a collector that cannot reach it starts nothing and writes nothing in --data
       // (loaded only here: a SQLite collector never loads the ClickHouse client)
       const { openClickHouseLogStore, openClickHouseAuth } = await import('./clickhouse/index.js');
-      const ch = { url: config.clickhouse!.url!, database: config.clickhouse!.database };
+      const ch = chOptions(config);
       const logs = await openClickHouseLogStore(ch);
       let auth: Awaited<ReturnType<typeof openClickHouseAuth>>;
       let local: Storage;
@@ -120,15 +123,27 @@ export async function openSeriesStore(config: StorageConfig): Promise<SharedSeri
   backend(config).check(config);
   if (config.backend !== 'clickhouse') throw new ConfigError('--storage', `the ${config.backend} backend's series are in the data directory (metrics.db), not behind a shared store`);
   const { openClickHouseSeriesStore } = await import('./clickhouse/metrics-store.js');
-  return openClickHouseSeriesStore({ url: config.clickhouse!.url!, database: config.clickhouse!.database });
+  return openClickHouseSeriesStore(chOptions(config));
+}
+
+/** what the ClickHouse stores open with: the server, the database and where the tables live */
+function chOptions(config: StorageConfig): { url: string; database: string; cluster?: string; zookeeperPath?: string } {
+  const c = config.clickhouse!;
+  return { url: c.url!, database: c.database, ...(c.cluster !== undefined ? { cluster: c.cluster, zookeeperPath: c.zookeeperPath } : {}) };
 }
 
 /** The storage part of a collector configuration (`storage`, `data`, `clickhouse.*`). */
-export function storageConfig(c: { storage?: BackendName; data: string; clickhouse?: { url?: string; database?: string }; memory?: { writer_cache_mb?: number } }): StorageConfig {
+export function storageConfig(c: {
+  storage?: BackendName;
+  data: string;
+  clickhouse?: { url?: string; database?: string; cluster?: string; zookeeper_path?: string };
+  memory?: { writer_cache_mb?: number };
+}): StorageConfig {
   const backend = c.storage ?? 'sqlite';
   const cache = c.memory?.writer_cache_mb;
   if (backend === 'sqlite') return { backend, data: c.data, ...(cache !== undefined ? { writerCacheMb: cache } : {}) };
-  return { backend, data: c.data, clickhouse: { url: c.clickhouse?.url, database: c.clickhouse?.database ?? 'ringtail' } };
+  const cluster = c.clickhouse?.cluster !== undefined ? { cluster: c.clickhouse.cluster, zookeeperPath: c.clickhouse.zookeeper_path } : {};
+  return { backend, data: c.data, clickhouse: { url: c.clickhouse?.url, database: c.clickhouse?.database ?? 'ringtail', ...cluster } };
 }
 
 function backend(config: StorageConfig): Backend {
@@ -173,7 +188,7 @@ export async function openTokenStore(config: StorageConfig): Promise<{ tokens: T
   b.check(config);
   if (config.backend === 'clickhouse') {
     const { openClickHouseAuth } = await import('./clickhouse/index.js');
-    return openClickHouseAuth({ url: config.clickhouse!.url!, database: config.clickhouse!.database });
+    return openClickHouseAuth(chOptions(config));
   }
   const storage = openStorage(config);
   return { tokens: storage.tokens, close: async () => storage.close() };

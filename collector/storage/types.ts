@@ -541,7 +541,8 @@ export interface StorageConfig {
   backend: BackendName;
   /** the data directory (SQLite's database; the RRD files and the admin token file in any case) */
   data: string;
-  clickhouse?: { url?: string; database: string };
+  /** cluster / zookeeperPath: collector/storage/clickhouse/layout.ts (absent cluster: one server) */
+  clickhouse?: { url?: string; database: string; cluster?: string; zookeeperPath?: string };
   /** the writer thread's SQLite page cache in MB (memory.writer_cache_mb; absent: the default) */
   writerCacheMb?: number;
 }

@@ -10,11 +10,11 @@ export { startChdb, type ChdbServer };
  * One chdb server for a test file, in a temporary directory: started before its tests, stopped
  * (and the directory removed) after them. `server` is set once the file's beforeAll has run.
  */
-export function chdbForFile(prefix: string): { readonly server: ChdbServer } {
+export function chdbForFile(prefix: string, opts: { config?: string } = {}): { readonly server: ChdbServer } {
   const dir = tempDir(prefix);
   const file = { server: undefined as unknown as ChdbServer };
   beforeAll(async () => {
-    file.server = await startChdb(dir.path);
+    file.server = await startChdb(dir.path, opts);
   });
   afterAll(async () => {
     await file.server?.stop();

@@ -10,10 +10,12 @@
 // deduplicated by insert token.
 import type { ClickHouseClient } from '@clickhouse/client';
 import { ensureComponent } from './component-schema.js';
+import type { Layout } from './layout.js';
 
 export const ALERTS_SCHEMA_VERSION = 1;
 
-const TABLES = [
+/** the alert tables, as ensureAlertsSchema creates them (on one server) */
+export const ALERTS_TABLES: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS alert_rules (name String, spec String, deleted UInt8, updated_at Int64, v UInt64)
 ENGINE = ReplacingMergeTree(v) ORDER BY name`,
   // the instance state as JSON (InstanceState): read whole, written whole
@@ -34,6 +36,6 @@ ENGINE = MergeTree ORDER BY (epoch, written_ms) SETTINGS non_replicated_deduplic
 ];
 
 /** Creates the alert tables, or refuses a newer ringtail's (a message saying what to do). */
-export async function ensureAlertsSchema(client: ClickHouseClient, database: string): Promise<void> {
-  await ensureComponent(client, database, 'alerts', 'alerts', ALERTS_SCHEMA_VERSION, TABLES);
+export async function ensureAlertsSchema(client: ClickHouseClient, database: string, layout?: Layout): Promise<void> {
+  await ensureComponent(client, database, 'alerts', 'alerts', ALERTS_SCHEMA_VERSION, ALERTS_TABLES, layout);
 }

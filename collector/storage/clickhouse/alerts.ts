@@ -14,6 +14,7 @@ import type { AlertStore, HistoryFilter, HistoryRow, NewOutbox, OutboxRow, Silen
 import { clickhouseEvaluatorLease } from './alerts-lease.js';
 import { ensureAlertsSchema } from './alerts-schema.js';
 import { ensureDatabase, guarded, openClient, shownUrl } from './connection.js';
+import { layoutOf } from './layout.js';
 import { checkDatabaseName } from './schema.js';
 import type { ClickHouseLogOptions } from './types.js';
 
@@ -30,10 +31,11 @@ const OUTBOX_NOW = `(SELECT id, ${OUTBOX_COLS.split(', ').slice(1).map(latest).j
 
 export async function openClickHouseAlertStore(opts: ClickHouseLogOptions): Promise<AlertStore> {
   const database = checkDatabaseName(opts.database);
+  const layout = layoutOf(opts, database);
   const url = shownUrl(opts.url);
   await ensureDatabase(opts, database, url);
   const client = openClient(opts, database);
-  await guarded('set up the alert tables', url, () => ensureAlertsSchema(client, database));
+  await guarded('set up the alert tables', url, () => ensureAlertsSchema(client, database, layout));
   return clickhouseAlertStore(client, url);
 }
 

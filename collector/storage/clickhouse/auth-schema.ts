@@ -15,13 +15,15 @@
 //     column): creation, "last used" touches and the logout tombstone are rows, merged by max.
 import type { ClickHouseClient } from '@clickhouse/client';
 import { ensureComponent } from './component-schema.js';
+import type { Layout } from './layout.js';
 
 export const AUTH_SCHEMA_VERSION = 1;
 
 /** recent insert tokens each table remembers (a retried claim lands within these) */
 const DEDUP_WINDOW = 1_000;
 
-const STATEMENTS = [
+/** the auth tables, as ensureAuthSchema creates them (on one server) */
+export const AUTH_TABLES: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS tokens (
   hash String,
   id String,
@@ -59,6 +61,6 @@ SETTINGS non_replicated_deduplication_window = ${DEDUP_WINDOW}, enable_block_num
  * Creates the shared auth tables (idempotent: several collectors may start at once), or refuses
  * a database whose auth tables a newer ringtail wrote.
  */
-export async function ensureAuthSchema(client: ClickHouseClient, database: string): Promise<void> {
-  await ensureComponent(client, database, 'auth', 'auth', AUTH_SCHEMA_VERSION, STATEMENTS);
+export async function ensureAuthSchema(client: ClickHouseClient, database: string, layout?: Layout): Promise<void> {
+  await ensureComponent(client, database, 'auth', 'auth', AUTH_SCHEMA_VERSION, AUTH_TABLES, layout);
 }

@@ -5,6 +5,7 @@
 import type { SessionLimits, SessionStore, TokenStore } from '../types.js';
 import { ensureAuthSchema } from './auth-schema.js';
 import { ensureDatabase, guarded, openClient, shownUrl } from './connection.js';
+import { layoutOf } from './layout.js';
 import { checkDatabaseName } from './schema.js';
 import { clickhouseSessionStore } from './sessions.js';
 import { clickhouseTokenStore, type ClickHouseTokenOptions } from './tokens.js';
@@ -18,7 +19,7 @@ export interface ClickHouseAuth {
   close(): Promise<void>;
 }
 
-type Opts = Pick<ClickHouseLogOptions, 'url' | 'database' | 'requestTimeoutMs' | 'username' | 'password'> & ClickHouseTokenOptions;
+type Opts = Pick<ClickHouseLogOptions, 'url' | 'database' | 'requestTimeoutMs' | 'username' | 'password' | 'cluster' | 'zookeeperPath'> & ClickHouseTokenOptions;
 
 /** each async method of `o` behind `guarded` */
 function guardAll<T extends object>(o: T, what: string, url: string): T {
@@ -31,11 +32,12 @@ function guardAll<T extends object>(o: T, what: string, url: string): T {
 
 export async function openClickHouseAuth(opts: Opts): Promise<ClickHouseAuth> {
   const database = checkDatabaseName(opts.database);
+  const layout = layoutOf(opts, database);
   const url = shownUrl(opts.url);
   await ensureDatabase(opts, database, url);
   const client = openClient(opts, database);
   try {
-    await guarded('set up the token and session tables', url, () => ensureAuthSchema(client, database));
+    await guarded('set up the token and session tables', url, () => ensureAuthSchema(client, database, layout));
   } catch (err) {
     await client.close();
     throw err;

@@ -2,14 +2,31 @@
 // ringtail_schema under its own component name, so that a database is upgraded part by part and a
 // part written by a newer ringtail is refused before anything is written to it.
 import type { ClickHouseClient } from '@clickhouse/client';
-import { ErrorCodes, RingtailError } from '../../../shared/errors.js';
+import { ConfigError, ErrorCodes, RingtailError } from '../../../shared/errors.js';
+import { forLayout, type Layout } from './layout.js';
 
 export const SCHEMA_TABLE = `CREATE TABLE IF NOT EXISTS ringtail_schema (component String, version UInt32, written_at DateTime DEFAULT now())
 ENGINE = ReplacingMergeTree(version) ORDER BY component`;
 
+/** Runs a schema statement as the layout has it (ON CLUSTER and replicated engines on a cluster, layout.ts). */
+export async function runDdl(client: ClickHouseClient, sql: string, layout: Layout, settings?: Record<string, number | string>): Promise<void> {
+  for (const query of forLayout(sql, layout)) {
+    try {
+      await client.command({ query, ...(settings ? { clickhouse_settings: settings } : {}) });
+    } catch (err) {
+      // a cluster the server does not know is a mistake in the configuration, not an outage to retry
+      const e = err as { type?: string; code?: string };
+      if (layout && (e.type === 'CLUSTER_DOESNT_EXIST' || e.code === '701')) {
+        throw new ConfigError('clickhouse.cluster', `the ClickHouse server has no cluster '${layout.cluster}' in its remote_servers configuration (ClickHouse: ${(err as Error).message})`);
+      }
+      throw err;
+    }
+  }
+}
+
 /** The version `component` was last recorded at (0: never), with ringtail_schema created if absent. */
-export async function recordedVersion(client: ClickHouseClient, component: string): Promise<number> {
-  await client.command({ query: SCHEMA_TABLE });
+export async function recordedVersion(client: ClickHouseClient, component: string, layout?: Layout): Promise<number> {
+  await runDdl(client, SCHEMA_TABLE, layout);
   const rs = await client.query({
     query: 'SELECT max(version) AS v FROM ringtail_schema WHERE component = {c:String}',
     query_params: { c: component },
@@ -36,9 +53,9 @@ export async function recordVersion(client: ClickHouseClient, component: string,
  * A component whose tables are all `CREATE … IF NOT EXISTS` (idempotent: several collectors may
  * start at once): created, or checked, and its version recorded.
  */
-export async function ensureComponent(client: ClickHouseClient, database: string, component: string, label: string, version: number, statements: readonly string[]): Promise<void> {
-  const found = await recordedVersion(client, component);
+export async function ensureComponent(client: ClickHouseClient, database: string, component: string, label: string, version: number, statements: readonly string[], layout?: Layout): Promise<void> {
+  const found = await recordedVersion(client, component, layout);
   refuseNewer(database, label, found, version);
-  for (const q of statements) await client.command({ query: q });
+  for (const q of statements) await runDdl(client, q, layout);
   if (found !== version) await recordVersion(client, component, version);
 }

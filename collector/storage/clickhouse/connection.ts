@@ -6,6 +6,8 @@
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { ConfigError, RingtailError } from '../../../shared/errors.js';
 import { STORAGE_RETRY_S, UnavailableError } from '../../ingest/unavailable.js';
+import { runDdl } from './component-schema.js';
+import { layoutOf } from './layout.js';
 import type { ClickHouseLogOptions } from './types.js';
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -50,9 +52,10 @@ export function shownUrl(raw: string): string {
 
 /** CREATE DATABASE IF NOT EXISTS on a connection of its own (the database may not exist yet) */
 export async function ensureDatabase(opts: ClickHouseLogOptions, database: string, url: string): Promise<void> {
+  const layout = layoutOf(opts, database);
   const admin = openClient(opts);
   try {
-    await guarded('create the database', url, () => admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` }));
+    await guarded('create the database', url, () => runDdl(admin, `CREATE DATABASE IF NOT EXISTS ${database}`, layout));
   } finally {
     await admin.close();
   }

@@ -3,6 +3,7 @@
 import { ConfigError } from '../../../shared/errors.js';
 import { ensureDatabase, guarded, openClient, shownUrl } from './connection.js';
 import { clickhouseIngest } from './ingest.js';
+import { layoutOf } from './layout.js';
 import { clickhouseQuery } from './query.js';
 import { clickhouseRetention } from './retention.js';
 import { checkDatabaseName, ensureSchema } from './schema.js';
@@ -16,13 +17,14 @@ export async function openClickHouseLogStore(opts: ClickHouseLogOptions): Promis
   if (opts.ttlDays !== undefined && !(Number.isInteger(opts.ttlDays) && opts.ttlDays >= 1)) {
     throw new ConfigError('clickhouse.ttl_days', `expected a whole number of days, at least 1, got ${opts.ttlDays}`);
   }
+  const layout = layoutOf(opts, database);
   const url = shownUrl(opts.url);
   await ensureDatabase(opts, database, url);
   const client = openClient(opts, database);
-  await guarded('set up the log tables', url, () => ensureSchema(client, database, { ttlDays: opts.ttlDays, url, upgrade: opts.upgradeSchema }));
-  const ingestMany = clickhouseIngest(client);
+  await guarded('set up the log tables', url, () => ensureSchema(client, database, { ttlDays: opts.ttlDays, url, upgrade: opts.upgradeSchema, layout }));
+  const ingestMany = clickhouseIngest(client, layout);
   const q = clickhouseQuery(client);
-  const r = clickhouseRetention(client);
+  const r = clickhouseRetention(client, layout);
   const g =
     <A extends unknown[], T>(what: string, fn: (...a: A) => Promise<T>) =>
     (...a: A) =>

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { IngestAck, IngestBatch } from '../../../shared/wire.js';
 import type { IngestItem } from '../types.js';
+import type { Layout } from './layout.js';
 
 /** A stream's identity in the tables: 64 bits of SHA-256 over (agent_id, stream), as a decimal UInt64. */
 export function streamId(agentId: string, stream: string): string {
@@ -22,7 +23,14 @@ interface StreamRef {
   stream: string;
 }
 
-export function clickhouseIngest(client: ClickHouseClient) {
+/**
+ * On a cluster (layout.ts) the lines go through the Distributed `logs`, which splits them by
+ * stream_id; `distributed_foreground_insert` makes the INSERT return only once every shard has
+ * its rows (else the Distributed table would queue them on the receiving server's disk and the
+ * batch be acknowledged before it is stored), each shard's part under the insert's token.
+ */
+export function clickhouseIngest(client: ClickHouseClient, layout?: Layout) {
+  const logsSettings = layout ? { distributed_foreground_insert: 1 } : {};
   const ids = new Map<string, string>();
   const idOf = (agentId: string, stream: string): string => {
     const key = `${agentId}\0${stream}`;
@@ -114,7 +122,7 @@ export function clickhouseIngest(client: ClickHouseClient) {
 
     if (rows.length > 0) {
       const token = createHash('sha256').update(ranges.join(',')).digest('hex');
-      await client.insert({ table: 'logs', values: rows, format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: token } });
+      await client.insert({ table: 'logs', values: rows, format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: token, ...logsSettings } });
     }
     const offsetRows = [...ends].map(([sid, e]) => ({ stream_id: sid, agent_id: refs.get(sid)!.agent_id, stream: refs.get(sid)!.stream, committed_end: e.end, updated_at: e.at }));
     const hostRows = [...hosts].map(([host, t]) => ({ host, first_seen: t.first, last_seen: t.last }));

@@ -18,12 +18,22 @@
 //     retention (ttlDays) a row goes at the earlier of that and its own time + ttlDays.
 //   - metric_leases: which collector consolidates a host's series (metrics-lease.ts). A claim
 //     of lease epoch n carries the insert_deduplication_token `lease:<host>:<n>`: of several
-//     collectors claiming the same epoch at once the table keeps the first claim only.
+//     collectors claiming the same epoch at once the table keeps the first claim only. Renewals
+//     add a row per host every half lease, and hosts that left would keep theirs forever: rows
+//     written more than LEASE_ROLLUP_DAYS ago are rolled up by the table's TTL (GROUP BY owner)
+//     into one row per host that keeps what a reader takes from them: the highest epoch, its
+//     collector and the expiry written last. Not deleted: the epoch fences the host's series
+//     versions (metrics.ts), so a host that comes back must be claimed above it, never at 1.
 import type { ClickHouseClient } from '@clickhouse/client';
-import { recordedVersion, recordVersion, refuseNewer } from './component-schema.js';
+import { recordedVersion, recordVersion, refuseNewer, runDdl } from './component-schema.js';
+import type { Layout } from './layout.js';
 
-/** the metric schema this code reads and writes (ringtail_schema, component 'metrics') */
-export const METRICS_SCHEMA_VERSION = 2;
+/**
+ * the metric schema this code reads and writes (ringtail_schema, component 'metrics')
+ *   2: metric_rows.expires and its TTL
+ *   3: metric_leases' TTL rolling old lease rows up into one per host
+ */
+export const METRICS_SCHEMA_VERSION = 3;
 
 /**
  * A version-1 row's lifetime, which it did not record: from the migration, a year and a day (the
@@ -37,7 +47,22 @@ const MIGRATIONS: Record<number, (ttlDays?: number) => string[]> = {
     `ALTER TABLE metric_rows ADD COLUMN IF NOT EXISTS expires Int64 DEFAULT ${Math.floor(Date.now() / 1000) + V1_ROW_SPAN_S} CODEC(Delta, ZSTD(1))`,
     `ALTER TABLE metric_rows MODIFY TTL ${rowsTtl(ttlDays)}`,
   ],
+  // the rows already there are rolled up as the TTL is materialized (a mutation, in the background)
+  2: () => [`ALTER TABLE metric_leases MODIFY ${LEASES_TTL}`],
 };
+
+/** the statements that bring the metric schema from `from` to this version */
+export function metricsMigrations(from: number, ttlDays?: number): string[] {
+  const out: string[] = [];
+  for (let v = from; v < METRICS_SCHEMA_VERSION; v++) out.push(...(MIGRATIONS[v]?.(ttlDays) ?? []));
+  return out;
+}
+
+/** lease rows older than this are rolled up (a lease lasts seconds: only the newest row of an epoch says anything) */
+export const LEASE_ROLLUP_DAYS = 1;
+
+const LEASES_TTL = `TTL toDateTime(intDiv(written_ms, 1000)) + toIntervalDay(${LEASE_ROLLUP_DAYS}) GROUP BY owner
+SET epoch = max(epoch), collector = argMax(collector, epoch), expires_ms = argMax(expires_ms, written_ms), written_ms = max(written_ms)`;
 
 /** when a row goes: past its archive's window, or past the retention when there is one */
 export function rowsTtl(ttlDays?: number): string {
@@ -47,7 +72,8 @@ export function rowsTtl(ttlDays?: number): string {
 /** how many recent insert tokens metric_leases remembers (claims race within milliseconds) */
 export const LEASE_DEDUP_WINDOW = 10_000;
 
-const tables = (ttlDays?: number): string[] => [
+/** the metric tables, as ensureMetricsSchema creates them on a new database (on one server) */
+export const metricsTables = (ttlDays?: number): string[] => [
   `CREATE TABLE IF NOT EXISTS metric_series (
   name String,
   id UInt64,
@@ -79,20 +105,21 @@ TTL ${rowsTtl(ttlDays)}`,
   expires_ms Int64,
   written_ms Int64
 ) ENGINE = MergeTree ORDER BY (owner, epoch)
+${LEASES_TTL}
 SETTINGS non_replicated_deduplication_window = ${LEASE_DEDUP_WINDOW}`,
 ];
 
 /** Creates the metric tables, or checks that the ones there are this version's (a newer one is refused). */
-export async function ensureMetricsSchema(client: ClickHouseClient, database: string, ttlDays?: number): Promise<void> {
-  const version = await recordedVersion(client, 'metrics');
+export async function ensureMetricsSchema(client: ClickHouseClient, database: string, ttlDays?: number, layout?: Layout): Promise<void> {
+  const version = await recordedVersion(client, 'metrics', layout);
   refuseNewer(database, 'metric', version, METRICS_SCHEMA_VERSION);
   if (version === 0) {
-    for (const q of tables(ttlDays)) await client.command({ query: q });
+    for (const q of metricsTables(ttlDays)) await runDdl(client, q, layout);
   } else {
-    for (let v = version; v < METRICS_SCHEMA_VERSION; v++) for (const q of MIGRATIONS[v]?.(ttlDays) ?? []) await client.command({ query: q });
-    for (const q of tables(ttlDays)) await client.command({ query: q }); // tables added since (IF NOT EXISTS)
+    for (const q of metricsMigrations(version, ttlDays)) await runDdl(client, q, layout);
+    for (const q of metricsTables(ttlDays)) await runDdl(client, q, layout); // tables added since (IF NOT EXISTS)
     // metadata only: rows past a new limit go as merges and TTL checks reach them
-    await client.command({ query: `ALTER TABLE metric_rows MODIFY TTL ${rowsTtl(ttlDays)}`, clickhouse_settings: { materialize_ttl_after_modify: 0 } });
+    await runDdl(client, `ALTER TABLE metric_rows MODIFY TTL ${rowsTtl(ttlDays)}`, layout, { materialize_ttl_after_modify: 0 });
   }
   if (version !== METRICS_SCHEMA_VERSION) {
     await recordVersion(client, 'metrics', METRICS_SCHEMA_VERSION);

@@ -10,12 +10,13 @@ import type { SeriesOverview, SharedSeriesStore } from '../../rrd/series-store.j
 import type { Cf, CreateOptions, FetchResult, SeriesDef, SeriesInfo, UpdateManyItem, UpdateManyResult } from '../../rrd/types.js';
 import { ensureDatabase, guarded, openClient, shownUrl } from './connection.js';
 import { SeriesLeases } from './metrics-lease.js';
+import { layoutOf } from './layout.js';
 import { ensureMetricsSchema } from './metrics-schema.js';
 import { ClickHouseSeriesPersistence } from './metrics.js';
 import { checkDatabaseName } from './schema.js';
 import type { ClickHouseLogOptions } from './types.js';
 
-export interface ClickHouseSeriesOptions extends Pick<ClickHouseLogOptions, 'url' | 'database' | 'requestTimeoutMs' | 'username' | 'password'> {
+export interface ClickHouseSeriesOptions extends Pick<ClickHouseLogOptions, 'url' | 'database' | 'requestTimeoutMs' | 'username' | 'password' | 'cluster' | 'zookeeperPath'> {
   /** names this collector in leases and refusals; default `<hostname>:<pid>` (`#n` after the first store a process opens) */
   collectorId?: string;
   /** ms a lease lasts unless renewed (DEFAULT_LEASE_MS) */
@@ -154,10 +155,11 @@ export async function openClickHouseSeriesStore(opts: ClickHouseSeriesOptions): 
   if (opts.ttlDays !== undefined && !(Number.isInteger(opts.ttlDays) && opts.ttlDays >= 1)) {
     throw new ConfigError('clickhouse.ttl_days', `expected a whole number of days, at least 1, got ${opts.ttlDays}`);
   }
+  const layout = layoutOf(opts, database);
   const url = shownUrl(opts.url);
   await ensureDatabase(opts, database, url);
   const client = openClient(opts, database);
-  await guarded('set up the metric tables', url, () => ensureMetricsSchema(client, database, opts.ttlDays));
+  await guarded('set up the metric tables', url, () => ensureMetricsSchema(client, database, opts.ttlDays, layout));
   // two stores opened by one process are two writers, each with its own remembered states
   opened++;
   const collectorId = opts.collectorId ?? `${hostname()}:${process.pid}${opened > 1 ? `#${opened}` : ''}`;

@@ -21,7 +21,8 @@
 // through merges. They order the live tail without a dense id column (ids.ts).
 import type { ClickHouseClient } from '@clickhouse/client';
 import { ConfigError, ErrorCodes, RingtailError } from '../../../shared/errors.js';
-import { SCHEMA_TABLE } from './component-schema.js';
+import { runDdl, SCHEMA_TABLE } from './component-schema.js';
+import { DEFAULT_ZK_PREFIX, type Layout } from './layout.js';
 
 /**
  * The schema this code reads and writes; raise it with a MIGRATIONS entry.
@@ -51,8 +52,9 @@ const MIGRATIONS: Record<number, string[]> = {
 };
 
 /** what to run to bring a database's log tables to this ringtail's schema (named by the refusal) */
-export function upgradeCommand(url: string, database: string): string {
-  return `ringtail migrate --upgrade-schema --storage clickhouse --clickhouse-url ${url} --clickhouse-database ${database}`;
+export function upgradeCommand(url: string, database: string, layout?: Layout): string {
+  const cluster = layout ? ` --clickhouse-cluster ${layout.cluster}${layout.zkPrefix !== DEFAULT_ZK_PREFIX ? ` --clickhouse-zookeeper-path '${layout.zkPrefix}'` : ''}` : '';
+  return `ringtail migrate --upgrade-schema --storage clickhouse --clickhouse-url ${url} --clickhouse-database ${database}${cluster}`;
 }
 
 /** ClickHouse identifiers ringtail writes itself into DDL (the only names not bound as parameters) */
@@ -68,6 +70,11 @@ export const DEDUP_WINDOW = 10_000;
 
 function ttlClause(days: number): string {
   return `toDateTime(intDiv(ts, 1000)) + toIntervalDay(${days})`;
+}
+
+/** a new retention for the lines of an existing logs table */
+export function logsTtlSql(days: number): string {
+  return `ALTER TABLE logs MODIFY TTL ${ttlClause(days)}`;
 }
 
 export function logsTableSql(ttlDays?: number): string {
@@ -92,6 +99,11 @@ export function logsTableSql(ttlDays?: number): string {
 PARTITION BY intDiv(ts, 86400000)
 ORDER BY (host, ts, stream_id, line_offset)${ttlDays !== undefined ? `\nTTL ${ttlClause(ttlDays)}` : ''}
 SETTINGS non_replicated_deduplication_window = ${DEDUP_WINDOW}, enable_block_number_column = 1, enable_block_offset_column = 1, ttl_only_drop_parts = 1`;
+}
+
+/** the log tables, as ensureSchema creates them on a new database (on one server) */
+export function logsStatements(ttlDays?: number): string[] {
+  return [SCHEMA_TABLE, logsTableSql(ttlDays), ...STATEMENTS];
 }
 
 const STATEMENTS = [
@@ -125,6 +137,8 @@ export interface SchemaOptions {
   url: string;
   /** run the migrations of an older schema (`ringtail migrate --upgrade-schema`); else refuse it */
   upgrade?: boolean;
+  /** one server (undefined) or a cluster (layout.ts) */
+  layout?: Layout;
 }
 
 /**
@@ -136,12 +150,27 @@ export interface SchemaOptions {
  */
 export async function ensureSchema(client: ClickHouseClient, database: string, opts: SchemaOptions): Promise<number> {
   const ttlDays = opts.ttlDays;
+  const layout = opts.layout;
   const found = await client.query({
-    query: `SELECT name FROM system.tables WHERE database = {db:String} AND name IN ('logs', 'ringtail_schema')`,
+    query: `SELECT name, engine FROM system.tables WHERE database = {db:String} AND name IN ('logs', 'ringtail_schema')`,
     query_params: { db: database },
     format: 'JSONEachRow',
   });
-  const names = new Set(((await found.json()) as Array<{ name: string }>).map((r) => r.name));
+  const tables = (await found.json()) as Array<{ name: string; engine: string }>;
+  const names = new Set(tables.map((r) => r.name));
+  // a cluster's logs is a Distributed table over the shards' logs_local (layout.ts): the layout
+  // the tables were made for must be the one configured, else reads would miss the other shards
+  // or inserts go to one server's table
+  const logsEngine = tables.find((r) => r.name === 'logs')?.engine;
+  if (logsEngine !== undefined && (logsEngine === 'Distributed') !== (layout !== undefined)) {
+    throw new RingtailError(
+      ErrorCodes.STORAGE,
+      layout
+        ? `ClickHouse database '${database}' holds single-server log tables (logs is a ${logsEngine} table), not a cluster's: leave clickhouse.cluster unset for it, or use another --clickhouse-database for the cluster '${layout.cluster}'`
+        : `ClickHouse database '${database}' holds a cluster's log tables (logs is a Distributed table): set clickhouse.cluster to the cluster's name (--clickhouse-cluster), or use another --clickhouse-database`,
+      500,
+    );
+  }
   let recorded = 0;
   if (names.has('ringtail_schema')) {
     const rs = await client.query({ query: `SELECT max(version) AS v FROM ringtail_schema WHERE component = 'logs'`, format: 'JSONEachRow' });
@@ -166,19 +195,17 @@ export async function ensureSchema(client: ClickHouseClient, database: string, o
   if (version > 0 && version < SCHEMA_VERSION && !opts.upgrade) {
     throw new RingtailError(
       ErrorCodes.STORAGE,
-      `ClickHouse database '${database}' holds log schema version ${version}, written by an older ringtail (this one reads version ${SCHEMA_VERSION}; nothing was changed): stop the collectors that use it, run \`${upgradeCommand(opts.url, database)}\`, then start them again`,
+      `ClickHouse database '${database}' holds log schema version ${version}, written by an older ringtail (this one reads version ${SCHEMA_VERSION}; nothing was changed): stop the collectors that use it, run \`${upgradeCommand(opts.url, database, layout)}\`, then start them again`,
       500,
     );
   }
   if (version === 0) {
-    await client.command({ query: SCHEMA_TABLE });
-    await client.command({ query: logsTableSql(ttlDays) });
-    for (const q of STATEMENTS) await client.command({ query: q });
+    for (const q of logsStatements(ttlDays)) await runDdl(client, q, layout);
   } else {
-    for (let v = version; v < SCHEMA_VERSION; v++) for (const q of MIGRATIONS[v] ?? []) await client.command({ query: q });
+    for (let v = version; v < SCHEMA_VERSION; v++) for (const q of MIGRATIONS[v] ?? []) await runDdl(client, q, layout);
     if (ttlDays !== undefined) {
       // metadata only: parts past the new limit go as merges and TTL checks reach them
-      await client.command({ query: `ALTER TABLE logs MODIFY TTL ${ttlClause(ttlDays)}`, clickhouse_settings: { materialize_ttl_after_modify: 0 } });
+      await runDdl(client, logsTtlSql(ttlDays), layout, { materialize_ttl_after_modify: 0 });
     }
   }
   // a version 1 in today's shape stays recorded as 1: the ringtails that wrote it still read it

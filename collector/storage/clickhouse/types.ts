@@ -19,6 +19,10 @@ export interface ClickHouseLogOptions {
   requestTimeoutMs?: number;
   /** migrate the log tables of an older ringtail's schema (else they are refused) */
   upgradeSchema?: boolean;
+  /** the cluster the tables are spread over (layout.ts, docs/scale-out.md); absent: one server */
+  cluster?: string;
+  /** ZooKeeper / Keeper path prefix of the replicated tables, with a cluster (DEFAULT_ZK_PREFIX) */
+  zookeeperPath?: string;
   username?: string;
   password?: string;
 }
