@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ddlText, schemaDdl } from '../../collector/storage/clickhouse/ddl.js';
+import { deleteHostLinesSql } from '../../collector/storage/clickhouse/hosts.js';
 import { checkClusterName, DEFAULT_ZK_PREFIX, forLayout, layoutOf, type ClusterLayout } from '../../collector/storage/clickhouse/layout.js';
 import { LEASE_ROLLUP_DAYS } from '../../collector/storage/clickhouse/metrics-schema.js';
 import { upgradeCommand } from '../../collector/storage/clickhouse/schema.js';
@@ -72,6 +73,10 @@ const TABLES: Array<[string, 'sharded' | 'everywhere']> = [
   ['metric_state', 'everywhere'],
   ['metric_rows', 'everywhere'],
   ['metric_leases', 'everywhere'],
+  ['host_state', 'everywhere'],
+  ['host_forgotten', 'everywhere'],
+  ['host_events', 'everywhere'],
+  ['host_meta', 'everywhere'],
 ];
 
 describe('on a cluster', () => {
@@ -187,5 +192,14 @@ describe('the upgrade command named by a refusal', () => {
       'ringtail migrate --upgrade-schema --storage clickhouse --clickhouse-url http://ch:8123 --clickhouse-database db --clickhouse-cluster prod',
     );
     expect(upgradeCommand('http://ch:8123', 'db', layoutOf({ cluster: 'prod', zookeeperPath: '/ch/{database}' }, 'db'))).toMatch(/--clickhouse-cluster prod --clickhouse-zookeeper-path '\/ch\/\{database\}'$/);
+  });
+});
+
+describe("a forgotten host's lines", () => {
+  it('one server: a parameter; a cluster: every shard, the name a quoted literal (the DDL queue takes no parameters)', () => {
+    expect(deleteHostLinesSql(undefined, 'web-1')).toEqual({ query: 'DELETE FROM logs WHERE host = {h:String}', query_params: { h: 'web-1' } });
+    expect(deleteHostLinesSql(L, 'web-1').query).toBe("DELETE FROM logs_local ON CLUSTER `ch_main` WHERE host = 'web-1'");
+    // a quote or a backslash in a name stays inside the literal
+    expect(deleteHostLinesSql(L, "o'brien\\' OR 1=1 --").query).toBe("DELETE FROM logs_local ON CLUSTER `ch_main` WHERE host = 'o\\'brien\\\\\\' OR 1=1 --'");
   });
 });

@@ -4,6 +4,7 @@
 import { SCHEMA_TABLE } from './component-schema.js';
 import { ALERTS_TABLES } from './alerts-schema.js';
 import { AUTH_TABLES } from './auth-schema.js';
+import { HOSTS_TABLES } from './hosts-schema.js';
 import { forLayout, type Layout } from './layout.js';
 import { metricsMigrations, metricsTables, rowsTtl } from './metrics-schema.js';
 import { deleteLinesSql, dropDaySql } from './retention.js';
@@ -17,7 +18,7 @@ export interface DdlGroup {
 
 /**
  * The statements on a new database, in the order the collector runs them (logs, auth, alerts,
- * metrics, each opening with ringtail_schema; all IF NOT EXISTS), then those of an upgrade and
+ * metrics, host states, each opening with ringtail_schema; all IF NOT EXISTS), then those of an upgrade and
  * of retention on a cluster (where they name the shards' tables).
  */
 export function schemaDdl(database: string, layout: Layout, ttlDays?: number): DdlGroup[] {
@@ -28,6 +29,7 @@ export function schemaDdl(database: string, layout: Layout, ttlDays?: number): D
     { title: 'tokens, claims, dashboard sessions (component auth)', statements: run([SCHEMA_TABLE, ...AUTH_TABLES]) },
     { title: 'alert rules, state, history, outbox (component alerts)', statements: run([SCHEMA_TABLE, ...ALERTS_TABLES]) },
     { title: 'metric series (component metrics)', statements: run([SCHEMA_TABLE, ...metricsTables(ttlDays)]) },
+    { title: 'host lifecycle states (component hosts)', statements: run([SCHEMA_TABLE, ...HOSTS_TABLES]) },
     { title: 'upgrade of metric schema 2 to 3 (run by the collector when it finds version 2)', statements: run(metricsMigrations(2, ttlDays)) },
     {
       title: 'every later start: the CREATE … IF NOT EXISTS above again (no-ops), then',

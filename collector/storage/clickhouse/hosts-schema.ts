@@ -18,12 +18,13 @@
 // heard again after it is a new record. Transitions are append-only, deduplicated per save.
 import type { ClickHouseClient } from '@clickhouse/client';
 import { ensureComponent } from './component-schema.js';
+import type { Layout } from './layout.js';
 
 export const HOSTS_SCHEMA_VERSION = 1;
 /** how long transitions are kept (SQLite keeps the newest 200 per host instead) */
 export const HOST_EVENTS_TTL_DAYS = 30;
 
-const TABLES = [
+export const HOSTS_TABLES = [
   `CREATE TABLE IF NOT EXISTS host_state (
   host String,
   first_seen SimpleAggregateFunction(min, Int64),
@@ -42,6 +43,6 @@ SETTINGS non_replicated_deduplication_window = 1000`,
 ];
 
 /** Creates the host tables, or refuses a newer ringtail's (a message saying what to do). */
-export async function ensureHostsSchema(client: ClickHouseClient, database: string): Promise<void> {
-  await ensureComponent(client, database, 'hosts', 'host state', HOSTS_SCHEMA_VERSION, TABLES);
+export async function ensureHostsSchema(client: ClickHouseClient, database: string, layout?: Layout): Promise<void> {
+  await ensureComponent(client, database, 'hosts', 'host state', HOSTS_SCHEMA_VERSION, HOSTS_TABLES, layout);
 }

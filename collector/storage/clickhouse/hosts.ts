@@ -16,6 +16,8 @@ import { ErrorCodes, RingtailError } from '../../../shared/errors.js';
 import { HOST_STATE_TIE, type HostChanges, type HostEvent, type HostSource, type HostState, type HostStateRow, type HostStateStore, type SharedHostRow } from '../types.js';
 import { ensureDatabase, guarded, openClient, shownUrl } from './connection.js';
 import { ensureHostsSchema } from './hosts-schema.js';
+import { layoutOf, type Layout } from './layout.js';
+import { deleteLinesSql } from './retention.js';
 import { checkDatabaseName } from './schema.js';
 import type { ClickHouseLogOptions } from './types.js';
 
@@ -60,11 +62,22 @@ export async function openClickHouseHostStore(opts: ClickHouseLogOptions): Promi
   const url = shownUrl(opts.url);
   await ensureDatabase(opts, database, url);
   const client = openClient(opts, database);
-  await guarded('set up the host tables', url, () => ensureHostsSchema(client, database));
-  return clickhouseHostStore(client, url);
+  const layout = layoutOf(opts, database);
+  await guarded('set up the host tables', url, () => ensureHostsSchema(client, database, layout));
+  return clickhouseHostStore(client, url, layout);
 }
 
-export function clickhouseHostStore(client: ClickHouseClient, url: string): HostStateStore & { close(): Promise<void> } {
+/**
+ * The statement that deletes one host's lines: on a cluster it names every shard's logs_local and
+ * goes through the distributed DDL queue, which carries text, not parameters, so the host is
+ * written in as a string literal (escaped; host names are already free of control characters).
+ */
+export function deleteHostLinesSql(layout: Layout, host: string): { query: string; query_params: Record<string, unknown> } {
+  if (!layout) return { query: 'DELETE FROM logs WHERE host = {h:String}', query_params: { h: host } };
+  return { query: deleteLinesSql(layout, `host = '${host.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`), query_params: {} };
+}
+
+export function clickhouseHostStore(client: ClickHouseClient, url: string, layout?: Layout): HostStateStore & { close(): Promise<void> } {
   const rows = async <T>(query: string, query_params: Record<string, unknown> = {}): Promise<T[]> => {
     const rs = await client.query({ query, query_params, format: 'JSONEachRow' });
     return (await rs.json()) as T[];
@@ -156,7 +169,8 @@ export function clickhouseHostStore(client: ClickHouseClient, url: string): Host
       await removeHosts([host]);
       // its lines go at once (SQLite hides them and purges in slices): every collector's reads
       // of the shared table stop showing them; lines stored after this are the host's new life
-      await del('DELETE FROM logs WHERE host = {h:String}', { h: host });
+      const lines = deleteHostLinesSql(layout, host);
+      await del(lines.query, lines.query_params);
       return was;
     }),
     // forget() deleted the lines already
