@@ -4,12 +4,14 @@
 // (metrics-lease.ts). Writes (create, update, delete) check the lease of each series' host;
 // reads need none. Every failure to reach ClickHouse is a 503 with Retry-After (`guarded`).
 import { hostname } from 'node:os';
+import type { ClickHouseClient } from '@clickhouse/client';
 import { ConfigError } from '../../../shared/errors.js';
 import { PersistedSeriesStore } from '../../rrd/persistence.js';
-import type { SeriesOverview, SharedSeriesStore } from '../../rrd/series-store.js';
+import type { RecentAnswer, RecentQuery, SeriesOverview, SharedSeriesStore } from '../../rrd/series-store.js';
 import type { Cf, CreateOptions, FetchResult, SeriesDef, SeriesInfo, UpdateManyItem, UpdateManyResult } from '../../rrd/types.js';
 import { ensureDatabase, guarded, openClient, shownUrl } from './connection.js';
 import { SeriesLeases } from './metrics-lease.js';
+import { clickhouseRecent } from './metrics-recent.js';
 import { ensureMetricsSchema } from './metrics-schema.js';
 import { ClickHouseSeriesPersistence } from './metrics.js';
 import { checkDatabaseName } from './schema.js';
@@ -44,6 +46,7 @@ export class ClickHouseSeriesStore implements SharedSeriesStore {
     readonly leases: SeriesLeases,
     private readonly url: string,
     private readonly persistence: ClickHouseSeriesPersistence,
+    private readonly client: ClickHouseClient,
   ) {}
 
   claim(hosts: readonly string[]): Promise<{ refused: Map<string, Error>; taken: string[] }> {
@@ -52,6 +55,11 @@ export class ClickHouseSeriesStore implements SharedSeriesStore {
 
   describe(hosts?: readonly string[]): Promise<SeriesOverview[]> {
     return this.g('list series', () => this.persistence.describe(hosts));
+  }
+
+  /** what other collectors wrote lately, for the designated alert evaluator (metrics-recent.ts) */
+  recent(q: RecentQuery): Promise<RecentAnswer> {
+    return this.g('read recent series', () => clickhouseRecent(this.client, q));
   }
 
   private g<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -163,5 +171,5 @@ export async function openClickHouseSeriesStore(opts: ClickHouseSeriesOptions): 
   const collectorId = opts.collectorId ?? `${hostname()}:${process.pid}${opened > 1 ? `#${opened}` : ''}`;
   const leases = new SeriesLeases(client, { collectorId, leaseMs: opts.leaseMs, clock: opts.clock });
   const persistence = new ClickHouseSeriesPersistence(client, collectorId, (name) => leases.epochOf(seriesOwner(name)));
-  return new ClickHouseSeriesStore(new PersistedSeriesStore(persistence, opts.now), leases, url, persistence);
+  return new ClickHouseSeriesStore(new PersistedSeriesStore(persistence, opts.now), leases, url, persistence, client);
 }
