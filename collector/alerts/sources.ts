@@ -143,6 +143,12 @@ export function logStoreSources(
       // registry never heard (their agents reach another collector): the evaluator sees them too.
       if (sync()) return live;
       const known = new Set(live.map((h) => h.host));
+      // so does a metric store they share: hosts whose series another collector consolidates report at an interval
+      for (const h of metrics?.hosts?.(clock()) ?? []) {
+        if (known.has(h.host)) continue;
+        known.add(h.host);
+        live.push({ ...h, reports: true });
+      }
       for (const h of current?.hosts ?? previous?.hosts ?? []) if (!known.has(h.host)) live.push({ host: h.host, lastSeen: h.last_seen });
       return live;
     }

@@ -40,6 +40,8 @@ export interface RecentQuery {
   keys: readonly string[];
   /** metric names whose every series is wanted with rows (`df.used_pct`: one per mount) */
   names: readonly string[];
+  /** hosts whose series are left out of `series` (they still count in `hosts`): those the caller consolidates itself */
+  except?: ReadonlySet<string>;
 }
 
 export interface RecentSeries {
@@ -101,7 +103,7 @@ export async function scanRecent(store: Pick<SeriesStore, 'list' | 'info' | 'fet
     const lastUp = info.state.lastUp;
     if (!(lastUp > q.after)) continue;
     hosts.set(split.host, Math.max(hosts.get(split.host) ?? -Infinity, lastUp));
-    if (!wantedKey(split.key, keys, names)) continue;
+    if (q.except?.has(split.host) || !wantedKey(split.key, keys, names)) continue;
     const rows: RecentSeries['rows'] = [];
     const rra = finestAverage(info.def);
     if (rra >= 0) {
@@ -146,6 +148,8 @@ export interface SharedSeriesStore extends SeriesStore {
   claim(hosts: readonly string[]): Promise<{ refused: Map<string, Error>; taken: string[] }>;
   /** every series (only those of `hosts` when given), whoever wrote them */
   describe(hosts?: readonly string[]): Promise<SeriesOverview[]>;
+  /** the hosts whose lease this collector holds now (it consolidates their series); absent: none known */
+  holding?(): string[];
 }
 
 /** The synchronous store (SQLite) as a SeriesStore: each call runs at once, its result or error resolved. */

@@ -317,6 +317,8 @@ export function seriesContract(backend: string, open: OpenSeriesStore): void {
           ],
         });
         expect(await s.recent({ ...q, after: t0 + 70 })).toEqual({ series: [], hosts: [] });
+        // the hosts a caller consolidates itself: no series of theirs, still in `hosts`
+        expect(sorted(await s.recent({ ...q, after: t0 + 40, except: new Set(['h1']) }))).toEqual({ series: [], hosts: [{ host: 'h1', lastUp: t0 + 70 }] });
       } finally {
         await s.close();
       }

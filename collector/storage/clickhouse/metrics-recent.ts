@@ -37,7 +37,7 @@ SELECT n.name AS name, c.lu AS last_up FROM changed AS c INNER JOIN
     if (!split) continue;
     const lastUp = Number(r.last_up);
     hosts.set(split.host, Math.max(hosts.get(split.host) ?? -Infinity, lastUp));
-    if (wantedKey(split.key, keys, names)) lastUps.set(r.name, lastUp);
+    if (!q.except?.has(split.host) && wantedKey(split.key, keys, names)) lastUps.set(r.name, lastUp);
   }
   // the wanted ones' ids and definitions (for their type, step and finest AVERAGE archive)
   const byId = new Map<number, { s: RecentSeries; rra: number }>();

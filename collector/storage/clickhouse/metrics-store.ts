@@ -57,6 +57,10 @@ export class ClickHouseSeriesStore implements SharedSeriesStore {
     return this.g('list series', () => this.persistence.describe(hosts));
   }
 
+  holding(): string[] {
+    return this.leases.holding();
+  }
+
   /** what other collectors wrote lately, for the designated alert evaluator (metrics-recent.ts) */
   recent(q: RecentQuery): Promise<RecentAnswer> {
     return this.g('read recent series', () => clickhouseRecent(this.client, q));
