@@ -11,7 +11,7 @@ import type { RecentAnswer, RecentQuery, SeriesOverview, SharedSeriesStore } fro
 import type { Cf, CreateOptions, FetchResult, SeriesDef, SeriesInfo, UpdateManyItem, UpdateManyResult } from '../../rrd/types.js';
 import { ensureDatabase, guarded, openClient, shownUrl } from './connection.js';
 import { SeriesLeases } from './metrics-lease.js';
-import { clickhouseRecent } from './metrics-recent.js';
+import { clickhouseRecent, type DefCache } from './metrics-recent.js';
 import { ensureMetricsSchema } from './metrics-schema.js';
 import { ClickHouseSeriesPersistence } from './metrics.js';
 import { checkDatabaseName } from './schema.js';
@@ -61,9 +61,13 @@ export class ClickHouseSeriesStore implements SharedSeriesStore {
     return this.leases.holding();
   }
 
+  /** definitions of the series recent() has answered with (a few hundred thousand at most: cleared past a million) */
+  private readonly defs: DefCache = new Map();
+
   /** what other collectors wrote lately, for the designated alert evaluator (metrics-recent.ts) */
   recent(q: RecentQuery): Promise<RecentAnswer> {
-    return this.g('read recent series', () => clickhouseRecent(this.client, q));
+    if (this.defs.size > 1_000_000) this.defs.clear();
+    return this.g('read recent series', () => clickhouseRecent(this.client, q, this.defs));
   }
 
   private g<T>(what: string, fn: () => Promise<T>): Promise<T> {
