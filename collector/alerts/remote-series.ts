@@ -40,8 +40,25 @@ export class RemoteSeries {
     private readonly recent: RecentSamples,
   ) {}
 
-  /** Reads what changed since the last read (null: the store is this collector's alone). */
+  /** a read under way: cycles that start meanwhile go on with what was read before */
+  private busy = false;
+
+  /**
+   * Reads what changed since the last read; null when nothing was read: the store is this
+   * collector's alone, or a read is still under way (evaluation turns may come faster than
+   * ClickHouse answers: reads never pile up behind each other).
+   */
   async refresh(now: number): Promise<RemoteReadStats | null> {
+    if (this.busy) return null;
+    this.busy = true;
+    try {
+      return await this.read(now);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async read(now: number): Promise<RemoteReadStats | null> {
     const started = performance.now();
     const wanted = this.recent.want();
     if (wanted !== this.asked) this.after = null;
