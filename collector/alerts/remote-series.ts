@@ -19,6 +19,9 @@ import type { RecentSamples, Wanted } from './recent-samples.js';
 export const OVERLAP_S = 60;
 /** how far back the first read (and the first after a rule change) reaches: as far as a seed */
 const FIRST_MS = 15 * 60_000;
+/** every this many reads, hosts silent for SILENT_MS are checked for series still stored */
+const PRUNE_EVERY = 6;
+const SILENT_MS = 60_000;
 
 export interface RemoteReadStats {
   hosts: number;
@@ -42,6 +45,7 @@ export class RemoteSeries {
 
   /** a read under way: cycles that start meanwhile go on with what was read before */
   private busy = false;
+  private reads = 0;
 
   /**
    * Reads what changed since the last read; null when nothing was read: the store is this
@@ -83,6 +87,19 @@ export class RemoteSeries {
     }
     this.asked = wanted;
     this.after = Math.max(after, now / 1000 - OVERLAP_S);
+    // A host retired or forgotten on its collector has its series deleted there: it leaves this
+    // view too (else its absence rules would fire here for ever). A host merely silent keeps them.
+    if (++this.reads % PRUNE_EVERY === 0) {
+      const silent = [...this.hosts].filter(([, at]) => now - at > SILENT_MS).map(([h]) => h);
+      if (silent.length > 0) {
+        const kept = await this.svc.hostsWithSeries(silent);
+        for (const h of silent) {
+          if (kept.has(h)) continue;
+          this.hosts.delete(h);
+          this.recent.forgetHost(h);
+        }
+      }
+    }
     return { hosts: ans.hosts.length, series: ans.series.length, rows, ms: performance.now() - started };
   }
 

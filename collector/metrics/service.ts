@@ -497,6 +497,14 @@ export class MetricService {
     return null;
   }
 
+  /** those of `hosts` that have a series in the store */
+  async hostsWithSeries(hosts: readonly string[]): Promise<Set<string>> {
+    const want = new Set(hosts);
+    const out = new Set<string>();
+    for (const e of this.catalog.values()) if (want.has(e.host)) out.add(e.host);
+    return out;
+  }
+
   /**
    * Withdraws a host: its series and archives are deleted. With `metric` (a key), only that
    * series: the way to reset one updated in the far future (its next sample creates it again).

@@ -145,6 +145,17 @@ export class SharedMetricService extends MetricService {
     return this.read(host, metric, 'AVERAGE', startMs, endMs).then(async (data) => data && { data, ...lastOf(await this.shared.info(seriesName(host, metric))) });
   }
 
+  /** whoever writes them: the shared store's listing of these hosts */
+  override async hostsWithSeries(hosts: readonly string[]): Promise<Set<string>> {
+    const want = new Set(hosts);
+    const out = new Set<string>();
+    for (const o of await this.shared.describe(hosts)) {
+      const host = splitSeriesName(o.name)?.host;
+      if (host !== undefined && want.has(host)) out.add(host);
+    }
+    return out;
+  }
+
   /** the store's recent series, but for the hosts whose lease this collector holds (its own ingest feeds those) */
   override remoteRecent(q: Omit<RecentQuery, 'except'>): Promise<RecentAnswer> {
     return this.shared.recent({ ...q, except: new Set(this.shared.holding?.() ?? []) });

@@ -3,7 +3,7 @@
 // persistence: collector A writes through its own store, collector B's SharedMetricService reads
 // the same persistence. What B's recent samples hold after each read is compared with the
 // values A stored; hosts B holds the lease of are left to its own ingest; a rule change reads
-// a newly wanted key from FIRST_MS back.
+// a newly wanted key from FIRST_MS back; a host whose series were deleted leaves the view.
 import { describe, expect, it } from 'vitest';
 import { RecentSamples, type Wanted } from '../../collector/alerts/recent-samples.js';
 import { RemoteSeries } from '../../collector/alerts/remote-series.js';
@@ -19,13 +19,21 @@ function storeB(p: MemoryPersistence, held: string[]): SharedSeriesStore {
   const engine = new PersistedSeriesStore(p);
   return Object.assign(engine, {
     claim: async () => ({ refused: new Map<string, Error>(), taken: [] }),
-    describe: async () => [],
+    describe: async (hosts?: readonly string[]) => {
+      const names = (await engine.list()).filter((n) => !hosts || hosts.some((h) => n.startsWith(`${h}/`)));
+      return Promise.all(
+        names.map(async (name) => {
+          const i = await engine.info(name);
+          return { name, type: i.def.ds[0]?.type ?? null, step: i.def.step, lastUp: i.state.lastUp };
+        }),
+      );
+    },
     holding: () => held,
   });
 }
 
 describe('remote series: the evaluator reads what another collector stored', () => {
-  it('appends the new rows of wanted series of hosts it does not hold, knows every updated host, and rereads after a rule change', async () => {
+  it('appends the new rows of wanted series of hosts it does not hold, knows every updated host, rereads after a rule change, and drops a host whose series are gone', async () => {
     const p = new MemoryPersistence();
     const a = new PersistedSeriesStore(p); // collector A, the owner
     const def = createLayouts().define('cpu.user', 'GAUGE', 10_000);
@@ -64,5 +72,14 @@ describe('remote series: the evaluator reads what another collector stored', () 
     await remote.refresh(now + 30_000);
     expect(recent.points('web-1', 'mem.free', 0, now + 30_000).v).toEqual([11, 21, 31, 41, 51, 61, 71, 81]);
     expect(recent.points('web-1', 'cpu.user', 0, now + 30_000).v).toEqual([10, 20, 30, 40, 50, 60, 70, 80]);
+
+    // web-1 retired on A (its series deleted there), own-2 merely silent: at the sixth read, web-1 leaves the view
+    for (const n of names.filter((n) => n.startsWith('web-1/'))) await a.delete(n);
+    await remote.refresh(now + 200_000);
+    await remote.refresh(now + 210_000);
+    expect([...remote.hosts.keys()].sort()).toEqual(['own-2', 'web-1']);
+    await remote.refresh(now + 220_000);
+    expect([...remote.hosts.keys()]).toEqual(['own-2']);
+    expect(recent.has('web-1', 'cpu.user')).toBe(false);
   });
 });
