@@ -1,22 +1,22 @@
 // The evaluation cycle: for every rule and every host it applies to, read one value from the
-// sources, step the state machine, decide notifications, and commit state, history and outbox
-// rows in one transaction. Notification decisions are level-triggered from persisted state
-// (what was last announced, and when), so a restart neither forgets nor repeats an alert.
-import { createHash } from 'node:crypto';
+// sources (rule-reads.ts), step the state machine, decide notifications (notifications.ts), and
+// commit state, history and outbox rows in one transaction. Notification decisions are
+// level-triggered from persisted state (what was last announced, and when), so a restart neither
+// forgets nor repeats an alert.
 import type { EventSink } from '../../shared/events.js';
 import type { Evidence } from './evidence.js';
-import type { AlertPayload, Notifier } from './notifiers/types.js';
+import type { Notifier } from './notifiers/types.js';
 import { HOST_DOWN_RULE, ownHostDirectory, type HostDirectory } from './hosts.js';
-import { parseMetricKey } from '../metrics/key.js';
-import { CHECK_SERIES } from './metric-sources.js';
-import { hoursToReach } from './predict.js';
-import { compileRule, notifies, type CompiledRule, type Severity } from './rules.js';
-import { compileSilence, silencedBy, type CompiledSilence } from './silences.js';
+import { currentAlerts, decideNotifications, labelsFor, outboxRows, type CurrentAlert, type Decided, type NotifyContext } from './notifications.js';
+import { arrivalCanChange, RuleReads, type Arrivals, type RuleValue } from './rule-reads.js';
+import { compileRule, type CompiledRule, type Severity } from './rules.js';
+import { compileSilence, type CompiledSilence } from './silences.js';
 import { SourceError, type AlertSources, type HostSeen, type LogReads } from './sources.js';
-import { changed, firingKey, initialState, parseKey, step, type InstanceState, type Transition } from './state.js';
+import { changed, initialState, step, type InstanceState, type Transition } from './state.js';
 import type { AlertStore, NewOutbox, SilenceRow } from '../storage/types.js';
-import { renderTemplate } from './template.js';
-import { notificationId, type Occasion } from './webhook-ids.js';
+
+export { arrivalCanChange, type Arrivals } from './rule-reads.js';
+export { fingerprint, type CurrentAlert } from './notifications.js';
 
 export interface EvaluatorOptions {
   store: AlertStore;
@@ -43,48 +43,7 @@ export interface CycleStats {
   notifications: number;
 }
 
-export interface CurrentAlert {
-  rule: string;
-  host: string;
-  /** the series' labels part (`{mount=/}`) for rules that watch every series of a name, else '' */
-  series: string;
-  /** false: shown here, never sent to webhooks (the rule's `notify`) */
-  notify: boolean;
-  state: 'pending' | 'firing';
-  severity: Severity | null;
-  value: number | null;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  active_since: number | null;
-  starts_at: number | null;
-  silenced_by: string | null;
-}
-
-/** a log rule counts its matches up to this many (enough to compare with min_count) */
-const logCap = (minCount: number | undefined) => Math.min(1000, Math.max(100, minCount ?? 1));
 const key = (rule: string, host: string, series = '') => `${rule}\u0000${host}\u0000${series}`;
-const RESERVED = new Set(['alertname', 'rule', 'host', 'severity']);
-
-/** Whether a metric rule watches every series of its name (no labels given: `df.used_pct`). */
-function perSeries(rule: CompiledRule): boolean {
-  return (rule.spec.kind === 'metric' && !rule.spec.metric.includes('{')) || rule.checkGlob !== null;
-}
-
-/**
- * What arrived, for an evaluation on arrival: host → names of the samples just committed. Only
- * metric rules on one of those names and check rules on a check series among them are evaluated,
- * only for those hosts.
- */
-export type Arrivals = Map<string, Set<string>>;
-
-/** Whether samples of these names can change this rule's state (absence and log rules: never). */
-export function arrivalCanChange(rule: CompiledRule, names: Set<string>): boolean {
-  const r = rule.spec;
-  const base = (m: string) => (m.includes('{') ? m.slice(0, m.indexOf('{')) : m);
-  if (r.kind === 'metric') return names.has(base(r.metric)) || (r.divide_by !== undefined && names.has(base(r.divide_by)));
-  if (r.kind === 'check') return (r.check_types ?? (['process', 'http', 'tcp'] as const)).some((t) => names.has(CHECK_SERIES[t]));
-  return false;
-}
 
 /** What the store holds for an evaluator to start from (Evaluator.open reads it). */
 export interface StoredAlerts {
@@ -93,18 +52,6 @@ export interface StoredAlerts {
   silences: SilenceRow[];
   /** host-down transitions, oldest first (the host directory's memory when none is given) */
   hostDown: Transition[];
-}
-
-/** a notification decided in a cycle, with what its webhook id is derived from */
-interface Decided {
-  payload: AlertPayload;
-  occasion: Occasion;
-}
-
-export function fingerprint(labels: Record<string, string>): string {
-  const h = createHash('sha256');
-  for (const k of Object.keys(labels).sort()) h.update(`${k}\u0000${labels[k]}\u0000`);
-  return h.digest('hex').slice(0, 16);
 }
 
 export class Evaluator {
@@ -123,11 +70,8 @@ export class Evaluator {
   version = 0;
   readonly defaults = new Map<string, CompiledRule>();
   readonly hosts: HostDirectory;
-  /** set by valueOf: the highest level a predict rule's guard allows (undefined: no limit) */
-  private cap: Severity | null | undefined = undefined;
-
-  /** when this evaluator (the collector) started listening */
-  private readonly startedAt: number;
+  /** what each rule reads, from the sources */
+  private readonly reads: RuleReads;
 
   /** cycles run one after another (a cycle awaits its commit; the next starts from its states) */
   private queue: Promise<unknown> = Promise.resolve();
@@ -147,8 +91,9 @@ export class Evaluator {
     private readonly o: EvaluatorOptions,
     stored: StoredAlerts,
   ) {
-    this.startedAt = o.clock();
     this.hosts = o.hosts ?? ownHostDirectory(stored.hostDown);
+    // silence before this is not known (absence rules): the collector was not listening
+    this.reads = new RuleReads(o.sources, this.hosts, o.clock());
     for (const r of o.defaultRules ?? []) {
       this.defaults.set(r.name, r);
       this.rules.set(r.name, r);
@@ -227,119 +172,7 @@ export class Evaluator {
   }
 
   labelsFor(rule: CompiledRule, host: string, severity: Severity, series = ''): Record<string, string> {
-    const out: Record<string, string> = { ...rule.labels };
-    if (series !== '') {
-      const parsed = parseMetricKey('x' + series);
-      for (const [k, v] of Object.entries(parsed?.labels ?? {})) if (!RESERVED.has(k)) out[k] = v;
-    }
-    return Object.assign(out, { alertname: rule.name, rule: rule.name, host, severity });
-  }
-
-  private annotationsFor(rule: CompiledRule, labels: Record<string, string>, value: number | null): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(rule.spec.annotations ?? {})) {
-      if (v !== undefined) out[k] = renderTemplate(v, { value, rule: rule.name, severity: labels.severity ?? '', labels });
-    }
-    return out;
-  }
-
-  private payload(rule: CompiledRule, s: InstanceState, severity: Severity, startsAt: number, endsAt: number | null): AlertPayload {
-    const labels = this.labelsFor(rule, s.host, severity, s.series);
-    return {
-      status: endsAt === null ? 'firing' : 'resolved',
-      labels,
-      annotations: this.annotationsFor(rule, labels, s.value),
-      severity,
-      startsAt,
-      endsAt,
-      fingerprint: fingerprint(labels),
-      value: s.value,
-      ...(endsAt === null && this.o.evidence ? { evidence: this.o.evidence(rule, s.host, s.series, this.o.clock()) } : {}),
-    };
-  }
-
-  /** The series a rule evaluates on a host: '' for one, label parts for every series of a name. */
-  private seriesFor(rule: CompiledRule, host: string, known: Map<string, string[]>): Iterable<string> {
-    if (!perSeries(rule)) return [''];
-    const out = new Set<string>(known.get(`${rule.name}\u0000${host}`) ?? []);
-    const r = rule.spec;
-    if (r.kind === 'metric') {
-      for (const k of this.o.sources.seriesKeys(host, r.metric)) out.add(k.slice(r.metric.length));
-    } else if (r.kind === 'check') {
-      for (const type of r.check_types ?? (['process', 'http', 'tcp'] as const)) {
-        for (const k of this.o.sources.seriesKeys(host, CHECK_SERIES[type])) {
-          const check = parseMetricKey(k)?.labels.check;
-          if (check !== undefined && rule.checkGlob!.test(check)) out.add(`{check=${check}}`);
-        }
-      }
-    }
-    return out;
-  }
-
-  /** undefined: the source cannot answer yet (warming up), the instance is left as it is */
-  private valueOf(rule: CompiledRule, h: HostSeen, series: string, now: number): number | null | undefined {
-    const r = rule.spec;
-    const src = this.o.sources;
-    this.cap = undefined;
-    switch (r.kind) {
-      case 'metric': {
-        const metric = r.metric + series;
-        if (r.predict) {
-          const pts = src.seriesPoints(h.host, metric, rule.windowMs / 1000, now);
-          if (!pts) return pts;
-          const hours = hoursToReach(pts.t, pts.v, r.predict.reach, now, rule.windowMs);
-          if (hours === null) return null;
-          const last = pts.v[pts.v.length - 1]!;
-          const beyond = (from: number | undefined) => from === undefined || (r.predict!.reach >= from ? last >= from : last <= from);
-          this.cap = beyond(r.predict.critical_from) ? undefined : beyond(r.predict.warning_from) ? 'warning' : null;
-          return hours;
-        }
-        const cf = r.cf ?? 'AVERAGE';
-        let v = src.seriesWindow(h.host, metric, cf, rule.windowMs / 1000, now, (r.min_coverage ?? 0) * rule.windowMs);
-        if (v === null || v === undefined) return v;
-        if (r.divide_by !== undefined) {
-          const labels = series !== '' ? series : r.metric.includes('{') ? r.metric.slice(r.metric.indexOf('{')) : '';
-          const d = src.seriesWindow(h.host, r.divide_by + labels, cf, rule.windowMs / 1000, now);
-          if (d === null || d === undefined) return d;
-          if (d === 0) return null; // no swap configured: no ratio, no alert
-          v /= d;
-        }
-        return (r.offset ?? 0) + (r.scale ?? 1) * v;
-      }
-      case 'log':
-        return src.countLogs(r.query, h.host, now - rule.windowMs, logCap(r.min_count));
-      case 'absence': {
-        const last = r.source !== undefined ? src.lastLogAt(h.host, r.source) : r.metric !== undefined ? src.seriesLastUpdate(h.host, r.metric, now) : h.lastSeen;
-        if (last === null || last === undefined) return last;
-        // Silence is only known after listening that long: after a collector restart the agents'
-        // data of the downtime is still on its way, so no host is "down" for the collector's own
-        // absence (an alert already firing keeps its state meanwhile).
-        if (last < this.startedAt && now - this.startedAt <= r.seconds * 1000) return undefined;
-        return Math.max(0, (now - last) / 1000);
-      }
-      case 'check': {
-        const name = series !== '' ? parseMetricKey('x' + series)!.labels.check! : r.check;
-        const st = src.checkStatus(h.host, name, now, { samples: r.samples, types: r.check_types });
-        return st === null || st === undefined ? st : st === 'down' ? 1 : 0;
-      }
-      case 'flapping': {
-        let downs = 0;
-        for (const t of this.hosts.transitions(h.host, now - rule.windowMs)) if (t.to === 'down') downs++;
-        return downs;
-      }
-    }
-  }
-
-  /** the hosts a rule is evaluated on in a cycle over `hosts` (not retired) */
-  private targetsOf(rule: CompiledRule, hosts: HostSeen[], byHost: Map<string, HostSeen>, arrivals?: Arrivals): HostSeen[] {
-    const dir = this.hosts;
-    const pattern = rule.spec.host;
-    const exact = pattern !== undefined && !/[*?]/.test(pattern);
-    let targets = exact ? (byHost.has(pattern) ? [byHost.get(pattern)!] : []) : rule.hostGlob ? hosts.filter((h) => rule.hostGlob!.test(h.host)) : hosts;
-    // the host registry says who is ephemeral on the host itself (sources.ts); the directory otherwise
-    if (rule.spec.permanent_only) targets = targets.filter((h) => h.reports === true && !(h.ephemeral ?? dir.isEphemeral(h.host)));
-    if (arrivals) targets = targets.filter((h) => arrivals.has(h.host) && arrivalCanChange(rule, arrivals.get(h.host)!));
-    return targets;
+    return labelsFor(rule, host, severity, series);
   }
 
   /**
@@ -348,19 +181,11 @@ export class Evaluator {
    * cycle, which is one synchronous step (AlertSources.prepare).
    */
   logReads(now: number, hosts: HostSeen[], arrivals?: Arrivals): LogReads {
-    const out: LogReads = { counts: [], last: [] };
-    const live = hosts.filter((h) => !this.hosts.isRetired(h.host));
-    const byHost = new Map(live.map((h) => [h.host, h]));
-    for (const rule of this.rules.values()) {
-      const r = rule.spec;
-      if (!rule.enabled || (r.kind !== 'log' && !(r.kind === 'absence' && r.source !== undefined))) continue;
-      if (arrivals && ![...arrivals.values()].some((names) => arrivalCanChange(rule, names))) continue;
-      for (const h of this.targetsOf(rule, live, byHost, arrivals)) {
-        if (r.kind === 'log') out.counts.push({ query: r.query, host: h.host, sinceMs: now - rule.windowMs, cap: logCap(r.min_count) });
-        else if (r.kind === 'absence') out.last.push({ host: h.host, source: r.source! });
-      }
-    }
-    return out;
+    return this.reads.logReads(this.rules.values(), now, hosts, arrivals);
+  }
+
+  private notifyContext(): NotifyContext {
+    return { silences: this.silences, repeatIntervalMs: this.o.repeatIntervalMs, evidence: this.o.evidence, clock: this.o.clock };
   }
 
   /**
@@ -404,6 +229,8 @@ export class Evaluator {
       if (!undo.has(k)) undo.set(k, this.states.get(k));
     };
     let instances = 0;
+    const ctx = this.notifyContext();
+    const got: RuleValue = { cap: undefined };
 
     const apply = (rule: CompiledRule, host: string, series: string, value: number | null, force = false, cap?: Severity | null) => {
       const k = key(rule.name, host, series);
@@ -416,7 +243,7 @@ export class Evaluator {
         if (next.phase === 'firing') transitions = [{ rule: rule.name, host, series, at: now, event: 'resolved', severity: next.severity, value }];
         next = { ...initialState(rule.name, host, series), notifiedKey: next.notifiedKey, lastNotifiedAt: next.lastNotifiedAt };
       }
-      this.decideNotifications(rule, next, now, groups);
+      decideNotifications(ctx, rule, next, now, groups);
       history.push(...transitions);
       remember(k);
       if (next.phase === 'ok' && next.notifiedKey === null) {
@@ -439,14 +266,14 @@ export class Evaluator {
         this.ruleErrors.delete(rule.name);
         continue;
       }
-      const targets = this.targetsOf(rule, hosts, byHost, arrivals);
+      const targets = this.reads.targetsOf(rule, hosts, byHost, arrivals);
       let error: string | null = null;
       for (const h of targets) {
-        for (const series of this.seriesFor(rule, h.host, known)) {
+        for (const series of this.reads.seriesFor(rule, h.host, known)) {
           instances++;
           let value: number | null | undefined;
           try {
-            value = this.valueOf(rule, h, series, now);
+            value = this.reads.valueOf(rule, h, series, now, got);
           } catch (err) {
             if (!(err instanceof SourceError)) throw err;
             error = err.message;
@@ -457,7 +284,7 @@ export class Evaluator {
             if (this.states.has(k)) this.seenInCycle.set(k, cycle);
             continue;
           }
-          apply(rule, h.host, series, value, false, this.cap);
+          apply(rule, h.host, series, value, false, got.cap);
         }
       }
       if (error !== null && this.ruleErrors.get(rule.name) !== error) {
@@ -489,7 +316,7 @@ export class Evaluator {
     let outbox: NewOutbox[] = [];
     try {
       // which receivers are off (a 410) is read only when there is something to send
-      if (groups.size > 0) outbox = this.outboxRows(groups, await this.o.store.disabledNotifiers());
+      if (groups.size > 0) outbox = outboxRows(groups, this.o.notifiers, await this.o.store.disabledNotifiers());
       await this.o.store.commit(upserts, deletes, history, outbox, now);
     } catch (err) {
       for (const [k, s] of undo) {
@@ -515,81 +342,8 @@ export class Evaluator {
     return stats;
   }
 
-  private decideNotifications(rule: CompiledRule, s: InstanceState, now: number, groups: Map<string, Decided[]>): void {
-    const out: Decided[] = [];
-    const decided = (payload: AlertPayload, after: number | null): Decided => ({
-      payload,
-      occasion: { status: payload.status, fingerprint: payload.fingerprint, startsAt: payload.startsAt, after },
-    });
-    if (s.phase === 'firing') {
-      const k = firingKey(s)!;
-      // a silent rule (notify: false, or 'critical' at warning) is held back like a silenced alert
-      const silenced = !notifies(rule, s.severity!) || silencedBy(this.silences, this.labelsFor(rule, s.host, s.severity!, s.series), now) !== null;
-      if (s.notifiedKey !== k) {
-        if (s.notifiedKey !== null) {
-          const old = parseKey(s.notifiedKey);
-          out.push(decided(this.payload(rule, s, old.severity, old.startsAt, now), null));
-          s.notifiedKey = null;
-          s.lastNotifiedAt = null;
-        }
-        if (!silenced) {
-          out.push(decided(this.payload(rule, s, s.severity!, s.firingSince!, null), null));
-          s.notifiedKey = k;
-          s.lastNotifiedAt = now;
-        }
-      } else if (!silenced && now - (s.lastNotifiedAt ?? 0) >= this.o.repeatIntervalMs) {
-        out.push(decided(this.payload(rule, s, s.severity!, s.firingSince!, null), s.lastNotifiedAt ?? 0));
-        s.lastNotifiedAt = now;
-      }
-    } else if (s.notifiedKey !== null) {
-      const old = parseKey(s.notifiedKey);
-      out.push(decided(this.payload(rule, s, old.severity, old.startsAt, now), null));
-      s.notifiedKey = null;
-      s.lastNotifiedAt = null;
-    }
-    if (out.length === 0) return;
-    const list = groups.get(rule.name) ?? [];
-    list.push(...out);
-    groups.set(rule.name, list);
-  }
-
-  private outboxRows(groups: Map<string, Decided[]>, disabled: ReadonlyMap<string, unknown>): NewOutbox[] {
-    if (groups.size === 0) return [];
-    const rows: NewOutbox[] = [];
-    for (const [rule, decided] of groups) {
-      const alerts = decided.map((d) => d.payload);
-      const occasions = decided.map((d) => d.occasion);
-      for (const n of this.o.notifiers) {
-        if (disabled.has(n.name) || !n.accepts(rule)) continue;
-        rows.push({ id: notificationId(n.name, rule, occasions), notifier: n.name, rule, body: n.render({ rule, alerts }) });
-      }
-    }
-    return rows;
-  }
-
   /** Pending and firing alerts, for GET /api/v1/alerts. */
   current(now: number): CurrentAlert[] {
-    const out: CurrentAlert[] = [];
-    for (const s of this.states.values()) {
-      if (s.phase === 'ok') continue;
-      const rule = this.rules.get(s.rule);
-      if (!rule) continue;
-      const labels = this.labelsFor(rule, s.host, s.severity!, s.series);
-      out.push({
-        rule: s.rule,
-        host: s.host,
-        series: s.series,
-        notify: notifies(rule, s.severity!),
-        state: s.phase,
-        severity: s.severity,
-        value: s.value,
-        labels,
-        annotations: this.annotationsFor(rule, labels, s.value),
-        active_since: s.activeSince,
-        starts_at: s.firingSince,
-        silenced_by: silencedBy(this.silences, labels, now),
-      });
-    }
-    return out.sort((a, b) => a.rule.localeCompare(b.rule) || a.host.localeCompare(b.host) || a.series.localeCompare(b.series));
+    return currentAlerts(this.states.values(), this.rules, this.silences, now);
   }
 }

@@ -36,7 +36,13 @@ const SEED_BUDGET_MS = 200;
 /** Seeds in flight at once from a shared store (each is two queries): the rest wait a cycle. */
 const SEEDS_IN_FLIGHT = 16;
 
-export function metricServiceSources(svc: MetricService, recent: RecentSamples, budgetMs = SEED_BUDGET_MS): MetricSources {
+export function metricServiceSources(
+  svc: MetricService,
+  recent: RecentSamples,
+  budgetMs = SEED_BUDGET_MS,
+  /** hosts other collectors consolidate, with their newest update (ms): remote-series.ts */
+  remoteHosts?: ReadonlyMap<string, number>,
+): MetricSources {
   let budgetAt = -1;
   let spent = 0;
   /** series whose seed from a shared store has not come back yet */
@@ -94,7 +100,15 @@ export function metricServiceSources(svc: MetricService, recent: RecentSamples, 
   };
   return {
     hosts(now) {
-      return svc.hosts(now).map((h) => ({ host: h.host, lastSeen: Math.max(h.last_sample, h.last_seen ?? 0) || null }));
+      const out = svc.hosts(now).map((h) => ({ host: h.host, lastSeen: Math.max(h.last_sample, h.last_seen ?? 0) || null }));
+      if (!remoteHosts || remoteHosts.size === 0) return out;
+      const by = new Map(out.map((h) => [h.host, h]));
+      for (const [host, at] of remoteHosts) {
+        const h = by.get(host);
+        if (!h) out.push({ host, lastSeen: at });
+        else if (h.lastSeen === null || at > h.lastSeen) h.lastSeen = at;
+      }
+      return out;
     },
     seriesWindow(host, metric, cf, windowSec, now, minSpanMs = 0) {
       if (!seed(host, metric, now)) return undefined;

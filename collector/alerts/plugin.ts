@@ -14,6 +14,7 @@ import { OutboxDeliverer } from './outbox.js';
 import { alertRoutes } from './routes.js';
 import { metricServiceSources, type MetricSources } from './metric-sources.js';
 import { RecentSamples, type Wanted } from './recent-samples.js';
+import { RemoteSeries } from './remote-series.js';
 import type { HostDirectory } from './hosts.js';
 import type { CompiledRule } from './rules.js';
 import { logStoreSources, type AlertSources } from './sources.js';
@@ -150,6 +151,8 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
       return wanted.value;
     });
     let metricSources: MetricSources | undefined;
+    /** series other collectors consolidate (a shared store), read before each periodic cycle */
+    let remote: RemoteSeries | undefined;
     // Evaluation on arrival: committed samples are gathered per host until the next turn of the
     // event loop, then the rules they can change are evaluated for those hosts in one partial
     // cycle (so a burst of batches costs one evaluation per (rule, host), and a rule's state
@@ -175,7 +178,8 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
     let closed = false;
     if (app.hasDecorator('hostMetrics')) {
       const svc = app.hostMetrics;
-      metricSources = metricServiceSources(svc, recent);
+      remote = new RemoteSeries(svc, recent);
+      metricSources = metricServiceSources(svc, recent, undefined, remote.hosts);
       // Fed after each durable ingest, whatever route, caller or store thread did it.
       const onArrival = cfg.evaluate_on_arrival !== false && (opts.evaluateOnArrival ?? opts.run ?? false);
       svc.onCommitted((reqs, acks) => {
@@ -189,6 +193,7 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
       const withdraw = svc.withdraw.bind(svc);
       svc.withdraw = (host) => {
         recent.forgetHost(host);
+        remote?.forgetHost(host);
         return withdraw(host);
       };
     }
@@ -214,6 +219,15 @@ export const alertsPlugin = fp<AlertsPluginOptions>(
     /** a cycle, with the log store read before it (the cycle itself is one synchronous step) */
     const runCycle = async (arrivals?: Map<string, Set<string>>) => {
       const now = app.clock();
+      // what other collectors stored since the last periodic cycle (none on a store of its own);
+      // unreadable (ClickHouse away): this cycle goes on with what was read before
+      if (!arrivals && remote) {
+        await remote.refresh(now).then(
+          (r) => r && app.events.add('alerts.remote_rows', r.rows),
+          (err: Error) => app.events.emit('alerts.remote.failed', { error: err.message }, 'warn'),
+        );
+        if (closed) return;
+      }
       await sources.prepare?.(now, (hosts) => evaluator!.logReads(now, hosts, arrivals));
       if (closed) return;
       await evaluator!.cycle(arrivals, now);

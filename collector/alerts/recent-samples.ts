@@ -103,6 +103,11 @@ export class RecentSamples {
     return this.byName.get(host)?.get(name) ?? [];
   }
 
+  /** What the rules read now (the same object until they change). */
+  want(): Wanted {
+    return this.wanted();
+  }
+
   /** The longest window any rule reads, ms. */
   keepMs(): number {
     return this.wanted().keepMs;
@@ -119,6 +124,31 @@ export class RecentSamples {
     this.series.set(id, { t: points.map((p) => p.t), v: points.map((p) => p.v), intervalMs });
     const brace = key.indexOf('{');
     this.index(host, brace < 0 ? key : key.slice(0, brace), key);
+  }
+
+  /**
+   * Appends points read from a shared store for a series another collector consolidates
+   * (remote-series.ts): those after the series' last point, kept as long as recorded ones.
+   */
+  append(host: string, key: string, points: ReadonlyArray<{ t: number; v: number }>, intervalMs: number): void {
+    const { keepMs, keep, minCount } = this.wanted();
+    const id = RecentSamples.id(host, key);
+    let ser = this.series.get(id);
+    const brace = key.indexOf('{');
+    const name = brace < 0 ? key : key.slice(0, brace);
+    if (!ser) {
+      this.series.set(id, (ser = { t: [], v: [], intervalMs }));
+      this.index(host, name, key);
+    }
+    ser.intervalMs = intervalMs;
+    for (const p of points) {
+      const last = ser.t[ser.t.length - 1];
+      if (last !== undefined && p.t <= last) continue;
+      ser.t.push(p.t);
+      ser.v.push(p.v);
+    }
+    const newest = ser.t[ser.t.length - 1];
+    if (newest !== undefined) this.trim(ser, newest - (keep ? (keep.get(name) ?? keep.get(key) ?? 60_000) : keepMs), minCount ?? 1);
   }
 
   /** Times and values in (since, until], for trends. */

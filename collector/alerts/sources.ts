@@ -146,7 +146,15 @@ export function logStoreSources(
       if (sync()) return live;
       const known = new Set(live.map((h) => h.host));
       // (a host the registry knows, retired ones included, is its to answer for: with host states
-      // shared too, every collector's registry knows every host)
+      // shared too, every collector's registry knows every host, a retired one included, which
+      // must not come back into rules through its logs or its series)
+      // A metric store they share: hosts whose series another collector consolidates report at an
+      // interval (heard before the registry's next pull of host states)
+      for (const h of metrics?.hosts?.(clock()) ?? []) {
+        if (known.has(h.host) || lifecycle.has?.(h.host)) continue;
+        known.add(h.host);
+        live.push({ ...h, reports: true });
+      }
       for (const h of current?.hosts ?? previous?.hosts ?? []) if (!known.has(h.host) && !lifecycle.has?.(h.host)) live.push({ host: h.host, lastSeen: h.last_seen });
       return live;
     }

@@ -12,7 +12,7 @@ import type { EventSink } from '../../shared/events.js';
 import { MAX_ACK_REASONS, RESERVED_LABEL_KEYS, type MetricAck, type MetricBatch, type MetricRejectReason, type MetricType } from '../../shared/wire.js';
 import { storageUnavailable } from '../ingest/unavailable.js';
 import { GroupWriter } from '../ingest/writer.js';
-import { asyncRrdStore, type SeriesOverview, type SeriesStore } from '../rrd/series-store.js';
+import { asyncRrdStore, type RecentAnswer, type RecentQuery, type SeriesOverview, type SeriesStore } from '../rrd/series-store.js';
 import type { Cf, RrdStore, SeriesDef, SeriesInfo, UpdateManyItem, UpdateManyResult } from '../rrd/types.js';
 import { metricKey, parseMetricKey, seriesName, splitSeriesName } from './key.js';
 import type { Layouts } from './layout.js';
@@ -486,6 +486,23 @@ export class MetricService {
   seedData(host: string, metric: string, startMs: number, endMs: number): SeedData | null | Promise<SeedData | null> {
     const data = this.fetch(host, metric, 'AVERAGE', startMs, endMs);
     return data && { data, ...lastOf(this.store.info(seriesName(host, metric))) };
+  }
+
+  /**
+   * What other collectors sharing the store wrote lately (SeriesStore.recent), leaving out the
+   * hosts this one consolidates; null when the store is this collector's alone (SQLite), whose
+   * every series its own ingest feeds.
+   */
+  remoteRecent(_q: Omit<RecentQuery, 'except'>): Promise<RecentAnswer> | null {
+    return null;
+  }
+
+  /** those of `hosts` that have a series in the store */
+  async hostsWithSeries(hosts: readonly string[]): Promise<Set<string>> {
+    const want = new Set(hosts);
+    const out = new Set<string>();
+    for (const e of this.catalog.values()) if (want.has(e.host)) out.add(e.host);
+    return out;
   }
 
   /**

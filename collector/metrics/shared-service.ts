@@ -7,7 +7,7 @@
 import { ErrorCodes, RingtailError } from '../../shared/errors.js';
 import type { MetricAck } from '../../shared/wire.js';
 import { storageUnavailable } from '../ingest/unavailable.js';
-import type { SharedSeriesStore } from '../rrd/series-store.js';
+import type { RecentAnswer, RecentQuery, SharedSeriesStore } from '../rrd/series-store.js';
 import type { Cf, RrdStore } from '../rrd/types.js';
 import { metricKey, seriesName, splitSeriesName } from './key.js';
 import type { Layouts } from './layout.js';
@@ -143,6 +143,22 @@ export class SharedMetricService extends MetricService {
 
   override seedData(host: string, metric: string, startMs: number, endMs: number): Promise<SeedData | null> {
     return this.read(host, metric, 'AVERAGE', startMs, endMs).then(async (data) => data && { data, ...lastOf(await this.shared.info(seriesName(host, metric))) });
+  }
+
+  /** whoever writes them: the shared store's listing of these hosts */
+  override async hostsWithSeries(hosts: readonly string[]): Promise<Set<string>> {
+    const want = new Set(hosts);
+    const out = new Set<string>();
+    for (const o of await this.shared.describe(hosts)) {
+      const host = splitSeriesName(o.name)?.host;
+      if (host !== undefined && want.has(host)) out.add(host);
+    }
+    return out;
+  }
+
+  /** the store's recent series, but for the hosts whose lease this collector holds (its own ingest feeds those) */
+  override remoteRecent(q: Omit<RecentQuery, 'except'>): Promise<RecentAnswer> {
+    return this.shared.recent({ ...q, except: new Set(this.shared.holding?.() ?? []) });
   }
 
   /**

@@ -19,7 +19,7 @@ import { applyChecked, checkUpdate } from './engine.js';
 import { RrdError, notFound } from './errors.js';
 import { fetchRows, planFetch } from './fetch.js';
 import { initialState } from './pdp.js';
-import type { SeriesStore } from './series-store.js';
+import { scanRecent, type RecentAnswer, type RecentQuery, type SeriesStore } from './series-store.js';
 import type { Cf, CreateOptions, FetchResult, SeriesDef, SeriesInfo, SeriesState, UpdateManyItem, UpdateManyResult } from './types.js';
 
 export interface StoredSeries {
@@ -233,6 +233,11 @@ export class PersistedSeriesStore implements SeriesStore {
 
   list(): Promise<string[]> {
     return this.persistence.list();
+  }
+
+  /** every series read (a shared store's persistence answers with one query instead: ClickHouseSeriesStore) */
+  recent(q: RecentQuery): Promise<RecentAnswer> {
+    return scanRecent(this, q);
   }
 
   delete(name: string): Promise<boolean> {

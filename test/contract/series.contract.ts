@@ -244,6 +244,70 @@ export function seriesContract(backend: string, open: OpenSeriesStore): void {
       }
     });
 
+    it('answers recent(): the wanted series updated after a watermark with their finest AVERAGE rows after it, and every host updated', async () => {
+      const s = await open();
+      try {
+        // the finest AVERAGE archive is the third: the rows come from it, not from the MAX one before it
+        const def = parseDefs(['DS:v:GAUGE:20:U:U', 'RRA:MAX:0.5:1:10', 'RRA:AVERAGE:0.5:6:10', 'RRA:AVERAGE:0.5:1:20'], 10);
+        const t0 = 1_000_000_000;
+        const names = ['h1/cpu.idle', 'h1/df.used_pct{mount=/}', 'h1/df.used_pct{mount=/var}', 'h1/mem.free', 'h2/cpu.idle', 'h3/cpu.idle'];
+        await s.createMany(names.map((name) => ({ name, def, start: t0 })));
+        const at = (k: number, v: number) => `${t0 + 10 * k}:${v}`;
+        await s.updateMany([
+          { series: 'h1/cpu.idle', args: [1, 2, 3, 4, 5, 6].map((k) => at(k, 90 + k)) },
+          { series: 'h1/df.used_pct{mount=/}', args: [1, 2, 3, 4, 5, 6].map((k) => at(k, k / 4)) },
+          { series: 'h1/df.used_pct{mount=/var}', args: [1, 2, 3].map((k) => at(k, -k)) },
+          { series: 'h1/mem.free', args: [1, 2, 3, 4, 5, 6, 7].map((k) => at(k, k)) },
+          { series: 'h2/cpu.idle', args: [1, 2, 3].map((k) => at(k, 50)) },
+        ]);
+        const rows = (ks: number[], v: (k: number) => number) => ks.map((k) => ({ time: t0 + 10 * k, value: v(k) }));
+        const sorted = (a: Awaited<ReturnType<typeof s.recent>>) => ({
+          series: [...a.series].sort((x, y) => (x.name < y.name ? -1 : 1)),
+          hosts: [...a.hosts].sort((x, y) => (x.host < y.host ? -1 : 1)),
+        });
+        const q = { keys: ['cpu.idle'], names: ['df.used_pct'] };
+        expect(sorted(await s.recent({ ...q, after: t0 }))).toEqual({
+          series: [
+            { name: 'h1/cpu.idle', type: 'GAUGE', step: 10, lastUp: t0 + 60, rows: rows([1, 2, 3, 4, 5, 6], (k) => 90 + k) },
+            { name: 'h1/df.used_pct{mount=/var}', type: 'GAUGE', step: 10, lastUp: t0 + 30, rows: rows([1, 2, 3], (k) => -k) },
+            { name: 'h1/df.used_pct{mount=/}', type: 'GAUGE', step: 10, lastUp: t0 + 60, rows: rows([1, 2, 3, 4, 5, 6], (k) => k / 4) },
+            { name: 'h2/cpu.idle', type: 'GAUGE', step: 10, lastUp: t0 + 30, rows: rows([1, 2, 3], () => 50) },
+          ],
+          // h3 was created and never updated; mem.free is no wanted key, but its host's update counts
+          hosts: [
+            { host: 'h1', lastUp: t0 + 70 },
+            { host: 'h2', lastUp: t0 + 30 },
+          ],
+        });
+        // incremental: only what was updated after the watermark, only the rows stamped after it
+        expect(sorted(await s.recent({ ...q, after: t0 + 40 }))).toEqual({
+          series: [
+            { name: 'h1/cpu.idle', type: 'GAUGE', step: 10, lastUp: t0 + 60, rows: rows([5, 6], (k) => 90 + k) },
+            { name: 'h1/df.used_pct{mount=/}', type: 'GAUGE', step: 10, lastUp: t0 + 60, rows: rows([5, 6], (k) => k / 4) },
+          ],
+          hosts: [{ host: 'h1', lastUp: t0 + 70 }],
+        });
+        // a series updated later shows; a deleted one no longer does
+        await s.update('h3/cpu.idle', [at(1, 7)]);
+        await s.delete('h2/cpu.idle');
+        expect(sorted(await s.recent({ keys: ['cpu.idle'], names: [], after: t0 }))).toEqual({
+          series: [
+            { name: 'h1/cpu.idle', type: 'GAUGE', step: 10, lastUp: t0 + 60, rows: rows([1, 2, 3, 4, 5, 6], (k) => 90 + k) },
+            { name: 'h3/cpu.idle', type: 'GAUGE', step: 10, lastUp: t0 + 10, rows: rows([1], () => 7) },
+          ],
+          hosts: [
+            { host: 'h1', lastUp: t0 + 70 },
+            { host: 'h3', lastUp: t0 + 10 },
+          ],
+        });
+        expect(await s.recent({ ...q, after: t0 + 70 })).toEqual({ series: [], hosts: [] });
+        // the hosts a caller consolidates itself: no series of theirs, still in `hosts`
+        expect(sorted(await s.recent({ ...q, after: t0 + 40, except: new Set(['h1']) }))).toEqual({ series: [], hosts: [{ host: 'h1', lastUp: t0 + 70 }] });
+      } finally {
+        await s.close();
+      }
+    });
+
     it('dumps an archive oldest first, its window wrapped around the ring', async () => {
       const s = await open();
       try {

@@ -4,13 +4,15 @@
 // (metrics-lease.ts). Writes (create, update, delete) check the lease of each series' host;
 // reads need none. Every failure to reach ClickHouse is a 503 with Retry-After (`guarded`).
 import { hostname } from 'node:os';
+import type { ClickHouseClient } from '@clickhouse/client';
 import { ConfigError } from '../../../shared/errors.js';
 import { PersistedSeriesStore } from '../../rrd/persistence.js';
-import type { SeriesOverview, SharedSeriesStore } from '../../rrd/series-store.js';
+import type { RecentAnswer, RecentQuery, SeriesOverview, SharedSeriesStore } from '../../rrd/series-store.js';
 import type { Cf, CreateOptions, FetchResult, SeriesDef, SeriesInfo, UpdateManyItem, UpdateManyResult } from '../../rrd/types.js';
 import { ensureDatabase, guarded, openClient, shownUrl } from './connection.js';
 import { SeriesLeases } from './metrics-lease.js';
 import { layoutOf } from './layout.js';
+import { clickhouseRecent, type DefCache } from './metrics-recent.js';
 import { ensureMetricsSchema } from './metrics-schema.js';
 import { ClickHouseSeriesPersistence } from './metrics.js';
 import { checkDatabaseName } from './schema.js';
@@ -45,6 +47,7 @@ export class ClickHouseSeriesStore implements SharedSeriesStore {
     readonly leases: SeriesLeases,
     private readonly url: string,
     private readonly persistence: ClickHouseSeriesPersistence,
+    private readonly client: ClickHouseClient,
   ) {}
 
   claim(hosts: readonly string[]): Promise<{ refused: Map<string, Error>; taken: string[] }> {
@@ -53,6 +56,19 @@ export class ClickHouseSeriesStore implements SharedSeriesStore {
 
   describe(hosts?: readonly string[]): Promise<SeriesOverview[]> {
     return this.g('list series', () => this.persistence.describe(hosts));
+  }
+
+  holding(): string[] {
+    return this.leases.holding();
+  }
+
+  /** definitions of the series recent() has answered with (a few hundred thousand at most: cleared past a million) */
+  private readonly defs: DefCache = new Map();
+
+  /** what other collectors wrote lately, for the designated alert evaluator (metrics-recent.ts) */
+  recent(q: RecentQuery): Promise<RecentAnswer> {
+    if (this.defs.size > 1_000_000) this.defs.clear();
+    return this.g('read recent series', () => clickhouseRecent(this.client, q, this.defs));
   }
 
   private g<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -165,5 +181,5 @@ export async function openClickHouseSeriesStore(opts: ClickHouseSeriesOptions): 
   const collectorId = opts.collectorId ?? `${hostname()}:${process.pid}${opened > 1 ? `#${opened}` : ''}`;
   const leases = new SeriesLeases(client, { collectorId, leaseMs: opts.leaseMs, clock: opts.clock });
   const persistence = new ClickHouseSeriesPersistence(client, collectorId, (name) => leases.epochOf(seriesOwner(name)));
-  return new ClickHouseSeriesStore(new PersistedSeriesStore(persistence, opts.now), leases, url, persistence);
+  return new ClickHouseSeriesStore(new PersistedSeriesStore(persistence, opts.now), leases, url, persistence, client);
 }
