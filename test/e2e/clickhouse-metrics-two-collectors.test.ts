@@ -112,7 +112,7 @@ describe.skipIf(!hasTool('rrdtool'))('metrics on one ClickHouse, two collectors'
     const a = new SharedCollector('collector-a', dir.path, { url: chdb.url, database: DATABASE }, procs);
     const b = new SharedCollector('collector-b', dir.path, { url: chdb.url, database: DATABASE }, procs);
     await Promise.all([a.start(), b.start()]);
-    await waitFor('the storage line', () => /storage: logs, metrics, tokens, sessions, alerts in ClickHouse \(database metrics_two\)/.test(a.proc!.stdout()), 10_000);
+    await waitFor('the storage line', () => /storage: logs, metrics, tokens, sessions, alerts, host states in ClickHouse \(database metrics_two\)/.test(a.proc!.stdout()), 10_000);
 
     const stats: Stats[] = Array.from({ length: AGENTS }, () => ({ refused: 0, failed: 0, acked: 0 }));
     const agents = Array.from({ length: AGENTS }, (_, i) => runAgent(i, [a, b], stats));
