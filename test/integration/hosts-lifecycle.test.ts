@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp, type AppOptions } from '../../collector/app.js';
 import { fieldMatch } from '../../collector/storage/sqlite/field-tokens.js';
+import { LOG_SCHEMA_VERSION } from '../../collector/storage/sqlite/open.js';
 import { WIRE_VERSION, type MetricBatch } from '../../shared/wire.js';
 import { FakeClock, bearer } from '../helpers/alerts.js';
 import { batchOf } from '../helpers/collector.js';
@@ -301,7 +302,7 @@ describe('a forgotten host and structured fields (merge with the field index, mi
     app = await start();
     const check = new Database(join(dir.path, 'ringtail.db'), { readonly: true });
     try {
-      expect(check.pragma('user_version', { simple: true })).toBe(8);
+      expect(check.pragma('user_version', { simple: true })).toBe(LOG_SCHEMA_VERSION);
       expect(check.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'log_fields'").pluck().get()).toBe(0);
       expect(check.prepare('SELECT count(*) FROM host_state').pluck().get()).toBeGreaterThanOrEqual(0);
     } finally {

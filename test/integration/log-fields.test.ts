@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_FIELD_VALUE_BYTES, MAX_FIELDS } from '../../collector/ingest/pipeline.js';
 import { fieldMatch } from '../../collector/storage/sqlite/field-tokens.js';
-import { openDatabase } from '../../collector/storage/sqlite/open.js';
+import { LOG_SCHEMA_VERSION, openDatabase } from '../../collector/storage/sqlite/open.js';
 import { sqliteLogStore } from '../../collector/storage/sqlite/logs.js';
 import { WIRE_VERSION, type IngestBatch, type WireLine } from '../../shared/wire.js';
 import { testCollector, type TestCollector } from '../helpers/collector.js';
@@ -171,7 +171,7 @@ describe('the field index in the store', () => {
       db.prepare("INSERT INTO logs (id, ts, received_at, host, source, severity, message, fields) VALUES (3, 1, 1, 'h', 's', 6, 'old too', ?)").run(JSON.stringify({ region: 'eu' }));
       db.close();
       const again = openDatabase(dir.path);
-      expect(again.pragma('user_version', { simple: true })).toBe(8);
+      expect(again.pragma('user_version', { simple: true })).toBe(LOG_SCHEMA_VERSION);
       expect(again.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'log_fields'").pluck().get()).toBe(0);
       expect(idsOf(again, 'region', 'eu')).toEqual([1, 3]);
       expect(idsOf(again, 'user_id', '5')).toEqual([1]);

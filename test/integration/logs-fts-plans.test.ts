@@ -1,7 +1,10 @@
 // Full-text pages give the same rows whichever plan searches each id window: FTS5 with a row
 // lookup per match ('scan'), matches kept by membership in the host's ids from the (host, ts)
-// index ('member'), the host's lines read and checked by FTS5 ('host'), or the cost-based
-// choice between them ('auto'). Each is compared page by
+// index ('member'), the host's lines read and checked by FTS5 ('host'), the search intersected
+// with the host's token in the full-text index ('token', host-tokens.ts), or the cost-based
+// choice between them ('auto'). The older half of the lines is stored as a database from before
+// host tokens has it (no token; host_tokens_from_id in the middle), so that 'auto' and 'token'
+// pages cross from one way to the other. Each is compared page by
 // page, cursors included, with a naive statement (every match, every filter, ORDER BY id DESC)
 // on a seeded database whose times are not monotonic in id (hosts with skewed clocks, backlogs
 // that arrive late with old times), with windows small enough that every page spans several.
@@ -11,6 +14,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCursor } from '../../collector/storage/sqlite/cursor.js';
 import { hostWindowPlanner } from '../../collector/storage/sqlite/fts-plan.js';
+import { hostToken } from '../../collector/storage/sqlite/host-tokens.js';
+import { sqliteLogHistogram } from '../../collector/storage/sqlite/histogram.js';
 import { openDatabase, type Db } from '../../collector/storage/sqlite/open.js';
 import { sqliteLogQuery } from '../../collector/storage/sqlite/query.js';
 import { openSqliteStorage } from '../../collector/storage/sqlite/index.js';
@@ -27,6 +32,7 @@ const HOSTS = ['big', 'big', 'big', 'big', 'big', 'mid', 'mid', 'h1', 'h2', 'h3'
 let dir = '';
 let storage: Storage;
 let db: Db;
+let tokensFrom = 0;
 const offsets = new Map<string, number>();
 
 function batch(r: () => number, host: string, n: number, ts: number, step: number): IngestBatch {
@@ -61,6 +67,13 @@ beforeAll(() => {
   storage = openSqliteStorage(dir);
   seed(rng(11), 600, T0);
   db = openDatabase(dir);
+  // the older half as a database from before host tokens: its full-text entries are the message alone
+  tokensFrom = Math.floor((db.prepare('SELECT max(id) FROM logs').pluck().get() as number) / 2);
+  db.transaction(() => {
+    db.prepare('DELETE FROM logs_fts WHERE rowid < ?').run(tokensFrom);
+    db.prepare('INSERT INTO logs_fts (rowid, message) SELECT id, message FROM logs WHERE id < ? ORDER BY id').run(tokensFrom);
+    db.prepare("UPDATE log_index_meta SET value = ? WHERE key = 'host_tokens_from_id'").run(tokensFrom);
+  })();
 }, 60_000);
 afterAll(() => {
   db?.close();
@@ -96,7 +109,7 @@ const cases: Array<[string, Omit<LogFilter, 'limit'>, number]> = [
   ['a word nowhere', { q: 'zzzz', host: 'big' }, 10],
 ];
 
-describe.each(['auto', 'scan', 'member', 'host'] as const)('plan %s', (plan) => {
+describe.each(['auto', 'scan', 'member', 'host', 'token'] as const)('plan %s', (plan) => {
   it.each(cases)('%s: same pages and cursors as the naive statement', (_name, f, limit) => {
     const q = sqliteLogQuery(db, { firstWindow: 97, maxWindow: 1500, budgetMs: Number.POSITIVE_INFINITY, plan });
     const all = naive({ ...f, limit }, Number.MAX_SAFE_INTEGER);
@@ -192,5 +205,38 @@ describe('the planner', () => {
       expect(sqliteLogQuery(db, { budgetMs: Number.POSITIVE_INFINITY, plan: 'host' }).query({ q, host: 'quiet', limit: 7 }).items.map((i) => i.id), q).toEqual(want.slice(0, 7));
     }
     expect(naive({ q: 'alpha', host: 'quiet', limit: 0 }, Number.MAX_SAFE_INTEGER).length).toBeGreaterThan(15);
+  });
+});
+
+describe('host tokens', () => {
+  it('index each line from host_tokens_from_id on under its host, and no line before it', () => {
+    for (const host of ['big', 'h3', 'nobody']) {
+      const has = db.prepare('SELECT rowid FROM logs_fts WHERE logs_fts MATCH ? ORDER BY rowid').pluck().all(`"${hostToken(host)}"`) as number[];
+      const want = db.prepare('SELECT id FROM logs WHERE host = ? AND id >= ? ORDER BY id').pluck().all(host, tokensFrom) as number[];
+      expect(has, host).toEqual(want);
+    }
+    expect(tokensFrom).toBeGreaterThan(1000);
+  });
+
+  it('are never a search\'s words: a search containing their mark is refused', () => {
+    const q = sqliteLogQuery(db);
+    expect(() => q.query({ q: hostToken('big'), limit: 5 })).toThrow(/U\+E000 at 0 is reserved/);
+    expect(() => q.query({ q: `alpha "x ${hostToken('big')}"`, limit: 5 })).toThrow(/U\+E000 at 9 is reserved/);
+  });
+
+  it('count the same histogram on both sides of host_tokens_from_id as the naive statement', () => {
+    const hist = sqliteLogHistogram(db, { windowIds: 997, budgetMs: Number.POSITIVE_INFINITY });
+    const start = T0 - 30 * H;
+    const end = T0 + 260 * H;
+    for (const [q, host] of [['alpha', 'big'], ['needle', 'h1'], ['beta NOT gamma', 'mid'], ['zzzz', 'big']] as const) {
+      const got = hist({ q, host, start, end, buckets: 29 });
+      const want = new Array<number>(29).fill(0);
+      const rows = db
+        .prepare('SELECT l.ts FROM logs l WHERE l.id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ?) AND l.host = ? AND l.ts >= ? AND l.ts < ?')
+        .pluck()
+        .all(q, host, start, end) as number[];
+      for (const ts of rows) want[Math.floor((ts - start) / got.interval)]! += 1;
+      expect(got.counts, `${q} on ${host}`).toEqual(want);
+    }
   });
 });

@@ -108,6 +108,9 @@ describe('search language: refusals name the reason and the position', () => {
     ['host:*', 0, /matches everything/],
     ['field.:x', 6, /needs a field name at 6/],
     ['level:loud', 6, /unknown level 'loud' at 6/],
+    // reserved: the SQLite index starts its host tokens with it (collector/storage/sqlite/host-tokens.ts)
+    ['a \uE000776562', 2, /character U\+E000 at 2 is reserved/],
+    ['a "b \uE000c"', 5, /character U\+E000 at 5 is reserved/],
     ['level:>emerg', 6, /nothing is more serious/],
     ['level:<debug', 6, /nothing is less serious/],
     ['a OR', 2, /OR at 2 needs something/],

@@ -8,7 +8,7 @@ export type { FieldTerm, Node, Search, TextTerm } from './ast.js';
 export { tokensOf } from './ast.js';
 export { QueryError } from './errors.js';
 export { toFts5 } from './fts5.js';
-export { checkPrefix, LEVELS, MAX_DEPTH, MAX_QUERY_LENGTH, MAX_TERMS, MIN_PREFIX, parseSearch } from './parser.js';
+export { checkPrefix, LEVELS, MAX_DEPTH, MAX_QUERY_LENGTH, MAX_TERMS, MIN_PREFIX, parseSearch, RESERVED_CHAR } from './parser.js';
 
 const cache = new Map<string, Search>();
 const CACHE_MAX = 256;

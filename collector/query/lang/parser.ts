@@ -13,6 +13,12 @@ export const MAX_QUERY_LENGTH = 4096;
 export const MAX_TERMS = 64;
 /** parentheses and NOTs nested at most */
 export const MAX_DEPTH = 16;
+/**
+ * A private-use character the SQLite log index starts its host tokens with
+ * (collector/storage/sqlite/host-tokens.ts): a word containing it could name a host's lines
+ * rather than a text, so no search may contain it (the same refusal for every store).
+ */
+export const RESERVED_CHAR = '\uE000';
 /** characters a prefix search needs before `*`: `a*` would expand to a large part of the vocabulary */
 export const MIN_PREFIX = 2;
 
@@ -191,6 +197,12 @@ class Parser {
     if (!quoted) {
       const inner = text.indexOf('*');
       if (inner >= 0) throw new QueryError(`'*' at ${pos + inner} can only end a word (prefix search, as in timeo*)`, pos + inner);
+    }
+    const mark = raw.indexOf(RESERVED_CHAR);
+    if (mark >= 0) {
+      // a phrase's position is its opening quote's
+      const at = pos + mark + (quoted ? 1 : 0);
+      throw new QueryError(`the character U+E000 at ${at} is reserved (the log index uses it for hosts); leave it out of the search`, at);
     }
     const tokens = tokensOf(text);
     if (tokens.length === 0) {

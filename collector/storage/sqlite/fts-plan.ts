@@ -46,7 +46,8 @@ export const ROWID_IN_WINDOW = 'f.rowid >= CAST(@wlo AS INTEGER) AND f.rowid <= 
 
 /** 'host': read the host's lines with ids in [lo, the window's hi] (lo is the window's, or lower: see plan) */
 export type WindowPlan = { kind: 'skip' } | { kind: 'scan' } | { kind: 'member'; hlo: number; hhi: number } | { kind: 'host'; hlo: number; hhi: number; lo: number };
-export type PlanChoice = 'auto' | 'scan' | 'member' | 'host';
+/** 'token' (and 'auto') search lines that have host tokens by them (host-tokens.ts); the others only older lines' way */
+export type PlanChoice = 'auto' | 'scan' | 'member' | 'host' | 'token';
 
 export interface WindowArgs {
   q: string;

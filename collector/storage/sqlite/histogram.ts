@@ -10,6 +10,7 @@ import type { HistogramFilter, LogHistogram } from '../types.js';
 import { HIDDEN_CLAUSE, hiddenCheck } from './hosts.js';
 import type { Db } from './open.js';
 import { ROWID_IN_WINDOW } from './fts-plan.js';
+import { hostTokensFrom, withHost } from './host-tokens.js';
 import { fieldPlanner, hasText, probePerRow, sqlSearch } from './search.js';
 
 const SPAN_MS = 3_600_000;
@@ -37,6 +38,7 @@ export function sqliteLogHistogram(db: Db, limits: HistogramLimits = {}) {
   const planFields = fieldPlanner(db);
   const spanStmt = db.prepare('SELECT min(min_id) AS lo, max(max_id) AS hi FROM log_spans WHERE bucket >= ? AND bucket <= ?');
   const anyHidden = hiddenCheck(db);
+  const tokensFrom = hostTokensFrom(db);
 
   return function histogram(asked: HistogramFilter): LogHistogram {
     const out = emptyHistogram(asked);
@@ -72,11 +74,15 @@ export function sqliteLogHistogram(db: Db, limits: HistogramLimits = {}) {
     const w = spanStmt.get(Math.trunc(start / SPAN_MS), Math.trunc((end - 1) / SPAN_MS)) as { lo: number | null; hi: number | null };
     if (w.lo === null || w.hi === null) return out;
     const stmt = prepared(sql);
+    // from host_tokens_from_id on, a search on one host is one FTS5 intersection (host-tokens.ts)
+    const hostFrom = fts && filter.host !== undefined ? tokensFrom() : Number.MAX_SAFE_INTEGER;
+    const hostQ = fts && filter.host !== undefined ? withHost(search.fts!, filter.host) : null;
     const started = performance.now();
     let hi = w.hi;
     while (hi >= w.lo) {
-      const lo = Math.max(w.lo, hi - windowIds + 1);
-      const rows = stmt.all({ ...params, wlo: lo, whi: hi }) as Array<{ b: number; n: number }>;
+      const byToken = hi >= hostFrom;
+      const lo = Math.max(w.lo, hi - windowIds + 1, byToken ? hostFrom : Number.MIN_SAFE_INTEGER);
+      const rows = stmt.all({ ...params, ...(byToken ? { q: hostQ } : {}), wlo: lo, whi: hi }) as Array<{ b: number; n: number }>;
       for (const r of rows) if (r.b >= 0 && r.b < buckets) counts[r.b] = counts[r.b]! + r.n;
       hi = lo - 1;
       if (hi >= w.lo && performance.now() - started > budgetMs) {

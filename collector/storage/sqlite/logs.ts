@@ -6,6 +6,7 @@ import type { IngestAck, IngestBatch, LogItem, WireLine } from '../../../shared/
 import type { HostInfo, IngestItem, SyncLogStore } from '../types.js';
 import type { Db } from './open.js';
 import { fieldTokens } from './field-tokens.js';
+import { INDEXED_TEXT_SQL } from './host-tokens.js';
 import { numTokens } from './num-tokens.js';
 import { sqliteLogHistogram } from './histogram.js';
 import { sqliteLogQuery } from './query.js';
@@ -68,8 +69,10 @@ export function sqliteLogStore(db: Db): SyncLogStore {
     return st;
   };
   const maxId = db.prepare('SELECT max(id) FROM logs').pluck();
-  const numsFromStart = db.prepare("UPDATE log_index_meta SET value = 1 WHERE key = 'nums_from_id' AND value != 1");
-  const indexRange = db.prepare('INSERT INTO logs_fts (rowid, message) SELECT id, message FROM logs WHERE id BETWEEN ? AND ?');
+  // an empty store starts its ids at 1 again, and every line from then on has both indexes
+  const numsFromStart = db.prepare("UPDATE log_index_meta SET value = 1 WHERE key IN ('nums_from_id', 'host_tokens_from_id') AND value != 1");
+  // the message and the line's host token (host-tokens.ts)
+  const indexRange = db.prepare(`INSERT INTO logs_fts (rowid, message) SELECT id, ${INDEXED_TEXT_SQL} FROM logs WHERE id BETWEEN ? AND ?`);
   // Fields go into their full-text table as one row of tokens per line (field-tokens.ts), made
   // here from the fields object the line already is, in id order (FTS5 flushes its pending terms
   // whenever a rowid is not above the previous one). The whole transaction's rows are one
@@ -207,7 +210,7 @@ export function sqliteLogStore(db: Db): SyncLogStore {
   };
   const ingestManyTx = db.transaction((items: IngestItem[]): IngestAck[] => {
     const max = maxId.get() as number | null;
-    // ids start again at 1 in an empty store, and every line from now on gets its number runs
+    // ids start again at 1 in an empty store, and every line from now on gets its number runs and host token
     if (max === null) numsFromStart.run();
     const first = (max ?? 0) + 1;
     let next = first;

@@ -162,6 +162,14 @@ const MIGRATIONS: string[] = [
   ) WITHOUT ROWID;
   INSERT INTO log_index_meta (key, value) VALUES ('nums_from_id', coalesce((SELECT max(id) FROM logs), 0) + 1);
   `,
+  // Each line's full-text entry ends with its host as one token (host-tokens.ts): a search with
+  // an exact host is one FTS5 intersection. Lines stored before have none and are not
+  // reindexed (a contentless entry can only be deleted and written again: the whole index once
+  // more); host_tokens_from_id is the first id that has one, and below it searches keep the
+  // host-window plans (fts-plan.ts).
+  `
+  INSERT INTO log_index_meta (key, value) VALUES ('host_tokens_from_id', coalesce((SELECT max(id) FROM logs), 0) + 1);
+  `,
 ];
 
 /** the log store's schema version: that of a database this ringtail has opened */

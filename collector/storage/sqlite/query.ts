@@ -6,14 +6,16 @@
 // is served by FTS5 itself, so a word in millions of lines yields its newest matches without
 // materialising and sorting them all. Full-text results are therefore newest-*arrived* first;
 // as ingest clamps implausible times, arrival order and time order agree except for backlogs.
-// With a host filter, each window may instead keep only matches among the host's ids from the
-// (host, ts) index, or read the host's lines and check them (fts-plan.ts); every plan returns the
-// same rows in the same order.
+// With a host filter, lines that have their host token in the full-text index (host-tokens.ts)
+// are searched as one intersection `(search) AND "<host token>"`; older lines' windows may keep
+// only matches among the host's ids from the (host, ts) index, or read the host's lines and check
+// them (fts-plan.ts). Every plan returns the same rows in the same order.
 import { ErrorCodes, RingtailError } from '../../../shared/errors.js';
 import type { LogItem, LogPage } from '../../../shared/wire.js';
 import type { LogFilter } from '../types.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { hostWindowPlanner, ROWID_IN_WINDOW, type PlanChoice } from './fts-plan.js';
+import { hostTokensFrom, withHost } from './host-tokens.js';
 import { HIDDEN_CLAUSE, hiddenCheck } from './hosts.js';
 import type { Db } from './open.js';
 import { fieldPlanner, hasText, probePerRow, sqlSearch } from './search.js';
@@ -23,6 +25,13 @@ const SPAN_MS = 3_600_000;
 const FTS_FIRST_WINDOW = 262_144;
 // bounds the work of one statement, which cannot be interrupted
 const FTS_MAX_WINDOW = 1_048_576;
+/**
+ * A window of the host-token intersection (host-tokens.ts) spans this many of the largest other
+ * windows: its LIMIT ends it at the page's last answer, and FTS5 skips the matches of other hosts
+ * instead of reading them, so the ids cost far less than a scan's (10 M lines, a word in 1 % and a
+ * host in 0.5 % of them: 100 answers in ~2 M ids took three 1 Mi windows, 4.3 ms; one, 2.5 ms).
+ */
+const TOKEN_WINDOW_FACTOR = 4;
 /** how long one full-text page may search before it answers with what it has */
 export const FTS_BUDGET_MS = 250;
 
@@ -55,6 +64,9 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
   const planWindow = hostWindowPlanner(db, limits.plan);
   const planFields = fieldPlanner(db);
   const nums = numPlanner(db);
+  const tokensFrom = hostTokensFrom(db);
+  // a test forcing one of the older plans gets it on every window
+  const useTokens = limits.plan === undefined || limits.plan === 'auto' || limits.plan === 'token';
   const check = matchChecker(db);
   const cache = new Map<string, ReturnType<Db['prepare']>>();
   const prepared = (sql: string) => {
@@ -115,6 +127,9 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
     // whole search (matchChecker); there are fewer than DRIVE_MAX, so that part is one window.
     const pq = driver !== null && nums.drives(driver) ? driver : null;
     const numsFrom = pq === null ? Number.MAX_SAFE_INTEGER : nums.fromId();
+    // ids from hostFrom on are searched with the host's token in the expression (host-tokens.ts)
+    const hostFrom = filter.host === undefined || !useTokens ? Number.MAX_SAFE_INTEGER : tokensFrom();
+    const hostFts = filter.host === undefined ? fts : withHost(fts, filter.host);
     const driven = prepared(`SELECT ${COLS} FROM log_nums_fts c CROSS JOIN logs l ON l.id = c.rowid
       WHERE log_nums_fts MATCH @pq AND c.rowid >= CAST(@wlo AS INTEGER) AND c.rowid <= CAST(@whi AS INTEGER)${where.length ? ' AND ' + where.join(' AND ') : ''} ORDER BY c.rowid DESC`);
     const byCheck = (args: Record<string, unknown>, need: number): Row[] => {
@@ -138,14 +153,16 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
     let window = member ? maxWindow : firstWindow;
     while (hi >= bottom) {
       const byNums = hi >= numsFrom;
-      let lo = byNums ? Math.max(bottom, numsFrom) : Math.max(bottom, hi - window + 1);
+      const byToken = !byNums && hi >= hostFrom;
+      let lo = byNums ? Math.max(bottom, numsFrom) : Math.max(bottom, hi - (byToken ? TOKEN_WINDOW_FACTOR * maxWindow : window) + 1, byToken ? hostFrom : 0);
       const need = filter.limit + 1 - rows.length;
       let got: Row[];
-      const plan = byNums ? { kind: 'nums' as const } : member ? planWindow({ q: fts, host: filter.host!, lo, hi, start: filter.start, end: filter.end, need, bottom }) : { kind: 'scan' as const };
+      const plan = byNums ? { kind: 'nums' as const } : byToken ? { kind: 'token' as const } : member ? planWindow({ q: fts, host: filter.host!, lo, hi, start: filter.start, end: filter.end, need, bottom }) : { kind: 'scan' as const };
       // the host's lines are few all the way down: one read for the rest of the range
       if (plan.kind === 'host') lo = plan.lo;
       const args = { ...params, q: fts, wlo: lo, whi: hi, limit: need };
       if (plan.kind === 'nums') got = byCheck({ ...params, pq, wlo: lo, whi: hi }, need);
+      else if (plan.kind === 'token') got = scan.all({ ...args, q: hostFts }) as Row[];
       else if (plan.kind === 'skip') got = [];
       else if (plan.kind === 'member') got = member!.all({ ...args, hlo: plan.hlo, hhi: plan.hhi }) as Row[];
       else if (plan.kind === 'host') got = byHost({ ...args, hlo: plan.hlo, hhi: plan.hhi }, need);
