@@ -9,6 +9,7 @@ import { RESERVED_LABEL_KEYS, type MetricBatch, type MetricRejectReason, type Me
 import type { RrdStore, SeriesDef, UpdateManyItem } from '../rrd/types.js';
 import { metricKey, seriesName } from './key.js';
 import type { Layouts } from './layout.js';
+import type { SeriesCatalog } from './catalog.js';
 import type { SeriesEntry } from './reads.js';
 
 interface Rejection {
@@ -82,7 +83,7 @@ export class SharedKeys {
 
 /** What planning reads and changes: the service's catalog and its store. */
 export interface PlanDeps {
-  catalog: Map<string, SeriesEntry>;
+  catalog: SeriesCatalog;
   keys: SharedKeys;
   layouts: Layouts;
   store: RrdStore;

@@ -17,6 +17,7 @@ import type { Cf, RrdStore, SeriesInfo, UpdateManyItem, UpdateManyResult } from 
 import { parseMetricKey, seriesName, splitSeriesName } from './key.js';
 import type { Layouts } from './layout.js';
 import { checkRowCount, DEFAULT_INTERVAL_MS, fetchArgs, hostsOf, listed, seriesData, type HostEntry, type SeriesData, type SeriesEntry } from './reads.js';
+import { SeriesCatalog } from './catalog.js';
 import { collect, planRequest, SharedKeys, type NewSeries, type PlanContext, type PlanDeps, type PlannedRequest } from './plan.js';
 import { StoreWriteError, ThreadedRrdStore } from './store-thread.js';
 
@@ -62,8 +63,8 @@ export interface MetricServiceOptions {
 }
 
 export class MetricService {
-  protected readonly catalog = new Map<string, SeriesEntry>();
   private readonly keys = new SharedKeys();
+  protected readonly catalog = new SeriesCatalog((metric, name, labels) => this.keys.shared(metric, name, labels));
   private deps: PlanDeps | undefined;
   protected readonly seen = new Map<string, { at: number; interval_ms: number }>();
   /**
@@ -214,7 +215,7 @@ export class MetricService {
     return this.answer(reqs, plans, items, owner, res);
   }
 
-  protected addToCatalog(summaries: Iterable<SeriesOverview>, catalog: Map<string, SeriesEntry> = this.catalog): void {
+  protected addToCatalog(summaries: Iterable<SeriesOverview>, catalog: { set(name: string, e: SeriesEntry): unknown } = this.catalog): void {
     for (const { name, type, step, lastUp } of summaries) {
       const split = splitSeriesName(name);
       const key = split && parseMetricKey(split.key);
@@ -241,8 +242,7 @@ export class MetricService {
       const n = res.accepted[i] ?? 0;
       const ack = acks[owner[i]!] as MetricAck;
       ack.accepted += n;
-      const entry = this.catalog.get(item.series);
-      if (n > 0 && entry) entry.last_update = Number(item.args[n - 1]!.split(':')[0]);
+      if (n > 0) this.catalog.setLastUpdate(item.series, Number(item.args[n - 1]!.split(':')[0]));
       const err = res.errors.get(i);
       // Validation makes this a store failure, not a client mistake; what was accepted is
       // durable and a retry is recognised as duplicates.
@@ -270,7 +270,7 @@ export class MetricService {
   }
 
   list(host?: string): SeriesEntry[] {
-    return listed(this.catalog.values(), host);
+    return listed(host === undefined ? this.catalog.values() : this.catalog.ofHost(host), host);
   }
 
   hosts(now: number): HostEntry[] {
@@ -325,7 +325,8 @@ export class MetricService {
    */
   withdraw(host: string, metric?: string): number {
     let n = 0;
-    for (const [name, e] of [...this.catalog]) {
+    for (const e of [...this.catalog.ofHost(host)]) {
+      const name = seriesName(e.host, e.metric);
       if (e.host !== host || (metric !== undefined && e.metric !== metric)) continue;
       if (this.writing.has(name)) this.deleteAfterWrite.add(name);
       else this.store.delete(name);
