@@ -82,6 +82,12 @@ export interface OpenRrdOptions {
    * waits for a slice).
    */
   autoApply?: boolean;
+  /**
+   * series whose journal fields (last update, definition) are kept in memory, at most (default
+   * 200,000); beyond, those with nothing pending are dropped, oldest first, and read again
+   * when they are next updated
+   */
+  metaCache?: number;
 }
 
 /** A series' memo: its journal fields (journal-text.ts); lastUp is also the applied time without a journal. */
@@ -92,6 +98,13 @@ function newMeta(id: number, def: SeriesDef, lastUp: number): Meta {
 }
 
 const nowSeconds = (): number => Date.now() / 1000;
+
+/**
+ * Series memos kept, at most. A collector that created every series of a month of a fleet kept
+ * them all (2.6 M, nearly all of retired hosts: ~1 GB of the store thread's heap, which its
+ * full collections marked while writes waited); the live ones are a few tens of thousands.
+ */
+export const DEFAULT_META_CACHE = 200_000;
 
 export function openRrdStore(path: string, options: OpenRrdOptions = {}): SqliteRrdStore {
   return new SqliteRrdStore(path, options);
@@ -124,6 +137,7 @@ export class SqliteRrdStore implements RrdStore {
   private readonly defByText = new Map<string, SeriesDef>();
   private readonly textOfDef = new WeakMap<SeriesDef, string>();
   private readonly autoApply: boolean;
+  private readonly metaCache: number;
   private readonly journaling: boolean;
   private readonly synchronous: 'FULL' | 'NORMAL';
   private readonly st;
@@ -137,6 +151,7 @@ export class SqliteRrdStore implements RrdStore {
     this.checkpointSlice = options.checkpointSlice ?? 20_000;
     this.journaling = options.journal ?? true;
     this.autoApply = options.autoApply ?? true;
+    this.metaCache = Math.max(1, options.metaCache ?? DEFAULT_META_CACHE);
     this.synchronous = options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
     const existed = existsSync(path);
     if (!existed && !options.create) throw new RrdError(`opening '${path}': No such file or directory`, ErrorCodes.NOT_FOUND, 404);
@@ -305,6 +320,29 @@ export class SqliteRrdStore implements RrdStore {
       this.meta.set(m.name, newMeta(m.id, m.def, m.start));
       this.defsById.set(m.id, m.def);
     }
+    this.trimMeta();
+  }
+
+  /**
+   * Past metaCache memos, drops the oldest tenth of them that have nothing pending: their last
+   * update is then the stored state's (what load() reads again), so exactly-once holds. One with
+   * pending arguments stays (its memo's last update is ahead of the stored one).
+   */
+  private trimMeta(): void {
+    if (this.meta.size <= this.metaCache) return;
+    let excess = this.meta.size - Math.floor(this.metaCache * 0.9);
+    for (const [name, m] of this.meta) {
+      if (excess <= 0) break;
+      if (this.pendingArgs.has(m.id)) continue;
+      this.meta.delete(name);
+      this.defsById.delete(m.id);
+      excess--;
+    }
+  }
+
+  /** series memos held (tests) */
+  get cachedSeries(): number {
+    return this.meta.size;
   }
 
   /**
@@ -420,6 +458,7 @@ export class SqliteRrdStore implements RrdStore {
     }
     // Twice this call's updates at least, so the journal shrinks however fast updates come.
     if (this.autoApply && count > 0 && this.pendingArgs.size >= this.checkpointUpdates) this.checkpointSome(Math.max(this.checkpointSlice, 2 * count));
+    this.trimMeta();
     return { accepted, errors };
   }
 
