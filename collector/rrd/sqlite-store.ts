@@ -138,6 +138,8 @@ export class SqliteRrdStore implements RrdStore {
   private readonly textOfDef = new WeakMap<SeriesDef, string>();
   private readonly autoApply: boolean;
   private readonly metaCache: number;
+  /** a slice failed since the last whole checkpoint (disownOnFailure) */
+  private disowned = false;
   private readonly journaling: boolean;
   private readonly synchronous: 'FULL' | 'NORMAL';
   private readonly st;
@@ -329,7 +331,9 @@ export class SqliteRrdStore implements RrdStore {
    * pending arguments stays (its memo's last update is ahead of the stored one).
    */
   private trimMeta(): void {
-    if (this.meta.size <= this.metaCache) return;
+    // after a failed slice the memos' last updates may be ahead of what is pending: none dropped
+    // until a whole checkpoint has applied the journal
+    if (this.meta.size <= this.metaCache || this.disowned) return;
     let excess = this.meta.size - Math.floor(this.metaCache * 0.9);
     for (const [name, m] of this.meta) {
       if (excess <= 0) break;
@@ -542,6 +546,7 @@ export class SqliteRrdStore implements RrdStore {
     }
     this.pendingArgs.clear();
     this.ownRows.length = 0;
+    this.disowned = false;
   }
 
   /**
@@ -610,6 +615,7 @@ export class SqliteRrdStore implements RrdStore {
       apply();
     } catch (err) {
       this.ownRows.length = 0;
+      this.disowned = true;
       throw err;
     }
   }
