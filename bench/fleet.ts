@@ -1,4 +1,4 @@
-// `npm run bench -- fleet [--days N] [--permanent N] [--per-day N] [--life-h H] [--interval S] [--log-lines N] [--known N] [--appear N] [--past-batch N]`
+// `npm run bench -- fleet [--seed] [--days N] [--permanent N] [--per-day N] [--life-h H] [--interval S] [--log-lines N] [--known N] [--appear N] [--past-batch N]`
 //
 // A fleet time-compressed (issue 14): `permanent` hosts for the whole span plus `per-day`
 // ephemeral instances a day, each living `life-h` hours, every one sending the agent's default
@@ -21,7 +21,7 @@
 // 146 → 73 s, same metrics disk). Every request's client and collector (Server-Timing) times
 // are written to bench/out/fleet-requests.tsv.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createFamilies } from '../agent/metrics/families.js';
@@ -32,6 +32,7 @@ import { seriesChunkRange } from '../collector/rrd/chunks.js';
 import { openRrdStore } from '../collector/rrd/sqlite-store.js';
 import { openSqliteStorage } from '../collector/storage/sqlite/index.js';
 import { INGEST_PATH, METRICS_INGEST_PATH, WIRE_VERSION, type IngestBatch } from '../shared/wire.js';
+import { seedMonth } from './lib/fleet-seed.js';
 import { threadCpuReport, threadCpuTicks } from './lib/load.js';
 import { prepareGet, prepareRequest, RawConnection, serverTiming } from './lib/rawhttp.js';
 import { pct, table } from './lib/stats.js';
@@ -73,6 +74,9 @@ async function defaultTemplate(): Promise<Sample[]> {
   });
 }
 
+/** the value a host sends for template sample `k` at its `tick`-th sample (counters only grow) */
+const sampleValue = (s: Sample, tick: number, k: number): number => (s.type === 'GAUGE' ? Math.round(s.value * (0.8 + (0.4 * ((tick * 7 + k * 13) % 10)) / 10) * 100) / 100 : tick * 1000 + k);
+
 interface SimHost {
   name: string;
   ephemeral: boolean;
@@ -97,8 +101,13 @@ export async function main(args: string[]): Promise<void> {
   const conns = arg(args, 'connections', 16);
   const past = Math.max(1, arg(args, 'past-batch', 12));
   const out = fileURLToPath(new URL('../../bench/out/', import.meta.url));
-  const data = join(out, 'fleet-data');
-  rmSync(data, { recursive: true, force: true });
+  // `--seed DIR`: the store seeded there once and reused by later runs (each appearing phase
+  // adds its own new hosts, named by the run); otherwise a fresh bench/out/fleet-data
+  const seedAt = args.indexOf('--seed');
+  const seedDir = seedAt >= 0 && args[seedAt + 1] && !args[seedAt + 1]!.startsWith('--') ? args[seedAt + 1]! : undefined;
+  const data = seedDir ?? join(out, 'fleet-data');
+  const reuse = seedDir !== undefined && existsSync(join(data, 'metrics.db'));
+  if (!seedDir) rmSync(data, { recursive: true, force: true });
   mkdirSync(data, { recursive: true });
   process.stdout.write(`fleet benchmark, ${new Date().toISOString()}, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n\n`);
 
@@ -121,12 +130,24 @@ export async function main(args: string[]): Promise<void> {
   const admin = 'bench-admin-token-0123456789';
   const storage = openSqliteStorage(data);
   const tokens = await Promise.all(Array.from({ length: conns }, async (_, i) => (await storage.tokens.create('agent', `fleet ${i}`, Date.now())).token));
-  if (seeded > 0 && storage.hostStates) {
+  if (seeded > 0 && storage.hostStates && !reuse) {
     const rows = Array.from({ length: seeded }, (_, i) => {
       const t = (start - (30 - days) * DAY + Math.floor((i * (30 - days) * DAY) / seeded)) * 1000;
       return { host: `eph-old-${String(i).padStart(5, '0')}`, first_seen: t, last_seen: t + lifeS * 1000, state: 'retired' as const, state_since: t + lifeS * 1000 + 3_600_000, ephemeral: true, interval_ms: 10_000, sources: ['logs', 'metrics'] as Array<'logs' | 'metrics'>, agent_id: `agt_old_${i}` };
     });
     await storage.hostStates.save(rows, [], []);
+  }
+  // `--seed`: the span's store and host table built directly (bench/lib/fleet-seed.ts), then
+  // only the appearing phase runs
+  const seed = seedAt >= 0;
+  if (seed && reuse) {
+    // the ticks the seed left (counters keep growing)
+    for (const h of hosts) for (let t = h.from; t < h.to; t += interval) h.tick++;
+    process.stderr.write(`  reusing the seeded store in ${data}\n`);
+  } else if (seed) {
+    const r = seedMonth({ path: join(data, 'metrics.db'), hostStates: storage.hostStates, hosts, template, interval, value: sampleValue, ephemeralChunks: !args.includes('--seed-no-ephemeral-chunks'), log: (l) => process.stderr.write(`${l}\n`) });
+    process.stderr.write(`  seeded ${r.series} series in ${r.seconds.toFixed(0)} s\n`);
+    for (const f of ['metrics.db', 'metrics.db-wal']) process.stderr.write(`  ${f}: ${(statSync(join(data, f), { throwIfNoEntry: false })?.size ?? 0) / 2 ** 20} MiB\n`);
   }
   storage.close();
 
@@ -168,9 +189,7 @@ export async function main(args: string[]): Promise<void> {
     for (const ts of stamps) {
       h.tick++;
       for (let k = 0; k < template.length; k++) {
-        const s = template[k]!;
-        const value = s.type === 'GAUGE' ? Math.round(s.value * (0.8 + (0.4 * ((h.tick * 7 + k * 13) % 10)) / 10) * 100) / 100 : h.tick * 1000 + k;
-        parts.push(`${samplePrefix[k]}${ts * 1000},"value":${JSON.stringify(value)}}`);
+        parts.push(`${samplePrefix[k]}${ts * 1000},"value":${JSON.stringify(sampleValue(template[k]!, h.tick, k))}}`);
       }
     }
     return `${head}${parts.join(',')}]}`;
@@ -239,7 +258,7 @@ export async function main(args: string[]): Promise<void> {
   // intervals, in time order): the store holds the same updates, in ~1/past of the round trips.
   const chunk = past * interval;
   let reported = -1;
-  for (let c = start; c <= end; c += chunk) {
+  for (let c = seed ? Infinity : start; c <= end; c += chunk) {
     const stamps: number[] = [];
     for (let t = c; t < c + chunk && t <= end; t += interval) stamps.push(t);
     const jobs: Job[] = [];
@@ -287,7 +306,7 @@ export async function main(args: string[]): Promise<void> {
   // ---- `appear` new ephemeral hosts in one real minute, the permanent fleet sending meanwhile
   const appearMs = 60_000;
   const t0 = Date.now() + 1000;
-  const realHosts: SimHost[] = Array.from({ length: appear }, (_, j) => ({ name: `new-${String(j).padStart(4, '0')}`, ephemeral: true, from: 0, to: 0, offset: 0, tick: 0, token: j % conns }));
+  const realHosts: SimHost[] = Array.from({ length: appear }, (_, j) => ({ name: `new-${reuse ? `${Date.now().toString(36)}-` : ''}${String(j).padStart(4, '0')}`, ephemeral: true, from: 0, to: 0, offset: 0, tick: 0, token: j % conns }));
   const steady = hosts.filter((h) => !h.ephemeral);
   const metricMs: number[] = [];
   const metricServerMs: number[] = [];
@@ -385,7 +404,25 @@ export async function main(args: string[]): Promise<void> {
   proc.kill('SIGTERM');
   await new Promise((r) => proc.once('exit', r));
 
-  // ---- disk
+  const f1 = (n: number) => n.toFixed(1);
+  const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+  const phaseRows = (): string[][] => [
+    ['known hosts (seeded retired before the span)', `${hosts.length + appear + seeded} (${seeded}); counts ${JSON.stringify(counts)}`],
+    ['GET /api/v1/hosts (default view) p50 / p99', `${f1(pct(live.ms, 50))} / ${f1(pct(live.ms, 99))} ms, ${live.count} items (target p99 < 100 ms)`],
+    ['GET /api/v1/hosts?include_retired=true p50 / p99', `${f1(pct(all.ms, 50))} / ${f1(pct(all.ms, 99))} ms, ${all.count} items`],
+    [`${appear} hosts appear in one minute (+ ${steady.length} permanent every 10 s), ${f1(phaseS)} s`, `collector ${f1(phaseCpu)} CPU s (${phaseThreads}); event-loop lag p99 ${f1(lagP99)} ms`],
+    ['  metric ingest p50 / p99 (collector self-metric, parsed → ack, bucket bound; this phase)', `≤ ${metricQ.q(0.5)} / ≤ ${metricQ.q(0.99)} ms over ${metricQ.count} requests (target p99 < 100 ms)`],
+    ['  metric ingest p50 / p99 / max (client, request written → answer read); first request of a new host p99', `${f1(pct(metricMs, 50))} / ${f1(pct(metricMs, 99))} / ${f1(pct(metricMs, 100))} ms over ${metricMs.length} requests; ${f1(pct(firstMs, 99))} ms`],
+    ['  per request, both ends (bench/out/fleet-requests.tsv): metric collector p50 / p99 (Server-Timing); requests where the collector took longer than the client saw', `${f1(pct(metricServerMs, 50))} / ${f1(pct(metricServerMs, 99))} ms; ${over(metricMs, metricServerMs)} of ${metricMs.length}`],
+    ['  the simulated span, metric requests: client p50 / p99, collector p50 / p99', `${f1(pct(simMs.metric, 50))} / ${f1(pct(simMs.metric, 99))} ms, ${f1(pct(simMs.metricServer, 50))} / ${f1(pct(simMs.metricServer, 99))} ms over ${simMs.metric.length} (${conns} sockets closed-loop: throughput, not the target's latency)`],
+    ['  (the self-metric since the collector started, simulated span included)', `metric ≤ ${metricAllQ.q(0.5)} / ≤ ${metricAllQ.q(0.99)} ms over ${metricAllQ.count}; log ≤ ${logAllQ.q(0.5)} / ≤ ${logAllQ.q(0.99)} ms over ${logAllQ.count}`],
+    ['  log ingest p50 / p99 (collector, bucket bound; this phase) / client p50 / p99', `≤ ${logQ.q(0.5)} / ≤ ${logQ.q(0.99)} ms over ${logQ.count} (per request ${f1(pct(logServerMs, 50))} / ${f1(pct(logServerMs, 99))}) / ${f1(pct(logMs, 50))} / ${f1(pct(logMs, 99))} ms over ${logMs.length}`],
+    ['alert cycle time with the default rules (max of samples every 2 s)', `${f1(cycleMax * 1000)} ms (target < 1 s)`],
+    ['collector RSS (max)', mib(rssMax)],
+    ['machine load average at the end', readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')],
+  ];
+  // ---- disk (`--no-disk`: not measured; the per-series payload is minutes at month scale)
+  if (args.includes('--no-disk')) return void process.stdout.write(table(['fleet', 'value'], phaseRows()) + '\n');
   const store = openRrdStore(join(data, 'metrics.db'));
   const series = store.list().length;
   const metricsBytes = store.compactSize();
@@ -420,8 +457,6 @@ export async function main(args: string[]): Promise<void> {
   const bytesPerLine = logsBytes / Math.max(1, lines);
   const fullRateLines = (permanent * days * DAY + perDay * days * lifeS) * 5;
   const pre = series * RRDTOOL_BYTES_PER_SERIES;
-  const f1 = (n: number) => n.toFixed(1);
-  const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
   process.stdout.write(
     table(
       ['fleet', 'value'],
@@ -434,19 +469,7 @@ export async function main(args: string[]): Promise<void> {
         ['bytes per series, by host kind (compacted size shared by payload)', [...kinds.keys()].map((k) => `${k} ${perSeries(k).toFixed(0)} B (${kinds.get(k)!.series} series)`).join(', ')],
         ['the month, bounded: permanent series at their full 595,320 B + 30 × per-day ephemeral as measured', `${mib(monthBytes)} of ${mib(monthPre)} preallocated: ${((monthBytes / monthPre) * 100).toFixed(2)} % (target ≤ 5 %)`],
         ['logs disk / per line / extrapolated to 5 lines/s per host', `${mib(logsBytes)} / ${f1(bytesPerLine)} B / ${mib(bytesPerLine * fullRateLines)} for ${fullRateLines} lines`],
-        ['known hosts (seeded retired before the span)', `${hosts.length + appear + seeded} (${seeded}); counts ${JSON.stringify(counts)}`],
-        ['GET /api/v1/hosts (default view) p50 / p99', `${f1(pct(live.ms, 50))} / ${f1(pct(live.ms, 99))} ms, ${live.count} items (target p99 < 100 ms)`],
-        ['GET /api/v1/hosts?include_retired=true p50 / p99', `${f1(pct(all.ms, 50))} / ${f1(pct(all.ms, 99))} ms, ${all.count} items`],
-        [`${appear} hosts appear in one minute (+ ${steady.length} permanent every 10 s), ${f1(phaseS)} s`, `collector ${f1(phaseCpu)} CPU s (${phaseThreads}); event-loop lag p99 ${f1(lagP99)} ms`],
-        ['  metric ingest p50 / p99 (collector self-metric, parsed → ack, bucket bound; this phase)', `≤ ${metricQ.q(0.5)} / ≤ ${metricQ.q(0.99)} ms over ${metricQ.count} requests (target p99 < 100 ms)`],
-        ['  metric ingest p50 / p99 / max (client, request written → answer read); first request of a new host p99', `${f1(pct(metricMs, 50))} / ${f1(pct(metricMs, 99))} / ${f1(pct(metricMs, 100))} ms over ${metricMs.length} requests; ${f1(pct(firstMs, 99))} ms`],
-        ['  per request, both ends (bench/out/fleet-requests.tsv): metric collector p50 / p99 (Server-Timing); requests where the collector took longer than the client saw', `${f1(pct(metricServerMs, 50))} / ${f1(pct(metricServerMs, 99))} ms; ${over(metricMs, metricServerMs)} of ${metricMs.length}`],
-        ['  the simulated span, metric requests: client p50 / p99, collector p50 / p99', `${f1(pct(simMs.metric, 50))} / ${f1(pct(simMs.metric, 99))} ms, ${f1(pct(simMs.metricServer, 50))} / ${f1(pct(simMs.metricServer, 99))} ms over ${simMs.metric.length} (${conns} sockets closed-loop: throughput, not the target's latency)`],
-        ['  (the self-metric since the collector started, simulated span included)', `metric ≤ ${metricAllQ.q(0.5)} / ≤ ${metricAllQ.q(0.99)} ms over ${metricAllQ.count}; log ≤ ${logAllQ.q(0.5)} / ≤ ${logAllQ.q(0.99)} ms over ${logAllQ.count}`],
-        ['  log ingest p50 / p99 (collector, bucket bound; this phase) / client p50 / p99', `≤ ${logQ.q(0.5)} / ≤ ${logQ.q(0.99)} ms over ${logQ.count} (per request ${f1(pct(logServerMs, 50))} / ${f1(pct(logServerMs, 99))}) / ${f1(pct(logMs, 50))} / ${f1(pct(logMs, 99))} ms over ${logMs.length}`],
-        ['alert cycle time with the default rules (max of samples every 2 s)', `${f1(cycleMax * 1000)} ms (target < 1 s)`],
-        ['collector RSS (max)', mib(rssMax)],
-        ['machine load average at the end', readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')],
+        ...phaseRows(),
       ],
     ) + '\n',
   );

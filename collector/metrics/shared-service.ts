@@ -84,7 +84,7 @@ export class SharedMetricService extends MetricService {
   /** The catalog entries of hosts just taken over, read again from the shared store. */
   private async reload(hosts: string[]): Promise<void> {
     const set = new Set(hosts);
-    for (const [name, e] of this.catalog) if (set.has(e.host)) this.catalog.delete(name);
+    for (const host of set) for (const e of [...this.catalog.ofHost(host)]) this.catalog.delete(seriesName(e.host, e.metric));
     this.addToCatalog((await this.shared.describe(hosts)).filter((o) => set.has(splitSeriesName(o.name)?.host ?? '')));
   }
 
@@ -167,7 +167,7 @@ export class SharedMetricService extends MetricService {
    * consolidates; remove() is the awaited form.
    */
   override withdraw(host: string, metric?: string): number {
-    const n = [...this.catalog.values()].filter((e) => e.host === host && (metric === undefined || e.metric === metric)).length;
+    const n = [...this.catalog.ofHost(host)].filter((e) => e.host === host && (metric === undefined || e.metric === metric)).length;
     this.remove(host, metric).catch((err: Error) => this.events?.emit('host_metrics.withdraw_failed', { host, ...(metric !== undefined ? { metric } : {}), error: err.message }, 'warn'));
     return n;
   }

@@ -16,6 +16,8 @@ import type { StoreWorkerData, StoreWrite, StoreWriteReply, SyncCall, SyncReply,
 
 /** A synchronous call that waits longer than this fails (the thread is stuck or gone). */
 const SYNC_TIMEOUT_MS = 60_000;
+/** series described per synchronous call at start */
+const DESCRIBE_PAGE = 50_000;
 
 export interface SeriesSummary {
   name: string;
@@ -147,9 +149,18 @@ export class ThreadedRrdStore implements RrdStore {
     return this.worker.resourceLimits;
   }
 
-  /** Every series' name, type, step and last update in one call (the catalog at start). */
+  /**
+   * Every series' name, type, step and last update (the catalog at start), in pages of
+   * DESCRIBE_PAGE: each call within the synchronous time limit however large the store.
+   */
   describeAll(): SeriesSummary[] {
-    return this.call('describeAll');
+    const out: SeriesSummary[] = [];
+    for (let after = 0; ; ) {
+      const page = this.call<{ items: SeriesSummary[]; last: number }>('describe', after, DESCRIBE_PAGE);
+      for (const it of page.items) out.push(it);
+      if (page.items.length < DESCRIBE_PAGE) return out;
+      after = page.last;
+    }
   }
 
   create(name: string, def: SeriesDef, options?: CreateOptions): void {

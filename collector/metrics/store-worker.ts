@@ -84,12 +84,7 @@ if (parentPort && data?.sync) {
   data.sync.on('message', (c: SyncCall) => {
     try {
       let value: unknown;
-      if (c.method === 'describeAll') {
-        value = store.list().map((name) => {
-          const info = store.info(name);
-          return { name, type: info.def.ds[0]?.type ?? null, step: info.def.step, lastUp: info.state.lastUp };
-        });
-      } else if (c.method === 'close') {
+      if (c.method === 'close') {
         void closeCheckpointer();
         value = store.close();
       } else if (c.method === 'updateManyWire') {

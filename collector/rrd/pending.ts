@@ -82,6 +82,12 @@ export class PendingUpdates {
   }
 
   /** removes and returns one series' pending arguments */
+  /** whether a series has pending arguments */
+  has(series: number): boolean {
+    this.sort();
+    return this.bySeries.has(series);
+  }
+
   take(series: number): string[] | undefined {
     this.sort();
     const e = this.bySeries.get(series);

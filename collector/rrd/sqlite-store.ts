@@ -82,6 +82,12 @@ export interface OpenRrdOptions {
    * waits for a slice).
    */
   autoApply?: boolean;
+  /**
+   * series whose journal fields (last update, definition) are kept in memory, at most (default
+   * 200,000); beyond, those with nothing pending are dropped, oldest first, and read again
+   * when they are next updated
+   */
+  metaCache?: number;
 }
 
 /** A series' memo: its journal fields (journal-text.ts); lastUp is also the applied time without a journal. */
@@ -92,6 +98,13 @@ function newMeta(id: number, def: SeriesDef, lastUp: number): Meta {
 }
 
 const nowSeconds = (): number => Date.now() / 1000;
+
+/**
+ * Series memos kept, at most. A collector that created every series of a month of a fleet kept
+ * them all (2.6 M, nearly all of retired hosts: ~1 GB of the store thread's heap, which its
+ * full collections marked while writes waited); the live ones are a few tens of thousands.
+ */
+export const DEFAULT_META_CACHE = 200_000;
 
 export function openRrdStore(path: string, options: OpenRrdOptions = {}): SqliteRrdStore {
   return new SqliteRrdStore(path, options);
@@ -124,6 +137,9 @@ export class SqliteRrdStore implements RrdStore {
   private readonly defByText = new Map<string, SeriesDef>();
   private readonly textOfDef = new WeakMap<SeriesDef, string>();
   private readonly autoApply: boolean;
+  private readonly metaCache: number;
+  /** a slice failed since the last whole checkpoint (disownOnFailure) */
+  private disowned = false;
   private readonly journaling: boolean;
   private readonly synchronous: 'FULL' | 'NORMAL';
   private readonly st;
@@ -137,6 +153,7 @@ export class SqliteRrdStore implements RrdStore {
     this.checkpointSlice = options.checkpointSlice ?? 20_000;
     this.journaling = options.journal ?? true;
     this.autoApply = options.autoApply ?? true;
+    this.metaCache = Math.max(1, options.metaCache ?? DEFAULT_META_CACHE);
     this.synchronous = options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
     const existed = existsSync(path);
     if (!existed && !options.create) throw new RrdError(`opening '${path}': No such file or directory`, ErrorCodes.NOT_FOUND, 404);
@@ -172,6 +189,7 @@ export class SqliteRrdStore implements RrdStore {
       seriesByName: this.db.prepare('SELECT id, def, state FROM rrd_series WHERE name = ?'),
       seriesById: this.db.prepare('SELECT def, state FROM rrd_series WHERE id = ?'),
       names: this.db.prepare('SELECT name FROM rrd_series ORDER BY name').pluck(),
+      describe: this.db.prepare('SELECT id, name, def, state FROM rrd_series WHERE id > ? ORDER BY id LIMIT ?'),
       insertSeries: this.db.prepare('INSERT INTO rrd_series (name, def, state) VALUES (?, ?, ?)'),
       deleteSeries: this.db.prepare('DELETE FROM rrd_series WHERE id = ?'),
       saveState: this.db.prepare('UPDATE rrd_series SET state = ? WHERE id = ?'),
@@ -304,6 +322,59 @@ export class SqliteRrdStore implements RrdStore {
       this.meta.set(m.name, newMeta(m.id, m.def, m.start));
       this.defsById.set(m.id, m.def);
     }
+    this.trimMeta();
+  }
+
+  /**
+   * Past metaCache memos, drops the oldest tenth of them that have nothing pending: their last
+   * update is then the stored state's (what load() reads again), so exactly-once holds. One with
+   * pending arguments stays (its memo's last update is ahead of the stored one).
+   */
+  private trimMeta(): void {
+    // after a failed slice the memos' last updates may be ahead of what is pending: none dropped
+    // until a whole checkpoint has applied the journal
+    if (this.meta.size <= this.metaCache || this.disowned) return;
+    let excess = this.meta.size - Math.floor(this.metaCache * 0.9);
+    for (const [name, m] of this.meta) {
+      if (excess <= 0) break;
+      if (this.pendingArgs.has(m.id)) continue;
+      this.meta.delete(name);
+      this.defsById.delete(m.id);
+      excess--;
+    }
+  }
+
+  /** series memos held (tests) */
+  get cachedSeries(): number {
+    return this.meta.size;
+  }
+
+  /**
+   * Copies series (definition, state and archived chunks) to new names, in one commit: the
+   * fleet benchmark seeds a month of 31,000 hosts this way (bench/fleet.ts --seed) instead of
+   * replaying 100 M updates. The copies are left for load() to find (not kept in memory).
+   * `chunks: false`: the definition and state only (its archives read as unknown rows).
+   */
+  cloneSeries(items: Array<{ from: string; name: string; chunks?: boolean }>): void {
+    const sources = new Map<string, { def: string; state: string; lo: number; hi: number }>();
+    for (const { from } of items) {
+      if (sources.has(from)) continue;
+      const src = this.load(from);
+      this.flushSeries(src.id);
+      const row = this.st.seriesById.get(src.id) as { def: string; state: string };
+      const [lo, hi] = seriesChunkRange(src.id);
+      sources.set(from, { ...row, lo, hi });
+    }
+    const copyChunks = this.db.prepare('INSERT INTO rrd_chunk (id, data) SELECT id + ?, data FROM rrd_chunk WHERE id BETWEEN ? AND ?');
+    this.db
+      .transaction(() => {
+        for (const { from, name, chunks } of items) {
+          const src = sources.get(from)!;
+          const id = Number(this.st.insertSeries.run(name, src.def, src.state).lastInsertRowid);
+          if (chunks !== false) copyChunks.run(seriesChunkRange(id)[0] - src.lo, src.lo, src.hi);
+        }
+      })
+      .immediate();
   }
 
   private insertSeries(name: string, def: SeriesDef, start: number): void {
@@ -334,6 +405,26 @@ export class SqliteRrdStore implements RrdStore {
 
   list(): string[] {
     return this.st.names.all() as string[];
+  }
+
+  /**
+   * Every series' name, type (its first data source's), step and last update, `limit` at most
+   * with an id above `after`, in id order: the metric catalog at start, in pages. One scan of the
+   * series table with each distinct definition decoded once; a name list and an info() per
+   * series (an index probe and two JSON decodes each) took longer than a minute at a month of a
+   * fleet (2.5 M series), and the collector failed to start.
+   */
+  describe(after: number, limit: number): { items: Array<{ name: string; type: string | null; step: number; lastUp: number }>; last: number } {
+    // what is journaled shows in the states (nothing is, right after opening)
+    if (this.pendingArgs.size > 0) this.checkpoint();
+    const items: Array<{ name: string; type: string | null; step: number; lastUp: number }> = [];
+    let last = after;
+    for (const r of this.st.describe.iterate(after, limit) as IterableIterator<{ id: number; name: string; def: string; state: string }>) {
+      const def = this.defOfText(r.def);
+      items.push({ name: r.name, type: def.ds[0]?.type ?? null, step: def.step, lastUp: stateLastUp(r.state) });
+      last = r.id;
+    }
+    return { items, last };
   }
 
   update(name: string, args: string[]): void {
@@ -371,6 +462,7 @@ export class SqliteRrdStore implements RrdStore {
     }
     // Twice this call's updates at least, so the journal shrinks however fast updates come.
     if (this.autoApply && count > 0 && this.pendingArgs.size >= this.checkpointUpdates) this.checkpointSome(Math.max(this.checkpointSlice, 2 * count));
+    this.trimMeta();
     return { accepted, errors };
   }
 
@@ -454,6 +546,7 @@ export class SqliteRrdStore implements RrdStore {
     }
     this.pendingArgs.clear();
     this.ownRows.length = 0;
+    this.disowned = false;
   }
 
   /**
@@ -522,6 +615,7 @@ export class SqliteRrdStore implements RrdStore {
       apply();
     } catch (err) {
       this.ownRows.length = 0;
+      this.disowned = true;
       throw err;
     }
   }
@@ -742,6 +836,12 @@ function leadingTime(arg: string): number {
     t = t * 10 + (c - 48);
   }
   return parseFloat(arg);
+}
+
+/** A stored state's last update: encodeState writes it first; anything else is decoded whole. */
+function stateLastUp(text: string): number {
+  const m = /^\{"lastUp":(\d+),/.exec(text);
+  return m ? Number(m[1]) : decodeState(text).lastUp;
 }
 
 function lastTimeOf(line: string): number {
