@@ -6,31 +6,17 @@
 // and absence rules fire on B once a host stops.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MetricBatch } from '../../shared/wire.js';
-import { startChdb, type ChdbServer } from '../contract/chdb-fixture.js';
 import { ADMIN, freePort } from '../helpers/agent-run.js';
-import { hookReceiver, type Hook } from '../helpers/alerts.js';
-import { api, createToken, type Proc, startCollectorProc, tempDir, waitFor } from '../helpers/proc.js';
+import { api, createToken, startCollectorProc, waitFor } from '../helpers/proc.js';
+import { sharedRig } from '../helpers/shared-rig.js';
 
 const DATABASE = 'alerts_remote';
 const INTERVAL_MS = 500;
 const SILENT_S = 20;
-const dir = tempDir('ringtail-ch-remote-');
-const procs: Proc[] = [];
-let chdb: ChdbServer;
-let hook: Hook;
-
-beforeAll(async () => {
-  chdb = await startChdb(join(dir.path, 'chdb'));
-  hook = await hookReceiver();
-});
-afterAll(async () => {
-  for (const p of procs) await p.kill('SIGKILL');
-  await hook?.close();
-  await chdb?.stop();
-  dir.cleanup();
-});
+const rig = sharedRig('ringtail-ch-remote-', { hook: true });
+const { dir, procs } = rig;
 
 interface Status {
   items: Array<{ rule: string; host: string; state: string }>;
@@ -38,7 +24,7 @@ interface Status {
 }
 
 async function collector(name: string, evaluator: 'always' | 'never') {
-  const ch = ['--storage', 'clickhouse', '--clickhouse-url', chdb.url, '--clickhouse-database', DATABASE];
+  const ch = ['--storage', 'clickhouse', '--clickhouse-url', rig.chdb.url, '--clickhouse-database', DATABASE];
   const token = await createToken(ch);
   const config = join(dir.path, `${name}.json`);
   writeFileSync(
@@ -54,7 +40,7 @@ async function collector(name: string, evaluator: 'always' | 'never') {
           { kind: 'absence', name: 'silent', seconds: SILENT_S, severity: 'critical' },
           { kind: 'absence', name: 'cpu-silent', metric: 'cpu.user', seconds: SILENT_S, severity: 'critical' },
         ],
-        webhooks: [{ name: 'ops', url: hook.url }],
+        webhooks: [{ name: 'ops', url: rig.hook.url }],
       },
     }),
   );
@@ -97,7 +83,7 @@ function agent(host: string, to: { url: string; token: string }) {
 
 /** the first webhook of a rule's firing for a host */
 const fired = (rule: string, host: string) =>
-  hook.requests.find((r) => r.json?.status === 'firing' && r.json.alerts.some((a: { labels: Record<string, string> }) => a.labels.alertname === rule && a.labels.host === host));
+  rig.hook.requests.find((r) => r.json?.status === 'firing' && r.json.alerts.some((a: { labels: Record<string, string> }) => a.labels.alertname === rule && a.labels.host === host));
 
 describe('metric rules on the designated evaluator read the series other collectors consolidate', () => {
   it('a host reporting only to A fires on B (before and after B started); a host that stops fires the absence rules on B', async () => {

@@ -5,30 +5,16 @@
 // keeps the first of each webhook-id (as `ringtail relaunch` does) sees each transition once.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startChdb, type ChdbServer } from '../contract/chdb-fixture.js';
+import { describe, expect, it } from 'vitest';
 import { ADMIN, freePort } from '../helpers/agent-run.js';
-import { hookReceiver, type Hook } from '../helpers/alerts.js';
 import { batchOf } from '../helpers/collector.js';
-import { api, createToken, type Proc, startCollectorProc, tempDir, waitFor } from '../helpers/proc.js';
+import { api, createToken, startCollectorProc, waitFor } from '../helpers/proc.js';
+import { sharedRig } from '../helpers/shared-rig.js';
 
 const LEASE_S = 3;
 const INTERVAL_MS = 250;
-const dir = tempDir('ringtail-ch-alerts-');
-const procs: Proc[] = [];
-let chdb: ChdbServer;
-let hook: Hook;
-
-beforeAll(async () => {
-  chdb = await startChdb(join(dir.path, 'chdb'));
-  hook = await hookReceiver();
-});
-afterAll(async () => {
-  for (const p of procs) await p.kill('SIGKILL');
-  await hook?.close();
-  await chdb?.stop();
-  dir.cleanup();
-});
+const rig = sharedRig('ringtail-ch-alerts-', { hook: true });
+const { dir, procs } = rig;
 
 interface Status {
   items: Array<{ rule: string; host: string; state: string }>;
@@ -38,7 +24,7 @@ interface Status {
 async function collector(name: string) {
   const data = join(dir.path, name);
   // tokens are shared by the collectors on the database (docs/scale-out.md)
-  const agentToken = await createToken(['--storage', 'clickhouse', '--clickhouse-url', chdb.url, '--clickhouse-database', 'alerts_standby']);
+  const agentToken = await createToken(['--storage', 'clickhouse', '--clickhouse-url', rig.chdb.url, '--clickhouse-database', 'alerts_standby']);
   const config = join(dir.path, `${name}.json`);
   writeFileSync(
     config,
@@ -48,12 +34,12 @@ async function collector(name: string) {
         evaluation_interval_ms: INTERVAL_MS,
         evaluator_lease_s: LEASE_S,
         rules: [{ kind: 'log', name: 'oom', query: 'OutOfMemoryError', window: '4s' }],
-        webhooks: [{ name: 'ops', url: hook.url }],
+        webhooks: [{ name: 'ops', url: rig.hook.url }],
       },
     }),
   );
   const port = await freePort();
-  const c = await startCollectorProc(data, ADMIN, ['--config', config, '--listen', `127.0.0.1:${port}`, '--storage', 'clickhouse', '--clickhouse-url', chdb.url, '--clickhouse-database', 'alerts_standby']);
+  const c = await startCollectorProc(data, ADMIN, ['--config', config, '--listen', `127.0.0.1:${port}`, '--storage', 'clickhouse', '--clickhouse-url', rig.chdb.url, '--clickhouse-database', 'alerts_standby']);
   procs.push(c.proc);
   return { name, url: c.url, proc: c.proc, agentToken, status: () => api<Status>(c.url, ADMIN, '/api/v1/alerts') };
 }
@@ -76,7 +62,7 @@ describe('two collector processes on one ClickHouse: one evaluator, a standby th
       body: JSON.stringify(batchOf(['java.lang.OutOfMemoryError: heap', 'OutOfMemoryError again'], { host: 'web-7', ts: Date.now() })),
     });
     expect(res.status).toBe(200);
-    await waitFor('the firing webhook', () => hook.requests.some((r) => r.json?.status === 'firing'), 15_000);
+    await waitFor('the firing webhook', () => rig.hook.requests.some((r) => r.json?.status === 'firing'), 15_000);
     // the standby reads the evaluator's states at its next turn (INTERVAL_MS)
     await waitFor('the standby showing the firing', async () => (await standby.status()).items.some((i) => i.rule === 'oom' && i.host === 'web-7' && i.state === 'firing'), 10_000);
 
@@ -87,10 +73,10 @@ describe('two collector processes on one ClickHouse: one evaluator, a standby th
     // documented bound: evaluator_lease_s + one evaluation interval (+ slack for a loaded machine)
     expect(tookMs).toBeLessThan(LEASE_S * 1000 + INTERVAL_MS + 3000);
 
-    await waitFor('the resolved webhook', () => hook.requests.some((r) => r.json?.status === 'resolved'), 15_000);
+    await waitFor('the resolved webhook', () => rig.hook.requests.some((r) => r.json?.status === 'resolved'), 15_000);
     const firsts = new Map<string, string>();
-    for (const r of hook.requests) if (!firsts.has(r.headers['webhook-id'] as string)) firsts.set(r.headers['webhook-id'] as string, `${r.json.status} ${r.json.alerts[0].labels.host}`);
+    for (const r of rig.hook.requests) if (!firsts.has(r.headers['webhook-id'] as string)) firsts.set(r.headers['webhook-id'] as string, `${r.json.status} ${r.json.alerts[0].labels.host}`);
     expect([...firsts.values()]).toEqual(['firing web-7', 'resolved web-7']);
-    console.log(`standby took over ${tookMs} ms after SIGKILL (lease ${LEASE_S} s, interval ${INTERVAL_MS} ms); ${hook.requests.length} requests, ${firsts.size} ids`);
+    console.log(`standby took over ${tookMs} ms after SIGKILL (lease ${LEASE_S} s, interval ${INTERVAL_MS} ms); ${rig.hook.requests.length} requests, ${firsts.size} ids`);
   }, 90_000);
 });

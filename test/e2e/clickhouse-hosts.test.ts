@@ -5,27 +5,17 @@
 // shortened by options; every wait polls with a deadline.
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startChdb, type ChdbServer } from '../contract/chdb-fixture.js';
+import { describe, expect, it } from 'vitest';
 import { ADMIN } from '../helpers/agent-run.js';
-import { allLogs, api, type Proc, ringtail, tempDir, waitFor } from '../helpers/proc.js';
+import { allLogs, api, type Proc, ringtail, waitFor } from '../helpers/proc.js';
+import { sharedRig } from '../helpers/shared-rig.js';
 import { SharedCollector } from '../helpers/shared-collector.js';
 
 const DATABASE = 'hosts_shared';
 const HOST_TIMINGS = ['--hosts-sweep-interval', '500ms', '--hosts-default-interval', '1s', '--hosts-down-after', '3s', '--hosts-retire-after', '6s'];
 
-const dir = tempDir('ringtail-chhosts-');
-const procs: Proc[] = [];
-let chdb: ChdbServer;
-
-beforeAll(async () => {
-  chdb = await startChdb(join(dir.path, 'chdb'));
-});
-afterAll(async () => {
-  for (const p of procs) await p.kill('SIGKILL');
-  await chdb?.stop();
-  if (!process.env.KEEP) dir.cleanup();
-});
+const rig = sharedRig('ringtail-chhosts-');
+const { dir, procs } = rig;
 
 function startAgent(host: string, to: SharedCollector, ephemeral: boolean): { proc: Proc; file: string } {
   const base = join(dir.path, host);
@@ -49,8 +39,8 @@ const hosts = async (c: SharedCollector): Promise<Record<string, Item>> =>
 
 describe('host states shared by two collectors on ClickHouse', () => {
   it('B lists hosts that reported only to A; an ephemeral one that stops is retired on both; forget through B removes it on A', { timeout: 180_000 }, async () => {
-    const a = new SharedCollector('collector-a', dir.path, { url: chdb.url, database: DATABASE }, procs, HOST_TIMINGS);
-    const b = new SharedCollector('collector-b', dir.path, { url: chdb.url, database: DATABASE }, procs, HOST_TIMINGS);
+    const a = new SharedCollector('collector-a', dir.path, { url: rig.chdb.url, database: DATABASE }, procs, HOST_TIMINGS);
+    const b = new SharedCollector('collector-b', dir.path, { url: rig.chdb.url, database: DATABASE }, procs, HOST_TIMINGS);
     await Promise.all([a.start(), b.start()]);
 
     const eph = startAgent('eph-1', a, true);

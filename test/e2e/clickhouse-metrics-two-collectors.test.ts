@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLayouts } from '../../collector/metrics/layout.js';
 import type { MetricBatch, MetricSample, MetricType } from '../../shared/wire.js';
-import { startChdb, type ChdbServer } from '../contract/chdb-fixture.js';
 import { ADMIN } from '../helpers/agent-run.js';
-import { type Proc, runRingtail, tempDir, waitFor } from '../helpers/proc.js';
+import { runRingtail, waitFor } from '../helpers/proc.js';
+import { sharedRig } from '../helpers/shared-rig.js';
 import { parseFetch, sameValue } from '../helpers/rrd-gen.js';
 import { ringtailRrd } from '../helpers/rrd-inprocess.js';
 import { RrdtoolPipe } from '../helpers/rrdtool-pipe.js';
@@ -31,22 +31,14 @@ const METRICS: Array<{ name: string; type: MetricType }> = [
   { name: 'req.count', type: 'ABSOLUTE' },
 ];
 
-const dir = tempDir('ringtail-chm2-');
-const procs: Proc[] = [];
-let chdb: ChdbServer;
+const rig = sharedRig('ringtail-chm2-');
+const { dir, procs } = rig;
 let pipe: RrdtoolPipe;
 
-beforeAll(async () => {
-  chdb = await startChdb(join(dir.path, 'chdb'));
+beforeAll(() => {
   pipe = new RrdtoolPipe();
 });
-afterAll(async () => {
-  for (const p of procs) await p.kill('SIGKILL');
-  pipe?.close();
-  await chdb?.stop();
-  if (!process.env.KEEP) dir.cleanup();
-});
-
+afterAll(() => pipe?.close());
 
 /** agent i's value of metric m in round r: gauges wander, counters grow (one reset), derives go both ways */
 function value(i: number, m: number, r: number): number {
@@ -109,8 +101,8 @@ async function runAgent(i: number, collectors: SharedCollector[], stats: Stats[]
 
 describe.skipIf(!hasTool('rrdtool'))('metrics on one ClickHouse, two collectors', () => {
   it(`${AGENTS} agents, one collector SIGKILLed mid-stream and restarted: every series' fetch equals rrdtool's`, { timeout: 900_000 }, async () => {
-    const a = new SharedCollector('collector-a', dir.path, { url: chdb.url, database: DATABASE }, procs);
-    const b = new SharedCollector('collector-b', dir.path, { url: chdb.url, database: DATABASE }, procs);
+    const a = new SharedCollector('collector-a', dir.path, { url: rig.chdb.url, database: DATABASE }, procs);
+    const b = new SharedCollector('collector-b', dir.path, { url: rig.chdb.url, database: DATABASE }, procs);
     await Promise.all([a.start(), b.start()]);
     await waitFor('the storage line', () => /storage: logs, metrics, tokens, sessions, alerts, host states in ClickHouse \(database metrics_two\)/.test(a.proc!.stdout()), 10_000);
 
@@ -147,7 +139,7 @@ describe.skipIf(!hasTool('rrdtool'))('metrics on one ClickHouse, two collectors'
         for (const cf of ['AVERAGE', 'MAX']) {
           const want = await pipe.run(['fetch', file, cf, '-s', String(start), '-e', String(end)]);
           expect(want.code).toBe(0);
-          const got = await ringtailRrd(['fetch', '--storage', 'clickhouse', '--clickhouse-url', chdb.url, '--clickhouse-database', DATABASE, series, cf, '-s', String(start), '-e', String(end)]);
+          const got = await ringtailRrd(['fetch', '--storage', 'clickhouse', '--clickhouse-url', rig.chdb.url, '--clickhouse-database', DATABASE, series, cf, '-s', String(start), '-e', String(end)]);
           expect(got.err).toBe('');
           const px = parseFetch(want.out);
           const py = parseFetch(got.out);
@@ -163,7 +155,7 @@ describe.skipIf(!hasTool('rrdtool'))('metrics on one ClickHouse, two collectors'
     expect(rows).toBeGreaterThan(AGENTS * METRICS.length * 2 * (ROUNDS / 2));
 
     // the binary prints the same as the in-process command
-    const args = ['rrd', 'fetch', '--storage', 'clickhouse', '--clickhouse-url', chdb.url, '--clickhouse-database', DATABASE, 'chm-1/load.1', 'AVERAGE', '-s', String(start), '-e', String(end)];
+    const args = ['rrd', 'fetch', '--storage', 'clickhouse', '--clickhouse-url', rig.chdb.url, '--clickhouse-database', DATABASE, 'chm-1/load.1', 'AVERAGE', '-s', String(start), '-e', String(end)];
     const bin = await runRingtail(args);
     expect(bin.code, bin.stderr).toBe(0);
     expect(bin.stdout).toBe((await ringtailRrd(args.slice(1))).out);

@@ -8,11 +8,11 @@ import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openClient } from '../../collector/storage/clickhouse/connection.js';
-import { startChdb, type ChdbServer } from '../contract/chdb-fixture.js';
 import { ADMIN, agentIdleIn, tally, writerLines } from '../helpers/agent-run.js';
-import { allLogs, type Proc, ringtail, tempDir, waitFor } from '../helpers/proc.js';
+import { allLogs, type Proc, ringtail, waitFor } from '../helpers/proc.js';
+import { sharedRig } from '../helpers/shared-rig.js';
 import { SharedCollector } from '../helpers/shared-collector.js';
 
 const WRITER = fileURLToPath(new URL('../fixtures/log-writer.mjs', import.meta.url));
@@ -20,19 +20,8 @@ const DATABASE = 'two_collectors';
 const AGENTS = 6;
 const COUNT = 4_000;
 
-const dir = tempDir('ringtail-ch2-');
-const procs: Proc[] = [];
-let chdb: ChdbServer;
-
-beforeAll(async () => {
-  chdb = await startChdb(join(dir.path, 'chdb'));
-});
-afterAll(async () => {
-  for (const p of procs) await p.kill('SIGKILL');
-  await chdb?.stop();
-  if (!process.env.KEEP) dir.cleanup();
-});
-
+const rig = sharedRig('ringtail-ch2-');
+const { dir, procs } = rig;
 
 interface Agent {
   host: string;
@@ -70,8 +59,8 @@ const tag = (i: number) => `chtwo${i}`;
 
 describe('two collectors on one ClickHouse', () => {
   it('one SIGKILLed mid-stream and restarted: every line stored exactly once, found from either collector', { timeout: 240_000 }, async () => {
-    const a = new SharedCollector('collector-a', dir.path, { url: chdb.url, database: DATABASE }, procs);
-    const b = new SharedCollector('collector-b', dir.path, { url: chdb.url, database: DATABASE }, procs);
+    const a = new SharedCollector('collector-a', dir.path, { url: rig.chdb.url, database: DATABASE }, procs);
+    const b = new SharedCollector('collector-b', dir.path, { url: rig.chdb.url, database: DATABASE }, procs);
     await Promise.all([a.start(), b.start()]);
     // printed right after the listening line (perhaps in the next chunk of the pipe)
     const said = /storage: logs, metrics, tokens, sessions, alerts, host states in ClickHouse \(database two_collectors\)\n/;
@@ -95,7 +84,7 @@ describe('two collectors on one ClickHouse', () => {
     expect(mine.some((g) => /"ship\.failed"/.test(g.proc.stderr()))).toBe(true);
 
     // exactly once, in ClickHouse itself: one row per (stream, offset), every line there
-    const client = openClient({ url: chdb.url, database: DATABASE }, DATABASE);
+    const client = openClient({ url: rig.chdb.url, database: DATABASE }, DATABASE);
     try {
       const q = async <T>(query: string) => (await (await client.query({ query, format: 'JSONEachRow' })).json()) as T[];
       await waitFor('every line in ClickHouse', async () => Number((await q<{ n: number }>('SELECT count() AS n FROM logs'))[0]!.n) >= AGENTS * COUNT, 30_000, 200);
