@@ -1,4 +1,5 @@
-// `ringtail rrd … --storage clickhouse --clickhouse-url URL [--clickhouse-database DB]`: the
+// `ringtail rrd … --storage clickhouse --clickhouse-url URL [--clickhouse-database DB]
+// [--clickhouse-cluster NAME [--clickhouse-zookeeper-path PREFIX]]`: the
 // same commands on the series the collectors keep in ClickHouse, with the same output. FILE
 // names the series (`host/metric`; a `PATH#SERIES` form takes SERIES). Writes (create, update)
 // take the series' host lease as a collector does, so they are refused (503's message) while a
@@ -6,7 +7,7 @@
 import { RrdError } from '../../collector/rrd/errors.js';
 import { formatDump, formatFetch, formatInfo } from '../../collector/rrd/format.js';
 import type { SeriesStore } from '../../collector/rrd/series-store.js';
-import { openSeriesStore, storageConfig } from '../../collector/storage/factory.js';
+import { checkStorage, openSeriesStore, storageConfig } from '../../collector/storage/factory.js';
 import type { StorageConfig } from '../../collector/storage/types.js';
 import type { Io } from '../command.js';
 import { createArgs, fetchArgs, getopt, updateError } from './rrd-getopt.js';
@@ -16,7 +17,7 @@ export function sharedStorage(argv: string[]): { config: StorageConfig; rest: st
   const picked = new Map<string, string>();
   const left: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const m = /^--(storage|clickhouse-url|clickhouse-database)(?:=(.*))?$/.exec(argv[i]!);
+    const m = /^--(storage|clickhouse-url|clickhouse-database|clickhouse-cluster|clickhouse-zookeeper-path)(?:=(.*))?$/.exec(argv[i]!);
     if (!m) {
       left.push(argv[i]!);
       continue;
@@ -28,10 +29,18 @@ export function sharedStorage(argv: string[]): { config: StorageConfig; rest: st
   const backend = picked.get('storage') ?? 'sqlite';
   if (backend !== 'sqlite' && backend !== 'clickhouse') throw new RrdError(`--storage: unknown backend '${backend}' (expected sqlite or clickhouse)`);
   if (backend === 'sqlite') {
-    if (picked.has('clickhouse-url') || picked.has('clickhouse-database')) throw new RrdError('--clickhouse-url and --clickhouse-database go with --storage clickhouse');
+    const stray = [...picked.keys()].find((k) => k.startsWith('clickhouse-'));
+    if (stray) throw new RrdError(`--${stray} goes with --storage clickhouse`);
     return null;
   }
-  const config = storageConfig({ storage: 'clickhouse', data: '', clickhouse: { url: picked.get('clickhouse-url'), database: picked.get('clickhouse-database') } });
+  if (picked.has('clickhouse-zookeeper-path') && !picked.has('clickhouse-cluster')) throw new RrdError('--clickhouse-zookeeper-path goes with --clickhouse-cluster');
+  const config = storageConfig({
+    storage: 'clickhouse',
+    data: '',
+    clickhouse: { url: picked.get('clickhouse-url'), database: picked.get('clickhouse-database'), cluster: picked.get('clickhouse-cluster'), zookeeper_path: picked.get('clickhouse-zookeeper-path') },
+  });
+  // a bad cluster name or path: the collector's own check and message (RINGTAIL_ERR_CONFIG)
+  checkStorage(config);
   return { config, rest: left };
 }
 

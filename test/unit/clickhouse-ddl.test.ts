@@ -13,6 +13,7 @@ import { checkClusterName, DEFAULT_ZK_PREFIX, forLayout, layoutOf, type ClusterL
 import { LEASE_ROLLUP_DAYS } from '../../collector/storage/clickhouse/metrics-schema.js';
 import { upgradeCommand } from '../../collector/storage/clickhouse/schema.js';
 import { runClickhouse } from '../../cli/commands/clickhouse.js';
+import { sharedStorage } from '../../cli/commands/rrd-shared.js';
 import { loadOptions } from '../../cli/options.js';
 import { CollectorConfig } from '../../collector/config.js';
 import { checkStorage, storageConfig } from '../../collector/storage/factory.js';
@@ -148,6 +149,16 @@ describe('the configuration', () => {
     expect(storageConfig(o).clickhouse).toEqual({ url: 'http://127.0.0.1:1', database: 'ringtail', cluster: 'ch_main', zookeeperPath: DEFAULT_ZK_PREFIX });
     const plain = loadOptions<CollectorConfig>(CollectorConfig, argv, {}).options;
     expect(storageConfig(plain).clickhouse).toEqual({ url: 'http://127.0.0.1:1', database: 'ringtail' });
+  });
+  it('`ringtail rrd … --storage clickhouse` takes the same cluster and path; a bad name, or either without what it needs, is refused', () => {
+    const picked = sharedStorage(['fetch', ...argv, '--clickhouse-cluster', 'ch_main', '--clickhouse-zookeeper-path=/ch/{shard_group}', 'h/m', 'AVERAGE']);
+    expect(picked?.config.clickhouse).toEqual({ url: 'http://127.0.0.1:1', database: 'ringtail', cluster: 'ch_main', zookeeperPath: '/ch/{shard_group}' });
+    expect(picked?.rest).toEqual(['fetch', 'h/m', 'AVERAGE']);
+    expect(layoutOf(sharedStorage([...argv, '--clickhouse-cluster', 'ch_main'])!.config.clickhouse!, 'ringtail')?.zkPrefix).toBe(DEFAULT_ZK_PREFIX);
+    expect(sharedStorage(argv)?.config.clickhouse).toEqual({ url: 'http://127.0.0.1:1', database: 'ringtail' });
+    expect(() => sharedStorage([...argv, '--clickhouse-cluster', "x'; DROP"])).toThrow(expect.objectContaining({ code: ErrorCodes.CONFIG, message: expect.stringContaining('clickhouse.cluster') }));
+    expect(() => sharedStorage(['--clickhouse-cluster', 'ch_main', 'file.rrd'])).toThrow('--clickhouse-cluster goes with --storage clickhouse');
+    expect(() => sharedStorage([...argv, '--clickhouse-zookeeper-path', '/x'])).toThrow('--clickhouse-zookeeper-path goes with --clickhouse-cluster');
   });
   it('checkStorage (the collector, before it opens anything) refuses a bad name given programmatically', () => {
     const config = storageConfig({ storage: 'clickhouse', data: '/nonexistent', clickhouse: { url: 'http://127.0.0.1:1', cluster: 'a b' } });
