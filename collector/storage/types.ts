@@ -367,17 +367,7 @@ export type SyncHostStateStore = Synchronous<Omit<HostStateStore, 'shared' | 'ch
 
 /** A synchronous host state store behind the asynchronous interface (each answer a resolved promise; a throw a rejection). */
 export function asyncHostStateStore(s: SyncHostStateStore): HostStateStore {
-  const out = {} as Record<string, unknown>;
-  for (const [k, fn] of Object.entries(s)) {
-    out[k] = (...args: unknown[]) => {
-      try {
-        return Promise.resolve((fn as (...a: unknown[]) => unknown)(...args));
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    };
-  }
-  return out as unknown as HostStateStore;
+  return promised(s) as unknown as HostStateStore;
 }
 
 export interface OutboxRow {
@@ -482,7 +472,12 @@ export interface EvaluatorLease {
 
 /** A synchronous alert store behind the asynchronous interface (each answer a resolved promise; a throw a rejection). */
 export function asyncAlertStore(s: Synchronous<Omit<AlertStore, 'evaluatorLease'>>): AlertStore {
-  const out = {} as Record<string, unknown>;
+  return promised(s) as unknown as AlertStore;
+}
+
+/** Each method of `s` as one that returns a promise of its answer (a throw: a rejected promise). */
+function promised(s: object): Record<string, (...args: unknown[]) => Promise<unknown>> {
+  const out: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
   for (const [k, fn] of Object.entries(s)) {
     out[k] = (...args: unknown[]) => {
       try {
@@ -492,7 +487,7 @@ export function asyncAlertStore(s: Synchronous<Omit<AlertStore, 'evaluatorLease'
       }
     };
   }
-  return out as unknown as AlertStore;
+  return out;
 }
 
 export interface SessionRecord {
