@@ -15,9 +15,7 @@
 // skipped. A crash at any point leaves the last committed journal and archives; opening the
 // store applies what is pending. One process journals into a store: the collector (the CLI
 // applies its updates directly).
-import { existsSync, rmSync } from 'node:fs';
-import Database from 'better-sqlite3';
-import { ErrorCodes } from '../../shared/errors.js';
+import type Database from 'better-sqlite3';
 import {
   MAX_CHUNKS_PER_RRA,
   MAX_RRAS,
@@ -33,62 +31,18 @@ import {
 } from './chunks.js';
 import { applyChecked, checkUpdate, validateUpdate } from './engine.js';
 import { RrdError, notFound } from './errors.js';
-import { newerSchemaError } from '../storage/sqlite/schema-guard.js';
 import { fetchRows, planFetch } from './fetch.js';
 import { initialState } from './pdp.js';
-import { JournalLines, type JournalSeries } from './journal-text.js';
+import { JournalLines, leadingTime, type JournalSeries } from './journal-text.js';
+import { DefTable } from './def-table.js';
 import { PendingUpdates } from './pending.js';
-import { decodeDef, decodeState, encodeJson, encodeState } from './state-codec.js';
+import { openStoreDb, storeStatements, type OpenRrdOptions, type StoreStatements } from './sqlite-file.js';
+import { decodeDef, decodeState, encodeState, stateLastUp } from './state-codec.js';
 import type { Cf, CreateOptions, FetchResult, RrdStore, SeriesDef, SeriesInfo, SeriesState, UpdateManyItem, UpdateManyResult } from './types.js';
 
-const FORMAT = 'ringtail-rrd';
-export const FORMAT_VERSION = '1';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS rrd_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS rrd_series (
-  id INTEGER PRIMARY KEY,
-  name TEXT NOT NULL UNIQUE,
-  def TEXT NOT NULL,
-  state TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS rrd_chunk (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS rrd_journal (id INTEGER PRIMARY KEY, body TEXT NOT NULL);
-`;
 
-export interface OpenRrdOptions {
-  /** create the database file when missing (rrd create); otherwise a missing file is an error */
-  create?: boolean;
-  /** seconds since the epoch, for `N` and defaults */
-  now?: () => number;
-  /** journaled updates past which each update call also applies a slice of the journal */
-  checkpointUpdates?: number;
-  /** the least number of pending updates one slice applies (default 20,000) */
-  checkpointSlice?: number;
-  /**
-   * false: each update call applies its arguments to the archives in its own transaction
-   * (one commit, best for a one-shot CLI update); true (default): journal, apply later.
-   */
-  journal?: boolean;
-  /**
-   * FULL (default): a returned update survives power loss (fsync per commit). NORMAL: it
-   * survives a crash of the process but not of the machine — rrdcached's journal guarantee.
-   */
-  synchronous?: 'FULL' | 'NORMAL';
-  /**
-   * true (default): past `checkpointUpdates`, each update call also applies a journal slice.
-   * false: update calls only journal; the owner applies it with applyUntil() when it chooses
-   * (the collector's metric store thread does, between writes, so that no acknowledgement
-   * waits for a slice).
-   */
-  autoApply?: boolean;
-  /**
-   * series whose journal fields (last update, definition) are kept in memory, at most (default
-   * 200,000); beyond, those with nothing pending are dropped, oldest first, and read again
-   * when they are next updated
-   */
-  metaCache?: number;
-}
+export { FORMAT_VERSION, openWalCheckpointer, removeStoreFiles, type OpenRrdOptions } from './sqlite-file.js';
 
 /** A series' memo: its journal fields (journal-text.ts); lastUp is also the applied time without a journal. */
 type Meta = JournalSeries;
@@ -129,20 +83,15 @@ export class SqliteRrdStore implements RrdStore {
   private readonly lines = new JournalLines();
   private readonly loaded = (name: string): Meta | undefined => this.meta.get(name);
   private readonly defsById = new Map<number, SeriesDef>();
-  /**
-   * One definition object per distinct definition, by its stored text, and each one's text: a
-   * fleet's series share a handful of layouts, and a decoded (or cloned) copy per series was
-   * ~1 KB of heap each (180,000 series: ~180 MB) and a JSON encoding per created series.
-   */
-  private readonly defByText = new Map<string, SeriesDef>();
-  private readonly textOfDef = new WeakMap<SeriesDef, string>();
+  /** one definition object per distinct definition (def-table.ts) */
+  private readonly defs = new DefTable();
   private readonly autoApply: boolean;
   private readonly metaCache: number;
   /** a slice failed since the last whole checkpoint (disownOnFailure) */
   private disowned = false;
   private readonly journaling: boolean;
   private readonly synchronous: 'FULL' | 'NORMAL';
-  private readonly st;
+  private readonly st: StoreStatements;
 
   constructor(
     readonly path: string,
@@ -155,56 +104,8 @@ export class SqliteRrdStore implements RrdStore {
     this.autoApply = options.autoApply ?? true;
     this.metaCache = Math.max(1, options.metaCache ?? DEFAULT_META_CACHE);
     this.synchronous = options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
-    const existed = existsSync(path);
-    if (!existed && !options.create) throw new RrdError(`opening '${path}': No such file or directory`, ErrorCodes.NOT_FOUND, 404);
-    let db: Database.Database | undefined;
-    try {
-      db = new Database(path, { fileMustExist: !options.create });
-      this.db = db;
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma(`synchronous = ${this.synchronous}`);
-      this.db.pragma('busy_timeout = 5000');
-      // SQLite's own WAL checkpoints would land inside update calls (a latency spike every
-      // ~140 rounds); they run after each journal checkpoint instead, with a high safety limit.
-      this.db.pragma('wal_autocheckpoint = 16384');
-      if (!existed) {
-        this.db.exec(SCHEMA);
-        this.db.prepare('INSERT INTO rrd_meta (key, value) VALUES (?, ?), (?, ?)').run('format', FORMAT, 'version', FORMAT_VERSION);
-      }
-      const fmt = this.db.prepare("SELECT value FROM rrd_meta WHERE key = 'format'").pluck().get();
-      if (fmt !== FORMAT) throw new Error('no ringtail format marker');
-      // a store from a newer ringtail is refused before anything is applied to it (docs/upgrades.md)
-      const version = Number(this.db.prepare("SELECT value FROM rrd_meta WHERE key = 'version'").pluck().get());
-      if (version > Number(FORMAT_VERSION)) throw new RrdError(newerSchemaError(this.db, path, 'round-robin store format', version, FORMAT_VERSION).message, ErrorCodes.STORAGE, 400);
-    } catch (err) {
-      try {
-        db?.close();
-      } catch {
-        // already failing
-      }
-      if (err instanceof RrdError) throw err;
-      throw new RrdError(`'${path}' is not a ringtail store (${(err as Error).message})`, ErrorCodes.STORAGE, 400);
-    }
-    this.st = {
-      seriesByName: this.db.prepare('SELECT id, def, state FROM rrd_series WHERE name = ?'),
-      seriesById: this.db.prepare('SELECT def, state FROM rrd_series WHERE id = ?'),
-      names: this.db.prepare('SELECT name FROM rrd_series ORDER BY name').pluck(),
-      describe: this.db.prepare('SELECT id, name, def, state FROM rrd_series WHERE id > ? ORDER BY id LIMIT ?'),
-      insertSeries: this.db.prepare('INSERT INTO rrd_series (name, def, state) VALUES (?, ?, ?)'),
-      deleteSeries: this.db.prepare('DELETE FROM rrd_series WHERE id = ?'),
-      saveState: this.db.prepare('UPDATE rrd_series SET state = ? WHERE id = ?'),
-      insertChunk: this.db.prepare('INSERT INTO rrd_chunk (id, data) VALUES (?, ?)'),
-      getChunk: this.db.prepare('SELECT data FROM rrd_chunk WHERE id = ?').pluck(),
-      getChunks: this.db.prepare('SELECT id, data FROM rrd_chunk WHERE id BETWEEN ? AND ?'),
-      putChunk: this.db.prepare('UPDATE rrd_chunk SET data = ? WHERE id = ?'),
-      deleteChunk: this.db.prepare('DELETE FROM rrd_chunk WHERE id = ?'),
-      deleteChunks: this.db.prepare('DELETE FROM rrd_chunk WHERE id BETWEEN ? AND ?'),
-      journal: this.db.prepare('INSERT INTO rrd_journal (body) VALUES (?)'),
-      journalAll: this.db.prepare('SELECT id, body FROM rrd_journal ORDER BY id'),
-      journalAny: this.db.prepare('SELECT 1 FROM rrd_journal LIMIT 1').pluck(),
-      journalCount: this.db.prepare('SELECT count(*) FROM rrd_journal').pluck(),
-      journalClear: this.db.prepare('DELETE FROM rrd_journal WHERE id <= ?'),
-    };
+    this.db = openStoreDb(path, options.create ?? false, this.synchronous);
+    this.st = storeStatements(this.db);
     this.checkpoint();
   }
 
@@ -213,37 +114,9 @@ export class SqliteRrdStore implements RrdStore {
     if (m) return m;
     const row = this.st.seriesByName.get(name) as { id: number; def: string; state: string } | undefined;
     if (!row) throw notFound(`no series '${name}' in '${this.path}'`);
-    m = newMeta(row.id, this.defOfText(row.def), decodeState(row.state).lastUp);
+    m = newMeta(row.id, this.defs.ofText(row.def), decodeState(row.state).lastUp);
     this.meta.set(name, m);
     return m;
-  }
-
-  /** The shared definition object for a stored text. */
-  private defOfText(text: string): SeriesDef {
-    let def = this.defByText.get(text);
-    if (!def) {
-      def = decodeDef(text);
-      this.defByText.set(text, def);
-      this.textOfDef.set(def, text);
-    }
-    return def;
-  }
-
-  /** A definition's shared object and stored text (encoded once per object given). */
-  private internDef(def: SeriesDef): { def: SeriesDef; text: string } {
-    let text = this.textOfDef.get(def);
-    if (text === undefined) {
-      text = encodeJson(def);
-      const shared = this.defByText.get(text);
-      if (shared) {
-        this.textOfDef.set(def, text);
-        return { def: shared, text };
-      }
-      this.defByText.set(text, def);
-      this.textOfDef.set(def, text);
-      return { def, text };
-    }
-    return { def: this.defByText.get(text) ?? def, text };
   }
 
   create(name: string, def: SeriesDef, options: CreateOptions = {}): void {
@@ -299,7 +172,7 @@ export class SqliteRrdStore implements RrdStore {
           const states = new Map<SeriesDef, Map<number, string>>();
           for (const it of items) {
             const start = Math.floor(it.start ?? this.now() - 10);
-            const { def, text } = this.internDef(it.def);
+            const { def, text } = this.defs.intern(it.def);
             let byStart = states.get(def);
             if (!byStart) states.set(def, (byStart = new Map()));
             let stateText = byStart.get(start);
@@ -378,7 +251,7 @@ export class SqliteRrdStore implements RrdStore {
   }
 
   private insertSeries(name: string, def: SeriesDef, start: number): void {
-    const shared = this.internDef(def);
+    const shared = this.defs.intern(def);
     const state = initialState(shared.def, start);
     // no chunks: a missing chunk reads as unknown rows (chunks.ts)
     const id = Number(this.st.insertSeries.run(name, shared.text, encodeState(state)).lastInsertRowid);
@@ -420,7 +293,7 @@ export class SqliteRrdStore implements RrdStore {
     const items: Array<{ name: string; type: string | null; step: number; lastUp: number }> = [];
     let last = after;
     for (const r of this.st.describe.iterate(after, limit) as IterableIterator<{ id: number; name: string; def: string; state: string }>) {
-      const def = this.defOfText(r.def);
+      const def = this.defs.ofText(r.def);
       items.push({ name: r.name, type: def.ds[0]?.type ?? null, step: def.step, lastUp: stateLastUp(r.state) });
       last = r.id;
     }
@@ -653,7 +526,7 @@ export class SqliteRrdStore implements RrdStore {
     const row = this.st.seriesById.get(id) as { def: string; state: string } | undefined;
     if (!row) return { applied: 0, lastUp: 0 }; // deleted after its updates were journaled
     let def = this.defsById.get(id);
-    if (!def) this.defsById.set(id, (def = this.defOfText(row.def)));
+    if (!def) this.defsById.set(id, (def = this.defs.ofText(row.def)));
     const state = decodeState(row.state);
     const nds = def.ds.length;
     // null: the chunk does not exist and every row put to it so far was unknown
@@ -823,55 +696,10 @@ export class SqliteRrdStore implements RrdStore {
   }
 }
 
-/**
- * A journal line's time (N was written as the time): its leading digits, read without
- * parseFloat (a tenth of replaying the journal); anything else, such as `1e9:5`, takes parseFloat.
- */
-function leadingTime(arg: string): number {
-  let t = 0;
-  for (let i = 0; i < arg.length; i++) {
-    const c = arg.charCodeAt(i);
-    if (c === 58 && i > 0) return t;
-    if (c < 48 || c > 57 || i > 15) break;
-    t = t * 10 + (c - 48);
-  }
-  return parseFloat(arg);
-}
-
-/** A stored state's last update: encodeState writes it first; anything else is decoded whole. */
-function stateLastUp(text: string): number {
-  const m = /^\{"lastUp":(\d+),/.exec(text);
-  return m ? Number(m[1]) : decodeState(text).lastUp;
-}
-
-function lastTimeOf(line: string): number {
-  const tab = line.indexOf('\t');
-  return Number(line.slice(tab + 1, line.indexOf(':', tab)));
-}
-
-/** Removes a store file and its WAL companions (a failed create leaves nothing behind). */
-export function removeStoreFiles(path: string): void {
-  for (const p of [path, `${path}-wal`, `${path}-shm`]) rmSync(p, { force: true });
-}
 
 function checkCreatable(def: SeriesDef): void {
   if (def.rra.length > MAX_RRAS) throw new RrdError(`at most ${MAX_RRAS} RRAs per series`);
   def.rra.forEach((_, i) => {
     if (chunkCount(def, i) > MAX_CHUNKS_PER_RRA) throw new RrdError(`RRA ${i} has too many rows for one series`);
   });
-}
-
-/**
- * A second connection to a store's database that only copies its WAL back (PASSIVE), for the
- * metric store's checkpointer thread (collector/metrics/wal-checkpointer.ts), so that the driver
- * stays in this file. A reader or another checkpoint in the way: this one is skipped (no busy
- * wait), the next one does it.
- */
-export function openWalCheckpointer(path: string): { checkpoint(): void; close(): void } {
-  const db = new Database(path, { fileMustExist: true });
-  db.pragma('busy_timeout = 0');
-  return {
-    checkpoint: () => void db.pragma('wal_checkpoint(PASSIVE)'),
-    close: () => db.close(),
-  };
 }

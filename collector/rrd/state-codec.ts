@@ -67,3 +67,9 @@ export function encodeState(st: SeriesState): string {
   });
   return out + ']}';
 }
+
+/** A stored state's last update: encodeState writes it first; anything else is decoded whole. */
+export function stateLastUp(text: string): number {
+  const m = /^\{"lastUp":(\d+),/.exec(text);
+  return m ? Number(m[1]) : decodeState(text).lastUp;
+}
