@@ -7,6 +7,7 @@
 //     collector/storage/clickhouse/metrics*.ts; memory, for tests).
 // test/contract/series.contract.ts holds every implementation to the same fetch output, and to
 // the real rrdtool's.
+import { splitSeriesName } from '../metrics/key.js';
 import type { Cf, CreateOptions, FetchResult, RrdStore, SeriesDef, SeriesInfo, UpdateArg, UpdateManyItem, UpdateManyResult } from './types.js';
 
 export interface SeriesStore {
@@ -63,13 +64,6 @@ export interface RecentAnswer {
   hosts: Array<{ host: string; lastUp: number }>;
 }
 
-/** `<host>/<key>` split at the last '/' before any '{' (collector/metrics/key.ts splitSeriesName); null: no host part */
-export function splitName(name: string): { host: string; key: string } | null {
-  const brace = name.indexOf('{');
-  const slash = (brace < 0 ? name : name.slice(0, brace)).lastIndexOf('/');
-  return slash <= 0 ? null : { host: name.slice(0, slash), key: name.slice(slash + 1) };
-}
-
 /** whether a series' key is one a RecentQuery wants rows of */
 export function wantedKey(key: string, keys: ReadonlySet<string>, names: ReadonlySet<string>): boolean {
   if (keys.has(key)) return true;
@@ -97,7 +91,7 @@ export async function scanRecent(store: Pick<SeriesStore, 'list' | 'info' | 'fet
   const series: RecentSeries[] = [];
   const hosts = new Map<string, number>();
   for (const name of await store.list()) {
-    const split = splitName(name);
+    const split = splitSeriesName(name);
     if (!split) continue;
     const info = await store.info(name);
     const lastUp = info.state.lastUp;

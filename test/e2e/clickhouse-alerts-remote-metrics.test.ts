@@ -8,8 +8,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { MetricBatch } from '../../shared/wire.js';
-import { ADMIN, freePort } from '../helpers/agent-run.js';
-import { api, createToken, startCollectorProc, waitFor } from '../helpers/proc.js';
+import { ADMIN } from '../helpers/agent-run.js';
+import { api, waitFor } from '../helpers/proc.js';
+import { SharedCollector } from '../helpers/shared-collector.js';
 import { sharedRig } from '../helpers/shared-rig.js';
 
 const DATABASE = 'alerts_remote';
@@ -24,8 +25,6 @@ interface Status {
 }
 
 async function collector(name: string, evaluator: 'always' | 'never') {
-  const ch = ['--storage', 'clickhouse', '--clickhouse-url', rig.chdb.url, '--clickhouse-database', DATABASE];
-  const token = await createToken(ch);
   const config = join(dir.path, `${name}.json`);
   writeFileSync(
     config,
@@ -44,10 +43,9 @@ async function collector(name: string, evaluator: 'always' | 'never') {
       },
     }),
   );
-  const port = await freePort();
-  const c = await startCollectorProc(join(dir.path, name), ADMIN, ['--config', config, '--listen', `127.0.0.1:${port}`, ...ch]);
-  procs.push(c.proc);
-  return { url: c.url, token, status: () => api<Status>(c.url, ADMIN, '/api/v1/alerts') };
+  const c = new SharedCollector(name, dir.path, { url: rig.chdb.url, database: DATABASE }, procs, ['--config', config]);
+  await c.start();
+  return { url: c.url, token: c.token, status: () => api<Status>(c.url, ADMIN, '/api/v1/alerts') };
 }
 
 /** An agent reporting cpu.user = 95 every second to one collector, until stopped. */

@@ -6,9 +6,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ADMIN, freePort } from '../helpers/agent-run.js';
+import { ADMIN } from '../helpers/agent-run.js';
 import { batchOf } from '../helpers/collector.js';
-import { api, createToken, startCollectorProc, waitFor } from '../helpers/proc.js';
+import { api, waitFor } from '../helpers/proc.js';
+import { SharedCollector } from '../helpers/shared-collector.js';
 import { sharedRig } from '../helpers/shared-rig.js';
 
 const LEASE_S = 3;
@@ -22,9 +23,6 @@ interface Status {
 }
 
 async function collector(name: string) {
-  const data = join(dir.path, name);
-  // tokens are shared by the collectors on the database (docs/scale-out.md)
-  const agentToken = await createToken(['--storage', 'clickhouse', '--clickhouse-url', rig.chdb.url, '--clickhouse-database', 'alerts_standby']);
   const config = join(dir.path, `${name}.json`);
   writeFileSync(
     config,
@@ -38,10 +36,10 @@ async function collector(name: string) {
       },
     }),
   );
-  const port = await freePort();
-  const c = await startCollectorProc(data, ADMIN, ['--config', config, '--listen', `127.0.0.1:${port}`, '--storage', 'clickhouse', '--clickhouse-url', rig.chdb.url, '--clickhouse-database', 'alerts_standby']);
-  procs.push(c.proc);
-  return { name, url: c.url, proc: c.proc, agentToken, status: () => api<Status>(c.url, ADMIN, '/api/v1/alerts') };
+  // its agent token is made on the shared store: tokens are shared by the collectors on it (docs/scale-out.md)
+  const c = new SharedCollector(name, dir.path, { url: rig.chdb.url, database: 'alerts_standby' }, procs, ['--config', config]);
+  await c.start();
+  return { name, url: c.url, proc: c.proc!, agentToken: c.token, status: () => api<Status>(c.url, ADMIN, '/api/v1/alerts') };
 }
 
 describe('two collector processes on one ClickHouse: one evaluator, a standby that takes over', () => {
