@@ -79,6 +79,8 @@ export class HostRegistry {
   private liveSorted: Rec[] | null = null;
   private readonly dirty = new Set<string>();
   private pendingEvents: HostEvent[] = [];
+  /** transitions handed to the save in progress: still listed by events() until it lands */
+  private savingEvents: HostEvent[] = [];
   private removed = new Set<string>();
   private failedSaves = 0;
   /** silence is counted from here at the earliest: the collector's own downtime is not the hosts' */
@@ -333,11 +335,13 @@ export class HostRegistry {
     // taken now: what changes while the save is away is saved by the next flush
     this.dirty.clear();
     this.pendingEvents = [];
+    this.savingEvents = events;
     this.removed.clear();
     try {
       await store.save(rows, events, removed, meta);
       this.failedSaves = 0;
     } catch (err) {
+      this.savingEvents = [];
       for (const h of hosts) if (this.hosts.has(h)) this.dirty.add(h);
       this.pendingEvents = [...events.filter((e) => this.hosts.has(e.host)), ...this.pendingEvents].slice(-MAX_PENDING_EVENTS);
       for (const h of removed) if (!this.hosts.has(h)) this.removed.add(h);
@@ -346,6 +350,8 @@ export class HostRegistry {
       this.failedSaves++;
       if (this.failedSaves % 12 === 0) this.o.events.emit('hosts.save_failed', { error: (err as Error).message, hosts: rows.length, attempts: this.failedSaves }, 'warn');
       else this.o.events.add('hosts.save_deferred', 1);
+    } finally {
+      if (this.savingEvents === events) this.savingEvents = [];
     }
   }
 
@@ -443,9 +449,14 @@ export class HostRegistry {
 
   /** Newest first: the stored transitions and those not saved yet. */
   async events(host: string, limit: number, since?: number): Promise<HostEvent[]> {
-    const pending = this.pendingEvents.filter((e) => e.host === host && (since === undefined || e.ts >= since)).reverse();
+    // Unsaved transitions are those pending and those a save in progress holds; either may land in
+    // the store while its read is away, so a transition read both ways is listed once.
+    const mine = (e: HostEvent) => e.host === host && (since === undefined || e.ts >= since);
+    const pending = [...this.savingEvents.filter(mine), ...this.pendingEvents.filter(mine)].reverse();
     const stored = (await this.o.store?.events(host, limit, since)) ?? [...(this.hosts.get(host)?.recent ?? [])].reverse();
-    return [...pending, ...(this.o.store ? stored : stored.filter((e) => since === undefined || e.ts >= since))].slice(0, limit);
+    const seen = new Set(pending.map(eventKey));
+    const rest = (this.o.store ? stored : stored.filter(mine)).filter((e) => !seen.has(eventKey(e)));
+    return [...pending, ...rest].sort((a, b) => b.ts - a.ts).slice(0, limit);
   }
 
   /** Retires a host now (an operator's decision); false when unknown. */
@@ -498,3 +509,5 @@ function row(r: Rec): HostStateRow {
     agent_id: r.agent_id,
   };
 }
+
+const eventKey = (e: HostEvent) => `${e.ts}\u0000${e.from}\u0000${e.to}`;
