@@ -20,6 +20,9 @@
 // later than that (an INSERT that took longer than the lookback, a replica lagging longer with
 // no other replica) is not shown by the tail; /api/v1/logs finds it. Lines stored with an old
 // received_at (`ringtail migrate`) are never tail lines.
+// Cost (docs/scale-out.md): the window's identities are kept in memory (~100 B per line), and the
+// first look reads them all; measured with 300,000 lines in the window on chdb: idle look p50
+// 48 ms, first look 3.1 s.
 import { TupleParam, type ClickHouseClient } from '@clickhouse/client';
 import type { LogItem } from '../../../shared/wire.js';
 import type { TailFeed } from '../types.js';
