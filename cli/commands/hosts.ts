@@ -3,6 +3,8 @@
 // (host_requests) and applied by its next sweep; the command waits for the answer. When no
 // collector has swept lately (none is running), the command claims the request and applies it
 // to the store itself: the same operation (collector/hosts/ops.ts), series included.
+// With --storage clickhouse (a store several collectors share) the command acts on the shared
+// store directly, as a collector's API would (hosts-shared.ts).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
@@ -17,13 +19,18 @@ import { openStorage, storageConfig } from '../../collector/storage/factory.js';
 import { HOST_STATES, type Storage } from '../../collector/storage/types.js';
 import { createEvents } from '../../shared/events.js';
 import { HOST_PATTERN } from '../../shared/wire.js';
+import { CollectorConfig } from '../../collector/config.js';
 import { withOptions, type Command } from '../command.js';
+import { listShared, runSharedOp } from './hosts-shared.js';
 
 const Data = Type.String({ minLength: 1, default: './data', description: 'collector data directory' });
+// where the host states are: the collector's data directory, or the collector's own ClickHouse
+// options (--storage clickhouse --clickhouse-url … --clickhouse-database …)
+const Where = { data: Data, storage: CollectorConfig.properties.storage, clickhouse: CollectorConfig.properties.clickhouse };
 const Host = Type.String({ minLength: 1, maxLength: 255, pattern: HOST_PATTERN, description: 'host name, as hosts list shows it', errorMessage: 'expected 1 to 255 characters without control characters' });
 const ListOptions = Type.Object(
   {
-    data: Data,
+    ...Where,
     state: Type.Optional(Type.String({ pattern: `^(${HOST_STATES.join('|')})(,(${HOST_STATES.join('|')}))*$`, description: 'only these states, comma-separated (up, stale, down, retired)' })),
     include_retired: Type.Boolean({ default: false, description: 'list retired hosts too' }),
   },
@@ -31,9 +38,9 @@ const ListOptions = Type.Object(
 );
 const OpOptions = Type.Object(
   {
-    data: Data,
+    ...Where,
     host: Host,
-    wait_ms: Type.Integer({ minimum: 0, maximum: 600_000, default: 30_000, description: 'how long to wait for a running collector to apply it' }),
+    wait_ms: Type.Integer({ minimum: 0, maximum: 600_000, default: 30_000, description: 'how long to wait for a running collector to apply it (ClickHouse: for a metric lease another collector holds)' }),
   },
   { additionalProperties: false },
 );
@@ -64,7 +71,9 @@ function withdrawOffline(data: string, host: string): number {
 }
 
 async function runOp(op: 'retire' | 'forget', o: OpOptions): Promise<number> {
-  const storage = openStorage(storageConfig({ data: o.data }));
+  const config = storageConfig(o);
+  if (config.backend === 'clickhouse') return runSharedOp(op, config, o.host, o.wait_ms);
+  const storage = openStorage(config);
   try {
     const hs = storage.hostStates!;
     const id = await hs.enqueue(o.host, op, Date.now());
@@ -113,28 +122,29 @@ export const hostsCommand: Command = {
     switch (sub) {
       case 'list':
         return withOptions<Static<typeof ListOptions>>(
-          'ringtail hosts list [--data DIR] [--state up,stale,down,retired] [--include-retired]',
+          'ringtail hosts list [--data DIR | --storage clickhouse --clickhouse-url URL] [--state up,stale,down,retired] [--include-retired]',
           'List hosts with their lifecycle state as JSON lines (as the collector last saved them).',
           ListOptions,
           rest,
           async (o) => {
-            const storage = openStorage(storageConfig({ data: o.data }));
+            const config = storageConfig(o);
+            const storage = config.backend === 'clickhouse' ? null : openStorage(config);
             try {
               const states = o.state ? new Set(o.state.split(',')) : null;
-              const rows = (await storage.hostStates!.load()).sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+              const rows = (storage ? await storage.hostStates!.load() : await listShared(config)).sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
               for (const r of rows) {
                 if (states ? !states.has(r.state) : r.state === 'retired' && !o.include_retired) continue;
                 process.stdout.write(JSON.stringify(r) + '\n');
               }
             } finally {
-              storage.close();
+              storage?.close();
             }
             return 0;
           },
         );
       case 'retire':
         return withOptions<OpOptions>(
-          'ringtail hosts retire --host NAME [--data DIR] [--wait-ms N]',
+          'ringtail hosts retire --host NAME [--data DIR | --storage clickhouse --clickhouse-url URL] [--wait-ms N]',
           'Retire a host now: it leaves the default host list and host-scoped alert rules; its data stays. It comes back when it reports again.',
           OpOptions,
           rest,
@@ -142,7 +152,7 @@ export const hostsCommand: Command = {
         );
       case 'forget':
         return withOptions<OpOptions>(
-          'ringtail hosts forget --host NAME [--data DIR] [--wait-ms N]',
+          'ringtail hosts forget --host NAME [--data DIR | --storage clickhouse --clickhouse-url URL] [--wait-ms N]',
           'Forget a host: its metric series are deleted and its log lines hidden (then deleted). A host that reports again comes back as new.',
           OpOptions,
           rest,

@@ -8,7 +8,7 @@ import { openSqliteStorage } from './sqlite/index.js';
 import { refuseNewerData } from './sqlite/upgrade-check.js';
 import { openSqliteWriter } from './sqlite/writer.js';
 import type { SharedSeriesStore } from '../rrd/series-store.js';
-import type { BackendName, Storage, StorageConfig, TokenStore, WriterLogStore } from './types.js';
+import type { BackendName, HostStateStore, Storage, StorageConfig, TokenStore, WriterLogStore } from './types.js';
 
 // The writer thread's batches carry each line's fields as the row the SQLite store writes (its
 // JSON and its FTS5 field tokens), made on the event loop when a batch is submitted (ingest/pack.ts).
@@ -183,6 +183,17 @@ export function openWriterStore(config: StorageConfig): WriterLogStore {
  * The token store alone (`ringtail token`): on ClickHouse the shared one, without opening the
  * log tables or anything in --data; on SQLite the data directory's store.
  */
+/**
+ * The host lifecycle store several collectors share (ClickHouse), on a connection of its own:
+ * `ringtail hosts … --storage clickhouse`. The SQLite one is the data directory's (openStorage).
+ */
+export async function openSharedHostStore(config: StorageConfig): Promise<HostStateStore & { close(): Promise<void> }> {
+  backend(config).check(config);
+  if (config.backend !== 'clickhouse') throw new ConfigError('--storage', `the ${config.backend} backend's host states are in the data directory, not behind a shared store`);
+  const { openClickHouseHostStore } = await import('./clickhouse/hosts.js');
+  return openClickHouseHostStore(chOptions(config));
+}
+
 export async function openTokenStore(config: StorageConfig): Promise<{ tokens: TokenStore; close(): Promise<void> }> {
   const b = backend(config);
   b.check(config);

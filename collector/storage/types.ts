@@ -110,6 +110,18 @@ export interface IngestItem {
  */
 export const SYNC_LOGS: unique symbol = Symbol('ringtail.syncLogs');
 
+/** New lines for the live tail, without ids in commit order (LogStore.tailFeed). */
+export interface TailFeed {
+  /**
+   * Lines this feed has not returned before, received since the feed was made, oldest first by
+   * the feed's own key, at most about `limit`; an
+   * empty answer means none are waiting. Each line is returned once.
+   */
+  next(limit: number): Promise<LogItem[]>;
+  /** the ids of `rows` (lines this feed returned) whose line matches the search `q` */
+  matchIds(q: string, rows: LogItem[]): Promise<Set<number>>;
+}
+
 export interface LogStore {
   readonly [SYNC_LOGS]?: SyncLogStore;
   /** resolves only after the batch is durable; a redelivered range is dropped (counted in `duplicates`) */
@@ -129,6 +141,12 @@ export interface LogStore {
   matchIds(q: string, afterId: number, uptoId: number): Promise<Set<number>>;
   /** the largest id stored (0 when empty) */
   maxId(): Promise<number>;
+  /**
+   * A store whose ids are not in commit order (a ClickHouse cluster: collector/storage/clickhouse/
+   * tail-feed.ts) follows new lines with a feed instead, and since/latest/matchIds/maxId are not
+   * for the live tail there. Each call is a new feed, starting at the present.
+   */
+  tailFeed?(): TailFeed;
   hosts(): Promise<HostInfo[]>;
   retention: AsyncRetentionOps;
   /**

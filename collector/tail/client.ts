@@ -8,7 +8,7 @@
 import type { ServerResponse } from 'node:http';
 import type { LogItem } from '../../shared/wire.js';
 import type { CompiledPattern, RegexRunner } from '../query/regex.js';
-import type { LogFilter, LogStore } from '../storage/types.js';
+import type { LogFilter } from '../storage/types.js';
 
 export interface TailOptions {
   maxBuffered: number;
@@ -59,12 +59,12 @@ export class TailClient {
     return true;
   }
 
-  /** rows: new lines with ids in (lo, hi], in id order; encode: the hub's shared encoding */
-  async offer(rows: LogItem[], lo: number, hi: number, logs: LogStore, regex: RegexRunner, encode: (row: LogItem) => Buffer): Promise<void> {
+  /** rows: new lines, oldest first; match: the ids of rows matching a search; encode: the hub's shared encoding */
+  async offer(rows: LogItem[], match: (q: string) => Promise<Set<number>>, regex: RegexRunner, encode: (row: LogItem) => Buffer): Promise<void> {
     if (this.closed) return;
     let picked = rows.filter((r) => this.matchesFields(r));
     if (picked.length && this.filter.q !== undefined && this.filter.q.trim() !== '') {
-      const ids = await logs.matchIds(this.filter.q, lo, hi);
+      const ids = await match(this.filter.q);
       picked = picked.filter((r) => ids.has(r.id));
     }
     if (picked.length && this.re) {

@@ -2,7 +2,7 @@
 // 1 MiB, so a fixed 1,000-row chunk could be a gigabyte read at once. The next read is sized from
 // the rows just read (a hint only; the hard bounds are per client, in client.ts).
 import type { LogItem } from '../../shared/wire.js';
-import type { LogStore } from '../storage/types.js';
+import type { LogStore, TailFeed } from '../storage/types.js';
 
 export const CHUNK_ROWS = 1000;
 export const CHUNK_BYTES = 4 * 1024 * 1024;
@@ -29,6 +29,13 @@ export class RowReader {
   async next(after: number, upto: number): Promise<LogItem[]> {
     // ids need not be dense (ClickHouse): `upto - after` bounds nothing, the chunk size does
     const rows = (await this.logs().since(after, this.rows)).filter((r) => r.id <= upto);
+    if (rows.length) this.rows = rowsFor(CHUNK_BYTES, rows, approxSize);
+    return rows;
+  }
+
+  /** the next chunk of a feed's new lines (a store without commit-ordered ids) */
+  async nextOf(feed: TailFeed): Promise<LogItem[]> {
+    const rows = await feed.next(this.rows);
     if (rows.length) this.rows = rowsFor(CHUNK_BYTES, rows, approxSize);
     return rows;
   }

@@ -1,6 +1,7 @@
 // The schema statements ringtail issues on ClickHouse (collector/storage/clickhouse/ddl.ts,
 // layout.ts): on one server exactly those of commit 44d9462, from before the cluster layout
-// (test/fixtures/clickhouse-ddl-44d9462.json), but metric_leases' new TTL; on a cluster every
+// (test/fixtures/clickhouse-ddl-44d9462.json), but metric_leases' new TTL and logs' minmax index
+// on received_at; on a cluster every
 // table's statement rewritten as layout.ts says. Whether a real engine takes the cluster forms is
 // test/contract/clickhouse-cluster-ddl.test.ts (chdb cannot run a cluster: it has no distributed
 // DDL queue and no Keeper, so no ON CLUSTER statement runs there).
@@ -27,12 +28,20 @@ const group = (ttlDays: number | undefined, title: string) => schemaDdl('db', un
 
 describe('one server (no cluster)', () => {
   it.each([
-    ['logs', undefined, 'component logs'],
-    ['logs_ttl7', 7, 'component logs'],
     ['auth', undefined, 'component auth'],
     ['alerts', undefined, 'component alerts'],
   ] as const)('%s: the statements of 44d9462, byte for byte', (key, ttl, title) => {
     expect(group(ttl, title)).toEqual(before[key]);
+  });
+
+  it.each([
+    ['logs', undefined],
+    ['logs_ttl7', 7],
+  ] as const)('%s: those of 44d9462 but logs, which gains the minmax index on received_at (the cluster tail window)', (key, ttl) => {
+    const index = '  INDEX field_values mapValues(fields) TYPE bloom_filter(0.01) GRANULARITY 4';
+    const old = before[key]!.map((s) => (s.startsWith('CREATE TABLE IF NOT EXISTS logs (') ? s.replace(`${index}\n)`, `${index},\n  INDEX received_minmax received_at TYPE minmax GRANULARITY 1\n)`) : s));
+    expect(old).not.toEqual(before[key]);
+    expect(group(ttl, 'component logs')).toEqual(old);
   });
 
   it.each([

@@ -10,6 +10,8 @@
 // Clocks: collectors' clocks must agree to well within a lease (NTP's milliseconds against 30 s).
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { EvaluatorLease } from '../types.js';
+import { consistencyOf } from './consistency.js';
+import type { Layout } from './layout.js';
 
 interface Held {
   epoch: number;
@@ -17,7 +19,9 @@ interface Held {
   expiresMs: number;
 }
 
-export function clickhouseEvaluatorLease(client: ClickHouseClient, opts: { collectorId: string; leaseMs: number; clock: () => number }): EvaluatorLease {
+/** layout: on a cluster, lease rows are written to a quorum and read sequentially consistent (consistency.ts) */
+export function clickhouseEvaluatorLease(client: ClickHouseClient, opts: { collectorId: string; leaseMs: number; clock: () => number; layout?: Layout }): EvaluatorLease {
+  const consistency = consistencyOf(opts.layout);
   let mine: Held | null = null;
   let seen: Held | null = null;
   let lastWritten = 0;
@@ -29,6 +33,7 @@ export function clickhouseEvaluatorLease(client: ClickHouseClient, opts: { colle
       query: `SELECT epoch, any(collector) AS collector, argMax(expires_ms, written_ms) AS expires
 FROM alert_leases GROUP BY epoch ORDER BY epoch DESC LIMIT 1`,
       format: 'JSONEachRow',
+      clickhouse_settings: consistency.read,
     });
     const r = ((await rs.json()) as Array<{ epoch: number; collector: string; expires: number }>)[0];
     seen = r ? { epoch: Number(r.epoch), collector: r.collector, expiresMs: Number(r.expires) } : null;
@@ -39,7 +44,7 @@ FROM alert_leases GROUP BY epoch ORDER BY epoch DESC LIMIT 1`,
       table: 'alert_leases',
       values: [{ epoch, collector: opts.collectorId, expires_ms: expiresMs, written_ms: written() }],
       format: 'JSONEachRow',
-      ...(token ? { clickhouse_settings: { insert_deduplication_token: token } } : {}),
+      clickhouse_settings: { ...consistency.write, ...(token ? { insert_deduplication_token: token } : {}) },
     });
 
   return {

@@ -14,7 +14,7 @@ import type { AlertStore, HistoryFilter, HistoryRow, NewOutbox, OutboxRow, Silen
 import { clickhouseEvaluatorLease } from './alerts-lease.js';
 import { ensureAlertsSchema } from './alerts-schema.js';
 import { ensureDatabase, guarded, openClient, shownUrl } from './connection.js';
-import { layoutOf } from './layout.js';
+import { layoutOf, type Layout } from './layout.js';
 import { checkDatabaseName } from './schema.js';
 import type { ClickHouseLogOptions } from './types.js';
 
@@ -36,10 +36,10 @@ export async function openClickHouseAlertStore(opts: ClickHouseLogOptions): Prom
   await ensureDatabase(opts, database, url);
   const client = openClient(opts, database);
   await guarded('set up the alert tables', url, () => ensureAlertsSchema(client, database, layout));
-  return clickhouseAlertStore(client, url);
+  return clickhouseAlertStore(client, url, layout);
 }
 
-function clickhouseAlertStore(client: ClickHouseClient, url: string): AlertStore {
+function clickhouseAlertStore(client: ClickHouseClient, url: string, layout: Layout): AlertStore {
   // versions: increasing within this collector, and with the clock across collectors
   let lastV = 0;
   const v = () => (lastV = Math.max(Date.now() * 1000, lastV + 1));
@@ -178,6 +178,6 @@ function clickhouseAlertStore(client: ClickHouseClient, url: string): AlertStore
       await insert('alert_silences', [{ id, silence: JSON.stringify({ ...s, ends_at: Math.min(s.ends_at, now) }), v: v() }]);
       return true;
     }),
-    evaluatorLease: (o) => clickhouseEvaluatorLease(client, o),
+    evaluatorLease: (o) => clickhouseEvaluatorLease(client, { ...o, layout }),
   };
 }

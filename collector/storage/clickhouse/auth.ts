@@ -43,7 +43,7 @@ export async function openClickHouseAuth(opts: Opts): Promise<ClickHouseAuth> {
     throw err;
   }
   return {
-    tokens: guardAll(clickhouseTokenStore(client, opts), 'read or write tokens', url),
+    tokens: guardAll(clickhouseTokenStore(client, { ...opts, layout }), 'read or write tokens', url),
     openSessions: (limits) => guardAll(clickhouseSessionStore(client, limits), 'read or write dashboard sessions', url),
     close: () => client.close(),
   };

@@ -16,9 +16,14 @@
 //
 // On a cluster (ReplicatedMergeTree) block numbers come from Keeper per partition and are not
 // handed out at commit; there, the deduplication token alone (checked in Keeper, one winner per
-// token) decides, read back with select_sequential_consistency = 1. Not built: docs/scale-out.md.
+// token) decides, written with a quorum and read back sequentially consistent (consistency.ts),
+// so the read-back never misses the winner on a replica that has not fetched it yet. (A loser's
+// row stored after the deduplication window has passed could then come first by block number;
+// the window is 1,000 inserts, a race lasts one insert.)
 import { randomBytes } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { consistencyOf, type Consistency } from './consistency.js';
+import type { Layout } from './layout.js';
 import { urlParts } from './metrics.js';
 
 export type ClaimKind = 'enroll' | 'revoke' | 'host' | 'agent';
@@ -49,7 +54,14 @@ const WINNER_COLUMNS = `key, seq, argMin(value, _block_number) AS value, argMin(
 const toClaim = (r: ClaimRow): Claim => ({ seq: Number(r.seq), value: r.value, at: Number(r.at), claimer: r.claimer, block: Number(r.block) });
 
 export class Claims {
-  constructor(private readonly client: ClickHouseClient) {}
+  private readonly consistency: Consistency;
+
+  constructor(
+    private readonly client: ClickHouseClient,
+    layout?: Layout,
+  ) {
+    this.consistency = consistencyOf(layout);
+  }
 
   /**
    * Claims the slot for `value`; returns the slot's winner (`won`: this call's row) as it stands
@@ -61,7 +73,7 @@ export class Claims {
       table: 'claims',
       values: [{ kind, key, seq, value, claimer, at: now }],
       format: 'JSONEachRow',
-      clickhouse_settings: { insert_deduplication_token: `${kind}:${key}:${seq}` },
+      clickhouse_settings: { ...this.consistency.write, insert_deduplication_token: `${kind}:${key}:${seq}` },
     });
     const winner = await this.slot(kind, key, seq);
     // our own insert returned, so the slot has a row: ours or one committed before it
@@ -75,6 +87,7 @@ export class Claims {
       query: `SELECT ${WINNER_COLUMNS} FROM claims WHERE kind = {kind:String} AND key = {key:String} AND seq = {seq:UInt32} GROUP BY key, seq`,
       query_params: { kind, key, seq },
       format: 'JSONEachRow',
+      clickhouse_settings: this.consistency.read,
     });
     const rows = (await rs.json()) as ClaimRow[];
     return rows[0] ? toClaim(rows[0]) : null;
@@ -89,6 +102,7 @@ export class Claims {
 GROUP BY key, seq ORDER BY key, seq DESC LIMIT 1 BY key`,
         query_params: { kind, keys: part },
         format: 'JSONEachRow',
+        clickhouse_settings: this.consistency.read,
       });
       for (const r of (await rs.json()) as ClaimRow[]) out.set(r.key, toClaim(r));
     }

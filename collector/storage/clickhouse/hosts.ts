@@ -178,7 +178,7 @@ export function clickhouseHostStore(client: ClickHouseClient, url: string, layou
     // `ringtail hosts retire|forget` queue their requests in a collector's SQLite store; on
     // ClickHouse every collector applies them itself through the API (the change is shared)
     enqueue: async () => {
-      throw new RingtailError(ErrorCodes.USAGE, 'on --storage clickhouse, retire or forget a host through any collector\'s API (POST /api/v1/hosts/:host/retire, DELETE /api/v1/hosts/:host)', 400);
+      throw new RingtailError(ErrorCodes.USAGE, 'on --storage clickhouse there is no request queue: retire or forget a host with `ringtail hosts retire|forget --storage clickhouse …` or through any collector\'s API (POST /api/v1/hosts/:host/retire, DELETE /api/v1/hosts/:host)', 400);
     },
     claim: async () => [],
     finish: async () => {},

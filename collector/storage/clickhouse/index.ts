@@ -6,6 +6,7 @@ import { clickhouseIngest } from './ingest.js';
 import { layoutOf } from './layout.js';
 import { clickhouseQuery } from './query.js';
 import { clickhouseRetention } from './retention.js';
+import { keyTailFeed } from './tail-feed.js';
 import { checkDatabaseName, ensureSchema } from './schema.js';
 import type { AsyncLogStore, ClickHouseLogOptions } from './types.js';
 
@@ -23,7 +24,12 @@ export async function openClickHouseLogStore(opts: ClickHouseLogOptions): Promis
   const client = openClient(opts, database);
   await guarded('set up the log tables', url, () => ensureSchema(client, database, { ttlDays: opts.ttlDays, url, upgrade: opts.upgradeSchema, layout }));
   const ingestMany = clickhouseIngest(client, layout);
-  const q = clickhouseQuery(client);
+  const ids = opts.lineIds ?? (layout ? 'key' : 'block');
+  const q = clickhouseQuery(client, ids);
+  // with 'key' ids nothing orders lines by id: the live tail takes tailFeed instead
+  const noIdOrder = (what: string) => async (): Promise<never> => {
+    throw new Error(`${what}: line ids are not in commit order here (ids.ts 'key'); the live tail uses tailFeed`);
+  };
   const r = clickhouseRetention(client, layout);
   const g =
     <A extends unknown[], T>(what: string, fn: (...a: A) => Promise<T>) =>
@@ -35,10 +41,23 @@ export async function openClickHouseLogStore(opts: ClickHouseLogOptions): Promis
     query: g('read lines', q.query),
     histogram: g('count lines', q.histogram),
     cursorAfter: q.cursorAfter,
-    since: g('read new lines', q.since),
-    latest: g('read recent lines', q.latest),
-    matchIds: g('search new lines', q.matchIds),
-    maxId: g('read the newest line id', q.maxId),
+    ...(ids === 'block'
+      ? {
+          since: g('read new lines', q.since),
+          latest: g('read recent lines', q.latest),
+          matchIds: g('search new lines', q.matchIds),
+          maxId: g('read the newest line id', q.maxId),
+        }
+      : {
+          since: noIdOrder('since'),
+          latest: noIdOrder('latest'),
+          matchIds: noIdOrder('matchIds'),
+          maxId: noIdOrder('maxId'),
+          tailFeed: () => {
+            const f = keyTailFeed(client, { lookbackMs: opts.tailLookbackMs });
+            return { next: g('read new lines', f.next), matchIds: g('search new lines', f.matchIds) };
+          },
+        }),
     hosts: g('list hosts', q.hosts),
     retention: {
       deleteOlderThan: g('delete old lines', r.deleteOlderThan),

@@ -24,6 +24,8 @@
 // holder's writes win whatever the order they land in.
 import type { ClickHouseClient } from '@clickhouse/client';
 import { STORAGE_RETRY_S, UnavailableError } from '../../ingest/unavailable.js';
+import { consistencyOf, type Consistency } from './consistency.js';
+import type { Layout } from './layout.js';
 import { urlParts } from './metrics.js';
 
 export const DEFAULT_LEASE_MS = 30_000;
@@ -40,6 +42,8 @@ export interface LeaseOptions {
   leaseMs?: number;
   /** ms since the epoch (tests move it) */
   clock?: () => number;
+  /** on a cluster, lease rows are written to a quorum and read sequentially consistent (consistency.ts) */
+  layout?: Layout;
 }
 
 export class SeriesLeases {
@@ -48,6 +52,7 @@ export class SeriesLeases {
   private readonly leaseMs: number;
   private readonly clock: () => number;
   private lastWritten = 0;
+  private readonly consistency: Consistency;
 
   constructor(
     private readonly client: ClickHouseClient,
@@ -56,6 +61,7 @@ export class SeriesLeases {
     this.collectorId = opts.collectorId;
     this.leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
     this.clock = opts.clock ?? Date.now;
+    this.consistency = consistencyOf(opts.layout);
   }
 
   /** strictly increasing: the last written row of an epoch says its expiry */
@@ -95,6 +101,7 @@ export class SeriesLeases {
         table: 'metric_leases',
         values: renew.map((owner) => ({ owner, epoch: this.held.get(owner)!.epoch, collector: this.collectorId, expires_ms: expiresMs, written_ms: w })),
         format: 'JSONEachRow',
+        clickhouse_settings: this.consistency.write,
       });
       for (const o of renew) this.held.get(o)!.expiresMs = expiresMs;
     }
@@ -106,7 +113,7 @@ export class SeriesLeases {
             table: 'metric_leases',
             values: [{ owner: c.owner, epoch: c.epoch, collector: this.collectorId, expires_ms: expiresMs, written_ms: this.written() }],
             format: 'JSONEachRow',
-            clickhouse_settings: { insert_deduplication_token: `lease:${c.owner}:${c.epoch}` },
+            clickhouse_settings: { ...this.consistency.write, insert_deduplication_token: `lease:${c.owner}:${c.epoch}` },
           }),
         ),
       );
@@ -145,6 +152,7 @@ FROM metric_leases WHERE owner IN {owners:Array(String)}
 GROUP BY owner, epoch ORDER BY owner, epoch DESC LIMIT 1 BY owner`,
       query_params: { owners },
       format: 'JSONEachRow',
+      clickhouse_settings: this.consistency.read,
     });
       for (const r of (await rs.json()) as Array<{ owner: string; epoch: number; collector: string; expires: number }>) {
         out.set(r.owner, { epoch: Number(r.epoch), collector: r.collector, expiresMs: Number(r.expires) });
@@ -175,6 +183,7 @@ GROUP BY owner, epoch ORDER BY owner, epoch DESC LIMIT 1 BY owner`,
       table: 'metric_leases',
       values: mine.map(([owner, l]) => ({ owner, epoch: l.epoch, collector: this.collectorId, expires_ms: now, written_ms: w })),
       format: 'JSONEachRow',
+      clickhouse_settings: this.consistency.write,
     });
   }
 }

@@ -179,7 +179,7 @@ export async function openClickHouseSeriesStore(opts: ClickHouseSeriesOptions): 
   // two stores opened by one process are two writers, each with its own remembered states
   opened++;
   const collectorId = opts.collectorId ?? `${hostname()}:${process.pid}${opened > 1 ? `#${opened}` : ''}`;
-  const leases = new SeriesLeases(client, { collectorId, leaseMs: opts.leaseMs, clock: opts.clock });
+  const leases = new SeriesLeases(client, { collectorId, leaseMs: opts.leaseMs, clock: opts.clock, layout });
   const persistence = new ClickHouseSeriesPersistence(client, collectorId, (name) => leases.epochOf(seriesOwner(name)));
   return new ClickHouseSeriesStore(new PersistedSeriesStore(persistence, opts.now), leases, url, persistence, client);
 }

@@ -1,25 +1,44 @@
 // Reading log lines from ClickHouse: pages, the histogram, the live tail, hosts. Only fixed SQL
 // fragments are concatenated (search.ts); every value is a bound `{name:Type}` parameter.
 //
-// Pages are (ts desc, id desc) with or without a search: ClickHouse has no reason for the
-// SQLite store's arrival-ordered full-text pages (FTS5 streams matches by rowid); the text index
-// skips granules, then the top of the time order is sorted out of what is left.
+// Pages are (ts desc, stream_id desc, line_offset desc) with or without a search (ids.ts: the
+// line's identity, the same on every replica and shard, breaks ties): ClickHouse has no reason
+// for the SQLite store's arrival-ordered full-text pages (FTS5 streams matches by rowid); the
+// text index skips granules, then the top of the time order is sorted out of what is left.
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { LogItem, LogPage } from '../../../shared/wire.js';
 import { emptyHistogram } from '../histogram.js';
 import type { HistogramFilter, HostInfo, LogFilter, LogHistogram } from '../types.js';
-import { decodeCursor, encodeCursor, ID_SQL } from './ids.js';
+import { decodeCursor, encodeCursor, ID_SQL, idSql, type LineIds } from './ids.js';
 import { chSearch, Params } from './search.js';
 import { cachedPartitionDays, windowBounds } from './windows.js';
 
-const COLS = `${ID_SQL} AS id, ts, received_at, host, source, program, pid, facility, severity, message, fields`;
+/** the columns of a LogItem, plus the line's identity (sid, off) for cursors */
+export const itemCols = (ids: LineIds) =>
+  `${idSql(ids)} AS id, toString(stream_id) AS sid, line_offset AS off, ts, received_at, host, source, program, pid, facility, severity, message, fields`;
+const COLS = itemCols('block');
 
-interface Row extends Omit<LogItem, 'fields'> {
+export interface Row extends Omit<LogItem, 'fields'> {
+  sid: string;
+  off: number;
   fields: Record<string, string>;
 }
 
-function toItem(r: Row): LogItem {
-  return {
+/**
+ * The identity of the items a store returned, for cursorAfter (which does no I/O and is given
+ * the item back): LogItem carries no stream or offset on the wire.
+ */
+const identities = new WeakMap<LogItem, { stream: string; offset: number }>();
+
+/** the (stream_id, line_offset) of an item this store returned */
+export function identityOf(item: LogItem): { stream: string; offset: number } {
+  const key = identities.get(item);
+  if (!key) throw new Error('a log item this store did not return');
+  return key;
+}
+
+export function toItem(r: Row): LogItem {
+  const item = {
     id: Number(r.id),
     ts: Number(r.ts),
     received_at: Number(r.received_at),
@@ -32,6 +51,8 @@ function toItem(r: Row): LogItem {
     message: r.message,
     fields: r.fields && Object.keys(r.fields).length > 0 ? r.fields : null,
   };
+  identities.set(item, { stream: r.sid, offset: Number(r.off) });
+  return item;
 }
 
 const whereSql = (where: string[]) => (where.length ? `WHERE ${where.join(' AND ')}` : '');
@@ -43,7 +64,8 @@ function upperTs(filter: LogFilter): number | undefined {
   return c === undefined ? e : e === undefined ? c : Math.min(c, e);
 }
 
-export function clickhouseQuery(client: ClickHouseClient) {
+export function clickhouseQuery(client: ClickHouseClient, ids: LineIds = 'block') {
+  const pageCols = itemCols(ids);
   async function rows(query: string, params: Record<string, unknown>): Promise<Row[]> {
     const rs = await client.query({ query, query_params: params, format: 'JSONEachRow' });
     return (await rs.json()) as Row[];
@@ -51,7 +73,7 @@ export function clickhouseQuery(client: ClickHouseClient) {
 
   const days = cachedPartitionDays(client);
 
-  const cursorAfter = (_filter: LogFilter, item: LogItem): string => encodeCursor({ ts: item.ts, id: item.id });
+  const cursorAfter = (_filter: LogFilter, item: LogItem): string => encodeCursor({ ts: item.ts, ...identityOf(item) });
 
   return {
     cursorAfter,
@@ -63,7 +85,7 @@ export function clickhouseQuery(client: ClickHouseClient) {
         const c = decodeCursor(filter.cursor);
         const cts = p.add('Int64', c.ts);
         // the first condition alone lets the partition and primary-key ranges prune
-        where.push(`ts <= ${cts}`, `(ts < ${cts} OR ${ID_SQL} < ${p.add('UInt64', c.id)})`);
+        where.push(`ts <= ${cts}`, `(ts < ${cts} OR (stream_id, line_offset) < (${p.add('UInt64', c.stream)}, ${p.add('UInt64', c.offset)}))`);
       }
       const want = filter.limit + 1;
       const bounds = windowBounds(await days(), upperTs(filter), filter.start);
@@ -74,7 +96,7 @@ export function clickhouseQuery(client: ClickHouseClient) {
         const params: Record<string, unknown> = { ...p.values, w_limit: want - got.length };
         if (k < bounds.length) w.push('ts >= {w_lo:Int64}'), (params.w_lo = bounds[k]);
         if (k > 0) w.push('ts < {w_hi:Int64}'), (params.w_hi = bounds[k - 1]);
-        const sql = `SELECT ${COLS} FROM logs ${whereSql(w)} ORDER BY ts DESC, id DESC LIMIT {w_limit:UInt32}`;
+        const sql = `SELECT ${pageCols} FROM logs ${whereSql(w)} ORDER BY ts DESC, stream_id DESC, line_offset DESC LIMIT {w_limit:UInt32}`;
         got.push(...(await rows(sql, params)).map(toItem));
       }
       const more = got.length > filter.limit;

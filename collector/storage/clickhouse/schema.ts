@@ -16,9 +16,11 @@
 //     between the two still leaves the view's end behind, so a redelivery of those lines, in
 //     any batching, is dropped line by line, and the ack names a byte offset at a line start.
 //
-// Line ids (LogItem.id) are `_block_number * 2^20 + _block_offset`: a MergeTree assigns block
-// numbers when a part is committed, in commit order, and enable_block_number_column keeps them
-// through merges. They order the live tail without a dense id column (ids.ts).
+// Line ids (LogItem.id) on one server are `_block_number * 2^20 + _block_offset`: a MergeTree
+// assigns block numbers when a part is committed, in commit order, and enable_block_number_column
+// keeps them through merges. They order the live tail without a dense id column (ids.ts). On a
+// cluster the tail reads a window of received_at instead (tail-feed.ts), which the minmax index
+// on received_at keeps to the newest parts.
 import type { ClickHouseClient } from '@clickhouse/client';
 import { ConfigError, ErrorCodes, RingtailError } from '../../../shared/errors.js';
 import { runDdl, SCHEMA_TABLE } from './component-schema.js';
@@ -94,7 +96,8 @@ export function logsTableSql(ttlDays?: number): string {
   fields Map(LowCardinality(String), String) CODEC(ZSTD(1)),
   INDEX message_text lowerUTF8(message) TYPE text(tokenizer = 'splitByNonAlpha'),
   INDEX field_keys mapKeys(fields) TYPE bloom_filter(0.01) GRANULARITY 4,
-  INDEX field_values mapValues(fields) TYPE bloom_filter(0.01) GRANULARITY 4
+  INDEX field_values mapValues(fields) TYPE bloom_filter(0.01) GRANULARITY 4,
+  INDEX received_minmax received_at TYPE minmax GRANULARITY 1
 ) ENGINE = MergeTree
 PARTITION BY intDiv(ts, 86400000)
 ORDER BY (host, ts, stream_id, line_offset)${ttlDays !== undefined ? `\nTTL ${ttlClause(ttlDays)}` : ''}

@@ -14,6 +14,7 @@ import { hashToken, newTokenId, newTokenSecret } from '../secrets.js';
 import type { Role, TokenRecord, TokenStore } from '../types.js';
 import { bindAgent, bindHost } from './bindings.js';
 import { Claims } from './claims.js';
+import type { Layout } from './layout.js';
 import { enrollWith } from './enroll.js';
 
 /** how long a collector may go on accepting a token revoked on another collector (ms) */
@@ -93,11 +94,13 @@ export interface ClickHouseTokenOptions {
   cacheMs?: number;
   /** the cache's clock (ms; tests move it) */
   clock?: () => number;
+  /** on a cluster, claims are written to a quorum and read sequentially consistent (consistency.ts) */
+  layout?: Layout;
 }
 
 export function clickhouseTokenStore(client: ClickHouseClient, opts: ClickHouseTokenOptions = {}): TokenStore {
   const rows = tokenRows(client);
-  const claims = new Claims(client);
+  const claims = new Claims(client, opts.layout);
   const cacheMs = opts.cacheMs ?? REVOCATION_DELAY_MS;
   const clock = opts.clock ?? Date.now;
   const cache = new Map<string, { record: TokenRecord; until: number }>();

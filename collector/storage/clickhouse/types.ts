@@ -23,6 +23,14 @@ export interface ClickHouseLogOptions {
   cluster?: string;
   /** ZooKeeper / Keeper path prefix of the replicated tables, with a cluster (DEFAULT_ZK_PREFIX) */
   zookeeperPath?: string;
+  /**
+   * how lines are identified (ids.ts): 'block' ids in commit order, or 'key' (identity hashes,
+   * the live tail by a received_at window: tail-feed.ts). Default: 'key' on a cluster, else
+   * 'block'. Tests choose 'key' on one server to run the cluster's SQL.
+   */
+  lineIds?: 'block' | 'key';
+  /** the live tail's re-read window with 'key' ids (tail-feed.ts DEFAULT_TAIL_LOOKBACK_MS) */
+  tailLookbackMs?: number;
   username?: string;
   password?: string;
 }
