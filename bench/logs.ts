@@ -179,8 +179,7 @@ async function runRingtail(dir: string, input: string, n: number, corpus: string
   const th = threadCpu(collector.pid!);
   const threads = `event loop ${th.main.toFixed(2)}, writer ${th.other.toFixed(2)}`;
   // Searchable: the full-text index answers for a line in the middle of the file.
-  // (its words, not the phrase: a new database's index has no positions, phrase-check.ts)
-  const probe = db.prepare("SELECT count(*) FROM logs_fts WHERE logs_fts MATCH 'request AND 500000 AND served'").pluck().get() as number;
+  const probe = db.prepare("SELECT count(*) FROM logs_fts WHERE logs_fts MATCH '\"request 500000 served\"'").pluck().get() as number;
   // JSON corpus: the levels were read (one line in 100 is level 50, stored as err).
   const errors = corpus === 'json' ? (db.prepare('SELECT count(*) FROM logs WHERE severity = 3').pluck().get() as number) : 0;
   db.close();

@@ -215,8 +215,7 @@ async function runRingtail(dir: string, corpus: Corpus): Promise<Result> {
   if (stored !== corpus.n) throw new Error(`ringtail stored ${stored} lines of ${corpus.n}`);
   const found = db.prepare("SELECT count(*) FROM logs WHERE id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ?) AND message = ?").pluck();
   for (const m of corpus.samples) {
-    // the line's words (a new database's index has no positions: no phrases), the line itself by `message = ?`
-    const phrase = (m.match(/[A-Za-z0-9]+/g) ?? []).map((w) => `"${w}"`).join(' AND ');
+    const phrase = `"${(m.match(/[A-Za-z0-9]+/g) ?? []).join(' ')}"`;
     if (((found.get(phrase, m) as number) ?? 0) < 1) throw new Error(`ringtail: full-text search does not find ${JSON.stringify(m)}`);
   }
   db.close();

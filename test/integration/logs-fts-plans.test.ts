@@ -83,15 +83,9 @@ afterAll(() => {
 
 const COLS = 'l.id, l.ts, l.received_at, l.host, l.source, l.program, l.pid, l.facility, l.severity, l.message, l.fields';
 
-/**
- * Every match of the filter below `top`, newest id first: no windows, no plan, no budget. The
- * search is asked of an index with positions over the stored messages (logs_fts's tokenizer): a
- * new database's logs_fts has none and refuses phrases (phrase-check.ts). Lines are only added here.
- */
+/** Every match of the filter below `top`, newest id first: no windows, no plan, no budget. */
 function naive(f: LogFilter, top: number): number[] {
-  db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS temp.ref_fts USING fts5 (message, tokenize='unicode61');
-    INSERT INTO temp.ref_fts (rowid, message) SELECT id, message FROM logs WHERE id > coalesce((SELECT max(rowid) FROM temp.ref_fts), 0) ORDER BY id`);
-  const where = ['l.id IN (SELECT rowid FROM temp.ref_fts WHERE ref_fts MATCH @q)', 'l.id < @top'];
+  const where = ['l.id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH @q)', 'l.id < @top'];
   const p: Record<string, unknown> = { q: f.q, top };
   for (const k of ['host', 'program'] as const) if (f[k] !== undefined) (where.push(`l.${k} = @${k}`), (p[k] = f[k]));
   if (f.severity !== undefined) (where.push('l.severity <= @severity'), (p.severity = f.severity));

@@ -90,19 +90,13 @@ function reference(test: (words: string[], host: string) => boolean): number[] {
   return rows.filter((x) => test(words(x.message), x.host)).map((x) => x.id);
 }
 
-/**
- * What the phrase path alone finds: the search's FTS5 expression over every line, and its host.
- * This database's logs_fts has no positions (a new one: phrase-check.ts), so the phrase is asked
- * of an index with positions over the stored messages, with logs_fts's tokenizer.
- */
+/** What the phrase path alone finds: the search's FTS5 expression over every line, and its host. */
 function phrase(q: string, filterHost?: string): number[] {
   const s = compileSearch(q)!;
   const fts = toFts5(s.text!);
   const host = filterHost ?? s.fields.find((t) => t.name === 'host')?.value;
-  db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS temp.ref_fts USING fts5 (message, tokenize='unicode61');
-    DELETE FROM temp.ref_fts; INSERT INTO temp.ref_fts (rowid, message) SELECT id, message FROM logs`);
   return db
-    .prepare(`SELECT l.id FROM logs l WHERE l.id IN (SELECT rowid FROM temp.ref_fts WHERE ref_fts MATCH ?)${host ? ' AND l.host = ?' : ''} ORDER BY l.id DESC`)
+    .prepare(`SELECT l.id FROM logs l WHERE l.id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ?)${host ? ' AND l.host = ?' : ''} ORDER BY l.id DESC`)
     .pluck()
     .all(...(host ? [fts, host] : [fts])) as number[];
 }

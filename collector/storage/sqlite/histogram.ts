@@ -11,7 +11,6 @@ import { HIDDEN_CLAUSE, hiddenCheck } from './hosts.js';
 import type { Db } from './open.js';
 import { ROWID_IN_WINDOW } from './fts-plan.js';
 import { hostTokensFrom, withHost } from './host-tokens.js';
-import { phraseSearch } from './phrase-check.js';
 import { fieldPlanner, hasText, probePerRow, sqlSearch } from './search.js';
 
 const SPAN_MS = 3_600_000;
@@ -40,8 +39,6 @@ export function sqliteLogHistogram(db: Db, limits: HistogramLimits = {}) {
   const spanStmt = db.prepare('SELECT min(min_id) AS lo, max(max_id) AS hi FROM log_spans WHERE bucket >= ? AND bucket <= ?');
   const anyHidden = hiddenCheck(db);
   const tokensFrom = hostTokensFrom(db);
-  // phrases on a database whose full-text index has no positions (phrase-check.ts)
-  const phrases = phraseSearch(db);
 
   return function histogram(asked: HistogramFilter): LogHistogram {
     const out = emptyHistogram(asked);
@@ -49,7 +46,7 @@ export function sqliteLogHistogram(db: Db, limits: HistogramLimits = {}) {
     const buckets = counts.length;
 
     // the search's field terms are conditions like the filters (collector/storage/sqlite/search.ts)
-    const search = phrases.adapt(sqlSearch({ ...asked, limit: 1 }, hasText(asked) ? probePerRow : planFields()));
+    const search = sqlSearch({ ...asked, limit: 1 }, hasText(asked) ? probePerRow : planFields());
     const filter = search.filter;
     const where = ['l.ts >= @start', 'l.ts < @end', ...search.where];
     // lines of forgotten hosts not yet purged (storage/sqlite/hosts.ts)

@@ -11,22 +11,6 @@ import { newerSchemaError, recordSchemaWriter } from './schema-guard.js';
 
 export type Db = Database.Database;
 
-/**
- * logs_fts of a new database (migration 1 on an empty file) has no positions (detail=none): they
- * were a third of the writer thread's commit (merging and writing position lists; writer-path,
- * 1 M lines: COMMIT 0.97 → 0.63 CPU s per 1 M lines), and phrases are answered by their tokens and
- * an exact check instead (phrase-check.ts). A database created before keeps its index as it is
- * (rebuilding it would read every line again).
- */
-const LOGS_FTS_FULL = "CREATE VIRTUAL TABLE logs_fts USING fts5 (message, content='', contentless_delete=1, tokenize='unicode61');";
-const LOGS_FTS_NEW = "CREATE VIRTUAL TABLE logs_fts USING fts5 (message, content='', contentless_delete=1, tokenize='unicode61', detail='none');";
-/**
- * Which of the two logs_fts is: read from its own definition, in the migration that creates
- * log_index_meta (a new database runs it; one created before has positions and no row).
- */
-const RECORD_FTS_DETAIL = `INSERT OR IGNORE INTO log_index_meta (key, value)
-    SELECT 'fts_detail_none', 1 FROM sqlite_master WHERE type = 'table' AND name = 'logs_fts' AND sql LIKE '%detail=''none''%';`;
-
 const MIGRATIONS: string[] = [
   `
   CREATE TABLE tokens (
@@ -64,7 +48,7 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX logs_ts ON logs (ts);
   CREATE INDEX logs_host_ts ON logs (host, ts);
-  ${LOGS_FTS_FULL}
+  CREATE VIRTUAL TABLE logs_fts USING fts5 (message, content='', contentless_delete=1, tokenize='unicode61');
   `,
   // The id range of the lines of each hour of event time: a full-text query with a time range
   // restricts FTS5 to that rowid window instead of walking every match back from the newest.
@@ -177,7 +161,6 @@ const MIGRATIONS: string[] = [
     value INTEGER NOT NULL
   ) WITHOUT ROWID;
   INSERT INTO log_index_meta (key, value) VALUES ('nums_from_id', coalesce((SELECT max(id) FROM logs), 0) + 1);
-  ${RECORD_FTS_DETAIL}
   `,
   // Each line's full-text entry ends with its host as one token (host-tokens.ts): a search with
   // an exact host is one FTS5 intersection. Lines stored before have none and are not
@@ -243,7 +226,7 @@ function migrate(db: Db, file: string): void {
   if (version > MIGRATIONS.length) throw newerSchemaError(db, file, 'log store schema', version, MIGRATIONS.length);
   for (let v = version; v < MIGRATIONS.length; v++) {
     db.transaction(() => {
-      db.exec(v === 0 ? MIGRATIONS[0]!.replace(LOGS_FTS_FULL, LOGS_FTS_NEW) : MIGRATIONS[v]!);
+      db.exec(MIGRATIONS[v]!);
       db.pragma(`user_version = ${v + 1}`);
       recordSchemaWriter(db);
     }).immediate();

@@ -20,7 +20,6 @@ import { HIDDEN_CLAUSE, hiddenCheck } from './hosts.js';
 import type { Db } from './open.js';
 import { fieldPlanner, hasText, probePerRow, sqlSearch } from './search.js';
 import { matchChecker, numPlanner } from './num-plan.js';
-import { phraseSearch } from './phrase-check.js';
 
 const SPAN_MS = 3_600_000;
 const FTS_FIRST_WINDOW = 262_144;
@@ -69,8 +68,6 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
   // a test forcing one of the older plans gets it on every window
   const useTokens = limits.plan === undefined || limits.plan === 'auto' || limits.plan === 'token';
   const check = matchChecker(db);
-  // phrases on a database whose full-text index has no positions (phrase-check.ts)
-  const phrases = phraseSearch(db);
   const cache = new Map<string, ReturnType<Db['prepare']>>();
   const prepared = (sql: string) => {
     let st = cache.get(sql);
@@ -189,7 +186,7 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
     query(asked: LogFilter): LogPage {
       // the search's field terms are conditions like the filters; an exact host term is the host filter
       // full-text matches are candidates checked one by one; other pages walk a range of rows
-      const search = phrases.adapt(sqlSearch(asked, hasText(asked) ? probePerRow : planFields(asked.limit)));
+      const search = sqlSearch(asked, hasText(asked) ? probePerRow : planFields(asked.limit));
       const filter = search.filter;
       const where: string[] = [...search.where];
       if (anyHidden()) where.push(HIDDEN_CLAUSE);
@@ -256,7 +253,7 @@ export function sqliteLogQuery(db: Db, limits: QueryLimits = {}) {
 
     matchIds(q: string, afterId: number, uptoId: number): Set<number> {
       // the new lines' own fields: the tail reads those rows anyway
-      const search = phrases.adapt(sqlSearch({ q, limit: 1 }, () => 'row'));
+      const search = sqlSearch({ q, limit: 1 }, () => 'row');
       const where = [...search.where];
       if (search.filter.host !== undefined) where.push('l.host = @host');
       if (anyHidden()) where.push(HIDDEN_CLAUSE);

@@ -15,7 +15,7 @@
 //     `in` set of a value held by a third of the lines costs ~0.8 s per 200,000 lines to build
 //     and sort, the JSON check of a row it reads anyway a few µs.
 //   - `row`: the same, for the live tail's window of new lines.
-import { compileSearch, toFts5, type FieldTerm, type Node } from '../../query/lang/index.js';
+import { compileSearch, toFts5, type FieldTerm } from '../../query/lang/index.js';
 import type { LogFilter } from '../types.js';
 import { fieldMatch } from './field-tokens.js';
 import type { Db } from './open.js';
@@ -24,8 +24,6 @@ import { numDriver } from './num-tokens.js';
 export interface SqlSearch {
   /** FTS5 MATCH expression, or null when the search has no words */
   fts: string | null;
-  /** the search's words as a tree (phrase-check.ts loosens `fts` from it for an index without positions) */
-  text: Node | null;
   /** a log_nums_fts expression of a superset of the answers (num-tokens.ts), or null */
   nums: string | null;
   /** the filter with an exact host term folded into `host` (when it had none) */
@@ -73,13 +71,13 @@ export function sqlSearch(filter: LogFilter, access: FieldAccess = probePerRow):
   for (const [key, value] of Object.entries(filter.fields ?? {})) {
     where.push(condition({ type: 'field', name: 'field', key, op: 'eq', value, pos: 0 }, `p${n++}`, params, access));
   }
-  if (!s) return { fts: null, text: null, nums: null, filter, where, params };
+  if (!s) return { fts: null, nums: null, filter, where, params };
   let f = filter;
   s.fields.forEach((t, i) => {
     if (t.name === 'host' && t.op === 'eq' && f.host === undefined) f = { ...f, host: t.value };
     else where.push(condition(t, i, params, access));
   });
-  return { fts: s.text ? toFts5(s.text) : null, text: s.text, nums: numDriver(s.text), filter: f, where, params };
+  return { fts: s.text ? toFts5(s.text) : null, nums: numDriver(s.text), filter: f, where, params };
 }
 
 /** True when the filter's search has words, i.e. its pages come from the full-text index in id order. */
