@@ -16,10 +16,24 @@ import type { ResourceLimits } from 'node:worker_threads';
  * lives until the commit and is then garbage; V8's 16 MB semi-spaces held 32 MB each of memory
  * for that.
  */
-export const STORE_THREAD_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 8 };
+export const STORE_THREAD_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 1024 };
 
 /** The WAL checkpointer thread runs one pragma at a time: the least young generation V8 takes. */
-export const CHECKPOINTER_THREAD_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 3 };
+export const CHECKPOINTER_THREAD_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 3, maxOldGenerationSizeMb: 1024 };
+
+/**
+ * Every isolate's old generation is bounded at 1 GB (`maxOldGenerationSizeMb` above for the
+ * threads, this node flag for the event loop). The bound is not there to be reached (the
+ * collector's isolates hold 5–60 MB live under the load bench): V8 scales how far an old
+ * generation may grow past its live data between full collections by its heap's bound, up to
+ * 4× from 2 GB up (this machine's default, 4 GB) and 1.3–2× below (a 1 GB bound: 1.6×, what V8
+ * picks itself on a machine of 4 GB). Under `npm run bench -- collector load`, side by side:
+ * peak RSS 434–453 → 295–301 MiB; CPU +5 s per 1 M lines (docs/benchmarks/notebook.md).
+ * The event loop's heap exists before any of ringtail's code runs, so its bound is a flag on
+ * node's command line: bin/ringtail's sh line, the systemd unit's ExecStart and `ringtail up`
+ * give it (a flag also overrides the threads' own `resourceLimits`, hence the same value).
+ */
+export const EVENT_LOOP_NODE_FLAGS: readonly string[] = ['--max-old-space-size=1024'];
 
 /**
  * default of `memory.heap_growth_percent`: V8's own. 30 % saved ~90 MB under the load bench but
