@@ -4,7 +4,7 @@
 // (Uses the built dist/ worker scripts; `npm test` builds first.)
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CHECKPOINTER_THREAD_LIMITS, STORE_THREAD_LIMITS } from '../../collector/memory.js';
+import { CHECKPOINTER_THREAD_LIMITS, residentMemory, STORE_THREAD_LIMITS } from '../../collector/memory.js';
 import { workerCommitter } from '../../collector/ingest/commit.js';
 import { ThreadedRrdStore } from '../../collector/metrics/store-thread.js';
 import { openStorage, storageConfig } from '../../collector/storage/factory.js';
@@ -64,5 +64,13 @@ describe('collector memory bounds', () => {
       await writer.close();
       await store.closeAsync();
     }
+  });
+
+  it('reads the resident memory by kind from smaps_rollup, and nothing from a file without its fields', () => {
+    const text = 'Rss:              300000 kB\nPss:             290000 kB\nAnonymous:        250000 kB\nSwap:                  0 kB\n';
+    expect(residentMemory(text)).toEqual({ anonymous: 250000 * 1024, file: 50000 * 1024 });
+    expect(residentMemory('Rss: 12 kB\n')).toBeNull();
+    const own = residentMemory();
+    expect(own && own.anonymous + own.file).toBeGreaterThan(0);
   });
 });
