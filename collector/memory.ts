@@ -29,11 +29,11 @@ export const CHECKPOINTER_THREAD_LIMITS: ResourceLimits = { maxYoungGenerationSi
  * generation may grow past its live data between full collections by its heap's bound, up to
  * 4× from 2 GB up (this machine's default, 4 GB) and 1.3–2× below (a 1 GB bound: 1.6×, what V8
  * picks itself on a machine of 4 GB). Under `npm run bench -- collector load`, side by side:
- * peak RSS median 434 → 308 MiB (7 and 5 runs, load 13–26), CPU −0.1 to +5.1 s per 1 M lines in
+ * peak RSS median 434 → 306 MiB (8 and 6 runs, load 10–26), CPU −0.1 to +8.5 (median +5) s per 1 M lines in
  * the paired rounds (docs/benchmarks/notebook.md, s6-rss).
  * The event loop's heap exists before any of ringtail's code runs, so its bound is a flag on
- * node's command line: bin/ringtail's sh line, the systemd unit's ExecStart and `ringtail up`
- * give it (a flag also overrides the threads' own `resourceLimits`, hence the same value).
+ * node's command line: bin/ringtail's sh line (for `collector` and `up`) and the systemd unit's
+ * ExecStart give it (a flag also overrides the threads' own `resourceLimits`, hence the same value).
  */
 export const EVENT_LOOP_NODE_FLAGS: readonly string[] = ['--max-old-space-size=1024'];
 
