@@ -7,6 +7,7 @@
 // metric store thread 72–76 MB (young 32), writer thread 29–52 MB (young 18–32), checkpointer
 // 7–9 MB — 250–300 of the collector's 310–420 MiB RSS.
 
+import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import type { ResourceLimits } from 'node:worker_threads';
 
@@ -16,10 +17,25 @@ import type { ResourceLimits } from 'node:worker_threads';
  * lives until the commit and is then garbage; V8's 16 MB semi-spaces held 32 MB each of memory
  * for that.
  */
-export const STORE_THREAD_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 8 };
+export const STORE_THREAD_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 1024 };
 
 /** The WAL checkpointer thread runs one pragma at a time: the least young generation V8 takes. */
-export const CHECKPOINTER_THREAD_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 3 };
+export const CHECKPOINTER_THREAD_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 3, maxOldGenerationSizeMb: 1024 };
+
+/**
+ * Every isolate's old generation is bounded at 1 GB (`maxOldGenerationSizeMb` above for the
+ * threads, this node flag for the event loop). The bound is not there to be reached (the
+ * collector's isolates hold 5–60 MB live under the load bench): V8 scales how far an old
+ * generation may grow past its live data between full collections by its heap's bound, up to
+ * 4× from 2 GB up (this machine's default, 4 GB) and 1.3–2× below (a 1 GB bound: 1.6×, what V8
+ * picks itself on a machine of 4 GB). Under `npm run bench -- collector load`, side by side:
+ * peak RSS median 434 → 306 MiB (8 and 6 runs, load 10–26), CPU −0.1 to +8.5 (median +5) s per 1 M lines in
+ * the paired rounds (docs/benchmarks/notebook.md, s6-rss).
+ * The event loop's heap exists before any of ringtail's code runs, so its bound is a flag on
+ * node's command line: bin/ringtail's sh line (for `collector` and `up`) and the systemd unit's
+ * ExecStart give it (a flag also overrides the threads' own `resourceLimits`, hence the same value).
+ */
+export const EVENT_LOOP_NODE_FLAGS: readonly string[] = ['--max-old-space-size=1024'];
 
 /**
  * default of `memory.heap_growth_percent`: V8's own. 30 % saved ~90 MB under the load bench but
@@ -37,4 +53,25 @@ export const DEFAULT_HEAP_GROWTH_PERCENT = 0;
  */
 export function setHeapGrowth(percent: number): void {
   if (percent > 0) setFlagsFromString(`--heap-growing-percent=${Math.round(percent)}`);
+}
+
+/**
+ * The process's resident memory split as the kernel sees it (/proc/self/smaps_rollup, Linux):
+ * anonymous (every thread's JS heap, malloc with SQLite's page caches, stacks) and file-backed
+ * (the node executable's pages, ~45–50 MiB under load, and libraries), which no heap setting
+ * changes. Exported as `ringtail_resident_memory_bytes{kind}`; null where there is no such file.
+ */
+export function residentMemory(text?: string): { anonymous: number; file: number } | null {
+  let t = text;
+  if (t === undefined) {
+    try {
+      t = readFileSync('/proc/self/smaps_rollup', 'utf8');
+    } catch {
+      return null;
+    }
+  }
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(t!)?.[1] ?? NaN) * 1024;
+  const rss = kb('Rss');
+  const anonymous = kb('Anonymous');
+  return Number.isFinite(rss) && Number.isFinite(anonymous) ? { anonymous, file: rss - anonymous } : null;
 }

@@ -6,6 +6,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { residentMemory } from '../memory.js';
 import { READERS } from './auth.js';
 
 export interface CollectorMetrics {
@@ -104,6 +105,18 @@ export const metricsPlugin = fp<{ dataDir: string }>(
           }
         }
         this.set(total);
+      },
+    });
+    new Gauge({
+      name: 'ringtail_resident_memory_bytes',
+      help: 'resident memory by kind: anonymous (JS heaps of every thread, malloc, SQLite caches) and file-backed (the node executable, libraries)',
+      labelNames: ['kind'],
+      registers: [registry],
+      collect() {
+        const r = residentMemory();
+        if (!r) return;
+        this.set({ kind: 'anonymous' }, r.anonymous);
+        this.set({ kind: 'file' }, r.file);
       },
     });
     app.decorate('metrics', m);

@@ -1,10 +1,10 @@
 // The collector's memory bounds (collector/memory.ts, issue 17): the writer thread's SQLite
 // page cache is the configured size, from the configuration through the storage to the thread's
-// connection, and the store threads run with the young generation they were given, not V8's.
+// connection, and the store threads run with the heap bounds they were given, not V8's.
 // (Uses the built dist/ worker scripts; `npm test` builds first.)
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CHECKPOINTER_THREAD_LIMITS, STORE_THREAD_LIMITS } from '../../collector/memory.js';
+import { CHECKPOINTER_THREAD_LIMITS, residentMemory, STORE_THREAD_LIMITS } from '../../collector/memory.js';
 import { workerCommitter } from '../../collector/ingest/commit.js';
 import { ThreadedRrdStore } from '../../collector/metrics/store-thread.js';
 import { openStorage, storageConfig } from '../../collector/storage/factory.js';
@@ -43,7 +43,7 @@ describe('collector memory bounds', () => {
     }
   });
 
-  it('the writer thread and the metric store thread run with their young-generation limit', async () => {
+  it('the writer thread and the metric store thread run with their heap limits', async () => {
     const dir = temp();
     const writer = workerCommitter(storageConfig({ data: dir }));
     const store = await ThreadedRrdStore.open(join(dir, 'metrics.db'), { create: true });
@@ -52,6 +52,9 @@ describe('collector memory bounds', () => {
       for (const limits of [writer.resourceLimits, store.resourceLimits]) {
         expect(limits?.maxYoungGenerationSizeMb).toBe(STORE_THREAD_LIMITS.maxYoungGenerationSizeMb);
         expect(limits?.maxYoungGenerationSizeMb ?? Infinity).toBeLessThan(48); // V8's own: 3 × 16 MB semi-spaces
+        // below 2 GB, V8 lets the old generation grow less than 4× its live data between full collections
+        expect(limits?.maxOldGenerationSizeMb).toBe(STORE_THREAD_LIMITS.maxOldGenerationSizeMb);
+        expect(limits?.maxOldGenerationSizeMb ?? Infinity).toBeLessThan(2048);
       }
       expect(CHECKPOINTER_THREAD_LIMITS.maxYoungGenerationSizeMb).toBeLessThanOrEqual(STORE_THREAD_LIMITS.maxYoungGenerationSizeMb!);
       // the thread still stores: a commit on it answers
@@ -61,5 +64,13 @@ describe('collector memory bounds', () => {
       await writer.close();
       await store.closeAsync();
     }
+  });
+
+  it('reads the resident memory by kind from smaps_rollup, and nothing from a file without its fields', () => {
+    const text = 'Rss:              300000 kB\nPss:             290000 kB\nAnonymous:        250000 kB\nSwap:                  0 kB\n';
+    expect(residentMemory(text)).toEqual({ anonymous: 250000 * 1024, file: 50000 * 1024 });
+    expect(residentMemory('Rss: 12 kB\n')).toBeNull();
+    const own = residentMemory();
+    expect(own && own.anonymous + own.file).toBeGreaterThan(0);
   });
 });

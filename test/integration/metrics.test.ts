@@ -41,6 +41,12 @@ describe('/metrics', () => {
     expect(value(text, 'ringtail_db_used_bytes')).toBeGreaterThan(4096);
     expect(value(text, 'ringtail_db_file_bytes')).toBeGreaterThan(4096);
     expect(value(text, 'ringtail_process_resident_memory_bytes')).toBeGreaterThan(0);
+    // the resident memory by kind adds up to the process's RSS (both read within this scrape)
+    const anon = value(text, 'ringtail_resident_memory_bytes{kind="anonymous"}')!;
+    const file = value(text, 'ringtail_resident_memory_bytes{kind="file"}')!;
+    expect(anon).toBeGreaterThan(10 * 2 ** 20); // at least a JS heap
+    expect(file).toBeGreaterThan(10 * 2 ** 20); // at least the node executable's pages
+    expect(Math.abs(anon + file - value(text, 'ringtail_process_resident_memory_bytes')!)).toBeLessThan(16 * 2 ** 20);
     // the same events are what the app counts internally
     expect(c.app.events.count('ingest.lines')).toBe(2);
   });
