@@ -17,25 +17,21 @@ import type { ResourceLimits } from 'node:worker_threads';
  * lives until the commit and is then garbage; V8's 16 MB semi-spaces held 32 MB each of memory
  * for that.
  */
-export const STORE_THREAD_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 1024 };
+export const STORE_THREAD_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 8 };
 
 /** The WAL checkpointer thread runs one pragma at a time: the least young generation V8 takes. */
-export const CHECKPOINTER_THREAD_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 3, maxOldGenerationSizeMb: 1024 };
+export const CHECKPOINTER_THREAD_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 3 };
 
 /**
- * Every isolate's old generation is bounded at 1 GB (`maxOldGenerationSizeMb` above for the
- * threads, this node flag for the event loop). The bound is not there to be reached (the
- * collector's isolates hold 5–60 MB live under the load bench): V8 scales how far an old
- * generation may grow past its live data between full collections by its heap's bound, up to
- * 4× from 2 GB up (this machine's default, 4 GB) and 1.3–2× below (a 1 GB bound: 1.6×, what V8
- * picks itself on a machine of 4 GB). Under `npm run bench -- collector load`, side by side:
- * peak RSS median 434 → 306 MiB (8 and 6 runs, load 10–26), CPU −0.1 to +8.5 (median +5) s per 1 M lines in
- * the paired rounds (docs/benchmarks/notebook.md, s6-rss).
- * The event loop's heap exists before any of ringtail's code runs, so its bound is a flag on
- * node's command line: bin/ringtail's sh line (for `collector` and `up`) and the systemd unit's
- * ExecStart give it (a flag also overrides the threads' own `resourceLimits`, hence the same value).
+ * Not adopted: bounding every isolate's old generation at 1 GB (`--max-old-space-size=1024`, and
+ * `maxOldGenerationSizeMb` for the threads). V8 lets an old generation grow up to 4× its live
+ * data between full collections when its bound is 2 GB or more (this machine's default) and
+ * 1.6× at 1 GB: under `npm run bench -- collector load` the peak RSS median went 434 → 306 MiB
+ * (load 10–26), for +5 CPU s per 1 M lines. But a bound is a crash when reached, and a
+ * collector holding a month of a fleet (2.6 M series: 2,960 MiB RSS in `npm run bench -- fleet
+ * --days 30`) may reach it; `memory.heap_growth_percent` below gives the same saving without a
+ * ceiling, at a similar CPU price, for whoever prefers memory (docs/benchmarks/notebook.md, s6-rss).
  */
-export const EVENT_LOOP_NODE_FLAGS: readonly string[] = ['--max-old-space-size=1024'];
 
 /**
  * default of `memory.heap_growth_percent`: V8's own. 30 % saved ~90 MB under the load bench but

@@ -8,7 +8,6 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EVENT_LOOP_NODE_FLAGS } from '../../collector/memory.js';
 import { openSqliteStorage } from '../../collector/storage/sqlite/index.js';
 import { INGEST_PATH, METRICS_INGEST_PATH, WIRE_VERSION, type IngestAck, type MetricAck, type MetricBatch } from '../../shared/wire.js';
 import { genBatch, hostName, rng } from './loglines.js';
@@ -91,11 +90,10 @@ export async function loadBench(o: LoadOptions): Promise<void> {
   writeFileSync(config, JSON.stringify({}));
   // RINGTAIL_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles the collector's threads
   const nodeArgs = process.env.RINGTAIL_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const proc = spawn(process.execPath, [...EVENT_LOOP_NODE_FLAGS, ...nodeArgs, BIN, 'collector', '--config', config, '--data', data, '--listen', '127.0.0.1:0', '--admin-token', admin, '--log-level', 'warn', '--retention-max-age-days', '0', '--no-syslog-enabled'], {
+  const proc = spawn(process.execPath, [...nodeArgs, BIN, 'collector', '--config', config, '--data', data, '--listen', '127.0.0.1:0', '--admin-token', admin, '--log-level', 'warn', '--retention-max-age-days', '0', '--no-syslog-enabled'], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    // as deploy/systemd/ringtail-collector.service starts it, its node flags above included
-    // (MALLOC_ARENA_MAX=0 in the bench's environment: glibc's own number of arenas, for
-    // comparison; RINGTAIL_BENCH_NODE_ARGS=--max-old-space-size=4096: V8's own heap bound here)
+    // as deploy/systemd/ringtail-collector.service starts it (MALLOC_ARENA_MAX=0 in the bench's
+    // environment: glibc's own number of arenas, for comparison)
     env: { MALLOC_ARENA_MAX: '2', ...process.env, RINGTAIL_BENCH_WRITER: o.writer ?? 'worker', RINGTAIL_BENCH_METRICS: o.metricsInline ? 'inline' : 'thread' },
   });
   // a failed run must not leave the collector behind
