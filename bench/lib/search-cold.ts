@@ -115,6 +115,6 @@ export async function coldSearchBench(o: { data: string; flat: string; cases: Ca
     ),
   );
   process.stdout.write(
-    `\nwarm-up (storage/sqlite/warm.ts): ${report.state}, ${(report.bytes / 2 ** 20).toFixed(0)} MiB (structure ${(report.tiers.structure / 2 ** 20).toFixed(1)}, fts ${(report.tiers.fts / 2 ** 20).toFixed(0)}, rows ${(report.tiers.rows / 2 ** 20).toFixed(0)}) in ${report.reads} reads, ${(report.ms / 1000).toFixed(1)} s, process CPU ${(report.cpu_ms / 1000).toFixed(2)} s; ready to warm ${(wait / 1000).toFixed(1)} s; load average ${loadavg().map(f1).join(' ')}\n`,
+    `\nwarm-up (storage/sqlite/warm.ts): ${report.state}, ${(report.bytes / 2 ** 20).toFixed(0)} MiB (structure ${(report.tiers.structure / 2 ** 20).toFixed(1)}, fts ${(report.tiers.fts / 2 ** 20).toFixed(0)}, rows ${(report.tiers.rows / 2 ** 20).toFixed(0)}) in ${report.reads} reads, ${(report.ms / 1000).toFixed(1)} s (structure read after ${f1(report.tiers_ms.structure ?? NaN)} ms, fts after ${((report.tiers_ms.fts ?? NaN) / 1000).toFixed(1)} s), process CPU ${(report.cpu_ms / 1000).toFixed(2)} s; ready to warm ${(wait / 1000).toFixed(1)} s; load average ${loadavg().map(f1).join(' ')}\n`,
   );
 }

@@ -39,6 +39,8 @@ export interface StoragePluginOptions {
   warmup?: WarmOptions | false;
 }
 
+const SEARCHES = /^\/api\/v1\/logs(\/histogram)?(\?|$)/;
+
 export const storagePlugin = fp<StoragePluginOptions>(
   async (app, opts) => {
     const raw = opts.storage ?? openStorage(storageConfig({ data: opts.dataDir }));
@@ -57,7 +59,22 @@ export const storagePlugin = fp<StoragePluginOptions>(
     app.decorate('storage', { ...raw, logs });
     app.decorate('logsCommitted', committed);
     if (opts.warmup && raw.warm) {
-      const options = opts.warmup;
+      // it yields to the requests that read the log store: searches and histograms (not the live
+      // tail's stream, which stays open for as long as somebody watches)
+      let reading = 0;
+      const counted = new WeakSet<object>();
+      app.addHook('onRequest', async (req) => {
+        if (req.method === 'GET' && SEARCHES.test(req.url)) {
+          reading++;
+          counted.add(req);
+        }
+      });
+      const done = async (req: object) => {
+        if (counted.delete(req)) reading--;
+      };
+      app.addHook('onResponse', done);
+      app.addHook('onRequestAbort', done);
+      const options = { ...opts.warmup, busy: () => reading > 0 };
       let warm: Warmup | null = null;
       // onReady takes well under a millisecond of it: the reads are asynchronous, in libuv's pool
       app.addHook('onReady', async () => {

@@ -587,6 +587,8 @@ export interface WarmOptions {
   pauseFactor?: number;
   /** the last tier read (default: all) */
   upTo?: WarmTier;
+  /** no read starts while this says true (the collector: while a search is answered) */
+  busy?: () => boolean;
 }
 
 export interface WarmReport {
@@ -596,6 +598,10 @@ export interface WarmReport {
   tiers: Record<WarmTier, number>;
   reads: number;
   ms: number;
+  /** when each tier read was complete, in ms from the start (absent: not completed) */
+  tiers_ms: Partial<Record<WarmTier, number>>;
+  /** of ms, how long busy() held it */
+  held_ms: number;
   /** the whole process's CPU over the warm-up (user + system): an upper bound of its own */
   cpu_ms: number;
   error?: string;

@@ -120,8 +120,10 @@ describe('warmDatabase', () => {
   it('ends between two reads when stopped', async () => {
     const want = expected();
     // one page per read and a long pause after each: minutes for the whole file
-    const w = warmDatabase(db, dbPath(dir), { chunkBytes: want.pageSize, pauseFactor: 1000 });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    let asked = 0;
+    const w = warmDatabase(db, dbPath(dir), { chunkBytes: want.pageSize, pauseFactor: 1000, busy: () => ++asked < 0 });
+    // busy() is asked before each read: twice, and the first read is done
+    await waitFor('a read', () => asked >= 2);
     const t = performance.now();
     const r = await w.stop();
     expect(performance.now() - t).toBeLessThan(1000);
@@ -129,6 +131,32 @@ describe('warmDatabase', () => {
     expect(r.bytes).toBeGreaterThan(0);
     expect(r.bytes).toBeLessThan(want.structure);
     expect(await w.done).toBe(r);
+  });
+
+  it('reads nothing while busy() says so, and goes on when it stops saying so', async () => {
+    let busy = true;
+    let asked = 0;
+    const w = warmDatabase(db, dbPath(dir), {
+      pauseFactor: 0,
+      busy: () => {
+        asked++;
+        return busy;
+      },
+    });
+    await waitFor('busy() asked a few times', () => asked >= 5);
+    busy = false;
+    const r = await w.done;
+    expect(r.state).toBe('done');
+    expect(r.held_ms).toBeGreaterThan(0);
+    expect(r.bytes).toBe(expected().structure + expected().fts + expected().rows);
+    // stopped while held: nothing read
+    let heldAsked = 0;
+    const held = warmDatabase(db, dbPath(dir), { busy: () => ++heldAsked > 0 });
+    await waitFor('busy() asked twice', () => heldAsked >= 2);
+    const s = await held.stop();
+    expect(s.state).toBe('stopped');
+    expect(s.bytes).toBe(0);
+    expect(s.held_ms).toBeGreaterThan(0);
   });
 
   it('reports a file it cannot read as failed, without throwing', async () => {

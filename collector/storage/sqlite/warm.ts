@@ -18,7 +18,10 @@
 //
 // Low priority: one read of at most `chunkBytes` in flight, in libuv's pool, and a pause after
 // each of `pauseFactor` times its duration, so that a search's synchronous reads wait behind one
-// chunk at most and get the disk at least half the time. stop() ends it between two reads.
+// chunk at most and get the disk at least half the time; while `busy()` (the collector: a search
+// is being answered) it reads nothing, as searches racing it for the disk (and, under load, for
+// the CPU) were slower than with no warm-up at all (bench --cold, load ~20: word + 1 day p99 186
+// against 129 ms). stop() ends it between two reads.
 // The file may lag the WAL, so a page parsed here may be stale: that only warms a page for
 // nothing (every child page number is checked against the file's size before it is read).
 import { open, type FileHandle } from 'node:fs/promises';
@@ -39,6 +42,8 @@ const WHOLE_TREE_LEAVES = 256;
 /** the WAL is read whole in the 'structure' tier up to this size (its autocheckpoint keeps it at ~16 MiB) */
 const WAL_MAX = 64 * 1024 * 1024;
 const TIERS: WarmTier[] = ['structure', 'fts', 'rows'];
+/** how often a warm-up held by busy() looks again */
+const HOLD_MS = 10;
 
 interface Tree {
   name: string;
@@ -84,9 +89,10 @@ export function warmDatabase(db: Db, file: string, opts: WarmOptions = {}): Warm
   const maxBytes = opts.maxBytes ?? warmBytes();
   const chunkPages = Math.max(1, Math.floor((opts.chunkBytes ?? CHUNK_BYTES) / pageSize));
   const pauseFactor = opts.pauseFactor ?? 1;
+  const busy = opts.busy ?? (() => false);
   const lastTier = TIERS.indexOf(opts.upTo ?? 'rows');
 
-  const report: WarmReport = { state: 'done', bytes: 0, tiers: { structure: 0, fts: 0, rows: 0 }, reads: 0, ms: 0, cpu_ms: 0 };
+  const report: WarmReport = { state: 'done', bytes: 0, tiers: { structure: 0, fts: 0, rows: 0 }, reads: 0, ms: 0, tiers_ms: {}, held_ms: 0, cpu_ms: 0 };
   let stopped = false;
   let wake: (() => void) | null = null;
   const t0 = performance.now();
@@ -116,6 +122,12 @@ export function warmDatabase(db: Db, file: string, opts: WarmOptions = {}): Warm
       /** reads `bytes` at `at` into buf, then pauses (low priority); false once stopped or over budget */
       const readAt = async (h: FileHandle, at: number, bytes: number): Promise<boolean> => {
         if (stopped || report.bytes + bytes > maxBytes) return false;
+        if (busy()) {
+          const h0 = performance.now();
+          while (busy() && !stopped) await pause(HOLD_MS);
+          report.held_ms += performance.now() - h0;
+          if (stopped) return false;
+        }
         const t = performance.now();
         const { bytesRead } = await h.read(buf, 0, bytes, at);
         report.bytes += bytesRead;
@@ -164,18 +176,24 @@ export function warmDatabase(db: Db, file: string, opts: WarmOptions = {}): Warm
         }
       }
 
-      // 2. the full-text doclists; 3. the rows, newest first (a tree's leaves are in key order),
-      // then the leaves of their indexes (searches without words, host plans)
-      for (const [i, name] of [[1, 'fts'], [2, 'rows']] as const) {
-        if (i > lastTier) return;
+      report.tiers_ms.structure = +(performance.now() - t0).toFixed(1);
+
+      // 2. the full-text doclists; 3. the rows, newest first (a tree's leaves are in key order and
+      // `logs` is written in id order: its last pages first), then the leaves of their indexes
+      // (searches without words, host plans); as many pages as the budget holds, in that order
+      const lists: Array<[WarmTier, number[], boolean]> = [
+        ['fts', [...leavesOf].filter(([n]) => n.endsWith('_fts_data')).flatMap(([, l]) => l), false],
+        ['rows', [...(leavesOf.get('logs') ?? [])].reverse(), true],
+        ['rows', ROW_INDEXES.flatMap((n) => leavesOf.get(n) ?? []), false],
+      ];
+      for (const [name, want, backwards] of lists) {
+        if (TIERS.indexOf(name) > lastTier) return;
         tier = name;
-        const want =
-          name === 'fts'
-            ? [...leavesOf].filter(([n]) => n.endsWith('_fts_data')).flatMap(([, l]) => l)
-            : [...(leavesOf.get('logs') ?? [])].reverse().concat(...ROW_INDEXES.map((n) => leavesOf.get(n) ?? []));
-        // as many as the budget holds, in the tier's order of value, read in file order
         const room = Math.max(0, Math.floor((maxBytes - report.bytes) / pageSize));
-        for (const [first, n] of pageRuns(want.slice(0, room), chunkPages)) if (!(await read(first, n))) return;
+        const runs = pageRuns(want.slice(0, room), chunkPages);
+        if (backwards) runs.reverse();
+        for (const [first, n] of runs) if (!(await read(first, n))) return;
+        report.tiers_ms[name] = +(performance.now() - t0).toFixed(1);
       }
     } finally {
       await fh.close();
@@ -190,6 +208,7 @@ export function warmDatabase(db: Db, file: string, opts: WarmOptions = {}): Warm
     .then(() => {
       if (stopped && report.state === 'done') report.state = 'stopped';
       report.ms = +(performance.now() - t0).toFixed(1);
+      report.held_ms = +report.held_ms.toFixed(1);
       const c = process.cpuUsage(cpu0);
       report.cpu_ms = +((c.user + c.system) / 1000).toFixed(1);
       return report;
