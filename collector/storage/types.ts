@@ -587,6 +587,8 @@ export interface WarmOptions {
   pauseFactor?: number;
   /** the last tier read (default: all) */
   upTo?: WarmTier;
+  /** wanted pages at most this many pages apart are read as one run, the pages between too */
+  maxGapPages?: number;
   /** no read starts while this says true (the collector: while a search is answered) */
   busy?: () => boolean;
 }

@@ -95,18 +95,25 @@ describe('warmDatabase', () => {
     // the seed is big enough for every tier to have something to read
     expect(want.fts).toBeGreaterThan(256 * want.pageSize);
     expect(want.rows).toBeGreaterThan(256 * want.pageSize);
-    const r = await warmDatabase(db, dbPath(dir), { pauseFactor: 0 }).done;
+    const r = await warmDatabase(db, dbPath(dir), { pauseFactor: 0, maxGapPages: 0 }).done;
     expect(r.state).toBe('done');
     expect(r.tiers).toEqual({ structure: want.structure, fts: want.fts, rows: want.rows });
     expect(r.bytes).toBe(want.structure + want.fts + want.rows);
     expect(r.reads).toBeGreaterThan(0);
     expect(r.ms).toBeGreaterThan(0);
+    expect(Object.keys(r.tiers_ms)).toEqual(['structure', 'fts', 'rows']);
+    // by default, pages a few apart are read together with those between: fewer reads, a few more bytes
+    const g = await warmDatabase(db, dbPath(dir), { pauseFactor: 0 }).done;
+    expect(g.tiers.structure).toBe(want.structure);
+    expect(g.tiers.fts).toBeGreaterThanOrEqual(want.fts);
+    expect(g.tiers.rows).toBeGreaterThanOrEqual(want.rows);
+    expect(g.reads).toBeLessThan(r.reads);
   });
 
   it('reads at most maxBytes, the structure first', async () => {
     const want = expected();
     const max = want.structure + 100 * want.pageSize + 123;
-    const r = await warmDatabase(db, dbPath(dir), { pauseFactor: 0, maxBytes: max, chunkBytes: 4 * want.pageSize }).done;
+    const r = await warmDatabase(db, dbPath(dir), { pauseFactor: 0, maxBytes: max, chunkBytes: 4 * want.pageSize, maxGapPages: 0 }).done;
     expect(r.state).toBe('done');
     expect(r.bytes).toBeLessThanOrEqual(max);
     expect(r.tiers.structure).toBe(want.structure);
@@ -138,6 +145,7 @@ describe('warmDatabase', () => {
     let asked = 0;
     const w = warmDatabase(db, dbPath(dir), {
       pauseFactor: 0,
+      maxGapPages: 0,
       busy: () => {
         asked++;
         return busy;
@@ -196,6 +204,12 @@ describe('warmDatabase', () => {
       [6, 2],
       [9, 1],
     ]);
+    // pages up to maxGap apart in one run, the pages between read too
+    expect(pageRuns([1, 3, 10, 12, 30], 16, 2)).toEqual([
+      [1, 3],
+      [10, 3],
+      [30, 1],
+    ]);
   });
 });
 
@@ -225,7 +239,8 @@ describe('the collector warm-up', () => {
     expect(r!.state).toBe('done');
     // the WAL of the viewer token created after ready may be read too
     expect(r!.tiers.structure).toBeGreaterThanOrEqual(want.structure);
-    expect(r!.tiers.fts).toBe(want.fts);
+    expect(r!.tiers.fts).toBeGreaterThanOrEqual(want.fts);
+    expect(r!.tiers.rows).toBeGreaterThanOrEqual(want.rows);
     expect(r!.cpu_ms).toBeGreaterThanOrEqual(0);
   }, 70_000);
 
