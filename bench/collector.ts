@@ -1,5 +1,5 @@
-// `npm run bench -- collector [load|writer|search] [--lines N] [--runs N] [--agents N] [--seconds N] [--metrics N] [--appear S] [--inline] [--metrics-inline] [--storage clickhouse]`
-// (`--storage clickhouse`: search only, bench/lib/search.ts)
+// `npm run bench -- collector [load|writer|search] [--lines N] [--runs N] [--agents N] [--seconds N] [--metrics N] [--appear S] [--inline] [--metrics-inline] [--storage clickhouse] [--cold]`
+// (`--storage clickhouse`: search only, bench/lib/search.ts; `--cold`: search only, from an evicted page cache, bench/lib/search-cold.ts)
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadBench } from './lib/load.js';
@@ -25,6 +25,6 @@ export async function main(args: string[]): Promise<void> {
     await writerBench(out, arg(args, 'seconds', 10), arg(args, 'batches', 1000), arg(args, 'batch-lines', 20));
   }
   if (which === 'search' || which === 'all') {
-    await searchBench(out, arg(args, 'lines', 10_000_000), arg(args, 'runs', 60), storageArg(args));
+    await searchBench(out, arg(args, 'lines', 10_000_000), arg(args, 'runs', 60), storageArg(args), args.includes('--cold'));
   }
 }

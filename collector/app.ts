@@ -17,7 +17,7 @@ import { securityHeadersPlugin } from './plugins/security-headers.js';
 import { storagePlugin } from './plugins/storage.js';
 import { writerPlugin } from './plugins/writer.js';
 import type { FilterRule } from './config.js';
-import type { Storage } from './storage/types.js';
+import type { Storage, WarmOptions } from './storage/types.js';
 import { healthRoutes } from './routes/health.js';
 import { enrollRoutes } from './routes/enroll.js';
 import { ingestRoutes } from './routes/ingest.js';
@@ -71,6 +71,8 @@ export interface AppOptions {
   alerts?: AlertsPluginOptions;
   /** the background index backfill of an upgraded database (collector/search-backfill.ts); default: on */
   searchBackfill?: SearchBackfillPluginOptions;
+  /** read the store's files into the OS cache in the background once ready (storage/sqlite/warm.ts); default off, the server's on */
+  warmup?: WarmOptions | false;
   /** host lifecycle (config `hosts`) and whether to run its sweep timer (collector/hosts/) */
   hosts?: HostsPluginOptions;
   /** the server entry's own server (collector/server.ts: https when `tls` is configured); absent: Fastify's plain http */
@@ -162,7 +164,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   try {
     // first, so that its hook runs before authentication can refuse a request
     await app.register(securityHeadersPlugin);
-    await app.register(storagePlugin, { dataDir: options.dataDir, storage: options.storage, filters: options.filters });
+    await app.register(storagePlugin, { dataDir: options.dataDir, storage: options.storage, filters: options.filters, warmup: options.warmup });
     await app.register(sessionsPlugin, {});
     await app.register(authPlugin);
     await app.register(hostBindingPlugin, { enabled: options.bindAgentHosts });

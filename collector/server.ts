@@ -97,6 +97,8 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
     regex: { workers: regex.workers, maxConcurrentPerToken: regex.max_concurrent_per_token },
     alerts: { config: config.alerts, run: true },
     hosts: { config: config.hosts, run: true },
+    // the first searches after a start should not read every page from disk (storage/sqlite/warm.ts)
+    warmup: {},
   });
   if (stored.backend !== 'sqlite') {
     // an honest intermediate state: say what is shared and what is still this collector's own

@@ -8,7 +8,7 @@ import type { FilterRule } from '../config.js';
 import { compileFilters } from '../ingest/filters.js';
 import { prepareBatch, withPipeline } from '../ingest/pipeline.js';
 import { openStorage, storageConfig } from '../storage/factory.js';
-import type { Storage } from '../storage/types.js';
+import type { Storage, WarmOptions, Warmup } from '../storage/types.js';
 import type { IngestBatch } from '../../shared/wire.js';
 
 declare module 'fastify' {
@@ -31,7 +31,15 @@ export interface StoragePluginOptions {
   /** an already open storage (the server, tests); the app then does not close it. Default: SQLite in dataDir */
   storage?: Storage;
   filters?: readonly FilterRule[];
+  /**
+   * Read the store's files into the OS cache in the background once the app is ready, so that the
+   * first searches after a start do not wait on the disk (storage/sqlite/warm.ts); default: off
+   * (the server turns it on). Its end is the self-metric `storage.warmup` (bytes, ms, CPU).
+   */
+  warmup?: WarmOptions | false;
 }
+
+const SEARCHES = /^\/api\/v1\/logs(\/histogram)?(\?|$)/;
 
 export const storagePlugin = fp<StoragePluginOptions>(
   async (app, opts) => {
@@ -50,6 +58,34 @@ export const storagePlugin = fp<StoragePluginOptions>(
     });
     app.decorate('storage', { ...raw, logs });
     app.decorate('logsCommitted', committed);
+    if (opts.warmup && raw.warm) {
+      // it yields to the requests that read the log store: searches and histograms (not the live
+      // tail's stream, which stays open for as long as somebody watches)
+      let reading = 0;
+      const counted = new WeakSet<object>();
+      app.addHook('onRequest', async (req) => {
+        if (req.method === 'GET' && SEARCHES.test(req.url)) {
+          reading++;
+          counted.add(req);
+        }
+      });
+      const done = async (req: object) => {
+        if (counted.delete(req)) reading--;
+      };
+      app.addHook('onResponse', done);
+      app.addHook('onRequestAbort', done);
+      const options = { ...opts.warmup, busy: () => reading > 0 };
+      let warm: Warmup | null = null;
+      // onReady takes well under a millisecond of it: the reads are asynchronous, in libuv's pool
+      app.addHook('onReady', async () => {
+        warm = raw.warm!(options);
+        void warm.done.then((r) => app.events.emit('storage.warmup', { ...r }, r.state === 'failed' ? 'warn' : 'info'));
+      });
+      // preClose: the warm-up's reads end before the storage closes (a read in flight is one chunk)
+      app.addHook('preClose', async () => {
+        await warm?.stop();
+      });
+    }
     if (!opts.storage) app.addHook('onClose', async () => raw.close());
   },
   { name: 'ringtail-storage' },

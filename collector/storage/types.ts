@@ -584,5 +584,52 @@ export interface Storage {
    * data directory's SQLite store (collector/metrics/plugin.ts opens it). The caller closes it.
    */
   openSeries?(): Promise<SharedSeriesStore>;
+  /**
+   * Starts reading the store's files into the operating system's cache in the background, so that
+   * the first searches after a start do not read every page from disk (SQLite: sqlite/warm.ts);
+   * absent: the backend has nothing to warm. The caller stops it before close().
+   */
+  warm?(opts?: WarmOptions): Warmup;
   close(): void;
+}
+
+/** What a warm-up reads: the store's structures, then its full-text index, then its newest rows. */
+export type WarmTier = 'structure' | 'fts' | 'rows';
+
+export interface WarmOptions {
+  /** bytes read at most, all tiers together */
+  maxBytes?: number;
+  /** bytes per read */
+  chunkBytes?: number;
+  /** pause after each read, as a multiple of its duration */
+  pauseFactor?: number;
+  /** the last tier read (default: all) */
+  upTo?: WarmTier;
+  /** wanted pages at most this many pages apart are read as one run, the pages between too */
+  maxGapPages?: number;
+  /** no read starts while this says true (the collector: while a search is answered) */
+  busy?: () => boolean;
+}
+
+export interface WarmReport {
+  state: 'done' | 'stopped' | 'failed';
+  bytes: number;
+  /** bytes per tier */
+  tiers: Record<WarmTier, number>;
+  reads: number;
+  ms: number;
+  /** when each tier read was complete, in ms from the start (absent: not completed) */
+  tiers_ms: Partial<Record<WarmTier, number>>;
+  /** of ms, how long busy() held it */
+  held_ms: number;
+  /** the whole process's CPU over the warm-up (user + system): an upper bound of its own */
+  cpu_ms: number;
+  error?: string;
+}
+
+export interface Warmup {
+  /** resolves when the warm-up has ended, however it ended; never rejects */
+  readonly done: Promise<WarmReport>;
+  /** ends it after the read in flight; resolves with its report */
+  stop(): Promise<WarmReport>;
 }

@@ -5,6 +5,7 @@ import { sqliteLogStore } from './logs.js';
 import { dbPath, openDatabase } from './open.js';
 import { openSqliteSessionStore } from './sessions.js';
 import { sqliteTokenStore } from './tokens.js';
+import { warmDatabase } from './warm.js';
 
 export function openSqliteStorage(dataDir: string): Storage {
   const db = openDatabase(dataDir);
@@ -17,6 +18,7 @@ export function openSqliteStorage(dataDir: string): Storage {
     // connections of their own, as before the seam: their transactions never nest in the log store's
     openAlerts: () => openSqliteAlertStore(dataDir),
     openSessions: (limits) => openSqliteSessionStore(dbPath(dataDir), limits),
+    warm: (opts) => warmDatabase(db, dbPath(dataDir), opts),
     close() {
       db.close();
     },
