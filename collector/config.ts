@@ -149,6 +149,12 @@ export const CollectorConfig = Type.Object(
           default: DEFAULT_HEAP_GROWTH_PERCENT,
           description: 'how far each JavaScript heap may grow past its live data before a full collection; 0 leaves it to V8 (up to 4x); 30 saves ~90 MB under load for 2–3 CPU s per 1 M lines',
         }),
+        warmup_percent_of_ram: Type.Integer({
+          minimum: 0,
+          maximum: 100,
+          default: 25,
+          description: "after a start, read up to this share of the machine's RAM of the log database into the OS page cache in the background (structure, full-text index, newest rows first; paused while searches run) so the first searches do not wait on the disk; 0 turns it off",
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

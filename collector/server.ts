@@ -1,4 +1,5 @@
 // The collector's server entry: the only place that opens a port.
+import { totalmem } from 'node:os';
 import type { Server as HttpServer } from 'node:http';
 import { createSecureServer, type ServerHttp2Session } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
@@ -45,6 +46,7 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
   const retention = defaults(config, 'retention');
   const tail = defaults(config, 'tail');
   const regex = defaults(config, 'regex');
+  const memory = defaults(config, 'memory');
   checkAlertsConfig(config.alerts); // before anything opens: a bad rule must not leave threads behind
   const stored = storageConfig(config); // storage and clickhouse.database take their defaults there
   checkStorage(stored); // likewise: a backend that cannot work is a config error before anything opens
@@ -98,7 +100,7 @@ export async function startCollector(config: ServerConfig, logStream?: NodeJS.Wr
     alerts: { config: config.alerts, run: true },
     hosts: { config: config.hosts, run: true },
     // the first searches after a start should not read every page from disk (storage/sqlite/warm.ts)
-    warmup: {},
+    warmup: memory.warmup_percent_of_ram > 0 ? { maxBytes: Math.floor((totalmem() * memory.warmup_percent_of_ram) / 100) } : false,
   });
   if (stored.backend !== 'sqlite') {
     // an honest intermediate state: say what is shared and what is still this collector's own

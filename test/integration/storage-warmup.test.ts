@@ -3,6 +3,9 @@
 // doclists, then the rows and their indexes — checked page for page against SQLite's own account
 // of the file (dbstat) on a seeded database — within its byte bound, ending when stopped (also by
 // app.close() while it reads), never failing a start, and without holding searches back.
+import { Value } from '@sinclair/typebox/value';
+import { CollectorConfig } from '../../collector/config.js';
+import { startCollector } from '../../collector/server.js';
 import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -274,4 +277,22 @@ describe('the collector warm-up', () => {
     app = null;
     expect(reports).toEqual([]);
   });
+});
+
+describe('memory.warmup_percent_of_ram', () => {
+  const NO_SYSLOG = Value.Default(CollectorConfig.properties.syslog, { enabled: false }) as CollectorConfig['syslog'];
+
+  // the server logs the warm-up's end (done, or stopped by close): on by default, off with 0
+  async function warmupLogged(memory?: CollectorConfig['memory']): Promise<boolean> {
+    const log: string[] = [];
+    const stream = { write: (chunk: string) => (log.push(String(chunk)), true) } as unknown as NodeJS.WritableStream;
+    const c = await startCollector({ data: dir, listen: '127.0.0.1:0', admin_token: 'rt_admin_warmup_config_0123456789', body_limit: 1 << 24, log_level: 'info', syslog: NO_SYSLOG, ...(memory ? { memory } : {}) }, stream);
+    await c.close();
+    return log.some((l) => l.includes('storage.warmup'));
+  }
+
+  it('warms by default and not with 0', async () => {
+    expect(await warmupLogged()).toBe(true);
+    expect(await warmupLogged({ ...(Value.Default(CollectorConfig.properties.memory, {}) as CollectorConfig['memory']), warmup_percent_of_ram: 0 })).toBe(false);
+  }, 60_000);
 });
