@@ -20,8 +20,11 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { genLine, hostName, rng } from './lib/loglines.js';
 
-// RINGTAIL_BENCH_BIN: another build's bin/ringtail (before/after comparisons in one run)
+// RINGTAIL_BENCH_BIN: another build's bin/ringtail (before/after comparisons in one run);
+// RINGTAIL_BENCH_BIN_B: a second build run beside it, each run right after the first's, its rows
+// marked [B] and compared with the same syslog-ng runs (A/B under the same load)
 const BIN = process.env.RINGTAIL_BENCH_BIN ?? fileURLToPath(new URL('../../bin/ringtail', import.meta.url));
+const BIN_B = process.env.RINGTAIL_BENCH_BIN_B;
 const TICK = 100; // USER_HZ on Linux
 
 export interface Result {
@@ -102,7 +105,7 @@ const bsdStamp = (ts: number) => {
 };
 
 /** The corpus's lines; `second` is the original benchmark's, `real` the realistic shape. */
-function makeLines(n: number, shape: Shape): Line[] {
+export function makeLines(n: number, shape: Shape): Line[] {
   const lines: Line[] = new Array(n);
   if (shape === 'second') {
     const base = Date.UTC(2026, 10, 23, 17, 0, 0);
@@ -152,7 +155,7 @@ interface Corpus {
   samples: string[];
 }
 
-function makeCorpus(dir: string, lines: Line[], kind: Kind, framing: Framing, conns: number, tag: string): Corpus {
+export function makeCorpus(dir: string, lines: Line[], kind: Kind, framing: Framing, conns: number, tag: string): Corpus {
   const files: string[] = [];
   const fds: number[] = [];
   const bufs: Buffer[][] = [];
@@ -188,12 +191,12 @@ export function sender(file: string | string[], port: number): ChildProcess {
   return spawn(process.execPath, ['-e', script], { stdio: 'inherit' });
 }
 
-async function runRingtail(dir: string, corpus: Corpus): Promise<Result> {
+async function runRingtail(dir: string, corpus: Corpus, bin = BIN): Promise<Result> {
   const data = join(dir, 'rt');
   rmSync(data, { recursive: true, force: true });
   // RINGTAIL_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles the collector's threads
   const nodeArgs = process.env.RINGTAIL_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, BIN, 'collector', '--data', data, '--listen', '127.0.0.1:0', '--admin-token', 'bench-admin-token-0123456789', '--log-level', 'warn', '--syslog-udp-port', '0', '--syslog-tcp-port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, bin, 'collector', '--data', data, '--listen', '127.0.0.1:0', '--admin-token', 'bench-admin-token-0123456789', '--log-level', 'warn', '--syslog-udp-port', '0', '--syslog-tcp-port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   await until('ringtail syslog port', () => /syslog receiver on tcp:\/\/[^:]+:(\d+)/.test(out), 30_000);
@@ -355,25 +358,29 @@ export async function main(args: string[]): Promise<void> {
             for (const f of readdirSync(dir)) if (f.startsWith('input-')) rmSync(join(dir, f));
             const corpus = makeCorpus(dir, lines, kind, framing, conns, shape);
             const rt: Result[] = [];
+            const rtB: Result[] = [];
             const ng: Result[] = [];
             const name = `${shape} RFC ${kind}, ${framing}, ${conns} conn`;
             for (let i = 0; i < runs; i++) {
               rt.push(await runRingtail(dir, corpus));
+              if (BIN_B) rtB.push(await runRingtail(dir, corpus, BIN_B));
               ng.push(await runSyslogNg(dir, corpus, 0, framing, kind));
-              const a = rt[i]!;
               const b = ng[i]!;
+              const show = (a: Result) => `${a.seconds.toFixed(2)} s, ${a.cpu.toFixed(2)} CPU s (main ${a.threads!.main.toFixed(2)}, writer ${a.threads!.writer.toFixed(2)}, other threads ${a.threads!.rest.toFixed(2)}, ${a.rssMb.toFixed(0)} MB)`;
               process.stderr.write(
-                `${name} run ${i + 1}: ringtail ${a.seconds.toFixed(2)} s, ${a.cpu.toFixed(2)} CPU s (main ${a.threads!.main.toFixed(2)}, writer ${a.threads!.writer.toFixed(2)}, other threads ${a.threads!.rest.toFixed(2)}); syslog-ng ${b.seconds.toFixed(2)} s, ${b.cpu.toFixed(2)} CPU s; load ${load()}\n`,
+                `${name} run ${i + 1}: ringtail ${show(rt[i]!)}${BIN_B ? `; [B] ${show(rtB[i]!)}` : ''}; syslog-ng ${b.seconds.toFixed(2)} s, ${b.cpu.toFixed(2)} CPU s; load ${load()}\n`,
               );
             }
             const lps = (r: Result[]) => median(r.map((x) => n / x.seconds));
             const cpu = (r: Result[], f: (x: Result) => number = (x) => x.cpu) => median(r.map((x) => (f(x) * 1e6) / n));
             const rss = (r: Result[]) => median(r.map((x) => x.rssMb));
-            const [a, b] = [lps(rt), lps(ng)];
-            const [ca, cb] = [cpu(rt), cpu(ng)];
-            rows.push(
-              `| ${name} | ${Math.round(a)} | ${ca.toFixed(2)} (${cpu(rt, (x) => x.threads!.main).toFixed(2)} / ${cpu(rt, (x) => x.threads!.writer).toFixed(2)} / ${cpu(rt, (x) => x.threads!.rest).toFixed(2)}) | ${rss(rt).toFixed(0)} | ${Math.round(b)} | ${cb.toFixed(2)} | ${rss(ng).toFixed(0)} | **${(a / b).toFixed(2)}×** | ${(ca / cb).toFixed(2)}× |`,
-            );
+            const [b, cb] = [lps(ng), cpu(ng)];
+            for (const [label, r] of BIN_B ? ([[name, rt], [`${name} [B]`, rtB]] as const) : ([[name, rt]] as const)) {
+              const [a, ca] = [lps(r), cpu(r)];
+              rows.push(
+                `| ${label} | ${Math.round(a)} | ${ca.toFixed(2)} (${cpu(r, (x) => x.threads!.main).toFixed(2)} / ${cpu(r, (x) => x.threads!.writer).toFixed(2)} / ${cpu(r, (x) => x.threads!.rest).toFixed(2)}) | ${rss(r).toFixed(0)} | ${Math.round(b)} | ${cb.toFixed(2)} | ${rss(ng).toFixed(0)} | **${(a / b).toFixed(2)}×** | ${(ca / cb).toFixed(2)}× |`,
+              );
+            }
           }
         }
       }

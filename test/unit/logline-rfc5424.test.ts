@@ -17,6 +17,16 @@ interface Case {
 
 const rfc5424: Case[] = [
   {
+    name: 'trailing CR and LF are not part of the message; inner ones and other trailing space are',
+    line: '<13>1 2026-11-23T17:00:00Z h app - - - line one\r\nline two \n\r\n',
+    want: { message: 'line one\r\nline two ', format: 'rfc5424' },
+  },
+  {
+    name: 'a message of nothing but line ends is empty',
+    line: '<13>1 2026-11-23T17:00:00Z h app - - - \r\n',
+    want: { message: '', format: 'rfc5424' },
+  },
+  {
     name: 'RFC 5424 §6.5 example 1: BOM, no SD, msgid',
     line: `<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - ${BOM}'su root' failed for lonvick on /dev/pts/8`,
     want: { ts: Date.UTC(2003, 9, 11, 22, 14, 15, 3), facility: 4, severity: 2, hostname: 'mymachine.example.com', program: 'su', pid: undefined, fields: { msgid: 'ID47' }, message: "'su root' failed for lonvick on /dev/pts/8", format: 'rfc5424' },

@@ -33,6 +33,12 @@ const oc = (m: string) => `${Buffer.byteLength(m)} ${m}`;
 const cases: Array<{ name: string; input: string | Buffer; want: Out[]; mismatches?: number }> = [
   { name: 'LF framing', input: '<13>a\n<14>b\n', want: [{ text: '<13>a', framing: 'lf' }, { text: '<14>b', framing: 'lf' }] },
   { name: 'CRLF and NUL trailers', input: '<13>a\r\n<14>b\0<15>c\n', want: [{ text: '<13>a', framing: 'lf' }, { text: '<14>b', framing: 'lf' }, { text: '<15>c', framing: 'lf' }] },
+  {
+    // the framer finds a chunk's NULs once, not per line: each one still ends its line, before or after LFs
+    name: 'NULs and LFs interleaved in one chunk',
+    input: '<13>a\0<14>b\0\0<15>c\n<16>d\n<17>e\0\n<18>f\n',
+    want: ['<13>a', '<14>b', '<15>c', '<16>d', '<17>e', '<18>f'].map((text) => ({ text, framing: 'lf' })),
+  },
   { name: 'octet counting without separators', input: oc('<13>1 - - - - - - one') + oc('<13>1 - - - - - - two'), want: [{ text: '<13>1 - - - - - - one', framing: 'octet' }, { text: '<13>1 - - - - - - two', framing: 'octet' }] },
   { name: 'octet counting keeps an embedded LF', input: oc('<13>a\nb'), want: [{ text: '<13>a\nb', framing: 'octet' }] },
   { name: 'framing chosen per frame', input: oc('<13>x') + '<14>y\n' + oc('<15>z') + '\n', want: [{ text: '<13>x', framing: 'octet' }, { text: '<14>y', framing: 'lf' }, { text: '<15>z', framing: 'octet' }] },

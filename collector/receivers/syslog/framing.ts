@@ -108,6 +108,8 @@ export class Framer {
   push(chunk: Buffer): void {
     let i = 0;
     const n = chunk.length;
+    /** the chunk's next NUL (n + 1: none left); looked for again once the lines pass it */
+    let nulAt = -1;
     while (i < n) {
       switch (this.state) {
         case State.Start: {
@@ -171,8 +173,13 @@ export class Framer {
           break;
         }
         case State.Line: {
-          let end = i;
-          while (end < n && chunk[end] !== LF && chunk[end] !== NUL) end++;
+          // Buffer#indexOf (memchr) instead of a loop over the bytes in JS: LF framing cost ~80 ns
+          // a line more than octet counting. A NUL ends a line too; where the chunk's next NUL is
+          // is found once per chunk (usually there is none), not once per line.
+          if (nulAt < i) nulAt = nextNul(chunk, i);
+          let end = chunk.indexOf(LF, i);
+          if (end < 0) end = n;
+          if (nulAt < end) end = nulAt;
           if (this.len === 0 && end < n && end - i <= this.maxFrame) {
             // the whole line in this chunk: a view, no copy
             this.emitLine(false, chunk.subarray(i, end));
@@ -288,6 +295,12 @@ export class Framer {
     if (bytes.length === 0 && !truncated) return;
     this.on.frame({ bytes, framing, truncated, partial });
   }
+}
+
+/** index of the first NUL in `chunk` at or after `from`, or chunk.length + 1 when there is none */
+function nextNul(chunk: Buffer, from: number): number {
+  const at = chunk.indexOf(NUL, from);
+  return at < 0 ? chunk.length + 1 : at;
 }
 
 function withoutCr(line: Buffer): Buffer {
