@@ -35,6 +35,19 @@ let lastStamp = '';
 let lastZone = '';
 let lastNow = NaN;
 let lastTs = 0;
+/** lastStamp ends with white space (HEAD_RE's `\s+`, not its `$`): a line starting with it may skip the regex */
+let lastOpen = false;
+
+const WS_RE = /\s/;
+/** Whether HEAD_RE, having matched `stamp` (ending in white space) in another line, matches exactly
+ * `stamp` at the start of `body`: the same characters up to its end, where `\s+` stops when the next
+ * one is not white space. Every step of the match before that reads only the stamp's characters,
+ * so it takes the same path. */
+function sameStampAt(body: string, stamp: string): boolean {
+  if (!body.startsWith(stamp)) return false;
+  const c = body.charCodeAt(stamp.length);
+  return c !== c || (c > 32 && c < 127) || !WS_RE.test(body[stamp.length]!);
+}
 
 /** `body` is the text after the PRI (if any). Null when it does not start with an RFC 3164 stamp. */
 export function parseRfc3164(body: string, pri: Pri | null, zone: string, now: number): Rfc3164Parts | null {
@@ -47,6 +60,9 @@ export function parseRfc3164Uncached(body: string, pri: Pri | null, zone: string
 }
 
 function parse(body: string, pri: Pri | null, zone: string, now: number, cached: boolean): Rfc3164Parts | null {
+  // Lines of a file come many to a second: the same stamp as the line before is recognised by
+  // comparing its characters, without the regex and its seven substrings (logs bench: 100 lines a second).
+  if (cached && lastOpen && now === lastNow && zone === lastZone && sameStampAt(body, lastStamp)) return finish(body, lastStamp, lastTs, pri, true);
   const m = HEAD_RE.exec(body);
   if (!m) return null;
   const stamp = m[0];
@@ -68,8 +84,13 @@ function parse(body: string, pri: Pri | null, zone: string, now: number, cached:
       lastZone = zone;
       lastNow = now;
       lastTs = ts;
+      lastOpen = WS_RE.test(stamp[stamp.length - 1]!);
     }
   }
+  return finish(body, stamp, ts, pri, cached);
+}
+
+function finish(body: string, stamp: string, ts: number, pri: Pri | null, cached: boolean): Rfc3164Parts {
   const rest = body.slice(stamp.length);
   // The split is a fresh object: it becomes the result (a spread copy cost ~10% of a line).
   const out = (cached ? splitRest(rest, pri) : splitDirect(rest, pri)) as Rfc3164Parts;

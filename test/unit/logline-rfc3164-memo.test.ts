@@ -92,6 +92,27 @@ describe('RFC 3164 caches change no result', () => {
     }
   });
 
+  it('a line that starts with the last stamp but has more white space after it is read by the regex', () => {
+    const now = NOWS[0]!;
+    // after each first line the stamp is cached; the second starts with it and continues with white space
+    const pairs = [
+      ['Nov 23 18:00:01 h app: a', 'Nov 23 18:00:01  h app: b'],
+      ['Nov 23 18:00:01 h app: a', 'Nov 23 18:00:01 \th app: b'],
+      ['Nov 23 18:00:01 h app: a', 'Nov 23 18:00:01 \u00a0h app: b'],
+      ['Nov 23 18:00:01 h app: a', 'Nov 23 18:00:01 \u2028h app: b'],
+      ['Nov 23 18:00:01 h app: a', 'Nov 23 18:00:01 '],
+      ['Nov 23 18:00:01', 'Nov 23 18:00:01 h app: b'],
+      ['Nov 23 18:00:01 h app: a', 'Nov 23 18:00:01 h2 app: b'],
+      ['Nov 23 18:00:01.5 h app: a', 'Nov 23 18:00:01.5 h app: b'],
+    ];
+    for (const [a, b] of pairs) {
+      for (const zone of ['UTC', 'Europe/Berlin']) {
+        expect(parseRfc3164(a!, null, zone, now), a).toStrictEqual(parseRfc3164Uncached(a!, null, zone, now));
+        expect(parseRfc3164(b!, null, zone, now), b).toStrictEqual(parseRfc3164Uncached(b!, null, zone, now));
+      }
+    }
+  });
+
   it('the memo is used and stays bounded', () => {
     for (let i = 0; i < 3000; i++) splitRest(`host-${i} app[${i}]: x`, null);
     const s = headerMemoStats();
