@@ -133,36 +133,70 @@ if (parentPort && data?.sync) {
 
   /**
    * Writes that reached the thread together, committed together: their series created in
-   * slices (no fsync of their own), then one durable updateMany for all their values, and each
-   * answered from its share of the result. The collector keeps several groups in flight
-   * (pipeline.ts), so under load a few wait here at once and cost one fsync instead of one each.
-   * A failure in the first slice of creations (nothing of them committed) runs the writes one by
-   * one, so that one write's bad series fails that write alone, as before merging.
+   * slices of up to CREATE_SLICE (no fsync of their own, a yield between two), then one durable
+   * updateMany for the values of all whose series were created, and each answered from its
+   * share of the result. The collector keeps several groups in flight (pipeline.ts), so under
+   * load a few wait here at once and cost one fsync instead of one each. A slice holds whole
+   * writes (but for one larger than a slice, created alone as before): when a slice of several
+   * fails, nothing of it is committed and its writes are created one by one, so that one
+   * write's bad series fails that write alone.
    */
   const runWrites = async (ms: StoreWrite[]): Promise<void> => {
     const started = performance.now();
-    const creates = ms.length === 1 ? ms[0]!.creates : ms.flatMap((m) => m.creates);
-    let i = 0;
-    try {
-      for (; i < creates.length; i += CREATE_SLICE) {
-        if (i > 0) await yieldNow();
-        // not durable by itself: the update commit below fsyncs the WAL holding it
-        store.createMany(creates.slice(i, i + CREATE_SLICE), { deferSync: true });
+    const failed = new Set<StoreWrite>();
+    const fail = (m: StoreWrite, err: unknown) => {
+      failed.add(m);
+      port.postMessage({ type: 'failed', id: m.id, error: toWire(err), stage: 'create' } satisfies StoreWriteReply);
+    };
+    let slices = 0;
+    const create = async (creates: StoreWrite['creates']) => {
+      if (slices++ > 0) await yieldNow();
+      // not durable by itself: the update commit below fsyncs the WAL holding it
+      store.createMany(creates, { deferSync: true });
+    };
+    let slice: StoreWrite[] = [];
+    let count = 0;
+    const flush = async () => {
+      const these = slice;
+      slice = [];
+      count = 0;
+      if (these.length === 0) return;
+      try {
+        await create(these.length === 1 ? these[0]!.creates : these.flatMap((m) => m.creates));
+      } catch (err) {
+        if (these.length === 1) return fail(these[0]!, err);
+        for (const m of these) {
+          try {
+            await create(m.creates);
+          } catch (e) {
+            fail(m, e);
+          }
+        }
       }
-    } catch (err) {
-      // nothing created yet: each write alone (a bad series fails its own write only)
-      if (ms.length > 1 && i === 0) {
-        for (const m of ms) await runWrites([m]);
-        return;
+    };
+    for (const m of ms) {
+      if (m.creates.length === 0) continue;
+      if (m.creates.length > CREATE_SLICE) {
+        await flush();
+        try {
+          for (let i = 0; i < m.creates.length; i += CREATE_SLICE) await create(m.creates.slice(i, i + CREATE_SLICE));
+        } catch (err) {
+          fail(m, err);
+        }
+        continue;
       }
-      for (const m of ms) port.postMessage({ type: 'failed', id: m.id, error: toWire(err), stage: 'create' } satisfies StoreWriteReply);
-      return;
+      if (count + m.creates.length > CREATE_SLICE) await flush();
+      slice.push(m);
+      count += m.creates.length;
     }
+    await flush();
+    const ok = failed.size === 0 ? ms : ms.filter((m) => !failed.has(m));
+    if (ok.length === 0) return;
     try {
-      const items = ms.length === 1 ? ms[0]!.items : ms.flatMap((m) => m.items);
+      const items = ok.length === 1 ? ok[0]!.items : ok.flatMap((m) => m.items);
       const res = items.length > 0 ? store.updateMany(items) : { accepted: [], errors: new Map<number, Error>() };
       let at = 0;
-      for (const m of ms) {
+      for (const m of ok) {
         const n = m.items.length;
         const errors: Array<[number, WireError]> = [];
         for (const [i, e] of res.errors) if (i >= at && i < at + n) errors.push([i - at, toWire(e)]);
@@ -170,7 +204,7 @@ if (parentPort && data?.sync) {
         at += n;
       }
     } catch (err) {
-      for (const m of ms) port.postMessage({ type: 'failed', id: m.id, error: toWire(err), stage: 'update' } satisfies StoreWriteReply);
+      for (const m of ok) port.postMessage({ type: 'failed', id: m.id, error: toWire(err), stage: 'update' } satisfies StoreWriteReply);
     }
   };
 
