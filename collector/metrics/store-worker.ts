@@ -44,6 +44,8 @@ export type SyncReply = { ok: true; value: unknown } | { ok: false; error: WireE
 
 /** series created per transaction before the thread looks at waiting calls again */
 export const CREATE_SLICE = 500;
+/** values of writes merged into one commit, at most (the collector's groups are up to 20,000) */
+export const MERGE_VALUES = 40_000;
 /** pending updates from which the journal is applied between writes (the store's checkpointUpdates) */
 export const DEFAULT_APPLY_FROM = 200_000;
 /** ms of applying per slice before waiting writes and reads are looked at again */
@@ -100,8 +102,8 @@ if (parentPort && data?.sync) {
       answer({ ok: false, error: toWire(err) });
     }
   });
-  // Writes one at a time, in the order sent (the collector's group writer sends the next only
-  // after this one's answer, but the queue keeps the order whatever the caller does). A write
+  // Writes in the order sent, those waiting together merged into one commit (runWrites; the
+  // collector keeps several groups in flight, a host in one of them at a time). A write
   // journals and is answered; applying the journal to the archives happens between writes, in
   // slices of APPLY_SLICE_MS (one transaction each, no fsync of its own), once APPLY_FROM
   // updates are pending. It used to run inside the write past that threshold, before the
@@ -129,24 +131,80 @@ if (parentPort && data?.sync) {
   // a synchronous update journals too: the loop may have a slice to apply
   data.sync.on('message', kick);
 
-  const runWrite = async (m: StoreWrite): Promise<void> => {
+  /**
+   * Writes that reached the thread together, committed together: their series created in
+   * slices of up to CREATE_SLICE (no fsync of their own, a yield between two), then one durable
+   * updateMany for the values of all whose series were created, and each answered from its
+   * share of the result. The collector keeps several groups in flight (pipeline.ts), so under
+   * load a few wait here at once and cost one fsync instead of one each. A slice holds whole
+   * writes (but for one larger than a slice, created alone as before): when a slice of several
+   * fails, nothing of it is committed and its writes are created one by one, so that one
+   * write's bad series fails that write alone.
+   */
+  const runWrites = async (ms: StoreWrite[]): Promise<void> => {
     const started = performance.now();
+    const failed = new Set<StoreWrite>();
+    const fail = (m: StoreWrite, err: unknown) => {
+      failed.add(m);
+      port.postMessage({ type: 'failed', id: m.id, error: toWire(err), stage: 'create' } satisfies StoreWriteReply);
+    };
+    let slices = 0;
+    const create = async (creates: StoreWrite['creates']) => {
+      if (slices++ > 0) await yieldNow();
+      // not durable by itself: the update commit below fsyncs the WAL holding it
+      store.createMany(creates, { deferSync: true });
+    };
+    let slice: StoreWrite[] = [];
+    let count = 0;
+    const flush = async () => {
+      const these = slice;
+      slice = [];
+      count = 0;
+      if (these.length === 0) return;
+      try {
+        await create(these.length === 1 ? these[0]!.creates : these.flatMap((m) => m.creates));
+      } catch (err) {
+        if (these.length === 1) return fail(these[0]!, err);
+        for (const m of these) {
+          try {
+            await create(m.creates);
+          } catch (e) {
+            fail(m, e);
+          }
+        }
+      }
+    };
+    for (const m of ms) {
+      if (m.creates.length === 0) continue;
+      if (m.creates.length > CREATE_SLICE) {
+        await flush();
+        try {
+          for (let i = 0; i < m.creates.length; i += CREATE_SLICE) await create(m.creates.slice(i, i + CREATE_SLICE));
+        } catch (err) {
+          fail(m, err);
+        }
+        continue;
+      }
+      if (count + m.creates.length > CREATE_SLICE) await flush();
+      slice.push(m);
+      count += m.creates.length;
+    }
+    await flush();
+    const ok = failed.size === 0 ? ms : ms.filter((m) => !failed.has(m));
+    if (ok.length === 0) return;
     try {
-      for (let i = 0; i < m.creates.length; i += CREATE_SLICE) {
-        if (i > 0) await yieldNow();
-        // not durable by itself: the update commit below fsyncs the WAL holding it
-        store.createMany(m.creates.slice(i, i + CREATE_SLICE), { deferSync: true });
+      const items = ok.length === 1 ? ok[0]!.items : ok.flatMap((m) => m.items);
+      const res = items.length > 0 ? store.updateMany(items) : { accepted: [], errors: new Map<number, Error>() };
+      let at = 0;
+      for (const m of ok) {
+        const n = m.items.length;
+        const errors: Array<[number, WireError]> = [];
+        for (const [i, e] of res.errors) if (i >= at && i < at + n) errors.push([i - at, toWire(e)]);
+        port.postMessage({ type: 'written', id: m.id, accepted: res.accepted.slice(at, at + n), errors, ms: performance.now() - started } satisfies StoreWriteReply);
+        at += n;
       }
     } catch (err) {
-      port.postMessage({ type: 'failed', id: m.id, error: toWire(err), stage: 'create' } satisfies StoreWriteReply);
-      return;
-    }
-    try {
-      const res = m.items.length > 0 ? store.updateMany(m.items) : { accepted: [], errors: new Map<number, Error>() };
-      const errors: Array<[number, WireError]> = [...res.errors].map(([i, e]) => [i, toWire(e)]);
-      port.postMessage({ type: 'written', id: m.id, accepted: res.accepted, errors, ms: performance.now() - started } satisfies StoreWriteReply);
-    } catch (err) {
-      port.postMessage({ type: 'failed', id: m.id, error: toWire(err), stage: 'update' } satisfies StoreWriteReply);
+      for (const m of ok) port.postMessage({ type: 'failed', id: m.id, error: toWire(err), stage: 'update' } satisfies StoreWriteReply);
     }
   };
 
@@ -154,7 +212,10 @@ if (parentPort && data?.sync) {
     for (;;) {
       const pending = store.pendingUpdates;
       if (writes.length > 0 && pending < applyHard) {
-        await runWrite(writes.shift()!);
+        // what has arrived, up to MERGE_VALUES values (the first whatever its size)
+        let n = 1;
+        for (let v = writes[0]!.items.length; n < writes.length && v + writes[n]!.items.length <= MERGE_VALUES; n++) v += writes[n]!.items.length;
+        await runWrites(writes.splice(0, n));
         checkpointer.maybe();
       } else if (pending >= (writes.length > 0 ? 1 : applyFrom)) {
         try {

@@ -1,0 +1,90 @@
+// Several metric groups in flight at once (collector/metrics/pipeline.ts): a group is started
+// while earlier ones are unanswered (up to maxInFlight), a host's requests are never in two
+// groups in flight (a later one waits for the earlier group's answer, in order), each unit is
+// answered only when its own group is, and a failed group fails its own units alone.
+import { describe, expect, it } from 'vitest';
+import { PipelinedWriter } from '../../collector/metrics/pipeline.js';
+import { UnavailableError } from '../../collector/ingest/unavailable.js';
+import { waitFor } from '../helpers/proc.js';
+
+interface Unit {
+  host: string;
+  n: number;
+  values: number;
+}
+
+/** a writer whose groups are answered by hand: started groups are recorded with their settlers */
+function manual(maxInFlight = 2, maxWeight = 10) {
+  const started: Array<{ units: Unit[]; ok(): void; fail(e: Error): void }> = [];
+  const w = new PipelinedWriter<Unit, string>(
+    (units) =>
+      new Promise((resolve, reject) => {
+        started.push({ units, ok: () => resolve(units.map((u) => `ack ${u.host}#${u.n}`)), fail: reject });
+      }),
+    { weight: (u) => u.values, key: (u) => u.host, maxWeight, maxInFlight, maxQueuedWeight: 100, what: 'the metric batch' },
+  );
+  return { w, started };
+}
+
+describe('metric pipeline', () => {
+  it('starts the next group before the first is answered, up to maxInFlight; answers each unit with its own group', async () => {
+    const { w, started } = manual(2, 10);
+    const settled: string[] = [];
+    const submit = (u: Unit) => w.submit(u).then((a) => settled.push(a));
+    void submit({ host: 'a', n: 1, values: 10 });
+    void submit({ host: 'b', n: 1, values: 10 });
+    void submit({ host: 'c', n: 1, values: 10 });
+    await waitFor('two groups in flight', () => started.length === 2, 2000);
+    // the third waits for a free place, not for both
+    await new Promise((r) => setImmediate(r));
+    expect(started.length).toBe(2);
+    expect(started.map((g) => g.units.map((u) => u.host))).toEqual([['a'], ['b']]);
+    started[1]!.ok();
+    await waitFor('b answered and c started', () => settled.length === 1 && started.length === 3, 2000);
+    expect(settled).toEqual(['ack b#1']);
+    started[0]!.ok();
+    started[2]!.ok();
+    await w.drain();
+    expect(settled.sort()).toEqual(['ack a#1', 'ack b#1', 'ack c#1']);
+  });
+
+  it("a host's later request waits for its earlier group's answer, and others overtake it meanwhile", async () => {
+    const { w, started } = manual(4, 10);
+    const order: string[] = [];
+    void w.submit({ host: 'a', n: 1, values: 10 }).then((x) => order.push(x));
+    await waitFor('a#1 in flight', () => started.length === 1, 2000);
+    void w.submit({ host: 'a', n: 2, values: 1 }).then((x) => order.push(x));
+    void w.submit({ host: 'b', n: 1, values: 1 }).then((x) => order.push(x));
+    await waitFor('b started', () => started.length === 2, 2000);
+    expect(started[1]!.units.map((u) => `${u.host}#${u.n}`)).toEqual(['b#1']);
+    await new Promise((r) => setImmediate(r));
+    expect(started.length).toBe(2); // a#2 still queued behind a#1
+    expect(w.queued).toBe(1);
+    started[0]!.ok();
+    await waitFor('a#2 started after a#1 answered', () => started.length === 3, 2000);
+    expect(order).toEqual(['ack a#1']);
+    expect(started[2]!.units.map((u) => `${u.host}#${u.n}`)).toEqual(['a#2']);
+    started[1]!.ok();
+    started[2]!.ok();
+    await w.drain();
+  });
+
+  it('a failed group answers its own units with a 503; the others stand', async () => {
+    const { w, started } = manual(2, 1);
+    const one = w.submit({ host: 'a', n: 1, values: 1 });
+    const two = w.submit({ host: 'b', n: 1, values: 1 });
+    await waitFor('both in flight', () => started.length === 2, 2000);
+    started[0]!.fail(new Error('disk I/O error'));
+    started[1]!.ok();
+    await expect(one).rejects.toBeInstanceOf(UnavailableError);
+    await expect(two).resolves.toBe('ack b#1');
+  });
+
+  it('refuses (503, saturated) a unit that would take the queue past its bound; one alone is always taken', () => {
+    const { w } = manual(1, 10);
+    expect(() => w.admit(1000)).not.toThrow();
+    void w.submit({ host: 'a', n: 1, values: 90 }).catch(() => {});
+    expect(() => w.admit(10)).not.toThrow();
+    expect(() => w.admit(11)).toThrow(/saturated/);
+  });
+});
