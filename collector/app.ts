@@ -93,6 +93,7 @@ function rejectReason(code: string | undefined, status: number, message: string)
 }
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
+export const PLUGIN_TIMEOUT_MS = 300_000;
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -108,6 +109,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     // errors before a request exists (431 for a URL over 16 KiB) answer with a coded body too
     clientErrorHandler,
+    // A plugin's start may read a large store: the metric catalog of a month of a fleet (2.5 M
+    // series) took longer than Fastify's default 10 s on a loaded machine, and the collector then
+    // refused to start at all. A start that is slow is still a start; one that hangs is said after 5 min.
+    pluginTimeout: PLUGIN_TIMEOUT_MS,
     ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
   });
   app.decorate('clock', options.clock ?? Date.now);
