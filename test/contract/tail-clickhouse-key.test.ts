@@ -4,59 +4,25 @@
 // once each, a search filters them, and a reconnect's Last-Event-ID (an identity hash, not a
 // position) starts from the present without error.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openClickHouseLogStore } from '../../collector/storage/clickhouse/index.js';
-import type { AsyncLogStore } from '../../collector/storage/clickhouse/types.js';
-import { openStorageAsync } from '../../collector/storage/factory.js';
-import type { Storage } from '../../collector/storage/types.js';
-import { batchOf, testCollector, type TestCollector } from '../helpers/collector.js';
-import { tempDir, waitFor } from '../helpers/proc.js';
-import { subscribeSse, type Sse } from '../helpers/sse.js';
-import { startChdb, type ChdbServer } from './chdb-fixture.js';
+import { batchOf } from '../helpers/collector.js';
+import { waitFor } from '../helpers/proc.js';
+import { chdbTailRig, tailLogs as logs, type TailRig } from './chdb-tail-rig.js';
 
-const dir = tempDir('ringtail-chdb-tail-key-');
-let server: ChdbServer;
-let storage: Storage;
-let mine: AsyncLogStore;
-let other: AsyncLogStore;
-let c: TestCollector;
-let base: string;
+let rig: TailRig;
 let seq = 0;
 
 beforeAll(async () => {
-  server = await startChdb(`${dir.path}/chdb`);
-  storage = await openStorageAsync({ backend: 'clickhouse', data: `${dir.path}/data`, clickhouse: { url: server.url, database: 'tailkey' } });
-  // this collector's log store as a cluster's (key ids); "another collector" beside it
-  const replaced = storage.logs as AsyncLogStore;
-  mine = await openClickHouseLogStore({ url: server.url, database: 'tailkey', lineIds: 'key' });
-  storage.logs = mine;
-  await replaced.close();
-  other = await openClickHouseLogStore({ url: server.url, database: 'tailkey', lineIds: 'key' });
-  c = await testCollector(undefined, { storage, dataDir: `${dir.path}/data`, tail: { heartbeatMs: 1000, pollMs: 100 } });
-  base = await c.app.listen({ host: '127.0.0.1', port: 0 });
+  rig = await chdbTailRig('tailkey', { lineIds: 'key', tail: { heartbeatMs: 1000, pollMs: 100 } });
 });
 afterAll(async () => {
-  await c?.close();
-  await other?.close();
-  storage?.close();
-  await server?.stop();
-  dir.cleanup();
+  await rig?.close();
 });
 
-async function ingestHere(messages: string[], host: string) {
-  const res = await fetch(`${base}/api/v1/ingest`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${c.token('agent')}`, 'content-type': 'application/json' },
-    body: JSON.stringify(batchOf(messages, { stream: `here-${seq++}`, host })),
-  });
-  expect(res.status, await res.text()).toBe(200);
-}
-
+const ingestHere = (messages: string[], host: string) => rig.ingestHere(messages, host);
 async function ingestElsewhere(messages: string[], host: string, receivedAt: number) {
-  await other.ingest(batchOf(messages, { stream: `other-${seq++}`, host }), receivedAt);
+  await rig.other.ingest(batchOf(messages, { stream: `other-${seq++}`, host }), receivedAt);
 }
-
-const subscribe = (query: string, headers: Record<string, string> = {}): Promise<Sse> => subscribeSse(base, c.token('viewer'), query, headers);
-const logs = (s: Sse) => s.events.filter((e) => e.event === 'log').map((e) => JSON.parse(e.data) as { id: number; message: string });
+const subscribe = (query: string, headers: Record<string, string> = {}) => rig.subscribe(query, headers);
 
 describe('live tail with cluster line ids', () => {
   it("shows this collector's lines and another collector's late ones once each, with the search applied", async () => {

@@ -3,57 +3,26 @@
 // reach this one's tail (it looks every pollMs), a search filters them (matchIds), and a
 // reconnect replays what it missed within the line budget without any arithmetic on ids.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openClickHouseLogStore } from '../../collector/storage/clickhouse/index.js';
-import type { AsyncLogStore } from '../../collector/storage/clickhouse/types.js';
-import { openStorageAsync } from '../../collector/storage/factory.js';
-import type { Storage } from '../../collector/storage/types.js';
-import { batchOf, testCollector, type TestCollector } from '../helpers/collector.js';
-import { tempDir, waitFor } from '../helpers/proc.js';
-import { subscribeSse, type Sse } from '../helpers/sse.js';
-import { startChdb, type ChdbServer } from './chdb-fixture.js';
+import { batchOf } from '../helpers/collector.js';
+import { waitFor } from '../helpers/proc.js';
+import { chdbTailRig, tailLogs as logs, type TailRig } from './chdb-tail-rig.js';
 
-const dir = tempDir('ringtail-chdb-tail-');
-let server: ChdbServer;
-let storage: Storage;
-let other: AsyncLogStore;
-let c: TestCollector;
-let base: string;
+let rig: TailRig;
 let seq = 0;
 
 beforeAll(async () => {
-  server = await startChdb(`${dir.path}/chdb`);
-  storage = await openStorageAsync({ backend: 'clickhouse', data: `${dir.path}/data`, clickhouse: { url: server.url, database: 'tail' } });
-  // "another collector": its own connection to the same database
-  other = await openClickHouseLogStore({ url: server.url, database: 'tail' });
-  c = await testCollector(undefined, { storage, dataDir: `${dir.path}/data`, tail: { heartbeatMs: 1000, pollMs: 100, maxReplayLines: 2 } });
-  base = await c.app.listen({ host: '127.0.0.1', port: 0 });
+  rig = await chdbTailRig('tail', { tail: { heartbeatMs: 1000, pollMs: 100, maxReplayLines: 2 } });
 });
 afterAll(async () => {
-  await c?.close();
-  await other?.close();
-  storage?.close();
-  await server?.stop();
-  dir.cleanup();
+  await rig?.close();
 });
 
-async function ingestHere(messages: string[], host: string) {
-  const res = await fetch(`${base}/api/v1/ingest`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${c.token('agent')}`, 'content-type': 'application/json' },
-    body: JSON.stringify(batchOf(messages, { stream: `tail-${seq++}`, host })),
-  });
-  expect(res.status, await res.text()).toBe(200);
-}
-
+const ingestHere = (messages: string[], host: string) => rig.ingestHere(messages, host);
 /** one batch per message, each its own INSERT (its own block: ids 2^20 apart) */
 async function ingestElsewhere(messages: string[], host: string) {
-  for (const m of messages) await other.ingest(batchOf([m], { stream: `other-${seq++}`, host }), Date.now());
+  for (const m of messages) await rig.other.ingest(batchOf([m], { stream: `other-${seq++}`, host }), Date.now());
 }
-
-async function subscribe(query: string, headers: Record<string, string> = {}): Promise<Sse> {
-  return subscribeSse(base, c.token('viewer'), query, headers);
-}
-const logs = (s: Sse) => s.events.filter((e) => e.event === 'log').map((e) => JSON.parse(e.data) as { id: number; message: string });
+const subscribe = (query: string, headers: Record<string, string> = {}) => rig.subscribe(query, headers);
 
 describe('live tail on ClickHouse', () => {
   it("shows this collector's lines and another collector's, in commit order, with the search applied", async () => {
