@@ -40,3 +40,12 @@ export function storageUnavailable(what: string, err: unknown): UnavailableError
   if (isDiskFull(err)) return new UnavailableError(`disk full: ${what} could not be stored, retry later: ${msg}`, DISK_FULL_RETRY_S, 'disk_full');
   return new UnavailableError(`storage could not commit ${what}, retry later: ${msg}`, STORAGE_RETRY_S, 'storage');
 }
+
+/**
+ * The 503 of a writer whose queue would pass its bound: Retry-After is the time the groups ahead
+ * take (`groupsAhead` × a group's recent time, in seconds, 1 to MAX_SATURATED_RETRY_S).
+ */
+export function writerSaturated(queued: number, max: number, groupsAhead: number, groupMs: number, what: string): UnavailableError {
+  const s = Math.min(MAX_SATURATED_RETRY_S, Math.max(1, Math.ceil((groupsAhead * groupMs) / 1000)));
+  return new UnavailableError(`the writer is saturated (${queued} queued, at most ${max}): ${what} was not stored, retry in ${s} s`, s, 'saturated');
+}

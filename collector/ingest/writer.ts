@@ -21,7 +21,7 @@
 // (the out-of-order acks come from the log store); metric groups never hold.
 import type { IngestAck, IngestBatch } from '../../shared/wire.js';
 import type { IngestItem } from '../storage/types.js';
-import { MAX_SATURATED_RETRY_S, storageUnavailable, UnavailableError } from './unavailable.js';
+import { storageUnavailable, writerSaturated } from './unavailable.js';
 
 export const MAX_GROUP_LINES = 20_000;
 /**
@@ -102,9 +102,7 @@ export class GroupWriter<T, R> {
   admit(weight: number): void {
     const max = this.opts.maxQueuedWeight;
     if (max === undefined || this.queuedWeight === 0 || this.queuedWeight + weight <= max) return;
-    const groups = Math.ceil(this.queuedWeight / this.opts.maxWeight) + 1;
-    const s = Math.min(MAX_SATURATED_RETRY_S, Math.max(1, Math.ceil((groups * this.commitMs) / 1000)));
-    throw new UnavailableError(`the writer is saturated (${this.queuedWeight} queued, at most ${max}): ${this.opts.what ?? 'the batch'} was not stored, retry in ${s} s`, s, 'saturated');
+    throw writerSaturated(this.queuedWeight, max, Math.ceil(this.queuedWeight / this.opts.maxWeight) + 1, this.commitMs, this.opts.what ?? 'the batch');
   }
 
   private async flush(): Promise<void> {

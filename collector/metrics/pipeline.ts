@@ -13,7 +13,7 @@
 // waits in the queue until the earlier group is answered, so that it is planned against the
 // catalog that group's answer left (last update times, series created or not), exactly as with
 // one group in flight. Groups are sent in order and the thread commits them in that order.
-import { MAX_SATURATED_RETRY_S, storageUnavailable, UnavailableError } from '../ingest/unavailable.js';
+import { storageUnavailable, writerSaturated } from '../ingest/unavailable.js';
 
 /** ms of planning groups in one turn of the event loop, at most (the last group may pass it) */
 export const TURN_BUDGET_MS = 10;
@@ -67,9 +67,7 @@ export class PipelinedWriter<T, R> {
   admit(weight: number): void {
     const max = this.opts.maxQueuedWeight;
     if (this.queuedWeight === 0 || this.queuedWeight + weight <= max) return;
-    const groups = Math.ceil(this.queuedWeight / this.opts.maxWeight / this.opts.maxInFlight) + 1;
-    const s = Math.min(MAX_SATURATED_RETRY_S, Math.max(1, Math.ceil((groups * this.groupMs) / 1000)));
-    throw new UnavailableError(`the writer is saturated (${this.queuedWeight} queued, at most ${max}): ${this.opts.what} was not stored, retry in ${s} s`, s, 'saturated');
+    throw writerSaturated(this.queuedWeight, max, Math.ceil(this.queuedWeight / this.opts.maxWeight / this.opts.maxInFlight) + 1, this.groupMs, this.opts.what);
   }
 
   submit(unit: T): Promise<R> {
