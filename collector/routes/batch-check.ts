@@ -8,14 +8,38 @@
 // received. Here the names are counted with for-in instead: a JSON object has only enumerable own
 // properties, so a count equal to the number of known properties present means there is no other.
 // (An object made otherwise could hide a non-enumerable extra property from the count; the route
-// only ever passes what JSON.parse made.) Every other condition is the schema's, in shared/wire.ts.
-import { HOST_PATTERN, MAX_PID, MAX_WIRE_INT, MAX_WIRE_TS, WIRE_VERSION } from '../../shared/wire.js';
+// only ever passes what JSON.parse made.) Every bound is read from the schema (shared/wire.ts),
+// so that the two cannot come to disagree on one.
+import { HOST_PATTERN, IngestBatch, WireLine, WireSegment, WIRE_VERSION } from '../../shared/wire.js';
 
 const HOST_RE = new RegExp(HOST_PATTERN);
 
+type Bounded = { minLength?: number; maxLength?: number; minimum?: number; maximum?: number; maxItems?: number };
+/** [min, max] of a string's length or an integer's value, as the schema says */
+const span = (s: Bounded): [number, number] => (s.maxLength !== undefined ? [s.minLength ?? 0, s.maxLength] : [s.minimum!, s.maximum!]);
+const L = WireLine.properties;
+const OFFSET = span(L.offset);
+const TS = span(L.ts);
+const SEVERITY = span(L.severity);
+const MESSAGE = span(L.message);
+const PROGRAM = span(L.program);
+const PID = span(L.pid);
+const FACILITY = span(L.facility);
+const FIELD_VALUE = span(Object.values(L.fields.patternProperties)[0] as Bounded);
+const S = WireSegment.properties;
+const STREAM = span(S.stream);
+const SOURCE = span(S.source);
+const START = span(S.start);
+const END = span(S.end);
+const MAX_LINES = S.lines.maxItems!;
+const B = IngestBatch.properties;
+const AGENT_ID = span(B.agent_id);
+const HOST = span(B.host);
+const MAX_SEGMENTS = B.segments.maxItems!;
+
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isInt = (v: unknown, min: number, max: number): boolean => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
-const isText = (v: unknown, min: number, max: number): boolean => typeof v === 'string' && v.length >= min && v.length <= max;
+const isInt = (v: unknown, [min, max]: [number, number]): boolean => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
+const isText = (v: unknown, [min, max]: [number, number]): boolean => typeof v === 'string' && v.length >= min && v.length <= max;
 
 function keyCount(o: object): number {
   let n = 0;
@@ -26,24 +50,24 @@ function keyCount(o: object): number {
 function isFields(f: unknown): boolean {
   // a plain object only (the schema refuses a Date or a Uint8Array; JSON makes neither)
   if (!isRecord(f) || Object.getPrototypeOf(f) !== Object.prototype) return false;
-  for (const k in f) if (!isText(f[k], 0, 8192)) return false;
+  for (const k in f) if (!isText(f[k], FIELD_VALUE)) return false;
   return true;
 }
 
 function isLine(v: unknown): boolean {
   if (!isRecord(v)) return false;
   let known = 4;
-  if (!isInt(v.offset, 0, MAX_WIRE_INT) || !isInt(v.ts, -MAX_WIRE_TS, MAX_WIRE_TS) || !isInt(v.severity, 0, 7) || !isText(v.message, 0, 1_048_576)) return false;
+  if (!isInt(v.offset, OFFSET) || !isInt(v.ts, TS) || !isInt(v.severity, SEVERITY) || !isText(v.message, MESSAGE)) return false;
   if (v.program !== undefined) {
-    if (!isText(v.program, 0, 256)) return false;
+    if (!isText(v.program, PROGRAM)) return false;
     known++;
   }
   if (v.pid !== undefined) {
-    if (!isInt(v.pid, 0, MAX_PID)) return false;
+    if (!isInt(v.pid, PID)) return false;
     known++;
   }
   if (v.facility !== undefined) {
-    if (!isInt(v.facility, 0, 23)) return false;
+    if (!isInt(v.facility, FACILITY)) return false;
     known++;
   }
   if (v.truncated !== undefined) {
@@ -59,9 +83,9 @@ function isLine(v: unknown): boolean {
 
 function isSegment(v: unknown): boolean {
   if (!isRecord(v)) return false;
-  if (!isText(v.stream, 1, 512) || !isText(v.source, 1, 4096) || !isInt(v.start, 0, MAX_WIRE_INT) || !isInt(v.end, 0, MAX_WIRE_INT)) return false;
+  if (!isText(v.stream, STREAM) || !isText(v.source, SOURCE) || !isInt(v.start, START) || !isInt(v.end, END)) return false;
   const lines = v.lines;
-  if (!Array.isArray(lines) || lines.length > 100_000 || keyCount(v) !== 5) return false;
+  if (!Array.isArray(lines) || lines.length > MAX_LINES || keyCount(v) !== 5) return false;
   for (let i = 0; i < lines.length; i++) if (!isLine(lines[i])) return false;
   return true;
 }
@@ -70,13 +94,13 @@ function isSegment(v: unknown): boolean {
 export function isIngestBatchFast(body: unknown): boolean {
   if (!isRecord(body)) return false;
   let known = 4;
-  if (body.version !== WIRE_VERSION || !isText(body.agent_id, 1, 128) || !isText(body.host, 1, 255) || !HOST_RE.test(body.host as string)) return false;
+  if (body.version !== WIRE_VERSION || !isText(body.agent_id, AGENT_ID) || !isText(body.host, HOST) || !HOST_RE.test(body.host as string)) return false;
   if (body.ephemeral !== undefined) {
     if (typeof body.ephemeral !== 'boolean') return false;
     known++;
   }
   const segments = body.segments;
-  if (!Array.isArray(segments) || segments.length > 10_000 || keyCount(body) !== known) return false;
+  if (!Array.isArray(segments) || segments.length > MAX_SEGMENTS || keyCount(body) !== known) return false;
   for (let i = 0; i < segments.length; i++) if (!isSegment(segments[i])) return false;
   return true;
 }
