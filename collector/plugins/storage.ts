@@ -61,25 +61,39 @@ export const storagePlugin = fp<StoragePluginOptions>(
     if (opts.warmup && raw.warm) {
       // it yields to the requests that read the log store: searches and histograms (not the live
       // tail's stream, which stays open for as long as somebody watches)
+      // Fastify cannot remove a hook: once the warm-up has ended, these return at once (every
+      // ingest request passes through them for the collector's life), and they are callback
+      // hooks, not async ones, so as not to cost a promise each.
       let reading = 0;
+      let warming = true;
       const counted = new WeakSet<object>();
-      app.addHook('onRequest', async (req) => {
-        if (req.method === 'GET' && SEARCHES.test(req.url)) {
+      app.addHook('onRequest', (req, _reply, next) => {
+        if (warming && req.method === 'GET' && SEARCHES.test(req.url)) {
           reading++;
           counted.add(req);
         }
+        next();
       });
-      const done = async (req: object) => {
+      const finished = (req: object) => {
         if (counted.delete(req)) reading--;
       };
-      app.addHook('onResponse', done);
-      app.addHook('onRequestAbort', done);
+      app.addHook('onResponse', (req, _reply, next) => {
+        finished(req);
+        next();
+      });
+      app.addHook('onRequestAbort', (req, next) => {
+        finished(req);
+        next();
+      });
       const options = { ...opts.warmup, busy: () => reading > 0 };
       let warm: Warmup | null = null;
       // onReady takes well under a millisecond of it: the reads are asynchronous, in libuv's pool
       app.addHook('onReady', async () => {
         warm = raw.warm!(options);
-        void warm.done.then((r) => app.events.emit('storage.warmup', { ...r }, r.state === 'failed' ? 'warn' : 'info'));
+        void warm.done.then((r) => {
+          warming = false;
+          app.events.emit('storage.warmup', { ...r }, r.state === 'failed' ? 'warn' : 'info');
+        });
       });
       // preClose: the warm-up's reads end before the storage closes (a read in flight is one chunk)
       app.addHook('preClose', async () => {
