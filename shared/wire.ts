@@ -42,7 +42,10 @@ export const WireLine = Type.Object(
     severity: Type.Integer({ minimum: 0, maximum: 7 }),
     message: Type.String({ maxLength: 1_048_576 }),
     truncated: Type.Optional(Type.Boolean()),
-    fields: Type.Optional(Type.Record(Type.String({ maxLength: 128 }), Type.String({ maxLength: 8192 }))),
+    // A record's names cannot be bounded by the schema (TypeBox's Record keeps no bound on its key):
+    // the collector cuts names past 128 UTF-8 bytes, as it bounds the count and the values
+    // (collector/ingest/pipeline.ts boundFields), and counts each in the line's fields_truncated.
+    fields: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 8192 }))),
   },
   { additionalProperties: false },
 );

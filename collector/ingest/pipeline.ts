@@ -40,14 +40,23 @@ export function boundFields(fields: Record<string, string>): [Record<string, str
     if (n > MAX_FIELDS || (k.length * 3 > MAX_KEY && Buffer.byteLength(k) > MAX_KEY) || (v.length * 3 > MAX_VALUE && Buffer.byteLength(v) > MAX_VALUE)) over++;
   }
   if (over === 0) return [fields, 0];
+  // Names are cut like values (as the agent's parsers do, shared/logline/fields.ts), not
+  // dropped: the wire schema cannot bound a record's names, so this is where they are bounded.
   const out: Record<string, string> = {};
   let kept = 0;
+  let cut = 0;
   for (const k in fields) {
-    if (kept >= MAX_FIELDS - 1 || Buffer.byteLength(k) > MAX_KEY) continue;
-    out[k] = cutUtf8(fields[k]!, MAX_VALUE);
+    if (kept >= MAX_FIELDS - 1) {
+      cut++;
+      continue;
+    }
+    const name = Buffer.byteLength(k) > MAX_KEY ? cutUtf8(k, MAX_KEY) : k;
+    const value = cutUtf8(fields[k]!, MAX_VALUE);
+    if (name !== k) cut++;
+    if (value !== fields[k]) cut++;
+    out[name] = value;
     kept++;
   }
-  const cut = n - kept + Object.keys(out).filter((k) => out[k] !== fields[k]).length;
   out.fields_truncated = String(cut);
   return [out, cut];
 }

@@ -138,7 +138,17 @@ describe('structured fields as filters', () => {
   it('bounds fields at the collector: count and value bytes, with a counted truncation', async () => {
     const many: Record<string, string> = {};
     for (let i = 0; i < 10_000; i++) many[`k${i}`] = String(i);
-    await ingest(batch([{ message: 'many fields', fields: many }, { message: 'long value', fields: { big: 'é'.repeat(4000), small: 'x' } }]));
+    const longName = 'n'.repeat(126) + 'éé';
+    await ingest(
+      batch([
+        { message: 'many fields', fields: many },
+        { message: 'long value', fields: { big: 'é'.repeat(4000), small: 'x' } },
+        { message: 'long name', fields: { [longName]: 'v', short: 'y' } },
+      ]),
+    );
+    // a name past 128 bytes is cut on a character boundary, like a value, never dropped with its line
+    const nameItem = (await get(`/api/v1/logs?q=${encodeURIComponent('"long name"')}`)).json().items[0];
+    expect(nameItem.fields).toEqual({ ['n'.repeat(126) + 'é']: 'v', short: 'y', fields_truncated: '1' });
     const manyItem = (await get(`/api/v1/logs?q=${encodeURIComponent('"many fields"')}`)).json().items[0];
     expect(Object.keys(manyItem.fields)).toHaveLength(MAX_FIELDS);
     expect(manyItem.fields.fields_truncated).toBe(String(10_000 - (MAX_FIELDS - 1)));
@@ -149,7 +159,7 @@ describe('structured fields as filters', () => {
     // the cut value is what the index holds
     expect(await messages(`field.big=${encodeURIComponent('é'.repeat(MAX_FIELD_VALUE_BYTES / 2))}`)).toEqual(['long value']);
     const prom = (await get('/metrics')).body;
-    expect(prom).toMatch(/ringtail_events_total\{event="ingest\.fields_truncated"\} 9938$/m);
+    expect(prom).toMatch(/ringtail_events_total\{event="ingest\.fields_truncated"\} 9939$/m);
     expect(prom).toMatch(/ringtail_events_total\{event="ingest\.fields_bounded"\} 1$/m);
   });
 });
