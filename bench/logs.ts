@@ -20,14 +20,22 @@
 // as $(format-json …) and the server writes them as they come: each side parses every line once.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import Database from 'better-sqlite3';
 import { clickhouseSide, sqliteBytes, storageArg, type ChSide } from './lib/ch-side.js';
+import { startTimeline } from './lib/timeline.js';
 
-const BIN = fileURLToPath(new URL('../../bin/ringtail', import.meta.url));
+// RINGTAIL_BENCH_BIN: another build's bin/ringtail (before/after comparisons in one run);
+// RINGTAIL_BENCH_BIN_B: a second build run beside it, each ringtail run right after the first's,
+// its rows marked [B] and compared with the same syslog-ng runs (A/B under the same load).
+// RINGTAIL_BENCH_TIMELINE=DIR: a TSV per ringtail run there, one row per 100 ms (bench/lib/timeline.ts):
+// each side's CPU, and for the agent's, the collector's event loop and its writer thread the time
+// on a CPU, runnable but waiting for one (the machine's load) and blocked (the pipeline's idle).
+const BIN = process.env.RINGTAIL_BENCH_BIN ?? fileURLToPath(new URL('../../bin/ringtail', import.meta.url));
+const BIN_B = process.env.RINGTAIL_BENCH_BIN_B;
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 interface Result {
@@ -130,11 +138,11 @@ export async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(t);
 }
 
-async function runRingtail(dir: string, input: string, n: number, corpus: string, ch?: ChSide): Promise<Result> {
+async function runRingtail(dir: string, input: string, n: number, corpus: string, ch?: ChSide, bin = BIN): Promise<Result> {
   const data = join(dir, 'data');
   const database = ch?.nextDatabase();
   const admin = 'rt_admin_bench_0123456789abcdef';
-  const token = execFileSync(process.execPath, [BIN, 'token', 'create', '--data', data, '--role', 'agent']).toString().trim();
+  const token = execFileSync(process.execPath, [bin, 'token', 'create', '--data', data, '--role', 'agent']).toString().trim();
   const port = await freePort();
   // RINGTAIL_BENCH_NODE_ARGS: node flags for the collector (e.g. --cpu-prof), as in bench/ingest.ts
   const nodeArgs = process.env.RINGTAIL_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
@@ -145,7 +153,8 @@ async function runRingtail(dir: string, input: string, n: number, corpus: string
   const logDir = process.env.RINGTAIL_BENCH_LOG_DIR;
   const logLevel = logDir ? 'info' : 'warn';
   const runTag = `${Date.now()}`;
-  const collector = spawn(process.execPath, [...nodeArgs, BIN, 'collector', '--data', data, '--listen', `127.0.0.1:${port}`, '--admin-token', admin, '--log-level', logLevel, '--syslog-udp-port', '0', '--syslog-tcp-port', '0', ...(ch ? ch.flags(database!) : [])], {
+  const timelineDir = process.env.RINGTAIL_BENCH_TIMELINE;
+  const collector = spawn(process.execPath, [...nodeArgs, bin, 'collector', '--data', data, '--listen', `127.0.0.1:${port}`, '--admin-token', admin, '--log-level', logLevel, '--syslog-udp-port', '0', '--syslog-tcp-port', '0', ...(ch ? ch.flags(database!) : [])], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -167,13 +176,24 @@ async function runRingtail(dir: string, input: string, n: number, corpus: string
   // bin/ringtail run as a program, as on a clone (its sh line gives the agent MALLOC_ARENA_MAX=2);
   // through node only when node flags are asked for.
   const agent = spawn(
-    agentNodeArgs.length > 0 ? process.execPath : BIN,
-    [...(agentNodeArgs.length > 0 ? [...agentNodeArgs, BIN] : []), 'agent', '--collector', `http://127.0.0.1:${port}`, '--watch', input, '--state', join(dir, 'state'), '--host', 'bench-host', '--stats-interval-ms', logDir ? '1000' : '600000'],
+    agentNodeArgs.length > 0 ? process.execPath : bin,
+    [...(agentNodeArgs.length > 0 ? [...agentNodeArgs, bin] : []), 'agent', '--collector', `http://127.0.0.1:${port}`, '--watch', input, '--state', join(dir, 'state'), '--host', 'bench-host', '--stats-interval-ms', logDir ? '1000' : '600000'],
     { stdio: ['ignore', agentLog ?? 'ignore', agentLog ?? 'ignore'], env: { ...process.env, RINGTAIL_TOKEN: token } },
   );
   if (agentLog !== null) closeSync(agentLog);
-  await waitCount(n, () => count.get() as number, agent, 'agent');
+  const maxId = db.prepare('SELECT max(id) FROM logs').pluck();
+  const stopTimeline = timelineDir
+    ? startTimeline({ out: join(timelineDir, `${runTag}-timeline.tsv`), agentPid: agent.pid!, collectorPid: collector.pid!, spoolDir: join(dir, 'state', 'spool'), wal: join(data, 'ringtail.db-wal'), stored: () => (maxId.get() as number | null) ?? 0 })
+    : () => {};
+  // max(id) is one b-tree descent (ids are given in order in a new database, so it is at least the
+  // count); count(*) walks an index of up to a million entries, so it only confirms the end
+  const stored = () => {
+    const top = (maxId.get() as number | null) ?? 0;
+    return top < n ? top : (count.get() as number);
+  };
+  await waitCount(n, stored, agent, 'agent', 10);
   const seconds = (performance.now() - t0) / 1000;
+  stopTimeline();
   const st = procStats(agent.pid!);
   const cst = procStats(collector.pid!);
   const th = threadCpu(collector.pid!);
@@ -187,7 +207,7 @@ async function runRingtail(dir: string, input: string, n: number, corpus: string
   await stop(collector);
   if (n > 500_000 && probe < 1) throw new Error('line 500000 is not searchable');
   if (corpus === 'json' && errors !== Math.ceil(n / 100)) throw new Error(`JSON levels not parsed: ${errors} err lines, expected ${Math.ceil(n / 100)}`);
-  process.stderr.write(`  ringtail: ${seconds.toFixed(2)} s, agent cpu ${st.cpu.toFixed(2)} s rss ${st.rssMb.toFixed(1)} MB; collector cpu ${cst.cpu.toFixed(2)} s (${threads}) rss ${cst.rssMb.toFixed(1)} MB\n`);
+  process.stderr.write(`  ringtail: ${seconds.toFixed(2)} s, agent cpu ${st.cpu.toFixed(2)} s rss ${st.rssMb.toFixed(1)} MB; collector cpu ${cst.cpu.toFixed(2)} s (${threads}) rss ${cst.rssMb.toFixed(1)} MB; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
   return { seconds, linesPerSec: n / seconds, cpuSeconds: (st.cpu * 1_000_000) / n, rssMb: st.rssMb, collectorCpu: ((cst.cpu - c0) * 1e6) / n, bytesPerLine: sqliteBytes(data) / n };
 }
 
@@ -237,11 +257,15 @@ export async function waitListening(port: number, proc: ChildProcess, name: stri
   }
 }
 
-/** Waits until `count()` reaches n; the shipper exiting first is an error. */
-export async function waitCount(n: number, count: () => number | Promise<number>, shipper: ChildProcess, name: string): Promise<void> {
+/**
+ * Waits until `count()` reaches n, asking every `everyMs`; the shipper exiting first is an error.
+ * The poll interval is the run's resolution: up to `everyMs` is added to each timing (half on
+ * average), so both sides of a comparison are polled alike.
+ */
+export async function waitCount(n: number, count: () => number | Promise<number>, shipper: ChildProcess, name: string, everyMs = 50): Promise<void> {
   let stored = 0;
   while (stored < n) {
-    await sleep(50);
+    await sleep(everyMs);
     stored = await count();
     if (shipper.exitCode !== null) throw new Error(`${name} exited`);
   }
@@ -302,7 +326,7 @@ ${json ? 'parser p_json { json-parser(prefix(".json.")); };\n' : ''}destination 
 log { source(s_file); ${json ? 'parser(p_json); ' : ''}destination(d_net); flags(flow-control); };
 `,
   );
-  await waitCount(n, count, client, 'syslog-ng client');
+  await waitCount(n, count, client, 'syslog-ng client', 10);
   const seconds = (performance.now() - t0) / 1000;
   const st = procStats(client.pid!);
   await stop(client);
@@ -331,7 +355,7 @@ export async function main(args: string[]): Promise<void> {
   if (peer !== 'tuned' && peer !== 'default' && peer !== 'both') throw new Error(`--peer takes tuned, default or both, not '${peer}'`);
   const bytes = await writeInput(input, n, timestamps, corpus);
   process.stderr.write(`input: ${n} lines, ${(bytes / 1e6).toFixed(1)} MB (${statSync(input).size} bytes)\n`);
-  const results: Record<string, Result[]> = { ringtail: [], 'ringtail clickhouse': [], 'syslog-ng': [], 'syslog-ng tuned': [] };
+  const results: Record<string, Result[]> = { ringtail: [], 'ringtail [B]': [], 'ringtail clickhouse': [], 'syslog-ng': [], 'syslog-ng tuned': [] };
   const ch = storageArg(args) === 'clickhouse' ? await clickhouseSide(join(base, 'chdb')) : undefined;
   try {
     for (let r = 0; r < runs; r++) {
@@ -340,6 +364,12 @@ export async function main(args: string[]): Promise<void> {
         const dir = mkdtempSync(join(base, 'rt-'));
         results.ringtail!.push(await runRingtail(dir, input, n, corpus));
         rmSync(dir, { recursive: true, force: true });
+        if (BIN_B) {
+          const bdir = mkdtempSync(join(base, 'rtb-'));
+          process.stderr.write('  [B]');
+          results['ringtail [B]']!.push(await runRingtail(bdir, input, n, corpus, undefined, BIN_B));
+          rmSync(bdir, { recursive: true, force: true });
+        }
         if (ch) {
           const cdir = mkdtempSync(join(base, 'rtch-'));
           results['ringtail clickhouse']!.push(await runRingtail(cdir, input, n, corpus, ch));
@@ -371,12 +401,17 @@ export async function main(args: string[]): Promise<void> {
     '',
     '| shipper | lines/s end to end | seconds | shipper CPU s per 1M lines | shipper peak RSS MB |',
     '| --- | --- | --- | --- | --- |',
-    row('ringtail agent → collector → SQLite+FTS5', rt),
+    row(`ringtail agent → collector → SQLite+FTS5${BIN_B ? ' (A)' : ''}`, rt),
+    ...(results['ringtail [B]']!.length ? [row('ringtail [B] (RINGTAIL_BENCH_BIN_B)', results['ringtail [B]']!)] : []),
     ...(tunedRs.length ? [row(`${peerName}, tuned (log-fetch-limit 1000, flush-lines 1000)`, tunedRs)] : []),
     ...(sng.length ? [row(`${peerName}, defaults`, sng)] : []),
   ];
   const ratio = (peerRs: Result[]) => median(rt.map((r) => r.linesPerSec)) / median(peerRs.map((r) => r.linesPerSec));
   if (rt.length && tunedRs.length) lines.push('', `ringtail / syslog-ng tuned lines/s: ${ratio(tunedRs).toFixed(2)}×`);
+  const rtB = results['ringtail [B]']!;
+  if (rtB.length && tunedRs.length) lines.push('', `ringtail [B] / syslog-ng tuned lines/s: ${(median(rtB.map((r) => r.linesPerSec)) / median(tunedRs.map((r) => r.linesPerSec))).toFixed(2)}×`);
+  // every run, for the spread (seconds per run, and the collector's CPU s per 1 M lines)
+  for (const [name, rs] of Object.entries(results)) if (rs.length) lines.push(`${name} runs: ${rs.map((r) => `${r.seconds.toFixed(2)} s${r.collectorCpu !== undefined ? ` (collector ${r.collectorCpu.toFixed(2)}, agent ${r.cpuSeconds.toFixed(2)} CPU s/1M, ${r.rssMb.toFixed(1)} MB)` : ''}`).join(', ')}`);
   if (rt.length && sng.length) lines.push('', `ringtail / syslog-ng defaults lines/s: ${ratio(sng).toFixed(2)}×`);
   const rc = results['ringtail clickhouse']!;
   if (rt.length && rc.length) {

@@ -106,6 +106,52 @@ describe('agent sending several batches per request', () => {
     expect(seen.indexOf('application/x-ndjson')).toBeLessThan(3);
   });
 
+  it('sends a backlog two requests at a time from its second request on: the first goes as a multi-batch request', async () => {
+    // The agent pipelines only once the collector has shown it orders requests (it took a
+    // multi-batch one). The first request, one batch when the backlog starts, went as plain JSON, so
+    // the second went alone and only the third had company: the collector's writer idled while
+    // the second was decoded and answered.
+    const r = rig('early');
+    const arrivals: Array<{ type: string; inFlight: number }> = [];
+    const got: string[] = [];
+    const committed = new Map<string, number>();
+    let inFlight = 0;
+    let chain = Promise.resolve();
+    await standIn(r, (batches, type, after) => {
+      arrivals.push({ type, inFlight });
+      inFlight++;
+      // one request at a time, each answered 300 ms after the one before: slow enough that a
+      // request sent behind another arrives while that one is unanswered
+      const answered = chain.then(async (): Promise<Answer> => {
+        await new Promise((w) => setTimeout(w, 300));
+        inFlight--;
+        // as the collector does: a request that got here before the one it follows is refused
+        if (after && Object.entries(after).some(([stream, end]) => (committed.get(stream) ?? 0) < end)) {
+          return { status: 409, body: { error: 'RINGTAIL_ERR_OUT_OF_ORDER', message: 'send it again after the one it follows' } };
+        }
+        const acks = batches.map((b) => {
+          for (const seg of b.segments) {
+            const prior = committed.get(seg.stream) ?? 0;
+            for (const l of seg.lines) if (l.offset >= prior) got.push(l.message);
+            committed.set(seg.stream, Math.max(prior, seg.end));
+          }
+          return { accepted: 0, duplicates: 0, committed: Object.fromEntries(committed) };
+        });
+        return { status: 200, body: type.includes('ndjson') ? acks : acks[0] };
+      });
+      chain = answered.then(() => undefined);
+      return answered;
+    });
+    const file = join(r.logs, 'early.log');
+    const want = fileOf(file, 'early');
+    await r.startAgent(['--watch', file, '--batch-max-lines', '500']);
+    await waitFor('every line at the stand-in', () => got.length >= LINES, 60_000, 100);
+    expect(got).toEqual(want);
+    expect(arrivals[0]!.type).toBe('application/x-ndjson');
+    // the second and third requests were on their way together
+    expect(Math.max(...arrivals.slice(1, 3).map((a) => a.inFlight))).toBeGreaterThanOrEqual(1);
+  });
+
   it('answers acknowledgements while it reads a backlog, not only once the file is read', async () => {
     // Reading is synchronous; without a turn of the event loop per spooled batch the agent read
     // the whole file into its spool before it handled the first ack. The spool's size when the
