@@ -6,7 +6,7 @@
 // a checkpoint run beside the one connection that writes: the writer appends after what is
 // being copied, and restarts the WAL only once a checkpoint has copied all of it.
 import { parentPort, workerData } from 'node:worker_threads';
-import { openWalCheckpointer } from '../rrd/sqlite-store.js';
+import { openWalCheckpointer } from '../rrd/sqlite-file.js';
 
 export interface CheckpointerData {
   checkpointer: string;
