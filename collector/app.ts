@@ -31,11 +31,14 @@ import { hostMetricsPlugin, type HostMetricsPluginOptions } from './metrics/plug
 import { alertsPlugin, type AlertsPluginOptions } from './alerts/plugin.js';
 import { hostsPlugin, type HostsPluginOptions } from './hosts/plugin.js';
 import { clientErrorHandler } from './client-error.js';
+import { Health } from './health.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     clock: () => number;
     events: EventSink;
+    /** parts that failed for good (a storage thread): /healthz and the server entry read it */
+    health: Health;
     /** every registered route, for the auth audit test and the API docs */
     routeTable: Array<{ method: string; url: string; public: boolean }>;
   }
@@ -117,6 +120,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.decorate('clock', options.clock ?? Date.now);
   app.decorate('events', createEvents(app.log));
+  app.decorate('health', new Health(app.events, app.clock));
   app.decorate('routeTable', []);
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];

@@ -50,10 +50,18 @@ export const collectorCommand: Command = {
       const offTls = onSignal('SIGHUP', () => {
         if (running.tls) running.tls.reload(running.app.events);
       });
-      await untilSignal();
+      // A part that cannot restart in place (a storage thread) ends the process non-zero, for
+      // its supervisor to start it again (collector/health.ts).
+      const ended = await Promise.race([untilSignal().then(() => null), running.app.health.untilFailure()]);
       offReload();
       offTls();
-      await running.close();
-      return 0;
+      if (ended) process.stderr.write(`RINGTAIL_ERR_PART_FAILED: ${ended.part} failed (${ended.error}); exiting for a restart\n`);
+      if (!ended) {
+        await running.close();
+        return 0;
+      }
+      // what is queued behind the dead part cannot drain: a bounded close, then out
+      await Promise.race([running.close().catch(() => {}), new Promise((r) => setTimeout(r, 10_000).unref())]);
+      return 1;
     }),
 };

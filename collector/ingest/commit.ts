@@ -46,11 +46,14 @@ export function writerWorkerPath(): string {
 export interface WorkerCommitter extends Committer {
   /** the V8 limits the thread runs with (Worker#resourceLimits) */
   readonly resourceLimits: Worker['resourceLimits'];
+  /** ends the thread abruptly, as a fatal fault in it would (tests) */
+  crash(): Promise<void>;
   /** Batches packed when they were submitted (packBatch): copied to the thread, not transferred. */
   commitPacked(items: Array<StagedItem<PackedBatch>>): Promise<{ acks: IngestAck[]; ms: number }>;
 }
 
-export function workerCommitter(storage: StorageConfig): WorkerCommitter {
+/** onFailure: the thread ended when it was not asked to (not called after close()) */
+export function workerCommitter(storage: StorageConfig, onFailure?: (err: Error) => void): WorkerCommitter {
   const worker = new Worker(writerWorkerPath(), { workerData: { storage }, resourceLimits: STORE_THREAD_LIMITS });
   const waiting = new Map<number, { resolve(v: { acks: IngestAck[]; ms: number }): void; reject(e: Error): void }>();
   const slices = new Map<number, { resolve(v: { ids: number; ms: number }): void; reject(e: Error): void }>();
@@ -78,9 +81,16 @@ export function workerCommitter(storage: StorageConfig): WorkerCommitter {
     waiting.clear();
     slices.clear();
   };
-  worker.on('error', fail);
-  worker.on('exit', () => {
-    fail(new Error('writer thread exited'));
+  let closing = false;
+  worker.on('error', (err) => {
+    fail(err);
+    if (!closing) onFailure?.(err);
+  });
+  worker.on('exit', (code) => {
+    const err = new Error(`writer thread exited (code ${code})`);
+    const first = dead === null;
+    fail(dead ?? err);
+    if (first && !closing) onFailure?.(err);
     closed?.();
   });
   const post = (items: PackedItem[], transfer: ArrayBuffer[]) => {
@@ -94,6 +104,9 @@ export function workerCommitter(storage: StorageConfig): WorkerCommitter {
   return {
     get resourceLimits() {
       return worker.resourceLimits;
+    },
+    crash() {
+      return worker.terminate().then(() => {});
     },
     commit(items) {
       if (dead) return Promise.reject(dead);
@@ -115,6 +128,7 @@ export function workerCommitter(storage: StorageConfig): WorkerCommitter {
       );
     },
     async close() {
+      closing = true;
       if (dead) return;
       await new Promise<void>((resolve) => {
         closed = resolve;

@@ -49,7 +49,7 @@ export const hostMetricsPlugin = fp<HostMetricsPluginOptions>(
     const storeOptions = { create: true, checkpointSlice: METRICS_CHECKPOINT_SLICE };
     const svcOptions = { maxFutureMs: opts.maxFutureMs, events: app.events, maxQueuedValues: opts.maxQueuedValues };
     const shared = opts.store || !app.hasDecorator('storage') ? undefined : await app.storage.openSeries?.();
-    const store = shared ? undefined : (opts.store ?? (opts.thread ? await ThreadedRrdStore.open(path, storeOptions) : openRrdStore(path, storeOptions)));
+    const store = shared ? undefined : (opts.store ?? (opts.thread ? await ThreadedRrdStore.open(path, storeOptions, (err) => app.health.fail('metric store thread', err)) : openRrdStore(path, storeOptions)));
     const svc = shared ? new SharedMetricService(shared, layouts, svcOptions) : new MetricService(store!, layouts, svcOptions);
     app.decorate('hostMetrics', svc);
     // Series updated in the far future before such samples were refused: said at every start,

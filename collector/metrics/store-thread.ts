@@ -70,6 +70,7 @@ export class ThreadedRrdStore implements RrdStore {
     worker: Worker,
     port: MessageChannel['port1'],
     flag: Int32Array,
+    onFailure?: (err: Error) => void,
   ) {
     this.flag = flag;
     this.worker = worker;
@@ -87,12 +88,27 @@ export class ThreadedRrdStore implements RrdStore {
       for (const w of this.waiting.values()) w.reject(new StoreWriteError(err, 'update'));
       this.waiting.clear();
     };
-    worker.on('error', fail);
-    worker.on('exit', () => fail(new Error('the metric store thread exited')));
+    // after close() the thread's end is expected: only an end before it is a failure
+    worker.on('error', (err) => {
+      fail(err);
+      if (!this.closed) onFailure?.(err);
+    });
+    worker.on('exit', (code) => {
+      const err = new Error(`the metric store thread exited (code ${code})`);
+      const first = this.dead === null;
+      fail(this.dead ?? err);
+      if (first && !this.closed) onFailure?.(err);
+    });
+  }
+
+  /** Ends the thread abruptly, as a fatal fault in it would (tests). */
+  async crash(): Promise<void> {
+    await this.worker.terminate();
   }
 
   /** Starts the thread and waits until it has opened the store (its errors are the store's). */
-  static async open(path: string, options: Omit<OpenRrdOptions, 'now'> = {}): Promise<ThreadedRrdStore> {
+  /** onFailure: the thread ended before close() (an abort, a fault): the store is unusable from then on */
+  static async open(path: string, options: Omit<OpenRrdOptions, 'now'> = {}, onFailure?: (err: Error) => void): Promise<ThreadedRrdStore> {
     const { port1, port2 } = new MessageChannel();
     const flag = new Int32Array(new SharedArrayBuffer(4));
     const data: StoreWorkerData = { path, options, flag: flag.buffer as SharedArrayBuffer, sync: port2 };
@@ -111,7 +127,7 @@ export class ThreadedRrdStore implements RrdStore {
       worker.on('message', onMessage);
       worker.once('error', reject);
     });
-    return new ThreadedRrdStore(path, worker, port1, flag);
+    return new ThreadedRrdStore(path, worker, port1, flag, onFailure);
   }
 
   private call<T>(method: string, ...args: unknown[]): T {

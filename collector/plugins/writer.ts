@@ -32,7 +32,7 @@ export const writerPlugin = fp<WriterOptions>(
     let committer: Committer;
     let writer: IngestWriter;
     if (opts.mode === 'worker') {
-      const thread = workerCommitter(app.storage.config);
+      const thread = workerCommitter(app.storage.config, (err) => app.health.fail('log writer thread', err));
       committer = thread;
       // The pipeline (filters, clamping) runs here, when a batch is submitted, and the batch
       // waits packed for its group (LogWriter's stage); the thread only stores.
