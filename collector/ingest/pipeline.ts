@@ -12,7 +12,7 @@
 // retention decides how long such lines stay.
 import type { EventSink } from '../../shared/events.js';
 import { cutUtf8, MAX_FIELDS, MAX_KEY, MAX_VALUE } from '../../shared/logline/fields.js';
-import type { IngestAck, IngestBatch } from '../../shared/wire.js';
+import type { IngestAck, IngestBatch, WireLine } from '../../shared/wire.js';
 import type { IngestItem, LogStore } from '../storage/types.js';
 import type { LineFilter } from './filters.js';
 
@@ -77,11 +77,15 @@ export function prepareBatch(batch: IngestBatch, receivedAt: number, filter: Lin
   let cutFields = 0;
   let cutLines = 0;
   const segments = batch.segments.map((seg) => {
-    const lines = [];
-    for (let line of seg.lines) {
+    const src = seg.lines;
+    // a copy of the lines only from the first one that changes (most segments: none, no copy)
+    let lines: WireLine[] | null = null;
+    for (let i = 0; i < src.length; i++) {
+      let line = src[i]!;
+      const was = line;
       if (filter && !filter({ host: batch.host, program: line.program, severity: line.severity, message: line.message })) {
         dropped++;
-        changed = true;
+        lines ??= src.slice(0, i);
         continue;
       }
       if (line.fields !== undefined) {
@@ -89,20 +93,20 @@ export function prepareBatch(batch: IngestBatch, receivedAt: number, filter: Lin
         if (cut > 0) {
           cutFields += cut;
           cutLines++;
-          changed = true;
           line = { ...line, fields: bounded };
         }
       }
       const skew = line.ts - receivedAt;
       if (skew > MAX_FUTURE_MS || line.ts < MIN_PLAUSIBLE_TS) {
         clamped++;
-        changed = true;
-        lines.push({ ...line, ts: receivedAt, fields: { ...line.fields, ts_original: String(line.ts), ts_clamped: skew > 0 ? 'future' : 'past' } });
-        continue;
+        line = { ...line, ts: receivedAt, fields: { ...line.fields, ts_original: String(line.ts), ts_clamped: skew > 0 ? 'future' : 'past' } };
       }
-      lines.push(line);
+      if (line !== was) lines ??= src.slice(0, i);
+      lines?.push(line);
     }
-    return lines.length === seg.lines.length && !changed ? seg : { ...seg, lines };
+    if (lines === null) return seg;
+    changed = true;
+    return { ...seg, lines };
   });
   if (dropped) events.add('ingest.filtered', dropped);
   if (clamped) events.add('ingest.ts_clamped', clamped);

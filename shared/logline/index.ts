@@ -53,7 +53,7 @@ function parse(text: string, opts: ParseOptions, mode: Mode): ParsedLine {
       if (r5424.hostname) line.hostname = r5424.hostname;
       if (r5424.program) line.program = r5424.program;
       if (r5424.pid !== undefined) line.pid = r5424.pid;
-      if (Object.keys(r5424.fields).length) line.fields = r5424.fields;
+      if (hasKeys(r5424.fields)) line.fields = r5424.fields;
       return auto ? withBody(line, zone, opts.now) : line;
     }
   }
@@ -79,6 +79,12 @@ function parse(text: string, opts: ParseOptions, mode: Mode): ParsedLine {
   } else if (auto) return parseAutoText(text, zone, opts.now);
   else return { ...parsePlain(text, opts.now), format: 'plain' };
   return auto ? withBody(line, zone, opts.now) : line;
+}
+
+/** `Object.keys(o).length > 0` without the array (once per RFC 5424 frame). */
+function hasKeys(o: Record<string, string>): boolean {
+  for (const _ in o) return true;
+  return false;
 }
 
 // What still reads as `HOSTNAME TAG: MSG` / `HOSTNAME MSG` after an RFC 3339 stamp: a TAG, or a

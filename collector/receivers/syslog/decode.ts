@@ -43,6 +43,24 @@ function junkOrBlank(text: string): 'empty' | 'binary' | null {
 /** Host names, FQDNs, IPv4 and IPv6 addresses (with a zone id): what RFC 3164/5424 HOSTNAME holds. */
 const HOST_RE = /^[A-Za-z0-9_][A-Za-z0-9._:%-]{0,254}$/;
 
+/**
+ * The fields cut to the wire schema's limits (names 128, values 8,192 characters): the parser's
+ * own object when nothing is over them (nearly always), not a copy of it per line.
+ */
+function withinWire(f: Record<string, string>): Record<string, string> {
+  let over = false;
+  for (const k in f) {
+    if (k.length > 128 || f[k]!.length > 8192) {
+      over = true;
+      break;
+    }
+  }
+  if (!over) return f;
+  const out: Record<string, string> = {};
+  for (const k in f) out[k.slice(0, 128)] = f[k]!.slice(0, 8192);
+  return out;
+}
+
 export interface Decoded {
   /** offset 0: the batcher numbers it */
   line: WireLine;
@@ -64,10 +82,7 @@ export function decodeFrame(bytes: Buffer, truncated: boolean, now: number, time
   const program = parsed.program;
   const pid = parsed.pid;
   let fields: Record<string, string> | undefined;
-  if (parsed.fields) {
-    fields = {};
-    for (const k in parsed.fields) fields[k.slice(0, 128)] = parsed.fields[k]!.slice(0, 8192);
-  }
+  if (parsed.fields) fields = withinWire(parsed.fields);
   const line: WireLine = {
     offset: 0,
     ts: Math.trunc(parsed.ts),

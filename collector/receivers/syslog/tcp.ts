@@ -17,6 +17,15 @@ export const TLS_SOURCE = 'syslog:tls';
  * by the sender (a lying count swallows what follows it), so they come within a round trip.
  */
 export const HOLD_MS = 250;
+/**
+ * Frames read, over all connections, before reads pause until the next turn of the event loop.
+ * One turn's reads were unbounded: libuv reads every ready connection, up to 32 × 64 KiB each, so
+ * 50 busy senders made one turn of ~25,000 lines (~0.3 s of parsing), and the writer thread,
+ * whose next group is posted from this thread when its last commit is answered, sat idle for
+ * it; then the receiver was paused (maxPending) while the writer committed the lot. The two
+ * threads took turns instead of working at once (syslog bench, 50 connections).
+ */
+export const TURN_FRAMES = 2_000;
 
 export interface TcpOptions {
   host: string;
@@ -26,6 +35,8 @@ export interface TcpOptions {
   idleTimeoutMs: number;
   /** RFC 5425: the collector's certificate (its server is registered there for SIGHUP reloads) */
   tls?: TlsContexts;
+  /** TURN_FRAMES (tests) */
+  turnFrames?: number;
 }
 
 export interface TcpReceiver {
@@ -38,7 +49,23 @@ export interface TcpReceiver {
 export async function listenTcp(o: TcpOptions, sink: FrameSink, events: EventSink): Promise<TcpReceiver> {
   const sockets = new Set<Socket>();
   let seq = 0;
+  /** the store is behind (setPaused) */
   let paused = false;
+  /** this turn's reads have had their frames (TURN_FRAMES): the rest wait for the next turn */
+  let yielded = false;
+  let frames = 0;
+  const turnFrames = o.turnFrames ?? TURN_FRAMES;
+  const apply = (p: boolean) => {
+    for (const s of sockets) {
+      if (p) s.pause();
+      else s.resume();
+    }
+  };
+  const resumeTurn = () => {
+    yielded = false;
+    frames = 0;
+    if (!paused) apply(false);
+  };
   const kind = o.tls ? 'tls' : 'tcp';
   const source = o.tls ? TLS_SOURCE : TCP_SOURCE;
   const onSocket = (socket: Socket) => {
@@ -52,7 +79,10 @@ export async function listenTcp(o: TcpOptions, sink: FrameSink, events: EventSin
     const conn = `${kind}/${peer}/${socket.remotePort ?? 0}/${++seq}`;
     events.emit('syslog.tcp.connected', { conn }, 'debug');
     const framer = new Framer(o.maxFrame, {
-      frame: (f) => sink.frame(conn, source, peer, f.bytes, f.truncated, f.partial, false),
+      frame: (f) => {
+        frames++;
+        sink.frame(conn, source, peer, f.bytes, f.truncated, f.partial, false);
+      },
       countMismatch: () => events.emit('syslog.frame.count_mismatch', { conn }, 'debug'),
     });
     // A frame held to see whether its count lied (framing.ts) goes out when the connection stays
@@ -84,6 +114,11 @@ export async function listenTcp(o: TcpOptions, sink: FrameSink, events: EventSin
       sink.flushCounts();
       if (hold !== null) clearTimeout(hold);
       hold = framer.holding ? setTimeout(settle, HOLD_MS) : null;
+      if (frames >= turnFrames && !yielded) {
+        yielded = true;
+        if (!paused) apply(true);
+        setImmediate(resumeTurn);
+      }
     });
     socket.on('error', (err) => events.emit('syslog.tcp.socket_error', { conn, error: err.message }, 'debug'));
     socket.on('close', () => {
@@ -98,7 +133,7 @@ export async function listenTcp(o: TcpOptions, sink: FrameSink, events: EventSin
       sink.closed(conn);
       events.emit('syslog.tcp.closed', { conn }, 'debug');
     });
-    if (paused) socket.pause();
+    if (paused || yielded) socket.pause();
   };
   const keepAlive = { keepAlive: true, keepAliveInitialDelay: 60_000 };
   const server: Server = o.tls ? createTlsServer({ ...o.tls.options(), ...keepAlive, handshakeTimeout: 30_000 }, onSocket) : createServer(keepAlive, onSocket);
@@ -116,10 +151,7 @@ export async function listenTcp(o: TcpOptions, sink: FrameSink, events: EventSin
     connections: () => sockets.size,
     setPaused(p) {
       paused = p;
-      for (const s of sockets) {
-        if (p) s.pause();
-        else s.resume();
-      }
+      if (!yielded) apply(p);
     },
     async close() {
       if (o.tls) o.tls.unregister(server as import('node:tls').Server);
