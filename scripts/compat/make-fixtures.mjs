@@ -32,6 +32,7 @@ export const SCHEMA_COMMITS = [
   { version: 6, commit: '5103e42', note: 'last commit with schema 6 (2026-12-07)' },
   { version: 7, commit: '4e01301', note: 'last commit of the 2026-12-07 morning session, schema 7' },
   { version: 8, commit: '44d9462', note: 'last commit with schema 8, before host tokens (2026-12-07)' },
+  { version: 9, commit: 'b7cd5f2', note: 'last commit with schema 9, before the FTS5 hashsize (2026-12-07)' },
 ];
 /** the previous version for wire compatibility: the state before the 2026-12-07 sessions */
 export const WIRE_PREVIOUS = { commit: '695fed5', note: 'the last commit of 2026-11-29, before the 2026-12-07 sessions' };

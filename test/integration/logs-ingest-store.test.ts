@@ -74,6 +74,38 @@ describe('SQLite ingest write path', () => {
     expect(s.logs[SYNC_LOGS]!.query({ q: 'sa', limit: 1000 }).items).toHaveLength(n);
   });
 
+  it('hour spans and hosts are written once per group: each hour spans its lines of every batch, each host its received times', () => {
+    const s = open();
+    const logs = s.logs[SYNC_LOGS]!;
+    // host h-a1 twice in the group (received at T0 + 5 s, then T0 + 1 s), h-b1 once; the
+    // batches' lines cover the same hours, so every span is widened by several batches
+    const a = batch('a1', 'sa', 0, 150);
+    const b = batch('b1', 'sb', 0, 150);
+    const a2 = batch('a1', 'sa', a.segments[0]!.end, 150);
+    logs.ingestMany([
+      { batch: a, receivedAt: T0 + 5_000 },
+      { batch: b, receivedAt: T0 + 3_000 },
+      { batch: a2, receivedAt: T0 + 1_000 },
+    ]);
+    expect(logs.hosts()).toEqual([
+      { host: 'h-a1', first_seen: T0 + 1_000, last_seen: T0 + 5_000 },
+      { host: 'h-b1', first_seen: T0 + 3_000, last_seen: T0 + 3_000 },
+    ]);
+    // a later group received earlier never moves last_seen back
+    logs.ingestMany([{ batch: batch('b1', 'sb', b.segments[0]!.end, 1), receivedAt: T0 }]);
+    expect(logs.hosts()[1]).toEqual({ host: 'h-b1', first_seen: T0 + 3_000, last_seen: T0 + 3_000 });
+    const db = new Database(join(dir, 'ringtail.db'), { readonly: true });
+    try {
+      const want = db
+        .prepare('SELECT ts / 3600000 AS bucket, min(id) AS min_id, max(id) AS max_id FROM logs GROUP BY ts / 3600000 ORDER BY bucket')
+        .all();
+      expect(want.length).toBeGreaterThan(1);
+      expect(db.prepare('SELECT bucket, min_id, max_id FROM log_spans ORDER BY bucket').all()).toEqual(want);
+    } finally {
+      db.close();
+    }
+  });
+
   it('a redelivered range adds nothing, the new tail of an overlapping batch is stored and searchable', () => {
     const s = open();
     const first = batch('a1', 'sa', 0, 150);

@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../collector/app.js';
 import { MIGRATIONS as ALERT_MIGRATIONS } from '../../collector/storage/sqlite/alerts.js';
-import { LOG_SCHEMA_VERSION } from '../../collector/storage/sqlite/open.js';
+import { FTS_HASH_BYTES, LOG_SCHEMA_VERSION } from '../../collector/storage/sqlite/open.js';
 import type { IngestBatch, MetricBatch } from '../../shared/wire.js';
 import { tempDir } from '../helpers/proc.js';
 import { copySchemaFixture, SCHEMA_FIXTURES } from '../helpers/schema-fixtures.js';
@@ -84,6 +84,10 @@ describe('a data directory from each earlier schema version', () => {
     const after = new Database(join(dir.path, 'ringtail.db'), { readonly: true });
     expect(after.pragma('user_version', { simple: true })).toBe(SCHEMA_NOW);
     expect(after.prepare('SELECT version FROM alerts_schema').pluck().get()).toBe(ALERT_MIGRATIONS.length);
+    // each full-text table buffers a whole commit's terms (migration 10: a config row, nothing rewritten)
+    for (const t of ['logs_fts', 'log_fields_fts', 'log_nums_fts']) {
+      expect(after.prepare(`SELECT v FROM ${t}_config WHERE k = 'hashsize'`).pluck().get(), t).toBe(FTS_HASH_BYTES);
+    }
     after.close();
 
     // every line, as the old version listed it

@@ -125,12 +125,17 @@ export function sqliteLogStore(db: Db): SyncLogStore {
   const nums: string[] = [];
   let withTokens = 0;
   let withNums = 0;
+  // The id range of each hour and the received times of each host, over the whole transaction:
+  // written once per transaction, not once per batch (the syslog receiver's commits hold a
+  // batch per sending host, 300 in its benchmark: two upserts per batch were ~0.9 of ~13.8 CPU s
+  // per 1 M lines of the writer). Same rows in the end: both upserts only widen.
+  const spans = new Map<number, [number, number]>();
+  const hostsSeen = new Map<string, [number, number]>();
   /** Collects one batch's new lines as rows with ids from `next`; returns the ack and the next free id. */
   const ingestOne = (batch: IngestBatch, receivedAt: number, next: number, vals: unknown[]): [IngestAck, number] => {
     let accepted = 0;
     let duplicates = 0;
     const committed: Record<string, number> = {};
-    const spans = new Map<number, [number, number]>();
     for (const seg of batch.segments) {
       const prior = getCommitted.get(batch.agent_id, seg.stream) as number | undefined;
       for (const line of seg.lines) {
@@ -162,8 +167,12 @@ export function sqliteLogStore(db: Db): SyncLogStore {
       putCommitted.run(batch.agent_id, seg.stream, end, receivedAt);
       committed[seg.stream] = end;
     }
-    for (const [bucket, [lo, hi]] of spans) putSpan.run(bucket, lo, hi);
-    touchHost.run(batch.host, receivedAt, receivedAt);
+    const seen = hostsSeen.get(batch.host);
+    if (seen === undefined) hostsSeen.set(batch.host, [receivedAt, receivedAt]);
+    else {
+      if (receivedAt < seen[0]) seen[0] = receivedAt;
+      if (receivedAt > seen[1]) seen[1] = receivedAt;
+    }
     return [{ accepted, duplicates, committed }, next];
   };
   /**
@@ -224,6 +233,8 @@ export function sqliteLogStore(db: Db): SyncLogStore {
     nums.length = 0;
     withTokens = 0;
     withNums = 0;
+    spans.clear();
+    hostsSeen.clear();
     const vals: unknown[] = [];
     const acks = items.map((it): IngestAck => {
       if (it.after && Object.entries(it.after).some(([stream, end]) => (((getCommitted.get(it.batch.agent_id, stream) as number | undefined) ?? 0) < end))) {
@@ -234,6 +245,8 @@ export function sqliteLogStore(db: Db): SyncLogStore {
       return ack;
     });
     insertAll(vals);
+    for (const [bucket, [lo, hi]] of spans) putSpan.run(bucket, lo, hi);
+    for (const [host, [firstSeen, lastSeen]] of hostsSeen) touchHost.run(host, firstSeen, lastSeen);
     if (next > first) indexRange.run(first, next - 1);
     if (withTokens > 0) indexFields.run(first, `[${tokens.join(',')}]`);
     if (withNums > 0) indexNums.run(first, `[${nums.join(',')}]`);
