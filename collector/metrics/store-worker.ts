@@ -31,8 +31,14 @@ export interface WireError {
 }
 
 export type StoreWrite = { type: 'write'; id: number; creates: Array<{ name: string; def: SeriesDef; start?: number }>; items: UpdateManyItem[] };
+/** where a write's time went on this thread (ms): waiting for it, creating its commit's series, the durable updateMany */
+export interface WritePhases {
+  wait: number;
+  create: number;
+  commit: number;
+}
 export type StoreWriteReply =
-  | { type: 'written'; id: number; accepted: number[]; errors: Array<[number, WireError]>; ms: number }
+  | { type: 'written'; id: number; accepted: number[]; errors: Array<[number, WireError]>; ms: number; phases: WritePhases }
   | { type: 'failed'; id: number; error: WireError; stage: 'create' | 'update' }
   | { type: 'opened' }
   | { type: 'closed' }
@@ -123,9 +129,14 @@ if (parentPort && data?.sync) {
   };
   const yieldNow = () => new Promise<void>((res) => setImmediate(res));
   const checkpointer = startCheckpointer(data.path);
+  /** when each waiting write reached this thread (its `wait` phase) */
+  const arrived = new WeakMap<StoreWrite, number>();
   port.on('message', (m: StoreWrite | { type: 'close' }) => {
     if (m.type === 'close') closeAsked = true;
-    else writes.push(m);
+    else {
+      arrived.set(m, performance.now());
+      writes.push(m);
+    }
     kick();
   });
   // a synchronous update journals too: the loop may have a slice to apply
@@ -194,13 +205,16 @@ if (parentPort && data?.sync) {
     if (ok.length === 0) return;
     try {
       const items = ok.length === 1 ? ok[0]!.items : ok.flatMap((m) => m.items);
+      const created = performance.now();
       const res = items.length > 0 ? store.updateMany(items) : { accepted: [], errors: new Map<number, Error>() };
+      const committed = performance.now();
       let at = 0;
       for (const m of ok) {
         const n = m.items.length;
         const errors: Array<[number, WireError]> = [];
         for (const [i, e] of res.errors) if (i >= at && i < at + n) errors.push([i - at, toWire(e)]);
-        port.postMessage({ type: 'written', id: m.id, accepted: res.accepted.slice(at, at + n), errors, ms: performance.now() - started } satisfies StoreWriteReply);
+        const phases = { wait: started - (arrived.get(m) ?? started), create: created - started, commit: committed - created };
+        port.postMessage({ type: 'written', id: m.id, accepted: res.accepted.slice(at, at + n), errors, ms: performance.now() - started, phases } satisfies StoreWriteReply);
         at += n;
       }
     } catch (err) {
