@@ -52,6 +52,8 @@ export type SyncReply = { ok: true; value: unknown } | { ok: false; error: WireE
 export const CREATE_SLICE = 500;
 /** values of writes merged into one commit, at most (the collector's groups are up to 20,000) */
 export const MERGE_VALUES = 40_000;
+/** new series of writes merged into one commit, at most (the first write whatever its size) */
+export const MERGE_CREATES = 2_500;
 /** pending updates from which the journal is applied between writes (the store's checkpointUpdates) */
 export const DEFAULT_APPLY_FROM = 200_000;
 /** ms of applying per slice before waiting writes and reads are looked at again */
@@ -222,14 +224,43 @@ if (parentPort && data?.sync) {
     }
   };
 
+  /**
+   * The writes to commit together next: those that create no series first (up to MERGE_VALUES
+   * values), those that create series otherwise (up to MERGE_CREATES new series), in the order
+   * they came within each kind, taking turns when both wait. Writes of two kinds never hold the
+   * same host (the collector keeps a host in one group in flight), so their order between kinds
+   * is free; an ordinary write used to wait behind up to 40,000 values' worth of new series
+   * (whole groups of first requests) merged ahead of it.
+   */
+  let lastCreated = false;
+  const nextWrites = (): StoreWrite[] => {
+    const creating = (m: StoreWrite) => m.creates.length > 0;
+    const hasPlain = writes.some((m) => !creating(m));
+    const hasCreating = writes.some(creating);
+    const kind = hasPlain && hasCreating ? !lastCreated : hasCreating;
+    lastCreated = kind;
+    const take: StoreWrite[] = [];
+    const rest: StoreWrite[] = [];
+    let values = 0;
+    let created = 0;
+    for (const m of writes) {
+      if (creating(m) !== kind || (take.length > 0 && (values + m.items.length > MERGE_VALUES || created + m.creates.length > MERGE_CREATES))) {
+        rest.push(m);
+        continue;
+      }
+      take.push(m);
+      values += m.items.length;
+      created += m.creates.length;
+    }
+    writes.splice(0, writes.length, ...rest);
+    return take;
+  };
+
   const loop = async (): Promise<void> => {
     for (;;) {
       const pending = store.pendingUpdates;
       if (writes.length > 0 && pending < applyHard) {
-        // what has arrived, up to MERGE_VALUES values (the first whatever its size)
-        let n = 1;
-        for (let v = writes[0]!.items.length; n < writes.length && v + writes[n]!.items.length <= MERGE_VALUES; n++) v += writes[n]!.items.length;
-        await runWrites(writes.splice(0, n));
+        await runWrites(nextWrites());
         checkpointer.maybe();
       } else if (pending >= (writes.length > 0 ? 1 : applyFrom)) {
         try {
