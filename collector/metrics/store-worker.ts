@@ -52,8 +52,8 @@ export type SyncReply = { ok: true; value: unknown } | { ok: false; error: WireE
 export const CREATE_SLICE = 500;
 /** values of writes merged into one commit, at most (the collector's groups are up to 20,000) */
 export const MERGE_VALUES = 40_000;
-/** new series of writes merged into one commit, at most (the first write whatever its size) */
-export const MERGE_CREATES = 2_500;
+/** new series of writes merged into one commit, at most (the first write whatever its size); ordinary writes are committed between its slices */
+export const MERGE_CREATES = 10_000;
 /** pending updates from which the journal is applied between writes (the store's checkpointUpdates) */
 export const DEFAULT_APPLY_FROM = 200_000;
 /** ms of applying per slice before waiting writes and reads are looked at again */
@@ -163,7 +163,14 @@ if (parentPort && data?.sync) {
     };
     let slices = 0;
     const create = async (creates: StoreWrite['creates']) => {
-      if (slices++ > 0) await yieldNow();
+      if (slices++ > 0) {
+        await yieldNow();
+        // Ordinary writes that came meanwhile are committed between two slices: they wait for
+        // one slice of creations, not for all of them. Their hosts are not these writes' (a
+        // host is in one group in flight), and their fsync'd commit only makes the slices
+        // created so far durable earlier than this run's own would.
+        if (writes.some((m) => m.creates.length === 0)) await runWrites(takeWrites(false));
+      }
       // not durable by itself: the update commit below fsyncs the WAL holding it
       store.createMany(creates, { deferSync: true });
     };
@@ -234,11 +241,15 @@ if (parentPort && data?.sync) {
    */
   let lastCreated = false;
   const nextWrites = (): StoreWrite[] => {
-    const creating = (m: StoreWrite) => m.creates.length > 0;
-    const hasPlain = writes.some((m) => !creating(m));
-    const hasCreating = writes.some(creating);
+    const hasPlain = writes.some((m) => m.creates.length === 0);
+    const hasCreating = writes.some((m) => m.creates.length > 0);
     const kind = hasPlain && hasCreating ? !lastCreated : hasCreating;
     lastCreated = kind;
+    return takeWrites(kind);
+  };
+  /** the waiting writes of one kind (creating or not) that go in one commit, taken out of `writes` */
+  const takeWrites = (kind: boolean): StoreWrite[] => {
+    const creating = (m: StoreWrite) => m.creates.length > 0;
     const take: StoreWrite[] = [];
     const rest: StoreWrite[] = [];
     let values = 0;

@@ -86,7 +86,7 @@ describe('metric store thread: writes merged into one commit', () => {
     }
   });
 
-  it('a write that creates no series is committed before creating writes that waited with it (taking turns), each with its own answer', async () => {
+  it('a write that creates no series is committed between the slices of a creating write and before creating writes that waited with it, each with its own answer', async () => {
     const dir = tempDir();
     dirs.push(dir);
     const store = await ThreadedRrdStore.open(join(dir.path, 'm.db'), { create: true });
@@ -101,7 +101,8 @@ describe('metric store thread: writes merged into one commit', () => {
           return r;
         });
       };
-      // the first keeps the thread busy while the others arrive; then the ordinary one goes first
+      // the first keeps the thread busy (four slices of creations) while the others arrive; the
+      // ordinary one is committed after its first slice, the second creating one after it
       const first = creating('new1');
       const second = creating('new2');
       const plain = store.write([], [{ series: 'old\u0000a', args: [`${T0 + 10}:2`] }]).then((r) => {
@@ -109,7 +110,7 @@ describe('metric store thread: writes merged into one commit', () => {
         return r;
       });
       const answers = await Promise.all([first, second, plain]);
-      expect(order).toEqual(['new1', 'old', 'new2']);
+      expect(order).toEqual(['old', 'new1', 'new2']);
       expect(answers[2].accepted).toEqual([1]);
       expect(answers[1].accepted.every((n) => n === 1)).toBe(true);
       // where the write's time went on the thread, for the request's Server-Timing
