@@ -153,9 +153,11 @@ export class PipelinedWriter<T, R> {
   private next(): void {
     const until = performance.now() + TURN_BUDGET_MS;
     while (this.inFlight < this.opts.maxInFlight && this.queue.length > 0) {
-      // light groups first; a heavy one while it has a place of its own
-      const light = this.startOne(false);
-      const heavy = this.opts.heavy !== undefined && this.inFlight < this.opts.maxInFlight && this.heavyInFlight < (this.opts.maxHeavyInFlight ?? this.opts.maxInFlight) && this.startOne(true);
+      // A heavy group while it has a place of its own, then a light one in what is left (light
+      // first, heavy units waited whenever light ones were queued, which under load was always:
+      // first requests queued 48 s).
+      const heavy = this.opts.heavy !== undefined && this.heavyInFlight < (this.opts.maxHeavyInFlight ?? this.opts.maxInFlight) && this.startOne(true);
+      const light = this.inFlight < this.opts.maxInFlight && this.startOne(false);
       if (!light && !heavy) break;
       if (performance.now() >= until) {
         if (this.inFlight < this.opts.maxInFlight && this.queue.length > 0) this.schedule();

@@ -133,4 +133,26 @@ describe('metric pipeline', () => {
     await w.drain();
     expect(order.indexOf('ack n#1')).toBeLessThan(order.indexOf('ack n#2'));
   });
+
+  it('a freed place goes to a waiting heavy unit before light ones queued with it (light ones kept every place under load)', async () => {
+    const { w, started } = manual(2, 10, { maxHeavyWeight: 10, maxHeavyInFlight: 1 });
+    const hosts = (g: { units: Unit[] }) => g.units.map((u) => u.host);
+    void w.submit({ host: 'l1', n: 1, values: 10 });
+    void w.submit({ host: 'l2', n: 1, values: 10 });
+    await waitFor('both places taken by light groups', () => started.length === 2, 2000);
+    void w.submit({ host: 'l3', n: 1, values: 10 });
+    void w.submit({ host: 'new', n: 1, values: 10, heavy: true });
+    void w.submit({ host: 'l4', n: 1, values: 10 });
+    await new Promise((r) => setImmediate(r));
+    started[0]!.ok();
+    await waitFor('a third group', () => started.length === 3, 2000);
+    expect(hosts(started[2]!)).toEqual(['new']);
+    started[1]!.ok();
+    await waitFor('l3 next', () => started.length === 4, 2000);
+    expect(hosts(started[3]!)).toEqual(['l3']);
+    for (const g of started.slice(2)) g.ok();
+    await waitFor('l4 last', () => started.length === 5, 2000);
+    started[4]!.ok();
+    await w.drain();
+  });
 });
