@@ -34,7 +34,7 @@ import { openSqliteStorage } from '../collector/storage/sqlite/index.js';
 import { INGEST_PATH, METRICS_INGEST_PATH, WIRE_VERSION, type IngestBatch } from '../shared/wire.js';
 import { seedMonth } from './lib/fleet-seed.js';
 import { threadCpuReport, threadCpuTicks } from './lib/load.js';
-import { prepareGet, prepareRequest, RawConnection, serverTiming } from './lib/rawhttp.js';
+import { phaseReport, prepareGet, prepareRequest, RawConnection, serverTiming, serverTimings } from './lib/rawhttp.js';
 import { pct, table } from './lib/stats.js';
 
 const BIN = fileURLToPath(new URL('../../bin/ringtail', import.meta.url));
@@ -311,6 +311,7 @@ export async function main(args: string[]): Promise<void> {
   const metricMs: number[] = [];
   const metricServerMs: number[] = [];
   const firstMs: number[] = [];
+  const phaseRowsOf: Array<{ at: number; first: boolean; client: number; t: Record<string, number> }> = [];
   const logMs: number[] = [];
   const logServerMs: number[] = [];
   let cycleMax = 0;
@@ -344,6 +345,7 @@ export async function main(args: string[]): Promise<void> {
       if (a.status !== 200) failures++;
       metricMs.push(ms);
       metricServerMs.push(serverTiming(a, 'ack'));
+      phaseRowsOf.push({ at: (Date.now() - t0) / 1000, first, client: ms, t: serverTimings(a) });
       trace.push(`appear\tmetric${first ? '-first' : ''}\t${h.name}\t${template.length}\t${ms.toFixed(2)}\t${serverTiming(a, 'ack')}`);
       if (first) firstMs.push(ms);
       first = false;
@@ -382,6 +384,8 @@ export async function main(args: string[]): Promise<void> {
   const logQ = hist('ringtail_ingest_batch_seconds', before);
   const logAllQ = hist('ringtail_ingest_batch_seconds');
   writeFileSync(join(out, 'fleet-requests.tsv'), trace.join('\n') + '\n');
+  const phases = phaseReport(phaseRowsOf);
+  writeFileSync(join(out, 'fleet-metric-timing.tsv'), phases.tsv);
   const over = (client: number[], server: number[]) => server.filter((v, i) => v > client[i]!).length;
   const lagP99 = Number(/^ringtail_nodejs_eventloop_lag_p99_seconds ([0-9.e+-]+)$/m.exec(metrics)?.[1] ?? NaN) * 1000;
 
@@ -418,6 +422,7 @@ export async function main(args: string[]): Promise<void> {
     ['  metric ingest p50 / p99 (collector self-metric, parsed → ack, bucket bound; this phase)', `≤ ${metricQ.q(0.5)} / ≤ ${metricQ.q(0.99)} ms over ${metricQ.count} requests (target p99 < 100 ms)`],
     ['  metric ingest p50 / p99 / max (client, request written → answer read); first request of a new host p99', `${f1(pct(metricMs, 50))} / ${f1(pct(metricMs, 99))} / ${f1(pct(metricMs, 100))} ms over ${metricMs.length} requests; ${f1(pct(firstMs, 99))} ms`],
     ['  per request, both ends (bench/out/fleet-requests.tsv): metric collector p50 / p99 (Server-Timing); requests where the collector took longer than the client saw', `${f1(pct(metricServerMs, 50))} / ${f1(pct(metricServerMs, 99))} ms; ${over(metricMs, metricServerMs)} of ${metricMs.length}`],
+    ['  metric request phases (Server-Timing), median of all / of the ack p99 tail, ms (per request: bench/out/fleet-metric-timing.tsv)', phases.summary],
     ['  the simulated span, metric requests: client p50 / p99, collector p50 / p99', `${f1(pct(simMs.metric, 50))} / ${f1(pct(simMs.metric, 99))} ms, ${f1(pct(simMs.metricServer, 50))} / ${f1(pct(simMs.metricServer, 99))} ms over ${simMs.metric.length} (${conns} sockets closed-loop: throughput, not the target's latency)`],
     ['  (the self-metric since the collector started, simulated span included)', `metric ≤ ${metricAllQ.q(0.5)} / ≤ ${metricAllQ.q(0.99)} ms over ${metricAllQ.count}; log ≤ ${logAllQ.q(0.5)} / ≤ ${logAllQ.q(0.99)} ms over ${logAllQ.count}`],
     ['  log ingest p50 / p99 (collector, bucket bound; this phase) / client p50 / p99', `≤ ${logQ.q(0.5)} / ≤ ${logQ.q(0.99)} ms over ${logQ.count} (per request ${f1(pct(logServerMs, 50))} / ${f1(pct(logServerMs, 99))}) / ${f1(pct(logMs, 50))} / ${f1(pct(logMs, 99))} ms over ${logMs.length}`],

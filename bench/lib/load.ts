@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { openSqliteStorage } from '../../collector/storage/sqlite/index.js';
 import { INGEST_PATH, METRICS_INGEST_PATH, WIRE_VERSION, type IngestAck, type MetricAck, type MetricBatch } from '../../shared/wire.js';
 import { genBatch, hostName, rng } from './loglines.js';
-import { prepareRequest, RawConnection, serverTiming } from './rawhttp.js';
+import { phaseReport, prepareRequest, RawConnection, serverTiming, serverTimings } from './rawhttp.js';
 import { pct, table } from './stats.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/ringtail', import.meta.url));
@@ -114,7 +114,7 @@ export async function loadBench(o: LoadOptions): Promise<void> {
   const metricsPer = o.metrics ?? 60;
   const metricIntervalMs = o.metricIntervalMs ?? 10_000;
   const appearMs = (o.appearSeconds ?? 10) * 1000;
-  const m = { sent: 0, accepted: 0, duplicates: 0, failures: 0, created: 0, latencies: [] as number[], firstLatencies: [] as number[], server: [] as number[] };
+  const m = { sent: 0, accepted: 0, duplicates: 0, failures: 0, created: 0, latencies: [] as number[], firstLatencies: [] as number[], server: [] as number[], phases: [] as Array<{ at: number; first: boolean; client: number; t: Record<string, number> }> };
   const latencies: number[] = [];
   const queryMs: number[] = [];
   let sent = 0;
@@ -214,6 +214,7 @@ export async function loadBench(o: LoadOptions): Promise<void> {
         m.latencies.push(performance.now() - started);
         const st = serverTiming(a, 'ack');
         if (Number.isFinite(st)) m.server.push(st);
+        m.phases.push({ at: (Date.now() - t0) / 1000, first, client: performance.now() - started, t: serverTimings(a) });
         if (first) m.firstLatencies.push(performance.now() - started);
       } catch (err) {
         m.failures++;
@@ -282,6 +283,8 @@ export async function loadBench(o: LoadOptions): Promise<void> {
   proc.kill('SIGTERM');
   await new Promise((res) => proc.once('exit', res));
 
+  const phases = phaseReport(m.phases);
+  writeFileSync(join(o.dir, 'load-metric-timing.tsv'), phases.tsv);
   const expected = sent - failures * perBatch;
   const loadavg = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   process.stdout.write(
@@ -308,6 +311,7 @@ export async function loadBench(o: LoadOptions): Promise<void> {
         [`metric series created during the measurement (default 8-archive host layout), agents appearing over`, `${m.created} series, ${appearMs / 1000} s`],
         ['metric ingest latency p50 / p99 (collector, parsed → ack, bucket bound)', `≤ ${metricQuantile(0.5)} / ≤ ${metricQuantile(0.99)} ms`],
         ['metric ingest latency p50 / p99 / max (collector, each request\'s Server-Timing)', `${pct(m.server, 50).toFixed(1)} / ${pct(m.server, 99).toFixed(1)} / ${pct(m.server, 100).toFixed(1)} ms over ${m.server.length}`],
+        ['metric request phases (Server-Timing), median of all / of the ack p99 tail, ms (per request: bench/out/load-metric-timing.tsv)', phases.summary],
         ["an agent's first metric request (creates its series) p50 / p99 / max (client)", `${pct(m.firstLatencies, 50).toFixed(1)} / ${pct(m.firstLatencies, 99).toFixed(1)} / ${pct(m.firstLatencies, 100).toFixed(1)} ms`],
         ['metric values: failed requests, nothing lost', `${m.failures}, ${m.accepted === m.sent && m.duplicates === 0 && m.failures === 0 ? 'yes' : 'NO'}`],
         ['metric ingest rate, latency p50 / p99 (client)', `${(m.accepted / elapsed).toFixed(0)} values/s, ${pct(m.latencies, 50).toFixed(1)} / ${pct(m.latencies, 99).toFixed(1)} ms`],

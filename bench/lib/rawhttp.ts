@@ -18,6 +18,34 @@ export function serverTiming(a: RawAnswer, metric: string): number {
   return m ? Number(m[1]) : NaN;
 }
 
+/** every `name;dur=ms` of an answer's Server-Timing header */
+export function serverTimings(a: RawAnswer): Record<string, number> {
+  const h = /\r\nserver-timing:([^\r]*)/i.exec(a.head)?.[1] ?? '';
+  const out: Record<string, number> = {};
+  for (const m of h.matchAll(/([\w-]+);dur=([0-9.]+)/g)) out[m[1]!] = Number(m[2]);
+  return out;
+}
+
+/**
+ * Where the slowest requests' time went: the median of each Server-Timing phase over the
+ * requests whose `ack` is at or above its p99, beside the median over all of them. Also the
+ * rows for a TSV (one line per request: seconds into the run, first request or not, the client's
+ * ms, then the phases).
+ */
+export function phaseReport(rows: Array<{ at: number; first: boolean; client: number; t: Record<string, number> }>): { summary: string; tsv: string } {
+  const names = [...new Set(rows.flatMap((r) => Object.keys(r.t)))];
+  const med = (xs: number[]) => {
+    const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+    return s.length ? s[Math.floor(s.length / 2)]! : NaN;
+  };
+  const acks = rows.map((r) => r.t.ack ?? NaN).filter(Number.isFinite).sort((a, b) => a - b);
+  const p99 = acks[Math.floor(acks.length * 0.99)] ?? Infinity;
+  const tail = rows.filter((r) => (r.t.ack ?? -1) >= p99);
+  const summary = names.map((n) => `${n} ${med(rows.map((r) => r.t[n] ?? NaN)).toFixed(1)}/${med(tail.map((r) => r.t[n] ?? NaN)).toFixed(1)}`).join(', ') + ` (${tail.length} in the tail, ${tail.filter((r) => r.first).length} of them first requests)`;
+  const tsv = ['at_s\tfirst\tclient_ms\t' + names.join('\t'), ...rows.map((r) => `${r.at.toFixed(3)}\t${r.first ? 1 : 0}\t${r.client.toFixed(2)}\t${names.map((n) => r.t[n] ?? '').join('\t')}`)].join('\n') + '\n';
+  return { summary, tsv };
+}
+
 /** The bytes of one POST with a JSON body, ready to write. */
 export function prepareRequest(path: string, token: string, body: string, host = '127.0.0.1'): Buffer {
   const payload = Buffer.from(body);

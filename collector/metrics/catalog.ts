@@ -103,6 +103,11 @@ export class SeriesCatalog {
     return true;
   }
 
+  /** how many series a host has (0 for one never seen or withdrawn) */
+  seriesOf(host: string): number {
+    return this.hosts.get(host)?.slots.size ?? 0;
+  }
+
   /** one host's series (entries made now) */
   *ofHost(host: string): IterableIterator<SeriesEntry> {
     const h = this.hosts.get(host);

@@ -6,6 +6,7 @@ import { ErrorCodes, RingtailError } from '../../shared/errors.js';
 import { METRICS_INGEST_PATH, MetricBatch } from '../../shared/wire.js';
 import { INGESTERS, READERS } from '../plugins/auth.js';
 import { parseTimeParam } from '../query/time.js';
+import type { MetricTiming } from './service.js';
 
 const check = TypeCompiler.Compile(MetricBatch);
 
@@ -41,22 +42,55 @@ type SeriesQuery = Static<typeof SeriesQuery>;
 
 const DAY_MS = 86_400_000;
 
+/** One Server-Timing metric (W3C): `name;dur=ms`, or nothing when the phase did not happen. */
+const phase = (name: string, ms: number | undefined): string => (ms === undefined ? '' : `, ${name};dur=${ms.toFixed(2)}`);
+
 export const metricRoutes: FastifyPluginAsync = async (app) => {
   const warned = new Map<string, number>();
-  app.post(METRICS_INGEST_PATH, { config: { roles: INGESTERS } }, async (req, reply) => {
+  /** ms from the request's arrival to its body's parsing (after the onRequest hooks: authentication) */
+  const parsingAt = new WeakMap<object, number>();
+  const preParsing = async (req: object, reply: { elapsedTime: number }) => {
+    parsingAt.set(req, reply.elapsedTime);
+  };
+  app.post(METRICS_INGEST_PATH, { config: { roles: INGESTERS }, preParsing }, async (req, reply) => {
+    const handlerAt = reply.elapsedTime;
+    const checking = performance.now();
     const batch = validateMetricBatch(req.body);
     await app.checkHostBinding(req, batch.host);
     const started = performance.now();
     // answered after the group commit holding it (MetricService.submit)
-    const ack = await app.hostMetrics.submit(batch, app.clock());
+    const timing: MetricTiming = { submitted: started };
+    const ack = await app.hostMetrics.submit(batch, app.clock(), timing);
+    const resumed = performance.now();
     if (app.hasDecorator('hosts')) {
       app.hosts.heard(batch.host, app.clock(), { source: 'metrics', agentId: batch.agent_id, ephemeral: batch.ephemeral, intervalMs: batch.interval_ms });
     }
-    const ms = +(performance.now() - started).toFixed(2);
+    const end = performance.now();
+    const ms = +(end - started).toFixed(2);
     app.events.emit('host_metrics.ingest', { host: batch.host, ...ack, ms }, 'debug');
-    // the value ringtail_metric_batch_seconds observes for this request, so that a client can
-    // put its own time beside the collector's request by request (W3C Server-Timing)
-    reply.header('server-timing', `ack;dur=${ms}`);
+    // `ack` is the value ringtail_metric_batch_seconds observes for this request, so that a
+    // client can put its own time beside the collector's request by request (W3C Server-Timing);
+    // the others say where the request's time went: before the body (authentication), reading
+    // and parsing the body, validation and host binding, then within `ack` the writer's queue,
+    // its group's planning, the store's thread (waiting there, creating series, the durable
+    // commit), the event loop taking the answer back to this handler, and the hosts' registry.
+    const pre = parsingAt.get(req);
+    const t = timing;
+    reply.header(
+      'server-timing',
+      `ack;dur=${ms}` +
+        phase('auth', pre) +
+        phase('body', pre === undefined ? undefined : handlerAt - pre) +
+        phase('check', started - checking) +
+        phase('queue', t.queue) +
+        phase('plan', t.plan) +
+        phase('store', t.store) +
+        phase('twait', t.phases?.wait) +
+        phase('create', t.phases?.create) +
+        phase('commit', t.phases?.commit) +
+        phase('resume', t.answered === undefined ? undefined : resumed - t.answered) +
+        phase('heard', end - resumed),
+    );
     app.events.add('host_metrics.samples', ack.accepted);
     app.events.add('host_metrics.duplicates', ack.duplicates);
     if (ack.rejected) {

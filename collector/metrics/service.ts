@@ -19,7 +19,8 @@ import type { Layouts } from './layout.js';
 import { checkRowCount, DEFAULT_INTERVAL_MS, fetchArgs, hostsOf, listed, seriesData, type HostEntry, type SeriesData, type SeriesEntry } from './reads.js';
 import { SeriesCatalog } from './catalog.js';
 import { collect, planRequest, SharedKeys, type NewSeries, type PlanContext, type PlanDeps, type PlannedRequest } from './plan.js';
-import { StoreWriteError, ThreadedRrdStore } from './store-thread.js';
+import { StoreWriteError, ThreadedRrdStore, type WriteResult } from './store-thread.js';
+import type { WritePhases } from './store-worker.js';
 import { PipelinedWriter } from './pipeline.js';
 
 export { collect, seriesSpan, type NewSeries, type PlannedRequest } from './plan.js';
@@ -37,6 +38,14 @@ export const MAX_GROUP_VALUES = 20_000;
 export const PIPELINED_GROUP_VALUES = 5_000;
 /** groups sent to the store's thread and not answered yet, at most */
 export const MAX_GROUPS_IN_FLIGHT = 4;
+/**
+ * metric values per group of first requests (a host without series yet: each value a new
+ * series, ~20-40 µs to create on the thread beside ~1 µs to journal; the thread commits ordinary
+ * writes between its slices of CREATE_SLICE creations)
+ */
+export const PIPELINED_CREATE_VALUES = 2_500;
+/** of MAX_GROUPS_IN_FLIGHT, the places groups of first requests may hold */
+export const MAX_CREATE_GROUPS_IN_FLIGHT = 2;
 /** queued metric values at most before new requests get 503 + Retry-After (as MAX_QUEUED_LINES) */
 export const MAX_QUEUED_VALUES = 200_000;
 
@@ -60,6 +69,24 @@ export interface MetricRequest {
   batch: MetricBatch;
   /** ms since epoch: when it was received */
   now: number;
+  /** filled in on the way (store on its thread), for the request's Server-Timing */
+  timing?: MetricTiming;
+}
+
+/** Where a metric request's time went (ms), the route's Server-Timing phases. */
+export interface MetricTiming {
+  /** performance.now() when submitted */
+  submitted: number;
+  /** waiting in the writer's queue until its group started */
+  queue?: number;
+  /** planning its group (validation against the catalog, new series defined) on the event loop */
+  plan?: number;
+  /** its group's write: sent to the store's thread until the answer was taken on the event loop */
+  store?: number;
+  /** of `store`, on the thread: waiting there, creating series, the durable updateMany */
+  phases?: WritePhases;
+  /** performance.now() when its group's answer was taken */
+  answered?: number;
 }
 
 export interface MetricServiceOptions {
@@ -69,6 +96,20 @@ export interface MetricServiceOptions {
   events?: EventSink;
   /** MAX_QUEUED_VALUES when absent */
   maxQueuedValues?: number;
+}
+
+/** A group's requests' phases (MetricTiming) from its planning start, its send and its answer. */
+function timed(reqs: MetricRequest[], began: number, sent: number, res: WriteResult): void {
+  const answered = performance.now();
+  for (const r of reqs) {
+    const t = r.timing;
+    if (!t) continue;
+    t.queue = began - t.submitted;
+    t.plan = sent - began;
+    t.store = answered - sent;
+    t.phases = res.phases;
+    t.answered = answered;
+  }
 }
 
 export class MetricService {
@@ -121,6 +162,10 @@ export class MetricService {
             key: (r) => r.batch.host,
             maxWeight: PIPELINED_GROUP_VALUES,
             maxInFlight: MAX_GROUPS_IN_FLIGHT,
+            // a host's first request creates its series: grouped apart so that ordinary ones do not wait for it
+            heavy: (r) => this.catalog.seriesOf(r.batch.host) === 0,
+            maxHeavyWeight: PIPELINED_CREATE_VALUES,
+            maxHeavyInFlight: MAX_CREATE_GROUPS_IN_FLIGHT,
             maxQueuedWeight,
             what: 'the metric batch',
           })
@@ -152,13 +197,13 @@ export class MetricService {
   private readonly writer: GroupWriter<MetricRequest, MetricAck> | PipelinedWriter<MetricRequest, MetricAck>;
 
   /** Resolves once the request's values are durable; rejects with its own error (503 when saturated). */
-  submit(batch: MetricBatch, now: number): Promise<MetricAck> {
+  submit(batch: MetricBatch, now: number, timing?: MetricTiming): Promise<MetricAck> {
     try {
       this.writer.admit(batch.samples.length);
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    return this.writer.submit({ batch, now });
+    return this.writer.submit(timing ? { batch, now, timing } : { batch, now });
   }
 
   /** one group commit's answers (a store shared with other collectors commits otherwise: shared-service.ts) */
@@ -209,6 +254,7 @@ export class MetricService {
    * takes its planned series out of the catalog again.
    */
   async ingestManyThreaded(store: ThreadedRrdStore, reqs: MetricRequest[]): Promise<Array<MetricAck | Error>> {
+    const began = performance.now();
     const planned = new Map<string, number>();
     const creates: NewSeries[] = [];
     const plans = reqs.map((r) => {
@@ -224,8 +270,11 @@ export class MetricService {
     // a host is in one group in flight at a time (pipeline.ts): these names are this group's alone
     const mine = [...creates.map((c) => c.name), ...items.map((i) => i.series)];
     for (const n of mine) this.writing.add(n);
+    const sent = performance.now();
     try {
-      res = await store.write(creates, items);
+      const written = await store.write(creates, items);
+      timed(reqs, began, sent, written);
+      res = written;
     } catch (err) {
       if (!(err instanceof StoreWriteError) || err.stage === 'create') for (const c of creates) this.catalog.delete(c.name);
       throw err instanceof StoreWriteError ? err.error : err;

@@ -12,12 +12,15 @@ import { STORE_THREAD_LIMITS } from '../memory.js';
 import { RrdError } from '../rrd/errors.js';
 import type { OpenRrdOptions } from '../rrd/sqlite-store.js';
 import type { Cf, CreateOptions, FetchResult, RrdStore, SeriesDef, SeriesInfo, SeriesState, UpdateManyItem, UpdateManyResult } from '../rrd/types.js';
-import type { StoreWorkerData, StoreWrite, StoreWriteReply, SyncCall, SyncReply, WireError } from './store-worker.js';
+import type { StoreWorkerData, StoreWrite, StoreWriteReply, SyncCall, SyncReply, WireError, WritePhases } from './store-worker.js';
 
 /** A synchronous call that waits longer than this fails (the thread is stuck or gone). */
 const SYNC_TIMEOUT_MS = 60_000;
 /** series described per synchronous call at start */
 const DESCRIBE_PAGE = 50_000;
+
+/** a write's answer: the store's result, the thread's time for it (ms) and where that went */
+export type WriteResult = UpdateManyResult & { ms: number; phases: WritePhases };
 
 export interface SeriesSummary {
   name: string;
@@ -60,7 +63,7 @@ export class ThreadedRrdStore implements RrdStore {
   private readonly worker: Worker;
   private readonly flag: Int32Array;
   private readonly port;
-  private readonly waiting = new Map<number, { resolve(r: UpdateManyResult & { ms: number }): void; reject(e: Error): void }>();
+  private readonly waiting = new Map<number, { resolve(r: WriteResult): void; reject(e: Error): void }>();
   private nextId = 1;
   private dead: Error | null = null;
   private closed = false;
@@ -80,7 +83,7 @@ export class ThreadedRrdStore implements RrdStore {
       const w = this.waiting.get(m.id);
       if (!w) return;
       this.waiting.delete(m.id);
-      if (m.type === 'written') w.resolve({ accepted: m.accepted, errors: new Map(m.errors.map(([i, e]) => [i, fromWire(e)])), ms: m.ms });
+      if (m.type === 'written') w.resolve({ accepted: m.accepted, errors: new Map(m.errors.map(([i, e]) => [i, fromWire(e)])), ms: m.ms, phases: m.phases });
       else w.reject(new StoreWriteError(fromWire(m.error), m.stage));
     });
     const fail = (err: Error) => {
@@ -151,7 +154,7 @@ export class ThreadedRrdStore implements RrdStore {
    * their own fsync, then one durable updateMany): resolves once durable. Rejects with a
    * StoreWriteError; stage 'create' means none of the group's series and values were stored.
    */
-  write(creates: Array<{ name: string; def: SeriesDef; start?: number }>, items: UpdateManyItem[]): Promise<UpdateManyResult & { ms: number }> {
+  write(creates: Array<{ name: string; def: SeriesDef; start?: number }>, items: UpdateManyItem[]): Promise<WriteResult> {
     if (this.dead) return Promise.reject(new StoreWriteError(this.dead, 'create'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

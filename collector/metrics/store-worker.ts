@@ -31,8 +31,14 @@ export interface WireError {
 }
 
 export type StoreWrite = { type: 'write'; id: number; creates: Array<{ name: string; def: SeriesDef; start?: number }>; items: UpdateManyItem[] };
+/** where a write's time went on this thread (ms): waiting for it, creating its commit's series, the durable updateMany */
+export interface WritePhases {
+  wait: number;
+  create: number;
+  commit: number;
+}
 export type StoreWriteReply =
-  | { type: 'written'; id: number; accepted: number[]; errors: Array<[number, WireError]>; ms: number }
+  | { type: 'written'; id: number; accepted: number[]; errors: Array<[number, WireError]>; ms: number; phases: WritePhases }
   | { type: 'failed'; id: number; error: WireError; stage: 'create' | 'update' }
   | { type: 'opened' }
   | { type: 'closed' }
@@ -46,6 +52,8 @@ export type SyncReply = { ok: true; value: unknown } | { ok: false; error: WireE
 export const CREATE_SLICE = 500;
 /** values of writes merged into one commit, at most (the collector's groups are up to 20,000) */
 export const MERGE_VALUES = 40_000;
+/** new series of writes merged into one commit, at most (the first write whatever its size); ordinary writes are committed between its slices */
+export const MERGE_CREATES = 10_000;
 /** pending updates from which the journal is applied between writes (the store's checkpointUpdates) */
 export const DEFAULT_APPLY_FROM = 200_000;
 /** ms of applying per slice before waiting writes and reads are looked at again */
@@ -123,9 +131,14 @@ if (parentPort && data?.sync) {
   };
   const yieldNow = () => new Promise<void>((res) => setImmediate(res));
   const checkpointer = startCheckpointer(data.path);
+  /** when each waiting write reached this thread (its `wait` phase) */
+  const arrived = new WeakMap<StoreWrite, number>();
   port.on('message', (m: StoreWrite | { type: 'close' }) => {
     if (m.type === 'close') closeAsked = true;
-    else writes.push(m);
+    else {
+      arrived.set(m, performance.now());
+      writes.push(m);
+    }
     kick();
   });
   // a synchronous update journals too: the loop may have a slice to apply
@@ -150,7 +163,14 @@ if (parentPort && data?.sync) {
     };
     let slices = 0;
     const create = async (creates: StoreWrite['creates']) => {
-      if (slices++ > 0) await yieldNow();
+      if (slices++ > 0) {
+        await yieldNow();
+        // Ordinary writes that came meanwhile are committed between two slices: they wait for
+        // one slice of creations, not for all of them. Their hosts are not these writes' (a
+        // host is in one group in flight), and their fsync'd commit only makes the slices
+        // created so far durable earlier than this run's own would.
+        if (writes.some((m) => m.creates.length === 0)) await runWrites(takeWrites(false));
+      }
       // not durable by itself: the update commit below fsyncs the WAL holding it
       store.createMany(creates, { deferSync: true });
     };
@@ -194,13 +214,16 @@ if (parentPort && data?.sync) {
     if (ok.length === 0) return;
     try {
       const items = ok.length === 1 ? ok[0]!.items : ok.flatMap((m) => m.items);
+      const created = performance.now();
       const res = items.length > 0 ? store.updateMany(items) : { accepted: [], errors: new Map<number, Error>() };
+      const committed = performance.now();
       let at = 0;
       for (const m of ok) {
         const n = m.items.length;
         const errors: Array<[number, WireError]> = [];
         for (const [i, e] of res.errors) if (i >= at && i < at + n) errors.push([i - at, toWire(e)]);
-        port.postMessage({ type: 'written', id: m.id, accepted: res.accepted.slice(at, at + n), errors, ms: performance.now() - started } satisfies StoreWriteReply);
+        const phases = { wait: started - (arrived.get(m) ?? started), create: created - started, commit: committed - created };
+        port.postMessage({ type: 'written', id: m.id, accepted: res.accepted.slice(at, at + n), errors, ms: performance.now() - started, phases } satisfies StoreWriteReply);
         at += n;
       }
     } catch (err) {
@@ -208,14 +231,47 @@ if (parentPort && data?.sync) {
     }
   };
 
+  /**
+   * The writes to commit together next: those that create no series first (up to MERGE_VALUES
+   * values), those that create series otherwise (up to MERGE_CREATES new series), in the order
+   * they came within each kind, taking turns when both wait. Writes of two kinds never hold the
+   * same host (the collector keeps a host in one group in flight), so their order between kinds
+   * is free; an ordinary write used to wait behind up to 40,000 values' worth of new series
+   * (whole groups of first requests) merged ahead of it.
+   */
+  let lastCreated = false;
+  const nextWrites = (): StoreWrite[] => {
+    const hasPlain = writes.some((m) => m.creates.length === 0);
+    const hasCreating = writes.some((m) => m.creates.length > 0);
+    const kind = hasPlain && hasCreating ? !lastCreated : hasCreating;
+    lastCreated = kind;
+    return takeWrites(kind);
+  };
+  /** the waiting writes of one kind (creating or not) that go in one commit, taken out of `writes` */
+  const takeWrites = (kind: boolean): StoreWrite[] => {
+    const creating = (m: StoreWrite) => m.creates.length > 0;
+    const take: StoreWrite[] = [];
+    const rest: StoreWrite[] = [];
+    let values = 0;
+    let created = 0;
+    for (const m of writes) {
+      if (creating(m) !== kind || (take.length > 0 && (values + m.items.length > MERGE_VALUES || created + m.creates.length > MERGE_CREATES))) {
+        rest.push(m);
+        continue;
+      }
+      take.push(m);
+      values += m.items.length;
+      created += m.creates.length;
+    }
+    writes.splice(0, writes.length, ...rest);
+    return take;
+  };
+
   const loop = async (): Promise<void> => {
     for (;;) {
       const pending = store.pendingUpdates;
       if (writes.length > 0 && pending < applyHard) {
-        // what has arrived, up to MERGE_VALUES values (the first whatever its size)
-        let n = 1;
-        for (let v = writes[0]!.items.length; n < writes.length && v + writes[n]!.items.length <= MERGE_VALUES; n++) v += writes[n]!.items.length;
-        await runWrites(writes.splice(0, n));
+        await runWrites(nextWrites());
         checkpointer.maybe();
       } else if (pending >= (writes.length > 0 ? 1 : applyFrom)) {
         try {

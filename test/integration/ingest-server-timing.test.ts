@@ -19,7 +19,8 @@ const histogram = async (name: string) => {
   return { count: num('count'), sumMs: num('sum') * 1000 };
 };
 const ackMs = (header: unknown) => {
-  const m = /^ack;dur=([0-9]+(?:\.[0-9]+)?)$/.exec(String(header));
+  // `ack` first; a metric answer names its phases after it (see the test below)
+  const m = /^ack;dur=([0-9]+(?:\.[0-9]+)?)(?:, |$)/.exec(String(header));
   expect(m, `server-timing: ${String(header)}`).not.toBeNull();
   return Number(m![1]);
 };
@@ -45,6 +46,21 @@ describe('Server-Timing on ingest answers', () => {
       durs.reduce((a, b) => a + b, 0),
       6,
     );
+  });
+
+  it("a metric answer also says where the request's time went, phase by phase", async () => {
+    const res = await c.app.inject({
+      method: 'POST',
+      url: '/api/v1/metrics/ingest',
+      headers: { authorization: `Bearer ${c.token('agent')}` },
+      payload: metricBatchOf([{ ts: T0 + 100_000, value: 1 }], { name: 'load.1', host: 'st-2', agent: 'agt_st2' }),
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const header = String(res.headers['server-timing']);
+    const phases = Object.fromEntries([...header.matchAll(/([\w-]+);dur=([0-9.]+)/g)].map((m) => [m[1]!, Number(m[2])]));
+    // before the handler (authentication, the body) and in it before the ack span, then in it
+    for (const name of ['ack', 'auth', 'body', 'check', 'heard']) expect(phases[name], header).toBeGreaterThanOrEqual(0);
+    expect(phases.heard!, header).toBeLessThanOrEqual(phases.ack! + 0.01);
   });
 
   it('a log answer carries the duration ringtail_ingest_batch_seconds observed for it (to 0.01 ms)', async () => {

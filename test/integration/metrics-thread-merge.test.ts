@@ -85,4 +85,38 @@ describe('metric store thread: writes merged into one commit', () => {
       reopened.close();
     }
   });
+
+  it('a write that creates no series is committed between the slices of a creating write and before creating writes that waited with it, each with its own answer', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const store = await ThreadedRrdStore.open(join(dir.path, 'm.db'), { create: true });
+    try {
+      await store.write([{ name: 'old\u0000a', def: DEF, start: T0 - 1 }], [{ series: 'old\u0000a', args: [`${T0}:1`] }]);
+      const many = (host: string, n: number) => Array.from({ length: n }, (_, k) => `${host}\u0000m.${k}`);
+      const order: string[] = [];
+      const creating = (host: string) => {
+        const names = many(host, 2000);
+        return store.write(names.map((name) => ({ name, def: DEF, start: T0 - 1 })), names.map((series) => ({ series, args: [`${T0}:1`] }))).then((r) => {
+          order.push(host);
+          return r;
+        });
+      };
+      // the first keeps the thread busy (four slices of creations) while the others arrive; the
+      // ordinary one is committed after its first slice, the second creating one after it
+      const first = creating('new1');
+      const second = creating('new2');
+      const plain = store.write([], [{ series: 'old\u0000a', args: [`${T0 + 10}:2`] }]).then((r) => {
+        order.push('old');
+        return r;
+      });
+      const answers = await Promise.all([first, second, plain]);
+      expect(order).toEqual(['old', 'new1', 'new2']);
+      expect(answers[2].accepted).toEqual([1]);
+      expect(answers[1].accepted.every((n) => n === 1)).toBe(true);
+      // where the write's time went on the thread, for the request's Server-Timing
+      for (const a of answers) for (const k of ['wait', 'create', 'commit'] as const) expect(a.phases[k]).toBeGreaterThanOrEqual(0);
+    } finally {
+      await store.closeAsync();
+    }
+  });
 });

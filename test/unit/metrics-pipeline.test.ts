@@ -11,17 +11,19 @@ interface Unit {
   host: string;
   n: number;
   values: number;
+  /** creates series (a host's first request) */
+  heavy?: boolean;
 }
 
 /** a writer whose groups are answered by hand: started groups are recorded with their settlers */
-function manual(maxInFlight = 2, maxWeight = 10) {
+function manual(maxInFlight = 2, maxWeight = 10, heavy?: { maxHeavyWeight: number; maxHeavyInFlight: number }) {
   const started: Array<{ units: Unit[]; ok(): void; fail(e: Error): void }> = [];
   const w = new PipelinedWriter<Unit, string>(
     (units) =>
       new Promise((resolve, reject) => {
         started.push({ units, ok: () => resolve(units.map((u) => `ack ${u.host}#${u.n}`)), fail: reject });
       }),
-    { weight: (u) => u.values, key: (u) => u.host, maxWeight, maxInFlight, maxQueuedWeight: 100, what: 'the metric batch' },
+    { weight: (u) => u.values, key: (u) => u.host, maxWeight, maxInFlight, maxQueuedWeight: 100, what: 'the metric batch', ...(heavy ? { heavy: (u: Unit) => u.heavy === true, ...heavy } : {}) },
   );
   return { w, started };
 }
@@ -86,5 +88,71 @@ describe('metric pipeline', () => {
     void w.submit({ host: 'a', n: 1, values: 90 }).catch(() => {});
     expect(() => w.admit(10)).not.toThrow();
     expect(() => w.admit(11)).toThrow(/saturated/);
+  });
+
+  it('heavy units (first requests) go in smaller groups of their own and hold at most their places; light ones start beside them', async () => {
+    const { w, started } = manual(3, 10, { maxHeavyWeight: 2, maxHeavyInFlight: 1 });
+    const names = (g: { units: Unit[] }) => g.units.map((u) => `${u.host}#${u.n}`);
+    for (const h of ['n1', 'n2', 'n3']) void w.submit({ host: h, n: 1, values: 1, heavy: true });
+    void w.submit({ host: 'a', n: 1, values: 1 });
+    void w.submit({ host: 'b', n: 1, values: 1 });
+    await waitFor('a light and a heavy group', () => started.length === 2, 2000);
+    await new Promise((r) => setImmediate(r));
+    // one heavy group of two (its weight bound), the light ones together; n3 waits for the heavy place
+    expect(started.map(names).sort()).toEqual([['a#1', 'b#1'], ['n1#1', 'n2#1']]);
+    void w.submit({ host: 'c', n: 1, values: 1 });
+    await waitFor('c started in the third place', () => started.length === 3, 2000);
+    expect(names(started[2]!)).toEqual(['c#1']);
+    started.find((g) => g.units[0]!.host === 'n1')!.ok();
+    await waitFor('n3 after the heavy place is free', () => started.length === 4, 2000);
+    expect(names(started[3]!)).toEqual(['n3#1']);
+    for (const g of started) g.ok();
+    await w.drain();
+  });
+
+  it("a host's light unit queued behind its heavy one does not overtake it", async () => {
+    const { w, started } = manual(4, 10, { maxHeavyWeight: 10, maxHeavyInFlight: 1 });
+    const order: string[] = [];
+    void w.submit({ host: 'x', n: 0, values: 1, heavy: true }).then((a) => order.push(a));
+    await waitFor('x#0 in flight', () => started.length === 1, 2000);
+    // the heavy place is taken: n waits, and its host's light unit behind it too
+    void w.submit({ host: 'n', n: 1, values: 1, heavy: true }).then((a) => order.push(a));
+    void w.submit({ host: 'n', n: 2, values: 1 }).then((a) => order.push(a));
+    void w.submit({ host: 'b', n: 1, values: 1 }).then((a) => order.push(a));
+    await waitFor('b started', () => started.length === 2, 2000);
+    await new Promise((r) => setImmediate(r));
+    expect(started.map((g) => g.units.map((u) => `${u.host}#${u.n}`))).toEqual([['x#0'], ['b#1']]);
+    started[0]!.ok();
+    await waitFor('n#1 started', () => started.length === 3, 2000);
+    expect(started[2]!.units.map((u) => `${u.host}#${u.n}`)).toEqual(['n#1']);
+    started[2]!.ok();
+    await waitFor('n#2 started after n#1 answered', () => started.length === 4, 2000);
+    expect(started[3]!.units.map((u) => `${u.host}#${u.n}`)).toEqual(['n#2']);
+    started[1]!.ok();
+    started[3]!.ok();
+    await w.drain();
+    expect(order.indexOf('ack n#1')).toBeLessThan(order.indexOf('ack n#2'));
+  });
+
+  it('a freed place goes to a waiting heavy unit before light ones queued with it (light ones kept every place under load)', async () => {
+    const { w, started } = manual(2, 10, { maxHeavyWeight: 10, maxHeavyInFlight: 1 });
+    const hosts = (g: { units: Unit[] }) => g.units.map((u) => u.host);
+    void w.submit({ host: 'l1', n: 1, values: 10 });
+    void w.submit({ host: 'l2', n: 1, values: 10 });
+    await waitFor('both places taken by light groups', () => started.length === 2, 2000);
+    void w.submit({ host: 'l3', n: 1, values: 10 });
+    void w.submit({ host: 'new', n: 1, values: 10, heavy: true });
+    void w.submit({ host: 'l4', n: 1, values: 10 });
+    await new Promise((r) => setImmediate(r));
+    started[0]!.ok();
+    await waitFor('a third group', () => started.length === 3, 2000);
+    expect(hosts(started[2]!)).toEqual(['new']);
+    started[1]!.ok();
+    await waitFor('l3 next', () => started.length === 4, 2000);
+    expect(hosts(started[3]!)).toEqual(['l3']);
+    for (const g of started.slice(2)) g.ok();
+    await waitFor('l4 last', () => started.length === 5, 2000);
+    started[4]!.ok();
+    await w.drain();
   });
 });
