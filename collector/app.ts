@@ -120,7 +120,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.decorate('clock', options.clock ?? Date.now);
   app.decorate('events', createEvents(app.log));
-  app.decorate('health', new Health(app.events, app.clock));
+  app.decorate('health', new Health(app.events));
   app.decorate('routeTable', []);
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];

@@ -9,22 +9,18 @@ import type { EventSink } from '../shared/events.js';
 export interface PartFailure {
   part: string;
   error: string;
-  at: number;
 }
 
 export class Health {
   private readonly failures: PartFailure[] = [];
   private readonly listeners: Array<(f: PartFailure) => void> = [];
 
-  constructor(
-    private readonly events: EventSink,
-    private readonly clock: () => number,
-  ) {}
+  constructor(private readonly events: EventSink) {}
 
   /** A part stopped for good; the first failure of each part is kept and said. */
   fail(part: string, err: Error): void {
     if (this.failures.some((f) => f.part === part)) return;
-    const f: PartFailure = { part, error: err.message, at: this.clock() };
+    const f: PartFailure = { part, error: err.message };
     this.failures.push(f);
     this.events.emit('collector.part_failed', { code: 'RINGTAIL_ERR_PART_FAILED', part, error: err.message }, 'warn');
     for (const l of this.listeners) l(f);

@@ -55,11 +55,11 @@ export const collectorCommand: Command = {
       const ended = await Promise.race([untilSignal().then(() => null), running.app.health.untilFailure()]);
       offReload();
       offTls();
-      if (ended) process.stderr.write(`RINGTAIL_ERR_PART_FAILED: ${ended.part} failed (${ended.error}); exiting for a restart\n`);
       if (!ended) {
         await running.close();
         return 0;
       }
+      process.stderr.write(`RINGTAIL_ERR_PART_FAILED: ${ended.part} failed (${ended.error}); exiting for a restart\n`);
       // what is queued behind the dead part cannot drain: a bounded close, then out
       await Promise.race([running.close().catch(() => {}), new Promise((r) => setTimeout(r, 10_000).unref())]);
       return 1;

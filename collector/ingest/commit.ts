@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import type { IngestAck } from '../../shared/wire.js';
 import { STORE_THREAD_LIMITS } from '../memory.js';
 import type { IngestItem, LogStore, StorageConfig } from '../storage/types.js';
+import { watchThreadEnd } from '../thread-end.js';
 import { packItems, type PackedBatch, type PackedItem } from './pack.js';
 import type { StagedItem } from './writer.js';
 import type { WriterReply, WriterRequest } from './writer-worker.js';
@@ -82,17 +83,8 @@ export function workerCommitter(storage: StorageConfig, onFailure?: (err: Error)
     slices.clear();
   };
   let closing = false;
-  worker.on('error', (err) => {
-    fail(err);
-    if (!closing) onFailure?.(err);
-  });
-  worker.on('exit', (code) => {
-    const err = new Error(`writer thread exited (code ${code})`);
-    const first = dead === null;
-    fail(dead ?? err);
-    if (first && !closing) onFailure?.(err);
-    closed?.();
-  });
+  watchThreadEnd(worker, 'writer thread', () => closing, fail, onFailure);
+  worker.on('exit', () => closed?.());
   const post = (items: PackedItem[], transfer: ArrayBuffer[]) => {
     if (dead) return Promise.reject(dead);
     const id = nextId++;

@@ -10,6 +10,7 @@ import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_thread
 import { ErrorCodes, RingtailError, type ErrorCode } from '../../shared/errors.js';
 import { STORE_THREAD_LIMITS } from '../memory.js';
 import { RrdError } from '../rrd/errors.js';
+import { watchThreadEnd } from '../thread-end.js';
 import type { OpenRrdOptions } from '../rrd/sqlite-store.js';
 import type { Cf, CreateOptions, FetchResult, RrdStore, SeriesDef, SeriesInfo, SeriesState, UpdateManyItem, UpdateManyResult } from '../rrd/types.js';
 import type { StoreWorkerData, StoreWrite, StoreWriteReply, SyncCall, SyncReply, WireError, WritePhases } from './store-worker.js';
@@ -92,16 +93,7 @@ export class ThreadedRrdStore implements RrdStore {
       this.waiting.clear();
     };
     // after close() the thread's end is expected: only an end before it is a failure
-    worker.on('error', (err) => {
-      fail(err);
-      if (!this.closed) onFailure?.(err);
-    });
-    worker.on('exit', (code) => {
-      const err = new Error(`the metric store thread exited (code ${code})`);
-      const first = this.dead === null;
-      fail(this.dead ?? err);
-      if (first && !this.closed) onFailure?.(err);
-    });
+    watchThreadEnd(worker, 'the metric store thread', () => this.closed, fail, onFailure);
   }
 
   /** Ends the thread abruptly, as a fatal fault in it would (tests). */

@@ -6,6 +6,6 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
   app.get('/healthz', { config: { public: true } }, async (_req, reply) => {
     const failed = app.health.failed;
     if (failed.length === 0) return { status: 'ok' };
-    return reply.code(503).send({ status: 'failing', failed: failed.map((f) => ({ part: f.part, error: f.error })) });
+    return reply.code(503).send({ status: 'failing', failed });
   });
 };

@@ -13,6 +13,21 @@ export function tempDir(prefix = 'ringtail-'): { path: string; cleanup(): void }
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
 }
 
+/** Temporary directories made one by one during a test, removed together (call cleanup in afterEach). */
+export function tempDirs(): { make(prefix?: string): string; cleanup(): void } {
+  const dirs: Array<{ path: string; cleanup(): void }> = [];
+  return {
+    make(prefix) {
+      const d = tempDir(prefix);
+      dirs.push(d);
+      return d.path;
+    },
+    cleanup() {
+      for (const d of dirs.splice(0)) d.cleanup();
+    },
+  };
+}
+
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, everyMs = 25): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;

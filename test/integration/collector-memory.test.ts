@@ -9,17 +9,13 @@ import { workerCommitter } from '../../collector/ingest/commit.js';
 import { ThreadedRrdStore } from '../../collector/metrics/store-thread.js';
 import { openStorage, storageConfig } from '../../collector/storage/factory.js';
 import { DEFAULT_WRITER_CACHE_MB, openSqliteWriter } from '../../collector/storage/sqlite/writer.js';
-import { tempDir } from '../helpers/proc.js';
+import { tempDirs } from '../helpers/proc.js';
 
 describe('collector memory bounds', () => {
-  const dirs: Array<{ path: string; cleanup(): void }> = [];
-  const temp = () => {
-    const d = tempDir();
-    dirs.push(d);
-    return d.path;
-  };
+  const dirs = tempDirs();
+  const temp = () => dirs.make();
   afterEach(() => {
-    for (const d of dirs.splice(0)) d.cleanup();
+    dirs.cleanup();
   });
 
   it("the writer connection's cache_size is memory.writer_cache_mb, and the default without it", () => {

@@ -8,7 +8,7 @@ import { workerCommitter } from '../../collector/ingest/commit.js';
 import { ThreadedRrdStore } from '../../collector/metrics/store-thread.js';
 import { storageConfig } from '../../collector/storage/factory.js';
 import { testCollector, type TestCollector } from '../helpers/collector.js';
-import { tempDir, waitFor } from '../helpers/proc.js';
+import { tempDirs, waitFor } from '../helpers/proc.js';
 
 const line = (message: string) => ({
   batch: { version: 1 as const, agent_id: 'agt_fail', host: 'fail', segments: [{ stream: 's', source: '/var/log/f.log', start: 0, end: message.length + 1, lines: [{ offset: 0, ts: Date.now(), severity: 6, message }] }] },
@@ -16,17 +16,13 @@ const line = (message: string) => ({
 });
 
 describe('a storage thread that ends on its own', () => {
-  const dirs: Array<{ path: string; cleanup(): void }> = [];
-  const temp = () => {
-    const d = tempDir();
-    dirs.push(d);
-    return d.path;
-  };
+  const dirs = tempDirs();
+  const temp = () => dirs.make();
   let collector: TestCollector | null = null;
   afterEach(async () => {
     await collector?.close();
     collector = null;
-    for (const d of dirs.splice(0)) d.cleanup();
+    dirs.cleanup();
   });
 
   it('the log writer thread: said once, and its commits refused instead of waiting', async () => {

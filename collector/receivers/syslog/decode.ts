@@ -44,8 +44,9 @@ function junkOrBlank(text: string): 'empty' | 'binary' | null {
 const HOST_RE = /^[A-Za-z0-9_][A-Za-z0-9._:%-]{0,254}$/;
 
 /**
- * The fields cut to the wire schema's limits (names 128, values 8,192 characters): the parser's
- * own object when nothing is over them (nearly always), not a copy of it per line.
+ * The fields cut to what a wire line carries (values of 8,192 characters, the schema's bound;
+ * names of 128, the collector's own, which the pipeline then bounds in bytes): the parser's own
+ * object when nothing is over them (nearly always), not a copy of it per line.
  */
 function withinWire(f: Record<string, string>): Record<string, string> {
   let over = false;
