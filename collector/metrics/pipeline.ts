@@ -22,6 +22,7 @@
 // queued behind four places all taken by them (load benchmark: metric ack p99 360 ms, all of it
 // first requests and the requests grouped with them). The thread commits light writes first.
 import { storageUnavailable, writerSaturated } from '../ingest/unavailable.js';
+import { WaitingQueue } from './waiting-queue.js';
 
 /** ms of planning groups in one turn of the event loop, at most (the last group may pass it) */
 export const TURN_BUDGET_MS = 10;
@@ -62,7 +63,7 @@ interface Pending<T, R> {
 }
 
 export class PipelinedWriter<T, R> {
-  private queue: Array<Pending<T, R>> = [];
+  private readonly queue = new WaitingQueue<Pending<T, R>>();
   private queuedWeight = 0;
   private inFlight = 0;
   private heavyInFlight = 0;
@@ -117,29 +118,13 @@ export class PipelinedWriter<T, R> {
 
   /**
    * The next group of one kind: queued units in order, skipping those whose key is in flight or
-   * whose kind is the other one; a unit left behind keeps every later unit of its key behind it.
+   * whose kind is the other one; a unit left behind keeps every later unit of its key behind it
+   * (waiting-queue.ts).
    */
   private take(heavy: boolean): Array<Pending<T, R>> {
-    const group: Array<Pending<T, R>> = [];
-    const rest: Array<Pending<T, R>> = [];
-    const held = new Set<string>();
     const isHeavy = this.opts.heavy;
     const max = heavy ? (this.opts.maxHeavyWeight ?? this.opts.maxWeight) : this.opts.maxWeight;
-    let weight = 0;
-    let full = false;
-    for (const p of this.queue) {
-      if (full || this.busy.has(p.key) || held.has(p.key) || (isHeavy !== undefined && isHeavy(p.unit) !== heavy) || (group.length > 0 && weight + p.weight > max)) {
-        // once one unit stays for its weight, the group is closed
-        full ||= group.length > 0 && weight + p.weight > max;
-        held.add(p.key);
-        rest.push(p);
-        continue;
-      }
-      group.push(p);
-      weight += p.weight;
-    }
-    if (group.length === 0) return group;
-    this.queue = rest;
+    const { group, weight } = this.queue.take((p) => this.busy.has(p.key) || (isHeavy !== undefined && isHeavy(p.unit) !== heavy), max);
     this.queuedWeight -= weight;
     return group;
   }

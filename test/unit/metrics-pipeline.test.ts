@@ -155,4 +155,43 @@ describe('metric pipeline', () => {
     started[4]!.ok();
     await w.drain();
   });
+
+  // Which units a group takes, pinned (PipelinedWriter.take): queued units in order, passing over
+  // those whose host is in flight or whose kind is the other one, a host passed over keeping its
+  // later units behind it, and the group closed by the first unit that would take it past its
+  // weight, whatever else kept that unit back.
+  it('groups: in order, passing over hosts in flight and their later units, closed by the first unit over the weight', async () => {
+    const { w, started } = manual(10, 5);
+    const names = () => started.map((g) => g.units.map((u) => `${u.host}#${u.n}`));
+    void w.submit({ host: 'a', n: 1, values: 5 });
+    await waitFor('a#1 in flight', () => started.length === 1, 2000, 1);
+    const queue: Array<[string, number, number]> = [['a', 2, 1], ['b', 1, 2], ['a', 3, 1], ['c', 1, 2], ['a', 4, 2], ['d', 1, 1], ['e', 1, 3], ['f', 1, 1]];
+    for (const [host, n, values] of queue) void w.submit({ host, n, values });
+    await waitFor('two more groups', () => started.length === 3, 2000, 1);
+    // a#4 would take b#1 and c#1 past 5: it closes the group although a is in flight anyway
+    expect(names()).toEqual([['a#1'], ['b#1', 'c#1'], ['d#1', 'e#1', 'f#1']]);
+    expect(w.queued).toBe(3);
+    started[0]!.ok();
+    await waitFor("a's units after a#1's answer", () => started.length === 4, 2000, 1);
+    expect(names()[3]).toEqual(['a#2', 'a#3', 'a#4']);
+    for (const g of started.slice(1)) g.ok();
+    await w.drain();
+    expect(started.length).toBe(4);
+  });
+
+  it('groups of each kind: a heavy group passes over light units (and their hosts), the light group over heavy ones', async () => {
+    const { w, started } = manual(10, 5, { maxHeavyWeight: 3, maxHeavyInFlight: 10 });
+    const names = () => started.map((g) => g.units.map((u) => `${u.host}#${u.n}`));
+    const queue: Array<[string, number, number, boolean]> = [['n', 1, 1, true], ['b', 1, 1, false], ['n', 2, 1, false], ['m', 1, 2, true], ['c', 1, 1, false], ['p', 1, 1, true]];
+    for (const [host, n, values, heavy] of queue) void w.submit({ host, n, values, heavy });
+    await waitFor('three groups', () => started.length === 3, 2000, 1);
+    // n#2 is light but stays behind its host's heavy n#1, then behind n#1's group in flight
+    expect(names()).toEqual([['n#1', 'm#1'], ['b#1', 'c#1'], ['p#1']]);
+    expect(w.queued).toBe(1);
+    started[0]!.ok();
+    await waitFor('n#2 after n#1', () => started.length === 4, 2000, 1);
+    expect(names()[3]).toEqual(['n#2']);
+    for (const g of started.slice(1)) g.ok();
+    await w.drain();
+  });
 });
