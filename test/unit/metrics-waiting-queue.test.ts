@@ -4,6 +4,7 @@
 // flight, kinds that change between takes, and queues long enough to compact the array.
 import { describe, expect, it } from 'vitest';
 import { WaitingQueue } from '../../collector/metrics/waiting-queue.js';
+import { rng as random } from '../helpers/rng.js';
 
 interface U {
   key: string;
@@ -29,18 +30,6 @@ function wholeWalk(queue: U[], passOver: (p: U) => boolean, max: number): { grou
     weight += p.weight;
   }
   return group.length === 0 ? { group, weight, rest: queue } : { group, weight, rest };
-}
-
-/** a small deterministic generator (mulberry32), so a failure names its seed */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('metric pipeline waiting queue', () => {
