@@ -9,9 +9,9 @@
 // Only the plain case takes this path: every series already loaded, every argument
 // `seconds:reading…` that the quick check accepts, in time order. Anything else (an unknown or
 // not yet loaded series, `N:`, an argument the quick check defers or refuses) returns undefined
-// and the caller takes its general path, which journals the same text for the same arguments
-// and gives rrdtool's exact errors.
-import { quickValidateBytes } from './engine.js';
+// and the caller takes the general path (general()), which journals the same text for the same
+// arguments and gives rrdtool's exact errors.
+import { quickValidateBytes, validateUpdate } from './engine.js';
 import type { SeriesDef, UpdateManyItem } from './types.js';
 
 /** What the journal needs of a series (the store's per-series memo). */
@@ -111,6 +111,48 @@ export class JournalLines {
       }
     }
     return text;
+  }
+
+  /**
+   * Any call: each argument checked on its own (rrdtool's errors, `N` written as the time), an
+   * item stopping at its first bad one; the journal text and its lines as plain() makes them
+   * (`load` throws for an unknown series: that item's error).
+   */
+  general(items: UpdateManyItem[], load: (name: string) => JournalSeries, now: () => number, call: number, errors: Map<number, Error>): { body: string; accepted: number[] } {
+    const accepted: number[] = new Array<number>(items.length);
+    this.reset();
+    const touched = this.touched;
+    let body = '';
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      let n = 0;
+      try {
+        const m = load(item.series);
+        // the same series may appear twice in one call
+        if (m.call !== call) {
+          m.call = call;
+          m.callLastUp = m.lastUp;
+          touched.push(m);
+        }
+        // Validation needs only the last update time and the definitions: rrdtool's checks
+        // never depend on the previous reading.
+        const args = item.args;
+        for (let a = 0; a < args.length; a++) {
+          const arg = args[a]!;
+          const t = validateUpdate(m.def, m.callLastUp, arg, now);
+          const line = arg.charCodeAt(0) === 78 /* N */ ? `${t}${arg.slice(1)}` : arg;
+          body += this.count === 0 ? m.prefix : m.nlPrefix;
+          this.push(m.id, body.length, body.length + line.length);
+          body += line;
+          m.callLastUp = t;
+          n++;
+        }
+      } catch (err) {
+        errors.set(i, err as Error);
+      }
+      accepted[i] = n;
+    }
+    return { body, accepted };
   }
 
   private grow(): void {

@@ -119,6 +119,9 @@ export function storeStatements(db: Database.Database) {
 
 export type StoreStatements = ReturnType<typeof storeStatements>;
 
+/** A store's connection, for the store's parts that run its transactions (the driver stays here). */
+export type StoreDb = Database.Database;
+
 /** Removes a store file and its WAL companions (a failed create leaves nothing behind). */
 export function removeStoreFiles(path: string): void {
   for (const p of [path, `${path}-wal`, `${path}-shm`]) rmSync(p, { force: true });

@@ -15,32 +15,23 @@
 // skipped. A crash at any point leaves the last committed journal and archives; opening the
 // store applies what is pending. One process journals into a store: the collector (the CLI
 // applies its updates directly).
+//
+// This file is the store's face and its catalog of series (memos, creation, removal); the
+// rest is in its parts: the database file and its statements (sqlite-file.ts), a series'
+// archives and applying arguments to them (sqlite-archives.ts), what this handle journaled and
+// applying it (sqlite-journal.ts), and one call's journal text (journal-text.ts).
 import type Database from 'better-sqlite3';
-import {
-  MAX_CHUNKS_PER_RRA,
-  MAX_RRAS,
-  allUnknown,
-  chunkCount,
-  chunkId,
-  chunkLength,
-  decodeChunkInto,
-  encodeChunk,
-  locate,
-  rowsPerChunk,
-  seriesChunkRange,
-} from './chunks.js';
-import { applyChecked, checkUpdate, validateUpdate } from './engine.js';
+import { MAX_CHUNKS_PER_RRA, MAX_RRAS, chunkCount, chunkId, chunkLength, locate, seriesChunkRange } from './chunks.js';
 import { RrdError, notFound } from './errors.js';
 import { fetchRows, planFetch } from './fetch.js';
 import { initialState } from './pdp.js';
-import { JournalLines, leadingTime, type JournalSeries } from './journal-text.js';
+import { JournalLines, type JournalSeries } from './journal-text.js';
 import { DefTable } from './def-table.js';
-import { PendingUpdates } from './pending.js';
+import { SeriesArchives } from './sqlite-archives.js';
 import { openStoreDb, storeStatements, type OpenRrdOptions, type StoreStatements } from './sqlite-file.js';
+import { StoreJournal } from './sqlite-journal.js';
 import { decodeDef, decodeState, encodeState, stateLastUp } from './state-codec.js';
 import type { Cf, CreateOptions, FetchResult, RrdStore, SeriesDef, SeriesInfo, SeriesState, UpdateManyItem, UpdateManyResult } from './types.js';
-
-
 
 export { FORMAT_VERSION, openWalCheckpointer, removeStoreFiles, type OpenRrdOptions } from './sqlite-file.js';
 
@@ -69,13 +60,6 @@ export class SqliteRrdStore implements RrdStore {
   private readonly now: () => number;
   private readonly checkpointUpdates: number;
   private readonly checkpointSlice: number;
-  /** arguments journaled by this handle and not yet in the archives */
-  private readonly pendingArgs = new PendingUpdates();
-  private lastJournalRow = 0;
-  /** the journal rows this handle wrote that are still in the journal, oldest first */
-  private readonly ownRows: number[] = [];
-  /** chunk buffers free for reuse, by length (see chunkBuffer) */
-  private readonly chunkPool = new Map<number, Float64Array[]>();
   private readonly meta = new Map<string, Meta>();
   /** update calls so far: a Meta whose `call` is this one has `callLastUp` set by it */
   private calls = 0;
@@ -87,11 +71,13 @@ export class SqliteRrdStore implements RrdStore {
   private readonly defs = new DefTable();
   private readonly autoApply: boolean;
   private readonly metaCache: number;
-  /** a slice failed since the last whole checkpoint (disownOnFailure) */
-  private disowned = false;
   private readonly journaling: boolean;
   private readonly synchronous: 'FULL' | 'NORMAL';
   private readonly st: StoreStatements;
+  /** the series' states and chunks (sqlite-archives.ts) */
+  private readonly archives: SeriesArchives;
+  /** what this handle journaled and not yet applied (sqlite-journal.ts) */
+  private readonly journal: StoreJournal;
 
   constructor(
     readonly path: string,
@@ -106,6 +92,8 @@ export class SqliteRrdStore implements RrdStore {
     this.synchronous = options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
     this.db = openStoreDb(path, options.create ?? false, this.synchronous);
     this.st = storeStatements(this.db);
+    this.archives = new SeriesArchives(this.st, this.defs, this.defsById, this.journaling, this.now);
+    this.journal = new StoreJournal(this.db, this.st, this.archives, this.synchronous);
     this.checkpoint();
   }
 
@@ -206,11 +194,11 @@ export class SqliteRrdStore implements RrdStore {
   private trimMeta(): void {
     // after a failed slice the memos' last updates may be ahead of what is pending: none dropped
     // until a whole checkpoint has applied the journal
-    if (this.meta.size <= this.metaCache || this.disowned) return;
+    if (this.meta.size <= this.metaCache || this.journal.disowned) return;
     let excess = this.meta.size - Math.floor(this.metaCache * 0.9);
     for (const [name, m] of this.meta) {
       if (excess <= 0) break;
-      if (this.pendingArgs.has(m.id)) continue;
+      if (this.journal.pendingArgs.has(m.id)) continue;
       this.meta.delete(name);
       this.defsById.delete(m.id);
       excess--;
@@ -233,7 +221,7 @@ export class SqliteRrdStore implements RrdStore {
     for (const { from } of items) {
       if (sources.has(from)) continue;
       const src = this.load(from);
-      this.flushSeries(src.id);
+      this.journal.flushSeries(src.id);
       const row = this.st.seriesById.get(src.id) as { def: string; state: string };
       const [lo, hi] = seriesChunkRange(src.id);
       sources.set(from, { ...row, lo, hi });
@@ -264,7 +252,7 @@ export class SqliteRrdStore implements RrdStore {
     this.st.deleteChunks.run(lo, hi);
     this.st.deleteSeries.run(id);
     this.defsById.delete(id);
-    this.pendingArgs.take(id);
+    this.journal.pendingArgs.take(id);
     for (const [n, m] of this.meta) if (m.id === id) this.meta.delete(n);
   }
 
@@ -289,7 +277,7 @@ export class SqliteRrdStore implements RrdStore {
    */
   describe(after: number, limit: number): { items: Array<{ name: string; type: string | null; step: number; lastUp: number }>; last: number } {
     // what is journaled shows in the states (nothing is, right after opening)
-    if (this.pendingArgs.size > 0) this.checkpoint();
+    if (this.journal.pendingArgs.size > 0) this.checkpoint();
     const items: Array<{ name: string; type: string | null; step: number; lastUp: number }> = [];
     let last = after;
     for (const r of this.st.describe.iterate(after, limit) as IterableIterator<{ id: number; name: string; def: string; state: string }>) {
@@ -317,7 +305,7 @@ export class SqliteRrdStore implements RrdStore {
     if (body !== undefined) {
       accepted = new Array<number>(items.length);
       for (let i = 0; i < items.length; i++) accepted[i] = items[i]!.args.length;
-    } else ({ body, accepted } = this.journalGeneral(items, ++this.calls, errors));
+    } else ({ body, accepted } = lines.general(items, (name) => this.load(name), this.now, ++this.calls, errors));
     const count = lines.count;
     try {
       if (count > 0) {
@@ -325,178 +313,35 @@ export class SqliteRrdStore implements RrdStore {
         const row = Number(this.st.journal.run(body).lastInsertRowid);
         const touched = lines.touched;
         for (let i = 0; i < touched.length; i++) touched[i]!.lastUp = touched[i]!.callLastUp;
-        const b = this.pendingArgs.addBody(body);
-        this.pendingArgs.addLines(row, b, lines.ids, lines.starts, lines.ends, count);
-        this.lastJournalRow = row;
-        this.ownRows.push(row);
+        this.journal.recordOwn(row, body, lines);
       }
     } finally {
       lines.reset();
     }
     // Twice this call's updates at least, so the journal shrinks however fast updates come.
-    if (this.autoApply && count > 0 && this.pendingArgs.size >= this.checkpointUpdates) this.checkpointSome(Math.max(this.checkpointSlice, 2 * count));
+    if (this.autoApply && count > 0 && this.journal.pendingArgs.size >= this.checkpointUpdates) this.journal.checkpointSome(Math.max(this.checkpointSlice, 2 * count));
     this.trimMeta();
     return { accepted, errors };
   }
 
-  /**
-   * Any call: each argument checked on its own (rrdtool's errors, `N` written as the time), an
-   * item stopping at its first bad one; the journal text and its lines as plain() makes them.
-   */
-  private journalGeneral(items: UpdateManyItem[], call: number, errors: Map<number, Error>): { body: string; accepted: number[] } {
-    const accepted: number[] = new Array<number>(items.length);
-    const lines = this.lines;
-    lines.reset();
-    const touched = lines.touched;
-    let body = '';
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i]!;
-      let n = 0;
-      try {
-        const m = this.load(item.series);
-        // the same series may appear twice in one call
-        if (m.call !== call) {
-          m.call = call;
-          m.callLastUp = m.lastUp;
-          touched.push(m);
-        }
-        // Validation needs only the last update time and the definitions: rrdtool's checks
-        // never depend on the previous reading.
-        const args = item.args;
-        for (let a = 0; a < args.length; a++) {
-          const arg = args[a]!;
-          const t = validateUpdate(m.def, m.callLastUp, arg, this.now);
-          const line = arg.charCodeAt(0) === 78 /* N */ ? `${t}${arg.slice(1)}` : arg;
-          body += lines.count === 0 ? m.prefix : m.nlPrefix;
-          lines.push(m.id, body.length, body.length + line.length);
-          body += line;
-          m.callLastUp = t;
-          n++;
-        }
-      } catch (err) {
-        errors.set(i, err as Error);
-      }
-      accepted[i] = n;
-    }
-    return { body, accepted };
+  /** updates journaled by this handle and not yet applied to the archives */
+  get pendingUpdates(): number {
+    return this.journal.pendingArgs.size;
   }
 
   /** Applies the whole journal to the archives, in one transaction. */
   checkpoint(): void {
-    if (this.ownRows.length > 0 && this.st.journalCount.get() === this.ownRows.length) {
-      // Every journal row is this handle's: its pending arguments are what the journal holds
-      // and not yet applied, already split by series (re-reading and splitting the journal
-      // was a tenth of a checkpoint).
-      this.disownOnFailure(() =>
-        this.db
-          .transaction(() => {
-            for (const [id, args] of this.pendingArgs.takeOldest(Infinity)) this.applySeries(id, args);
-            this.st.journalClear.run(this.lastJournalRow);
-          })
-          .immediate(),
-      );
-      this.db.pragma('wal_checkpoint(PASSIVE)');
-    } else if (this.st.journalAny.get() !== undefined) {
-      this.db
-        .transaction(() => {
-          const bySeries = new Map<number, string[]>();
-          let lastId = -1;
-          for (const e of this.st.journalAll.iterate() as IterableIterator<{ id: number; body: string }>) {
-            for (const line of e.body.split('\n')) {
-              const tab = line.indexOf('\t');
-              const id = Number(line.slice(0, tab));
-              let list = bySeries.get(id);
-              if (!list) bySeries.set(id, (list = []));
-              list.push(line.slice(tab + 1));
-            }
-            lastId = e.id;
-          }
-          for (const [id, args] of bySeries) this.applySeries(id, args);
-          this.st.journalClear.run(lastId);
-        })
-        .immediate();
-      this.db.pragma('wal_checkpoint(PASSIVE)');
-    }
-    this.pendingArgs.clear();
-    this.ownRows.length = 0;
-    this.disowned = false;
+    this.journal.checkpoint();
   }
 
-  /**
-   * Applies the series that have waited longest, at least `budget` updates of them, in one
-   * transaction, and deletes the journal rows no pending argument needs any more.
-   */
-  private checkpointSome(budget: number): void {
-    this.applyOldest(budget, Infinity);
-    // a slice's pages go back into the database a little at a time, not 64 MB at once
-    this.db.pragma('wal_checkpoint(PASSIVE)');
-  }
-
-  /** updates journaled by this handle and not yet applied to the archives */
-  get pendingUpdates(): number {
-    return this.pendingArgs.size;
-  }
-
-  /**
-   * Applies the series that have waited longest until `until` (a performance.now() time) has
-   * passed, at least one, in one transaction that does not wait for the disk (the journal it
-   * shrinks holds everything it writes: a slice lost to a power cut is applied again from it);
-   * returns the updates applied. No WAL checkpoint (walCheckpoint()).
-   */
+  /** As StoreJournal.applyUntil: the longest-waiting series until `until`; the updates applied. */
   applyUntil(until: number): number {
-    if (this.pendingArgs.size === 0) return 0;
-    const before = this.pendingArgs.size;
-    const relax = this.synchronous === 'FULL';
-    if (relax) this.db.pragma('synchronous = NORMAL');
-    try {
-      this.applyOldest(Infinity, until);
-    } finally {
-      if (relax) this.db.pragma('synchronous = FULL');
-    }
-    return before - this.pendingArgs.size;
+    return this.journal.applyUntil(until);
   }
 
   /** Copies what the WAL holds back into the database, as far as readers allow (PASSIVE). */
   walCheckpoint(): void {
-    this.db.pragma('wal_checkpoint(PASSIVE)');
-  }
-
-  private applyOldest(budget: number, until: number): void {
-    this.disownOnFailure(() =>
-      this.db
-        .transaction(() => {
-          for (const [id, args] of this.pendingArgs.takeOldest(budget)) {
-            this.applySeries(id, args);
-            if (until !== Infinity && performance.now() >= until) break;
-          }
-          const released = this.pendingArgs.releasedUpTo(this.lastJournalRow);
-          this.st.journalClear.run(released);
-          let k = 0;
-          while (k < this.ownRows.length && this.ownRows[k]! <= released) k++;
-          this.ownRows.splice(0, k);
-        })
-        .immediate(),
-    );
-  }
-
-  /**
-   * A failed slice has taken pending arguments it did not apply: until the next whole
-   * checkpoint, the journal (which still holds them) is the only full account.
-   */
-  private disownOnFailure(apply: () => void): void {
-    try {
-      apply();
-    } catch (err) {
-      this.ownRows.length = 0;
-      this.disowned = true;
-      throw err;
-    }
-  }
-
-  /** Brings one series' archives up to date with what this handle journaled for it. */
-  private flushSeries(id: number): void {
-    const args = this.pendingArgs.take(id);
-    if (args) this.db.transaction(() => this.applySeries(id, args)).immediate();
+    this.journal.walCheckpoint();
   }
 
   private updateDirect(items: UpdateManyItem[]): UpdateManyResult {
@@ -507,7 +352,7 @@ export class SqliteRrdStore implements RrdStore {
         items.forEach((item, i) => {
           try {
             const m = this.load(item.series);
-            const r = this.applySeries(m.id, item.args);
+            const r = this.archives.applySeries(m.id, item.args);
             m.lastUp = r.lastUp;
             accepted.push(r.applied);
             if (r.error) errors.set(i, r.error);
@@ -521,102 +366,9 @@ export class SqliteRrdStore implements RrdStore {
     return { accepted, errors };
   }
 
-  /** Applies arguments in order, stopping at the first bad one; writes what was applied. */
-  private applySeries(id: number, args: string[]): { applied: number; lastUp: number; error?: Error } {
-    const row = this.st.seriesById.get(id) as { def: string; state: string } | undefined;
-    if (!row) return { applied: 0, lastUp: 0 }; // deleted after its updates were journaled
-    let def = this.defsById.get(id);
-    if (!def) this.defsById.set(id, (def = this.defs.ofText(row.def)));
-    const state = decodeState(row.state);
-    const nds = def.ds.length;
-    // null: the chunk does not exist and every row put to it so far was unknown
-    const chunks = new Map<number, Float64Array | null>();
-    const stored = new Set<number>();
-    const per = rowsPerChunk(def);
-    // the chunk each archive wrote last: consecutive rows nearly always share it
-    const lastCid: number[] = def.rra.map(() => -1);
-    const lastData: Array<Float64Array | null> = def.rra.map(() => null);
-    const sink = {
-      put: (rra: number, rowIndex: number, values: number[]): void => {
-        // locate(), without its object: this runs for every row of every archive
-        const rows = def.rra[rra]!.rows;
-        const slot = ((rowIndex % rows) + rows) % rows;
-        const chunk = Math.floor(slot / per);
-        const offset = (slot % per) * nds;
-        const cid = chunkId(id, rra, chunk);
-        if (cid === lastCid[rra]) {
-          const d = lastData[rra]!;
-          for (let i = 0; i < values.length; i++) d[offset + i] = values[i]!;
-          return;
-        }
-        let data = chunks.get(cid);
-        if (data === undefined) {
-          const blob = this.st.getChunk.get(cid) as Buffer | undefined;
-          data = null;
-          if (blob) {
-            data = this.chunkBuffer(chunkLength(def, rra, chunk));
-            decodeChunkInto(blob, new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 0, nds);
-            stored.add(cid);
-          }
-          chunks.set(cid, data);
-        }
-        if (data === null) {
-          // A gap's unknown rows over a chunk never written: it reads as unknown already.
-          if (allUnknown(values)) return;
-          chunks.set(cid, (data = this.chunkBuffer(chunkLength(def, rra, chunk))));
-        }
-        for (let d = 0; d < values.length; d++) data[offset + d] = values[d]!;
-        lastCid[rra] = cid;
-        lastData[rra] = data;
-      },
-    };
-    let applied = 0;
-    let error: Error | undefined;
-    for (const arg of args) {
-      // already applied by a read of this series (flushSeries) before its journal slice came
-      if (this.journaling && leadingTime(arg) <= state.lastUp) continue;
-      try {
-        applyChecked(def, state, checkUpdate(def, state, arg, this.now), sink);
-        applied++;
-      } catch (err) {
-        // Replaying the journal this is only possible when another process journaled for the
-        // same series concurrently; such an argument is dropped, as rrdtool would refuse it.
-        error = err as Error;
-        if (!this.journaling) break;
-      }
-    }
-    for (const [cid, data] of chunks) {
-      if (!data) continue;
-      this.writeChunk(cid, data, nds, stored.has(cid));
-      this.chunkPool.get(data.length)!.push(data);
-    }
-    this.st.saveState.run(encodeState(state), id);
-    return { applied, lastUp: state.lastUp, error };
-  }
-
-  /**
-   * A chunk's values, all unknown, from buffers the previous series used: a checkpoint goes
-   * through thousands of chunks, and a fresh 4 KiB array each (memory outside V8's heap,
-   * allocated and freed through malloc) was a fifth of its garbage.
-   */
-  private chunkBuffer(length: number): Float64Array {
-    let free = this.chunkPool.get(length);
-    if (!free) this.chunkPool.set(length, (free = []));
-    return (free.pop() ?? new Float64Array(length)).fill(NaN);
-  }
-
-  /** Stores a chunk's values in their shortest form; one left all unknown is deleted. */
-  private writeChunk(cid: number, data: Float64Array, nds: number, exists: boolean): void {
-    const blob = encodeChunk(data, nds);
-    if (exists) {
-      if (blob) this.st.putChunk.run(blob, cid);
-      else this.st.deleteChunk.run(cid);
-    } else if (blob) this.st.insertChunk.run(cid, blob);
-  }
-
   info(name: string): SeriesInfo {
     const m = this.meta.get(name);
-    if (m) this.flushSeries(m.id);
+    if (m) this.journal.flushSeries(m.id);
     const row = this.st.seriesByName.get(name) as { id: number; def: string; state: string } | undefined;
     if (!row) throw notFound(`no series '${name}' in '${this.path}'`);
     return { name, def: decodeDef(row.def), state: decodeState(row.state) };
@@ -625,25 +377,14 @@ export class SqliteRrdStore implements RrdStore {
   fetch(name: string, cf: Cf, opts: { start: number; end: number; resolution?: number }): FetchResult {
     const { def, state } = this.info(name);
     const plan = planFetch(def, state, cf, opts.start, opts.end, opts.resolution);
-    return fetchRows(def, plan, this.readRing(this.load(name).id, plan.rra, def));
-  }
-
-  /** An archive's rows in slot order, all chunks concatenated; unknown where no chunk exists. */
-  private readRing(id: number, rra: number, def: SeriesDef): Float64Array {
-    const lo = chunkId(id, rra, 0);
-    const rows = this.st.getChunks.all(lo, chunkId(id, rra, chunkCount(def, rra) - 1)) as Array<{ id: number; data: Buffer }>;
-    const out = new Float64Array(def.rra[rra]!.rows * def.ds.length).fill(NaN);
-    const bytes = new Uint8Array(out.buffer);
-    const per = rowsPerChunk(def) * def.ds.length * 8;
-    for (const r of rows) decodeChunkInto(r.data, bytes, (r.id - lo) * per, def.ds.length);
-    return out;
+    return fetchRows(def, plan, this.archives.readRing(this.load(name).id, plan.rra, def));
   }
 
   rows(name: string, rra: number): Float64Array {
     const { def, state } = this.info(name);
     const r = def.rra[rra];
     if (!r) throw notFound(`no RRA ${rra} in series '${name}'`);
-    const ring = this.readRing(this.load(name).id, rra, def);
+    const ring = this.archives.readRing(this.load(name).id, rra, def);
     const rstep = def.step * r.pdpPerRow;
     const last = state.lastUp - (state.lastUp % rstep);
     const nds = def.ds.length;
@@ -674,7 +415,7 @@ export class SqliteRrdStore implements RrdStore {
           }
         });
         // the series was just created: none of its chunks exists
-        for (const [cid, data] of chunks) this.writeChunk(cid, data, def.ds.length, false);
+        for (const [cid, data] of chunks) this.archives.writeChunk(cid, data, def.ds.length, false);
         this.st.saveState.run(encodeState(state), id);
       })
       .immediate();
@@ -695,7 +436,6 @@ export class SqliteRrdStore implements RrdStore {
     return pages * size;
   }
 }
-
 
 function checkCreatable(def: SeriesDef): void {
   if (def.rra.length > MAX_RRAS) throw new RrdError(`at most ${MAX_RRAS} RRAs per series`);
