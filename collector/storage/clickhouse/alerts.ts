@@ -13,8 +13,8 @@ import type { InstanceState, Transition } from '../../alerts/state.js';
 import type { AlertStore, HistoryFilter, HistoryRow, NewOutbox, OutboxRow, SilenceRow } from '../types.js';
 import { clickhouseEvaluatorLease } from './alerts-lease.js';
 import { ensureAlertsSchema } from './alerts-schema.js';
-import { ensureDatabase, guarded, openClient, shownUrl } from './connection.js';
-import { layoutOf, type Layout } from './layout.js';
+import { connectDatabase, guarded } from './connection.js';
+import type { Layout } from './layout.js';
 import { checkDatabaseName } from './schema.js';
 import type { ClickHouseLogOptions } from './types.js';
 
@@ -31,10 +31,7 @@ const OUTBOX_NOW = `(SELECT id, ${OUTBOX_COLS.split(', ').slice(1).map(latest).j
 
 export async function openClickHouseAlertStore(opts: ClickHouseLogOptions): Promise<AlertStore> {
   const database = checkDatabaseName(opts.database);
-  const layout = layoutOf(opts, database);
-  const url = shownUrl(opts.url);
-  await ensureDatabase(opts, database, url);
-  const client = openClient(opts, database);
+  const { client, layout, url } = await connectDatabase(opts, database);
   await guarded('set up the alert tables', url, () => ensureAlertsSchema(client, database, layout));
   return clickhouseAlertStore(client, url, layout);
 }

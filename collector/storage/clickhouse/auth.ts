@@ -4,8 +4,7 @@
 // for the log store).
 import type { SessionLimits, SessionStore, TokenStore } from '../types.js';
 import { ensureAuthSchema } from './auth-schema.js';
-import { ensureDatabase, guarded, openClient, shownUrl } from './connection.js';
-import { layoutOf } from './layout.js';
+import { connectDatabase, guarded } from './connection.js';
 import { checkDatabaseName } from './schema.js';
 import { clickhouseSessionStore } from './sessions.js';
 import { clickhouseTokenStore, type ClickHouseTokenOptions } from './tokens.js';
@@ -32,10 +31,7 @@ function guardAll<T extends object>(o: T, what: string, url: string): T {
 
 export async function openClickHouseAuth(opts: Opts): Promise<ClickHouseAuth> {
   const database = checkDatabaseName(opts.database);
-  const layout = layoutOf(opts, database);
-  const url = shownUrl(opts.url);
-  await ensureDatabase(opts, database, url);
-  const client = openClient(opts, database);
+  const { client, layout, url } = await connectDatabase(opts, database);
   try {
     await guarded('set up the token and session tables', url, () => ensureAuthSchema(client, database, layout));
   } catch (err) {

@@ -7,7 +7,7 @@ import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickh
 import { ConfigError, RingtailError } from '../../../shared/errors.js';
 import { STORAGE_RETRY_S, UnavailableError } from '../../ingest/unavailable.js';
 import { runDdl } from './component-schema.js';
-import { layoutOf } from './layout.js';
+import { layoutOf, type Layout } from './layout.js';
 import type { ClickHouseLogOptions } from './types.js';
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -59,4 +59,16 @@ export async function ensureDatabase(opts: ClickHouseLogOptions, database: strin
   } finally {
     await admin.close();
   }
+}
+
+/**
+ * A store's client on its database (`database`: the name checkDatabaseName let through), the
+ * database created when it is missing, with the layout and the URL as messages show it: how
+ * every ClickHouse store opens.
+ */
+export async function connectDatabase(opts: ClickHouseLogOptions, database: string): Promise<{ client: ClickHouseClient; layout: Layout; url: string }> {
+  const layout = layoutOf(opts, database);
+  const url = shownUrl(opts.url);
+  await ensureDatabase(opts, database, url);
+  return { client: openClient(opts, database), layout, url };
 }

@@ -14,9 +14,9 @@ import { createHash } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { ErrorCodes, RingtailError } from '../../../shared/errors.js';
 import { HOST_STATE_TIE, type HostChanges, type HostEvent, type HostSource, type HostState, type HostStateRow, type HostStateStore, type SharedHostRow } from '../types.js';
-import { ensureDatabase, guarded, openClient, shownUrl } from './connection.js';
+import { connectDatabase, guarded } from './connection.js';
 import { ensureHostsSchema } from './hosts-schema.js';
-import { layoutOf, type Layout } from './layout.js';
+import type { Layout } from './layout.js';
 import { deleteLinesSql } from './retention.js';
 import { checkDatabaseName } from './schema.js';
 import type { ClickHouseLogOptions } from './types.js';
@@ -59,10 +59,7 @@ function shared(r: Merged): SharedHostRow {
 
 export async function openClickHouseHostStore(opts: ClickHouseLogOptions): Promise<HostStateStore & { close(): Promise<void> }> {
   const database = checkDatabaseName(opts.database);
-  const url = shownUrl(opts.url);
-  await ensureDatabase(opts, database, url);
-  const client = openClient(opts, database);
-  const layout = layoutOf(opts, database);
+  const { client, layout, url } = await connectDatabase(opts, database);
   await guarded('set up the host tables', url, () => ensureHostsSchema(client, database, layout));
   return clickhouseHostStore(client, url, layout);
 }

@@ -1,13 +1,11 @@
 // The ClickHouse log store (--storage clickhouse): opens the client, creates or checks the
 // schema, and puts every call behind `guarded` so an unreachable ClickHouse is a 503.
-import { ConfigError } from '../../../shared/errors.js';
-import { ensureDatabase, guarded, openClient, shownUrl } from './connection.js';
+import { connectDatabase, guarded } from './connection.js';
 import { clickhouseIngest } from './ingest.js';
-import { layoutOf } from './layout.js';
 import { clickhouseQuery } from './query.js';
 import { clickhouseRetention } from './retention.js';
 import { keyTailFeed } from './tail-feed.js';
-import { checkDatabaseName, ensureSchema } from './schema.js';
+import { checkDatabaseName, checkTtlDays, ensureSchema } from './schema.js';
 import type { AsyncLogStore, ClickHouseLogOptions } from './types.js';
 
 export type { AsyncLogStore, AsyncRetentionOps, ClickHouseLogOptions } from './types.js';
@@ -15,13 +13,8 @@ export { openClickHouseAuth, REVOCATION_DELAY_MS, type ClickHouseAuth } from './
 
 export async function openClickHouseLogStore(opts: ClickHouseLogOptions): Promise<AsyncLogStore> {
   const database = checkDatabaseName(opts.database);
-  if (opts.ttlDays !== undefined && !(Number.isInteger(opts.ttlDays) && opts.ttlDays >= 1)) {
-    throw new ConfigError('clickhouse.ttl_days', `expected a whole number of days, at least 1, got ${opts.ttlDays}`);
-  }
-  const layout = layoutOf(opts, database);
-  const url = shownUrl(opts.url);
-  await ensureDatabase(opts, database, url);
-  const client = openClient(opts, database);
+  checkTtlDays(opts.ttlDays);
+  const { client, layout, url } = await connectDatabase(opts, database);
   await guarded('set up the log tables', url, () => ensureSchema(client, database, { ttlDays: opts.ttlDays, url, upgrade: opts.upgradeSchema, layout }));
   const ingestMany = clickhouseIngest(client, layout);
   const ids = opts.lineIds ?? (layout ? 'key' : 'block');

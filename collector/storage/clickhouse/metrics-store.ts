@@ -9,13 +9,12 @@ import { ConfigError } from '../../../shared/errors.js';
 import { PersistedSeriesStore } from '../../rrd/persistence.js';
 import type { RecentAnswer, RecentQuery, SeriesOverview, SharedSeriesStore } from '../../rrd/series-store.js';
 import type { Cf, CreateOptions, FetchResult, SeriesDef, SeriesInfo, UpdateManyItem, UpdateManyResult } from '../../rrd/types.js';
-import { ensureDatabase, guarded, openClient, shownUrl } from './connection.js';
+import { connectDatabase, guarded } from './connection.js';
 import { SeriesLeases } from './metrics-lease.js';
-import { layoutOf } from './layout.js';
 import { clickhouseRecent, type DefCache } from './metrics-recent.js';
 import { ensureMetricsSchema } from './metrics-schema.js';
 import { ClickHouseSeriesPersistence } from './metrics.js';
-import { checkDatabaseName } from './schema.js';
+import { checkDatabaseName, checkTtlDays } from './schema.js';
 import type { ClickHouseLogOptions } from './types.js';
 
 export interface ClickHouseSeriesOptions extends Pick<ClickHouseLogOptions, 'url' | 'database' | 'requestTimeoutMs' | 'username' | 'password' | 'cluster' | 'zookeeperPath'> {
@@ -168,13 +167,8 @@ export async function openClickHouseSeriesStore(opts: ClickHouseSeriesOptions): 
   if (opts.leaseMs !== undefined && !(Number.isInteger(opts.leaseMs) && opts.leaseMs >= 1000)) {
     throw new ConfigError('clickhouse.lease_ms', `expected a whole number of milliseconds, at least 1000, got ${opts.leaseMs}`);
   }
-  if (opts.ttlDays !== undefined && !(Number.isInteger(opts.ttlDays) && opts.ttlDays >= 1)) {
-    throw new ConfigError('clickhouse.ttl_days', `expected a whole number of days, at least 1, got ${opts.ttlDays}`);
-  }
-  const layout = layoutOf(opts, database);
-  const url = shownUrl(opts.url);
-  await ensureDatabase(opts, database, url);
-  const client = openClient(opts, database);
+  checkTtlDays(opts.ttlDays);
+  const { client, layout, url } = await connectDatabase(opts, database);
   await guarded('set up the metric tables', url, () => ensureMetricsSchema(client, database, opts.ttlDays, layout));
   // two stores opened by one process are two writers, each with its own remembered states
   opened++;

@@ -16,8 +16,7 @@
 import { ConfigError } from '../../../shared/errors.js';
 import { WIRE_VERSION, type IngestBatch, type LogItem, type WireLine, type WireSegment } from '../../../shared/wire.js';
 import type { IngestItem, LogStore } from '../types.js';
-import { ensureDatabase, guarded, openClient, shownUrl } from './connection.js';
-import { layoutOf } from './layout.js';
+import { connectDatabase, guarded, openClient, shownUrl } from './connection.js';
 import { openClickHouseLogStore } from './index.js';
 import { streamId } from './ingest.js';
 import { checkDatabaseName, ensureSchema, SCHEMA_VERSION } from './schema.js';
@@ -144,10 +143,7 @@ export async function migrateLogs(from: LogStore, opts: MigrateOptions): Promise
  */
 export async function upgradeLogSchema(opts: ClickHouseLogOptions): Promise<{ from: number; to: number }> {
   const database = checkDatabaseName(opts.database);
-  const layout = layoutOf(opts, database);
-  const url = shownUrl(opts.url);
-  await ensureDatabase(opts, database, url);
-  const client = openClient(opts, database);
+  const { client, layout, url } = await connectDatabase(opts, database);
   try {
     const from = await guarded('upgrade the log tables', url, () => ensureSchema(client, database, { url, upgrade: true, layout }));
     return { from, to: SCHEMA_VERSION };

@@ -67,6 +67,13 @@ export function checkDatabaseName(name: string): string {
   return name;
 }
 
+/** `clickhouse.ttl_days`, the log and metric tables' retention: absent, or whole days, at least 1 */
+export function checkTtlDays(days: number | undefined): void {
+  if (days !== undefined && !(Number.isInteger(days) && days >= 1)) {
+    throw new ConfigError('clickhouse.ttl_days', `expected a whole number of days, at least 1, got ${days}`);
+  }
+}
+
 /** how many recent insert tokens the logs table remembers (a retry must come within these) */
 export const DEDUP_WINDOW = 10_000;
 
