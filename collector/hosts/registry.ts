@@ -12,6 +12,7 @@
 import type { EventSink } from '../../shared/events.js';
 import { HOST_STATE_TIE, type HostChanges, type HostEvent, type HostSource, type HostState, type HostStateRow, type HostStateStore } from '../storage/types.js';
 import type { HostsTiming } from './config.js';
+import { NameOrder } from './name-order.js';
 
 export interface HeardFrom {
   source: HostSource;
@@ -64,19 +65,8 @@ interface Rec extends HostStateRow {
 
 export class HostRegistry {
   private readonly hosts = new Map<string, Rec>();
-  /**
-   * Records in host-name order, kept in order as hosts come and go (a binary search and one
-   * splice each): it was rebuilt by a sort of every known host after any new one, so while
-   * 1,000 hosts appeared each listing and alert cycle sorted 31,000 records (fleet benchmark).
-   */
-  private sorted: Rec[] | null = null;
-  /**
-   * The records not retired, in name order (the default listing and every alert cycle, which
-   * evaluation on arrival runs for each metric commit): rebuilt from `sorted` only when a host
-   * retires or comes back from retirement, so a listing walks the ~1,200 live hosts, not the
-   * 30,000 known.
-   */
-  private liveSorted: Rec[] | null = null;
+  /** the records in name order, and those not retired (name-order.ts) */
+  private readonly order = new NameOrder<Rec>(() => this.hosts.values());
   private readonly dirty = new Set<string>();
   private pendingEvents: HostEvent[] = [];
   /** transitions handed to the save in progress: still listed by events() until it lands */
@@ -103,7 +93,7 @@ export class HostRegistry {
       if (this.hosts.has(row.host)) continue;
       const r = this.rec(row);
       this.hosts.set(row.host, r);
-      this.place(r);
+      this.order.place(r);
     }
     // the last hour's transitions, so that flaps() counts across a collector restart
     for (const e of await store.eventsSince(this.startedAt - RECENT_LOAD_MS, 100_000)) {
@@ -135,7 +125,7 @@ export class HostRegistry {
         r = this.rec(x);
         r.agent_at = x.agent_at;
         this.hosts.set(x.host, r);
-        this.place(r);
+        this.order.place(r);
         continue;
       }
       let changed = false;
@@ -150,7 +140,7 @@ export class HostRegistry {
         changed = true;
       }
       if (x.state_since > r.state_since || (x.state_since === r.state_since && HOST_STATE_TIE[x.state] > HOST_STATE_TIE[r.state])) {
-        if ((x.state === 'retired') !== (r.state === 'retired')) this.liveSorted = null;
+        if ((x.state === 'retired') !== (r.state === 'retired')) this.order.retiredChanged();
         if (x.state !== r.state) this.remember(r, { ts: x.state_since, host: r.host, from: r.state, to: x.state });
         r.state = x.state;
         r.state_since = x.state_since;
@@ -203,7 +193,7 @@ export class HostRegistry {
     const rec = this.rec(row);
     rec.state = this.target(rec, now, lastSeen);
     this.hosts.set(host, rec);
-    this.place(rec);
+    this.order.place(rec);
     this.dirty.add(host);
   }
 
@@ -213,7 +203,7 @@ export class HostRegistry {
     if (!r) {
       r = this.rec({ host, first_seen: at, last_seen: at, state: 'up', state_since: at, ephemeral: false, interval_ms: null, sources: [], agent_id: null });
       this.hosts.set(host, r);
-      this.place(r);
+      this.order.place(r);
       this.removed.delete(host);
       this.transition(r, null, 'up', at);
     } else {
@@ -267,7 +257,7 @@ export class HostRegistry {
   private transition(r: Rec, from: HostState | null, to: HostState, now: number): void {
     // event times of one host never go backwards, whatever the clock does
     const ts = Math.max(now, from === null ? now : r.state_since);
-    if ((from === 'retired') !== (to === 'retired')) this.liveSorted = null;
+    if ((from === 'retired') !== (to === 'retired')) this.order.retiredChanged();
     r.state = to;
     r.state_since = ts;
     const e: HostEvent = { ts, host: r.host, from, to };
@@ -375,37 +365,10 @@ export class HostRegistry {
     return this.hosts.get(host)?.state ?? null;
   }
 
-  /** the records in name order (sorted once, then kept in order) */
-  private inOrder(): Rec[] {
-    return (this.sorted ??= [...this.hosts.values()].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0)));
-  }
-
-  /** where `host` is or would go in the name order */
-  private slot(sorted: Rec[], host: string): number {
-    let lo = 0;
-    let hi = sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (sorted[mid]!.host < host) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  /** a new record into the name order (when one exists already) */
-  private place(r: Rec): void {
-    if (this.sorted) this.sorted.splice(this.slot(this.sorted, r.host), 0, r);
-    if (this.liveSorted && r.state !== 'retired') this.liveSorted.splice(this.slot(this.liveSorted, r.host), 0, r);
-  }
-
-  private liveInOrder(): Rec[] {
-    return (this.liveSorted ??= this.inOrder().filter((r) => r.state !== 'retired'));
-  }
-
   /** hosts in name order; retired ones only when asked for (by `states` or `includeRetired`) */
   list(filter: { states?: ReadonlySet<HostState>; includeRetired?: boolean } = {}): HostView[] {
     const out: HostView[] = [];
-    for (const r of filter.states || filter.includeRetired ? this.inOrder() : this.liveInOrder()) {
+    for (const r of filter.states || filter.includeRetired ? this.order.inOrder() : this.order.liveInOrder()) {
       if (filter.states ? !filter.states.has(r.state) : r.state === 'retired' && !filter.includeRetired) continue;
       out.push(this.view(r));
     }
@@ -415,7 +378,7 @@ export class HostRegistry {
   /** list() as JSON text, each record's part kept from one listing to the next while it is unchanged */
   listJson(filter: { states?: ReadonlySet<HostState>; includeRetired?: boolean } = {}): string {
     const parts: string[] = [];
-    for (const r of filter.states || filter.includeRetired ? this.inOrder() : this.liveInOrder()) {
+    for (const r of filter.states || filter.includeRetired ? this.order.inOrder() : this.order.liveInOrder()) {
       if (filter.states ? !filter.states.has(r.state) : r.state === 'retired' && !filter.includeRetired) continue;
       parts.push((r.json ??= JSON.stringify(this.view(r))));
     }
@@ -477,15 +440,7 @@ export class HostRegistry {
   /** drops a host from memory only */
   private drop(host: string): boolean {
     const had = this.hosts.delete(host);
-    if (had && this.sorted) {
-      const i = this.slot(this.sorted, host);
-      if (this.sorted[i]?.host === host) this.sorted.splice(i, 1);
-      else this.sorted = null;
-    }
-    if (had && this.liveSorted) {
-      const i = this.slot(this.liveSorted, host);
-      if (this.liveSorted[i]?.host === host) this.liveSorted.splice(i, 1);
-    }
+    if (had) this.order.drop(host);
     this.dirty.delete(host);
     this.pendingEvents = this.pendingEvents.filter((e) => e.host !== host);
     return had;
