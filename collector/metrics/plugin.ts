@@ -10,6 +10,7 @@ import { metricRoutes } from './routes.js';
 import { MetricService } from './service.js';
 import { SharedMetricService } from './shared-service.js';
 import { ThreadedRrdStore } from './store-thread.js';
+import { METRICS_DB } from './files.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -35,7 +36,7 @@ export interface HostMetricsPluginOptions {
   thread?: boolean;
 }
 
-export const METRICS_DB = 'metrics.db';
+export { METRICS_DB } from './files.js';
 export const METRICS_CHECKPOINT_SLICE = 2_000;
 /**
  * The metric store connection's SQLite page cache (KiB). SQLite's default here is 16 MB, and the
