@@ -1,4 +1,4 @@
-// What the collector's worker threads load. Each thread is an isolate with a heap of its own, and
+// What the collector's event loop and worker threads load. Each is an isolate with a heap of its own, and
 // every module it loads stays there as code and state for the collector's life: V8 then lets
 // that heap grow to several times its live data between full collections. The writer thread
 // loaded the metrics plugin's whole graph (its routes, TypeBox and its compiler) for the store
@@ -34,6 +34,14 @@ function graph(entry: string): Set<string> {
 }
 
 describe('worker thread imports', () => {
+  it('`ringtail collector` loads its own command, not the others (the agent, the rrd CLI, `up`)', () => {
+    // bin/ringtail imports dist/cli/commands/collector.js for it, not dist/cli/main.js (every command)
+    expect(readFileSync(join(root, 'bin/ringtail'), 'utf8')).toMatch(/argv\[2\] === 'collector'[\s\S]*?commands\/collector\.js/);
+    const g = graph('cli/commands/collector.ts');
+    expect(g.has('collector/server.ts')).toBe(true);
+    expect([...g].filter((m) => (m.startsWith('cli/commands/') && m !== 'cli/commands/collector.ts' && m !== 'cli/commands/version.ts') || m.startsWith('agent/') || m === 'chokidar')).toEqual([]);
+  });
+
   it('the writer thread loads the log store, not the metrics plugin, Fastify or TypeBox', () => {
     const g = graph('collector/ingest/writer-worker.ts');
     expect(g.has('collector/storage/sqlite/writer.ts')).toBe(true);
