@@ -12,7 +12,7 @@ import { hostsTiming } from '../../collector/hosts/config.js';
 import { applyHostOp } from '../../collector/hosts/ops.js';
 import { HostRegistry } from '../../collector/hosts/registry.js';
 import { META_SWEEP_MS, META_TICK_AT } from '../../collector/hosts/service.js';
-import { METRICS_DB } from '../../collector/metrics/plugin.js';
+import { METRICS_DB } from '../../collector/metrics/files.js';
 import { splitSeriesName } from '../../collector/metrics/key.js';
 import { openRrdStore } from '../../collector/rrd/sqlite-store.js';
 import { openStorage, storageConfig } from '../../collector/storage/factory.js';

@@ -54,13 +54,15 @@ export interface OpenRrdOptions {
    * when they are next updated
    */
   metaCache?: number;
+  /** the connection's SQLite page cache in KiB (absent: SQLite's default, 16 MB in this build) */
+  cacheKb?: number;
 }
 
 /**
  * Opens (or with `create`, creates) a store's database: WAL, the durability asked for, and the
  * format checked; a file that is not a ringtail store, or one from a newer ringtail, is refused.
  */
-export function openStoreDb(path: string, create: boolean, synchronous: 'FULL' | 'NORMAL'): Database.Database {
+export function openStoreDb(path: string, create: boolean, synchronous: 'FULL' | 'NORMAL', cacheKb?: number): Database.Database {
   const existed = existsSync(path);
   if (!existed && !create) throw new RrdError(`opening '${path}': No such file or directory`, ErrorCodes.NOT_FOUND, 404);
   let db: Database.Database | undefined;
@@ -72,6 +74,7 @@ export function openStoreDb(path: string, create: boolean, synchronous: 'FULL' |
     // SQLite's own WAL checkpoints would land inside update calls (a latency spike every
     // ~140 rounds); they run after each journal checkpoint instead, with a high safety limit.
     db.pragma('wal_autocheckpoint = 16384');
+    if (cacheKb !== undefined) db.pragma(`cache_size = -${Math.max(64, Math.round(cacheKb))}`);
     if (!existed) {
       db.exec(SCHEMA);
       db.prepare('INSERT INTO rrd_meta (key, value) VALUES (?, ?), (?, ?)').run('format', FORMAT, 'version', FORMAT_VERSION);

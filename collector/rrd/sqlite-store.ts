@@ -90,7 +90,7 @@ export class SqliteRrdStore implements RrdStore {
     this.autoApply = options.autoApply ?? true;
     this.metaCache = Math.max(1, options.metaCache ?? DEFAULT_META_CACHE);
     this.synchronous = options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
-    this.db = openStoreDb(path, options.create ?? false, this.synchronous);
+    this.db = openStoreDb(path, options.create ?? false, this.synchronous, options.cacheKb);
     this.st = storeStatements(this.db);
     this.archives = new SeriesArchives(this.st, this.defs, this.defsById, this.journaling, this.now);
     this.journal = new StoreJournal(this.db, this.st, this.archives, this.synchronous);
@@ -208,6 +208,12 @@ export class SqliteRrdStore implements RrdStore {
   /** series memos held (tests) */
   get cachedSeries(): number {
     return this.meta.size;
+  }
+
+  /** the connection's page cache in KiB, as SQLite reads it back (tests) */
+  get pageCacheKb(): number {
+    const n = this.db.pragma('cache_size', { simple: true }) as number;
+    return n < 0 ? -n : (n * (this.db.pragma('page_size', { simple: true }) as number)) / 1024;
   }
 
   /**

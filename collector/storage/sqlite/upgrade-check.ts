@@ -6,8 +6,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS as ALERT_MIGRATIONS } from './alerts.js';
-import { METRICS_DB } from '../../metrics/plugin.js';
-import { FORMAT_VERSION } from '../../rrd/sqlite-store.js';
+import { METRICS_DB } from '../../metrics/files.js';
+import { FORMAT_VERSION } from '../../rrd/sqlite-file.js';
 import { dbPath, LOG_SCHEMA_VERSION } from './open.js';
 import { newerSchemaError } from './schema-guard.js';
 
