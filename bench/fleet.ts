@@ -33,11 +33,13 @@ import { openRrdStore } from '../collector/rrd/sqlite-store.js';
 import { openSqliteStorage } from '../collector/storage/sqlite/index.js';
 import { INGEST_PATH, METRICS_INGEST_PATH, WIRE_VERSION, type IngestBatch } from '../shared/wire.js';
 import { seedMonth } from './lib/fleet-seed.js';
+import { dirtyMiB, IoWatch, syncSetup } from './lib/io-watch.js';
 import { threadCpuReport, threadCpuTicks } from './lib/load.js';
 import { phaseReport, prepareGet, prepareRequest, RawConnection, serverTiming, serverTimings } from './lib/rawhttp.js';
 import { pct, table } from './lib/stats.js';
 
-const BIN = fileURLToPath(new URL('../../bin/ringtail', import.meta.url));
+// RINGTAIL_BENCH_BIN: another build's bin/ringtail (A/B with the same harness, as bench/logs.ts)
+const BIN = process.env.RINGTAIL_BENCH_BIN ?? fileURLToPath(new URL('../../bin/ringtail', import.meta.url));
 const RRDTOOL_BYTES_PER_SERIES = 595_320;
 const DAY = 86_400;
 
@@ -172,6 +174,8 @@ export async function main(args: string[]): Promise<void> {
   });
   const pid = proc.pid!;
   const port = Number(new URL(url).port);
+  // the disk beside the latencies (bench/out/fleet-io.tsv): dirty/writeback, I/O pressure, threads in D
+  const io = new IoWatch(pid);
   let rssMax = 0;
   const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssOf(pid))), 500);
 
@@ -304,6 +308,13 @@ export async function main(args: string[]): Promise<void> {
   const simThreads = threadCpuReport(thr0, threadCpuTicks(pid));
 
   // ---- `appear` new ephemeral hosts in one real minute, the permanent fleet sending meanwhile
+  // Bench hygiene: the setup (seeding, the simulated span, the collector's start) may leave GBs
+  // of dirty page cache whose writeback would land in the phase and stall every fsync of the
+  // collector's (both storage threads at once); they are written out first (`--no-sync`: not).
+  // The phase itself still writes and fsyncs everything the collector does.
+  const setupDirty = dirtyMiB();
+  const synced = args.includes('--no-sync') ? `not synced (${setupDirty.toFixed(0)} MiB dirty at the phase's start)` : syncSetup(data);
+  process.stderr.write(`  ${synced}\n`);
   const appearMs = 60_000;
   const t0 = Date.now() + 1000;
   const realHosts: SimHost[] = Array.from({ length: appear }, (_, j) => ({ name: `new-${reuse ? `${Date.now().toString(36)}-` : ''}${String(j).padStart(4, '0')}`, ephemeral: true, from: 0, to: 0, offset: 0, tick: 0, token: j % conns }));
@@ -366,6 +377,10 @@ export async function main(args: string[]): Promise<void> {
   ]);
   clearInterval(cycleSampler);
   const phaseS = (Date.now() - t0) / 1000;
+  const ioAt0 = io.now() - (Date.now() - t0);
+  const ioSummary = io.summary(ioAt0, io.now());
+  io.stop();
+  writeFileSync(join(out, 'fleet-io.tsv'), io.tsv(ioAt0));
   const phaseCpu = cpuOf(pid) - cpu1;
   const phaseThreads = threadCpuReport(thr1, threadCpuTicks(pid));
   const metrics = await scrape();
@@ -426,6 +441,7 @@ export async function main(args: string[]): Promise<void> {
     ['  the simulated span, metric requests: client p50 / p99, collector p50 / p99', `${f1(pct(simMs.metric, 50))} / ${f1(pct(simMs.metric, 99))} ms, ${f1(pct(simMs.metricServer, 50))} / ${f1(pct(simMs.metricServer, 99))} ms over ${simMs.metric.length} (${conns} sockets closed-loop: throughput, not the target's latency)`],
     ['  (the self-metric since the collector started, simulated span included)', `metric ≤ ${metricAllQ.q(0.5)} / ≤ ${metricAllQ.q(0.99)} ms over ${metricAllQ.count}; log ≤ ${logAllQ.q(0.5)} / ≤ ${logAllQ.q(0.99)} ms over ${logAllQ.count}`],
     ['  log ingest p50 / p99 (collector, bucket bound; this phase) / client p50 / p99', `≤ ${logQ.q(0.5)} / ≤ ${logQ.q(0.99)} ms over ${logQ.count} (per request ${f1(pct(logServerMs, 50))} / ${f1(pct(logServerMs, 99))}) / ${f1(pct(logMs, 50))} / ${f1(pct(logMs, 99))} ms over ${logMs.length}`],
+    ['  the disk during the phase (every 100 ms: bench/out/fleet-io.tsv); before it', `${ioSummary}; ${synced}`],
     ['alert cycle time with the default rules (max of samples every 2 s)', `${f1(cycleMax * 1000)} ms (target < 1 s)`],
     ['collector RSS (max)', mib(rssMax)],
     ['machine load average at the end', readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')],

@@ -14,7 +14,8 @@ import { genBatch, hostName, rng } from './loglines.js';
 import { phaseReport, prepareRequest, RawConnection, serverTiming, serverTimings } from './rawhttp.js';
 import { pct, table } from './stats.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/ringtail', import.meta.url));
+// RINGTAIL_BENCH_BIN: another build's bin/ringtail (A/B with the same harness, as bench/logs.ts)
+const BIN = process.env.RINGTAIL_BENCH_BIN ?? fileURLToPath(new URL('../../../bin/ringtail', import.meta.url));
 const CLK = 100; // USER_HZ on Linux
 
 function procCpuTicks(pid: number): number {
