@@ -17,6 +17,12 @@ import { HostRegistry, type HeardFrom, type HostView } from './registry.js';
 /** hidden lines of forgotten hosts deleted per tick (one short transaction) */
 export const FORGOTTEN_SLICE = 1000;
 /**
+ * retired hosts purged per tick, the rest at the next ones: each is one durable commit of its
+ * series' deletes, waited for on the event loop, and hosts retired in the same hour all pass
+ * purge_after in the same tick (a day of a fleet: 1,000)
+ */
+export const PURGE_SLICE = 20;
+/**
  * A pull re-reads this much before the last one began: a row another collector stamped with a
  * clock a little behind this one, or whose insert became visible late, is still seen (the merge
  * is idempotent, so reading a row twice costs only the read).
@@ -140,7 +146,8 @@ export class HostsService {
       await store!.finish(r.id, result, now);
       requests++;
     }
-    const { transitions, purge } = this.registry.sweep(now, this.o.decides?.() ?? true);
+    const { transitions, purge: due } = this.registry.sweep(now, this.o.decides?.() ?? true);
+    const purge = due.slice(0, PURGE_SLICE);
     for (const host of purge) {
       const series = this.withdraw(host);
       this.registry.remove(host);

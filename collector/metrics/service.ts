@@ -416,16 +416,19 @@ export class MetricService {
    * series: the way to reset one updated in the far future (its next sample creates it again).
    */
   withdraw(host: string, metric?: string): number {
-    let n = 0;
-    for (const e of [...this.catalog.ofHost(host)]) {
-      const name = seriesName(e.host, e.metric);
-      if (e.host !== host || (metric !== undefined && e.metric !== metric)) continue;
+    const names: string[] = [];
+    for (const e of this.catalog.ofHost(host)) {
+      if (e.host === host && (metric === undefined || e.metric === metric)) names.push(seriesName(e.host, e.metric));
+    }
+    // one commit for the host's series, not one each (sqlite-store.ts deleteMany); the catalog
+    // keeps them if it fails
+    const now = names.filter((name) => !this.writing.has(name));
+    if (now.length > 0) this.store.deleteMany(now);
+    for (const name of names) {
       if (this.writing.has(name)) this.deleteAfterWrite.add(name);
-      else this.store.delete(name);
       this.catalog.delete(name);
-      n++;
     }
     if (metric === undefined) this.seen.delete(host);
-    return n;
+    return names.length;
   }
 }

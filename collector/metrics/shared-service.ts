@@ -19,7 +19,7 @@ function noSyncStore(): RrdStore {
   const refuse = (): never => {
     throw new RingtailError(ErrorCodes.INTERNAL, 'the metric series are in a shared store: use the asynchronous forms (MetricService.series, read, listSeries)', 500);
   };
-  return { create: refuse, createMany: refuse, update: refuse, updateMany: refuse, fetch: refuse, info: refuse, list: () => [], delete: refuse, rows: refuse, restore: refuse, close() {} };
+  return { create: refuse, createMany: refuse, update: refuse, updateMany: refuse, fetch: refuse, info: refuse, list: () => [], delete: refuse, deleteMany: refuse, rows: refuse, restore: refuse, close() {} };
 }
 
 export class SharedMetricService extends MetricService {

@@ -199,6 +199,9 @@ export class ThreadedRrdStore implements RrdStore {
   delete(name: string): boolean {
     return this.call('delete', name);
   }
+  deleteMany(names: readonly string[]): number {
+    return this.call('deleteMany', names);
+  }
   rows(name: string, rra: number): Float64Array {
     return this.call('rows', name, rra);
   }

@@ -105,6 +105,7 @@ export function storeStatements(db: Database.Database) {
     describe: db.prepare('SELECT id, name, def, state FROM rrd_series WHERE id > ? ORDER BY id LIMIT ?'),
     insertSeries: db.prepare('INSERT INTO rrd_series (name, def, state) VALUES (?, ?, ?)'),
     deleteSeries: db.prepare('DELETE FROM rrd_series WHERE id = ?'),
+    maxSeriesId: db.prepare('SELECT max(id) FROM rrd_series').pluck(),
     saveState: db.prepare('UPDATE rrd_series SET state = ? WHERE id = ?'),
     insertChunk: db.prepare('INSERT INTO rrd_chunk (id, data) VALUES (?, ?)'),
     getChunk: db.prepare('SELECT data FROM rrd_chunk WHERE id = ?').pluck(),

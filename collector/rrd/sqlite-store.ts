@@ -117,7 +117,7 @@ export class SqliteRrdStore implements RrdStore {
         const old = this.st.seriesByName.get(name) as { id: number } | undefined;
         if (old) {
           if (!options.overwrite) throw new RrdError(`creating '${name}': File exists`);
-          this.removeSeries(old.id);
+          this.removeSeries(old.id, name);
         }
         this.insertSeries(name, def, start);
       })
@@ -253,21 +253,44 @@ export class SqliteRrdStore implements RrdStore {
     this.defsById.set(id, shared.def);
   }
 
-  private removeSeries(id: number): void {
+  /** `name` is the series' only memo: a memo is keyed by the name that was looked up */
+  private removeSeries(id: number, name: string): void {
     const [lo, hi] = seriesChunkRange(id);
     this.st.deleteChunks.run(lo, hi);
     this.st.deleteSeries.run(id);
     this.defsById.delete(id);
     this.journal.pendingArgs.take(id);
-    for (const [n, m] of this.meta) if (m.id === id) this.meta.delete(n);
+    this.meta.delete(name);
   }
 
   delete(name: string): boolean {
-    this.checkpoint();
-    const row = this.st.seriesByName.get(name) as { id: number } | undefined;
-    if (!row) return false;
-    this.db.transaction(() => this.removeSeries(row.id)).immediate();
-    return true;
+    return this.deleteMany([name]) === 1;
+  }
+
+  /**
+   * Deletes series in one durable commit; how many existed. A purge withdraws a host's 83 series
+   * at once: one commit each, a whole-journal checkpoint before each and a walk of every memo
+   * per series held the store thread (and the event loop waiting on it) 1.35–10.3 s per purge
+   * at a month of a fleet. The journal names series by id, lines of series already applied stay
+   * in it until older rows go, and a new series takes the highest id + 1: so the whole journal is
+   * applied first only when the highest id is among the deleted (its id will be taken again).
+   * Otherwise a deleted series' lines left in the journal name an id below the highest, which no
+   * new series takes while they are there (deleting the highest empties the journal), and
+   * replaying them finds no series (sqlite-archives.ts applySeries).
+   */
+  deleteMany(names: readonly string[]): number {
+    const found: Array<{ id: number; name: string }> = [];
+    for (const name of names) {
+      const row = this.st.seriesByName.get(name) as { id: number } | undefined;
+      if (row) found.push({ id: row.id, name });
+    }
+    if (found.length === 0) return 0;
+    const highest = this.st.maxSeriesId.get() as number;
+    if (this.journal.disowned || found.some((f) => f.id >= highest)) this.checkpoint();
+    this.db.transaction(() => {
+      for (const f of found) this.removeSeries(f.id, f.name);
+    }).immediate();
+    return found.length;
   }
 
   list(): string[] {

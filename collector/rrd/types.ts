@@ -108,6 +108,8 @@ export interface RrdStore {
   info(name: string): SeriesInfo;
   list(): string[];
   delete(name: string): boolean;
+  /** Deletes series in one durable commit (a host's, when it is withdrawn); how many existed. */
+  deleteMany(names: readonly string[]): number;
   /** All archived rows of an RRA, oldest first (dump). */
   rows(name: string, rra: number): Float64Array;
   /** Writes a series wholesale (restore). */

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp, type AppOptions } from '../../collector/app.js';
+import { PURGE_SLICE } from '../../collector/hosts/service.js';
 import { fieldMatch } from '../../collector/storage/sqlite/field-tokens.js';
 import { LOG_SCHEMA_VERSION } from '../../collector/storage/sqlite/open.js';
 import { WIRE_VERSION, type MetricBatch } from '../../shared/wire.js';
@@ -178,6 +179,23 @@ describe('an ephemeral host that stops reporting', () => {
     expect(await hostList(app, '?include_retired=true')).toEqual([]);
     expect((await get(app, '/api/v1/logs?host=i-1')).json.items).toHaveLength(1);
     expect(app.events.count('host.purged')).toBe(1);
+  });
+
+  it('hosts due for purge in the same tick go PURGE_SLICE at a time, the rest at the next ticks', async () => {
+    const app = await start({ hosts: { config: { retire_after: '10m', purge_after: '1d' } } });
+    const hosts = Array.from({ length: PURGE_SLICE + 5 }, (_, i) => `i-${i}`);
+    for (const h of hosts) await metrics(app, h, { ephemeral: true });
+    await pass(app, 10 * 60_000, 60_000);
+    expect(hosts.every((h) => app.hosts.state(h) === 'retired')).toBe(true);
+    clock.advance(86_400_000);
+    const first = await app.hosts.tick();
+    expect(first.purged).toHaveLength(PURGE_SLICE);
+    const second = await app.hosts.tick();
+    expect(second.purged).toHaveLength(5);
+    expect(new Set([...first.purged, ...second.purged])).toEqual(new Set(hosts));
+    expect((await app.hosts.tick()).purged).toEqual([]);
+    for (const h of hosts) expect((await get(app, `/api/v1/metrics?host=${h}`)).json.items).toHaveLength(0);
+    expect(app.events.count('host.purged')).toBe(hosts.length);
   });
 });
 

@@ -105,6 +105,35 @@ describe('SQLite round-robin store', () => {
     }
   });
 
+  it("deleteMany: the existing ones in one commit; a deleted series' journal lines never reach the series that takes its id", () => {
+    const path = join(dir.path, 'del-many.db');
+    const store = openRrdStore(path, { create: true });
+    let after: ReturnType<typeof openRrdStore> | undefined;
+    try {
+      for (const n of ['a', 'b', 'c']) store.create(n, def, { start: T0 });
+      store.updateMany(['a', 'b', 'c'].map((n) => ({ series: n, args: [`${T0 + 10}:7`] })));
+      expect(store.pendingUpdates).toBe(3);
+      // not the highest id: no new series takes it, its journal line stays (no checkpoint)
+      expect(store.deleteMany(['b', 'nope'])).toBe(1);
+      expect(store.pendingUpdates).toBe(2);
+      // the highest: the journal is applied first, so no line of it is left for the next id
+      expect(store.deleteMany(['c'])).toBe(1);
+      expect(store.pendingUpdates).toBe(0);
+      expect(store.deleteMany(['c'])).toBe(0);
+      store.create('d', def, { start: T0 });
+      store.updateMany([{ series: 'd', args: [`${T0 + 20}:9`] }]);
+      // a crash now: another handle opens the file and replays the journal
+      after = openRrdStore(path);
+      expect(after.list()).toEqual(['a', 'd']);
+      expect(after.info('a').state.lastUp).toBe(T0 + 10);
+      const d = after.fetch('d', 'AVERAGE', { start: T0, end: T0 + 20 });
+      expect(Array.from(d.data).filter((v) => !Number.isNaN(v))).toEqual([9, 9]);
+    } finally {
+      after?.close();
+      store.close();
+    }
+  });
+
   it('createMany: all series in one commit, the same as one create each; all or nothing', () => {
     const path = join(dir.path, 'create-many.db');
     let store = openRrdStore(path, { create: true });
