@@ -4,12 +4,13 @@
 // busy per million lines went to taking messages apart). Packed, a segment's lines travel as one
 // string holding their programs and messages, one Float64Array (transferred, not copied) holding
 // their numbers and string lengths; the writer reads its rows from them directly (logs.ts
-// ingestPacked), slicing a row's strings from the one string as it binds them. A line's fields travel as the row the store keeps
-// of them (their JSON and their tokens, logs.ts fieldsRow), made here: cloning a fields object
-// per line cost both threads ~1 µs a line and the writer its garbage, and serialising it there
-// put ~2.5 µs more per line on the thread the whole path waits for (logs bench, JSON corpus).
-// A line's number-run tokens (num-tokens.ts) are made here too and travel as text: they depend on
-// the message alone, and the event loop has time to spare while the writer has none.
+// ingestPacked), slicing a row's strings from the one string as it binds them. A line's fields
+// travel as the row the store keeps of them (their JSON and their tokens, fields-row.ts), made
+// here: cloning a fields object per line cost both threads ~1 µs a line and the writer its
+// garbage, and serialising it there put ~2.5 µs more per line on the thread the whole path waits
+// for (logs bench, JSON corpus). A line's number-run tokens (num-tokens.ts) are made here too and
+// travel as text: they depend on the message alone, and the event loop has time to spare while
+// the writer has none.
 import type { IngestBatch, WireSegment } from '../../../shared/wire.js';
 import type { IngestItem, PackedBatch, PackedItem, PackedSegment } from '../types.js';
 
