@@ -7,7 +7,7 @@ import { fieldTokens } from './field-tokens.js';
 export type FieldsRow = [json: string, tokens: string];
 
 /**
- * A line as the writer thread gets it (collector/ingest/pack.ts): its fields already made into
+ * A line as unpackSegment gives it back (packed.ts): its fields already made into
  * their row and its number-run tokens made on the event loop, so the writer, the thread the whole
  * ingest path waits for, neither rebuilds nor serialises a fields object nor scans the message.
  */
