@@ -1,7 +1,7 @@
 // `npm run bench -- writer-path [--lines N] [--corpus syslog|json|syslog-real] [--commit LINES] [--by-statement] [--pack-only]`
 // The log ingest path's two halves on one thread, without HTTP: what the event loop does to a
 // batch when it is submitted (pack.ts: packSegment, the fields row and number-run tokens of every
-// line) and what the writer thread does with it (unpack, LogStore.ingestMany on the writer's
+// line) and what the writer thread does with it (LogStore.ingestPacked on the writer's
 // connection: cache, checkpoint interval, synchronous=FULL). The lines are those of
 // `npm run bench -- logs` as the agent makes them of its corpus (wire lines of the syslog corpus:
 // program, pid, message; of the JSON corpus: message, level, time and five fields), in 5,000-line
@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { packItems, unpackItems } from '../collector/ingest/pack.js';
+import { packItems } from '../collector/ingest/pack.js';
 import { openDatabase } from '../collector/storage/sqlite/open.js';
 import { openSqliteWriter } from '../collector/storage/sqlite/writer.js';
 import type { IngestBatch, WireLine } from '../shared/wire.js';
@@ -115,7 +115,7 @@ export async function main(args: string[]): Promise<void> {
   // the ingest phase (PERF_CTL_FIFO: a perf --control fifo, sent `enable`) sees the writer only
   const pregen = args.includes('--pregen');
   const made: unknown[] = [];
-  const ingest = (copy: unknown) => store.ingestMany(unpackItems(copy as ReturnType<typeof packItems>['packed']));
+  const ingest = (copy: unknown) => store.ingestPacked!(copy as ReturnType<typeof packItems>['packed']);
   // `--callgrind`: each commit runs inside an SQL function of an in-memory database, so that
   // `valgrind --tool=callgrind --collect-atstart=no --toggle-collect='CustomFunction::xFunc*'`
   // counts the writer's instructions only (load-independent A/B)
@@ -156,13 +156,13 @@ export async function main(args: string[]): Promise<void> {
     if (!keep) rmSync(dir, { recursive: true, force: true });
   }
   const per = (s: number) => ((s * 1e6) / n).toFixed(2);
-  process.stdout.write(`${n} lines (${corpus} corpus), ${commitLines}-line commits: pack (event loop) ${per(packS)} CPU s per 1 M lines, unpack + ingestMany (writer) ${per(writeS)}\n`);
+  process.stdout.write(`${n} lines (${corpus} corpus), ${commitLines}-line commits: pack (event loop) ${per(packS)} CPU s per 1 M lines, ingestPacked (writer) ${per(writeS)}\n`);
   if (byStatement.size > 0) {
     let sum = 0;
     for (const [sql, s] of [...byStatement].sort((a, b) => b[1] - a[1])) {
       sum += s;
       if ((s * 1e6) / n >= 0.01) process.stdout.write(`  ${per(s).padStart(6)}  ${sql}\n`);
     }
-    process.stdout.write(`  ${per(writeS - sum).padStart(6)}  (the writer's JavaScript, unpack included)\n`);
+    process.stdout.write(`  ${per(writeS - sum).padStart(6)}  (the writer's JavaScript)\n`);
   }
 }

@@ -35,7 +35,7 @@ port.on('message', (m: WriterRequest) => {
     return;
   }
   try {
-    const acks = logs.ingestMany(unpackItems(m.items));
+    const acks = logs.ingestPacked ? logs.ingestPacked(m.items) : logs.ingestMany(unpackItems(m.items));
     port.postMessage({ type: 'committed', id: m.id, acks, ms: performance.now() - started } satisfies WriterReply);
   } catch (err) {
     port.postMessage({ type: 'failed', id: m.id, error: (err as Error).message } satisfies WriterReply);

@@ -13,8 +13,9 @@ import type { BackendName, HostStateStore, Storage, StorageConfig, TokenStore, W
 // The writer thread's batches carry each line's fields as the row the SQLite store writes (its
 // JSON and its FTS5 field tokens), made on the event loop when a batch is submitted (ingest/pack.ts).
 // Only the SQLite backend has a writer thread; the row's shape is its own, so it comes from here.
-export { fieldsRow, type RowReadyLine } from './sqlite/logs.js';
+export { fieldsRow, type RowReadyLine } from './sqlite/fields-row.js';
 export { numTokens } from './sqlite/num-tokens.js';
+export { packBatch, packItems, packSegment, unpackItems, unpackSegment, type PackedBatch, type PackedItem, type PackedSegment } from './sqlite/packed.js';
 
 interface Backend {
   /** throws ConfigError when the configuration cannot work, before anything is opened */

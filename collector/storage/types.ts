@@ -303,8 +303,36 @@ export interface StorageConfig {
 }
 
 /** What the writer thread needs of a log store: group commits (LogStore.ingestMany). */
+// A group of batches as it crosses to the writer thread (storage/sqlite/packed.ts makes and
+// reads it): per segment, one string with every line's text and one Float64Array of their
+// numbers and string lengths, instead of an object per line.
+export interface PackedSegment {
+  stream: string;
+  source: string;
+  start: number;
+  end: number;
+  count: number;
+  nums: Float64Array;
+  /** program, message, (with the HAS_FIELDS flag) fields JSON and field tokens, and number-run tokens of every line, back to back */
+  text: string;
+}
+
+export interface PackedBatch {
+  version: IngestBatch['version'];
+  agent_id: string;
+  host: string;
+  segments: PackedSegment[];
+}
+
+export interface PackedItem extends PackedBatch {
+  receivedAt: number;
+  after?: Record<string, number>;
+}
+
 export interface WriterLogStore {
   ingestMany(items: IngestItem[]): IngestAck[];
+  /** the same for batches as they cross to the writer thread (absent: the thread unpacks them for ingestMany) */
+  ingestPacked?(items: PackedItem[]): IngestAck[];
   /** IndexBackfill.step on the writer's connection (absent: the backend has nothing to backfill) */
   backfill?(limit: number): number;
   close(): void;

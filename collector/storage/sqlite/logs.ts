@@ -2,47 +2,27 @@
 // Ingest is idempotent per (agent, stream): the committed end offset of every stream is kept
 // in the same transaction as the lines, so a batch redelivered after a lost acknowledgement
 // adds nothing.
-import type { IngestAck, IngestBatch, LogItem, WireLine } from '../../../shared/wire.js';
-import type { HostInfo, IngestItem, SyncLogStore } from '../types.js';
+import type { IngestAck, LogItem } from '../../../shared/wire.js';
+import type { HostInfo, SyncLogStore } from '../types.js';
 import type { Db } from './open.js';
-import { fieldTokens } from './field-tokens.js';
 import { INDEXED_TEXT_SQL } from './host-tokens.js';
-import { numTokens } from './num-tokens.js';
 import { sqliteLogHistogram } from './histogram.js';
+import { HAS_FACILITY, HAS_FIELDS, HAS_PID, HAS_PROGRAM, packItems, STRIDE, type PackedItem, type PackedSegment } from './packed.js';
 import { sqliteLogQuery } from './query.js';
 import { sqliteRetention } from './retention.js';
 import { numBackfiller, numBackfillStatus } from './num-plan.js';
 
 export { decodeCursor, encodeCursor } from './cursor.js';
+export { fieldsRow, type FieldsRow, type RowReadyLine } from './fields-row.js';
 
 export const SPAN_MS = 3_600_000;
 
-/** A line's `fields` column (JSON) and its row of field tokens (field-tokens.ts). */
-export type FieldsRow = [json: string, tokens: string];
-
-/**
- * A line as the writer thread gets it (collector/ingest/pack.ts): its fields already made into
- * their row and its number-run tokens made on the event loop, so the writer, the thread the whole
- * ingest path waits for, neither rebuilds nor serialises a fields object nor scans the message.
- */
-export interface RowReadyLine extends WireLine {
-  fieldsRow?: FieldsRow;
-  /** numTokens(message) */
-  numRuns?: string;
-}
-
-/** The fields row of a line, or null when it stores none (no fields, not truncated). */
-export function fieldsRow(line: WireLine): FieldsRow | null {
-  if (!line.fields && !line.truncated) return null;
-  const o = line.truncated ? { ...line.fields, truncated: 'true' } : line.fields!;
-  return [JSON.stringify(o), fieldTokens(o)];
-}
 /** rows per INSERT statement: past ~100 the statement gets no cheaper per row */
 export const ROWS_PER_INSERT = 100;
 /** SQLite's integer division truncates toward zero; so does this. */
 export const spanBucket = (ts: number) => Math.trunc(ts / SPAN_MS);
 
-export function sqliteLogStore(db: Db): SyncLogStore {
+export function sqliteLogStore(db: Db): SyncLogStore & { ingestPacked(items: PackedItem[]): IngestAck[] } {
   const getCommitted = db.prepare('SELECT committed_end FROM streams WHERE agent_id = ? AND stream = ?').pluck();
   const putCommitted = db.prepare(
     `INSERT INTO streams (agent_id, stream, committed_end, updated_at) VALUES (?, ?, ?, ?)
@@ -108,21 +88,45 @@ export function sqliteLogStore(db: Db): SyncLogStore {
   // logs_host_ts B-trees, one descent to a different leaf per row; in ts order consecutive rows
   // go to the same or the next leaf (store probe, the logs benchmark's corpus, 20,000-line
   // commits: 11.5 → 8.9 CPU µs per line). Rows already in order (the usual case) sort for free.
-  // The rows' values are kept flat, COLS to a row, in one array for the whole transaction: an
-  // array per row was a million small objects per million lines for the writer thread's GC.
-  const COLS = 11;
-  const TS = 1;
-  /** the columns a statement's rows usually share (see insertRows) */
-  const RECEIVED = 2;
-  const HOST = 3;
-  const SOURCE = 4;
-  const ALL_COLUMNS = Array.from({ length: COLS }, (_, c) => c);
-  const UNSHARED_COLUMNS = ALL_COLUMNS.filter((c) => c < RECEIVED || c > SOURCE);
+  // The rows are read from the packed segments (packed.ts) as they are bound: a row is its
+  // segment, its line there and where its text starts (typed arrays kept from one transaction
+  // to the next), so the writer makes no object per line and keeps no value of a line alive
+  // through the transaction; a row's strings are sliced from its segment's text just before they
+  // are bound and die young. Before, the writer unpacked every line into an object and kept its
+  // values flat in one array until the statements ran: ~20,000 objects, slices and boxed
+  // timestamps per commit that survived scavenges.
+  let rowSeg = new Int32Array(4096);
+  let rowLine = new Int32Array(4096);
+  let rowAt = new Int32Array(4096);
+  let rowTs = new Float64Array(4096);
+  let rows = 0;
+  const addRow = (seg: number, line: number, at: number, ts: number) => {
+    if (rows === rowSeg.length) {
+      const grow = <T extends Int32Array | Float64Array>(a: T): T => {
+        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      rowSeg = grow(rowSeg);
+      rowLine = grow(rowLine);
+      rowAt = grow(rowAt);
+      rowTs = grow(rowTs);
+    }
+    rowSeg[rows] = seg;
+    rowLine[rows] = line;
+    rowAt[rows] = at;
+    rowTs[rows] = ts;
+    rows++;
+  };
+  /** the transaction's segments, with the received time and host of the batch each came in */
+  const segs: PackedSegment[] = [];
+  const segReceived: number[] = [];
+  const segHost: string[] = [];
 
-  // the JSON elements of the transaction's lines (in id order) for log_fields_fts and
+  // the transaction's lines' elements (in id order) of the JSON arrays for log_fields_fts and
   // log_nums_fts, and how many of them are not null
-  const tokens: string[] = [];
-  const nums: string[] = [];
+  const tokens: Array<string | null> = [];
+  const nums: Array<string | null> = [];
   let withTokens = 0;
   let withNums = 0;
   // The id range of each hour and the received times of each host, over the whole transaction:
@@ -131,60 +135,80 @@ export function sqliteLogStore(db: Db): SyncLogStore {
   // per 1 M lines of the writer). Same rows in the end: both upserts only widen.
   const spans = new Map<number, [number, number]>();
   const hostsSeen = new Map<string, [number, number]>();
+  // The committed end of each stream the transaction stores lines of, written once per stream at
+  // its end (the syslog receiver's commits hold two units, each with a batch per host: two reads
+  // and two upserts per host were ~0.7 CPU s per 1 M lines of syslog-real). A later batch of the
+  // same stream in the same transaction reads its predecessor's end here: same rows in the end.
+  const streamsNow = new Map<string, [agent: string, stream: string, end: number, receivedAt: number]>();
+  const committedEnd = (agent: string, stream: string): number | undefined =>
+    streamsNow.get(agent + '\0' + stream)?.[2] ?? (getCommitted.get(agent, stream) as number | undefined);
+
   /** Collects one batch's new lines as rows with ids from `next`; returns the ack and the next free id. */
-  const ingestOne = (batch: IngestBatch, receivedAt: number, next: number, vals: unknown[]): [IngestAck, number] => {
+  const ingestOne = (item: PackedItem, next: number): [IngestAck, number] => {
     let accepted = 0;
     let duplicates = 0;
     const committed: Record<string, number> = {};
-    for (const seg of batch.segments) {
-      const prior = getCommitted.get(batch.agent_id, seg.stream) as number | undefined;
-      for (const line of seg.lines) {
-        if (prior !== undefined && line.offset < prior) {
+    for (const seg of item.segments) {
+      const prior = committedEnd(item.agent_id, seg.stream);
+      const s = segs.length;
+      segs.push(seg);
+      segReceived.push(item.receivedAt);
+      segHost.push(item.host);
+      const { nums: v, text } = seg;
+      let at = 0;
+      for (let i = 0; i < seg.count; i++) {
+        const o = i * STRIDE;
+        const start = at;
+        at += v[o + 6]! + v[o + 7]!;
+        let tokensAt = -1;
+        if (v[o + 5]! & HAS_FIELDS) {
+          tokensAt = at + v[o + 8]!;
+          at = tokensAt + v[o + 9]!;
+        }
+        const numsAt = at;
+        at += v[o + 10]!;
+        if (prior !== undefined && v[o]! < prior) {
           duplicates++;
           continue;
         }
         const id = next++;
-        const row = (line as RowReadyLine).fieldsRow ?? fieldsRow(line);
-        let fields: string | null = null;
-        if (row !== null) {
-          fields = row[0];
-          tokens.push(`"${row[1]}"`);
+        const ts = v[o + 1]!;
+        addRow(s, i, start, ts);
+        if (tokensAt >= 0) {
+          tokens.push(text.slice(tokensAt, numsAt));
           withTokens++;
-        } else tokens.push('null');
-        const p = (line as RowReadyLine).numRuns ?? numTokens(line.message);
-        if (p !== '') {
-          nums.push(`"${p}"`);
+        } else tokens.push(null);
+        if (at > numsAt) {
+          nums.push(text.slice(numsAt, at));
           withNums++;
-        } else nums.push('null');
-        vals.push(id, line.ts, receivedAt, batch.host, seg.source, line.program ?? null, line.pid ?? null, line.facility ?? null, line.severity, line.message, fields);
-        const bucket = spanBucket(line.ts);
+        } else nums.push(null);
+        const bucket = spanBucket(ts);
         const span = spans.get(bucket);
         if (span) span[1] = id;
         else spans.set(bucket, [id, id]);
         accepted++;
       }
       const end = Math.max(prior ?? 0, seg.end);
-      putCommitted.run(batch.agent_id, seg.stream, end, receivedAt);
+      streamsNow.set(item.agent_id + '\0' + seg.stream, [item.agent_id, seg.stream, end, item.receivedAt]);
       committed[seg.stream] = end;
     }
-    const seen = hostsSeen.get(batch.host);
-    if (seen === undefined) hostsSeen.set(batch.host, [receivedAt, receivedAt]);
+    const seen = hostsSeen.get(item.host);
+    if (seen === undefined) hostsSeen.set(item.host, [item.receivedAt, item.receivedAt]);
     else {
-      if (receivedAt < seen[0]) seen[0] = receivedAt;
-      if (receivedAt > seen[1]) seen[1] = receivedAt;
+      if (item.receivedAt < seen[0]) seen[0] = item.receivedAt;
+      if (item.receivedAt > seen[1]) seen[1] = item.receivedAt;
     }
     return [{ accepted, duplicates, committed }, next];
   };
   /**
-   * Rows in ts order by the second, each row's values in vals[r * COLS …]; null when they
-   * already are. Within a second they keep arrival (id) order: a second of lines fits a few
-   * index leaves whatever their order, while ids out of order scatter the inserts into the logs
-   * table itself. Live syslog is exactly that: one batch per host, hosts interleaved in the
-   * same second (store probe, 300 hosts, 10,000-line commits: 18.8 → 14.0 CPU µs per line;
-   * the agent-shaped probe unchanged).
+   * Rows in ts order by the second; null when they already are. Within a second they keep
+   * arrival (id) order: a second of lines fits a few index leaves whatever their order, while ids
+   * out of order scatter the inserts into the logs table itself. Live syslog is exactly that: one
+   * batch per host, hosts interleaved in the same second (store probe, 300 hosts, 10,000-line
+   * commits: 18.8 → 14.0 CPU µs per line; the agent-shaped probe unchanged).
    */
-  const tsOrder = (vals: unknown[], rows: number): number[] | null => {
-    const sec = (r: number) => Math.floor((vals[r * COLS + TS] as number) / 1000);
+  const tsOrder = (): number[] | null => {
+    const sec = (r: number) => Math.floor(rowTs[r]! / 1000);
     let sorted = true;
     for (let r = 1; r < rows && sorted; r++) sorted = sec(r - 1) <= sec(r);
     if (sorted) return null;
@@ -192,73 +216,133 @@ export function sqliteLogStore(db: Db): SyncLogStore {
     // Array.prototype.sort is stable: rows of the same second keep their arrival order.
     return order.sort((a, b) => sec(a) - sec(b));
   };
-  const insertAll = (vals: unknown[]) => {
-    const rows = vals.length / COLS;
-    const order = tsOrder(vals, rows);
+  /** the columns of a row the statement's rows do not share (see insertRows) */
+  const UNSHARED = 8;
+  /**
+   * Fewest rows of one batch's received time, host and source that get a statement of their own.
+   * The syslog receiver's commits hold a batch per sending host (~27 lines each in its `real`
+   * benchmark shape), so a statement of the next 100 rows mixed hosts and bound those three
+   * values for every row; cut at a batch's run of rows instead, they are bound once per
+   * statement. Shorter runs (hosts that sent a line or two) still share a mixed statement: a
+   * statement costs about as much as binding those values for ~16 rows.
+   */
+  const MIN_SHARED = 16;
+  const insertAll = (first: number) => {
+    const order = tsOrder();
     const args: unknown[] = [];
-    const named = { received_at: 0 as unknown, host: '' as unknown, source: '' as unknown };
-    for (let i = 0; i < rows; i += ROWS_PER_INSERT) {
-      const n = Math.min(ROWS_PER_INSERT, rows - i);
-      const at = (j: number) => (order ? order[i + j]! : i + j) * COLS;
-      const f0 = at(0);
-      let shared = true;
-      for (let j = 1; j < n && shared; j++) {
-        const f = at(j);
-        shared = vals[f + RECEIVED] === vals[f0 + RECEIVED] && vals[f + HOST] === vals[f0 + HOST] && vals[f + SOURCE] === vals[f0 + SOURCE];
+    const named = { received_at: 0, host: '', source: '' };
+    const segAt = (p: number) => rowSeg[order ? order[p]! : p]!;
+    const same = (s: number, s0: number) => s === s0 || (segReceived[s] === segReceived[s0] && segHost[s] === segHost[s0] && segs[s]!.source === segs[s0]!.source);
+    /** rows from position p on (at most max) that share the batch values of the row at p */
+    const run = (p: number, max: number) => {
+      const s0 = segAt(p);
+      const most = Math.min(max, rows - p);
+      let n = 1;
+      while (n < most && same(segAt(p + n), s0)) n++;
+      return n;
+    };
+    for (let i = 0; i < rows; ) {
+      const cap = Math.min(ROWS_PER_INSERT, rows - i);
+      let n = run(i, cap);
+      const shared = n >= MIN_SHARED || n === cap;
+      if (!shared) {
+        // rows of several batches, up to where a run of MIN_SHARED rows starts
+        let j = i + n;
+        for (let m = 0; j < i + cap; j += m) {
+          m = run(j, MIN_SHARED);
+          if (m >= MIN_SHARED) break;
+        }
+        n = Math.min(j, i + cap) - i;
       }
-      const cols = shared ? UNSHARED_COLUMNS : ALL_COLUMNS;
-      args.length = n * cols.length;
+      const s0 = segAt(i);
+      args.length = n * (shared ? UNSHARED : UNSHARED + 3);
       let k = 0;
       for (let j = 0; j < n; j++) {
-        const from = at(j);
-        for (const c of cols) args[k++] = vals[from + c];
+        const r = order ? order[i + j]! : i + j;
+        const s = rowSeg[r]!;
+        const seg = segs[s]!;
+        const v = seg.nums;
+        const text = seg.text;
+        const o = rowLine[r]! * STRIDE;
+        const flags = v[o + 5]!;
+        const at = rowAt[r]!;
+        const programEnd = at + v[o + 6]!;
+        const messageEnd = programEnd + v[o + 7]!;
+        args[k++] = first + r;
+        args[k++] = rowTs[r];
+        if (!shared) {
+          args[k++] = segReceived[s];
+          args[k++] = segHost[s];
+          args[k++] = seg.source;
+        }
+        args[k++] = flags & HAS_PROGRAM ? text.slice(at, programEnd) : null;
+        args[k++] = flags & HAS_PID ? v[o + 2] : null;
+        args[k++] = flags & HAS_FACILITY ? v[o + 3] : null;
+        args[k++] = v[o + 4];
+        args[k++] = text.slice(programEnd, messageEnd);
+        args[k++] = flags & HAS_FIELDS ? text.slice(messageEnd, messageEnd + v[o + 8]!) : null;
       }
       if (shared) {
-        named.received_at = vals[f0 + RECEIVED];
-        named.host = vals[f0 + HOST];
-        named.source = vals[f0 + SOURCE];
+        named.received_at = segReceived[s0]!;
+        named.host = segHost[s0]!;
+        named.source = segs[s0]!.source;
         insertRows(n, true).run(named, ...args);
       } else {
         insertRows(n, false).run(...args);
       }
+      i += n;
     }
   };
-  const ingestManyTx = db.transaction((items: IngestItem[]): IngestAck[] => {
+  const ingestPackedTx = db.transaction((items: PackedItem[]): IngestAck[] => {
     const max = maxId.get() as number | null;
     // ids start again at 1 in an empty store, and every line from now on gets its number runs and host token
     if (max === null) numsFromStart.run();
     const first = (max ?? 0) + 1;
     let next = first;
+    rows = 0;
+    segs.length = 0;
+    segReceived.length = 0;
+    segHost.length = 0;
     tokens.length = 0;
     nums.length = 0;
     withTokens = 0;
     withNums = 0;
     spans.clear();
     hostsSeen.clear();
-    const vals: unknown[] = [];
+    streamsNow.clear();
     const acks = items.map((it): IngestAck => {
-      if (it.after && Object.entries(it.after).some(([stream, end]) => (((getCommitted.get(it.batch.agent_id, stream) as number | undefined) ?? 0) < end))) {
+      if (it.after && Object.entries(it.after).some(([stream, end]) => (committedEnd(it.agent_id, stream) ?? 0) < end)) {
         return { accepted: 0, duplicates: 0, committed: {}, out_of_order: true };
       }
-      const [ack, after] = ingestOne(it.batch, it.receivedAt, next, vals);
+      const [ack, after] = ingestOne(it, next);
       next = after;
       return ack;
     });
-    insertAll(vals);
+    insertAll(first);
+    for (const [agent, stream, end, receivedAt] of streamsNow.values()) putCommitted.run(agent, stream, end, receivedAt);
     for (const [bucket, [lo, hi]] of spans) putSpan.run(bucket, lo, hi);
     for (const [host, [firstSeen, lastSeen]] of hostsSeen) touchHost.run(host, firstSeen, lastSeen);
     if (next > first) indexRange.run(first, next - 1);
-    if (withTokens > 0) indexFields.run(first, `[${tokens.join(',')}]`);
-    if (withNums > 0) indexNums.run(first, `[${nums.join(',')}]`);
+    if (withTokens > 0) indexFields.run(first, JSON.stringify(tokens));
+    if (withNums > 0) indexNums.run(first, JSON.stringify(nums));
+    // nothing of the transaction's segments stays reachable until the next one
+    segs.length = 0;
+    tokens.length = 0;
+    nums.length = 0;
     return acks;
   });
 
   return {
+    // lines as objects (the inline committer, tests) are packed as the writer thread gets them:
+    // one way from a line to its rows
     ingest(batch, receivedAt) {
-      return ingestManyTx.immediate([{ batch, receivedAt }])[0]!;
+      return ingestPackedTx.immediate(packItems([{ batch, receivedAt }]).packed)[0]!;
     },
     ingestMany(items) {
-      return ingestManyTx.immediate(items);
+      return ingestPackedTx.immediate(packItems(items).packed);
+    },
+    ingestPacked(items) {
+      return ingestPackedTx.immediate(items);
     },
     ...sqliteLogQuery(db),
     histogram: sqliteLogHistogram(db),

@@ -41,6 +41,7 @@ export function openSqliteWriter(dataDir: string, options: WriterOptions = {}): 
   const logs = sqliteLogStore(db);
   return {
     ingestMany: (items) => logs.ingestMany(items),
+    ingestPacked: (items) => logs.ingestPacked(items),
     // on this connection, between commits: the backfill's slices queue behind ingest here
     backfill: (limit) => logs.backfill!.step(limit),
     /** the page cache the connection was given, in KiB (read back from SQLite) */
