@@ -13,14 +13,18 @@ const line = (message: string): WireLine => ({ offset: 0, ts: Date.UTC(2026, 10,
 
 describe('syslog batcher with packed units', () => {
   it('a failed unit is sent again as new streams from its packed form; every line is stored once', async () => {
+    // the second unit handed to the writer (it waits behind the first one's commit)
+    let secondHanded: () => void = () => {};
+    const second = new Promise<void>((r) => (secondHanded = r));
+    let handed = 0;
     // a store with the per-stream committed ends the SQLite store keeps (logs.ts)
     const committed = new Map<string, number>();
     const stored: string[] = [];
     let commits = 0;
     const commit = async (items: Array<StagedItem<PackedBatch>>): Promise<{ acks: IngestAck[]; ms: number }> => {
-      // the first commit fails, and its answer comes after the next unit was staged and committed
+      // the first commit fails once the next unit waits behind it, which then commits first
       if (commits++ === 0) {
-        await new Promise((r) => setTimeout(r, 50));
+        await second;
         throw new Error('SQLITE_FULL: database or disk is full');
       }
       const acks = items.map(({ batch }) => {
@@ -44,7 +48,10 @@ describe('syslog batcher with packed units', () => {
     };
     const writer = new LogWriter<PackedBatch>(commit, undefined, undefined, undefined, packBatch, restreamPacked);
     const b = new SyslogBatcher<StagedUnit>({
-      store: (unit) => writer.submitStaged(unit),
+      store: (unit) => {
+        if (++handed === 2) secondHanded();
+        return writer.submitStaged(unit);
+      },
       stager: { stage: (batches, at) => writer.stageMany(batches, at), restream: (unit, stream) => writer.restream(unit, stream) },
       clock: Date.now,
       events: createEvents(),
@@ -55,8 +62,9 @@ describe('syslog batcher with packed units', () => {
     });
     for (let i = 0; i < 3; i++) b.add('c1', 'syslog:tcp', 'h', line(`a${i}`));
     // the second unit (same host, same stream, later offsets) is staged behind the failing one
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setImmediate(r));
     for (let i = 0; i < 3; i++) b.add('c1', 'syslog:tcp', 'h', line(`b${i}`));
+    await second;
     await b.close();
     expect(commits).toBeGreaterThanOrEqual(3);
     expect(stored.sort()).toEqual(['a0', 'a1', 'a2', 'b0', 'b1', 'b2']);
