@@ -58,13 +58,11 @@ function syslogUnit(from: number, to: number, r: () => number, offsets: Map<stri
     if (!lines) byHost.set(host, (lines = []));
     lines.push({ offset: 0, ts: BASE + Math.floor(i / 100), program: g.program, pid: 100 + (i % 30000), severity: g.severity, facility: 1, message: g.message });
   }
-  const one = process.env.ONE_STREAM === '1';
   return [...byHost].map(([host, lines]) => {
-    const key = one ? 'tcp' : host;
-    const start = offsets.get(key) ?? 0;
+    const start = offsets.get(host) ?? 0;
     lines.forEach((l, k) => (l.offset = start + k));
-    offsets.set(key, start + lines.length);
-    return { version: 1, agent_id: 'syslog', host, segments: [{ stream: `tcp:${key}`, source: 'syslog:tcp', start, end: start + lines.length, lines }] };
+    offsets.set(host, start + lines.length);
+    return { version: 1, agent_id: 'syslog', host, segments: [{ stream: `tcp:${host}`, source: 'syslog:tcp', start, end: start + lines.length, lines }] };
   });
 }
 
