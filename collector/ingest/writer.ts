@@ -162,12 +162,47 @@ interface LogUnit<B> {
   heldUntil?: number;
 }
 
+/**
+ * Batches made ready for a commit ahead of it (IngestWriter.stageMany): what the writer keeps of
+ * them until their group, and what a receiver that may send them again keeps instead of their
+ * line objects. Opaque but for these.
+ */
+export interface StagedUnit {
+  readonly lines: number;
+  readonly receivedAt: number;
+  /** the batches' hosts, in order */
+  readonly hosts: readonly string[];
+}
+
 /** What receivers see of the log writer, whatever it stages batches as. */
 export interface IngestWriter {
   submit(batch: IngestBatch, receivedAt: number): Promise<IngestAck>;
   submitMany(batches: IngestBatch[], receivedAt: number, after?: Record<string, number>): Promise<IngestAck[]>;
+  /**
+   * The batches staged now (the pipeline run, the writer thread's packed form), their line
+   * objects no longer needed: a receiver that holds a unit until it is committed, to send it
+   * again if it fails (syslog), holds this, a few objects, instead of an object per line
+   * through two commits (promoted, then collected by full collections: GC on the event loop and
+   * V8's helper threads was the syslog path's largest cost beyond the agent path's).
+   */
+  stageMany(batches: IngestBatch[], receivedAt: number): StagedUnit;
+  /** submitMany of a staged unit; the unit is not changed, so a failed one can be submitted again */
+  submitStaged(unit: StagedUnit): Promise<IngestAck[]>;
+  /** The unit with each segment renamed `stream(source, host)` and its lines numbered from 0 (a new stream). */
+  restream(unit: StagedUnit, stream: (source: string, host: string) => string): StagedUnit;
   arriving(delta: 1 | -1): void;
   drain(): Promise<void>;
+}
+
+/** restream for batches staged as themselves (the default stage): new segments, the lines renumbered in place. */
+export function restreamBatch(b: IngestBatch, stream: (source: string, host: string) => string): IngestBatch {
+  return {
+    ...b,
+    segments: b.segments.map((seg) => {
+      for (let i = 0; i < seg.lines.length; i++) seg.lines[i]!.offset = i;
+      return { ...seg, stream: stream(seg.source, b.host), start: 0, end: seg.lines.length };
+    }),
+  };
 }
 
 /**
@@ -191,6 +226,7 @@ export class LogWriter<B = IngestBatch> implements IngestWriter {
     private readonly holdMs = HOLD_MS,
     maxQueuedLines = MAX_QUEUED_LINES,
     private readonly stage: (batch: IngestBatch, receivedAt: number) => B = (batch) => batch as B,
+    private readonly restreamOne: (batch: B, stream: (source: string, host: string) => string) => B = (batch, stream) => restreamBatch(batch as IngestBatch, stream) as B,
   ) {
     this.group = new GroupWriter<LogUnit<B>, IngestAck[]>(
       async (units) => {
@@ -226,6 +262,34 @@ export class LogWriter<B = IngestBatch> implements IngestWriter {
       this.enqueue(unit, resolve, reject);
       this.wake();
     });
+  }
+
+  stageMany(batches: IngestBatch[], receivedAt: number): StagedUnit {
+    let lines = 0;
+    for (const b of batches) for (const s of b.segments) lines += s.lines.length;
+    const unit: LogUnit<B> & StagedUnit = { batches: batches.map((b) => this.stage(b, receivedAt)), receivedAt, after: undefined, lines, hosts: batches.map((b) => b.host) };
+    return unit;
+  }
+
+  submitStaged(staged: StagedUnit): Promise<IngestAck[]> {
+    const s = staged as LogUnit<B> & StagedUnit;
+    try {
+      this.group.admit(s.lines);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    // a unit of its own: heldUntil is set on it (never for a unit without `after`, but the staged one stays as it was)
+    const unit: LogUnit<B> = { batches: s.batches, receivedAt: s.receivedAt, after: undefined, lines: s.lines };
+    return new Promise((resolve, reject) => {
+      this.enqueue(unit, resolve, reject);
+      this.wake();
+    });
+  }
+
+  restream(staged: StagedUnit, stream: (source: string, host: string) => string): StagedUnit {
+    const s = staged as LogUnit<B> & StagedUnit;
+    const unit: LogUnit<B> & StagedUnit = { ...s, batches: s.batches.map((b) => this.restreamOne(b, stream)) };
+    return unit;
   }
 
   /**

@@ -4,7 +4,7 @@
 // of writing through the main connection next to it.
 import fp from 'fastify-plugin';
 import { inlineCommitter, workerCommitter, type Committer } from '../ingest/commit.js';
-import { packBatch, type PackedBatch } from '../ingest/pack.js';
+import { packBatch, restreamPacked, type PackedBatch } from '../ingest/pack.js';
 import { LogWriter, type FlushStats, type IngestWriter, type StagedItem } from '../ingest/writer.js';
 
 declare module 'fastify' {
@@ -41,7 +41,7 @@ export const writerPlugin = fp<WriterOptions>(
         if (out.acks.some((a) => a.accepted > 0)) app.pipeline.committed();
         return out;
       };
-      writer = new LogWriter(commit, onFlush, undefined, opts.maxQueuedLines, (batch, receivedAt) => packBatch(app.pipeline.prepare(batch, receivedAt)));
+      writer = new LogWriter(commit, onFlush, undefined, opts.maxQueuedLines, (batch, receivedAt) => packBatch(app.pipeline.prepare(batch, receivedAt)), restreamPacked);
     } else {
       committer = inlineCommitter(() => app.storage.logs);
       writer = new LogWriter(committer.commit, onFlush, undefined, opts.maxQueuedLines);

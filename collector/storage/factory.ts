@@ -15,7 +15,7 @@ import type { BackendName, HostStateStore, Storage, StorageConfig, TokenStore, W
 // Only the SQLite backend has a writer thread; the row's shape is its own, so it comes from here.
 export { fieldsRow, type RowReadyLine } from './sqlite/fields-row.js';
 export { numTokens } from './sqlite/num-tokens.js';
-export { packBatch, packItems, packSegment, unpackItems, unpackSegment, type PackedBatch, type PackedItem, type PackedSegment } from './sqlite/packed.js';
+export { packBatch, packItems, packSegment, restreamPacked, unpackItems, unpackSegment, type PackedBatch, type PackedItem, type PackedSegment } from './sqlite/packed.js';
 
 interface Backend {
   /** throws ConfigError when the configuration cannot work, before anything is opened */

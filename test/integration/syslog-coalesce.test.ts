@@ -5,7 +5,8 @@
 // stays bounded, and every line read is stored. Real sockets on 127.0.0.1, a real SQLite file;
 // the writer is slowed by holding each commit's answer back, not by blocking the event loop.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { IngestAck, IngestBatch } from '../../shared/wire.js';
+import type { StagedUnit } from '../../collector/ingest/writer.js';
+import type { IngestAck } from '../../shared/wire.js';
 import { waitFor } from '../helpers/proc.js';
 import { failFirstCommits, octet, sendTcp, storageWithCommitHook, syslogApp, type SyslogApp } from '../helpers/syslog.js';
 
@@ -23,19 +24,19 @@ interface Watch {
 }
 
 /**
- * Wraps app.writer.submitMany (what the receiver calls per unit); each answer is held `delayMs`
+ * Wraps app.writer.submitStaged (what the receiver calls per unit); each answer is held `delayMs`
  * after the commit, and until `gate` (when given) resolves.
  */
 function watchWriter(app: SyslogApp['app'], delayMs: number, gate?: Promise<void>): Watch {
   const w: Watch = { units: [], maxOutstanding: 0 };
   const writer = app.writer;
-  const real = writer.submitMany.bind(writer);
+  const real = writer.submitStaged.bind(writer);
   let outstanding = 0;
-  writer.submitMany = async (batches: IngestBatch[], receivedAt: number): Promise<IngestAck[]> => {
-    w.units.push(batches.map((b) => b.host));
+  writer.submitStaged = async (unit: StagedUnit): Promise<IngestAck[]> => {
+    w.units.push([...unit.hosts]);
     w.maxOutstanding = Math.max(w.maxOutstanding, ++outstanding);
     try {
-      const acks = await real(batches, receivedAt).finally(() => (delayMs > 0 ? new Promise((r) => setTimeout(r, delayMs)) : undefined));
+      const acks = await real(unit).finally(() => (delayMs > 0 ? new Promise((r) => setTimeout(r, delayMs)) : undefined));
       await gate;
       return acks;
     } finally {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { readPri } from '../../shared/logline/pri.js';
 import { parseRfc3164, parseRfc3164Uncached } from '../../shared/logline/rfc3164.js';
-import { headerMemoStats, splitDirect, splitRest } from '../../shared/logline/rfc3164-split.js';
+import { headerMemoStats, MEMO_MAX, splitDirect, splitRest } from '../../shared/logline/rfc3164-split.js';
 import { rng } from '../helpers/rng.js';
 
 type R = () => number;
@@ -113,12 +113,22 @@ describe('RFC 3164 caches change no result', () => {
     }
   });
 
+  it("a relay's headers (300 hosts × 7 daemons) stay in the memo: asked again, none is added", () => {
+    const headers = Array.from({ length: 2100 }, (_, i) => `relay-${i % 300} d${Math.floor(i / 300)}[${100 + i}]`);
+    for (const h of headers) splitRest(`${h}: x`, null);
+    const before = headerMemoStats();
+    for (const h of headers) splitRest(`${h}: y`, null);
+    expect(headerMemoStats()).toStrictEqual(before);
+    expect(before.split).toBeGreaterThanOrEqual(2100);
+  });
+
   it('the memo is used and stays bounded', () => {
-    for (let i = 0; i < 3000; i++) splitRest(`host-${i} app[${i}]: x`, null);
+    for (let i = 0; i < MEMO_MAX + 1000; i++) splitRest(`host-${i} app[${i}]: x`, null);
     const s = headerMemoStats();
-    expect(s.split + s.rejected + s.direct).toBeLessThanOrEqual(1024);
+    expect(s.split + s.rejected + s.direct).toBeLessThanOrEqual(MEMO_MAX);
     expect(s.split).toBeGreaterThan(0);
     // a header seen before answers from the memo with syslog-parse's split
-    expect(splitRest('host-2999 app[2999]: again', null)).toStrictEqual({ hostname: 'host-2999', program: 'app', pid: 2999, message: 'again' });
+    const last = MEMO_MAX + 999;
+    expect(splitRest(`host-${last} app[${last}]: again`, null)).toStrictEqual({ hostname: `host-${last}`, program: 'app', pid: last, message: 'again' });
   });
 });

@@ -4,7 +4,7 @@
 // number-run tokens (numRuns) as numTokens makes them of the message.
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { packItems, packSegment, unpackItems, unpackSegment } from '../../collector/ingest/pack.js';
+import { packBatch, packItems, packSegment, restreamPacked, unpackItems, unpackSegment } from '../../collector/ingest/pack.js';
 import { fieldsRow, type RowReadyLine } from '../../collector/storage/sqlite/logs.js';
 import { numTokens } from '../../collector/storage/sqlite/num-tokens.js';
 import type { WireLine, WireSegment } from '../../shared/wire.js';
@@ -46,6 +46,21 @@ describe('writer thread packing', () => {
     expect((back.lines[6] as RowReadyLine).numRuns).toBe('10_0_0 0_0_1 0_1_22 23_40_46');
     expect((back.lines[6] as RowReadyLine).fieldsRow?.[0]).toBe('{"ip":"10.0.0.1"}');
     expect((back.lines[0] as RowReadyLine).numRuns).toBe('');
+  });
+
+  it('restreams a packed batch as new streams numbered from 0, leaving the original as it was', () => {
+    const batch = { version: 1 as const, agent_id: 'syslog', host: 'h1', segments: [seg, { ...seg, stream: 'other', source: 'syslog:udp', start: 5, end: 7, lines: lines.slice(0, 2) }] };
+    const packed = packBatch(batch);
+    const before = structuredClone(packed);
+    const again = restreamPacked(packed, (source, host) => `new/${source}/${host}`);
+    expect(packed).toEqual(before);
+    const back = again.segments.map(unpackSegment);
+    expect(back.map((s) => [s.stream, s.source, s.start, s.end])).toEqual([
+      ['new//var/log/syslog/h1', '/var/log/syslog', 0, lines.length],
+      ['new/syslog:udp/h1', 'syslog:udp', 0, 2],
+    ]);
+    expect(back[0]!.lines.map((l) => l.offset)).toEqual(lines.map((_, i) => i));
+    expect(back[0]!.lines.map((l) => ({ ...l, offset: 0 }))).toEqual(writerSeg.lines.map((l) => ({ ...l, offset: 0 })));
   });
 
   it('survives postMessage with its number buffers transferred', () => {

@@ -24,6 +24,7 @@
 import { randomBytes } from 'node:crypto';
 import type { EventSink } from '../../../shared/events.js';
 import { WIRE_VERSION, type IngestAck, type IngestBatch, type WireLine, type WireSegment } from '../../../shared/wire.js';
+import { restreamBatch } from '../../ingest/writer.js';
 
 export const SYSLOG_AGENT_ID = 'syslog';
 
@@ -41,16 +42,37 @@ interface StreamState {
 }
 
 /** What is handed to the writer at once: committed together or not at all. */
-interface Unit {
-  batches: IngestBatch[];
+interface Unit<S> {
+  /** its batches as the stager made them when the unit was taken */
+  staged: S;
   lines: number;
+  /** batches (hosts) in it */
+  hosts: number;
   /** stream ids already replaced by ones of its own (after a failure) */
   ownStreams: boolean;
 }
 
-export interface BatcherOptions {
-  /** resolves once the batches are committed, in one transaction (the collector's group writer, app.writer) */
-  store(batches: IngestBatch[], receivedAt: number): Promise<IngestAck[]> | IngestAck[];
+/**
+ * What a unit's batches are kept as from when they are taken until they are committed (and
+ * sent again if that fails): the writer's staged form (app.writer.stageMany), so that the lines'
+ * objects die young instead of living through two commits; or the batches themselves (tests).
+ */
+export interface UnitStager<S> {
+  stage(batches: IngestBatch[], receivedAt: number): S;
+  /** the unit's segments as new streams, `stream(source, host)`, lines numbered from 0 */
+  restream(unit: S, stream: (source: string, host: string) => string): S;
+}
+
+const asBatches: UnitStager<IngestBatch[]> = {
+  stage: (batches) => batches,
+  restream: (batches, stream) => batches.map((b) => restreamBatch(b, stream)),
+};
+
+export interface BatcherOptions<S = IngestBatch[]> {
+  /** resolves once the unit is committed, in one transaction (the collector's group writer, app.writer) */
+  store(unit: S, receivedAt: number): Promise<IngestAck[]> | IngestAck[];
+  /** what a unit is kept as (default: its batches) */
+  stager?: UnitStager<S>;
   clock(): number;
   events: EventSink;
   /** longest a queued line waits for a unit while another unit is committing */
@@ -72,7 +94,7 @@ export interface BatcherOptions {
 /** units handed to the writer and not yet answered: one committing, one staged behind it */
 const MAX_UNITS = 2;
 
-export class SyslogBatcher {
+export class SyslogBatcher<S = IngestBatch[]> {
   private readonly runId = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
   private generation = 0;
   /** `${source}\n${host}` → stream, oldest first (for maxStreams) */
@@ -88,7 +110,7 @@ export class SyslogBatcher {
   private units = 0;
   private inflight = 0;
   /** units that failed, in the order they were taken: sent again before anything newer */
-  private failed: Unit[] = [];
+  private failed: Array<Unit<S>> = [];
   private failedLines = 0;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = 0;
@@ -99,7 +121,11 @@ export class SyslogBatcher {
   /** resolved whenever a unit is answered (settle, close) */
   private answered: Array<() => void> = [];
 
-  constructor(private readonly o: BatcherOptions) {}
+  private readonly stager: UnitStager<S>;
+
+  constructor(private readonly o: BatcherOptions<S>) {
+    this.stager = o.stager ?? (asBatches as unknown as UnitStager<S>);
+  }
 
   /** lines held: queued, being committed, or failed and waiting to be sent again */
   get pending(): number {
@@ -214,13 +240,13 @@ export class SyslogBatcher {
   }
 
   /** Hands the unit to the writer; when it is answered, the next is handed over at once if any waits. */
-  private submit(unit: Unit): void {
+  private submit(unit: Unit<S>): void {
     this.units++;
     this.inflight += unit.lines;
     const started = performance.now();
     let answer: Promise<IngestAck[]>;
     try {
-      answer = Promise.resolve(this.o.store(unit.batches, this.o.clock()));
+      answer = Promise.resolve(this.o.store(unit.staged, this.o.clock()));
     } catch (err) {
       answer = Promise.reject(err as Error);
     }
@@ -252,28 +278,22 @@ export class SyslogBatcher {
    * answering, after which nothing commits), so sending it again under new ids stores it once;
    * sent again after that, it keeps those ids and offsets (idempotent).
    */
-  private fail(unit: Unit, err: Error): void {
+  private fail(unit: Unit<S>, err: Error): void {
     if (!unit.ownStreams) {
       unit.ownStreams = true;
-      unit.batches = unit.batches.map((b) => ({
-        ...b,
-        segments: b.segments.map((seg) => {
-          for (let i = 0; i < seg.lines.length; i++) seg.lines[i]!.offset = i;
-          return { ...seg, stream: this.streamId(seg.source, b.host), start: 0, end: seg.lines.length };
-        }),
-      }));
+      unit.staged = this.stager.restream(unit.staged, (source, host) => this.streamId(source, host));
     }
     // in the order the units were taken (the writer answers in the order it was given them)
     this.failed.push(unit);
     this.failedLines += unit.lines;
     this.retryAt = Date.now() + 1000;
-    this.o.events.emit('syslog.store_failed', { hosts: unit.batches.length, lines: unit.lines, error: err.message }, 'warn');
+    this.o.events.emit('syslog.store_failed', { hosts: unit.hosts, lines: unit.lines, error: err.message }, 'warn');
   }
 
-  private answered_(unit: Unit, started: number): void {
+  private answered_(unit: Unit<S>, started: number): void {
     this.units--;
     this.inflight -= unit.lines;
-    this.o.events.emit('syslog.flush', { lines: unit.lines, hosts: unit.batches.length, ms: +(performance.now() - started).toFixed(2) }, 'debug');
+    this.o.events.emit('syslog.flush', { lines: unit.lines, hosts: unit.hosts, ms: +(performance.now() - started).toFixed(2) }, 'debug');
     if (this.high && this.pending <= this.o.maxPending / 2) this.setPressure(false);
     // The writer goes on with the unit staged behind this one, if any: the next is staged now,
     // with whatever came meanwhile (no timer, no turn of the event loop in between). If the
@@ -291,8 +311,8 @@ export class SyslogBatcher {
     for (const f of this.answered.splice(0)) f();
   }
 
-  /** Takes every queued line: one batch per host, one segment per stream, offsets numbered. */
-  private take(): Unit {
+  /** Takes every queued line: one batch per host, one segment per stream, offsets numbered; staged. */
+  private take(): Unit<S> {
     const byHost = new Map<string, WireSegment[]>();
     for (const s of this.dirty) {
       const lines = s.lines;
@@ -310,7 +330,7 @@ export class SyslogBatcher {
     this.queued = 0;
     const batches: IngestBatch[] = [];
     for (const [host, segments] of byHost) batches.push({ version: WIRE_VERSION, agent_id: SYSLOG_AGENT_ID, host, segments });
-    return { batches, lines, ownStreams: false };
+    return { staged: this.stager.stage(batches, this.o.clock()), lines, hosts: batches.length, ownStreams: false };
   }
 
   /** Until no unit is with the writer. */

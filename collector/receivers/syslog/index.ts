@@ -9,6 +9,7 @@ import fp from 'fastify-plugin';
 import { ConfigError } from '../../../shared/errors.js';
 import { isValidTimeZone } from '../../../shared/logline/index.js';
 import type { Receiver, ReceiverAddress } from '../types.js';
+import type { StagedUnit } from '../../ingest/writer.js';
 import { SyslogBatcher } from './batcher.js';
 import { frameSink } from './ingest.js';
 import { listenTcp, type TcpReceiver } from './tcp.js';
@@ -69,15 +70,17 @@ export const syslogPlugin = fp<{ syslog?: Partial<SyslogOptions>; tuning?: Syslo
     let udp: Socket | null = null;
     let addresses: ReceiverAddress[] = [];
     let starting: Promise<ReceiverAddress[]> | null = null;
-    const batcher = new SyslogBatcher({
+    const batcher = new SyslogBatcher<StagedUnit>({
       // Not app.storage.logs: a write on the main connection beside the writer thread would wait
       // for its lock in SQLite's busy handler, which blocks the event loop.
-      store: async (batches, at) => {
-        const acks = await app.writer.submitMany(batches, at);
+      store: async (unit) => {
+        const acks = await app.writer.submitStaged(unit);
         const now = app.clock();
-        for (const b of batches) app.hosts.heard(b.host, now, { source: 'syslog' });
+        for (const host of unit.hosts) app.hosts.heard(host, now, { source: 'syslog' });
         return acks;
       },
+      // a unit is kept packed, as the writer thread takes it, from when it is taken
+      stager: { stage: (batches, at) => app.writer.stageMany(batches, at), restream: (unit, stream) => app.writer.restream(unit, stream) },
       clock: app.clock,
       events: app.events,
       // Lines wait 10 ms for others when the writer has nothing of the receiver's (reads of many

@@ -18,7 +18,7 @@ export interface FrameSink {
   closed(conn: string): void;
 }
 
-export function frameSink(opts: { batcher: SyslogBatcher; events: EventSink; clock: () => number; timeZone: string }): FrameSink {
+export function frameSink(opts: { batcher: SyslogBatcher<unknown>; events: EventSink; clock: () => number; timeZone: string }): FrameSink {
   const { batcher, events, clock, timeZone } = opts;
   let received = 0;
   let parsed = 0;

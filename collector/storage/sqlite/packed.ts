@@ -32,6 +32,22 @@ export function packBatch(batch: IngestBatch): PackedBatch {
   return { version: batch.version, agent_id: batch.agent_id, host: batch.host, segments: batch.segments.map(packSegment) };
 }
 
+/**
+ * The batch's segments as new streams (`stream(source, host)`), their lines numbered from 0: a
+ * syslog unit that failed, sent again under streams of its own (receivers/syslog/batcher.ts). Its
+ * numbers are copied: the batch as it was stays intact.
+ */
+export function restreamPacked(b: PackedBatch, stream: (source: string, host: string) => string): PackedBatch {
+  return {
+    ...b,
+    segments: b.segments.map((p) => {
+      const nums = p.nums.slice();
+      for (let i = 0; i < p.count; i++) nums[i * STRIDE] = i;
+      return { ...p, stream: stream(p.source, b.host), start: 0, end: p.count, nums };
+    }),
+  };
+}
+
 export function packSegment(seg: WireSegment): PackedSegment {
   const n = seg.lines.length;
   const nums = new Float64Array(n * STRIDE);
