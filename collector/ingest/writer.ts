@@ -194,6 +194,12 @@ export interface IngestWriter {
   drain(): Promise<void>;
 }
 
+function linesOf(batches: IngestBatch[]): number {
+  let lines = 0;
+  for (const b of batches) for (const s of b.segments) lines += s.lines.length;
+  return lines;
+}
+
 /** restream for batches staged as themselves (the default stage): new segments, the lines renumbered in place. */
 export function restreamBatch(b: IngestBatch, stream: (source: string, host: string) => string): IngestBatch {
   return {
@@ -249,8 +255,7 @@ export class LogWriter<B = IngestBatch> implements IngestWriter {
 
   /** Commits the batches, in this order, in one transaction; resolves with their acks. */
   submitMany(batches: IngestBatch[], receivedAt: number, after?: Record<string, number>): Promise<IngestAck[]> {
-    let lines = 0;
-    for (const b of batches) for (const s of b.segments) lines += s.lines.length;
+    const lines = linesOf(batches);
     let unit: LogUnit<B>;
     try {
       this.group.admit(lines);
@@ -258,16 +263,11 @@ export class LogWriter<B = IngestBatch> implements IngestWriter {
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    return new Promise((resolve, reject) => {
-      this.enqueue(unit, resolve, reject);
-      this.wake();
-    });
+    return this.enqueueAdmitted(unit);
   }
 
   stageMany(batches: IngestBatch[], receivedAt: number): StagedUnit {
-    let lines = 0;
-    for (const b of batches) for (const s of b.segments) lines += s.lines.length;
-    const unit: LogUnit<B> & StagedUnit = { batches: batches.map((b) => this.stage(b, receivedAt)), receivedAt, after: undefined, lines, hosts: batches.map((b) => b.host) };
+    const unit: LogUnit<B> & StagedUnit = { batches: batches.map((b) => this.stage(b, receivedAt)), receivedAt, after: undefined, lines: linesOf(batches), hosts: batches.map((b) => b.host) };
     return unit;
   }
 
@@ -279,7 +279,11 @@ export class LogWriter<B = IngestBatch> implements IngestWriter {
       return Promise.reject(err as Error);
     }
     // a unit of its own: heldUntil is set on it (never for a unit without `after`, but the staged one stays as it was)
-    const unit: LogUnit<B> = { batches: s.batches, receivedAt: s.receivedAt, after: undefined, lines: s.lines };
+    return this.enqueueAdmitted({ batches: s.batches, receivedAt: s.receivedAt, after: undefined, lines: s.lines });
+  }
+
+  /** an admitted unit into the queue; resolves with its acks once committed */
+  private enqueueAdmitted(unit: LogUnit<B>): Promise<IngestAck[]> {
     return new Promise((resolve, reject) => {
       this.enqueue(unit, resolve, reject);
       this.wake();
