@@ -416,19 +416,21 @@ export class MetricService {
    * series: the way to reset one updated in the far future (its next sample creates it again).
    */
   withdraw(host: string, metric?: string): number {
-    const names: string[] = [];
+    // series a group in flight writes are deleted once it is answered (deleteAfterWrite)
+    const now: string[] = [];
+    const afterWrite: string[] = [];
     for (const e of this.catalog.ofHost(host)) {
-      if (e.host === host && (metric === undefined || e.metric === metric)) names.push(seriesName(e.host, e.metric));
+      if (metric !== undefined && e.metric !== metric) continue;
+      const name = seriesName(host, e.metric);
+      (this.writing.has(name) ? afterWrite : now).push(name);
     }
     // one commit for the host's series, not one each (sqlite-store.ts deleteMany); the catalog
     // keeps them if it fails
-    const now = names.filter((name) => !this.writing.has(name));
     if (now.length > 0) this.store.deleteMany(now);
-    for (const name of names) {
-      if (this.writing.has(name)) this.deleteAfterWrite.add(name);
-      this.catalog.delete(name);
-    }
+    for (const name of afterWrite) this.deleteAfterWrite.add(name);
+    for (const name of now) this.catalog.delete(name);
+    for (const name of afterWrite) this.catalog.delete(name);
     if (metric === undefined) this.seen.delete(host);
-    return names.length;
+    return now.length + afterWrite.length;
   }
 }
