@@ -57,6 +57,30 @@ async function standIn(r: Rig, ingest: (batches: IngestBatch[], type: string, af
 /** The acknowledgement a stand-in that keeps nothing gives one batch: its ranges committed. */
 const ackAll = (b: IngestBatch) => ({ accepted: 0, duplicates: 0, committed: Object.fromEntries(b.segments.map((seg) => [seg.stream, seg.end])) });
 
+/**
+ * A stand-in's store that orders requests as the collector does: a request that got here before
+ * the one it follows (its `after` ends not yet committed) is refused with a 409; what is below a
+ * stream's committed end is a redelivery (a request sent again after a failed one ahead of it),
+ * dropped; the new lines go to `got` in order.
+ */
+function orderedStore(got: string[]): (batches: IngestBatch[], type: string, after: Record<string, number> | undefined) => Answer {
+  const committed = new Map<string, number>();
+  return (batches, type, after) => {
+    if (after && Object.entries(after).some(([stream, end]) => (committed.get(stream) ?? 0) < end)) {
+      return { status: 409, body: { error: 'RINGTAIL_ERR_OUT_OF_ORDER', message: 'send it again after the one it follows' } };
+    }
+    const acks = batches.map((b) => {
+      for (const seg of b.segments) {
+        const prior = committed.get(seg.stream) ?? 0;
+        for (const l of seg.lines) if (l.offset >= prior) got.push(l.message);
+        committed.set(seg.stream, Math.max(prior, seg.end));
+      }
+      return { accepted: 0, duplicates: 0, committed: Object.fromEntries(committed) };
+    });
+    return { status: 200, body: type.includes('ndjson') ? acks : acks[0] };
+  };
+}
+
 describe('agent sending several batches per request', () => {
   it('delivers a backlog exactly once through a real collector, also across a SIGKILL', async () => {
     const r = rig('real');
@@ -114,7 +138,7 @@ describe('agent sending several batches per request', () => {
     const r = rig('early');
     const arrivals: Array<{ type: string; inFlight: number }> = [];
     const got: string[] = [];
-    const committed = new Map<string, number>();
+    const store = orderedStore(got);
     let inFlight = 0;
     let chain = Promise.resolve();
     await standIn(r, (batches, type, after) => {
@@ -125,19 +149,7 @@ describe('agent sending several batches per request', () => {
       const answered = chain.then(async (): Promise<Answer> => {
         await new Promise((w) => setTimeout(w, 300));
         inFlight--;
-        // as the collector does: a request that got here before the one it follows is refused
-        if (after && Object.entries(after).some(([stream, end]) => (committed.get(stream) ?? 0) < end)) {
-          return { status: 409, body: { error: 'RINGTAIL_ERR_OUT_OF_ORDER', message: 'send it again after the one it follows' } };
-        }
-        const acks = batches.map((b) => {
-          for (const seg of b.segments) {
-            const prior = committed.get(seg.stream) ?? 0;
-            for (const l of seg.lines) if (l.offset >= prior) got.push(l.message);
-            committed.set(seg.stream, Math.max(prior, seg.end));
-          }
-          return { accepted: 0, duplicates: 0, committed: Object.fromEntries(committed) };
-        });
-        return { status: 200, body: type.includes('ndjson') ? acks : acks[0] };
+        return store(batches, type, after);
       });
       chain = answered.then(() => undefined);
       return answered;
@@ -190,27 +202,15 @@ describe('agent sending several batches per request', () => {
     const r = rig('large');
     const perRequest: Array<{ batches: number; text: number }> = [];
     const got: string[] = [];
-    const committed = new Map<string, number>();
+    const store = orderedStore(got);
     let requests = 0;
     await standIn(r, async (batches, type, after) => {
       // the first answer is slow, so that a backlog is spooled by the time the agent sends again
       if (requests++ === 0) await new Promise((w) => setTimeout(w, 800));
-      // as the collector does: a request that got here before the one it follows is refused
-      if (after && Object.entries(after).some(([stream, end]) => (committed.get(stream) ?? 0) < end)) {
-        return { status: 409, body: { error: 'RINGTAIL_ERR_OUT_OF_ORDER', message: 'send it again after the one it follows' } };
-      }
-      perRequest.push({ batches: batches.length, text: batches.reduce((n, b) => n + b.segments.reduce((m, seg) => m + seg.end - seg.start, 0), 0) });
-      // as the collector does: what is below a stream's committed end is a redelivery (a request
-      // sent again after a failed one ahead of it), dropped
-      const acks = batches.map((b) => {
-        for (const seg of b.segments) {
-          const prior = committed.get(seg.stream) ?? 0;
-          for (const l of seg.lines) if (l.offset >= prior) got.push(l.message);
-          committed.set(seg.stream, Math.max(prior, seg.end));
-        }
-        return { accepted: 0, duplicates: 0, committed: Object.fromEntries(committed) };
-      });
-      return { status: 200, body: type.includes('ndjson') ? acks : acks[0] };
+      const answer = store(batches, type, after);
+      // requests refused as out of order carried nothing stored
+      if (answer.status === 200) perRequest.push({ batches: batches.length, text: batches.reduce((n, b) => n + b.segments.reduce((m, seg) => m + seg.end - seg.start, 0), 0) });
+      return answer;
     });
     const file = join(r.logs, 'wide.log');
     const n = 16_000;
