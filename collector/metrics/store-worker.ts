@@ -58,6 +58,10 @@ export const MERGE_CREATES = 10_000;
 export const DEFAULT_APPLY_FROM = 200_000;
 /** ms of applying per slice before waiting writes and reads are looked at again */
 export const APPLY_SLICE_MS = 8;
+/** ms of filing pending updates by series per step while the thread has nothing else to do */
+export const SORT_AHEAD_MS = 2;
+/** frames of a WAL the checkpointer could not start again from which the store thread copies the rest itself (8 MB of 4 KiB pages; SQLite's own limit is 16,384) */
+export const WRITER_RESTART_FRAMES = 2_048;
 /** ms between two WAL checkpoints, at least */
 export const CHECKPOINT_EVERY_MS = 1_000;
 
@@ -269,6 +273,17 @@ if (parentPort && data?.sync) {
 
   const loop = async (): Promise<void> => {
     for (;;) {
+      if (checkpointer.restartDue()) {
+        // Between two transactions: copies what came after the checkpointer's copy (little) so
+        // that the next commit starts the WAL again. Otherwise, with the writer busy, the WAL
+        // grew to SQLite's own limit (wal_autocheckpoint, 16,384 frames) and that checkpoint of
+        // 64 MB ran here inside a commit, 80-366 ms (`npm run bench -- fleet`, session 9).
+        try {
+          store.walCheckpoint();
+        } catch {
+          // the checkpointer's next round tries again
+        }
+      }
       const pending = store.pendingUpdates;
       if (writes.length > 0 && pending < applyHard) {
         await runWrites(nextWrites());
@@ -282,6 +297,10 @@ if (parentPort && data?.sync) {
           await new Promise((r) => setTimeout(r, 1000));
         }
         checkpointer.maybe();
+      } else if (store.unsortedUpdates > 0 && !closeAsked) {
+        // nothing to write or apply yet: file what is pending by series now, a step at a time,
+        // so that the first slice does not file 200,000 updates while writes wait behind it
+        store.sortAhead(performance.now() + SORT_AHEAD_MS);
       } else if (closeAsked) {
         // after every write sent before it; applying a long journal may take minutes
         try {
@@ -308,10 +327,11 @@ if (parentPort && data?.sync) {
  * The WAL checkpointer thread (wal-checkpointer.ts), asked at most once per CHECKPOINT_EVERY_MS
  * and never twice at once. Without it (it failed to start), this thread checkpoints itself.
  */
-function startCheckpointer(path: string): { maybe(): void; close(): Promise<void> } {
+function startCheckpointer(path: string): { maybe(): void; restartDue(): boolean; close(): Promise<void> } {
   let worker: Worker | null = null;
   let busy = false;
   let last = performance.now();
+  let due = false;
   try {
     worker = new Worker(new URL('./wal-checkpointer.js', import.meta.url), { workerData: { checkpointer: path } satisfies CheckpointerData, resourceLimits: CHECKPOINTER_THREAD_LIMITS });
     worker.on('message', (m: CheckpointerReply) => {
@@ -319,6 +339,7 @@ function startCheckpointer(path: string): { maybe(): void; close(): Promise<void
         busy = false;
         last = performance.now();
       }
+      if (m.type === 'checkpointed' && !m.restarted && m.frames >= WRITER_RESTART_FRAMES) due = true;
     });
     worker.on('error', () => (worker = null));
     worker.unref();
@@ -326,6 +347,12 @@ function startCheckpointer(path: string): { maybe(): void; close(): Promise<void
     worker = null;
   }
   return {
+    /** once per long WAL the checkpointer could not start again (the writer was never between transactions) */
+    restartDue() {
+      const d = due && !busy;
+      if (d) due = false;
+      return d;
+    },
     maybe() {
       if (busy || performance.now() - last < CHECKPOINT_EVERY_MS || !worker) return;
       busy = true;

@@ -4,14 +4,15 @@
 // 100-200 ms a time on a busy disk; on the store thread every write queued behind it waited as
 // long (fleet benchmark: 4 of the store thread's 49 s while 1,000 hosts appeared). SQLite lets
 // a checkpoint run beside the one connection that writes: the writer appends after what is
-// being copied, and restarts the WAL only once a checkpoint has copied all of it.
+// being copied; the WAL starts again from its beginning once a checkpoint has copied all of it
+// (openWalCheckpointer says how it gets there while the writer keeps writing).
 import { parentPort, workerData } from 'node:worker_threads';
 import { openWalCheckpointer } from '../rrd/sqlite-file.js';
 
 export interface CheckpointerData {
   checkpointer: string;
 }
-export type CheckpointerReply = { type: 'checkpointed'; ms: number } | { type: 'checkpoint_failed'; message: string } | { type: 'ready' };
+export type CheckpointerReply = { type: 'checkpointed'; ms: number; frames: number; restarted: boolean } | { type: 'checkpoint_failed'; message: string } | { type: 'ready' };
 
 const data = workerData as CheckpointerData | undefined;
 if (parentPort && data?.checkpointer) {
@@ -25,8 +26,8 @@ if (parentPort && data?.checkpointer) {
     }
     const started = performance.now();
     try {
-      db.checkpoint();
-      port.postMessage({ type: 'checkpointed', ms: performance.now() - started } satisfies CheckpointerReply);
+      const r = db.checkpoint();
+      port.postMessage({ type: 'checkpointed', ms: performance.now() - started, frames: r.frames, restarted: r.restarted } satisfies CheckpointerReply);
     } catch (err) {
       port.postMessage({ type: 'checkpoint_failed', message: (err as Error).message } satisfies CheckpointerReply);
     }

@@ -131,17 +131,39 @@ export function removeStoreFiles(path: string): void {
   for (const p of [path, `${path}-wal`, `${path}-shm`]) rmSync(p, { force: true });
 }
 
+/** What one checkpoint of the WAL checkpointer did. */
+export interface WalCheckpointResult {
+  /** frames the WAL held when it began */
+  frames: number;
+  /** whether the WAL starts again from its beginning with the next commit */
+  restarted: boolean;
+}
+
 /**
- * A second connection to a store's database that only copies its WAL back (PASSIVE), for the
- * metric store's checkpointer thread (collector/metrics/wal-checkpointer.ts), so that the driver
- * stays in this file. A reader or another checkpoint in the way: this one is skipped (no busy
- * wait), the next one does it.
+ * A second connection to a store's database that copies its WAL back, for the metric store's
+ * checkpointer thread (collector/metrics/wal-checkpointer.ts), so that the driver stays in this
+ * file. First PASSIVE: the bulk, never waiting for the writer. Then, when that copied everything
+ * it saw, RESTART, without waiting either (busy_timeout 0: a writer in a transaction makes it
+ * give up): it takes the write lock only while the writer is between transactions, copies the
+ * few frames committed during the PASSIVE one, and starts the WAL again from its beginning.
+ * PASSIVE alone left that to the writer's next transaction, which restarts the WAL only if it
+ * began after a complete copy; at a month of a fleet the writer nearly always began one during
+ * the copy, so the WAL grew until the writer's own safety limit (16,384 frames) made it
+ * checkpoint 64 MB itself, 80-366 ms with every write waiting (`npm run bench -- fleet`,
+ * strace of the store thread, session 9). A reader or another checkpoint in the way: the next
+ * one does it.
  */
-export function openWalCheckpointer(path: string): { checkpoint(): void; close(): void } {
+export function openWalCheckpointer(path: string): { checkpoint(): WalCheckpointResult; close(): void } {
   const db = new Database(path, { fileMustExist: true });
   db.pragma('busy_timeout = 0');
+  type Row = { busy: number; log: number; checkpointed: number };
   return {
-    checkpoint: () => void db.pragma('wal_checkpoint(PASSIVE)'),
+    checkpoint: () => {
+      const p = (db.pragma('wal_checkpoint(PASSIVE)') as Row[])[0]!;
+      if (p.busy !== 0 || p.log <= 0 || p.checkpointed !== p.log) return { frames: p.log, restarted: false };
+      const r = (db.pragma('wal_checkpoint(RESTART)') as Row[])[0]!;
+      return { frames: p.log, restarted: r.busy === 0 };
+    },
     close: () => db.close(),
   };
 }

@@ -368,6 +368,16 @@ export class SqliteRrdStore implements RrdStore {
     return this.journal.applyUntil(until);
   }
 
+  /** As StoreJournal.sortAhead: files pending updates by series until `until`; how many remain. */
+  sortAhead(until: number): number {
+    return this.journal.sortAhead(until);
+  }
+
+  /** pending updates not yet filed by series (sortAhead) */
+  get unsortedUpdates(): number {
+    return this.journal.pendingArgs.unsortedLines;
+  }
+
   /** Copies what the WAL holds back into the database, as far as readers allow (PASSIVE). */
   walCheckpoint(): void {
     this.journal.walCheckpoint();

@@ -91,6 +91,38 @@ describe('SQLite round-robin store', () => {
     expect(sizes[2]).toBe(sizes[1]);
   });
 
+  it('sortAhead files journaled updates by series a step at a time; slices then apply what a store that never sorted ahead applies', () => {
+    const ahead = openRrdStore(join(dir.path, 'ahead.db'), { create: true, autoApply: false });
+    const lazy = openRrdStore(join(dir.path, 'lazy.db'), { create: true, autoApply: false });
+    try {
+      const names = Array.from({ length: 300 }, (_, k) => `s${k}`);
+      for (const s of [ahead, lazy]) s.createMany(names.map((name) => ({ name, def, start: T0 })));
+      // 30 rounds of 300 series: 9,000 updates in 30 journal rows, more than one step of 4,096
+      for (let r = 1; r <= 30; r++) {
+        const items = names.map((series, k) => ({ series, args: [`${T0 + 10 * r}:${(r * 7 + k) % 13}`] }));
+        ahead.updateMany(items);
+        lazy.updateMany(items);
+      }
+      expect(ahead.unsortedUpdates).toBe(9_000);
+      // a deadline already passed: one step only
+      expect(ahead.sortAhead(performance.now() - 1)).toBe(9_000 - 4_096);
+      expect(ahead.pendingUpdates).toBe(9_000);
+      expect(ahead.sortAhead(Infinity)).toBe(0);
+      expect(lazy.unsortedUpdates).toBe(9_000);
+      // slices of each until nothing is pending, then every series read back from both
+      for (const s of [ahead, lazy]) while (s.pendingUpdates > 0) s.applyUntil(performance.now() + 2);
+      for (const name of names) {
+        const a = ahead.fetch(name, 'AVERAGE', { start: T0, end: T0 + 300 });
+        const b = lazy.fetch(name, 'AVERAGE', { start: T0, end: T0 + 300 });
+        expect(Array.from(a.data)).toEqual(Array.from(b.data));
+        expect(ahead.info(name).state.lastUp).toBe(T0 + 300);
+      }
+    } finally {
+      ahead.close();
+      lazy.close();
+    }
+  });
+
   it('delete removes a series and its archives', () => {
     const store = openRrdStore(join(dir.path, 'del.db'), { create: true });
     try {

@@ -59,4 +59,34 @@ describe('pending journal updates', () => {
     expect(whole.size).toBe(0);
     expect([...whole.takeOldest(Infinity)]).toEqual([]);
   });
+
+  it('rows filed ahead in parts (sortSome) give the same series, order and released rows as filing at the first query', () => {
+    const rows: Array<[row: number, text: string, lines: Array<[series: number, start: number, end: number]>]> = [
+      [1, 'a1\nb1\nc1', [[7, 0, 2], [3, 3, 5], [5, 6, 8]]],
+      [2, 'a2\nd1', [[7, 0, 2], [9, 3, 5]]],
+      [3, 'b2\na3\nc2\nd2', [[3, 0, 2], [7, 3, 5], [5, 6, 8], [9, 9, 11]]],
+    ];
+    const fill = (p: PendingUpdates) => {
+      for (const [row, text, lines] of rows) p.addLines(row, p.addBody(text), lines.map((l) => l[0]), lines.map((l) => l[1]), lines.map((l) => l[2]), lines.length);
+    };
+    const lazy = new PendingUpdates();
+    const ahead = new PendingUpdates();
+    fill(lazy);
+    fill(ahead);
+    expect(ahead.unsortedLines).toBe(9);
+    // two lines at a time: row 1 is filed in two parts, row 3 in two
+    const left: number[] = [];
+    while (ahead.unsortedLines > 0) left.push(ahead.sortSome(2));
+    expect(left).toEqual([7, 5, 3, 1, 0]);
+    expect(ahead.size).toBe(9);
+    expect(ahead.releasedUpTo(9)).toBe(lazy.releasedUpTo(9));
+    // a row that comes after a part was filed goes behind it
+    for (const p of [lazy, ahead]) p.addLines(4, p.addBody('e1\na4'), [11, 7], [0, 3], [2, 5], 2);
+    expect(ahead.sortSome(1)).toBe(1);
+    expect([...ahead.takeOldest(5)]).toEqual([...lazy.takeOldest(5)]);
+    expect(ahead.releasedUpTo(9)).toBe(lazy.releasedUpTo(9));
+    expect([...ahead.takeOldest(Infinity)]).toEqual([...lazy.takeOldest(Infinity)]);
+    expect(ahead.size).toBe(0);
+    expect(ahead.unsortedLines).toBe(0);
+  });
 });
