@@ -58,8 +58,6 @@ export const MERGE_CREATES = 10_000;
 export const DEFAULT_APPLY_FROM = 200_000;
 /** ms of applying per slice before waiting writes and reads are looked at again */
 export const APPLY_SLICE_MS = 8;
-/** ms of filing pending updates by series per step while the thread has nothing else to do */
-export const SORT_AHEAD_MS = 2;
 /** frames of a WAL the checkpointer could not start again from which the store thread copies the rest itself (8 MB of 4 KiB pages; SQLite's own limit is 16,384) */
 export const WRITER_RESTART_FRAMES = 2_048;
 /** ms between two WAL checkpoints, at least */
@@ -297,10 +295,6 @@ if (parentPort && data?.sync) {
           await new Promise((r) => setTimeout(r, 1000));
         }
         checkpointer.maybe();
-      } else if (store.unsortedUpdates > 0 && !closeAsked) {
-        // nothing to write or apply yet: file what is pending by series now, a step at a time,
-        // so that the first slice does not file 200,000 updates while writes wait behind it
-        store.sortAhead(performance.now() + SORT_AHEAD_MS);
       } else if (closeAsked) {
         // after every write sent before it; applying a long journal may take minutes
         try {

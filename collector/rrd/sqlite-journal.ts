@@ -105,6 +105,13 @@ export class StoreJournal {
    */
   applyUntil(until: number): number {
     if (this.pendingArgs.size === 0) return 0;
+    // Pending updates are filed by series when first asked for: the first slice past the
+    // threshold filed all 200,000 at once, 85-93 ms at a month of a fleet with every write
+    // waiting. A slice that finds more than a step unfiled files them until its time is up.
+    if (this.pendingArgs.unsortedLines > SORT_STEP) {
+      this.sortAhead(until);
+      return 0;
+    }
     const before = this.pendingArgs.size;
     const relax = this.synchronous === 'FULL';
     if (relax) this.db.pragma('synchronous = NORMAL');
@@ -120,7 +127,7 @@ export class StoreJournal {
 
   /**
    * Files pending arguments under their series until `until` (a performance.now() time), in
-   * steps of SORT_STEP; returns how many remain unfiled. For an owner with nothing else to do.
+   * steps of SORT_STEP, at least one; returns how many remain unfiled.
    */
   sortAhead(until: number): number {
     let left = this.pendingArgs.unsortedLines;

@@ -368,12 +368,7 @@ export class SqliteRrdStore implements RrdStore {
     return this.journal.applyUntil(until);
   }
 
-  /** As StoreJournal.sortAhead: files pending updates by series until `until`; how many remain. */
-  sortAhead(until: number): number {
-    return this.journal.sortAhead(until);
-  }
-
-  /** pending updates not yet filed by series (sortAhead) */
+  /** pending updates not yet filed by series (tests) */
   get unsortedUpdates(): number {
     return this.journal.pendingArgs.unsortedLines;
   }

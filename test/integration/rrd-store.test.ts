@@ -91,7 +91,7 @@ describe('SQLite round-robin store', () => {
     expect(sizes[2]).toBe(sizes[1]);
   });
 
-  it('sortAhead files journaled updates by series a step at a time; slices then apply what a store that never sorted ahead applies', () => {
+  it('a slice files a long journal by series a step at a time before applying; the archives end as if it had been filed at once', () => {
     const ahead = openRrdStore(join(dir.path, 'ahead.db'), { create: true, autoApply: false });
     const lazy = openRrdStore(join(dir.path, 'lazy.db'), { create: true, autoApply: false });
     try {
@@ -104,13 +104,19 @@ describe('SQLite round-robin store', () => {
         lazy.updateMany(items);
       }
       expect(ahead.unsortedUpdates).toBe(9_000);
-      // a deadline already passed: one step only
-      expect(ahead.sortAhead(performance.now() - 1)).toBe(9_000 - 4_096);
+      // a slice whose time is already up: one step of filing, nothing applied
+      expect(ahead.applyUntil(performance.now() - 1)).toBe(0);
+      expect(ahead.unsortedUpdates).toBe(9_000 - 4_096);
       expect(ahead.pendingUpdates).toBe(9_000);
-      expect(ahead.sortAhead(Infinity)).toBe(0);
-      expect(lazy.unsortedUpdates).toBe(9_000);
-      // slices of each until nothing is pending, then every series read back from both
-      for (const s of [ahead, lazy]) while (s.pendingUpdates > 0) s.applyUntil(performance.now() + 2);
+      // the next slices file the rest (less than a step is filed by the applying itself)
+      expect(ahead.applyUntil(performance.now() - 1)).toBe(0);
+      expect(ahead.unsortedUpdates).toBe(9_000 - 2 * 4_096);
+      expect(ahead.applyUntil(performance.now() - 1)).toBeGreaterThan(0);
+      expect(ahead.unsortedUpdates).toBe(0);
+      // the other store's journal filed whole by its first slice (a whole checkpoint)
+      lazy.checkpoint();
+      expect(lazy.pendingUpdates).toBe(0);
+      while (ahead.pendingUpdates > 0) ahead.applyUntil(performance.now() + 2);
       for (const name of names) {
         const a = ahead.fetch(name, 'AVERAGE', { start: T0, end: T0 + 300 });
         const b = lazy.fetch(name, 'AVERAGE', { start: T0, end: T0 + 300 });
