@@ -7,7 +7,7 @@ import type { HostInfo, SyncLogStore } from '../types.js';
 import type { Db } from './open.js';
 import { INDEXED_TEXT_SQL } from './host-tokens.js';
 import { sqliteLogHistogram } from './histogram.js';
-import { HAS_FACILITY, HAS_FIELDS, HAS_PID, HAS_PROGRAM, packItems, STRIDE, type PackedItem, type PackedSegment } from './packed.js';
+import { HAS_FACILITY, HAS_FIELDS, HAS_PID, HAS_PROGRAM, JSON_END, LINE_END, lineEnds, MESSAGE_END, packItems, PROGRAM_END, STRIDE, TOKENS_END, type PackedItem, type PackedSegment } from './packed.js';
 import { sqliteLogQuery } from './query.js';
 import { sqliteRetention } from './retention.js';
 import { numBackfiller, numBackfillStatus } from './num-plan.js';
@@ -118,6 +118,8 @@ export function sqliteLogStore(db: Db): SyncLogStore & { ingestPacked(items: Pac
     rowTs[rows] = ts;
     rows++;
   };
+  /** where the strings of the line being read end in its segment's text (packed.ts lineEnds) */
+  const ends = new Int32Array(5);
   /** the transaction's segments, with the received time and host of the batch each came in */
   const segs: PackedSegment[] = [];
   const segReceived: number[] = [];
@@ -159,14 +161,8 @@ export function sqliteLogStore(db: Db): SyncLogStore & { ingestPacked(items: Pac
       for (let i = 0; i < seg.count; i++) {
         const o = i * STRIDE;
         const start = at;
-        at += v[o + 6]! + v[o + 7]!;
-        let tokensAt = -1;
-        if (v[o + 5]! & HAS_FIELDS) {
-          tokensAt = at + v[o + 8]!;
-          at = tokensAt + v[o + 9]!;
-        }
-        const numsAt = at;
-        at += v[o + 10]!;
+        lineEnds(v, i, at, ends);
+        at = ends[LINE_END]!;
         if (prior !== undefined && v[o]! < prior) {
           duplicates++;
           continue;
@@ -174,12 +170,12 @@ export function sqliteLogStore(db: Db): SyncLogStore & { ingestPacked(items: Pac
         const id = next++;
         const ts = v[o + 1]!;
         addRow(s, i, start, ts);
-        if (tokensAt >= 0) {
-          tokens.push(text.slice(tokensAt, numsAt));
+        if (v[o + 5]! & HAS_FIELDS) {
+          tokens.push(text.slice(ends[JSON_END], ends[TOKENS_END]));
           withTokens++;
         } else tokens.push(null);
-        if (at > numsAt) {
-          nums.push(text.slice(numsAt, at));
+        if (at > ends[TOKENS_END]!) {
+          nums.push(text.slice(ends[TOKENS_END], at));
           withNums++;
         } else nums.push(null);
         const bucket = spanBucket(ts);
@@ -263,11 +259,11 @@ export function sqliteLogStore(db: Db): SyncLogStore & { ingestPacked(items: Pac
         const seg = segs[s]!;
         const v = seg.nums;
         const text = seg.text;
-        const o = rowLine[r]! * STRIDE;
+        const line = rowLine[r]!;
+        const o = line * STRIDE;
         const flags = v[o + 5]!;
         const at = rowAt[r]!;
-        const programEnd = at + v[o + 6]!;
-        const messageEnd = programEnd + v[o + 7]!;
+        lineEnds(v, line, at, ends);
         args[k++] = first + r;
         args[k++] = rowTs[r];
         if (!shared) {
@@ -275,12 +271,12 @@ export function sqliteLogStore(db: Db): SyncLogStore & { ingestPacked(items: Pac
           args[k++] = segHost[s];
           args[k++] = seg.source;
         }
-        args[k++] = flags & HAS_PROGRAM ? text.slice(at, programEnd) : null;
+        args[k++] = flags & HAS_PROGRAM ? text.slice(at, ends[PROGRAM_END]) : null;
         args[k++] = flags & HAS_PID ? v[o + 2] : null;
         args[k++] = flags & HAS_FACILITY ? v[o + 3] : null;
         args[k++] = v[o + 4];
-        args[k++] = text.slice(programEnd, messageEnd);
-        args[k++] = flags & HAS_FIELDS ? text.slice(messageEnd, messageEnd + v[o + 8]!) : null;
+        args[k++] = text.slice(ends[PROGRAM_END], ends[MESSAGE_END]);
+        args[k++] = flags & HAS_FIELDS ? text.slice(ends[MESSAGE_END], ends[JSON_END]) : null;
       }
       if (shared) {
         named.received_at = segReceived[s0]!;

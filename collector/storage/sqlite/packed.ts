@@ -88,31 +88,56 @@ export function packSegment(seg: WireSegment): PackedSegment {
   return { stream: seg.stream, source: seg.source, start: seg.start, end: seg.end, count: n, nums, text: parts.join('') };
 }
 
+/** where a line's strings end in its segment's text, as lineEnds fills them */
+export const PROGRAM_END = 0;
+export const MESSAGE_END = 1;
+export const JSON_END = 2;
+export const TOKENS_END = 3;
+/** the end of its number-run tokens: where the next line starts */
+export const LINE_END = 4;
+
+/**
+ * Where the strings of line `i` of a segment end in its text, the line starting at `at`: its
+ * program, message, fields JSON, field tokens (both empty without HAS_FIELDS) and number-run
+ * tokens, into `ends` (indexed by PROGRAM_END … LINE_END). The one reading of the layout
+ * packSegment writes, for unpackSegment and for the writer's rows (logs.ts), which read it
+ * without making a line object.
+ */
+export function lineEnds(nums: Float64Array, i: number, at: number, ends: Int32Array): void {
+  const o = i * STRIDE;
+  const programEnd = at + nums[o + 6]!;
+  const messageEnd = programEnd + nums[o + 7]!;
+  let jsonEnd = messageEnd;
+  let tokensEnd = messageEnd;
+  if (nums[o + 5]! & HAS_FIELDS) {
+    jsonEnd = messageEnd + nums[o + 8]!;
+    tokensEnd = jsonEnd + nums[o + 9]!;
+  }
+  ends[PROGRAM_END] = programEnd;
+  ends[MESSAGE_END] = messageEnd;
+  ends[JSON_END] = jsonEnd;
+  ends[TOKENS_END] = tokensEnd;
+  ends[LINE_END] = tokensEnd + nums[o + 10]!;
+}
+
 /** The segment's lines, each line's fields as their stored row (`fieldsRow`), not an object, and its number-run tokens (`numRuns`). */
 export function unpackSegment(p: PackedSegment): WireSegment {
   const { nums, text } = p;
   const lines: RowReadyLine[] = new Array(p.count);
+  const e = new Int32Array(5);
   let at = 0;
   for (let i = 0; i < p.count; i++) {
     const o = i * STRIDE;
     const flags = nums[o + 5]!;
-    const programEnd = at + nums[o + 6]!;
-    const messageEnd = programEnd + nums[o + 7]!;
-    const line: RowReadyLine = { offset: nums[o]!, ts: nums[o + 1]!, severity: nums[o + 4]!, message: text.slice(programEnd, messageEnd) };
-    if (flags & HAS_PROGRAM) line.program = text.slice(at, programEnd);
+    lineEnds(nums, i, at, e);
+    const line: RowReadyLine = { offset: nums[o]!, ts: nums[o + 1]!, severity: nums[o + 4]!, message: text.slice(e[PROGRAM_END], e[MESSAGE_END]) };
+    if (flags & HAS_PROGRAM) line.program = text.slice(at, e[PROGRAM_END]);
     if (flags & HAS_PID) line.pid = nums[o + 2]!;
     if (flags & HAS_FACILITY) line.facility = nums[o + 3]!;
     if (flags & TRUNCATED) line.truncated = (flags & 32) !== 0;
-    at = messageEnd;
-    if (flags & HAS_FIELDS) {
-      const jsonEnd = at + nums[o + 8]!;
-      const tokensEnd = jsonEnd + nums[o + 9]!;
-      line.fieldsRow = [text.slice(at, jsonEnd), text.slice(jsonEnd, tokensEnd)];
-      at = tokensEnd;
-    }
-    const numsEnd = at + nums[o + 10]!;
-    line.numRuns = text.slice(at, numsEnd);
-    at = numsEnd;
+    if (flags & HAS_FIELDS) line.fieldsRow = [text.slice(e[MESSAGE_END], e[JSON_END]), text.slice(e[JSON_END], e[TOKENS_END])];
+    line.numRuns = text.slice(e[TOKENS_END], e[LINE_END]);
+    at = e[LINE_END]!;
     lines[i] = line;
   }
   return { stream: p.stream, source: p.source, start: p.start, end: p.end, lines };
